@@ -1,0 +1,93 @@
+/* Vulkan devices: listing them, describing them, opening one.
+ *
+ * A t2g_device owns the Vulkan instance, the logical device and its compute queue, the
+ * pipelines built from t2g's embedded shaders, the on-disk pipeline cache, and (with
+ * validation on) a counter of validation messages. */
+#ifndef T2G_DEVICE_H
+#define T2G_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "t2g/status.h"
+
+typedef struct t2g_device t2g_device;
+
+#define T2G_MAX_COOPMAT_SHAPES 32
+
+typedef struct t2g_coopmat_shape {
+    uint32_t m, n, k;
+    const char *a_type, *b_type, *c_type, *result_type; /* e.g. "f16", "f32", "bf16" */
+    bool subgroup_scope;
+} t2g_coopmat_shape;
+
+typedef struct t2g_device_info {
+    uint32_t index;                 /* position in t2g_list_devices' order */
+    char name[256];
+    const char *type;               /* "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other" */
+    uint32_t vendor_id, device_id;
+    const char *vendor;             /* "NVIDIA", "AMD", "Intel", "Mesa", ... or "unknown" */
+    char driver_name[256];          /* VkPhysicalDeviceDriverProperties, e.g. "llvmpipe" */
+    char driver_info[256];
+    char driver_version[64];        /* decoded the way the vendor encodes it */
+    uint32_t api_version;           /* VK_MAKE_API_VERSION encoding */
+    char api_version_string[32];    /* "1.3.230" */
+    uint32_t subgroup_size, min_subgroup_size, max_subgroup_size;
+    uint32_t max_shared_memory_bytes;
+    uint64_t max_storage_buffer_range;
+    uint64_t max_allocation_bytes;
+    uint64_t max_buffer_bytes;
+    uint64_t device_local_bytes;    /* sum of the device-local heaps */
+    uint32_t max_push_constant_bytes;
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_count[3];
+    uint32_t min_storage_buffer_offset_alignment;
+    bool fp16, bf16, int8, fp64;    /* arithmetic in shaders */
+    bool storage_16bit, storage_8bit;
+    bool timestamps;
+    double timestamp_period_ns;
+    bool cooperative_matrix;        /* VK_KHR_cooperative_matrix */
+    uint32_t coopmat_shape_count;
+    t2g_coopmat_shape coopmat_shapes[T2G_MAX_COOPMAT_SHAPES];
+    bool usable;                    /* Vulkan >= 1.2 with a compute queue: t2g can run on it */
+    char unusable_reason[128];
+} t2g_device_info;
+
+/* Describes every Vulkan device. *infos is malloc'ed; free it with free(). */
+t2g_status t2g_list_devices(t2g_device_info **infos, uint32_t *count, t2g_error *err);
+
+typedef void (*t2g_log_fn)(void *user, const char *message);
+
+typedef struct t2g_device_options {
+    /* An index ("1") or part of a name ("llvmpipe", case-insensitive). NULL: the
+     * T2G_DEVICE environment variable, else the best device (discrete GPU > integrated >
+     * virtual > CPU). */
+    const char *device;
+    /* 1 on, 0 off, -1 (the default of t2g_device_options_default): T2G_VALIDATE=1 turns on
+     * the Khronos validation layer. */
+    int validate;
+    /* Receives validation messages and warnings (e.g. a pipeline cache that could not be
+     * saved). NULL: they are only counted. */
+    t2g_log_fn log;
+    void *log_user;
+    /* Folder of the pipeline cache. NULL: $T2G_CACHE_DIR, else $XDG_CACHE_HOME/t2g, else
+     * ~/.cache/t2g. "" disables the on-disk cache. */
+    const char *cache_dir;
+} t2g_device_options;
+
+t2g_device_options t2g_device_options_default(void);
+
+t2g_status t2g_device_create(const t2g_device_options *options, t2g_device **device, t2g_error *err);
+/* Saves the pipeline cache and frees everything the device owns. NULL is fine. */
+void t2g_device_destroy(t2g_device *device);
+
+const t2g_device_info *t2g_device_get_info(const t2g_device *device);
+bool t2g_device_validation_enabled(const t2g_device *device);
+/* Validation messages (warnings and errors) received so far. */
+uint32_t t2g_device_validation_messages(const t2g_device *device);
+/* The first validation message received, or "" if none. */
+const char *t2g_device_first_validation_message(const t2g_device *device);
+/* Where the pipeline cache is kept, or "" when there is none. */
+const char *t2g_device_pipeline_cache_path(const t2g_device *device);
+
+#endif

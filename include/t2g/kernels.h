@@ -1,0 +1,141 @@
+/* The kernels of a GPT's forward and backward pass, and of its optimizer.
+ *
+ * Conventions (as in llm.c's train_gpt2.c):
+ * - Tensors hold float32 unless noted; token ids and targets are uint32.
+ * - Shapes: B batch, T sequence length, C channels, NH heads (head size hs = C / NH),
+ *   V vocabulary, N rows (usually B * T), OC output channels. Row-major: (N, C) means
+ *   element [n][c] at n * C + c.
+ * - Forward functions overwrite their outputs.
+ * - Backward functions ADD into their gradient outputs (dx += ...): zero the gradients once per
+ *   step; gradient accumulation over micro-batches then comes for free.
+ * - Nothing runs until t2g_recorder_submit. Outputs must not alias inputs unless stated.
+ * - Every reduction runs in a fixed order, without float atomics: the same inputs on the same
+ *   device give bitwise identical outputs.
+ * - Each function checks its shapes against the tensors' sizes and returns T2G_ERR_ARGUMENT
+ *   (naming the kernel, the tensor and the size it needed) before recording anything. */
+#ifndef T2G_KERNELS_H
+#define T2G_KERNELS_H
+
+#include <stdint.h>
+
+#include "t2g/memory.h"
+#include "t2g/recorder.h"
+#include "t2g/status.h"
+
+/* ---- fill, copy, scaled add (shaders/fill.comp, shaders/axpby.comp) ---- */
+
+/* out[i] = value for i < n. */
+t2g_status t2g_fill(t2g_recorder *rec, t2g_tensor out, uint64_t n, float value, t2g_error *err);
+/* y[i] = alpha * x[i] + beta * y[i] for i < n. With beta == 0 the old y is not read (NaN in y
+ * stays out). Gradient accumulation: beta = 1; scaled copy: beta = 0. */
+t2g_status t2g_axpby(t2g_recorder *rec, t2g_tensor y, t2g_tensor x, uint64_t n, float alpha, float beta,
+                     t2g_error *err);
+/* dst[i] = src[i] for i < n. */
+t2g_status t2g_copy(t2g_recorder *rec, t2g_tensor dst, t2g_tensor src, uint64_t n, t2g_error *err);
+
+/* ---- residual connection (shaders/residual_forward.comp, residual_backward.comp) ---- */
+
+/* out = a + b, n elements. */
+t2g_status t2g_residual_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n,
+                                t2g_error *err);
+/* da += dout; db += dout. */
+t2g_status t2g_residual_backward(t2g_recorder *rec, t2g_tensor da, t2g_tensor db, t2g_tensor dout, uint64_t n,
+                                 t2g_error *err);
+
+/* ---- GELU, tanh form (shaders/gelu_forward.comp, gelu_backward.comp) ----
+ * gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+
+t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err);
+/* dinp += gelu'(inp) * dout */
+t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
+                             t2g_error *err);
+
+/* ---- token + position embedding (shaders/embedding_*.comp) ---- */
+
+/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (>= T, C)[t]. A token >= V makes its row NaN
+ * (it is never read out of bounds). */
+t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
+                                 t2g_tensor wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err);
+/* dwte (V,C) += scatter of dout (B,T,C) by token; dwpe (T,C) += sum over b of dout. Tokens >= V
+ * contribute nothing. */
+t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor dwpe, t2g_tensor dout,
+                                  t2g_tensor tokens, uint32_t B, uint32_t T, uint32_t C, uint32_t V,
+                                  t2g_error *err);
+
+/* ---- LayerNorm, eps = 1e-5 (shaders/layernorm_*.comp) ---- */
+
+/* out (N,C) = (inp - mean) * rstd * weight (C) + bias (C); mean (N) and rstd (N) are kept for
+ * the backward pass. */
+t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor mean, t2g_tensor rstd,
+                                 t2g_tensor inp, t2g_tensor weight, t2g_tensor bias, uint32_t N, uint32_t C,
+                                 t2g_error *err);
+/* dinp (N,C) +=, dweight (C) +=, dbias (C) += from dout (N,C). */
+t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dbias,
+                                  t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor mean,
+                                  t2g_tensor rstd, uint32_t N, uint32_t C, t2g_error *err);
+
+/* ---- matmul with bias: out = inp W^T + b (shaders/matmul_*.comp) ---- */
+
+/* out (N,OC) = inp (N,C) weight(OC,C)^T + bias (OC); bias may be NULL. Any N, C, OC >= 1. */
+t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
+                              const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+/* dinp (N,C) += dout weight; dweight (OC,C) += dout^T inp; dbias (OC) += column sums of dout.
+ * dinp and dbias may be NULL (not computed). */
+t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,
+                               const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight,
+                               uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+
+/* ---- causal multi-head self-attention (shaders/attention_*.comp) ----
+ * qkv (B,T,3C) holds q, k, v side by side: q of head h at [b][t][h*hs + d], k at
+ * [b][t][C + h*hs + d], v at [b][t][2C + h*hs + d]. Head size hs = C / NH, at most 128. */
+
+/* out (B,T,C) = softmax(q k^T / sqrt(hs), causal) v per head; lse (B,NH,T) keeps each row's
+ * log-sum-exp for the backward pass (no (B,NH,T,T) tensor is kept). */
+t2g_status t2g_attention_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor lse, t2g_tensor qkv, uint32_t B,
+                                 uint32_t T, uint32_t C, uint32_t NH, t2g_error *err);
+/* dqkv (B,T,3C) += gradients of q, k and v, from dout (B,T,C) and the forward's out and lse. */
+t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor dout, t2g_tensor qkv,
+                                  t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t C, uint32_t NH,
+                                  t2g_error *err);
+
+/* ---- softmax cross-entropy with per-token weights (shaders/crossentropy.comp) ----
+ * One fused pass over each row of logits:
+ *   losses[n] = logsumexp(logits[n,:]) - logits[n, targets[n]]            (unweighted)
+ *   dlogits[n,v] = dloss * weights[n] * (softmax(logits[n,:])[v] - (v == targets[n]))
+ * weights[n] = 0 masks row n out of the gradient. dlogits may be the very tensor logits (the
+ * gradient then overwrites the logits). A target >= V gives a NaN loss (never an out-of-bounds
+ * read). */
+t2g_status t2g_crossentropy_forward_backward(t2g_recorder *rec, t2g_tensor losses, t2g_tensor dlogits,
+                                             t2g_tensor logits, t2g_tensor targets, t2g_tensor weights,
+                                             uint32_t N, uint32_t V, float dloss, t2g_error *err);
+
+/* ---- reductions (shaders/reduce_*.comp) ---- */
+
+/* out[0] = sum over i < n of a[i] * b[i] (b may be the same tensor as a). */
+t2g_status t2g_dot(t2g_recorder *rec, t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n, t2g_error *err);
+/* norm_and_scale[0] = ||grads[0..n)||_2 and norm_and_scale[1] = min(1, max_norm / (norm + 1e-6)),
+ * the factor that clips the global norm to max_norm (1 when max_norm <= 0). */
+t2g_status t2g_grad_norm(t2g_recorder *rec, t2g_tensor norm_and_scale, t2g_tensor grads, uint64_t n, float max_norm,
+                         t2g_error *err);
+/* grads[i] *= norm_and_scale[1] for i < n. */
+t2g_status t2g_grad_clip(t2g_recorder *rec, t2g_tensor grads, uint64_t n, t2g_tensor norm_and_scale, t2g_error *err);
+
+/* ---- AdamW over a flat parameter buffer (shaders/adamw.comp) ---- */
+
+typedef struct t2g_adamw_settings {
+    float learning_rate;
+    float beta1, beta2;
+    float epsilon;
+    float weight_decay;  /* decoupled: p -= lr * weight_decay * p */
+    uint32_t step;       /* 1 for the first update (bias correction) */
+} t2g_adamw_settings;
+
+/* For elements [offset, offset + count) of params, grads, m, v (same layout):
+ *   g = grads * norm_and_scale[1] (or grads when norm_and_scale is NULL)
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+ *   params -= lr * (m / (1 - beta1^step) / (sqrt(v / (1 - beta2^step)) + epsilon) + weight_decay * params) */
+t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor grads, t2g_tensor m, t2g_tensor v,
+                            const t2g_tensor *norm_and_scale, uint64_t offset, uint64_t count,
+                            const t2g_adamw_settings *settings, t2g_error *err);
+
+#endif

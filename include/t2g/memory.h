@@ -1,0 +1,43 @@
+/* Device memory: arenas and the tensors carved from them.
+ *
+ * An arena is one device allocation with one buffer over it; tensors are byte ranges of
+ * that buffer, handed out by a bump allocator. Tensors are plain values: copying one copies
+ * the view, not the data. Uploads and downloads are synchronous and happen at once, outside
+ * any recording: record, submit, then download. */
+#ifndef T2G_MEMORY_H
+#define T2G_MEMORY_H
+
+#include <stdint.h>
+
+#include "t2g/device.h"
+#include "t2g/status.h"
+
+typedef struct t2g_arena t2g_arena;
+
+typedef struct t2g_tensor {
+    t2g_arena *arena;  /* NULL: no tensor */
+    uint64_t offset;   /* bytes from the start of the arena's buffer */
+    uint64_t bytes;
+} t2g_tensor;
+
+t2g_status t2g_arena_create(t2g_device *device, uint64_t capacity_bytes, const char *name,
+                            t2g_arena **arena, t2g_error *err);
+void t2g_arena_destroy(t2g_arena *arena);
+/* Forgets every tensor allocated so far; their memory is reused by later allocations. */
+void t2g_arena_reset(t2g_arena *arena);
+uint64_t t2g_arena_used_bytes(const t2g_arena *arena);
+uint64_t t2g_arena_capacity_bytes(const t2g_arena *arena);
+t2g_device *t2g_arena_device(const t2g_arena *arena);
+
+/* A tensor of `bytes` bytes, aligned for binding as a storage buffer. Fails with
+ * T2G_ERR_TOO_LARGE beyond the device's max storage-buffer range, T2G_ERR_MEMORY when the
+ * arena is full. */
+t2g_status t2g_tensor_alloc(t2g_arena *arena, uint64_t bytes, t2g_tensor *tensor, t2g_error *err);
+/* The same for `count` 32-bit elements (float or uint32). */
+t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *tensor, t2g_error *err);
+
+/* Copies host data into the first `bytes` bytes of the tensor, and back. */
+t2g_status t2g_tensor_upload(t2g_tensor tensor, const void *source, uint64_t bytes, t2g_error *err);
+t2g_status t2g_tensor_download(t2g_tensor tensor, void *destination, uint64_t bytes, t2g_error *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* What every kernel wrapper needs: checking tensors against shapes, and sizing grids. */
+#ifndef T2G_KERNEL_UTIL_H
+#define T2G_KERNEL_UTIL_H
+
+#include "t2g/kernels.h"
+#include "vk_internal.h"
+
+/* Workgroup size of the one-dimensional elementwise kernels. */
+#define T2G_ELEMENTWISE_GROUP 256u
+/* Most workgroups in one dimension that every Vulkan device allows. */
+#define T2G_MAX_GROUPS_1D 65535u
+
+/* The tensor exists and holds at least `count` 32-bit elements; otherwise T2G_ERR_ARGUMENT
+ * naming the kernel, the tensor and the sizes. */
+t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err);
+
+/* `count` fits in a 32-bit index (shaders index with uint). */
+t2g_status t2g_need_index(uint64_t count, const char *kernel, const char *what, t2g_error *err);
+
+static inline uint32_t t2g_ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
+
+/* Workgroups for a grid-stride loop over n items with `group_size` invocations a group. */
+static inline uint32_t t2g_stride_groups(uint64_t n, uint32_t group_size) {
+    uint64_t groups = (n + group_size - 1) / group_size;
+    return groups > T2G_MAX_GROUPS_1D ? T2G_MAX_GROUPS_1D : (uint32_t)(groups ? groups : 1);
+}
+
+/* Splits `groups` workgroups into x * y (x <= 65535), for shaders whose group index is
+ * gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x (common.glsl: flat_group_id);
+ * the shader skips indices >= the real count. */
+void t2g_groups_2d(uint64_t groups, uint32_t out[3]);
+
+/* Records a one-dimensional grid-stride elementwise kernel over n elements. */
+t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                  uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,
+                                  t2g_error *err);
+
+#endif

@@ -1,0 +1,424 @@
+/* The recorder: many dispatches in one command buffer, barriers only where memory is shared,
+ * descriptor sets from pools reset at every submit, GPU timestamps, and scratch memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_internal.h"
+
+#define SETS_PER_POOL 512
+#define SCRATCH_MIN_BYTES (16ull << 20)
+#define MAX_SCRATCH_ARENAS 16
+
+typedef struct byte_range {
+    VkBuffer buffer;
+    uint64_t begin, end;
+} byte_range;
+
+typedef struct range_list {
+    byte_range *items;
+    uint32_t count, capacity;
+} range_list;
+
+struct t2g_recorder {
+    t2g_device *device;
+    VkCommandPool command_pool;
+    VkCommandBuffer commands;
+    VkFence fence;
+    bool recording;
+    t2g_status broken;              /* a Vulkan failure while recording: the recording is lost */
+    char broken_message[T2G_ERROR_MESSAGE_BYTES];
+
+    VkDescriptorPool *pools;        /* each SETS_PER_POOL sets; all reset at submit */
+    uint32_t pool_count, pool_in_use;
+
+    range_list written, read;       /* accessed since the last barrier */
+
+    VkQueryPool queries;            /* two timestamps per timed dispatch */
+    uint32_t timestamp_capacity, timed;
+    const char **labels;
+    t2g_timing *timings;
+    uint32_t timing_count;
+
+    t2g_arena *scratch[MAX_SCRATCH_ARENAS];
+    uint32_t scratch_count;
+
+    uint64_t dispatch_count, barrier_count;
+};
+
+/* ---- creation ---- */
+
+t2g_status t2g_recorder_create(t2g_device *device, const t2g_recorder_options *options, t2g_recorder **out,
+                               t2g_error *err) {
+    *out = NULL;
+    t2g_recorder *r = calloc(1, sizeof *r);
+    if (!r) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a recorder");
+    r->device = device;
+    t2g_status status = T2G_OK;
+    VkCommandPoolCreateInfo pool = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = device->queue_family,
+    };
+    VkResult result = vkCreateCommandPool(device->device, &pool, NULL, &r->command_pool);
+    if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "creating a recorder's command pool");
+    if (!status) {
+        VkCommandBufferAllocateInfo alloc = {
+            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+            .commandPool = r->command_pool,
+            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            .commandBufferCount = 1,
+        };
+        result = vkAllocateCommandBuffers(device->device, &alloc, &r->commands);
+        if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "allocating a recorder's command buffer");
+    }
+    if (!status) {
+        VkFenceCreateInfo fence = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        result = vkCreateFence(device->device, &fence, NULL, &r->fence);
+        if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "creating a recorder's fence");
+    }
+    uint32_t capacity = options ? options->timestamp_capacity : 0;
+    if (!status && capacity) {
+        if (!device->info.timestamps)
+            status = t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s has no timestamps on its compute queue", device->info.name);
+        r->labels = calloc(capacity, sizeof *r->labels);
+        r->timings = calloc(capacity, sizeof *r->timings);
+        if (!status && (!r->labels || !r->timings))
+            status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for %u timings", capacity);
+        if (!status) {
+            VkQueryPoolCreateInfo info = {
+                .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                .queryCount = 2 * capacity,
+            };
+            result = vkCreateQueryPool(device->device, &info, NULL, &r->queries);
+            if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "creating a pool of %u timestamp queries", 2 * capacity);
+        }
+        r->timestamp_capacity = capacity;
+    }
+    if (status) {
+        t2g_recorder_destroy(r);
+        return status;
+    }
+    *out = r;
+    return T2G_OK;
+}
+
+void t2g_recorder_destroy(t2g_recorder *r) {
+    if (!r) return;
+    VkDevice device = r->device->device;
+    if (r->recording) {
+        vkEndCommandBuffer(r->commands);
+        r->recording = false;
+    }
+    for (uint32_t i = 0; i < r->pool_count; i++) vkDestroyDescriptorPool(device, r->pools[i], NULL);
+    free(r->pools);
+    if (r->queries) vkDestroyQueryPool(device, r->queries, NULL);
+    if (r->fence) vkDestroyFence(device, r->fence, NULL);
+    if (r->command_pool) vkDestroyCommandPool(device, r->command_pool, NULL);
+    for (uint32_t i = 0; i < r->scratch_count; i++) t2g_arena_destroy(r->scratch[i]);
+    free(r->written.items);
+    free(r->read.items);
+    free(r->labels);
+    free(r->timings);
+    free(r);
+}
+
+t2g_device *t2g_recorder_device(const t2g_recorder *r) { return r->device; }
+uint64_t t2g_recorder_dispatch_count(const t2g_recorder *r) { return r->dispatch_count; }
+uint64_t t2g_recorder_barrier_count(const t2g_recorder *r) { return r->barrier_count; }
+
+uint32_t t2g_recorder_timings(const t2g_recorder *r, const t2g_timing **timings) {
+    *timings = r->timings;
+    return r->timing_count;
+}
+
+/* ---- barriers ---- */
+
+/* Everything before waits for, and is visible to, everything after (host reads included). */
+static void full_barrier(VkCommandBuffer commands) {
+    VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
+    };
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                         VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0,
+                         NULL);
+}
+
+static void compute_barrier(t2g_recorder *r) {
+    VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(r->commands, stages, stages, 0, 1, &barrier, 0, NULL, 0, NULL);
+    r->written.count = 0;
+    r->read.count = 0;
+    r->barrier_count++;
+}
+
+static bool overlaps(const range_list *list, byte_range range) {
+    for (uint32_t i = 0; i < list->count; i++) {
+        const byte_range *other = &list->items[i];
+        if (other->buffer == range.buffer && other->begin < range.end && range.begin < other->end) return true;
+    }
+    return false;
+}
+
+static bool push_range(range_list *list, byte_range range) {
+    if (list->count == list->capacity) {
+        uint32_t capacity = list->capacity ? 2 * list->capacity : 64;
+        byte_range *grown = realloc(list->items, capacity * sizeof *grown);
+        if (!grown) return false;
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] = range;
+    return true;
+}
+
+static byte_range range_of(t2g_tensor tensor) {
+    return (byte_range){tensor.arena->buffer, tensor.offset, tensor.offset + tensor.bytes};
+}
+
+/* Inserts a barrier if these accesses conflict with unsynchronized earlier ones, then notes
+ * them. */
+static t2g_status order_accesses(t2g_recorder *r, const t2g_binding *bindings, uint32_t count, t2g_error *err) {
+    bool conflict = false;
+    for (uint32_t i = 0; i < count && !conflict; i++) {
+        byte_range range = range_of(bindings[i].tensor);
+        if ((bindings[i].access & T2G_READ) && overlaps(&r->written, range)) conflict = true;
+        if ((bindings[i].access & T2G_WRITE) && (overlaps(&r->written, range) || overlaps(&r->read, range))) conflict = true;
+    }
+    if (conflict) compute_barrier(r);
+    for (uint32_t i = 0; i < count; i++) {
+        byte_range range = range_of(bindings[i].tensor);
+        bool ok = true;
+        if (bindings[i].access & T2G_READ) ok = push_range(&r->read, range);
+        if (ok && (bindings[i].access & T2G_WRITE)) ok = push_range(&r->written, range);
+        if (!ok) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory tracking the recorder's memory accesses");
+    }
+    return T2G_OK;
+}
+
+/* ---- recording ---- */
+
+static t2g_status break_recording(t2g_recorder *r, t2g_status status, const t2g_error *err) {
+    if (!r->broken) {
+        r->broken = status;
+        memcpy(r->broken_message, err->message, sizeof r->broken_message);
+    }
+    return status;
+}
+
+static t2g_status ensure_recording(t2g_recorder *r, t2g_error *err) {
+    if (r->recording) return T2G_OK;
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    VkResult result = vkBeginCommandBuffer(r->commands, &begin);
+    if (result != VK_SUCCESS) return t2g_vk_fail(err, result, "beginning a recording");
+    r->recording = true;
+    r->timed = 0;
+    if (r->queries) vkCmdResetQueryPool(r->commands, r->queries, 0, 2 * r->timestamp_capacity);
+    return T2G_OK;
+}
+
+static t2g_status allocate_set(t2g_recorder *r, VkDescriptorSetLayout layout, VkDescriptorSet *set, t2g_error *err) {
+    VkDevice device = r->device->device;
+    while (true) {
+        if (r->pool_in_use == r->pool_count) {
+            VkDescriptorPool *grown = realloc(r->pools, (r->pool_count + 1) * sizeof *grown);
+            if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for descriptor pools");
+            r->pools = grown;
+            VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * T2G_MAX_BINDINGS};
+            VkDescriptorPoolCreateInfo info = {
+                .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                .maxSets = SETS_PER_POOL,
+                .poolSizeCount = 1,
+                .pPoolSizes = &size,
+            };
+            VkResult result = vkCreateDescriptorPool(device, &info, NULL, &r->pools[r->pool_count]);
+            if (result != VK_SUCCESS) return t2g_vk_fail(err, result, "creating a descriptor pool");
+            r->pool_count++;
+        }
+        VkDescriptorSetAllocateInfo alloc = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+            .descriptorPool = r->pools[r->pool_in_use],
+            .descriptorSetCount = 1,
+            .pSetLayouts = &layout,
+        };
+        VkResult result = vkAllocateDescriptorSets(device, &alloc, set);
+        if (result == VK_SUCCESS) return T2G_OK;
+        if (result != VK_ERROR_OUT_OF_POOL_MEMORY && result != VK_ERROR_FRAGMENTED_POOL)
+            return t2g_vk_fail(err, result, "allocating a descriptor set");
+        r->pool_in_use++; /* this pool is full: move on to the next */
+    }
+}
+
+static t2g_status check_dispatch(const t2g_recorder *r, const t2g_dispatch *d, t2g_error *err) {
+    const t2g_device_info *info = &r->device->info;
+    if (d->binding_count > T2G_MAX_BINDINGS || d->push_bytes > T2G_PUSH_CONSTANT_BYTES || d->push_bytes % 4)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: %u bindings and %u bytes of push constants (at most %d and %d, a multiple of 4)",
+                        d->shader, d->binding_count, d->push_bytes, T2G_MAX_BINDINGS, T2G_PUSH_CONSTANT_BYTES);
+    for (uint32_t i = 0; i < d->binding_count; i++) {
+        const t2g_tensor *t = &d->bindings[i].tensor;
+        if (!t->arena || t->bytes == 0)
+            return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u has no tensor", d->shader, i);
+        if (t->arena->device != r->device)
+            return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u is a tensor of another device", d->shader, i);
+        if (t->bytes > info->max_storage_buffer_range)
+            return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: binding %u is %llu bytes, beyond the max storage-buffer range of %s (%llu)",
+                            d->shader, i, (unsigned long long)t->bytes, info->name,
+                            (unsigned long long)info->max_storage_buffer_range);
+    }
+    for (int i = 0; i < 3; i++)
+        if (d->groups[i] > info->max_workgroup_count[i])
+            return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: %u workgroups in dimension %d, beyond the device's %u", d->shader,
+                            d->groups[i], i, info->max_workgroup_count[i]);
+    return T2G_OK;
+}
+
+t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error *err) {
+    t2g_status status = check_dispatch(r, d, err);
+    if (status) return status;
+    if (d->groups[0] == 0 || d->groups[1] == 0 || d->groups[2] == 0) return T2G_OK; /* nothing to do */
+    const t2g_pipeline *pipeline;
+    status = t2g_pipeline_get(r->device, d->shader, d->spec, d->spec_count, d->binding_count, &pipeline, err);
+    if (status) return status;
+    status = ensure_recording(r, err);
+    if (status) return break_recording(r, status, err);
+
+    VkDescriptorSet set;
+    status = allocate_set(r, pipeline->set_layout, &set, err);
+    if (status) return break_recording(r, status, err);
+    VkDescriptorBufferInfo buffers[T2G_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[T2G_MAX_BINDINGS];
+    for (uint32_t i = 0; i < d->binding_count; i++) {
+        const t2g_tensor *t = &d->bindings[i].tensor;
+        buffers[i] = (VkDescriptorBufferInfo){.buffer = t->arena->buffer, .offset = t->offset, .range = t->bytes};
+        writes[i] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = set,
+            .dstBinding = i,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .pBufferInfo = &buffers[i],
+        };
+    }
+    vkUpdateDescriptorSets(r->device->device, d->binding_count, writes, 0, NULL);
+
+    status = order_accesses(r, d->bindings, d->binding_count, err);
+    if (status) return break_recording(r, status, err);
+    VkCommandBuffer commands = r->commands;
+    vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+    vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0, NULL);
+    if (d->push_bytes) vkCmdPushConstants(commands, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, d->push_bytes, d->push);
+    bool timed = r->timed < r->timestamp_capacity;
+    if (timed) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r->queries, 2 * r->timed);
+    vkCmdDispatch(commands, d->groups[0], d->groups[1], d->groups[2]);
+    if (timed) {
+        vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r->queries, 2 * r->timed + 1);
+        r->labels[r->timed++] = d->label ? d->label : pipeline->shader;
+    }
+    r->dispatch_count++;
+    return T2G_OK;
+}
+
+t2g_status t2g_record_update(t2g_recorder *r, t2g_tensor tensor, const void *data, uint32_t bytes, t2g_error *err) {
+    if (!tensor.arena || bytes == 0 || bytes > 65536 || bytes % 4 || bytes > tensor.bytes)
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "a recorded update of %u bytes into a tensor of %llu bytes (1 to 65536 bytes, a multiple of 4, "
+                        "within the tensor)",
+                        bytes, (unsigned long long)tensor.bytes);
+    t2g_status status = ensure_recording(r, err);
+    if (status) return break_recording(r, status, err);
+    t2g_binding binding = {{tensor.arena, tensor.offset, bytes}, T2G_WRITE};
+    status = order_accesses(r, &binding, 1, err);
+    if (status) return break_recording(r, status, err);
+    vkCmdUpdateBuffer(r->commands, tensor.arena->buffer, tensor.offset, bytes, data);
+    return T2G_OK;
+}
+
+/* ---- scratch ---- */
+
+t2g_status t2g_recorder_scratch(t2g_recorder *r, uint64_t bytes, t2g_tensor *tensor, t2g_error *err) {
+    for (uint32_t i = 0; i < r->scratch_count; i++) {
+        t2g_arena *arena = r->scratch[i];
+        if (t2g_arena_capacity_bytes(arena) - t2g_arena_used_bytes(arena) >= bytes + arena->alignment)
+            return t2g_tensor_alloc(arena, bytes, tensor, err);
+    }
+    if (r->scratch_count == MAX_SCRATCH_ARENAS)
+        return t2g_fail(err, T2G_ERR_MEMORY, "the recorder's scratch memory is exhausted (%d arenas); submit more often",
+                        MAX_SCRATCH_ARENAS);
+    uint64_t capacity = 2 * bytes > SCRATCH_MIN_BYTES ? 2 * bytes : SCRATCH_MIN_BYTES;
+    if (capacity > r->device->info.max_allocation_bytes) capacity = r->device->info.max_allocation_bytes;
+    t2g_status status = t2g_arena_create(r->device, capacity, "recorder scratch", &r->scratch[r->scratch_count], err);
+    if (status) return status;
+    return t2g_tensor_alloc(r->scratch[r->scratch_count++], bytes, tensor, err);
+}
+
+/* ---- submission ---- */
+
+static t2g_status read_timings(t2g_recorder *r, t2g_error *err) {
+    r->timing_count = 0;
+    if (!r->timed) return T2G_OK;
+    uint64_t *stamps = malloc(2 * r->timed * sizeof *stamps);
+    if (!stamps) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory reading timestamps");
+    VkResult result = vkGetQueryPoolResults(r->device->device, r->queries, 0, 2 * r->timed, 2 * r->timed * sizeof *stamps,
+                                            stamps, sizeof *stamps, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (result != VK_SUCCESS) {
+        free(stamps);
+        return t2g_vk_fail(err, result, "reading %u timestamps", 2 * r->timed);
+    }
+    uint32_t bits = r->device->timestamp_valid_bits;
+    uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+    for (uint32_t i = 0; i < r->timed; i++) {
+        uint64_t ticks = ((stamps[2 * i + 1] & mask) - (stamps[2 * i] & mask)) & mask;
+        r->timings[i] = (t2g_timing){r->labels[i], (double)ticks * r->device->info.timestamp_period_ns * 1e-6};
+    }
+    r->timing_count = r->timed;
+    free(stamps);
+    return T2G_OK;
+}
+
+static void start_over(t2g_recorder *r) {
+    vkResetCommandBuffer(r->commands, 0);
+    for (uint32_t i = 0; i < r->pool_count; i++) vkResetDescriptorPool(r->device->device, r->pools[i], 0);
+    r->pool_in_use = 0;
+    r->written.count = r->read.count = 0;
+    r->recording = false;
+    r->timed = 0;
+    for (uint32_t i = 0; i < r->scratch_count; i++) t2g_arena_reset(r->scratch[i]);
+}
+
+t2g_status t2g_recorder_submit(t2g_recorder *r, t2g_error *err) {
+    if (r->broken) {
+        t2g_status status = t2g_fail(err, r->broken, "the recording was lost: %s", r->broken_message);
+        if (r->recording) vkEndCommandBuffer(r->commands);
+        start_over(r);
+        r->broken = T2G_OK;
+        return status;
+    }
+    if (!r->recording) return T2G_OK;
+    full_barrier(r->commands);
+    VkResult result = vkEndCommandBuffer(r->commands);
+    t2g_status status = T2G_OK;
+    if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "ending a recording");
+    if (!status) {
+        VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &r->commands};
+        result = vkQueueSubmit(r->device->queue, 1, &submit, r->fence);
+        if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "submitting a recording");
+    }
+    if (!status) {
+        result = vkWaitForFences(r->device->device, 1, &r->fence, VK_TRUE, UINT64_MAX);
+        if (result != VK_SUCCESS) status = t2g_vk_fail(err, result, "waiting for a recording to finish");
+        VkResult reset = vkResetFences(r->device->device, 1, &r->fence);
+        if (!status && reset != VK_SUCCESS) status = t2g_vk_fail(err, reset, "resetting a recorder's fence");
+    }
+    if (!status) status = read_timings(r, err);
+    start_over(r);
+    return status;
+}

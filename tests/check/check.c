@@ -1,0 +1,250 @@
+#include "check.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct check_host_block {
+    check_host_block *next;
+    _Alignas(16) unsigned char data[];
+};
+
+const check_entry *check_find(const char *name) {
+    for (size_t i = 0; i < t2g_check_count; i++)
+        if (strcmp(t2g_checks[i].name, name) == 0) return &t2g_checks[i];
+    return NULL;
+}
+
+void check_log(check_ctx *ctx, const char *format, ...) {
+    if (!ctx->out) return;
+    va_list args;
+    va_start(args, format);
+    vfprintf(ctx->out, format, args);
+    va_end(args);
+    fputc('\n', ctx->out);
+    fflush(ctx->out);
+}
+
+void check_fail(check_ctx *ctx, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fputs("FAIL: ", stderr);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    ctx->failures++;
+}
+
+bool check_status(check_ctx *ctx, t2g_status status, const char *what) {
+    if (status == T2G_OK) return true;
+    check_fail(ctx, "%s: %s (%s)", what, ctx->err.message, t2g_status_name(status));
+    return false;
+}
+
+bool check_begin(check_ctx *ctx, t2g_device *device, uint64_t seed, uint64_t arena_bytes, bool quick, FILE *out) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->device = device;
+    ctx->seed = seed;
+    ctx->rng_state = seed ^ 0x9E3779B97F4A7C15ull;
+    ctx->quick = quick;
+    ctx->out = out;
+    if (!check_status(ctx, t2g_arena_create(device, arena_bytes, "check", &ctx->arena, &ctx->err), "creating the test arena"))
+        return false;
+    return check_status(ctx, t2g_recorder_create(device, NULL, &ctx->recorder, &ctx->err), "creating the recorder");
+}
+
+static void free_host(check_ctx *ctx) {
+    while (ctx->host) {
+        check_host_block *next = ctx->host->next;
+        free(ctx->host);
+        ctx->host = next;
+    }
+}
+
+void check_end(check_ctx *ctx) {
+    free_host(ctx);
+    t2g_recorder_destroy(ctx->recorder);
+    t2g_arena_destroy(ctx->arena);
+    ctx->recorder = NULL;
+    ctx->arena = NULL;
+}
+
+void check_case_begin(check_ctx *ctx) {
+    free_host(ctx);
+    if (ctx->arena) t2g_arena_reset(ctx->arena);
+}
+
+/* ---- random numbers: splitmix64 ---- */
+
+uint64_t check_random_u64(check_ctx *ctx) {
+    uint64_t z = (ctx->rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double check_uniform(check_ctx *ctx, double lo, double hi) {
+    double unit = (double)(check_random_u64(ctx) >> 11) * 0x1.0p-53;
+    return lo + (hi - lo) * unit;
+}
+
+double check_normal(check_ctx *ctx) {
+    double u1 = check_uniform(ctx, 0x1.0p-53, 1.0), u2 = check_uniform(ctx, 0.0, 1.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+uint32_t check_random_below(check_ctx *ctx, uint32_t n) { return (uint32_t)(check_random_u64(ctx) % n); }
+
+/* ---- host memory ---- */
+
+void *check_host(check_ctx *ctx, size_t bytes) {
+    check_host_block *block = calloc(1, sizeof *block + (bytes ? bytes : 1));
+    if (!block) {
+        fprintf(stderr, "FAIL: out of host memory (%zu bytes)\n", bytes);
+        exit(1);
+    }
+    block->next = ctx->host;
+    ctx->host = block;
+    return block->data;
+}
+
+float *check_random_floats(check_ctx *ctx, size_t n, double lo, double hi) {
+    float *x = check_host(ctx, n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = (float)check_uniform(ctx, lo, hi);
+    return x;
+}
+
+float *check_normal_floats(check_ctx *ctx, size_t n, double std) {
+    float *x = check_host(ctx, n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(std * check_normal(ctx));
+    return x;
+}
+
+uint32_t *check_random_tokens(check_ctx *ctx, size_t n, uint32_t below) {
+    uint32_t *x = check_host(ctx, n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = check_random_below(ctx, below);
+    return x;
+}
+
+double *check_to_double(check_ctx *ctx, const float *x, size_t n) {
+    double *d = check_host(ctx, n * sizeof *d);
+    for (size_t i = 0; i < n; i++) d[i] = x[i];
+    return d;
+}
+
+double *check_doubles(check_ctx *ctx, size_t n) { return check_host(ctx, n * sizeof(double)); }
+
+/* ---- device memory ---- */
+
+t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32) {
+    t2g_tensor t;
+    if (!check_status(ctx, t2g_tensor_alloc_f32(ctx->arena, n32, &t, &ctx->err), "allocating a test tensor"))
+        return (t2g_tensor){0};
+    check_reupload(ctx, t, data, n32);
+    return t;
+}
+
+void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32) {
+    check_status(ctx, t2g_tensor_upload(tensor, data, n32 * 4, &ctx->err), "uploading a test tensor");
+}
+
+static float *nan_floats(check_ctx *ctx, size_t n) {
+    float *x = check_host(ctx, n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+    return x;
+}
+
+t2g_tensor check_poisoned(check_ctx *ctx, size_t n32) { return check_upload(ctx, nan_floats(ctx, n32), n32); }
+
+void check_poison(check_ctx *ctx, t2g_tensor tensor, size_t n32) { check_reupload(ctx, tensor, nan_floats(ctx, n32), n32); }
+
+float *check_download(check_ctx *ctx, t2g_tensor tensor, size_t n) {
+    float *x = nan_floats(ctx, n);
+    check_status(ctx, t2g_tensor_download(tensor, x, n * 4, &ctx->err), "downloading a test tensor");
+    return x;
+}
+
+bool check_submit(check_ctx *ctx) {
+    return check_status(ctx, t2g_recorder_submit(ctx->recorder, &ctx->err), "running the recorded kernels");
+}
+
+/* ---- comparisons ---- */
+
+bool check_close(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double tolerance) {
+    double diff = 0, norm = 0;
+    size_t first_nan = n;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(gpu[i]) && first_nan == n) first_nan = i;
+        double d = (double)gpu[i] - ref[i];
+        diff += d * d;
+        norm += ref[i] * ref[i];
+    }
+    ctx->comparisons++;
+    if (first_nan < n) {
+        check_fail(ctx, "%s: element %zu of %zu is NaN (unwritten or invalid; reference %.6g)", label, first_nan, n,
+                   ref[first_nan]);
+        return false;
+    }
+    double error = norm > 0 ? sqrt(diff / norm) : sqrt(diff);
+    if (error > ctx->worst_error || ctx->worst_label[0] == 0) {
+        ctx->worst_error = error;
+        snprintf(ctx->worst_label, sizeof ctx->worst_label, "%s", label);
+    }
+    bool ok = error <= tolerance && !isnan(error);
+    check_log(ctx, "  %-58s rel err %.2e (tol %.0e) %s", label, error, tolerance, ok ? "ok" : "FAIL");
+    if (!ok) check_fail(ctx, "%s: relative error %.3e > %.0e over %zu elements", label, error, tolerance, n);
+    return ok;
+}
+
+bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const float *b, size_t n) {
+    ctx->comparisons++;
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
+            check_fail(ctx, "%s: run 1 and run 2 differ at element %zu of %zu (%.9g vs %.9g)", label, i, n, a[i], b[i]);
+            return false;
+        }
+    }
+    check_log(ctx, "  %-58s bitwise identical twice", label);
+    return true;
+}
+
+bool check_true(check_ctx *ctx, bool condition, const char *format, ...) {
+    char text[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    ctx->comparisons++;
+    check_log(ctx, "  %-58s %s", text, condition ? "ok" : "FAIL");
+    if (!condition) check_fail(ctx, "%s", text);
+    return condition;
+}
+
+bool check_finite_differences(check_ctx *ctx, const char *label, check_loss_fn loss, void *user, double *params,
+                              const double *analytic, size_t n, size_t samples, double tolerance) {
+    if (ctx->quick) return true;
+    const double h = 1e-6;
+    double worst = 0;
+    size_t count = samples < n ? samples : n;
+    for (size_t s = 0; s < count; s++) {
+        size_t i = samples < n ? check_random_below(ctx, (uint32_t)n) : s;
+        double saved = params[i];
+        params[i] = saved + h;
+        double plus = loss(user);
+        params[i] = saved - h;
+        double minus = loss(user);
+        params[i] = saved;
+        double fd = (plus - minus) / (2 * h);
+        double error = fabs(fd - analytic[i]) / (1 + fabs(analytic[i]));
+        if (error > worst) worst = error;
+        if (!(error <= tolerance)) {
+            ctx->comparisons++;
+            check_fail(ctx, "%s: finite difference %.9g vs reference backward %.9g at element %zu", label, fd, analytic[i], i);
+            return false;
+        }
+    }
+    ctx->comparisons++;
+    check_log(ctx, "  %-58s fd err %.2e (tol %.0e) ok, %zu coords", label, worst, tolerance, count);
+    return true;
+}

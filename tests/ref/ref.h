@@ -1,0 +1,67 @@
+/* The CPU reference of every kernel, in double precision, written to be read: one function per
+ * pass, shapes named as in include/t2g/kernels.h, a comment on each tensor's shape. Backward
+ * functions add into their gradients (+=), as the kernels do. The style follows llm.c's
+ * train_gpt2.c. */
+#ifndef T2G_REF_H
+#define T2G_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- elementwise (tests/ref/elementwise.c) ---- */
+
+void ref_residual_forward(double *out, const double *a, const double *b, size_t n);
+void ref_residual_backward(double *da, double *db, const double *dout, size_t n);
+void ref_axpby(double *y, const double *x, size_t n, double alpha, double beta);
+
+/* ---- GELU (tests/ref/gelu.c) ---- */
+
+void ref_gelu_forward(double *out, const double *inp, size_t n);
+void ref_gelu_backward(double *dinp, const double *inp, const double *dout, size_t n);
+
+/* ---- embedding (tests/ref/embedding.c) ---- */
+
+/* out (B,T,C), tokens (B,T), wte (V,C), wpe (T,C) */
+void ref_embedding_forward(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int B, int T,
+                           int C, int V);
+void ref_embedding_backward(double *dwte, double *dwpe, const double *dout, const uint32_t *tokens, int B, int T,
+                            int C, int V);
+
+/* ---- LayerNorm, eps = 1e-5 (tests/ref/layernorm.c) ---- */
+
+/* out (N,C), mean (N), rstd (N), inp (N,C), weight (C), bias (C) */
+void ref_layernorm_forward(double *out, double *mean, double *rstd, const double *inp, const double *weight,
+                           const double *bias, int N, int C);
+void ref_layernorm_backward(double *dinp, double *dweight, double *dbias, const double *dout, const double *inp,
+                            const double *weight, const double *mean, const double *rstd, int N, int C);
+
+/* ---- matmul (tests/ref/matmul.c) ---- */
+
+/* out (N,OC) = inp (N,C) weight (OC,C)^T + bias (OC); bias may be NULL */
+void ref_matmul_forward(double *out, const double *inp, const double *weight, const double *bias, int N, int C, int OC);
+/* dinp (N,C) +=, dweight (OC,C) +=, dbias (OC) += (dinp, dbias may be NULL) */
+void ref_matmul_backward(double *dinp, double *dweight, double *dbias, const double *dout, const double *inp,
+                         const double *weight, int N, int C, int OC);
+
+/* ---- causal self-attention (tests/ref/attention.c) ---- */
+
+/* out (B,T,C), lse (B,NH,T), qkv (B,T,3C) */
+void ref_attention_forward(double *out, double *lse, const double *qkv, int B, int T, int C, int NH);
+/* dqkv (B,T,3C) += */
+void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int C, int NH);
+
+/* ---- cross-entropy (tests/ref/crossentropy.c) ---- */
+
+/* losses (N), dlogits (N,V), logits (N,V), targets (N), weights (N) */
+void ref_crossentropy_forward_backward(double *losses, double *dlogits, const double *logits, const uint32_t *targets,
+                                       const double *weights, int N, int V, double dloss);
+
+/* ---- reductions and the optimizer (tests/ref/optim.c) ---- */
+
+double ref_dot(const double *a, const double *b, size_t n);
+/* norm_and_scale[0] = ||grads||, [1] = min(1, max_norm / (norm + 1e-6)) (1 if max_norm <= 0) */
+void ref_grad_norm(double norm_and_scale[2], const double *grads, size_t n, double max_norm);
+void ref_adamw_update(double *params, const double *grads, double *m, double *v, size_t n, double grad_scale,
+                      double learning_rate, double beta1, double beta2, double epsilon, double weight_decay, int step);
+
+#endif

@@ -1,0 +1,65 @@
+/* Token + position embedding (shaders/embedding_forward.comp, embedding_backward_wte.comp,
+ * embedding_backward_wpe.comp). */
+#include "kernel_util.h"
+
+/* embedding_backward_wte: rows of dwte a workgroup owns, and its invocations (channels). Each
+ * workgroup scans the token ids in tiles of 32 * EMBEDDING_WTE_GROUP positions. */
+#define EMBEDDING_WTE_GROUP 64u
+#define EMBEDDING_ROWS_PER_GROUP 16u
+#define EMBEDDING_TILE (32u * EMBEDDING_WTE_GROUP)
+
+/* Shaders index with 32-bit uints: B*T*C and V*C must fit. */
+static t2g_status check_indices(const char *kernel, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
+    t2g_status status = t2g_need_index((uint64_t)B * T * C, kernel, "B * T * C", err);
+    if (!status) status = t2g_need_index((uint64_t)V * C, kernel, "V * C", err);
+    return status;
+}
+
+t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
+                                 t2g_tensor wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
+    const char *kernel = "embedding_forward";
+    uint64_t N = (uint64_t)B * T;
+    t2g_status status = t2g_need(out, N * C, kernel, "out", err);           /* (B,T,C) */
+    if (!status) status = t2g_need(tokens, N, kernel, "tokens", err);      /* (B,T) */
+    if (!status) status = t2g_need(wte, (uint64_t)V * C, kernel, "wte", err); /* (V,C) */
+    if (!status) status = t2g_need(wpe, (uint64_t)T * C, kernel, "wpe", err); /* (>= T, C) */
+    if (!status) status = check_indices(kernel, B, T, C, V, err);
+    if (status) return status;
+    struct { uint32_t n, T, C, V; } push = {(uint32_t)(N * C), T, C, V};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe, T2G_READ}};
+    return t2g_record_elementwise(rec, "embedding_forward", bindings, 4, &push, sizeof push, N * C, err);
+}
+
+t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor dwpe, t2g_tensor dout,
+                                  t2g_tensor tokens, uint32_t B, uint32_t T, uint32_t C, uint32_t V,
+                                  t2g_error *err) {
+    const char *kernel = "embedding_backward";
+    uint64_t N = (uint64_t)B * T;
+    t2g_status status = t2g_need(dwte, (uint64_t)V * C, kernel, "dwte", err); /* (V,C) */
+    if (!status) status = t2g_need(dwpe, (uint64_t)T * C, kernel, "dwpe", err); /* (T,C) */
+    if (!status) status = t2g_need(dout, N * C, kernel, "dout", err);          /* (B,T,C) */
+    if (!status) status = t2g_need(tokens, N, kernel, "tokens", err);          /* (B,T) */
+    if (!status) status = check_indices(kernel, B, T, C, V, err);
+    /* the scan's last tile, which may reach past N, must stay addressable too */
+    if (!status) status = t2g_need_index(N + EMBEDDING_TILE, kernel, "B * T plus one tile of positions", err);
+    if (status) return status;
+
+    /* dwpe += sum over b of dout: one invocation per (t, c). */
+    struct { uint32_t n, B; } wpe_push = {T * C, B};
+    t2g_binding wpe_bindings[] = {{dwpe, T2G_READ_WRITE}, {dout, T2G_READ}};
+    status = t2g_record_elementwise(rec, "embedding_backward_wpe", wpe_bindings, 2, &wpe_push, sizeof wpe_push,
+                                    B ? (uint64_t)T * C : 0, err);
+    if (status || N == 0 || C == 0) return status;
+
+    /* dwte += dout scattered by token: one workgroup per EMBEDDING_ROWS_PER_GROUP rows. */
+    const uint32_t spec[] = {EMBEDDING_WTE_GROUP, EMBEDDING_ROWS_PER_GROUP};
+    struct { uint32_t N, C, V; } wte_push = {(uint32_t)N, C, V};
+    t2g_binding wte_bindings[] = {{dwte, T2G_READ_WRITE}, {dout, T2G_READ}, {tokens, T2G_READ}};
+    t2g_dispatch dispatch = {
+        .shader = "embedding_backward_wte", .spec = spec, .spec_count = 2,
+        .bindings = wte_bindings, .binding_count = 3,
+        .push = &wte_push, .push_bytes = sizeof wte_push,
+    };
+    t2g_groups_2d(t2g_ceil_div(V, EMBEDDING_ROWS_PER_GROUP), dispatch.groups);
+    return t2g_record_dispatch(rec, &dispatch, err);
+}

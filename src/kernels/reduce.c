@@ -1,0 +1,83 @@
+/* Deterministic reductions over a flat buffer: dot product, global gradient norm, gradient
+ * clipping (shaders/reduce_dot.comp, reduce_finish.comp, grad_clip.comp).
+ *
+ * Two stages, with no atomics and a fixed order: stage 1 splits the n elements into slices,
+ * one workgroup each, whose number and size depend on n alone (never on the device), and
+ * leaves one partial sum per slice in the recorder's scratch memory; stage 2, one workgroup,
+ * adds the partials and writes the result. */
+#include "kernel_util.h"
+
+#define REDUCE_GROUP 256u        /* invocations per workgroup, both stages (a power of two) */
+#define REDUCE_MAX_PARTIALS 1024u /* most stage-1 workgroups */
+#define REDUCE_MIN_SLICE (4u * REDUCE_GROUP)
+
+/* Elements per stage-1 workgroup: a multiple of REDUCE_GROUP, at least REDUCE_MIN_SLICE, and
+ * large enough that at most REDUCE_MAX_PARTIALS slices cover n. */
+static uint32_t slice_of(uint64_t n) {
+    uint64_t slice = (n + REDUCE_MAX_PARTIALS - 1) / REDUCE_MAX_PARTIALS;
+    slice = (slice + REDUCE_GROUP - 1) / REDUCE_GROUP * REDUCE_GROUP;
+    return slice < REDUCE_MIN_SLICE ? REDUCE_MIN_SLICE : (uint32_t)slice;
+}
+
+/* out = sum of a[i] * b[i] (mode 0), or [norm, clip scale] of it (mode 1). */
+static t2g_status record_sum_of_products(t2g_recorder *rec, const char *kernel, const char *finish_label,
+                                         t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n, uint32_t mode,
+                                         float max_norm, t2g_error *err) {
+    t2g_status status = t2g_need_index(n, kernel, "n", err); /* every slice starts below n */
+    if (status) return status;
+    uint32_t slice = slice_of(n);
+    uint32_t groups = n ? t2g_ceil_div(n, slice) : 1; /* n = 0: one workgroup writes a 0 partial */
+    t2g_tensor partials; /* (groups) */
+    status = t2g_recorder_scratch(rec, (uint64_t)groups * 4, &partials, err);
+    if (status) return status;
+
+    const uint32_t spec[] = {REDUCE_GROUP};
+    struct { uint32_t n, slice; } stage1_push = {(uint32_t)n, slice};
+    t2g_binding stage1_bindings[] = {{partials, T2G_WRITE}, {a, T2G_READ}, {b, T2G_READ}};
+    t2g_dispatch stage1 = {
+        .shader = "reduce_dot", .spec = spec, .spec_count = 1,
+        .bindings = stage1_bindings, .binding_count = 3,
+        .push = &stage1_push, .push_bytes = sizeof stage1_push,
+        .groups = {groups, 1, 1},
+        .label = kernel,
+    };
+    status = t2g_record_dispatch(rec, &stage1, err);
+    if (status) return status;
+
+    struct { uint32_t count, mode; float max_norm; } stage2_push = {groups, mode, max_norm};
+    t2g_binding stage2_bindings[] = {{out, T2G_WRITE}, {partials, T2G_READ}};
+    t2g_dispatch stage2 = {
+        .shader = "reduce_finish", .spec = spec, .spec_count = 1,
+        .bindings = stage2_bindings, .binding_count = 2,
+        .push = &stage2_push, .push_bytes = sizeof stage2_push,
+        .groups = {1, 1, 1},
+        .label = finish_label,
+    };
+    return t2g_record_dispatch(rec, &stage2, err);
+}
+
+t2g_status t2g_dot(t2g_recorder *rec, t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n, t2g_error *err) {
+    t2g_status status = t2g_need(out, 1, "dot", "out", err); /* (1) */
+    if (!status) status = t2g_need(a, n, "dot", "a", err);   /* (n) */
+    if (!status) status = t2g_need(b, n, "dot", "b", err);   /* (n) */
+    if (status) return status;
+    return record_sum_of_products(rec, "dot", "dot_finish", out, a, b, n, 0, 0.0f, err);
+}
+
+t2g_status t2g_grad_norm(t2g_recorder *rec, t2g_tensor norm_and_scale, t2g_tensor grads, uint64_t n, float max_norm,
+                         t2g_error *err) {
+    t2g_status status = t2g_need(norm_and_scale, 2, "grad_norm", "norm_and_scale", err); /* (2) */
+    if (!status) status = t2g_need(grads, n, "grad_norm", "grads", err);                 /* (n) */
+    if (status) return status;
+    return record_sum_of_products(rec, "grad_norm", "grad_norm_finish", norm_and_scale, grads, grads, n, 1, max_norm,
+                                  err);
+}
+
+t2g_status t2g_grad_clip(t2g_recorder *rec, t2g_tensor grads, uint64_t n, t2g_tensor norm_and_scale, t2g_error *err) {
+    t2g_status status = t2g_need(grads, n, "grad_clip", "grads", err);                     /* (n) */
+    if (!status) status = t2g_need(norm_and_scale, 2, "grad_clip", "norm_and_scale", err); /* (2) */
+    if (status) return status;
+    uint32_t push = (uint32_t)n;
+    t2g_binding bindings[] = {{grads, T2G_READ_WRITE}, {norm_and_scale, T2G_READ}};
+    return t2g_record_elementwise(rec, "grad_clip", bindings, 2, &push, sizeof push, n, err);
+}

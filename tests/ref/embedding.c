@@ -1,0 +1,34 @@
+/* Reference: token + position embedding, as in llm.c's encoder_forward / encoder_backward. */
+#include <math.h>
+
+#include "ref.h"
+
+/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (T,C)[t]; a token >= V gives a NaN row. */
+void ref_embedding_forward(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int B, int T,
+                           int C, int V) {
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            double *out_bt = out + ((size_t)b * T + t) * C;
+            uint32_t token = tokens[(size_t)b * T + t];
+            const double *wpe_t = wpe + (size_t)t * C;
+            for (int c = 0; c < C; c++)
+                out_bt[c] = token < (uint32_t)V ? wte[(size_t)token * C + c] + wpe_t[c] : NAN;
+        }
+    }
+}
+
+/* dwte (V,C) += dout rows scattered by token (tokens >= V skipped); dwpe (T,C) += sum over b. */
+void ref_embedding_backward(double *dwte, double *dwpe, const double *dout, const uint32_t *tokens, int B, int T,
+                            int C, int V) {
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            const double *dout_bt = dout + ((size_t)b * T + t) * C;
+            uint32_t token = tokens[(size_t)b * T + t];
+            double *dwpe_t = dwpe + (size_t)t * C;
+            for (int c = 0; c < C; c++) dwpe_t[c] += dout_bt[c];
+            if (token >= (uint32_t)V) continue;
+            double *dwte_v = dwte + (size_t)token * C;
+            for (int c = 0; c < C; c++) dwte_v[c] += dout_bt[c];
+        }
+    }
+}

@@ -4,17 +4,26 @@
 //
 // A workgroup owns ROWS rows of one (b, h) head and loops over tiles of TILE rows of the other
 // side (keys for the forward pass and dQ, queries for dK/dV), staged through shared memory.
-// Tiles are stored with a padded row stride so that invocations walking different rows of a
-// tile at the same d hit different banks.
+// (rows, HS) tiles are stored with a padded row stride so that invocations reading different
+// rows at the same d hit different banks.
+//
+// Both products are register-blocked (each invocation owns a small micro-tile, so every value
+// it loads from shared memory feeds several multiply-adds):
+// - score tiles (S_ROWS, S_COLS) = A (S_ROWS, HS) B (S_COLS, HS)^T: invocation (row lane
+//   tid / S_COL_LANES, column lane tid % S_COL_LANES) owns rows lane + S_ROW_LANES * i and
+//   columns lane + S_COL_LANES * j (each kernel defines S_ROWS and S_COLS);
+// - accumulated (rows, HS) blocks: invocation (row lane tid / D_LANES, d lane tid % D_LANES)
+//   owns rows lane + D_ROW_LANES * i and d = lane + D_LANES * k.
+// Lanes past the end of a tile read a clamped index and store nothing. GROUP_SIZE is a
+// multiple of 16 and ROWS, TILE are powers of two <= GROUP_SIZE (src/kernels/attention.c).
 layout(constant_id = 1) const uint HS = 64;     // head size, <= 128
 layout(constant_id = 2) const uint ROWS = 32;   // rows of the workgroup's own block
 layout(constant_id = 3) const uint TILE = 32;   // rows of each tile of the other side
 
-const uint STRIDE = HS + 1;                     // row stride of (rows, HS) tiles in shared memory
-const uint PSTRIDE = TILE + 1;                  // row stride of (ROWS, TILE) score tiles
-// Elements of a (ROWS, HS) block and of a (ROWS, TILE) score tile each invocation owns.
-const uint BLOCK_PER_THREAD = (ROWS * HS + GROUP_SIZE - 1) / GROUP_SIZE;
-const uint SCORES_PER_THREAD = (ROWS * TILE + GROUP_SIZE - 1) / GROUP_SIZE;
+const uint STRIDE = HS + 1u;                    // row stride of (rows, HS) tiles in shared memory
+const uint D_LANES = 16u;
+const uint D_ROW_LANES = GROUP_SIZE / D_LANES;
+const uint PER_D = (HS + D_LANES - 1u) / D_LANES;
 
 // blocks: ceil(T / ROWS), the workgroups of one head; the grid holds B * NH * blocks of them
 // (t2g_groups_2d). scale = 1 / sqrt(HS).

@@ -4,12 +4,20 @@
  *
  * qkv (B,T,3C), out (B,T,C), lse (B,NH,T), dout (B,T,C), dqkv (B,T,3C); hs = C / NH <= 128.
  *
- * The tiled kernels take the head size and two block sizes as specialization constants:
- * ROWS, the rows of one head a workgroup owns (accumulated in registers), and TILE, the rows of
- * the other side it streams through shared memory per step. Each kernel takes the largest
- * (ROWS, TILE) of a fixed list whose shared memory fits the budget (32 KiB, or the device's
- * limit if lower); the choice depends only on hs and the device limit, so results are
- * reproducible on a device. */
+ * Forward: one workgroup per (b, h, block of ROWS query rows), keys streamed in tiles of TILE
+ * rows, online softmax. Backward: D = rowsum(dout * out) (B,NH,T) in scratch memory; dK, dV
+ * with one workgroup per (b, h, block of ROWS key rows), query tiles i >= j streamed; dQ with
+ * one workgroup per (b, h, block of ROWS query rows), key tiles j <= i streamed. Each output
+ * element is summed by one invocation in a fixed order: deterministic, no atomics.
+ *
+ * The tiled kernels take {GROUP_SIZE, HS, ROWS, TILE} as specialization constants, so the
+ * per-invocation register arrays (score and output micro-tiles, see attention.glsl) have fixed
+ * sizes. Each kernel takes the first (ROWS, TILE) of a fixed list whose shared memory fits the
+ * budget (32 KiB, or the device's limit if lower); the choice depends only on hs and that
+ * limit, so results are reproducible on a device. At 32 KiB:
+ *   forward  (32, 32) for hs < 110, else (32, 16)
+ *   dK/dV    (32, 32) for hs < 47, (32, 16) < 74, (16, 16) < 119, else (16, 8)
+ *   dQ       (32, 32) for hs < 55, (32, 16) < 79, (16, 16) < 123, else (16, 8) */
 #include <math.h>
 
 #include "kernel_util.h"
@@ -25,8 +33,8 @@ typedef enum attention_kernel { ATTENTION_FORWARD, ATTENTION_DKV, ATTENTION_DQ }
 static uint32_t shared_bytes(attention_kernel kernel, uint32_t hs, uint32_t rows, uint32_t tile) {
     uint32_t stride = hs + 1;
     switch (kernel) {
-    case ATTENTION_FORWARD: /* q_tile, kv_tile, p_tile, row_scale */
-        return 4u * (rows * stride + tile * stride + rows * (tile + 1) + rows);
+    case ATTENTION_FORWARD: /* q_tile, kv_tile, p_tile, row_max, row_scale */
+        return 4u * (rows * stride + tile * stride + rows * (tile + 1) + 2 * rows);
     case ATTENTION_DKV: /* k_tile, v_tile, q_tile, do_tile, p_tile, ds_tile, lse_tile, d_tile */
         return 4u * (2 * rows * stride + 2 * tile * stride + 2 * tile * (rows + 1) + 2 * tile);
     case ATTENTION_DQ: /* q_tile, do_tile, k_tile, v_tile, ds_tile, lse_tile, d_tile */
@@ -65,16 +73,18 @@ static t2g_status check_shape(const char *kernel, uint32_t B, uint32_t T, uint32
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: B, T, C and NH must be at least 1 (B=%u T=%u C=%u NH=%u)", kernel,
                         B, T, C, NH);
     if (C % NH != 0)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: C=%u is not a multiple of NH=%u (head size C / NH)", kernel, C, NH);
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: C=%u is not a multiple of NH=%u (head size C / NH)", kernel, C,
+                        NH);
     if (C / NH > ATTENTION_MAX_HEAD)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size C / NH = %u / %u = %u exceeds the supported %u", kernel, C,
-                        NH, C / NH, ATTENTION_MAX_HEAD);
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size C / NH = %u / %u = %u exceeds the supported %u", kernel,
+                        C, NH, C / NH, ATTENTION_MAX_HEAD);
     return t2g_need_index((uint64_t)B * T * 3u * C, kernel, "B * T * 3C", err);
 }
 
 /* Records one tiled kernel over B * NH heads, each split into blocks of spec[2] rows. */
-static t2g_status record_tiled(t2g_recorder *rec, const char *shader, attention_kernel kernel, const t2g_binding *bindings,
-                               uint32_t binding_count, uint32_t B, uint32_t T, uint32_t C, uint32_t NH, t2g_error *err) {
+static t2g_status record_tiled(t2g_recorder *rec, const char *shader, attention_kernel kernel,
+                               const t2g_binding *bindings, uint32_t binding_count, uint32_t B, uint32_t T, uint32_t C,
+                               uint32_t NH, t2g_error *err) {
     uint32_t hs = C / NH;
     uint32_t spec[4];
     choose_blocks(rec, kernel, hs, spec);
@@ -119,7 +129,8 @@ t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor
     if (status) return status;
     struct { uint32_t n, T, NH, hs; } dot_push = {(uint32_t)rows, T, NH, C / NH};
     t2g_binding dot_bindings[] = {{dsum, T2G_WRITE}, {dout, T2G_READ}, {out, T2G_READ}};
-    status = t2g_record_elementwise(rec, "attention_backward_dot", dot_bindings, 3, &dot_push, sizeof dot_push, rows, err);
+    status = t2g_record_elementwise(rec, "attention_backward_dot", dot_bindings, 3, &dot_push, sizeof dot_push, rows,
+                                    err);
     if (status) return status;
 
     t2g_binding bindings[] = {{dqkv, T2G_READ_WRITE}, {dout, T2G_READ}, {qkv, T2G_READ}, {lse, T2G_READ},

@@ -16,6 +16,17 @@ enum {
     ALL = WITH_BIAS | WITH_DINP | WITH_DBIAS,
 };
 
+/* What the outputs' tails hold (written by no kernel). */
+#define GUARD 3.0f
+
+/* A tensor of n elements (NULL: NaN) followed by `tail` elements of `tail_value`. */
+static t2g_tensor upload_tailed(check_ctx *ctx, const float *data, size_t n, size_t tail, float tail_value) {
+    float *host = check_host(ctx, (n + tail) * sizeof *host);
+    for (size_t i = 0; i < n; i++) host[i] = data ? data[i] : NAN;
+    for (size_t i = 0; i < tail; i++) host[n + i] = tail_value;
+    return check_upload(ctx, host, n + tail);
+}
+
 static const char *tiles_name(t2g_matmul_tiles tiles) {
     return tiles == T2G_MATMUL_TILES_AUTO ? "auto" : t2g_matmul_tile_config_get(tiles)->name;
 }
@@ -59,10 +70,14 @@ static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, in
         ref_matmul_backward(with_dinp ? ref_dinp : NULL, ref_dweight, with_dbias ? ref_dbias : NULL,
                             check_to_double(ctx, dout_h, nout), inp_d, weight_d, N, C, OC);
 
-    t2g_tensor inp = check_upload(ctx, inp_h, nin), weight = check_upload(ctx, weight_h, nw);
-    t2g_tensor bias = check_upload(ctx, bias_h, OC), dout = check_upload(ctx, dout_h, nout);
-    t2g_tensor out = check_poisoned(ctx, nout);
-    t2g_tensor dinp = check_poisoned(ctx, nin), dweight = check_poisoned(ctx, nw), dbias = check_poisoned(ctx, OC);
+    /* Every tensor is bound with a tail beyond its matrix: NaN after the inputs (a read past a
+     * matrix's edge would reach the results) and GUARD after the outputs (a write past the edge
+     * would show). The tails are larger than any tile overhangs. */
+    size_t tail = 128 * ((size_t)(C > OC ? C : OC) + 1);
+    t2g_tensor inp = upload_tailed(ctx, inp_h, nin, tail, NAN), weight = upload_tailed(ctx, weight_h, nw, tail, NAN);
+    t2g_tensor bias = upload_tailed(ctx, bias_h, OC, tail, NAN), dout = upload_tailed(ctx, dout_h, nout, tail, NAN);
+    t2g_tensor out = upload_tailed(ctx, NULL, nout, tail, GUARD), dinp = upload_tailed(ctx, NULL, nin, tail, GUARD);
+    t2g_tensor dweight = upload_tailed(ctx, NULL, nw, tail, GUARD), dbias = upload_tailed(ctx, NULL, OC, tail, GUARD);
     float *gpu_out[2], *gpu_dinp[2], *gpu_dweight[2], *gpu_dbias[2];
     for (int run = 0; run < 2; run++) {
         check_poison(ctx, out, nout);
@@ -76,17 +91,22 @@ static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, in
                                               dout, inp, weight, N, C, OC),
                          "matmul_backward");
         check_submit(ctx);
-        gpu_out[run] = check_download(ctx, out, nout);
-        gpu_dinp[run] = check_download(ctx, dinp, nin);
-        gpu_dweight[run] = check_download(ctx, dweight, nw);
-        gpu_dbias[run] = check_download(ctx, dbias, OC);
+        gpu_out[run] = check_download(ctx, out, nout + tail);
+        gpu_dinp[run] = check_download(ctx, dinp, nin + tail);
+        gpu_dweight[run] = check_download(ctx, dweight, nw + tail);
+        gpu_dbias[run] = check_download(ctx, dbias, OC + tail);
     }
-
+    size_t untouched = 0;
+    for (size_t i = 0; i < tail; i++)
+        untouched += (gpu_out[0][nout + i] == GUARD) + (gpu_dinp[0][nin + i] == GUARD) +
+                     (gpu_dweight[0][nw + i] == GUARD) + (gpu_dbias[0][OC + i] == GUARD);
     char what[96];
     snprintf(what, sizeof what, "%s %dx%dx%d%s", tiles_name(tiles), N, C, OC, with_bias ? " bias" : "");
     snprintf(label, sizeof label, "matmul forward %s", what);
     check_bitwise(ctx, label, gpu_out[0], gpu_out[1], nout);
     check_close(ctx, label, gpu_out[0], ref_out, nout, 1e-4);
+    check_true(ctx, untouched == 4 * tail, "matmul %s: %zu of %zu elements past the outputs written", what,
+               4 * tail - untouched, 4 * tail);
     if (!backward) return;
     snprintf(what, sizeof what, "%s %dx%dx%d", tiles_name(tiles), N, C, OC);
     /* a NULL dinp or dbias leaves the tensor as it was: the initial values are the reference */

@@ -8,10 +8,12 @@
 
 /* The tile configurations of shaders/matmul_gemm.comp (the table in src/kernels/matmul.c). */
 typedef enum t2g_matmul_tiles {
-    T2G_MATMUL_TILES_AUTO = -1, /* chosen by device type and problem size */
-    T2G_MATMUL_TILES_SMALL = 0, /* CPU devices and small problems */
-    T2G_MATMUL_TILES_LARGE = 1, /* GPUs, large problems */
-    T2G_MATMUL_TILES_COUNT = 2
+    T2G_MATMUL_TILES_AUTO = -1,     /* chosen by device type and problem size */
+    T2G_MATMUL_TILES_GPU_SMALL = 0, /* GPUs, small problems */
+    T2G_MATMUL_TILES_GPU_LARGE = 1, /* GPUs, large problems */
+    T2G_MATMUL_TILES_CPU_SMALL = 2, /* CPU devices (lavapipe), small problems */
+    T2G_MATMUL_TILES_CPU_LARGE = 3, /* CPU devices, large problems */
+    T2G_MATMUL_TILES_COUNT = 4
 } t2g_matmul_tiles;
 
 typedef struct t2g_matmul_tile_config {

@@ -182,8 +182,10 @@ static void rejection_case(check_ctx *ctx) {
 }
 
 T2G_CHECK(matmul) {
-    const t2g_matmul_tiles S = T2G_MATMUL_TILES_SMALL, L = T2G_MATMUL_TILES_LARGE, A = T2G_MATMUL_TILES_AUTO;
-    matmul_case(ctx, S, 37, 53, 71, ALL);
+    const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
+    const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
+    const t2g_matmul_tiles A = T2G_MATMUL_TILES_AUTO;
+    matmul_case(ctx, A, 37, 53, 71, ALL); /* the device's own choice (t2g selfcheck runs only this) */
     if (ctx->quick) return ctx->failures;
     for (int t = 0; t < T2G_MATMUL_TILES_COUNT; t++) {
         const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(t);
@@ -191,27 +193,38 @@ T2G_CHECK(matmul) {
                   cfg->name, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, t2g_matmul_tile_invocations(cfg),
                   t2g_matmul_tile_shared_bytes(cfg));
     }
-    /* small tiles: the CPU's, and GPUs' on small problems */
-    matmul_case(ctx, S, 1, 1, 1, ALL);
-    matmul_case(ctx, S, 1, 7, 5, ALL);
-    matmul_case(ctx, S, 1, 7, 5, 0);
-    matmul_case(ctx, S, 7, 48, 259, WITH_DINP);
-    matmul_case(ctx, S, 130, 48, 192, WITH_BIAS | WITH_DBIAS);
-    matmul_case(ctx, S, 64, 64, 64, ALL);
-    matmul_case(ctx, S, 37, 53, 71, 0);
-    /* large tiles: GPUs' on large problems; partial tiles at every edge */
-    matmul_case(ctx, L, 200, 136, 260, ALL);
-    matmul_case(ctx, L, 130, 48, 192, WITH_DINP);
-    matmul_case(ctx, L, 37, 53, 71, WITH_BIAS);
-    matmul_case(ctx, L, 1, 1, 1, ALL);
-    matmul_case(ctx, L, 1, 7, 5, WITH_DBIAS);
-    matmul_case(ctx, L, 64, 64, 64, ALL);
-    matmul_case(ctx, L, 7, 48, 259, ALL);
+    /* Each configuration on the shapes it serves, plus edge cases: 1x1x1, a single row, tiles
+     * cut at every edge (200x136x260 against 128-tiles), more than 8 tile rows (GROUP_ROWS). */
+    matmul_case(ctx, GS, 37, 53, 71, ALL);
+    matmul_case(ctx, GS, 1, 1, 1, ALL);
+    matmul_case(ctx, GS, 1, 7, 5, ALL);
+    matmul_case(ctx, GS, 1, 7, 5, 0);
+    matmul_case(ctx, GS, 7, 48, 259, WITH_DINP);
+    matmul_case(ctx, GS, 130, 48, 192, WITH_BIAS | WITH_DBIAS);
+    matmul_case(ctx, GS, 64, 64, 64, ALL);
+    matmul_case(ctx, GS, 300, 33, 40, ALL);
+    matmul_case(ctx, GL, 200, 136, 260, ALL);
+    matmul_case(ctx, GL, 130, 48, 192, WITH_DINP);
+    matmul_case(ctx, GL, 37, 53, 71, WITH_BIAS);
+    matmul_case(ctx, GL, 1, 1, 1, ALL);
+    matmul_case(ctx, GL, 1, 7, 5, WITH_DBIAS);
+    matmul_case(ctx, GL, 64, 64, 64, ALL);
+    matmul_case(ctx, GL, 7, 48, 259, ALL);
+    matmul_case(ctx, CS, 37, 53, 71, 0);
+    matmul_case(ctx, CS, 1, 1, 1, ALL);
+    matmul_case(ctx, CS, 1, 7, 5, WITH_BIAS | WITH_DINP);
+    matmul_case(ctx, CS, 7, 48, 259, ALL);
+    matmul_case(ctx, CS, 130, 48, 192, ALL);
+    matmul_case(ctx, CS, 64, 64, 64, WITH_DBIAS);
+    matmul_case(ctx, CL, 200, 136, 260, ALL);
+    matmul_case(ctx, CL, 130, 48, 192, WITH_BIAS);
+    matmul_case(ctx, CL, 1, 7, 5, ALL);
+    matmul_case(ctx, CL, 1100, 20, 24, ALL);
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);
-    matmul_case(ctx, A, 7, 48, 259, WITH_BIAS);
+    matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);
     /* more tiles than one grid dimension holds (t2g_groups_2d): 65537 row tiles of 32 */
-    matmul_case(ctx, S, 65536 * 32 + 5, 3, 2, WITH_BIAS | FORWARD_ONLY);
+    matmul_case(ctx, GS, 65536 * 32 + 5, 3, 2, WITH_BIAS | FORWARD_ONLY);
     finite_difference_case(ctx, 3, 4, 5);
     finite_difference_case(ctx, 1, 1, 2);
     rejection_case(ctx);

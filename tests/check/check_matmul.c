@@ -1,4 +1,4 @@
-/* matmul forward and backward against tests/ref/matmul.c, on both tile configurations of
+/* matmul forward and backward against tests/ref/matmul.c, on every tile configuration of
  * shaders/matmul_gemm.comp (src/kernels/matmul_internal.h lets a test pick one; lavapipe would
  * otherwise only run the CPU's), and through the public functions' automatic choice. */
 #include <math.h>

@@ -1,6 +1,7 @@
 /* Reference: matmul with bias, out = inp weight^T + bias, as in llm.c, in double precision. */
 #include "ref.h"
 
+/* out (N,OC), inp (N,C), weight (OC,C), bias (OC) or NULL */
 void ref_matmul_forward(double *out, const double *inp, const double *weight, const double *bias, int N, int C, int OC) {
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
@@ -10,6 +11,8 @@ void ref_matmul_forward(double *out, const double *inp, const double *weight, co
         }
 }
 
+/* dinp (N,C) += dout weight, or NULL; dweight (OC,C) += dout^T inp; dbias (OC) += column sums of
+ * dout, or NULL; dout (N,OC), inp (N,C), weight (OC,C) */
 void ref_matmul_backward(double *dinp, double *dweight, double *dbias, const double *dout, const double *inp,
                          const double *weight, int N, int C, int OC) {
     for (int n = 0; n < N; n++)

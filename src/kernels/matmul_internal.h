@@ -1,0 +1,41 @@
+/* matmul with an explicit choice of tile configuration, for tests that must exercise every
+ * configuration on any device (lavapipe in CI would otherwise only ever see the CPU's).
+ * Includes only public headers, so tests/check/check_matmul.c can include it. Not installed. */
+#ifndef T2G_MATMUL_INTERNAL_H
+#define T2G_MATMUL_INTERNAL_H
+
+#include "t2g/kernels.h"
+
+/* The tile configurations of shaders/matmul_gemm.comp (the table in src/kernels/matmul.c). */
+typedef enum t2g_matmul_tiles {
+    T2G_MATMUL_TILES_AUTO = -1,     /* chosen by device type and problem size */
+    T2G_MATMUL_TILES_GPU_SMALL = 0, /* GPUs, small problems */
+    T2G_MATMUL_TILES_GPU_LARGE = 1, /* GPUs, large problems */
+    T2G_MATMUL_TILES_CPU_SMALL = 2, /* CPU devices (lavapipe), small problems */
+    T2G_MATMUL_TILES_CPU_LARGE = 3, /* CPU devices, large problems */
+    T2G_MATMUL_TILES_COUNT = 4
+} t2g_matmul_tiles;
+
+typedef struct t2g_matmul_tile_config {
+    const char *name;
+    uint32_t bm, bn, bk;  /* workgroup tile of C (bm x bn), K slice (bk) */
+    uint32_t tm, tn;      /* outputs per invocation (tm x tn), multiples of 4 */
+} t2g_matmul_tile_config;
+
+const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles);
+/* Invocations per workgroup, and bytes of shared memory, of a configuration. */
+uint32_t t2g_matmul_tile_invocations(const t2g_matmul_tile_config *config);
+uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config);
+
+/* The configuration the public functions use for an (M,K) x (K,N) product on this device. */
+t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K);
+
+/* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`. */
+t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
+                                    t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
+                                    t2g_error *err);
+t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, const t2g_tensor *dinp,
+                                     t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
+                                     t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+
+#endif

@@ -1,0 +1,232 @@
+/* matmul forward and backward against tests/ref/matmul.c, on every tile configuration of
+ * shaders/matmul_gemm.comp (src/kernels/matmul_internal.h lets a test pick one; lavapipe would
+ * otherwise only run the CPU's), and through the public functions' automatic choice. */
+#include <math.h>
+#include <string.h>
+
+#include "../../src/kernels/matmul_internal.h"
+#include "check.h"
+#include "ref/ref.h"
+
+enum {
+    WITH_BIAS = 1,      /* forward with a bias (else NULL) */
+    WITH_DINP = 2,      /* backward computes dinp (else NULL) */
+    WITH_DBIAS = 4,     /* backward computes dbias (else NULL) */
+    FORWARD_ONLY = 8,
+    ALL = WITH_BIAS | WITH_DINP | WITH_DBIAS,
+};
+
+/* What the outputs' tails hold (written by no kernel). */
+#define GUARD 3.0f
+
+/* A tensor of n elements (NULL: NaN) followed by `tail` elements of `tail_value`. */
+static t2g_tensor upload_tailed(check_ctx *ctx, const float *data, size_t n, size_t tail, float tail_value) {
+    float *host = check_host(ctx, (n + tail) * sizeof *host);
+    for (size_t i = 0; i < n; i++) host[i] = data ? data[i] : NAN;
+    for (size_t i = 0; i < tail; i++) host[n + i] = tail_value;
+    return check_upload(ctx, host, n + tail);
+}
+
+static const char *tiles_name(t2g_matmul_tiles tiles) {
+    return tiles == T2G_MATMUL_TILES_AUTO ? "auto" : t2g_matmul_tile_config_get(tiles)->name;
+}
+
+static t2g_status record_forward(check_ctx *ctx, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
+                                 t2g_tensor weight, const t2g_tensor *bias, int N, int C, int OC) {
+    if (tiles == T2G_MATMUL_TILES_AUTO)
+        return t2g_matmul_forward(ctx->recorder, out, inp, weight, bias, N, C, OC, &ctx->err);
+    return t2g_matmul_forward_tiles(ctx->recorder, tiles, out, inp, weight, bias, N, C, OC, &ctx->err);
+}
+
+static t2g_status record_backward(check_ctx *ctx, t2g_matmul_tiles tiles, const t2g_tensor *dinp, t2g_tensor dweight,
+                                  const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, int N,
+                                  int C, int OC) {
+    if (tiles == T2G_MATMUL_TILES_AUTO)
+        return t2g_matmul_backward(ctx->recorder, dinp, dweight, dbias, dout, inp, weight, N, C, OC, &ctx->err);
+    return t2g_matmul_backward_tiles(ctx->recorder, tiles, dinp, dweight, dbias, dout, inp, weight, N, C, OC,
+                                     &ctx->err);
+}
+
+static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC, int flags) {
+    check_case_begin(ctx);
+    char label[160];
+    bool with_bias = flags & WITH_BIAS, with_dinp = flags & WITH_DINP, with_dbias = flags & WITH_DBIAS;
+    bool backward = !(flags & FORWARD_ONLY);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    float *inp_h = check_random_floats(ctx, nin, -1, 1);     /* inp (N,C) */
+    float *weight_h = check_random_floats(ctx, nw, -1, 1);   /* weight (OC,C) */
+    float *bias_h = check_random_floats(ctx, OC, -1, 1);     /* bias (OC) */
+    float *dout_h = check_random_floats(ctx, nout, -1, 1);   /* dout (N,OC) */
+    float *dinp0 = check_random_floats(ctx, nin, -1, 1);     /* the backward adds into these */
+    float *dweight0 = check_random_floats(ctx, nw, -1, 1);
+    float *dbias0 = check_random_floats(ctx, OC, -1, 1);
+
+    double *ref_out = check_doubles(ctx, nout);
+    double *ref_dinp = check_to_double(ctx, dinp0, nin), *ref_dweight = check_to_double(ctx, dweight0, nw);
+    double *ref_dbias = check_to_double(ctx, dbias0, OC);
+    double *inp_d = check_to_double(ctx, inp_h, nin), *weight_d = check_to_double(ctx, weight_h, nw);
+    ref_matmul_forward(ref_out, inp_d, weight_d, with_bias ? check_to_double(ctx, bias_h, OC) : NULL, N, C, OC);
+    if (backward)
+        ref_matmul_backward(with_dinp ? ref_dinp : NULL, ref_dweight, with_dbias ? ref_dbias : NULL,
+                            check_to_double(ctx, dout_h, nout), inp_d, weight_d, N, C, OC);
+
+    /* Every tensor is bound with a tail beyond its matrix: NaN after the inputs (a read past a
+     * matrix's edge would reach the results) and GUARD after the outputs (a write past the edge
+     * would show). The tails are larger than any tile overhangs. */
+    size_t tail = 128 * ((size_t)(C > OC ? C : OC) + 1);
+    t2g_tensor inp = upload_tailed(ctx, inp_h, nin, tail, NAN), weight = upload_tailed(ctx, weight_h, nw, tail, NAN);
+    t2g_tensor bias = upload_tailed(ctx, bias_h, OC, tail, NAN), dout = upload_tailed(ctx, dout_h, nout, tail, NAN);
+    t2g_tensor out = upload_tailed(ctx, NULL, nout, tail, GUARD), dinp = upload_tailed(ctx, NULL, nin, tail, GUARD);
+    t2g_tensor dweight = upload_tailed(ctx, NULL, nw, tail, GUARD), dbias = upload_tailed(ctx, NULL, OC, tail, GUARD);
+    float *gpu_out[2], *gpu_dinp[2], *gpu_dweight[2], *gpu_dbias[2];
+    for (int run = 0; run < 2; run++) {
+        check_poison(ctx, out, nout);
+        check_reupload(ctx, dinp, dinp0, nin);
+        check_reupload(ctx, dweight, dweight0, nw);
+        check_reupload(ctx, dbias, dbias0, OC);
+        check_status(ctx, record_forward(ctx, tiles, out, inp, weight, with_bias ? &bias : NULL, N, C, OC),
+                     "matmul_forward");
+        if (backward)
+            check_status(ctx, record_backward(ctx, tiles, with_dinp ? &dinp : NULL, dweight, with_dbias ? &dbias : NULL,
+                                              dout, inp, weight, N, C, OC),
+                         "matmul_backward");
+        check_submit(ctx);
+        gpu_out[run] = check_download(ctx, out, nout + tail);
+        gpu_dinp[run] = check_download(ctx, dinp, nin + tail);
+        gpu_dweight[run] = check_download(ctx, dweight, nw + tail);
+        gpu_dbias[run] = check_download(ctx, dbias, OC + tail);
+    }
+    size_t untouched = 0;
+    for (size_t i = 0; i < tail; i++)
+        untouched += (gpu_out[0][nout + i] == GUARD) + (gpu_dinp[0][nin + i] == GUARD) +
+                     (gpu_dweight[0][nw + i] == GUARD) + (gpu_dbias[0][OC + i] == GUARD);
+    char what[96];
+    snprintf(what, sizeof what, "%s %dx%dx%d%s", tiles_name(tiles), N, C, OC, with_bias ? " bias" : "");
+    snprintf(label, sizeof label, "matmul forward %s", what);
+    check_bitwise(ctx, label, gpu_out[0], gpu_out[1], nout);
+    check_close(ctx, label, gpu_out[0], ref_out, nout, 1e-4);
+    check_true(ctx, untouched == 4 * tail, "matmul %s: %zu of %zu elements past the outputs written", what,
+               4 * tail - untouched, 4 * tail);
+    if (!backward) return;
+    snprintf(what, sizeof what, "%s %dx%dx%d", tiles_name(tiles), N, C, OC);
+    /* a NULL dinp or dbias leaves the tensor as it was: the initial values are the reference */
+    snprintf(label, sizeof label, "matmul backward dinp%s %s", with_dinp ? "" : " (NULL: untouched)", what);
+    check_bitwise(ctx, label, gpu_dinp[0], gpu_dinp[1], nin);
+    check_close(ctx, label, gpu_dinp[0], ref_dinp, nin, with_dinp ? 1e-4 : 0);
+    snprintf(label, sizeof label, "matmul backward dweight %s", what);
+    check_bitwise(ctx, label, gpu_dweight[0], gpu_dweight[1], nw);
+    check_close(ctx, label, gpu_dweight[0], ref_dweight, nw, 1e-4);
+    snprintf(label, sizeof label, "matmul backward dbias%s %s", with_dbias ? "" : " (NULL: untouched)", what);
+    check_bitwise(ctx, label, gpu_dbias[0], gpu_dbias[1], OC);
+    check_close(ctx, label, gpu_dbias[0], ref_dbias, OC, with_dbias ? 1e-4 : 0);
+}
+
+/* ---- the reference backward against finite differences of loss = sum(g * out) ---- */
+
+typedef struct matmul_loss {
+    const double *inp, *weight, *bias, *g;
+    double *out;
+    int N, C, OC;
+} matmul_loss;
+
+static double loss_of(void *user) {
+    matmul_loss *l = user;
+    ref_matmul_forward(l->out, l->inp, l->weight, l->bias, l->N, l->C, l->OC);
+    double sum = 0;
+    for (size_t i = 0; i < (size_t)l->N * l->OC; i++) sum += l->g[i] * l->out[i];
+    return sum;
+}
+
+static void finite_difference_case(check_ctx *ctx, int N, int C, int OC) {
+    check_case_begin(ctx);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    double *inp = check_to_double(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    double *weight = check_to_double(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    double *bias = check_to_double(ctx, check_random_floats(ctx, OC, -1, 1), OC);
+    double *g = check_to_double(ctx, check_random_floats(ctx, nout, -1, 1), nout);
+    double *dinp = check_doubles(ctx, nin), *dweight = check_doubles(ctx, nw), *dbias = check_doubles(ctx, OC);
+    ref_matmul_backward(dinp, dweight, dbias, g, inp, weight, N, C, OC);
+    matmul_loss l = {inp, weight, bias, g, check_doubles(ctx, nout), N, C, OC};
+    char label[128];
+    snprintf(label, sizeof label, "matmul reference dinp vs finite diff %dx%dx%d", N, C, OC);
+    check_finite_differences(ctx, label, loss_of, &l, inp, dinp, nin, nin, 1e-6);
+    snprintf(label, sizeof label, "matmul reference dweight vs finite diff %dx%dx%d", N, C, OC);
+    check_finite_differences(ctx, label, loss_of, &l, weight, dweight, nw, nw, 1e-6);
+    snprintf(label, sizeof label, "matmul reference dbias vs finite diff %dx%dx%d", N, C, OC);
+    check_finite_differences(ctx, label, loss_of, &l, bias, dbias, OC, OC, 1e-6);
+}
+
+/* ---- shapes the tensors cannot hold: an error, and nothing recorded ---- */
+
+static void rejection_case(check_ctx *ctx) {
+    check_case_begin(ctx);
+    const int N = 4, C = 3, OC = 5;
+    float zeros[64] = {0};
+    t2g_tensor inp = check_upload(ctx, zeros, N * C), weight = check_upload(ctx, zeros, OC * C);
+    t2g_tensor out = check_upload(ctx, zeros, N * OC), dout = check_upload(ctx, zeros, N * OC);
+    t2g_tensor short_bias = check_upload(ctx, zeros, OC - 1), dinp = check_upload(ctx, zeros, N * C);
+    uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+    t2g_status status = t2g_matmul_forward(ctx->recorder, out, inp, weight, NULL, N + 1, C, OC, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "matmul_forward rejects N beyond out and inp");
+    status = t2g_matmul_forward(ctx->recorder, out, inp, weight, &short_bias, N, C, OC, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "matmul_forward rejects a short bias");
+    status = t2g_matmul_forward(ctx->recorder, out, inp, weight, NULL, N, C, 0, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "matmul_forward rejects OC = 0");
+    status = t2g_matmul_backward(ctx->recorder, &dinp, weight, &short_bias, dout, inp, weight, N, C, OC, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "dbias") != NULL,
+               "matmul_backward rejects a short dbias, naming it");
+    status = t2g_matmul_backward(ctx->recorder, &dinp, weight, NULL, dout, inp, weight, N, C + 1, OC, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "matmul_backward rejects C beyond the tensors");
+    check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == before, "rejected matmuls record nothing");
+    ctx->err.message[0] = 0;
+}
+
+T2G_CHECK(matmul) {
+    const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
+    const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
+    const t2g_matmul_tiles A = T2G_MATMUL_TILES_AUTO;
+    matmul_case(ctx, A, 37, 53, 71, ALL); /* the device's own choice (t2g selfcheck runs only this) */
+    if (ctx->quick) return ctx->failures;
+    for (int t = 0; t < T2G_MATMUL_TILES_COUNT; t++) {
+        const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(t);
+        check_log(ctx, "tiles %s: %ux%u, K slices of %u, %ux%u per invocation, %u invocations, %u bytes shared",
+                  cfg->name, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, t2g_matmul_tile_invocations(cfg),
+                  t2g_matmul_tile_shared_bytes(cfg));
+    }
+    /* Each configuration on the shapes it serves, plus edge cases: 1x1x1, a single row, tiles
+     * cut at every edge (200x136x260 against 128-tiles), more than 8 tile rows (GROUP_ROWS). */
+    matmul_case(ctx, GS, 37, 53, 71, ALL);
+    matmul_case(ctx, GS, 1, 1, 1, ALL);
+    matmul_case(ctx, GS, 1, 7, 5, ALL);
+    matmul_case(ctx, GS, 1, 7, 5, 0);
+    matmul_case(ctx, GS, 7, 48, 259, WITH_DINP);
+    matmul_case(ctx, GS, 130, 48, 192, WITH_BIAS | WITH_DBIAS);
+    matmul_case(ctx, GS, 64, 64, 64, ALL);
+    matmul_case(ctx, GS, 300, 33, 40, ALL);
+    matmul_case(ctx, GL, 200, 136, 260, ALL);
+    matmul_case(ctx, GL, 130, 48, 192, WITH_DINP);
+    matmul_case(ctx, GL, 37, 53, 71, WITH_BIAS);
+    matmul_case(ctx, GL, 1, 1, 1, ALL);
+    matmul_case(ctx, GL, 1, 7, 5, WITH_DBIAS);
+    matmul_case(ctx, GL, 64, 64, 64, ALL);
+    matmul_case(ctx, GL, 7, 48, 259, ALL);
+    matmul_case(ctx, CS, 37, 53, 71, 0);
+    matmul_case(ctx, CS, 1, 1, 1, ALL);
+    matmul_case(ctx, CS, 1, 7, 5, WITH_BIAS | WITH_DINP);
+    matmul_case(ctx, CS, 7, 48, 259, ALL);
+    matmul_case(ctx, CS, 130, 48, 192, ALL);
+    matmul_case(ctx, CS, 64, 64, 64, WITH_DBIAS);
+    matmul_case(ctx, CL, 200, 136, 260, ALL);
+    matmul_case(ctx, CL, 130, 48, 192, WITH_BIAS);
+    matmul_case(ctx, CL, 1, 7, 5, ALL);
+    matmul_case(ctx, CL, 1100, 20, 24, ALL);
+    /* the public functions, choosing for this device */
+    matmul_case(ctx, A, 130, 48, 192, ALL);
+    matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);
+    /* more tiles than one grid dimension holds (t2g_groups_2d): 65537 row tiles of 32 */
+    matmul_case(ctx, GS, 65536 * 32 + 5, 3, 2, WITH_BIAS | FORWARD_ONLY);
+    finite_difference_case(ctx, 3, 4, 5);
+    finite_difference_case(ctx, 1, 1, 2);
+    rejection_case(ctx);
+    return ctx->failures;
+}

@@ -98,7 +98,7 @@ t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor
                                   t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t C, uint32_t NH,
                                   t2g_error *err);
 
-/* ---- softmax cross-entropy with per-token weights (shaders/crossentropy.comp) ----
+/* ---- softmax cross-entropy with per-token weights (shaders/crossentropy_*.comp) ----
  * One fused pass over each row of logits:
  *   losses[n] = logsumexp(logits[n,:]) - logits[n, targets[n]]            (unweighted)
  *   dlogits[n,v] = dloss * weights[n] * (softmax(logits[n,:])[v] - (v == targets[n]))

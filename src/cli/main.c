@@ -1,2 +1,41 @@
+/* t2g: the command line. Each subcommand lives in its own file. */
 #include <stdio.h>
-int main(void) { puts("t2g"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "t2g " T2G_VERSION " - train language models from natural-language feedback on any Vulkan device\n"
+    "\n"
+    "usage: t2g COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices [--json]                 list the Vulkan devices and what each supports\n"
+    "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
+    "  bench kernels [--size S] [--json] time every kernel with GPU timestamps\n"
+    "  version                          print the version\n"
+    "\n"
+    "every command answers --help. The device is chosen by --device N|NAME, else the\n"
+    "T2G_DEVICE environment variable, else the best one (discrete GPU > integrated > virtual >\n"
+    "CPU). T2G_VALIDATE=1 turns on the Khronos validation layer.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("t2g %s\n", T2G_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "devices") == 0) return cmd_devices(argc, argv);
+    if (strcmp(command, "selfcheck") == 0) return cmd_selfcheck(argc, argv);
+    if (strcmp(command, "bench") == 0) return cmd_bench(argc, argv);
+    cli_error("unknown command '%s'; the commands are: devices, selfcheck, bench, version (see 't2g --help')", command);
+    return EXIT_USAGE;
+}

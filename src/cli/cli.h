@@ -1,0 +1,45 @@
+/* What the subcommands share: argument parsing, opening the device, reporting errors. Only
+ * src/cli/ prints and exits. Exit codes: 0 success, 1 a check or run failed, 2 bad usage or
+ * no usable Vulkan device. */
+#ifndef T2G_CLI_H
+#define T2G_CLI_H
+
+#include <stdbool.h>
+
+#include "t2g/t2g.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* "t2g: error: ..." on standard error. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Walks argv[first..argc): each call matches one option at *i. */
+typedef struct cli_args {
+    int argc;
+    char **argv;
+    int i;
+    const char *command; /* for messages: "devices", "bench kernels", ... */
+    bool failed;
+} cli_args;
+
+cli_args cli_args_start(int argc, char **argv, int first, const char *command);
+bool cli_args_more(const cli_args *args);
+/* true (and advances) if argv[i] is `name`. */
+bool cli_flag(cli_args *args, const char *name);
+/* true (and advances past both) if argv[i] is `name`; *value is the next argument. A missing
+ * value is reported and sets args->failed. */
+bool cli_value(cli_args *args, const char *name, const char **value);
+/* Reports argv[i] as unknown, with the command's --help hint; returns EXIT_USAGE. */
+int cli_unknown(cli_args *args);
+
+/* Opens the device named by --device (or T2G_DEVICE, or the best one); prints the error and
+ * returns EXIT_USAGE on failure. Validation messages go to standard error. */
+int cli_open_device(const char *device, t2g_device **out);
+/* Prints the validation summary; returns EXIT_FAILED if any message was received. */
+int cli_close_device(t2g_device *device);
+
+int cmd_devices(int argc, char **argv);
+int cmd_selfcheck(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

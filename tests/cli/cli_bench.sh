@@ -1,0 +1,33 @@
+#!/bin/sh
+# t2g bench kernels runs, prints JSON with a result per requested kernel, and refuses bad
+# options. It checks that the benchmark works, never how fast anything is.
+#   usage: cli_bench.sh T2G SOURCE_DIR BUILD_DIR
+set -u
+t2g=$1
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+
+json=$("$t2g" bench kernels --only gelu_forward,matmul_square,attention_backward --repeat 2 --json 2>&1); code=$?
+check "bench kernels --json exits 0" '[ $code = 0 ]'
+for kernel in gelu_forward matmul_square attention_backward; do
+  check "a result for $kernel" 'printf "%s" "$json" | grep -q "\"kernel\":.*\"$kernel\""'
+done
+check "three timed results with rates" '[ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 3 ] && printf "%s" "$json" | grep -q "\"gflops\":" && printf "%s" "$json" | grep -q "\"gbps\":"'
+check "no kernel skipped" '! printf "%s" "$json" | grep -q "\"skipped\""'
+if command -v python3 >/dev/null 2>&1; then
+  check "the output parses as JSON" 'printf "%s" "$json" | python3 -c "import json,sys; r=json.load(sys.stdin)[\"results\"]; assert len(r)==3 and all(x[\"median_ms\"]>0 for x in r)"'
+fi
+table=$("$t2g" bench kernels --only residual_forward --repeat 1 2>/dev/null); code=$?
+check "the table names the device and the kernel" '[ $code = 0 ] && printf "%s" "$table" | grep -q "^bench kernels on " && printf "%s" "$table" | grep -q "^residual_forward"'
+
+out=$("$t2g" bench kernels --size huge 2>&1); code=$?
+check "--size huge exits 2 naming the sizes" '[ $code = 2 ] && printf "%s" "$out" | grep -q "small, medium or large"'
+out=$("$t2g" bench kernels --only nosuch 2>&1); code=$?
+check "--only naming no kernel exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "names no kernel"'
+out=$("$t2g" bench kernels --repeat 0 2>&1); code=$?
+check "--repeat 0 exits 2" '[ $code = 2 ]'
+out=$("$t2g" bench rollouts 2>&1); code=$?
+check "an unknown benchmark exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "unknown benchmark"'
+
+[ $fail = 0 ] && echo "cli_bench: all passed"
+exit $fail

@@ -1,0 +1,56 @@
+#!/bin/sh
+# cmake --install puts t2g, libt2g, its headers and t2g.pc in a prefix, and a C program
+# outside the tree builds against them with pkg-config and drives a kernel.
+#   usage: install_pkgconfig.sh T2G SOURCE_DIR BUILD_DIR
+set -u
+build=$3
+prefix=$(mktemp -d /tmp/t2g-install-XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cmake --install "$build" --prefix "$prefix" >/dev/null || fail "cmake --install"
+[ -x "$prefix/bin/t2g" ] || fail "no bin/t2g"
+"$prefix/bin/t2g" version | grep -q "^t2g " || fail "the installed t2g does not run"
+pc=$(find "$prefix" -name t2g.pc | head -n 1)
+[ -n "$pc" ] || fail "no t2g.pc"
+lib=$(find "$prefix" -name libt2g.a | head -n 1)
+[ -n "$lib" ] || fail "no libt2g.a"
+[ -f "$prefix/include/t2g/t2g.h" ] || fail "no include/t2g/t2g.h"
+echo "ok: installed bin/t2g, $(basename "$lib"), include/t2g, $(basename "$pc")"
+
+cat > "$prefix/use_t2g.c" <<'CEOF'
+/* A program that knows t2g only through its installed headers. */
+#include <math.h>
+#include <stdio.h>
+#include <t2g/t2g.h>
+
+int main(void) {
+    t2g_error err;
+    t2g_device *device;
+    if (t2g_device_create(NULL, &device, &err)) { printf("device: %s\n", err.message); return 1; }
+    t2g_arena *arena;
+    t2g_recorder *rec;
+    t2g_tensor x, y;
+    float in[3] = {-1.0f, 0.0f, 2.0f}, out[3];
+    if (t2g_arena_create(device, 4096, "demo", &arena, &err) || t2g_recorder_create(device, NULL, &rec, &err) ||
+        t2g_tensor_alloc_f32(arena, 3, &x, &err) || t2g_tensor_alloc_f32(arena, 3, &y, &err) ||
+        t2g_tensor_upload(x, in, sizeof in, &err) || t2g_gelu_forward(rec, y, x, 3, &err) ||
+        t2g_recorder_submit(rec, &err) || t2g_tensor_download(y, out, sizeof out, &err)) {
+        printf("error: %s\n", err.message);
+        return 1;
+    }
+    double expected = 0.5 * 2.0 * (1.0 + tanh(0.7978845608 * (2.0 + 0.044715 * 8.0)));
+    printf("gelu(2) = %.6f (expected %.6f)\n", out[2], expected);
+    int ok = fabs(out[2] - expected) < 1e-5 && out[1] == 0.0f && out[0] < 0.0f;
+    t2g_recorder_destroy(rec);
+    t2g_arena_destroy(arena);
+    t2g_device_destroy(device);
+    return ok ? 0 : 1;
+}
+CEOF
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+flags=$(pkg-config --cflags --libs --static t2g) || fail "pkg-config --static t2g"
+echo "ok: pkg-config t2g gives: $flags"
+cc -std=c11 -Wall -Wextra -Werror -o "$prefix/use_t2g" "$prefix/use_t2g.c" $flags -lm || fail "compiling against the installed t2g"
+"$prefix/use_t2g" || fail "running a program built against the installed t2g"
+echo "install_pkgconfig: all passed"

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Installs everything t2g needs to build and run on Debian 12 (bookworm), from Debian's own
-# packages only. Idempotent: run it again and it changes nothing. Needs root (or sudo).
-#   tools/setup.sh            build + run dependencies
-#   tools/setup.sh --chromium also the headless browser used by the report check
+# Installs what t2g needs to build, test and run on Debian 12 (bookworm), from Debian's own
+# packages only. Idempotent: when everything is there it changes nothing (and needs no root).
+#   tools/setup.sh             build, test and run dependencies
+#   tools/setup.sh --chromium  also the headless browser that renders run reports
 set -eu
 
 packages="cmake build-essential pkg-config
@@ -11,26 +11,31 @@ packages="cmake build-essential pkg-config
   libcjson-dev
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools"
 
-if [ "${1:-}" = "--chromium" ]; then
-  packages="$packages chromium"
-fi
-
-as_root=""
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then as_root="sudo"; else
-    echo "setup.sh: run as root (or install sudo): it installs Debian packages" >&2
-    exit 1
-  fi
-fi
+case "${1:-}" in
+  "") ;;
+  --chromium) packages="$packages chromium" ;;
+  *) echo "setup.sh: unknown option '$1' (the only option is --chromium)" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-  echo "setup.sh: all packages already installed"
+  echo "setup.sh: every package is installed"
   exit 0
+fi
+
+as_root=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root="sudo"
+  else
+    echo "setup.sh: these packages are missing:$missing" >&2
+    echo "setup.sh: run as root (or install sudo) so that they can be installed" >&2
+    exit 1
+  fi
 fi
 echo "setup.sh: installing:$missing"
 $as_root apt-get update
-DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y --no-install-recommends $missing
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing

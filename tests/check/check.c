@@ -135,6 +135,18 @@ double *check_to_double(check_ctx *ctx, const float *x, size_t n) {
 
 double *check_doubles(check_ctx *ctx, size_t n) { return check_host(ctx, n * sizeof(double)); }
 
+double *check_abs(check_ctx *ctx, const double *x, size_t n) {
+    double *a = check_host(ctx, n * sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = fabs(x[i]);
+    return a;
+}
+
+double check_norm(const double *x, size_t n) {
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += x[i] * x[i];
+    return sqrt(sum);
+}
+
 /* ---- device memory ---- */
 
 t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32) {
@@ -171,22 +183,26 @@ bool check_submit(check_ctx *ctx) {
 
 /* ---- comparisons ---- */
 
-bool check_close(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double tolerance) {
-    double diff = 0, norm = 0;
-    size_t first_nan = n;
+/* ||gpu - ref|| / scale, or -1 (and a failure) if gpu holds a NaN. */
+static double relative_error(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n,
+                             double scale) {
+    double diff = 0;
     for (size_t i = 0; i < n; i++) {
-        if (isnan(gpu[i]) && first_nan == n) first_nan = i;
+        if (isnan(gpu[i])) {
+            check_fail(ctx, "%s: element %zu of %zu is NaN (unwritten or invalid; reference %.6g)", label, i, n, ref[i]);
+            return -1;
+        }
         double d = (double)gpu[i] - ref[i];
         diff += d * d;
-        norm += ref[i] * ref[i];
     }
+    return scale > 0 ? sqrt(diff) / scale : sqrt(diff);
+}
+
+bool check_close_scaled(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double scale,
+                        double tolerance) {
     ctx->comparisons++;
-    if (first_nan < n) {
-        check_fail(ctx, "%s: element %zu of %zu is NaN (unwritten or invalid; reference %.6g)", label, first_nan, n,
-                   ref[first_nan]);
-        return false;
-    }
-    double error = norm > 0 ? sqrt(diff / norm) : sqrt(diff);
+    double error = relative_error(ctx, label, gpu, ref, n, scale);
+    if (error < 0) return false;
     if (error > ctx->worst_error || ctx->worst_label[0] == 0) {
         ctx->worst_error = error;
         snprintf(ctx->worst_label, sizeof ctx->worst_label, "%s", label);
@@ -195,6 +211,10 @@ bool check_close(check_ctx *ctx, const char *label, const float *gpu, const doub
     check_log(ctx, "  %-58s rel err %.2e (tol %.0e) %s", label, error, tolerance, ok ? "ok" : "FAIL");
     if (!ok) check_fail(ctx, "%s: relative error %.3e > %.0e over %zu elements", label, error, tolerance, n);
     return ok;
+}
+
+bool check_close(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double tolerance) {
+    return check_close_scaled(ctx, label, gpu, ref, n, check_norm(ref, n), tolerance);
 }
 
 bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const float *b, size_t n) {

@@ -73,6 +73,8 @@ float *check_normal_floats(check_ctx *ctx, size_t n, double std);
 uint32_t *check_random_tokens(check_ctx *ctx, size_t n, uint32_t below);
 double *check_to_double(check_ctx *ctx, const float *x, size_t n);
 double *check_doubles(check_ctx *ctx, size_t n); /* zeroed */
+double *check_abs(check_ctx *ctx, const double *x, size_t n); /* |x|, elementwise */
+double check_norm(const double *x, size_t n);                 /* ||x||_2 */
 
 /* ---- device memory (a failed call records a failure; the tensor is then empty) ---- */
 
@@ -87,6 +89,10 @@ bool check_submit(check_ctx *ctx);
 
 /* ||gpu - ref||_2 / ||ref||_2 <= tolerance (absolute when ||ref|| is 0); any NaN fails. */
 bool check_close(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double tolerance);
+/* ||gpu - ref||_2 / scale <= tolerance: for results that may cancel (a sum of products), where
+ * the yardstick is the magnitude of what was summed (e.g. sum |a_i b_i|), not of the result. */
+bool check_close_scaled(check_ctx *ctx, const char *label, const float *gpu, const double *ref, size_t n, double scale,
+                        double tolerance);
 /* The two runs gave the same bits. */
 bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const float *b, size_t n);
 /* An exact expectation (e.g. an error status, a count). */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/kernels/matmul_internal.h"
+#include "kernels/matmul_internal.h"
 #include "check.h"
 #include "ref/ref.h"
 
@@ -69,6 +69,19 @@ static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, in
     if (backward)
         ref_matmul_backward(with_dinp ? ref_dinp : NULL, ref_dweight, with_dbias ? ref_dbias : NULL,
                             check_to_double(ctx, dout_h, nout), inp_d, weight_d, N, C, OC);
+    /* The yardstick of each result: the same sums over the terms' magnitudes (|A| |B| + |bias|,
+     * plus |initial value| where the backward adds), the bound of float summation error. The
+     * result itself can cancel to near 0 (a 1x1x1 product plus a bias), the magnitudes cannot. */
+    double *mag_out = check_doubles(ctx, nout);
+    double *mag_dinp = check_abs(ctx, check_to_double(ctx, dinp0, nin), nin);
+    double *mag_dweight = check_abs(ctx, check_to_double(ctx, dweight0, nw), nw);
+    double *mag_dbias = check_abs(ctx, check_to_double(ctx, dbias0, OC), OC);
+    double *abs_inp = check_abs(ctx, inp_d, nin), *abs_weight = check_abs(ctx, weight_d, nw);
+    ref_matmul_forward(mag_out, abs_inp, abs_weight, with_bias ? check_abs(ctx, check_to_double(ctx, bias_h, OC), OC) : NULL,
+                       N, C, OC);
+    if (backward)
+        ref_matmul_backward(mag_dinp, mag_dweight, mag_dbias, check_abs(ctx, check_to_double(ctx, dout_h, nout), nout),
+                            abs_inp, abs_weight, N, C, OC);
 
     /* Every tensor is bound with a tail beyond its matrix: NaN after the inputs (a read past a
      * matrix's edge would reach the results) and GUARD after the outputs (a write past the edge
@@ -104,7 +117,7 @@ static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, in
     snprintf(what, sizeof what, "%s %dx%dx%d%s", tiles_name(tiles), N, C, OC, with_bias ? " bias" : "");
     snprintf(label, sizeof label, "matmul forward %s", what);
     check_bitwise(ctx, label, gpu_out[0], gpu_out[1], nout);
-    check_close(ctx, label, gpu_out[0], ref_out, nout, 1e-4);
+    check_close_scaled(ctx, label, gpu_out[0], ref_out, nout, check_norm(mag_out, nout), 1e-4);
     check_true(ctx, untouched == 4 * tail, "matmul %s: %zu of %zu elements past the outputs written", what,
                4 * tail - untouched, 4 * tail);
     if (!backward) return;
@@ -112,13 +125,13 @@ static void matmul_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, in
     /* a NULL dinp or dbias leaves the tensor as it was: the initial values are the reference */
     snprintf(label, sizeof label, "matmul backward dinp%s %s", with_dinp ? "" : " (NULL: untouched)", what);
     check_bitwise(ctx, label, gpu_dinp[0], gpu_dinp[1], nin);
-    check_close(ctx, label, gpu_dinp[0], ref_dinp, nin, with_dinp ? 1e-4 : 0);
+    check_close_scaled(ctx, label, gpu_dinp[0], ref_dinp, nin, check_norm(mag_dinp, nin), with_dinp ? 1e-4 : 0);
     snprintf(label, sizeof label, "matmul backward dweight %s", what);
     check_bitwise(ctx, label, gpu_dweight[0], gpu_dweight[1], nw);
-    check_close(ctx, label, gpu_dweight[0], ref_dweight, nw, 1e-4);
+    check_close_scaled(ctx, label, gpu_dweight[0], ref_dweight, nw, check_norm(mag_dweight, nw), 1e-4);
     snprintf(label, sizeof label, "matmul backward dbias%s %s", with_dbias ? "" : " (NULL: untouched)", what);
     check_bitwise(ctx, label, gpu_dbias[0], gpu_dbias[1], OC);
-    check_close(ctx, label, gpu_dbias[0], ref_dbias, OC, with_dbias ? 1e-4 : 0);
+    check_close_scaled(ctx, label, gpu_dbias[0], ref_dbias, OC, check_norm(mag_dbias, OC), with_dbias ? 1e-4 : 0);
 }
 
 /* ---- the reference backward against finite differences of loss = sum(g * out) ---- */

@@ -1,4 +1,5 @@
 /* The Vulkan loader (through volk), the instance, and the validation layer's messenger. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,12 +7,26 @@
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 
+/* Whether the library volk will open has the loader's entry point: Debian 12's volk (header
+ * version 239) calls it without checking, so a broken libvulkan.so.1 would crash it. */
+static bool loader_has_entry_point(void) {
+    const char *names[] = {"libvulkan.so.1", "libvulkan.so"};
+    for (int i = 0; i < 2; i++) {
+        void *module = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (!module) continue;
+        bool found = dlsym(module, "vkGetInstanceProcAddr") != NULL;
+        dlclose(module);
+        return found;
+    }
+    return false;
+}
+
 t2g_status t2g_vk_load(t2g_error *err) {
     static bool loaded = false;
     if (loaded) return T2G_OK;
-    if (volkInitialize() != VK_SUCCESS)
+    if (!loader_has_entry_point() || volkInitialize() != VK_SUCCESS)
         return t2g_fail(err, T2G_ERR_NO_LOADER,
-                        "no Vulkan loader found (libvulkan.so.1 could not be opened). Install a "
+                        "no usable Vulkan loader (libvulkan.so.1 could not be loaded). Install a "
                         "loader and a driver; on Debian/Ubuntu, 'apt install libvulkan1 "
                         "mesa-vulkan-drivers' gives one, with a CPU device (lavapipe) if there "
                         "is no GPU");

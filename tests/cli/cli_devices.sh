@@ -37,5 +37,16 @@ check "no driver: the message says how to get a device" 'printf "%s" "$out" | gr
 out=$(VK_ICD_FILENAMES=/nonexistent/icd.json VK_DRIVER_FILES=/nonexistent/icd.json "$t2g" selfcheck 2>&1); code=$?
 check "no driver: selfcheck exits 2 with the same advice" '[ $code = 2 ] && printf "%s" "$out" | grep -q "mesa-vulkan-drivers"'
 
+# No loader at all: a stand-in libvulkan.so.1 without the loader's entry points comes first
+# on the library path.
+stub=$(mktemp -d /tmp/t2g-no-loader-XXXXXX)
+echo 'int not_a_vulkan_loader;' > "$stub/stub.c"
+if cc -shared -fPIC -o "$stub/libvulkan.so.1" "$stub/stub.c" 2>/dev/null; then
+  out=$(LD_LIBRARY_PATH="$stub" "$t2g" devices 2>&1); code=$?
+  check "no loader: devices exits 2" '[ $code = 2 ]'
+  check "no loader: the message says which library and how to get one" 'printf "%s" "$out" | grep -q "libvulkan.so.1" && printf "%s" "$out" | grep -q "apt install libvulkan1 mesa-vulkan-drivers"'
+fi
+rm -rf "$stub"
+
 [ $fail = 0 ] && echo "cli_devices: all passed"
 exit $fail

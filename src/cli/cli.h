@@ -41,5 +41,6 @@ int cli_close_device(t2g_device *device);
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "devices") == 0) return cmd_devices(argc, argv);
     if (strcmp(command, "selfcheck") == 0) return cmd_selfcheck(argc, argv);
     if (strcmp(command, "bench") == 0) return cmd_bench(argc, argv);
+    if (strcmp(command, "data") == 0) return cmd_data(argc, argv);
     cli_error("unknown command '%s'; the commands are: devices, selfcheck, bench, version (see 't2g --help')", command);
     return EXIT_USAGE;
 }

@@ -1,0 +1,41 @@
+/* Checkpoints: everything a run needs to continue exactly where it stopped.
+ *
+ * The file, little-endian:
+ *   magic "T2GCKPT\0" (8 bytes), format version (u32), header bytes (u32)
+ *   header: step (u64), data cursor (seed, epoch, position: 3 x u64), rng state (u64),
+ *           parameter count P (u64), config JSON bytes (u64)
+ *   the config (JSON text, the run's effective config)
+ *   parameters, AdamW m, AdamW v: 3 x P float32
+ *   CRC-32 (IEEE, u32) of everything before it
+ * Written to "<path>.tmp.<pid>", flushed and synced, then renamed over <path>: a crash never
+ * leaves a half-written checkpoint under the real name, and never damages the previous one. */
+#ifndef T2G_CHECKPOINT_H
+#define T2G_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2g/dataset.h"
+#include "t2g/status.h"
+
+#define T2G_CHECKPOINT_VERSION 1u
+
+typedef struct t2g_checkpoint {
+    uint64_t step;              /* optimizer steps taken */
+    t2g_data_cursor cursor;
+    uint64_t rng_state;         /* the run's t2g_rng */
+    char *config_json;          /* NUL-terminated */
+    uint64_t param_count;
+    float *params, *m, *v;      /* param_count each */
+} t2g_checkpoint;
+
+t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *checkpoint, t2g_error *err);
+/* Reads and verifies (magic, version, sizes against the file's length, CRC); every failure
+ * names the file and what is wrong. The arrays are malloc'ed: free with t2g_checkpoint_free. */
+t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *checkpoint, t2g_error *err);
+void t2g_checkpoint_free(t2g_checkpoint *checkpoint);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32), continuing from `crc` (0 to start). */
+uint32_t t2g_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,88 @@
+/* Every setting of a run in one JSON file. Keys are dotted paths ("optim.lr"); the file nests
+ * them ({"optim": {"lr": 3e-4}}). An unknown key or a value of the wrong type or range is an
+ * error naming the key and the source (file or --set), never a silent default.
+ *
+ * The defaults are a small byte-level model; assets/ holds the configs of the built-in jobs
+ * (embedded in the binary, see t2g/assets.h). */
+#ifndef T2G_CONFIG_H
+#define T2G_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2g/status.h"
+
+typedef struct t2g_model_config {
+    uint32_t vocab;             /* model.vocab: 259 for the byte-level tokenizer */
+    uint32_t context;           /* model.context: the longest sequence, T */
+    uint32_t layers;            /* model.layers */
+    uint32_t heads;             /* model.heads: divides width; width / heads <= 128 */
+    uint32_t width;             /* model.width: C */
+} t2g_model_config;
+
+typedef struct t2g_config {
+    char name[64];              /* name: the run directory is runs/<name>-<timestamp> */
+    uint64_t seed;              /* seed: parameter initialisation and sampling */
+    char device[128];           /* device: index or part of a name; "" = T2G_DEVICE or the best */
+    t2g_model_config model;
+    struct {
+        char task[32];          /* data.task: "arith", "facts", or "" to read data.path */
+        uint32_t examples;      /* data.examples: demonstrations the task generates */
+        char path[512];         /* data.path: JSONL (format "sft") or text (format "text") */
+        char format[8];         /* data.format: "sft" or "text" */
+        uint64_t seed;          /* data.seed: task generation and shuffling */
+    } data;
+    struct {
+        double lr;              /* optim.lr: peak learning rate */
+        double beta1, beta2;    /* optim.beta1, optim.beta2 */
+        double epsilon;         /* optim.epsilon */
+        double weight_decay;    /* optim.weight_decay: on matrices and embeddings only */
+        double grad_clip;       /* optim.grad_clip: global norm; 0 = off */
+    } optim;
+    struct {
+        char kind[16];          /* schedule.kind: "cosine" or "constant" */
+        uint32_t warmup_steps;  /* schedule.warmup_steps: linear from 0 */
+        double min_lr_fraction; /* schedule.min_lr_fraction: the cosine's floor, times optim.lr */
+    } schedule;
+    uint32_t batch_size;        /* train.batch_size: sequences per optimizer step */
+    uint32_t micro_batch;       /* train.micro_batch: sequences per forward/backward; divides batch_size */
+    uint32_t steps;             /* train.steps */
+    uint32_t log_every;         /* train.log_every: read the loss back every N steps */
+    struct {
+        uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */
+        uint32_t examples;      /* eval.examples: task examples scored per evaluation */
+        uint32_t samples;       /* eval.samples: responses kept in the run directory per evaluation */
+        uint32_t max_new_tokens;/* eval.max_new_tokens */
+    } eval;
+    struct {
+        uint32_t every;         /* checkpoint.every: steps between checkpoints; 0 = only at the end */
+    } checkpoint;
+} t2g_config;
+
+t2g_config t2g_config_defaults(void);
+
+/* Sets the keys present in the JSON text (the others keep their value in *config). `source`
+ * names the text in messages ("assets/train_arith.json", "run.json"). Errors: not JSON (with
+ * the line), an unknown key (with the nearest known key), a wrong type, a value out of range. */
+t2g_status t2g_config_parse(t2g_config *config, const char *json, size_t len, const char *source, t2g_error *err);
+
+/* Applies one "--set" override, "optim.lr=3e-4" (strings unquoted: "data.task=facts"). */
+t2g_status t2g_config_set(t2g_config *config, const char *assignment, t2g_error *err);
+
+/* Checks the settings together (micro_batch divides batch_size, heads divide width, a data
+ * source is named, ...). */
+t2g_status t2g_config_validate(const t2g_config *config, t2g_error *err);
+
+/* The whole config as JSON, every key, nested; malloc'ed, NUL-terminated. */
+char *t2g_config_to_json(const t2g_config *config);
+
+/* The documented keys, for --help and the README. */
+typedef struct t2g_config_key {
+    const char *path;           /* "optim.lr" */
+    const char *type;           /* "string", "integer", "number" */
+    const char *help;
+} t2g_config_key;
+size_t t2g_config_keys(const t2g_config_key **keys);
+
+#endif

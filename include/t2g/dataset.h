@@ -1,0 +1,68 @@
+/* Training data: supervised fine-tuning examples from JSONL ({"prompt", "response"} per line)
+ * or from a built-in task, and plain text for language modelling; batches of token ids with a
+ * per-target loss weight; a seeded shuffle with a cursor that a checkpoint stores. */
+#ifndef T2G_DATASET_H
+#define T2G_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2g/status.h"
+#include "t2g/tasks.h"
+
+typedef struct t2g_example {
+    char *prompt;           /* bytes (the model is byte-level), NUL-terminated */
+    size_t prompt_len;
+    char *response;
+    size_t response_len;
+} t2g_example;
+
+typedef struct t2g_dataset {
+    t2g_example *examples;
+    size_t count;
+    int is_text;            /* language modelling: every example is a chunk of text with an
+                             * empty prompt and a weight on every target */
+} t2g_dataset;
+
+/* JSONL, one {"prompt": string, "response": string} object a line (other keys are ignored;
+ * blank lines are skipped). Errors name the file and the line: "data.jsonl:12: ...". */
+t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err);
+/* Plain text cut into chunks of `chunk_bytes` bytes (the last one shorter). */
+t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err);
+/* Examples 0..n-1 of a built-in task's stream for `seed`. */
+t2g_status t2g_dataset_from_task(const t2g_task *task, uint64_t seed, size_t n, t2g_dataset *dataset, t2g_error *err);
+void t2g_dataset_free(t2g_dataset *dataset);
+
+/* Where a run is in its data: the shuffle of epoch e is a permutation drawn from (seed, e). */
+typedef struct t2g_data_cursor {
+    uint64_t seed;
+    uint64_t epoch;
+    uint64_t position;      /* examples of this epoch already handed out */
+} t2g_data_cursor;
+
+/* A batch of B rows of T positions, llm.c style: row b holds the tokens
+ *   BOS prompt response EOS PAD PAD ...
+ * inputs[b][t] is token t, targets[b][t] token t + 1; weights[b][t] is 1 where the target is a
+ * response token or the EOS (for text: every real token), 0 for prompt targets and padding.
+ * An example longer than T + 1 tokens is cut at T + 1 tokens (counted in `truncated`). */
+typedef struct t2g_batch {
+    uint32_t B, T;
+    uint32_t *inputs;       /* (B, T) */
+    uint32_t *targets;      /* (B, T) */
+    float *weights;         /* (B, T) */
+    uint32_t truncated;     /* examples of this batch that were cut */
+    double weight_sum;      /* sum of weights */
+} t2g_batch;
+
+t2g_status t2g_batch_alloc(t2g_batch *batch, uint32_t B, uint32_t T, t2g_error *err);
+void t2g_batch_free(t2g_batch *batch);
+
+/* Tokenizes one example into row `row` of the batch (adds to batch->truncated, weight_sum). */
+void t2g_batch_set_row(t2g_batch *batch, uint32_t row, const t2g_example *example, int is_text);
+
+/* Fills the batch with the next B examples in the cursor's shuffled order and advances it
+ * (an exhausted epoch starts the next, with a new permutation). */
+t2g_status t2g_dataset_next_batch(const t2g_dataset *dataset, t2g_data_cursor *cursor, t2g_batch *batch,
+                                  t2g_error *err);
+
+#endif

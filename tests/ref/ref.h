@@ -64,4 +64,31 @@ void ref_grad_norm(double norm_and_scale[2], const double *grads, size_t n, doub
 void ref_adamw_update(double *params, const double *grads, double *m, double *v, size_t n, double grad_scale,
                       double learning_rate, double beta1, double beta2, double epsilon, double weight_decay, int step);
 
+/* ---- the whole GPT-2 model (tests/ref/gpt.c), composed of the functions above ---- */
+
+#define REF_MAX_LAYERS 8
+
+typedef struct ref_gpt_shape {
+    int V, maxT, L, NH, C;
+} ref_gpt_shape;
+
+/* The parameters (or their gradients), one array per tensor. */
+typedef struct ref_gpt_weights {
+    double *wte, *wpe;                           /* (V,C), (maxT,C) */
+    double *ln1w[REF_MAX_LAYERS], *ln1b[REF_MAX_LAYERS];         /* (C) */
+    double *qkvw[REF_MAX_LAYERS], *qkvb[REF_MAX_LAYERS];         /* (3C,C), (3C) */
+    double *attprojw[REF_MAX_LAYERS], *attprojb[REF_MAX_LAYERS]; /* (C,C), (C) */
+    double *ln2w[REF_MAX_LAYERS], *ln2b[REF_MAX_LAYERS];         /* (C) */
+    double *fcw[REF_MAX_LAYERS], *fcb[REF_MAX_LAYERS];           /* (4C,C), (4C) */
+    double *fcprojw[REF_MAX_LAYERS], *fcprojb[REF_MAX_LAYERS];   /* (C,4C), (C) */
+    double *lnfw, *lnfb;                                         /* (C) */
+} ref_gpt_weights;
+
+/* The forward pass of tokens (B,T) into logits (B,T,V) (may be NULL), the per-token losses
+ * (B,T) (may be NULL) against targets (B,T), and, when grads is not NULL, the backward pass of
+ * dloss * sum(weights * losses), added into grads. Returns sum(weights * losses). */
+double ref_gpt_forward_backward(const ref_gpt_shape *shape, const ref_gpt_weights *w, ref_gpt_weights *grads,
+                                const uint32_t *tokens, const uint32_t *targets, const double *weights, int B, int T,
+                                double dloss, double *logits, double *losses);
+
 #endif

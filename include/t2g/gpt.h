@@ -1,0 +1,93 @@
+/* The GPT-2 model on the GPU: pre-LayerNorm blocks, learned position embeddings, causal
+ * multi-head attention, a tanh-GELU MLP of width 4C, a final LayerNorm, and an output
+ * projection tied to the token embedding.
+ *
+ * Parameters live in one flat device buffer (one table gives each tensor's place), gradients
+ * and the AdamW moments in buffers of the same layout. Tensors that get weight decay (the
+ * embeddings and the matmul weights) come first, so AdamW runs over two ranges. Activations are
+ * sized once for (B, T); a pass may use any B' <= B and T' <= T.
+ *
+ * A training step, recorded into one submission:
+ *   t2g_gpt_zero_grads
+ *   per micro-batch: t2g_gpt_forward, t2g_gpt_backward, t2g_gpt_loss_sum
+ *   t2g_gpt_update (global-norm clip and AdamW) */
+#ifndef T2G_GPT_H
+#define T2G_GPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "t2g/config.h"
+#include "t2g/device.h"
+#include "t2g/kernels.h"
+#include "t2g/memory.h"
+#include "t2g/recorder.h"
+#include "t2g/status.h"
+
+typedef struct t2g_gpt t2g_gpt;
+
+/* One parameter tensor of the flat buffer. */
+typedef struct t2g_gpt_param {
+    const char *name;      /* "wte", "wpe", "ln1w", "qkvw", ..., "lnfw", "lnfb" */
+    int layer;             /* its block, or -1 for wte, wpe, lnfw, lnfb */
+    uint64_t offset;       /* floats from the start of the buffer (a multiple of 64) */
+    uint32_t rows, cols;   /* (rows, cols), row-major; vectors have rows 1 */
+    bool decay;            /* AdamW's weight decay applies */
+} t2g_gpt_param;
+
+/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context). */
+t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
+                          t2g_gpt **gpt, t2g_error *err);
+void t2g_gpt_destroy(t2g_gpt *gpt);
+
+const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt);
+t2g_device *t2g_gpt_device(const t2g_gpt *gpt);
+/* The parameter table, in buffer order. */
+uint32_t t2g_gpt_params(const t2g_gpt *gpt, const t2g_gpt_param **table);
+/* Floats in the flat buffer (with the padding that aligns each tensor), and how many of the
+ * first ones get weight decay. */
+uint64_t t2g_gpt_buffer_floats(const t2g_gpt *gpt);
+uint64_t t2g_gpt_decayed_floats(const t2g_gpt *gpt);
+/* Parameters proper (without padding): what a model "has". */
+uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt);
+
+/* GPT-2 initialisation, seeded: weights normal with std 0.02 (the projections into the
+ * residual stream 0.02 / sqrt(2 layers)), biases 0, LayerNorm weights 1; moments zeroed. */
+t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err);
+
+/* Host copies of the flat buffers (t2g_gpt_buffer_floats floats each; m and v may be NULL),
+ * for checkpoints and tests. Synchronous: nothing may be recorded and not yet submitted. */
+t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_error *err);
+t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, const float *v, t2g_error *err);
+t2g_status t2g_gpt_read_grads(t2g_gpt *gpt, float *grads, t2g_error *err);
+
+/* Records the forward pass of tokens (B', T') (uint32, B' <= B, T' <= T) up to the logits. */
+t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, uint32_t B, uint32_t T,
+                           t2g_error *err);
+/* (B, T, V) after t2g_gpt_forward; t2g_gpt_backward overwrites it with the logits' gradient. */
+t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt);
+/* (B, T): each position's cross-entropy, unweighted, after t2g_gpt_backward. */
+t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt);
+/* (B, T, C): the final LayerNorm's output, the hidden state a value head reads. */
+t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt);
+
+/* Records the zeroing of every gradient. */
+t2g_status t2g_gpt_zero_grads(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
+
+/* Records the loss and the backward pass of the last forward: cross-entropy against targets
+ * (B, T) with per-token weights (B, T), the gradient of dloss * sum(weights * losses) added
+ * into the gradients (dloss = 1 / the step's total weight gives the mean). */
+t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
+                            uint32_t T, float dloss, t2g_error *err);
+
+/* Records out[0] = sum over the last backward's positions of weights * losses. */
+t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B,
+                            uint32_t T, t2g_error *err);
+
+/* Records the optimizer step: the global gradient norm into norm_and_scale (2 floats: norm
+ * and clip factor; grad_clip <= 0 does not clip), then AdamW, weight decay on the decayed
+ * range only. */
+t2g_status t2g_gpt_update(t2g_gpt *gpt, t2g_recorder *rec, const t2g_adamw_settings *settings, float grad_clip,
+                          t2g_tensor norm_and_scale, t2g_error *err);
+
+#endif

@@ -1,0 +1,61 @@
+/* Batched generation from a GPT with a KV cache on the GPU.
+ *
+ * Many prompts at once (rollouts need it): every sequence advances one position per step, in
+ * lockstep; while a sequence is still inside its prompt its next token is the prompt's, after
+ * that it is sampled from the step's logits. Keys and values of every layer are cached on the
+ * GPU, so a step costs one position per sequence, not the whole prefix. Sampling (temperature,
+ * top-k, top-p) runs on the host from the logits of the last position, with one random stream
+ * per sequence: the same seed gives the same text, whatever else is in the batch. */
+#ifndef T2G_GENERATE_H
+#define T2G_GENERATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "t2g/gpt.h"
+#include "t2g/rng.h"
+#include "t2g/status.h"
+
+typedef struct t2g_sampling {
+    float temperature;        /* 0: greedy (argmax, ties to the lowest id) */
+    uint32_t top_k;           /* keep the k most likely tokens; 0: all */
+    float top_p;              /* keep the smallest set whose probability reaches p; 1: all */
+    uint32_t max_new_tokens;  /* per sequence, counted after its prompt */
+    uint64_t seed;
+    bool stop_at_eos;         /* a sequence ends with its first EOS (kept in its tokens) */
+    bool keep_logits;         /* tests: keep every step's logits (see t2g_generation.logits) */
+} t2g_sampling;
+
+t2g_sampling t2g_sampling_default(void); /* temperature 1, top_k 0, top_p 1, 64 tokens, seed 1, stop at EOS */
+
+typedef struct t2g_generation {
+    uint32_t count;           /* sequences */
+    uint32_t max_new_tokens;
+    uint32_t *tokens;         /* (count, max_new_tokens): the generated tokens of each sequence */
+    uint32_t *lengths;        /* (count): how many of them there are */
+    bool *ended_with_eos;     /* (count) */
+    float *logprobs;          /* (count, max_new_tokens): log-probability of each generated token
+                               * under the model (softmax of the logits at temperature 1) */
+    uint32_t steps;           /* positions processed (the longest prompt + generated tokens) */
+    float *logits;            /* with keep_logits: (count, steps, V), the logits computed at each
+                               * position (position t predicts token t + 1); else NULL */
+} t2g_generation;
+
+typedef struct t2g_generator t2g_generator;
+
+/* A generator for up to max_batch sequences of up to the model's context; it reads the
+ * parameters of `gpt` (so it sees every update) and owns its KV cache. */
+t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator **generator, t2g_error *err);
+void t2g_generator_destroy(t2g_generator *generator);
+
+/* Generates from n <= max_batch prompts (token ids, each normally starting with BOS; lengths
+ * >= 1). Fails with T2G_ERR_ARGUMENT (naming the prompt) if a prompt leaves no room for one new
+ * token in the context. The output's arrays are malloc'ed: free with t2g_generation_free. */
+t2g_status t2g_generate(t2g_generator *generator, const uint32_t *const *prompts, const uint32_t *prompt_lengths,
+                        uint32_t n, const t2g_sampling *sampling, t2g_generation *out, t2g_error *err);
+void t2g_generation_free(t2g_generation *generation);
+
+/* Picks a token from one row of logits (V floats) as t2g_generate does: exposed for tests. */
+uint32_t t2g_sample_token(const float *logits, uint32_t V, const t2g_sampling *sampling, t2g_rng *rng);
+
+#endif

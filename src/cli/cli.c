@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +43,26 @@ bool cli_value(cli_args *args, const char *name, const char **value) {
 int cli_unknown(cli_args *args) {
     cli_error("%s: unknown argument '%s' (see 't2g %s --help')", args->command, args->argv[args->i], args->command);
     return EXIT_USAGE;
+}
+
+bool cli_parse_u64(const char *text, uint64_t max, uint64_t *value) {
+    if (!text || !*text || *text == '-' || *text == '+' || *text == ' ') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno || v > max) return false;
+    *value = v;
+    return true;
+}
+
+bool cli_parse_double(const char *text, double min, double max, double *value) {
+    if (!text || !*text) return false;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end || errno || !(v >= min && v <= max)) return false;
+    *value = v;
+    return true;
 }
 
 static void print_log(void *user, const char *message) {

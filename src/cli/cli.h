@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "t2g/t2g.h"
+#include "t2g/config.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -32,15 +33,45 @@ bool cli_value(cli_args *args, const char *name, const char **value);
 /* Reports argv[i] as unknown, with the command's --help hint; returns EXIT_USAGE. */
 int cli_unknown(cli_args *args);
 
+/* Whole-string number parsing for option values: false unless the text is a number within
+ * [min, max] and nothing else. */
+bool cli_parse_u64(const char *text, uint64_t max, uint64_t *value);
+bool cli_parse_double(const char *text, double min, double max, double *value);
+
 /* Opens the device named by --device (or T2G_DEVICE, or the best one); prints the error and
  * returns EXIT_USAGE on failure. Validation messages go to standard error. */
 int cli_open_device(const char *device, t2g_device **out);
 /* Prints the validation summary; returns EXIT_FAILED if any message was received. */
 int cli_close_device(t2g_device *device);
 
+/* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
+char *cli_read_file(const char *path, size_t *len);
+/* The config of --config (a file, or a built-in config of assets/ by name; NULL: the defaults)
+ * with the --set overrides applied in order, validated; prints the error and returns
+ * EXIT_USAGE on failure. */
+int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config);
+/* The config stored in the checkpoint of `resume` (a checkpoint or a run folder), with --set
+ * applied and validated. */
+int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config);
+
+/* The training loop shared by train and demo: creates or continues the run folder, trains,
+ * evaluates, checkpoints; `resume` is a checkpoint or a run folder (or NULL). On success
+ * run_dir holds the folder (run_dir_size bytes). */
+typedef struct cli_run_options {
+    const char *out;           /* --out, or NULL for runs/<name>-<time> */
+    const char *resume;
+    bool quiet;                /* no progress lines */
+    bool evaluate_first;       /* also evaluate before the first step (demo) */
+} cli_run_options;
+int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
+
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -10,6 +10,11 @@ static const char USAGE[] =
     "usage: t2g COMMAND [options]\n"
     "\n"
     "commands:\n"
+    "  demo                             the built-in job: train a small GPT on addition, evaluate, sample\n"
+    "  train --config X [--set K=V]     train a GPT (supervised or language modelling); a run folder\n"
+    "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p)\n"
+    "  eval --ckpt C --task T           a checkpoint's metrics on a built-in task\n"
+    "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
     "  bench kernels [--size S] [--json] time every kernel with GPU timestamps\n"
@@ -37,6 +42,12 @@ int main(int argc, char **argv) {
     if (strcmp(command, "selfcheck") == 0) return cmd_selfcheck(argc, argv);
     if (strcmp(command, "bench") == 0) return cmd_bench(argc, argv);
     if (strcmp(command, "data") == 0) return cmd_data(argc, argv);
-    cli_error("unknown command '%s'; the commands are: devices, selfcheck, bench, version (see 't2g --help')", command);
+    if (strcmp(command, "train") == 0) return cmd_train(argc, argv);
+    if (strcmp(command, "eval") == 0) return cmd_eval(argc, argv);
+    if (strcmp(command, "sample") == 0) return cmd_sample(argc, argv);
+    if (strcmp(command, "demo") == 0) return cmd_demo(argc, argv);
+    cli_error("unknown command '%s'; the commands are: demo, train, sample, eval, data, devices, selfcheck, bench, "
+              "version (see 't2g --help')",
+              command);
     return EXIT_USAGE;
 }

@@ -1,0 +1,97 @@
+/* Training runs: the trainer (data -> batches -> optimizer steps), evaluation on a built-in
+ * task, checkpoints and resuming, run directories. */
+#ifndef T2G_TRAIN_H
+#define T2G_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "t2g/checkpoint.h"
+#include "t2g/config.h"
+#include "t2g/dataset.h"
+#include "t2g/device.h"
+#include "t2g/generate.h"
+#include "t2g/gpt.h"
+#include "t2g/status.h"
+#include "t2g/tasks.h"
+
+/* The learning rate of step `step` (1 for the first): linear warm-up from lr / warmup_steps to
+ * lr, then (kind "cosine") a cosine from lr down to lr * min_lr_fraction at the last step, or
+ * (kind "constant") lr. */
+double t2g_schedule_lr(const t2g_config *config, uint64_t step);
+
+typedef struct t2g_step_stats {
+    uint64_t step;            /* the step just taken, 1-based */
+    double loss;              /* mean cross-entropy over the step's weighted targets */
+    double lr;
+    double grad_norm;         /* before clipping */
+    double ms;                /* wall time of the step, data preparation included */
+    double tokens_per_s;      /* weighted target tokens per second */
+    uint32_t truncated;       /* examples cut at the context in this step */
+} t2g_step_stats;
+
+typedef struct t2g_trainer t2g_trainer;
+
+/* Loads the data the config names (a built-in task's demonstrations, or a file), creates the
+ * model and initialises it from config->seed. */
+t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config, t2g_trainer **trainer, t2g_error *err);
+void t2g_trainer_destroy(t2g_trainer *trainer);
+
+/* Continues from a checkpoint: parameters, moments, step, data cursor, random state. The
+ * checkpoint's model must have the trainer's shape. */
+t2g_status t2g_trainer_resume(t2g_trainer *trainer, const t2g_checkpoint *checkpoint, t2g_error *err);
+
+/* One optimizer step over config->batch_size sequences in micro-batches, in one submission. */
+t2g_status t2g_trainer_step(t2g_trainer *trainer, t2g_step_stats *stats, t2g_error *err);
+
+/* Writes a checkpoint of the current state (temporary file, then rename). */
+t2g_status t2g_trainer_save(t2g_trainer *trainer, const char *path, t2g_error *err);
+
+uint64_t t2g_trainer_steps_done(const t2g_trainer *trainer);
+t2g_gpt *t2g_trainer_model(t2g_trainer *trainer);
+const t2g_config *t2g_trainer_config(const t2g_trainer *trainer);
+const t2g_dataset *t2g_trainer_dataset(const t2g_trainer *trainer);
+/* The task the data came from, or NULL for a file. */
+const t2g_task *t2g_trainer_task(const t2g_trainer *trainer);
+
+/* ---- evaluation ---- */
+
+typedef struct t2g_eval_sample {
+    char *prompt;             /* escaped, valid UTF-8 */
+    char *response;           /* escaped, valid UTF-8 */
+    char *reference;
+    t2g_task_metrics score;   /* this response's own metrics */
+} t2g_eval_sample;
+
+typedef struct t2g_eval_result {
+    t2g_task_metrics metrics; /* over every example */
+    uint32_t sample_count;
+    t2g_eval_sample *samples; /* the first `samples` examples, kept for the run directory */
+    double seconds;
+} t2g_eval_result;
+
+/* Greedy responses of the model to `examples` prompts of the task's evaluation stream for
+ * `seed` (t2g_task_eval_seed), scored. `generator` may be NULL (one is made). */
+t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
+                        uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err);
+void t2g_eval_result_free(t2g_eval_result *result);
+
+/* ---- models from checkpoints ---- */
+
+/* The model of a checkpoint, for micro-batches of B x T (T = 0: the model's context), with
+ * the checkpoint's parameters and moments; *config receives the checkpoint's config. */
+t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                          t2g_config *config, t2g_error *err);
+
+/* ---- run directories ---- */
+
+/* Creates `out` if given (it must not exist, or be an empty folder), else
+ * <base>/<name>-<YYYYMMDD-HHMMSS>[-N] (a new folder, never an existing one). The path is
+ * written to path (size bytes). */
+t2g_status t2g_run_dir_create(const char *base, const char *name, const char *out, char *path, size_t size,
+                              t2g_error *err);
+/* Writes text to <dir>/<file> through a temporary file and a rename. */
+t2g_status t2g_write_file_atomic(const char *dir, const char *file, const char *text, size_t len, t2g_error *err);
+
+#endif

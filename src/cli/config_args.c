@@ -1,0 +1,120 @@
+/* Reading --config (a file, or a config embedded from assets/) and --set overrides. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "t2g/checkpoint.h"
+#include "t2g/assets.h"
+
+/* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
+char *cli_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t capacity = 1 << 16, used = 0;
+    char *data = malloc(capacity);
+    while (data) {
+        size_t n = fread(data + used, 1, capacity - used - 1, f);
+        used += n;
+        if (used + 1 < capacity) break;
+        char *grown = realloc(data, capacity *= 2);
+        if (!grown) free(data);
+        data = grown;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!data || failed) {
+        free(data);
+        return NULL;
+    }
+    data[used] = 0;
+    *len = used;
+    return data;
+}
+
+/* A config embedded from assets/: "train_arith.json", "train_arith", or "assets/train_arith.json". */
+static const char *embedded_config(const char *name, size_t *len, char *asset_name, size_t size) {
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    snprintf(asset_name, size, "%s", base);
+    const char *text = t2g_asset(asset_name, len);
+    if (text) return text;
+    snprintf(asset_name, size, "%s.json", base);
+    return t2g_asset(asset_name, len);
+}
+
+static void list_configs(char *out, size_t size) {
+    out[0] = 0;
+    for (const char *const *n = t2g_asset_names(); *n; n++) {
+        if (!strstr(*n, ".json")) continue;
+        strncat(out, out[0] ? ", " : "", size - strlen(out) - 1);
+        strncat(out, *n, size - strlen(out) - 1);
+    }
+}
+
+static int apply_sets(const char *const *sets, int set_count, t2g_config *config) {
+    t2g_error err = {0};
+    for (int i = 0; i < set_count; i++) {
+        if (t2g_config_set(config, sets[i], &err)) {
+            cli_error("%s", err.message);
+            return EXIT_USAGE;
+        }
+    }
+    if (t2g_config_validate(config, &err)) {
+        cli_error("%s", err.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config) {
+    char path[1200];
+    struct stat st;
+    if (stat(resume, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
+    else snprintf(path, sizeof path, "%s", resume);
+    t2g_checkpoint checkpoint;
+    t2g_error err = {0};
+    if (t2g_checkpoint_load(path, &checkpoint, &err)) {
+        cli_error("--resume: %s", err.message);
+        return EXIT_USAGE;
+    }
+    *config = t2g_config_defaults();
+    t2g_status status = t2g_config_parse(config, checkpoint.config_json, strlen(checkpoint.config_json), path, &err);
+    t2g_checkpoint_free(&checkpoint);
+    if (status) {
+        cli_error("--resume: %s", err.message);
+        return EXIT_USAGE;
+    }
+    return apply_sets(sets, set_count, config);
+}
+
+int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config) {
+    *config = t2g_config_defaults();
+    t2g_error err = {0};
+    if (path) {
+        size_t len = 0;
+        char *text = cli_read_file(path, &len);
+        const char *source = path;
+        char asset_name[256];
+        const char *embedded = NULL;
+        if (!text) {
+            int saved = errno;
+            embedded = embedded_config(path, &len, asset_name, sizeof asset_name);
+            if (!embedded) {
+                char names[512];
+                list_configs(names, sizeof names);
+                cli_error("--config %s: %s, and it names no built-in config (those are: %s)", path, strerror(saved), names);
+                return EXIT_USAGE;
+            }
+            source = asset_name;
+        }
+        t2g_status status = t2g_config_parse(config, text ? text : embedded, len, source, &err);
+        free(text);
+        if (status) {
+            cli_error("%s", err.message);
+            return EXIT_USAGE;
+        }
+    }
+    return apply_sets(sets, set_count, config);
+}

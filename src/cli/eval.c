@@ -1,0 +1,97 @@
+/* t2g eval --ckpt C --task T: a checkpoint's metrics on a built-in task. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "t2g/train.h"
+
+static const char HELP[] =
+    "usage: t2g eval --ckpt CHECKPOINT --task TASK [--n N] [--seed S] [--max-new N] [--device N|NAME] [--json]\n"
+    "\n"
+    "Scores a checkpoint on a built-in task: greedy responses to N held-out prompts (the task's\n"
+    "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
+    "rougeL, fact_precision, fact_recall).\n"
+    "\n"
+    "  --ckpt C       a checkpoint (e.g. runs/arith-.../checkpoint.bin)\n"
+    "  --task T       arith or facts\n"
+    "  --n N          examples (default 200)\n"
+    "  --seed S       the data seed whose evaluation stream is used (default: the checkpoint's data.seed)\n"
+    "  --max-new N    longest response in tokens (default: the checkpoint's eval.max_new_tokens)\n"
+    "  --json         one JSON object on standard output\n"
+    "\n"
+    "example: t2g eval --ckpt runs/arith-20261127-120000/checkpoint.bin --task arith --n 500\n";
+
+int cmd_eval(int argc, char **argv) {
+    const char *ckpt = NULL, *task_name = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
+    bool json = false;
+    cli_args args = cli_args_start(argc, argv, 2, "eval");
+    while (cli_args_more(&args)) {
+        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
+            fputs(HELP, stdout);
+            return EXIT_OK;
+        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--task", &task_name) ||
+                   cli_value(&args, "--n", &n_text) || cli_value(&args, "--seed", &seed_text) ||
+                   cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device)) {
+        } else if (cli_flag(&args, "--json")) {
+            json = true;
+        } else {
+            return cli_unknown(&args);
+        }
+    }
+    if (args.failed) return EXIT_USAGE;
+    if (!ckpt || !task_name) {
+        cli_error("eval: --ckpt and --task are required (see 't2g eval --help')");
+        return EXIT_USAGE;
+    }
+    const t2g_task *task = t2g_task_find(task_name);
+    if (!task) {
+        cli_error("eval: no built-in task '%s' (the tasks: arith, facts)", task_name);
+        return EXIT_USAGE;
+    }
+    uint64_t n = 200, seed = 0, max_new = 0;
+    if ((n_text && (!cli_parse_u64(n_text, 100000, &n) || n == 0)) || (seed_text && !cli_parse_u64(seed_text, UINT64_MAX, &seed)) ||
+        (max_text && (!cli_parse_u64(max_text, 1u << 20, &max_new) || max_new == 0))) {
+        cli_error("eval: --n and --max-new expect positive integers, --seed a non-negative integer");
+        return EXIT_USAGE;
+    }
+    t2g_device *dev;
+    int code = cli_open_device(device, &dev);
+    if (code) return code;
+    t2g_gpt *gpt = NULL;
+    t2g_config config;
+    t2g_eval_result result = {0};
+    t2g_error err = {0};
+    if (t2g_model_load(dev, ckpt, 1, 0, &gpt, &config, &err)) {
+        cli_error("eval: %s", err.message);
+        code = EXIT_USAGE;
+    }
+    if (!code && t2g_evaluate(gpt, NULL, task, seed_text ? seed : config.data.seed, (uint32_t)n, 3,
+                              max_text ? (uint32_t)max_new : config.eval.max_new_tokens, &result, &err)) {
+        cli_error("eval: %s", err.message);
+        code = EXIT_FAILED;
+    }
+    if (!code && json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "checkpoint", ckpt);
+        cJSON_AddStringToObject(o, "task", task_name);
+        cJSON_AddNumberToObject(o, "examples", result.metrics.examples);
+        cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+        for (uint32_t i = 0; i < result.metrics.count; i++) cJSON_AddNumberToObject(m, result.metrics.names[i], result.metrics.values[i]);
+        char *text = cJSON_Print(o);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(o);
+    } else if (!code) {
+        printf("%s on %s, %u examples:\n", ckpt, task_name, result.metrics.examples);
+        for (uint32_t i = 0; i < result.metrics.count; i++) printf("  %-16s %.4f\n", result.metrics.names[i], result.metrics.values[i]);
+        for (uint32_t i = 0; i < result.sample_count; i++)
+            printf("  e.g. %s -> %s   (reference: %s)\n", result.samples[i].prompt, result.samples[i].response,
+                   result.samples[i].reference);
+    }
+    t2g_eval_result_free(&result);
+    t2g_gpt_destroy(gpt);
+    int closing = cli_close_device(dev);
+    return code ? code : closing;
+}

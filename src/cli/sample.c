@@ -1,0 +1,187 @@
+/* t2g sample --ckpt C --prompt P: generate from a checkpoint, many prompts at once. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "t2g/tokenizer.h"
+#include "t2g/train.h"
+
+#define MAX_PROMPTS 256
+
+static const char HELP[] =
+    "usage: t2g sample --ckpt CHECKPOINT --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
+    "                  [--temperature T] [--top-k K] [--top-p P] [--max-new N] [--seed S] [--no-eos-stop]\n"
+    "                  [--device N|NAME] [--json]\n"
+    "\n"
+    "Generates a response to every prompt, all in one batch, with the KV cache on the GPU.\n"
+    "Each prompt is the text after BOS, as in training. Output is valid UTF-8: a byte that is not\n"
+    "part of a valid character is written as \\xHH.\n"
+    "\n"
+    "  --prompt TEXT       a prompt (repeatable; up to 256)\n"
+    "  --prompts-file F    one prompt per line\n"
+    "  --temperature T     0 is greedy (default 1)\n"
+    "  --top-k K           keep the K most likely tokens (default 0: all)\n"
+    "  --top-p P           nucleus sampling, 0 < P <= 1 (default 1: all)\n"
+    "  --max-new N         at most N new tokens per prompt (default 64)\n"
+    "  --seed S            the same seed gives the same text (default 1)\n"
+    "  --no-eos-stop       keep generating after an end-of-sequence token\n"
+    "  --json              {\"samples\": [{\"prompt\", \"response\", \"tokens\", \"ended_with_eos\"}]}\n"
+    "\n"
+    "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n";
+
+typedef struct prompts {
+    char *text[MAX_PROMPTS];
+    size_t len[MAX_PROMPTS];
+    uint32_t count;
+    char *file_data;
+} prompts;
+
+static int add_prompt(prompts *p, char *text, size_t len) {
+    if (p->count == MAX_PROMPTS) {
+        cli_error("sample: at most %d prompts at once", MAX_PROMPTS);
+        return EXIT_USAGE;
+    }
+    p->text[p->count] = text;
+    p->len[p->count++] = len;
+    return EXIT_OK;
+}
+
+static int read_prompts_file(prompts *p, const char *path) {
+    size_t len;
+    p->file_data = cli_read_file(path, &len);
+    if (!p->file_data) {
+        cli_error("sample: cannot read --prompts-file %s", path);
+        return EXIT_USAGE;
+    }
+    for (char *line = p->file_data; *line;) {
+        char *end = strchr(line, '\n');
+        if (end) *end = 0;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r') line[--n] = 0;
+        if (n && add_prompt(p, line, n)) return EXIT_USAGE;
+        if (!end) break;
+        line = end + 1;
+    }
+    return EXIT_OK;
+}
+
+static void print_results(const prompts *p, const t2g_generation *g, bool json) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(root, "samples");
+    for (uint32_t i = 0; i < p->count; i++) {
+        uint32_t len = g->lengths[i] - (g->ended_with_eos[i] ? 1 : 0);
+        size_t bytes;
+        char *raw = t2g_detokenize(g->tokens + (size_t)i * g->max_new_tokens, len, &bytes);
+        char *response = raw ? t2g_utf8_escape(raw, bytes) : NULL;
+        char *prompt = t2g_utf8_escape(p->text[i], p->len[i]);
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "prompt", prompt ? prompt : "");
+            cJSON_AddStringToObject(o, "response", response ? response : "");
+            cJSON_AddNumberToObject(o, "tokens", g->lengths[i]);
+            cJSON_AddBoolToObject(o, "ended_with_eos", g->ended_with_eos[i]);
+            cJSON_AddItemToArray(list, o);
+        } else {
+            printf("%s%s%s\n", prompt ? prompt : "", response ? response : "", g->ended_with_eos[i] ? "" : " [no EOS]");
+        }
+        free(raw);
+        free(response);
+        free(prompt);
+    }
+    if (json) {
+        char *text = cJSON_Print(root);
+        puts(text);
+        cJSON_free(text);
+    }
+    cJSON_Delete(root);
+}
+
+static int generate(t2g_gpt *gpt, const prompts *p, const t2g_sampling *sampling, bool json) {
+    uint32_t *ids[MAX_PROMPTS] = {0}, lens[MAX_PROMPTS];
+    int code = EXIT_OK;
+    for (uint32_t i = 0; i < p->count && !code; i++) {
+        ids[i] = malloc((p->len[i] + 1) * sizeof **ids);
+        if (!ids[i]) code = EXIT_FAILED;
+        else {
+            ids[i][0] = T2G_TOKEN_BOS;
+            lens[i] = (uint32_t)t2g_tokenize(p->text[i], p->len[i], ids[i] + 1, NULL) + 1;
+        }
+    }
+    t2g_generator *generator = NULL;
+    t2g_generation generation = {0};
+    t2g_error err = {0};
+    if (!code && (t2g_generator_create(gpt, p->count, &generator, &err) ||
+                  t2g_generate(generator, (const uint32_t *const *)ids, lens, p->count, sampling, &generation, &err))) {
+        cli_error("sample: %s", err.message);
+        code = err.status == T2G_ERR_ARGUMENT ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (!code) print_results(p, &generation, json);
+    t2g_generation_free(&generation);
+    t2g_generator_destroy(generator);
+    for (uint32_t i = 0; i < p->count; i++) free(ids[i]);
+    return code;
+}
+
+int cmd_sample(int argc, char **argv) {
+    const char *ckpt = NULL, *file = NULL, *device = NULL, *text = NULL;
+    const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL;
+    bool json = false, no_eos_stop = false;
+    prompts p = {0};
+    int code = EXIT_OK;
+    cli_args args = cli_args_start(argc, argv, 2, "sample");
+    while (cli_args_more(&args) && !code) {
+        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
+            fputs(HELP, stdout);
+            return EXIT_OK;
+        } else if (cli_value(&args, "--prompt", &text)) {
+            if (text) code = add_prompt(&p, (char *)text, strlen(text));
+        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--prompts-file", &file) ||
+                   cli_value(&args, "--device", &device) || cli_value(&args, "--temperature", &temperature) ||
+                   cli_value(&args, "--top-k", &top_k) || cli_value(&args, "--top-p", &top_p) ||
+                   cli_value(&args, "--max-new", &max_new) || cli_value(&args, "--seed", &seed)) {
+        } else if (cli_flag(&args, "--json")) {
+            json = true;
+        } else if (cli_flag(&args, "--no-eos-stop")) {
+            no_eos_stop = true;
+        } else {
+            return cli_unknown(&args);
+        }
+    }
+    if (args.failed || code) return EXIT_USAGE;
+    if (file && read_prompts_file(&p, file)) return EXIT_USAGE;
+    if (!ckpt || p.count == 0) {
+        cli_error("sample: --ckpt and at least one --prompt (or --prompts-file) are required (see 't2g sample --help')");
+        free(p.file_data);
+        return EXIT_USAGE;
+    }
+    t2g_sampling sampling = t2g_sampling_default();
+    double t = sampling.temperature, tp = sampling.top_p;
+    uint64_t k = sampling.top_k, n = sampling.max_new_tokens, s = sampling.seed;
+    if ((temperature && !cli_parse_double(temperature, 0, 100, &t)) || (top_p && !cli_parse_double(top_p, 1e-9, 1, &tp)) ||
+        (top_k && !cli_parse_u64(top_k, 1u << 20, &k)) || (max_new && (!cli_parse_u64(max_new, 1u << 20, &n) || !n)) ||
+        (seed && !cli_parse_u64(seed, UINT64_MAX, &s))) {
+        cli_error("sample: --temperature expects a number in [0, 100], --top-p in (0, 1], --top-k a non-negative "
+                  "integer, --max-new a positive integer, --seed a non-negative integer");
+        free(p.file_data);
+        return EXIT_USAGE;
+    }
+    sampling.temperature = (float)t, sampling.top_p = (float)tp, sampling.top_k = (uint32_t)k;
+    sampling.max_new_tokens = (uint32_t)n, sampling.seed = s, sampling.stop_at_eos = !no_eos_stop;
+
+    t2g_device *dev;
+    code = cli_open_device(device, &dev);
+    t2g_gpt *gpt = NULL;
+    t2g_config config;
+    t2g_error err = {0};
+    if (!code && t2g_model_load(dev, ckpt, 1, 0, &gpt, &config, &err)) {
+        cli_error("sample: %s", err.message);
+        code = EXIT_USAGE;
+    }
+    if (!code) code = generate(gpt, &p, &sampling, json);
+    t2g_gpt_destroy(gpt);
+    free(p.file_data);
+    int closing = code == EXIT_USAGE && !dev ? EXIT_OK : cli_close_device(dev);
+    return code ? code : closing;
+}

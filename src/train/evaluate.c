@@ -1,0 +1,121 @@
+/* Evaluation: greedy responses to a task's held-out prompts, scored by the task. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "t2g/tokenizer.h"
+#include "t2g/train.h"
+
+#define EVAL_BATCH 64u
+
+/* [BOS] + the prompt's bytes: (len + 1) tokens, malloc'ed. */
+static uint32_t *prompt_tokens(const char *prompt, uint32_t *len) {
+    size_t n = strlen(prompt);
+    uint32_t *ids = malloc((n + 1) * sizeof *ids);
+    if (!ids) return NULL;
+    ids[0] = T2G_TOKEN_BOS;
+    t2g_tokenize(prompt, n, ids + 1, NULL);
+    *len = (uint32_t)n + 1;
+    return ids;
+}
+
+/* Generates the greedy responses of examples [first, first + n) into responses / lengths. */
+static t2g_status respond(t2g_generator *generator, const t2g_task_example *examples, uint32_t n, uint32_t context,
+                          uint32_t max_new_tokens, char **responses, size_t *lengths, t2g_error *err) {
+    uint32_t *prompts[EVAL_BATCH], prompt_lens[EVAL_BATCH], longest = 0;
+    t2g_status status = T2G_OK;
+    memset(prompts, 0, sizeof prompts);
+    for (uint32_t i = 0; i < n && !status; i++) {
+        prompts[i] = prompt_tokens(examples[i].prompt, &prompt_lens[i]);
+        if (!prompts[i]) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation prompts");
+        else if (prompt_lens[i] > longest) longest = prompt_lens[i];
+    }
+    if (!status && longest >= context)
+        status = t2g_fail(err, T2G_ERR_ARGUMENT, "an evaluation prompt of %u tokens does not fit the context of %u",
+                          longest, context);
+    t2g_generation generation = {0};
+    if (!status) {
+        t2g_sampling sampling = t2g_sampling_default();
+        sampling.temperature = 0;
+        sampling.max_new_tokens = max_new_tokens < context - longest ? max_new_tokens : context - longest;
+        status = t2g_generate(generator, (const uint32_t *const *)prompts, prompt_lens, n, &sampling, &generation, err);
+    }
+    for (uint32_t i = 0; i < n && !status; i++) {
+        uint32_t len = generation.lengths[i];
+        if (generation.ended_with_eos[i] && len > 0) len--; /* the EOS is not part of the text */
+        responses[i] = t2g_detokenize(generation.tokens + (size_t)i * generation.max_new_tokens, len, &lengths[i]);
+        if (!responses[i]) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation responses");
+    }
+    t2g_generation_free(&generation);
+    for (uint32_t i = 0; i < n; i++) free(prompts[i]);
+    return status;
+}
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static t2g_status keep_samples(const t2g_task *task, const t2g_task_example *examples, char *const *responses,
+                               const size_t *lengths, uint32_t count, t2g_eval_result *result, t2g_error *err) {
+    result->samples = calloc(count ? count : 1, sizeof *result->samples);
+    if (!result->samples) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation samples");
+    for (uint32_t i = 0; i < count; i++) {
+        t2g_eval_sample *s = &result->samples[i];
+        s->prompt = t2g_utf8_escape(examples[i].prompt, strlen(examples[i].prompt));
+        s->response = t2g_utf8_escape(responses[i], lengths[i]);
+        s->reference = t2g_utf8_escape(examples[i].answer, strlen(examples[i].answer));
+        t2g_task_score(task, &examples[i], responses[i], lengths[i], &s->score);
+        result->sample_count++;
+        if (!s->prompt || !s->response || !s->reference)
+            return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation samples");
+    }
+    return T2G_OK;
+}
+
+t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
+                        uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err) {
+    memset(result, 0, sizeof *result);
+    double start = now_seconds();
+    if (examples == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 examples");
+    t2g_generator *own = NULL;
+    t2g_status status = T2G_OK;
+    if (!generator) {
+        status = t2g_generator_create(gpt, examples < EVAL_BATCH ? examples : EVAL_BATCH, &own, err);
+        generator = own;
+    }
+    t2g_task_example *items = calloc(examples, sizeof *items);
+    char **responses = calloc(examples, sizeof *responses);
+    size_t *lengths = calloc(examples, sizeof *lengths);
+    if (!status && (!items || !responses || !lengths))
+        status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for %u evaluation examples", examples);
+    uint64_t eval_seed = t2g_task_eval_seed(seed);
+    for (uint32_t i = 0; i < examples && !status; i++) t2g_task_example_at(task, eval_seed, i, &items[i]);
+    uint32_t context = t2g_gpt_config(gpt)->context;
+    for (uint32_t first = 0; first < examples && !status; first += EVAL_BATCH) {
+        uint32_t n = examples - first < EVAL_BATCH ? examples - first : EVAL_BATCH;
+        status = respond(generator, items + first, n, context, max_new_tokens, responses + first, lengths + first, err);
+    }
+    if (!status) {
+        t2g_task_evaluate(task, items, (const char *const *)responses, lengths, examples, &result->metrics);
+        status = keep_samples(task, items, responses, lengths, samples < examples ? samples : examples, result, err);
+    }
+    for (uint32_t i = 0; responses && i < examples; i++) free(responses[i]);
+    free(responses);
+    free(lengths);
+    free(items);
+    t2g_generator_destroy(own);
+    result->seconds = now_seconds() - start;
+    return status;
+}
+
+void t2g_eval_result_free(t2g_eval_result *result) {
+    for (uint32_t i = 0; i < result->sample_count; i++) {
+        free(result->samples[i].prompt);
+        free(result->samples[i].response);
+        free(result->samples[i].reference);
+    }
+    free(result->samples);
+    memset(result, 0, sizeof *result);
+}

@@ -446,8 +446,12 @@ t2g_status t2g_config_parse(t2g_config *config, const char *json, size_t len, co
         else if (!cJSON_IsObject(root))
             status = t2g_fail(err, T2G_ERR_FORMAT, "%s: expected a JSON object of settings at the top level, got %s",
                               source, json_type_name(root));
-        else
-            status = apply_object(config, root, "", source, err);
+        else {
+            /* all or nothing: a file that fails halfway leaves the config as it was */
+            t2g_config work = *config;
+            status = apply_object(&work, root, "", source, err);
+            if (status == T2G_OK) *config = work;
+        }
     }
     cJSON_Delete(root);
     free(text);

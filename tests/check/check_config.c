@@ -346,7 +346,7 @@ T2G_HOST_CHECK(config_errors) {
         {"{\"\": 1}", {"run.json: key \"\""}},
         /* duplicates */
         {"{\"optim\": {\"lr\": 1e-3, \"beta1\": 0.8, \"lr\": 2e-3}}", {"run.json: duplicated key \"optim.lr\""}},
-        {"{\"seed\": 1, \"seed\": 1}", {"run.json: duplicated key \"seed\""}},
+        {"{\"seed\": 5, \"seed\": 1}", {"run.json: duplicated key \"seed\""}},
         {"{\"eval\": {}, \"eval\": {\"every\": 1}}", {"run.json: duplicated key \"eval\""}},
         /* wrong types */
         {"{\"optim\": {\"lr\": \"3e-4\"}}", {"run.json: optim.lr: expected a number, got a string"}},
@@ -387,6 +387,9 @@ T2G_HOST_CHECK(config_errors) {
         for (char *p = label; *p; p++)
             if (*p == '\n') *p = ' ';
         expect_message(ctx, status, &err, label, cases[i].expect, 3);
+        char what[160] = "";
+        t2g_config d = t2g_config_defaults();
+        if (!same_config(&c, &d, what, sizeof what)) check_fail(ctx, "a failed parse of %s changed %s", label, what);
     }
     /* a NUL inside the text */
     t2g_config c = t2g_config_defaults();

@@ -1,0 +1,337 @@
+/* Checkpoints (the format is in t2g/checkpoint.h). Every multi-byte value is written and read
+ * byte by byte, little-endian, whatever the host; the file is streamed in chunks, never held
+ * whole in memory, and nothing is allocated before the sizes in the header agree with the
+ * file's length. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "t2g/checkpoint.h"
+
+/* ---- CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320; zlib's crc32) ---- */
+
+/* The table is computed by the preprocessor: entry n is n shifted through 8 steps. */
+#define CRC_STEP(c) (((c) >> 1) ^ (((c) & 1u) ? 0xEDB88320u : 0u))
+#define CRC_ENTRY(n) CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP(CRC_STEP((uint32_t)(n)))))))))
+#define CRC_4(n) CRC_ENTRY(n), CRC_ENTRY((n) + 1), CRC_ENTRY((n) + 2), CRC_ENTRY((n) + 3)
+#define CRC_16(n) CRC_4(n), CRC_4((n) + 4), CRC_4((n) + 8), CRC_4((n) + 12)
+#define CRC_64(n) CRC_16(n), CRC_16((n) + 16), CRC_16((n) + 32), CRC_16((n) + 48)
+static const uint32_t crc_table[256] = {CRC_64(0), CRC_64(64), CRC_64(128), CRC_64(192)};
+
+uint32_t t2g_crc32(uint32_t crc, const void *data, size_t len) {
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ---- the layout ---- */
+
+static const unsigned char magic[8] = {'T', '2', 'G', 'C', 'K', 'P', 'T', '\0'};
+enum {
+    PREAMBLE_BYTES = 16, /* magic, version, header bytes */
+    HEADER_BYTES = 56,   /* step, cursor (3), rng state, parameter count, config bytes: 7 x u64 */
+    CRC_BYTES = 4,
+    MIN_FILE_BYTES = PREAMBLE_BYTES + HEADER_BYTES + CRC_BYTES,
+    CHUNK_FLOATS = 16384,
+};
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t get_u32(const unsigned char *p) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+static uint64_t get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- save ---- */
+
+typedef struct writer {
+    FILE *file;
+    uint32_t crc;
+    int error; /* errno of the first failed write */
+} writer;
+
+static void write_bytes(writer *w, const void *data, size_t len) {
+    if (w->error || len == 0) return;
+    w->crc = t2g_crc32(w->crc, data, len);
+    errno = 0;
+    if (fwrite(data, 1, len, w->file) != len) w->error = errno ? errno : EIO;
+}
+
+static void write_floats(writer *w, const float *x, uint64_t n) {
+    unsigned char chunk[CHUNK_FLOATS * 4];
+    for (uint64_t done = 0; done < n && !w->error;) {
+        size_t count = n - done < CHUNK_FLOATS ? (size_t)(n - done) : CHUNK_FLOATS;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t bits;
+            memcpy(&bits, &x[done + i], sizeof bits);
+            put_u32(chunk + 4 * i, bits);
+        }
+        write_bytes(w, chunk, 4 * count);
+        done += count;
+    }
+}
+
+/* Makes the rename itself durable; a failure here leaves a complete checkpoint, so it is not
+ * an error. */
+static void sync_directory_of(const char *path) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_error *err) {
+    if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "saving a checkpoint: no path");
+    if (!ck || (ck->param_count && (!ck->params || !ck->m || !ck->v)))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: nothing to save (missing parameters or moments)", path);
+    const char *config = ck->config_json ? ck->config_json : "";
+    size_t config_bytes = strlen(config);
+
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: the path is too long", path);
+    writer w = {fopen(tmp, "wb"), 0, 0};
+    if (!w.file) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot create %s: %s", path, tmp, strerror(errno));
+
+    unsigned char head[PREAMBLE_BYTES + HEADER_BYTES];
+    memcpy(head, magic, sizeof magic);
+    put_u32(head + 8, T2G_CHECKPOINT_VERSION);
+    put_u32(head + 12, HEADER_BYTES);
+    put_u64(head + 16, ck->step);
+    put_u64(head + 24, ck->cursor.seed);
+    put_u64(head + 32, ck->cursor.epoch);
+    put_u64(head + 40, ck->cursor.position);
+    put_u64(head + 48, ck->rng_state);
+    put_u64(head + 56, ck->param_count);
+    put_u64(head + 64, (uint64_t)config_bytes);
+    write_bytes(&w, head, sizeof head);
+    write_bytes(&w, config, config_bytes);
+    write_floats(&w, ck->params, ck->param_count);
+    write_floats(&w, ck->m, ck->param_count);
+    write_floats(&w, ck->v, ck->param_count);
+    unsigned char crc[CRC_BYTES];
+    put_u32(crc, w.crc);
+    write_bytes(&w, crc, sizeof crc);
+
+    const char *step = "writing";
+    if (!w.error && fflush(w.file) != 0) w.error = errno, step = "flushing";
+    if (!w.error && fsync(fileno(w.file)) != 0) w.error = errno, step = "syncing";
+    if (fclose(w.file) != 0 && !w.error) w.error = errno, step = "closing";
+    if (!w.error && rename(tmp, path) != 0) w.error = errno, step = "renaming";
+    if (w.error) {
+        remove(tmp);
+        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: %s %s failed: %s (the previous checkpoint, if any, is untouched)",
+                        path, step, tmp, strerror(w.error));
+    }
+    sync_directory_of(path);
+    return T2G_OK;
+}
+
+/* ---- load ---- */
+
+typedef struct reader {
+    FILE *file;
+    const char *path;
+    uint64_t size; /* of the file */
+    uint32_t crc;
+} reader;
+
+/* Whether the last 4 bytes of the file are the CRC-32 of the rest: 1 yes, 0 no, -1 unreadable. */
+static int crc_matches(reader *r) {
+    if (r->size < CRC_BYTES || fseek(r->file, 0, SEEK_SET) != 0) return -1;
+    unsigned char chunk[65536];
+    uint32_t crc = 0;
+    for (uint64_t left = r->size - CRC_BYTES; left;) {
+        size_t n = left < sizeof chunk ? (size_t)left : sizeof chunk;
+        if (fread(chunk, 1, n, r->file) != n) return -1;
+        crc = t2g_crc32(crc, chunk, n);
+        left -= n;
+    }
+    if (fread(chunk, 1, CRC_BYTES, r->file) != CRC_BYTES) return -1;
+    return get_u32(chunk) == crc;
+}
+
+/* A file whose header disagrees with its length: truncated, or damaged in the header. The
+ * CRC tells a careful reader which is likelier. */
+static t2g_status damaged(reader *r, t2g_error *err, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static t2g_status damaged(reader *r, t2g_error *err, const char *format, ...) {
+    char what[768];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    int crc = crc_matches(r);
+    return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: %s%s", r->path, what,
+                    crc == 0 ? " (and its CRC-32 does not match: the file is damaged)" : "");
+}
+
+static t2g_status read_exactly(reader *r, void *data, size_t len, t2g_error *err) {
+    if (len == 0) return T2G_OK;
+    if (fread(data, 1, len, r->file) != len)
+        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: read failed: %s", r->path,
+                        ferror(r->file) ? strerror(errno) : "the file got shorter while being read");
+    r->crc = t2g_crc32(r->crc, data, len);
+    return T2G_OK;
+}
+
+static t2g_status read_floats(reader *r, float *x, uint64_t n, t2g_error *err) {
+    unsigned char chunk[CHUNK_FLOATS * 4];
+    for (uint64_t done = 0; done < n;) {
+        size_t count = n - done < CHUNK_FLOATS ? (size_t)(n - done) : CHUNK_FLOATS;
+        t2g_status status = read_exactly(r, chunk, 4 * count, err);
+        if (status) return status;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t bits = get_u32(chunk + 4 * i);
+            memcpy(&x[done + i], &bits, sizeof bits);
+        }
+        done += count;
+    }
+    return T2G_OK;
+}
+
+static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
+    /* magic, version, header bytes: what the file claims to be */
+    unsigned char pre[PREAMBLE_BYTES];
+    size_t got = fread(pre, 1, sizeof pre, r->file);
+    if (got < sizeof pre && ferror(r->file))
+        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: read failed: %s", r->path, strerror(errno));
+    size_t magic_bytes = got < sizeof magic ? got : sizeof magic;
+    if (memcmp(pre, magic, magic_bytes) != 0)
+        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: not a t2g checkpoint (it does not start with \"T2GCKPT\")",
+                        r->path);
+    if (got < sizeof pre)
+        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: truncated: the file has %llu bytes, a checkpoint has at least %d",
+                        r->path, (unsigned long long)r->size, MIN_FILE_BYTES);
+    r->crc = t2g_crc32(0, pre, sizeof pre);
+    uint32_t version = get_u32(pre + 8), header_bytes = get_u32(pre + 12);
+    if (version != T2G_CHECKPOINT_VERSION)
+        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: unsupported format version %u; this t2g reads version %u",
+                        r->path, version, T2G_CHECKPOINT_VERSION);
+    if (header_bytes < HEADER_BYTES)
+        return damaged(r, err, "corrupted: a header of %u bytes; version %u has %d", header_bytes, version, HEADER_BYTES);
+    if ((uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES > r->size)
+        return damaged(r, err, "truncated: expected at least %llu bytes (its header alone has %u), the file has %llu",
+                       (unsigned long long)PREAMBLE_BYTES + header_bytes + CRC_BYTES, header_bytes,
+                       (unsigned long long)r->size);
+
+    /* the header; bytes past the fields of version 1 are skipped (but checked by the CRC) */
+    unsigned char head[HEADER_BYTES];
+    t2g_status status = read_exactly(r, head, sizeof head, err);
+    for (uint32_t left = header_bytes - HEADER_BYTES; !status && left;) {
+        unsigned char skip[256];
+        uint32_t n = left < sizeof skip ? left : (uint32_t)sizeof skip;
+        status = read_exactly(r, skip, n, err);
+        left -= n;
+    }
+    if (status) return status;
+    uint64_t param_count = get_u64(head + 40), config_bytes = get_u64(head + 48);
+
+    /* the sizes against the file's length, without overflow: nothing is allocated before */
+    uint64_t fixed = (uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES;
+    uint64_t room = r->size - fixed;
+    if (config_bytes > room || param_count > (room - config_bytes) / 12) {
+        if (config_bytes <= UINT64_MAX - fixed && param_count <= (UINT64_MAX - fixed - config_bytes) / 12)
+            return damaged(r, err, "truncated: expected %llu bytes (%llu parameters, %llu bytes of config), the file has %llu",
+                           (unsigned long long)(fixed + config_bytes + 12 * param_count), (unsigned long long)param_count,
+                           (unsigned long long)config_bytes, (unsigned long long)r->size);
+        return damaged(r, err,
+                       "truncated: its header describes %llu parameters and %llu bytes of config, more than any file "
+                       "holds; the file has %llu bytes",
+                       (unsigned long long)param_count, (unsigned long long)config_bytes, (unsigned long long)r->size);
+    }
+    uint64_t expected = fixed + config_bytes + 12 * param_count;
+    if (expected < r->size)
+        return damaged(r, err, "corrupted: the file has %llu bytes, %llu more than its header describes (%llu)",
+                       (unsigned long long)r->size, (unsigned long long)(r->size - expected),
+                       (unsigned long long)expected);
+    if (param_count > SIZE_MAX / sizeof(float) || config_bytes >= SIZE_MAX)
+        return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: too large for this machine's address space", r->path);
+
+    ck->step = get_u64(head + 0);
+    ck->cursor.seed = get_u64(head + 8);
+    ck->cursor.epoch = get_u64(head + 16);
+    ck->cursor.position = get_u64(head + 24);
+    ck->rng_state = get_u64(head + 32);
+    ck->param_count = param_count;
+    size_t bytes = (size_t)param_count * sizeof(float);
+    ck->config_json = malloc((size_t)config_bytes + 1);
+    ck->params = malloc(bytes ? bytes : 1);
+    ck->m = malloc(bytes ? bytes : 1);
+    ck->v = malloc(bytes ? bytes : 1);
+    if (!ck->config_json || !ck->params || !ck->m || !ck->v)
+        return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: out of memory for %llu parameters", r->path,
+                        (unsigned long long)param_count);
+    status = read_exactly(r, ck->config_json, (size_t)config_bytes, err);
+    ck->config_json[config_bytes] = '\0';
+    if (!status) status = read_floats(r, ck->params, param_count, err);
+    if (!status) status = read_floats(r, ck->m, param_count, err);
+    if (!status) status = read_floats(r, ck->v, param_count, err);
+    if (status) return status;
+    uint32_t computed = r->crc;
+    unsigned char stored[CRC_BYTES];
+    status = read_exactly(r, stored, sizeof stored, err);
+    if (status) return status;
+    if (get_u32(stored) != computed)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "checkpoint %s: corrupted: CRC-32 mismatch (stored 0x%08x, computed 0x%08x over its %llu bytes)",
+                        r->path, get_u32(stored), computed, (unsigned long long)(r->size - CRC_BYTES));
+    if (memchr(ck->config_json, '\0', (size_t)config_bytes))
+        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: corrupted: its config text holds a NUL byte", r->path);
+    return T2G_OK;
+}
+
+t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *ck, t2g_error *err) {
+    if (!ck) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: nowhere to put it");
+    memset(ck, 0, sizeof *ck);
+    if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: no path");
+    reader r = {fopen(path, "rb"), path, 0, 0};
+    if (!r.file) {
+        if (errno == ENOENT) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: no such file", path);
+        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    t2g_status status;
+    if (fstat(fileno(r.file), &st) != 0)
+        status = t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        status = t2g_fail(err, T2G_ERR_IO, "checkpoint %s: not a regular file", path);
+    else {
+        r.size = (uint64_t)st.st_size;
+        status = load(&r, ck, err);
+    }
+    fclose(r.file);
+    if (status) t2g_checkpoint_free(ck);
+    return status;
+}
+
+void t2g_checkpoint_free(t2g_checkpoint *ck) {
+    if (!ck) return;
+    free(ck->config_json);
+    free(ck->params);
+    free(ck->m);
+    free(ck->v);
+    memset(ck, 0, sizeof *ck);
+}

@@ -1,0 +1,422 @@
+/* Checkpoints: CRC-32, the byte layout, a bit-exact round trip, every way a file can be wrong,
+ * and the atomic save (a failed save leaves no temp file and the previous checkpoint intact). */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "t2g/checkpoint.h"
+#include "t2g/config.h"
+
+/* ---- scratch files ---- */
+
+static bool make_dir(check_ctx *ctx, char *dir, size_t size) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, size, "%s/t2g-check-ckpt-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        check_fail(ctx, "mkdtemp %s: %s", dir, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Removes the files of a scratch directory (one level of subdirectories) and the directory. */
+static void remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (remove(path) != 0) remove_dir(path);
+        }
+        closedir(d);
+    }
+    chmod(dir, 0700);
+    rmdir(dir);
+}
+
+/* Files of dir whose name holds ".tmp.". */
+static int temp_files(const char *dir) {
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.")) n++;
+    closedir(d);
+    return n;
+}
+
+static unsigned char *read_file(check_ctx *ctx, const char *path, size_t *len) {
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = check_host(ctx, size > 0 ? (size_t)size : 1);
+    *len = fread(bytes, 1, (size_t)(size > 0 ? size : 0), f);
+    fclose(f);
+    return bytes;
+}
+
+static bool write_file(const char *path, const void *bytes, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return false;
+    bool ok = fwrite(bytes, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+/* ---- checkpoints ---- */
+
+/* Random bits in every float (NaN payloads, infinities, -0, subnormals) and every counter. */
+static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, const char *config) {
+    t2g_checkpoint ck = {0};
+    ck.step = check_random_u64(ctx);
+    ck.cursor = (t2g_data_cursor){check_random_u64(ctx), check_random_u64(ctx), check_random_u64(ctx)};
+    ck.rng_state = check_random_u64(ctx);
+    ck.config_json = (char *)config;
+    ck.param_count = param_count;
+    float *arrays[3];
+    for (int a = 0; a < 3; a++) {
+        arrays[a] = check_host(ctx, (param_count ? param_count : 1) * sizeof(float));
+        for (uint64_t i = 0; i < param_count; i++) {
+            uint32_t bits = (uint32_t)check_random_u64(ctx);
+            memcpy(&arrays[a][i], &bits, sizeof bits);
+        }
+    }
+    ck.params = arrays[0];
+    ck.m = arrays[1];
+    ck.v = arrays[2];
+    return ck;
+}
+
+static bool same_checkpoint(const t2g_checkpoint *a, const t2g_checkpoint *b) {
+    size_t bytes = (size_t)a->param_count * sizeof(float);
+    return a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
+           a->cursor.position == b->cursor.position && a->rng_state == b->rng_state &&
+           a->param_count == b->param_count && b->config_json && strcmp(a->config_json, b->config_json) == 0 &&
+           (bytes == 0 || (b->params && b->m && b->v && memcmp(a->params, b->params, bytes) == 0 &&
+                           memcmp(a->m, b->m, bytes) == 0 && memcmp(a->v, b->v, bytes) == 0));
+}
+
+static uint64_t le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint32_t bitwise_crc32(const unsigned char *p, size_t len) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+T2G_HOST_CHECK(checkpoint_roundtrip) {
+    check_case_begin(ctx);
+    /* CRC-32 as zlib computes it */
+    check_true(ctx, t2g_crc32(0, "123456789", 9) == 0xCBF43926u, "crc32(\"123456789\") = 0xcbf43926 (0x%08x)",
+               t2g_crc32(0, "123456789", 9));
+    check_true(ctx, t2g_crc32(0, "", 0) == 0 && t2g_crc32(0, NULL, 0) == 0, "crc32 of nothing is 0");
+    check_true(ctx, t2g_crc32(0, "The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u,
+               "crc32 of the fox is 0x414fa339");
+    size_t n = 5000;
+    unsigned char *bytes = check_host(ctx, n);
+    for (size_t i = 0; i < n; i++) bytes[i] = (unsigned char)check_random_u64(ctx);
+    size_t cut = check_random_below(ctx, (uint32_t)n);
+    uint32_t whole = t2g_crc32(0, bytes, n);
+    check_true(ctx, whole == bitwise_crc32(bytes, n), "the table agrees with the bit-by-bit CRC on random bytes");
+    check_true(ctx, t2g_crc32(t2g_crc32(0, bytes, cut), bytes + cut, n - cut) == whole,
+               "crc32 continues across a cut at %zu", cut);
+
+    char dir[512], path[600];
+    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(path, sizeof path, "%s/model.ckpt", dir);
+    t2g_config config = t2g_config_defaults();
+    char *config_json = t2g_config_to_json(&config);
+
+    /* round trips, bit for bit: no parameters, one, and more than a write chunk */
+    const uint64_t counts[] = {0, 1, 7, 16384, 40000 + check_random_below(ctx, 1000)};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        check_case_begin(ctx);
+        const char *text = c == 1 ? "" : c == 2 ? "{\"name\": \"caf\xc3\xa9\"}" : config_json;
+        t2g_checkpoint ck = random_checkpoint(ctx, counts[c], text), back;
+        bool saved = check_status(ctx, t2g_checkpoint_save(path, &ck, &ctx->err), "saving");
+        bool loaded = saved && check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading");
+        if (loaded) {
+            check_true(ctx, same_checkpoint(&ck, &back), "%llu parameters: the loaded checkpoint is bit-exact",
+                       (unsigned long long)counts[c]);
+            t2g_checkpoint_free(&back);
+            check_true(ctx, back.params == NULL && back.config_json == NULL, "free clears the checkpoint");
+        }
+        /* the layout, byte by byte */
+        size_t len;
+        unsigned char *file = read_file(ctx, path, &len);
+        size_t config_bytes = strlen(text), expected = 16 + 56 + config_bytes + 12 * counts[c] + 4;
+        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 1 && file[9] == 0 &&
+                      file[10] == 0 && file[11] == 0 && file[12] == 56 && file[13] == 0 && le64(file + 16) == ck.step &&
+                      le64(file + 24) == ck.cursor.seed && le64(file + 32) == ck.cursor.epoch &&
+                      le64(file + 40) == ck.cursor.position && le64(file + 48) == ck.rng_state &&
+                      le64(file + 56) == counts[c] && le64(file + 64) == config_bytes &&
+                      memcmp(file + 72, text, config_bytes) == 0;
+        if (layout && counts[c]) {
+            const unsigned char *p = file + 72 + config_bytes;
+            uint32_t first, last;
+            memcpy(&first, &ck.params[0], 4);
+            memcpy(&last, &ck.v[counts[c] - 1], 4);
+            layout = p[0] == (first & 0xFF) && p[3] == first >> 24 && file[len - 5] == last >> 24;
+        }
+        uint32_t stored = file && len >= 4 ? (uint32_t)file[len - 4] | (uint32_t)file[len - 3] << 8 |
+                                                 (uint32_t)file[len - 2] << 16 | (uint32_t)file[len - 1] << 24
+                                           : 0;
+        check_true(ctx, layout && stored == bitwise_crc32(file, len - 4),
+                   "%llu parameters: %zu bytes, little-endian header and floats, CRC-32 of the rest at the end",
+                   (unsigned long long)counts[c], len);
+        check_true(ctx, temp_files(dir) == 0, "no temp file left after a save");
+    }
+    free(config_json);
+    remove_dir(dir);
+    return ctx->failures;
+}
+
+/* Writes `bytes` to path and expects loading it to fail with `status` and a message holding
+ * the path and each of `expect` (NULLs ignored); the output is cleared either way. */
+static bool expect_load_error(check_ctx *ctx, const char *path, const void *bytes, size_t len, t2g_status status,
+                              const char *label, const char *a, const char *b) {
+    if (bytes && !write_file(path, bytes, len)) {
+        check_fail(ctx, "%s: cannot write %s", label, path);
+        return false;
+    }
+    t2g_checkpoint ck;
+    t2g_error err = {0};
+    t2g_status got = t2g_checkpoint_load(path, &ck, &err);
+    bool ok = got == status && strstr(err.message, path) && (!a || strstr(err.message, a)) &&
+              (!b || strstr(err.message, b)) && !ck.params && !ck.m && !ck.v && !ck.config_json;
+    check_true(ctx, ok, "%s -> %s", label, got ? err.message : "loaded");
+    if (got == T2G_OK) t2g_checkpoint_free(&ck);
+    return ok;
+}
+
+static void put_le32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void reseal(unsigned char *file, size_t len) { put_le32(file + len - 4, t2g_crc32(0, file, len - 4)); }
+
+T2G_HOST_CHECK(checkpoint_errors) {
+    check_case_begin(ctx);
+    char dir[512], good[600], bad[600], text[700];
+    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(good, sizeof good, "%s/good.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+    const char *config = "{\"name\": \"errors\"}";
+    const uint64_t P = 300;
+    t2g_checkpoint ck = random_checkpoint(ctx, P, config);
+    if (!check_status(ctx, t2g_checkpoint_save(good, &ck, &ctx->err), "saving")) {
+        remove_dir(dir);
+        return ctx->failures;
+    }
+    size_t len;
+    unsigned char *file = read_file(ctx, good, &len);
+    size_t config_end = 72 + strlen(config);
+    unsigned char *copy = check_host(ctx, len + 8);
+
+    /* missing, a directory, not a checkpoint */
+    snprintf(text, sizeof text, "%s/absent.ckpt", dir);
+    expect_load_error(ctx, text, NULL, 0, T2G_ERR_IO, "a missing file", "no such file", NULL);
+    expect_load_error(ctx, dir, NULL, 0, T2G_ERR_IO, "a directory", "not a regular file", NULL);
+    const char *words = "{\"this is\": \"a JSON file, not a checkpoint, and long enough to have a header\"}\n";
+    expect_load_error(ctx, bad, words, strlen(words), T2G_ERR_FORMAT, "a JSON file", "not a t2g checkpoint", NULL);
+    expect_load_error(ctx, bad, "T2G", 3, T2G_ERR_FORMAT, "3 bytes of the magic", "truncated", "has 3 bytes");
+
+    /* truncated: inside the magic, the version, the header, the config, each array, the CRC */
+    const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, config_end - 3, config_end + 4 * P / 2,
+                              config_end + 4 * P + 7, config_end + 8 * P + 4 * P - 1, len - 4, len - 1};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        char label[64], has[64];
+        snprintf(label, sizeof label, "truncated to %zu of %zu bytes", lengths[i], len);
+        snprintf(has, sizeof has, "%zu", lengths[i]);
+        expect_load_error(ctx, bad, file, lengths[i], T2G_ERR_FORMAT, label, "truncated", has);
+    }
+    /* where the header is complete, the message says what size was expected */
+    snprintf(text, sizeof text, "truncated: expected %zu bytes (300 parameters, 18 bytes of config), the file has %zu",
+             len, config_end + 10);
+    expect_load_error(ctx, bad, file, config_end + 10, T2G_ERR_FORMAT, "truncated inside the parameters", text, NULL);
+    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 76", NULL);
+
+    /* one flipped bit anywhere: the header fields, the config, the arrays, the CRC itself */
+    int flips = 0, caught = 0;
+    for (size_t trial = 0; trial < 400; trial++) {
+        size_t at = trial < 80 ? trial : check_random_below(ctx, (uint32_t)len);
+        unsigned bit = check_random_below(ctx, 8);
+        memcpy(copy, file, len);
+        copy[at] ^= (unsigned char)(1u << bit);
+        const char *want = at < 8 ? "not a t2g checkpoint" : at < 12 ? "unsupported format version" : "CRC-32";
+        if (!write_file(bad, copy, len)) break;
+        t2g_checkpoint out;
+        t2g_error err = {0};
+        t2g_status got = t2g_checkpoint_load(bad, &out, &err);
+        flips++;
+        if (got == T2G_ERR_FORMAT && strstr(err.message, want) && strstr(err.message, bad)) caught++;
+        else check_fail(ctx, "bit %u of byte %zu flipped: expected \"%s\", got %s", bit, at, want,
+                        got ? err.message : "a loaded checkpoint");
+        if (got == T2G_OK) t2g_checkpoint_free(&out);
+    }
+    check_true(ctx, flips == 400 && caught == flips, "each of %d one-bit flips is caught and named (%d)", flips, caught);
+    memcpy(copy, file, len);
+    copy[len - 100] ^= 4;
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a flipped bit in v", "corrupted: CRC-32 mismatch", "stored 0x");
+
+    /* wrong magic; a future version, properly sealed */
+    memcpy(copy, file, len);
+    memcpy(copy, "T2GCKPU\0", 8);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a wrong magic", "not a t2g checkpoint", NULL);
+    memcpy(copy, file, len);
+    put_le32(copy + 8, 2);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 2", "unsupported format version 2",
+                      "this t2g reads version 1");
+    put_le32(copy + 8, 0);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 0", "unsupported format version 0", NULL);
+
+    /* absurd sizes with a valid CRC: refused from the file's length, nothing allocated */
+    const struct {
+        size_t offset;
+        uint64_t value;
+        const char *expect;
+    } absurd[] = {
+        {56, 1ull << 62, "4611686018427387904 parameters"},
+        {56, UINT64_MAX, "18446744073709551615 parameters"},
+        {56, P + 1, "301 parameters"},
+        {64, UINT64_MAX, "18446744073709551615 bytes of config"},
+        {64, 1ull << 40, "1099511627776 bytes of config"},
+    };
+    for (size_t i = 0; i < sizeof absurd / sizeof absurd[0]; i++) {
+        memcpy(copy, file, len);
+        put_le64(copy + absurd[i].offset, absurd[i].value);
+        reseal(copy, len);
+        expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, absurd[i].expect, "truncated", absurd[i].expect);
+    }
+    memcpy(copy, file, len);
+    put_le32(copy + 12, 0x7FFFFFFFu);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a 2 GiB header", "truncated", "2147483647");
+    memcpy(copy, file, len);
+    put_le32(copy + 12, 8);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "an 8-byte header", "a header of 8 bytes", NULL);
+    memcpy(copy, file, len);
+    put_le64(copy + 56, P - 1);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "fewer parameters than the file holds", "12 more than", NULL);
+    memcpy(copy, file, len);
+    memset(copy + len, 0, 8);
+    expect_load_error(ctx, bad, copy, len + 8, T2G_ERR_FORMAT, "8 bytes of trailing garbage", "8 more than", NULL);
+
+    /* the good file still loads */
+    t2g_checkpoint back;
+    if (check_status(ctx, t2g_checkpoint_load(good, &back, &ctx->err), "loading the good file")) {
+        check_true(ctx, same_checkpoint(&ck, &back), "the good file loads bit-exact");
+        t2g_checkpoint_free(&back);
+    }
+    remove_dir(dir);
+    return ctx->failures;
+}
+
+T2G_HOST_CHECK(checkpoint_atomic) {
+    check_case_begin(ctx);
+    char dir[512], path[600], text[800];
+    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(path, sizeof path, "%s/run.ckpt", dir);
+    t2g_checkpoint a = random_checkpoint(ctx, 1000, "{\"name\": \"a\"}");
+    t2g_checkpoint b = random_checkpoint(ctx, 3000, "{\"name\": \"b\"}");
+    t2g_error err = {0};
+
+    /* a nonexistent directory: a clean failure naming the path */
+    snprintf(text, sizeof text, "%s/no/such/dir/run.ckpt", dir);
+    t2g_status status = t2g_checkpoint_save(text, &a, &err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(err.message, text) && strstr(err.message, "No such file"),
+               "a save into a nonexistent directory fails (%s)", status ? err.message : "saved");
+
+    /* an unwritable directory (root writes anywhere: then this case proves nothing and is skipped) */
+    snprintf(text, sizeof text, "%s/locked", dir);
+    mkdir(text, 0700);
+    chmod(text, 0500);
+    if (access(text, W_OK) == 0) {
+        check_log(ctx, "  (running as root: the unwritable-directory case is skipped)");
+    } else {
+        char inside[900];
+        snprintf(inside, sizeof inside, "%s/run.ckpt", text);
+        status = t2g_checkpoint_save(inside, &a, &err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, inside) && temp_files(text) == 0,
+                   "a save into an unwritable directory fails and leaves nothing (%s)", status ? err.message : "saved");
+    }
+    chmod(text, 0700);
+    rmdir(text);
+
+    /* an existing checkpoint survives a save that fails while writing (file size limit: EFBIG) */
+    check_status(ctx, t2g_checkpoint_save(path, &a, &ctx->err), "saving a");
+    struct rlimit old_limit, limit;
+    getrlimit(RLIMIT_FSIZE, &old_limit);
+    limit = old_limit;
+    limit.rlim_cur = 4096;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    bool limited = setrlimit(RLIMIT_FSIZE, &limit) == 0;
+    status = limited ? t2g_checkpoint_save(path, &b, &err) : T2G_OK;
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    signal(SIGXFSZ, old_handler);
+    if (!limited) {
+        check_log(ctx, "  (cannot limit the file size: the failed-write case is skipped)");
+    } else {
+        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, path) && strstr(err.message, ".tmp."),
+                   "a save that cannot write all its bytes fails (%s)", status ? err.message : "saved");
+        check_true(ctx, temp_files(dir) == 0, "and leaves no temp file");
+        t2g_checkpoint back;
+        if (check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading a after the failed save")) {
+            check_true(ctx, same_checkpoint(&a, &back), "the previous checkpoint is intact after the failed save");
+            t2g_checkpoint_free(&back);
+        }
+    }
+
+    /* a failure at the rename (the path is a directory): the temp file is removed */
+    snprintf(text, sizeof text, "%s/taken", dir);
+    mkdir(text, 0700);
+    snprintf(text + strlen(text), sizeof text - strlen(text), "/inner");
+    mkdir(text, 0700);
+    text[strlen(text) - strlen("/inner")] = '\0';
+    status = t2g_checkpoint_save(text, &a, &err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(err.message, "renaming") && temp_files(dir) == 0,
+               "a save whose rename fails removes its temp file (%s)", status ? err.message : "saved");
+
+    /* a successful save replaces the previous checkpoint */
+    status = t2g_checkpoint_save(path, &b, &err);
+    check_true(ctx, status == T2G_OK, "saving b over a (%s)", status ? err.message : "ok");
+    t2g_checkpoint back;
+    if (check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading b")) {
+        check_true(ctx, same_checkpoint(&b, &back), "a successful save replaces the checkpoint");
+        t2g_checkpoint_free(&back);
+    }
+    check_true(ctx, temp_files(dir) == 0, "no temp file after the successful save");
+
+    /* bad arguments */
+    t2g_checkpoint empty = {0};
+    empty.param_count = 5;
+    check_true(ctx, t2g_checkpoint_save(path, &empty, &err) == T2G_ERR_ARGUMENT, "a checkpoint without arrays is refused");
+    check_true(ctx, t2g_checkpoint_save(NULL, &a, &err) == T2G_ERR_ARGUMENT, "a NULL path is refused");
+    remove_dir(dir);
+    return ctx->failures;
+}

@@ -50,6 +50,8 @@ uint64_t t2g_gpt_buffer_floats(const t2g_gpt *gpt);
 uint64_t t2g_gpt_decayed_floats(const t2g_gpt *gpt);
 /* Parameters proper (without padding): what a model "has". */
 uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt);
+/* Device memory the model holds: parameters, gradients, moments and activations. */
+uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt);
 
 /* GPT-2 initialisation, seeded: weights normal with std 0.02 (the projections into the
  * residual stream 0.02 / sqrt(2 layers)), biases 0, LayerNorm weights 1; moments zeroed. */

@@ -68,6 +68,9 @@ int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_kernels(int argc, char **argv);
+int bench_train(int argc, char **argv);
+int bench_rollout(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -1,4 +1,5 @@
 /* Creating a GPT: its parameter table, the flat state buffers, and the activations. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "gpt_internal.h"
@@ -18,36 +19,48 @@ static t2g_status alloc(t2g_arena *arena, uint64_t floats, t2g_tensor *t, t2g_er
     return t2g_tensor_alloc_f32(arena, floats, t, err);
 }
 
-static uint64_t activation_floats(const t2g_model_config *c, uint32_t B, uint32_t T) {
-    uint64_t N = (uint64_t)B * T, C = c->width;
-    uint64_t per_block = N * C * 7 + N * 3 * C + N * 4 * C * 2 + N * 4 + (uint64_t)B * c->heads * T;
-    uint64_t rest = N * C * 2 + N * 2 + N * c->vocab + N + N * C * 3 + N * 3 * C + N * 4 * C * 2;
-    return per_block * c->layers + rest;
+/* Floats of one block's activations, and of the rest (embedding, final LayerNorm, logits,
+ * backward scratch), plus 256 bytes of alignment room per tensor. */
+static uint64_t block_bytes(const t2g_model_config *c, uint64_t N, uint64_t lse) {
+    uint64_t C = c->width;
+    return 4 * (N * C * 7 + N * 4 + N * 3 * C + lse + N * 4 * C * 2) + 256 * 16;
 }
 
+static uint64_t rest_bytes(const t2g_model_config *c, uint64_t N) {
+    uint64_t C = c->width;
+    return 4 * (N * C * 2 + N * 2 + N * c->vocab + N + N * C * 2 + N * 3 * C + N * 4 * C * 2) + 256 * 16;
+}
+
+static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
+    const t2g_model_config *c = &gpt->config;
+    uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width, lse = (uint64_t)gpt->B * c->heads * gpt->T;
+    char name[32];
+    snprintf(name, sizeof name, "activations of block %u", l);
+    t2g_status status = t2g_arena_create(gpt->device, block_bytes(c, N, lse), name, &gpt->act_arenas[l + 1], err);
+    t2g_arena *a = gpt->act_arenas[l + 1];
+    gpt_block_acts *x = &gpt->acts[l];
+    t2g_tensor *nc[] = {&x->ln1, &x->atty, &x->attproj, &x->residual2, &x->ln2, &x->fcproj, &x->residual3};
+    for (size_t i = 0; i < 7 && !status; i++) status = alloc(a, N * C, nc[i], err);
+    t2g_tensor *n1[] = {&x->ln1_mean, &x->ln1_rstd, &x->ln2_mean, &x->ln2_rstd};
+    for (size_t i = 0; i < 4 && !status; i++) status = alloc(a, N, n1[i], err);
+    if (!status) status = alloc(a, N * 3 * C, &x->qkv, err);
+    if (!status) status = alloc(a, lse, &x->lse, err);
+    if (!status) status = alloc(a, N * 4 * C, &x->fch, err);
+    if (!status) status = alloc(a, N * 4 * C, &x->fch_gelu, err);
+    return status;
+}
+
+/* One arena per block and one for the rest: a large model's activations need not fit one
+ * device allocation. */
 static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
-    /* each tensor's start is aligned to 256 bytes: room for that on top of the floats */
-    uint64_t tensors = 20ull * c->layers + 16;
-    t2g_status status = t2g_arena_create(gpt->device, 4 * activation_floats(c, gpt->B, gpt->T) + 256 * tensors,
-                                         "activations", &gpt->act_arena, err);
-    if (status) return status;
     gpt->acts = calloc(c->layers, sizeof *gpt->acts);
-    if (!gpt->acts) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
-    t2g_arena *a = gpt->act_arena;
-    status = alloc(a, N * C, &gpt->encoded, err);
-    for (uint32_t l = 0; l < c->layers && !status; l++) {
-        gpt_block_acts *x = &gpt->acts[l];
-        t2g_tensor *nc[] = {&x->ln1, &x->atty, &x->attproj, &x->residual2, &x->ln2, &x->fcproj, &x->residual3};
-        for (size_t i = 0; i < 7 && !status; i++) status = alloc(a, N * C, nc[i], err);
-        t2g_tensor *n1[] = {&x->ln1_mean, &x->ln1_rstd, &x->ln2_mean, &x->ln2_rstd};
-        for (size_t i = 0; i < 4 && !status; i++) status = alloc(a, N, n1[i], err);
-        if (!status) status = alloc(a, N * 3 * C, &x->qkv, err);
-        if (!status) status = alloc(a, (uint64_t)gpt->B * c->heads * gpt->T, &x->lse, err);
-        if (!status) status = alloc(a, N * 4 * C, &x->fch, err);
-        if (!status) status = alloc(a, N * 4 * C, &x->fch_gelu, err);
-    }
+    gpt->act_arenas = calloc(c->layers + 1, sizeof *gpt->act_arenas);
+    if (!gpt->acts || !gpt->act_arenas) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
+    t2g_status status = t2g_arena_create(gpt->device, rest_bytes(c, N), "activations", &gpt->act_arenas[0], err);
+    t2g_arena *a = gpt->act_arenas[0];
+    if (!status) status = alloc(a, N * C, &gpt->encoded, err);
     if (!status) status = alloc(a, N * C, &gpt->lnf, err);
     if (!status) status = alloc(a, N, &gpt->lnf_mean, err);
     if (!status) status = alloc(a, N, &gpt->lnf_rstd, err);
@@ -59,6 +72,7 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     if (!status) status = alloc(a, N * 3 * C, &gpt->dqkv, err);
     if (!status) status = alloc(a, N * 4 * C, &gpt->dfch, err);
     if (!status) status = alloc(a, N * 4 * C, &gpt->dfch_gelu, err);
+    for (uint32_t l = 0; l < c->layers && !status; l++) status = alloc_block(gpt, l, err);
     return status;
 }
 
@@ -105,7 +119,8 @@ t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, ui
 
 void t2g_gpt_destroy(t2g_gpt *gpt) {
     if (!gpt) return;
-    t2g_arena_destroy(gpt->act_arena);
+    for (uint32_t l = 0; gpt->act_arenas && l <= gpt->config.layers; l++) t2g_arena_destroy(gpt->act_arenas[l]);
+    free(gpt->act_arenas);
     t2g_arena_destroy(gpt->state_arena);
     free(gpt->acts);
     free(gpt->weights.blocks);
@@ -119,3 +134,9 @@ t2g_device *t2g_gpt_device(const t2g_gpt *gpt) { return gpt->device; }
 t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt) { return gpt->logits; }
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt) { return gpt->losses; }
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt) { return gpt->lnf; }
+
+uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt) {
+    uint64_t bytes = t2g_arena_capacity_bytes(gpt->state_arena);
+    for (uint32_t l = 0; l <= gpt->config.layers; l++) bytes += t2g_arena_capacity_bytes(gpt->act_arenas[l]);
+    return bytes;
+}

@@ -48,7 +48,7 @@ struct t2g_gpt {
     t2g_tensor params, grads, m, v;     /* (buffer_floats) each */
     gpt_weights weights, grad_weights;  /* views into params and grads */
 
-    t2g_arena *act_arena;
+    t2g_arena **act_arenas;             /* (L + 1): the rest, then one per block */
     t2g_tensor encoded;                 /* (B,T,C) */
     gpt_block_acts *acts;               /* (L) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */

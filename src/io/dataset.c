@@ -1,0 +1,308 @@
+/* Training data (include/t2g/dataset.h): JSONL, plain text and built-in tasks; batches of
+ * token ids with loss weights; the seeded shuffle behind the data cursor. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t2g/dataset.h"
+#include "t2g/rng.h"
+#include "t2g/tokenizer.h"
+
+static const char EXPECTED[] = "expected one JSON object {\"prompt\": string, \"response\": string} per line";
+
+void t2g_dataset_free(t2g_dataset *dataset) {
+    if (!dataset) return;
+    for (size_t i = 0; i < dataset->count; i++) {
+        free(dataset->examples[i].prompt);
+        free(dataset->examples[i].response);
+    }
+    free(dataset->examples);
+    memset(dataset, 0, sizeof *dataset);
+}
+
+static char *copy_bytes(const char *bytes, size_t len) {
+    char *copy = malloc(len + 1);
+    if (!copy) return NULL;
+    if (len) memcpy(copy, bytes, len);
+    copy[len] = 0;
+    return copy;
+}
+
+/* Appends one example (copies of the bytes); grows the array as needed. */
+static t2g_status add_example(t2g_dataset *d, size_t *capacity, const char *prompt, size_t prompt_len,
+                              const char *response, size_t response_len, t2g_error *err) {
+    if (d->count == *capacity) {
+        size_t grown = *capacity ? 2 * *capacity : 64;
+        t2g_example *examples = realloc(d->examples, grown * sizeof *examples);
+        if (!examples) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %zu examples", grown);
+        d->examples = examples;
+        *capacity = grown;
+    }
+    t2g_example *e = &d->examples[d->count];
+    e->prompt = copy_bytes(prompt, prompt_len);
+    e->response = copy_bytes(response, response_len);
+    e->prompt_len = prompt_len;
+    e->response_len = response_len;
+    if (!e->prompt || !e->response) {
+        free(e->prompt);
+        free(e->response);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for example %zu", d->count + 1);
+    }
+    d->count++;
+    return T2G_OK;
+}
+
+static const char *json_kind(const cJSON *item) {
+    if (cJSON_IsArray(item)) return "an array";
+    if (cJSON_IsString(item)) return "a string";
+    if (cJSON_IsNumber(item)) return "a number";
+    if (cJSON_IsBool(item)) return "a boolean";
+    if (cJSON_IsNull(item)) return "null";
+    if (cJSON_IsObject(item)) return "an object";
+    return "not a JSON value";
+}
+
+static int blank(const char *line, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') return 0;
+    return 1;
+}
+
+/* One line, not blank: the example it holds, or an error naming path:line. */
+static t2g_status parse_line(const char *path, size_t number, char *line, size_t len, t2g_dataset *d, size_t *capacity,
+                             t2g_error *err) {
+    if (strlen(line) != len)
+        return t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: a NUL byte at column %zu; %s", path, number, strlen(line) + 1,
+                        EXPECTED);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(line, &end, 1);
+    if (!root) {
+        size_t column = end && end >= line ? (size_t)(end - line) + 1 : 1;
+        return t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: not JSON (error near column %zu); %s", path, number, column,
+                        EXPECTED);
+    }
+    t2g_status status = T2G_OK;
+    const char *keys[2] = {"prompt", "response"};
+    const cJSON *values[2] = {NULL, NULL};
+    if (!cJSON_IsObject(root))
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: %s, %s", path, number, json_kind(root), EXPECTED);
+    for (int k = 0; k < 2 && status == T2G_OK; k++) {
+        values[k] = cJSON_GetObjectItemCaseSensitive(root, keys[k]);
+        if (!values[k])
+            status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: no \"%s\" key; %s", path, number, keys[k], EXPECTED);
+        else if (!cJSON_IsString(values[k]) || !values[k]->valuestring)
+            status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: \"%s\" is %s, expected a string", path, number, keys[k],
+                              json_kind(values[k]));
+    }
+    if (status == T2G_OK) {
+        const char *prompt = values[0]->valuestring, *response = values[1]->valuestring;
+        status = add_example(d, capacity, prompt, strlen(prompt), response, strlen(response), err);
+    }
+    cJSON_Delete(root);
+    return status;
+}
+
+t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err) {
+    memset(dataset, 0, sizeof *dataset);
+    FILE *file = fopen(path, "rb");
+    if (!file) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the data file: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t line_capacity = 0, capacity = 0, number = 0;
+    ssize_t got;
+    t2g_status status = T2G_OK;
+    while (status == T2G_OK && (got = getline(&line, &line_capacity, file)) >= 0) {
+        number++;
+        size_t len = (size_t)got;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        char *start = line;
+        /* A UTF-8 byte order mark before the first line is not part of the data. */
+        if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) start += 3, len -= 3;
+        if (blank(start, len)) continue;
+        status = parse_line(path, number, start, len, dataset, &capacity, err);
+    }
+    if (status == T2G_OK && ferror(file))
+        status = t2g_fail(err, T2G_ERR_IO, "%s: read error after line %zu", path, number);
+    free(line);
+    fclose(file);
+    if (status == T2G_OK && dataset->count == 0)
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: no examples (%zu lines, all blank); %s", path, number, EXPECTED);
+    if (status != T2G_OK) t2g_dataset_free(dataset);
+    return status;
+}
+
+t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err) {
+    memset(dataset, 0, sizeof *dataset);
+    if (chunk_bytes == 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: the chunk size is 0, expected at least 1 byte", path);
+    FILE *file = fopen(path, "rb");
+    if (!file) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the text file: %s", path, strerror(errno));
+    char *chunk = malloc(chunk_bytes);
+    size_t capacity = 0;
+    t2g_status status =
+        chunk ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of memory for a chunk of %zu bytes", chunk_bytes);
+    dataset->is_text = 1;
+    while (status == T2G_OK) {
+        size_t got = fread(chunk, 1, chunk_bytes, file);
+        if (got == 0) break;
+        status = add_example(dataset, &capacity, "", 0, chunk, got, err);
+        if (got < chunk_bytes) break;
+    }
+    if (status == T2G_OK && ferror(file)) status = t2g_fail(err, T2G_ERR_IO, "%s: read error", path);
+    if (status == T2G_OK && dataset->count == 0)
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: the file is empty, expected text to learn from", path);
+    free(chunk);
+    fclose(file);
+    if (status != T2G_OK) t2g_dataset_free(dataset);
+    return status;
+}
+
+t2g_status t2g_dataset_from_task(const t2g_task *task, uint64_t seed, size_t n, t2g_dataset *dataset, t2g_error *err) {
+    memset(dataset, 0, sizeof *dataset);
+    if (n == 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "task %s: 0 examples asked for, expected at least 1",
+                        t2g_task_name(task));
+    dataset->examples = calloc(n, sizeof *dataset->examples);
+    if (!dataset->examples)
+        return t2g_fail(err, T2G_ERR_MEMORY, "task %s: out of memory for %zu examples", t2g_task_name(task), n);
+    size_t capacity = n;
+    t2g_task_example ex;
+    for (size_t i = 0; i < n; i++) {
+        t2g_task_example_at(task, seed, i, &ex);
+        t2g_status status =
+            add_example(dataset, &capacity, ex.prompt, strlen(ex.prompt), ex.answer, strlen(ex.answer), err);
+        if (status != T2G_OK) {
+            t2g_dataset_free(dataset);
+            return status;
+        }
+    }
+    return T2G_OK;
+}
+
+/* ---- batches ---- */
+
+t2g_status t2g_batch_alloc(t2g_batch *batch, uint32_t B, uint32_t T, t2g_error *err) {
+    memset(batch, 0, sizeof *batch);
+    if (B == 0 || T == 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "a batch of B=%u rows of T=%u positions: both must be at least 1", B, T);
+    size_t n = (size_t)B * T;
+    if (n > SIZE_MAX / sizeof(uint32_t))
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "a batch of B=%u x T=%u does not fit in host memory", B, T);
+    batch->inputs = malloc(n * sizeof *batch->inputs);
+    batch->targets = malloc(n * sizeof *batch->targets);
+    batch->weights = malloc(n * sizeof *batch->weights);
+    if (!batch->inputs || !batch->targets || !batch->weights) {
+        t2g_batch_free(batch);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for a batch of B=%u x T=%u", B, T);
+    }
+    batch->B = B;
+    batch->T = T;
+    for (size_t i = 0; i < n; i++) {
+        batch->inputs[i] = batch->targets[i] = T2G_TOKEN_PAD;
+        batch->weights[i] = 0;
+    }
+    return T2G_OK;
+}
+
+void t2g_batch_free(t2g_batch *batch) {
+    if (!batch) return;
+    free(batch->inputs);
+    free(batch->targets);
+    free(batch->weights);
+    memset(batch, 0, sizeof *batch);
+}
+
+/* Row layout. The sequence of an example is
+ *   SFT:  BOS prompt response EOS      (L = P + R + 2 tokens)
+ *   text: BOS chunk                    (L = R + 1: a chunk is a window of running text, not
+ *                                       its end, so no EOS; a chunk of T bytes fills a row)
+ * cut at T + 1 tokens. inputs[t] = seq[t], targets[t] = seq[t + 1]; past the sequence both are
+ * PAD with weight 0. The target seq[j] has weight 1 if it is a response token or the EOS
+ * (j > P), for text every token after BOS (j >= 1). */
+void t2g_batch_set_row(t2g_batch *batch, uint32_t row, const t2g_example *example, int is_text) {
+    const uint32_t T = batch->T;
+    uint32_t *inputs = batch->inputs + (size_t)row * T, *targets = batch->targets + (size_t)row * T;
+    float *weights = batch->weights + (size_t)row * T;
+    size_t P = is_text ? 0 : example->prompt_len, R = example->response_len;
+    size_t L = 1 + P + R + (is_text ? 0 : 1);
+    if (L > (size_t)T + 1) {
+        L = (size_t)T + 1;
+        batch->truncated++;
+    }
+    const unsigned char *prompt = (const unsigned char *)example->prompt;
+    const unsigned char *response = (const unsigned char *)example->response;
+    /* seq[j] for j < L */
+#define SEQ(j)                                                                                                         \
+    ((j) == 0       ? T2G_TOKEN_BOS                                                                                    \
+     : (j) <= P     ? (uint32_t)prompt[(j)-1]                                                                          \
+     : (j) <= P + R ? (uint32_t)response[(j)-1 - P]                                                                    \
+                    : T2G_TOKEN_EOS)
+    double sum = 0;
+    for (size_t t = 0; t < T; t++) {
+        inputs[t] = t < L ? SEQ(t) : T2G_TOKEN_PAD;
+        size_t j = t + 1;
+        if (j < L) {
+            targets[t] = SEQ(j);
+            weights[t] = j > P ? 1.0f : 0.0f;
+        } else {
+            targets[t] = T2G_TOKEN_PAD;
+            weights[t] = 0.0f;
+        }
+        sum += weights[t];
+    }
+#undef SEQ
+    batch->weight_sum += sum;
+}
+
+/* The shuffle of epoch `epoch`: a Fisher-Yates permutation of 0..n-1 from (seed, epoch). */
+static void permutation(uint64_t seed, uint64_t epoch, size_t *order, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    t2g_rng rng = t2g_rng_stream(seed, epoch);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)t2g_rng_below(&rng, i);
+        size_t swap = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = swap;
+    }
+}
+
+t2g_status t2g_dataset_next_batch(const t2g_dataset *dataset, t2g_data_cursor *cursor, t2g_batch *batch,
+                                  t2g_error *err) {
+    if (dataset->count == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "the dataset has no examples");
+    if (!batch->inputs || batch->B == 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "the batch is not allocated (t2g_batch_alloc)");
+    if (cursor->position > dataset->count)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "the data cursor is at example %llu of epoch %llu but the dataset has %zu examples; expected "
+                        "the dataset the cursor was saved with",
+                        (unsigned long long)cursor->position, (unsigned long long)cursor->epoch, dataset->count);
+    size_t *order = malloc(dataset->count * sizeof *order);
+    if (!order) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for the shuffle of %zu examples", dataset->count);
+    batch->truncated = 0;
+    batch->weight_sum = 0;
+    t2g_data_cursor c = *cursor;
+    int have = 0;
+    for (uint32_t b = 0; b < batch->B; b++) {
+        if (c.position == dataset->count) { /* a cursor saved at the very end of an epoch */
+            c.epoch++;
+            c.position = 0;
+            have = 0;
+        }
+        if (!have) {
+            permutation(c.seed, c.epoch, order, dataset->count);
+            have = 1;
+        }
+        t2g_batch_set_row(batch, b, &dataset->examples[order[c.position]], dataset->is_text);
+        if (++c.position == dataset->count) { /* the epoch is over: the next one begins */
+            c.epoch++;
+            c.position = 0;
+            have = 0;
+        }
+    }
+    free(order);
+    *cursor = c;
+    return T2G_OK;
+}

@@ -37,6 +37,7 @@ static const char TRAIN_HELP[] =
     "               (default: char6l384 on a GPU, small on a CPU device)\n"
     "  --batch B    sequences per step instead of the preset's\n"
     "  --steps N    timed steps (default 10)\n"
+    "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel\n"
     "\n"
     "example: t2g bench train --preset gpt2-124m --json\n";
 
@@ -72,7 +73,7 @@ static const preset *find_preset(const char *name, bool cpu) {
 typedef struct bench_options {
     const char *preset, *device;
     uint64_t a, b;          /* train: batch, steps; rollout: prompts, new tokens */
-    bool json;
+    bool json, profile;
 } bench_options;
 
 static int parse(int argc, char **argv, const char *command, const char *help, const char *a_name, const char *b_name,
@@ -87,6 +88,8 @@ static int parse(int argc, char **argv, const char *command, const char *help, c
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b)) {
         } else if (cli_flag(&args, "--json")) {
             o->json = true;
+        } else if (cli_flag(&args, "--profile")) {
+            o->profile = true;
         } else {
             return cli_unknown(&args);
         }
@@ -159,6 +162,38 @@ static void print_result(bool json, const char *bench, const t2g_device_info *in
     for (int i = 0; i < count; i++) printf("  %-22s %.4g\n", keys[i], values[i]);
 }
 
+/* One more step with a timestamp around every dispatch; prints the time per kernel. */
+static t2g_status profile_step(t2g_gpt *gpt, const t2g_tensor *io, uint32_t B, uint32_t T, t2g_error *err) {
+    t2g_recorder *rec;
+    t2g_recorder_options options = {.timestamp_capacity = 8192};
+    t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), &options, &rec, err);
+    if (status) return status;
+    status = record_train_step(gpt, rec, io, B, T, 1000, err);
+    if (!status) status = t2g_recorder_submit(rec, err);
+    const t2g_timing *timings;
+    uint32_t count = status ? 0 : t2g_recorder_timings(rec, &timings);
+    struct kernel_total {
+        const char *label;
+        double ms;
+        uint32_t calls;
+    } totals[64];
+    uint32_t kinds = 0;
+    double sum = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = 0;
+        while (k < kinds && strcmp(totals[k].label, timings[i].label) != 0) k++;
+        if (k == kinds && kinds < 64) totals[kinds++] = (struct kernel_total){timings[i].label, 0, 0};
+        if (k < kinds) totals[k].ms += timings[i].ms, totals[k].calls++;
+        sum += timings[i].ms;
+    }
+    printf("profile of one step: %u dispatches, %.2f ms of GPU time\n", count, sum);
+    for (uint32_t k = 0; k < kinds; k++)
+        printf("  %-28s %6u calls %10.3f ms %5.1f%%\n", totals[k].label, totals[k].calls, totals[k].ms,
+               100 * totals[k].ms / sum);
+    t2g_recorder_destroy(rec);
+    return status;
+}
+
 int bench_train(int argc, char **argv) {
     bench_options o = {0};
     int code = parse(argc, argv, "bench train", TRAIN_HELP, "--batch", "--steps", &o);
@@ -190,6 +225,7 @@ int bench_train(int argc, char **argv) {
         if (!status) status = t2g_recorder_submit(rec, &err);
         if (s >= 2 && ms) ms[s - 2] = now_ms() - start;
     }
+    if (!status && o.profile) status = profile_step(gpt, io, B, T, &err);
     if (!status && ms) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);

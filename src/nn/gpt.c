@@ -19,35 +19,35 @@ static t2g_status alloc(t2g_arena *arena, uint64_t floats, t2g_tensor *t, t2g_er
     return t2g_tensor_alloc_f32(arena, floats, t, err);
 }
 
-/* Floats of one block's activations, and of the rest (embedding, final LayerNorm, logits,
- * backward scratch), plus 256 bytes of alignment room per tensor. */
-static uint64_t block_bytes(const t2g_model_config *c, uint64_t N, uint64_t lse) {
-    uint64_t C = c->width;
-    return 4 * (N * C * 7 + N * 4 + N * 3 * C + lse + N * 4 * C * 2) + 256 * 16;
-}
+/* A group of tensors that share one arena: the arena is sized from the very list that fills
+ * it, so the two cannot disagree. */
+typedef struct tensor_request {
+    t2g_tensor *tensor;
+    uint64_t floats;
+} tensor_request;
 
-static uint64_t rest_bytes(const t2g_model_config *c, uint64_t N) {
-    uint64_t C = c->width;
-    return 4 * (N * C * 2 + N * 2 + N * c->vocab + N + N * C * 2 + N * 3 * C + N * 4 * C * 2) + 256 * 16;
+static t2g_status alloc_group(t2g_device *device, const char *name, const tensor_request *requests, size_t count,
+                              t2g_arena **arena, t2g_error *err) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++) bytes += (4 * requests[i].floats + 255) / 256 * 256;
+    t2g_status status = t2g_arena_create(device, bytes, name, arena, err);
+    for (size_t i = 0; i < count && !status; i++) status = alloc(*arena, requests[i].floats, requests[i].tensor, err);
+    return status;
 }
 
 static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
     const t2g_model_config *c = &gpt->config;
-    uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width, lse = (uint64_t)gpt->B * c->heads * gpt->T;
+    uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
+    gpt_block_acts *x = &gpt->acts[l];
+    const tensor_request requests[] = {
+        {&x->ln1, N * C},      {&x->ln1_mean, N},     {&x->ln1_rstd, N},         {&x->qkv, N * 3 * C},
+        {&x->atty, N * C},     {&x->lse, (uint64_t)gpt->B * c->heads * gpt->T}, {&x->attproj, N * C},
+        {&x->residual2, N * C}, {&x->ln2, N * C},     {&x->ln2_mean, N},         {&x->ln2_rstd, N},
+        {&x->fch, N * 4 * C},  {&x->fch_gelu, N * 4 * C}, {&x->fcproj, N * C},   {&x->residual3, N * C},
+    };
     char name[32];
     snprintf(name, sizeof name, "activations of block %u", l);
-    t2g_status status = t2g_arena_create(gpt->device, block_bytes(c, N, lse), name, &gpt->act_arenas[l + 1], err);
-    t2g_arena *a = gpt->act_arenas[l + 1];
-    gpt_block_acts *x = &gpt->acts[l];
-    t2g_tensor *nc[] = {&x->ln1, &x->atty, &x->attproj, &x->residual2, &x->ln2, &x->fcproj, &x->residual3};
-    for (size_t i = 0; i < 7 && !status; i++) status = alloc(a, N * C, nc[i], err);
-    t2g_tensor *n1[] = {&x->ln1_mean, &x->ln1_rstd, &x->ln2_mean, &x->ln2_rstd};
-    for (size_t i = 0; i < 4 && !status; i++) status = alloc(a, N, n1[i], err);
-    if (!status) status = alloc(a, N * 3 * C, &x->qkv, err);
-    if (!status) status = alloc(a, lse, &x->lse, err);
-    if (!status) status = alloc(a, N * 4 * C, &x->fch, err);
-    if (!status) status = alloc(a, N * 4 * C, &x->fch_gelu, err);
-    return status;
+    return alloc_group(gpt->device, name, requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[l + 1], err);
 }
 
 /* One arena per block and one for the rest: a large model's activations need not fit one
@@ -58,31 +58,21 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     gpt->acts = calloc(c->layers, sizeof *gpt->acts);
     gpt->act_arenas = calloc(c->layers + 1, sizeof *gpt->act_arenas);
     if (!gpt->acts || !gpt->act_arenas) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
-    t2g_status status = t2g_arena_create(gpt->device, rest_bytes(c, N), "activations", &gpt->act_arenas[0], err);
-    t2g_arena *a = gpt->act_arenas[0];
-    if (!status) status = alloc(a, N * C, &gpt->encoded, err);
-    if (!status) status = alloc(a, N * C, &gpt->lnf, err);
-    if (!status) status = alloc(a, N, &gpt->lnf_mean, err);
-    if (!status) status = alloc(a, N, &gpt->lnf_rstd, err);
-    if (!status) status = alloc(a, N * c->vocab, &gpt->logits, err);
-    if (!status) status = alloc(a, N, &gpt->losses, err);
-    if (!status) status = alloc(a, N * C, &gpt->dresidual, err);
-    if (!status) status = alloc(a, N * C, &gpt->dln, err);
-    if (!status) status = alloc(a, N * C, &gpt->datty, err);
-    if (!status) status = alloc(a, N * 3 * C, &gpt->dqkv, err);
-    if (!status) status = alloc(a, N * 4 * C, &gpt->dfch, err);
-    if (!status) status = alloc(a, N * 4 * C, &gpt->dfch_gelu, err);
+    const tensor_request requests[] = {
+        {&gpt->encoded, N * C},  {&gpt->lnf, N * C},   {&gpt->lnf_mean, N},       {&gpt->lnf_rstd, N},
+        {&gpt->logits, N * c->vocab}, {&gpt->losses, N}, {&gpt->dresidual, N * C}, {&gpt->dln, N * C},
+        {&gpt->datty, N * C},    {&gpt->dqkv, N * 3 * C}, {&gpt->dfch, N * 4 * C}, {&gpt->dfch_gelu, N * 4 * C},
+    };
+    t2g_status status =
+        alloc_group(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
     for (uint32_t l = 0; l < c->layers && !status; l++) status = alloc_block(gpt, l, err);
     return status;
 }
 
 static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
     uint64_t n = gpt->buffer_floats;
-    t2g_status status = t2g_arena_create(gpt->device, 4 * (4 * n + 256), "parameters", &gpt->state_arena, err);
-    if (!status) status = alloc(gpt->state_arena, n, &gpt->params, err);
-    if (!status) status = alloc(gpt->state_arena, n, &gpt->grads, err);
-    if (!status) status = alloc(gpt->state_arena, n, &gpt->m, err);
-    if (!status) status = alloc(gpt->state_arena, n, &gpt->v, err);
+    const tensor_request requests[] = {{&gpt->params, n}, {&gpt->grads, n}, {&gpt->m, n}, {&gpt->v, n}};
+    t2g_status status = alloc_group(gpt->device, "parameters", requests, 4, &gpt->state_arena, err);
     if (status) return status;
     gpt->weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     gpt->grad_weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));

@@ -20,11 +20,15 @@
  *   matmul          logits (n,V) = ln wte^T
  *
  * 3 + 10 L dispatches, then one submission, a download of the n x V logits and sampling on
- * the host. While every unfinished sequence is still inside its prompt no logits are needed
+ * the host. Every matmul uses one tile configuration (the device's smallest), whatever n, and
+ * the other kernels work row by row (attention: sequence by sequence), so a sequence's logits
+ * have the same bits whatever else is in the batch. While every unfinished sequence is still inside its prompt no logits are needed
  * (unless keep_logits), so up to GEN_PREFILL_STEPS such steps share one submission. Rows past
  * the last unfinished sequence are not computed; a finished sequence below it keeps its row
  * (fed token 0) and its results are ignored. The parameters are read from the GPT's own
- * tensors when each step is recorded, so a generator always sees the latest update. */
+ * tensors when each step is recorded, so a generator always sees the latest update (once the
+ * recording that wrote them has been submitted). With keep_logits, the positions a sequence
+ * did not process (after its end) hold zeros. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,7 @@
 #include "generate_internal.h"
 #include "gpt_internal.h"
 #include "kernels/decode.h"
+#include "kernels/matmul_internal.h"
 #include "t2g/tokenizer.h"
 
 /* A step's tokens go in with one t2g_record_update (at most 65536 bytes). */
@@ -41,6 +46,7 @@ struct t2g_generator {
     t2g_gpt *gpt;
     uint32_t max_batch, context, L, C, NH, V;
     t2g_recorder *rec;
+    t2g_matmul_tiles tiles;      /* every matmul of a step: see t2g_generator_create */
 
     t2g_arena *cache_arena;
     t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, C) */
@@ -109,6 +115,10 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
     if (!g) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a generator");
     *g = (t2g_generator){.gpt = gpt, .max_batch = max_batch, .context = c->context, .L = c->layers, .C = c->width,
                          .NH = c->heads, .V = c->vocab};
+    /* One tile configuration for every step, the device's for the smallest products: a step
+     * has few rows, and with the configuration fixed, a row's results do not depend on how many
+     * rows a step has (the same seed gives the same text whatever else is in the batch). */
+    g->tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), NULL, &g->rec, err);
     if (!status) status = alloc_buffers(g, err);
     if (status) {
@@ -147,18 +157,18 @@ static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t
     for (uint32_t l = 0; l < g->L; l++) {
         const gpt_block *b = &w->blocks[l];
         TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, b->ln1w, b->ln1b, n, C, err));
-        TRY(t2g_matmul_forward(rec, g->qkv, g->ln, b->qkvw, &b->qkvb, n, C, 3 * C, err));
+        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->qkv, g->ln, b->qkvw, &b->qkvb, n, C, 3 * C, err));
         TRY(t2g_decode_attention(rec, g->atty, g->kcache[l], g->vcache[l], g->qkv, n, t, g->context, C, g->NH, err));
-        TRY(t2g_matmul_forward(rec, g->proj, g->atty, b->attprojw, &b->attprojb, n, C, C, err));
+        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->proj, g->atty, b->attprojw, &b->attprojb, n, C, C, err));
         TRY(t2g_residual_forward(rec, g->x2, g->x, g->proj, NC, err));
         TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x2, b->ln2w, b->ln2b, n, C, err));
-        TRY(t2g_matmul_forward(rec, g->fch, g->ln, b->fcw, &b->fcb, n, C, 4 * C, err));
+        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->fch, g->ln, b->fcw, &b->fcb, n, C, 4 * C, err));
         TRY(t2g_gelu_forward(rec, g->fch_gelu, g->fch, 4 * NC, err));
-        TRY(t2g_matmul_forward(rec, g->proj, g->fch_gelu, b->fcprojw, &b->fcprojb, n, 4 * C, C, err));
+        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->proj, g->fch_gelu, b->fcprojw, &b->fcprojb, n, 4 * C, C, err));
         TRY(t2g_residual_forward(rec, g->x, g->x2, g->proj, NC, err));
     }
     TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, w->lnfw, w->lnfb, n, C, err));
-    TRY(t2g_matmul_forward(rec, g->logits, g->ln, w->wte, NULL, n, C, g->V, err));
+    TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->logits, g->ln, w->wte, NULL, n, C, g->V, err));
     return T2G_OK;
 }
 

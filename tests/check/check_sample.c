@@ -54,8 +54,8 @@ static void randomize(check_ctx *ctx, t2g_gpt *gpt, uint64_t seed, float eos_boo
 /* n prompts: BOS, then random bytes. */
 typedef struct prompt_set {
     uint32_t n;
-    uint32_t *tokens[BATCH];
-    uint32_t lengths[BATCH];
+    uint32_t *tokens[BATCH + 1]; /* one more than a generator's max_batch, for the refusal */
+    uint32_t lengths[BATCH + 1];
 } prompt_set;
 
 static prompt_set make_prompts(check_ctx *ctx, uint32_t n, const uint32_t *lengths) {
@@ -388,12 +388,14 @@ static void expect_refusal(check_ctx *ctx, t2g_generator *gen, const prompt_set 
     if (!status) t2g_generation_free(&g);
 }
 
-static void bad_arguments(check_ctx *ctx, t2g_generator *gen, const prompt_set *p) {
+static void bad_arguments(check_ctx *ctx, t2g_gpt *gpt, t2g_generator *gen, const prompt_set *p) {
     t2g_sampling ok = t2g_sampling_default(), s;
     ok.max_new_tokens = 3;
     prompt_set q = *p;
     expect_refusal(ctx, gen, p, 0, &ok, "no prompts", (const char *[]){"0 prompts", "1 to 4", NULL});
-    prompt_set five = *p; /* one more prompt than max_batch: the pointers past n are never read */
+    prompt_set five = *p; /* one more prompt than max_batch */
+    five.tokens[BATCH] = p->tokens[0];
+    five.lengths[BATCH] = p->lengths[0];
     expect_refusal(ctx, gen, &five, BATCH + 1, &ok, "5 prompts for a max_batch of 4",
                    (const char *[]){"5 prompts", "max_batch", NULL});
     q.lengths[1] = 0;
@@ -433,6 +435,10 @@ static void bad_arguments(check_ctx *ctx, t2g_generator *gen, const prompt_set *
     t2g_generator *none = (t2g_generator *)1;
     t2g_status status = t2g_generator_create(NULL, 2, &none, &ctx->err);
     check_true(ctx, status == T2G_ERR_ARGUMENT && none == NULL, "a generator without a model is refused");
+    none = (t2g_generator *)1;
+    status = t2g_generator_create(gpt, 0, &none, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT && none == NULL, "a generator for 0 sequences is refused (%s)",
+               status ? ctx->err.message : "accepted");
     /* after all that, generation still works */
     t2g_generation g;
     if (generate(ctx, gen, p, &ok, &g, "generate after the refusals")) t2g_generation_free(&g);
@@ -486,7 +492,7 @@ T2G_CHECK(sample_kv) {
         const uint32_t lengths2[BATCH] = {2, 4, 7, 1};
         prompt_set p2 = make_prompts(ctx, BATCH, lengths2);
         seeds_and_batches(ctx, gen, &p2);
-        bad_arguments(ctx, gen, &p);
+        bad_arguments(ctx, gpt, gen, &p);
     }
     t2g_generator_destroy(gen);
     t2g_gpt_destroy(gpt);

@@ -1,0 +1,31 @@
+/* The kernels of one decode step of a GPT with a KV cache (shaders/decode_embedding.comp,
+ * shaders/decode_attention.comp): every sequence of the batch at the same position t, one row
+ * per sequence. The other layers of a step reuse the public kernels with N = n sequences.
+ * Internal to the generator (src/nn/generate.c) and its tests: includes only public headers,
+ * so tests/check/check_decode.c can include it. Not installed. */
+#ifndef T2G_DECODE_H
+#define T2G_DECODE_H
+
+#include <stdint.h>
+
+#include "t2g/kernels.h"
+
+/* Head sizes up to this are supported (as in t2g_attention_forward). */
+#define T2G_DECODE_MAX_HEAD 128u
+
+/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t]. A token >= V makes its row NaN (it
+ * is never read out of bounds). */
+t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte, t2g_tensor wpe,
+                                uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err);
+
+/* The attention of one step, with the cache write:
+ *   kcache[b][t] = k of qkv[b], vcache[b][t] = v of qkv[b]  (the rest of the caches untouched)
+ *   out (n,C) = softmax(q k_j^T / sqrt(hs), j = 0..t) v_j per head
+ * qkv (n,3C) as t2g_attention_forward lays out one position (q, k, v side by side); kcache,
+ * vcache (>= n, T, C): sequence b's keys and values of positions 0..t-1 at [b][j][C], T the
+ * cache's positions per sequence (t < T); hs = C / NH <= 128. Deterministic. */
+t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
+                                t2g_tensor qkv, uint32_t n, uint32_t t, uint32_t T, uint32_t C, uint32_t NH,
+                                t2g_error *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* What t2g_generate shares with its sampling code (src/nn/sample.c) and with its tests:
+ * sampling with a caller-owned workspace, log-probabilities, and the generator's counters.
+ * Includes only public headers, so tests/check/check_sample.c can include it. Not installed. */
+#ifndef T2G_GENERATE_INTERNAL_H
+#define T2G_GENERATE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "t2g/generate.h"
+
+/* Prompt steps (no sequence samples) recorded into one submission at most. */
+#define GEN_PREFILL_STEPS 32u
+
+/* One token in the running for a sample: its logit over the temperature, and its id. */
+typedef struct gen_candidate {
+    double z;
+    uint32_t id;
+} gen_candidate;
+
+/* t2g_sample_token with a workspace of V candidates (no allocation). */
+uint32_t gen_sample_token(const float *logits, uint32_t V, const t2g_sampling *sampling, t2g_rng *rng,
+                          gen_candidate *work);
+
+/* log softmax(logits)[token] over all V logits, in double: the log-probability under the
+ * model at temperature 1. */
+double gen_log_probability(const float *logits, uint32_t V, uint32_t token);
+
+/* What a generator has done since it was created (for tests and benchmarks). */
+typedef struct gen_counters {
+    uint64_t generations; /* calls of t2g_generate that got past the argument checks */
+    uint64_t steps;       /* positions processed, summed over generations */
+    uint64_t submissions; /* recordings submitted */
+    uint64_t downloads;   /* logits read back */
+    uint64_t dispatches;  /* kernels recorded */
+} gen_counters;
+void gen_get_counters(const t2g_generator *generator, gen_counters *counters);
+
+#endif

@@ -1,0 +1,52 @@
+/* Reference: one decode step of the embedding and of causal self-attention with a KV cache,
+ * written as the full forward's reference (tests/ref/attention.c) restricted to the last row:
+ * scores of the one query against keys 0..t, softmax, weighted sum of the values. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "decode_ref.h"
+
+void ref_decode_embedding(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int n, int t,
+                          int C) {
+    for (int b = 0; b < n; b++) {
+        const double *e = wte + (size_t)tokens[b] * C, *pos = wpe + (size_t)t * C;
+        for (int c = 0; c < C; c++) out[(size_t)b * C + c] = e[c] + pos[c];
+    }
+}
+
+void ref_decode_attention(double *out, double *kcache, double *vcache, const double *qkv, int n, int t, int T, int C,
+                          int NH) {
+    int hs = C / NH;
+    double scale = 1.0 / sqrt((double)hs);
+    double *att = malloc((size_t)(t + 1) * sizeof *att); /* (t+1) scores, then probabilities */
+    if (!att) abort();
+    for (int b = 0; b < n; b++) {
+        const double *row = qkv + (size_t)b * 3 * C;                   /* q, k, v of position t */
+        double *krow = kcache + ((size_t)b * T + t) * C, *vrow = vcache + ((size_t)b * T + t) * C;
+        for (int c = 0; c < C; c++) {
+            krow[c] = row[C + c];
+            vrow[c] = row[2 * C + c];
+        }
+        for (int h = 0; h < NH; h++) {
+            const double *q = row + (size_t)h * hs;
+            double maxval = -INFINITY;
+            for (int j = 0; j <= t; j++) {
+                const double *k = kcache + ((size_t)b * T + j) * C + (size_t)h * hs;
+                double s = 0;
+                for (int d = 0; d < hs; d++) s += q[d] * k[d];
+                att[j] = s * scale;
+                if (att[j] > maxval) maxval = att[j];
+            }
+            double sum = 0;
+            for (int j = 0; j <= t; j++) sum += exp(att[j] - maxval);
+            double *o = out + (size_t)b * C + (size_t)h * hs;
+            for (int d = 0; d < hs; d++) o[d] = 0;
+            for (int j = 0; j <= t; j++) {
+                const double *v = vcache + ((size_t)b * T + j) * C + (size_t)h * hs;
+                double a = exp(att[j] - maxval) / sum;
+                for (int d = 0; d < hs; d++) o[d] += a * v[d];
+            }
+        }
+    }
+    free(att);
+}

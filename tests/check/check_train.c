@@ -18,7 +18,7 @@ static t2g_config small_config(const char *data_path, uint32_t steps) {
     c.batch_size = 4;
     c.micro_batch = 2; /* two micro-batches per step: accumulation is part of what is tested */
     c.steps = steps;
-    c.schedule.warmup_steps = 5;
+    c.schedule.warmup_steps = steps < 5 ? steps : 5;
     c.optim.lr = 1e-2;
     c.optim.weight_decay = 0.0;
     c.eval.examples = 0;

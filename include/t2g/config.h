@@ -48,7 +48,7 @@ typedef struct t2g_config {
     uint32_t batch_size;        /* train.batch_size: sequences per optimizer step */
     uint32_t micro_batch;       /* train.micro_batch: sequences per forward/backward; divides batch_size */
     uint32_t steps;             /* train.steps */
-    uint32_t log_every;         /* train.log_every: read the loss back every N steps */
+    uint32_t log_every;         /* train.log_every: a progress line every N steps (off a terminal) */
     struct {
         uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */
         uint32_t examples;      /* eval.examples: task examples scored per evaluation */

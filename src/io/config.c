@@ -58,7 +58,7 @@ enum {
     X("train.batch_size", batch_size, 1, 1048576, 0, "sequences per optimizer step")                        \
     X("train.micro_batch", micro_batch, 1, 1048576, 0, "sequences per forward/backward; divides train.batch_size") \
     X("train.steps", steps, 1, U32_MAX, 0, "optimizer steps")                                               \
-    X("train.log_every", log_every, 1, U32_MAX, 0, "read the loss back every this many steps")              \
+    X("train.log_every", log_every, 1, U32_MAX, 0, "a progress line every this many steps (metrics has all)") \
     X("eval.every", eval.every, 0, U32_MAX, 0, "steps between evaluations; 0 = only at the end")            \
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
     X("eval.samples", eval.samples, 0, U32_MAX, 0, "responses kept in the run directory per evaluation")    \

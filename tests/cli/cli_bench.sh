@@ -26,6 +26,14 @@ out=$("$t2g" bench kernels --only nosuch 2>&1); code=$?
 check "--only naming no kernel exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "names no kernel"'
 out=$("$t2g" bench kernels --repeat 0 2>&1); code=$?
 check "--repeat 0 exits 2" '[ $code = 2 ]'
+json=$("$t2g" bench train --preset small --batch 2 --steps 1 --json 2>&1); code=$?
+check "bench train --json reports ms/step, tokens/s and device memory" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"ms_per_step\":" && printf "%s" "$json" | grep -q "\"tokens_per_s\":" && printf "%s" "$json" | grep -q "\"device_memory_mib\":"'
+out=$("$t2g" bench train --preset small --batch 2 --steps 1 --profile 2>&1); code=$?
+check "bench train --profile lists the kernels of a step" '[ $code = 0 ] && printf "%s" "$out" | grep -q "matmul_forward" && printf "%s" "$out" | grep -q "adamw"'
+json=$("$t2g" bench rollout --preset small --prompts 2 --new 4 --json 2>&1); code=$?
+check "bench rollout --json reports new tokens/s" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"new_tokens_per_s\":"'
+out=$("$t2g" bench train --preset huge 2>&1); code=$?
+check "bench train --preset huge exits 2 naming the presets" '[ $code = 2 ] && printf "%s" "$out" | grep -q "char6l384"'
 out=$("$t2g" bench rollouts 2>&1); code=$?
 check "an unknown benchmark exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "unknown benchmark"'
 

@@ -68,11 +68,23 @@ static int apply_sets(const char *const *sets, int set_count, t2g_config *config
     return EXIT_OK;
 }
 
-int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config) {
-    char path[1200];
+void cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size) {
     struct stat st;
-    if (stat(resume, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
-    else snprintf(path, sizeof path, "%s", resume);
+    if (stat(resume, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(dir, dir_size, "%s", resume);
+        snprintf(checkpoint, checkpoint_size, "%s/checkpoint.bin", resume);
+        return;
+    }
+    snprintf(checkpoint, checkpoint_size, "%s", resume);
+    snprintf(dir, dir_size, "%s", resume);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, dir_size, ".");
+}
+
+int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config) {
+    char path[1200], dir[1024];
+    cli_resume_paths(resume, path, sizeof path, dir, sizeof dir);
     t2g_checkpoint checkpoint;
     t2g_error err = {0};
     if (t2g_checkpoint_load(path, &checkpoint, &err)) {
@@ -85,6 +97,22 @@ int cli_resume_config(const char *resume, const char *const *sets, int set_count
     if (status) {
         cli_error("--resume: %s", err.message);
         return EXIT_USAGE;
+    }
+    return apply_sets(sets, set_count, config);
+}
+
+int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config) {
+    *config = t2g_config_defaults();
+    size_t len = 0;
+    const char *text = t2g_asset(name, &len);
+    t2g_error err = {0};
+    if (!text) {
+        cli_error("the built-in config %s is missing from this build", name);
+        return EXIT_FAILED;
+    }
+    if (t2g_config_parse(config, text, len, name, &err)) {
+        cli_error("%s", err.message);
+        return EXIT_FAILED;
     }
     return apply_sets(sets, set_count, config);
 }

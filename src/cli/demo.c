@@ -38,7 +38,7 @@ int cmd_demo(int argc, char **argv) {
     }
     if (args.failed) return EXIT_USAGE;
     t2g_config config;
-    int code = cli_load_config("demo.json", sets, set_count, &config);
+    int code = cli_load_builtin_config("demo.json", sets, set_count, &config);
     if (code) return code;
     if (device) snprintf(config.device, sizeof config.device, "%s", device);
     printf("t2g demo: a %u-layer GPT (width %u) learns %s from %u demonstrations, %u steps\n", config.model.layers,

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -170,18 +169,8 @@ static int open_run_dir(run_state *s, const cli_run_options *o, const char *resu
 
 /* --resume: a checkpoint file, or a run folder holding checkpoint.bin. */
 static int load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size) {
-    struct stat st;
     char path[1200];
-    if (stat(resume, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(dir, size, "%s", resume);
-        snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
-    } else {
-        snprintf(path, sizeof path, "%s", resume);
-        snprintf(dir, size, "%s", resume);
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-        else snprintf(dir, size, ".");
-    }
+    cli_resume_paths(resume, path, sizeof path, dir, size);
     t2g_error err = {0};
     if (t2g_checkpoint_load(path, checkpoint, &err)) {
         cli_error("--resume: %s", err.message);

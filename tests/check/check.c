@@ -229,6 +229,17 @@ bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const floa
     return true;
 }
 
+bool check_expect(check_ctx *ctx, bool condition, const char *format, ...) {
+    if (condition) return true;
+    char text[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    check_fail(ctx, "%s", text);
+    return false;
+}
+
 bool check_true(check_ctx *ctx, bool condition, const char *format, ...) {
     char text[512];
     va_list args;

@@ -98,6 +98,8 @@ bool check_close_scaled(check_ctx *ctx, const char *label, const float *gpu, con
                         double tolerance);
 /* The two runs gave the same bits. */
 bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const float *b, size_t n);
+/* Silent when the condition holds (for checks inside loops); a failure otherwise. */
+bool check_expect(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
 /* An exact expectation (e.g. an error status, a count). */
 bool check_true(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
 

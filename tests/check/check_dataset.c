@@ -10,18 +10,6 @@
 #include "t2g/dataset.h"
 #include "t2g/tokenizer.h"
 
-/* Silent when the condition holds (for checks inside loops); a failure otherwise. */
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) {
-    if (condition) return true;
-    char text[1024];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    check_fail(ctx, "%s", text);
-    return false;
-}
 
 /* A temporary file holding `len` bytes; its path (remove it with unlink). */
 static const char *temp_file(check_ctx *ctx, const char *bytes, size_t len) {
@@ -157,7 +145,7 @@ static void expect_row(check_ctx *ctx, const char *what, const t2g_batch *batch,
     bool same = true;
     for (uint32_t t = 0; t < batch->T && same; t++) {
         size_t i = (size_t)row * batch->T + t;
-        same = expect(
+        same = check_expect(
             ctx, batch->inputs[i] == inputs[t] && batch->targets[i] == targets[t] && batch->weights[i] == weights[t],
             "%s: position %u holds input %u target %u weight %g, expected %u %u %g", what, t, batch->inputs[i],
             batch->targets[i], (double)batch->weights[i], inputs[t], targets[t], (double)weights[t]);
@@ -402,7 +390,7 @@ T2G_HOST_CHECK(dataset_text_and_task) {
         for (size_t i = 0; i < d.count; i++) {
             t2g_task_example ex;
             t2g_task_example_at(task, seed, i, &ex);
-            if (!expect(ctx, example_is(&d.examples[i], ex.prompt, ex.answer),
+            if (!check_expect(ctx, example_is(&d.examples[i], ex.prompt, ex.answer),
                         "example %zu is not the task's example %zu", i, i))
                 break;
         }

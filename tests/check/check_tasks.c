@@ -10,18 +10,6 @@
 #include "check.h"
 #include "t2g/tasks.h"
 
-/* Silent when the condition holds (for checks inside loops); a failure otherwise. */
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) {
-    if (condition) return true;
-    char text[1024];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    check_fail(ctx, "%s", text);
-    return false;
-}
 
 static const t2g_task *task_named(check_ctx *ctx, const char *name) {
     const t2g_task *task = t2g_task_find(name);
@@ -130,17 +118,17 @@ T2G_HOST_CHECK(tasks_arith) {
         const char *p;
         unsigned a = 0, b = 0, da = 0, db = 0;
         bool ok = operand(ex.prompt, &p, &a, &da) && *p == '+' && operand(p + 1, &p, &b, &db) && strcmp(p, "=") == 0;
-        if (!expect(ctx, ok, "example %llu: prompt '%s' is not 'A+B=' with 1- to 3-digit operands",
+        if (!check_expect(ctx, ok, "example %llu: prompt '%s' is not 'A+B=' with 1- to 3-digit operands",
                     (unsigned long long)i, ex.prompt))
             return 1;
         char sum[16], a_text[16], b_text[16];
         snprintf(sum, sizeof sum, "%u", a + b);
         snprintf(a_text, sizeof a_text, "%u", a);
         snprintf(b_text, sizeof b_text, "%u", b);
-        if (!expect(ctx, strcmp(ex.answer, sum) == 0, "example %llu: %s answered '%s', expected %s",
+        if (!check_expect(ctx, strcmp(ex.answer, sum) == 0, "example %llu: %s answered '%s', expected %s",
                     (unsigned long long)i, ex.prompt, ex.answer, sum))
             return 1;
-        if (!expect(ctx,
+        if (!check_expect(ctx,
                     ex.field_count == 3 && strcmp(ex.fields[0].key, "a") == 0 &&
                         strcmp(ex.fields[0].value, a_text) == 0 && strcmp(ex.fields[1].key, "b") == 0 &&
                         strcmp(ex.fields[1].value, b_text) == 0 && strcmp(ex.fields[2].key, "sum") == 0 &&
@@ -216,7 +204,7 @@ T2G_HOST_CHECK(tasks_facts) {
         t2g_task_example_at(task, seed, i, &ex);
         char what[64];
         snprintf(what, sizeof what, "example %llu", (unsigned long long)i);
-        if (!expect(ctx, ex.field_count >= 3 && ex.field_count <= 5, "%s: %u fields, expected 3 to 5", what,
+        if (!check_expect(ctx, ex.field_count >= 3 && ex.field_count <= 5, "%s: %u fields, expected 3 to 5", what,
                     ex.field_count))
             return 1;
         per_count[ex.field_count]++;
@@ -232,7 +220,7 @@ T2G_HOST_CHECK(tasks_facts) {
         for (uint32_t f = 0; f < ex.field_count; f++)
             for (uint32_t g = 0; g < f; g++)
                 ok &= strcmp(ex.fields[f].key, ex.fields[g].key) != 0;
-        if (!expect(ctx, ok, "%s: prompt '%s' is not the record of its fields with the name first and distinct keys",
+        if (!check_expect(ctx, ok, "%s: prompt '%s' is not the record of its fields with the name first and distinct keys",
                     what, ex.prompt))
             return 1;
         /* One sentence that states every field. */
@@ -241,14 +229,14 @@ T2G_HOST_CHECK(tasks_facts) {
              !strchr(ex.answer, '\n');
         for (uint32_t f = 0; f < ex.field_count; f++)
             ok &= has_word(ex.answer, ex.fields[f].value);
-        if (!expect(ctx, ok, "%s: answer '%s' is not one sentence stating every field of '%s'", what, ex.answer,
+        if (!check_expect(ctx, ok, "%s: answer '%s' is not one sentence stating every field of '%s'", what, ex.answer,
                     ex.prompt))
             return 1;
         /* The reference scores 1 on every metric: its values are all right and no template
          * word is mistaken for a value. */
         t2g_task_metrics m;
         t2g_task_score(task, &ex, ex.answer, len, &m);
-        if (!expect(ctx, m.values[0] == 1 && m.values[1] == 1 && m.values[2] == 1 && m.values[3] == 1,
+        if (!check_expect(ctx, m.values[0] == 1 && m.values[1] == 1 && m.values[2] == 1 && m.values[3] == 1,
                     "%s: the reference '%s' scores bleu4 %g rougeL %g precision %g recall %g, expected all 1", what,
                     ex.answer, m.values[0], m.values[1], m.values[2], m.values[3]))
             return 1;

@@ -8,18 +8,6 @@
 #include "check.h"
 #include "t2g/tokenizer.h"
 
-/* Silent when the condition holds (for checks inside loops); a failure otherwise. */
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static bool expect(check_ctx *ctx, bool condition, const char *format, ...) {
-    if (condition) return true;
-    char text[1024];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof text, format, args);
-    va_end(args);
-    check_fail(ctx, "%s", text);
-    return false;
-}
 
 T2G_HOST_CHECK(tokenizer_roundtrip) {
     check_case_begin(ctx);
@@ -31,13 +19,13 @@ T2G_HOST_CHECK(tokenizer_roundtrip) {
         uint32_t *ids = check_host(ctx, (2 * len + 2) * sizeof *ids);
         t2g_token_span *spans = check_host(ctx, (len + 1) * sizeof *spans);
         size_t n = t2g_tokenize((const char *)bytes, len, ids, spans);
-        if (!expect(ctx, n == len, "tokenize: %zu tokens for %zu bytes", n, len)) return 1;
+        if (!check_expect(ctx, n == len, "tokenize: %zu tokens for %zu bytes", n, len)) return 1;
         for (size_t i = 0; i < len; i++)
-            if (!expect(ctx, ids[i] == bytes[i] && spans[i].start == i && spans[i].end == i + 1,
+            if (!check_expect(ctx, ids[i] == bytes[i] && spans[i].start == i && spans[i].end == i + 1,
                         "tokenize: token %zu is %u [%u, %u), expected byte %u [%zu, %zu)", i, ids[i], spans[i].start,
                         spans[i].end, bytes[i], i, i + 1))
                 return 1;
-        expect(ctx, t2g_tokenize((const char *)bytes, len, ids, NULL) == len, "tokenize without spans");
+        check_expect(ctx, t2g_tokenize((const char *)bytes, len, ids, NULL) == len, "tokenize without spans");
 
         /* Special tokens scattered among the bytes are left out by detokenize. */
         size_t m = 0;
@@ -51,8 +39,8 @@ T2G_HOST_CHECK(tokenizer_roundtrip) {
         mixed[m++] = T2G_TOKEN_EOS;
         size_t out_len = 12345;
         char *text = t2g_detokenize(mixed, m, &out_len);
-        if (!expect(ctx, text != NULL, "detokenize returned NULL")) return 1;
-        expect(ctx, out_len == len && memcmp(text, bytes, len) == 0 && text[len] == 0,
+        if (!check_expect(ctx, text != NULL, "detokenize returned NULL")) return 1;
+        check_expect(ctx, out_len == len && memcmp(text, bytes, len) == 0 && text[len] == 0,
                "detokenize: %zu bytes back from %zu, expected the same bytes, NUL-terminated", out_len, len);
         free(text);
     }
@@ -123,7 +111,7 @@ T2G_HOST_CHECK(tokenizer_escape_cases) {
         memcpy(in, e->in, len);
         memset(in + len, 0x80, 4);
         char *out = t2g_utf8_escape(in, len);
-        if (!expect(ctx, out != NULL, "%s: escape returned NULL", e->what)) continue;
+        if (!check_expect(ctx, out != NULL, "%s: escape returned NULL", e->what)) continue;
         if (!check_true(ctx, strcmp(out, e->out) == 0, "escape: %s", e->what)) {
             /* Both escaped once more, to print them. */
             char *got = t2g_utf8_escape(out, strlen(out)), *want = t2g_utf8_escape(e->out, strlen(e->out));
@@ -209,7 +197,7 @@ T2G_HOST_CHECK(tokenizer_escape_random) {
                                 : (unsigned char)check_random_below(ctx, 256);
         }
         char *out = t2g_utf8_escape((const char *)bytes, len);
-        if (!expect(ctx, out != NULL, "escape returned NULL")) return 1;
+        if (!check_expect(ctx, out != NULL, "escape returned NULL")) return 1;
         size_t out_len = strlen(out);
         unsigned char *back = check_host(ctx, out_len + 1);
         long back_len = unescape(out, back);
@@ -231,7 +219,7 @@ T2G_HOST_CHECK(tokenizer_escape_random) {
             if (out[i] == '\\') i++;
         }
         escaped += escapes;
-        if (!expect(ctx, valid && same && escapes == expected_escapes,
+        if (!check_expect(ctx, valid && same && escapes == expected_escapes,
                     "round %d: escape of %zu random bytes: %s, %s, %zu escapes (expected %zu)", round, len,
                     valid ? "valid UTF-8" : "NOT valid UTF-8",
                     same ? "unescapes to the input" : "does NOT unescape to the input", escapes, expected_escapes)) {

@@ -1,0 +1,78 @@
+/* Critics: who writes the critiques. A critic reads (prompt, response) pairs and answers each
+ * with a critique in words quoting spans of the response (t2g/feedback.h) and a scalar score
+ * (for the standard-PPO baseline).
+ *
+ *   built-in   for the built-in tasks, written as a human or an LLM judge would:
+ *              arith  "The answer 936 has a wrong tens digit: it should be 2, not 3." with the
+ *                     wrong digits quoted as poor spans and the right ones as good spans;
+ *              facts  stated fields that are right are good spans, wrong or invented values are
+ *                     poor spans, omitted fields are named in the text and penalised on the last
+ *                     token (final_score).
+ *   external   any program (critic.command): t2g writes one JSON line per sample,
+ *                {"id": N, "prompt": "...", "response": "..."}
+ *              and reads one line back per sample, in any order,
+ *                {"id": N, "textual_feedback": "...", "good_spans": [...], "poor_spans": [...],
+ *                 "score": x}
+ *              (or "critique" for the text, or any critique format of t2g/feedback.h, plus id
+ *              and score). Timeouts, crashes, garbage and missing ids are retried (the process
+ *              is restarted when it died or misbehaved), then the sample is skipped and counted;
+ *              the run goes on. Several processes run at once (critic.workers). */
+#ifndef T2G_CRITIC_H
+#define T2G_CRITIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2g/feedback.h"
+#include "t2g/status.h"
+#include "t2g/tasks.h"
+
+typedef struct t2g_critic t2g_critic;
+
+typedef struct t2g_critic_request {
+    uint64_t id;
+    const char *prompt;                 /* NUL-terminated */
+    const char *response;               /* bytes, response_len of them (may hold anything) */
+    size_t response_len;
+    const t2g_task_example *example;    /* the task example behind the prompt (built-in critics) */
+} t2g_critic_request;
+
+typedef struct t2g_critic_result {
+    bool ok;                            /* false: no usable critique after every retry */
+    t2g_critique critique;              /* when ok */
+    double score;                       /* the scalar score (the critique's "score"; 0 if absent) */
+    double final_score;                 /* an extra score for the response's last token (0 if none) */
+    uint32_t attempts;
+    char error[256];                    /* why not ok: "timeout after 5000 ms", "garbage: ...", ... */
+} t2g_critic_result;
+
+typedef struct t2g_critic_stats {
+    uint64_t judged, failed;            /* samples with a critique, samples skipped */
+    uint64_t retries, timeouts, crashes, garbage, missing;
+} t2g_critic_stats;
+
+/* The built-in critic of a task ("arith" or "facts"). */
+t2g_status t2g_critic_builtin(const t2g_task *task, t2g_critic **critic, t2g_error *err);
+
+typedef struct t2g_external_critic_options {
+    const char *command;                /* run with /bin/sh -c */
+    uint32_t workers;                   /* processes at once (>= 1) */
+    uint32_t timeout_ms;                /* per sample */
+    uint32_t retries;                   /* further attempts after the first */
+} t2g_external_critic_options;
+
+/* Starts the external critic's processes (T2G_ERR_IO naming the command if it cannot start). */
+t2g_status t2g_critic_external(const t2g_external_critic_options *options, t2g_critic **critic, t2g_error *err);
+
+/* Judges n samples: results[i] answers requests[i]. A sample that fails every attempt has
+ * ok = false and is counted; only a failure of the critic machinery itself (not of a sample) is
+ * an error. */
+t2g_status t2g_critic_judge(t2g_critic *critic, const t2g_critic_request *requests, uint32_t n,
+                            t2g_critic_result *results, t2g_error *err);
+void t2g_critic_result_free(t2g_critic_result *result);
+const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic);
+/* Stops the processes of an external critic and frees everything. NULL is fine. */
+void t2g_critic_destroy(t2g_critic *critic);
+
+#endif

@@ -3,10 +3,13 @@
  * The file, little-endian:
  *   magic "T2GCKPT\0" (8 bytes), format version (u32), header bytes (u32)
  *   header: step (u64), data cursor (seed, epoch, position: 3 x u64), rng state (u64),
- *           parameter count P (u64), config JSON bytes (u64)
+ *           parameter count P (u64), config JSON bytes (u64),
+ *           [version 2] auxiliary count A (u64), auxiliary scalar (f64 bits, u64)
  *   the config (JSON text, the run's effective config)
  *   parameters, AdamW m, AdamW v: 3 x P float32
+ *   [version 2] auxiliary parameters, their m, their v: 3 x A float32 (an RL run's value head)
  *   CRC-32 (IEEE, u32) of everything before it
+ * Version 1 files (no auxiliary part) are still read.
  * Written to "<path>.tmp.<pid>", flushed and synced, then renamed over <path>: a crash never
  * leaves a half-written checkpoint under the real name, and never damages the previous one. */
 #ifndef T2G_CHECKPOINT_H
@@ -18,7 +21,7 @@
 #include "t2g/dataset.h"
 #include "t2g/status.h"
 
-#define T2G_CHECKPOINT_VERSION 1u
+#define T2G_CHECKPOINT_VERSION 2u
 
 typedef struct t2g_checkpoint {
     uint64_t step;              /* optimizer steps taken */
@@ -27,6 +30,9 @@ typedef struct t2g_checkpoint {
     char *config_json;          /* NUL-terminated */
     uint64_t param_count;
     float *params, *m, *v;      /* param_count each */
+    uint64_t aux_count;         /* auxiliary parameters (0: none) */
+    float *aux_params, *aux_m, *aux_v; /* aux_count each */
+    double aux_scalar;          /* an RL run's KL coefficient (0 when unused) */
 } t2g_checkpoint;
 
 t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *checkpoint, t2g_error *err);

@@ -58,6 +58,41 @@ typedef struct t2g_config {
     struct {
         uint32_t every;         /* checkpoint.every: steps between checkpoints; 0 = only at the end */
     } checkpoint;
+    /* Text2Grad RL (t2g rl): the prompts come from data.task or data.path (their prompts),
+     * train.steps rollout batches, optim.* and schedule.* for the policy, train.micro_batch
+     * sequences per forward/backward. */
+    struct {
+        char start[512];        /* rl.start: the SFT checkpoint the policy and the frozen reference start from */
+        char reward_granularity[8]; /* rl.reward_granularity: "span" (Text2Grad) or "scalar" (standard PPO) */
+        uint32_t prompts;       /* rl.prompts: prompts per step */
+        uint32_t samples_per_prompt; /* rl.samples_per_prompt: K responses to each prompt */
+        uint32_t max_new_tokens;/* rl.max_new_tokens */
+        double temperature;     /* rl.temperature, rl.top_k, rl.top_p: rollout sampling */
+        uint32_t top_k;
+        double top_p;
+        uint32_t ppo_epochs;    /* rl.ppo_epochs: passes over each rollout batch */
+        uint32_t minibatches;   /* rl.minibatches: optimizer steps per epoch */
+        double clip;            /* rl.clip: policy ratio clip */
+        double value_clip;      /* rl.value_clip */
+        double value_coef;      /* rl.value_coef */
+        double gamma, lambda;   /* rl.gamma, rl.lambda: GAE */
+        double log_ratio_clamp; /* rl.log_ratio_clamp */
+        char kl[8];             /* rl.kl: "k1" (log-ratio estimate) or "full" (over the vocabulary) */
+        double kl_beta;         /* rl.kl_beta: the KL penalty's initial coefficient */
+        double kl_target;       /* rl.kl_target: adaptive beta's target KL; 0 = beta stays fixed */
+        double kl_horizon;      /* rl.kl_horizon: adaptive beta's horizon */
+        double score_good, score_poor, score_neutral, score_unannotated; /* rl.score_*: span scores */
+        uint32_t zero_punctuation; /* rl.zero_punctuation: 1 = whitespace/punctuation tokens score 0 */
+        double fuzzy_threshold; /* rl.fuzzy_threshold: the lowest similarity of a fuzzy span match */
+        uint32_t samples_kept;  /* rl.samples_kept: responses with critiques kept per step in the run folder */
+    } rl;
+    struct {
+        char kind[16];          /* critic.kind: "builtin" (the task's) or "external" */
+        char command[512];      /* critic.command: the external critic, run with /bin/sh -c */
+        uint32_t workers;       /* critic.workers: external processes at once */
+        uint32_t timeout_ms;    /* critic.timeout_ms: per sample */
+        uint32_t retries;       /* critic.retries: further attempts of a sample */
+    } critic;
 } t2g_config;
 
 t2g_config t2g_config_defaults(void);

@@ -36,7 +36,8 @@ uint32_t t2g_crc32(uint32_t crc, const void *data, size_t len) {
 static const unsigned char magic[8] = {'T', '2', 'G', 'C', 'K', 'P', 'T', '\0'};
 enum {
     PREAMBLE_BYTES = 16, /* magic, version, header bytes */
-    HEADER_BYTES = 56,   /* step, cursor (3), rng state, parameter count, config bytes: 7 x u64 */
+    HEADER_V1_BYTES = 56, /* step, cursor (3), rng state, parameter count, config bytes: 7 x u64 */
+    HEADER_BYTES = 72,    /* version 2: and the auxiliary count and scalar */
     CRC_BYTES = 4,
     MIN_FILE_BYTES = PREAMBLE_BYTES + HEADER_BYTES + CRC_BYTES,
     CHUNK_FLOATS = 16384,
@@ -105,7 +106,8 @@ static void sync_directory_of(const char *path) {
 
 t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_error *err) {
     if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "saving a checkpoint: no path");
-    if (!ck || (ck->param_count && (!ck->params || !ck->m || !ck->v)))
+    if (!ck || (ck->param_count && (!ck->params || !ck->m || !ck->v)) ||
+        (ck->aux_count && (!ck->aux_params || !ck->aux_m || !ck->aux_v)))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: nothing to save (missing parameters or moments)", path);
     const char *config = ck->config_json ? ck->config_json : "";
     size_t config_bytes = strlen(config);
@@ -127,11 +129,18 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
     put_u64(head + 48, ck->rng_state);
     put_u64(head + 56, ck->param_count);
     put_u64(head + 64, (uint64_t)config_bytes);
+    uint64_t scalar_bits;
+    memcpy(&scalar_bits, &ck->aux_scalar, sizeof scalar_bits);
+    put_u64(head + 72, ck->aux_count);
+    put_u64(head + 80, scalar_bits);
     write_bytes(&w, head, sizeof head);
     write_bytes(&w, config, config_bytes);
     write_floats(&w, ck->params, ck->param_count);
     write_floats(&w, ck->m, ck->param_count);
     write_floats(&w, ck->v, ck->param_count);
+    write_floats(&w, ck->aux_params, ck->aux_count);
+    write_floats(&w, ck->aux_m, ck->aux_count);
+    write_floats(&w, ck->aux_v, ck->aux_count);
     unsigned char crc[CRC_BYTES];
     put_u32(crc, w.crc);
     write_bytes(&w, crc, sizeof crc);
@@ -227,20 +236,22 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
                         r->path, (unsigned long long)r->size, MIN_FILE_BYTES);
     r->crc = t2g_crc32(0, pre, sizeof pre);
     uint32_t version = get_u32(pre + 8), header_bytes = get_u32(pre + 12);
-    if (version != T2G_CHECKPOINT_VERSION)
-        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: unsupported format version %u; this t2g reads version %u",
-                        r->path, version, T2G_CHECKPOINT_VERSION);
-    if (header_bytes < HEADER_BYTES)
-        return damaged(r, err, "corrupted: a header of %u bytes; version %u has %d", header_bytes, version, HEADER_BYTES);
+    if (version < 1 || version > T2G_CHECKPOINT_VERSION)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "checkpoint %s: unsupported format version %u; this t2g reads versions 1 to %u", r->path,
+                        version, T2G_CHECKPOINT_VERSION);
+    uint32_t known_header = version == 1 ? HEADER_V1_BYTES : HEADER_BYTES;
+    if (header_bytes < known_header)
+        return damaged(r, err, "corrupted: a header of %u bytes; version %u has %u", header_bytes, version, known_header);
     if ((uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES > r->size)
         return damaged(r, err, "truncated: expected at least %llu bytes (its header alone has %u), the file has %llu",
                        (unsigned long long)PREAMBLE_BYTES + header_bytes + CRC_BYTES, header_bytes,
                        (unsigned long long)r->size);
 
-    /* the header; bytes past the fields of version 1 are skipped (but checked by the CRC) */
-    unsigned char head[HEADER_BYTES];
-    t2g_status status = read_exactly(r, head, sizeof head, err);
-    for (uint32_t left = header_bytes - HEADER_BYTES; !status && left;) {
+    /* the header; bytes past the fields of its version are skipped (but checked by the CRC) */
+    unsigned char head[HEADER_BYTES] = {0};
+    t2g_status status = read_exactly(r, head, known_header, err);
+    for (uint32_t left = header_bytes - known_header; !status && left;) {
         unsigned char skip[256];
         uint32_t n = left < sizeof skip ? left : (uint32_t)sizeof skip;
         status = read_exactly(r, skip, n, err);
@@ -248,26 +259,30 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
     }
     if (status) return status;
     uint64_t param_count = get_u64(head + 40), config_bytes = get_u64(head + 48);
+    uint64_t aux_count = get_u64(head + 56), aux_scalar_bits = get_u64(head + 64); /* 0 in version 1 */
 
     /* the sizes against the file's length, without overflow: nothing is allocated before */
     uint64_t fixed = (uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES;
     uint64_t room = r->size - fixed;
-    if (config_bytes > room || param_count > (room - config_bytes) / 12) {
-        if (config_bytes <= UINT64_MAX - fixed && param_count <= (UINT64_MAX - fixed - config_bytes) / 12)
+    if (aux_count > room / 12 || config_bytes > room - 12 * aux_count ||
+        param_count > (room - 12 * aux_count - config_bytes) / 12) {
+        if (aux_count <= UINT64_MAX / 24 && config_bytes <= UINT64_MAX / 2 - fixed &&
+            param_count <= (UINT64_MAX / 2 - fixed - config_bytes) / 12)
             return damaged(r, err, "truncated: expected %llu bytes (%llu parameters, %llu bytes of config), the file has %llu",
-                           (unsigned long long)(fixed + config_bytes + 12 * param_count), (unsigned long long)param_count,
-                           (unsigned long long)config_bytes, (unsigned long long)r->size);
+                           (unsigned long long)(fixed + config_bytes + 12 * param_count + 12 * aux_count),
+                           (unsigned long long)param_count, (unsigned long long)config_bytes,
+                           (unsigned long long)r->size);
         return damaged(r, err,
                        "truncated: its header describes %llu parameters and %llu bytes of config, more than any file "
                        "holds; the file has %llu bytes",
                        (unsigned long long)param_count, (unsigned long long)config_bytes, (unsigned long long)r->size);
     }
-    uint64_t expected = fixed + config_bytes + 12 * param_count;
+    uint64_t expected = fixed + config_bytes + 12 * param_count + 12 * aux_count;
     if (expected < r->size)
         return damaged(r, err, "corrupted: the file has %llu bytes, %llu more than its header describes (%llu)",
                        (unsigned long long)r->size, (unsigned long long)(r->size - expected),
                        (unsigned long long)expected);
-    if (param_count > SIZE_MAX / sizeof(float) || config_bytes >= SIZE_MAX)
+    if (param_count > SIZE_MAX / sizeof(float) || aux_count > SIZE_MAX / sizeof(float) || config_bytes >= SIZE_MAX)
         return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: too large for this machine's address space", r->path);
 
     ck->step = get_u64(head + 0);
@@ -290,6 +305,21 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
     if (!status) status = read_floats(r, ck->m, param_count, err);
     if (!status) status = read_floats(r, ck->v, param_count, err);
     if (status) return status;
+    ck->aux_count = aux_count;
+    memcpy(&ck->aux_scalar, &aux_scalar_bits, sizeof ck->aux_scalar);
+    if (aux_count) {
+        size_t aux_bytes = (size_t)aux_count * sizeof(float);
+        ck->aux_params = malloc(aux_bytes);
+        ck->aux_m = malloc(aux_bytes);
+        ck->aux_v = malloc(aux_bytes);
+        if (!ck->aux_params || !ck->aux_m || !ck->aux_v)
+            return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: out of memory for %llu auxiliary parameters", r->path,
+                            (unsigned long long)aux_count);
+        status = read_floats(r, ck->aux_params, aux_count, err);
+        if (!status) status = read_floats(r, ck->aux_m, aux_count, err);
+        if (!status) status = read_floats(r, ck->aux_v, aux_count, err);
+        if (status) return status;
+    }
     uint32_t computed = r->crc;
     unsigned char stored[CRC_BYTES];
     status = read_exactly(r, stored, sizeof stored, err);
@@ -333,5 +363,8 @@ void t2g_checkpoint_free(t2g_checkpoint *ck) {
     free(ck->params);
     free(ck->m);
     free(ck->v);
+    free(ck->aux_params);
+    free(ck->aux_m);
+    free(ck->aux_v);
     memset(ck, 0, sizeof *ck);
 }

@@ -63,7 +63,39 @@ enum {
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
     X("eval.samples", eval.samples, 0, U32_MAX, 0, "responses kept in the run directory per evaluation")    \
     X("eval.max_new_tokens", eval.max_new_tokens, 1, U32_MAX, 0, "longest generated response, in tokens")   \
-    X("checkpoint.every", checkpoint.every, 0, U32_MAX, 0, "steps between checkpoints; 0 = only at the end")
+    X("checkpoint.every", checkpoint.every, 0, U32_MAX, 0, "steps between checkpoints; 0 = only at the end") \
+    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint the policy and the frozen reference start from") \
+    X("rl.reward_granularity", rl.reward_granularity, 0, 0, 0, "\"span\" (Text2Grad: token rewards) or \"scalar\" (PPO)") \
+    X("rl.prompts", rl.prompts, 1, 65536, 0, "prompts per RL step")                                         \
+    X("rl.samples_per_prompt", rl.samples_per_prompt, 1, 1024, 0, "responses sampled per prompt")         \
+    X("rl.max_new_tokens", rl.max_new_tokens, 1, U32_MAX, 0, "longest sampled response, in tokens")         \
+    X("rl.temperature", rl.temperature, 0, 100, 0, "rollout sampling temperature (0 = greedy)")            \
+    X("rl.top_k", rl.top_k, 0, U32_MAX, 0, "rollout top-k (0 = off)")                                      \
+    X("rl.top_p", rl.top_p, 0, 1, OPEN_MIN, "rollout nucleus probability (1 = off)")                      \
+    X("rl.ppo_epochs", rl.ppo_epochs, 1, 1024, 0, "PPO passes over each rollout batch")                    \
+    X("rl.minibatches", rl.minibatches, 1, 65536, 0, "optimizer steps per PPO pass")                        \
+    X("rl.clip", rl.clip, 0, 1, OPEN_MIN, "policy ratio clip epsilon")                                      \
+    X("rl.value_clip", rl.value_clip, 0, INFINITY, OPEN_MIN | OPEN_MAX, "value clip")                      \
+    X("rl.value_coef", rl.value_coef, 0, 1000, 0, "value loss coefficient")                                 \
+    X("rl.gamma", rl.gamma, 0, 1, 0, "GAE discount")                                                        \
+    X("rl.lambda", rl.lambda, 0, 1, 0, "GAE lambda")                                                        \
+    X("rl.log_ratio_clamp", rl.log_ratio_clamp, 0, 100, OPEN_MIN, "clamp of |log ratio| before exp")        \
+    X("rl.kl", rl.kl, 0, 0, 0, "per-token KL to the reference: \"k1\" (log ratio) or \"full\" (vocabulary)") \
+    X("rl.kl_beta", rl.kl_beta, 0, 1000, 0, "the KL penalty's initial coefficient")                         \
+    X("rl.kl_target", rl.kl_target, 0, 1e9, 0, "adaptive beta's target KL per sequence; 0 = fixed beta")   \
+    X("rl.kl_horizon", rl.kl_horizon, 1, 1e12, 0, "adaptive beta's horizon, in samples")                    \
+    X("rl.score_good", rl.score_good, -1000, 1000, 0, "token score of a good span")                          \
+    X("rl.score_poor", rl.score_poor, -1000, 1000, 0, "token score of a poor span")                         \
+    X("rl.score_neutral", rl.score_neutral, -1000, 1000, 0, "token score of a neutral span")                \
+    X("rl.score_unannotated", rl.score_unannotated, -1000, 1000, 0, "token score outside every span")       \
+    X("rl.zero_punctuation", rl.zero_punctuation, 0, 1, 0, "1: whitespace/punctuation-only tokens score 0") \
+    X("rl.fuzzy_threshold", rl.fuzzy_threshold, 0, 1, OPEN_MIN, "lowest similarity of a fuzzy span match") \
+    X("rl.samples_kept", rl.samples_kept, 0, 65536, 0, "responses with critiques kept per step in the run") \
+    X("critic.kind", critic.kind, 0, 0, 0, "\"builtin\" (the task's critic) or \"external\" (critic.command)") \
+    X("critic.command", critic.command, 0, 0, 0, "the external critic's command line (/bin/sh -c)")          \
+    X("critic.workers", critic.workers, 1, 1024, 0, "external critic processes at once")                    \
+    X("critic.timeout_ms", critic.timeout_ms, 1, U32_MAX, 0, "external critic: time per sample")            \
+    X("critic.retries", critic.retries, 0, 100, 0, "external critic: further attempts of a failed sample")
 
 #define FIELD(f) (((t2g_config *)0)->f)
 #define KIND_OF(f) _Generic(FIELD(f), uint32_t: KIND_U32, uint64_t: KIND_U64, double: KIND_F64, char *: KIND_STRING)
@@ -120,6 +152,36 @@ t2g_config t2g_config_defaults(void) {
     c.eval.samples = 5;
     c.eval.max_new_tokens = 16;
     c.checkpoint.every = 0;
+    strcpy(c.rl.reward_granularity, "span");
+    c.rl.prompts = 16;
+    c.rl.samples_per_prompt = 4;
+    c.rl.max_new_tokens = 16;
+    c.rl.temperature = 1.0;
+    c.rl.top_k = 0;
+    c.rl.top_p = 1.0;
+    c.rl.ppo_epochs = 4;
+    c.rl.minibatches = 1;
+    c.rl.clip = 0.2;
+    c.rl.value_clip = 0.2;
+    c.rl.value_coef = 0.1;
+    c.rl.gamma = 1.0;
+    c.rl.lambda = 0.95;
+    c.rl.log_ratio_clamp = 20.0;
+    strcpy(c.rl.kl, "k1");
+    c.rl.kl_beta = 0.1;
+    c.rl.kl_target = 6.0;
+    c.rl.kl_horizon = 10000.0;
+    c.rl.score_good = 1.0;
+    c.rl.score_poor = -1.0;
+    c.rl.score_neutral = 0.0;
+    c.rl.score_unannotated = 0.0;
+    c.rl.zero_punctuation = 1;
+    c.rl.fuzzy_threshold = 0.7;
+    c.rl.samples_kept = 4;
+    strcpy(c.critic.kind, "builtin");
+    c.critic.workers = 4;
+    c.critic.timeout_ms = 10000;
+    c.critic.retries = 2;
     return c;
 }
 
@@ -497,6 +559,20 @@ t2g_status t2g_config_set(t2g_config *config, const char *assignment, t2g_error 
 
 /* ---- checks of the whole config ---- */
 
+static t2g_status validate_rl(const t2g_config *c, t2g_error *err) {
+    if (strcmp(c->rl.reward_granularity, "span") != 0 && strcmp(c->rl.reward_granularity, "scalar") != 0)
+        return t2g_fail(err, T2G_ERR_FORMAT, "rl.reward_granularity is \"%s\"; expected \"span\" or \"scalar\"",
+                        c->rl.reward_granularity);
+    if (strcmp(c->rl.kl, "k1") != 0 && strcmp(c->rl.kl, "full") != 0)
+        return t2g_fail(err, T2G_ERR_FORMAT, "rl.kl is \"%s\"; expected \"k1\" or \"full\"", c->rl.kl);
+    if (strcmp(c->critic.kind, "builtin") != 0 && strcmp(c->critic.kind, "external") != 0)
+        return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"%s\"; expected \"builtin\" or \"external\"",
+                        c->critic.kind);
+    if (strcmp(c->critic.kind, "external") == 0 && c->critic.command[0] == '\0')
+        return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"external\" but critic.command is empty");
+    return T2G_OK;
+}
+
 t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
     if (!c) return t2g_fail(err, T2G_ERR_ARGUMENT, "no config to validate");
     char why[256];
@@ -558,7 +634,7 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
     if (c->schedule.warmup_steps > c->steps)
         return t2g_fail(err, T2G_ERR_FORMAT, "schedule.warmup_steps (%u) must be at most train.steps (%u)",
                         c->schedule.warmup_steps, c->steps);
-    return T2G_OK;
+    return validate_rl(c, err);
 }
 
 /* ---- the config as JSON ---- */

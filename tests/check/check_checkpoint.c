@@ -78,6 +78,25 @@ static bool write_file(const char *path, const void *bytes, size_t len) {
 /* ---- checkpoints ---- */
 
 /* Random bits in every float (NaN payloads, infinities, -0, subnormals) and every counter. */
+static float *random_floats_bits(check_ctx *ctx, uint64_t n) {
+    float *x = check_host(ctx, (n ? n : 1) * sizeof(float));
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)check_random_u64(ctx);
+        memcpy(&x[i], &bits, sizeof bits);
+    }
+    return x;
+}
+
+/* Adds an auxiliary part (version 2): aux_count floats of each array and a scalar. */
+static void add_aux(check_ctx *ctx, t2g_checkpoint *ck, uint64_t aux_count) {
+    ck->aux_count = aux_count;
+    ck->aux_params = random_floats_bits(ctx, aux_count);
+    ck->aux_m = random_floats_bits(ctx, aux_count);
+    ck->aux_v = random_floats_bits(ctx, aux_count);
+    uint64_t bits = check_random_u64(ctx) >> 2; /* a finite double */
+    memcpy(&ck->aux_scalar, &bits, sizeof bits);
+}
+
 static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, const char *config) {
     t2g_checkpoint ck = {0};
     ck.step = check_random_u64(ctx);
@@ -100,8 +119,11 @@ static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, co
 }
 
 static bool same_checkpoint(const t2g_checkpoint *a, const t2g_checkpoint *b) {
-    size_t bytes = (size_t)a->param_count * sizeof(float);
-    return a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
+    size_t bytes = (size_t)a->param_count * sizeof(float), aux = (size_t)a->aux_count * sizeof(float);
+    bool same_aux = a->aux_count == b->aux_count && memcmp(&a->aux_scalar, &b->aux_scalar, sizeof a->aux_scalar) == 0 &&
+                    (aux == 0 || (b->aux_params && memcmp(a->aux_params, b->aux_params, aux) == 0 &&
+                                  memcmp(a->aux_m, b->aux_m, aux) == 0 && memcmp(a->aux_v, b->aux_v, aux) == 0));
+    return same_aux && a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
            a->cursor.position == b->cursor.position && a->rng_state == b->rng_state &&
            a->param_count == b->param_count && b->config_json && strcmp(a->config_json, b->config_json) == 0 &&
            (bytes == 0 || (b->params && b->m && b->v && memcmp(a->params, b->params, bytes) == 0 &&
@@ -152,6 +174,7 @@ T2G_HOST_CHECK(checkpoint_roundtrip) {
         check_case_begin(ctx);
         const char *text = c == 1 ? "" : c == 2 ? "{\"name\": \"caf\xc3\xa9\"}" : config_json;
         t2g_checkpoint ck = random_checkpoint(ctx, counts[c], text), back;
+        if (c % 2 == 1) add_aux(ctx, &ck, 33 * c); /* an RL run's value head */
         bool saved = check_status(ctx, t2g_checkpoint_save(path, &ck, &ctx->err), "saving");
         bool loaded = saved && check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading");
         if (loaded) {
@@ -163,18 +186,21 @@ T2G_HOST_CHECK(checkpoint_roundtrip) {
         /* the layout, byte by byte */
         size_t len;
         unsigned char *file = read_file(ctx, path, &len);
-        size_t config_bytes = strlen(text), expected = 16 + 56 + config_bytes + 12 * counts[c] + 4;
-        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 1 && file[9] == 0 &&
-                      file[10] == 0 && file[11] == 0 && file[12] == 56 && file[13] == 0 && le64(file + 16) == ck.step &&
+        size_t config_bytes = strlen(text), expected = 16 + 72 + config_bytes + 12 * counts[c] + 12 * ck.aux_count + 4;
+        uint64_t scalar_bits;
+        memcpy(&scalar_bits, &ck.aux_scalar, sizeof scalar_bits);
+        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 2 && file[9] == 0 &&
+                      file[10] == 0 && file[11] == 0 && file[12] == 72 && file[13] == 0 && le64(file + 16) == ck.step &&
                       le64(file + 24) == ck.cursor.seed && le64(file + 32) == ck.cursor.epoch &&
                       le64(file + 40) == ck.cursor.position && le64(file + 48) == ck.rng_state &&
                       le64(file + 56) == counts[c] && le64(file + 64) == config_bytes &&
-                      memcmp(file + 72, text, config_bytes) == 0;
+                      le64(file + 72) == ck.aux_count && le64(file + 80) == scalar_bits &&
+                      memcmp(file + 88, text, config_bytes) == 0;
         if (layout && counts[c]) {
-            const unsigned char *p = file + 72 + config_bytes;
+            const unsigned char *p = file + 88 + config_bytes;
             uint32_t first, last;
             memcpy(&first, &ck.params[0], 4);
-            memcpy(&last, &ck.v[counts[c] - 1], 4);
+            memcpy(&last, ck.aux_count ? &ck.aux_v[ck.aux_count - 1] : &ck.v[counts[c] - 1], 4);
             layout = p[0] == (first & 0xFF) && p[3] == first >> 24 && file[len - 5] == last >> 24;
         }
         uint32_t stored = file && len >= 4 ? (uint32_t)file[len - 4] | (uint32_t)file[len - 3] << 8 |
@@ -231,7 +257,7 @@ T2G_HOST_CHECK(checkpoint_errors) {
     }
     size_t len;
     unsigned char *file = read_file(ctx, good, &len);
-    size_t config_end = 72 + strlen(config);
+    size_t config_end = 88 + strlen(config);
     unsigned char *copy = check_host(ctx, len + 8);
 
     /* missing, a directory, not a checkpoint */
@@ -243,7 +269,7 @@ T2G_HOST_CHECK(checkpoint_errors) {
     expect_load_error(ctx, bad, "T2G", 3, T2G_ERR_FORMAT, "3 bytes of the magic", "truncated", "has 3 bytes");
 
     /* truncated: inside the magic, the version, the header, the config, each array, the CRC */
-    const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, config_end - 3, config_end + 4 * P / 2,
+    const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, 87, config_end - 3, config_end + 4 * P / 2,
                               config_end + 4 * P + 7, config_end + 8 * P + 4 * P - 1, len - 4, len - 1};
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
         char label[64], has[64];
@@ -255,7 +281,7 @@ T2G_HOST_CHECK(checkpoint_errors) {
     snprintf(text, sizeof text, "truncated: expected %zu bytes (300 parameters, 18 bytes of config), the file has %zu",
              len, config_end + 10);
     expect_load_error(ctx, bad, file, config_end + 10, T2G_ERR_FORMAT, "truncated inside the parameters", text, NULL);
-    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 76", NULL);
+    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 92", NULL);
 
     /* one flipped bit anywhere: the header fields, the config, the arrays, the CRC itself */
     int flips = 0, caught = 0;
@@ -285,10 +311,10 @@ T2G_HOST_CHECK(checkpoint_errors) {
     memcpy(copy, "T2GCKPU\0", 8);
     expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a wrong magic", "not a t2g checkpoint", NULL);
     memcpy(copy, file, len);
-    put_le32(copy + 8, 2);
+    put_le32(copy + 8, 3);
     reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 2", "unsupported format version 2",
-                      "this t2g reads version 1");
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 3", "unsupported format version 3",
+                      "this t2g reads versions 1 to 2");
     put_le32(copy + 8, 0);
     reseal(copy, len);
     expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 0", "unsupported format version 0", NULL);
@@ -326,6 +352,19 @@ T2G_HOST_CHECK(checkpoint_errors) {
     memcpy(copy, file, len);
     memset(copy + len, 0, 8);
     expect_load_error(ctx, bad, copy, len + 8, T2G_ERR_FORMAT, "8 bytes of trailing garbage", "8 more than", NULL);
+
+    /* a version 1 file (written before the auxiliary part existed) still loads, with no aux */
+    memcpy(copy, file, 72);
+    memcpy(copy + 72, file + 88, len - 88);
+    put_le32(copy + 8, 1);
+    put_le32(copy + 12, 56);
+    reseal(copy, len - 16);
+    t2g_checkpoint old;
+    if (write_file(bad, copy, len - 16) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 1")) {
+        check_true(ctx, same_checkpoint(&ck, &old) && old.aux_count == 0 && old.aux_params == NULL,
+                   "a version 1 checkpoint loads bit-exact, without auxiliary parameters");
+        t2g_checkpoint_free(&old);
+    }
 
     /* the good file still loads */
     t2g_checkpoint back;

@@ -82,6 +82,11 @@ t2g_status t2g_gpt_zero_grads(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
 t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
                             uint32_t T, float dloss, t2g_error *err);
 
+/* The same, with dhidden (B, T, C) added to the gradient of the final LayerNorm's output: the
+ * gradient that a head on the hidden state (t2g_gpt_hidden; e.g. RL's value head) sends back. */
+t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights,
+                                        uint32_t B, uint32_t T, float dloss, t2g_tensor dhidden, t2g_error *err);
+
 /* Records out[0] = sum over the last backward's positions of weights * losses. */
 t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B,
                             uint32_t T, t2g_error *err);

@@ -34,8 +34,8 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     return T2G_OK;
 }
 
-t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
-                            uint32_t T, float dloss, t2g_error *err) {
+static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
+                           uint32_t T, float dloss, const t2g_tensor *dhidden, t2g_error *err) {
     if (B != gpt->pass_B || T != gpt->pass_T)
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "GPT backward: %u x %u tokens, but the last forward was %u x %u (a backward follows its forward)",
@@ -48,6 +48,7 @@ t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets,
     TRY(t2g_fill(rec, gpt->dln, (uint64_t)N * C, 0.0f, err));
     TRY(t2g_matmul_backward(rec, &gpt->dln, gpt->grad_weights.wte, NULL, gpt->logits, gpt->lnf, gpt->weights.wte, N, C,
                             c->vocab, err));
+    if (dhidden) TRY(t2g_axpby(rec, gpt->dln, *dhidden, (uint64_t)N * C, 1.0f, 1.0f, err));
     TRY(t2g_fill(rec, gpt->dresidual, (uint64_t)N * C, 0.0f, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, gpt->grad_weights.lnfw, gpt->grad_weights.lnfb, gpt->dln,
                                gpt_block_input(gpt, c->layers), gpt->weights.lnfw, gpt->lnf_mean, gpt->lnf_rstd, N, C, err));
@@ -55,6 +56,16 @@ t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets,
     TRY(t2g_embedding_backward(rec, gpt->grad_weights.wte, gpt->grad_weights.wpe, gpt->dresidual, gpt->tokens, B, T, C,
                                c->vocab, err));
     return T2G_OK;
+}
+
+t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
+                            uint32_t T, float dloss, t2g_error *err) {
+    return backward(gpt, rec, targets, weights, B, T, dloss, NULL, err);
+}
+
+t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights,
+                                        uint32_t B, uint32_t T, float dloss, t2g_tensor dhidden, t2g_error *err) {
+    return backward(gpt, rec, targets, weights, B, T, dloss, &dhidden, err);
 }
 
 t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B, uint32_t T,

@@ -123,7 +123,7 @@ typedef struct fd_loss {
 static double loss_of(void *user) {
     fd_loss *f = user;
     double sum = ref_gpt_forward_backward(f->shape, f->w, NULL, f->batch->tokens, f->batch->targets, f->batch->weights_d,
-                                          B, T, 1.0, NULL, NULL);
+                                          B, T, 1.0, NULL, NULL, NULL);
     return sum / f->batch->weight_sum;
 }
 
@@ -162,7 +162,7 @@ T2G_CHECK(gpt_model) {
     bind(gpt, ref_grads, &g);
     double *ref_logits = check_doubles(ctx, NV), *ref_losses = check_doubles(ctx, B * T);
     double ref_sum = ref_gpt_forward_backward(&shape, &w, &g, batch.tokens, batch.targets, batch.weights_d, B, T, dloss,
-                                              ref_logits, ref_losses);
+                                              NULL, ref_logits, ref_losses);
 
     check_bitwise(ctx, "gpt logits", logits[0], logits[1], NV);
     check_close(ctx, "gpt logits (B=3 T=7 V=259 C=36 3 heads 2 layers)", logits[0], ref_logits, NV, 1e-4);
@@ -183,6 +183,25 @@ T2G_CHECK(gpt_model) {
 
     fd_loss f = {&shape, &w, &batch};
     check_finite_differences(ctx, "gpt reference backward vs finite diff", loss_of, &f, flat, ref_grads, n, 40, 1e-6);
+
+    /* A head on the hidden state sends a gradient back through the model (RL's value head). */
+    const size_t NC = (size_t)B * T * TINY.width;
+    float *dhidden = check_random_floats(ctx, NC, -0.5, 0.5);
+    t2g_tensor dhidden_t = check_upload(ctx, dhidden, NC);
+    check_status(ctx, t2g_gpt_zero_grads(gpt, ctx->recorder, &ctx->err), "zero grads");
+    check_status(ctx, t2g_gpt_forward(gpt, ctx->recorder, batch.tokens_t, B, T, &ctx->err), "forward");
+    check_status(ctx, t2g_gpt_backward_with_hidden(gpt, ctx->recorder, batch.targets_t, batch.weights_t, B, T, dloss,
+                                                   dhidden_t, &ctx->err),
+                 "backward with a hidden-state gradient");
+    check_submit(ctx);
+    float *with_hidden = check_host(ctx, n * sizeof(float));
+    check_status(ctx, t2g_gpt_read_grads(gpt, with_hidden, &ctx->err), "reading the gradients");
+    double *ref_with_hidden = check_doubles(ctx, n);
+    ref_gpt_weights gh;
+    bind(gpt, ref_with_hidden, &gh);
+    ref_gpt_forward_backward(&shape, &w, &gh, batch.tokens, batch.targets, batch.weights_d, B, T, dloss,
+                             check_to_double(ctx, dhidden, NC), NULL, NULL);
+    compare_tensors(ctx, "gpt gradient with dhidden:", gpt, with_hidden, ref_with_hidden, false);
     t2g_gpt_destroy(gpt);
     return ctx->failures;
 }
@@ -234,7 +253,7 @@ T2G_CHECK(train_steps) {
         double ref_loss = 0;
         for (int k = 0; k < 2; k++)
             ref_loss += ref_gpt_forward_backward(&shape, &r.w, &r.g, micro[k].tokens, micro[k].targets,
-                                                 micro[k].weights_d, B, T, 1.0 / total, NULL, NULL);
+                                                 micro[k].weights_d, B, T, 1.0 / total, NULL, NULL, NULL);
         ref_loss /= total;
         double norm_and_scale[2];
         ref_grad_norm(norm_and_scale, r.grads, n, clip);

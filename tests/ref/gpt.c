@@ -66,7 +66,7 @@ static void block_backward(const ref_gpt_weights *w, ref_gpt_weights *g, int l, 
 
 double ref_gpt_forward_backward(const ref_gpt_shape *shape, const ref_gpt_weights *w, ref_gpt_weights *grads,
                                 const uint32_t *tokens, const uint32_t *targets, const double *weights, int B, int T,
-                                double dloss, double *logits_out, double *losses_out) {
+                                double dloss, const double *dhidden, double *logits_out, double *losses_out) {
     int V = shape->V, C = shape->C, NH = shape->NH, L = shape->L;
     size_t N = (size_t)B * T, NC = N * C;
     double *encoded = zeros(NC);
@@ -90,6 +90,7 @@ double ref_gpt_forward_backward(const ref_gpt_shape *shape, const ref_gpt_weight
     if (grads) {
         double *dlnf = zeros(NC), *dresidual = zeros(NC);
         ref_matmul_backward(dlnf, grads->wte, NULL, dlogits, lnf, w->wte, (int)N, C, V);
+        if (dhidden) ref_axpby(dlnf, dhidden, NC, 1.0, 1.0);
         ref_layernorm_backward(dresidual, grads->lnfw, grads->lnfb, dlnf, last, w->lnfw, lnf_mean, lnf_rstd, (int)N, C);
         for (int l = L - 1; l >= 0; l--)
             block_backward(w, grads, l, &acts[l], l == 0 ? encoded : acts[l - 1].residual3, dresidual, B, T, C, NH);

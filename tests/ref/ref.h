@@ -86,9 +86,10 @@ typedef struct ref_gpt_weights {
 
 /* The forward pass of tokens (B,T) into logits (B,T,V) (may be NULL), the per-token losses
  * (B,T) (may be NULL) against targets (B,T), and, when grads is not NULL, the backward pass of
- * dloss * sum(weights * losses), added into grads. Returns sum(weights * losses). */
+ * dloss * sum(weights * losses) + sum(dhidden * lnf) (dhidden (B,T,C) may be NULL; lnf is the
+ * final LayerNorm's output), added into grads. Returns sum(weights * losses). */
 double ref_gpt_forward_backward(const ref_gpt_shape *shape, const ref_gpt_weights *w, ref_gpt_weights *grads,
                                 const uint32_t *tokens, const uint32_t *targets, const double *weights, int B, int T,
-                                double dloss, double *logits, double *losses);
+                                double dloss, const double *dhidden, double *logits, double *losses);
 
 #endif

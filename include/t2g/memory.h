@@ -7,6 +7,7 @@
 #ifndef T2G_MEMORY_H
 #define T2G_MEMORY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "t2g/device.h"
@@ -35,6 +36,15 @@ t2g_device *t2g_arena_device(const t2g_arena *arena);
 t2g_status t2g_tensor_alloc(t2g_arena *arena, uint64_t bytes, t2g_tensor *tensor, t2g_error *err);
 /* The same for `count` 32-bit elements (float or uint32). */
 t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *tensor, t2g_error *err);
+
+/* An arena sized for exactly these tensors (of `floats` 32-bit elements each), and the tensors:
+ * the size comes from the very list that fills it, so the two cannot disagree. */
+typedef struct t2g_tensor_request {
+    t2g_tensor *tensor;
+    uint64_t floats;
+} t2g_tensor_request;
+t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
+                                t2g_arena **arena, t2g_error *err);
 
 /* Copies host data into the first `bytes` bytes of the tensor, and back. */
 t2g_status t2g_tensor_upload(t2g_tensor tensor, const void *source, uint64_t bytes, t2g_error *err);

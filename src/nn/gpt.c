@@ -15,31 +15,11 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
     return T2G_OK;
 }
 
-static t2g_status alloc(t2g_arena *arena, uint64_t floats, t2g_tensor *t, t2g_error *err) {
-    return t2g_tensor_alloc_f32(arena, floats, t, err);
-}
-
-/* A group of tensors that share one arena: the arena is sized from the very list that fills
- * it, so the two cannot disagree. */
-typedef struct tensor_request {
-    t2g_tensor *tensor;
-    uint64_t floats;
-} tensor_request;
-
-static t2g_status alloc_group(t2g_device *device, const char *name, const tensor_request *requests, size_t count,
-                              t2g_arena **arena, t2g_error *err) {
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < count; i++) bytes += (4 * requests[i].floats + 255) / 256 * 256;
-    t2g_status status = t2g_arena_create(device, bytes, name, arena, err);
-    for (size_t i = 0; i < count && !status; i++) status = alloc(*arena, requests[i].floats, requests[i].tensor, err);
-    return status;
-}
-
 static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
     gpt_block_acts *x = &gpt->acts[l];
-    const tensor_request requests[] = {
+    const t2g_tensor_request requests[] = {
         {&x->ln1, N * C},      {&x->ln1_mean, N},     {&x->ln1_rstd, N},         {&x->qkv, N * 3 * C},
         {&x->atty, N * C},     {&x->lse, (uint64_t)gpt->B * c->heads * gpt->T}, {&x->attproj, N * C},
         {&x->residual2, N * C}, {&x->ln2, N * C},     {&x->ln2_mean, N},         {&x->ln2_rstd, N},
@@ -47,7 +27,7 @@ static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
     };
     char name[32];
     snprintf(name, sizeof name, "activations of block %u", l);
-    return alloc_group(gpt->device, name, requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[l + 1], err);
+    return t2g_arena_create_for(gpt->device, name, requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[l + 1], err);
 }
 
 /* One arena per block and one for the rest: a large model's activations need not fit one
@@ -58,21 +38,21 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     gpt->acts = calloc(c->layers, sizeof *gpt->acts);
     gpt->act_arenas = calloc(c->layers + 1, sizeof *gpt->act_arenas);
     if (!gpt->acts || !gpt->act_arenas) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
-    const tensor_request requests[] = {
+    const t2g_tensor_request requests[] = {
         {&gpt->encoded, N * C},  {&gpt->lnf, N * C},   {&gpt->lnf_mean, N},       {&gpt->lnf_rstd, N},
         {&gpt->logits, N * c->vocab}, {&gpt->losses, N}, {&gpt->dresidual, N * C}, {&gpt->dln, N * C},
         {&gpt->datty, N * C},    {&gpt->dqkv, N * 3 * C}, {&gpt->dfch, N * 4 * C}, {&gpt->dfch_gelu, N * 4 * C},
     };
     t2g_status status =
-        alloc_group(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
+        t2g_arena_create_for(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
     for (uint32_t l = 0; l < c->layers && !status; l++) status = alloc_block(gpt, l, err);
     return status;
 }
 
 static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
     uint64_t n = gpt->buffer_floats;
-    const tensor_request requests[] = {{&gpt->params, n}, {&gpt->grads, n}, {&gpt->m, n}, {&gpt->v, n}};
-    t2g_status status = alloc_group(gpt->device, "parameters", requests, 4, &gpt->state_arena, err);
+    const t2g_tensor_request requests[] = {{&gpt->params, n}, {&gpt->grads, n}, {&gpt->m, n}, {&gpt->v, n}};
+    t2g_status status = t2g_arena_create_for(gpt->device, "parameters", requests, 4, &gpt->state_arena, err);
     if (status) return status;
     gpt->weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     gpt->grad_weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));

@@ -139,6 +139,16 @@ t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *te
     return t2g_tensor_alloc(arena, count * 4, tensor, err);
 }
 
+t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
+                                t2g_arena **arena, t2g_error *err) {
+    uint64_t alignment = device->info.min_storage_buffer_offset_alignment > 256 ? device->info.min_storage_buffer_offset_alignment : 256;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++) bytes += round_up(4 * requests[i].floats, alignment);
+    t2g_status status = t2g_arena_create(device, bytes, name, arena, err);
+    for (size_t i = 0; i < count && !status; i++) status = t2g_tensor_alloc_f32(*arena, requests[i].floats, requests[i].tensor, err);
+    return status;
+}
+
 /* ---- transfers ---- */
 
 static t2g_status ensure_staging(t2g_device *device, uint64_t bytes, t2g_error *err) {

@@ -1,0 +1,78 @@
+/* The RL engine's state, shared by src/rl/ (rl.c: lifecycle and the step; rollout.c: prompts,
+ * sampling, critiques, token scores; ppo.c: the GPU passes). */
+#ifndef T2G_RL_INTERNAL_H
+#define T2G_RL_INTERNAL_H
+
+#include "t2g/critic.h"
+#include "t2g/dataset.h"
+#include "t2g/generate.h"
+#include "t2g/rl.h"
+#include "t2g/rl_kernels.h"
+
+/* One micro-batch's device tensors (views into the rollout-wide buffers where noted). */
+typedef struct rl_micro {
+    t2g_tensor inputs, targets;          /* (m, T) uint32 */
+    t2g_tensor ranges;                   /* (m T, 4): the span-reward mask's ranges */
+    t2g_tensor range_offsets;            /* (m + 1) uint32 */
+    t2g_tensor bounds;                   /* (m, 2) uint32: each response's positions [start, end) */
+    /* views of (m, T) into the rollout-wide buffers below */
+    t2g_tensor old_logprobs, old_values, ref_logprobs, kl_full, scores, mask, rewards, kl, advantages, returns;
+    t2g_tensor stats;                    /* (4, S): the PPO losses' per-token statistics */
+    uint32_t valid;                      /* masked positions */
+} rl_micro;
+
+/* What the host knows of the rollout: the sequences and their token scores as ranges. */
+typedef struct rl_batch {
+    uint32_t *inputs, *targets;          /* (R, T) */
+    uint32_t *bounds;                    /* (R, 2) */
+    uint32_t *ranges;                    /* (M, m T, 4) */
+    uint32_t *range_offsets;             /* (M, m + 1) */
+    float *token_scores;                 /* (R, T): the score of each response position (host copy) */
+    double *critic_scores;               /* (R) */
+    uint32_t failures;
+    uint64_t generated_tokens;
+} rl_batch;
+
+struct t2g_rl {
+    t2g_device *device;
+    t2g_config config;
+    const t2g_task *task;                /* the prompts' task, or NULL for a prompt file */
+    t2g_dataset prompts;                 /* a prompt file's prompts (when not a task) */
+    t2g_gpt *policy, *reference;
+    t2g_generator *generator;
+    t2g_critic *critic;
+    t2g_recorder *rec;
+
+    uint32_t R, m, M, T, C;              /* sequences per step, per micro-batch, micro-batches, positions, width */
+    uint32_t S;                          /* a micro-batch's stride in the rollout buffers (m T rounded up to 64) */
+    t2g_arena *arena;
+    rl_micro *micro;                     /* (M) */
+    /* rollout-wide buffers, (M, S) floats each, S-strided per micro-batch (padding masked out) */
+    t2g_tensor old_logprobs, old_values, ref_logprobs, kl_full, scores, mask, rewards, kl, advantages, returns;
+    t2g_tensor stats;                    /* (M, 4, S) */
+    /* per-pass scratch, (m, T) and (m, T, C) */
+    t2g_tensor logprobs, entropy, values, policy_weights, dvalues, dhidden;
+    /* the value head: (C + 1) weights then bias, its gradient, AdamW moments, its grad norm */
+    t2g_tensor head, head_grad, head_m, head_v, head_norm, policy_norm;
+
+    rl_batch batch;
+    uint64_t step;
+    double beta;
+    uint64_t prompt_cursor;              /* prompts handed out so far */
+    t2g_span_stats spans;                /* of the last step */
+    t2g_rl_sample *samples;
+    uint32_t sample_count;
+};
+
+/* rollout.c: samples the step's responses, has them judged, and fills rl->batch (host) and
+ * the kept samples; uploads the batch's inputs, targets, bounds and ranges. */
+t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err);
+void rl_batch_free(rl_batch *batch);
+void rl_samples_free(t2g_rl *rl);
+
+/* ppo.c: the scoring pass (old log-probabilities and values, the reference, the span-reward
+ * mask, rewards, GAE, whitening), then the PPO epochs. */
+t2g_status rl_score(t2g_rl *rl, t2g_error *err);
+t2g_status rl_optimize(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err);
+
+#endif

@@ -50,6 +50,7 @@ struct t2g_rl {
     /* rollout-wide buffers, (M, S) floats each, S-strided per micro-batch (padding masked out) */
     t2g_tensor old_logprobs, old_values, ref_logprobs, kl_full, scores, mask, rewards, kl, advantages, returns;
     t2g_tensor stats;                    /* (M, 4, S) */
+    t2g_tensor entropy_sums;             /* (M, 64): each micro-batch's masked entropy sum, 256 bytes apart */
     /* per-pass scratch, (m, T) and (m, T, C) */
     t2g_tensor logprobs, entropy, values, policy_weights, dvalues, dhidden;
     /* the value head: (C + 1) weights then bias, its gradient, AdamW moments, its grad norm */
@@ -72,7 +73,7 @@ void rl_samples_free(t2g_rl *rl);
 
 /* ppo.c: the scoring pass (old log-probabilities and values, the reference, the span-reward
  * mask, rewards, GAE, whitening), then the PPO epochs. */
-t2g_status rl_score(t2g_rl *rl, t2g_error *err);
+t2g_status rl_score(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err);
 t2g_status rl_optimize(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err);
 
 #endif

@@ -1,0 +1,130 @@
+#include "run_files.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_format_duration(double seconds, char *out, size_t size) {
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+void cli_run_write(FILE *file, cJSON *object) {
+    char *text = cJSON_PrintUnformatted(object);
+    if (text) fprintf(file, "%s\n", text);
+    fflush(file);
+    cJSON_free(text);
+    cJSON_Delete(object);
+}
+
+int cli_run_open(cli_run *run, const char *out, const char *resumed_dir) {
+    t2g_error err = {0};
+    if (resumed_dir) snprintf(run->dir, sizeof run->dir, "%s", resumed_dir);
+    else if (t2g_run_dir_create("runs", run->config->name, out, run->dir, sizeof run->dir, &err)) {
+        cli_error("%s", err.message);
+        return EXIT_USAGE;
+    }
+    char *json = t2g_config_to_json(run->config);
+    if (!json || t2g_write_file_atomic(run->dir, "config.json", json, strlen(json), &err)) {
+        cli_error("%s", json ? err.message : "out of memory");
+        free(json);
+        return EXIT_FAILED;
+    }
+    free(json);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run->dir);
+    run->metrics = fopen(path, "a");
+    snprintf(path, sizeof path, "%s/samples.jsonl", run->dir);
+    run->samples = fopen(path, "a");
+    if (!run->metrics || !run->samples) {
+        cli_error("cannot write in the run folder %s: %s", run->dir, strerror(errno));
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+int cli_run_prepare_eval(cli_run *run) {
+    uint32_t examples = run->config->eval.examples;
+    if (!run->task || !examples) return EXIT_OK;
+    t2g_error err = {0};
+    if (t2g_generator_create(run->model, examples < 64 ? examples : 64, &run->generator, &err)) {
+        cli_error("%s", err.message);
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+static void print_eval(const char *when, const t2g_eval_result *r) {
+    printf("%s:", when);
+    for (uint32_t i = 0; i < r->metrics.count; i++) printf(" %s %.4f", r->metrics.names[i], r->metrics.values[i]);
+    printf(" (%u examples, %.1f s)\n", r->metrics.examples, r->seconds);
+    for (uint32_t i = 0; i < r->sample_count && i < 3; i++)
+        printf("  %s -> %s   (reference: %s)\n", r->samples[i].prompt, r->samples[i].response, r->samples[i].reference);
+    fflush(stdout);
+}
+
+static cJSON *metrics_json(const t2g_task_metrics *m) {
+    cJSON *o = cJSON_CreateObject();
+    for (uint32_t i = 0; i < m->count; i++) cJSON_AddNumberToObject(o, m->names[i], m->values[i]);
+    return o;
+}
+
+static void write_samples(cli_run *run, uint64_t step, const t2g_eval_result *r) {
+    for (uint32_t i = 0; i < r->sample_count; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", (double)step);
+        cJSON_AddStringToObject(o, "kind", "eval");
+        cJSON_AddStringToObject(o, "prompt", r->samples[i].prompt);
+        cJSON_AddStringToObject(o, "response", r->samples[i].response);
+        cJSON_AddStringToObject(o, "reference", r->samples[i].reference);
+        cJSON_AddItemToObject(o, "score", metrics_json(&r->samples[i].score));
+        cli_run_write(run->samples, o);
+    }
+}
+
+int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when) {
+    const t2g_config *c = run->config;
+    if (!run->task || c->eval.examples == 0) return EXIT_OK;
+    t2g_eval_result result;
+    t2g_error err = {0};
+    if (t2g_evaluate(run->model, run->generator, run->task, c->data.seed, c->eval.examples, c->eval.samples,
+                     c->eval.max_new_tokens, &result, &err)) {
+        cli_error("evaluating at step %llu: %s", (unsigned long long)step, err.message);
+        return EXIT_FAILED;
+    }
+    if (run->tty) printf("\r\033[K");
+    print_eval(when, &result);
+    write_samples(run, step, &result);
+    cJSON *eval = metrics_json(&result.metrics);
+    cJSON_AddNumberToObject(eval, "seconds", result.seconds);
+    if (line) {
+        cJSON_AddItemToObject(line, "eval", eval);
+    } else {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", (double)step);
+        cJSON_AddItemToObject(o, "eval", eval);
+        cli_run_write(run->metrics, o);
+    }
+    t2g_eval_result_free(&result);
+    return EXIT_OK;
+}
+
+void cli_run_close(cli_run *run) {
+    if (run->metrics) fclose(run->metrics);
+    if (run->samples) fclose(run->samples);
+    t2g_generator_destroy(run->generator);
+    run->metrics = run->samples = NULL;
+    run->generator = NULL;
+}
+
+int cli_run_load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size) {
+    char path[1200];
+    cli_resume_paths(resume, path, sizeof path, dir, size);
+    t2g_error err = {0};
+    if (t2g_checkpoint_load(path, checkpoint, &err)) {
+        cli_error("--resume: %s", err.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,39 @@
+/* What `t2g train`, `t2g demo` and `t2g rl` share about a run: its folder (config.json,
+ * metrics.jsonl, samples.jsonl, checkpoint.bin), evaluations on the task, progress lines. */
+#ifndef T2G_CLI_RUN_FILES_H
+#define T2G_CLI_RUN_FILES_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "t2g/train.h"
+
+typedef struct cli_run {
+    const t2g_config *config;
+    char dir[1024];
+    FILE *metrics, *samples;
+    bool tty;                  /* progress on one line, rewritten */
+    t2g_gpt *model;            /* what evaluations sample from */
+    const t2g_task *task;      /* NULL: no evaluations */
+    t2g_generator *generator;
+} cli_run;
+
+/* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing; writes
+ * config.json and opens the JSONL files for appending. */
+int cli_run_open(cli_run *run, const char *out, const char *resumed_dir);
+/* Makes the generator of evaluations (when the run has a task and eval.examples). */
+int cli_run_prepare_eval(cli_run *run);
+/* Evaluates on the task's held-out prompts, prints the result, keeps the samples; adds "eval"
+ * to `line`, or writes {"step", "eval"} when line is NULL. */
+int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when);
+/* Appends one JSON object as a line (and deletes it). */
+void cli_run_write(FILE *file, cJSON *object);
+void cli_run_close(cli_run *run);
+
+/* "1:05" or "1:02:03". */
+void cli_format_duration(double seconds, char *out, size_t size);
+/* Loads the checkpoint of --resume (a run folder or a checkpoint) and its folder. */
+int cli_run_load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size);
+
+#endif

@@ -1,0 +1,247 @@
+/* The RL engine's lifecycle: the policy and its frozen reference from one SFT checkpoint, the
+ * value head, the critic, the buffers; a step; checkpoints. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rl_internal.h"
+#include "t2g/train.h"
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
+    uint64_t R = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
+    if (R % c->micro_batch)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "rl.prompts x rl.samples_per_prompt (%llu responses a step) must be a multiple of "
+                        "train.micro_batch (%u)",
+                        (unsigned long long)R, c->micro_batch);
+    if ((R / c->micro_batch) % c->rl.minibatches)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "the %llu micro-batches of a step (rl.prompts x rl.samples_per_prompt / train.micro_batch) must "
+                        "divide into rl.minibatches (%u)",
+                        (unsigned long long)(R / c->micro_batch), c->rl.minibatches);
+    if (!c->rl.start[0])
+        return t2g_fail(err, T2G_ERR_FORMAT, "rl.start is empty: name the SFT checkpoint the policy starts from");
+    if (strcmp(c->critic.kind, "builtin") == 0 && !c->data.task[0])
+        return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind \"builtin\" needs a built-in task (data.task)");
+    return T2G_OK;
+}
+
+static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
+    const t2g_config *c = &rl->config;
+    if (c->data.task[0]) {
+        rl->task = t2g_task_find(c->data.task);
+        if (!rl->task) return t2g_fail(err, T2G_ERR_ARGUMENT, "data.task: no built-in task '%s' (arith, facts)", c->data.task);
+        return T2G_OK;
+    }
+    t2g_status status = t2g_dataset_load_jsonl(c->data.path, &rl->prompts, err);
+    if (!status && rl->prompts.count == 0)
+        status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s holds no prompt", c->data.path);
+    return status;
+}
+
+static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
+    const t2g_config *c = &rl->config;
+    if (strcmp(c->critic.kind, "builtin") == 0) return t2g_critic_builtin(rl->task, &rl->critic, err);
+    t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries};
+    return t2g_critic_external(&options, &rl->critic, err);
+}
+
+/* The policy and the reference from rl.start; the policy's AdamW moments start at 0. */
+static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
+    t2g_config start;
+    const t2g_config *c = &rl->config;
+    t2g_status status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->policy, &start, err);
+    if (!status) status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->reference, &start, err);
+    if (status) return t2g_error_context(err, "rl.start");
+    rl->config.model = start.model;
+    uint64_t n = t2g_gpt_buffer_floats(rl->policy);
+    float *params = malloc(n * sizeof *params), *zeros = calloc(n, sizeof *zeros);
+    if (!params || !zeros) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading rl.start");
+    if (!status) status = t2g_gpt_read(rl->policy, params, NULL, NULL, err);
+    if (!status) status = t2g_gpt_write(rl->policy, params, zeros, zeros, err);
+    free(params);
+    free(zeros);
+    return status;
+}
+
+static t2g_status alloc_buffers(t2g_rl *rl, t2g_error *err) {
+    uint64_t mT = (uint64_t)rl->m * rl->T, MS = (uint64_t)rl->M * rl->S, C = rl->C;
+    const t2g_tensor_request requests[] = {
+        {&rl->old_logprobs, MS}, {&rl->old_values, MS}, {&rl->ref_logprobs, MS}, {&rl->kl_full, MS},
+        {&rl->scores, MS},       {&rl->mask, MS},       {&rl->rewards, MS},      {&rl->kl, MS},
+        {&rl->advantages, MS},   {&rl->returns, MS},    {&rl->stats, 4 * MS},    {&rl->logprobs, mT},
+        {&rl->entropy, mT},      {&rl->values, mT},     {&rl->policy_weights, mT}, {&rl->dvalues, mT},
+        {&rl->dhidden, mT * C},  {&rl->head, C + 1},    {&rl->head_grad, C + 1}, {&rl->head_m, C + 1},
+        {&rl->head_v, C + 1},    {&rl->head_norm, 2},   {&rl->policy_norm, 2}, {&rl->entropy_sums, 64ull * rl->M},
+    };
+    size_t fixed = sizeof requests / sizeof requests[0];
+    size_t count = fixed + 5 * (size_t)rl->M;
+    t2g_tensor_request *all = calloc(count, sizeof *all);
+    rl->micro = calloc(rl->M, sizeof *rl->micro);
+    if (!all || !rl->micro) {
+        free(all);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the RL buffers");
+    }
+    memcpy(all, requests, sizeof requests);
+    for (uint32_t k = 0; k < rl->M; k++) {
+        rl_micro *x = &rl->micro[k];
+        t2g_tensor_request mine[] = {{&x->inputs, mT}, {&x->targets, mT}, {&x->ranges, 4 * mT},
+                                     {&x->range_offsets, rl->m + 1}, {&x->bounds, 2ull * rl->m}};
+        memcpy(all + fixed + 5 * k, mine, sizeof mine);
+    }
+    t2g_status status = t2g_arena_create_for(rl->device, "rl", all, count, &rl->arena, err);
+    free(all);
+    if (status) return status;
+    /* each micro-batch's views of the rollout-wide buffers */
+    for (uint32_t k = 0; k < rl->M; k++) {
+        rl_micro *x = &rl->micro[k];
+        t2g_tensor *wide[] = {&rl->old_logprobs, &rl->old_values, &rl->ref_logprobs, &rl->kl_full, &rl->scores,
+                              &rl->mask, &rl->rewards, &rl->kl, &rl->advantages, &rl->returns};
+        t2g_tensor *view[] = {&x->old_logprobs, &x->old_values, &x->ref_logprobs, &x->kl_full, &x->scores,
+                              &x->mask, &x->rewards, &x->kl, &x->advantages, &x->returns};
+        for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+            *view[i] = (t2g_tensor){wide[i]->arena, wide[i]->offset + 4ull * k * rl->S, 4 * mT};
+        x->stats = (t2g_tensor){rl->stats.arena, rl->stats.offset + 16ull * k * rl->S, 16ull * rl->S};
+    }
+    /* the value head starts at 0: values 0, and no gradient into the model until it learns */
+    float *zeros = calloc(C + 1, sizeof *zeros);
+    if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+    t2g_tensor *head[] = {&rl->head, &rl->head_m, &rl->head_v};
+    for (int i = 0; i < 3 && !status; i++) status = t2g_tensor_upload(*head[i], zeros, 4 * (C + 1), err);
+    free(zeros);
+    return status;
+}
+
+t2g_status t2g_rl_create(t2g_device *device, const t2g_config *config, t2g_rl **out, t2g_error *err) {
+    *out = NULL;
+    t2g_status status = t2g_config_validate(config, err);
+    if (!status) status = check_shapes(config, err);
+    if (status) return status;
+    t2g_rl *rl = calloc(1, sizeof *rl);
+    if (!rl) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating the RL engine");
+    rl->device = device;
+    rl->config = *config;
+    rl->beta = config->rl.kl_beta;
+    status = load_prompts(rl, err);
+    if (!status) status = load_models(rl, err);
+    if (!status) {
+        rl->R = config->rl.prompts * config->rl.samples_per_prompt;
+        rl->m = config->micro_batch;
+        rl->M = rl->R / rl->m;
+        rl->T = rl->config.model.context;
+        rl->C = rl->config.model.width;
+        rl->S = (rl->m * rl->T + 63) / 64 * 64;
+        status = make_critic(rl, err);
+    }
+    if (!status) status = t2g_generator_create(rl->policy, rl->R, &rl->generator, err);
+    if (!status) status = t2g_recorder_create(device, NULL, &rl->rec, err);
+    if (!status) status = alloc_buffers(rl, err);
+    if (status) {
+        t2g_rl_destroy(rl);
+        return status;
+    }
+    *out = rl;
+    return T2G_OK;
+}
+
+void t2g_rl_destroy(t2g_rl *rl) {
+    if (!rl) return;
+    rl_samples_free(rl);
+    rl_batch_free(&rl->batch);
+    free(rl->micro);
+    t2g_arena_destroy(rl->arena);
+    t2g_recorder_destroy(rl->rec);
+    t2g_generator_destroy(rl->generator);
+    t2g_critic_destroy(rl->critic);
+    t2g_gpt_destroy(rl->reference);
+    t2g_gpt_destroy(rl->policy);
+    t2g_dataset_free(&rl->prompts);
+    free(rl);
+}
+
+/* Adaptive KL control (as TRL's AdaptiveKLController, Ziegler et al. 2019): beta follows the
+ * ratio of the observed KL per response to the target, over a horizon of responses. */
+static void adapt_beta(t2g_rl *rl, double kl) {
+    const t2g_config *c = &rl->config;
+    if (c->rl.kl_target <= 0) return;
+    double error = kl / c->rl.kl_target - 1.0;
+    if (error > 0.2) error = 0.2;
+    if (error < -0.2) error = -0.2;
+    rl->beta *= 1.0 + error * (double)rl->R / c->rl.kl_horizon;
+}
+
+t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
+    double start = now_seconds(), rollout_seconds = 0;
+    memset(stats, 0, sizeof *stats);
+    stats->beta = rl->beta;
+    t2g_status status = rl_rollout(rl, &rollout_seconds, err);
+    if (!status) status = rl_score(rl, stats, err);
+    double train_start = now_seconds();
+    if (!status) status = rl_optimize(rl, stats, err);
+    if (status) return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
+    double train_seconds = now_seconds() - train_start;
+    rl->step++;
+    stats->step = rl->step;
+    stats->spans = rl->spans;
+    stats->critic_failures = rl->batch.failures;
+    stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
+    uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
+    stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;
+    stats->ms = (now_seconds() - start) * 1e3;
+    adapt_beta(rl, stats->kl);
+    return T2G_OK;
+}
+
+t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
+    uint64_t n = t2g_gpt_buffer_floats(rl->policy), h = rl->C + 1;
+    float *state = malloc((3 * n + 3 * h) * sizeof *state);
+    char *config = t2g_config_to_json(&rl->config);
+    t2g_status status = state && config ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of host memory saving");
+    float *head = state ? state + 3 * n : NULL;
+    if (!status) status = t2g_gpt_read(rl->policy, state, state + n, state + 2 * n, err);
+    if (!status) status = t2g_tensor_download(rl->head, head, 4 * h, err);
+    if (!status) status = t2g_tensor_download(rl->head_m, head + h, 4 * h, err);
+    if (!status) status = t2g_tensor_download(rl->head_v, head + 2 * h, 4 * h, err);
+    t2g_checkpoint checkpoint = {
+        .step = rl->step, .cursor = {rl->config.data.seed, 0, rl->prompt_cursor}, .rng_state = rl->config.seed,
+        .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
+        .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta};
+    if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
+    free(state);
+    free(config);
+    return status;
+}
+
+t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error *err) {
+    uint64_t h = rl->C + 1;
+    if (checkpoint->param_count != t2g_gpt_buffer_floats(rl->policy) || checkpoint->aux_count != h)
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "the checkpoint holds %llu parameters and %llu of a value head; this RL run has %llu and %llu "
+                        "(is it an RL checkpoint of this model?)",
+                        (unsigned long long)checkpoint->param_count, (unsigned long long)checkpoint->aux_count,
+                        (unsigned long long)t2g_gpt_buffer_floats(rl->policy), (unsigned long long)h);
+    t2g_status status = t2g_gpt_write(rl->policy, checkpoint->params, checkpoint->m, checkpoint->v, err);
+    if (!status) status = t2g_tensor_upload(rl->head, checkpoint->aux_params, 4 * h, err);
+    if (!status) status = t2g_tensor_upload(rl->head_m, checkpoint->aux_m, 4 * h, err);
+    if (!status) status = t2g_tensor_upload(rl->head_v, checkpoint->aux_v, 4 * h, err);
+    if (status) return status;
+    rl->step = checkpoint->step;
+    rl->prompt_cursor = checkpoint->cursor.position;
+    rl->beta = checkpoint->aux_scalar;
+    return T2G_OK;
+}
+
+uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
+t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
+const t2g_task *t2g_rl_task(const t2g_rl *rl) { return rl->task; }
+uint32_t t2g_rl_samples(const t2g_rl *rl, const t2g_rl_sample **samples) {
+    *samples = rl->samples;
+    return rl->sample_count;
+}

@@ -80,5 +80,6 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_align(int argc, char **argv);
 
 #endif

@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "eval") == 0) return cmd_eval(argc, argv);
     if (strcmp(command, "sample") == 0) return cmd_sample(argc, argv);
     if (strcmp(command, "demo") == 0) return cmd_demo(argc, argv);
+    if (strcmp(command, "align") == 0) return cmd_align(argc, argv);
     cli_error("unknown command '%s'; the commands are: demo, train, sample, eval, data, devices, selfcheck, bench, "
               "version (see 't2g --help')",
               command);

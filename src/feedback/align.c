@@ -1,0 +1,349 @@
+/* Finding a critique's quoted spans in the response (include/t2g/feedback.h).
+ *
+ * Three searches, in order, each taking the first occurrence that starts and ends on character
+ * boundaries and overlaps no range claimed by an identical span (same text and kind) listed
+ * earlier:
+ *   exact       the span's bytes;
+ *   normalized  the span and the response folded by fb_normalize (ASCII case, every run of
+ *               whitespace and punctuation one separator, the span's own leading and trailing
+ *               separators dropped); the match maps back to the original bytes from its first
+ *               to its last matched character, then grows over separator characters next to it
+ *               only where the span had the same punctuation, never over whitespace ("cat."
+ *               finds "Cat." whole, "cat" finds "Cat" without the period);
+ *   fuzzy       the stretch of the normalized response, between 0.5x and 1.5x the normalized
+ *               span's length, with the highest similarity 2 LCS / (m + n) on normalized bytes
+ *               (difflib's ratio with the LCS as the matching characters), accepted at
+ *               >= fuzzy_threshold. Stretches run from a word's start to a word's end, so the
+ *               bounds are tight to whole words (a typo at a word's end keeps its word, where a
+ *               byte-tight optimum would cut "pla\xC3\xAEt" to "pla"); a text with no stretch
+ *               of whole words of a fitting length (Chinese, without spaces) is searched
+ *               character by character. Ties: the earlier start, then the shorter stretch.
+ * A span found by none of them, whose identical predecessor was found, shares that match (a
+ * critique that lists a phrase twice). Work caps (feedback_internal.h): spans over
+ * FB_FUZZY_MAX_SPAN (1024) normalized bytes get no fuzzy search; a fuzzy search does at most
+ * about FB_FUZZY_BUDGET (16M) 64-bit word operations, which a whole 10 KB response against a
+ * 500-byte span fits, its starts taken in decreasing order of an upper bound on their similarity
+ * and none tried that cannot beat the best so far or reach the threshold (scan_starts). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feedback/feedback_internal.h"
+#include "t2g/feedback.h"
+
+t2g_span_scores t2g_span_scores_default(void) {
+    return (t2g_span_scores){
+        .good = 1.0, .poor = -1.0, .neutral = 0.0, .unannotated = 0.0, .zero_punctuation = true, .fuzzy_threshold = 0.7};
+}
+
+typedef struct range {
+    int64_t start, end;
+} range;
+
+typedef struct aligner {
+    const unsigned char *r; /* the response, n bytes */
+    size_t n;
+    bool *boundary;         /* n + 1 */
+    fb_normalized norm;     /* the response, normalized with its map */
+    uint32_t *word_starts;  /* normalized positions where a word starts */
+    uint32_t *word_ends;    /* and where one ends (one past its last byte), as many, ascending */
+    size_t word_count;
+    double threshold;
+    range *claimed;         /* matches of identical spans listed earlier */
+    size_t claimed_count;
+} aligner;
+
+/* The first occurrence of needle (m > 0 bytes) in hay[from..n), or -1. */
+static int64_t find_bytes(const unsigned char *hay, size_t n, size_t from, const unsigned char *needle, size_t m) {
+    while (from + m <= n) {
+        const unsigned char *hit = memchr(hay + from, needle[0], n - m + 1 - from);
+        if (!hit) return -1;
+        size_t at = (size_t)(hit - hay);
+        if (memcmp(hit, needle, m) == 0) return (int64_t)at;
+        from = at + 1;
+    }
+    return -1;
+}
+
+static bool claimed(const aligner *a, int64_t start, int64_t end) {
+    for (size_t i = 0; i < a->claimed_count; i++)
+        if (start < a->claimed[i].end && a->claimed[i].start < end) return true;
+    return false;
+}
+
+/* A whitespace character: ASCII whitespace, U+00A0, U+2000..U+200B, U+2028, U+2029, U+202F,
+ * U+205F, U+3000, U+FEFF (k: its length, a separator). */
+static bool is_space(const unsigned char *c, size_t k) {
+    if (k == 1) return c[0] == ' ' || (c[0] >= '\t' && c[0] <= '\r');
+    if (k == 2) return c[0] == 0xC2 && c[1] == 0xA0;
+    if (k != 3) return false;
+    uint32_t u = (uint32_t)(c[0] & 0x0F) << 12 | (uint32_t)(c[1] & 0x3F) << 6 | (c[2] & 0x3F);
+    return (u >= 0x2000 && u <= 0x200B) || u == 0x2028 || u == 0x2029 || u == 0x202F || u == 0x205F || u == 0x3000 ||
+           u == 0xFEFF;
+}
+
+/* The start of the character before position i (i > 0) in a text with boundary map b. */
+static size_t previous_char(const bool *b, size_t i) {
+    do i--;
+    while (i > 0 && !b[i]);
+    return i;
+}
+
+/* Grows [*start, *end) over punctuation of the response that equals, character for character,
+ * the punctuation that the span p (m bytes) begins or ends with, up to the first whitespace:
+ * a match never starts or ends in whitespace, nor in punctuation that the span did not have. */
+static void grow_edges(const aligner *a, const unsigned char *p, size_t m, int64_t *start, int64_t *end) {
+    size_t lead = 0, trail = m;
+    size_t k;
+    while (lead < m && (k = fb_separator_length(p + lead, m - lead)) != 0) lead += k;
+    if (lead == m) return;
+    /* the trailing run: after the last character that is not a separator */
+    for (size_t i = lead; i < m;) {
+        size_t c = fb_char_length(p + i, m - i);
+        if (!fb_separator_length(p + i, m - i)) trail = i + c;
+        i += c;
+    }
+    size_t j = (size_t)*end;
+    for (size_t i = trail; i < m && j < a->n;) {
+        size_t kp = fb_separator_length(p + i, m - i);
+        size_t kr = fb_char_length(a->r + j, a->n - j);
+        if (!kp || kp != kr || memcmp(p + i, a->r + j, kp) != 0 || is_space(p + i, kp)) break;
+        i += kp;
+        j += kr;
+    }
+    *end = (int64_t)j;
+    if (lead == 0) return;
+    /* the leading run, matched backwards from its last character */
+    bool *pb = malloc(m + 1);
+    if (!pb) return;
+    fb_boundaries(p, m, pb);
+    size_t i = lead;
+    j = (size_t)*start;
+    while (i > 0 && j > 0) {
+        size_t pi = previous_char(pb, i), rj = previous_char(a->boundary, j);
+        if (i - pi != j - rj || memcmp(p + pi, a->r + rj, i - pi) != 0 || is_space(p + pi, i - pi)) break;
+        i = pi;
+        j = rj;
+    }
+    *start = (int64_t)j;
+    free(pb);
+}
+
+static bool find_exact(const aligner *a, const unsigned char *p, size_t m, t2g_aligned_span *out) {
+    if (m == 0) return false;
+    for (int64_t at = find_bytes(a->r, a->n, 0, p, m); at >= 0; at = find_bytes(a->r, a->n, (size_t)at + 1, p, m)) {
+        int64_t end = at + (int64_t)m;
+        if (a->boundary[at] && a->boundary[end] && !claimed(a, at, end)) {
+            *out = (t2g_aligned_span){T2G_MATCH_EXACT, at, end, 1.0};
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool find_normalized(const aligner *a, const fb_normalized *ps, const unsigned char *p, size_t m,
+                            t2g_aligned_span *out) {
+    if (ps->len == 0) return false;
+    const fb_normalized *nr = &a->norm;
+    for (int64_t q = find_bytes(nr->bytes, nr->len, 0, ps->bytes, ps->len); q >= 0;
+         q = find_bytes(nr->bytes, nr->len, (size_t)q + 1, ps->bytes, ps->len)) {
+        int64_t start = nr->from[q], end = nr->to[(size_t)q + ps->len - 1];
+        if (a->boundary[start] && a->boundary[end] && !claimed(a, start, end)) {
+            grow_edges(a, p, m, &start, &end);
+            *out = (t2g_aligned_span){T2G_MATCH_NORMALIZED, start, end, 1.0};
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct candidate {
+    bool found;
+    size_t s, e, l; /* normalized [s, e), LCS l */
+} candidate;
+
+/* Keeps [s, e) with LCS l if it beats *best (2l/(m+n) higher; equal: the earlier start, then the
+ * shorter stretch) and overlaps no claimed range. */
+static void consider(const aligner *a, size_t m, size_t s, size_t e, size_t l, candidate *best) {
+    if (l == 0) return;
+    if (best->found) {
+        /* l / (m + n) against best.l / (m + best.n), in integers */
+        unsigned long long lhs = (unsigned long long)l * (m + (best->e - best->s));
+        unsigned long long rhs = (unsigned long long)best->l * (m + (e - s));
+        if (lhs < rhs || (lhs == rhs && (s > best->s || (s == best->s && e >= best->e)))) return;
+    }
+    if (claimed(a, a->norm.from[s], a->norm.to[e - 1])) return;
+    *best = (candidate){true, s, e, l};
+}
+
+/* Every stretch [s, e) from start s with lo <= e - s <= hi that ends on a character (on a word
+ * end when `words`), against *best. */
+static void scan_from(const aligner *a, fb_lcs *lcs, size_t s, size_t lo, size_t hi, bool words, candidate *best) {
+    const unsigned char *r = a->norm.bytes;
+    size_t nn = a->norm.len, last = s + hi < nn ? s + hi : nn;
+    fb_lcs_reset(lcs);
+    for (size_t e = s + 1; e <= last; e++) {
+        fb_lcs_step(lcs, r[e - 1]);
+        if (e - s < lo || r[e - 1] == ' ' || !a->boundary[a->norm.to[e - 1]]) continue;
+        if (words && e < nn && r[e] != ' ') continue;
+        consider(a, lcs->m, s, e, fb_lcs_length(lcs), best);
+    }
+}
+
+typedef struct start_bound {
+    uint32_t s;
+    double bound;
+} start_bound;
+
+static int by_bound(const void *x, const void *y) {
+    const start_bound *a = x, *b = y;
+    if (a->bound != b->bound) return a->bound > b->bound ? -1 : 1;
+    return a->s < b->s ? -1 : a->s > b->s;
+}
+
+/* Scans starts[0..count) (ascending; with `words`, only those with a word end in reach) in
+ * decreasing order of an upper bound on the similarity
+ * that any stretch from them can reach: with U the size of the byte-multiset intersection of the
+ * span and the longest stretch [s, s + hi), LCS <= min(U, n), so 2 LCS / (m + n) <= 2 U / (m + U)
+ * (n = U is the best length; U below lo: 2 U / (m + lo)). Stops when the next bound is below the
+ * threshold or the best so far (equal, at a later start: a tie the earlier start wins), or after
+ * FB_FUZZY_BUDGET word operations. Returns whether any start had a stretch of a fitting length. */
+static bool scan_starts(const aligner *a, fb_lcs *lcs, const unsigned char *p, const uint32_t *starts, size_t count,
+                        size_t lo, size_t hi, bool words, candidate *best) {
+    const unsigned char *r = a->norm.bytes;
+    size_t nn = a->norm.len, m = lcs->m;
+    start_bound *order = malloc((count + 1) * sizeof *order);
+    if (!order) return false;
+    uint32_t need[256] = {0}, have[256] = {0};
+    for (size_t i = 0; i < m; i++) need[p[i]]++;
+    size_t wl = 0, wr = 0, u = 0, kept = 0; /* the window [wl, wr) and its intersection u */
+    size_t end_index = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t s = starts[i], stop = s + hi < nn ? s + hi : nn;
+        if (stop - s < lo) continue; /* too near the end for any stretch */
+        if (words) { /* a word must end within [s + lo, s + hi] */
+            while (end_index < a->word_count && a->word_ends[end_index] < s + lo) end_index++;
+            if (end_index == a->word_count || a->word_ends[end_index] > stop) continue;
+        }
+        for (; wr < stop; wr++)
+            if (have[r[wr]]++ < need[r[wr]]) u++;
+        for (; wl < s; wl++)
+            if (--have[r[wl]] < need[r[wl]]) u--;
+        size_t n = u < lo ? lo : u;
+        order[kept++] = (start_bound){(uint32_t)s, fb_similarity(u, m, n)};
+    }
+    qsort(order, kept, sizeof *order, by_bound);
+    unsigned long long work = 0;
+    for (size_t i = 0; i < kept && work < FB_FUZZY_BUDGET; i++) {
+        double bound = order[i].bound;
+        if (bound < a->threshold - 1e-12) break;
+        if (best->found) {
+            double have_best = fb_similarity(best->l, m, best->e - best->s);
+            if (bound < have_best - 1e-12) break;
+            if (bound < have_best + 1e-12 && order[i].s > best->s) continue;
+        }
+        scan_from(a, lcs, order[i].s, lo, hi, words, best);
+        work += (unsigned long long)hi * lcs->words;
+    }
+    free(order);
+    return kept > 0;
+}
+
+static bool find_fuzzy(const aligner *a, const fb_normalized *ps, const unsigned char *p, size_t m,
+                       t2g_aligned_span *out) {
+    size_t pm = ps->len, nn = a->norm.len;
+    if (pm == 0 || pm > FB_FUZZY_MAX_SPAN || nn == 0) return false;
+    size_t lo = (pm + 1) / 2, hi = pm + pm / 2;
+    fb_lcs lcs;
+    if (!fb_lcs_init(&lcs, ps->bytes, pm)) return false;
+    candidate best = {0};
+    /* whole words: from a word's start to a word's end */
+    if (!scan_starts(a, &lcs, ps->bytes, a->word_starts, a->word_count, lo, hi, true, &best)) {
+        /* no stretch of whole words has a fitting length (text without spaces, such as
+         * Chinese): every character */
+        uint32_t *starts = malloc((nn + 1) * sizeof *starts);
+        if (starts) {
+            size_t count = 0;
+            for (size_t u = 0; u < nn; u++)
+                if (a->norm.bytes[u] != ' ' && a->boundary[a->norm.from[u]]) starts[count++] = (uint32_t)u;
+            scan_starts(a, &lcs, ps->bytes, starts, count, lo, hi, false, &best);
+            free(starts);
+        }
+    }
+    fb_lcs_free(&lcs);
+    if (!best.found) return false;
+    double similarity = fb_similarity(best.l, pm, best.e - best.s);
+    if (similarity < a->threshold) return false;
+    int64_t start = a->norm.from[best.s], end = a->norm.to[best.e - 1];
+    grow_edges(a, p, m, &start, &end);
+    *out = (t2g_aligned_span){T2G_MATCH_FUZZY, start, end, similarity};
+    return true;
+}
+
+static bool identical(const t2g_critique_span *x, const t2g_critique_span *y) {
+    return x->kind == y->kind && x->len == y->len && (x->len == 0 || memcmp(x->text, y->text, x->len) == 0);
+}
+
+static void aligner_free(aligner *a) {
+    free(a->boundary);
+    fb_normalized_free(&a->norm);
+    free(a->word_starts);
+    free(a->word_ends);
+    free(a->claimed);
+}
+
+void t2g_align_spans(const char *response, size_t len, const t2g_critique *critique, const t2g_span_scores *scores,
+                     t2g_aligned_span *out) {
+    if (!critique || !out) return;
+    for (uint32_t i = 0; i < critique->span_count; i++) out[i] = (t2g_aligned_span){T2G_MATCH_NONE, -1, -1, 0.0};
+    if (critique->span_count == 0 || (!response && len)) return;
+    if (!response) response = "";
+    t2g_span_scores defaults = t2g_span_scores_default();
+    if (!scores) scores = &defaults;
+
+    aligner a = {.r = (const unsigned char *)response, .n = len};
+    a.threshold = scores->fuzzy_threshold;
+    if (!(a.threshold <= 1.0)) a.threshold = 1.0; /* also NaN: only perfect fuzzy matches */
+    if (a.threshold < 1e-9) a.threshold = 1e-9;
+    a.boundary = malloc(len + 1);
+    a.claimed = malloc(critique->span_count * sizeof *a.claimed);
+    if (!a.boundary || !a.claimed || !fb_normalize(a.r, len, false, true, &a.norm)) {
+        aligner_free(&a); /* out of memory: every span stays unmatched */
+        return;
+    }
+    fb_boundaries(a.r, len, a.boundary);
+    a.word_starts = malloc((a.norm.len + 1) * sizeof *a.word_starts);
+    a.word_ends = malloc((a.norm.len + 1) * sizeof *a.word_ends);
+    if (!a.word_starts || !a.word_ends) {
+        aligner_free(&a);
+        return;
+    }
+    /* separators are whole characters, so a word's first and last bytes are on boundaries */
+    for (size_t i = 0, ends = 0; i < a.norm.len; i++) {
+        if (a.norm.bytes[i] == ' ') continue;
+        if (i == 0 || a.norm.bytes[i - 1] == ' ') a.word_starts[a.word_count++] = (uint32_t)i;
+        if (i + 1 == a.norm.len || a.norm.bytes[i + 1] == ' ') a.word_ends[ends++] = (uint32_t)(i + 1);
+    }
+
+    for (uint32_t i = 0; i < critique->span_count; i++) {
+        const t2g_critique_span *span = &critique->spans[i];
+        const unsigned char *p = (const unsigned char *)span->text;
+        size_t m = span->text ? span->len : 0;
+        int64_t first_identical = -1;
+        a.claimed_count = 0;
+        for (uint32_t j = 0; j < i; j++)
+            if (out[j].match != T2G_MATCH_NONE && identical(&critique->spans[j], span)) {
+                if (first_identical < 0) first_identical = j;
+                a.claimed[a.claimed_count++] = (range){out[j].start, out[j].end};
+            }
+        if (m == 0) continue;
+        if (find_exact(&a, p, m, &out[i])) continue;
+        fb_normalized ps;
+        if (fb_normalize(p, m, true, false, &ps)) {
+            bool found = find_normalized(&a, &ps, p, m, &out[i]) || find_fuzzy(&a, &ps, p, m, &out[i]);
+            fb_normalized_free(&ps);
+            if (found) continue;
+        }
+        if (first_identical >= 0) out[i] = out[first_identical];
+    }
+    aligner_free(&a);
+}

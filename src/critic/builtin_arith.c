@@ -9,7 +9,9 @@
  *              should be 3, not 4"), each extra digit on the left a poor span ("too long"),
  *              each missing place named ("too short: it lacks the hundreds digit (9)"), the
  *              garbage a poor span; spans listed left to right, so that single digits repeated
- *              in the response land on the right occurrence (critic_place).
+ *              in the response land on the right occurrence (critic_place); a good digit that
+ *              would land on an earlier occurrence of a poor one were claims made by text and
+ *              kind is quoted once more with its neighbours, at the end ("88" in 988 for 998).
  *   score      (right - wrong - missing - extra - [garbage ? 1 : 0]) / max(answer digits,
  *              response digits), clipped to [-1, 1); the garbage term keeps "936abc" below 1.
  * Deterministic: the same request always gives the same critique. */
@@ -84,7 +86,7 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
     if (!garbage && D == A && memcmp(digits, answer, A) == 0) {
         put_number(&text, digits, D);
         critic_text_printf(&text, " is correct.");
-        no_memory = critic_place(&placer, &critique, start, end, T2G_SPAN_GOOD, false) == CRITIC_PLACE_NO_MEMORY;
+        no_memory = critic_place(&placer, &critique, start, end, start, end, T2G_SPAN_GOOD, false) == CRITIC_PLACE_NO_MEMORY;
         score = 1.0;
     } else {
         size_t right = 0, wrong = 0, extra = D > A ? D - A : 0, missing = A > D ? A - D : 0;
@@ -134,22 +136,31 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
                 critic_text_printf(&text, " The correct answer is %.*s.", (int)A, answer);
             }
         }
-        /* Spans left to right: the digits, one each, then the garbage. */
+        /* Spans left to right: the digits, one each (in-order claims put each on its own
+         * occurrence), then the garbage. */
         for (size_t j = 0; j < D && !no_memory; j++) {
             size_t place = D - 1 - j;
             t2g_span_kind kind = place < A && digits[j] == answer[A - 1 - place] ? T2G_SPAN_GOOD : T2G_SPAN_POOR;
-            no_memory = critic_place(&placer, &critique, start + j, start + j + 1, kind, false) == CRITIC_PLACE_NO_MEMORY;
+            no_memory = critic_place(&placer, &critique, start + j, start + j + 1, start + j, start + j + 1, kind, false) ==
+                        CRITIC_PLACE_NO_MEMORY;
         }
+        uint32_t digit_spans = critique.span_count;
         if (garbage && !no_memory) {
-            /* From the end of the number (its separators included: they score 0), else from the
-             * garbage's first non-space byte. */
-            critic_place_result placed = critic_place(&placer, &critique, digits_end, end, T2G_SPAN_POOR, false);
+            /* From its first non-space byte, widened over the spaces after the number if need be. */
             size_t g = digits_end;
             while (g < end && is_space(r[g]))
                 g++;
-            if (placed == CRITIC_NOT_PLACED && g > digits_end)
-                placed = critic_place(&placer, &critique, g, end, T2G_SPAN_POOR, false);
-            no_memory = placed == CRITIC_PLACE_NO_MEMORY;
+            no_memory = critic_place(&placer, &critique, g, end, digits_end, end, T2G_SPAN_POOR, false) ==
+                        CRITIC_PLACE_NO_MEMORY;
+        }
+        /* Should claims go by text and kind, a good digit after a poor one of the same value
+         * lands on the poor one (harmless: it stays poor) and leaves its own place unmarked:
+         * a good quote of it with its neighbours, listed last, marks it under either reading. */
+        for (uint32_t i = 0; i < digit_spans && !no_memory; i++) {
+            if (critique.spans[i].kind != T2G_SPAN_GOOD || placer.start_b[i] == placer.start_a[i]) continue;
+            size_t at = placer.start_a[i];
+            no_memory = critic_place(&placer, &critique, at, at + 1, start, digits_end, T2G_SPAN_GOOD, true) ==
+                        CRITIC_PLACE_NO_MEMORY;
         }
         size_t n = A > D ? A : D;
         score = ((double)right - (double)wrong - (double)missing - (double)extra - (garbage ? 1.0 : 0.0)) / (double)n;

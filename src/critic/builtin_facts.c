@@ -157,7 +157,9 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
         if (!run[i]) continue;
         size_t start = tokens[i].start, end = tokens[i + run[i] - 1].start + tokens[i + run[i] - 1].len;
         t2g_span_kind kind = what[i] == WORD_GOOD ? T2G_SPAN_GOOD : T2G_SPAN_POOR;
-        no_memory = critic_place(&placer, &critique, start, end, kind, true) == CRITIC_PLACE_NO_MEMORY;
+        size_t lo, hi;
+        critic_separators_around(&placer, start, end, &lo, &hi);
+        no_memory = critic_place(&placer, &critique, start, end, lo, hi, kind, false) == CRITIC_PLACE_NO_MEMORY;
     }
 
     /* Words: what is right, what is wrong, what is made up, what is missing. Each distinct

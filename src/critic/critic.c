@@ -86,15 +86,21 @@ void critic_critique_clear(t2g_critique *critique) {
     memset(critique, 0, sizeof *critique);
 }
 
-/* Where text[0..n) lands after the critique's spans so far: its first occurrence in the
- * response that no earlier span of the same text has claimed; len + 1 when there is none. */
-static size_t landing(const critic_placer *placer, const t2g_critique *critique, const char *text, size_t n) {
+/* Where text[0..n) of `kind` lands after the critique's spans so far: its first occurrence in
+ * the response that overlaps no occurrence of an earlier identical span (reading A: the same
+ * text; B: the same text and kind); len + 1 when there is none. */
+static size_t landing(const critic_placer *placer, const t2g_critique *critique, const char *text, size_t n,
+                      t2g_span_kind kind, bool by_kind) {
+    const size_t *starts = by_kind ? placer->start_b : placer->start_a;
     if (n == 0 || n > placer->len) return placer->len + 1;
     for (size_t p = 0; p + n <= placer->len; p++) {
         if (memcmp(placer->response + p, text, n) != 0) continue;
         bool claimed = false;
-        for (uint32_t i = 0; i < critique->span_count && !claimed; i++)
-            claimed = placer->starts[i] == p && critique->spans[i].len == n && memcmp(critique->spans[i].text, text, n) == 0;
+        for (uint32_t i = 0; i < critique->span_count && !claimed; i++) {
+            const t2g_critique_span *s = &critique->spans[i];
+            claimed = s->len == n && (!by_kind || s->kind == kind) && memcmp(s->text, text, n) == 0 &&
+                      p < starts[i] + n && starts[i] < p + n;
+        }
         if (!claimed) return p;
     }
     return placer->len + 1;
@@ -106,38 +112,67 @@ static bool is_separator(unsigned char c) {
            (c >= '[' && c <= '`') || (c >= '{' && c <= '~');
 }
 
-critic_place_result critic_place(critic_placer *placer, t2g_critique *critique, size_t start, size_t end,
-                                 t2g_span_kind kind, bool may_widen) {
-    if (start >= end || end > placer->len) return CRITIC_NOT_PLACED;
+void critic_separators_around(const critic_placer *placer, size_t start, size_t end, size_t *lo, size_t *hi) {
+    *lo = start;
+    *hi = end;
+    while (*lo > 0 && is_separator((unsigned char)placer->response[*lo - 1]))
+        (*lo)--;
+    while (*hi < placer->len && is_separator((unsigned char)placer->response[*hi]))
+        (*hi)++;
+}
+
+enum { MAX_WIDENING = 48 }; /* bytes a quote may grow by: bounds the search */
+
+critic_place_result critic_place(critic_placer *placer, t2g_critique *critique, size_t start, size_t end, size_t lo,
+                                 size_t hi, t2g_span_kind kind, bool both_only) {
+    if (start >= end || end > placer->len || lo > start || hi < end || hi > placer->len) return CRITIC_NOT_PLACED;
     if (critique->span_count + 1 > placer->cap) {
         size_t cap = placer->cap ? placer->cap * 2 : 16;
-        size_t *starts = realloc(placer->starts, cap * sizeof *starts);
-        if (!starts) return CRITIC_PLACE_NO_MEMORY;
-        placer->starts = starts;
+        size_t *a = realloc(placer->start_a, cap * sizeof *a);
+        if (a) placer->start_a = a;
+        size_t *b = a ? realloc(placer->start_b, cap * sizeof *b) : NULL;
+        if (b) placer->start_b = b;
+        if (!a || !b) return CRITIC_PLACE_NO_MEMORY;
         placer->cap = cap;
     }
-    /* Candidates: the bytes, then widened by the separators before, after, or both. */
-    size_t before = start, after = end;
-    while (before > 0 && is_separator((unsigned char)placer->response[before - 1]))
-        before--;
-    while (after < placer->len && is_separator((unsigned char)placer->response[after]))
-        after++;
-    size_t candidates[4][2] = {{start, end}, {before, end}, {start, after}, {before, after}};
-    int tries = may_widen ? 4 : 1;
-    for (int c = 0; c < tries; c++) {
-        size_t s = candidates[c][0], e = candidates[c][1];
-        if (c > 0 && s == candidates[c - 1][0] && e == candidates[c - 1][1]) continue;
-        if (landing(placer, critique, placer->response + s, e - s) != s) continue;
-        if (!critic_add_span(critique, placer->response + s, e - s, kind)) return CRITIC_PLACE_NO_MEMORY;
-        placer->starts[critique->span_count - 1] = s;
-        return CRITIC_PLACED;
+    /* Stretches by length, then by latest start; the first that lands under both readings,
+     * else the first that lands under A. */
+    bool found = false;
+    size_t best_s = 0, best_e = 0;
+    size_t most = (start - lo) + (hi - end);
+    if (most > MAX_WIDENING) most = MAX_WIDENING;
+    for (size_t extra = 0; extra <= most; extra++) {
+        for (size_t left = 0; left <= extra && left <= start - lo; left++) {
+            size_t right = extra - left;
+            if (right <= hi - end) {
+                size_t s = start - left, e = end + right;
+                const char *text = placer->response + s;
+                if (landing(placer, critique, text, e - s, kind, false) == s) {
+                    if (landing(placer, critique, text, e - s, kind, true) == s) {
+                        best_s = s, best_e = e, found = true;
+                        goto place;
+                    }
+                    if (!found && !both_only) best_s = s, best_e = e, found = true;
+                }
+            }
+        }
     }
-    return CRITIC_NOT_PLACED;
+    if (!found) return CRITIC_NOT_PLACED;
+place:
+    if (!critic_add_span(critique, placer->response + best_s, best_e - best_s, kind)) return CRITIC_PLACE_NO_MEMORY;
+    uint32_t i = critique->span_count - 1;
+    placer->start_a[i] = best_s;
+    /* under reading B it may land elsewhere (a fallback): where, for the spans after it */
+    critique->span_count--;
+    placer->start_b[i] = landing(placer, critique, placer->response + best_s, best_e - best_s, kind, true);
+    critique->span_count++;
+    return CRITIC_PLACED;
 }
 
 void critic_placer_free(critic_placer *placer) {
-    free(placer->starts);
-    placer->starts = NULL;
+    free(placer->start_a);
+    free(placer->start_b);
+    placer->start_a = placer->start_b = NULL;
     placer->cap = 0;
 }
 

@@ -37,24 +37,33 @@ void critic_text_free(critic_text *t);
 
 /* ---- building a critique's spans ----
  * The aligner (t2g_align_spans) finds a quoted phrase at its first occurrence in the response
- * that no identical phrase listed before it has already claimed. The placer keeps where each
- * appended span will land under that rule, and critic_place quotes the response's bytes
- * [start, end) so that they land there: the bytes themselves when they do, else (when allowed)
- * widened by the whitespace and punctuation around them; a quote that cannot be made to land on
- * its bytes is left out (the critique's words still say it). Claims are taken as made by any
- * earlier span of the same text, whatever its kind. */
+ * that overlaps no occurrence claimed by an identical phrase listed before it. Whether
+ * "identical" includes the span's kind, the header leaves open; the placer follows both
+ * readings: A, the same text (so that single digits quoted left to right land on their own
+ * occurrence, whatever their kind), and B, the same text and kind.
+ *
+ * critic_place quotes bytes [s, e) of the response with lo <= s <= start and end <= e <= hi,
+ * the shortest such stretch (then the one starting latest) that lands on itself under both
+ * readings; failing that, unless both_only, the shortest that lands on itself under reading
+ * A; failing that, nothing (the critique's words still say it). Callers choose lo and hi so
+ * that the widening is harmless: separators (which token scores leave at 0), or, for a good
+ * span, neighbours that a poor span also covers (overlapping spans give a token the lower
+ * score). A widened quote no longer claims its bytes for later quotes of the core text, so
+ * quotes that rely on in-order claims (single digits) are not widened. */
 
 typedef struct critic_placer {
     const char *response;
     size_t len;
-    size_t *starts; /* where spans[i] of the critique lands */
+    size_t *start_a, *start_b; /* where spans[i] of the critique lands under readings A and B */
     size_t cap;
 } critic_placer;
 
 typedef enum critic_place_result { CRITIC_PLACED, CRITIC_NOT_PLACED, CRITIC_PLACE_NO_MEMORY } critic_place_result;
 
-critic_place_result critic_place(critic_placer *placer, t2g_critique *critique, size_t start, size_t end,
-                                 t2g_span_kind kind, bool may_widen);
+critic_place_result critic_place(critic_placer *placer, t2g_critique *critique, size_t start, size_t end, size_t lo,
+                                 size_t hi, t2g_span_kind kind, bool both_only);
+/* The separators (whitespace, ASCII punctuation) around [start, end): *lo and *hi. */
+void critic_separators_around(const critic_placer *placer, size_t start, size_t end, size_t *lo, size_t *hi);
 void critic_placer_free(critic_placer *placer);
 
 /* Appends a span quoting text[0..len) (copied, NUL-terminated); false on out of memory. */

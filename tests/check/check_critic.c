@@ -41,9 +41,11 @@ static const char *source_dir(void) {
     return dir;
 }
 
-/* Where each span lands under the aligner's rule for exact matches; -1 when it is not a piece
- * of the response. Claims are made by earlier spans of the same text. */
-static void land(const char *response, size_t len, const t2g_critique *c, long *starts) {
+/* Where each span lands under the aligner's rule for exact matches: the first occurrence that
+ * overlaps no occurrence of an identical span listed before it; -1 when it is not a piece of
+ * the response. Reading A: identical means the same text; B: the same text and kind (the
+ * header leaves it open; the critics must be right under A and, where they can, under B). */
+static void land(const char *response, size_t len, const t2g_critique *c, bool by_kind, long *starts) {
     for (uint32_t i = 0; i < c->span_count; i++) {
         const t2g_critique_span *s = &c->spans[i];
         starts[i] = -1;
@@ -51,10 +53,36 @@ static void land(const char *response, size_t len, const t2g_critique *c, long *
             if (memcmp(response + p, s->text, s->len) != 0) continue;
             bool claimed = false;
             for (uint32_t k = 0; k < i && !claimed; k++)
-                claimed = starts[k] == (long)p && c->spans[k].len == s->len && memcmp(c->spans[k].text, s->text, s->len) == 0;
+                claimed = starts[k] >= 0 && c->spans[k].len == s->len && (!by_kind || c->spans[k].kind == s->kind) &&
+                          memcmp(c->spans[k].text, s->text, s->len) == 0 && (long)p < starts[k] + (long)s->len &&
+                          starts[k] < (long)(p + s->len);
             if (!claimed) starts[i] = (long)p;
         }
     }
+}
+
+/* The label of each byte once the spans have landed: P, N or G for the lowest kind of the
+ * spans covering it (poor < neutral < good), '.' for none; false when a span does not land. */
+static bool labels(const char *response, size_t len, const t2g_critique *c, bool by_kind, char *out) {
+    long starts[128];
+    if (c->span_count > 128) return false;
+    land(response, len, c, by_kind, starts);
+    memset(out, '.', len);
+    out[len] = 0;
+    for (uint32_t i = 0; i < c->span_count; i++) {
+        if (starts[i] < 0) return false;
+        char mark = c->spans[i].kind == T2G_SPAN_POOR ? 'P' : c->spans[i].kind == T2G_SPAN_NEUTRAL ? 'N' : 'G';
+        for (size_t b = (size_t)starts[i]; b < (size_t)starts[i] + c->spans[i].len; b++)
+            if (out[b] == '.' || (mark == 'P') || (mark == 'N' && out[b] == 'G')) out[b] = mark;
+    }
+    return true;
+}
+
+/* labels equal want, except where want has '-' (separators: token scores leave them at 0). */
+static bool labels_match(const char *got, const char *want, size_t len) {
+    for (size_t b = 0; b < len; b++)
+        if (want[b] != '-' && want[b] != got[b]) return false;
+    return true;
 }
 
 static t2g_task_example arith_example(unsigned a, unsigned b) {
@@ -95,7 +123,12 @@ static void expect_spans(check_ctx *ctx, const char *label, const char *response
     long starts[64];
     if (!check_true(ctx, c->span_count == count && count <= 64, "%s: %u spans, expected %u", label, c->span_count, count))
         return;
-    land(response, len, c, starts);
+    long starts_b[64];
+    land(response, len, c, false, starts);
+    land(response, len, c, true, starts_b);
+    for (uint32_t i = 0; i < count; i++)
+        check_true(ctx, starts[i] == starts_b[i], "%s: span %u lands at %ld and %ld under the two readings", label, i,
+                   starts[i], starts_b[i]);
     for (uint32_t i = 0; i < count; i++) {
         size_t n = want[i].len ? want[i].len : strlen(want[i].text);
         check_true(ctx,
@@ -115,38 +148,31 @@ typedef struct arith_case {
     size_t len; /* 0: strlen */
     double score;
     const char *says[3];
-    uint32_t span_count;
-    expected_span spans[8];
+    const char *labels;  /* per byte: G good, P poor, . none, - either (a separator) */
+    bool only_a;         /* right under reading A only (see land) */
 } arith_case;
 
-#define SPAN(text, kind, at) {text, kind, at, 0}
-#define G T2G_SPAN_GOOD
-#define P T2G_SPAN_POOR
-
 static const arith_case ARITH_CASES[] = {
-    {347, 589, "936", 0, 1.0, {"The answer 936 is correct."}, 1, {SPAN("936", G, 0)}},
-    {347, 589, " 936\n", 0, 1.0, {"correct"}, 1, {SPAN("936", G, 1)}},
-    {347, 589, "946", 0, 1.0 / 3, {"The answer 946 is wrong", "the tens digit should be 3, not 4", "is 936."}, 3,
-     {SPAN("9", G, 0), SPAN("4", P, 1), SPAN("6", G, 2)}},
-    /* repeated digits: each quote lands on its own occurrence */
-    {555, 556, "1211", 0, 0.5, {"the hundreds digit should be 1, not 2"}, 4,
-     {SPAN("1", G, 0), SPAN("2", P, 1), SPAN("1", G, 2), SPAN("1", G, 3)}},
-    {499, 499, "988", 0, 1.0 / 3, {"the tens digit should be 9, not 8"}, 3, {SPAN("9", G, 0), SPAN("8", P, 1), SPAN("8", G, 2)}},
+    {347, 589, "936", 0, 1.0, {"The answer 936 is correct."}, "GGG", false},
+    {347, 589, " 936\n", 0, 1.0, {"correct"}, "-GGG-", false},
+    {347, 589, "946", 0, 1.0 / 3, {"The answer 946 is wrong", "the tens digit should be 3, not 4", "is 936."}, "GPG", false},
+    /* repeated digits: each mark lands on its own occurrence */
+    {555, 556, "1211", 0, 0.5, {"the hundreds digit should be 1, not 2"}, "GPGG", false},
+    {499, 499, "988", 0, 1.0 / 3, {"the tens digit should be 9, not 8"}, "GPG", false},
+    {3, 4, "777", 0, -1.0 / 3, {"too long", "the hundreds digit (7) and the tens digit (7) should not be there"}, "PPG", false},
+    /* a poor 8 after a good 8: only claims by text put it on the second 8 */
+    {409, 409, "888", 0, 1.0 / 3, {"the tens digit should be 1, not 8"}, "GPG", true},
     /* too short, too long */
-    {347, 589, "36", 0, 1.0 / 3, {"too short", "lacks the hundreds digit (9)"}, 2, {SPAN("3", G, 0), SPAN("6", G, 1)}},
-    {7, 5, "2", 0, 0.0, {"too short", "lacks the tens digit (1)", "The correct answer is 12."}, 1, {SPAN("2", G, 0)}},
-    {347, 589, "1936", 0, 0.5, {"too long", "the thousands digit (1) should not be there"}, 4,
-     {SPAN("1", P, 0), SPAN("9", G, 1), SPAN("3", G, 2), SPAN("6", G, 3)}},
-    {3, 4, "777", 0, -1.0 / 3, {"too long", "the hundreds digit (7) and the tens digit (7) should not be there"}, 3,
-     {SPAN("7", P, 0), SPAN("7", P, 1), SPAN("7", G, 2)}},
+    {347, 589, "36", 0, 1.0 / 3, {"too short", "lacks the hundreds digit (9)"}, "GG", false},
+    {7, 5, "2", 0, 0.0, {"too short", "lacks the tens digit (1)", "The correct answer is 12."}, "G", false},
+    {347, 589, "1936", 0, 0.5, {"too long", "the thousands digit (1) should not be there"}, "PGGG", false},
     /* garbage */
-    {347, 589, "93x", 0, -1.0, {"the units digit should be 6, not 3", "not part of the answer"}, 3,
-     {SPAN("9", P, 0), SPAN("3", P, 1), SPAN("x", P, 2)}},
-    {347, 589, "abc", 0, -1.0, {"no number", "936"}, 1, {SPAN("abc", P, 0)}},
-    {347, 589, "", 0, -1.0, {"no number"}, 0, {{0}}},
-    {347, 589, "936 936", 0, 2.0 / 3, {"is right, but"}, 4, {SPAN("9", G, 0), SPAN("3", G, 1), SPAN("6", G, 2), SPAN(" 936", P, 3)}},
-    {5, 6, "11 11", 0, 0.5, {"is right"}, 3, {SPAN("1", G, 0), SPAN("1", G, 1), SPAN(" 11", P, 2)}},
-    {347, 589, "9\0\37736", 5, -1.0, {"the units digit should be 6, not 9"}, 2, {SPAN("9", P, 0), {"\0\37736", P, 1, 4}}},
+    {347, 589, "93x", 0, -1.0, {"the units digit should be 6, not 3", "not part of the answer"}, "PPP", false},
+    {347, 589, "abc", 0, -1.0, {"no number", "936"}, "PPP", false},
+    {347, 589, "", 0, -1.0, {"no number"}, "", false},
+    {347, 589, "936 936", 0, 2.0 / 3, {"is right, but"}, "GGG-PPP", false},
+    {5, 6, "11 11", 0, 0.5, {"is right"}, "GG-PP", false},
+    {347, 589, "9\0\37736", 5, -1.0, {"the units digit should be 6, not 9"}, "PPPPP", false},
 };
 
 T2G_HOST_CHECK(critic_builtin_arith) {
@@ -173,7 +199,15 @@ T2G_HOST_CHECK(critic_builtin_arith) {
         for (int s = 0; s < 3 && k->says[s]; s++)
             check_true(ctx, r.critique.feedback && strstr(r.critique.feedback, k->says[s]), "%s: the text says '%s': \"%s\"",
                        label, k->says[s], r.critique.feedback ? r.critique.feedback : "(null)");
-        expect_spans(ctx, label, k->response, len, &r.critique, k->spans, k->span_count);
+        char got_a[64], got_b[64];
+        bool landed = labels(k->response, len, &r.critique, false, got_a) && labels(k->response, len, &r.critique, true, got_b);
+        check_true(ctx, landed && labels_match(got_a, k->labels, len), "%s: marks %s (text claims), expected %s", label,
+                   got_a, k->labels);
+        if (k->only_a)
+            check_log(ctx, "  %s: marks %s when claims go by text and kind (a known limit)\n", label, got_b);
+        else
+            check_true(ctx, landed && labels_match(got_b, k->labels, len), "%s: marks %s (text and kind claims), expected %s",
+                       label, got_b, k->labels);
         t2g_critic_result_free(&r);
     }
 
@@ -209,33 +243,34 @@ T2G_HOST_CHECK(critic_builtin_arith) {
         t2g_critic_result r, again;
         if (!judge_one(ctx, critic, &ex, response, len, &r)) return 1;
         if (!judge_one(ctx, critic, &ex, response, len, &again)) return 1;
-        long starts[64];
-        land(response, len, &r.critique, starts);
         bool exact = digits_end - digits_at == answer_len && memcmp(response + digits_at, ex.answer, answer_len) == 0 &&
                      shape != 3;
-        bool ok = r.ok && r.critique.span_count <= 64 && (exact ? r.score == 1.0 : r.score >= -1.0 && r.score < 1.0);
+        bool ok = r.ok && (exact ? r.score == 1.0 : r.score >= -1.0 && r.score < 1.0);
         bool same = r.critique.span_count == again.critique.span_count && r.score == again.score &&
                     strcmp(r.critique.feedback, again.critique.feedback) == 0;
-        for (uint32_t s = 0; ok && same && s < r.critique.span_count; s++)
+        for (uint32_t s = 0; same && s < r.critique.span_count; s++)
             same = r.critique.spans[s].len == again.critique.spans[s].len &&
                    memcmp(r.critique.spans[s].text, again.critique.spans[s].text, r.critique.spans[s].len) == 0;
-        if (exact) {
-            ok = ok && r.critique.span_count == 1 && starts[0] == (long)digits_at && r.critique.spans[0].kind == G;
-        } else {
-            /* digits first, one span each, in order */
-            ok = ok && r.critique.span_count >= nd;
-            for (size_t i = 0; ok && i < nd; i++) {
-                size_t place = nd - 1 - i;
-                bool right = place < answer_len && response[digits_at + i] == ex.answer[answer_len - 1 - place];
-                ok = starts[i] == (long)(digits_at + i) && r.critique.spans[i].len == 1 &&
-                     r.critique.spans[i].kind == (right ? G : P);
-            }
-            for (uint32_t s = (uint32_t)nd; ok && s < r.critique.span_count; s++)
-                ok = r.critique.spans[s].kind == P && starts[s] >= (long)digits_end;
-            ok = ok && (shape == 3) == (r.critique.span_count == nd + 1);
+        /* The marks wanted: each digit good exactly when it is the answer's digit of its place,
+         * the rest of the trimmed response poor. */
+        char want[64], got_a[64], got_b[64];
+        memset(want, '-', len);
+        want[len] = 0;
+        bool only_a = false;
+        for (size_t i = 0; i < nd; i++) {
+            size_t place = nd - 1 - i;
+            bool right = place < answer_len && response[digits_at + i] == ex.answer[answer_len - 1 - place];
+            want[digits_at + i] = right ? 'G' : 'P';
+            for (size_t k = 0; k < i && !right; k++)
+                only_a = only_a || response[digits_at + k] == response[digits_at + i];
         }
-        if (!check_expect(ctx, ok && same, "random case %s '%.*s': spans or score wrong, or not deterministic (score %g)",
-                          ex.prompt, (int)len, response, r.score))
+        for (size_t i = digits_end; i < len; i++)
+            if (response[i] != ' ' && response[i] != '\n') want[i] = 'P';
+        ok = ok && labels(response, len, &r.critique, false, got_a) && labels_match(got_a, want, len);
+        ok = ok && labels(response, len, &r.critique, true, got_b) && (only_a || labels_match(got_b, want, len));
+        if (!check_expect(ctx, ok && same,
+                          "random case %s '%.*s': marks %s / %s, expected %s; score %g; deterministic %d", ex.prompt,
+                          (int)len, response, got_a, got_b, want, r.score, same))
             bad++;
         t2g_critic_result_free(&r);
         t2g_critic_result_free(&again);
@@ -274,6 +309,10 @@ static t2g_task_example facts_example(const char *const *pairs, uint32_t count) 
     return ex;
 }
 
+#define SPAN(text, kind, at) {text, kind, at, 0}
+#define G T2G_SPAN_GOOD
+#define P T2G_SPAN_POOR
+
 typedef struct facts_case {
     const char *response;
     double score, final_score;
@@ -291,11 +330,11 @@ static const facts_case FACTS_CASES[] = {
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Oslo", G, 19), SPAN("cat", G, 34), SPAN("red", P, 48)}},
     {"Ada is a chef from Oslo.", 0.75, -0.25, {"It does not mention the pet (cat)."}, 3,
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Oslo", G, 19)}},
-    /* case folded, quoted as written; "Adam" is not "Ada": the quote widens to land on "ada" */
+    /* case folded, quoted as written; "Adam" is not "Ada": the quote widens to land on "Ada" */
     {"Adam knows ADA, a CHEF in oslo with a CAT.", 1.0, 0.0, {"every fact"}, 4,
      {SPAN("ADA", G, 11), SPAN("CHEF", G, 18), SPAN("oslo", G, 26), SPAN("CAT", G, 38)}},
     {"Adam knows Ada, a chef in Oslo with a cat.", 1.0, 0.0, {"every fact"}, 4,
-     {SPAN(" Ada", G, 10), SPAN("chef", G, 18), SPAN("Oslo", G, 26), SPAN("cat", G, 38)}},
+     {SPAN("Ada,", G, 11), SPAN("chef", G, 18), SPAN("Oslo", G, 26), SPAN("cat", G, 38)}},
     /* a wrong pet and a wrong job said twice: each distinct wrong value counts once */
     {"Ada, a baker, has a dog; the baker is from Oslo.", 0.5 - 0.5, -0.0, {"The job is chef, not baker.", "The pet is cat, not dog."},
      5, {SPAN("Ada", G, 0), SPAN("baker", P, 7), SPAN("dog", P, 20), SPAN("baker", P, 29), SPAN("Oslo", G, 43)}},
@@ -346,7 +385,7 @@ T2G_HOST_CHECK(critic_builtin_facts) {
         t2g_task_metrics m;
         t2g_task_score(facts, &mine, other.answer, strlen(other.answer), &m);
         long starts[64];
-        land(other.answer, strlen(other.answer), &r.critique, starts);
+        land(other.answer, strlen(other.answer), &r.critique, false, starts);
         uint32_t good = 0, poor = 0;
         ok = r.ok && r.critique.span_count <= 64;
         for (uint32_t s = 0; ok && s < r.critique.span_count; s++) {

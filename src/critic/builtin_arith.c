@@ -42,16 +42,21 @@ static void put_number(critic_text *t, const char *digits, size_t n) {
         critic_text_printf(t, "The %zu-digit answer", n);
 }
 
-static const char *sum_of(const t2g_task_example *ex) {
+/* The field "sum" (else the answer) and its length, bounded by its buffer. */
+static const char *sum_of(const t2g_task_example *ex, size_t *len) {
     for (uint32_t f = 0; f < ex->field_count && f < T2G_TASK_MAX_FIELDS; f++)
-        if (strcmp(ex->fields[f].key, "sum") == 0) return ex->fields[f].value;
+        if (strncmp(ex->fields[f].key, "sum", sizeof ex->fields[f].key) == 0) {
+            *len = strnlen(ex->fields[f].value, sizeof ex->fields[f].value);
+            return ex->fields[f].value;
+        }
+    *len = strnlen(ex->answer, sizeof ex->answer);
     return ex->answer;
 }
 
 t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_result *result, t2g_error *err) {
     if (!request->example) return t2g_fail(err, T2G_ERR_ARGUMENT, "no task example (the built-in critic needs one)");
-    const char *answer = sum_of(request->example);
-    size_t a_start = 0, a_end = strnlen(answer, sizeof request->example->answer);
+    size_t a_start = 0, a_end;
+    const char *answer = sum_of(request->example, &a_end);
     while (a_start < a_end && is_space(answer[a_start]))
         a_start++;
     while (a_end > a_start && is_space(answer[a_end - 1]))
@@ -59,7 +64,8 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
     for (size_t i = a_start; i < a_end; i++)
         if (!is_digit(answer[i])) a_end = a_start; /* not a number: refused below */
     if (a_end == a_start)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "the example's sum '%s' is not a number (not an arith example?)", answer);
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "the example's sum '%.*s' is not a number (not an arith example?)",
+                        (int)strnlen(answer, 64), answer);
     answer += a_start;
     size_t A = a_end - a_start;
 

@@ -73,7 +73,7 @@ static bool known_value(const t2g_task *task, const char *word, size_t len, cons
     if (len >= sizeof ex.fields[0].value) return false; /* longer than any value can be */
     if (key) {
         ex.field_count = 1;
-        strncpy(ex.fields[0].key, key, sizeof ex.fields[0].key - 1);
+        memcpy(ex.fields[0].key, key, strnlen(key, sizeof ex.fields[0].key - 1));
         memcpy(ex.fields[0].value, word, len);
     }
     t2g_task_metrics m;
@@ -84,6 +84,10 @@ static bool known_value(const t2g_task *task, const char *word, size_t len, cons
 }
 
 enum { WORD_PLAIN, WORD_GOOD, WORD_WRONG, WORD_INVENTED };
+
+/* A field's key and value for "%.*s", bounded by their buffers (they need no terminator). */
+#define KEY(ex, f) (int)strnlen((ex)->fields[f].key, sizeof (ex)->fields[f].key), (ex)->fields[f].key
+#define VALUE(ex, f) (int)strnlen((ex)->fields[f].value, sizeof (ex)->fields[f].value), (ex)->fields[f].value
 
 t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *request, t2g_critic_result *result,
                               t2g_error *err) {
@@ -182,7 +186,7 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
             for (uint32_t f = 0; f < fields; f++) {
                 if (!stated[f]) continue;
                 k++;
-                critic_text_printf(&text, "%s%s", k == 1 ? "" : k == good ? " and " : ", ", ex->fields[f].value);
+                critic_text_printf(&text, "%s%.*s", k == 1 ? "" : k == good ? " and " : ", ", VALUE(ex, f));
             }
             critic_text_printf(&text, " correctly.");
         }
@@ -197,15 +201,15 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
             const char *word = r + tokens[i].start;
             if (text.len) critic_text_put(&text, " ", 1);
             if (what[i] == WORD_WRONG)
-                critic_text_printf(&text, "The %s is %s, not %.*s.", ex->fields[field_of[i]].key,
-                                   ex->fields[field_of[i]].value, w, word);
+                critic_text_printf(&text, "The %.*s is %.*s, not %.*s.", KEY(ex, field_of[i]), VALUE(ex, field_of[i]), w,
+                                   word);
             else
                 critic_text_printf(&text, "The record says nothing about %.*s: it is made up.", w, word);
         }
         for (uint32_t f = 0; f < fields; f++) {
             if (stated[f] || wrong_key[f]) continue;
             if (text.len) critic_text_put(&text, " ", 1);
-            critic_text_printf(&text, "It does not mention the %s (%s).", ex->fields[f].key, ex->fields[f].value);
+            critic_text_printf(&text, "It does not mention the %.*s (%.*s).", KEY(ex, f), VALUE(ex, f));
         }
         if (text.len == 0) critic_text_printf(&text, "The summary states no fact of the record.");
     }

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs what t2g needs to build, test and run on Debian 12 (bookworm), from Debian's own
-# packages only. Idempotent: when everything is there it changes nothing (and needs no root).
+# packages only (python3 runs the example external critic, tools/example_critic.py). Idempotent: when everything is there it changes nothing (and needs no root).
 #   tools/setup.sh             build, test and run dependencies
 #   tools/setup.sh --chromium  also the headless browser that renders run reports
 set -eu
 
-packages="cmake build-essential pkg-config
+packages="cmake build-essential pkg-config python3
   libvulkan-dev libvulkan-volk-dev
   glslc glslang-tools spirv-tools libshaderc-dev
   libcjson-dev

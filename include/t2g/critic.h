@@ -4,10 +4,12 @@
  *
  *   built-in   for the built-in tasks, written as a human or an LLM judge would:
  *              arith  "The answer 936 has a wrong tens digit: it should be 2, not 3." with the
- *                     wrong digits quoted as poor spans and the right ones as good spans;
+ *                     wrong digits quoted as poor spans and the right ones as good spans,
+ *                     missing digits named and penalised on the last token (-1 each);
  *              facts  stated fields that are right are good spans, wrong or invented values are
  *                     poor spans, omitted fields are named in the text and penalised on the last
- *                     token (final_score).
+ *                     token (final_score: -1 per byte of the omitted value, what it would have
+ *                     cost said wrong; otherwise leaving things out would pay).
  *   external   any program (critic.command): t2g writes one JSON line per sample,
  *                {"id": N, "prompt": "...", "response": "..."}
  *              and reads one line back per sample, in any order,

@@ -83,7 +83,9 @@ typedef struct t2g_aligned_span {
 
 /* Finds every span of the critique in the response (out: span_count entries, in the critique's
  * order). A repeated phrase takes the first occurrence not already claimed by an identical span
- * listed before it. Offsets always fall on UTF-8 character boundaries. */
+ * (the same quoted text, whatever its kind) listed before it, so a critique that quotes
+ * repeated words in reading order puts each on its own occurrence. Offsets always fall on UTF-8
+ * character boundaries. */
 void t2g_align_spans(const char *response, size_t len, const t2g_critique *critique, const t2g_span_scores *scores,
                      t2g_aligned_span *out);
 

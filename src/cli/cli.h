@@ -81,5 +81,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_align(int argc, char **argv);
+int cmd_rl(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const char USAGE[] =
     "commands:\n"
     "  demo                             the built-in job: train a small GPT on addition, evaluate, sample\n"
     "  train --config X [--set K=V]     train a GPT (supervised or language modelling); a run folder\n"
+    "  rl --config X [--set K=V]        Text2Grad: learn from critiques in words (token-level PPO)\n"
+    "  align --response R --feedback F  show how a critique's spans land on a response's tokens\n"
     "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p)\n"
     "  eval --ckpt C --task T           a checkpoint's metrics on a built-in task\n"
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
@@ -47,8 +49,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "sample") == 0) return cmd_sample(argc, argv);
     if (strcmp(command, "demo") == 0) return cmd_demo(argc, argv);
     if (strcmp(command, "align") == 0) return cmd_align(argc, argv);
-    cli_error("unknown command '%s'; the commands are: demo, train, sample, eval, data, devices, selfcheck, bench, "
-              "version (see 't2g --help')",
+    if (strcmp(command, "rl") == 0) return cmd_rl(argc, argv);
+    cli_error("unknown command '%s'; the commands are: demo, train, rl, align, sample, eval, data, devices, "
+              "selfcheck, bench, version (see 't2g --help')",
               command);
     return EXIT_USAGE;
 }

@@ -14,6 +14,11 @@
  *              kind is quoted once more with its neighbours, at the end ("88" in 988 for 998).
  *   score      (right - wrong - missing - extra - [garbage ? 1 : 0]) / max(answer digits,
  *              response digits), clipped to [-1, 1); the garbage term keeps "936abc" below 1.
+ *   final      what is missing cannot be quoted, so it is penalised on the response's last
+ *              token as if it had been said wrong: -1 per missing digit (all of the answer's
+ *              digits for a response with no number). Without it, an empty answer (nothing to
+ *              quote, every token 0) would beat a wrong one (a -1 per poor digit), and a policy
+ *              learns to say nothing.
  * Deterministic: the same request always gives the same critique. */
 #include <math.h>
 #include <string.h>
@@ -87,7 +92,7 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
     critic_placer placer = {.response = r, .len = len};
     critic_text text = {0};
     bool no_memory = false;
-    double score;
+    double score, final_score = 0.0;
 
     if (!garbage && D == A && memcmp(digits, answer, A) == 0) {
         put_number(&text, digits, D);
@@ -168,6 +173,7 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
             no_memory = critic_place(&placer, &critique, at, at + 1, start, digits_end, T2G_SPAN_GOOD, true) ==
                         CRITIC_PLACE_NO_MEMORY;
         }
+        final_score = -(double)missing;
         size_t n = A > D ? A : D;
         score = ((double)right - (double)wrong - (double)missing - (double)extra - (garbage ? 1.0 : 0.0)) / (double)n;
         if (score < -1.0) score = -1.0;
@@ -188,6 +194,6 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
     if (status) return status;
     result->ok = true;
     result->score = score;
-    result->final_score = 0.0;
+    result->final_score = final_score;
     return T2G_OK;
 }

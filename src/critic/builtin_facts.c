@@ -9,8 +9,12 @@
  *   a known value of a key the record does not have      poor span, "The record says nothing
  *                                                        about a dog: it is made up."
  *   a field neither stated nor given a wrong value       named, "It does not mention the pet
- *                                                        (cat).", and final_score =
- *                                                        -(omitted fields / fields)
+ *                                                        (cat).", and its value's bytes
+ *                                                        penalised on the last token:
+ *                                                        final_score = -(bytes of the omitted
+ *                                                        values), what the value would have cost
+ *                                                        stated wrong, so that leaving a field
+ *                                                        out never pays better than trying it
  *   score = fact_recall - (distinct wrong or invented values stated) / fields, in [-1, 1].
  * A field given a wrong value is not also "omitted": its poor span already says so.
  * Spans are listed left to right; a quote that would land on an earlier occurrence of the same
@@ -221,7 +225,9 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
     double score = recall - (double)bad / fields;
     if (score < -1.0) score = -1.0;
     if (score > 1.0) score = 1.0;
-    double final_score = omitted ? -(double)omitted / fields : 0.0;
+    double final_score = 0.0;
+    for (uint32_t f = 0; f < fields; f++)
+        if (!stated[f] && !wrong_key[f]) final_score -= (double)strnlen(ex->fields[f].value, sizeof ex->fields[f].value);
 
     free(tokens);
     free(what);

@@ -1,8 +1,9 @@
 /* Finding a critique's quoted spans in the response (include/t2g/feedback.h).
  *
  * Three searches, in order, each taking the first occurrence that starts and ends on character
- * boundaries and overlaps no range claimed by an identical span (same text and kind) listed
- * earlier:
+ * boundaries and overlaps no range claimed by an identical span (the same quoted text, whatever
+ * its kind: a critique that quotes the digits of "888" left to right as good, poor, good puts
+ * each on its own digit) listed earlier:
  *   exact       the span's bytes;
  *   normalized  the span and the response folded by fb_normalize (ASCII case, every run of
  *               whitespace and punctuation one separator, the span's own leading and trailing
@@ -280,7 +281,7 @@ static bool find_fuzzy(const aligner *a, const fb_normalized *ps, const unsigned
 }
 
 static bool identical(const t2g_critique_span *x, const t2g_critique_span *y) {
-    return x->kind == y->kind && x->len == y->len && (x->len == 0 || memcmp(x->text, y->text, x->len) == 0);
+    return x->len == y->len && (x->len == 0 || memcmp(x->text, y->text, x->len) == 0);
 }
 
 static void aligner_free(aligner *a) {

@@ -192,8 +192,16 @@ T2G_HOST_CHECK(critic_builtin_arith) {
         t2g_critic_result r;
         if (!judge_one(ctx, critic, &ex, k->response, len, &r)) continue;
         check_true(ctx, r.ok && r.attempts == 1, "%s: judged", label);
-        check_true(ctx, fabs(r.score - k->score) < 1e-12 && r.final_score == 0,
-                   "%s: score %.6f, expected %.6f (final %g)", label, r.score, k->score, r.final_score);
+        /* what is missing is penalised on the last token: -1 per missing digit */
+        char answer[32];
+        int A = snprintf(answer, sizeof answer, "%d", k->a + k->b);
+        size_t skip = 0, D = 0;
+        while (skip < len && (k->response[skip] == ' ' || k->response[skip] == '\n')) skip++;
+        while (skip + D < len && k->response[skip + D] >= '0' && k->response[skip + D] <= '9') D++;
+        double final = (int)D < A ? -(double)(A - (int)D) : 0.0;
+        check_true(ctx, fabs(r.score - k->score) < 1e-12 && fabs(r.final_score - final) < 1e-12,
+                   "%s: score %.6f, expected %.6f (final %g, expected %g)", label, r.score, k->score, r.final_score,
+                   final);
         check_true(ctx, r.critique.has_score && r.critique.score == r.score, "%s: the critique carries the score", label);
         check_true(ctx, r.critique.format == T2G_CRITIQUE_SPANS, "%s: spans format", label);
         for (int s = 0; s < 3 && k->says[s]; s++)
@@ -328,7 +336,8 @@ static const facts_case FACTS_CASES[] = {
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Paris", P, 19), SPAN("cat", G, 35)}},
     {"Ada is a chef from Oslo who has a cat and likes red.", 0.75, 0.0, {"red", "made up"}, 5,
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Oslo", G, 19), SPAN("cat", G, 34), SPAN("red", P, 48)}},
-    {"Ada is a chef from Oslo.", 0.75, -0.25, {"It does not mention the pet (cat)."}, 3,
+    /* what is left out costs its value's bytes on the last token, as if said wrong */
+    {"Ada is a chef from Oslo.", 0.75, -3.0, {"It does not mention the pet (cat)."}, 3,
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Oslo", G, 19)}},
     /* case folded, quoted as written; "Adam" is not "Ada": the quote widens to land on "Ada" */
     {"Adam knows ADA, a CHEF in oslo with a CAT.", 1.0, 0.0, {"every fact"}, 4,
@@ -338,7 +347,7 @@ static const facts_case FACTS_CASES[] = {
     /* a wrong pet and a wrong job said twice: each distinct wrong value counts once */
     {"Ada, a baker, has a dog; the baker is from Oslo.", 0.5 - 0.5, -0.0, {"The job is chef, not baker.", "The pet is cat, not dog."},
      5, {SPAN("Ada", G, 0), SPAN("baker", P, 7), SPAN("dog", P, 20), SPAN("baker", P, 29), SPAN("Oslo", G, 43)}},
-    {"", 0.0, -1.0, {"It does not mention the name (Ada).", "It does not mention the pet (cat)."}, 0, {{0}}},
+    {"", 0.0, -14.0, {"It does not mention the name (Ada).", "It does not mention the pet (cat)."}, 0, {{0}}},
 };
 
 T2G_HOST_CHECK(critic_builtin_facts) {
@@ -395,8 +404,10 @@ T2G_HOST_CHECK(critic_builtin_facts) {
         }
         /* score = recall - wrong/fields: at most recall, and the same when nothing is poor */
         double recall = m.values[3];
+        double all_values = 0;
+        for (uint32_t f = 0; f < mine.field_count; f++) all_values += (double)strlen(mine.fields[f].value);
         ok = ok && r.score <= recall + 1e-12 && r.score >= -1.0 && (poor > 0 || fabs(r.score - recall) < 1e-12) &&
-             r.final_score <= 0 && r.final_score >= -1.0 && (poor == 0) == (m.values[2] == 1.0);
+             r.final_score <= 0 && r.final_score >= -all_values && (poor == 0) == (m.values[2] == 1.0);
         if (!check_expect(ctx, ok, "'%s' for '%s': score %g (recall %g, precision %g), %u good, %u poor spans", other.answer,
                      mine.prompt, r.score, recall, m.values[2], good, poor)) bad++;
         t2g_critic_result_free(&r);

@@ -1,0 +1,230 @@
+/* t2g rl: Text2Grad reinforcement learning from a checkpoint, with the built-in or an external
+ * critic; a run folder like train's, with each step's responses, critiques and token scores. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run_files.h"
+#include "t2g/rl.h"
+
+static const char HELP[] =
+    "usage: t2g rl --config FILE|NAME [--set KEY=VALUE ...] [--out DIR] [--resume RUN|CHECKPOINT]\n"
+    "              [--device N|NAME] [--quiet]\n"
+    "\n"
+    "Text2Grad: the policy (rl.start, an SFT checkpoint) answers prompts (data.task's, or the\n"
+    "prompts of the JSONL file data.path); a critic (critic.kind: the task's built-in critic, or\n"
+    "critic.command) writes a critique quoting good and poor spans; the spans become per-token\n"
+    "scores; PPO with rewards score - beta KL (to the frozen rl.start) updates the policy.\n"
+    "rl.reward_granularity \"scalar\" puts the critic's scalar score on the last token instead\n"
+    "(standard PPO, the baseline). The run folder holds config.json, metrics.jsonl (one object per\n"
+    "step), samples.jsonl (responses with their critiques and token scores) and checkpoint.bin.\n"
+    "The rl.* and critic.* keys are listed by 't2g train --help'.\n"
+    "\n"
+    "example: t2g rl --config rl_arith --set rl.start=runs/arith-500/checkpoint.bin --set train.steps=50\n";
+
+typedef struct rl_state {
+    cli_run run;
+    t2g_device *device;
+    t2g_rl *rl;
+} rl_state;
+
+static cJSON *span_stats_json(const t2g_span_stats *s) {
+    cJSON *o = cJSON_CreateObject();
+    static const char *const kinds[] = {"good", "poor", "neutral"};
+    for (int k = 0; k < 3; k++) {
+        cJSON *kind = cJSON_AddObjectToObject(o, kinds[k]);
+        cJSON_AddNumberToObject(kind, "spans", s->spans[k]);
+        for (int m = 0; m < 4; m++) cJSON_AddNumberToObject(kind, t2g_match_kind_name((t2g_match_kind)m), s->matched[k][m]);
+    }
+    cJSON_AddNumberToObject(o, "critiques", s->critiques);
+    cJSON_AddNumberToObject(o, "unparsed", s->unparsed);
+    return o;
+}
+
+/* The share of spans found in their responses. */
+static double match_rate(const t2g_span_stats *s) {
+    double spans = 0, found = 0;
+    for (int k = 0; k < 3; k++) {
+        spans += s->spans[k];
+        found += s->spans[k] - s->matched[k][0];
+    }
+    return spans ? found / spans : 1.0;
+}
+
+static cJSON *step_json(const t2g_rl_stats *st) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "step", (double)st->step);
+    cJSON_AddNumberToObject(o, "score", st->score);
+    cJSON_AddNumberToObject(o, "token_score", st->token_score);
+    cJSON_AddNumberToObject(o, "reward", st->reward);
+    cJSON_AddNumberToObject(o, "kl", st->kl);
+    cJSON_AddNumberToObject(o, "beta", st->beta);
+    cJSON_AddNumberToObject(o, "policy_loss", st->policy_loss);
+    cJSON_AddNumberToObject(o, "value_loss", st->value_loss);
+    cJSON_AddNumberToObject(o, "clip_fraction", st->clip_fraction);
+    cJSON_AddNumberToObject(o, "approx_kl", st->approx_kl);
+    cJSON_AddNumberToObject(o, "entropy", st->entropy);
+    cJSON_AddNumberToObject(o, "response_tokens", st->response_tokens);
+    cJSON_AddNumberToObject(o, "span_match_rate", match_rate(&st->spans));
+    cJSON_AddItemToObject(o, "spans", span_stats_json(&st->spans));
+    cJSON_AddNumberToObject(o, "critic_failures", st->critic_failures);
+    cJSON_AddNumberToObject(o, "rollout_tokens_per_s", st->rollout_tokens_per_s);
+    cJSON_AddNumberToObject(o, "train_tokens_per_s", st->train_tokens_per_s);
+    cJSON_AddNumberToObject(o, "ms_per_step", st->ms);
+    return o;
+}
+
+static void write_samples(rl_state *s, uint64_t step) {
+    const t2g_rl_sample *samples;
+    uint32_t count = t2g_rl_samples(s->rl, &samples);
+    for (uint32_t i = 0; i < count; i++) {
+        const t2g_rl_sample *x = &samples[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", (double)step);
+        cJSON_AddStringToObject(o, "kind", "rollout");
+        cJSON_AddStringToObject(o, "prompt", x->prompt ? x->prompt : "");
+        cJSON_AddStringToObject(o, "response", x->response ? x->response : "");
+        cJSON_AddStringToObject(o, "critique", x->feedback ? x->feedback : "");
+        cJSON_AddNumberToObject(o, "score", x->score);
+        cJSON *tokens = cJSON_AddArrayToObject(o, "tokens");
+        for (uint32_t t = 0; t < x->token_count; t++) {
+            cJSON *token = cJSON_CreateObject();
+            cJSON_AddStringToObject(token, "text", x->token_texts[t] ? x->token_texts[t] : "");
+            cJSON_AddNumberToObject(token, "score", x->token_scores[t]);
+            cJSON_AddItemToArray(tokens, token);
+        }
+        cJSON *spans = cJSON_AddArrayToObject(o, "spans");
+        for (uint32_t k = 0; k < x->span_count; k++) {
+            cJSON *span = cJSON_CreateObject();
+            cJSON_AddStringToObject(span, "text", x->span_texts[k] ? x->span_texts[k] : "");
+            cJSON_AddStringToObject(span, "kind", t2g_span_kind_name(x->span_kinds[k]));
+            cJSON_AddStringToObject(span, "match", t2g_match_kind_name(x->span_matches[k]));
+            cJSON_AddItemToArray(spans, span);
+        }
+        cli_run_write(s->run.samples, o);
+    }
+}
+
+static void report(rl_state *s, const t2g_rl_stats *st, double elapsed, uint64_t first) {
+    const t2g_config *c = s->run.config;
+    bool due = st->step % (c->log_every ? c->log_every : 1) == 0 || st->step == c->steps || st->step == first + 1;
+    if (!s->run.tty && !due) return;
+    char eta[32];
+    cli_format_duration(elapsed / (double)(st->step - first) * (double)(c->steps - st->step), eta, sizeof eta);
+    printf("%sstep %llu/%u | score %.3f | token score %.3f | kl %.3f | beta %.3f | clip %.2f | %.0f ms/step | ETA %s%s",
+           s->run.tty ? "\r\033[K" : "", (unsigned long long)st->step, c->steps, st->score, st->token_score, st->kl,
+           st->beta, st->clip_fraction, st->ms, eta, s->run.tty ? "" : "\n");
+    fflush(stdout);
+}
+
+static int save(rl_state *s) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", s->run.dir);
+    t2g_error err = {0};
+    if (t2g_rl_save(s->rl, path, &err)) {
+        cli_error("%s", err.message);
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+static int loop(rl_state *s) {
+    const t2g_config *c = s->run.config;
+    uint64_t first = t2g_rl_steps_done(s->rl);
+    double elapsed = 0;
+    int code = EXIT_OK;
+    for (uint64_t step = first; step < c->steps && !code; step++) {
+        t2g_rl_stats stats;
+        t2g_error err = {0};
+        if (t2g_rl_step(s->rl, &stats, &err)) {
+            cli_error("%s", err.message);
+            return EXIT_FAILED;
+        }
+        elapsed += stats.ms * 1e-3;
+        report(s, &stats, elapsed, first);
+        write_samples(s, stats.step);
+        cJSON *line = step_json(&stats);
+        if ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps) {
+            char when[64];
+            snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)stats.step);
+            code = cli_run_evaluate(&s->run, stats.step, line, when);
+        }
+        cli_run_write(s->run.metrics, line);
+        if (!code && c->checkpoint.every && stats.step % c->checkpoint.every == 0 && stats.step != c->steps)
+            code = save(s);
+    }
+    if (s->run.tty) printf("\n");
+    return code;
+}
+
+static int run(t2g_config *config, const char *out, const char *resume, bool quiet) {
+    rl_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !quiet}};
+    t2g_checkpoint checkpoint = {0};
+    char resumed_dir[1024];
+    int code = resume ? cli_run_load_resume(resume, &checkpoint, resumed_dir, sizeof resumed_dir) : EXIT_OK;
+    if (!code) code = cli_open_device(config->device[0] ? config->device : NULL, &s.device);
+    t2g_error err = {0};
+    if (!code && t2g_rl_create(s.device, config, &s.rl, &err)) {
+        cli_error("%s", err.message);
+        code = EXIT_USAGE;
+    }
+    if (!code && resume && t2g_rl_resume(s.rl, &checkpoint, &err)) {
+        cli_error("--resume %s: %s", resume, err.message);
+        code = EXIT_USAGE;
+    }
+    if (!code) {
+        s.run.model = t2g_rl_policy(s.rl);
+        s.run.task = t2g_rl_task(s.rl);
+        code = cli_run_open(&s.run, out, resume ? resumed_dir : NULL);
+    }
+    if (!code) code = cli_run_prepare_eval(&s.run);
+    if (!code) {
+        printf("rl run %s on %s: %s rewards, %u prompts x %u responses a step, %u steps, critic %s\n", s.run.dir,
+               t2g_device_get_info(s.device)->name, config->rl.reward_granularity, config->rl.prompts,
+               config->rl.samples_per_prompt, config->steps, config->critic.kind);
+        fflush(stdout);
+    }
+    if (!code && t2g_rl_steps_done(s.rl) == 0) code = cli_run_evaluate(&s.run, 0, NULL, "before RL");
+    if (!code) code = loop(&s);
+    if (!code) code = save(&s);
+    if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
+    cli_run_close(&s.run);
+    t2g_rl_destroy(s.rl);
+    t2g_checkpoint_free(&checkpoint);
+    int closing = cli_close_device(s.device);
+    return code ? code : closing;
+}
+
+int cmd_rl(int argc, char **argv) {
+    const char *config_path = NULL, *out = NULL, *resume = NULL, *device = NULL;
+    const char *sets[64];
+    int set_count = 0;
+    bool quiet = false;
+    cli_args args = cli_args_start(argc, argv, 2, "rl");
+    while (cli_args_more(&args)) {
+        const char *set = NULL;
+        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
+            fputs(HELP, stdout);
+            return EXIT_OK;
+        } else if (cli_value(&args, "--set", &set)) {
+            if (set && set_count < 64) sets[set_count++] = set;
+        } else if (cli_value(&args, "--config", &config_path) || cli_value(&args, "--out", &out) ||
+                   cli_value(&args, "--resume", &resume) || cli_value(&args, "--device", &device)) {
+        } else if (cli_flag(&args, "--quiet")) {
+            quiet = true;
+        } else {
+            return cli_unknown(&args);
+        }
+    }
+    if (args.failed) return EXIT_USAGE;
+    if (resume && (config_path || out)) {
+        cli_error("rl: --resume continues a run with its own config and folder; use --set to change keys");
+        return EXIT_USAGE;
+    }
+    t2g_config config;
+    int code = resume ? cli_resume_config(resume, sets, set_count, &config)
+                      : cli_load_config(config_path, sets, set_count, &config);
+    if (code) return code;
+    if (device) snprintf(config.device, sizeof config.device, "%s", device);
+    return run(&config, out, resume, quiet);
+}

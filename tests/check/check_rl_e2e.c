@@ -1,0 +1,179 @@
+/* Text2Grad end to end on lavapipe: a short SFT on arith, then RL with the built-in critic.
+ * Span rewards must raise the mean critic score over the first steps (fixed seed, so the run
+ * is the same on every run of a device); the scalar baseline must run through the same path;
+ * an RL run resumed from its checkpoint must continue exactly. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "t2g/rl.h"
+#include "t2g/train.h"
+
+/* A small arith policy: enough SFT that it answers with digits, far from always right. */
+static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t size) {
+    snprintf(path, size, "/tmp/t2g-%s-sft-%ld.bin", name, (long)getpid());
+    t2g_config c = t2g_config_defaults();
+    c.model = (t2g_model_config){.vocab = 259, .context = 16, .layers = 1, .heads = 2, .width = 32};
+    c.data.examples = 5000;
+    c.batch_size = c.micro_batch = 32;
+    c.steps = ctx->quick ? 20 : 150;
+    c.schedule.warmup_steps = 10;
+    c.optim.lr = 3e-3;
+    c.eval.examples = 0;
+    t2g_trainer *trainer = NULL;
+    if (!check_status(ctx, t2g_trainer_create(ctx->device, &c, &trainer, &ctx->err), "creating the SFT trainer"))
+        return false;
+    t2g_step_stats stats;
+    bool ok = true;
+    for (uint32_t s = 0; s < c.steps && ok; s++) ok = check_status(ctx, t2g_trainer_step(trainer, &stats, &ctx->err), "SFT step");
+    check_log(ctx, "  SFT: loss %.3f after %u steps", stats.loss, c.steps);
+    ok = ok && check_status(ctx, t2g_trainer_save(trainer, path, &ctx->err), "saving the SFT checkpoint");
+    t2g_trainer_destroy(trainer);
+    return ok;
+}
+
+static t2g_config rl_config(const char *start, const char *granularity, uint32_t steps) {
+    t2g_config c = t2g_config_defaults();
+    c.seed = 7;
+    snprintf(c.rl.start, sizeof c.rl.start, "%s", start);
+    snprintf(c.rl.reward_granularity, sizeof c.rl.reward_granularity, "%s", granularity);
+    c.rl.prompts = 8;
+    c.rl.samples_per_prompt = 4;
+    c.rl.max_new_tokens = 6;
+    c.rl.kl_beta = 0.02;
+    c.rl.kl_target = 0; /* a fixed beta keeps the test's arithmetic simple */
+    c.rl.samples_kept = 2;
+    c.micro_batch = 16;
+    c.batch_size = 32;
+    c.steps = steps;
+    c.optim.lr = 2e-3;
+    c.optim.weight_decay = 0;
+    snprintf(c.schedule.kind, sizeof c.schedule.kind, "constant");
+    c.schedule.warmup_steps = 0;
+    c.eval.examples = 0;
+    return c;
+}
+
+/* Runs `steps` RL steps from `rl`, recording each step's scores. */
+static bool run_steps(check_ctx *ctx, t2g_rl *rl, uint32_t steps, t2g_rl_stats *stats) {
+    for (uint32_t s = 0; s < steps; s++)
+        if (!check_status(ctx, t2g_rl_step(rl, &stats[s], &ctx->err), "RL step")) return false;
+    return true;
+}
+
+static double mean_score(const t2g_rl_stats *stats, uint32_t from, uint32_t to) {
+    double sum = 0;
+    for (uint32_t s = from; s < to; s++) sum += stats[s].score;
+    return sum / (to - from);
+}
+
+T2G_CHECK(rl_e2e_span) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_checkpoint(ctx, "span", start, sizeof start)) return ctx->failures;
+    const uint32_t steps = ctx->quick ? 2 : 12;
+    t2g_config config = rl_config(start, "span", steps);
+    t2g_rl *rl = NULL;
+    t2g_rl_stats stats[12];
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
+        run_steps(ctx, rl, steps, stats)) {
+        for (uint32_t s = 0; s < steps; s++)
+            check_log(ctx, "  step %u: score %.3f token score %.3f kl %.4f clip %.2f value loss %.3f spans matched %.2f",
+                      s + 1, stats[s].score, stats[s].token_score, stats[s].kl, stats[s].clip_fraction,
+                      stats[s].value_loss,
+                      stats[s].spans.spans[0] + stats[s].spans.spans[1]
+                          ? 1.0 - (double)(stats[s].spans.matched[0][0] + stats[s].spans.matched[1][0]) /
+                                      (stats[s].spans.spans[0] + stats[s].spans.spans[1])
+                          : 1.0);
+        const t2g_rl_sample *samples;
+        uint32_t kept = t2g_rl_samples(rl, &samples);
+        check_true(ctx, kept == 2 && samples[0].token_count > 0, "the step's first responses are kept with their token scores");
+        check_true(ctx, stats[0].spans.spans[0] + stats[0].spans.spans[1] > 0, "the critic quoted spans (%u good, %u poor)",
+                   stats[0].spans.spans[0], stats[0].spans.spans[1]);
+        if (!ctx->quick) {
+            double early = mean_score(stats, 0, 3), late = mean_score(stats, steps - 3, steps);
+            check_true(ctx, late > early, "span rewards raise the mean critic score: %.3f over steps 1-3, %.3f over %u-%u",
+                       early, late, steps - 2, steps);
+        }
+    }
+    t2g_rl_destroy(rl);
+    remove(start);
+    return ctx->failures;
+}
+
+T2G_CHECK(rl_e2e_scalar) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_checkpoint(ctx, "scalar", start, sizeof start)) return ctx->failures;
+    const uint32_t steps = ctx->quick ? 1 : 3;
+    t2g_config config = rl_config(start, "scalar", steps);
+    t2g_rl *rl = NULL;
+    t2g_rl_stats stats[3];
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
+        run_steps(ctx, rl, steps, stats)) {
+        bool finite = true;
+        for (uint32_t s = 0; s < steps; s++)
+            finite = finite && stats[s].score == stats[s].score && stats[s].policy_loss == stats[s].policy_loss &&
+                     stats[s].value_loss == stats[s].value_loss;
+        check_true(ctx, finite, "the scalar baseline runs through the same engine (score %.3f, value loss %.3f)",
+                   stats[steps - 1].score, stats[steps - 1].value_loss);
+        /* scalar rewards: every token 0 but the last, which carries the critic's score */
+        const t2g_rl_sample *samples;
+        uint32_t kept = t2g_rl_samples(rl, &samples);
+        bool scalar = kept > 0;
+        for (uint32_t i = 0; i < kept; i++) {
+            const t2g_rl_sample *x = &samples[i];
+            for (uint32_t t = 0; t + 1 < x->token_count; t++) scalar = scalar && x->token_scores[t] == 0.0f;
+            scalar = scalar && x->token_count > 0 && x->token_scores[x->token_count - 1] == (float)x->score;
+        }
+        check_true(ctx, scalar, "scalar rewards: 0 on every token but the last, which has the critic's score");
+    }
+    t2g_rl_destroy(rl);
+    remove(start);
+    return ctx->failures;
+}
+
+T2G_CHECK(rl_resume) {
+    check_case_begin(ctx);
+    char start[256], saved[256];
+    if (!sft_checkpoint(ctx, "resume", start, sizeof start)) return ctx->failures;
+    snprintf(saved, sizeof saved, "/tmp/t2g-rl-resume-%ld.bin", (long)getpid());
+    const uint32_t half = ctx->quick ? 1 : 2;
+    t2g_config config = rl_config(start, "span", 2 * half);
+    config.rl.kl_target = 6; /* adaptive beta: its state must survive the checkpoint too */
+    t2g_rl_stats straight[4], resumed[4];
+    t2g_rl *a = NULL, *b = NULL, *c = NULL;
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &a, &ctx->err), "creating run a"))
+        run_steps(ctx, a, 2 * half, straight);
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &b, &ctx->err), "creating run b") &&
+        run_steps(ctx, b, half, resumed))
+        check_status(ctx, t2g_rl_save(b, saved, &ctx->err), "saving run b");
+    t2g_checkpoint checkpoint;
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &c, &ctx->err), "creating run c") &&
+        check_status(ctx, t2g_checkpoint_load(saved, &checkpoint, &ctx->err), "loading run b's checkpoint")) {
+        check_status(ctx, t2g_rl_resume(c, &checkpoint, &ctx->err), "resuming");
+        t2g_checkpoint_free(&checkpoint);
+        run_steps(ctx, c, half, resumed + half);
+    }
+    bool same = true;
+    for (uint32_t s = 0; s < 2 * half; s++)
+        same = same && memcmp(&straight[s].score, &resumed[s].score, sizeof(double)) == 0 &&
+               memcmp(&straight[s].policy_loss, &resumed[s].policy_loss, sizeof(double)) == 0 &&
+               memcmp(&straight[s].value_loss, &resumed[s].value_loss, sizeof(double)) == 0 &&
+               memcmp(&straight[s].beta, &resumed[s].beta, sizeof(double)) == 0;
+    check_true(ctx, same, "RL resumed from its checkpoint gives the same scores, losses and beta, bit for bit");
+    uint64_t n = a ? t2g_gpt_buffer_floats(t2g_rl_policy(a)) : 0;
+    float *pa = check_host(ctx, 4 * n + 4), *pc = check_host(ctx, 4 * n + 4);
+    if (a && c) {
+        check_status(ctx, t2g_gpt_read(t2g_rl_policy(a), pa, NULL, NULL, &ctx->err), "reading a");
+        check_status(ctx, t2g_gpt_read(t2g_rl_policy(c), pc, NULL, NULL, &ctx->err), "reading c");
+        check_bitwise(ctx, "policy parameters, straight vs resumed", pa, pc, n);
+    }
+    t2g_rl_destroy(a);
+    t2g_rl_destroy(b);
+    t2g_rl_destroy(c);
+    remove(saved);
+    remove(start);
+    return ctx->failures;
+}

@@ -42,7 +42,7 @@ enum {
     X("model.heads", model.heads, 1, 65536, 0, "attention heads; divides model.width, head size <= 128")   \
     X("model.width", model.width, 1, 65536, 0, "embedding width (C)")                                       \
     X("data.task", data.task, 0, 0, 0, "built-in task (\"arith\", \"facts\"); \"\" to read data.path")      \
-    X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates")                   \
+    X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates (t2g rl: its prompt pool)") \
     X("data.path", data.path, 0, 0, 0, "a file of examples: JSONL (format \"sft\") or text (\"text\")")     \
     X("data.format", data.format, 0, 0, 0, "\"sft\" (prompt/response pairs) or \"text\" (language modelling)") \
     X("data.seed", data.seed, 0, MAX_EXACT, 0, "seed of task generation and shuffling (below 2^53)")        \

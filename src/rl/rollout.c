@@ -201,6 +201,7 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
     for (uint32_t i = 0; i < n; i++) {
         uint64_t index = rl->prompt_cursor + i;
         if (rl->task) {
+            index %= rl->config.data.examples; /* the task's prompt pool: data.examples prompts */
             t2g_task_example_at(rl->task, rl->config.data.seed, index, &p->examples[i]);
             p->texts[i] = p->examples[i].prompt;
         } else {

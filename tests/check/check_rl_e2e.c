@@ -33,21 +33,25 @@ static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t 
     return ok;
 }
 
+/* RL practises a pool of 8 prompts (data.examples), 8 responses each a step: the mean critic
+ * score then measures the policy on the same prompts step after step, not the difficulty of
+ * each step's draw of sums. */
 static t2g_config rl_config(const char *start, const char *granularity, uint32_t steps) {
     t2g_config c = t2g_config_defaults();
     c.seed = 7;
+    c.data.examples = 8;
     snprintf(c.rl.start, sizeof c.rl.start, "%s", start);
     snprintf(c.rl.reward_granularity, sizeof c.rl.reward_granularity, "%s", granularity);
     c.rl.prompts = 8;
-    c.rl.samples_per_prompt = 4;
+    c.rl.samples_per_prompt = 8;
     c.rl.max_new_tokens = 6;
-    c.rl.kl_beta = 0.02;
+    c.rl.kl_beta = 0.05;
     c.rl.kl_target = 0; /* a fixed beta keeps the test's arithmetic simple */
     c.rl.samples_kept = 2;
-    c.micro_batch = 16;
-    c.batch_size = 32;
+    c.micro_batch = 32;
+    c.batch_size = 64;
     c.steps = steps;
-    c.optim.lr = 2e-3;
+    c.optim.lr = 1e-3;
     c.optim.weight_decay = 0;
     snprintf(c.schedule.kind, sizeof c.schedule.kind, "constant");
     c.schedule.warmup_steps = 0;
@@ -72,10 +76,10 @@ T2G_CHECK(rl_e2e_span) {
     check_case_begin(ctx);
     char start[256];
     if (!sft_checkpoint(ctx, "span", start, sizeof start)) return ctx->failures;
-    const uint32_t steps = ctx->quick ? 2 : 12;
+    const uint32_t steps = ctx->quick ? 2 : 30;
     t2g_config config = rl_config(start, "span", steps);
     t2g_rl *rl = NULL;
-    t2g_rl_stats stats[12];
+    t2g_rl_stats stats[30];
     if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
         run_steps(ctx, rl, steps, stats)) {
         for (uint32_t s = 0; s < steps; s++)
@@ -92,9 +96,10 @@ T2G_CHECK(rl_e2e_span) {
         check_true(ctx, stats[0].spans.spans[0] + stats[0].spans.spans[1] > 0, "the critic quoted spans (%u good, %u poor)",
                    stats[0].spans.spans[0], stats[0].spans.spans[1]);
         if (!ctx->quick) {
-            double early = mean_score(stats, 0, 3), late = mean_score(stats, steps - 3, steps);
-            check_true(ctx, late > early, "span rewards raise the mean critic score: %.3f over steps 1-3, %.3f over %u-%u",
-                       early, late, steps - 2, steps);
+            /* Measured on lavapipe: about -0.86 over the first five steps, -0.70 over the last. */
+            double early = mean_score(stats, 0, 5), late = mean_score(stats, steps - 5, steps);
+            check_true(ctx, late > early, "span rewards raise the mean critic score: %.3f over steps 1-5, %.3f over %u-%u",
+                       early, late, steps - 4, steps);
         }
     }
     t2g_rl_destroy(rl);

@@ -32,6 +32,7 @@ typedef struct t2g_rl_stats {
     double response_tokens;   /* mean response length */
     t2g_span_stats spans;     /* the critiques' spans, matched by kind */
     uint32_t critic_failures; /* responses without a usable critique (left out of the update) */
+    char first_failure[320];  /* the first of them: "response 5 (prompt 2): timeout after 10000 ms" */
     double rollout_tokens_per_s, train_tokens_per_s;
     double ms;
 } t2g_rl_stats;

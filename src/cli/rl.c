@@ -141,6 +141,12 @@ static int loop(rl_state *s) {
             return EXIT_FAILED;
         }
         elapsed += stats.ms * 1e-3;
+        if (stats.critic_failures) {
+            if (s->run.tty) printf("\r\033[K");
+            fprintf(stderr, "t2g: warning: step %llu: %u responses had no usable critique and were left out of the "
+                            "update (first: %s)\n",
+                    (unsigned long long)stats.step, stats.critic_failures, stats.first_failure);
+        }
         report(s, &stats, elapsed, first);
         write_samples(s, stats.step);
         cJSON *line = step_json(&stats);

@@ -191,6 +191,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->step = rl->step;
     stats->spans = rl->spans;
     stats->critic_failures = rl->batch.failures;
+    memcpy(stats->first_failure, rl->batch.first_failure, sizeof stats->first_failure);
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
     stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;

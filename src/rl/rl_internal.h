@@ -30,6 +30,7 @@ typedef struct rl_batch {
     float *token_scores;                 /* (R, T): the score of each response position (host copy) */
     double *critic_scores;               /* (R) */
     uint32_t failures;
+    char first_failure[320];
     uint64_t generated_tokens;
 } rl_batch;
 

@@ -1,5 +1,6 @@
 /* The rollout: prompts -> K sampled responses each -> critiques -> token scores, as ranges
  * for the GPU's span-reward mask. Only token ids, ranges and bounds go to the GPU. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -270,6 +271,7 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
     memset(&rl->spans, 0, sizeof rl->spans);
     for (size_t i = 0; i < (size_t)rl->R * rl->T; i++) b->token_scores[i] = 0.0f;
     b->failures = 0;
+    b->first_failure[0] = '\0';
     uint32_t cursor = 0;
     for (uint32_t r = 0; r < rl->R; r++) {
         response *resp = &responses[r];
@@ -282,7 +284,9 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
         b->critic_scores[r] = results[r].ok ? results[r].score : 0.0;
         rl->spans.critiques++;
         if (!results[r].ok || resp->count == 0) { /* no critique: the response is left out of the update */
-            b->failures += !results[r].ok;
+            if (!results[r].ok && b->failures++ == 0)
+                snprintf(b->first_failure, sizeof b->first_failure, "response %u (prompt %llu): %s", r,
+                         (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);
             rl->spans.unparsed += !results[r].ok;
             b->bounds[2 * r] = b->bounds[2 * r + 1] = start;
         } else {

@@ -31,6 +31,18 @@ if command -v python3 >/dev/null 2>&1; then
   check "rl with the example external critic exits 0, no critic failures" '[ $code = 0 ] && grep -q "\"critic_failures\":0" rl2/metrics.jsonl'
 fi
 
+if command -v python3 >/dev/null 2>&1; then
+  printf '{"prompt": "12+30=", "response": ""}\n{"prompt": "7+5=", "response": ""}\n' > prompts.jsonl
+  printf '#!/bin/sh\nwhile read line; do echo "not json"; done\n' > garbage.sh
+  out=$("$t2g" rl $common --set train.steps=1 --set data.task= --set data.path=prompts.jsonl --set critic.kind=external \
+        --set "critic.command=python3 $src/tools/example_critic.py" --set eval.examples=0 --out rl4 2>&1); code=$?
+  check "rl on the prompts of a JSONL file" '[ $code = 0 ] && grep -q "\"prompt\":\"12+30=\"\|\"prompt\":\"7+5=\"" rl4/samples.jsonl'
+  out=$("$t2g" rl $common --set train.steps=1 --set critic.kind=external --set "critic.command=sh garbage.sh" \
+        --set critic.retries=0 --set critic.timeout_ms=2000 --out rl5 2>&1); code=$?
+  check "a critic that writes garbage: the run goes on, each skipped response counted, with a warning naming one" \
+    '[ $code = 0 ] && grep -q "\"critic_failures\":8" rl5/metrics.jsonl && printf "%s" "$out" | grep -q "warning: step 1: 8 responses had no usable critique.*response 0"'
+fi
+
 out=$("$t2g" rl --resume rl1 --set train.steps=3 2>&1); code=$?
 check "--resume continues the run to step 3" '[ $code = 0 ] && grep -q "{\"step\":3," rl1/metrics.jsonl'
 out=$("$t2g" rl --resume sft 2>&1); code=$?

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "run_files.h"
 
 static const char HELP[] =
     "usage: t2g demo [--out DIR] [--set KEY=VALUE ...] [--device N|NAME] [--quiet]\n"
@@ -17,33 +17,17 @@ static const char HELP[] =
     "example: t2g demo --set train.steps=100\n";
 
 int cmd_demo(int argc, char **argv) {
-    const char *out = NULL, *device = NULL;
-    const char *sets[64];
-    int set_count = 0;
-    bool quiet = false;
-    cli_args args = cli_args_start(argc, argv, 2, "demo");
-    while (cli_args_more(&args)) {
-        const char *set = NULL;
-        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
-            fputs(HELP, stdout);
-            return EXIT_OK;
-        } else if (cli_value(&args, "--set", &set)) {
-            if (set && set_count < 64) sets[set_count++] = set;
-        } else if (cli_value(&args, "--out", &out) || cli_value(&args, "--device", &device)) {
-        } else if (cli_flag(&args, "--quiet")) {
-            quiet = true;
-        } else {
-            return cli_unknown(&args);
-        }
-    }
-    if (args.failed) return EXIT_USAGE;
+    cli_run_args args;
     t2g_config config;
-    int code = cli_load_builtin_config("demo.json", sets, set_count, &config);
-    if (code) return code;
-    if (device) snprintf(config.device, sizeof config.device, "%s", device);
+    int code = cli_parse_run_args(argc, argv, "demo", "--set --out --device --quiet", &args);
+    if (code || args.help) {
+        if (args.help) fputs(HELP, stdout);
+        return code;
+    }
+    if ((code = cli_run_config(&args, "demo", "demo.json", &config))) return code;
     printf("t2g demo: a %u-layer GPT (width %u) learns %s from %u demonstrations, %u steps\n", config.model.layers,
            config.model.width, config.data.task, config.data.examples, config.steps);
-    cli_run_options options = {.out = out, .quiet = quiet, .evaluate_first = true};
+    cli_run_options options = {.out = args.out, .quiet = args.quiet, .evaluate_first = true};
     char run_dir[1024];
     code = cli_train_run(&config, &options, run_dir, sizeof run_dir);
     if (!code)

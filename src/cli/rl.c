@@ -202,35 +202,13 @@ static int run(t2g_config *config, const char *out, const char *resume, bool qui
 }
 
 int cmd_rl(int argc, char **argv) {
-    const char *config_path = NULL, *out = NULL, *resume = NULL, *device = NULL;
-    const char *sets[64];
-    int set_count = 0;
-    bool quiet = false;
-    cli_args args = cli_args_start(argc, argv, 2, "rl");
-    while (cli_args_more(&args)) {
-        const char *set = NULL;
-        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
-            fputs(HELP, stdout);
-            return EXIT_OK;
-        } else if (cli_value(&args, "--set", &set)) {
-            if (set && set_count < 64) sets[set_count++] = set;
-        } else if (cli_value(&args, "--config", &config_path) || cli_value(&args, "--out", &out) ||
-                   cli_value(&args, "--resume", &resume) || cli_value(&args, "--device", &device)) {
-        } else if (cli_flag(&args, "--quiet")) {
-            quiet = true;
-        } else {
-            return cli_unknown(&args);
-        }
-    }
-    if (args.failed) return EXIT_USAGE;
-    if (resume && (config_path || out)) {
-        cli_error("rl: --resume continues a run with its own config and folder; use --set to change keys");
-        return EXIT_USAGE;
-    }
+    cli_run_args args;
     t2g_config config;
-    int code = resume ? cli_resume_config(resume, sets, set_count, &config)
-                      : cli_load_config(config_path, sets, set_count, &config);
-    if (code) return code;
-    if (device) snprintf(config.device, sizeof config.device, "%s", device);
-    return run(&config, out, resume, quiet);
+    int code = cli_parse_run_args(argc, argv, "rl", "--config --set --out --resume --device --quiet", &args);
+    if (code || args.help) {
+        if (args.help) fputs(HELP, stdout);
+        return code;
+    }
+    if ((code = cli_run_config(&args, "rl", NULL, &config))) return code;
+    return run(&config, args.out, args.resume, args.quiet);
 }

@@ -4,6 +4,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cli_parse_run_args(int argc, char **argv, const char *command, const char *allowed, cli_run_args *a) {
+    memset(a, 0, sizeof *a);
+    cli_args args = cli_args_start(argc, argv, 2, command);
+    while (cli_args_more(&args)) {
+        const char *option = argv[args.i], *set = NULL;
+        if (strcmp(option, "--help") != 0 && strcmp(option, "-h") != 0 && !strstr(allowed, option))
+            return cli_unknown(&args);
+        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
+            a->help = true;
+            return EXIT_OK;
+        } else if (cli_value(&args, "--set", &set)) {
+            if (set && a->set_count == 64) {
+                cli_error("%s: at most 64 --set options", command);
+                return EXIT_USAGE;
+            }
+            if (set) a->sets[a->set_count++] = set;
+        } else if (cli_value(&args, "--config", &a->config) || cli_value(&args, "--out", &a->out) ||
+                   cli_value(&args, "--resume", &a->resume) || cli_value(&args, "--device", &a->device)) {
+        } else if (cli_flag(&args, "--quiet")) {
+            a->quiet = true;
+        } else {
+            return cli_unknown(&args);
+        }
+    }
+    return args.failed ? EXIT_USAGE : EXIT_OK;
+}
+
+int cli_run_config(const cli_run_args *a, const char *command, const char *builtin, t2g_config *config) {
+    if (a->resume && (a->config || a->out)) {
+        cli_error("%s: --resume continues a run with its own config and folder; it cannot be combined with --config "
+                  "or --out (use --set to change keys)",
+                  command);
+        return EXIT_USAGE;
+    }
+    int code = a->resume ? cli_resume_config(a->resume, a->sets, a->set_count, config)
+               : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, config)
+                         : cli_load_config(a->config, a->sets, a->set_count, config);
+    if (!code && a->device) snprintf(config->device, sizeof config->device, "%s", a->device);
+    return code;
+}
+
 void cli_format_duration(double seconds, char *out, size_t size) {
     long s = (long)(seconds + 0.5);
     if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);

@@ -31,6 +31,21 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
 void cli_run_write(FILE *file, cJSON *object);
 void cli_run_close(cli_run *run);
 
+/* The options of a run command (train, rl, demo): --config, --set (repeatable), --out,
+ * --resume, --device, --quiet, --help. */
+typedef struct cli_run_args {
+    const char *config, *out, *resume, *device;
+    const char *sets[64];
+    int set_count;
+    bool quiet, help;
+} cli_run_args;
+/* Parses argv[2..); options a command does not take (allowed: a string of the option names
+ * it does take) are refused as unknown. */
+int cli_parse_run_args(int argc, char **argv, const char *command, const char *allowed, cli_run_args *args);
+/* The run's config: --resume's checkpoint's, else --config (a file or a built-in name; or
+ * `builtin` when given, never a file), with --set applied in order and --device. */
+int cli_run_config(const cli_run_args *args, const char *command, const char *builtin, t2g_config *config);
+
 /* "1:05" or "1:02:03". */
 void cli_format_duration(double seconds, char *out, size_t size);
 /* Loads the checkpoint of --resume (a run folder or a checkpoint) and its folder. */

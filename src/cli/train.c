@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "run_files.h"
 
 static void print_help(void) {
     printf("usage: t2g train [--config FILE|NAME] [--set KEY=VALUE ...] [--out DIR] [--resume RUN|CHECKPOINT]\n"
@@ -30,37 +30,14 @@ static void print_help(void) {
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *config_path = NULL, *out = NULL, *resume = NULL, *device = NULL;
-    const char *sets[64];
-    int set_count = 0;
-    bool quiet = false;
-    cli_args args = cli_args_start(argc, argv, 2, "train");
-    while (cli_args_more(&args)) {
-        const char *set = NULL;
-        if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
-            print_help();
-            return EXIT_OK;
-        } else if (cli_value(&args, "--set", &set)) {
-            if (set && set_count < 64) sets[set_count++] = set;
-        } else if (cli_value(&args, "--config", &config_path) || cli_value(&args, "--out", &out) ||
-                   cli_value(&args, "--resume", &resume) || cli_value(&args, "--device", &device)) {
-        } else if (cli_flag(&args, "--quiet")) {
-            quiet = true;
-        } else {
-            return cli_unknown(&args);
-        }
-    }
-    if (args.failed) return EXIT_USAGE;
-    if (resume && (config_path || out)) {
-        cli_error("train: --resume continues a run with its own config and folder; it cannot be combined with --config "
-                  "or --out (use --set to change keys)");
-        return EXIT_USAGE;
-    }
+    cli_run_args args;
     t2g_config config;
-    int code = resume ? cli_resume_config(resume, sets, set_count, &config)
-                      : cli_load_config(config_path, sets, set_count, &config);
-    if (code) return code;
-    if (device) snprintf(config.device, sizeof config.device, "%s", device);
-    cli_run_options options = {.out = out, .resume = resume, .quiet = quiet};
+    int code = cli_parse_run_args(argc, argv, "train", "--config --set --out --resume --device --quiet", &args);
+    if (code || args.help) {
+        if (args.help) print_help();
+        return code;
+    }
+    if ((code = cli_run_config(&args, "train", NULL, &config))) return code;
+    cli_run_options options = {.out = args.out, .resume = args.resume, .quiet = args.quiet};
     return cli_train_run(&config, &options, NULL, 0);
 }

@@ -307,6 +307,28 @@ T2G_CHECK(ppo_rewards) {
 /* mask: per sequence one contiguous run [first, first + length) (length 0 possible), or with
  * `gaps`, a few runs (the recursion then links each masked position to the next masked one).
  * Rewards and values outside the mask are NaN: never read. */
+/* The yardsticks of GAE's sums, whose results can cancel (delta = r + gamma V' - V; with T = 1,
+ * R = (r - V) + V): the same recursion over the terms' magnitudes, |r| + gamma |V'| + |V|
+ * discounted by gamma lambda, and |A| + |V| for the returns. */
+static void gae_magnitudes(double *mag_a, double *mag_r, const float *rewards, const float *values, const float *mask,
+                           uint32_t B, uint32_t T, double gamma, double lambda) {
+    for (uint32_t b = 0; b < B; b++) {
+        double next_value = 0, next_mag = 0;
+        for (uint32_t t = T; t-- > 0;) {
+            size_t i = (size_t)b * T + t;
+            if (mask[i] == 0) {
+                mag_a[i] = mag_r[i] = 0;
+                continue;
+            }
+            double v = fabs(values[i]);
+            mag_a[i] = fabs(rewards[i]) + gamma * next_value + v + gamma * lambda * next_mag;
+            mag_r[i] = mag_a[i] + v;
+            next_value = v;
+            next_mag = mag_a[i];
+        }
+    }
+}
+
 static void gae_case(check_ctx *ctx, uint32_t B, uint32_t T, float gamma, float lambda, bool gaps) {
     check_case_begin(ctx);
     char label[128];
@@ -345,12 +367,14 @@ static void gae_case(check_ctx *ctx, uint32_t B, uint32_t T, float gamma, float 
     }
     snprintf(label, sizeof label, "gae advantages B=%u T=%u gamma=%g lambda=%g%s", B, T, gamma, lambda,
              gaps ? " gaps" : "");
+    double *mag_a = check_doubles(ctx, BT), *mag_r = check_doubles(ctx, BT);
+    gae_magnitudes(mag_a, mag_r, rewards, values, mask, B, T, gamma, lambda);
     check_bitwise(ctx, label, gpu[0][0], gpu[1][0], BT);
-    check_close(ctx, label, gpu[0][0], ref_a, BT, 1e-5);
+    check_close_scaled(ctx, label, gpu[0][0], ref_a, BT, check_norm(mag_a, BT), 1e-5);
     snprintf(label, sizeof label, "gae returns B=%u T=%u gamma=%g lambda=%g%s", B, T, gamma, lambda,
              gaps ? " gaps" : "");
     check_bitwise(ctx, label, gpu[0][1], gpu[1][1], BT);
-    check_close(ctx, label, gpu[0][1], ref_r, BT, 1e-5);
+    check_close_scaled(ctx, label, gpu[0][1], ref_r, BT, check_norm(mag_r, BT), 1e-5);
 }
 
 T2G_CHECK(gae) {

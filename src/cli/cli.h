@@ -66,6 +66,7 @@ typedef struct cli_run_options {
     const char *resume;
     bool quiet;                /* no progress lines */
     bool evaluate_first;       /* also evaluate before the first step (demo) */
+    const char *kind;          /* for run.json: "train" (NULL) or "demo" */
 } cli_run_options;
 int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
 

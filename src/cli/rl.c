@@ -181,6 +181,8 @@ static int run(t2g_config *config, const char *out, const char *resume, bool qui
     if (!code) {
         s.run.model = t2g_rl_policy(s.rl);
         s.run.task = t2g_rl_task(s.rl);
+        s.run.device = s.device;
+        s.run.kind = "rl";
         code = cli_run_open(&s.run, out, resume ? resumed_dir : NULL);
     }
     if (!code) code = cli_run_prepare_eval(&s.run);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int cli_parse_run_args(int argc, char **argv, const char *command, const char *allowed, cli_run_args *a) {
     memset(a, 0, sizeof *a);
@@ -59,6 +60,37 @@ void cli_run_write(FILE *file, cJSON *object) {
     cJSON_Delete(object);
 }
 
+/* run.json: what made the run, and where it ran. */
+static int write_run_json(const cli_run *run) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", run->kind ? run->kind : "train");
+    cJSON_AddStringToObject(o, "t2g", T2G_VERSION);
+    if (run->device) {
+        const t2g_device_info *info = t2g_device_get_info(run->device);
+        cJSON *device = cJSON_AddObjectToObject(o, "device");
+        cJSON_AddStringToObject(device, "name", info->name);
+        cJSON_AddStringToObject(device, "type", info->type);
+        cJSON_AddStringToObject(device, "driver", info->driver_info[0] ? info->driver_info : info->driver_name);
+        cJSON_AddStringToObject(device, "vulkan", info->api_version_string);
+    }
+    char started[32];
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    cJSON_AddStringToObject(o, "started", started);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    t2g_error err = {0};
+    int code = EXIT_OK;
+    if (!text || t2g_write_file_atomic(run->dir, "run.json", text, strlen(text), &err)) {
+        cli_error("%s", text ? err.message : "out of memory");
+        code = EXIT_FAILED;
+    }
+    cJSON_free(text);
+    return code;
+}
+
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir) {
     t2g_error err = {0};
     if (resumed_dir) snprintf(run->dir, sizeof run->dir, "%s", resumed_dir);
@@ -73,6 +105,7 @@ int cli_run_open(cli_run *run, const char *out, const char *resumed_dir) {
         return EXIT_FAILED;
     }
     free(json);
+    if (write_run_json(run)) return EXIT_FAILED;
     char path[1200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", run->dir);
     run->metrics = fopen(path, "a");

@@ -11,6 +11,8 @@
 
 typedef struct cli_run {
     const t2g_config *config;
+    const char *kind;          /* "train", "rl", "demo": what run.json says made the run */
+    t2g_device *device;        /* for run.json */
     char dir[1024];
     FILE *metrics, *samples;
     bool tty;                  /* progress on one line, rewritten */
@@ -20,7 +22,8 @@ typedef struct cli_run {
 } cli_run;
 
 /* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing; writes
- * config.json and opens the JSONL files for appending. */
+ * config.json and run.json ({"kind", "t2g", "device": {"name", "type", "driver", "vulkan"},
+ * "started"}) and opens the JSONL files for appending. */
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir);
 /* Makes the generator of evaluations (when the run has a task and eval.examples). */
 int cli_run_prepare_eval(cli_run *run);

@@ -97,6 +97,8 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
     if (!code) {
         s.run.model = t2g_trainer_model(s.trainer);
         s.run.task = t2g_trainer_task(s.trainer);
+        s.run.device = s.device;
+        s.run.kind = o->kind ? o->kind : "train";
         code = cli_run_open(&s.run, o->out, o->resume ? resumed_dir : NULL);
     }
     if (!code) code = cli_run_prepare_eval(&s.run);

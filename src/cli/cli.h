@@ -66,9 +66,11 @@ typedef struct cli_run_options {
     const char *resume;
     bool quiet;                /* no progress lines */
     bool evaluate_first;       /* also evaluate before the first step (demo) */
-    const char *kind;          /* for run.json: "train" (NULL) or "demo" */
+    const char *kind;          /* for run.json: NULL for the command's own ("train", "rl"), or "demo", "demo-sft" */
 } cli_run_options;
 int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
+/* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
+int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);

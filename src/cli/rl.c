@@ -163,11 +163,13 @@ static int loop(rl_state *s) {
     return code;
 }
 
-static int run(t2g_config *config, const char *out, const char *resume, bool quiet) {
-    rl_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !quiet}};
+int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_dir) {
+    const char *out = o->out, *resume = o->resume;
+    rl_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !o->quiet}};
     t2g_checkpoint checkpoint = {0};
     char resumed_dir[1024];
     int code = resume ? cli_run_load_resume(resume, &checkpoint, resumed_dir, sizeof resumed_dir) : EXIT_OK;
+    if (made_dir) snprintf(resumed_dir, sizeof resumed_dir, "%s", made_dir);
     if (!code) code = cli_open_device(config->device[0] ? config->device : NULL, &s.device);
     t2g_error err = {0};
     if (!code && t2g_rl_create(s.device, config, &s.rl, &err)) {
@@ -182,8 +184,8 @@ static int run(t2g_config *config, const char *out, const char *resume, bool qui
         s.run.model = t2g_rl_policy(s.rl);
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;
-        s.run.kind = "rl";
-        code = cli_run_open(&s.run, out, resume ? resumed_dir : NULL);
+        s.run.kind = o->kind ? o->kind : "rl";
+        code = cli_run_open(&s.run, out, resume || made_dir ? resumed_dir : NULL);
     }
     if (!code) code = cli_run_prepare_eval(&s.run);
     if (!code) {
@@ -212,5 +214,6 @@ int cmd_rl(int argc, char **argv) {
         return code;
     }
     if ((code = cli_run_config(&args, "rl", NULL, &config))) return code;
-    return run(&config, args.out, args.resume, args.quiet);
+    cli_run_options options = {.out = args.out, .resume = args.resume, .quiet = args.quiet};
+    return cli_rl_run(&config, &options, NULL);
 }

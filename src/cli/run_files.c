@@ -25,6 +25,8 @@ int cli_parse_run_args(int argc, char **argv, const char *command, const char *a
                    cli_value(&args, "--resume", &a->resume) || cli_value(&args, "--device", &a->device)) {
         } else if (cli_flag(&args, "--quiet")) {
             a->quiet = true;
+        } else if (cli_flag(&args, "--from-scratch")) {
+            a->from_scratch = true;
         } else {
             return cli_unknown(&args);
         }

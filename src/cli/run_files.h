@@ -41,6 +41,7 @@ typedef struct cli_run_args {
     const char *sets[64];
     int set_count;
     bool quiet, help;
+    bool from_scratch;         /* demo only */
 } cli_run_args;
 /* Parses argv[2..); options a command does not take (allowed: a string of the option names
  * it does take) are refused as unknown. */

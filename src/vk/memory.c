@@ -47,7 +47,7 @@ static t2g_status create_buffer(t2g_device *device, uint64_t bytes, VkMemoryProp
     if (result != VK_SUCCESS) return t2g_vk_fail(err, result, "creating a %llu-byte buffer for %s", (unsigned long long)bytes, what);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(device->device, *buffer, &requirements);
-    uint32_t type;
+    uint32_t type = 0; // set by t2g_vk_memory_type on success; initialised for -O3's flow analysis
     t2g_status status = t2g_vk_memory_type(device, requirements.memoryTypeBits, required, preferred, &type, err);
     if (status) return status;
     VkMemoryAllocateInfo alloc = {

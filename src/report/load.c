@@ -32,6 +32,7 @@ static report_series *series_for(report_run *run, const char *prefix, const char
     snprintf(full, sizeof full, "%s%s", prefix, name);
     for (size_t i = 0; i < run->series_count; i++)
         if (strcmp(run->series[i].name, full) == 0) return &run->series[i];
+    if (run->series_count == REPORT_MAX_SERIES) return &run->overflow; /* a sink: never drawn */
     if (run->series_count == run->series_cap) {
         size_t cap = run->series_cap ? run->series_cap * 2 : 32;
         report_series *grown = realloc(run->series, cap * sizeof *grown);
@@ -48,6 +49,7 @@ static report_series *series_for(report_run *run, const char *prefix, const char
 }
 
 static bool series_add(report_series *s, double x, double y) {
+    if (!s->name) return true; /* the sink of metrics past REPORT_MAX_SERIES */
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         double *nx = realloc(s->x, cap * sizeof *nx);

@@ -9,7 +9,7 @@
 #include "t2g/t2g.h"
 #include "t2g/train.h"
 
-enum { TEXT_LIMIT = 4000, MAX_SAMPLES_SHOWN = 12 };
+enum { TEXT_LIMIT = 4000, MAX_SAMPLES_SHOWN = 12, MAX_TOKENS_SHOWN = 2000 };
 
 /* ---- small helpers ---- */
 
@@ -207,25 +207,33 @@ static void put_config(rbuf *b, const report_run *runs, uint32_t count, bool *fa
         if (differing) {
             rb_puts(b, " (marked &#8800;): ");
             size_t shown = 0;
-            for (size_t k = 0; differs && k < keys.n; k++)
+            for (size_t k = 0; differs && k < keys.n && shown < 16; k++)
                 if (differs[k]) {
                     rb_puts(b, shown++ ? ", " : "");
                     rb_puts(b, "<b class=\"mono\">");
                     rb_textz(b, keys.entries[k].key, RB_MARK);
                     rb_puts(b, "</b>");
                 }
+            if (differing > shown) rb_printf(b, " and %zu more", differing - shown);
         }
         rb_puts(b, ".</p>\n");
     }
     rb_puts(b, count > 1 ? "<div class=\"config multi\">\n" : "<div class=\"config\">\n");
-    for (size_t k = 0; differs && k < keys.n;) {
+    /* a table per section (the part before the first dot), in the order the sections are met */
+    for (size_t k = 0; differs && k < keys.n; k++) {
         char section[192], other[192];
         section_of(keys.entries[k].key, section, sizeof section);
+        bool met = false;
+        for (size_t j = 0; j < k && !met; j++) {
+            section_of(keys.entries[j].key, other, sizeof other);
+            met = strcmp(section, other) == 0;
+        }
+        if (met) continue;
         rb_puts(b, "<table><caption>");
         rb_textz(b, section, RB_MARK);
         rb_puts(b, "</caption>");
         if (count > 1) {
-            rb_puts(b, "<thead><tr><th>key</th>");
+            rb_puts(b, "<thead><tr><th class=\"k\">key</th>");
             for (uint32_t r = 0; r < count; r++) {
                 rb_puts(b, "<th>");
                 svg_swatch(b, (int)r, false);
@@ -235,11 +243,11 @@ static void put_config(rbuf *b, const report_run *runs, uint32_t count, bool *fa
             rb_puts(b, "</tr></thead>");
         }
         rb_puts(b, "<tbody>");
-        for (; k < keys.n; k++) {
-            bool dotted = section_of(keys.entries[k].key, other, sizeof other);
-            if (strcmp(section, other) != 0) break;
-            const char *key = keys.entries[k].key;
-            rb_puts(b, differs[k] ? "<tr class=\"diff\"><td class=\"k\">" : "<tr><td class=\"k\">");
+        for (size_t j = k; j < keys.n; j++) {
+            bool dotted = section_of(keys.entries[j].key, other, sizeof other);
+            if (strcmp(section, other) != 0) continue;
+            const char *key = keys.entries[j].key;
+            rb_puts(b, differs[j] ? "<tr class=\"diff\"><td class=\"k\">" : "<tr><td class=\"k\">");
             rb_textz(b, dotted ? strchr(key, '.') + 1 : key, RB_MARK);
             rb_puts(b, "</td>");
             for (uint32_t r = 0; r < count; r++) {
@@ -487,7 +495,11 @@ static void put_text_cell(rbuf *b, const char *cls, const char *text) {
 }
 
 static void put_score(rbuf *b, const cJSON *score) {
-    rb_puts(b, "<td class=\"s num\">");
+    const cJSON *only = cJSON_IsObject(score) && score->child && !score->child->next ? score->child : score;
+    if (cJSON_IsNumber(only) && only->valuedouble > 0 && only->valuedouble <= 1) /* a metric in [0, 1]: tinted */
+        rb_printf(b, "<td class=\"s num\" style=\"background:rgba(var(--good),%.2f)\">", 0.08 + 0.3 * only->valuedouble);
+    else
+        rb_puts(b, "<td class=\"s num\">");
     if (cJSON_IsNumber(score)) {
         put_number(b, score->valuedouble, 4);
     } else if (cJSON_IsObject(score)) {
@@ -576,31 +588,33 @@ static double token_scale(const cJSON *lines) {
 }
 
 static void put_rollout(rbuf *b, const cJSON *line, double scale) {
-    rb_puts(b, "<div class=\"rollout\"><div class=\"resp\"><div class=\"prompt\"><span class=\"lab\">prompt</span> "
-               "<code>");
-    const char *prompt = json_string(line, "prompt");
-    if (prompt && *prompt) rb_text_limited(b, prompt, TEXT_LIMIT, RB_MARK | RB_NEWLINES);
-    else rb_puts(b, "<span class=\"empty\">(empty)</span>");
-    rb_puts(b, "</code></div><div class=\"lab\">response, each token coloured by its score</div><div class=\"tokens\">");
     const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(line, "tokens");
     const char *response = json_string(line, "response");
     int token_count = cJSON_IsArray(tokens) ? cJSON_GetArraySize(tokens) : 0;
+    rb_puts(b, "<div class=\"rollout\"><div class=\"resp\"><div class=\"head\"><div class=\"prompt\">"
+               "<span class=\"lab\">prompt</span> <code>");
+    const char *prompt = json_string(line, "prompt");
+    if (prompt && *prompt) rb_text_limited(b, prompt, TEXT_LIMIT, RB_MARK | RB_NEWLINES);
+    else rb_puts(b, "<span class=\"empty\">(empty)</span>");
+    rb_puts(b, "</code></div><div class=\"small num\">score ");
+    double score;
+    if (json_number(line, "score", &score)) put_number(b, score, 4);
+    else rb_puts(b, "&#8212;");
+    rb_printf(b, " &#183; %d tokens</div></div><div class=\"lab\">response</div><div class=\"tokens\">", token_count);
     if (token_count > 0) {
-        for (const cJSON *t = tokens->child; t; t = t->next) {
+        int shown = 0;
+        for (const cJSON *t = tokens->child; t && shown < MAX_TOKENS_SHOWN; t = t->next, shown++) {
             double s = 0;
             json_number(t, "score", &s);
             put_token(b, json_string(t, "text"), s, scale);
         }
+        if (token_count > shown) rb_printf(b, " <span class=\"empty\">&#8230; %d more tokens</span>", token_count - shown);
     } else if (response && *response) {
         rb_text_limited(b, response, TEXT_LIMIT, RB_MARK | RB_NEWLINES);
     } else {
         rb_puts(b, "<span class=\"empty\">(empty response)</span>");
     }
-    rb_puts(b, "</div><div class=\"small\">score ");
-    double score;
-    if (json_number(line, "score", &score)) put_number(b, score, 4);
-    else rb_puts(b, "&#8212;");
-    rb_printf(b, " &#183; %d tokens</div></div>", token_count);
+    rb_puts(b, "</div></div>");
     rb_puts(b, "<div class=\"crit\"><div class=\"lab\">critique</div><p>");
     const char *critique = json_string(line, "critique");
     if (critique && *critique) rb_text_limited(b, critique, TEXT_LIMIT, RB_MARK | RB_NEWLINES);
@@ -613,7 +627,9 @@ static void put_rollout(rbuf *b, const cJSON *line, double scale) {
         total++;
         unmatched += match && strcmp(match, "none") == 0;
     }
-    rb_printf(b, "<div class=\"lab\">spans: %d, %d not found in the response</div>", total, unmatched);
+    if (total == 0) rb_puts(b, "<div class=\"lab\">no spans</div>");
+    else if (!unmatched) rb_printf(b, "<div class=\"lab\">spans: %d, each found in the response</div>", total);
+    else rb_printf(b, "<div class=\"lab\">spans: %d; not found in the response:</div>", total);
     if (unmatched) {
         rb_puts(b, "<ul class=\"unmatched\">");
         for (const cJSON *s = spans->child; s; s = s->next) {

@@ -57,6 +57,7 @@ typedef struct report_samples {
 
 #define REPORT_MAX_RUNS 16
 #define REPORT_MAX_NOTES 24
+#define REPORT_MAX_SERIES 256 /* metrics per run; more are left out */
 
 typedef struct report_notes {
     char text[REPORT_MAX_NOTES][300]; /* "file line N: what" */
@@ -70,6 +71,7 @@ typedef struct report_run {
     cJSON *config;   /* config.json, or NULL */
     report_series *series;
     size_t series_count, series_cap;
+    report_series overflow; /* where the values of metrics past REPORT_MAX_SERIES go: nowhere */
     double last_step;
     double wall_ms;  /* sum of ms_per_step */
     uint64_t steps_logged;

@@ -4,6 +4,7 @@
  * highest and last value), so thousands of steps cost little and lose no spike. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
@@ -16,6 +17,7 @@ static const char *const DASHES[REPORT_STYLES] = {"", "7 4", "2 3", "10 3 2 3", 
 const char *svg_colour(int style) { return COLOURS[style % REPORT_STYLES]; }
 
 enum { WIDTH = 470, HEIGHT = 236, LEFT = 54, RIGHT = 14, TOP = 10, BOTTOM = 40 };
+enum { SMOOTH_FROM = 120 }; /* points from which a line is drawn faint with its moving mean over it */
 
 typedef struct axis {
     double lo, hi;  /* the data range shown (log10 of it on a log axis) */
@@ -142,6 +144,30 @@ static size_t draw_path(rbuf *b, const axis *ax, const axis *ay, const chart_lin
     return p.points;
 }
 
+/* A centred moving mean of the finite values over `window` points (odd); NaN stays NaN. NULL
+ * when out of memory. */
+static double *moving_mean(const chart_line *line, size_t window) {
+    size_t n = line->n, half = window / 2;
+    double *sums = malloc((n + 1) * sizeof *sums), *counts = malloc((n + 1) * sizeof *counts);
+    double *mean = malloc(n * sizeof *mean);
+    if (!sums || !counts || !mean) {
+        free(sums), free(counts), free(mean);
+        return NULL;
+    }
+    sums[0] = counts[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool finite = isfinite(line->y[i]);
+        sums[i + 1] = sums[i] + (finite ? line->y[i] : 0);
+        counts[i + 1] = counts[i] + finite;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = i > half ? i - half : 0, hi = i + half + 1 < n ? i + half + 1 : n;
+        mean[i] = isfinite(line->y[i]) ? (sums[hi] - sums[lo]) / (counts[hi] - counts[lo]) : NAN;
+    }
+    free(sums), free(counts);
+    return mean;
+}
+
 static size_t finite_points(const chart_line *line) {
     size_t count = 0;
     for (size_t i = 0; i < line->n; i++) count += isfinite(line->y[i]) && isfinite(line->x[i]);
@@ -179,10 +205,14 @@ void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *l
     rb_puts(b, "<figure class=\"chart\"><figcaption><b>");
     rb_textz(b, title, 0);
     rb_puts(b, "</b>");
-    if ((note && *note) || ay.log) {
+    bool smoothed = false; /* long series: each step faint, a moving mean over 1/40 of them bold */
+    for (size_t l = 0; l < count; l++) smoothed |= !lines[l].markers && finite_points(&lines[l]) >= SMOOTH_FROM;
+    if ((note && *note) || ay.log || smoothed) {
+        const char *sep = note && *note ? "; " : "";
         rb_puts(b, " <span class=\"note\">");
         rb_textz(b, note, 0);
-        if (ay.log) rb_puts(b, note && *note ? "; log scale" : "log scale");
+        if (ay.log) rb_puts(b, sep), rb_puts(b, "log scale"), sep = "; ";
+        if (smoothed) rb_puts(b, sep), rb_puts(b, "bold: moving mean");
         rb_puts(b, "</span>");
     }
     rb_puts(b, "</figcaption>");
@@ -225,12 +255,22 @@ void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *l
     /* the lines, then the markers above them */
     for (size_t l = 0; l < count; l++) {
         const chart_line *line = &lines[l];
-        if (finite_points(line) == 0) continue;
+        size_t finite = finite_points(line);
+        if (finite == 0) continue;
+        double *mean = !line->markers && finite >= SMOOTH_FROM ? moving_mean(line, finite / 40 | 1) : NULL;
+        if (mean) {
+            rb_printf(b, "<path class=\"raw\" stroke=\"%s\" d=\"", COLOURS[line->style % REPORT_STYLES]);
+            draw_path(b, &ax, &ay, line);
+            rb_puts(b, "\"/>");
+        }
+        chart_line drawn = *line;
+        if (mean) drawn.y = mean;
         rb_printf(b, "<path class=\"line\" stroke=\"%s\"", COLOURS[line->style % REPORT_STYLES]);
         put_dash(b, line->style);
         rb_puts(b, " d=\"");
-        size_t points = draw_path(b, &ax, &ay, line);
+        size_t points = draw_path(b, &ax, &ay, &drawn);
         rb_puts(b, "\"/>");
+        free(mean);
         if (points <= 1 && !line->markers) /* one point draws no line: show it */
             for (size_t i = 0; i < line->n; i++)
                 if (isfinite(line->y[i]) && isfinite(line->x[i]))

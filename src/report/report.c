@@ -184,7 +184,8 @@ static void put_config(rbuf *b, const report_run *runs, uint32_t count, bool *fa
     for (uint32_t r = 0; r < count; r++) {
         if (runs[r].config) flatten(runs[r].config, "", &lists[r]);
         for (size_t i = 0; i < lists[r].n; i++)
-            if (!config_get(&keys, lists[r].entries[i].key)) config_add(&keys, lists[r].entries[i].key, strdup(""), false);
+            if (!config_get(&keys, lists[r].entries[i].key))
+                config_add(&keys, lists[r].entries[i].key, strdup(""), false);
         if (lists[r].failed) *failed = true;
     }
     if (keys.failed) *failed = true;
@@ -330,16 +331,16 @@ static void put_header(rbuf *b, const report_run *runs, uint32_t count) {
         const cJSON *device = cJSON_GetObjectItemCaseSensitive(run->info, "device");
         if (json_string(device, "name")) {
             rb_text_limited(b, json_string(device, "name"), 200, RB_MARK);
-            const char *parts[] = {json_string(device, "type"), json_string(device, "driver"), NULL};
+            const char *parts[] = {json_string(device, "type"), json_string(device, "driver"),
+                                   json_string(device, "vulkan")};
             rb_puts(b, "<br><span class=\"small\">");
-            for (int i = 0; parts[i] || i < 2; i++) {
-                if (!parts[i]) continue;
-                rb_puts(b, i ? " &#183; " : "");
+            bool first = true;
+            for (int i = 0; i < 3; i++) {
+                if (!parts[i] || !parts[i][0]) continue;
+                rb_puts(b, first ? "" : " &#183; ");
+                rb_puts(b, i == 2 ? "Vulkan " : "");
                 rb_text_limited(b, parts[i], 200, RB_MARK);
-            }
-            if (json_string(device, "vulkan")) {
-                rb_puts(b, " &#183; Vulkan ");
-                rb_text_limited(b, json_string(device, "vulkan"), 40, RB_MARK);
+                first = false;
             }
             rb_puts(b, "</span>");
         } else {
@@ -405,35 +406,35 @@ static void put_notes(rbuf *b, const report_notes *notes) {
 
 typedef struct chart_spec {
     const char *key, *title, *note;
-    bool log;
+    unsigned flags; /* CHART_LOG, CHART_UNIT */
 } chart_spec;
 
 static const chart_spec TRAIN_CHARTS[] = {
-    {"loss", "loss", "training; mean over weighted tokens", true},
-    {"lr", "learning rate", "", false},
-    {"grad_norm", "gradient norm", "before clipping", true},
-    {"tokens_per_s", "throughput", "tokens/s", false},
+    {"loss", "loss", "training; mean over weighted tokens", CHART_LOG},
+    {"lr", "learning rate", "", 0},
+    {"grad_norm", "gradient norm", "before clipping", CHART_LOG},
+    {"tokens_per_s", "throughput", "tokens/s", 0},
 };
 static const chart_spec RL_CHARTS[] = {
-    {"score", "critic score", "mean over responses", false},
-    {"token_score", "token score", "mean over response tokens", false},
-    {"reward", "reward", "per response, with the KL penalty", false},
-    {"kl", "KL to the start", "per response, summed over tokens", false},
-    {"beta", "\xCE\xB2, the KL coefficient", "", false},
-    {"clip_fraction", "clip fraction", "PPO", false},
-    {"approx_kl", "approximate KL", "policy step, PPO", false},
-    {"value_loss", "value loss", "", true},
-    {"policy_loss", "policy loss", "", false},
-    {"entropy", "entropy", "nats per token", false},
-    {"span_match_rate", "span match rate", "critique spans found in the response", false},
-    {"response_tokens", "response length", "tokens, mean", false},
-    {"critic_failures", "critic failures", "responses without a usable critique", false},
-    {"rollout_tokens_per_s", "rollout throughput", "tokens/s", false},
-    {"train_tokens_per_s", "training throughput", "tokens/s", false},
+    {"score", "critic score", "mean over responses", 0},
+    {"token_score", "token score", "mean over response tokens", 0},
+    {"reward", "reward", "per response, with the KL penalty", 0},
+    {"kl", "KL to the start", "per response, summed over tokens", 0},
+    {"beta", "\xCE\xB2, the KL coefficient", "", 0},
+    {"clip_fraction", "clip fraction", "PPO", 0},
+    {"approx_kl", "approximate KL", "policy step, PPO", 0},
+    {"value_loss", "value loss", "", CHART_LOG},
+    {"policy_loss", "policy loss", "", 0},
+    {"entropy", "entropy", "nats per token", 0},
+    {"span_match_rate", "span match rate", "critique spans found in the response", CHART_UNIT},
+    {"response_tokens", "response length", "tokens, mean", 0},
+    {"critic_failures", "critic failures", "responses without a usable critique", 0},
+    {"rollout_tokens_per_s", "rollout throughput", "tokens/s", 0},
+    {"train_tokens_per_s", "training throughput", "tokens/s", 0},
 };
 
 static bool put_chart(rbuf *b, const report_run *runs, uint32_t count, const char *key, const char *title,
-                      const char *note, bool log, bool markers) {
+                      const char *note, unsigned flags, bool markers) {
     chart_line lines[REPORT_MAX_RUNS];
     size_t n = 0;
     for (uint32_t r = 0; r < count; r++) {
@@ -443,19 +444,19 @@ static bool put_chart(rbuf *b, const report_run *runs, uint32_t count, const cha
                                   .markers = markers};
     }
     if (!n) return false;
-    svg_chart(b, title, note, lines, n, log);
+    svg_chart(b, title, note, lines, n, flags);
     return true;
 }
 
-static void put_chart_group(rbuf *b, const report_run *runs, uint32_t count, const char *heading, const chart_spec *specs,
-                            size_t spec_count) {
+static void put_chart_group(rbuf *b, const report_run *runs, uint32_t count, const char *heading,
+                            const chart_spec *specs, size_t spec_count) {
     bool any = false;
     for (size_t i = 0; i < spec_count && !any; i++)
         for (uint32_t r = 0; r < count && !any; r++) any = series_has_values(report_find(&runs[r], specs[i].key));
     if (!any) return;
     rb_printf(b, "<h3>%s</h3>\n<div class=\"charts\">\n", heading);
     for (size_t i = 0; i < spec_count; i++)
-        put_chart(b, runs, count, specs[i].key, specs[i].title, specs[i].note, specs[i].log, false);
+        put_chart(b, runs, count, specs[i].key, specs[i].title, specs[i].note, specs[i].flags, false);
     rb_puts(b, "</div>\n");
 }
 
@@ -477,7 +478,8 @@ static void put_curves(rbuf *b, const report_run *runs, uint32_t count) {
             if (strncmp(key, "eval.", 5) != 0) continue;
             bool seen = false;
             for (uint32_t q = 0; q < r && !seen; q++) seen = report_find(&runs[q], key) != NULL;
-            if (!seen) put_chart(b, runs, count, key, key + 5, "held-out prompts; a marker per evaluation", false, true);
+            if (!seen)
+                put_chart(b, runs, count, key, key + 5, "held-out prompts; a marker per evaluation", CHART_UNIT, true);
         }
     if (any) rb_puts(b, "</div>\n");
     if (b->len == before) rb_puts(b, "<p class=\"empty\">No metrics.</p>\n");
@@ -497,7 +499,8 @@ static void put_text_cell(rbuf *b, const char *cls, const char *text) {
 static void put_score(rbuf *b, const cJSON *score) {
     const cJSON *only = cJSON_IsObject(score) && score->child && !score->child->next ? score->child : score;
     if (cJSON_IsNumber(only) && only->valuedouble > 0 && only->valuedouble <= 1) /* a metric in [0, 1]: tinted */
-        rb_printf(b, "<td class=\"s num\" style=\"background:rgba(var(--good),%.2f)\">", 0.08 + 0.3 * only->valuedouble);
+        rb_printf(b, "<td class=\"s num\" style=\"background:rgba(var(--good),%.2f)\">",
+                  0.08 + 0.3 * only->valuedouble);
     else
         rb_puts(b, "<td class=\"s num\">");
     if (cJSON_IsNumber(score)) {
@@ -608,7 +611,8 @@ static void put_rollout(rbuf *b, const cJSON *line, double scale) {
             json_number(t, "score", &s);
             put_token(b, json_string(t, "text"), s, scale);
         }
-        if (token_count > shown) rb_printf(b, " <span class=\"empty\">&#8230; %d more tokens</span>", token_count - shown);
+        if (token_count > shown)
+            rb_printf(b, " <span class=\"empty\">&#8230; %d more tokens</span>", token_count - shown);
     } else if (response && *response) {
         rb_text_limited(b, response, TEXT_LIMIT, RB_MARK | RB_NEWLINES);
     } else {

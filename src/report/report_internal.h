@@ -97,9 +97,12 @@ typedef struct chart_line {
     bool markers;  /* a marker at every point (evaluations) */
 } chart_line;
 
-/* A <figure> with the title, an SVG chart of the lines (axes, ticks, labels) and the legend.
- * log_allowed: a log y axis when every value is positive and they span more than 30x. */
-void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *lines, size_t count, bool log_allowed);
+enum {
+    CHART_LOG = 1,  /* a log y axis when every value is positive and they span more than 30x */
+    CHART_UNIT = 2, /* the y axis from 0 to 1 when every value is in [0, 1] (rates, task metrics) */
+};
+/* A <figure> with the title, an SVG chart of the lines (axes, ticks, labels) and the legend. */
+void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *lines, size_t count, unsigned flags);
 /* A small SVG swatch of a style (for legends). */
 void svg_swatch(rbuf *b, int style, bool marker);
 const char *svg_colour(int style);

@@ -65,8 +65,8 @@ static void put_marker(rbuf *b, int style, double x, double y, double r) {
     switch (style % 4) {
     case 0: rb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>", x, y, r, colour); break;
     case 1:
-        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>", x - r * 0.9, y - r * 0.9,
-                  r * 1.8, r * 1.8, colour);
+        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>", x - r * 0.9,
+                  y - r * 0.9, r * 1.8, r * 1.8, colour);
         break;
     case 2:
         rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x, y - r * 1.2, x + r * 1.1,
@@ -174,7 +174,7 @@ static size_t finite_points(const chart_line *line) {
     return count;
 }
 
-void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *lines, size_t count, bool log_allowed) {
+void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *lines, size_t count, unsigned flags) {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t l = 0; l < count; l++)
         for (size_t i = 0; i < lines[l].n; i++) {
@@ -186,7 +186,8 @@ void svg_chart(rbuf *b, const char *title, const char *note, const chart_line *l
     axis ax = {.lo = xlo, .hi = xhi}, ay = {0};
     if (ax.hi - ax.lo < 1) ax.hi = ax.lo + 1;
     ax.step = fmax(1, nice_step(ax.hi - ax.lo, 6));
-    if (log_allowed && ylo > 0 && yhi / ylo > 30) {
+    if ((flags & CHART_UNIT) && ylo >= 0 && yhi <= 1) ylo = 0, yhi = 1;
+    if ((flags & CHART_LOG) && ylo > 0 && yhi / ylo > 30) {
         ay.log = true;
         ay.lo = floor(log10(ylo));
         ay.hi = ceil(log10(yhi));

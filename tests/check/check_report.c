@@ -436,7 +436,7 @@ static char *report(check_ctx *ctx, const char *const *dirs, uint32_t n, const c
     t2g_status status = t2g_report_write(dirs, n, out, &err);
     check_true(ctx, status == expect, "report of %s%s: status %s (expected %s)%s%s", dirs[0], n > 1 ? " and more" : "",
                t2g_status_name(status), t2g_status_name(expect), status ? ": " : "", status ? err.message : "");
-    return status == T2G_OK || status == T2G_ERR_FORMAT ? read_all(out, len) : NULL;
+    return out && (status == T2G_OK || status == T2G_ERR_FORMAT) ? read_all(out, len) : NULL;
 }
 
 static double seconds_now(void) {

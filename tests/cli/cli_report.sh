@@ -27,6 +27,11 @@ check "the RL run's report has the RL charts and its rollouts" \
   'grep -q "critic score" rl/report.html && grep -q "rollouts at step 1 " rl/report.html && grep -q "class=\"tok " rl/report.html'
 
 rm sft/report.html
+mkdir -p sft/report.html/blocked
+out=$("$t2g" train --resume sft --set train.steps=5 --quiet 2>&1); code=$?
+check "a report that cannot be written is a warning: the run still exits 0" \
+  '[ $code = 0 ] && printf "%s" "$out" | grep -q "warning: the run report: cannot write sft/report.html"'
+rm -rf sft/report.html
 out=$("$t2g" report sft 2>&1); code=$?
 check "t2g report RUN writes RUN/report.html, exit 0" '[ $code = 0 ] && [ -s sft/report.html ] && [ "$out" = "report: sft/report.html" ]'
 check "a train run's report has the loss and no RL charts" 'grep -q "<b>loss</b>" sft/report.html && ! grep -q "critic score" sft/report.html'

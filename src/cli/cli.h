@@ -85,5 +85,6 @@ int cmd_sample(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_align(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -50,6 +50,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "demo") == 0) return cmd_demo(argc, argv);
     if (strcmp(command, "align") == 0) return cmd_align(argc, argv);
     if (strcmp(command, "rl") == 0) return cmd_rl(argc, argv);
+    if (strcmp(command, "report") == 0) return cmd_report(argc, argv);
     cli_error("unknown command '%s'; the commands are: demo, train, rl, align, sample, eval, data, devices, "
               "selfcheck, bench, version (see 't2g --help')",
               command);

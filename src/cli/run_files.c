@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "t2g/report.h"
+
 int cli_parse_run_args(int argc, char **argv, const char *command, const char *allowed, cli_run_args *a) {
     memset(a, 0, sizeof *a);
     cli_args args = cli_args_start(argc, argv, 2, command);
@@ -186,12 +188,25 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
     return EXIT_OK;
 }
 
+/* <run dir>/report.html; a report that cannot be written is a warning, not a failed run. */
+static void write_report(const char *dir) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    t2g_error err = {0};
+    t2g_status status = t2g_report_write(&dir, 1, path, &err);
+    if (status == T2G_OK || status == T2G_ERR_FORMAT) printf("report: %s\n", path);
+    if (status) fprintf(stderr, "t2g: warning: the run report: %s\n", err.message);
+    fflush(stdout);
+}
+
 void cli_run_close(cli_run *run) {
+    bool opened = run->metrics != NULL;
     if (run->metrics) fclose(run->metrics);
     if (run->samples) fclose(run->samples);
     t2g_generator_destroy(run->generator);
     run->metrics = run->samples = NULL;
     run->generator = NULL;
+    if (opened) write_report(run->dir);
 }
 
 int cli_run_load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size) {

@@ -11,7 +11,7 @@
 #include "t2g/assets.h"
 
 static const char HELP[] =
-    "usage: t2g demo [--from-scratch] [--out DIR] [--set KEY=VALUE ...] [--device N|NAME] [--quiet]\n"
+    "usage: t2g demo [--from-scratch [--sft-set KEY=VALUE ...]] [--out DIR] [--set KEY=VALUE ...] [--device N|NAME] [--quiet]\n"
     "\n"
     "Text2Grad on 1-3 digit addition: a small byte-level GPT (the SFT checkpoint shipped in t2g,\n"
     "assets/demo_sft.ckpt) answers sums; the built-in critic writes a critique of each answer,\n"
@@ -21,13 +21,27 @@ static const char HELP[] =
     "\n"
     "  --from-scratch   train the SFT checkpoint first (assets/demo_sft.json, about 15 minutes on\n"
     "                   lavapipe) instead of using the shipped one\n"
+    "  --sft-set K=V    with --from-scratch: override a key of that SFT config\n"
     "  --set K=V        override a key of the demo's RL config (assets/demo.json; 't2g train --help'\n"
     "                   lists the keys)\n"
     "\n"
     "example: t2g demo --set train.steps=40\n";
 
+/* The SFT config of --from-scratch, checked before anything is written; --sft-set without it is refused. */
+static int sft_config(const cli_run_args *args, t2g_config *sft) {
+    if (!args->from_scratch) {
+        if (!args->sft_set_count) return EXIT_OK;
+        cli_error("demo: --sft-set changes the SFT that --from-scratch trains; without --from-scratch the demo "
+                  "starts from the shipped checkpoint");
+        return EXIT_USAGE;
+    }
+    int code = cli_load_builtin_config("demo_sft.json", args->sft_sets, args->sft_set_count, sft);
+    if (!code && args->device) snprintf(sft->device, sizeof sft->device, "%s", args->device);
+    return code;
+}
+
 /* The SFT start, in the run folder: the shipped checkpoint, or one trained there (sft/). */
-static int make_start(const cli_run_args *args, const char *dir, char *start, size_t size) {
+static int make_start(const cli_run_args *args, t2g_config *sft, const char *dir, char *start, size_t size) {
     t2g_error err = {0};
     if (!args->from_scratch) {
         size_t len = 0;
@@ -44,15 +58,12 @@ static int make_start(const cli_run_args *args, const char *dir, char *start, si
         snprintf(start, size, "%s/start.ckpt", dir);
         return EXIT_OK;
     }
-    t2g_config sft;
-    int code = cli_load_builtin_config("demo_sft.json", NULL, 0, &sft);
-    if (code) return code;
-    if (args->device) snprintf(sft.device, sizeof sft.device, "%s", args->device);
     char sft_dir[1100];
     snprintf(sft_dir, sizeof sft_dir, "%s/sft", dir);
-    printf("t2g demo: first the SFT start, from scratch: %u steps of supervised training on addition\n", sft.steps);
+    printf("t2g demo: first the SFT start, from scratch: %u steps of supervised training on addition\n", sft->steps);
     cli_run_options options = {.out = sft_dir, .quiet = args->quiet, .kind = "demo-sft"};
-    if ((code = cli_train_run(&sft, &options, NULL, 0))) return code;
+    int code = cli_train_run(sft, &options, NULL, 0);
+    if (code) return code;
     snprintf(start, size, "%s/checkpoint.bin", sft_dir);
     return EXIT_OK;
 }
@@ -82,19 +93,20 @@ static void before_after(const char *dir, const char *metric, double *before, do
 int cmd_demo(int argc, char **argv) {
     cli_run_args args;
     t2g_config config;
-    int code = cli_parse_run_args(argc, argv, "demo", "--from-scratch --set --out --device --quiet", &args);
+    int code = cli_parse_run_args(argc, argv, "demo", "--from-scratch --sft-set --set --out --device --quiet", &args);
     if (code || args.help) {
         if (args.help) fputs(HELP, stdout);
         return code;
     }
-    if ((code = cli_run_config(&args, "demo", "demo.json", &config))) return code;
+    t2g_config sft;
+    if ((code = cli_run_config(&args, "demo", "demo.json", &config)) || (code = sft_config(&args, &sft))) return code;
     char dir[1024], start[1200];
     t2g_error err = {0};
     if (t2g_run_dir_create("runs", config.name, args.out, dir, sizeof dir, &err)) {
         cli_error("demo: %s", err.message);
         return EXIT_USAGE;
     }
-    if ((code = make_start(&args, dir, start, sizeof start))) return code;
+    if ((code = make_start(&args, &sft, dir, start, sizeof start))) return code;
     if (snprintf(config.rl.start, sizeof config.rl.start, "%s", start) >= (int)sizeof config.rl.start) {
         cli_error("demo: the run folder's path is too long (%s)", start);
         return EXIT_USAGE;

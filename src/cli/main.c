@@ -10,16 +10,17 @@ static const char USAGE[] =
     "usage: t2g COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  demo                             the built-in job: train a small GPT on addition, evaluate, sample\n"
+    "  demo [--from-scratch]            the built-in job: Text2Grad on addition from a shipped SFT start\n"
     "  train --config X [--set K=V]     train a GPT (supervised or language modelling); a run folder\n"
     "  rl --config X [--set K=V]        Text2Grad: learn from critiques in words (token-level PPO)\n"
+    "  report RUN [RUN ...]             one HTML page of a run's curves, samples and config (runs overlaid)\n"
     "  align --response R --feedback F  show how a critique's spans land on a response's tokens\n"
     "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p)\n"
     "  eval --ckpt C --task T           a checkpoint's metrics on a built-in task\n"
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
-    "  bench kernels [--size S] [--json] time every kernel with GPU timestamps\n"
+    "  bench kernels|train|rollout      time kernels (GPU timestamps), training steps or RL rollouts\n"
     "  version                          print the version\n"
     "\n"
     "every command answers --help. The device is chosen by --device N|NAME, else the\n"
@@ -51,7 +52,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "align") == 0) return cmd_align(argc, argv);
     if (strcmp(command, "rl") == 0) return cmd_rl(argc, argv);
     if (strcmp(command, "report") == 0) return cmd_report(argc, argv);
-    cli_error("unknown command '%s'; the commands are: demo, train, rl, align, sample, eval, data, devices, "
+    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, data, devices, "
               "selfcheck, bench, version (see 't2g --help')",
               command);
     return EXIT_USAGE;

@@ -7,6 +7,16 @@
 
 #include "t2g/report.h"
 
+/* Appends a KEY=VALUE of a --set-like option (NULL: its value was missing, reported already). */
+static int add_set(const char *command, const char *option, const char *set, const char **sets, int *count, int most) {
+    if (set && *count == most) {
+        cli_error("%s: at most %d %s options", command, most, option);
+        return EXIT_USAGE;
+    }
+    if (set) sets[(*count)++] = set;
+    return EXIT_OK;
+}
+
 int cli_parse_run_args(int argc, char **argv, const char *command, const char *allowed, cli_run_args *a) {
     memset(a, 0, sizeof *a);
     cli_args args = cli_args_start(argc, argv, 2, command);
@@ -18,11 +28,9 @@ int cli_parse_run_args(int argc, char **argv, const char *command, const char *a
             a->help = true;
             return EXIT_OK;
         } else if (cli_value(&args, "--set", &set)) {
-            if (set && a->set_count == 64) {
-                cli_error("%s: at most 64 --set options", command);
-                return EXIT_USAGE;
-            }
-            if (set) a->sets[a->set_count++] = set;
+            if (add_set(command, "--set", set, a->sets, &a->set_count, 64)) return EXIT_USAGE;
+        } else if (cli_value(&args, "--sft-set", &set)) {
+            if (add_set(command, "--sft-set", set, a->sft_sets, &a->sft_set_count, 16)) return EXIT_USAGE;
         } else if (cli_value(&args, "--config", &a->config) || cli_value(&args, "--out", &a->out) ||
                    cli_value(&args, "--resume", &a->resume) || cli_value(&args, "--device", &a->device)) {
         } else if (cli_flag(&args, "--quiet")) {

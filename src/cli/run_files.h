@@ -41,7 +41,9 @@ typedef struct cli_run_args {
     const char *sets[64];
     int set_count;
     bool quiet, help;
-    bool from_scratch;         /* demo only */
+    bool from_scratch;         /* demo only: train the SFT start first, */
+    const char *sft_sets[16];  /* with these KEY=VALUE overrides of its config (--sft-set) */
+    int sft_set_count;
 } cli_run_args;
 /* Parses argv[2..); options a command does not take (allowed: a string of the option names
  * it does take) are refused as unknown. */

@@ -12,9 +12,14 @@ expect() { # expect CODE PATTERN -- command...
   echo "ok: $*"
 }
 expect 0 "usage: t2g COMMAND" -- "$t2g" --help
-expect 0 "usage: t2g devices" -- "$t2g" devices --help
-expect 0 "usage: t2g selfcheck" -- "$t2g" selfcheck --help
-expect 0 "usage: t2g bench" -- "$t2g" bench --help
+usage=$("$t2g" --help)
+for command in demo train rl report align sample eval data devices selfcheck bench; do
+  expect 0 "usage: t2g $command" -- "$t2g" $command --help
+  if printf '%s' "$usage" | grep -q "^  $command\b"; then echo "ok: t2g --help lists $command"
+  else echo "FAIL: t2g --help does not list $command"; fail=1; fi
+  if "$t2g" frobnicate 2>&1 | grep -q "[ ,]$command[,( ]"; then echo "ok: the unknown-command message names $command"
+  else echo "FAIL: the unknown-command message does not name $command"; fail=1; fi
+done
 expect 0 "usage: t2g bench kernels" -- "$t2g" bench kernels --help
 expect 0 "t2g 0" -- "$t2g" version
 expect 2 "unknown command 'frobnicate'" -- "$t2g" frobnicate

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2g train, --resume, sample, eval and demo from the command line, and their bad input:
+# t2g train, --resume, sample and eval from the command line, and their bad input:
 # an existing run folder, unknown or ill-typed keys, a malformed JSONL line, a truncated
 # checkpoint, a prompt longer than the context. Each error must exit non-zero with a message
 # naming the problem, and damage nothing.
@@ -79,10 +79,6 @@ check "eval prints the task's metrics" '[ $code = 0 ] && printf "%s" "$out" | gr
 out=$("$t2g" eval --ckpt run1/checkpoint.bin --task nosuch 2>&1); code=$?
 check "eval of an unknown task exits 2 naming the tasks" '[ $code = 2 ] && printf "%s" "$out" | grep -q "arith"'
 
-printf '{"name": "not-the-demo", "train": {"steps": 1}}\n' > demo.json  # a file of that name is not the demo's config
-out=$("$t2g" demo --set train.steps=4 --set schedule.warmup_steps=2 --set eval.examples=4 --set eval.every=0 --out demo-run 2>&1); code=$?
-check "a shortened demo runs, evaluates before and after, and names its folder" '[ $code = 0 ] && printf "%s" "$out" | grep -q "before training" && printf "%s" "$out" | grep -q "eval at step 4" && [ -s demo-run/checkpoint.bin ]'
-check "the demo uses its embedded config, not a demo.json in the current folder" 'grep -q "\"name\":[[:space:]]*\"demo\"" demo-run/config.json'
 out=$("$t2g" train --help); code=$?
 check "train --help lists the config keys" '[ $code = 0 ] && printf "%s" "$out" | grep -q "optim.lr" && printf "%s" "$out" | grep -q "train.micro_batch"'
 for command in demo train sample eval data; do

@@ -207,6 +207,8 @@ def main():
     p.add_argument("--seeds", default="1 2 3")
     p.add_argument("--docs", default="docs")
     p.add_argument("--device", default="unknown device")
+    p.add_argument("--wall", type=float, help="the experiment's wall time, seconds (SFT and RL runs)")
+    p.add_argument("--jobs", type=int, default=1, help="RL runs that ran side by side")
     a = p.parse_args()
     tasks, seeds = a.tasks.split(), a.seeds.split()
     for t in tasks:
@@ -225,7 +227,11 @@ def main():
         data = collect(a.runs, task, seeds)
         total += sum(r["seconds"] for arm in ("scalar", "span") for r in data[arm].values())
         lines += task_section(task, data, seeds, a.docs)
-    lines += [f"RL runs: {total / 60:.1f} minutes of steps and evaluations in all.", ""]
+    timing = f"RL runs: {total / 60:.1f} minutes of steps and evaluations, summed over the runs"
+    if a.wall is not None:
+        timing = (f"Wall time: {a.wall / 60:.1f} minutes for the whole experiment, SFT included, with the RL "
+                  f"runs {a.jobs} at a time. " + timing)
+    lines += [timing + ".", ""]
     with open(os.path.join(a.docs, "RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
 

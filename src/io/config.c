@@ -69,7 +69,7 @@ enum {
     X("rl.prompts", rl.prompts, 1, 65536, 0, "prompts per RL step")                                         \
     X("rl.samples_per_prompt", rl.samples_per_prompt, 1, 1024, 0, "responses sampled per prompt")         \
     X("rl.max_new_tokens", rl.max_new_tokens, 1, U32_MAX, 0, "longest sampled response, in tokens")         \
-    X("rl.temperature", rl.temperature, 0, 100, 0, "rollout sampling temperature (0 = greedy)")            \
+    X("rl.temperature", rl.temperature, 0, 100, 0, "rollout sampling temperature (0 = greedy); PPO scores tokens at 1, so other values make the updates off-policy") \
     X("rl.top_k", rl.top_k, 0, U32_MAX, 0, "rollout top-k (0 = off)")                                      \
     X("rl.top_p", rl.top_p, 0, 1, OPEN_MIN, "rollout nucleus probability (1 = off)")                      \
     X("rl.ppo_epochs", rl.ppo_epochs, 1, 1024, 0, "PPO passes over each rollout batch")                    \

@@ -75,6 +75,11 @@ typedef struct t2g_eval_result {
  * `seed` (t2g_task_eval_seed), scored. `generator` may be NULL (one is made). */
 t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
                         uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err);
+/* The same on examples 0 .. examples-1 of the task's stream `stream` itself: with the
+ * training seed (data.seed), the prompts a run trained on, e.g. the pool of an RL run. */
+t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t stream,
+                               uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
+                               t2g_error *err);
 void t2g_eval_result_free(t2g_eval_result *result);
 
 /* ---- models from checkpoints ---- */

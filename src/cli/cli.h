@@ -8,6 +8,7 @@
 
 #include "t2g/t2g.h"
 #include "t2g/config.h"
+#include "t2g/train.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -71,6 +72,17 @@ typedef struct cli_run_options {
 int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
 /* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
 int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
+
+/* A checkpoint's greedy metrics on a built-in task (t2g eval): held-out prompts, or with
+ * practised the first `examples` of its training stream. 0 / NULL: the checkpoint's own
+ * (data.seed; 200 held-out or data.examples practised examples; eval.max_new_tokens). */
+typedef struct cli_eval_request {
+    const t2g_task *task;
+    bool practised;
+    const uint64_t *seed;
+    uint32_t examples, max_new_tokens;
+} cli_eval_request;
+int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_request *request, t2g_eval_result *result);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);

@@ -90,6 +90,39 @@ static void before_after(const char *dir, const char *metric, double *before, do
     free(text);
 }
 
+/* Greedy exact match of a checkpoint on the sums the run practised (its prompt pool). */
+static int practised_exact_match(t2g_device *device, const t2g_config *config, const char *ckpt, double *value) {
+    cli_eval_request request = {.task = t2g_task_find(config->data.task), .practised = true,
+                                .examples = config->data.examples};
+    t2g_eval_result result = {0};
+    int code = cli_eval_checkpoint(device, ckpt, &request, &result);
+    if (!code) *value = result.metrics.values[0];
+    t2g_eval_result_free(&result);
+    return code;
+}
+
+/* The before/after lines: held-out sums from the run's evaluations, and the practised pool. */
+static int summary(const t2g_config *config, const char *dir, const char *start) {
+    double held_before, held_after, practised_before = 0, practised_after = 0;
+    before_after(dir, "exact_match", &held_before, &held_after);
+    char end[1200];
+    snprintf(end, sizeof end, "%s/checkpoint.bin", dir);
+    t2g_device *device;
+    int code = cli_open_device(config->device[0] ? config->device : NULL, &device);
+    if (code) return code;
+    code = practised_exact_match(device, config, start, &practised_before);
+    if (!code) code = practised_exact_match(device, config, end, &practised_after);
+    int closing = cli_close_device(device);
+    if (code || closing) return code ? code : closing;
+    printf("\nt2g demo: exact match (greedy), before Text2Grad -> after %u steps of it:\n"
+           "  the %u sums it practised (it saw critiques of its answers, never the answers): %.3f -> %.3f\n"
+           "  %u held-out sums it never saw:                                               %.3f -> %.3f\n"
+           "the curves, the critiques and the token rewards: %s/report.html\n",
+           config->steps, config->data.examples, practised_before, practised_after, config->eval.examples,
+           held_before, held_after, dir);
+    return EXIT_OK;
+}
+
 int cmd_demo(int argc, char **argv) {
     cli_run_args args;
     t2g_config config;
@@ -100,6 +133,11 @@ int cmd_demo(int argc, char **argv) {
     }
     t2g_config sft;
     if ((code = cli_run_config(&args, "demo", "demo.json", &config)) || (code = sft_config(&args, &sft))) return code;
+    if (strcmp(config.data.task, "arith") != 0) {
+        cli_error("demo: the demo is Text2Grad on arith (data.task \"arith\"); for another task use "
+                  "'t2g rl --config ...' (see 't2g rl --help')");
+        return EXIT_USAGE;
+    }
     char dir[1024], start[1200];
     t2g_error err = {0};
     if (t2g_run_dir_create("runs", config.name, args.out, dir, sizeof dir, &err)) {
@@ -117,9 +155,5 @@ int cmd_demo(int argc, char **argv) {
     fflush(stdout);
     cli_run_options options = {.quiet = args.quiet, .kind = "demo"};
     if ((code = cli_rl_run(&config, &options, dir))) return code;
-    double before, after;
-    before_after(dir, "exact_match", &before, &after);
-    printf("t2g demo: exact match on %u held-out sums: %.3f before Text2Grad, %.3f after\n", config.eval.examples,
-           before, after);
-    return EXIT_OK;
+    return summary(&config, dir, start);
 }

@@ -8,7 +8,7 @@
 #include "t2g/train.h"
 
 static const char HELP[] =
-    "usage: t2g eval --ckpt CHECKPOINT --task TASK [--n N] [--seed S] [--max-new N] [--device N|NAME] [--json]\n"
+    "usage: t2g eval --ckpt CHECKPOINT --task TASK [--practised] [--n N] [--seed S] [--max-new N] [--device N|NAME] [--json]\n"
     "\n"
     "Scores a checkpoint on a built-in task: greedy responses to N held-out prompts (the task's\n"
     "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
@@ -16,16 +16,39 @@ static const char HELP[] =
     "\n"
     "  --ckpt C       a checkpoint (e.g. runs/arith-.../checkpoint.bin)\n"
     "  --task T       arith or facts\n"
-    "  --n N          examples (default 200)\n"
-    "  --seed S       the data seed whose evaluation stream is used (default: the checkpoint's data.seed)\n"
+    "  --practised    the prompts the run trained on instead: examples 0..N-1 of the training stream\n"
+    "                 (an RL run's prompt pool is the first data.examples of them)\n"
+    "  --n N          examples (default 200; with --practised, the checkpoint's data.examples)\n"
+    "  --seed S       the data seed whose stream is used (default: the checkpoint's data.seed)\n"
     "  --max-new N    longest response in tokens (default: the checkpoint's eval.max_new_tokens)\n"
     "  --json         one JSON object on standard output\n"
     "\n"
     "example: t2g eval --ckpt runs/arith-20261127-120000/checkpoint.bin --task arith --n 500\n";
 
+int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_request *request, t2g_eval_result *result) {
+    t2g_gpt *gpt = NULL;
+    t2g_config config;
+    t2g_error err = {0};
+    if (t2g_model_load(device, ckpt, 1, 0, &gpt, &config, &err)) {
+        cli_error("eval: %s", err.message);
+        return EXIT_USAGE;
+    }
+    uint64_t seed = request->seed ? *request->seed : config.data.seed;
+    uint32_t examples = request->examples ? request->examples : request->practised ? config.data.examples : 200;
+    uint32_t max_new = request->max_new_tokens ? request->max_new_tokens : config.eval.max_new_tokens;
+    if (request->practised && examples > 100000) examples = 100000;
+    t2g_status status = request->practised
+                            ? t2g_evaluate_stream(gpt, NULL, request->task, seed, examples, 3, max_new, result, &err)
+                            : t2g_evaluate(gpt, NULL, request->task, seed, examples, 3, max_new, result, &err);
+    t2g_gpt_destroy(gpt);
+    if (!status) return EXIT_OK;
+    cli_error("eval: %s", err.message);
+    return EXIT_FAILED;
+}
+
 int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *task_name = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
-    bool json = false;
+    bool json = false, practised = false;
     cli_args args = cli_args_start(argc, argv, 2, "eval");
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
@@ -36,6 +59,8 @@ int cmd_eval(int argc, char **argv) {
                    cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
+        } else if (cli_flag(&args, "--practised")) {
+            practised = true;
         } else {
             return cli_unknown(&args);
         }
@@ -59,23 +84,15 @@ int cmd_eval(int argc, char **argv) {
     t2g_device *dev;
     int code = cli_open_device(device, &dev);
     if (code) return code;
-    t2g_gpt *gpt = NULL;
-    t2g_config config;
+    cli_eval_request request = {.task = task, .practised = practised, .seed = seed_text ? &seed : NULL,
+                                .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0};
     t2g_eval_result result = {0};
-    t2g_error err = {0};
-    if (t2g_model_load(dev, ckpt, 1, 0, &gpt, &config, &err)) {
-        cli_error("eval: %s", err.message);
-        code = EXIT_USAGE;
-    }
-    if (!code && t2g_evaluate(gpt, NULL, task, seed_text ? seed : config.data.seed, (uint32_t)n, 3,
-                              max_text ? (uint32_t)max_new : config.eval.max_new_tokens, &result, &err)) {
-        cli_error("eval: %s", err.message);
-        code = EXIT_FAILED;
-    }
+    code = cli_eval_checkpoint(dev, ckpt, &request, &result);
     if (!code && json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "checkpoint", ckpt);
         cJSON_AddStringToObject(o, "task", task_name);
+        cJSON_AddStringToObject(o, "prompts", practised ? "practised" : "held-out");
         cJSON_AddNumberToObject(o, "examples", result.metrics.examples);
         cJSON *m = cJSON_AddObjectToObject(o, "metrics");
         for (uint32_t i = 0; i < result.metrics.count; i++) cJSON_AddNumberToObject(m, result.metrics.names[i], result.metrics.values[i]);
@@ -84,14 +101,13 @@ int cmd_eval(int argc, char **argv) {
         cJSON_free(text);
         cJSON_Delete(o);
     } else if (!code) {
-        printf("%s on %s, %u examples:\n", ckpt, task_name, result.metrics.examples);
+        printf("%s on %s, %u %s examples:\n", ckpt, task_name, result.metrics.examples, practised ? "practised" : "held-out");
         for (uint32_t i = 0; i < result.metrics.count; i++) printf("  %-16s %.4f\n", result.metrics.names[i], result.metrics.values[i]);
         for (uint32_t i = 0; i < result.sample_count; i++)
             printf("  e.g. %s -> %s   (reference: %s)\n", result.samples[i].prompt, result.samples[i].response,
                    result.samples[i].reference);
     }
     t2g_eval_result_free(&result);
-    t2g_gpt_destroy(gpt);
     int closing = cli_close_device(dev);
     return code ? code : closing;
 }

@@ -76,6 +76,13 @@ static t2g_status keep_samples(const t2g_task *task, const t2g_task_example *exa
 
 t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
                         uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err) {
+    return t2g_evaluate_stream(gpt, generator, task, t2g_task_eval_seed(seed), examples, samples, max_new_tokens, result,
+                               err);
+}
+
+t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t stream,
+                               uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
+                               t2g_error *err) {
     memset(result, 0, sizeof *result);
     double start = now_seconds();
     if (examples == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 examples");
@@ -90,8 +97,7 @@ t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *
     size_t *lengths = calloc(examples, sizeof *lengths);
     if (!status && (!items || !responses || !lengths))
         status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for %u evaluation examples", examples);
-    uint64_t eval_seed = t2g_task_eval_seed(seed);
-    for (uint32_t i = 0; i < examples && !status; i++) t2g_task_example_at(task, eval_seed, i, &items[i]);
+    for (uint32_t i = 0; i < examples && !status; i++) t2g_task_example_at(task, stream, i, &items[i]);
     uint32_t context = t2g_gpt_config(gpt)->context;
     for (uint32_t first = 0; first < examples && !status; first += EVAL_BATCH) {
         uint32_t n = examples - first < EVAL_BATCH ? examples - first : EVAL_BATCH;

@@ -16,11 +16,14 @@ cd "$tmp" || exit 1
 short="--set train.steps=2 --set rl.prompts=2 --set rl.samples_per_prompt=2 --set train.micro_batch=4 --set train.batch_size=4 --set eval.examples=4 --set eval.every=0"
 printf '{"name": "not-the-demo", "train": {"steps": 1}}\n' > demo.json  # a file of that name is not the demo's config
 out=$("$t2g" demo $short --out demo-run 2>&1); code=$?
+demo_out=$out
 check "a shortened demo exits 0" '[ $code = 0 ]'
 check "it says what it does, evaluates before and after, and names the report" \
   'printf "%s" "$out" | grep -q "Text2Grad on addition" && printf "%s" "$out" | grep -q "^before RL: exact_match" &&
    printf "%s" "$out" | grep -q "^eval at step 2: exact_match" && printf "%s" "$out" | grep -q "^report: demo-run/report.html$" &&
-   printf "%s" "$out" | grep -q "exact match on 4 held-out sums: [0-9.]* before Text2Grad, [0-9.]* after"'
+   printf "%s" "$out" | grep -q "^  the 64 sums it practised (.*): [0-9.]* -> [0-9.]*$" &&
+   printf "%s" "$out" | grep -q "^  4 held-out sums it never saw: *[0-9.]* -> [0-9.]*$" &&
+   [ "$(printf "%s" "$out" | tail -n 1)" = "the curves, the critiques and the token rewards: demo-run/report.html" ]'
 check "it starts from the shipped SFT checkpoint" 'cmp -s demo-run/start.ckpt "$src/assets/demo_sft.ckpt"'
 check "its config is the embedded one, not the demo.json in the current folder, and RL starts from start.ckpt" \
   'grep -q "\"name\":[[:space:]]*\"demo\"" demo-run/config.json && grep -q "\"start\":[[:space:]]*\"demo-run/start.ckpt\"" demo-run/config.json'
@@ -44,6 +47,11 @@ out=$("$t2g" demo --from-scratch --sft-set train.stepz=3 --out nope 2>&1); code=
 check "a misspelled --sft-set key exits 2 naming it" '[ $code = 2 ] && printf "%s" "$out" | grep -q "train.stepz"'
 out=$("$t2g" demo --set rl.promts=2 --out nope 2>&1); code=$?
 check "a misspelled --set key exits 2 naming it" '[ $code = 2 ] && printf "%s" "$out" | grep -q "rl.promts" && [ ! -e nope ]'
+practised=$("$t2g" eval --ckpt "$src/assets/demo_sft.ckpt" --task arith --practised --n 64 | sed -n 's/^  exact_match *//p')
+check "the practised sums' before figure is the shipped start's own (t2g eval --practised: $practised)" \
+  'printf "%s" "$demo_out" | grep -q "practised (.*): $(printf "%.3f" "$practised") -> "'
+out=$("$t2g" demo --set data.task=facts --out nope 2>&1); code=$?
+check "the demo is on arith: another task exits 2 pointing to t2g rl" '[ $code = 2 ] && printf "%s" "$out" | grep -q "t2g rl" && [ ! -e nope ]'
 out=$("$t2g" demo $short --out demo-run 2>&1); code=$?
 check "an existing run folder is refused, and left as it was" '[ $code != 0 ] && cmp -s demo-run/start.ckpt "$src/assets/demo_sft.ckpt" && [ -s demo-run/report.html ]'
 

@@ -76,6 +76,13 @@ check "a prompt longer than the context is an error naming the context" '[ $code
 
 out=$("$t2g" eval --ckpt run1/checkpoint.bin --task arith --n 8 2>&1); code=$?
 check "eval prints the task's metrics" '[ $code = 0 ] && printf "%s" "$out" | grep -q "exact_match"'
+first=$("$t2g" data arith --n 1 --seed 1 | sed 's/^{"prompt":"\([^"]*\)".*/\1/')
+out=$("$t2g" eval --ckpt run1/checkpoint.bin --task arith --practised --n 3 2>&1); code=$?
+check "eval --practised scores the run's training prompts (the first is the data stream's first)" \
+  '[ $code = 0 ] && printf "%s" "$out" | grep -q "3 practised examples" && printf "%s" "$out" | grep -q "e.g. $first -> "'
+out=$("$t2g" eval --ckpt run1/checkpoint.bin --task arith --n 3 2>&1); code=$?
+check "without it, eval scores held-out prompts, not the training stream's" \
+  '[ $code = 0 ] && printf "%s" "$out" | grep -q "3 held-out examples" && ! printf "%s" "$out" | grep -q "e.g. $first -> "'
 out=$("$t2g" eval --ckpt run1/checkpoint.bin --task nosuch 2>&1); code=$?
 check "eval of an unknown task exits 2 naming the tasks" '[ $code = 2 ] && printf "%s" "$out" | grep -q "arith"'
 

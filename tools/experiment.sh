@@ -5,7 +5,8 @@
 #   scalar  standard PPO: the critic's scalar score on the last token
 #   span    Text2Grad: the critique's spans as per-token scores
 # for several seeds (RL sampling), then docs/RESULTS.md and its charts. Every arm and seed is
-# evaluated on the same held-out prompts (the task's evaluation stream for data.seed 1).
+# evaluated on the same held-out prompts (the task's evaluation stream for data.seed 1) and, at
+# the end, on the prompts the RL arms practised (t2g eval --practised, into practised.json).
 #
 # The arith start is the SFT checkpoint that t2g demo ships (assets/demo_sft.ckpt, made by
 # tools/make_demo_checkpoint.sh); the facts start is trained here (tools/experiment/facts_sft.json).
@@ -56,6 +57,13 @@ for task in $tasks; do
   done
   for pid in $pids; do wait "$pid" || failed=1; done
   [ $failed = 0 ] || { echo "experiment: a $task run failed (see its .log)" >&2; exit 1; }
+  # every arm, greedy, on the prompts the RL arms practised (their pool: data.examples of the RL config)
+  pool=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["examples"])' "$here/experiment/${task}_rl.json")
+  for folder in "$runs/$task-sft" "$runs/$task"-scalar-* "$runs/$task"-span-*; do
+    [ -d "$folder" ] || continue
+    "$t2g" eval --ckpt "$folder/checkpoint.bin" --task "$task" --practised --n "$pool" --seed 1 --json > "$folder/practised.json" ||
+      { echo "experiment: the practised evaluation of $folder failed" >&2; exit 1; }
+  done
 done
 wall=$(( $(date +%s) - start ))
 echo "experiment: runs took $wall s"

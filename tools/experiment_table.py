@@ -90,9 +90,40 @@ def collect(runs, task, seeds):
             if not curve:
                 sys.exit(f"experiment_table: {path} holds no evaluation")
             out[arm][seed] = {"final": curve[-1][1], "curve": curve, "steps": run_steps(rows), "seconds": seconds(rows)}
+            out[arm][seed]["practised"] = read_practised(os.path.join(runs, f"{task}-{arm}-{seed}"))
             if curve[0][0] == 0:  # the start, before RL: the sft arm
-                out["sft"][seed] = {"final": curve[0][1], "curve": [curve[0]], "steps": 0, "seconds": 0.0}
+                out["sft"][seed] = {"final": curve[0][1], "curve": [curve[0]], "steps": 0, "seconds": 0.0,
+                                    "practised": read_practised(os.path.join(runs, f"{task}-sft"))}
     return out
+
+
+def read_practised(folder):
+    """The metrics of `t2g eval --practised --json` in FOLDER/practised.json, or None."""
+    path = os.path.join(folder, "practised.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["metrics"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        sys.exit(f"experiment_table: {path}: not the output of t2g eval --practised --json ({e})")
+
+
+def practised_table(data, seeds, metrics):
+    """Final metrics on the RL prompt pool, where every run has its practised.json."""
+    rows = {arm: [data[arm][s].get("practised") for s in seeds if s in data[arm]] for arm in ARMS}
+    if not all(rows[arm] and all(r is not None for r in rows[arm]) for arm in ARMS):
+        return []
+    lines = ["On the prompts the RL arms practised (their prompt pool; greedy, `t2g eval --practised`):", "",
+             "| arm | " + " | ".join(f"{m} (mean ± sd)" for m in metrics) + " | per seed (" + metrics[0] + ") |",
+             "|" + "---|" * (len(metrics) + 2)]
+    for arm in ARMS:
+        cells = []
+        for m in metrics:
+            mean, sd = mean_sd([r[m] for r in rows[arm] if m in r])
+            cells.append(f"{fmt(mean)} ± {fmt(sd)}")
+        lines.append(f"| {arm} | " + " | ".join(cells) + " | " + ", ".join(fmt(r.get(metrics[0])) for r in rows[arm]) + " |")
+    return lines + [""]
 
 
 def chart(task, data, metric, path):
@@ -175,7 +206,8 @@ def task_section(task, data, seeds, docs):
             cells.append(f"{fmt(mean)} ± {fmt(sd)}")
         per_seed = ", ".join(f"{fmt(r['final'].get(metrics[0]))}" for r in runs)
         lines.append(f"| {arm} | " + " | ".join(cells) + f" | {per_seed} |")
-    lines += ["", f"Steps to reach 95% of a run's best {metrics[0]} (first evaluated step; mean over seeds):", ""]
+    lines += [""] + practised_table(data, seeds, metrics)
+    lines += [f"Steps to reach 95% of a run's best {metrics[0]} (first evaluated step; mean over seeds):", ""]
     lines += ["| arm | steps | share of the run's steps | per seed |", "|---|---|---|---|"]
     for arm in ("scalar", "span"):
         runs = [data[arm][s] for s in seeds if s in data[arm]]

@@ -40,6 +40,18 @@ check "the wall time is stated with how many runs ran at a time" 'grep -q "Wall 
 check "a chart is written and linked" '[ -s "$tmp/docs/results_arith_exact_match.svg" ] && grep -q "(results_arith_exact_match.svg)" "$md"'
 check "the chart is well-formed SVG" 'python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$tmp/docs/results_arith_exact_match.svg"'
 
+check "without practised.json files there is no practised table" '! grep -q "prompts the RL arms practised" "$md"'
+practised() { mkdir -p "$tmp/runs/$1"; echo "{\"prompts\":\"practised\",\"metrics\":{\"exact_match\":$2}}" > "$tmp/runs/$1/practised.json"; }
+practised arith-sft 0.5; practised arith-scalar-1 0.6; practised arith-scalar-2 0.7; practised arith-span-1 0.8; practised arith-span-2 1.0
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
+check "with them, the practised table: sft 0.500, scalar 0.650 ± 0.071, span 0.900 ± 0.141" \
+  '[ $code = 0 ] && grep -q "prompts the RL arms practised" "$md" && grep -q "^| sft | 0.500 ± 0.000 | 0.500, 0.500 |" "$md" &&
+   grep -q "^| scalar | 0.650 ± 0.071 | 0.600, 0.700 |" "$md" && grep -q "^| span | 0.900 ± 0.141 | 0.800, 1.000 |" "$md"'
+echo "[1,2]" > "$tmp/runs/arith-span-1/practised.json"
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
+check "a practised.json that is not t2g eval's output is an error naming it" '[ $code != 0 ] && printf "%s" "$out" | grep -q "arith-span-1/practised.json"'
+rm -f "$tmp/runs"/*/practised.json
+
 rm -rf "$tmp/runs/arith-span-2"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
 check "a missing run is an error naming it" '[ $code != 0 ] && printf "%s" "$out" | grep -q "arith-span-2/metrics.jsonl is missing"'

@@ -36,13 +36,30 @@ run() { # run FOLDER COMMAND...: skipped when FOLDER holds a checkpoint already
   "$@" --out "$folder" --quiet > "$folder.log" 2>&1 || { echo "experiment: $folder failed, see $folder.log" >&2; exit 1; }
 }
 
-start=$(date +%s)
+# $runs/wall.tsv: "PHASE<TAB>SECONDS" for each phase, the last line of a phase wins. An SFT
+# run's time is from its run.json "started" to its checkpoint's last write, so it holds also
+# when the run was made before (an interrupted experiment); an RL phase is timed when it runs.
+wall() { echo "$1	$2" >> "$runs/wall.tsv"; }
+run_seconds() { # run_seconds FOLDER: started -> checkpoint.bin written
+  python3 -c 'import json, os, sys, datetime as d
+s = d.datetime.strptime(json.load(open(sys.argv[1] + "/run.json"))["started"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=d.timezone.utc)
+print(int(os.path.getmtime(sys.argv[1] + "/checkpoint.bin") - s.timestamp()))' "$1"
+}
+all_done() { # all_done TASK: every RL run of TASK holds its checkpoint
+  for seed in $seeds; do for arm in scalar span; do
+    [ -s "$runs/$1-$arm-$seed/checkpoint.bin" ] || return 1
+  done; done
+}
+
 for task in $tasks; do
   if [ "$task" = arith ]; then # the demo's shipped SFT start
     mkdir -p "$runs/arith-sft" && cp "$root/assets/demo_sft.ckpt" "$runs/arith-sft/checkpoint.bin"
   else
     run "$runs/$task-sft" "$t2g" train --config "$here/experiment/${task}_sft.json"
+    wall "$task SFT" "$(run_seconds "$runs/$task-sft")"
   fi
+  all_done "$task" && timed=0 || timed=1
+  started=$(date +%s)
   pids="" failed=0
   for seed in $seeds; do
     for arm in scalar span; do
@@ -57,6 +74,8 @@ for task in $tasks; do
   done
   for pid in $pids; do wait "$pid" || failed=1; done
   [ $failed = 0 ] || { echo "experiment: a $task run failed (see its .log)" >&2; exit 1; }
+  [ $timed = 0 ] || wall "$task RL" $(( $(date +%s) - started ))
+  started=$(date +%s)
   # every arm, greedy, on the prompts the RL arms practised (their pool: data.examples of the RL config)
   pool=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["examples"])' "$here/experiment/${task}_rl.json")
   for folder in "$runs/$task-sft" "$runs/$task"-scalar-* "$runs/$task"-span-*; do
@@ -64,9 +83,8 @@ for task in $tasks; do
     "$t2g" eval --ckpt "$folder/checkpoint.bin" --task "$task" --practised --n "$pool" --seed 1 --json > "$folder/practised.json" ||
       { echo "experiment: the practised evaluation of $folder failed" >&2; exit 1; }
   done
+  wall "$task practised evaluation" $(( $(date +%s) - started ))
 done
-wall=$(( $(date +%s) - start ))
-echo "experiment: runs took $wall s"
-python3 "$here/experiment_table.py" --runs "$runs" --tasks "$tasks" --seeds "$seeds" --docs "$docs" --wall "$wall" --jobs "$jobs" \
+python3 "$here/experiment_table.py" --runs "$runs" --tasks "$tasks" --seeds "$seeds" --docs "$docs" --jobs "$jobs" \
   --device "$("$t2g" devices --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["name"])')"
 echo "experiment: wrote $docs/RESULTS.md"

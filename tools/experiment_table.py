@@ -97,6 +97,21 @@ def collect(runs, task, seeds):
     return out
 
 
+def read_wall(path):
+    """{phase: seconds} from tools/experiment.sh's wall.tsv (the last line of a phase wins), or {}."""
+    if not os.path.exists(path):
+        return {}
+    phases = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            name, _, value = line.rstrip("\n").partition("\t")
+            try:
+                phases[name] = float(value)
+            except ValueError:
+                sys.exit(f"experiment_table: {path}:{number}: expected PHASE<TAB>SECONDS")
+    return phases
+
+
 def read_practised(folder):
     """The metrics of `t2g eval --practised --json` in FOLDER/practised.json, or None."""
     path = os.path.join(folder, "practised.json")
@@ -239,7 +254,6 @@ def main():
     p.add_argument("--seeds", default="1 2 3")
     p.add_argument("--docs", default="docs")
     p.add_argument("--device", default="unknown device")
-    p.add_argument("--wall", type=float, help="the experiment's wall time, seconds (SFT and RL runs)")
     p.add_argument("--jobs", type=int, default=1, help="RL runs that ran side by side")
     a = p.parse_args()
     tasks, seeds = a.tasks.split(), a.seeds.split()
@@ -260,9 +274,10 @@ def main():
         total += sum(r["seconds"] for arm in ("scalar", "span") for r in data[arm].values())
         lines += task_section(task, data, seeds, a.docs)
     timing = f"RL runs: {total / 60:.1f} minutes of steps and evaluations, summed over the runs"
-    if a.wall is not None:
-        timing = (f"Wall time: {a.wall / 60:.1f} minutes for the whole experiment, SFT included, with the RL "
-                  f"runs {a.jobs} at a time. " + timing)
+    phases = read_wall(os.path.join(a.runs, "wall.tsv"))
+    if phases:
+        timing = (f"Wall time: {sum(phases.values()) / 60:.1f} minutes in all, with the RL runs {a.jobs} at a time ("
+                  + ", ".join(f"{name} {sec / 60:.1f}" for name, sec in phases.items()) + "). " + timing)
     lines += [timing + ".", ""]
     with open(os.path.join(a.docs, "RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))

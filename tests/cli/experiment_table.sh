@@ -24,8 +24,9 @@ mk arith-scalar-1 "0:0.10 10:0.15 20:0.18 30:0.20"
 mk arith-scalar-2 "0:0.10 10:0.30 20:0.25 30:0.30"
 mk arith-span-1 "0:0.10 10:0.20 20:0.38 30:0.40"
 mk arith-span-2 "0:0.10 10:0.50 20:0.45 30:0.50"
+printf 'arith RL\t600\nfacts SFT\t1200\narith RL\t3000\n' > "$tmp/runs/wall.tsv"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" --device "Test GPU" \
-      --wall 5400 --jobs 2 2>&1); code=$?
+      --jobs 2 2>&1); code=$?
 md="$tmp/docs/RESULTS.md"
 check "the table maker exits 0 and writes RESULTS.md" '[ $code = 0 ] && [ -s "$md" ]'
 check "sft arm: the start, 0.100 ± 0.000" 'grep -q "^| sft | 0.100 ± 0.000 | 0.100, 0.100 |" "$md"'
@@ -36,7 +37,8 @@ check "steps to 95% of the best: scalar 30 and 10 (mean 20, 67% of 30 steps), sp
   'grep -q "^| scalar | 20.0 | 67% | 30, 10 |" "$md" && grep -q "^| span | 15.0 | 50% | 20, 10 |" "$md"'
 check "span minus scalar: +0.200 (+80.0%)" 'grep -q "+0.200 (+80.0% of scalar" "$md"'
 check "the paper's claims and the device are stated" 'grep -q "+25.3% BLEU" "$md" && grep -q "Test GPU" "$md"'
-check "the wall time is stated with how many runs ran at a time" 'grep -q "Wall time: 90.0 minutes for the whole experiment, SFT included, with the RL runs 2 at a time" "$md"'
+check "the wall time, from wall.tsv (the last line of a phase wins), with its phases and the runs at a time" \
+  'grep -q "Wall time: 70.0 minutes in all, with the RL runs 2 at a time (arith RL 50.0, facts SFT 20.0)" "$md"'
 check "a chart is written and linked" '[ -s "$tmp/docs/results_arith_exact_match.svg" ] && grep -q "(results_arith_exact_match.svg)" "$md"'
 check "the chart is well-formed SVG" 'python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$tmp/docs/results_arith_exact_match.svg"'
 
@@ -51,6 +53,11 @@ echo "[1,2]" > "$tmp/runs/arith-span-1/practised.json"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
 check "a practised.json that is not t2g eval's output is an error naming it" '[ $code != 0 ] && printf "%s" "$out" | grep -q "arith-span-1/practised.json"'
 rm -f "$tmp/runs"/*/practised.json
+
+printf 'arith RL 600\n' > "$tmp/runs/wall.tsv"
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
+check "a wall.tsv line without a tab is an error naming the file and line" '[ $code != 0 ] && printf "%s" "$out" | grep -q "wall.tsv:1: expected PHASE<TAB>SECONDS"'
+rm -f "$tmp/runs/wall.tsv"
 
 rm -rf "$tmp/runs/arith-span-2"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?

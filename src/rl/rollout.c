@@ -83,6 +83,7 @@ static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result 
     if (!span) { /* standard PPO: the scalar score on the last token */
         for (uint32_t i = 0; i < r->count; i++) scores[i] = 0.0f;
         scores[r->count - 1] = (float)judged->score;
+        rl->spans.critiques++; /* seen, not aligned: the spans play no part */
         return;
     }
     t2g_token_span *spans = malloc((r->len ? r->len : 1) * sizeof *spans);
@@ -282,12 +283,11 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
         }
         place_sequence(rl, r, p->ids[r / K], plen, resp);
         b->critic_scores[r] = results[r].ok ? results[r].score : 0.0;
-        rl->spans.critiques++;
         if (!results[r].ok || resp->count == 0) { /* no critique: the response is left out of the update */
+            t2g_span_stats_add(&rl->spans, results[r].ok ? &results[r].critique : NULL, NULL);
             if (!results[r].ok && b->failures++ == 0)
                 snprintf(b->first_failure, sizeof b->first_failure, "response %u (prompt %llu): %s", r,
                          (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);
-            rl->spans.unparsed += !results[r].ok;
             b->bounds[2 * r] = b->bounds[2 * r + 1] = start;
         } else {
             score_tokens(rl, resp, &results[r], scores);

@@ -28,6 +28,8 @@ if command -v python3 >/dev/null 2>&1; then
   check "metrics and samples are JSON lines" 'python3 -c "import json,sys; [json.loads(l) for f in sys.argv[1:] for l in open(f)]" rl1/metrics.jsonl rl1/samples.jsonl'
   out=$("$t2g" rl $common --set train.steps=1 --set critic.kind=external --set "critic.command=python3 $src/tools/example_critic.py" \
         --set critic.workers=2 --out rl2 2>&1); code=$?
+  check "each step's span counts come from its 8 critiques, each counted once" \
+    'python3 -c "import json,sys; assert all(json.loads(l)[\"spans\"][\"critiques\"] == 8 for l in open(sys.argv[1]) if \"score\" in l)" rl1/metrics.jsonl'
   check "rl with the example external critic exits 0, no critic failures" '[ $code = 0 ] && grep -q "\"critic_failures\":0" rl2/metrics.jsonl'
 fi
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes assets/demo_sft.ckpt, the SFT checkpoint that `t2g demo` starts its Text2Grad run from:
 # the built-in config assets/demo_sft.json (a 2-layer byte-level GPT on 1-3 digit addition),
-# trained with t2g itself. About 15 minutes on 2 CPU cores with lavapipe. `t2g demo
+# trained with t2g itself. About 20 minutes on 2 CPU cores with lavapipe. `t2g demo
 # --from-scratch` redoes the same SFT inside the demo's run instead of using the shipped file.
 #   tools/make_demo_checkpoint.sh [T2G]    (default build/t2g)
 set -eu

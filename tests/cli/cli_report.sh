@@ -75,6 +75,11 @@ else
   check "the browser check (tools/check_report.sh) passes on the overlay" '[ $code = 0 ] && [ -s "$tmp/both.png" ]'
   out=$(sh "$src/tools/check_report.sh" rl/report.html 2>&1); code=$?
   check "the browser check passes on the RL run's own report" '[ $code = 0 ]'
+  out=$(sh "$src/tools/report_excerpt.sh" rl/report.html "$tmp/excerpt.png" 900 2>&1); code=$?
+  check "the README's excerpt of a report (tools/report_excerpt.sh) is a PNG" \
+    '[ $code = 0 ] && [ "$(head -c 4 "$tmp/excerpt.png" | tail -c 3)" = "PNG" ]'
+  out=$(sh "$src/tools/report_excerpt.sh" rl/config.json "$tmp/not.png" 2>&1); code=$?
+  check "the excerpt of a file that is not a report is refused" '[ $code != 0 ] && printf "%s" "$out" | grep -q "not a t2g report"'
 fi
 
 [ $fail = 0 ] && echo "cli_report: all passed"

@@ -85,6 +85,8 @@ for task in $tasks; do
   done
   wall "$task practised evaluation" $(( $(date +%s) - started ))
 done
-python3 "$here/experiment_table.py" --runs "$runs" --tasks "$tasks" --seeds "$seeds" --docs "$docs" --jobs "$jobs" \
+# tools/experiment/notes.md: a person's reading of the last runs, put after the tables
+if [ -f "$here/experiment/notes.md" ]; then set -- --notes "$here/experiment/notes.md"; else set --; fi
+python3 "$here/experiment_table.py" --runs "$runs" --tasks "$tasks" --seeds "$seeds" --docs "$docs" --jobs "$jobs" "$@" \
   --device "$("$t2g" devices --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["name"])')"
 echo "experiment: wrote $docs/RESULTS.md"

@@ -255,6 +255,7 @@ def main():
     p.add_argument("--docs", default="docs")
     p.add_argument("--device", default="unknown device")
     p.add_argument("--jobs", type=int, default=1, help="RL runs that ran side by side")
+    p.add_argument("--notes", help="a Markdown file of a person's reading of the runs, put after the tables")
     a = p.parse_args()
     tasks, seeds = a.tasks.split(), a.seeds.split()
     for t in tasks:
@@ -279,6 +280,12 @@ def main():
         timing = (f"Wall time: {sum(phases.values()) / 60:.1f} minutes in all, with the RL runs {a.jobs} at a time ("
                   + ", ".join(f"{name} {sec / 60:.1f}" for name, sec in phases.items()) + "). " + timing)
     lines += [timing + ".", ""]
+    if a.notes:
+        try:
+            with open(a.notes, encoding="utf-8") as f:
+                lines += [f.read().rstrip("\n"), ""]
+        except OSError as e:
+            sys.exit(f"experiment_table: --notes {a.notes}: {e.strerror}")
     with open(os.path.join(a.docs, "RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
 

@@ -7,6 +7,7 @@
 #ifndef T2G_TASKS_H
 #define T2G_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,13 @@ const char *t2g_task_name(const t2g_task *task);
 const char *t2g_task_description(const t2g_task *task);
 /* The metric that sums the task up ("exact_match" for arith, "bleu4" for facts). */
 const char *t2g_task_headline_metric(const t2g_task *task);
+
+/* Whether one word (the metrics' tokenization: a run of letters, digits and bytes >= 0x80, or
+ * one other non-space byte; case folded) belongs to the language of the task's references: a
+ * word or punctuation mark of its sentence templates, or one of its known values. What a
+ * critic quotes as "not part of a summary". True for every word of a task without a fixed
+ * language (arith). */
+bool t2g_task_word_known(const t2g_task *task, const char *word, size_t len);
 
 /* Example `index` of the stream of `seed`: the same (seed, index) always gives the same
  * example, whatever was generated before. Training uses seed S, evaluation a stream that the

@@ -8,6 +8,10 @@
  *   a known value of a key of the record, not its value  poor span, "The city is Oslo, not Paris."
  *   a known value of a key the record does not have      poor span, "The record says nothing
  *                                                        about a dog: it is made up."
+ *   words in a row that are neither values nor words    poor span, "\"wors allama\" does not
+ *   of the task's templates (t2g_task_word_known:        belong in a summary of the record."
+ *   gibberish, or anything a summary of the record
+ *   does not say)
  *   a field neither stated nor given a wrong value       named, "It does not mention the pet
  *                                                        (cat).", and its value's bytes
  *                                                        penalised on the last token:
@@ -15,7 +19,8 @@
  *                                                        values), what the value would have cost
  *                                                        stated wrong, so that leaving a field
  *                                                        out never pays better than trying it
- *   score = fact_recall - (distinct wrong or invented values stated) / fields, in [-1, 1].
+ *   score = fact_recall - (distinct wrong or invented values, and distinct runs of words that
+ *   do not belong, stated) / fields, in [-1, 1].
  * A field given a wrong value is not also "omitted": its poor span already says so.
  * Spans are listed left to right; a quote that would land on an earlier occurrence of the same
  * text is widened by the separators around it (critic_place). Deterministic. */
@@ -87,7 +92,16 @@ static bool known_value(const t2g_task *task, const char *word, size_t len, cons
     return key ? m.values[precision] == 1.0 : m.values[precision] == 0.0;
 }
 
-enum { WORD_PLAIN, WORD_GOOD, WORD_WRONG, WORD_INVENTED };
+enum { WORD_PLAIN, WORD_GOOD, WORD_WRONG, WORD_INVENTED, WORD_FOREIGN };
+
+static bool is_bad(unsigned char what) { return what == WORD_WRONG || what == WORD_INVENTED || what == WORD_FOREIGN; }
+
+/* Whether tokens [a, a + n) of text a and [b, b + n) of text b are the same words. */
+static bool same_tokens(const char *text, const token *tokens, size_t a, size_t b, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (!same_token(text, tokens[a + k], text, tokens[b + k])) return false;
+    return true;
+}
 
 /* A field's key and value for "%.*s", bounded by their buffers (they need no terminator). */
 #define KEY(ex, f) (int)strnlen((ex)->fields[f].key, sizeof (ex)->fields[f].key), (ex)->fields[f].key
@@ -144,11 +158,23 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
         }
         free(vt);
     }
-    /* Other words that are known values: wrong (a key of the record) or invented. */
+    /* Other words: known values, wrong (a key of the record) or invented; or foreign to the
+     * task's language, quoted in runs of such words in a row. */
     for (size_t i = 0; i < count && !no_memory; i++) {
-        if (what[i] != WORD_PLAIN || !is_word_byte((unsigned char)r[tokens[i].start])) continue;
+        if (what[i] != WORD_PLAIN) continue;
         const char *word = r + tokens[i].start;
-        if (!known_value(task, word, tokens[i].len, NULL)) continue;
+        if (!t2g_task_word_known(task, word, tokens[i].len)) {
+            what[i] = WORD_FOREIGN;
+            if (i > 0 && what[i - 1] == WORD_FOREIGN) {
+                size_t first = i - 1;
+                while (!run[first]) first--;
+                run[first]++;
+            } else {
+                run[i] = 1;
+            }
+            continue;
+        }
+        if (!is_word_byte((unsigned char)word[0]) || !known_value(task, word, tokens[i].len, NULL)) continue;
         what[i] = WORD_INVENTED;
         run[i] = 1;
         for (uint32_t f = 0; f < fields; f++)
@@ -181,7 +207,7 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
         if (good == fields && count > 0) {
             bool clean = true;
             for (size_t i = 0; i < count; i++)
-                clean = clean && what[i] != WORD_WRONG && what[i] != WORD_INVENTED;
+                clean = clean && !is_bad(what[i]);
             if (clean) critic_text_printf(&text, "The summary states every fact of the record correctly.");
         }
         if (text.len == 0 && good > 0) {
@@ -195,16 +221,20 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
             critic_text_printf(&text, " correctly.");
         }
         for (size_t i = 0; i < count; i++) {
-            if (what[i] != WORD_WRONG && what[i] != WORD_INVENTED) continue;
+            if (!is_bad(what[i]) || !run[i]) continue;
             bool first = true;
             for (size_t j = 0; j < i && first; j++)
-                first = !((what[j] == WORD_WRONG || what[j] == WORD_INVENTED) && same_token(r, tokens[j], r, tokens[i]));
+                first = !(what[j] == what[i] && run[j] == run[i] && same_tokens(r, tokens, j, i, run[i]));
             if (!first) continue;
             bad++;
             int w = (int)tokens[i].len;
             const char *word = r + tokens[i].start;
             if (text.len) critic_text_put(&text, " ", 1);
-            if (what[i] == WORD_WRONG)
+            if (what[i] == WORD_FOREIGN) {
+                size_t end = tokens[i + run[i] - 1].start + tokens[i + run[i] - 1].len;
+                critic_text_printf(&text, "\"%.*s\" does not belong in a summary of the record.",
+                                   (int)(end - tokens[i].start), word);
+            } else if (what[i] == WORD_WRONG)
                 critic_text_printf(&text, "The %.*s is %.*s, not %.*s.", KEY(ex, field_of[i]), VALUE(ex, field_of[i]), w,
                                    word);
             else

@@ -255,6 +255,32 @@ static void facts_facts(const t2g_task_example *ex, const char *response, size_t
     *recall = ex->field_count ? (double)recalled / ex->field_count : 0.0;
 }
 
+/* The words of the templates outside PHRASES: draw()'s " is ", " from ", " who ", ".",
+ * put_phrases' " and " and ", ", article()'s "a" and "an". (A check makes sure every word of
+ * every reference answer is known.) */
+static const char *const JOINERS[] = {"is", "from", "who", "and", ",", ".", "a", "an"};
+
+/* Whether `word` (lowercase) is a word of a PHRASES entry (its "%" placeholders aside). */
+static int in_phrases(t2g_word word) {
+    for (int k = 0; k < KEY_COUNT; k++)
+        for (int v = 0; v < 2; v++)
+            for (const char *p = PHRASES[k][v]; *p;) {
+                size_t n = strcspn(p, " ");
+                if (p[0] != '%' && n == word.len && strncmp(p, word.text, n) == 0) return 1;
+                p += n + (p[n] == ' ');
+            }
+    return 0;
+}
+
+/* Whether `word` is of the references' language: a template word or a known value. */
+static int facts_word_known(t2g_word word) {
+    int value;
+    if (key_of(word, &value) >= 0 || in_phrases(word)) return 1;
+    for (size_t i = 0; i < sizeof JOINERS / sizeof JOINERS[0]; i++)
+        if (strlen(JOINERS[i]) == word.len && strncmp(JOINERS[i], word.text, word.len) == 0) return 1;
+    return 0;
+}
+
 static void facts_score(const t2g_task_example *ex, const char *response, size_t len, double *values) {
     size_t answer_len = strlen(ex->answer);
     values[0] = t2g_bleu_sentence(response, len, ex->answer, answer_len);
@@ -271,4 +297,5 @@ const t2g_task t2g_task_facts = {
     .generate = facts_generate,
     .score = facts_score,
     .corpus_bleu = 0,
+    .word_known = facts_word_known,
 };

@@ -8,6 +8,8 @@
 #include "t2g/rng.h"
 #include "t2g/tasks.h"
 
+typedef struct t2g_word t2g_word; /* a word of a text (below) */
+
 struct t2g_task {
     const char *name;
     const char *description;
@@ -18,6 +20,8 @@ struct t2g_task {
     /* values[k] for metrics[k] of one response; BLEU-4 sentence-level (smoothed). */
     void (*score)(const t2g_task_example *example, const char *response, size_t len, double *values);
     int corpus_bleu; /* index of the metric that t2g_task_evaluate computes as corpus BLEU-4, or -1 */
+    /* Whether a word (lowercase) is of the references' language; NULL: every word is. */
+    int (*word_known)(t2g_word word);
 };
 
 extern const t2g_task t2g_task_arith;

@@ -1,4 +1,5 @@
 /* The registry of built-in tasks, their example streams and their evaluation. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "task_internal.h"
@@ -67,4 +68,14 @@ void t2g_task_score(const t2g_task *task, const t2g_task_example *example, const
     metrics_start(task, metrics);
     metrics->examples = 1;
     task->score(example, response, len, metrics->values);
+}
+
+bool t2g_task_word_known(const t2g_task *task, const char *word, size_t len) {
+    if (!task->word_known) return true;
+    size_t count;
+    void *storage;
+    t2g_word *words = t2g_words_split(word, len, &count, &storage);
+    bool known = words && count == 1 && task->word_known(words[0]);
+    free(storage);
+    return known;
 }

@@ -339,14 +339,23 @@ static const facts_case FACTS_CASES[] = {
     /* what is left out costs its value's bytes on the last token, as if said wrong */
     {"Ada is a chef from Oslo.", 0.75, -3.0, {"It does not mention the pet (cat)."}, 3,
      {SPAN("Ada", G, 0), SPAN("chef", G, 9), SPAN("Oslo", G, 19)}},
-    /* case folded, quoted as written; "Adam" is not "Ada": the quote widens to land on "Ada" */
-    {"Adam knows ADA, a CHEF in oslo with a CAT.", 1.0, 0.0, {"every fact"}, 4,
-     {SPAN("ADA", G, 11), SPAN("CHEF", G, 18), SPAN("oslo", G, 26), SPAN("CAT", G, 38)}},
-    {"Adam knows Ada, a chef in Oslo with a cat.", 1.0, 0.0, {"every fact"}, 4,
-     {SPAN("Ada,", G, 11), SPAN("chef", G, 18), SPAN("Oslo", G, 26), SPAN("cat", G, 38)}},
+    /* case folded, quoted as written; "Adam" is not "Ada": the quote widens to land on "Ada".
+     * Words that are neither values nor the templates' words are quoted as poor, in runs of
+     * such words in a row, and each distinct run costs as much as a wrong value. */
+    {"Adam knows ADA, a CHEF in oslo with a CAT.", 1.0 - 0.5, 0.0,
+     {"\"Adam knows\" does not belong in a summary", "\"with\" does not belong"}, 6,
+     {SPAN("Adam knows", P, 0), SPAN("ADA", G, 11), SPAN("CHEF", G, 18), SPAN("oslo", G, 26), SPAN("with", P, 31),
+      SPAN("CAT", G, 38)}},
+    {"Adam knows Ada, a chef in Oslo with a cat.", 1.0 - 0.5, 0.0, {"It states Ada, Oslo, chef and cat correctly."}, 6,
+     {SPAN("Adam knows", P, 0), SPAN("Ada,", G, 11), SPAN("chef", G, 18), SPAN("Oslo", G, 26), SPAN("with", P, 31),
+      SPAN("cat", G, 38)}},
+    {"Ada zzq is a chef zzq from Oslo who has a cat.", 1.0 - 0.25, 0.0, {"\"zzq\" does not belong"}, 6,
+     {SPAN("Ada", G, 0), SPAN("zzq", P, 4), SPAN("chef", G, 13), SPAN("zzq", P, 18), SPAN("Oslo", G, 27), SPAN("cat", G, 42)}},
     /* a wrong pet and a wrong job said twice: each distinct wrong value counts once */
-    {"Ada, a baker, has a dog; the baker is from Oslo.", 0.5 - 0.5, -0.0, {"The job is chef, not baker.", "The pet is cat, not dog."},
-     5, {SPAN("Ada", G, 0), SPAN("baker", P, 7), SPAN("dog", P, 20), SPAN("baker", P, 29), SPAN("Oslo", G, 43)}},
+    {"Ada, a baker, has a dog; the baker is from Oslo.", 0.5 - 0.75, -0.0,
+     {"The job is chef, not baker.", "The pet is cat, not dog.", "\"; the\" does not belong"}, 6,
+     {SPAN("Ada", G, 0), SPAN("baker", P, 7), SPAN("dog", P, 20), SPAN("; the", P, 23), SPAN("baker", P, 29),
+      SPAN("Oslo", G, 43)}},
     {"", 0.0, -14.0, {"It does not mention the name (Ada).", "It does not mention the pet (cat)."}, 0, {{0}}},
 };
 
@@ -480,7 +489,8 @@ static batch arith_batch(check_ctx *ctx, uint32_t n, const uint64_t *ids) {
     const t2g_task *arith = t2g_task_find("arith");
     for (uint32_t i = 0; i < n; i++) {
         t2g_task_example_at(arith, 77, i, &b.examples[i]);
-        snprintf(b.responses[i], sizeof b.responses[i], "%s", b.examples[i].answer);
+        /* an arith answer is at most 4 digits: the copy is never cut */
+        snprintf(b.responses[i], sizeof b.responses[i], "%.*s", (int)(sizeof b.responses[i] - 1), b.examples[i].answer);
         if (i % 3) {
             size_t last = strlen(b.responses[i]) - 1;
             b.responses[i][last] = (char)('0' + (b.responses[i][last] - '0' + 1 + i % 7) % 10);

@@ -1,6 +1,7 @@
 /* Built-in tasks: the registry; streams that depend only on (seed, index); arith answers that
  * are the sum; facts answers that state every field and stay short; and the metrics (BLEU-4,
  * ROUGE-L, fact precision and recall, exact match) on cases computed by hand. */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -240,6 +241,21 @@ T2G_HOST_CHECK(tasks_facts) {
                     "%s: the reference '%s' scores bleu4 %g rougeL %g precision %g recall %g, expected all 1", what,
                     ex.answer, m.values[0], m.values[1], m.values[2], m.values[3]))
             return 1;
+        /* Every word of the reference is of the task's language (what the critic checks). */
+        for (const char *p = ex.answer; *p;) {
+            if (*p == ' ') {
+                p++;
+                continue;
+            }
+            size_t n = 1;
+            if (isalnum((unsigned char)*p))
+                while (isalnum((unsigned char)p[n]))
+                    n++;
+            if (!check_expect(ctx, t2g_task_word_known(task, p, n), "%s: '%.*s' of the reference '%s' is not a known word",
+                              what, (int)n, p, ex.answer))
+                return 1;
+            p += n;
+        }
         unsigned bytes = (unsigned)(strlen(ex.prompt) + len);
         total += bytes;
         if (bytes > longest) longest = bytes;
@@ -280,6 +296,15 @@ T2G_HOST_CHECK(tasks_facts) {
                longest);
     check_true(ctx, shape_count >= 10, "the answers use several templates and wordings (%d openings seen)",
                shape_count);
+    /* Words outside the language: the prompt's keys and marks, gibberish, two words at once. */
+    const char *known[] = {"Is", "LLAMA", "who", "owns", "an", ",", "."}, *unknown[] = {"name", "=", ";", "zzq", "a b", "", "cats"};
+    bool words_ok = true;
+    for (size_t i = 0; i < 7; i++)
+        words_ok &= t2g_task_word_known(task, known[i], strlen(known[i])) &&
+                    !t2g_task_word_known(task, unknown[i], strlen(unknown[i]));
+    check_true(ctx, words_ok && t2g_task_word_known(task_named(ctx, "arith"), "zzq", 3),
+               "t2g_task_word_known: template words and values (any case) are known; keys, marks, gibberish, two "
+               "words and nothing are not; every word is known to arith");
     return ctx->failures;
 }
 

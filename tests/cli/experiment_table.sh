@@ -58,6 +58,11 @@ printf 'arith RL 600\n' > "$tmp/runs/wall.tsv"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
 check "a wall.tsv line without a tab is an error naming the file and line" '[ $code != 0 ] && printf "%s" "$out" | grep -q "wall.tsv:1: expected PHASE<TAB>SECONDS"'
 rm -f "$tmp/runs/wall.tsv"
+printf '## What the runs show\n\nA reading.\n' > "$tmp/notes.md"
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" --notes "$tmp/notes.md" 2>&1); code=$?
+check "--notes puts a person's reading after the tables" '[ $code = 0 ] && [ "$(tail -n 3 "$md")" = "$(printf "## What the runs show\n\nA reading.")" ]'
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" --notes "$tmp/none.md" 2>&1); code=$?
+check "a missing --notes file is an error naming it" '[ $code != 0 ] && printf "%s" "$out" | grep -q "none.md"'
 
 rm -rf "$tmp/runs/arith-span-2"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?

@@ -57,7 +57,9 @@ def seconds(rows):
 
 
 def steps_to_95(curve, metric):
-    values = [(s, e[metric]) for s, e in curve if metric in e]
+    """The first RL step (evaluations after step 0) at which the run is within 95% of its best
+    during RL; the start does not count, so a run that never beats it still has an answer."""
+    values = [(s, e[metric]) for s, e in curve if metric in e and s > 0]
     if not values:
         return None
     best = max(v for _, v in values)
@@ -65,6 +67,13 @@ def steps_to_95(curve, metric):
         if v >= 0.95 * best:
             return s
     return None
+
+
+def best_gain(curve, metric):
+    """The best evaluation during RL minus the start's (step 0), or None without both."""
+    start = [e[metric] for s, e in curve if s == 0 and metric in e]
+    during = [e[metric] for s, e in curve if s > 0 and metric in e]
+    return max(during) - start[0] if start and during else None
 
 
 def mean_sd(xs):
@@ -222,8 +231,9 @@ def task_section(task, data, seeds, docs):
         per_seed = ", ".join(f"{fmt(r['final'].get(metrics[0]))}" for r in runs)
         lines.append(f"| {arm} | " + " | ".join(cells) + f" | {per_seed} |")
     lines += [""] + practised_table(data, seeds, metrics)
-    lines += [f"Steps to reach 95% of a run's best {metrics[0]} (first evaluated step; mean over seeds):", ""]
-    lines += ["| arm | steps | share of the run's steps | per seed |", "|---|---|---|---|"]
+    lines += [f"Steps to reach 95% of a run's best {metrics[0]} during RL (first evaluated step after the start; "
+              "mean over seeds), and how far that best is above the start:", ""]
+    lines += ["| arm | steps | share of the run's steps | per seed | best during RL minus the start |", "|---|---|---|---|---|"]
     for arm in ("scalar", "span"):
         runs = [data[arm][s] for s in seeds if s in data[arm]]
         reached = [steps_to_95(r["curve"], metrics[0]) for r in runs]
@@ -231,8 +241,10 @@ def task_section(task, data, seeds, docs):
         known = [s for s in reached if s is not None]
         mean_steps = statistics.fmean(known) if known else None
         mean_share = statistics.fmean(shares) if shares else None
+        gains = [g for g in (best_gain(r["curve"], metrics[0]) for r in runs) if g is not None]
+        gain = f"{statistics.fmean(gains):+.3f} (" + ", ".join(f"{g:+.3f}" for g in gains) + ")" if gains else "n/a"
         lines.append(f"| {arm} | {fmt(mean_steps, 1)} | {fmt(100 * mean_share, 0) + '%' if mean_share is not None else 'n/a'} | "
-                     + ", ".join(str(s) for s in reached) + " |")
+                     + ", ".join(str(s) for s in reached) + f" | {gain} |")
     span = [data["span"][s]["final"][metrics[0]] for s in seeds if s in data["span"]]
     scalar = [data["scalar"][s]["final"][metrics[0]] for s in seeds if s in data["scalar"]]
     if span and scalar:

@@ -34,7 +34,7 @@ check "scalar arm: 0.250 ± 0.071 (sd of 0.2, 0.3)" 'grep -q "^| scalar | 0.250 
 check "span arm: 0.450 ± 0.071" 'grep -q "^| span | 0.450 ± 0.071 | 0.400, 0.500 |" "$md"'
 # 95% of scalar seed 1's best (0.20) is 0.19, first reached at step 30 (0.18 at step 20 is short)
 check "steps to 95% of the best: scalar 30 and 10 (mean 20, 67% of 30 steps), span 20 and 10 (15, 50%)" \
-  'grep -q "^| scalar | 20.0 | 67% | 30, 10 |" "$md" && grep -q "^| span | 15.0 | 50% | 20, 10 |" "$md"'
+  'grep -q "^| scalar | 20.0 | 67% | 30, 10 | +0.150 (+0.100, +0.200) |" "$md" && grep -q "^| span | 15.0 | 50% | 20, 10 | +0.350 (+0.300, +0.400) |" "$md"'
 check "span minus scalar: +0.200 (+80.0%)" 'grep -q "+0.200 (+80.0% of scalar" "$md"'
 check "the paper's claims and the device are stated" 'grep -q "+25.3% BLEU" "$md" && grep -q "Test GPU" "$md"'
 check "the wall time, from wall.tsv (the last line of a phase wins), with its phases and the runs at a time" \
@@ -53,6 +53,13 @@ echo "[1,2]" > "$tmp/runs/arith-span-1/practised.json"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
 check "a practised.json that is not t2g eval's output is an error naming it" '[ $code != 0 ] && printf "%s" "$out" | grep -q "arith-span-1/practised.json"'
 rm -f "$tmp/runs"/*/practised.json
+
+# a run whose start is its best: 95% of its best during RL (0.45) first at step 20; 0.45 - 0.50 below the start
+mk arith-scalar-2 "0:0.50 10:0.30 20:0.45 30:0.40"
+out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?
+check "a run that never beats its start: steps to 95% counted after the start (20), and the gain is negative (-0.050)" \
+  '[ $code = 0 ] && grep -q "^| scalar | 25.0 | 83% | 30, 20 | +0.025 (+0.100, -0.050) |" "$md"'
+mk arith-scalar-2 "0:0.10 10:0.30 20:0.25 30:0.30"
 
 printf 'arith RL 600\n' > "$tmp/runs/wall.tsv"
 out=$(python3 "$src/tools/experiment_table.py" --runs "$tmp/runs" --tasks arith --seeds "1 2" --docs "$tmp/docs" 2>&1); code=$?

@@ -75,6 +75,7 @@ typedef struct t2g_config {
         double clip;            /* rl.clip: policy ratio clip */
         double value_clip;      /* rl.value_clip */
         double value_coef;      /* rl.value_coef */
+        double value_lr_scale;  /* rl.value_lr_scale: the value head's learning rate / the policy's */
         double gamma, lambda;   /* rl.gamma, rl.lambda: GAE */
         double log_ratio_clamp; /* rl.log_ratio_clamp */
         char kl[8];             /* rl.kl: "k1" (log-ratio estimate) or "full" (over the vocabulary) */

@@ -77,6 +77,7 @@ enum {
     X("rl.clip", rl.clip, 0, 1, OPEN_MIN, "policy ratio clip epsilon")                                      \
     X("rl.value_clip", rl.value_clip, 0, INFINITY, OPEN_MIN | OPEN_MAX, "value clip")                      \
     X("rl.value_coef", rl.value_coef, 0, 1000, 0, "value loss coefficient")                                 \
+    X("rl.value_lr_scale", rl.value_lr_scale, 0, 1e6, 0, "the value head's learning rate over the policy's")  \
     X("rl.gamma", rl.gamma, 0, 1, 0, "GAE discount")                                                        \
     X("rl.lambda", rl.lambda, 0, 1, 0, "GAE lambda")                                                        \
     X("rl.log_ratio_clamp", rl.log_ratio_clamp, 0, 100, OPEN_MIN, "clamp of |log ratio| before exp")        \
@@ -164,6 +165,7 @@ t2g_config t2g_config_defaults(void) {
     c.rl.clip = 0.2;
     c.rl.value_clip = 0.2;
     c.rl.value_coef = 0.1;
+    c.rl.value_lr_scale = 1.0;
     c.rl.gamma = 1.0;
     c.rl.lambda = 0.95;
     c.rl.log_ratio_clamp = 20.0;

@@ -125,7 +125,8 @@ static t2g_status record_update(t2g_rl *rl, uint32_t opt_step, t2g_error *err) {
         .step = opt_step};
     float clip = (float)c->optim.grad_clip;
     TRY(t2g_gpt_update(rl->policy, rl->rec, &settings, clip, rl->policy_norm, err));
-    t2g_adamw_settings head = settings;
+    t2g_adamw_settings head = settings; /* the value head: its own rate, no decay */
+    head.learning_rate = (float)(settings.learning_rate * c->rl.value_lr_scale);
     head.weight_decay = 0.0f;
     TRY(t2g_grad_norm(rl->rec, rl->head_norm, rl->head_grad, rl->C + 1, clip, err));
     TRY(t2g_adamw_update(rl->rec, rl->head, rl->head_grad, rl->head_m, rl->head_v, &rl->head_norm, 0, rl->C + 1, &head,

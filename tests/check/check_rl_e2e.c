@@ -2,6 +2,7 @@
  * Span rewards must raise the mean critic score over the first steps (fixed seed, so the run
  * is the same on every run of a device); the scalar baseline must run through the same path;
  * an RL run resumed from its checkpoint must continue exactly. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +136,52 @@ T2G_CHECK(rl_e2e_scalar) {
         check_true(ctx, scalar, "scalar rewards: 0 on every token but the last, which has the critic's score");
     }
     t2g_rl_destroy(rl);
+    remove(start);
+    return ctx->failures;
+}
+
+/* The value head after one RL step with rl.value_lr_scale = scale, minus its start, largest
+ * |change|; -1 when something failed. */
+static double value_head_change(check_ctx *ctx, const char *start, double scale) {
+    t2g_config config = rl_config(start, "span", 1);
+    config.rl.value_lr_scale = scale;
+    char before[256], after[256];
+    snprintf(before, sizeof before, "/tmp/t2g-value-lr-%ld-a.bin", (long)getpid());
+    snprintf(after, sizeof after, "/tmp/t2g-value-lr-%ld-b.bin", (long)getpid());
+    t2g_rl *rl = NULL;
+    t2g_rl_stats stats;
+    bool ok = check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
+              check_status(ctx, t2g_rl_save(rl, before, &ctx->err), "saving before the step") &&
+              check_status(ctx, t2g_rl_step(rl, &stats, &ctx->err), "RL step") &&
+              check_status(ctx, t2g_rl_save(rl, after, &ctx->err), "saving after the step");
+    t2g_rl_destroy(rl);
+    t2g_checkpoint a = {0}, b = {0};
+    ok = ok && check_status(ctx, t2g_checkpoint_load(before, &a, &ctx->err), "loading") &&
+         check_status(ctx, t2g_checkpoint_load(after, &b, &ctx->err), "loading");
+    double change = -1;
+    if (ok && a.aux_count == b.aux_count && a.aux_count > 0) {
+        change = 0;
+        for (uint64_t i = 0; i < a.aux_count; i++) change = fmax(change, fabs((double)b.aux_params[i] - a.aux_params[i]));
+    }
+    t2g_checkpoint_free(&a);
+    t2g_checkpoint_free(&b);
+    remove(before);
+    remove(after);
+    return change;
+}
+
+/* rl.value_lr_scale sets the value head's rate apart from the policy's: 0 holds it still; 10
+ * moves it about ten times as far as 1 (AdamW's first steps move each parameter by about the
+ * rate). */
+T2G_CHECK(rl_value_lr_scale) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_checkpoint(ctx, "value-lr", start, sizeof start)) return ctx->failures;
+    double still = value_head_change(ctx, start, 0.0), one = value_head_change(ctx, start, 1.0),
+           ten = value_head_change(ctx, start, 10.0);
+    check_true(ctx, still == 0.0, "value_lr_scale 0: the value head does not move (largest change %g)", still);
+    check_true(ctx, one > 0 && ten > 5 * one && ten < 15 * one,
+               "value_lr_scale 10 moves the value head about ten times as far as 1 (%g against %g)", ten, one);
     remove(start);
     return ctx->failures;
 }

@@ -180,20 +180,6 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
         if (score >= 1.0) score = nextafter(1.0, 0.0); /* not reached: only an exact answer has every term right */
     }
 
-    critique.has_score = true;
-    critique.score = score;
-    if (no_memory || !critic_text_give(&text, &critique)) {
-        critic_text_free(&text);
-        critic_placer_free(&placer);
-        critic_critique_clear(&critique);
-        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory writing a critique");
-    }
     critic_placer_free(&placer);
-    t2g_status status = t2g_critique_copy(&critique, &result->critique, err);
-    critic_critique_clear(&critique);
-    if (status) return status;
-    result->ok = true;
-    result->score = score;
-    result->final_score = final_score;
-    return T2G_OK;
+    return critic_finish(&critique, &text, no_memory, score, final_score, result, err);
 }

@@ -264,18 +264,5 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
     free(field_of);
     free(run);
     critic_placer_free(&placer);
-    critique.has_score = true;
-    critique.score = score;
-    if (no_memory || !critic_text_give(&text, &critique)) {
-        critic_text_free(&text);
-        critic_critique_clear(&critique);
-        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory writing a critique");
-    }
-    t2g_status status = t2g_critique_copy(&critique, &result->critique, err);
-    critic_critique_clear(&critique);
-    if (status) return status;
-    result->ok = true;
-    result->score = score;
-    result->final_score = final_score;
-    return T2G_OK;
+    return critic_finish(&critique, &text, no_memory, score, final_score, result, err);
 }

@@ -86,6 +86,24 @@ void critic_critique_clear(t2g_critique *critique) {
     memset(critique, 0, sizeof *critique);
 }
 
+t2g_status critic_finish(t2g_critique *critique, critic_text *text, bool no_memory, double score, double final_score,
+                         t2g_critic_result *result, t2g_error *err) {
+    critique->has_score = true;
+    critique->score = score;
+    if (no_memory || !critic_text_give(text, critique)) {
+        critic_text_free(text);
+        critic_critique_clear(critique);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory writing a critique");
+    }
+    t2g_status status = t2g_critique_copy(critique, &result->critique, err);
+    critic_critique_clear(critique);
+    if (status) return status;
+    result->ok = true;
+    result->score = score;
+    result->final_score = final_score;
+    return T2G_OK;
+}
+
 /* Where text[0..n) of `kind` lands after the critique's spans so far: its first occurrence in
  * the response that overlaps no occurrence of an earlier identical span (reading A: the same
  * text; B: the same text and kind); len + 1 when there is none. */

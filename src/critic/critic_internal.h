@@ -70,6 +70,11 @@ void critic_placer_free(critic_placer *placer);
 bool critic_add_span(t2g_critique *critique, const char *text, size_t len, t2g_span_kind kind);
 /* Frees what a critique built here holds (the same as t2g_critique_free, without needing it). */
 void critic_critique_clear(t2g_critique *critique);
+/* The end of a built-in judge: the text becomes the critique's feedback, the critique is
+ * copied into result with its score and final score, and what was built here is freed (also on
+ * failure). no_memory: building the critique already ran out of memory. */
+t2g_status critic_finish(t2g_critique *critique, critic_text *text, bool no_memory, double score, double final_score,
+                         t2g_critic_result *result, t2g_error *err);
 
 /* ---- the critics ---- */
 

@@ -26,6 +26,7 @@ typedef struct t2g_config {
     uint64_t seed;              /* seed: parameter initialisation and sampling */
     char device[128];           /* device: index or part of a name; "" = T2G_DEVICE or the best */
     t2g_model_config model;
+    char model_from[512];       /* model.from: t2g train starts from this checkpoint or run folder's model ("" = initialise) */
     struct {
         char task[32];          /* data.task: "arith", "facts", or "" to read data.path */
         uint32_t examples;      /* data.examples: demonstrations the task generates */

@@ -19,6 +19,7 @@ typedef enum t2g_status {
     T2G_ERR_UNSUPPORTED,  /* the device lacks a feature the request needs */
     T2G_ERR_IO,           /* a file could not be read or written */
     T2G_ERR_FORMAT,       /* a file or value is not in the expected format */
+    T2G_ERR_INTERRUPTED,  /* stopped on request (t2g_interrupt_request) before changing anything */
 } t2g_status;
 
 #define T2G_ERROR_MESSAGE_BYTES 1024
@@ -39,5 +40,12 @@ t2g_status t2g_error_context(t2g_error *err, const char *format, ...)
 
 /* A short name for a status, e.g. "no device". */
 const char *t2g_status_name(t2g_status status);
+
+/* A request to stop, safe to make from a signal handler: long operations (an RL step before its
+ * update, an external critic's wait) then return T2G_ERR_INTERRUPTED, leaving the state as it
+ * was before them. Operations that have begun changing state (an optimizer step) finish first. */
+void t2g_interrupt_request(void);
+int t2g_interrupt_requested(void); /* non-zero once requested */
+void t2g_interrupt_clear(void);
 
 #endif

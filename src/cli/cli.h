@@ -15,6 +15,13 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 /* "t2g: error: ..." on standard error. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Interrupts (SIGINT, SIGTERM, SIGHUP) during runs: the first is noted (and asks the library to
+ * stop, t2g_interrupt_request); a second exits at once with 128 + its number. */
+int cli_interrupts_install(void);
+/* The signal caught (0: none). */
+int cli_interrupted(void);
+const char *cli_signal_name(int signal_number);
+
 /* Walks argv[first..argc): each call matches one option at *i. */
 typedef struct cli_args {
     int argc;
@@ -53,11 +60,14 @@ char *cli_read_file(const char *path, size_t *len);
 int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config);
 /* The same for a config of assets/ (embedded), never a file of that name. */
 int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config);
-/* --resume names a run folder (its checkpoint.bin) or a checkpoint (its folder is the run's). */
-void cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size);
-/* The config stored in the checkpoint of `resume` (a checkpoint or a run folder), with --set
- * applied and validated. */
-int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config);
+/* --resume names a run folder (its checkpoint.bin); anything else is refused (EXIT_USAGE, with
+ * the message). */
+int cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size);
+/* EXIT_USAGE (with the message) unless the checkpoint was written by a run of `kind`. */
+int cli_check_resume_kind(const char *resume, const t2g_checkpoint *checkpoint, t2g_run_kind kind);
+/* The config stored in the checkpoint of the run folder `resume`, made by a run of `kind`, with
+ * --set applied and validated. */
+int cli_resume_config(const char *resume, t2g_run_kind kind, const char *const *sets, int set_count, t2g_config *config);
 
 /* The training loop shared by train and demo: creates or continues the run folder, trains,
  * evaluates, checkpoints; `resume` is a checkpoint or a run folder (or NULL). On success

@@ -68,27 +68,42 @@ static int apply_sets(const char *const *sets, int set_count, t2g_config *config
     return EXIT_OK;
 }
 
-void cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size) {
+int cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size) {
     struct stat st;
-    if (stat(resume, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool folder = stat(resume, &st) == 0 && S_ISDIR(st.st_mode);
+    if (folder) {
         snprintf(dir, dir_size, "%s", resume);
         snprintf(checkpoint, checkpoint_size, "%s/checkpoint.bin", resume);
-        return;
     }
-    snprintf(checkpoint, checkpoint_size, "%s", resume);
-    snprintf(dir, dir_size, "%s", resume);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    else snprintf(dir, dir_size, ".");
+    if (!folder || stat(checkpoint, &st) != 0) {
+        cli_error("--resume %s: %s; --resume continues a run and takes its run folder (one with checkpoint.bin). To "
+                  "start a new run from a model, use --set model.from=PATH (t2g train) or --set rl.start=PATH (t2g rl)",
+                  resume, folder ? "the folder has no checkpoint.bin" : "not a run folder");
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
 }
 
-int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config) {
+int cli_check_resume_kind(const char *resume, const t2g_checkpoint *checkpoint, t2g_run_kind kind) {
+    if (checkpoint->kind == kind) return EXIT_OK;
+    cli_error("--resume %s: the run was made by t2g %s, not t2g %s; a run continues only with its own command (to "
+              "start from its model, use --set %s=%s)",
+              resume, t2g_run_kind_name(checkpoint->kind), t2g_run_kind_name(kind),
+              kind == T2G_RUN_TRAIN ? "model.from" : "rl.start", resume);
+    return EXIT_USAGE;
+}
+
+int cli_resume_config(const char *resume, t2g_run_kind kind, const char *const *sets, int set_count, t2g_config *config) {
     char path[1200], dir[1024];
-    cli_resume_paths(resume, path, sizeof path, dir, sizeof dir);
+    if (cli_resume_paths(resume, path, sizeof path, dir, sizeof dir)) return EXIT_USAGE;
     t2g_checkpoint checkpoint;
     t2g_error err = {0};
     if (t2g_checkpoint_load(path, &checkpoint, &err)) {
         cli_error("--resume: %s", err.message);
+        return EXIT_USAGE;
+    }
+    if (cli_check_resume_kind(resume, &checkpoint, kind)) {
+        t2g_checkpoint_free(&checkpoint);
         return EXIT_USAGE;
     }
     *config = t2g_config_defaults();

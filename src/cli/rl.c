@@ -8,7 +8,7 @@
 #include "t2g/rl.h"
 
 static const char HELP[] =
-    "usage: t2g rl --config FILE|NAME [--set KEY=VALUE ...] [--out DIR] [--resume RUN|CHECKPOINT]\n"
+    "usage: t2g rl --config FILE|NAME [--set KEY=VALUE ...] [--out DIR] [--resume RUN [--trust-critic]]\n"
     "              [--device N|NAME] [--quiet]\n"
     "\n"
     "Text2Grad: the policy (rl.start, an SFT checkpoint) answers prompts (data.task's, or the\n"
@@ -18,6 +18,12 @@ static const char HELP[] =
     "rl.reward_granularity \"scalar\" puts the critic's scalar score on the last token instead\n"
     "(standard PPO, the baseline). The run folder holds config.json, metrics.jsonl (one object per\n"
     "step), samples.jsonl (responses with their critiques and token scores) and checkpoint.bin.\n"
+    "--resume RUN continues an rl run from its folder; when its critic is an external command, give\n"
+    "the command again (--set critic.command=...) or confirm the stored one with --trust-critic.\n"
+    "rl.start must still be the checkpoint the run started from (its CRC-32 is checked).\n"
+    "Ctrl-C, SIGTERM or SIGHUP abandon the step in progress (nothing of it is applied unless its\n"
+    "update had begun), save the checkpoint of the last completed step, write the report, stop\n"
+    "the critic's processes and exit with 128 + the signal; a second Ctrl-C exits at once.\n"
     "The rl.* and critic.* keys are listed by 't2g train --help'.\n"
     "\n"
     "example: t2g rl --config rl_arith --set rl.start=runs/arith-500/checkpoint.bin --set train.steps=50\n";
@@ -74,7 +80,7 @@ static cJSON *step_json(const t2g_rl_stats *st) {
     return o;
 }
 
-static void write_samples(rl_state *s, uint64_t step) {
+static int write_samples(rl_state *s, uint64_t step) {
     const t2g_rl_sample *samples;
     uint32_t count = t2g_rl_samples(s->rl, &samples);
     for (uint32_t i = 0; i < count; i++) {
@@ -101,14 +107,15 @@ static void write_samples(rl_state *s, uint64_t step) {
             cJSON_AddStringToObject(span, "match", t2g_match_kind_name(x->span_matches[k]));
             cJSON_AddItemToArray(spans, span);
         }
-        cli_run_write(s->run.samples, o);
+        if (cli_run_write(&s->run, s->run.samples, o)) return EXIT_FAILED;
     }
+    return EXIT_OK;
 }
 
 static void report(rl_state *s, const t2g_rl_stats *st, double elapsed, uint64_t first) {
     const t2g_config *c = s->run.config;
     bool due = st->step % (c->log_every ? c->log_every : 1) == 0 || st->step == c->steps || st->step == first + 1;
-    if (!s->run.tty && !due) return;
+    if (s->run.quiet || (!s->run.tty && !due)) return;
     char eta[32];
     cli_format_duration(elapsed / (double)(st->step - first) * (double)(c->steps - st->step), eta, sizeof eta);
     printf("%sstep %llu/%u | score %.3f | token score %.3f | kl %.3f | beta %.3f | clip %.2f | %.0f ms/step | ETA %s%s",
@@ -133,10 +140,12 @@ static int loop(rl_state *s) {
     uint64_t first = t2g_rl_steps_done(s->rl);
     double elapsed = 0;
     int code = EXIT_OK;
-    for (uint64_t step = first; step < c->steps && !code; step++) {
+    for (uint64_t step = first; step < c->steps && !code && !cli_interrupted(); step++) {
         t2g_rl_stats stats;
         t2g_error err = {0};
-        if (t2g_rl_step(s->rl, &stats, &err)) {
+        t2g_status status = t2g_rl_step(s->rl, &stats, &err);
+        if (status == T2G_ERR_INTERRUPTED) break; /* the step is abandoned: nothing of it was applied */
+        if (status) {
             cli_error("%s", err.message);
             return EXIT_FAILED;
         }
@@ -148,14 +157,15 @@ static int loop(rl_state *s) {
                     (unsigned long long)stats.step, stats.critic_failures, stats.first_failure);
         }
         report(s, &stats, elapsed, first);
-        write_samples(s, stats.step);
+        code = write_samples(s, stats.step);
         cJSON *line = step_json(&stats);
-        if ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps) {
+        if (!code && ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps)) {
             char when[64];
             snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)stats.step);
             code = cli_run_evaluate(&s->run, stats.step, line, when);
         }
-        cli_run_write(s->run.metrics, line);
+        if (!code) code = cli_run_write(&s->run, s->run.metrics, line);
+        else cJSON_Delete(line);
         if (!code && c->checkpoint.every && stats.step % c->checkpoint.every == 0 && stats.step != c->steps)
             code = save(s);
     }
@@ -165,10 +175,12 @@ static int loop(rl_state *s) {
 
 int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_dir) {
     const char *out = o->out, *resume = o->resume;
-    rl_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !o->quiet}};
+    rl_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !o->quiet, .quiet = o->quiet, .lock = -1}};
+    if (cli_interrupts_install()) return EXIT_FAILED;
     t2g_checkpoint checkpoint = {0};
     char resumed_dir[1024];
-    int code = resume ? cli_run_load_resume(resume, &checkpoint, resumed_dir, sizeof resumed_dir) : EXIT_OK;
+    int code = resume ? cli_run_load_resume(resume, T2G_RUN_RL, &checkpoint, resumed_dir, sizeof resumed_dir) : EXIT_OK;
+    s.run.resumed_step = checkpoint.step;
     if (made_dir) snprintf(resumed_dir, sizeof resumed_dir, "%s", made_dir);
     if (!code) code = cli_open_device(config->device[0] ? config->device : NULL, &s.device);
     t2g_error err = {0};
@@ -196,7 +208,8 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     }
     if (!code && t2g_rl_steps_done(s.rl) == 0) code = cli_run_evaluate(&s.run, 0, NULL, "before RL");
     if (!code) code = loop(&s);
-    if (!code) code = save(&s);
+    if (!code || s.run.write_failed) code = save(&s) ? EXIT_FAILED : code;
+    if (s.run.dir[0]) code = cli_run_stopped(&s.run, "rl", s.rl ? t2g_rl_steps_done(s.rl) : 0, code);
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     cli_run_close(&s.run);
     t2g_rl_destroy(s.rl);
@@ -205,15 +218,28 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     return code ? code : closing;
 }
 
+/* A run continued with --resume would run the shell command stored in its checkpoint: it must
+ * be given again (--set critic.command=...) or confirmed (--trust-critic). */
+static int check_stored_critic(const cli_run_args *args, const t2g_config *config) {
+    if (!args->resume || args->trust_critic || strcmp(config->critic.kind, "external") != 0) return EXIT_OK;
+    for (int i = 0; i < args->set_count; i++)
+        if (strncmp(args->sets[i], "critic.command=", 15) == 0) return EXIT_OK;
+    cli_error("rl --resume %s: the run's critic is the shell command stored in its checkpoint:\n    %s\n"
+              "t2g does not run a stored command unasked: give it again with --set critic.command=..., or run it as "
+              "stored with --trust-critic",
+              args->resume, config->critic.command);
+    return EXIT_USAGE;
+}
+
 int cmd_rl(int argc, char **argv) {
     cli_run_args args;
     t2g_config config;
-    int code = cli_parse_run_args(argc, argv, "rl", "--config --set --out --resume --device --quiet", &args);
+    int code = cli_parse_run_args(argc, argv, "rl", "--config --set --out --resume --device --quiet --trust-critic", &args);
     if (code || args.help) {
         if (args.help) fputs(HELP, stdout);
         return code;
     }
-    if ((code = cli_run_config(&args, "rl", NULL, &config))) return code;
+    if ((code = cli_run_config(&args, "rl", NULL, &config)) || (code = check_stored_critic(&args, &config))) return code;
     cli_run_options options = {.out = args.out, .resume = args.resume, .quiet = args.quiet};
     return cli_rl_run(&config, &options, NULL);
 }

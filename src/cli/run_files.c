@@ -1,6 +1,11 @@
 #include "run_files.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +42,8 @@ int cli_parse_run_args(int argc, char **argv, const char *command, const char *a
             a->quiet = true;
         } else if (cli_flag(&args, "--from-scratch")) {
             a->from_scratch = true;
+        } else if (cli_flag(&args, "--trust-critic")) {
+            a->trust_critic = true;
         } else {
             return cli_unknown(&args);
         }
@@ -51,7 +58,8 @@ int cli_run_config(const cli_run_args *a, const char *command, const char *built
                   command);
         return EXIT_USAGE;
     }
-    int code = a->resume ? cli_resume_config(a->resume, a->sets, a->set_count, config)
+    t2g_run_kind kind = strcmp(command, "rl") == 0 ? T2G_RUN_RL : T2G_RUN_TRAIN;
+    int code = a->resume ? cli_resume_config(a->resume, kind, a->sets, a->set_count, config)
                : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, config)
                          : cli_load_config(a->config, a->sets, a->set_count, config);
     if (!code && a->device) snprintf(config->device, sizeof config->device, "%s", a->device);
@@ -64,12 +72,35 @@ void cli_format_duration(double seconds, char *out, size_t size) {
     else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
 }
 
-void cli_run_write(FILE *file, cJSON *object) {
+int cli_run_write(cli_run *run, FILE *file, cJSON *object) {
     char *text = cJSON_PrintUnformatted(object);
-    if (text) fprintf(file, "%s\n", text);
-    fflush(file);
-    cJSON_free(text);
     cJSON_Delete(object);
+    if (run->write_failed) {
+        cJSON_free(text);
+        return EXIT_FAILED;
+    }
+    int error = 0;
+    errno = 0;
+    if (!text) error = ENOMEM;
+    else if (fputs(text, file) == EOF || fputc('\n', file) == EOF || fflush(file) != 0) error = errno ? errno : EIO;
+    cJSON_free(text);
+    if (!error) return EXIT_OK;
+    run->write_failed = true;
+    cli_error("writing %s/%s: %s; the run stops here%s", run->dir, file == run->metrics ? "metrics.jsonl" : "samples.jsonl",
+              strerror(error), error == ENOSPC ? " (the disk is full: free some space, then continue with --resume)" : "");
+    return EXIT_FAILED;
+}
+
+int cli_run_stopped(const cli_run *run, const char *command, uint64_t steps_done, int code) {
+    int signal_number = cli_interrupted();
+    if (!signal_number) return code;
+    if (run->tty) printf("\n");
+    fflush(stdout);
+    fprintf(stderr, "t2g: %s: stopped by %s after step %llu; %s\n", command, cli_signal_name(signal_number),
+            (unsigned long long)steps_done,
+            code ? "the run also failed (see above)" : "its checkpoint is saved");
+    if (!code) fprintf(stderr, "t2g: continue with: t2g %s --resume %s\n", command, run->dir);
+    return 128 + signal_number;
 }
 
 /* run.json: what made the run, and where it ran. */
@@ -103,13 +134,102 @@ static int write_run_json(const cli_run *run) {
     return code;
 }
 
+/* <dir>/lock, locked for the life of the run: a second process on the same run is refused. */
+static int lock_run(cli_run *run) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/lock", run->dir);
+    run->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (run->lock < 0) {
+        cli_error("cannot create the lock file %s: %s", path, strerror(errno));
+        return EXIT_FAILED;
+    }
+    if (flock(run->lock, LOCK_EX | LOCK_NB) != 0) {
+        char holder[32] = "";
+        ssize_t n = pread(run->lock, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = 0;
+        holder[strcspn(holder, "\n")] = 0;
+        cli_error("the run folder %s is in use by another t2g process%s%s; one process per run", run->dir,
+                  holder[0] ? " (pid " : "", holder[0] ? strcat(holder, ")") : "");
+        close(run->lock);
+        run->lock = -1;
+        return EXIT_USAGE;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(run->lock, 0) != 0 || pwrite(run->lock, pid, (size_t)len, 0) != len) {
+        /* the pid is only a courtesy to the next process: the lock itself is held */
+    }
+    return EXIT_OK;
+}
+
+/* Temporary files of writes that were interrupted ("<file>.tmp.<pid>"): with the lock held, no
+ * other process is writing them. */
+static void remove_stale_temporaries(const cli_run *run) {
+    DIR *dir = opendir(run->dir);
+    if (!dir) return;
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (!strstr(entry->d_name, ".tmp.")) continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", run->dir, entry->d_name);
+        if (remove(path) == 0) fprintf(stderr, "t2g: removed %s, left by an interrupted write\n", path);
+    }
+    closedir(dir);
+}
+
+/* Keeps the lines of <dir>/<name> whose "step" is at most `step`: a run continued from an older
+ * checkpoint writes its later steps again. A line that does not parse (cut by a crash or a full
+ * disk) is dropped too. */
+static int keep_lines_up_to(const cli_run *run, const char *name, uint64_t step) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", run->dir, name);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return EXIT_OK; /* none yet, or not a file to rewrite */
+    size_t len = 0;
+    char *text = cli_read_file(path, &len);
+    if (!text) {
+        cli_error("reading %s: %s", path, strerror(errno));
+        return EXIT_FAILED;
+    }
+    size_t kept = 0, dropped = 0;
+    for (char *line = text; line < text + len;) {
+        char *end = memchr(line, '\n', (size_t)(text + len - line));
+        size_t n = end ? (size_t)(end - line) + 1 : (size_t)(text + len - line);
+        cJSON *o = end ? cJSON_ParseWithLength(line, n) : NULL;
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "step");
+        bool keep = cJSON_IsNumber(at) && at->valuedouble <= (double)step;
+        cJSON_Delete(o);
+        if (keep) memmove(text + kept, line, n), kept += n;
+        else dropped++;
+        line += n;
+    }
+    int code = EXIT_OK;
+    t2g_error err = {0};
+    if (dropped && t2g_write_file_atomic(run->dir, name, text, kept, &err)) {
+        cli_error("%s", err.message);
+        code = EXIT_FAILED;
+    } else if (dropped) {
+        fprintf(stderr, "t2g: %s: dropped %zu line%s past the checkpoint's step %llu\n", path, dropped,
+                dropped == 1 ? "" : "s", (unsigned long long)step);
+    }
+    free(text);
+    return code;
+}
+
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir) {
     t2g_error err = {0};
+    run->lock = -1;
     if (resumed_dir) snprintf(run->dir, sizeof run->dir, "%s", resumed_dir);
     else if (t2g_run_dir_create("runs", run->config->name, out, run->dir, sizeof run->dir, &err)) {
         cli_error("%s", err.message);
         return EXIT_USAGE;
     }
+    int code = lock_run(run);
+    if (code) return code;
+    remove_stale_temporaries(run);
+    if (resumed_dir && (keep_lines_up_to(run, "metrics.jsonl", run->resumed_step) ||
+                        keep_lines_up_to(run, "samples.jsonl", run->resumed_step)))
+        return EXIT_FAILED;
     char *json = t2g_config_to_json(run->config);
     if (!json || t2g_write_file_atomic(run->dir, "config.json", json, strlen(json), &err)) {
         cli_error("%s", json ? err.message : "out of memory");
@@ -156,7 +276,7 @@ static cJSON *metrics_json(const t2g_task_metrics *m) {
     return o;
 }
 
-static void write_samples(cli_run *run, uint64_t step, const t2g_eval_result *r) {
+static int write_samples(cli_run *run, uint64_t step, const t2g_eval_result *r) {
     for (uint32_t i = 0; i < r->sample_count; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "step", (double)step);
@@ -165,8 +285,9 @@ static void write_samples(cli_run *run, uint64_t step, const t2g_eval_result *r)
         cJSON_AddStringToObject(o, "response", r->samples[i].response);
         cJSON_AddStringToObject(o, "reference", r->samples[i].reference);
         cJSON_AddItemToObject(o, "score", metrics_json(&r->samples[i].score));
-        cli_run_write(run->samples, o);
+        if (cli_run_write(run, run->samples, o)) return EXIT_FAILED;
     }
+    return EXIT_OK;
 }
 
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when) {
@@ -181,7 +302,7 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
     }
     if (run->tty) printf("\r\033[K");
     print_eval(when, &result);
-    write_samples(run, step, &result);
+    int code = write_samples(run, step, &result);
     cJSON *eval = metrics_json(&result.metrics);
     cJSON_AddNumberToObject(eval, "seconds", result.seconds);
     if (line) {
@@ -190,10 +311,11 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "step", (double)step);
         cJSON_AddItemToObject(o, "eval", eval);
-        cli_run_write(run->metrics, o);
+        if (!code) code = cli_run_write(run, run->metrics, o);
+        else cJSON_Delete(o);
     }
     t2g_eval_result_free(&result);
-    return EXIT_OK;
+    return code;
 }
 
 /* <run dir>/report.html; a report that cannot be written is a warning, not a failed run. */
@@ -215,15 +337,17 @@ void cli_run_close(cli_run *run) {
     run->metrics = run->samples = NULL;
     run->generator = NULL;
     if (opened) write_report(run->dir);
+    if (run->lock >= 0) close(run->lock); /* the lock goes with its descriptor */
+    run->lock = -1;
 }
 
-int cli_run_load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size) {
+int cli_run_load_resume(const char *resume, t2g_run_kind kind, t2g_checkpoint *checkpoint, char *dir, size_t size) {
     char path[1200];
-    cli_resume_paths(resume, path, sizeof path, dir, size);
+    if (cli_resume_paths(resume, path, sizeof path, dir, size)) return EXIT_USAGE;
     t2g_error err = {0};
     if (t2g_checkpoint_load(path, checkpoint, &err)) {
         cli_error("--resume: %s", err.message);
         return EXIT_USAGE;
     }
-    return EXIT_OK;
+    return cli_check_resume_kind(resume, checkpoint, kind);
 }

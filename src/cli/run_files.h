@@ -16,22 +16,33 @@ typedef struct cli_run {
     char dir[1024];
     FILE *metrics, *samples;
     bool tty;                  /* progress on one line, rewritten */
+    bool quiet;                /* --quiet: no progress lines (evaluations and errors still print) */
     t2g_gpt *model;            /* what evaluations sample from */
     const t2g_task *task;      /* NULL: no evaluations */
     t2g_generator *generator;
+    int lock;                  /* the run folder's lock file, held for the life of the run (-1: none) */
+    uint64_t resumed_step;     /* continuing: the checkpoint's step (later lines are dropped) */
+    bool write_failed;         /* a line could not be written: the run stops */
 } cli_run;
 
-/* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing; writes
- * config.json and run.json ({"kind", "t2g", "device": {"name", "type", "driver", "vulkan"},
- * "started"}) and opens the JSONL files for appending. */
+/* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing. Takes the
+ * folder's lock (<dir>/lock: one process per run), removes temporary files left by an
+ * interrupted write, and when continuing drops the lines of metrics.jsonl and samples.jsonl
+ * past run->resumed_step; writes config.json and run.json ({"kind", "t2g", "device": {"name",
+ * "type", "driver", "vulkan"}, "started"}) and opens the JSONL files for appending. */
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir);
 /* Makes the generator of evaluations (when the run has a task and eval.examples). */
 int cli_run_prepare_eval(cli_run *run);
 /* Evaluates on the task's held-out prompts, prints the result, keeps the samples; adds "eval"
  * to `line`, or writes {"step", "eval"} when line is NULL. */
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when);
-/* Appends one JSON object as a line (and deletes it). */
-void cli_run_write(FILE *file, cJSON *object);
+/* Appends one JSON object as a line to the run's metrics or samples file (and deletes it). A
+ * failed write or flush (a full disk) is reported once, sets run->write_failed and returns
+ * EXIT_FAILED; later writes do nothing. */
+int cli_run_write(cli_run *run, FILE *file, cJSON *object);
+/* What ends a run loop: the exit code of an interrupt (128 + signal), else `code`. After the
+ * loop, cli_run_stopped prints how to continue an interrupted run. */
+int cli_run_stopped(const cli_run *run, const char *command, uint64_t steps_done, int code);
 void cli_run_close(cli_run *run);
 
 /* The options of a run command (train, rl, demo): --config, --set (repeatable), --out,
@@ -41,6 +52,7 @@ typedef struct cli_run_args {
     const char *sets[64];
     int set_count;
     bool quiet, help;
+    bool trust_critic;         /* rl --resume: run the critic command stored in the checkpoint */
     bool from_scratch;         /* demo only: train the SFT start first, */
     const char *sft_sets[16];  /* with these KEY=VALUE overrides of its config (--sft-set) */
     int sft_set_count;
@@ -54,7 +66,8 @@ int cli_run_config(const cli_run_args *args, const char *command, const char *bu
 
 /* "1:05" or "1:02:03". */
 void cli_format_duration(double seconds, char *out, size_t size);
-/* Loads the checkpoint of --resume (a run folder or a checkpoint) and its folder. */
-int cli_run_load_resume(const char *resume, t2g_checkpoint *checkpoint, char *dir, size_t size);
+/* Loads the checkpoint of --resume, which names a run folder (one with checkpoint.bin) written
+ * by a run of `kind`, and gives its folder. */
+int cli_run_load_resume(const char *resume, t2g_run_kind kind, t2g_checkpoint *checkpoint, char *dir, size_t size);
 
 #endif

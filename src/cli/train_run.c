@@ -19,7 +19,7 @@ static void report_progress(run_state *s, const t2g_step_stats *st, double elaps
     char eta[32];
     cli_format_duration(per_step * (double)(c->steps - st->step), eta, sizeof eta);
     bool due = st->step % (c->log_every ? c->log_every : 1) == 0 || st->step == c->steps || st->step == first_step + 1;
-    if (!s->run.tty && !due) return;
+    if (s->run.quiet || (!s->run.tty && !due)) return;
     printf("%sstep %llu/%u | loss %.4f | lr %.2e | grad norm %.3f | %.1f ms/step | %.0f tok/s | ETA %s%s",
            s->run.tty ? "\r\033[K" : "", (unsigned long long)st->step, c->steps, st->loss, st->lr, st->grad_norm, st->ms,
            st->tokens_per_s, eta, s->run.tty ? "" : "\n");
@@ -43,8 +43,11 @@ static int write_step(run_state *s, const t2g_step_stats *st) {
         snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)st->step);
         code = cli_run_evaluate(&s->run, st->step, line, when);
     }
-    cli_run_write(s->run.metrics, line);
-    return code;
+    if (code) {
+        cJSON_Delete(line);
+        return code;
+    }
+    return cli_run_write(&s->run, s->run.metrics, line);
 }
 
 static int save_checkpoint(run_state *s) {
@@ -62,7 +65,7 @@ static int train_loop(run_state *s) {
     uint64_t first = t2g_trainer_steps_done(s->trainer);
     double elapsed = 0;
     int code = EXIT_OK;
-    for (uint64_t step = first; step < s->run.config->steps && !code; step++) {
+    for (uint64_t step = first; step < s->run.config->steps && !code && !cli_interrupted(); step++) {
         t2g_step_stats stats;
         t2g_error err = {0};
         if (t2g_trainer_step(s->trainer, &stats, &err)) {
@@ -80,10 +83,13 @@ static int train_loop(run_state *s) {
 }
 
 int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, size_t run_dir_size) {
-    run_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !o->quiet}};
+    run_state s = {.run = {.config = config, .tty = isatty(STDOUT_FILENO) && !o->quiet, .quiet = o->quiet, .lock = -1}};
+    if (cli_interrupts_install()) return EXIT_FAILED;
     t2g_checkpoint checkpoint = {0};
     char resumed_dir[1024];
-    int code = o->resume ? cli_run_load_resume(o->resume, &checkpoint, resumed_dir, sizeof resumed_dir) : EXIT_OK;
+    int code = o->resume ? cli_run_load_resume(o->resume, T2G_RUN_TRAIN, &checkpoint, resumed_dir, sizeof resumed_dir)
+                         : EXIT_OK;
+    s.run.resumed_step = checkpoint.step;
     if (!code) code = cli_open_device(config->device[0] ? config->device : NULL, &s.device);
     t2g_error err = {0};
     if (!code && t2g_trainer_create(s.device, config, &s.trainer, &err)) {
@@ -112,7 +118,8 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
     if (!code && o->evaluate_first && t2g_trainer_steps_done(s.trainer) == 0)
         code = cli_run_evaluate(&s.run, 0, NULL, "before training");
     if (!code) code = train_loop(&s);
-    if (!code) code = save_checkpoint(&s);
+    if (!code || s.run.write_failed) code = save_checkpoint(&s) ? EXIT_FAILED : code;
+    if (s.run.dir[0]) code = cli_run_stopped(&s.run, "train", s.trainer ? t2g_trainer_steps_done(s.trainer) : 0, code);
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     if (run_dir) snprintf(run_dir, run_dir_size, "%s", s.run.dir);
     cli_run_close(&s.run);

@@ -1,5 +1,6 @@
 #include "t2g/status.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,13 @@ const char *t2g_status_name(t2g_status status) {
     case T2G_ERR_UNSUPPORTED: return "unsupported";
     case T2G_ERR_IO: return "I/O error";
     case T2G_ERR_FORMAT: return "bad format";
+    case T2G_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }
+
+static volatile sig_atomic_t interrupt_flag;
+
+void t2g_interrupt_request(void) { interrupt_flag = 1; }
+int t2g_interrupt_requested(void) { return interrupt_flag != 0; }
+void t2g_interrupt_clear(void) { interrupt_flag = 0; }

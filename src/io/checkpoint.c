@@ -4,6 +4,7 @@
  * file's length. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -37,7 +38,8 @@ static const unsigned char magic[8] = {'T', '2', 'G', 'C', 'K', 'P', 'T', '\0'};
 enum {
     PREAMBLE_BYTES = 16, /* magic, version, header bytes */
     HEADER_V1_BYTES = 56, /* step, cursor (3), rng state, parameter count, config bytes: 7 x u64 */
-    HEADER_BYTES = 72,    /* version 2: and the auxiliary count and scalar */
+    HEADER_V2_BYTES = 72, /* version 2: and the auxiliary count and scalar */
+    HEADER_BYTES = 80,    /* version 3: and the run kind and the start's CRC */
     CRC_BYTES = 4,
     MIN_FILE_BYTES = PREAMBLE_BYTES + HEADER_BYTES + CRC_BYTES,
     CHUNK_FLOATS = 16384,
@@ -109,6 +111,8 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
     if (!ck || (ck->param_count && (!ck->params || !ck->m || !ck->v)) ||
         (ck->aux_count && (!ck->aux_params || !ck->aux_m || !ck->aux_v)))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: nothing to save (missing parameters or moments)", path);
+    if (ck->kind != T2G_RUN_TRAIN && ck->kind != T2G_RUN_RL)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: no run kind (train or rl) to record", path);
     const char *config = ck->config_json ? ck->config_json : "";
     size_t config_bytes = strlen(config);
 
@@ -133,6 +137,8 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
     memcpy(&scalar_bits, &ck->aux_scalar, sizeof scalar_bits);
     put_u64(head + 72, ck->aux_count);
     put_u64(head + 80, scalar_bits);
+    put_u32(head + 88, (uint32_t)ck->kind);
+    put_u32(head + 92, ck->start_crc);
     write_bytes(&w, head, sizeof head);
     write_bytes(&w, config, config_bytes);
     write_floats(&w, ck->params, ck->param_count);
@@ -240,7 +246,7 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "checkpoint %s: unsupported format version %u; this t2g reads versions 1 to %u", r->path,
                         version, T2G_CHECKPOINT_VERSION);
-    uint32_t known_header = version == 1 ? HEADER_V1_BYTES : HEADER_BYTES;
+    uint32_t known_header = version == 1 ? HEADER_V1_BYTES : version == 2 ? HEADER_V2_BYTES : HEADER_BYTES;
     if (header_bytes < known_header)
         return damaged(r, err, "corrupted: a header of %u bytes; version %u has %u", header_bytes, version, known_header);
     if ((uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES > r->size)
@@ -260,6 +266,8 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
     if (status) return status;
     uint64_t param_count = get_u64(head + 40), config_bytes = get_u64(head + 48);
     uint64_t aux_count = get_u64(head + 56), aux_scalar_bits = get_u64(head + 64); /* 0 in version 1 */
+    uint32_t kind = get_u32(head + 72), start_crc = get_u32(head + 76);           /* 0 before version 3 */
+    if (version < 3) kind = aux_count ? T2G_RUN_RL : T2G_RUN_TRAIN;
 
     /* the sizes against the file's length, without overflow: nothing is allocated before */
     uint64_t fixed = (uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES;
@@ -290,6 +298,8 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
     ck->cursor.epoch = get_u64(head + 16);
     ck->cursor.position = get_u64(head + 24);
     ck->rng_state = get_u64(head + 32);
+    ck->kind = (t2g_run_kind)kind;
+    ck->start_crc = start_crc;
     ck->param_count = param_count;
     size_t bytes = (size_t)param_count * sizeof(float);
     ck->config_json = malloc((size_t)config_bytes + 1);
@@ -328,6 +338,9 @@ static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "checkpoint %s: corrupted: CRC-32 mismatch (stored 0x%08x, computed 0x%08x over its %llu bytes)",
                         r->path, get_u32(stored), computed, (unsigned long long)(r->size - CRC_BYTES));
+    ck->file_crc = computed;
+    if (kind != T2G_RUN_TRAIN && kind != T2G_RUN_RL)
+        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: run kind %u is neither 1 (train) nor 2 (rl)", r->path, kind);
     if (memchr(ck->config_json, '\0', (size_t)config_bytes))
         return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: corrupted: its config text holds a NUL byte", r->path);
     return T2G_OK;
@@ -355,6 +368,32 @@ t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *ck, t2g_error *
     fclose(r.file);
     if (status) t2g_checkpoint_free(ck);
     return status;
+}
+
+t2g_status t2g_checkpoint_stored_crc(const char *path, uint32_t *crc, t2g_error *err) {
+    *crc = 0;
+    FILE *file = fopen(path, "rb");
+    if (!file) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot open: %s", path, strerror(errno));
+    unsigned char stored[CRC_BYTES];
+    bool ok = fseek(file, -CRC_BYTES, SEEK_END) == 0 && fread(stored, 1, CRC_BYTES, file) == CRC_BYTES;
+    fclose(file);
+    if (!ok) return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: too short to hold a CRC-32", path);
+    *crc = get_u32(stored);
+    return T2G_OK;
+}
+
+t2g_status t2g_checkpoint_resolve(const char *path, char *checkpoint, size_t size, t2g_error *err) {
+    struct stat st;
+    bool folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    int n = folder ? snprintf(checkpoint, size, "%s/checkpoint.bin", path) : snprintf(checkpoint, size, "%s", path);
+    if (n < 0 || (size_t)n >= size) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: the path is too long", path);
+    if (folder && stat(checkpoint, &st) != 0)
+        return t2g_fail(err, T2G_ERR_IO, "%s is a folder without a checkpoint.bin: not a t2g run folder", path);
+    return T2G_OK;
+}
+
+const char *t2g_run_kind_name(t2g_run_kind kind) {
+    return kind == T2G_RUN_TRAIN ? "train" : kind == T2G_RUN_RL ? "rl" : "unknown";
 }
 
 void t2g_checkpoint_free(t2g_checkpoint *ck) {

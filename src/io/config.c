@@ -41,6 +41,7 @@ enum {
     X("model.layers", model.layers, 1, 1024, 0, "transformer blocks")                                       \
     X("model.heads", model.heads, 1, 65536, 0, "attention heads; divides model.width, head size <= 128")   \
     X("model.width", model.width, 1, 65536, 0, "embedding width (C)")                                       \
+    X("model.from", model_from, 0, 0, 0, "t2g train: start from this model (a t2g checkpoint or run folder); its architecture is used") \
     X("data.task", data.task, 0, 0, 0, "built-in task (\"arith\", \"facts\"); \"\" to read data.path")      \
     X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates (t2g rl: its prompt pool)") \
     X("data.path", data.path, 0, 0, 0, "a file of examples: JSONL (format \"sft\") or text (\"text\")")     \

@@ -97,6 +97,11 @@ static t2g_status read_jsonl(report_run *run, const char *file, line_fn take, bo
         }
         return t2g_fail(err, T2G_ERR_IO, "cannot read %s: %s", path, strerror(errno));
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { /* a device or a FIFO never ends */
+        fclose(f);
+        return t2g_fail(err, T2G_ERR_IO, "cannot read %s: not a regular file", path);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;

@@ -57,8 +57,11 @@ static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
 static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     t2g_config start;
     const t2g_config *c = &rl->config;
-    t2g_status status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->policy, &start, err);
-    if (!status) status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->reference, &start, err);
+    char path[1024]; /* rl.start, or its checkpoint.bin when it names a run folder */
+    t2g_status status = t2g_checkpoint_resolve(c->rl.start, path, sizeof path, err);
+    if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->policy, &start, err);
+    if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->reference, &start, err);
+    if (!status) status = t2g_checkpoint_stored_crc(path, &rl->start_crc, err);
     if (status) return t2g_error_context(err, "rl.start");
     rl->config.model = start.model;
     uint64_t n = t2g_gpt_buffer_floats(rl->policy);
@@ -181,11 +184,17 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     double start = now_seconds(), rollout_seconds = 0;
     memset(stats, 0, sizeof *stats);
     stats->beta = rl->beta;
+    uint64_t prompt_cursor = rl->prompt_cursor; /* a step that fails or is abandoned hands out no prompt */
     t2g_status status = rl_rollout(rl, &rollout_seconds, err);
+    if (!status && t2g_interrupt_requested())
+        status = t2g_fail(err, T2G_ERR_INTERRUPTED, "interrupted during the rollout: nothing of the step was applied");
     if (!status) status = rl_score(rl, stats, err);
     double train_start = now_seconds();
     if (!status) status = rl_optimize(rl, stats, err);
-    if (status) return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
+    if (status) {
+        rl->prompt_cursor = prompt_cursor;
+        return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
+    }
     double train_seconds = now_seconds() - train_start;
     rl->step++;
     stats->step = rl->step;
@@ -213,7 +222,8 @@ t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
     t2g_checkpoint checkpoint = {
         .step = rl->step, .cursor = {rl->config.data.seed, 0, rl->prompt_cursor}, .rng_state = rl->config.seed,
         .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
-        .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta};
+        .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta,
+        .kind = T2G_RUN_RL, .start_crc = rl->start_crc};
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
     free(state);
     free(config);
@@ -222,6 +232,15 @@ t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
 
 t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error *err) {
     uint64_t h = rl->C + 1;
+    if (checkpoint->kind != T2G_RUN_RL)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "the checkpoint was written by a t2g %s run, not by t2g rl",
+                        t2g_run_kind_name(checkpoint->kind));
+    if (checkpoint->start_crc && checkpoint->start_crc != rl->start_crc)
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "rl.start %s is not the checkpoint this run started from (its CRC-32 is now 0x%08x, the run "
+                        "recorded 0x%08x): the frozen reference would change mid-run; put the original back, or start a "
+                        "new run from it",
+                        rl->config.rl.start, rl->start_crc, checkpoint->start_crc);
     if (checkpoint->param_count != t2g_gpt_buffer_floats(rl->policy) || checkpoint->aux_count != h)
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "the checkpoint holds %llu parameters and %llu of a value head; this RL run has %llu and %llu "

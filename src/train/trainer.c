@@ -26,6 +26,7 @@ struct t2g_trainer {
     uint64_t step;
     t2g_data_cursor cursor;
     t2g_rng rng;
+    uint32_t start_crc;         /* the stored CRC of model.from's checkpoint (0: initialised) */
 };
 
 static double now_ms(void) {
@@ -79,12 +80,48 @@ static t2g_status alloc_buffers(t2g_trainer *t, t2g_error *err) {
     return status;
 }
 
-t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config, t2g_trainer **out, t2g_error *err) {
+/* model.from: the start's architecture replaces config->model (its parameters come later). */
+static t2g_status start_architecture(t2g_config *config, t2g_checkpoint *start, t2g_error *err) {
+    char path[1024];
+    t2g_status status = t2g_checkpoint_resolve(config->model_from, path, sizeof path, err);
+    if (!status) status = t2g_checkpoint_load(path, start, err);
+    t2g_config saved = t2g_config_defaults();
+    if (!status) status = t2g_config_parse(&saved, start->config_json, strlen(start->config_json), path, err);
+    if (status) return t2g_error_context(err, "model.from");
+    config->model = saved.model;
+    return T2G_OK;
+}
+
+/* model.from: its parameters; AdamW's moments start at 0 (a new run, not a resume). */
+static t2g_status start_parameters(t2g_trainer *t, const t2g_checkpoint *start, t2g_error *err) {
+    if (start->param_count != t2g_gpt_buffer_floats(t->gpt))
+        return t2g_fail(err, T2G_ERR_FORMAT, "model.from %s: holds %llu parameters, its config describes %llu",
+                        t->config.model_from, (unsigned long long)start->param_count,
+                        (unsigned long long)t2g_gpt_buffer_floats(t->gpt));
+    float *zeros = calloc(start->param_count ? start->param_count : 1, sizeof *zeros);
+    if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading model.from");
+    t2g_status status = t2g_gpt_write(t->gpt, start->params, zeros, zeros, err);
+    free(zeros);
+    t->start_crc = start->file_crc;
+    return status;
+}
+
+t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t2g_trainer **out, t2g_error *err) {
     *out = NULL;
-    t2g_status status = t2g_config_validate(config, err);
-    if (status) return status;
+    t2g_config start_config = *config_in;
+    const t2g_config *config = &start_config;
+    t2g_checkpoint start = {0};
+    t2g_status status = config->model_from[0] ? start_architecture(&start_config, &start, err) : T2G_OK;
+    if (!status) status = t2g_config_validate(config, err);
+    if (status) {
+        t2g_checkpoint_free(&start);
+        return status;
+    }
     t2g_trainer *t = calloc(1, sizeof *t);
-    if (!t) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating the trainer");
+    if (!t) {
+        t2g_checkpoint_free(&start);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating the trainer");
+    }
     t->device = device;
     t->config = *config;
     t->micro_count = config->batch_size / config->micro_batch;
@@ -95,6 +132,8 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config, t2g_
     if (!status)
         status = t2g_gpt_create(device, &config->model, config->micro_batch, config->model.context, &t->gpt, err);
     if (!status) status = t2g_gpt_init(t->gpt, config->seed, err);
+    if (!status && config->model_from[0]) status = start_parameters(t, &start, err);
+    t2g_checkpoint_free(&start);
     if (!status) status = t2g_recorder_create(device, NULL, &t->rec, err);
     if (!status) status = alloc_buffers(t, err);
     if (status) {
@@ -197,6 +236,7 @@ t2g_status t2g_trainer_save(t2g_trainer *t, const char *path, t2g_error *err) {
     t2g_status status = t2g_gpt_read(t->gpt, state, state + n, state + 2 * n, err);
     t2g_checkpoint checkpoint = {
         .step = t->step, .cursor = t->cursor, .rng_state = t->rng.state, .config_json = config,
+        .kind = T2G_RUN_TRAIN, .start_crc = t->start_crc,
         .param_count = n, .params = state, .m = state + n, .v = state + 2 * n};
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
     free(state);
@@ -221,8 +261,12 @@ t2g_status t2g_trainer_resume(t2g_trainer *t, const t2g_checkpoint *checkpoint, 
                         "asks for vocab %u, context %u, %u layers, %u heads, width %u",
                         m->vocab, m->context, m->layers, m->heads, m->width, want->vocab, want->context, want->layers,
                         want->heads, want->width);
+    if (checkpoint->kind != T2G_RUN_TRAIN)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "the checkpoint was written by a t2g %s run, not by t2g train",
+                        t2g_run_kind_name(checkpoint->kind));
     status = t2g_gpt_write(t->gpt, checkpoint->params, checkpoint->m, checkpoint->v, err);
     if (status) return status;
+    t->start_crc = checkpoint->start_crc;
     t->step = checkpoint->step;
     t->cursor = checkpoint->cursor;
     t->rng.state = checkpoint->rng_state;

@@ -102,6 +102,8 @@ static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, co
     ck.step = check_random_u64(ctx);
     ck.cursor = (t2g_data_cursor){check_random_u64(ctx), check_random_u64(ctx), check_random_u64(ctx)};
     ck.rng_state = check_random_u64(ctx);
+    ck.kind = check_random_below(ctx, 2) ? T2G_RUN_RL : T2G_RUN_TRAIN;
+    ck.start_crc = (uint32_t)check_random_u64(ctx);
     ck.config_json = (char *)config;
     ck.param_count = param_count;
     float *arrays[3];
@@ -123,7 +125,7 @@ static bool same_checkpoint(const t2g_checkpoint *a, const t2g_checkpoint *b) {
     bool same_aux = a->aux_count == b->aux_count && memcmp(&a->aux_scalar, &b->aux_scalar, sizeof a->aux_scalar) == 0 &&
                     (aux == 0 || (b->aux_params && memcmp(a->aux_params, b->aux_params, aux) == 0 &&
                                   memcmp(a->aux_m, b->aux_m, aux) == 0 && memcmp(a->aux_v, b->aux_v, aux) == 0));
-    return same_aux && a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
+    return same_aux && a->kind == b->kind && a->start_crc == b->start_crc && a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
            a->cursor.position == b->cursor.position && a->rng_state == b->rng_state &&
            a->param_count == b->param_count && b->config_json && strcmp(a->config_json, b->config_json) == 0 &&
            (bytes == 0 || (b->params && b->m && b->v && memcmp(a->params, b->params, bytes) == 0 &&
@@ -186,18 +188,19 @@ T2G_HOST_CHECK(checkpoint_roundtrip) {
         /* the layout, byte by byte */
         size_t len;
         unsigned char *file = read_file(ctx, path, &len);
-        size_t config_bytes = strlen(text), expected = 16 + 72 + config_bytes + 12 * counts[c] + 12 * ck.aux_count + 4;
+        size_t config_bytes = strlen(text), expected = 16 + 80 + config_bytes + 12 * counts[c] + 12 * ck.aux_count + 4;
         uint64_t scalar_bits;
         memcpy(&scalar_bits, &ck.aux_scalar, sizeof scalar_bits);
-        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 2 && file[9] == 0 &&
-                      file[10] == 0 && file[11] == 0 && file[12] == 72 && file[13] == 0 && le64(file + 16) == ck.step &&
+        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 3 && file[9] == 0 &&
+                      file[10] == 0 && file[11] == 0 && file[12] == 80 && file[13] == 0 && le64(file + 16) == ck.step &&
                       le64(file + 24) == ck.cursor.seed && le64(file + 32) == ck.cursor.epoch &&
                       le64(file + 40) == ck.cursor.position && le64(file + 48) == ck.rng_state &&
                       le64(file + 56) == counts[c] && le64(file + 64) == config_bytes &&
                       le64(file + 72) == ck.aux_count && le64(file + 80) == scalar_bits &&
-                      memcmp(file + 88, text, config_bytes) == 0;
+                      le64(file + 88) == ((uint64_t)ck.start_crc << 32 | (uint32_t)ck.kind) &&
+                      memcmp(file + 96, text, config_bytes) == 0;
         if (layout && counts[c]) {
-            const unsigned char *p = file + 88 + config_bytes;
+            const unsigned char *p = file + 96 + config_bytes;
             uint32_t first, last;
             memcpy(&first, &ck.params[0], 4);
             memcpy(&last, ck.aux_count ? &ck.aux_v[ck.aux_count - 1] : &ck.v[counts[c] - 1], 4);
@@ -251,13 +254,15 @@ T2G_HOST_CHECK(checkpoint_errors) {
     const char *config = "{\"name\": \"errors\"}";
     const uint64_t P = 300;
     t2g_checkpoint ck = random_checkpoint(ctx, P, config);
+    ck.kind = T2G_RUN_TRAIN; /* what a version 1 or 2 file without auxiliary part is read as */
+    ck.start_crc = 0;
     if (!check_status(ctx, t2g_checkpoint_save(good, &ck, &ctx->err), "saving")) {
         remove_dir(dir);
         return ctx->failures;
     }
     size_t len;
     unsigned char *file = read_file(ctx, good, &len);
-    size_t config_end = 88 + strlen(config);
+    size_t config_end = 96 + strlen(config);
     unsigned char *copy = check_host(ctx, len + 8);
 
     /* missing, a directory, not a checkpoint */
@@ -269,7 +274,7 @@ T2G_HOST_CHECK(checkpoint_errors) {
     expect_load_error(ctx, bad, "T2G", 3, T2G_ERR_FORMAT, "3 bytes of the magic", "truncated", "has 3 bytes");
 
     /* truncated: inside the magic, the version, the header, the config, each array, the CRC */
-    const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, 87, config_end - 3, config_end + 4 * P / 2,
+    const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, 87, 95, config_end - 3, config_end + 4 * P / 2,
                               config_end + 4 * P + 7, config_end + 8 * P + 4 * P - 1, len - 4, len - 1};
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
         char label[64], has[64];
@@ -281,7 +286,7 @@ T2G_HOST_CHECK(checkpoint_errors) {
     snprintf(text, sizeof text, "truncated: expected %zu bytes (300 parameters, 18 bytes of config), the file has %zu",
              len, config_end + 10);
     expect_load_error(ctx, bad, file, config_end + 10, T2G_ERR_FORMAT, "truncated inside the parameters", text, NULL);
-    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 92", NULL);
+    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 100", NULL);
 
     /* one flipped bit anywhere: the header fields, the config, the arrays, the CRC itself */
     int flips = 0, caught = 0;
@@ -290,7 +295,8 @@ T2G_HOST_CHECK(checkpoint_errors) {
         unsigned bit = check_random_below(ctx, 8);
         memcpy(copy, file, len);
         copy[at] ^= (unsigned char)(1u << bit);
-        const char *want = at < 8 ? "not a t2g checkpoint" : at < 12 ? "unsupported format version" : "CRC-32";
+        /* a flip in the version gives an unknown version, or an older one whose layout then fails */
+        const char *want = at < 8 ? "not a t2g checkpoint" : at < 12 && copy[8] > 3 ? "unsupported format version" : at < 12 ? "" : "CRC-32";
         if (!write_file(bad, copy, len)) break;
         t2g_checkpoint out;
         t2g_error err = {0};
@@ -311,10 +317,10 @@ T2G_HOST_CHECK(checkpoint_errors) {
     memcpy(copy, "T2GCKPU\0", 8);
     expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a wrong magic", "not a t2g checkpoint", NULL);
     memcpy(copy, file, len);
-    put_le32(copy + 8, 3);
+    put_le32(copy + 8, 4);
     reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 3", "unsupported format version 3",
-                      "this t2g reads versions 1 to 2");
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 4", "unsupported format version 4",
+                      "this t2g reads versions 1 to 3");
     put_le32(copy + 8, 0);
     reseal(copy, len);
     expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 0", "unsupported format version 0", NULL);
@@ -353,16 +359,34 @@ T2G_HOST_CHECK(checkpoint_errors) {
     memset(copy + len, 0, 8);
     expect_load_error(ctx, bad, copy, len + 8, T2G_ERR_FORMAT, "8 bytes of trailing garbage", "8 more than", NULL);
 
+    /* a run kind that is neither train nor rl, properly sealed */
+    memcpy(copy, file, len);
+    put_le32(copy + 88, 7);
+    reseal(copy, len);
+    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "run kind 7", "run kind 7 is neither", NULL);
+
     /* a version 1 file (written before the auxiliary part existed) still loads, with no aux */
     memcpy(copy, file, 72);
-    memcpy(copy + 72, file + 88, len - 88);
+    memcpy(copy + 72, file + 96, len - 96);
     put_le32(copy + 8, 1);
     put_le32(copy + 12, 56);
-    reseal(copy, len - 16);
+    reseal(copy, len - 24);
     t2g_checkpoint old;
-    if (write_file(bad, copy, len - 16) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 1")) {
-        check_true(ctx, same_checkpoint(&ck, &old) && old.aux_count == 0 && old.aux_params == NULL,
-                   "a version 1 checkpoint loads bit-exact, without auxiliary parameters");
+    if (write_file(bad, copy, len - 24) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 1")) {
+        check_true(ctx, same_checkpoint(&ck, &old) && old.aux_count == 0 && old.aux_params == NULL &&
+                            old.kind == T2G_RUN_TRAIN && old.start_crc == 0,
+                   "a version 1 checkpoint loads bit-exact, without auxiliary parameters, as a train run's");
+        t2g_checkpoint_free(&old);
+    }
+    /* a version 2 file (no kind, no start CRC) loads, its kind taken from the auxiliary part */
+    memcpy(copy, file, 88);
+    memcpy(copy + 88, file + 96, len - 96);
+    put_le32(copy + 8, 2);
+    put_le32(copy + 12, 72);
+    reseal(copy, len - 8);
+    if (write_file(bad, copy, len - 8) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 2")) {
+        check_true(ctx, same_checkpoint(&ck, &old) && old.kind == T2G_RUN_TRAIN && old.start_crc == 0,
+                   "a version 2 checkpoint without auxiliary parameters loads bit-exact as a train run's");
         t2g_checkpoint_free(&old);
     }
 

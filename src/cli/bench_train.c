@@ -1,6 +1,7 @@
 /* t2g bench train and t2g bench rollout: whole training steps and batched sampling of a
  * preset model, on random tokens. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static const preset PRESETS[] = {
 };
 
 static const char TRAIN_HELP[] =
-    "usage: t2g bench train [--preset char6l384|gpt2-124m|small] [--batch B] [--steps N] [--device D] [--json]\n"
+    "usage: t2g bench train [--preset char6l384|gpt2-124m|small] [--batch B] [--steps N] [--profile] [--device D]\n"
+    "                       [--json]\n"
     "\n"
     "Times whole training steps (forward, cross-entropy, backward, gradient norm and clip, AdamW;\n"
     "one submission each) of a preset model on random tokens: the median wall time of N steps\n"
@@ -48,8 +50,9 @@ static const char ROLLOUT_HELP[] =
     "context is short), each given `--new` new tokens (temperature 1, no top-k, no early stop),\n"
     "as the HF generate yardstick.\n"
     "\n"
+    "  --preset P   as bench train's (default: char6l384 on a GPU, small on a CPU device)\n"
     "  --prompts N  prompts in the batch (default 64)\n"
-    "  --new N      new tokens per prompt (default 128)\n"
+    "  --new N      new tokens per prompt (default 128; 32 with the small preset, whose context is 64)\n"
     "\n"
     "example: t2g bench rollout --json\n";
 
@@ -160,7 +163,11 @@ static void print_result(bool json, const char *bench, const t2g_device_info *in
         return;
     }
     printf("bench %s on %s (%s), preset %s, batch %u:\n", bench, info->name, info->type, p->name, B);
-    for (int i = 0; i < count; i++) printf("  %-22s %.4g\n", keys[i], values[i]);
+    for (int i = 0; i < count; i++) {
+        double v = values[i]; /* plain digits: 13120, not 1.312e+04 */
+        if (fabs(v) >= 1000) printf("  %-22s %.0f\n", keys[i], v);
+        else printf("  %-22s %.4g\n", keys[i], v);
+    }
 }
 
 /* One more step with a timestamp around every dispatch; prints the time per kernel. */
@@ -253,8 +260,9 @@ int bench_rollout(int argc, char **argv) {
     t2g_device *device;
     if ((code = cli_open_device(o.device, &device))) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    const preset *p = find_preset(o.preset, false);
-    uint32_t n = o.a ? (uint32_t)o.a : 64, new_tokens = o.b ? (uint32_t)o.b : 128;
+    const preset *p = find_preset(o.preset, strcmp(info->type, "CPU") == 0);
+    bool small = p && strcmp(p->name, "small") == 0;
+    uint32_t n = o.a ? (uint32_t)o.a : 64, new_tokens = o.b ? (uint32_t)o.b : small ? 32 : 128;
     /* prompts of 64 tokens, as the yardstick, or shorter where the context is short */
     uint32_t prompt_len = p && new_tokens < p->model.context ? p->model.context - new_tokens : 0;
     if (prompt_len > 64) prompt_len = 64;

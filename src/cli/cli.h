@@ -58,6 +58,9 @@ char *cli_read_file(const char *path, size_t *len);
  * with the --set overrides applied in order, validated; prints the error and returns
  * EXIT_USAGE on failure. */
 int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config);
+/* EXIT_USAGE (with the message) when `path` names no file but a built-in config meant for
+ * another command (e.g. `t2g train --config demo`, which is t2g rl's). */
+int cli_check_config_command(const char *path, const char *command);
 /* The same for a config of assets/ (embedded), never a file of that name. */
 int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config);
 /* --resume names a run folder (its checkpoint.bin); anything else is refused (EXIT_USAGE, with

@@ -34,6 +34,14 @@ char *cli_read_file(const char *path, size_t *len) {
     return data;
 }
 
+/* The command each built-in config is for. */
+static const struct {
+    const char *asset, *command;
+} BUILTIN_CONFIGS[] = {
+    {"train_arith.json", "train"}, {"train_facts.json", "train"}, {"demo_sft.json", "train"},
+    {"rl_arith.json", "rl"},       {"demo.json", "rl"},
+};
+
 /* A config embedded from assets/: "train_arith.json", "train_arith", or "assets/train_arith.json". */
 static const char *embedded_config(const char *name, size_t *len, char *asset_name, size_t size) {
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
@@ -130,6 +138,22 @@ int cli_load_builtin_config(const char *name, const char *const *sets, int set_c
         return EXIT_FAILED;
     }
     return apply_sets(sets, set_count, config);
+}
+
+int cli_check_config_command(const char *path, const char *command) {
+    struct stat st;
+    if (!path || stat(path, &st) == 0) return EXIT_OK; /* a file is the user's own */
+    size_t len;
+    char asset_name[256];
+    if (!embedded_config(path, &len, asset_name, sizeof asset_name)) return EXIT_OK;
+    for (size_t i = 0; i < sizeof BUILTIN_CONFIGS / sizeof BUILTIN_CONFIGS[0]; i++) {
+        if (strcmp(BUILTIN_CONFIGS[i].asset, asset_name) != 0 || strcmp(BUILTIN_CONFIGS[i].command, command) == 0)
+            continue;
+        cli_error("--config %s: the built-in config %s is t2g %s's, not t2g %s's (use it with 't2g %s --config %s')", path,
+                  asset_name, BUILTIN_CONFIGS[i].command, command, BUILTIN_CONFIGS[i].command, path);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
 }
 
 int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config) {

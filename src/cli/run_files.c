@@ -58,6 +58,7 @@ int cli_run_config(const cli_run_args *a, const char *command, const char *built
                   command);
         return EXIT_USAGE;
     }
+    if (!a->resume && !builtin && cli_check_config_command(a->config, command)) return EXIT_USAGE;
     t2g_run_kind kind = strcmp(command, "rl") == 0 ? T2G_RUN_RL : T2G_RUN_TRAIN;
     int code = a->resume ? cli_resume_config(a->resume, kind, a->sets, a->set_count, config)
                : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, config)

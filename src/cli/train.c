@@ -17,7 +17,7 @@ static void print_help(void) {
            "that step and the report are written, and the exit code is 128 + the signal (130 for Ctrl-C);\n"
            "a second Ctrl-C exits at once. One process at a time per run folder (its lock file).\n"
            "\n"
-           "  --config X     a config file, or a built-in one by name (train_arith, train_facts, demo)\n"
+           "  --config X     a config file, or a built-in one by name (train_arith, train_facts, demo_sft)\n"
            "  --set K=V      override one key, e.g. --set optim.lr=3e-4 (repeatable, applied in order)\n"
            "  --out DIR      the run folder (must not exist, or be empty)\n"
            "  --resume R     continue a run exactly: its run folder (a t2g train run's); its config is\n"

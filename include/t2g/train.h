@@ -84,7 +84,8 @@ void t2g_eval_result_free(t2g_eval_result *result);
 
 /* ---- models from checkpoints ---- */
 
-/* The model of a checkpoint, for micro-batches of B x T (T = 0: the model's context), with
+/* The model of a checkpoint (`path`: a checkpoint file, or a run folder: its checkpoint.bin),
+ * for micro-batches of B x T (T = 0: the model's context), with
  * the checkpoint's parameters and moments; *config receives the checkpoint's config. */
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err);

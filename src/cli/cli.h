@@ -48,16 +48,17 @@ int cli_close_device(t2g_device *device);
 /* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
 char *cli_read_file(const char *path, size_t *len);
 /* The config of --config (a file, or a built-in config of assets/ by name; NULL: the defaults)
- * with the --set overrides applied in order, validated; prints the error and returns
+ * with the --set overrides applied in order, coupled settings adjusted for a train or (rl) an RL
+ * run (t2g_config_adjust, a "t2g: note:" each), validated; prints the error and returns
  * EXIT_USAGE on failure. */
-int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config);
+int cli_load_config(const char *path, const char *const *sets, int set_count, bool rl, t2g_config *config);
 /* The same for a config of assets/ (embedded), never a file of that name. */
-int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config);
+int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, bool rl, t2g_config *config);
 /* --resume names a run folder (its checkpoint.bin) or a checkpoint (its folder is the run's). */
 void cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size);
 /* The config stored in the checkpoint of `resume` (a checkpoint or a run folder), with --set
  * applied and validated. */
-int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config);
+int cli_resume_config(const char *resume, const char *const *sets, int set_count, bool rl, t2g_config *config);
 
 /* The training loop shared by train and demo: creates or continues the run folder, trains,
  * evaluates, checkpoints; `resume` is a checkpoint or a run folder (or NULL). On success

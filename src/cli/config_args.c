@@ -53,7 +53,14 @@ static void list_configs(char *out, size_t size) {
     }
 }
 
-static int apply_sets(const char *const *sets, int set_count, t2g_config *config) {
+/* The library's adjustments of coupled settings, one "t2g: note:" line each. */
+static void adjust(t2g_config *config, bool rl) {
+    t2g_config_notes notes;
+    t2g_config_adjust(config, rl, &notes);
+    for (uint32_t i = 0; i < notes.count; i++) fprintf(stderr, "t2g: note: %s\n", notes.text[i]);
+}
+
+static int apply_sets(const char *const *sets, int set_count, bool rl, t2g_config *config) {
     t2g_error err = {0};
     for (int i = 0; i < set_count; i++) {
         if (t2g_config_set(config, sets[i], &err)) {
@@ -61,6 +68,7 @@ static int apply_sets(const char *const *sets, int set_count, t2g_config *config
             return EXIT_USAGE;
         }
     }
+    adjust(config, rl);
     if (t2g_config_validate(config, &err)) {
         cli_error("%s", err.message);
         return EXIT_USAGE;
@@ -82,7 +90,7 @@ void cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_si
     else snprintf(dir, dir_size, ".");
 }
 
-int cli_resume_config(const char *resume, const char *const *sets, int set_count, t2g_config *config) {
+int cli_resume_config(const char *resume, const char *const *sets, int set_count, bool rl, t2g_config *config) {
     char path[1200], dir[1024];
     cli_resume_paths(resume, path, sizeof path, dir, sizeof dir);
     t2g_checkpoint checkpoint;
@@ -98,10 +106,11 @@ int cli_resume_config(const char *resume, const char *const *sets, int set_count
         cli_error("--resume: %s", err.message);
         return EXIT_USAGE;
     }
-    return apply_sets(sets, set_count, config);
+    memset(config->given, 0, sizeof config->given); /* the checkpoint's keys are the run's, not the user's */
+    return apply_sets(sets, set_count, rl, config);
 }
 
-int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config) {
+int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, bool rl, t2g_config *config) {
     *config = t2g_config_defaults();
     size_t len = 0;
     const char *text = t2g_asset(name, &len);
@@ -114,10 +123,10 @@ int cli_load_builtin_config(const char *name, const char *const *sets, int set_c
         cli_error("%s", err.message);
         return EXIT_FAILED;
     }
-    return apply_sets(sets, set_count, config);
+    return apply_sets(sets, set_count, rl, config);
 }
 
-int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config) {
+int cli_load_config(const char *path, const char *const *sets, int set_count, bool rl, t2g_config *config) {
     *config = t2g_config_defaults();
     t2g_error err = {0};
     if (path) {
@@ -144,5 +153,5 @@ int cli_load_config(const char *path, const char *const *sets, int set_count, t2
             return EXIT_USAGE;
         }
     }
-    return apply_sets(sets, set_count, config);
+    return apply_sets(sets, set_count, rl, config);
 }

@@ -181,6 +181,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
         code = EXIT_USAGE;
     }
     if (!code) {
+        s.run.config = t2g_rl_config(s.rl); /* with rl.start's model: what config.json records */
         s.run.model = t2g_rl_policy(s.rl);
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;

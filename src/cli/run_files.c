@@ -51,9 +51,10 @@ int cli_run_config(const cli_run_args *a, const char *command, const char *built
                   command);
         return EXIT_USAGE;
     }
-    int code = a->resume ? cli_resume_config(a->resume, a->sets, a->set_count, config)
-               : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, config)
-                         : cli_load_config(a->config, a->sets, a->set_count, config);
+    bool rl = strcmp(command, "train") != 0; /* rl, and demo's own config (its SFT config is loaded apart) */
+    int code = a->resume ? cli_resume_config(a->resume, a->sets, a->set_count, rl, config)
+               : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, rl, config)
+                         : cli_load_config(a->config, a->sets, a->set_count, rl, config);
     if (!code && a->device) snprintf(config->device, sizeof config->device, "%s", a->device);
     return code;
 }

@@ -63,8 +63,9 @@ enum {
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
     X("eval.samples", eval.samples, 0, U32_MAX, 0, "responses kept in the run directory per evaluation")    \
     X("eval.max_new_tokens", eval.max_new_tokens, 1, U32_MAX, 0, "longest generated response, in tokens")   \
+    X("eval.path", eval.path, 0, 0, 0, "held-out JSONL of prompt/response rows scored by loss, exact match, BLEU-4, ROUGE-L") \
     X("checkpoint.every", checkpoint.every, 0, U32_MAX, 0, "steps between checkpoints; 0 = only at the end") \
-    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint the policy and the frozen reference start from") \
+    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint (or run folder) the policy and the frozen reference start from; its model is the run's") \
     X("rl.reward_granularity", rl.reward_granularity, 0, 0, 0, "\"span\" (Text2Grad: token rewards) or \"scalar\" (PPO)") \
     X("rl.prompts", rl.prompts, 1, 65536, 0, "prompts per RL step")                                         \
     X("rl.samples_per_prompt", rl.samples_per_prompt, 1, 1024, 0, "responses sampled per prompt")         \
@@ -117,6 +118,12 @@ static const key_spec specs[] = {T2G_CONFIG_KEY_LIST(SPEC_ENTRY)};
 static const t2g_config_key public_keys[] = {T2G_CONFIG_KEY_LIST(PUBLIC_ENTRY)};
 
 #define KEY_COUNT (sizeof specs / sizeof specs[0])
+_Static_assert(KEY_COUNT <= 64 * sizeof FIELD(given) / sizeof FIELD(given)[0], "t2g_config.given has a bit per key");
+
+static void mark_given(t2g_config *c, const key_spec *k) {
+    size_t i = (size_t)(k - specs);
+    c->given[i / 64] |= 1ull << (i % 64);
+}
 
 size_t t2g_config_keys(const t2g_config_key **keys) {
     if (keys) *keys = public_keys;
@@ -301,6 +308,7 @@ static t2g_status set_number(t2g_config *c, const key_spec *k, double v, const c
     char why[256];
     if (check_number(k, v, why, sizeof why)) return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: %s", source, k->path, why);
     store_number(c, k, v);
+    mark_given(c, k);
     return T2G_OK;
 }
 
@@ -310,6 +318,7 @@ static t2g_status set_string(t2g_config *c, const key_spec *k, const char *s, co
     if (check_string(k, s, len, why, sizeof why))
         return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: %s", source, k->path, why);
     memcpy((char *)c + k->offset, s, len + 1);
+    mark_given(c, k);
     return T2G_OK;
 }
 
@@ -675,4 +684,11 @@ char *t2g_config_to_json(const t2g_config *c) {
     if (text) memcpy(text, printed, n + 1);
     cJSON_free(printed);
     return text;
+}
+
+bool t2g_config_given(const t2g_config *c, const char *path) {
+    const key_spec *k = c && path ? find_key(path) : NULL;
+    if (!k) return false;
+    size_t i = (size_t)(k - specs);
+    return (c->given[i / 64] >> (i % 64)) & 1u;
 }

@@ -1,6 +1,7 @@
 /* The RL engine's lifecycle: the policy and its frozen reference from one SFT checkpoint, the
  * value head, the critic, the buffers; a step; checkpoints. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,7 +61,10 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     t2g_status status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->policy, &start, err);
     if (!status) status = t2g_model_load(rl->device, c->rl.start, c->micro_batch, 0, &rl->reference, &start, err);
     if (status) return t2g_error_context(err, "rl.start");
-    rl->config.model = start.model;
+    char name[600];
+    snprintf(name, sizeof name, "rl.start (%s)", c->rl.start);
+    status = t2g_config_take_model(&rl->config, &start.model, name, err);
+    if (status) return status;
     uint64_t n = t2g_gpt_buffer_floats(rl->policy);
     float *params = malloc(n * sizeof *params), *zeros = calloc(n, sizeof *zeros);
     if (!params || !zeros) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading rl.start");
@@ -239,6 +243,7 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
     return T2G_OK;
 }
 
+const t2g_config *t2g_rl_config(const t2g_rl *rl) { return &rl->config; }
 uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
 t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
 const t2g_task *t2g_rl_task(const t2g_rl *rl) { return rl->task; }

@@ -13,6 +13,8 @@
 
 #include "t2g/status.h"
 
+#define T2G_CONTEXT_MAX 1048576u /* model.context's largest value */
+
 typedef struct t2g_model_config {
     uint32_t vocab;             /* model.vocab: 259 for the byte-level tokenizer */
     uint32_t context;           /* model.context: the longest sequence, T */

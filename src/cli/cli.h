@@ -1,6 +1,7 @@
 /* What the subcommands share: argument parsing, opening the device, reporting errors. Only
  * src/cli/ prints and exits. Exit codes: 0 success, 1 a check or run failed, 2 bad usage or
- * no usable Vulkan device. */
+ * no usable Vulkan device, 3 a run that finished (checkpoint and report written) but one of
+ * its evaluations failed. */
 #ifndef T2G_CLI_H
 #define T2G_CLI_H
 
@@ -10,7 +11,7 @@
 #include "t2g/config.h"
 #include "t2g/train.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_EVAL_FAILED = 3 };
 
 /* "t2g: error: ..." on standard error. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -71,6 +72,9 @@ typedef struct cli_run_options {
     const char *kind;          /* for run.json: NULL for the command's own ("train", "rl"), or "demo", "demo-sft" */
 } cli_run_options;
 int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
+/* A warning on standard error when model.context cuts training examples (t2g_dataset_fit):
+ * the count, those left with no response token, and the --set model.context that keeps them. */
+void cli_warn_data_fit(const t2g_trainer *trainer);
 /* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
 int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
 

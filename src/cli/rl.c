@@ -200,6 +200,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) code = save(&s);
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     cli_run_close(&s.run);
+    if (!code) code = cli_run_eval_verdict(&s.run);
     t2g_rl_destroy(s.rl);
     t2g_checkpoint_free(&checkpoint);
     int closing = cli_close_device(s.device);

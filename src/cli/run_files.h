@@ -19,17 +19,25 @@ typedef struct cli_run {
     t2g_gpt *model;            /* what evaluations sample from */
     const t2g_task *task;      /* NULL: no evaluations */
     t2g_generator *generator;
+    t2g_dataset eval_data;     /* eval.path's rows, when set (replaces the task's held-out prompts) */
+    uint32_t eval_failures;    /* evaluations that failed: warnings, "eval_error" in metrics.jsonl */
 } cli_run;
 
 /* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing; writes
  * config.json and run.json ({"kind", "t2g", "device": {"name", "type", "driver", "vulkan"},
  * "started"}) and opens the JSONL files for appending. */
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir);
-/* Makes the generator of evaluations (when the run has a task and eval.examples). */
+/* Loads eval.path and makes the generator of evaluations (when the run has a task or
+ * eval.path, and eval.examples). */
 int cli_run_prepare_eval(cli_run *run);
-/* Evaluates on the task's held-out prompts, prints the result, keeps the samples; adds "eval"
- * to `line`, or writes {"step", "eval"} when line is NULL. */
+/* Evaluates on eval.path's rows or the task's held-out prompts, prints the result, keeps the
+ * samples; adds "eval" to `line`, or writes {"step", "eval"} when line is NULL. A failed
+ * evaluation does not end the run: a warning, "eval_error" in place of "eval", counted in
+ * run->eval_failures; returns EXIT_OK either way. */
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when);
+/* The exit code a finished run owes its evaluations: EXIT_EVAL_FAILED (with a message) if
+ * any failed, else EXIT_OK. */
+int cli_run_eval_verdict(const cli_run *run);
 /* Appends one JSON object as a line (and deletes it). */
 void cli_run_write(FILE *file, cJSON *object);
 void cli_run_close(cli_run *run);

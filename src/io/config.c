@@ -37,7 +37,7 @@ enum {
     X("seed", seed, 0, MAX_EXACT, 0, "seed of parameter initialisation and sampling (below 2^53)")          \
     X("device", device, 0, 0, 0, "device index or part of its name; \"\" = $T2G_DEVICE or the best one")     \
     X("model.vocab", model.vocab, 1, 16777216, 0, "vocabulary size: 259 for the byte-level tokenizer")      \
-    X("model.context", model.context, 2, 1048576, 0, "the longest sequence in tokens (T)")                   \
+    X("model.context", model.context, 2, T2G_CONTEXT_MAX, 0, "the longest sequence in tokens (T)")                   \
     X("model.layers", model.layers, 1, 1024, 0, "transformer blocks")                                       \
     X("model.heads", model.heads, 1, 65536, 0, "attention heads; divides model.width, head size <= 128")   \
     X("model.width", model.width, 1, 65536, 0, "embedding width (C)")                                       \

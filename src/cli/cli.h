@@ -78,16 +78,19 @@ void cli_warn_data_fit(const t2g_trainer *trainer);
 /* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
 int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
 
-/* A checkpoint's greedy metrics on a built-in task (t2g eval): held-out prompts, or with
- * practised the first `examples` of its training stream. 0 / NULL: the checkpoint's own
- * (data.seed; 200 held-out or data.examples practised examples; eval.max_new_tokens). */
+/* A checkpoint's greedy metrics (t2g eval) on a built-in task (task; NULL: the checkpoint's
+ * data.task, set into the request): held-out prompts, or with practised the first `examples`
+ * of its training stream; or on the rows of a JSONL file (data, t2g_evaluate_data). 0 / NULL:
+ * the checkpoint's own (data.seed; 200 held-out, data.examples practised or every row;
+ * eval.max_new_tokens). */
 typedef struct cli_eval_request {
     const t2g_task *task;
+    const char *data;
     bool practised;
     const uint64_t *seed;
     uint32_t examples, max_new_tokens;
 } cli_eval_request;
-int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_request *request, t2g_eval_result *result);
+int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);

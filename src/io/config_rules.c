@@ -19,8 +19,8 @@ static void note(t2g_config_notes *notes, const char *format, ...) {
 void t2g_config_adjust(t2g_config *c, bool rl, t2g_config_notes *notes) {
     if (notes) notes->count = 0;
     if (c->schedule.warmup_steps > c->steps) {
-        note(notes, "schedule.warmup_steps (%u) is longer than the run (train.steps = %u): warm-up set to %u steps",
-             c->schedule.warmup_steps, c->steps, c->steps);
+        note(notes, "schedule.warmup_steps (%u) is longer than the run (train.steps = %u): warm-up set to %u step%s",
+             c->schedule.warmup_steps, c->steps, c->steps, c->steps == 1 ? "" : "s");
         c->schedule.warmup_steps = c->steps;
     }
     uint64_t responses = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;

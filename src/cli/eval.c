@@ -49,7 +49,7 @@ static int evaluate_data(t2g_gpt *gpt, const cli_eval_request *request, uint32_t
         cli_error("eval: --data: %s", err.message);
         return EXIT_USAGE;
     }
-    t2g_status status = t2g_evaluate_data(gpt, NULL, &data, request->examples, 3, max_new, result, &err);
+    t2g_status status = t2g_evaluate_data(gpt, NULL, NULL, &data, request->examples, 3, max_new, result, &err);
     t2g_dataset_free(&data);
     if (!status) return EXIT_OK;
     cli_error("eval: %s", err.message);

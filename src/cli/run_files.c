@@ -135,6 +135,9 @@ int cli_run_prepare_eval(cli_run *run) {
     uint32_t examples = run->config->eval.examples;
     const char *path = run->config->eval.path;
     t2g_error err = {0};
+    if (examples && !run->task && !path[0])
+        fprintf(stderr, "t2g: note: no evaluation: the data is a file (data.path) and eval.path is empty; set "
+                        "eval.path=FILE (held-out prompt/response rows) to evaluate every eval.every steps\n");
     if (!examples || (!run->task && !path[0])) return EXIT_OK;
     if (path[0] && t2g_dataset_load_jsonl(path, &run->eval_data, &err)) {
         cli_error("eval.path: %s", err.message);
@@ -198,7 +201,7 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
     t2g_eval_result result;
     t2g_error err = {0};
     t2g_status status = run->eval_data.count
-                            ? t2g_evaluate_data(run->model, run->generator, &run->eval_data, c->eval.examples,
+                            ? t2g_evaluate_data(run->model, run->generator, run->critic, &run->eval_data, c->eval.examples,
                                                 c->eval.samples, c->eval.max_new_tokens, &result, &err)
                             : t2g_evaluate(run->model, run->generator, run->task, c->data.seed, c->eval.examples,
                                            c->eval.samples, c->eval.max_new_tokens, &result, &err);

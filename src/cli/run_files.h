@@ -20,6 +20,7 @@ typedef struct cli_run {
     const t2g_task *task;      /* NULL: no evaluations */
     t2g_generator *generator;
     t2g_dataset eval_data;     /* eval.path's rows, when set (replaces the task's held-out prompts) */
+    t2g_critic *critic;        /* an RL run's external critic: judges eval.path's responses too (or NULL) */
     uint32_t eval_failures;    /* evaluations that failed: warnings, "eval_error" in metrics.jsonl */
 } cli_run;
 

@@ -244,6 +244,7 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
 }
 
 const t2g_config *t2g_rl_config(const t2g_rl *rl) { return &rl->config; }
+t2g_critic *t2g_rl_critic(t2g_rl *rl) { return rl->critic; }
 uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
 t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
 const t2g_task *t2g_rl_task(const t2g_rl *rl) { return rl->task; }

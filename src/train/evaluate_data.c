@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "evaluate_internal.h"
+#include "t2g/critic.h"
 #include "t2g/kernels.h"
 #include "t2g/tokenizer.h"
 
@@ -98,10 +99,35 @@ static t2g_status keep_samples(const t2g_dataset *data, char *const *responses, 
     return T2G_OK;
 }
 
+/* The critic's mean score of the n responses, over those it judged; none judged is an error. */
+static t2g_status critic_score(t2g_critic *critic, const t2g_dataset *data, char *const *responses,
+                               const size_t *lengths, uint32_t n, double *score, t2g_error *err) {
+    t2g_critic_request *requests = calloc(n, sizeof *requests);
+    t2g_critic_result *results = calloc(n, sizeof *results);
+    t2g_status status = requests && results ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for critiques");
+    for (uint32_t i = 0; i < n && !status; i++)
+        requests[i] = (t2g_critic_request){.id = i, .prompt = data->examples[i].prompt, .response = responses[i],
+                                           .response_len = lengths[i]};
+    if (!status) status = t2g_critic_judge(critic, requests, n, results, err);
+    double sum = 0;
+    uint32_t judged = 0;
+    for (uint32_t i = 0; i < n && !status; i++) {
+        if (results[i].ok) sum += results[i].score, judged++;
+        t2g_critic_result_free(&results[i]);
+    }
+    if (!status && judged == 0)
+        status = t2g_fail(err, T2G_ERR_IO, "the critic judged none of the %u evaluation responses (the first: %s)", n,
+                          results[0].error);
+    *score = judged ? sum / judged : 0;
+    free(requests);
+    free(results);
+    return status;
+}
+
 /* Greedy responses to the first n prompts, scored into result (after the loss in metrics[0]). */
-static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, const t2g_dataset *data, uint32_t n,
-                                    uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
-                                    t2g_error *err) {
+static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic,
+                                    const t2g_dataset *data, uint32_t n, uint32_t samples, uint32_t max_new_tokens,
+                                    t2g_eval_result *result, t2g_error *err) {
     char **responses = calloc(n, sizeof *responses);
     size_t *lengths = calloc(n, sizeof *lengths);
     const char **references = calloc(n, sizeof *references);
@@ -128,6 +154,12 @@ static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, cons
         result->metrics.examples = n;
         status = keep_samples(data, responses, lengths, samples < n ? samples : n, result, err);
     }
+    double score = 0;
+    if (!status && critic) status = critic_score(critic, data, responses, lengths, n, &score, err);
+    if (!status && critic) {
+        result->metrics.names[result->metrics.count] = "critic_score";
+        result->metrics.values[result->metrics.count++] = score;
+    }
     for (uint32_t i = 0; responses && i < n; i++) free(responses[i]);
     free(responses);
     free(lengths);
@@ -135,8 +167,9 @@ static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, cons
     return status;
 }
 
-t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, const t2g_dataset *data, uint32_t examples,
-                             uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err) {
+t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic, const t2g_dataset *data,
+                             uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
+                             t2g_error *err) {
     memset(result, 0, sizeof *result);
     double start = t2g_eval_seconds();
     uint32_t n = examples && examples < data->count ? examples : (uint32_t)(data->count < UINT32_MAX ? data->count : UINT32_MAX);
@@ -151,7 +184,7 @@ t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, const t2g_d
         status = t2g_generator_create(gpt, n < EVAL_BATCH ? n : EVAL_BATCH, &own, err);
         generator = own;
     }
-    if (!status) status = respond_and_score(gpt, generator, data, n, samples, max_new_tokens, result, err);
+    if (!status) status = respond_and_score(gpt, generator, critic, data, n, samples, max_new_tokens, result, err);
     t2g_generator_destroy(own);
     if (status) t2g_eval_result_free(result);
     result->seconds = t2g_eval_seconds() - start;

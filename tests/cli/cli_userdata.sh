@@ -45,8 +45,9 @@ check "t2g eval --data: the file's loss and metrics, a run folder as --ckpt" \
 out=$("$t2g" eval --ckpt sft/checkpoint.bin --n 4 2>&1); code=$?
 check "t2g eval without --task uses the checkpoint's data.task" '[ $code = 0 ] && printf "%s" "$out" | grep -q "on arith, 4 held-out"'
 printf '{"prompt": "1+1=", "response": "2"}\n{"prompt": "2+2=", "response": "4"}\n' > own.jsonl
-"$t2g" train $small --set data.task= --set data.path=own.jsonl --set train.steps=1 --set train.batch_size=2 --set eval.examples=0 \
-  --out own >/dev/null 2>&1
+out=$("$t2g" train $small --set data.task= --set data.path=own.jsonl --set train.steps=1 --set train.batch_size=2 --out own 2>&1)
+check "a data file and no eval.path: a note that nothing is evaluated, and how to" \
+  'printf "%s" "$out" | grep -q "note: no evaluation.*eval.path=FILE"'
 out=$("$t2g" eval --ckpt own 2>&1); code=$?
 check "a checkpoint of a data file without --data or --task: an error saying which to give" '[ $code = 2 ] && printf "%s" "$out" | grep -q "\-\-data"'
 
@@ -57,6 +58,13 @@ check "rl: a run folder as rl.start, micro-batch 32 against 4 responses clamped 
 check "rl: config.json records the start's model, not the defaults" \
   'tr -d " \t\n" < rl1/config.json | grep -q "\"model\":{\"vocab\":259,\"context\":16,\"layers\":1,\"heads\":2,\"width\":32}"'
 check "rl: eval.path evaluated before RL and at the end" '[ $(grep -c "\"eval\":{\"loss\"" rl1/metrics.jsonl) = 2 ]'
+cat > critic.sh <<'CRITIC'
+exec sed -u 's/^{"id":[ ]*\([0-9]*\).*/{"id": \1, "textual_feedback": "fine", "good_spans": [], "poor_spans": [], "score": 0.5}/'
+CRITIC
+out=$("$t2g" rl $rl --set eval.examples=4 --set eval.path=held.jsonl --set critic.kind=external --set "critic.command=sh critic.sh" \
+      --set eval.every=0 --out rl3 2>&1); code=$?
+check "rl with an external critic: its mean score of the eval.path responses" \
+  '[ $code = 0 ] && [ $(grep -c "\"eval\":{\"loss\".*\"critic_score\":0.5" rl3/metrics.jsonl) = 2 ]'
 out=$("$t2g" rl $rl --set model.layers=4 --out rl2 2>&1); code=$?
 check "rl: a model key against the start's: an error naming the key and both values" \
   '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.layers: the run starts from rl.start (sft), whose model.layers is 1; the config gives 4"'

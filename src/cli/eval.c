@@ -1,4 +1,5 @@
-/* t2g eval --ckpt C --task T: a checkpoint's metrics on a built-in task. */
+/* t2g eval --ckpt C [--task T | --data FILE]: a checkpoint's metrics on a built-in task or on
+ * held-out prompt/response rows. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@ static const char HELP[] =
     "usage: t2g rl --config FILE|NAME [--set KEY=VALUE ...] [--out DIR] [--resume RUN|CHECKPOINT]\n"
     "              [--device N|NAME] [--quiet]\n"
     "\n"
-    "Text2Grad: the policy (rl.start, an SFT checkpoint) answers prompts (data.task's, or the\n"
+    "Text2Grad: the policy (rl.start: an SFT checkpoint or run folder) answers prompts (data.task's, or the\n"
     "prompts of the JSONL file data.path); a critic (critic.kind: the task's built-in critic, or\n"
     "critic.command) writes a critique quoting good and poor spans; the spans become per-token\n"
     "scores; PPO with rewards score - beta KL (to the frozen rl.start) updates the policy.\n"

@@ -626,9 +626,12 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "model.width / model.heads (%u / %u = %u) is the head size: at most 128; use more heads",
                         m->width, m->heads, m->width / m->heads);
-    if (c->batch_size % c->micro_batch)
-        return t2g_fail(err, T2G_ERR_FORMAT, "train.micro_batch (%u) must divide train.batch_size (%u)", c->micro_batch,
-                        c->batch_size);
+    if (c->batch_size % c->micro_batch) {
+        uint32_t fits = c->micro_batch; /* the largest micro-batch below it that divides the batch */
+        while (c->batch_size % fits) fits--;
+        return t2g_fail(err, T2G_ERR_FORMAT, "train.micro_batch (%u) must divide train.batch_size (%u): --set train.micro_batch=%u",
+                        c->micro_batch, c->batch_size, fits);
+    }
     bool task = c->data.task[0] != '\0', path = c->data.path[0] != '\0';
     if (!task && !path)
         return t2g_fail(err, T2G_ERR_FORMAT,

@@ -17,11 +17,14 @@ static double now_seconds(void) {
 
 static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
     uint64_t R = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
-    if (R % c->micro_batch)
+    if (R % c->micro_batch) {
+        uint32_t fits = c->micro_batch; /* the largest micro-batch below it that divides R */
+        while (R % fits) fits--;
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "rl.prompts x rl.samples_per_prompt (%llu responses a step) must be a multiple of "
-                        "train.micro_batch (%u)",
-                        (unsigned long long)R, c->micro_batch);
+                        "train.micro_batch (%u): --set train.micro_batch=%u",
+                        (unsigned long long)R, c->micro_batch, fits);
+    }
     if ((R / c->micro_batch) % c->rl.minibatches)
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "the %llu micro-batches of a step (rl.prompts x rl.samples_per_prompt / train.micro_batch) must "

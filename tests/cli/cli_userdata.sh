@@ -65,6 +65,12 @@ out=$("$t2g" rl $rl --set eval.examples=4 --set eval.path=held.jsonl --set criti
       --set eval.every=0 --out rl3 2>&1); code=$?
 check "rl with an external critic: its mean score of the eval.path responses" \
   '[ $code = 0 ] && [ $(grep -c "\"eval\":{\"loss\".*\"critic_score\":0.5" rl3/metrics.jsonl) = 2 ]'
+out=$("$t2g" rl $rl --set train.micro_batch=3 --set train.batch_size=6 --out rl4 2>&1); code=$?
+check "rl: a micro-batch that does not divide the responses: the --set that fixes it" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "train.micro_batch (3): --set train.micro_batch=2"'
+out=$("$t2g" train $small --set train.batch_size=12 --set train.micro_batch=5 --out divide 2>&1); code=$?
+check "train: a micro-batch that does not divide the batch: the --set that fixes it" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "must divide train.batch_size (12): --set train.micro_batch=4"'
 out=$("$t2g" rl $rl --set model.layers=4 --out rl2 2>&1); code=$?
 check "rl: a model key against the start's: an error naming the key and both values" \
   '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.layers: the run starts from rl.start (sft), whose model.layers is 1; the config gives 4"'

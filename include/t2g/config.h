@@ -13,6 +13,8 @@
 
 #include "t2g/status.h"
 
+#define T2G_CONTEXT_MAX 1048576u /* model.context's largest value */
+
 typedef struct t2g_model_config {
     uint32_t vocab;             /* model.vocab: 259 for the byte-level tokenizer */
     uint32_t context;           /* model.context: the longest sequence, T */
@@ -55,6 +57,7 @@ typedef struct t2g_config {
         uint32_t examples;      /* eval.examples: task examples scored per evaluation */
         uint32_t samples;       /* eval.samples: responses kept in the run directory per evaluation */
         uint32_t max_new_tokens;/* eval.max_new_tokens */
+        char path[512];         /* eval.path: held-out JSONL of prompt/response rows; "" = the task's */
     } eval;
     struct {
         uint32_t every;         /* checkpoint.every: steps between checkpoints; 0 = only at the end */
@@ -95,6 +98,8 @@ typedef struct t2g_config {
         uint32_t timeout_ms;    /* critic.timeout_ms: per sample */
         uint32_t retries;       /* critic.retries: further attempts of a sample */
     } critic;
+    uint64_t given[2];          /* not a key: bit k is set when key k was given by a file or --set
+                                 * (t2g_config_given); a config read back from a checkpoint may clear it */
 } t2g_config;
 
 t2g_config t2g_config_defaults(void);
@@ -110,6 +115,28 @@ t2g_status t2g_config_set(t2g_config *config, const char *assignment, t2g_error 
 /* Checks the settings together (micro_batch divides batch_size, heads divide width, a data
  * source is named, ...). */
 t2g_status t2g_config_validate(const t2g_config *config, t2g_error *err);
+
+/* Whether the key `path` was given to t2g_config_parse or t2g_config_set (not left at its default). */
+bool t2g_config_given(const t2g_config *config, const char *path);
+
+/* Settings that contradict each other where the intent is clear are adjusted, each with a
+ * note for the user: warm-up longer than the run (schedule.warmup_steps = train.steps), a
+ * micro-batch larger than the batch (train.micro_batch = train.batch_size, or for an RL run
+ * (`rl` true) = rl.prompts x rl.samples_per_prompt). Run before t2g_config_validate. */
+#define T2G_CONFIG_NOTES 4
+typedef struct t2g_config_notes {
+    uint32_t count;
+    char text[T2G_CONFIG_NOTES][256];   /* "schedule.warmup_steps (100) is longer than ..." */
+} t2g_config_notes;
+void t2g_config_adjust(t2g_config *config, bool rl, t2g_config_notes *notes);
+
+/* A run that starts from a model (rl.start) takes that model's architecture: config->model
+ * becomes `start`. A model.* key given explicitly (t2g_config_given) with another value than
+ * the start's is an error naming the key, the start's value and the given one; model.context
+ * may be given only up to the start's (a shorter context than the start's is refused for now:
+ * the position table is part of the architecture). `start_name` names the start in messages. */
+t2g_status t2g_config_take_model(t2g_config *config, const t2g_model_config *start, const char *start_name,
+                                 t2g_error *err);
 
 /* The whole config as JSON, every key, nested; malloc'ed, NUL-terminated. */
 char *t2g_config_to_json(const t2g_config *config);

@@ -33,6 +33,16 @@ t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_datas
 t2g_status t2g_dataset_from_task(const t2g_task *task, uint64_t seed, size_t n, t2g_dataset *dataset, t2g_error *err);
 void t2g_dataset_free(t2g_dataset *dataset);
 
+/* How a dataset fits a context of T tokens (a row holds BOS prompt response EOS, targets from
+ * the second token on). Text chunks always keep their tokens. */
+typedef struct t2g_data_fit {
+    size_t examples;
+    size_t cut;             /* examples cut at the context (cut_away included) */
+    size_t cut_away;        /* of them, those with no response target left: they train on nothing */
+    size_t longest;         /* the context that keeps every example whole: the longest prompt + response + 1 */
+} t2g_data_fit;
+t2g_data_fit t2g_dataset_fit(const t2g_dataset *dataset, uint32_t T);
+
 /* Where a run is in its data: the shuffle of epoch e is a permutation drawn from (seed, e). */
 typedef struct t2g_data_cursor {
     uint64_t seed;

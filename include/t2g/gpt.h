@@ -41,6 +41,8 @@ t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, ui
 void t2g_gpt_destroy(t2g_gpt *gpt);
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt);
+/* The activations' capacity: micro-batches of up to *B sequences of up to *T tokens. */
+void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T);
 t2g_device *t2g_gpt_device(const t2g_gpt *gpt);
 /* The parameter table, in buffer order. */
 uint32_t t2g_gpt_params(const t2g_gpt *gpt, const t2g_gpt_param **table);

@@ -13,6 +13,7 @@
 
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
+#include "t2g/critic.h"
 #include "t2g/device.h"
 #include "t2g/feedback.h"
 #include "t2g/gpt.h"
@@ -59,7 +60,11 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err);
 t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err);
 
+/* The run's effective config: the caller's, with the model of rl.start (t2g_config_take_model). */
+const t2g_config *t2g_rl_config(const t2g_rl *rl);
 uint64_t t2g_rl_steps_done(const t2g_rl *rl);
+/* The run's critic, e.g. to judge evaluation responses too (t2g_evaluate_data). */
+t2g_critic *t2g_rl_critic(t2g_rl *rl);
 t2g_gpt *t2g_rl_policy(t2g_rl *rl);
 const t2g_task *t2g_rl_task(const t2g_rl *rl);
 /* The last step's first rl.samples_kept responses. */

@@ -50,6 +50,13 @@ const char *t2g_task_headline_metric(const t2g_task *task);
  * word or punctuation mark of its sentence templates, or one of its known values. What a
  * critic quotes as "not part of a summary". True for every word of a task without a fixed
  * language (arith). */
+/* Scores against reference texts, for data without a task: exact_match (the texts equal once
+ * whitespace is trimmed from both ends), bleu4 (corpus-level; t2g_reference_score:
+ * sentence-level, smoothed) and rougeL (mean F1). references[i] is NUL-terminated. */
+void t2g_reference_evaluate(const char *const *references, const char *const *responses, const size_t *response_lens,
+                            size_t n, t2g_task_metrics *metrics);
+void t2g_reference_score(const char *reference, const char *response, size_t len, t2g_task_metrics *metrics);
+
 bool t2g_task_word_known(const t2g_task *task, const char *word, size_t len);
 
 /* Example `index` of the stream of `seed`: the same (seed, index) always gives the same

@@ -9,6 +9,7 @@
 
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
+#include "t2g/critic.h"
 #include "t2g/dataset.h"
 #include "t2g/device.h"
 #include "t2g/generate.h"
@@ -80,11 +81,22 @@ t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *
 t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t stream,
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err);
+/* Held-out evaluation on prompt/response rows (eval.path): on the first `examples` rows (0: all),
+ * metrics "loss" (the teacher-forced mean cross-entropy of the responses and their EOS, in
+ * micro-batches of the model's capacity), then exact_match, bleu4 and rougeL of the greedy
+ * responses against the rows' responses (t2g_reference_evaluate), and with a critic (one that
+ * needs no task example: an external one; NULL: none) "critic_score", its mean score over the
+ * responses it judged (none judged is an error). A prompt that leaves no room for a response in
+ * the context is an error. */
+t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic, const t2g_dataset *data,
+                             uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
+                             t2g_error *err);
 void t2g_eval_result_free(t2g_eval_result *result);
 
 /* ---- models from checkpoints ---- */
 
-/* The model of a checkpoint, for micro-batches of B x T (T = 0: the model's context), with
+/* The model of a checkpoint (`path`: a checkpoint file, or a run folder: its checkpoint.bin),
+ * for micro-batches of B x T (T = 0: the model's context), with
  * the checkpoint's parameters and moments; *config receives the checkpoint's config. */
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err);

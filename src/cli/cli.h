@@ -1,6 +1,7 @@
 /* What the subcommands share: argument parsing, opening the device, reporting errors. Only
  * src/cli/ prints and exits. Exit codes: 0 success, 1 a check or run failed, 2 bad usage or
- * no usable Vulkan device. */
+ * no usable Vulkan device, 3 a run that finished (checkpoint and report written) but one of
+ * its evaluations failed. */
 #ifndef T2G_CLI_H
 #define T2G_CLI_H
 
@@ -10,7 +11,7 @@
 #include "t2g/config.h"
 #include "t2g/train.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_EVAL_FAILED = 3 };
 
 /* "t2g: error: ..." on standard error. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -55,21 +56,22 @@ int cli_close_device(t2g_device *device);
 /* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
 char *cli_read_file(const char *path, size_t *len);
 /* The config of --config (a file, or a built-in config of assets/ by name; NULL: the defaults)
- * with the --set overrides applied in order, validated; prints the error and returns
+ * with the --set overrides applied in order, coupled settings adjusted for a train or (rl) an RL
+ * run (t2g_config_adjust, a "t2g: note:" each), validated; prints the error and returns
  * EXIT_USAGE on failure. */
-int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config);
+int cli_load_config(const char *path, const char *const *sets, int set_count, bool rl, t2g_config *config);
 /* EXIT_USAGE (with the message) when `path` names no file but a built-in config meant for
  * another command (e.g. `t2g train --config demo`, which is t2g rl's). */
 int cli_check_config_command(const char *path, const char *command);
 /* The same for a config of assets/ (embedded), never a file of that name. */
-int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config);
+int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, bool rl, t2g_config *config);
 /* --resume names a run folder (its checkpoint.bin); anything else is refused (EXIT_USAGE, with
  * the message). */
 int cli_resume_paths(const char *resume, char *checkpoint, size_t checkpoint_size, char *dir, size_t dir_size);
 /* EXIT_USAGE (with the message) unless the checkpoint was written by a run of `kind`. */
 int cli_check_resume_kind(const char *resume, const t2g_checkpoint *checkpoint, t2g_run_kind kind);
 /* The config stored in the checkpoint of the run folder `resume`, made by a run of `kind`, with
- * --set applied and validated. */
+ * --set applied, coupled settings adjusted and validated. */
 int cli_resume_config(const char *resume, t2g_run_kind kind, const char *const *sets, int set_count, t2g_config *config);
 
 /* The training loop shared by train and demo: creates or continues the run folder, trains,
@@ -83,19 +85,25 @@ typedef struct cli_run_options {
     const char *kind;          /* for run.json: NULL for the command's own ("train", "rl"), or "demo", "demo-sft" */
 } cli_run_options;
 int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_dir, size_t run_dir_size);
+/* A warning on standard error when model.context cuts training examples (t2g_dataset_fit):
+ * the count, those left with no response token, and the --set model.context that keeps them. */
+void cli_warn_data_fit(const t2g_trainer *trainer);
 /* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
 int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
 
-/* A checkpoint's greedy metrics on a built-in task (t2g eval): held-out prompts, or with
- * practised the first `examples` of its training stream. 0 / NULL: the checkpoint's own
- * (data.seed; 200 held-out or data.examples practised examples; eval.max_new_tokens). */
+/* A checkpoint's greedy metrics (t2g eval) on a built-in task (task; NULL: the checkpoint's
+ * data.task, set into the request): held-out prompts, or with practised the first `examples`
+ * of its training stream; or on the rows of a JSONL file (data, t2g_evaluate_data). 0 / NULL:
+ * the checkpoint's own (data.seed; 200 held-out, data.examples practised or every row;
+ * eval.max_new_tokens). */
 typedef struct cli_eval_request {
     const t2g_task *task;
+    const char *data;
     bool practised;
     const uint64_t *seed;
     uint32_t examples, max_new_tokens;
 } cli_eval_request;
-int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_request *request, t2g_eval_result *result);
+int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);

@@ -61,7 +61,14 @@ static void list_configs(char *out, size_t size) {
     }
 }
 
-static int apply_sets(const char *const *sets, int set_count, t2g_config *config) {
+/* The library's adjustments of coupled settings, one "t2g: note:" line each. */
+static void adjust(t2g_config *config, bool rl) {
+    t2g_config_notes notes;
+    t2g_config_adjust(config, rl, &notes);
+    for (uint32_t i = 0; i < notes.count; i++) fprintf(stderr, "t2g: note: %s\n", notes.text[i]);
+}
+
+static int apply_sets(const char *const *sets, int set_count, bool rl, t2g_config *config) {
     t2g_error err = {0};
     for (int i = 0; i < set_count; i++) {
         if (t2g_config_set(config, sets[i], &err)) {
@@ -69,6 +76,7 @@ static int apply_sets(const char *const *sets, int set_count, t2g_config *config
             return EXIT_USAGE;
         }
     }
+    adjust(config, rl);
     if (t2g_config_validate(config, &err)) {
         cli_error("%s", err.message);
         return EXIT_USAGE;
@@ -121,10 +129,11 @@ int cli_resume_config(const char *resume, t2g_run_kind kind, const char *const *
         cli_error("--resume: %s", err.message);
         return EXIT_USAGE;
     }
-    return apply_sets(sets, set_count, config);
+    memset(config->given, 0, sizeof config->given); /* the checkpoint's keys are the run's, not the user's */
+    return apply_sets(sets, set_count, kind == T2G_RUN_RL, config);
 }
 
-int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, t2g_config *config) {
+int cli_load_builtin_config(const char *name, const char *const *sets, int set_count, bool rl, t2g_config *config) {
     *config = t2g_config_defaults();
     size_t len = 0;
     const char *text = t2g_asset(name, &len);
@@ -137,7 +146,7 @@ int cli_load_builtin_config(const char *name, const char *const *sets, int set_c
         cli_error("%s", err.message);
         return EXIT_FAILED;
     }
-    return apply_sets(sets, set_count, config);
+    return apply_sets(sets, set_count, rl, config);
 }
 
 int cli_check_config_command(const char *path, const char *command) {
@@ -156,7 +165,7 @@ int cli_check_config_command(const char *path, const char *command) {
     return EXIT_OK;
 }
 
-int cli_load_config(const char *path, const char *const *sets, int set_count, t2g_config *config) {
+int cli_load_config(const char *path, const char *const *sets, int set_count, bool rl, t2g_config *config) {
     *config = t2g_config_defaults();
     t2g_error err = {0};
     if (path) {
@@ -183,5 +192,5 @@ int cli_load_config(const char *path, const char *const *sets, int set_count, t2
             return EXIT_USAGE;
         }
     }
-    return apply_sets(sets, set_count, config);
+    return apply_sets(sets, set_count, rl, config);
 }

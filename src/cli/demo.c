@@ -37,7 +37,7 @@ static int sft_config(const cli_run_args *args, t2g_config *sft) {
                   "starts from the shipped checkpoint");
         return EXIT_USAGE;
     }
-    int code = cli_load_builtin_config("demo_sft.json", args->sft_sets, args->sft_set_count, sft);
+    int code = cli_load_builtin_config("demo_sft.json", args->sft_sets, args->sft_set_count, false, sft);
     if (!code && args->device) snprintf(sft->device, sizeof sft->device, "%s", args->device);
     return code;
 }

@@ -1,4 +1,5 @@
-/* t2g eval --ckpt C --task T: a checkpoint's metrics on a built-in task. */
+/* t2g eval --ckpt C [--task T | --data FILE]: a checkpoint's metrics on a built-in task or on
+ * held-out prompt/response rows. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,34 +9,71 @@
 #include "t2g/train.h"
 
 static const char HELP[] =
-    "usage: t2g eval --ckpt CHECKPOINT --task TASK [--practised] [--n N] [--seed S] [--max-new N] [--device N|NAME] [--json]\n"
+    "usage: t2g eval --ckpt CHECKPOINT|RUN [--task TASK | --data FILE] [--practised] [--n N] [--seed S] [--max-new N]\n"
+    "                [--device N|NAME] [--json]\n"
     "\n"
-    "Scores a checkpoint on a built-in task: greedy responses to N held-out prompts (the task's\n"
+    "Scores a checkpoint: greedy responses to N held-out prompts of a built-in task (the task's\n"
     "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
-    "rougeL, fact_precision, fact_recall).\n"
+    "rougeL, fact_precision, fact_recall); or to the prompts of a JSONL file of prompt/response\n"
+    "rows, with the teacher-forced loss of the responses, exact_match, bleu4 and rougeL.\n"
     "\n"
-    "  --ckpt C       a checkpoint (e.g. runs/arith-.../checkpoint.bin)\n"
-    "  --task T       arith or facts\n"
+    "  --ckpt C       a checkpoint, or a run folder (its checkpoint.bin)\n"
+    "  --task T       arith or facts (default: the checkpoint's data.task)\n"
+    "  --data FILE    held-out JSONL rows {\"prompt\": ..., \"response\": ...} instead of a task\n"
     "  --practised    the prompts the run trained on instead: examples 0..N-1 of the training stream\n"
     "                 (an RL run's prompt pool is the first data.examples of them)\n"
-    "  --n N          examples (default 200; with --practised, the checkpoint's data.examples)\n"
+    "  --n N          examples (default 200; with --practised, the checkpoint's data.examples; with\n"
+    "                 --data, every row)\n"
     "  --seed S       the data seed whose stream is used (default: the checkpoint's data.seed)\n"
     "  --max-new N    longest response in tokens (default: the checkpoint's eval.max_new_tokens)\n"
     "  --json         one JSON object on standard output\n"
     "\n"
-    "example: t2g eval --ckpt runs/arith-20261127-120000/checkpoint.bin --task arith --n 500\n";
+    "example: t2g eval --ckpt runs/arith-20261127-120000 --n 500\n"
+    "         t2g eval --ckpt runs/mine-20261127-120000 --data held_out.jsonl\n";
 
-int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_request *request, t2g_eval_result *result) {
+#define EVAL_DATA_BATCH 16u /* rows per forward of the loss on --data */
+
+/* The built-in task of the request, or the checkpoint's data.task. */
+static int resolve_task(cli_eval_request *request, const t2g_config *config) {
+    if (request->task || request->data) return EXIT_OK;
+    request->task = config->data.task[0] ? t2g_task_find(config->data.task) : NULL;
+    if (request->task) return EXIT_OK;
+    if (config->data.task[0]) cli_error("eval: the checkpoint's data.task '%s' is no built-in task; give --task or --data", config->data.task);
+    else cli_error("eval: the checkpoint trained on data.path %s, not a built-in task: give --data FILE (held-out rows) or --task", config->data.path);
+    return EXIT_USAGE;
+}
+
+static int evaluate_data(t2g_gpt *gpt, const cli_eval_request *request, uint32_t max_new, t2g_eval_result *result) {
+    t2g_dataset data = {0};
+    t2g_error err = {0};
+    if (t2g_dataset_load_jsonl(request->data, &data, &err)) {
+        cli_error("eval: --data: %s", err.message);
+        return EXIT_USAGE;
+    }
+    t2g_status status = t2g_evaluate_data(gpt, NULL, NULL, &data, request->examples, 3, max_new, result, &err);
+    t2g_dataset_free(&data);
+    if (!status) return EXIT_OK;
+    cli_error("eval: %s", err.message);
+    return EXIT_FAILED;
+}
+
+int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result) {
     t2g_gpt *gpt = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (t2g_model_load(device, ckpt, 1, 0, &gpt, &config, &err)) {
+    if (t2g_model_load(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &err)) {
         cli_error("eval: %s", err.message);
         return EXIT_USAGE;
     }
+    uint32_t max_new = request->max_new_tokens ? request->max_new_tokens : config.eval.max_new_tokens;
+    int code = resolve_task(request, &config);
+    if (!code && request->data) code = evaluate_data(gpt, request, max_new, result);
+    if (code || request->data) {
+        t2g_gpt_destroy(gpt);
+        return code;
+    }
     uint64_t seed = request->seed ? *request->seed : config.data.seed;
     uint32_t examples = request->examples ? request->examples : request->practised ? config.data.examples : 200;
-    uint32_t max_new = request->max_new_tokens ? request->max_new_tokens : config.eval.max_new_tokens;
     if (request->practised && examples > 100000) examples = 100000;
     t2g_status status = request->practised
                             ? t2g_evaluate_stream(gpt, NULL, request->task, seed, examples, 3, max_new, result, &err)
@@ -47,14 +85,14 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, const cli_eval_req
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *task_name = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
+    const char *ckpt = NULL, *task_name = NULL, *data = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
     bool json = false, practised = false;
     cli_args args = cli_args_start(argc, argv, 2, "eval");
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
             fputs(HELP, stdout);
             return EXIT_OK;
-        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--task", &task_name) ||
+        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--task", &task_name) || cli_value(&args, "--data", &data) ||
                    cli_value(&args, "--n", &n_text) || cli_value(&args, "--seed", &seed_text) ||
                    cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device)) {
         } else if (cli_flag(&args, "--json")) {
@@ -66,12 +104,16 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     if (args.failed) return EXIT_USAGE;
-    if (!ckpt || !task_name) {
-        cli_error("eval: --ckpt and --task are required (see 't2g eval --help')");
+    if (!ckpt) {
+        cli_error("eval: --ckpt is required (see 't2g eval --help')");
         return EXIT_USAGE;
     }
-    const t2g_task *task = t2g_task_find(task_name);
-    if (!task) {
+    if (data && (task_name || practised)) {
+        cli_error("eval: --data scores the rows of a file; it cannot be combined with --task or --practised");
+        return EXIT_USAGE;
+    }
+    const t2g_task *task = task_name ? t2g_task_find(task_name) : NULL;
+    if (task_name && !task) {
         cli_error("eval: no built-in task '%s' (the tasks: arith, facts)", task_name);
         return EXIT_USAGE;
     }
@@ -84,14 +126,15 @@ int cmd_eval(int argc, char **argv) {
     t2g_device *dev;
     int code = cli_open_device(device, &dev);
     if (code) return code;
-    cli_eval_request request = {.task = task, .practised = practised, .seed = seed_text ? &seed : NULL,
+    cli_eval_request request = {.task = task, .data = data, .practised = practised, .seed = seed_text ? &seed : NULL,
                                 .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0};
     t2g_eval_result result = {0};
     code = cli_eval_checkpoint(dev, ckpt, &request, &result);
+    const char *source = data ? data : !code ? t2g_task_name(request.task) : "";
     if (!code && json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "checkpoint", ckpt);
-        cJSON_AddStringToObject(o, "task", task_name);
+        cJSON_AddStringToObject(o, data ? "data" : "task", source);
         cJSON_AddStringToObject(o, "prompts", practised ? "practised" : "held-out");
         cJSON_AddNumberToObject(o, "examples", result.metrics.examples);
         cJSON *m = cJSON_AddObjectToObject(o, "metrics");
@@ -101,7 +144,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_free(text);
         cJSON_Delete(o);
     } else if (!code) {
-        printf("%s on %s, %u %s examples:\n", ckpt, task_name, result.metrics.examples, practised ? "practised" : "held-out");
+        printf("%s on %s, %u %s examples:\n", ckpt, source, result.metrics.examples, practised ? "practised" : "held-out");
         for (uint32_t i = 0; i < result.metrics.count; i++) printf("  %-16s %.4f\n", result.metrics.names[i], result.metrics.values[i]);
         for (uint32_t i = 0; i < result.sample_count; i++)
             printf("  e.g. %s -> %s   (reference: %s)\n", result.samples[i].prompt, result.samples[i].response,

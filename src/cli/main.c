@@ -16,7 +16,7 @@ static const char USAGE[] =
     "  report RUN [RUN ...]             one HTML page of a run's curves, samples and config (runs overlaid)\n"
     "  align --response R --feedback F  show how a critique's spans land on a response's tokens\n"
     "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p)\n"
-    "  eval --ckpt C --task T           a checkpoint's metrics on a built-in task\n"
+    "  eval --ckpt C [--data FILE]      a checkpoint's metrics on its task or on held-out JSONL rows\n"
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"

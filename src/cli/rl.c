@@ -11,7 +11,7 @@ static const char HELP[] =
     "usage: t2g rl --config FILE|NAME [--set KEY=VALUE ...] [--out DIR] [--resume RUN [--trust-critic]]\n"
     "              [--device N|NAME] [--quiet]\n"
     "\n"
-    "Text2Grad: the policy (rl.start, an SFT checkpoint) answers prompts (data.task's, or the\n"
+    "Text2Grad: the policy (rl.start: an SFT checkpoint or run folder) answers prompts (data.task's, or the\n"
     "prompts of the JSONL file data.path); a critic (critic.kind: the task's built-in critic, or\n"
     "critic.command) writes a critique quoting good and poor spans; the spans become per-token\n"
     "scores; PPO with rewards score - beta KL (to the frozen rl.start) updates the policy.\n"
@@ -193,7 +193,9 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
         code = EXIT_USAGE;
     }
     if (!code) {
+        s.run.config = t2g_rl_config(s.rl); /* with rl.start's model: what config.json records */
         s.run.model = t2g_rl_policy(s.rl);
+        if (strcmp(config->critic.kind, "external") == 0) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;
         s.run.kind = o->kind ? o->kind : "rl";
@@ -212,6 +214,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (s.run.dir[0]) code = cli_run_stopped(&s.run, "rl", s.rl ? t2g_rl_steps_done(s.rl) : 0, code);
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     cli_run_close(&s.run);
+    if (!code) code = cli_run_eval_verdict(&s.run);
     t2g_rl_destroy(s.rl);
     t2g_checkpoint_free(&checkpoint);
     int closing = cli_close_device(s.device);

@@ -60,9 +60,10 @@ int cli_run_config(const cli_run_args *a, const char *command, const char *built
     }
     if (!a->resume && !builtin && cli_check_config_command(a->config, command)) return EXIT_USAGE;
     t2g_run_kind kind = strcmp(command, "rl") == 0 ? T2G_RUN_RL : T2G_RUN_TRAIN;
+    bool rl = strcmp(command, "train") != 0; /* rl, and demo's own config (its SFT config is loaded apart) */
     int code = a->resume ? cli_resume_config(a->resume, kind, a->sets, a->set_count, config)
-               : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, config)
-                         : cli_load_config(a->config, a->sets, a->set_count, config);
+               : builtin ? cli_load_builtin_config(builtin, a->sets, a->set_count, rl, config)
+                         : cli_load_config(a->config, a->sets, a->set_count, rl, config);
     if (!code && a->device) snprintf(config->device, sizeof config->device, "%s", a->device);
     return code;
 }
@@ -253,8 +254,20 @@ int cli_run_open(cli_run *run, const char *out, const char *resumed_dir) {
 
 int cli_run_prepare_eval(cli_run *run) {
     uint32_t examples = run->config->eval.examples;
-    if (!run->task || !examples) return EXIT_OK;
+    const char *path = run->config->eval.path;
     t2g_error err = {0};
+    if (examples && !run->task && !path[0])
+        fprintf(stderr, "t2g: note: no evaluation: the data is a file (data.path) and eval.path is empty; set "
+                        "eval.path=FILE (held-out prompt/response rows) to evaluate every eval.every steps\n");
+    if (!examples || (!run->task && !path[0])) return EXIT_OK;
+    if (path[0] && t2g_dataset_load_jsonl(path, &run->eval_data, &err)) {
+        cli_error("eval.path: %s", err.message);
+        return EXIT_USAGE;
+    }
+    if (path[0] && run->eval_data.count == 0) {
+        cli_error("eval.path: %s holds no row", path);
+        return EXIT_USAGE;
+    }
     if (t2g_generator_create(run->model, examples < 64 ? examples : 64, &run->generator, &err)) {
         cli_error("%s", err.message);
         return EXIT_FAILED;
@@ -291,15 +304,32 @@ static int write_samples(cli_run *run, uint64_t step, const t2g_eval_result *r) 
     return EXIT_OK;
 }
 
+/* A failed evaluation: a warning, and "eval_error" where "eval" would have been. */
+static void eval_failed(cli_run *run, uint64_t step, cJSON *line, const char *message) {
+    if (run->tty) printf("\r\033[K");
+    fflush(stdout);
+    fprintf(stderr, "t2g: warning: evaluating at step %llu failed; the run goes on: %s\n", (unsigned long long)step,
+            message);
+    run->eval_failures++;
+    cJSON *o = line ? line : cJSON_CreateObject();
+    if (!line) cJSON_AddNumberToObject(o, "step", (double)step);
+    cJSON_AddStringToObject(o, "eval_error", message);
+    if (!line) cli_run_write(run, run->metrics, o);
+}
+
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when) {
     const t2g_config *c = run->config;
-    if (!run->task || c->eval.examples == 0) return EXIT_OK;
+    if ((!run->task && !run->eval_data.count) || c->eval.examples == 0) return EXIT_OK;
     t2g_eval_result result;
     t2g_error err = {0};
-    if (t2g_evaluate(run->model, run->generator, run->task, c->data.seed, c->eval.examples, c->eval.samples,
-                     c->eval.max_new_tokens, &result, &err)) {
-        cli_error("evaluating at step %llu: %s", (unsigned long long)step, err.message);
-        return EXIT_FAILED;
+    t2g_status status = run->eval_data.count
+                            ? t2g_evaluate_data(run->model, run->generator, run->critic, &run->eval_data, c->eval.examples,
+                                                c->eval.samples, c->eval.max_new_tokens, &result, &err)
+                            : t2g_evaluate(run->model, run->generator, run->task, c->data.seed, c->eval.examples,
+                                           c->eval.samples, c->eval.max_new_tokens, &result, &err);
+    if (status) {
+        eval_failed(run, step, line, err.message);
+        return EXIT_OK;
     }
     if (run->tty) printf("\r\033[K");
     print_eval(when, &result);
@@ -330,11 +360,19 @@ static void write_report(const char *dir) {
     fflush(stdout);
 }
 
+int cli_run_eval_verdict(const cli_run *run) {
+    if (!run->eval_failures) return EXIT_OK;
+    cli_error("%u evaluation%s failed (\"eval_error\" in %s/metrics.jsonl); the checkpoint and the report were written",
+              run->eval_failures, run->eval_failures == 1 ? "" : "s", run->dir);
+    return EXIT_EVAL_FAILED;
+}
+
 void cli_run_close(cli_run *run) {
     bool opened = run->metrics != NULL;
     if (run->metrics) fclose(run->metrics);
     if (run->samples) fclose(run->samples);
     t2g_generator_destroy(run->generator);
+    t2g_dataset_free(&run->eval_data);
     run->metrics = run->samples = NULL;
     run->generator = NULL;
     if (opened) write_report(run->dir);

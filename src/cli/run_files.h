@@ -23,6 +23,9 @@ typedef struct cli_run {
     int lock;                  /* the run folder's lock file, held for the life of the run (-1: none) */
     uint64_t resumed_step;     /* continuing: the checkpoint's step (later lines are dropped) */
     bool write_failed;         /* a line could not be written: the run stops */
+    t2g_dataset eval_data;     /* eval.path's rows, when set (replaces the task's held-out prompts) */
+    t2g_critic *critic;        /* an RL run's external critic: judges eval.path's responses too (or NULL) */
+    uint32_t eval_failures;    /* evaluations that failed: warnings, "eval_error" in metrics.jsonl */
 } cli_run;
 
 /* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing. Takes the
@@ -31,10 +34,13 @@ typedef struct cli_run {
  * past run->resumed_step; writes config.json and run.json ({"kind", "t2g", "device": {"name",
  * "type", "driver", "vulkan"}, "started"}) and opens the JSONL files for appending. */
 int cli_run_open(cli_run *run, const char *out, const char *resumed_dir);
-/* Makes the generator of evaluations (when the run has a task and eval.examples). */
+/* Loads eval.path and makes the generator of evaluations (when the run has a task or
+ * eval.path, and eval.examples). */
 int cli_run_prepare_eval(cli_run *run);
-/* Evaluates on the task's held-out prompts, prints the result, keeps the samples; adds "eval"
- * to `line`, or writes {"step", "eval"} when line is NULL. */
+/* Evaluates on eval.path's rows or the task's held-out prompts, prints the result, keeps the
+ * samples; adds "eval" to `line`, or writes {"step", "eval"} when line is NULL. A failed
+ * evaluation does not end the run: a warning, "eval_error" in place of "eval", counted in
+ * run->eval_failures; returns EXIT_OK either way. */
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when);
 /* Appends one JSON object as a line to the run's metrics or samples file (and deletes it). A
  * failed write or flush (a full disk) is reported once, sets run->write_failed and returns
@@ -43,6 +49,9 @@ int cli_run_write(cli_run *run, FILE *file, cJSON *object);
 /* What ends a run loop: the exit code of an interrupt (128 + signal), else `code`. After the
  * loop, cli_run_stopped prints how to continue an interrupted run. */
 int cli_run_stopped(const cli_run *run, const char *command, uint64_t steps_done, int code);
+/* The exit code a finished run owes its evaluations: EXIT_EVAL_FAILED (with a message) if
+ * any failed, else EXIT_OK. */
+int cli_run_eval_verdict(const cli_run *run);
 void cli_run_close(cli_run *run);
 
 /* The options of a run command (train, rl, demo): --config, --set (repeatable), --out,

@@ -96,6 +96,7 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
         cli_error("%s", err.message);
         code = EXIT_USAGE;
     }
+    if (!code) cli_warn_data_fit(s.trainer);
     if (!code && o->resume && t2g_trainer_resume(s.trainer, &checkpoint, &err)) {
         cli_error("--resume %s: %s", o->resume, err.message);
         code = EXIT_USAGE;
@@ -123,6 +124,7 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     if (run_dir) snprintf(run_dir, run_dir_size, "%s", s.run.dir);
     cli_run_close(&s.run);
+    if (!code) code = cli_run_eval_verdict(&s.run);
     t2g_trainer_destroy(s.trainer);
     t2g_checkpoint_free(&checkpoint);
     int closing = cli_close_device(s.device);

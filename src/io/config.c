@@ -37,7 +37,7 @@ enum {
     X("seed", seed, 0, MAX_EXACT, 0, "seed of parameter initialisation and sampling (below 2^53)")          \
     X("device", device, 0, 0, 0, "device index or part of its name; \"\" = $T2G_DEVICE or the best one")     \
     X("model.vocab", model.vocab, 1, 16777216, 0, "vocabulary size: 259 for the byte-level tokenizer")      \
-    X("model.context", model.context, 2, 1048576, 0, "the longest sequence in tokens (T)")                   \
+    X("model.context", model.context, 2, T2G_CONTEXT_MAX, 0, "the longest sequence in tokens (T)")                   \
     X("model.layers", model.layers, 1, 1024, 0, "transformer blocks")                                       \
     X("model.heads", model.heads, 1, 65536, 0, "attention heads; divides model.width, head size <= 128")   \
     X("model.width", model.width, 1, 65536, 0, "embedding width (C)")                                       \
@@ -64,8 +64,9 @@ enum {
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
     X("eval.samples", eval.samples, 0, U32_MAX, 0, "responses kept in the run directory per evaluation")    \
     X("eval.max_new_tokens", eval.max_new_tokens, 1, U32_MAX, 0, "longest generated response, in tokens")   \
+    X("eval.path", eval.path, 0, 0, 0, "held-out JSONL of prompt/response rows scored by loss, exact match, BLEU-4, ROUGE-L") \
     X("checkpoint.every", checkpoint.every, 0, U32_MAX, 0, "steps between checkpoints; 0 = only at the end") \
-    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint the policy and the frozen reference start from") \
+    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint (or run folder) the policy and the frozen reference start from; its model is the run's") \
     X("rl.reward_granularity", rl.reward_granularity, 0, 0, 0, "\"span\" (Text2Grad: token rewards) or \"scalar\" (PPO)") \
     X("rl.prompts", rl.prompts, 1, 65536, 0, "prompts per RL step")                                         \
     X("rl.samples_per_prompt", rl.samples_per_prompt, 1, 1024, 0, "responses sampled per prompt")         \
@@ -118,6 +119,12 @@ static const key_spec specs[] = {T2G_CONFIG_KEY_LIST(SPEC_ENTRY)};
 static const t2g_config_key public_keys[] = {T2G_CONFIG_KEY_LIST(PUBLIC_ENTRY)};
 
 #define KEY_COUNT (sizeof specs / sizeof specs[0])
+_Static_assert(KEY_COUNT <= 64 * sizeof FIELD(given) / sizeof FIELD(given)[0], "t2g_config.given has a bit per key");
+
+static void mark_given(t2g_config *c, const key_spec *k) {
+    size_t i = (size_t)(k - specs);
+    c->given[i / 64] |= 1ull << (i % 64);
+}
 
 size_t t2g_config_keys(const t2g_config_key **keys) {
     if (keys) *keys = public_keys;
@@ -302,6 +309,7 @@ static t2g_status set_number(t2g_config *c, const key_spec *k, double v, const c
     char why[256];
     if (check_number(k, v, why, sizeof why)) return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: %s", source, k->path, why);
     store_number(c, k, v);
+    mark_given(c, k);
     return T2G_OK;
 }
 
@@ -311,6 +319,7 @@ static t2g_status set_string(t2g_config *c, const key_spec *k, const char *s, co
     if (check_string(k, s, len, why, sizeof why))
         return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: %s", source, k->path, why);
     memcpy((char *)c + k->offset, s, len + 1);
+    mark_given(c, k);
     return T2G_OK;
 }
 
@@ -618,9 +627,12 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "model.width / model.heads (%u / %u = %u) is the head size: at most 128; use more heads",
                         m->width, m->heads, m->width / m->heads);
-    if (c->batch_size % c->micro_batch)
-        return t2g_fail(err, T2G_ERR_FORMAT, "train.micro_batch (%u) must divide train.batch_size (%u)", c->micro_batch,
-                        c->batch_size);
+    if (c->batch_size % c->micro_batch) {
+        uint32_t fits = c->micro_batch; /* the largest micro-batch below it that divides the batch */
+        while (c->batch_size % fits) fits--;
+        return t2g_fail(err, T2G_ERR_FORMAT, "train.micro_batch (%u) must divide train.batch_size (%u): --set train.micro_batch=%u",
+                        c->micro_batch, c->batch_size, fits);
+    }
     bool task = c->data.task[0] != '\0', path = c->data.path[0] != '\0';
     if (!task && !path)
         return t2g_fail(err, T2G_ERR_FORMAT,
@@ -676,4 +688,11 @@ char *t2g_config_to_json(const t2g_config *c) {
     if (text) memcpy(text, printed, n + 1);
     cJSON_free(printed);
     return text;
+}
+
+bool t2g_config_given(const t2g_config *c, const char *path) {
+    const key_spec *k = c && path ? find_key(path) : NULL;
+    if (!k) return false;
+    size_t i = (size_t)(k - specs);
+    return (c->given[i / 64] >> (i % 64)) & 1u;
 }

@@ -256,6 +256,18 @@ void t2g_batch_set_row(t2g_batch *batch, uint32_t row, const t2g_example *exampl
     batch->weight_sum += sum;
 }
 
+t2g_data_fit t2g_dataset_fit(const t2g_dataset *dataset, uint32_t T) {
+    t2g_data_fit fit = {.examples = dataset->count};
+    for (size_t i = 0; i < dataset->count && !dataset->is_text; i++) {
+        const t2g_example *e = &dataset->examples[i];
+        size_t needed = e->prompt_len + e->response_len + 1; /* the targets: the prompt's last byte on, up to EOS */
+        if (needed > fit.longest) fit.longest = needed;
+        if (needed > T) fit.cut++;
+        if (e->prompt_len + 1 > T) fit.cut_away++; /* the first response target sits at position prompt_len */
+    }
+    return fit;
+}
+
 /* The shuffle of epoch `epoch`: a Fisher-Yates permutation of 0..n-1 from (seed, epoch). */
 static void permutation(uint64_t seed, uint64_t epoch, size_t *order, size_t n) {
     for (size_t i = 0; i < n; i++)

@@ -101,6 +101,10 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt) { return &gpt->config; }
 t2g_device *t2g_gpt_device(const t2g_gpt *gpt) { return gpt->device; }
+void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T) {
+    *B = gpt->B;
+    *T = gpt->T;
+}
 t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt) { return gpt->logits; }
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt) { return gpt->losses; }
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt) { return gpt->lnf; }

@@ -1,6 +1,7 @@
 /* The RL engine's lifecycle: the policy and its frozen reference from one SFT checkpoint, the
  * value head, the critic, the buffers; a step; checkpoints. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,11 +17,14 @@ static double now_seconds(void) {
 
 static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
     uint64_t R = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
-    if (R % c->micro_batch)
+    if (R % c->micro_batch) {
+        uint32_t fits = c->micro_batch; /* the largest micro-batch below it that divides R */
+        while (R % fits) fits--;
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "rl.prompts x rl.samples_per_prompt (%llu responses a step) must be a multiple of "
-                        "train.micro_batch (%u)",
-                        (unsigned long long)R, c->micro_batch);
+                        "train.micro_batch (%u): --set train.micro_batch=%u",
+                        (unsigned long long)R, c->micro_batch, fits);
+    }
     if ((R / c->micro_batch) % c->rl.minibatches)
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "the %llu micro-batches of a step (rl.prompts x rl.samples_per_prompt / train.micro_batch) must "
@@ -63,7 +67,10 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->reference, &start, err);
     if (!status) status = t2g_checkpoint_stored_crc(path, &rl->start_crc, err);
     if (status) return t2g_error_context(err, "rl.start");
-    rl->config.model = start.model;
+    char name[600];
+    snprintf(name, sizeof name, "rl.start (%s)", c->rl.start);
+    status = t2g_config_take_model(&rl->config, &start.model, name, err);
+    if (status) return status;
     uint64_t n = t2g_gpt_buffer_floats(rl->policy);
     float *params = malloc(n * sizeof *params), *zeros = calloc(n, sizeof *zeros);
     if (!params || !zeros) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading rl.start");
@@ -258,6 +265,8 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
     return T2G_OK;
 }
 
+const t2g_config *t2g_rl_config(const t2g_rl *rl) { return &rl->config; }
+t2g_critic *t2g_rl_critic(t2g_rl *rl) { return rl->critic; }
 uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
 t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
 const t2g_task *t2g_rl_task(const t2g_rl *rl) { return rl->task; }

@@ -3,10 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "evaluate_internal.h"
 #include "t2g/tokenizer.h"
-#include "t2g/train.h"
-
-#define EVAL_BATCH 64u
 
 /* [BOS] + the prompt's bytes: (len + 1) tokens, malloc'ed. */
 static uint32_t *prompt_tokens(const char *prompt, uint32_t *len) {
@@ -19,14 +17,13 @@ static uint32_t *prompt_tokens(const char *prompt, uint32_t *len) {
     return ids;
 }
 
-/* Generates the greedy responses of examples [first, first + n) into responses / lengths. */
-static t2g_status respond(t2g_generator *generator, const t2g_task_example *examples, uint32_t n, uint32_t context,
-                          uint32_t max_new_tokens, char **responses, size_t *lengths, t2g_error *err) {
+t2g_status t2g_eval_respond(t2g_generator *generator, const char *const *texts, uint32_t n, uint32_t context,
+                            uint32_t max_new_tokens, char **responses, size_t *lengths, t2g_error *err) {
     uint32_t *prompts[EVAL_BATCH], prompt_lens[EVAL_BATCH], longest = 0;
     t2g_status status = T2G_OK;
     memset(prompts, 0, sizeof prompts);
     for (uint32_t i = 0; i < n && !status; i++) {
-        prompts[i] = prompt_tokens(examples[i].prompt, &prompt_lens[i]);
+        prompts[i] = prompt_tokens(texts[i], &prompt_lens[i]);
         if (!prompts[i]) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation prompts");
         else if (prompt_lens[i] > longest) longest = prompt_lens[i];
     }
@@ -51,7 +48,7 @@ static t2g_status respond(t2g_generator *generator, const t2g_task_example *exam
     return status;
 }
 
-static double now_seconds(void) {
+double t2g_eval_seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
@@ -84,7 +81,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err) {
     memset(result, 0, sizeof *result);
-    double start = now_seconds();
+    double start = t2g_eval_seconds();
     if (examples == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 examples");
     t2g_generator *own = NULL;
     t2g_status status = T2G_OK;
@@ -101,7 +98,9 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
     uint32_t context = t2g_gpt_config(gpt)->context;
     for (uint32_t first = 0; first < examples && !status; first += EVAL_BATCH) {
         uint32_t n = examples - first < EVAL_BATCH ? examples - first : EVAL_BATCH;
-        status = respond(generator, items + first, n, context, max_new_tokens, responses + first, lengths + first, err);
+        const char *prompts[EVAL_BATCH];
+        for (uint32_t i = 0; i < n; i++) prompts[i] = items[first + i].prompt;
+        status = t2g_eval_respond(generator, prompts, n, context, max_new_tokens, responses + first, lengths + first, err);
     }
     if (!status) {
         t2g_task_evaluate(task, items, (const char *const *)responses, lengths, examples, &result->metrics);
@@ -112,7 +111,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
     free(lengths);
     free(items);
     t2g_generator_destroy(own);
-    result->seconds = now_seconds() - start;
+    result->seconds = t2g_eval_seconds() - start;
     return status;
 }
 

@@ -56,6 +56,18 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     return t2g_dataset_load_jsonl(c->data.path, &t->dataset, err);
 }
 
+/* Refuses data that would train on nothing: every example's response cut away by the context. */
+static t2g_status check_fit(const t2g_trainer *t, t2g_error *err) {
+    uint32_t T = t->config.model.context;
+    t2g_data_fit fit = t2g_dataset_fit(&t->dataset, T);
+    if (fit.examples == 0 || fit.cut_away < fit.examples) return T2G_OK;
+    size_t keep = fit.longest < T2G_CONTEXT_MAX ? fit.longest : T2G_CONTEXT_MAX;
+    return t2g_fail(err, T2G_ERR_ARGUMENT,
+                    "no training example keeps a response token within model.context = %u: every prompt fills the "
+                    "context, so the run would train on nothing (--set model.context=%zu keeps every example whole)",
+                    T, keep);
+}
+
 static t2g_status alloc_buffers(t2g_trainer *t, t2g_error *err) {
     uint32_t Bm = t->config.micro_batch, T = t->config.model.context;
     uint32_t m = t->micro_count;
@@ -88,8 +100,9 @@ static t2g_status start_architecture(t2g_config *config, t2g_checkpoint *start, 
     t2g_config saved = t2g_config_defaults();
     if (!status) status = t2g_config_parse(&saved, start->config_json, strlen(start->config_json), path, err);
     if (status) return t2g_error_context(err, "model.from");
-    config->model = saved.model;
-    return T2G_OK;
+    char name[1100];
+    snprintf(name, sizeof name, "model.from (%s)", config->model_from);
+    return t2g_config_take_model(config, &saved.model, name, err);
 }
 
 /* model.from: its parameters; AdamW's moments start at 0 (a new run, not a resume). */
@@ -129,6 +142,7 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t
     t->rng = t2g_rng_seeded(config->seed);
     status = load_data(t, err);
     if (!status && t->dataset.count == 0) status = t2g_fail(err, T2G_ERR_ARGUMENT, "the training data holds no example");
+    if (!status) status = check_fit(t, err);
     if (!status)
         status = t2g_gpt_create(device, &config->model, config->micro_batch, config->model.context, &t->gpt, err);
     if (!status) status = t2g_gpt_init(t->gpt, config->seed, err);

@@ -1,0 +1,74 @@
+/* Rules between settings that t2g applies rather than refuses: clamps where the intent is
+ * clear (each with a note the CLI prints), and the model a run takes from its start. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "t2g/config.h"
+
+static void note(t2g_config_notes *notes, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void note(t2g_config_notes *notes, const char *format, ...) {
+    if (!notes || notes->count == T2G_CONFIG_NOTES) return;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(notes->text[notes->count++], sizeof notes->text[0], format, args);
+    va_end(args);
+}
+
+void t2g_config_adjust(t2g_config *c, bool rl, t2g_config_notes *notes) {
+    if (notes) notes->count = 0;
+    if (c->schedule.warmup_steps > c->steps) {
+        note(notes, "schedule.warmup_steps (%u) is longer than the run (train.steps = %u): warm-up set to %u step%s",
+             c->schedule.warmup_steps, c->steps, c->steps, c->steps == 1 ? "" : "s");
+        c->schedule.warmup_steps = c->steps;
+    }
+    uint64_t responses = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
+    uint64_t batch = rl ? responses : c->batch_size;
+    const char *what = rl ? "rl.prompts x rl.samples_per_prompt" : "train.batch_size";
+    if (c->micro_batch > batch) {
+        note(notes, "train.micro_batch (%u) is larger than the batch (%s = %llu): micro-batch set to %llu",
+             c->micro_batch, what, (unsigned long long)batch, (unsigned long long)batch);
+        c->micro_batch = (uint32_t)batch;
+        /* an RL run never reads train.batch_size, but validation wants the micro-batch to divide it */
+        if (rl && c->batch_size % c->micro_batch) c->batch_size = c->micro_batch;
+    }
+}
+
+typedef struct model_key {
+    const char *path;
+    size_t offset;
+} model_key;
+
+static const model_key model_keys[] = {
+    {"model.vocab", offsetof(t2g_model_config, vocab)},   {"model.context", offsetof(t2g_model_config, context)},
+    {"model.layers", offsetof(t2g_model_config, layers)}, {"model.heads", offsetof(t2g_model_config, heads)},
+    {"model.width", offsetof(t2g_model_config, width)},
+};
+
+static uint32_t model_value(const t2g_model_config *m, const model_key *k) {
+    uint32_t v;
+    memcpy(&v, (const char *)m + k->offset, sizeof v);
+    return v;
+}
+
+/* model.chat_template does not exist yet; when it does, it is the other key a run may set. */
+t2g_status t2g_config_take_model(t2g_config *c, const t2g_model_config *start, const char *start_name, t2g_error *err) {
+    for (size_t i = 0; i < sizeof model_keys / sizeof model_keys[0]; i++) {
+        const model_key *k = &model_keys[i];
+        uint32_t mine = model_value(&c->model, k), theirs = model_value(start, k);
+        if (mine == theirs || !t2g_config_given(c, k->path)) continue;
+        if (strcmp(k->path, "model.context") == 0)
+            return t2g_fail(err, T2G_ERR_FORMAT,
+                            "model.context: the run starts from %s, a model of context %u; the config gives %u. A "
+                            "longer context than the start's is impossible and a shorter one is not supported yet (its "
+                            "position table is part of the model): leave model.context out or set it to %u",
+                            start_name, theirs, mine, theirs);
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "%s: the run starts from %s, whose %s is %u; the config gives %u. The architecture comes from "
+                        "the start's model: leave %s out of the config",
+                        k->path, start_name, k->path, theirs, mine, k->path);
+    }
+    c->model = *start;
+    return T2G_OK;
+}

@@ -150,7 +150,8 @@ static int loop(rl_state *s) {
         report(s, &stats, elapsed, first);
         write_samples(s, stats.step);
         cJSON *line = step_json(&stats);
-        if ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps) {
+        code = cli_run_nonfinite(&s->run, stats.step, stats.nonfinite, stats.update_skipped, line);
+        if (!code && ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps)) {
             char when[64];
             snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)stats.step);
             code = cli_run_evaluate(&s->run, stats.step, line, when);

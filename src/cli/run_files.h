@@ -19,6 +19,7 @@ typedef struct cli_run {
     t2g_gpt *model;            /* what evaluations sample from */
     const t2g_task *task;      /* NULL: no evaluations */
     t2g_generator *generator;
+    uint64_t skipped_steps;    /* steps with a non-finite value under train.on_nonfinite "skip" */
 } cli_run;
 
 /* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing; writes
@@ -30,6 +31,12 @@ int cli_run_prepare_eval(cli_run *run);
 /* Evaluates on the task's held-out prompts, prints the result, keeps the samples; adds "eval"
  * to `line`, or writes {"step", "eval"} when line is NULL. */
 int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when);
+/* A step in which something went NaN or Inf (`what`: t2g_nonfinite bits; 0: nothing, returns
+ * EXIT_OK): adds "nonfinite" (the names) and "update_skipped" to the step's metrics `line`; with
+ * train.on_nonfinite "stop", says on stderr which step and what went non-finite and returns
+ * EXIT_FAILED (the caller then saves nothing more, so checkpoint.bin stays the last good one);
+ * with "skip", a warning, the count in run->skipped_steps, EXIT_OK. */
+int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_skipped, cJSON *line);
 /* Appends one JSON object as a line (and deletes it). */
 void cli_run_write(FILE *file, cJSON *object);
 void cli_run_close(cli_run *run);

@@ -36,8 +36,8 @@ static int write_step(run_state *s, const t2g_step_stats *st) {
     cJSON_AddNumberToObject(line, "tokens_per_s", st->tokens_per_s);
     cJSON_AddNumberToObject(line, "ms_per_step", st->ms);
     cJSON_AddNumberToObject(line, "truncated", st->truncated);
-    int code = EXIT_OK;
-    bool eval_due = (c->eval.every && st->step % c->eval.every == 0) || st->step == c->steps;
+    int code = cli_run_nonfinite(&s->run, st->step, st->nonfinite, st->update_skipped, line);
+    bool eval_due = !code && ((c->eval.every && st->step % c->eval.every == 0) || st->step == c->steps);
     if (eval_due) {
         char when[64];
         snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)st->step);

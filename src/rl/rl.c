@@ -183,8 +183,15 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->beta = rl->beta;
     t2g_status status = rl_rollout(rl, &rollout_seconds, err);
     if (!status) status = rl_score(rl, stats, err);
+    stats->nonfinite = t2g_nonfinite_bit(stats->reward, T2G_NONFINITE_REWARD) |
+                       t2g_nonfinite_bit(stats->kl, T2G_NONFINITE_KL) |
+                       t2g_nonfinite_bit(stats->token_score, T2G_NONFINITE_TOKEN_SCORE) |
+                       t2g_nonfinite_bit(stats->entropy, T2G_NONFINITE_ENTROPY);
     double train_start = now_seconds();
-    if (!status) status = rl_optimize(rl, stats, err);
+    /* Non-finite rewards make PPO's losses NaN, while its clamps can keep the gradient finite:
+     * no update is recorded from such a rollout at all. */
+    if (stats->nonfinite) stats->update_skipped = true;
+    if (!status && !stats->nonfinite) status = rl_optimize(rl, stats, err);
     if (status) return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
     double train_seconds = now_seconds() - train_start;
     rl->step++;
@@ -196,7 +203,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
     stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;
     stats->ms = (now_seconds() - start) * 1e3;
-    adapt_beta(rl, stats->kl);
+    if (!(stats->nonfinite & T2G_NONFINITE_KL)) adapt_beta(rl, stats->kl); /* a NaN beta would poison every later step */
     return T2G_OK;
 }
 

@@ -188,10 +188,14 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
                        t2g_nonfinite_bit(stats->token_score, T2G_NONFINITE_TOKEN_SCORE) |
                        t2g_nonfinite_bit(stats->entropy, T2G_NONFINITE_ENTROPY);
     double train_start = now_seconds();
-    /* Non-finite rewards make PPO's losses NaN, while its clamps can keep the gradient finite:
-     * no update is recorded from such a rollout at all. */
-    if (stats->nonfinite) stats->update_skipped = true;
-    if (!status && !stats->nonfinite) status = rl_optimize(rl, stats, err);
+    /* From a rollout with non-finite values no update is recorded at all (its gradients would
+     * be NaN and the GPU gate would skip every update anyway). */
+    bool rollout_finite = stats->nonfinite == 0;
+    if (!status && rollout_finite) status = rl_optimize(rl, stats, err);
+    if (!rollout_finite) { /* PPO never ran: its figures are unknown, not 0 */
+        stats->update_skipped = true;
+        stats->policy_loss = stats->value_loss = stats->clip_fraction = stats->approx_kl = NAN;
+    }
     if (status) return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
     double train_seconds = now_seconds() - train_start;
     rl->step++;

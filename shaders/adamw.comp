@@ -5,6 +5,8 @@
 //   params -= lr * (m * m_correction / (sqrt(v * v_correction) + eps) + weight_decay * params)
 // m_correction = 1 / (1 - beta1^step) and v_correction = 1 / (1 - beta2^step) come from the
 // host (computed in double). Elements outside the range are neither read nor written.
+// When scaled and norm_and_scale[0] (the gradient norm) is NaN or Inf, nothing is written:
+// params, m and v stay bit-identical (a non-finite gradient never reaches the model).
 #include "common.glsl"
 
 layout(std430, binding = 0) buffer Params { float params[]; };
@@ -28,7 +30,10 @@ layout(push_constant) uniform Push {
 
 void main() {
     float scale = 1.0;
-    if (p.scaled != 0u) scale = norm_and_scale[1];
+    if (p.scaled != 0u) {
+        if (not_finite(norm_and_scale[0])) return;
+        scale = norm_and_scale[1];
+    }
     for (uint k = gl_GlobalInvocationID.x; k < p.count; k += grid_stride()) {
         uint i = p.offset + k;
         float g = grads[i] * scale;

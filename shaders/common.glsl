@@ -15,3 +15,7 @@ uint flat_group_id() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGr
 uint grid_stride() { return gl_NumWorkGroups.x * GROUP_SIZE; }
 
 float nan_value() { return uintBitsToFloat(0x7FC00000u); }
+
+// NaN or +-Inf, read from the bits (all exponent bits set), so no compiler's float assumptions
+// can fold the test away.
+bool not_finite(float x) { return (floatBitsToUint(x) & 0x7F800000u) == 0x7F800000u; }

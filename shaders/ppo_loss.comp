@@ -11,7 +11,11 @@
 //   dvalues = s value_coef d(value loss)/d values: values - R where the first term is the
 //     larger (ties included), else 0 (the second term is then clipped: flat in values)
 //   clipped = pg2 > pg1, approx KL = 0.5 lr^2
-// Everything 0 where mask[n] == 0 (no input there is read).
+// Everything 0 where mask[n] == 0 (no input there is read). Where a masked position's policy
+// inputs (log ratio, advantage) are NaN or Inf, its policy weight and policy loss are NaN; where
+// its value inputs (values, old values, returns) are, its dvalue and value loss are NaN: a clamp
+// or max never turns a non-finite input into a finite gradient, so the gradient norm (and the
+// update's gate, adamw.comp) sees it.
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer PolicyWeights { float policy_weights[]; };
@@ -56,6 +60,8 @@ void main() {
             float l1 = e1 * e1, l2 = e2 * e2;
             value_loss = 0.5 * max(l1, l2);
             dvalue = l1 >= l2 ? p.scale * p.value_coef * e1 : 0.0; // inside: vc = v, l1 = l2
+            if (not_finite(raw) || not_finite(a)) weight = policy_loss = nan_value();
+            if (not_finite(v) || not_finite(old) || not_finite(target)) dvalue = value_loss = nan_value();
         }
         policy_weights[n] = weight;
         dvalues[n] = dvalue;

@@ -4,7 +4,8 @@
 // power of two) and writes
 //   mode 0 (dot):       out[0] = total
 //   mode 1 (grad norm): out[0] = norm = sqrt(total),
-//                       out[1] = min(1, max_norm / (norm + 1e-6)), or 1 when max_norm <= 0.
+//                       out[1] = min(1, max_norm / (norm + 1e-6)), or 1 when max_norm <= 0;
+//                       0 when the norm is not finite (adamw.comp then skips the update).
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Out { float dst[]; };
@@ -30,6 +31,7 @@ void main() {
     } else {
         float norm = sqrt(total);
         dst[0] = norm;
-        dst[1] = p.max_norm > 0.0 ? min(1.0, p.max_norm / (norm + 1e-6)) : 1.0;
+        float scale = p.max_norm > 0.0 ? min(1.0, p.max_norm / (norm + 1e-6)) : 1.0;
+        dst[1] = not_finite(norm) ? 0.0 : scale;
     }
 }

@@ -52,6 +52,7 @@ typedef struct t2g_config {
     uint32_t micro_batch;       /* train.micro_batch: sequences per forward/backward; divides batch_size */
     uint32_t steps;             /* train.steps */
     uint32_t log_every;         /* train.log_every: a progress line every N steps (off a terminal) */
+    char on_nonfinite[8];       /* train.on_nonfinite: "stop" (exit 1, last good checkpoint kept) or "skip" */
     struct {
         uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */
         uint32_t examples;      /* eval.examples: task examples scored per evaluation */

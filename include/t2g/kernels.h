@@ -114,7 +114,8 @@ t2g_status t2g_crossentropy_forward_backward(t2g_recorder *rec, t2g_tensor losse
 /* out[0] = sum over i < n of a[i] * b[i] (b may be the same tensor as a). */
 t2g_status t2g_dot(t2g_recorder *rec, t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n, t2g_error *err);
 /* norm_and_scale[0] = ||grads[0..n)||_2 and norm_and_scale[1] = min(1, max_norm / (norm + 1e-6)),
- * the factor that clips the global norm to max_norm (1 when max_norm <= 0). */
+ * the factor that clips the global norm to max_norm (1 when max_norm <= 0; 0 when the norm is
+ * NaN or Inf, i.e. some gradient element is not finite or the sum of squares overflowed). */
 t2g_status t2g_grad_norm(t2g_recorder *rec, t2g_tensor norm_and_scale, t2g_tensor grads, uint64_t n, float max_norm,
                          t2g_error *err);
 /* grads[i] *= norm_and_scale[1] for i < n. */
@@ -132,6 +133,8 @@ typedef struct t2g_adamw_settings {
 
 /* For elements [offset, offset + count) of params, grads, m, v (same layout):
  *   g = grads * norm_and_scale[1] (or grads when norm_and_scale is NULL)
+ * unless norm_and_scale[0] (t2g_grad_norm's norm) is NaN or Inf: then the update is skipped on
+ * the device and params, m and v stay bit-identical.
  *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
  *   params -= lr * (m / (1 - beta1^step) / (sqrt(v / (1 - beta2^step)) + epsilon) + weight_decay * params) */
 t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor grads, t2g_tensor m, t2g_tensor v,

@@ -9,6 +9,7 @@
 #ifndef T2G_RL_H
 #define T2G_RL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "t2g/checkpoint.h"
@@ -17,6 +18,7 @@
 #include "t2g/device.h"
 #include "t2g/feedback.h"
 #include "t2g/gpt.h"
+#include "t2g/nonfinite.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
 
@@ -36,6 +38,10 @@ typedef struct t2g_rl_stats {
     char first_failure[320];  /* the first of them: "response 5 (prompt 2): timeout after 10000 ms" */
     double rollout_tokens_per_s, train_tokens_per_s;
     double ms;
+    uint32_t nonfinite;       /* t2g_nonfinite bits: what was NaN or Inf in this step (0: nothing) */
+    bool update_skipped;      /* no PPO update of this step was made past the first non-finite value: the
+                                 rollout's were (no update at all), or an update's gradient norm (policy or value
+                                 head) was, and the GPU skipped that update */
 } t2g_rl_stats;
 
 /* A response of the last step, with what the critic said and the scores its tokens got. */
@@ -57,6 +63,12 @@ t2g_status t2g_rl_create(t2g_device *device, const t2g_config *config, t2g_rl **
 void t2g_rl_destroy(t2g_rl *rl);
 /* Continues from a checkpoint written by t2g_rl_save. */
 t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error *err);
+/* One step. Non-finite rollout values (rewards, KL, token scores, entropy) mean no PPO update
+ * at all; a PPO update whose gradient norm is NaN or Inf is skipped on the GPU (the policy's and
+ * the value head's each by its own norm), and after a non-finite norm or loss the step's later
+ * updates are not made; beta is not adapted from a non-finite KL. stats->nonfinite names what
+ * was not finite. As in training, such a step still counts (its prompts are used up, the step
+ * counter advances). */
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err);
 t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err);
 

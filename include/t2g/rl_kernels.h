@@ -87,7 +87,9 @@ typedef struct t2g_ppo_settings {
  *   stats (4, stats_stride): row 0 policy loss, 1 value loss, 2 clipped (1 if pg2 > pg1),
  *     3 approx KL 0.5 lr^2, each at [row * stats_stride + n]; stats_stride >= N, a multiple of
  *     64 so that each row binds as a tensor of its own (e.g. for t2g_dot against the mask)
- * Unmasked positions get 0 everywhere. */
+ * Unmasked positions get 0 everywhere. At a masked position with a NaN or Inf log ratio or
+ * advantage, the policy weight and policy loss are NaN; with a NaN or Inf value, old value or
+ * return, dvalues and the value loss are NaN (never a finite gradient from a non-finite input). */
 t2g_status t2g_ppo_loss(t2g_recorder *rec, t2g_tensor policy_weights, t2g_tensor dvalues, t2g_tensor stats,
                         uint32_t stats_stride, t2g_tensor logprobs, t2g_tensor old_logprobs, t2g_tensor advantages,
                         t2g_tensor values, t2g_tensor old_values, t2g_tensor returns, t2g_tensor mask, uint32_t N,

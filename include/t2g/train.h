@@ -14,6 +14,7 @@
 #include "t2g/device.h"
 #include "t2g/generate.h"
 #include "t2g/gpt.h"
+#include "t2g/nonfinite.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
 
@@ -30,6 +31,8 @@ typedef struct t2g_step_stats {
     double ms;                /* wall time of the step, data preparation included */
     double tokens_per_s;      /* weighted target tokens per second */
     uint32_t truncated;       /* examples cut at the context in this step */
+    uint32_t nonfinite;       /* t2g_nonfinite bits: what was NaN or Inf in this step (0: nothing) */
+    bool update_skipped;      /* the gradient norm was not finite: the GPU left parameters and moments as they were */
 } t2g_step_stats;
 
 typedef struct t2g_trainer t2g_trainer;
@@ -43,7 +46,11 @@ void t2g_trainer_destroy(t2g_trainer *trainer);
  * checkpoint's model must have the trainer's shape. */
 t2g_status t2g_trainer_resume(t2g_trainer *trainer, const t2g_checkpoint *checkpoint, t2g_error *err);
 
-/* One optimizer step over config->batch_size sequences in micro-batches, in one submission. */
+/* One optimizer step over config->batch_size sequences in micro-batches, in one submission.
+ * When the gradient norm is NaN or Inf the update is skipped on the GPU (stats->update_skipped);
+ * stats->nonfinite names what was not finite. A skipped step still counts: its batch is used up
+ * and the step counter advances, so a checkpoint written after it resumes exactly as the run
+ * would have gone on. Whether to go on is the caller's decision (train.on_nonfinite). */
 t2g_status t2g_trainer_step(t2g_trainer *trainer, t2g_step_stats *stats, t2g_error *err);
 
 /* Writes a checkpoint of the current state (temporary file, then rename). */

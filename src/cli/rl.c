@@ -159,13 +159,15 @@ static int loop(rl_state *s) {
         report(s, &stats, elapsed, first);
         code = write_samples(s, stats.step);
         cJSON *line = step_json(&stats);
-        if (!code && ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps)) {
+        int nonfinite = cli_run_nonfinite(&s->run, stats.step, stats.nonfinite, stats.update_skipped, line);
+        if (!code && !nonfinite && ((c->eval.every && stats.step % c->eval.every == 0) || stats.step == c->steps)) {
             char when[64];
             snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)stats.step);
             code = cli_run_evaluate(&s->run, stats.step, line, when);
         }
-        if (!code) code = cli_run_write(&s->run, s->run.metrics, line);
+        if (!code) code = cli_run_write(&s->run, s->run.metrics, line); /* a non-finite step's line too */
         else cJSON_Delete(line);
+        if (!code) code = nonfinite;
         if (!code && c->checkpoint.every && stats.step % c->checkpoint.every == 0 && stats.step != c->steps)
             code = save(s);
     }

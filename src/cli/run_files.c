@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "t2g/report.h"
 
@@ -367,7 +368,36 @@ int cli_run_eval_verdict(const cli_run *run) {
     return EXIT_EVAL_FAILED;
 }
 
+int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_skipped, cJSON *line) {
+    if (!what) return EXIT_OK;
+    char names[256];
+    t2g_nonfinite_describe(what, names, sizeof names);
+    cJSON_AddStringToObject(line, "nonfinite", names);
+    cJSON_AddBoolToObject(line, "update_skipped", update_skipped);
+    const char *update = update_skipped ? "the update was skipped" : "the update was applied (finite gradient)";
+    if (run->tty) printf("\n");
+    fflush(stdout);
+    if (strcmp(run->config->on_nonfinite, "skip") == 0) {
+        run->skipped_steps++;
+        fprintf(stderr, "t2g: warning: step %llu: %s not finite (NaN or Inf); %s; going on (train.on_nonfinite=skip)\n",
+                (unsigned long long)step, names, update);
+        return EXIT_OK;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", run->dir);
+    bool saved = access(path, F_OK) == 0;
+    cli_error("step %llu: %s not finite (NaN or Inf); %s. Stopping (train.on_nonfinite=stop): nothing from this step "
+              "is saved; %s %s. Lower optim.lr, or set train.on_nonfinite=skip to skip such steps",
+              (unsigned long long)step, names, update, path,
+              saved ? "is the last good checkpoint, kept" : "was never written (checkpoint.every saves earlier ones)");
+    return EXIT_FAILED;
+}
+
 void cli_run_close(cli_run *run) {
+    if (run->skipped_steps)
+        fprintf(stderr, "t2g: warning: %llu steps had NaN or Inf values (\"nonfinite\" and \"update_skipped\" in "
+                        "metrics.jsonl)\n",
+                (unsigned long long)run->skipped_steps);
     bool opened = run->metrics != NULL;
     if (run->metrics) fclose(run->metrics);
     if (run->samples) fclose(run->samples);

@@ -26,6 +26,7 @@ typedef struct cli_run {
     t2g_dataset eval_data;     /* eval.path's rows, when set (replaces the task's held-out prompts) */
     t2g_critic *critic;        /* an RL run's external critic: judges eval.path's responses too (or NULL) */
     uint32_t eval_failures;    /* evaluations that failed: warnings, "eval_error" in metrics.jsonl */
+    uint64_t skipped_steps;    /* steps with a non-finite value under train.on_nonfinite "skip" */
 } cli_run;
 
 /* A new run folder (`out`, or runs/<name>-<time>), or `resumed_dir` when continuing. Takes the
@@ -52,6 +53,12 @@ int cli_run_stopped(const cli_run *run, const char *command, uint64_t steps_done
 /* The exit code a finished run owes its evaluations: EXIT_EVAL_FAILED (with a message) if
  * any failed, else EXIT_OK. */
 int cli_run_eval_verdict(const cli_run *run);
+/* A step in which something went NaN or Inf (`what`: t2g_nonfinite bits; 0: nothing, returns
+ * EXIT_OK): adds "nonfinite" (the names) and "update_skipped" to the step's metrics `line`; with
+ * train.on_nonfinite "stop", says on stderr which step and what went non-finite and returns
+ * EXIT_FAILED (the caller then saves nothing more, so checkpoint.bin stays the last good one);
+ * with "skip", a warning, the count in run->skipped_steps, EXIT_OK. */
+int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_skipped, cJSON *line);
 void cli_run_close(cli_run *run);
 
 /* The options of a run command (train, rl, demo): --config, --set (repeatable), --out,

@@ -36,8 +36,9 @@ static int write_step(run_state *s, const t2g_step_stats *st) {
     cJSON_AddNumberToObject(line, "tokens_per_s", st->tokens_per_s);
     cJSON_AddNumberToObject(line, "ms_per_step", st->ms);
     cJSON_AddNumberToObject(line, "truncated", st->truncated);
+    int nonfinite = cli_run_nonfinite(&s->run, st->step, st->nonfinite, st->update_skipped, line);
+    bool eval_due = !nonfinite && ((c->eval.every && st->step % c->eval.every == 0) || st->step == c->steps);
     int code = EXIT_OK;
-    bool eval_due = (c->eval.every && st->step % c->eval.every == 0) || st->step == c->steps;
     if (eval_due) {
         char when[64];
         snprintf(when, sizeof when, "eval at step %llu", (unsigned long long)st->step);
@@ -47,7 +48,8 @@ static int write_step(run_state *s, const t2g_step_stats *st) {
         cJSON_Delete(line);
         return code;
     }
-    return cli_run_write(&s->run, s->run.metrics, line);
+    code = cli_run_write(&s->run, s->run.metrics, line); /* a non-finite step's line too */
+    return code ? code : nonfinite;
 }
 
 static int save_checkpoint(run_state *s) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "t2g/checkpoint.h"
+#include "t2g/nonfinite.h"
 
 /* ---- CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320; zlib's crc32) ---- */
 
@@ -106,6 +108,31 @@ static void sync_directory_of(const char *path) {
     }
 }
 
+/* Never a checkpoint of a diverged model: every parameter, moment and the auxiliary scalar
+ * must be finite, or nothing is written and the file already at `path` stays as it was. */
+static t2g_status refuse_nonfinite(const char *path, const t2g_checkpoint *ck, t2g_error *err) {
+    const struct { const char *name; const float *x; uint64_t n; } arrays[] = {
+        {"parameter", ck->params, ck->param_count},       {"AdamW m", ck->m, ck->param_count},
+        {"AdamW v", ck->v, ck->param_count},              {"auxiliary parameter", ck->aux_params, ck->aux_count},
+        {"auxiliary AdamW m", ck->aux_m, ck->aux_count}, {"auxiliary AdamW v", ck->aux_v, ck->aux_count},
+    };
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
+        uint64_t at = t2g_first_nonfinite(arrays[a].x, arrays[a].n);
+        if (at < arrays[a].n)
+            return t2g_fail(err, T2G_ERR_ARGUMENT,
+                            "checkpoint %s: refusing to save non-finite values (%s %llu of %llu is %g); the model "
+                            "diverged, and the checkpoint already there (if any) is kept",
+                            path, arrays[a].name, (unsigned long long)at, (unsigned long long)arrays[a].n,
+                            (double)arrays[a].x[at]);
+    }
+    if (!isfinite(ck->aux_scalar))
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "checkpoint %s: refusing to save a non-finite auxiliary scalar (%g); the checkpoint already "
+                        "there (if any) is kept",
+                        path, ck->aux_scalar);
+    return T2G_OK;
+}
+
 t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_error *err) {
     if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "saving a checkpoint: no path");
     if (!ck || (ck->param_count && (!ck->params || !ck->m || !ck->v)) ||
@@ -113,6 +140,8 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
         return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: nothing to save (missing parameters or moments)", path);
     if (ck->kind != T2G_RUN_TRAIN && ck->kind != T2G_RUN_RL)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: no run kind (train or rl) to record", path);
+    t2g_status status = refuse_nonfinite(path, ck, err);
+    if (status) return status;
     const char *config = ck->config_json ? ck->config_json : "";
     size_t config_bytes = strlen(config);
 

@@ -60,6 +60,7 @@ enum {
     X("train.micro_batch", micro_batch, 1, 1048576, 0, "sequences per forward/backward; divides train.batch_size") \
     X("train.steps", steps, 1, U32_MAX, 0, "optimizer steps")                                               \
     X("train.log_every", log_every, 1, U32_MAX, 0, "a progress line every this many steps (metrics has all)") \
+    X("train.on_nonfinite", on_nonfinite, 0, 0, 0, "a NaN/Inf loss or gradient: \"stop\" (exit 1, keep the last good checkpoint) or \"skip\" the update") \
     X("eval.every", eval.every, 0, U32_MAX, 0, "steps between evaluations; 0 = only at the end")            \
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
     X("eval.samples", eval.samples, 0, U32_MAX, 0, "responses kept in the run directory per evaluation")    \
@@ -156,6 +157,7 @@ t2g_config t2g_config_defaults(void) {
     c.micro_batch = 32;
     c.steps = 300;
     c.log_every = 10;
+    strcpy(c.on_nonfinite, "stop");
     c.eval.every = 100;
     c.eval.examples = 100;
     c.eval.samples = 5;
@@ -646,6 +648,9 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
     if (strcmp(c->schedule.kind, "cosine") != 0 && strcmp(c->schedule.kind, "constant") != 0)
         return t2g_fail(err, T2G_ERR_FORMAT, "schedule.kind is \"%s\"; expected \"cosine\" or \"constant\"",
                         c->schedule.kind);
+    if (strcmp(c->on_nonfinite, "stop") != 0 && strcmp(c->on_nonfinite, "skip") != 0)
+        return t2g_fail(err, T2G_ERR_FORMAT, "train.on_nonfinite is \"%s\"; expected \"stop\" or \"skip\"",
+                        c->on_nonfinite);
     if (c->schedule.warmup_steps > c->steps)
         return t2g_fail(err, T2G_ERR_FORMAT, "schedule.warmup_steps (%u) must be at most train.steps (%u)",
                         c->schedule.warmup_steps, c->steps);

@@ -151,6 +151,21 @@ static uint32_t valid_positions(const t2g_rl *rl, uint32_t k) {
     return valid;
 }
 
+/* After an update's submission: a norm that is not finite means adamw.comp skipped that update;
+ * non-finite losses so far (sums: policy, value) end the step's updates too. */
+static t2g_status check_norms(t2g_rl *rl, t2g_rl_stats *stats, const double sums[4], t2g_error *err) {
+    float policy[2], head[2]; /* norm, clip factor */
+    TRY(t2g_tensor_download(rl->policy_norm, policy, sizeof policy, err));
+    TRY(t2g_tensor_download(rl->head_norm, head, sizeof head, err));
+    uint32_t bits = t2g_nonfinite_bit(policy[0], T2G_NONFINITE_GRAD_NORM) |
+                    t2g_nonfinite_bit(head[0], T2G_NONFINITE_VALUE_GRAD_NORM);
+    stats->nonfinite |= bits;
+    if (bits) stats->update_skipped = true;
+    stats->nonfinite |= t2g_nonfinite_bit(sums[0], T2G_NONFINITE_POLICY_LOSS) |
+                        t2g_nonfinite_bit(sums[1], T2G_NONFINITE_VALUE_LOSS);
+    return T2G_OK;
+}
+
 t2g_status rl_optimize(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     const t2g_config *c = &rl->config;
     uint32_t epochs = c->rl.ppo_epochs, minibatches = c->rl.minibatches, per = rl->M / minibatches;
@@ -170,12 +185,17 @@ t2g_status rl_optimize(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
             if (!status) status = t2g_recorder_submit(rl->rec, err);
             for (uint32_t k = mb * per; k < (mb + 1) * per && !status; k++) status = add_stats(rl, k, host, sums, err);
             tokens += valid;
+            if (!status) status = check_norms(rl, stats, sums, err);
+            if (stats->nonfinite) break; /* the step's later updates are not made */
         }
+        if (stats->nonfinite) break;
     }
     free(host);
     if (status) return status;
     stats->policy_loss = tokens ? sums[0] / tokens : 0;
     stats->value_loss = tokens ? sums[1] / tokens : 0;
+    stats->nonfinite |= t2g_nonfinite_bit(stats->policy_loss, T2G_NONFINITE_POLICY_LOSS) |
+                        t2g_nonfinite_bit(stats->value_loss, T2G_NONFINITE_VALUE_LOSS);
     stats->clip_fraction = tokens ? sums[2] / tokens : 0;
     stats->approx_kl = tokens ? sums[3] / tokens : 0;
     return T2G_OK;

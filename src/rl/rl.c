@@ -196,8 +196,19 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     if (!status && t2g_interrupt_requested())
         status = t2g_fail(err, T2G_ERR_INTERRUPTED, "interrupted during the rollout: nothing of the step was applied");
     if (!status) status = rl_score(rl, stats, err);
+    stats->nonfinite = t2g_nonfinite_bit(stats->reward, T2G_NONFINITE_REWARD) |
+                       t2g_nonfinite_bit(stats->kl, T2G_NONFINITE_KL) |
+                       t2g_nonfinite_bit(stats->token_score, T2G_NONFINITE_TOKEN_SCORE) |
+                       t2g_nonfinite_bit(stats->entropy, T2G_NONFINITE_ENTROPY);
     double train_start = now_seconds();
-    if (!status) status = rl_optimize(rl, stats, err);
+    /* From a rollout with non-finite values no update is recorded at all (its gradients would
+     * be NaN and the GPU gate would skip every update anyway). */
+    bool rollout_finite = stats->nonfinite == 0;
+    if (!status && rollout_finite) status = rl_optimize(rl, stats, err);
+    if (!rollout_finite) { /* PPO never ran: its figures are unknown, not 0 */
+        stats->update_skipped = true;
+        stats->policy_loss = stats->value_loss = stats->clip_fraction = stats->approx_kl = NAN;
+    }
     if (status) {
         rl->prompt_cursor = prompt_cursor;
         return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
@@ -212,7 +223,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
     stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;
     stats->ms = (now_seconds() - start) * 1e3;
-    adapt_beta(rl, stats->kl);
+    if (!(stats->nonfinite & T2G_NONFINITE_KL)) adapt_beta(rl, stats->kl); /* a NaN beta would poison every later step */
     return T2G_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The rollout: prompts -> K sampled responses each -> critiques -> token scores, as ranges
  * for the GPU's span-reward mask. Only token ids, ranges and bounds go to the GPU. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,6 +158,14 @@ static void add_ranges(t2g_rl *rl, uint32_t b, uint32_t start, const float *scor
         r[2] = start + runs[i].last;
         memcpy(&r[3], &runs[i].score, 4);
     }
+}
+
+/* The test-only hook (t2g_test_poison_due): the first token-score range of micro-batch 0 scores
+ * NaN, as a diverging run's rewards would. */
+static void poison_scores(t2g_rl *rl) {
+    if (rl->batch.range_offsets[rl->m] == 0) return; /* no range: nothing scored to poison */
+    float nan = NAN;
+    memcpy(&rl->batch.ranges[3], &nan, 4);
 }
 
 static t2g_status upload(t2g_rl *rl, t2g_error *err) {
@@ -337,6 +346,7 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
         if (!rl->samples) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     }
     if (!status) fill_batch(rl, &p, responses, results, scores, runs);
+    if (!status && t2g_test_poison_due(rl->step + 1)) poison_scores(rl);
     if (!status) status = upload(rl, err);
     if (!status) rl->prompt_cursor += rl->config.rl.prompts;
     for (uint32_t r = 0; responses && r < rl->R; r++) {

@@ -1,4 +1,5 @@
 /* The trainer: batches from the data, one optimizer step per submission, checkpoints. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -180,6 +181,7 @@ static t2g_status prepare_batches(t2g_trainer *t, double *total_weight, uint32_t
     for (uint32_t k = 0; k < t->micro_count; k++) {
         t2g_batch *b = &t->batches[k];
         t2g_status status = t2g_dataset_next_batch(&t->dataset, &t->cursor, b, err);
+        if (!status && k == 0 && t2g_test_poison_due(t->step + 1)) b->weights[0] = NAN;
         uint64_t bytes = 4ull * b->B * b->T;
         if (!status) status = t2g_tensor_upload(t->inputs[k], b->inputs, bytes, err);
         if (!status) status = t2g_tensor_upload(t->targets[k], b->targets, bytes, err);
@@ -226,14 +228,17 @@ t2g_status t2g_trainer_step(t2g_trainer *t, t2g_step_stats *stats, t2g_error *er
     for (uint32_t k = 0; k < t->micro_count; k++) loss_sum += t->slot_host[k * SLOT_FLOATS];
     double ms = now_ms() - start;
     uint64_t tokens = (uint64_t)t->config.batch_size * t->config.model.context;
+    double loss = total_weight > 0 ? loss_sum / total_weight : 0.0;
     *stats = (t2g_step_stats){
         .step = t->step,
-        .loss = total_weight > 0 ? loss_sum / total_weight : 0.0,
+        .loss = loss,
         .lr = lr,
         .grad_norm = norm[0],
         .ms = ms,
         .tokens_per_s = ms > 0 ? (double)tokens / (ms * 1e-3) : 0.0,
         .truncated = truncated,
+        .nonfinite = t2g_nonfinite_bit(loss, T2G_NONFINITE_LOSS) | t2g_nonfinite_bit(norm[0], T2G_NONFINITE_GRAD_NORM),
+        .update_skipped = !isfinite(norm[0]), /* as adamw.comp decided on the device */
     };
     return T2G_OK;
 }

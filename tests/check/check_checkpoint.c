@@ -2,6 +2,7 @@
  * and the atomic save (a failed save leaves no temp file and the previous checkpoint intact). */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,12 +79,19 @@ static bool write_file(const char *path, const void *bytes, size_t len) {
 /* ---- checkpoints ---- */
 
 /* Random bits in every float (NaN payloads, infinities, -0, subnormals) and every counter. */
+/* Random bits, but never NaN or Inf (an exponent of all ones loses its top bit): checkpoints
+ * refuse non-finite values. */
+static float random_finite_bits(check_ctx *ctx) {
+    uint32_t bits = (uint32_t)check_random_u64(ctx);
+    if ((bits & 0x7F800000u) == 0x7F800000u) bits &= ~0x40000000u;
+    float x;
+    memcpy(&x, &bits, sizeof bits);
+    return x;
+}
+
 static float *random_floats_bits(check_ctx *ctx, uint64_t n) {
     float *x = check_host(ctx, (n ? n : 1) * sizeof(float));
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t bits = (uint32_t)check_random_u64(ctx);
-        memcpy(&x[i], &bits, sizeof bits);
-    }
+    for (uint64_t i = 0; i < n; i++) x[i] = random_finite_bits(ctx);
     return x;
 }
 
@@ -107,13 +115,7 @@ static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, co
     ck.config_json = (char *)config;
     ck.param_count = param_count;
     float *arrays[3];
-    for (int a = 0; a < 3; a++) {
-        arrays[a] = check_host(ctx, (param_count ? param_count : 1) * sizeof(float));
-        for (uint64_t i = 0; i < param_count; i++) {
-            uint32_t bits = (uint32_t)check_random_u64(ctx);
-            memcpy(&arrays[a][i], &bits, sizeof bits);
-        }
-    }
+    for (int a = 0; a < 3; a++) arrays[a] = random_floats_bits(ctx, param_count);
     ck.params = arrays[0];
     ck.m = arrays[1];
     ck.v = arrays[2];
@@ -480,6 +482,49 @@ T2G_HOST_CHECK(checkpoint_atomic) {
     empty.param_count = 5;
     check_true(ctx, t2g_checkpoint_save(path, &empty, &err) == T2G_ERR_ARGUMENT, "a checkpoint without arrays is refused");
     check_true(ctx, t2g_checkpoint_save(NULL, &a, &err) == T2G_ERR_ARGUMENT, "a NULL path is refused");
+    remove_dir(dir);
+    return ctx->failures;
+}
+
+/* A model that diverged is never saved: a NaN or Inf anywhere (parameters, moments, the
+ * auxiliary part or scalar) is refused with a message naming the file and the element, and
+ * the good checkpoint already under that name stays byte for byte. */
+T2G_HOST_CHECK(checkpoint_refuses_nonfinite) {
+    check_case_begin(ctx);
+    char dir[512], path[600];
+    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    t2g_checkpoint good = random_checkpoint(ctx, 500, "{\"name\": \"good\"}");
+    add_aux(ctx, &good, 9);
+    check_status(ctx, t2g_checkpoint_save(path, &good, &ctx->err), "saving the good checkpoint");
+    size_t good_len;
+    unsigned char *good_bytes = read_file(ctx, path, &good_len);
+    static const char *const names[] = {"parameter", "AdamW m", "AdamW v", "auxiliary parameter", "auxiliary AdamW m",
+                                        "auxiliary AdamW v"};
+    static const float poisons[] = {NAN, INFINITY, -INFINITY};
+    for (int a = 0; a < 7; a++) {
+        for (int p = 0; p < 3; p++) {
+            t2g_checkpoint bad = random_checkpoint(ctx, 500, "{\"name\": \"bad\"}");
+            add_aux(ctx, &bad, 9);
+            float *arrays[6] = {bad.params, bad.m, bad.v, bad.aux_params, bad.aux_m, bad.aux_v};
+            uint64_t at = check_random_below(ctx, a < 3 ? 500 : 9);
+            if (a < 6) arrays[a][at] = poisons[p];
+            else bad.aux_scalar = poisons[p];
+            t2g_error err = {0};
+            t2g_status status = t2g_checkpoint_save(path, &bad, &err);
+            char element[96];
+            snprintf(element, sizeof element, "%s %llu of", a < 6 ? names[a] : "", (unsigned long long)at);
+            bool named = strstr(err.message, path) && strstr(err.message, "non-finite") &&
+                         (a == 6 || strstr(err.message, element));
+            size_t len;
+            unsigned char *now = read_file(ctx, path, &len);
+            check_true(ctx, status == T2G_ERR_ARGUMENT && named, "a %g in %s is refused, naming it (%s)",
+                       (double)poisons[p], a < 6 ? names[a] : "the auxiliary scalar", err.message);
+            check_true(ctx, now && good_bytes && len == good_len && memcmp(now, good_bytes, len) == 0 && temp_files(dir) == 0,
+                       "after a refused %g in %s the good checkpoint is unchanged and no temporary file is left",
+                       (double)poisons[p], a < 6 ? names[a] : "the auxiliary scalar");
+        }
+    }
     remove_dir(dir);
     return ctx->failures;
 }

@@ -33,7 +33,7 @@ static bool same_config(const t2g_config *a, const t2g_config *b, char *what, si
     SAME_DBL(optim.lr) SAME_DBL(optim.beta1) SAME_DBL(optim.beta2) SAME_DBL(optim.epsilon)
     SAME_DBL(optim.weight_decay) SAME_DBL(optim.grad_clip)
     SAME_STR(schedule.kind) SAME_INT(schedule.warmup_steps) SAME_DBL(schedule.min_lr_fraction)
-    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every)
+    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every) SAME_STR(on_nonfinite)
     SAME_INT(eval.every) SAME_INT(eval.examples) SAME_INT(eval.samples) SAME_INT(eval.max_new_tokens)
     SAME_INT(checkpoint.every)
 #undef SAME_STR
@@ -108,6 +108,7 @@ static t2g_config random_config(check_ctx *ctx) {
     c.micro_batch = random_between(ctx, 1, 1u << 20);
     c.steps = random_between(ctx, 1, UINT32_MAX);
     c.log_every = random_between(ctx, 1, UINT32_MAX);
+    random_string(ctx, c.on_nonfinite, sizeof c.on_nonfinite, false);
     c.eval.every = random_between(ctx, 0, UINT32_MAX);
     c.eval.examples = random_between(ctx, 0, UINT32_MAX);
     c.eval.samples = random_between(ctx, 0, UINT32_MAX);
@@ -226,7 +227,7 @@ T2G_HOST_CHECK(config_parse) {
     /* the key list, unique, with types and help, each in to_json with its JSON type */
     const t2g_config_key *keys = NULL;
     size_t count = t2g_config_keys(&keys);
-    check_true(ctx, count == 66 && keys, "66 documented keys (%zu)", count);
+    check_true(ctx, count == 67 && keys, "67 documented keys (%zu)", count);
     char *text = t2g_config_to_json(&d);
     cJSON *tree = text ? cJSON_Parse(text) : NULL;
     check_true(ctx, tree != NULL, "to_json gives JSON");
@@ -411,6 +412,7 @@ T2G_HOST_CHECK(config_errors) {
         {"{\"data\": {\"path\": \"x.jsonl\"}}", "data.task (\"arith\") and data.path (\"x.jsonl\") are both set"},
         {"{\"data\": {\"format\": \"csv\"}}", "data.format is \"csv\"; expected \"sft\" or \"text\""},
         {"{\"schedule\": {\"kind\": \"linear\"}}", "schedule.kind is \"linear\"; expected \"cosine\" or \"constant\""},
+        {"{\"train\": {\"on_nonfinite\": \"ignore\"}}", "train.on_nonfinite is \"ignore\"; expected \"stop\" or \"skip\""},
         {"{\"schedule\": {\"warmup_steps\": 301}}", "schedule.warmup_steps (301) must be at most train.steps (300)"},
         {"{\"model\": {\"vocab\": 258}}", "model.vocab (258) must be at least 259"},
     };

@@ -231,6 +231,68 @@ static void ppo_loss_arguments(check_ctx *ctx) {
                "ppo_loss refuses missing settings");
 }
 
+/* Non-finite inputs at masked positions: NaN, +Inf or -Inf in one input each; the position's
+ * policy weight and loss (policy inputs) or dvalue and value loss (value inputs) must be NaN, as
+ * in the reference, and every other position must match the reference as usual. */
+static void ppo_loss_poisoned(check_ctx *ctx, uint32_t N) {
+    check_case_begin(ctx);
+    const t2g_ppo_settings k = {0.2f, 0.2f, 0.1f, 20.0f};
+    ppo_inputs in;
+    draw_inputs(ctx, N, &k, 0.1, false, NULL, &in);
+    float *arrays[6] = {in.logprobs, in.old_logprobs, in.advantages, in.values, in.old_values, in.returns};
+    static const float poisons[3] = {NAN, INFINITY, -INFINITY};
+    bool *poisoned = check_host(ctx, N * sizeof *poisoned);
+    for (uint32_t n = 0, i = 0; n < N; n++) {
+        poisoned[n] = in.mask[n] != 0 && n % 3 == 0;
+        if (poisoned[n]) arrays[i % 6][n] = poisons[(i / 6) % 3], i++;
+    }
+    ppo_doubles d = to_doubles(ctx, &in, N);
+    ref_ppo_settings rk = ref_settings(&k);
+    double *ref_out[3] = {check_doubles(ctx, N), check_doubles(ctx, N), check_doubles(ctx, 4 * (size_t)N)};
+    ref_ppo_loss(ref_out[0], ref_out[1], ref_out[2], d.logprobs, d.old_logprobs, d.advantages, d.values, d.old_values,
+                 d.returns, d.mask, (int)N, &rk, 0.5);
+    float *const inputs[] = {in.logprobs, in.old_logprobs, in.advantages, in.values, in.old_values, in.returns, in.mask};
+    t2g_tensor t[7];
+    for (int i = 0; i < 7; i++) t[i] = check_upload(ctx, inputs[i], N);
+    t2g_tensor weights = check_poisoned(ctx, N), dvalues = check_poisoned(ctx, N), stats = check_poisoned(ctx, 4 * 64);
+    check_status(ctx,
+                 t2g_ppo_loss(ctx->recorder, weights, dvalues, stats, 64, t[0], t[1], t[2], t[3], t[4], t[5], t[6], N,
+                              &k, 0.5f, &ctx->err),
+                 "ppo_loss");
+    check_submit(ctx);
+    /* weights, dvalues, policy loss, value loss: GPU and reference side by side */
+    const float *gpu[4] = {check_download(ctx, weights, N), check_download(ctx, dvalues, N), NULL, NULL};
+    float *all_stats = check_download(ctx, stats, 4 * 64);
+    gpu[2] = all_stats;
+    gpu[3] = all_stats + 64;
+    const double *ref[4] = {ref_out[0], ref_out[1], ref_out[2], ref_out[2] + N};
+    static const char *const names[4] = {"policy weights", "dvalues", "policy loss", "value loss"};
+    for (int o = 0; o < 4; o++) {
+        float *finite_gpu = check_host(ctx, N * sizeof(float));
+        double *finite_ref = check_doubles(ctx, N);
+        uint32_t nan_mismatch = 0;
+        for (uint32_t n = 0; n < N; n++) {
+            bool want_nan = isnan(ref[o][n]);
+            nan_mismatch += want_nan != (bool)isnan(gpu[o][n]);
+            finite_gpu[n] = want_nan ? 0.0f : gpu[o][n];
+            finite_ref[n] = want_nan ? 0.0 : ref[o][n];
+        }
+        char label[128];
+        snprintf(label, sizeof label, "ppo poisoned N=%u %s (finite positions)", N, names[o]);
+        check_true(ctx, nan_mismatch == 0, "ppo poisoned N=%u %s: NaN exactly where the reference has NaN (%u differ)",
+                   N, names[o], nan_mismatch);
+        check_close(ctx, label, finite_gpu, finite_ref, N, 1e-5);
+    }
+    uint32_t nan_anywhere = 0;
+    for (uint32_t n = 0; n < N; n++) nan_anywhere += poisoned[n] && !isnan(ref[0][n]) && !isnan(ref[1][n]);
+    check_true(ctx, nan_anywhere == 0, "every poisoned position gives NaN in the policy or the value gradient");
+}
+
+T2G_CHECK(ppo_loss_nonfinite) {
+    ppo_loss_poisoned(ctx, 37);
+    return ctx->failures;
+}
+
 T2G_CHECK(ppo_loss) {
     const t2g_ppo_settings defaults = {0.2f, 0.2f, 0.1f, 20.0f}, other = {0.1f, 0.5f, 0.5f, 1.5f};
     ppo_loss_case(ctx, 37, 64, &defaults, 0.1, false);

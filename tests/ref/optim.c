@@ -13,7 +13,7 @@ double ref_dot(const double *a, const double *b, size_t n) {
 void ref_grad_norm(double norm_and_scale[2], const double *grads, size_t n, double max_norm) {
     double norm = sqrt(ref_dot(grads, grads, n));
     norm_and_scale[0] = norm;
-    norm_and_scale[1] = max_norm > 0 ? fmin(1.0, max_norm / (norm + 1e-6)) : 1.0;
+    norm_and_scale[1] = !isfinite(norm) ? 0.0 : max_norm > 0 ? fmin(1.0, max_norm / (norm + 1e-6)) : 1.0;
 }
 
 /* params, grads, m, v (n); grad_scale multiplies the gradient (1: none); step >= 1. */
@@ -29,4 +29,13 @@ void ref_adamw_update(double *params, const double *grads, double *m, double *v,
         double v_hat = v[i] / v_correction;
         params[i] -= learning_rate * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * params[i]);
     }
+}
+
+/* AdamW gated by the gradient norm: no update at all when norm_and_scale[0] is not finite. */
+void ref_adamw_gated(double *params, const double *grads, double *m, double *v, size_t n,
+                     const double norm_and_scale[2], double learning_rate, double beta1, double beta2, double epsilon,
+                     double weight_decay, int step) {
+    if (!isfinite(norm_and_scale[0])) return;
+    ref_adamw_update(params, grads, m, v, n, norm_and_scale[1], learning_rate, beta1, beta2, epsilon, weight_decay,
+                     step);
 }

@@ -59,10 +59,16 @@ void ref_crossentropy_forward_backward(double *losses, double *dlogits, const do
 /* ---- reductions and the optimizer (tests/ref/optim.c) ---- */
 
 double ref_dot(const double *a, const double *b, size_t n);
-/* norm_and_scale[0] = ||grads||, [1] = min(1, max_norm / (norm + 1e-6)) (1 if max_norm <= 0) */
+/* norm_and_scale[0] = ||grads||, [1] = min(1, max_norm / (norm + 1e-6)) (1 if max_norm <= 0;
+ * 0 if the norm is not finite) */
 void ref_grad_norm(double norm_and_scale[2], const double *grads, size_t n, double max_norm);
 void ref_adamw_update(double *params, const double *grads, double *m, double *v, size_t n, double grad_scale,
                       double learning_rate, double beta1, double beta2, double epsilon, double weight_decay, int step);
+/* ref_adamw_update with grad_scale norm_and_scale[1], skipped (nothing changes) when
+ * norm_and_scale[0] is not finite. */
+void ref_adamw_gated(double *params, const double *grads, double *m, double *v, size_t n,
+                     const double norm_and_scale[2], double learning_rate, double beta1, double beta2, double epsilon,
+                     double weight_decay, int step);
 
 /* ---- the whole GPT-2 model (tests/ref/gpt.c), composed of the functions above ---- */
 

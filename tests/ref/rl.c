@@ -163,5 +163,8 @@ void ref_ppo_loss(double *policy_weights, double *dvalues, double *stats, const 
         /* d(value loss)/d values: where the clipped term is the larger one, the change is
          * outside the clip (inside, vc = values and the terms tie), so the term is flat. */
         dvalues[n] = l1 >= l2 ? scale * k->value_coef * (values[n] - returns[n]) : 0;
+        /* non-finite inputs give NaN, never a finite gradient */
+        if (!isfinite(raw) || !isfinite(a)) policy_weights[n] = *policy_loss = NAN;
+        if (!isfinite(values[n]) || !isfinite(old_values[n]) || !isfinite(returns[n])) dvalues[n] = *value_loss = NAN;
     }
 }

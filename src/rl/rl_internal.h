@@ -66,6 +66,23 @@ struct t2g_rl {
     uint32_t sample_count;
 };
 
+/* One sampled response. */
+typedef struct rl_response {
+    const uint32_t *generated;      /* the sampled tokens, EOS included if it ended with one */
+    uint32_t count;                 /* >= 1 */
+    bool eos;
+    char *text;                     /* their bytes (without EOS) */
+    size_t len;
+    t2g_aligned_span *aligned;      /* (span_count) in span mode */
+} rl_response;
+
+/* rollout.c: the score of each of r's count tokens from its critic's judgement (ok), adding the
+ * spans to stats. rl.reward_granularity "scalar": the score on the last token, 0 elsewhere;
+ * "span": the spans' token scores, rl.score_unannotated on the EOS, and on the last token
+ * also final_score + rl.score_weight x score. */
+void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
+                     float *scores);
+
 /* rollout.c: samples the step's responses, has them judged, and fills rl->batch (host) and
  * the kept samples; uploads the batch's inputs, targets, bounds and ranges. */
 t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err);

@@ -65,25 +65,17 @@ void rl_samples_free(t2g_rl *rl) {
 
 /* ---- one response ---- */
 
-typedef struct response {
-    const uint32_t *generated;      /* the sampled tokens, EOS included if it ended with one */
-    uint32_t count;
-    bool eos;
-    char *text;                     /* their bytes (without EOS) */
-    size_t len;
-    t2g_aligned_span *aligned;      /* (span_count) in span mode */
-} response;
+typedef rl_response response;
 
-/* The score of each response token (count of them) from the critique, and the span stats. */
-static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result *judged, float *scores) {
-    const t2g_config *c = &rl->config;
+void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
+                     float *scores) {
     bool span = strcmp(c->rl.reward_granularity, "span") == 0;
     t2g_span_scores rules = {c->rl.score_good, c->rl.score_poor, c->rl.score_neutral, c->rl.score_unannotated,
                              c->rl.zero_punctuation != 0, c->rl.fuzzy_threshold};
     if (!span) { /* standard PPO: the scalar score on the last token */
         for (uint32_t i = 0; i < r->count; i++) scores[i] = 0.0f;
         scores[r->count - 1] = (float)judged->score;
-        rl->spans.critiques++; /* seen, not aligned: the spans play no part */
+        stats->critiques++; /* seen, not aligned: the spans play no part */
         return;
     }
     t2g_token_span *spans = malloc((r->len ? r->len : 1) * sizeof *spans);
@@ -92,10 +84,13 @@ static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result 
         t2g_tokenize(r->text, r->len, ids, spans);
         t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned);
         t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, spans, r->len, &rules, scores);
-        t2g_span_stats_add(&rl->spans, &judged->critique, r->aligned);
+        t2g_span_stats_add(stats, &judged->critique, r->aligned);
     }
+    /* The last token also carries the critic's judgement of the whole response: what no span
+     * can quote (final_score: omissions) and the overall score, weighted. Without the score an
+     * empty answer, with nothing to quote, scores 0 and beats any answer with a poor span. */
     if (r->eos) scores[r->count - 1] = (float)rules.unannotated;
-    scores[r->count - 1] += (float)judged->final_score;
+    scores[r->count - 1] += (float)(judged->final_score + c->rl.score_weight * judged->score);
     free(spans);
     free(ids);
 }
@@ -290,7 +285,7 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
                          (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);
             b->bounds[2 * r] = b->bounds[2 * r + 1] = start;
         } else {
-            score_tokens(rl, resp, &results[r], scores);
+            rl_score_tokens(&rl->config, &rl->spans, resp, &results[r], scores);
             b->bounds[2 * r] = start;
             b->bounds[2 * r + 1] = start + resp->count;
             memcpy(b->token_scores + (size_t)r * rl->T + start, scores, resp->count * sizeof *scores);

@@ -29,7 +29,8 @@ typedef struct rl_batch {
     uint32_t *range_offsets;             /* (M, m + 1) */
     float *token_scores;                 /* (R, T): the score of each response position (host copy) */
     double *critic_scores;               /* (R) */
-    uint32_t failures;
+    uint32_t failures;                   /* responses without a critique */
+    uint32_t timeouts;                   /* of those, the ones whose critic ran out of time */
     char first_failure[320];
     uint64_t generated_tokens;
 } rl_batch;

@@ -176,6 +176,7 @@ static t2g_status upload(t2g_rl *rl, t2g_error *err) {
 typedef struct prompt_set {
     t2g_task_example *examples;     /* (prompts), when the prompts come from a task */
     const char **texts;             /* (prompts) */
+    const char **fields;            /* (prompts): a prompt file row's other keys (JSON), NULL for a task */
     uint32_t **ids;                 /* (prompts): BOS + bytes */
     uint32_t *lens;
 } prompt_set;
@@ -185,6 +186,7 @@ static void free_prompts(prompt_set *p, uint32_t n) {
     free(p->ids);
     free(p->lens);
     free(p->texts);
+    free(p->fields);
     free(p->examples);
 }
 
@@ -192,9 +194,11 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
     uint32_t n = rl->config.rl.prompts;
     p->examples = calloc(n, sizeof *p->examples);
     p->texts = calloc(n, sizeof *p->texts);
+    p->fields = calloc(n, sizeof *p->fields);
     p->ids = calloc(n, sizeof *p->ids);
     p->lens = calloc(n, sizeof *p->lens);
-    if (!p->examples || !p->texts || !p->ids || !p->lens) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+    if (!p->examples || !p->texts || !p->fields || !p->ids || !p->lens)
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     for (uint32_t i = 0; i < n; i++) {
         uint64_t index = rl->prompt_cursor + i;
         if (rl->task) {
@@ -203,6 +207,7 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
             p->texts[i] = p->examples[i].prompt;
         } else {
             p->texts[i] = rl->prompts.examples[index % rl->prompts.count].prompt;
+            p->fields[i] = rl->prompts.fields[index % rl->prompts.count];
         }
         size_t len = strlen(p->texts[i]);
         if (len + 2 > rl->T)
@@ -253,7 +258,8 @@ static t2g_status judge(t2g_rl *rl, const prompt_set *p, response *responses, t2
     for (uint32_t r = 0; r < rl->R; r++)
         requests[r] = (t2g_critic_request){.id = rl->step * rl->R + r, .prompt = p->texts[r / K],
                                            .response = responses[r].text, .response_len = responses[r].len,
-                                           .example = rl->task ? &p->examples[r / K] : NULL};
+                                           .example = rl->task ? &p->examples[r / K] : NULL,
+                                           .fields = p->fields[r / K]};
     t2g_status status = t2g_critic_judge(rl->critic, requests, rl->R, results, err);
     free(requests);
     return status;
@@ -266,7 +272,7 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
     uint32_t K = rl->config.rl.samples_per_prompt;
     memset(&rl->spans, 0, sizeof rl->spans);
     for (size_t i = 0; i < (size_t)rl->R * rl->T; i++) b->token_scores[i] = 0.0f;
-    b->failures = 0;
+    b->failures = b->timeouts = 0;
     b->first_failure[0] = '\0';
     uint32_t cursor = 0;
     for (uint32_t r = 0; r < rl->R; r++) {
@@ -280,6 +286,7 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
         b->critic_scores[r] = results[r].ok ? results[r].score : 0.0;
         if (!results[r].ok || resp->count == 0) { /* no critique: the response is left out of the update */
             t2g_span_stats_add(&rl->spans, results[r].ok ? &results[r].critique : NULL, NULL);
+            if (!results[r].ok) b->timeouts += results[r].timed_out;
             if (!results[r].ok && b->failures++ == 0)
                 snprintf(b->first_failure, sizeof b->first_failure, "response %u (prompt %llu): %s", r,
                          (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);

@@ -3,14 +3,21 @@
 
 Protocol (include/t2g/critic.h). t2g starts this program with /bin/sh -c, once per worker, and
 writes one JSON object per line to its stdin:
-    {"id": 7, "prompt": "347+589=", "response": "946"}
-For each one it reads back one JSON line on stdout (any order, the same id):
+    {"id": 7, "prompt": "347+589=", "response": "946", "reference": "936",
+     "fields": {"a": "347", "b": "589", "sum": "936"}}
+("reference" and "fields" when there are any: a built-in task's answer and facts, or a prompt
+file row's other keys). For each one it reads back one JSON line on stdout (any order, the same
+id):
     {"id": 7, "textual_feedback": "...", "good_spans": ["9", "6"], "poor_spans": ["4"],
      "score": 0.33}
 Spans quote the response verbatim; t2g finds them in it (a repeated phrase takes its next
-occurrence, in the order quoted, so quote left to right). stdout carries replies only: log to
-stderr. The program ends at EOF on stdin. t2g kills a worker that is too slow (critic.timeout_ms)
-and starts it again.
+occurrence, in the order quoted, so quote left to right). "score" is the overall judgement of
+the response, in [-1, 1]: with span rewards t2g adds it to the last token (times
+rl.score_weight), so an answer with nothing to quote (an empty one) still costs what it is
+worth. stdout carries replies only, each flushed at once (a pipe is block-buffered: without the
+flush t2g waits for replies in vain); log to stderr (t2g puts other stdout lines in the run's
+critic.log). The program ends at EOF on stdin. t2g kills a worker that is too slow
+(critic.timeout_ms) and starts it again.
 
 Judging rule:
   * prompt "A+B=" (arith): the response's leading number (after spaces) is compared with A+B
@@ -18,7 +25,7 @@ Judging rule:
     poor spans, anything after the number one poor span; the text names each wrong or missing
     place. score = 1 when the response is exactly the sum, else
     (right - wrong - missing - extra - [text after the number]) / max(len(sum), len(number)),
-    at least -1 and below 1.
+    at least -1 and below 1: an empty response (no number, every digit missing) scores -1.
   * any other prompt: no spans, score 0, and a text that says it has no opinion.
 Good and poor spans are two lists here, so t2g sees every good span before every poor one: a
 digit that is right in one place and wrong in another (988 for 998) may be scored on the wrong

@@ -88,6 +88,7 @@ typedef struct t2g_config {
         double kl_target;       /* rl.kl_target: adaptive beta's target KL; 0 = beta stays fixed */
         double kl_horizon;      /* rl.kl_horizon: adaptive beta's horizon */
         double score_good, score_poor, score_neutral, score_unannotated; /* rl.score_*: span scores */
+        double score_weight;    /* rl.score_weight: span mode, the critic's overall score on the last token, times this */
         uint32_t zero_punctuation; /* rl.zero_punctuation: 1 = whitespace/punctuation tokens score 0 */
         double fuzzy_threshold; /* rl.fuzzy_threshold: the lowest similarity of a fuzzy span match */
         uint32_t samples_kept;  /* rl.samples_kept: responses with critiques kept per step in the run folder */

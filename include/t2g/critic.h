@@ -11,14 +11,25 @@
  *                     token (final_score: -1 per byte of the omitted value, what it would have
  *                     cost said wrong; otherwise leaving things out would pay).
  *   external   any program (critic.command): t2g writes one JSON line per sample,
- *                {"id": N, "prompt": "...", "response": "..."}
+ *                {"id": N, "prompt": "...", "response": "...", "reference": "...",
+ *                 "fields": {...}}
+ *              ("reference": the task's reference answer, when there is one; "fields": the
+ *              facts behind the prompt, a built-in task's or a prompt file row's other keys)
  *              and reads one line back per sample, in any order,
  *                {"id": N, "textual_feedback": "...", "good_spans": [...], "poor_spans": [...],
  *                 "score": x}
  *              (or "critique" for the text, or any critique format of t2g/feedback.h, plus id
- *              and score). Timeouts, crashes, garbage and missing ids are retried (the process
- *              is restarted when it died or misbehaved), then the sample is skipped and counted;
- *              the run goes on. Several processes run at once (critic.workers). */
+ *              and score). A line that is not a JSON object with an "id" (a critic's debugging
+ *              on stdout) is not a reply: it is counted and written to the critic's log.
+ *              Timeouts, crashes, garbage and missing ids are retried (the process is restarted
+ *              when it died or misbehaved), then the sample is skipped and counted; the run
+ *              goes on. Several processes run at once (critic.workers).
+ *
+ * The scores. "score" is the critic's judgement of the whole response: standard PPO puts it on
+ * the last token; span rewards (t2g/rl.h) put it there too, times rl.score_weight, beside the
+ * spans. "final_score" is the part of that judgement no span can quote (what the response
+ * leaves out: the built-in critics charge each omitted digit or value as if it were said
+ * wrong); span rewards add it to the last token as it is. */
 #ifndef T2G_CRITIC_H
 #define T2G_CRITIC_H
 
@@ -38,20 +49,26 @@ typedef struct t2g_critic_request {
     const char *response;               /* bytes, response_len of them (may hold anything) */
     size_t response_len;
     const t2g_task_example *example;    /* the task example behind the prompt (built-in critics) */
+    /* For an external critic (NULL: none, or the example's answer and fields when it has one): */
+    const char *reference;              /* the reference answer, NUL-terminated */
+    const char *fields;                 /* the facts behind the prompt: a JSON object's text */
 } t2g_critic_request;
 
 typedef struct t2g_critic_result {
     bool ok;                            /* false: no usable critique after every retry */
     t2g_critique critique;              /* when ok */
     double score;                       /* the scalar score (the critique's "score"; 0 if absent) */
-    double final_score;                 /* an extra score for the response's last token (0 if none) */
+    double final_score;                 /* what no span can quote, for the response's last token (0 if none) */
     uint32_t attempts;
+    bool timed_out;                     /* not ok, and the last attempt ran out of time */
     char error[256];                    /* why not ok: "timeout after 5000 ms", "garbage: ...", ... */
 } t2g_critic_result;
 
 typedef struct t2g_critic_stats {
     uint64_t judged, failed;            /* samples with a critique, samples skipped */
     uint64_t retries, timeouts, crashes, garbage, missing;
+    uint64_t stray;                     /* stdout lines that are not replies (debugging): logged */
+    uint64_t stray_unlogged;            /* of those, lines not written to the log (none set, full, a write failed) */
 } t2g_critic_stats;
 
 /* The built-in critic of a task ("arith" or "facts"). */
@@ -66,6 +83,16 @@ typedef struct t2g_external_critic_options {
 
 /* Starts the external critic's processes (T2G_ERR_IO naming the command if it cannot start). */
 t2g_status t2g_critic_external(const t2g_external_critic_options *options, t2g_critic **critic, t2g_error *err);
+
+/* Checks, without running it, that a critic command's program exists and is executable, and
+ * that the script an interpreter is given (python3 critic.py, sh critic.sh, ...) exists: an
+ * error naming the command and what is missing. Commands that the shell alone can tell
+ * (quotes, variables, builtins) pass unchecked. */
+t2g_status t2g_critic_check_command(const char *command, t2g_error *err);
+
+/* Appends an external critic's stray stdout lines to the file at path (created if need be);
+ * without a log they are only counted. A built-in critic has nothing to log: OK. */
+t2g_status t2g_critic_set_log(t2g_critic *critic, const char *path, t2g_error *err);
 
 /* Judges n samples: results[i] answers requests[i]. A sample that fails every attempt has
  * ok = false and is counted; only a failure of the critic machinery itself (not of a sample) is

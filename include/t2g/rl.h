@@ -36,6 +36,7 @@ typedef struct t2g_rl_stats {
     t2g_span_stats spans;     /* the critiques' spans, matched by kind */
     uint32_t critic_failures; /* responses without a usable critique (left out of the update) */
     char first_failure[320];  /* the first of them: "response 5 (prompt 2): timeout after 10000 ms" */
+    uint64_t critic_stray;    /* the external critic's stdout lines that were not replies, so far (its log) */
     double rollout_tokens_per_s, train_tokens_per_s;
     double ms;
     uint32_t nonfinite;       /* t2g_nonfinite bits: what was NaN or Inf in this step (0: nothing) */
@@ -79,6 +80,8 @@ uint64_t t2g_rl_steps_done(const t2g_rl *rl);
 t2g_critic *t2g_rl_critic(t2g_rl *rl);
 t2g_gpt *t2g_rl_policy(t2g_rl *rl);
 const t2g_task *t2g_rl_task(const t2g_rl *rl);
+/* Appends the external critic's stray stdout lines (debugging) to the file at path. */
+t2g_status t2g_rl_set_critic_log(t2g_rl *rl, const char *path, t2g_error *err);
 /* The last step's first rl.samples_kept responses. */
 uint32_t t2g_rl_samples(const t2g_rl *rl, const t2g_rl_sample **samples);
 

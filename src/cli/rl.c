@@ -32,6 +32,7 @@ typedef struct rl_state {
     cli_run run;
     t2g_device *device;
     t2g_rl *rl;
+    uint64_t stray;    /* the critic's stray stdout lines reported so far */
 } rl_state;
 
 static cJSON *span_stats_json(const t2g_span_stats *s) {
@@ -156,6 +157,13 @@ static int loop(rl_state *s) {
                             "update (first: %s)\n",
                     (unsigned long long)stats.step, stats.critic_failures, stats.first_failure);
         }
+        if (stats.critic_stray > s->stray && s->stray == 0) {
+            if (s->run.tty) printf("\r\033[K");
+            fprintf(stderr, "t2g: note: step %llu: the critic wrote %llu lines to stdout that are not replies; they are "
+                            "in %s/critic.log (a critic's stdout is for replies, its stderr for anything else)\n",
+                    (unsigned long long)stats.step, (unsigned long long)stats.critic_stray, s->run.dir);
+        }
+        s->stray = stats.critic_stray;
         report(s, &stats, elapsed, first);
         code = write_samples(s, stats.step);
         cJSON *line = step_json(&stats);
@@ -203,6 +211,14 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
         s.run.kind = o->kind ? o->kind : "rl";
         code = cli_run_open(&s.run, out, resume || made_dir ? resumed_dir : NULL);
     }
+    if (!code && strcmp(config->critic.kind, "external") == 0) {
+        char log[1200];
+        snprintf(log, sizeof log, "%s/critic.log", s.run.dir);
+        if (t2g_rl_set_critic_log(s.rl, log, &err)) {
+            cli_error("%s", err.message);
+            code = EXIT_FAILED;
+        }
+    }
     if (!code) code = cli_run_prepare_eval(&s.run);
     if (!code) {
         printf("rl run %s on %s: %s rewards, %u prompts x %u responses a step, %u steps, critic %s\n", s.run.dir,
@@ -214,6 +230,8 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) code = loop(&s);
     if (!code || s.run.write_failed) code = save(&s) ? EXIT_FAILED : code;
     if (s.run.dir[0]) code = cli_run_stopped(&s.run, "rl", s.rl ? t2g_rl_steps_done(s.rl) : 0, code);
+    if (!code && s.stray)
+        printf("the critic wrote %llu stray lines to stdout: %s/critic.log\n", (unsigned long long)s.stray, s.run.dir);
     if (!code) printf("run folder: %s (config.json, metrics.jsonl, samples.jsonl, checkpoint.bin)\n", s.run.dir);
     cli_run_close(&s.run);
     if (!code) code = cli_run_eval_verdict(&s.run);

@@ -268,6 +268,11 @@ void t2g_critic_result_free(t2g_critic_result *result) {
     result->ok = false;
 }
 
+t2g_status t2g_critic_set_log(t2g_critic *critic, const char *path, t2g_error *err) {
+    if (!critic || !path) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critic_set_log: no critic or path");
+    return critic->external ? critic_external_set_log(critic->external, path, err) : T2G_OK;
+}
+
 const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic) { return critic ? &critic->stats : NULL; }
 
 void t2g_critic_destroy(t2g_critic *critic) {

@@ -90,5 +90,6 @@ t2g_status critic_external_judge(critic_external *external, t2g_critic_stats *st
                                  const t2g_critic_request *requests, uint32_t n, t2g_critic_result *results,
                                  t2g_error *err);
 void critic_external_stop(critic_external *external);
+t2g_status critic_external_set_log(critic_external *external, const char *path, t2g_error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /* External critics: any program, run as `/bin/sh -c command`, one process per worker.
  *
  * Protocol (include/t2g/critic.h). t2g writes one JSON line per sample to the process's stdin,
- *   {"id":N,"prompt":"...","response":"..."}
- * and reads one JSON line per sample from its stdout, in any order,
+ *   {"id":N,"prompt":"...","response":"...","reference":"...","fields":{...}}
+ * ("reference" and "fields" when the request or its task example has them) and reads one JSON
+ * line per sample from its stdout, in any order,
  *   {"id":N,"textual_feedback":"...","good_spans":[...],"poor_spans":[...],"score":x}
  * The reply is read by t2g_critique_parse (any format of t2g/feedback.h); "critique" may stand
  * for the text ("critique": "..."), or hold the whole critique (an object, or a string such as
@@ -27,6 +28,9 @@
  *              sample blamed, the process kept.
  * A blamed sample is retried up to `retries` more times, then skipped (ok = false, error says
  * why) and the run goes on. A line longer than MAX_LINE bytes is garbage.
+ *   stray      a line that is not a JSON object with an "id" key (print debugging, a banner):
+ *              not a reply, so nothing is blamed; counted (stats->stray) and appended to the
+ *              log (t2g_critic_set_log), at most MAX_LOG bytes of it.
  *
  * A command that cannot run: if the critic has never answered and a process exits with status
  * 126 or 127 (the shell's "not executable" and "not found"), or its processes exit before
@@ -64,6 +68,7 @@ extern char **environ;
 enum { MAX_OUTSTANDING = 4 };
 enum { MAX_LINE = 1 << 20 };
 enum { READ_CHUNK = 1 << 16 };
+#define MAX_LOG (64ll << 20) /* bytes of stray lines logged; more are only counted */
 #define MAX_ID 9007199254740992.0 /* 2^53 */
 
 typedef struct worker {
@@ -88,6 +93,8 @@ struct critic_external {
     char *command;
     uint32_t workers, timeout_ms, retries;
     worker *w;
+    FILE *log;                 /* stray stdout lines go here (NULL: only counted) */
+    long long log_bytes;
     bool ever_answered;        /* some process of this critic gave a valid reply */
     uint32_t dead_starts;      /* processes that exited before answering, in a row */
 };
@@ -313,12 +320,31 @@ static char *valid_utf8(const char *s, size_t len) {
     return out;
 }
 
+/* The reference and the fields of a request, given or taken from its task example. */
+static bool add_context(cJSON *json, const t2g_critic_request *request) {
+    const t2g_task_example *ex = request->example;
+    const char *reference = request->reference ? request->reference : ex && ex->answer[0] ? ex->answer : NULL;
+    if (reference && !cJSON_AddStringToObject(json, "reference", reference)) return false;
+    if (request->fields) return cJSON_AddRawToObject(json, "fields", request->fields) != NULL;
+    if (!ex || ex->field_count == 0) return true;
+    cJSON *fields = cJSON_AddObjectToObject(json, "fields");
+    for (uint32_t f = 0; fields && f < ex->field_count && f < T2G_TASK_MAX_FIELDS; f++) {
+        char key[sizeof ex->fields[f].key + 1], value[sizeof ex->fields[f].value + 1];
+        snprintf(key, sizeof key, "%.*s", (int)strnlen(ex->fields[f].key, sizeof ex->fields[f].key), ex->fields[f].key);
+        snprintf(value, sizeof value, "%.*s", (int)strnlen(ex->fields[f].value, sizeof ex->fields[f].value),
+                 ex->fields[f].value);
+        if (!cJSON_AddStringToObject(fields, key, value)) return false;
+    }
+    return fields != NULL;
+}
+
 static bool append_request(worker *w, const t2g_critic_request *request) {
     char *response = valid_utf8(request->response ? request->response : "", request->response_len);
     cJSON *json = cJSON_CreateObject();
     char *line = NULL;
     if (response && json && cJSON_AddNumberToObject(json, "id", (double)request->id) &&
-        cJSON_AddStringToObject(json, "prompt", request->prompt) && cJSON_AddStringToObject(json, "response", response))
+        cJSON_AddStringToObject(json, "prompt", request->prompt) && cJSON_AddStringToObject(json, "response", response) &&
+        add_context(json, request))
         line = cJSON_PrintUnformatted(json);
     cJSON_Delete(json);
     free(response);
@@ -355,6 +381,8 @@ static void sample_done(judge *j, uint32_t i) {
     j->done++;
 }
 
+static const char TIMEOUT[] = "timeout after "; /* how a timeout's reason starts */
+
 /* The sample's attempt failed: retried, or skipped when its attempts are used up. */
 static void sample_blame(judge *j, uint32_t i, const char *why) {
     sample *s = &j->samples[i];
@@ -364,6 +392,7 @@ static void sample_blame(judge *j, uint32_t i, const char *why) {
         t2g_critic_result *r = &j->results[i];
         r->ok = false;
         r->attempts = s->attempts;
+        r->timed_out = strncmp(why, TIMEOUT, strlen(TIMEOUT)) == 0;
         snprintf(r->error, sizeof r->error, "%s (after %u attempt%s)", why, s->attempts, s->attempts == 1 ? "" : "s");
         j->stats->failed++;
         sample_done(j, i);
@@ -513,6 +542,18 @@ static t2g_status read_critique(const cJSON *json, const char *line, size_t len,
     return t2g_critique_parse(line, len, critique, err);
 }
 
+/* A line that is not a reply: counted, and logged while the log has room. */
+static void log_stray(judge *j, const char *line, size_t len) {
+    critic_external *x = j->x;
+    j->stats->stray++;
+    bool logged = x->log && x->log_bytes + (long long)len + 1 <= MAX_LOG && fwrite(line, 1, len, x->log) == len &&
+                  fputc('\n', x->log) != EOF && fflush(x->log) == 0;
+    if (logged)
+        x->log_bytes += (long long)len + 1;
+    else
+        j->stats->stray_unlogged++;
+}
+
 static void note_garbage(worker *w, const char *what, const char *line, size_t len) {
     if (w->unattributed < MAX_OUTSTANDING) {
         char *note = w->garbage_note[w->unattributed];
@@ -539,18 +580,21 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
     len -= start;
     cJSON *json = cJSON_ParseWithLength(line, len);
     const cJSON *id = json && cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
+    if (!id) { /* not a reply: the critic's own output (its last bytes before an exit: left to the crash) */
+        if (!tail) log_stray(j, line, len);
+        cJSON_Delete(json);
+        return;
+    }
     double v = cJSON_IsNumber(id) ? id->valuedouble : -1.0;
     uint32_t k = 0;
     if (v >= 0 && v < MAX_ID && v == (double)(uint64_t)v)
         while (k < w->count && j->requests[w->outstanding[k]].id != (uint64_t)v)
             k++;
-    if (!id || !(v >= 0 && v < MAX_ID && v == (double)(uint64_t)v) || k == w->count) {
+    if (!(v >= 0 && v < MAX_ID && v == (double)(uint64_t)v) || k == w->count) {
         if (!tail) {
             char what[64];
-            if (!json || !cJSON_IsObject(json))
-                snprintf(what, sizeof what, "not a JSON object");
-            else if (!id || !(v >= 0 && v < MAX_ID && v == (double)(uint64_t)v))
-                snprintf(what, sizeof what, "no id");
+            if (!(v >= 0 && v < MAX_ID && v == (double)(uint64_t)v))
+                snprintf(what, sizeof what, "an id that is not a whole number");
             else
                 snprintf(what, sizeof what, "unknown id %llu", (unsigned long long)v);
             j->stats->garbage++;
@@ -725,9 +769,18 @@ void critic_external_stop(critic_external *x) {
         free(x->w[k].pending);
         free(x->w[k].line);
     }
+    if (x->log) fclose(x->log);
     free(x->w);
     free(x->command);
     free(x);
+}
+
+t2g_status critic_external_set_log(critic_external *x, const char *path, t2g_error *err) {
+    FILE *log = fopen(path, "a");
+    if (!log) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the critic's log: %s", path, strerror(errno));
+    if (x->log) fclose(x->log);
+    x->log = log;
+    return T2G_OK;
 }
 
 static int compare_ids(const void *a, const void *b) {
@@ -763,7 +816,7 @@ static void check_deadlines(judge *j, int64_t now) {
                      (unsigned long long)j->requests[w->outstanding[0]].id, x->timeout_ms);
         } else {
             j->stats->timeouts++;
-            snprintf(why, sizeof why, "timeout after %u ms", x->timeout_ms);
+            snprintf(why, sizeof why, "%s%u ms", TIMEOUT, x->timeout_ms);
         }
         worker_fail(j, w, 1, why, NULL);
     }
@@ -862,6 +915,11 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
         if (ready < 0 && errno != EINTR) {
             int e = errno;
             judge_fatal(&j, "external critic '%s': poll failed: %s", x->command, strerror(e));
+            break;
+        }
+        if (t2g_interrupt_requested()) { /* a signal: stop waiting, stop the critics */
+            judge_fatal(&j, "external critic '%s': interrupted while waiting for critiques", x->command);
+            j.status = t2g_fail(err, T2G_ERR_INTERRUPTED, "interrupted while waiting for the external critic");
             break;
         }
         for (nfds_t f = 0; ready > 0 && f < count; f++) {

@@ -92,6 +92,7 @@ enum {
     X("rl.score_poor", rl.score_poor, -1000, 1000, 0, "token score of a poor span")                         \
     X("rl.score_neutral", rl.score_neutral, -1000, 1000, 0, "token score of a neutral span")                \
     X("rl.score_unannotated", rl.score_unannotated, -1000, 1000, 0, "token score outside every span")       \
+    X("rl.score_weight", rl.score_weight, 0, 1000, 0, "span mode: the critic's overall score on the last token, times this; 1: a whole answer judged bad, even an empty one with nothing to quote, costs as much as one poor token; 0: spans only") \
     X("rl.zero_punctuation", rl.zero_punctuation, 0, 1, 0, "1: whitespace/punctuation-only tokens score 0") \
     X("rl.fuzzy_threshold", rl.fuzzy_threshold, 0, 1, OPEN_MIN, "lowest similarity of a fuzzy span match") \
     X("rl.samples_kept", rl.samples_kept, 0, 65536, 0, "responses with critiques kept per step in the run") \
@@ -187,6 +188,7 @@ t2g_config t2g_config_defaults(void) {
     c.rl.score_poor = -1.0;
     c.rl.score_neutral = 0.0;
     c.rl.score_unannotated = 0.0;
+    c.rl.score_weight = 1.0;
     c.rl.zero_punctuation = 1;
     c.rl.fuzzy_threshold = 0.7;
     c.rl.samples_kept = 4;

@@ -2,6 +2,7 @@
  * token ids with loss weights; the seeded shuffle behind the data cursor. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,16 @@
 #include "t2g/tokenizer.h"
 
 static const char EXPECTED[] = "expected one JSON object {\"prompt\": string, \"response\": string} per line";
+static const char EXPECTED_PROMPTS[] = "expected one JSON object {\"prompt\": string, ...} per line";
 
 void t2g_dataset_free(t2g_dataset *dataset) {
     if (!dataset) return;
     for (size_t i = 0; i < dataset->count; i++) {
         free(dataset->examples[i].prompt);
         free(dataset->examples[i].response);
+        if (dataset->fields) free(dataset->fields[i]);
     }
+    free(dataset->fields);
     free(dataset->examples);
     memset(dataset, 0, sizeof *dataset);
 }
@@ -70,41 +74,62 @@ static int blank(const char *line, size_t len) {
     return 1;
 }
 
-/* One line, not blank: the example it holds, or an error naming path:line. */
+/* The row's keys besides "prompt", as a JSON object's text: the last example's fields (the
+ * array grows with the examples: capacity of them). */
+static t2g_status keep_fields(cJSON *root, t2g_dataset *d, size_t capacity, t2g_error *err) {
+    char **fields = realloc(d->fields, capacity * sizeof *fields);
+    if (!fields) { /* the example goes too: every example below count has its slot */
+        d->count--;
+        free(d->examples[d->count].prompt);
+        free(d->examples[d->count].response);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for example %zu", d->count + 1);
+    }
+    d->fields = fields;
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "prompt");
+    char *text = cJSON_PrintUnformatted(root);
+    fields[d->count - 1] = text ? copy_bytes(text, strlen(text)) : NULL;
+    cJSON_free(text);
+    return fields[d->count - 1] ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of memory for example %zu", d->count);
+}
+
+/* One line, not blank: the example it holds, or an error naming path:line. prompts: only the
+ * prompt is required, the other keys are kept (t2g_dataset_load_prompts). */
 static t2g_status parse_line(const char *path, size_t number, char *line, size_t len, t2g_dataset *d, size_t *capacity,
-                             t2g_error *err) {
+                             bool prompts, t2g_error *err) {
+    const char *expected = prompts ? EXPECTED_PROMPTS : EXPECTED;
     if (strlen(line) != len)
         return t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: a NUL byte at column %zu; %s", path, number, strlen(line) + 1,
-                        EXPECTED);
+                        expected);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(line, &end, 1);
     if (!root) {
         size_t column = end && end >= line ? (size_t)(end - line) + 1 : 1;
         return t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: not JSON (error near column %zu); %s", path, number, column,
-                        EXPECTED);
+                        expected);
     }
     t2g_status status = T2G_OK;
     const char *keys[2] = {"prompt", "response"};
     const cJSON *values[2] = {NULL, NULL};
     if (!cJSON_IsObject(root))
-        status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: %s, %s", path, number, json_kind(root), EXPECTED);
-    for (int k = 0; k < 2 && status == T2G_OK; k++) {
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: %s, %s", path, number, json_kind(root), expected);
+    for (int k = 0; k < (prompts ? 1 : 2) && status == T2G_OK; k++) {
         values[k] = cJSON_GetObjectItemCaseSensitive(root, keys[k]);
         if (!values[k])
-            status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: no \"%s\" key; %s", path, number, keys[k], EXPECTED);
+            status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: no \"%s\" key; %s", path, number, keys[k], expected);
         else if (!cJSON_IsString(values[k]) || !values[k]->valuestring)
             status = t2g_fail(err, T2G_ERR_FORMAT, "%s:%zu: \"%s\" is %s, expected a string", path, number, keys[k],
                               json_kind(values[k]));
     }
     if (status == T2G_OK) {
-        const char *prompt = values[0]->valuestring, *response = values[1]->valuestring;
+        const char *prompt = values[0]->valuestring, *response = prompts ? "" : values[1]->valuestring;
         status = add_example(d, capacity, prompt, strlen(prompt), response, strlen(response), err);
+        if (status == T2G_OK && prompts) status = keep_fields(root, d, *capacity, err);
     }
     cJSON_Delete(root);
     return status;
 }
 
-t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err) {
+static t2g_status load_jsonl(const char *path, t2g_dataset *dataset, bool prompts, t2g_error *err) {
     memset(dataset, 0, sizeof *dataset);
     FILE *file = fopen(path, "rb");
     if (!file) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the data file: %s", path, strerror(errno));
@@ -121,16 +146,25 @@ t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_er
         /* A UTF-8 byte order mark before the first line is not part of the data. */
         if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) start += 3, len -= 3;
         if (blank(start, len)) continue;
-        status = parse_line(path, number, start, len, dataset, &capacity, err);
+        status = parse_line(path, number, start, len, dataset, &capacity, prompts, err);
     }
     if (status == T2G_OK && ferror(file))
         status = t2g_fail(err, T2G_ERR_IO, "%s: read error after line %zu", path, number);
     free(line);
     fclose(file);
     if (status == T2G_OK && dataset->count == 0)
-        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: no examples (%zu lines, all blank); %s", path, number, EXPECTED);
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: no examples (%zu lines, all blank); %s", path, number,
+                          prompts ? EXPECTED_PROMPTS : EXPECTED);
     if (status != T2G_OK) t2g_dataset_free(dataset);
     return status;
+}
+
+t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err) {
+    return load_jsonl(path, dataset, false, err);
+}
+
+t2g_status t2g_dataset_load_prompts(const char *path, t2g_dataset *dataset, t2g_error *err) {
+    return load_jsonl(path, dataset, true, err);
 }
 
 t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err) {

@@ -34,6 +34,8 @@ static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT, "rl.start is empty: name the SFT checkpoint the policy starts from");
     if (strcmp(c->critic.kind, "builtin") == 0 && !c->data.task[0])
         return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind \"builtin\" needs a built-in task (data.task)");
+    if (strcmp(c->critic.kind, "external") == 0 && t2g_critic_check_command(c->critic.command, err))
+        return t2g_error_context(err, "critic.command");
     return T2G_OK;
 }
 
@@ -44,7 +46,7 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
         if (!rl->task) return t2g_fail(err, T2G_ERR_ARGUMENT, "data.task: no built-in task '%s' (arith, facts)", c->data.task);
         return T2G_OK;
     }
-    t2g_status status = t2g_dataset_load_jsonl(c->data.path, &rl->prompts, err);
+    t2g_status status = t2g_dataset_load_prompts(c->data.path, &rl->prompts, err);
     if (!status && rl->prompts.count == 0)
         status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s holds no prompt", c->data.path);
     return status;
@@ -187,6 +189,26 @@ static void adapt_beta(t2g_rl *rl, double kl) {
     rl->beta *= 1.0 + error * (double)rl->R / c->rl.kl_horizon;
 }
 
+/* A step with no critique at all has nothing to learn from: the critic is broken, not the
+ * samples. When every failure was a timeout, the usual cause is a critic whose stdout is a
+ * pipe, block-buffered: its replies wait in its buffer until it is killed. */
+static t2g_status every_critique_failed(t2g_rl *rl, t2g_error *err) {
+    const rl_batch *b = &rl->batch;
+    if (b->timeouts == b->failures)
+        return t2g_fail(err, T2G_ERR_IO,
+                        "every one of the %u critiques timed out (first: %s); if the critic answers when run by hand, "
+                        "its stdout is probably block-buffered: flush after each reply line (Python: print(..., "
+                        "flush=True) or python3 -u; C: fflush(stdout); any program: stdbuf -oL), or raise "
+                        "critic.timeout_ms",
+                        b->failures, b->first_failure);
+    return t2g_fail(err, T2G_ERR_IO, "every one of the %u critiques failed, nothing to learn from (first: %s)", b->failures,
+                    b->first_failure);
+}
+
+t2g_status t2g_rl_set_critic_log(t2g_rl *rl, const char *path, t2g_error *err) {
+    return t2g_critic_set_log(rl->critic, path, err);
+}
+
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     double start = now_seconds(), rollout_seconds = 0;
     memset(stats, 0, sizeof *stats);
@@ -195,6 +217,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     t2g_status status = rl_rollout(rl, &rollout_seconds, err);
     if (!status && t2g_interrupt_requested())
         status = t2g_fail(err, T2G_ERR_INTERRUPTED, "interrupted during the rollout: nothing of the step was applied");
+    if (!status && rl->batch.failures == rl->R) status = every_critique_failed(rl, err);
     if (!status) status = rl_score(rl, stats, err);
     stats->nonfinite = t2g_nonfinite_bit(stats->reward, T2G_NONFINITE_REWARD) |
                        t2g_nonfinite_bit(stats->kl, T2G_NONFINITE_KL) |
@@ -218,6 +241,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->step = rl->step;
     stats->spans = rl->spans;
     stats->critic_failures = rl->batch.failures;
+    stats->critic_stray = t2g_critic_get_stats(rl->critic)->stray;
     memcpy(stats->first_failure, rl->batch.first_failure, sizeof stats->first_failure);
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;

@@ -29,7 +29,8 @@ typedef struct rl_batch {
     uint32_t *range_offsets;             /* (M, m + 1) */
     float *token_scores;                 /* (R, T): the score of each response position (host copy) */
     double *critic_scores;               /* (R) */
-    uint32_t failures;
+    uint32_t failures;                   /* responses without a critique */
+    uint32_t timeouts;                   /* of those, the ones whose critic ran out of time */
     char first_failure[320];
     uint64_t generated_tokens;
 } rl_batch;
@@ -66,6 +67,23 @@ struct t2g_rl {
     t2g_rl_sample *samples;
     uint32_t sample_count;
 };
+
+/* One sampled response. */
+typedef struct rl_response {
+    const uint32_t *generated;      /* the sampled tokens, EOS included if it ended with one */
+    uint32_t count;                 /* >= 1 */
+    bool eos;
+    char *text;                     /* their bytes (without EOS) */
+    size_t len;
+    t2g_aligned_span *aligned;      /* (span_count) in span mode */
+} rl_response;
+
+/* rollout.c: the score of each of r's count tokens from its critic's judgement (ok), adding the
+ * spans to stats. rl.reward_granularity "scalar": the score on the last token, 0 elsewhere;
+ * "span": the spans' token scores, rl.score_unannotated on the EOS, and on the last token
+ * also final_score + rl.score_weight x score. */
+void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
+                     float *scores);
 
 /* rollout.c: samples the step's responses, has them judged, and fills rl->batch (host) and
  * the kept samples; uploads the batch's inputs, targets, bounds and ranges. */

@@ -66,25 +66,17 @@ void rl_samples_free(t2g_rl *rl) {
 
 /* ---- one response ---- */
 
-typedef struct response {
-    const uint32_t *generated;      /* the sampled tokens, EOS included if it ended with one */
-    uint32_t count;
-    bool eos;
-    char *text;                     /* their bytes (without EOS) */
-    size_t len;
-    t2g_aligned_span *aligned;      /* (span_count) in span mode */
-} response;
+typedef rl_response response;
 
-/* The score of each response token (count of them) from the critique, and the span stats. */
-static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result *judged, float *scores) {
-    const t2g_config *c = &rl->config;
+void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
+                     float *scores) {
     bool span = strcmp(c->rl.reward_granularity, "span") == 0;
     t2g_span_scores rules = {c->rl.score_good, c->rl.score_poor, c->rl.score_neutral, c->rl.score_unannotated,
                              c->rl.zero_punctuation != 0, c->rl.fuzzy_threshold};
     if (!span) { /* standard PPO: the scalar score on the last token */
         for (uint32_t i = 0; i < r->count; i++) scores[i] = 0.0f;
         scores[r->count - 1] = (float)judged->score;
-        rl->spans.critiques++; /* seen, not aligned: the spans play no part */
+        stats->critiques++; /* seen, not aligned: the spans play no part */
         return;
     }
     t2g_token_span *spans = malloc((r->len ? r->len : 1) * sizeof *spans);
@@ -93,10 +85,13 @@ static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result 
         t2g_tokenize(r->text, r->len, ids, spans);
         t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned);
         t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, spans, r->len, &rules, scores);
-        t2g_span_stats_add(&rl->spans, &judged->critique, r->aligned);
+        t2g_span_stats_add(stats, &judged->critique, r->aligned);
     }
+    /* The last token also carries the critic's judgement of the whole response: what no span
+     * can quote (final_score: omissions) and the overall score, weighted. Without the score an
+     * empty answer, with nothing to quote, scores 0 and beats any answer with a poor span. */
     if (r->eos) scores[r->count - 1] = (float)rules.unannotated;
-    scores[r->count - 1] += (float)judged->final_score;
+    scores[r->count - 1] += (float)(judged->final_score + c->rl.score_weight * judged->score);
     free(spans);
     free(ids);
 }
@@ -190,6 +185,7 @@ static t2g_status upload(t2g_rl *rl, t2g_error *err) {
 typedef struct prompt_set {
     t2g_task_example *examples;     /* (prompts), when the prompts come from a task */
     const char **texts;             /* (prompts) */
+    const char **fields;            /* (prompts): a prompt file row's other keys (JSON), NULL for a task */
     uint32_t **ids;                 /* (prompts): BOS + bytes */
     uint32_t *lens;
 } prompt_set;
@@ -199,6 +195,7 @@ static void free_prompts(prompt_set *p, uint32_t n) {
     free(p->ids);
     free(p->lens);
     free(p->texts);
+    free(p->fields);
     free(p->examples);
 }
 
@@ -206,9 +203,11 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
     uint32_t n = rl->config.rl.prompts;
     p->examples = calloc(n, sizeof *p->examples);
     p->texts = calloc(n, sizeof *p->texts);
+    p->fields = calloc(n, sizeof *p->fields);
     p->ids = calloc(n, sizeof *p->ids);
     p->lens = calloc(n, sizeof *p->lens);
-    if (!p->examples || !p->texts || !p->ids || !p->lens) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+    if (!p->examples || !p->texts || !p->fields || !p->ids || !p->lens)
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     for (uint32_t i = 0; i < n; i++) {
         uint64_t index = rl->prompt_cursor + i;
         if (rl->task) {
@@ -217,6 +216,7 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
             p->texts[i] = p->examples[i].prompt;
         } else {
             p->texts[i] = rl->prompts.examples[index % rl->prompts.count].prompt;
+            p->fields[i] = rl->prompts.fields[index % rl->prompts.count];
         }
         size_t len = strlen(p->texts[i]);
         if (len + 2 > rl->T)
@@ -267,7 +267,8 @@ static t2g_status judge(t2g_rl *rl, const prompt_set *p, response *responses, t2
     for (uint32_t r = 0; r < rl->R; r++)
         requests[r] = (t2g_critic_request){.id = rl->step * rl->R + r, .prompt = p->texts[r / K],
                                            .response = responses[r].text, .response_len = responses[r].len,
-                                           .example = rl->task ? &p->examples[r / K] : NULL};
+                                           .example = rl->task ? &p->examples[r / K] : NULL,
+                                           .fields = p->fields[r / K]};
     t2g_status status = t2g_critic_judge(rl->critic, requests, rl->R, results, err);
     free(requests);
     return status;
@@ -280,7 +281,7 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
     uint32_t K = rl->config.rl.samples_per_prompt;
     memset(&rl->spans, 0, sizeof rl->spans);
     for (size_t i = 0; i < (size_t)rl->R * rl->T; i++) b->token_scores[i] = 0.0f;
-    b->failures = 0;
+    b->failures = b->timeouts = 0;
     b->first_failure[0] = '\0';
     uint32_t cursor = 0;
     for (uint32_t r = 0; r < rl->R; r++) {
@@ -294,12 +295,13 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
         b->critic_scores[r] = results[r].ok ? results[r].score : 0.0;
         if (!results[r].ok || resp->count == 0) { /* no critique: the response is left out of the update */
             t2g_span_stats_add(&rl->spans, results[r].ok ? &results[r].critique : NULL, NULL);
+            if (!results[r].ok) b->timeouts += results[r].timed_out;
             if (!results[r].ok && b->failures++ == 0)
                 snprintf(b->first_failure, sizeof b->first_failure, "response %u (prompt %llu): %s", r,
                          (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);
             b->bounds[2 * r] = b->bounds[2 * r + 1] = start;
         } else {
-            score_tokens(rl, resp, &results[r], scores);
+            rl_score_tokens(&rl->config, &rl->spans, resp, &results[r], scores);
             b->bounds[2 * r] = start;
             b->bounds[2 * r + 1] = start + resp->count;
             memcpy(b->token_scores + (size_t)r * rl->T + start, scores, resp->count * sizeof *scores);

@@ -731,7 +731,7 @@ T2G_HOST_CHECK(critic_external_garbage) {
     t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
     double took = seconds() - start;
     check_status(ctx, status, "judge with a critic that writes garbage");
-    static const char *const why[4] = {NULL, "not a JSON object", "unknown id", "has no critique"};
+    static const char *const why[4] = {NULL, "not a whole number", "unknown id", "has no critique"};
     for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
         if (i % 4 == 0)
             check_true(ctx, replies_match(&b, i), "id %u: judged (%s)", i, b.results[i].ok ? b.results[i].critique.feedback : b.results[i].error);
@@ -843,5 +843,186 @@ T2G_HOST_CHECK(critic_external_no_command) {
         check_true(ctx, no_children(), "no process left");
     }
     memset(&ctx->err, 0, sizeof ctx->err);
+    return ctx->failures;
+}
+
+/* ---- the protocol as users meet it (issue 9) ---- */
+
+/* A critic that debugs on stdout: its lines are not replies, so they are logged and counted,
+ * not blamed on a sample, and the critic is never restarted for them. */
+T2G_HOST_CHECK(critic_external_stray) {
+    if (!have_python(ctx)) return ctx->failures;
+    char command[4600], log[256];
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/chatty.py'", source_dir());
+    snprintf(log, sizeof log, "/tmp/t2g-critic-log-%ld.txt", (long)getpid());
+    unlink(log);
+    enum { N = 8 };
+    batch b = arith_batch(ctx, N, NULL);
+    for (int logged = 1; logged >= 0; logged--) {
+        t2g_critic *critic = external(ctx, command, 2, 20000, 0);
+        if (!critic) return 1;
+        if (logged && !check_status(ctx, t2g_critic_set_log(critic, log, &ctx->err), "t2g_critic_set_log")) return 1;
+        t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
+        check_status(ctx, status, "judge with a chatty critic");
+        uint32_t matched = 0;
+        for (uint32_t i = 0; i < N && status == T2G_OK; i++) matched += replies_match(&b, i);
+        const t2g_critic_stats *stats = t2g_critic_get_stats(critic);
+        /* per sample a text line and an object without an id (blank lines are not counted), and
+         * each of the 2 processes' banner */
+        check_true(ctx, matched == N && stats->judged == N && stats->garbage == 0 && stats->crashes == 0 &&
+                            stats->retries == 0 && stats->stray == 2 * N + 2,
+                   "%s: every sample judged by its reply, no garbage, no restart, %llu stray lines (expected %d)",
+                   logged ? "logged" : "no log", (unsigned long long)stats->stray, 2 * N + 2);
+        check_true(ctx, stats->stray_unlogged == (logged ? 0 : stats->stray), "%llu of them not logged",
+                   (unsigned long long)stats->stray_unlogged);
+        free_results(b.results, N);
+        t2g_critic_destroy(critic);
+    }
+    FILE *f = fopen(log, "r");
+    char line[256];
+    int lines = 0, debug = 0, banners = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        lines++;
+        debug += strncmp(line, "debug: got id ", 14) == 0;
+        banners += strcmp(line, "chatty critic ready\n") == 0;
+    }
+    if (f) fclose(f);
+    unlink(log);
+    check_true(ctx, lines == 2 * N + 2 && debug == N && banners == 2,
+               "the log holds the stray lines as written: %d lines, %d debug, %d banners", lines, debug, banners);
+    check_true(ctx, no_children(), "no process left");
+    return ctx->failures;
+}
+
+/* A critic whose stdout is block-buffered answers nothing in time: every sample fails as a
+ * timeout (timed_out, which t2g rl turns into an error naming stdout buffering); the same
+ * critic flushing each reply answers every sample. */
+T2G_HOST_CHECK(critic_external_buffered) {
+    if (!have_python(ctx)) return ctx->failures;
+    enum { N = 3 };
+    batch b = arith_batch(ctx, N, NULL);
+    for (int unbuffered = 0; unbuffered < 2; unbuffered++) {
+        char command[4600];
+        snprintf(command, sizeof command, "python3 '%s/tests/critics/buffered.py'%s", source_dir(),
+                 unbuffered ? " flush" : "");
+        t2g_critic *critic = external(ctx, command, 1, unbuffered ? 20000 : 300, 0);
+        if (!critic) return 1;
+        t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
+        check_status(ctx, status, command);
+        uint32_t timed_out = 0, matched = 0;
+        const char *other = "";
+        for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
+            bool timeout = !b.results[i].ok && b.results[i].timed_out && strstr(b.results[i].error, "timeout") != NULL;
+            timed_out += timeout;
+            if (!timeout) other = b.results[i].ok ? b.results[i].critique.feedback : b.results[i].error;
+            matched += replies_match(&b, i) && !b.results[i].timed_out;
+        }
+        if (unbuffered)
+            check_true(ctx, matched == N, "flushed: every sample judged (%u of %u)", matched, N);
+        else
+            check_true(ctx, timed_out == N && t2g_critic_get_stats(critic)->timeouts == N,
+                       "block-buffered: every sample failed as a timeout (%u of %u; other: '%s')", timed_out, N, other);
+        free_results(b.results, N);
+        t2g_critic_destroy(critic);
+    }
+    /* other failures are not timeouts */
+    char command[4600];
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/garbage.py'", source_dir());
+    t2g_critic *critic = external(ctx, command, 1, 20000, 0);
+    if (!critic) return 1;
+    if (check_status(ctx, t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err), "garbage"))
+        check_true(ctx, !b.results[1].ok && !b.results[1].timed_out, "garbage is not a timeout (%s)", b.results[1].error);
+    free_results(b.results, N);
+    t2g_critic_destroy(critic);
+    check_true(ctx, no_children(), "no process left");
+    return ctx->failures;
+}
+
+/* The request carries the task's reference answer and the facts behind the prompt: a built-in
+ * task example's, or a prompt file row's other keys (given as JSON). */
+T2G_HOST_CHECK(critic_external_context) {
+    if (!have_python(ctx)) return ctx->failures;
+    char command[4600];
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/context.py'", source_dir());
+    batch b = arith_batch(ctx, 3, NULL);
+    b.requests[1].example = NULL;
+    b.requests[1].fields = "{\"topic\": \"maths\", \"level\": 3}";
+    b.requests[2].example = NULL;
+    t2g_critic *critic = external(ctx, command, 1, 20000, 0);
+    if (!critic) return 1;
+    if (check_status(ctx, t2g_critic_judge(critic, b.requests, 3, b.results, &ctx->err), "judge")) {
+        const t2g_task_example *ex = &b.examples[0];
+        char want[1400];
+        snprintf(want, sizeof want, "reference=%s fields={\"a\":\"%s\",\"b\":\"%s\",\"sum\":\"%s\"}", ex->answer,
+                 ex->fields[0].value, ex->fields[1].value, ex->answer);
+        const char *said[3];
+        for (int i = 0; i < 3; i++) said[i] = b.results[i].ok ? b.results[i].critique.feedback : b.results[i].error;
+        check_true(ctx, strcmp(said[0], want) == 0, "a task example: its answer and fields (%s; expected %s)", said[0], want);
+        check_true(ctx, strcmp(said[1], "reference=- fields={\"level\":3,\"topic\":\"maths\"}") == 0,
+                   "a prompt row's fields, no reference (%s)", said[1]);
+        check_true(ctx, strcmp(said[2], "reference=- fields=-") == 0, "nothing more to send (%s)", said[2]);
+        free_results(b.results, 3);
+    }
+    t2g_critic_destroy(critic);
+    return ctx->failures;
+}
+
+/* A reply line over 1 MiB is a failure of its sample, retried, then skipped; it is never read
+ * whole, and the samples around it are judged. */
+T2G_HOST_CHECK(critic_external_long_line) {
+    if (!have_python(ctx)) return ctx->failures;
+    char command[4600];
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/long_line.py'", source_dir());
+    enum { N = 4 };
+    batch b = arith_batch(ctx, N, NULL);
+    t2g_critic *critic = external(ctx, command, 1, 20000, 1);
+    if (!critic) return 1;
+    t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
+    check_status(ctx, status, "judge with a critic whose even replies are 1.5 MB");
+    for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
+        if (i % 2)
+            check_true(ctx, replies_match(&b, i), "id %u: judged (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
+        else
+            check_true(ctx, !b.results[i].ok && b.results[i].attempts == 2 && strstr(b.results[i].error, "over 1 MiB"),
+                       "id %u: a failure after 2 attempts (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
+    }
+    check_true(ctx, t2g_critic_get_stats(critic)->garbage == N, "%llu over-long lines counted",
+               (unsigned long long)t2g_critic_get_stats(critic)->garbage);
+    free_results(b.results, N);
+    t2g_critic_destroy(critic);
+    check_true(ctx, no_children(), "no process left");
+    return ctx->failures;
+}
+
+/* critic.command is checked before anything runs: its program, and an interpreter's script. */
+T2G_HOST_CHECK(critic_command_check) {
+    char example[4600], slow[4600], flags[4600];
+    snprintf(example, sizeof example, "python3 '%s/tools/example_critic.py'", source_dir());
+    snprintf(slow, sizeof slow, "sh \"%s/tests/critics/slow.sh\" 2,5", source_dir());
+    snprintf(flags, sizeof flags, "PYTHONIOENCODING=utf-8 exec python3 -u -W ignore %s/tools/example_critic.py --x",
+             source_dir());
+    const char *fine[] = {example, slow, flags, "cat", "head -c 1 >/dev/null; exit 5", "exit 3",
+                          "$HOME/critic --judge", "python3 -c 'import sys'", "sh -c 'cat'", "`which cat`"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        t2g_error err = {0};
+        check_true(ctx, t2g_critic_check_command(fine[i], &err) == T2G_OK, "'%s' passes (%s)", fine[i], err.message);
+    }
+    static const struct {
+        const char *command, *says;
+    } bad[] = {
+        {"t2g-no-such-critic-command --judge", "'t2g-no-such-critic-command' is not on PATH"},
+        {"/etc/passwd", "'/etc/passwd' is not an executable file"},
+        {"/t2g/no/such/critic", "'/t2g/no/such/critic' does not exist"},
+        {"python3 -u t2g-no-such-critic.py", "the script 't2g-no-such-critic.py' given to python3 does not exist"},
+        {"X=1 exec sh /t2g/missing.sh", "the script '/t2g/missing.sh' given to sh does not exist"},
+        {"python3 /tmp", "the script '/tmp' given to python3 is not a file"},
+        {"", "critic.command is empty"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (strncmp(bad[i].command, "python3", 7) == 0 && system("command -v python3 >/dev/null 2>&1") != 0) continue;
+        t2g_error err = {0};
+        check_true(ctx, t2g_critic_check_command(bad[i].command, &err) == T2G_ERR_ARGUMENT && strstr(err.message, bad[i].says),
+                   "'%s': refused saying \"%s\" (%s)", bad[i].command, bad[i].says, err.message);
+    }
     return ctx->failures;
 }

@@ -400,3 +400,42 @@ T2G_HOST_CHECK(dataset_text_and_task) {
     check_true(ctx, t2g_dataset_from_task(task, seed, 0, &d, &ctx->err) == T2G_ERR_ARGUMENT, "0 examples are refused");
     return ctx->failures;
 }
+
+/* RL prompt files: only "prompt" is required; the row's other keys are kept for the critic. */
+T2G_HOST_CHECK(dataset_prompts) {
+    check_case_begin(ctx);
+    static const char text[] = "{\"prompt\": \"2+2=\"}\n"
+                               "\n"
+                               "{\"level\": 3, \"prompt\": \"name=Ada\\nSummary: \", \"response\": \"Ada.\", \"tags\": [\"a\"]}\n";
+    const char *path = temp_file(ctx, text, sizeof text - 1);
+    if (!path) return 1;
+    t2g_dataset d;
+    t2g_status status = t2g_dataset_load_prompts(path, &d, &ctx->err);
+    if (check_status(ctx, status, "loading a prompts file without responses")) {
+        check_true(ctx, d.count == 2 && d.fields, "2 prompts, with fields (%zu)", d.count);
+        if (d.count == 2 && d.fields) {
+            check_true(ctx, example_is(&d.examples[0], "2+2=", "") && strcmp(d.fields[0], "{}") == 0,
+                       "a row with only a prompt: no response, fields {} (%s)", d.fields[0]);
+            check_true(ctx, example_is(&d.examples[1], "name=Ada\nSummary: ", "") &&
+                                strcmp(d.fields[1], "{\"level\":3,\"response\":\"Ada.\",\"tags\":[\"a\"]}") == 0,
+                       "the other keys, response included, as JSON in the row's order (%s)", d.fields[1]);
+        }
+        t2g_dataset_free(&d);
+        check_true(ctx, d.fields == NULL && d.count == 0, "free clears the fields");
+    }
+    /* the SFT loader still wants a response, and gives no fields */
+    status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, ":1: no \"response\" key"),
+               "SFT loading of the same file: line 1 has no response (%s)", ctx->err.message);
+    unlink(path);
+    static const char bad[] = "{\"prompt\": \"ok\"}\n{\"response\": \"no prompt\"}\n";
+    path = temp_file(ctx, bad, sizeof bad - 1);
+    if (!path) return 1;
+    status = t2g_dataset_load_prompts(path, &d, &ctx->err);
+    unlink(path);
+    check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, ":2: no \"prompt\" key") &&
+                        strstr(ctx->err.message, "{\"prompt\": string, ...}"),
+               "a row without a prompt: an error naming the line (%s)", ctx->err.message);
+    memset(&ctx->err, 0, sizeof ctx->err);
+    return ctx->failures;
+}

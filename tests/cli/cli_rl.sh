@@ -35,14 +35,20 @@ fi
 
 if command -v python3 >/dev/null 2>&1; then
   printf '{"prompt": "12+30=", "response": ""}\n{"prompt": "7+5=", "response": ""}\n' > prompts.jsonl
-  printf '#!/bin/sh\nwhile read line; do echo "not json"; done\n' > garbage.sh
+  # the replies to odd ids have an id that is not a number: garbage, blamed on their samples
+  cat > garbage.sh <<'EOF'
+while IFS= read -r line; do
+  id=${line#\{\"id\":}; id=${id%%,*}
+  if [ $((id % 2)) = 1 ]; then echo '{"id": "x"}'; else printf '{"id":%s,"textual_feedback":"ok","score":0}\n' "$id"; fi
+done
+EOF
   out=$("$t2g" rl $common --set train.steps=1 --set data.task= --set data.path=prompts.jsonl --set critic.kind=external \
         --set "critic.command=python3 $src/tools/example_critic.py" --set eval.examples=0 --out rl4 2>&1); code=$?
   check "rl on the prompts of a JSONL file" '[ $code = 0 ] && grep -q "\"prompt\":\"12+30=\"\|\"prompt\":\"7+5=\"" rl4/samples.jsonl'
   out=$("$t2g" rl $common --set train.steps=1 --set critic.kind=external --set "critic.command=sh garbage.sh" \
-        --set critic.retries=0 --set critic.timeout_ms=2000 --out rl5 2>&1); code=$?
+        --set critic.workers=1 --set critic.retries=0 --set critic.timeout_ms=20000 --out rl5 2>&1); code=$?
   check "a critic that writes garbage: the run goes on, each skipped response counted, with a warning naming one" \
-    '[ $code = 0 ] && grep -q "\"critic_failures\":8" rl5/metrics.jsonl && printf "%s" "$out" | grep -q "warning: step 1: 8 responses had no usable critique.*response 0"'
+    '[ $code = 0 ] && grep -q "\"critic_failures\":4" rl5/metrics.jsonl && printf "%s" "$out" | grep -q "warning: step 1: 4 responses had no usable critique.*response 1"'
 fi
 
 out=$("$t2g" rl --resume rl1 --set train.steps=3 2>&1); code=$?

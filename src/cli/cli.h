@@ -45,8 +45,6 @@ int cli_open_device(const char *device, t2g_device **out);
 /* Prints the validation summary; returns EXIT_FAILED if any message was received. */
 int cli_close_device(t2g_device *device);
 
-/* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
-char *cli_read_file(const char *path, size_t *len);
 /* The config of --config (a file, or a built-in config of assets/ by name; NULL: the defaults)
  * with the --set overrides applied in order, validated; prints the error and returns
  * EXIT_USAGE on failure. */

@@ -52,7 +52,7 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     }
     if (strcmp(c->data.format, "text") == 0)
         return t2g_dataset_load_text(c->data.path, c->model.context, &t->dataset, err);
-    return t2g_dataset_load_jsonl(c->data.path, &t->dataset, err);
+    return t2g_dataset_load_jsonl(c->data.path, c->data.max_line_bytes, &t->dataset, err);
 }
 
 static t2g_status alloc_buffers(t2g_trainer *t, t2g_error *err) {

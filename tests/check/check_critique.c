@@ -324,8 +324,8 @@ T2G_HOST_CHECK(critique_parse_fuzz) {
             if (!sane) bad++;
             t2g_aligned_span *aligned = malloc((c.span_count + 1) * sizeof *aligned);
             if (aligned) {
-                t2g_align_spans(response, rlen, &c, &defaults, aligned);
-                t2g_token_scores(&c, aligned, response, rlen, tokens, rlen, &defaults, scores);
+                check_status(ctx, t2g_align_spans(response, rlen, &c, &defaults, aligned, &ctx->err), "aligning");
+                check_status(ctx, t2g_token_scores(&c, aligned, response, rlen, tokens, rlen, &defaults, scores, &ctx->err), "token scores");
                 t2g_span_stats_add(&stats, &c, aligned);
                 free(aligned);
             }

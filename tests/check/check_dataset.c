@@ -43,7 +43,7 @@ T2G_HOST_CHECK(dataset_jsonl) {
     const char *path = temp_file(ctx, text, sizeof text - 1);
     if (!path) return 1;
     t2g_dataset d;
-    t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+    t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
     unlink(path);
     if (!check_status(ctx, status, "loading a JSONL file")) return 1;
     check_true(ctx, d.count == 4 && !d.is_text, "4 examples (blank lines skipped), not text: got %zu", d.count);
@@ -93,7 +93,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
         if (!path) return 1;
         t2g_dataset d;
         memset(&ctx->err, 0, sizeof ctx->err);
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         char expected[1024];
         snprintf(expected, sizeof expected, "%s:3: %s", path, cases[c].expected);
@@ -110,7 +110,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     t2g_dataset d;
     char expected[1024];
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s:2: a NUL byte at column 14", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "NUL byte: got %s",
@@ -118,7 +118,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     }
     path = temp_file(ctx, "\n  \n\n", 5);
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s: no examples (3 lines, all blank)", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "blank file: got %s",
@@ -126,15 +126,15 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     }
     path = temp_file(ctx, "", 0);
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s: no examples (0 lines", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "empty file: got %s",
                    ctx->err.message);
     }
-    t2g_status status = t2g_dataset_load_jsonl("/nonexistent/t2g/data.jsonl", &d, &ctx->err);
+    t2g_status status = t2g_dataset_load_jsonl("/nonexistent/t2g/data.jsonl", 1u << 20, &d, &ctx->err);
     check_true(
-        ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "/nonexistent/t2g/data.jsonl: cannot open the data file"),
+        ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "cannot read the data file /nonexistent/t2g/data.jsonl: No such file"),
         "missing file: got %d: %s", (int)status, ctx->err.message);
     return ctx->failures;
 }
@@ -372,7 +372,7 @@ T2G_HOST_CHECK(dataset_text_and_task) {
     unlink(path);
     check_true(ctx,
                t2g_dataset_load_text("/nonexistent/t2g/book.txt", 10, &d, &ctx->err) == T2G_ERR_IO &&
-                   strstr(ctx->err.message, "/nonexistent/t2g/book.txt: cannot open"),
+                   strstr(ctx->err.message, "cannot read the text file /nonexistent/t2g/book.txt"),
                "a missing text file: %s", ctx->err.message);
     path = temp_file(ctx, "", 0);
     if (path) {

@@ -502,13 +502,14 @@ typedef struct span_list {
     uint32_t max;            /* critic.max_spans (UINT32_MAX: none) */
 } span_list;
 
-static t2g_status too_many_spans(uint64_t count, uint32_t max, t2g_error *err) {
+/* at_least: the count is where reading stopped, not the whole list */
+static t2g_status too_many_spans(uint64_t count, bool at_least, uint32_t max, t2g_error *err) {
     return t2g_fail(err, T2G_ERR_TOO_LARGE, "the critique quotes %s%llu spans, more than critic.max_spans = %u allows",
-                    count > max ? "" : "over ", (unsigned long long)count, max);
+                    at_least ? "at least " : "", (unsigned long long)count, max);
 }
 
 static t2g_status add_span(span_list *list, const char *key, const char *text, t2g_span_kind kind, t2g_error *err) {
-    if (list->count >= list->max) return too_many_spans(list->count + 1ull, list->max, err);
+    if (list->count >= list->max) return too_many_spans(list->count + 1ull, true, list->max, err);
     if (list->count == list->capacity) {
         uint32_t capacity = list->capacity ? list->capacity * 2 : 8;
         t2g_critique_span *grown = t2g_realloc(list->spans, capacity * sizeof *grown);
@@ -692,7 +693,7 @@ static uint64_t critique_bytes(const t2g_critique *c) {
 t2g_status t2g_critique_check_limits(const t2g_critique *critique, const t2g_critique_limits *limits, t2g_error *err) {
     if (!critique) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critique_check_limits: no critique");
     if (!limits) return T2G_OK;
-    if (critique->span_count > limits->max_spans) return too_many_spans(critique->span_count, limits->max_spans, err);
+    if (critique->span_count > limits->max_spans) return too_many_spans(critique->span_count, false, limits->max_spans, err);
     uint64_t bytes = critique_bytes(critique);
     if (bytes > limits->max_bytes)
         return t2g_fail(err, T2G_ERR_TOO_LARGE, "the critique has %llu bytes of words and spans, more than critic.max_bytes = "

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -398,5 +399,47 @@ T2G_HOST_CHECK(dataset_text_and_task) {
         t2g_dataset_free(&d);
     }
     check_true(ctx, t2g_dataset_from_task(task, seed, 0, &d, &ctx->err) == T2G_ERR_ARGUMENT, "0 examples are refused");
+    return ctx->failures;
+}
+
+/* Bounded inputs: a JSONL line over data.max_line_bytes is an error naming the file and the
+ * line (a line at the cap is read); a FIFO and a device are refused at once, without reading
+ * (a FIFO with no writer used to block for ever, /dev/zero to fill memory). */
+T2G_HOST_CHECK(dataset_bounded_inputs) {
+    check_case_begin(ctx);
+    const char *line = "{\"prompt\": \"a\", \"response\": \"b\"}"; /* 33 bytes */
+    char text[256];
+    snprintf(text, sizeof text, "%s\r\n%s   \n%s\n", line, line, line);
+    const char *path = temp_file(ctx, text, strlen(text));
+    if (!path) return ctx->failures;
+    t2g_dataset d;
+    size_t at_cap = strlen(line) + 3; /* line 2, with three spaces */
+    if (check_status(ctx, t2g_dataset_load_jsonl(path, at_cap, &d, &ctx->err), "lines at the cap (CRLF included)")) {
+        check_true(ctx, d.count == 3, "three examples (%zu)", d.count);
+        t2g_dataset_free(&d);
+    }
+    char expected[600];
+    snprintf(expected, sizeof expected, "%s:2: the line is longer than the %zu bytes allowed (data.max_line_bytes", path,
+             at_cap - 1);
+    t2g_status status = t2g_dataset_load_jsonl(path, at_cap - 1, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_TOO_LARGE && strstr(ctx->err.message, expected) && d.count == 0,
+               "a line one byte over data.max_line_bytes: %s", ctx->err.message);
+    unlink(path);
+
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s.fifo", path);
+    if (check_true(ctx, mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo)) {
+        status = t2g_dataset_load_jsonl(fifo, 1u << 20, &d, &ctx->err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, fifo) && strstr(ctx->err.message, "FIFO"),
+                   "a FIFO is refused without waiting for a writer: %s", ctx->err.message);
+        status = t2g_dataset_load_text(fifo, 64, &d, &ctx->err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "FIFO"), "as text too: %s", ctx->err.message);
+        unlink(fifo);
+    }
+    status = t2g_dataset_load_text("/dev/zero", 64, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "/dev/zero: it is a character device"),
+               "/dev/zero is refused: %s", ctx->err.message);
+    status = t2g_dataset_load_jsonl("/tmp", 1u << 20, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "a directory"), "a directory: %s", ctx->err.message);
     return ctx->failures;
 }

@@ -126,7 +126,7 @@ static t2g_status claim(aligner *a, group *g, int64_t start, int64_t end, t2g_er
     } else if (g->claimed_count == g->claimed_capacity) {
         size_t capacity = g->claimed_capacity ? 2 * g->claimed_capacity : 4;
         range *grown = t2g_realloc(g->claimed, capacity * sizeof *grown);
-        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for the matches of %zu identical spans", capacity);
+        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory recording the matches of identical spans (%zu)", capacity);
         g->claimed = grown;
         g->claimed_capacity = capacity;
     }

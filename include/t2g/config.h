@@ -35,6 +35,7 @@ typedef struct t2g_config {
         char path[512];         /* data.path: JSONL (format "sft") or text (format "text") */
         char format[8];         /* data.format: "sft" or "text" */
         uint64_t seed;          /* data.seed: task generation and shuffling */
+        uint64_t max_line_bytes; /* data.max_line_bytes: the longest line of a JSONL file */
     } data;
     struct {
         double lr;              /* optim.lr: peak learning rate */
@@ -99,6 +100,8 @@ typedef struct t2g_config {
         uint32_t workers;       /* critic.workers: external processes at once */
         uint32_t timeout_ms;    /* critic.timeout_ms: per sample */
         uint32_t retries;       /* critic.retries: further attempts of a sample */
+        uint32_t max_spans;     /* critic.max_spans: spans of one critique; more is a critic failure */
+        uint64_t max_bytes;     /* critic.max_bytes: bytes of one critique; more is a critic failure */
     } critic;
     uint64_t given[2];          /* not a key: bit k is set when key k was given by a file or --set
                                  * (t2g_config_given); a config read back from a checkpoint may clear it */

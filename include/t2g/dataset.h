@@ -26,13 +26,14 @@ typedef struct t2g_dataset {
 } t2g_dataset;
 
 /* JSONL, one {"prompt": string, "response": string} object a line (other keys are ignored;
- * blank lines are skipped). Errors name the file and the line: "data.jsonl:12: ...". */
-t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err);
+ * blank lines are skipped). Errors name the file and the line: "data.jsonl:12: ...", also for a
+ * line over max_line_bytes (data.max_line_bytes). Only a regular file is read. */
+t2g_status t2g_dataset_load_jsonl(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, t2g_error *err);
 /* RL prompts from JSONL: one object a line with a "prompt" string; the row's other keys (a
  * "response" too, if any) are kept, as a JSON object's text, in the dataset's fields, and each
  * response is empty. Errors as for t2g_dataset_load_jsonl. */
-t2g_status t2g_dataset_load_prompts(const char *path, t2g_dataset *dataset, t2g_error *err);
-/* Plain text cut into chunks of `chunk_bytes` bytes (the last one shorter). */
+t2g_status t2g_dataset_load_prompts(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, t2g_error *err);
+/* Plain text cut into chunks of `chunk_bytes` bytes (the last one shorter); a regular file only. */
 t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err);
 /* Examples 0..n-1 of a built-in task's stream for `seed`. */
 t2g_status t2g_dataset_from_task(const t2g_task *task, uint64_t seed, size_t n, t2g_dataset *dataset, t2g_error *err);

@@ -50,9 +50,26 @@ typedef struct t2g_critique {
  * prose) and reads it. Extra keys are ignored; an absent span list is empty. Errors
  * (T2G_ERR_FORMAT): no JSON object, malformed JSON (trailing commas, unbalanced brackets: the
  * message says where), a span list that is not an array of strings, a word_score_list entry that
- * is not [string, -1|0|1], no known format. Never crashes on any input. */
+ * is not [string, -1|0|1], no known format; T2G_ERR_MEMORY when out of memory (never read as
+ * a format error). Never crashes on any input. */
 t2g_status t2g_critique_parse(const char *text, size_t len, t2g_critique *critique, t2g_error *err);
 void t2g_critique_free(t2g_critique *critique);
+
+/* Caps on one critique (critic.max_spans, critic.max_bytes): they keep a critique's cost
+ * bounded, whatever a judge writes. */
+typedef struct t2g_critique_limits {
+    uint32_t max_spans;  /* quoted spans (word_score_list entries count as spans) */
+    uint64_t max_bytes;  /* the critique's text as written; for a critique already read, its
+                          * words plus its spans' bytes */
+} t2g_critique_limits;
+
+/* t2g_critique_parse within limits (NULL: none): a text over max_bytes is refused before it is
+ * read, a critique with more than max_spans spans as soon as the list passes the cap
+ * (T2G_ERR_TOO_LARGE, the message names the cap's key). */
+t2g_status t2g_critique_parse_limited(const char *text, size_t len, const t2g_critique_limits *limits,
+                                      t2g_critique *critique, t2g_error *err);
+/* Whether a critique (from any critic) is within limits; T2G_ERR_TOO_LARGE naming the cap if not. */
+t2g_status t2g_critique_check_limits(const t2g_critique *critique, const t2g_critique_limits *limits, t2g_error *err);
 /* A deep copy (for keeping a critique beyond its source). */
 t2g_status t2g_critique_copy(const t2g_critique *source, t2g_critique *copy, t2g_error *err);
 
@@ -85,16 +102,20 @@ typedef struct t2g_aligned_span {
  * order). A repeated phrase takes the first occurrence not already claimed by an identical span
  * (the same quoted text, whatever its kind) listed before it, so a critique that quotes
  * repeated words in reading order puts each on its own occurrence. Offsets always fall on UTF-8
- * character boundaries. */
-void t2g_align_spans(const char *response, size_t len, const t2g_critique *critique, const t2g_span_scores *scores,
-                     t2g_aligned_span *out);
+ * character boundaries. Work grows about linearly with the span count (identical spans are
+ * searched as one). Errors: out of memory (T2G_ERR_MEMORY, every span left unmatched: never
+ * read it as "no span matched"), a response of 2^32 - 1 bytes or more (T2G_ERR_TOO_LARGE). */
+t2g_status t2g_align_spans(const char *response, size_t len, const t2g_critique *critique,
+                           const t2g_span_scores *scores, t2g_aligned_span *out, t2g_error *err);
 
 /* The score of each token of the response: a token takes the score of the matched span covering
  * its first byte (the lowest, when spans overlap), `unannotated` when none does, and 0 when it
  * is whitespace or punctuation only and zero_punctuation is set. tokens: the response's tokens'
- * byte ranges (t2g_tokenize), count of them; out: count floats. */
-void t2g_token_scores(const t2g_critique *critique, const t2g_aligned_span *aligned, const char *response, size_t len,
-                      const t2g_token_span *tokens, size_t count, const t2g_span_scores *scores, float *out);
+ * byte ranges (t2g_tokenize), count of them; out: count floats. T2G_ERR_MEMORY when out of
+ * memory. */
+t2g_status t2g_token_scores(const t2g_critique *critique, const t2g_aligned_span *aligned, const char *response,
+                            size_t len, const t2g_token_span *tokens, size_t count, const t2g_span_scores *scores,
+                            float *out, t2g_error *err);
 
 /* The same as runs of equal score over token indices [first, last] (inclusive, ascending,
  * disjoint, covering only tokens whose score differs from `unannotated`), for the GPU's span

@@ -15,7 +15,7 @@ typedef enum t2g_status {
     T2G_ERR_NO_DEVICE,    /* no Vulkan device, or none matching the request */
     T2G_ERR_VULKAN,       /* a Vulkan call failed; the message names the VkResult */
     T2G_ERR_MEMORY,       /* out of host or device memory */
-    T2G_ERR_TOO_LARGE,    /* a request exceeds a device limit */
+    T2G_ERR_TOO_LARGE,    /* a request exceeds a device limit, or an input a configured cap */
     T2G_ERR_UNSUPPORTED,  /* the device lacks a feature the request needs */
     T2G_ERR_IO,           /* a file could not be read or written */
     T2G_ERR_FORMAT,       /* a file or value is not in the expected format */

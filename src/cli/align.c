@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/read_file.h"
 #include "t2g/checkpoint.h"
 #include "t2g/feedback.h"
 #include "t2g/tokenizer.h"
@@ -49,6 +50,10 @@ static const char HELP[] =
     "  --threshold X         the lowest similarity of a fuzzy match, in (0, 1] (default 0.7)\n"
     "  --unannotated X       the score of tokens no span covers (default 0; the paper's code task: 1)\n"
     "  --keep-punctuation    whitespace and punctuation tokens keep their span's score\n"
+    "  --set KEY=N           raise a cap (defaults as in a config): critic.max_spans (256 spans\n"
+    "                        per critique), critic.max_bytes (1 MiB per critique, the --feedback\n"
+    "                        file or input included), data.max_line_bytes (1 MiB per --batch line\n"
+    "                        and for --response-file); a critique over a cap is refused\n"
     "\n"
     "Without --json, the response is printed with each token's score marked (colours on a\n"
     "terminal, else [+...] for positive, [-...] negative, [=...] zero scores; unannotated tokens\n"
@@ -62,29 +67,40 @@ static const char HELP[] =
 typedef struct align_options {
     t2g_span_scores scores;
     bool json;
+    t2g_critique_limits limits;  /* critic.max_spans, critic.max_bytes */
+    uint64_t max_line_bytes;     /* data.max_line_bytes */
 } align_options;
 
-/* All of standard input, NUL-terminated; NULL on a read error or out of memory. */
-static char *read_stdin(size_t *len) {
-    size_t capacity = 1 << 16, used = 0;
-    char *data = malloc(capacity);
-    while (data) {
-        size_t n = fread(data + used, 1, capacity - used - 1, stdin);
-        used += n;
-        if (n == 0) break;
-        if (used + 1 == capacity) {
-            char *grown = realloc(data, capacity *= 2);
-            if (!grown) free(data);
-            data = grown;
-        }
+/* The caps that --set may raise: t2g align reads no other key. */
+static const char *const CAP_KEYS[] = {"critic.max_spans", "critic.max_bytes", "data.max_line_bytes"};
+
+static int set_cap(t2g_config *caps, const char *assignment) {
+    bool known = false;
+    for (size_t k = 0; k < sizeof CAP_KEYS / sizeof CAP_KEYS[0]; k++) {
+        size_t n = strlen(CAP_KEYS[k]);
+        known = known || (strncmp(assignment, CAP_KEYS[k], n) == 0 && assignment[n] == '=');
     }
-    if (!data || ferror(stdin)) {
-        free(data);
-        return NULL;
+    if (!known) {
+        cli_error("align: --set %s: t2g align takes only critic.max_spans, critic.max_bytes and data.max_line_bytes",
+                  assignment);
+        return EXIT_USAGE;
     }
-    data[used] = 0;
-    *len = used;
-    return data;
+    t2g_error err = {0};
+    if (t2g_config_set(caps, assignment, &err)) {
+        cli_error("align: %s", err.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* The exit code of a critique that was not read: over a cap or malformed is the input's
+ * fault, out of memory is not. */
+static int critique_error(const char *where, const t2g_error *err) {
+    const char *hint = strstr(err->message, "critic.max_spans") ? " (raise it with --set critic.max_spans=N)"
+                       : strstr(err->message, "critic.max_bytes") ? " (raise it with --set critic.max_bytes=N)"
+                                                                  : "";
+    cli_error("align: the critique %s: %s%s", where, err->message, err->status == T2G_ERR_TOO_LARGE ? hint : "");
+    return err->status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
 }
 
 /* Text for JSON: the bytes themselves when they are valid UTF-8 without NUL, else the escaped
@@ -170,24 +186,25 @@ static void alignment_free(alignment *a) {
 }
 
 /* critique may be NULL (unparsed): every token unannotated, punctuation 0. */
-static bool align_response(const char *response, size_t len, const t2g_critique *critique, const t2g_span_scores *scores,
-                           alignment *a) {
+static t2g_status align_response(const char *response, size_t len, const t2g_critique *critique,
+                                 const t2g_span_scores *scores, alignment *a, t2g_error *err) {
     memset(a, 0, sizeof *a);
     uint32_t spans = critique ? critique->span_count : 0;
     uint32_t *ids = malloc((len + 1) * sizeof *ids);
     a->tokens = malloc((len + 1) * sizeof *a->tokens);
     a->scores = malloc((len + 1) * sizeof *a->scores);
     a->aligned = malloc((spans + 1) * sizeof *a->aligned);
-    if (!ids || !a->tokens || !a->scores || !a->aligned) {
-        free(ids);
-        alignment_free(a);
-        return false;
-    }
-    a->count = t2g_tokenize(response, len, ids, a->tokens);
+    t2g_status status = ids && a->tokens && a->scores && a->aligned
+                            ? T2G_OK
+                            : t2g_fail(err, T2G_ERR_MEMORY, "out of memory aligning a response of %zu bytes", len);
+    if (!status) a->count = t2g_tokenize(response, len, ids, a->tokens);
     free(ids);
-    if (critique) t2g_align_spans(response, len, critique, scores, a->aligned);
-    t2g_token_scores(critique, critique ? a->aligned : NULL, response, len, a->tokens, a->count, scores, a->scores);
-    return true;
+    if (!status && critique) status = t2g_align_spans(response, len, critique, scores, a->aligned, err);
+    if (!status)
+        status = t2g_token_scores(critique, critique ? a->aligned : NULL, response, len, a->tokens, a->count, scores,
+                                  a->scores, err);
+    if (status) alignment_free(a);
+    return status;
 }
 
 /* ---- the readable view ---- */
@@ -258,11 +275,12 @@ static int align_single(const char *response_text, const char *response_file, co
                         const align_options *o) {
     size_t len = 0, feedback_len = 0;
     char *response = NULL;
+    t2g_error err = {0};
     if (response_file) {
-        response = cli_read_file(response_file, &len);
-        if (!response) {
-            cli_error("align: cannot read the response file %s: %s", response_file, strerror(errno));
-            return EXIT_USAGE;
+        t2g_read_cap cap = {o->max_line_bytes, "data.max_line_bytes"};
+        if (t2g_file_read(response_file, "the response file", cap, &response, &len, &err)) {
+            cli_error("align: %s", err.message);
+            return err.status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
         }
     } else {
         len = strlen(response_text);
@@ -274,12 +292,14 @@ static int align_single(const char *response_text, const char *response_file, co
         memcpy(response, response_text, len + 1);
     }
     bool from_stdin = strcmp(feedback_path, "-") == 0;
-    char *feedback = from_stdin ? read_stdin(&feedback_len) : cli_read_file(feedback_path, &feedback_len);
-    if (!feedback) {
-        cli_error("align: cannot read the critique %s: %s", from_stdin ? "from standard input" : feedback_path,
-                  strerror(errno));
+    char *feedback = NULL;
+    t2g_read_cap cap = {o->limits.max_bytes, "critic.max_bytes"};
+    t2g_status read = from_stdin ? t2g_stream_read(stdin, "the critique on standard input", cap, &feedback, &feedback_len, &err)
+                                 : t2g_file_read(feedback_path, "the critique", cap, &feedback, &feedback_len, &err);
+    if (read) {
+        cli_error("align: %s", err.message);
         free(response);
-        return EXIT_USAGE;
+        return read == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
     }
     if (len >= UINT32_MAX) {
         cli_error("align: the response is %zu bytes; at most %u can be aligned", len, UINT32_MAX - 1);
@@ -288,19 +308,19 @@ static int align_single(const char *response_text, const char *response_file, co
         return EXIT_USAGE;
     }
     t2g_critique critique;
-    t2g_error err = {0};
-    t2g_status status = t2g_critique_parse(feedback, feedback_len, &critique, &err);
+    t2g_status status = t2g_critique_parse_limited(feedback, feedback_len, &o->limits, &critique, &err);
     free(feedback);
     if (status != T2G_OK) {
-        cli_error("align: the critique %s: %s", from_stdin ? "on standard input" : feedback_path, err.message);
+        char where[1100];
+        snprintf(where, sizeof where, "%s", from_stdin ? "on standard input" : feedback_path);
         free(response);
-        return status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
+        return critique_error(where, &err);
     }
     alignment a;
     int code = EXIT_OK;
-    if (!align_response(response, len, &critique, &o->scores, &a)) {
-        cli_error("align: out of memory aligning a response of %zu bytes", len);
-        code = EXIT_FAILED;
+    if (align_response(response, len, &critique, &o->scores, &a, &err)) {
+        cli_error("align: %s", err.message);
+        code = err.status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
     } else if (o->json) {
         cJSON *root = cJSON_CreateObject();
         char *text = root && add_alignment(root, response, len, a.tokens, a.scores, a.count, &critique, a.aligned)
@@ -396,15 +416,23 @@ static void batch_line(batch_state *b, const char *text, size_t len, size_t line
     const char *ctext = critique_text ? critique_text : critique_item->valuestring;
     t2g_critique critique;
     t2g_error err = {0};
-    bool parsed = ctext && t2g_critique_parse(ctext, strlen(ctext), &critique, &err) == T2G_OK;
-    if (!ctext) snprintf(err.message, sizeof err.message, "out of memory");
+    t2g_status status = ctext ? t2g_critique_parse_limited(ctext, strlen(ctext), &b->o->limits, &critique, &err)
+                              : t2g_fail(&err, T2G_ERR_MEMORY, "out of memory");
     free(critique_text);
+    if (status == T2G_ERR_MEMORY) { /* not the critique's fault: no record says it was */
+        cli_error("align: %s:%zu: %s", b->path, line, err.message);
+        b->write_failed = true;
+        cJSON_Delete(record);
+        return;
+    }
+    bool parsed = status == T2G_OK;
 
     const char *resp = response->valuestring;
     size_t resp_len = strlen(resp);
     alignment a;
     cJSON *out = cJSON_CreateObject();
-    bool ok = out && align_response(resp, resp_len, parsed ? &critique : NULL, &b->o->scores, &a);
+    t2g_error align_err = {0};
+    bool ok = out && align_response(resp, resp_len, parsed ? &critique : NULL, &b->o->scores, &a, &align_err) == T2G_OK;
     if (ok) {
         const char *p = prompt ? prompt->valuestring : "";
         ok = add_string(out, "prompt", p, strlen(p)) && add_string(out, "response", resp, resp_len) &&
@@ -418,7 +446,7 @@ static void batch_line(batch_state *b, const char *text, size_t len, size_t line
     if (parsed) t2g_critique_free(&critique);
     cJSON_Delete(record);
     if (!json) {
-        cli_error("align: %s:%zu: out of memory", b->path, line);
+        cli_error("align: %s:%zu: %s", b->path, line, align_err.message[0] ? align_err.message : "out of memory");
         b->write_failed = true;
         return;
     }
@@ -440,10 +468,10 @@ static void print_stats(const batch_state *b) {
 }
 
 static int align_batch(const char *path, const char *out_path, const align_options *o) {
-    size_t len = 0;
-    char *data = cli_read_file(path, &len);
-    if (!data) {
-        cli_error("align: cannot read %s: %s", path, strerror(errno));
+    t2g_line_reader lines;
+    t2g_error err = {0};
+    if (t2g_lines_open(&lines, path, "the batch file", (t2g_read_cap){o->max_line_bytes, "data.max_line_bytes"}, &err)) {
+        cli_error("align: %s", err.message);
         return EXIT_USAGE;
     }
     batch_state b = {.path = path, .o = o, .out = stdout, .out_name = "standard output"};
@@ -452,29 +480,31 @@ static int align_batch(const char *path, const char *out_path, const align_optio
         b.out_name = out_path;
         if (!b.out) {
             cli_error("align: cannot write %s: %s", out_path, strerror(errno));
-            free(data);
+            t2g_lines_close(&lines);
             return EXIT_FAILED;
         }
     }
-    size_t line = 0;
-    for (size_t at = 0; at < len && !b.write_failed;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t stop = nl ? (size_t)(nl - data) : len;
-        line++;
-        size_t n = stop - at;
-        if (n && data[at + n - 1] == '\r') n--;
+    int code = EXIT_OK;
+    while (!b.write_failed) {
+        const char *text;
+        size_t n;
+        if (t2g_lines_next(&lines, &text, &n, &err)) { /* a line over the cap, or unreadable: the rest is not read */
+            cli_error("align: %s", err.message);
+            code = err.status == T2G_ERR_TOO_LARGE || err.status == T2G_ERR_IO ? EXIT_USAGE : EXIT_FAILED;
+            break;
+        }
+        if (!text) break;
         bool blank = true;
-        for (size_t i = 0; i < n && blank; i++) blank = data[at + i] == ' ' || data[at + i] == '\t';
-        if (!blank) batch_line(&b, data + at, n, line);
-        at = stop + 1;
+        for (size_t i = 0; i < n && blank; i++) blank = text[i] == ' ' || text[i] == '\t';
+        if (!blank) batch_line(&b, text, n, (size_t)lines.number);
     }
-    free(data);
-    int code = b.malformed ? EXIT_FAILED : EXIT_OK;
+    t2g_lines_close(&lines);
+    if (code == EXIT_OK && b.malformed) code = EXIT_FAILED;
     if (b.write_failed || fflush(b.out) != 0) {
         cli_error("align: cannot write %s: %s", b.out_name, strerror(errno));
-        code = EXIT_FAILED;
+        if (code == EXIT_OK) code = EXIT_FAILED;
     }
-    if (out_path && fclose(b.out) != 0 && code != EXIT_FAILED) {
+    if (out_path && fclose(b.out) != 0 && code == EXIT_OK) {
         cli_error("align: cannot write %s: %s", out_path, strerror(errno));
         code = EXIT_FAILED;
     }
@@ -513,10 +543,15 @@ int cmd_align(int argc, char **argv) {
             return EXIT_OK;
         }
     const char *response = NULL, *response_file = NULL, *feedback = NULL, *batch = NULL, *out = NULL, *ckpt = NULL;
-    const char *threshold = NULL, *unannotated = NULL;
+    const char *threshold = NULL, *unannotated = NULL, *set = NULL;
     align_options o = {.scores = t2g_span_scores_default()};
+    t2g_config caps = t2g_config_defaults();
     cli_args args = cli_args_start(argc, argv, 2, "align");
     while (cli_args_more(&args)) {
+        if (cli_value(&args, "--set", &set)) {
+            if (set_cap(&caps, set)) return EXIT_USAGE;
+            continue;
+        }
         if (cli_value(&args, "--response", &response) || cli_value(&args, "--response-file", &response_file) ||
             cli_value(&args, "--feedback", &feedback) || cli_value(&args, "--batch", &batch) ||
             cli_value(&args, "--out", &out) || cli_value(&args, "--ckpt", &ckpt) ||
@@ -530,6 +565,8 @@ int cmd_align(int argc, char **argv) {
             return cli_unknown(&args);
     }
     if (args.failed) return EXIT_USAGE;
+    o.limits = (t2g_critique_limits){caps.critic.max_spans, caps.critic.max_bytes};
+    o.max_line_bytes = caps.data.max_line_bytes;
     if (threshold && (!cli_parse_double(threshold, 0.0, 1.0, &o.scores.fuzzy_threshold) || o.scores.fuzzy_threshold <= 0)) {
         cli_error("align: --threshold '%s': expected a similarity in (0, 1], e.g. 0.7", threshold);
         return EXIT_USAGE;

@@ -53,8 +53,6 @@ int cli_open_device(const char *device, t2g_device **out);
 /* Prints the validation summary; returns EXIT_FAILED if any message was received. */
 int cli_close_device(t2g_device *device);
 
-/* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
-char *cli_read_file(const char *path, size_t *len);
 /* The config of --config (a file, or a built-in config of assets/ by name; NULL: the defaults)
  * with the --set overrides applied in order, coupled settings adjusted for a train or (rl) an RL
  * run (t2g_config_adjust, a "t2g: note:" each), validated; prints the error and returns
@@ -111,6 +109,7 @@ int cmd_bench(int argc, char **argv);
 int bench_kernels(int argc, char **argv);
 int bench_train(int argc, char **argv);
 int bench_rollout(int argc, char **argv);
+int bench_align(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

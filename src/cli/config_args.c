@@ -6,33 +6,9 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "core/read_file.h"
 #include "t2g/checkpoint.h"
 #include "t2g/assets.h"
-
-/* The bytes of a file, malloc'ed and NUL-terminated; NULL (errno set) if unreadable. */
-char *cli_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t capacity = 1 << 16, used = 0;
-    char *data = malloc(capacity);
-    while (data) {
-        size_t n = fread(data + used, 1, capacity - used - 1, f);
-        used += n;
-        if (used + 1 < capacity) break;
-        char *grown = realloc(data, capacity *= 2);
-        if (!grown) free(data);
-        data = grown;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!data || failed) {
-        free(data);
-        return NULL;
-    }
-    data[used] = 0;
-    *len = used;
-    return data;
-}
 
 /* The command each built-in config is for. */
 static const struct {
@@ -170,17 +146,20 @@ int cli_load_config(const char *path, const char *const *sets, int set_count, bo
     t2g_error err = {0};
     if (path) {
         size_t len = 0;
-        char *text = cli_read_file(path, &len);
+        char *text = NULL;
         const char *source = path;
         char asset_name[256];
         const char *embedded = NULL;
-        if (!text) {
-            int saved = errno;
+        if (t2g_file_read(path, "the config", (t2g_read_cap){T2G_CONFIG_MAX_BYTES, NULL}, &text, &len, &err)) {
+            if (errno != ENOENT && errno != ENOTDIR) { /* there, but not a config t2g reads */
+                cli_error("--config: %s", err.message);
+                return EXIT_USAGE;
+            }
             embedded = embedded_config(path, &len, asset_name, sizeof asset_name);
             if (!embedded) {
                 char names[512];
                 list_configs(names, sizeof names);
-                cli_error("--config %s: %s, and it names no built-in config (those are: %s)", path, strerror(saved), names);
+                cli_error("--config %s: no such file, and it names no built-in config (those are: %s)", path, names);
                 return EXIT_USAGE;
             }
             source = asset_name;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/read_file.h"
 #include "run_files.h"
 #include "t2g/assets.h"
 
@@ -75,21 +76,21 @@ static void before_after(const char *dir, const char *metric, double *before, do
     char path[1200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     *before = *after = 0.0 / 0.0;
-    size_t len;
-    char *text = cli_read_file(path, &len);
-    for (char *line = text; line && *line;) {
-        char *end = strchr(line, '\n');
-        if (end) *end = 0;
-        cJSON *o = cJSON_Parse(line);
+    t2g_line_reader lines;
+    t2g_error err;
+    const char *line = NULL;
+    size_t len = 0;
+    if (t2g_lines_open(&lines, path, "the run file", (t2g_read_cap){T2G_RUN_LINE_MAX_BYTES, NULL}, &err)) return;
+    while (t2g_lines_next(&lines, &line, &len, &err) == T2G_OK && line) {
+        cJSON *o = cJSON_ParseWithLength(line, len);
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "eval"), metric);
         if (cJSON_IsNumber(value)) {
             if (*before != *before) *before = value->valuedouble;
             *after = value->valuedouble;
         }
         cJSON_Delete(o);
-        line = end ? end + 1 : NULL;
     }
-    free(text);
+    t2g_lines_close(&lines);
 }
 
 /* Greedy exact match of a checkpoint on the sums the run practised (its prompt pool). */

@@ -46,7 +46,7 @@ static int resolve_task(cli_eval_request *request, const t2g_config *config) {
 static int evaluate_data(t2g_gpt *gpt, const cli_eval_request *request, uint32_t max_new, t2g_eval_result *result) {
     t2g_dataset data = {0};
     t2g_error err = {0};
-    if (t2g_dataset_load_jsonl(request->data, &data, &err)) {
+    if (t2g_dataset_load_jsonl(request->data, t2g_config_defaults().data.max_line_bytes, &data, &err)) {
         cli_error("eval: --data: %s", err.message);
         return EXIT_USAGE;
     }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/read_file.h"
 #include "t2g/report.h"
 
 /* Appends a KEY=VALUE of a --set-like option (NULL: its value was missing, reported already). */
@@ -189,9 +190,10 @@ static int keep_lines_up_to(const cli_run *run, const char *name, uint64_t step)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return EXIT_OK; /* none yet, or not a file to rewrite */
     size_t len = 0;
-    char *text = cli_read_file(path, &len);
-    if (!text) {
-        cli_error("reading %s: %s", path, strerror(errno));
+    char *text = NULL;
+    t2g_error read_err = {0};
+    if (t2g_file_read(path, "the run's lines", (t2g_read_cap){UINT64_MAX / 2, NULL}, &text, &len, &read_err)) {
+        cli_error("%s", read_err.message);
         return EXIT_FAILED;
     }
     size_t kept = 0, dropped = 0;
@@ -261,7 +263,7 @@ int cli_run_prepare_eval(cli_run *run) {
         fprintf(stderr, "t2g: note: no evaluation: the data is a file (data.path) and eval.path is empty; set "
                         "eval.path=FILE (held-out prompt/response rows) to evaluate every eval.every steps\n");
     if (!examples || (!run->task && !path[0])) return EXIT_OK;
-    if (path[0] && t2g_dataset_load_jsonl(path, &run->eval_data, &err)) {
+    if (path[0] && t2g_dataset_load_jsonl(path, run->config->data.max_line_bytes, &run->eval_data, &err)) {
         cli_error("eval.path: %s", err.message);
         return EXIT_USAGE;
     }

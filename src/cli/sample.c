@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/read_file.h"
 #include "t2g/tokenizer.h"
 #include "t2g/train.h"
 
@@ -50,9 +51,10 @@ static int add_prompt(prompts *p, char *text, size_t len) {
 
 static int read_prompts_file(prompts *p, const char *path) {
     size_t len;
-    p->file_data = cli_read_file(path, &len);
-    if (!p->file_data) {
-        cli_error("sample: cannot read --prompts-file %s", path);
+    t2g_error err = {0};
+    /* at most MAX_PROMPTS prompts, each shorter than a context: 1 MiB is ample */
+    if (t2g_file_read(path, "the prompts file", (t2g_read_cap){T2G_CONFIG_MAX_BYTES, NULL}, &p->file_data, &len, &err)) {
+        cli_error("sample: --prompts-file: %s", err.message);
         return EXIT_USAGE;
     }
     for (char *line = p->file_data; *line;) {

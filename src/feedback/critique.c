@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "t2g/feedback.h"
 
 enum { MAX_DEPTH = 128, MAX_CANDIDATES = 4096 };
@@ -98,6 +99,20 @@ static void skip_space(checker *c) {
 
 static bool hex_digit(char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'); }
 
+/* The four hexadecimal digits after the \\u at `at`, into *unit; false (an error) if not. */
+static bool check_hex4(checker *c, size_t at, unsigned *unit) {
+    *unit = 0;
+    for (size_t k = 2; k < 6; k++) {
+        if (at + k >= c->end || !hex_digit(c->text[at + k])) {
+            check_error(c, at + k, "expected four hexadecimal digits after \\u");
+            return false;
+        }
+        char h = c->text[at + k];
+        *unit = *unit * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    return true;
+}
+
 static void check_string(checker *c) {
     size_t open = c->pos++;
     while (c->pos < c->end) {
@@ -114,12 +129,28 @@ static void check_string(checker *c) {
             if (c->pos + 1 >= c->end) break;
             char e = c->text[c->pos + 1];
             if (e == 'u') {
-                for (size_t k = 2; k < 6; k++)
-                    if (c->pos + k >= c->end || !hex_digit(c->text[c->pos + k])) {
-                        check_error(c, c->pos + k, "expected four hexadecimal digits after \\u");
+                unsigned unit = 0;
+                if (!check_hex4(c, c->pos, &unit)) return;
+                if (unit >= 0xDC00 && unit <= 0xDFFF) {
+                    check_error(c, c->pos, "a lone low surrogate \\u%04X (expected a high one, \\uD800 to \\uDBFF, "
+                                "before it)", unit);
+                    return;
+                }
+                c->pos += 6;
+                if (unit >= 0xD800 && unit <= 0xDBFF) { /* a high surrogate: its low half must follow */
+                    unsigned low = 0;
+                    if (c->pos + 1 >= c->end || c->text[c->pos] != '\\' || c->text[c->pos + 1] != 'u') {
+                        check_error(c, c->pos, "expected \\u and a low surrogate after the high surrogate \\u%04X", unit);
                         return;
                     }
-                c->pos += 6;
+                    if (!check_hex4(c, c->pos, &low)) return;
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        check_error(c, c->pos, "expected a low surrogate (\\uDC00 to \\uDFFF) after \\u%04X, found "
+                                    "\\u%04X", unit, low);
+                        return;
+                    }
+                    c->pos += 6;
+                }
                 continue;
             }
             if (!strchr("\"\\/bfnrt", e) || e == 0) {
@@ -427,7 +458,7 @@ static t2g_status locate(const char *text, size_t len, size_t from, size_t to, s
 
 /* One level of string escaping undone: \" -> ", \\ -> \, \/ -> /, \n \t \r -> the byte. */
 static char *unescape_once(const char *text, size_t len, size_t *out_len) {
-    char *out = malloc(len + 1);
+    char *out = t2g_malloc(len + 1);
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -468,22 +499,30 @@ static const char *type_name(const cJSON *item) {
 typedef struct span_list {
     t2g_critique_span *spans;
     uint32_t count, capacity;
+    uint32_t max;            /* critic.max_spans (UINT32_MAX: none) */
 } span_list;
 
-static bool add_span(span_list *list, const char *text, t2g_span_kind kind) {
+/* at_least: the count is where reading stopped, not the whole list */
+static t2g_status too_many_spans(uint64_t count, bool at_least, uint32_t max, t2g_error *err) {
+    return t2g_fail(err, T2G_ERR_TOO_LARGE, "the critique quotes %s%llu spans, more than critic.max_spans = %u allows",
+                    at_least ? "at least " : "", (unsigned long long)count, max);
+}
+
+static t2g_status add_span(span_list *list, const char *key, const char *text, t2g_span_kind kind, t2g_error *err) {
+    if (list->count >= list->max) return too_many_spans(list->count + 1ull, true, list->max, err);
     if (list->count == list->capacity) {
         uint32_t capacity = list->capacity ? list->capacity * 2 : 8;
-        t2g_critique_span *grown = realloc(list->spans, capacity * sizeof *grown);
-        if (!grown) return false;
+        t2g_critique_span *grown = t2g_realloc(list->spans, capacity * sizeof *grown);
+        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %u spans reading \"%s\"", capacity, key);
         list->spans = grown;
         list->capacity = capacity;
     }
     size_t n = strlen(text);
-    char *copy = malloc(n + 1);
-    if (!copy) return false;
+    char *copy = t2g_malloc(n + 1);
+    if (!copy) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for a span of %zu bytes reading \"%s\"", n, key);
     memcpy(copy, text, n + 1);
     list->spans[list->count++] = (t2g_critique_span){copy, n, kind};
-    return true;
+    return T2G_OK;
 }
 
 /* A short JSON rendering of an item for messages. */
@@ -516,7 +555,8 @@ static t2g_status read_strings(const cJSON *item, const char *key, t2g_span_kind
             return t2g_fail(err, T2G_ERR_FORMAT, "\"%s\"[%d] must be a string, found %s %s", key, index, type_name(e),
                             shown);
         }
-        if (!add_span(list, e->valuestring, kind)) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading \"%s\"", key);
+        t2g_status status = add_span(list, key, e->valuestring, kind, err);
+        if (status) return status;
     }
     return T2G_OK;
 }
@@ -539,7 +579,8 @@ static t2g_status read_words(const cJSON *item, const char *key, span_list *list
                             "1), found %s", key, index, shown);
         }
         t2g_span_kind kind = score->valuedouble > 0 ? T2G_SPAN_GOOD : score->valuedouble < 0 ? T2G_SPAN_POOR : T2G_SPAN_NEUTRAL;
-        if (!add_span(list, word->valuestring, kind)) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading \"%s\"", key);
+        t2g_status status = add_span(list, key, word->valuestring, kind, err);
+        if (status) return status;
     }
     return T2G_OK;
 }
@@ -554,8 +595,8 @@ void t2g_critique_free(t2g_critique *critique) {
 
 static const char *const TEXT_KEYS[] = {"textual_feedback", "code_feedback", "critique", "feedback"};
 
-static t2g_status read_object(const cJSON *root, t2g_critique *critique, t2g_error *err) {
-    span_list list = {0};
+static t2g_status read_object(const cJSON *root, uint32_t max_spans, t2g_critique *critique, t2g_error *err) {
+    span_list list = {.max = max_spans};
     bool words = false, code = false, known = false;
     const cJSON *text = NULL;
     const char *text_key = NULL;
@@ -610,7 +651,7 @@ static t2g_status read_object(const cJSON *root, t2g_critique *critique, t2g_err
     }
     if (status == T2G_OK) {
         const char *words_text = text && cJSON_IsString(text) && text->valuestring ? text->valuestring : "";
-        critique->feedback = malloc(strlen(words_text) + 1);
+        critique->feedback = t2g_malloc(strlen(words_text) + 1);
         if (!critique->feedback)
             status = t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading the critique");
         else
@@ -623,48 +664,82 @@ static t2g_status read_object(const cJSON *root, t2g_critique *critique, t2g_err
 }
 
 /* Locates, checks and reads text[from..to) (positions relative to text, len bytes). */
-static t2g_status parse_region(const char *text, size_t len, size_t from, size_t to, t2g_critique *critique,
-                               t2g_error *err) {
+static t2g_status parse_region(const char *text, size_t len, size_t from, size_t to, uint32_t max_spans,
+                               t2g_critique *critique, t2g_error *err) {
     size_t start = 0, end = 0;
     t2g_status status = locate(text, len, from, to, &start, &end, err);
     if (status != T2G_OK) return status;
     const char *parse_end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text + start, end - start, &parse_end, false);
     if (!root || !cJSON_IsObject(root)) {
+        /* the check above accepts only JSON that cJSON reads (surrogates paired, depth within
+         * cJSON's): what is left is its allocations failing */
         cJSON_Delete(root);
-        char place[96];
-        size_t at = parse_end && parse_end >= text + start ? (size_t)(parse_end - text) : start;
-        where(text, len, at, place, sizeof place);
-        return t2g_fail(err, T2G_ERR_FORMAT, "malformed JSON at %s (cJSON could not read it: an invalid \\u escape or "
-                        "a number too long?)", place);
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading the critique's JSON object of %zu bytes",
+                        end - start);
     }
-    status = read_object(root, critique, err);
+    status = read_object(root, max_spans, critique, err);
     cJSON_Delete(root);
     return status;
 }
 
-t2g_status t2g_critique_parse(const char *text, size_t len, t2g_critique *critique, t2g_error *err) {
+/* The critique's bytes as read: its words and its spans. */
+static uint64_t critique_bytes(const t2g_critique *c) {
+    uint64_t bytes = c->feedback ? strlen(c->feedback) : 0;
+    for (uint32_t i = 0; i < c->span_count; i++) bytes += c->spans[i].text ? c->spans[i].len : 0;
+    return bytes;
+}
+
+t2g_status t2g_critique_check_limits(const t2g_critique *critique, const t2g_critique_limits *limits, t2g_error *err) {
+    if (!critique) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critique_check_limits: no critique");
+    if (!limits) return T2G_OK;
+    if (critique->span_count > limits->max_spans) return too_many_spans(critique->span_count, false, limits->max_spans, err);
+    uint64_t bytes = critique_bytes(critique);
+    if (bytes > limits->max_bytes)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "the critique has %llu bytes of words and spans, more than critic.max_bytes = "
+                        "%llu allows", (unsigned long long)bytes, (unsigned long long)limits->max_bytes);
+    return T2G_OK;
+}
+
+/* A second reading of the text (elsewhere than the fence, or unescaped): it replaces the
+ * critique when it succeeds; out of memory or a cap passed is its error; another format error
+ * keeps the first reading's. */
+static t2g_status reread(const char *text, size_t len, uint32_t max_spans, t2g_critique *critique, t2g_status status,
+                         t2g_error *err) {
+    t2g_critique other;
+    memset(&other, 0, sizeof other);
+    t2g_error second = {0};
+    t2g_status again = parse_region(text, len, 0, len, max_spans, &other, &second);
+    if (again == T2G_OK) {
+        t2g_critique_free(critique);
+        *critique = other;
+        return T2G_OK;
+    }
+    t2g_critique_free(&other);
+    if (again != T2G_ERR_FORMAT) {
+        if (err) *err = second;
+        return again;
+    }
+    return status;
+}
+
+t2g_status t2g_critique_parse_limited(const char *text, size_t len, const t2g_critique_limits *limits,
+                                      t2g_critique *critique, t2g_error *err) {
     if (!critique) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critique_parse: no critique to fill");
     memset(critique, 0, sizeof *critique);
     if (!text) {
         if (len) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critique_parse: no text");
         text = "";
     }
+    if (limits && len > limits->max_bytes)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "the critique is %zu bytes, more than critic.max_bytes = %llu allows", len,
+                        (unsigned long long)limits->max_bytes);
+    uint32_t max_spans = limits ? limits->max_spans : UINT32_MAX;
     size_t from = 0, to = len;
     bool fenced = find_fence(text, len, &from, &to);
-    t2g_status status = parse_region(text, len, from, to, critique, err);
-    if (status == T2G_ERR_FORMAT && fenced) {
-        /* the fence held no critique: one elsewhere in the text will do; else the fence's error */
-        t2g_critique other;
-        memset(&other, 0, sizeof other);
-        t2g_error ignored;
-        if (parse_region(text, len, 0, len, &other, &ignored) == T2G_OK) {
-            t2g_critique_free(critique);
-            *critique = other;
-            status = T2G_OK;
-        } else
-            t2g_critique_free(&other);
-    }
+    t2g_status status = parse_region(text, len, from, to, max_spans, critique, err);
+    /* the fence held no critique: one elsewhere in the text will do; else the fence's error */
+    if (status == T2G_ERR_FORMAT && fenced) status = reread(text, len, max_spans, critique, status, err);
     if (status == T2G_ERR_FORMAT) {
         /* JSON pasted from inside a string: try once with its escaping undone */
         bool escaped = false;
@@ -672,36 +747,33 @@ t2g_status t2g_critique_parse(const char *text, size_t len, t2g_critique *critiq
         if (escaped) {
             size_t n = 0;
             char *plain = unescape_once(text + from, to - from, &n);
-            if (plain) {
-                t2g_critique second;
-                memset(&second, 0, sizeof second);
-                t2g_error ignored;
-                if (parse_region(plain, n, 0, n, &second, &ignored) == T2G_OK) {
-                    t2g_critique_free(critique);
-                    *critique = second;
-                    status = T2G_OK;
-                } else
-                    t2g_critique_free(&second);
-                free(plain);
-            }
+            if (!plain)
+                status = t2g_fail(err, T2G_ERR_MEMORY, "out of memory unescaping a critique of %zu bytes", to - from);
+            else
+                status = reread(plain, n, max_spans, critique, status, err);
+            free(plain);
         }
     }
     if (status != T2G_OK) t2g_critique_free(critique);
     return status;
 }
 
+t2g_status t2g_critique_parse(const char *text, size_t len, t2g_critique *critique, t2g_error *err) {
+    return t2g_critique_parse_limited(text, len, NULL, critique, err);
+}
+
 t2g_status t2g_critique_copy(const t2g_critique *source, t2g_critique *copy, t2g_error *err) {
     if (!source || !copy) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critique_copy: no critique");
     t2g_critique c = {.format = source->format, .has_score = source->has_score, .score = source->score};
     const char *feedback = source->feedback ? source->feedback : "";
-    c.feedback = malloc(strlen(feedback) + 1);
+    c.feedback = t2g_malloc(strlen(feedback) + 1);
     if (c.feedback) strcpy(c.feedback, feedback);
-    if (c.feedback && source->span_count) c.spans = calloc(source->span_count, sizeof *c.spans);
+    if (c.feedback && source->span_count) c.spans = t2g_calloc(source->span_count, sizeof *c.spans);
     bool ok = c.feedback && (source->span_count == 0 || c.spans);
     for (uint32_t i = 0; ok && i < source->span_count; i++) {
         const t2g_critique_span *s = &source->spans[i];
         size_t n = s->text ? s->len : 0;
-        char *text = malloc(n + 1);
+        char *text = t2g_malloc(n + 1);
         if (!text) {
             ok = false;
             break;

@@ -75,4 +75,13 @@ double fb_similarity(size_t l, size_t m, size_t n);
  * stops with the best found among the starts of highest similarity bound. */
 #define FB_FUZZY_BUDGET (16u * 1024u * 1024u)
 
+/* ---- work counted (align.c) ---- */
+
+/* The work done by t2g_align_spans and t2g_token_scores since the program started, in every
+ * thread: comparisons (occurrences tried, claimed-range and hash-table probes, tokens and span
+ * edges visited) plus 64-bit word operations of the fuzzy search. Tests bound it, instead of
+ * time. */
+uint64_t fb_work(void);
+void fb_work_add(uint64_t work);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "feedback/feedback_internal.h"
 
 size_t fb_utf8_length(const unsigned char *b, size_t n) {
@@ -83,10 +84,10 @@ void fb_normalized_free(fb_normalized *normalized) {
 bool fb_normalize(const unsigned char *text, size_t n, bool trim, bool with_map, fb_normalized *out) {
     memset(out, 0, sizeof *out);
     if (n >= UINT32_MAX) return false;
-    out->bytes = malloc(n + 1);
+    out->bytes = t2g_malloc(n + 1);
     if (with_map) {
-        out->from = malloc((n + 1) * sizeof *out->from);
-        out->to = malloc((n + 1) * sizeof *out->to);
+        out->from = t2g_malloc((n + 1) * sizeof *out->from);
+        out->to = t2g_malloc((n + 1) * sizeof *out->to);
     }
     if (!out->bytes || (with_map && (!out->from || !out->to))) {
         fb_normalized_free(out);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "feedback/feedback_internal.h"
 
 bool fb_lcs_init(fb_lcs *lcs, const unsigned char *p, size_t m) {
@@ -10,8 +11,8 @@ bool fb_lcs_init(fb_lcs *lcs, const unsigned char *p, size_t m) {
     lcs->m = m;
     lcs->words = (m + 63) / 64;
     if (lcs->words == 0) lcs->words = 1;
-    lcs->pm = calloc(256 * lcs->words, sizeof *lcs->pm);
-    lcs->v = malloc(lcs->words * sizeof *lcs->v);
+    lcs->pm = t2g_calloc(256 * lcs->words, sizeof *lcs->pm);
+    lcs->v = t2g_malloc(lcs->words * sizeof *lcs->v);
     if (!lcs->pm || !lcs->v) {
         fb_lcs_free(lcs);
         return false;

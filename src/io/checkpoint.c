@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/read_file.h"
 #include "t2g/checkpoint.h"
 #include "t2g/nonfinite.h"
 
@@ -379,21 +380,14 @@ t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *ck, t2g_error *
     if (!ck) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: nowhere to put it");
     memset(ck, 0, sizeof *ck);
     if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: no path");
-    reader r = {fopen(path, "rb"), path, 0, 0};
-    if (!r.file) {
+    reader r = {NULL, path, 0, 0};
+    /* a regular file only (a FIFO would block); its size bounds every allocation of load() */
+    t2g_status status = t2g_file_open(path, "checkpoint", &r.file, &r.size, err);
+    if (status) {
         if (errno == ENOENT) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: no such file", path);
-        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot open: %s", path, strerror(errno));
+        return status;
     }
-    struct stat st;
-    t2g_status status;
-    if (fstat(fileno(r.file), &st) != 0)
-        status = t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot stat: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        status = t2g_fail(err, T2G_ERR_IO, "checkpoint %s: not a regular file", path);
-    else {
-        r.size = (uint64_t)st.st_size;
-        status = load(&r, ck, err);
-    }
+    status = load(&r, ck, err);
     fclose(r.file);
     if (status) t2g_checkpoint_free(ck);
     return status;

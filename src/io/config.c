@@ -47,6 +47,7 @@ enum {
     X("data.path", data.path, 0, 0, 0, "a file of examples: JSONL (format \"sft\") or text (\"text\")")     \
     X("data.format", data.format, 0, 0, 0, "\"sft\" (prompt/response pairs) or \"text\" (language modelling)") \
     X("data.seed", data.seed, 0, MAX_EXACT, 0, "seed of task generation and shuffling (below 2^53)")        \
+    X("data.max_line_bytes", data.max_line_bytes, 1, 1099511627776.0, 0, "the longest line of a JSONL file, in bytes") \
     X("optim.lr", optim.lr, 0, 10, 0, "peak learning rate of AdamW")                                        \
     X("optim.beta1", optim.beta1, 0, 1, OPEN_MAX, "AdamW's first-moment decay, in [0, 1)")                  \
     X("optim.beta2", optim.beta2, 0, 1, OPEN_MAX, "AdamW's second-moment decay, in [0, 1)")                 \
@@ -100,7 +101,9 @@ enum {
     X("critic.command", critic.command, 0, 0, 0, "the external critic's command line (/bin/sh -c)")          \
     X("critic.workers", critic.workers, 1, 1024, 0, "external critic processes at once")                    \
     X("critic.timeout_ms", critic.timeout_ms, 1, U32_MAX, 0, "external critic: time per sample")            \
-    X("critic.retries", critic.retries, 0, 100, 0, "external critic: further attempts of a failed sample")
+    X("critic.retries", critic.retries, 0, 100, 0, "external critic: further attempts of a failed sample")  \
+    X("critic.max_spans", critic.max_spans, 0, U32_MAX, 0, "spans one critique may quote; more: a critic failure") \
+    X("critic.max_bytes", critic.max_bytes, 1, 1099511627776.0, 0, "bytes one critique may have; more: a critic failure")
 
 #define FIELD(f) (((t2g_config *)0)->f)
 #define KIND_OF(f) _Generic(FIELD(f), uint32_t: KIND_U32, uint64_t: KIND_U64, double: KIND_F64, char *: KIND_STRING)
@@ -145,6 +148,7 @@ t2g_config t2g_config_defaults(void) {
     c.data.path[0] = '\0';
     strcpy(c.data.format, "sft");
     c.data.seed = 1;
+    c.data.max_line_bytes = 1u << 20;
     c.optim.lr = 1e-3;
     c.optim.beta1 = 0.9;
     c.optim.beta2 = 0.95;
@@ -196,6 +200,8 @@ t2g_config t2g_config_defaults(void) {
     c.critic.workers = 4;
     c.critic.timeout_ms = 10000;
     c.critic.retries = 2;
+    c.critic.max_spans = 256;
+    c.critic.max_bytes = 1u << 20;
     return c;
 }
 

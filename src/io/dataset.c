@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/read_file.h"
 #include "t2g/dataset.h"
 #include "t2g/rng.h"
 #include "t2g/tokenizer.h"
@@ -129,50 +130,47 @@ static t2g_status parse_line(const char *path, size_t number, char *line, size_t
     return status;
 }
 
-static t2g_status load_jsonl(const char *path, t2g_dataset *dataset, bool prompts, t2g_error *err) {
+static t2g_status load_jsonl(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, bool prompts,
+                             t2g_error *err) {
     memset(dataset, 0, sizeof *dataset);
-    FILE *file = fopen(path, "rb");
-    if (!file) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the data file: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t line_capacity = 0, capacity = 0, number = 0;
-    ssize_t got;
-    t2g_status status = T2G_OK;
-    while (status == T2G_OK && (got = getline(&line, &line_capacity, file)) >= 0) {
-        number++;
-        size_t len = (size_t)got;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = 0;
-        char *start = line;
+    t2g_line_reader lines;
+    t2g_status status = t2g_lines_open(&lines, path, "the data file", (t2g_read_cap){max_line_bytes, "data.max_line_bytes"}, err);
+    size_t capacity = 0;
+    for (;;) {
+        const char *line;
+        size_t len;
+        if (!status) status = t2g_lines_next(&lines, &line, &len, err);
+        if (status || !line) break;
+        char *start = (char *)line;
         /* A UTF-8 byte order mark before the first line is not part of the data. */
-        if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) start += 3, len -= 3;
+        if (lines.number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) start += 3, len -= 3;
         if (blank(start, len)) continue;
-        status = parse_line(path, number, start, len, dataset, &capacity, prompts, err);
+        status = parse_line(path, lines.number, start, len, dataset, &capacity, prompts, err);
     }
-    if (status == T2G_OK && ferror(file))
-        status = t2g_fail(err, T2G_ERR_IO, "%s: read error after line %zu", path, number);
-    free(line);
-    fclose(file);
+    uint64_t number = lines.number;
+    t2g_lines_close(&lines);
     if (status == T2G_OK && dataset->count == 0)
-        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: no examples (%zu lines, all blank); %s", path, number,
-                          prompts ? EXPECTED_PROMPTS : EXPECTED);
+        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: no examples (%llu lines, all blank); %s", path,
+                          (unsigned long long)number, prompts ? EXPECTED_PROMPTS : EXPECTED);
     if (status != T2G_OK) t2g_dataset_free(dataset);
     return status;
 }
 
-t2g_status t2g_dataset_load_jsonl(const char *path, t2g_dataset *dataset, t2g_error *err) {
-    return load_jsonl(path, dataset, false, err);
+t2g_status t2g_dataset_load_jsonl(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, t2g_error *err) {
+    return load_jsonl(path, max_line_bytes, dataset, false, err);
 }
 
-t2g_status t2g_dataset_load_prompts(const char *path, t2g_dataset *dataset, t2g_error *err) {
-    return load_jsonl(path, dataset, true, err);
+t2g_status t2g_dataset_load_prompts(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, t2g_error *err) {
+    return load_jsonl(path, max_line_bytes, dataset, true, err);
 }
 
 t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err) {
     memset(dataset, 0, sizeof *dataset);
     if (chunk_bytes == 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: the chunk size is 0, expected at least 1 byte", path);
-    FILE *file = fopen(path, "rb");
-    if (!file) return t2g_fail(err, T2G_ERR_IO, "%s: cannot open the text file: %s", path, strerror(errno));
+    FILE *file;
+    t2g_status opened = t2g_file_open(path, "the text file", &file, NULL, err);
+    if (opened) return opened;
     char *chunk = malloc(chunk_bytes);
     size_t capacity = 0;
     t2g_status status =

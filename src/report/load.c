@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/read_file.h"
 #include "report_internal.h"
 
 void report_note(report_notes *notes, const char *format, ...) {
@@ -89,28 +90,23 @@ static t2g_status read_jsonl(report_run *run, const char *file, line_fn take, bo
                              t2g_error *err) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", run->dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    t2g_line_reader lines;
+    t2g_read_cap cap = {T2G_RUN_LINE_MAX_BYTES, NULL};
+    if (t2g_lines_open(&lines, path, "the run file", cap, err)) {
         if (errno == ENOENT) {
             if (required) report_note(notes, "%s: missing (the run wrote no metrics)", path);
             return T2G_OK;
         }
-        return t2g_fail(err, T2G_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+        return err ? err->status : T2G_ERR_IO;
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { /* a device or a FIFO never ends */
-        fclose(f);
-        return t2g_fail(err, T2G_ERR_IO, "cannot read %s: not a regular file", path);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    uint64_t number = 0;
     t2g_status status = T2G_OK;
-    while ((got = getline(&line, &cap, f)) >= 0) {
-        number++;
-        size_t n = (size_t)got;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) n--;
+    for (;;) {
+        const char *line;
+        size_t n;
+        status = t2g_lines_next(&lines, &line, &n, err);
+        if (status || !line) break;
+        uint64_t number = lines.number;
+        while (n > 0 && line[n - 1] == ' ') n--;
         if (n == 0) continue;
         cJSON *object = cJSON_ParseWithLength(line, n);
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(object, "step");
@@ -127,9 +123,7 @@ static t2g_status read_jsonl(report_run *run, const char *file, line_fn take, bo
         }
         cJSON_Delete(object);
     }
-    if (!status && ferror(f)) status = t2g_fail(err, T2G_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    free(line);
-    fclose(f);
+    t2g_lines_close(&lines);
     return status;
 }
 
@@ -188,33 +182,17 @@ static bool take_sample(report_run *run, cJSON *line, double step) {
 static t2g_status read_json(report_run *run, const char *file, cJSON **out, report_notes *notes, t2g_error *err) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", run->dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return T2G_OK;
-        return t2g_fail(err, T2G_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    }
-    rbuf text = {0};
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) rb_put(&text, chunk, got);
-    bool failed = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        rb_free(&text);
-        return t2g_fail(err, T2G_ERR_IO, "cannot read %s: %s", path, strerror(saved));
-    }
-    if (text.failed) {
-        rb_free(&text);
-        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading %s", path);
-    }
-    *out = text.data ? cJSON_ParseWithLength(text.data, text.len) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    t2g_status status = t2g_file_read(path, "the run file", (t2g_read_cap){T2G_RUN_LINE_MAX_BYTES, NULL}, &text, &len, err);
+    if (status) return errno == ENOENT ? T2G_OK : status;
+    *out = cJSON_ParseWithLength(text, len);
     if (!*out || !cJSON_IsObject(*out)) {
         report_note(notes, "%s: not a JSON object (left out)", path);
         cJSON_Delete(*out);
         *out = NULL;
     }
-    rb_free(&text);
+    free(text);
     return T2G_OK;
 }
 

@@ -46,7 +46,7 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
         if (!rl->task) return t2g_fail(err, T2G_ERR_ARGUMENT, "data.task: no built-in task '%s' (arith, facts)", c->data.task);
         return T2G_OK;
     }
-    t2g_status status = t2g_dataset_load_prompts(c->data.path, &rl->prompts, err);
+    t2g_status status = t2g_dataset_load_prompts(c->data.path, c->data.max_line_bytes, &rl->prompts, err);
     if (!status && rl->prompts.count == 0)
         status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s holds no prompt", c->data.path);
     return status;

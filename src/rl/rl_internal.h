@@ -81,9 +81,10 @@ typedef struct rl_response {
 /* rollout.c: the score of each of r's count tokens from its critic's judgement (ok), adding the
  * spans to stats. rl.reward_granularity "scalar": the score on the last token, 0 elsewhere;
  * "span": the spans' token scores, rl.score_unannotated on the EOS, and on the last token
- * also final_score + rl.score_weight x score. */
-void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
-                     float *scores);
+ * also final_score + rl.score_weight x score. Out of memory is an error of the step, never a
+ * score. */
+t2g_status rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r,
+                           const t2g_critic_result *judged, float *scores, t2g_error *err);
 
 /* rollout.c: samples the step's responses, has them judged, and fills rl->batch (host) and
  * the kept samples; uploads the batch's inputs, targets, bounds and ranges. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/alloc.h"
 #include "rl_internal.h"
 #include "t2g/rng.h"
 
@@ -68,8 +69,8 @@ void rl_samples_free(t2g_rl *rl) {
 
 typedef rl_response response;
 
-void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r, const t2g_critic_result *judged,
-                     float *scores) {
+t2g_status rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r,
+                           const t2g_critic_result *judged, float *scores, t2g_error *err) {
     bool span = strcmp(c->rl.reward_granularity, "span") == 0;
     t2g_span_scores rules = {c->rl.score_good, c->rl.score_poor, c->rl.score_neutral, c->rl.score_unannotated,
                              c->rl.zero_punctuation != 0, c->rl.fuzzy_threshold};
@@ -77,23 +78,31 @@ void rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_respon
         for (uint32_t i = 0; i < r->count; i++) scores[i] = 0.0f;
         scores[r->count - 1] = (float)judged->score;
         stats->critiques++; /* seen, not aligned: the spans play no part */
-        return;
+        return T2G_OK;
     }
-    t2g_token_span *spans = malloc((r->len ? r->len : 1) * sizeof *spans);
-    uint32_t *ids = malloc((r->len ? r->len : 1) * sizeof *ids);
-    if (spans && ids) {
+    t2g_token_span *spans = t2g_malloc((r->len ? r->len : 1) * sizeof *spans);
+    uint32_t *ids = t2g_malloc((r->len ? r->len : 1) * sizeof *ids);
+    t2g_status status = spans && ids ? T2G_OK
+                                     : t2g_fail(err, T2G_ERR_MEMORY, "out of memory for the tokens of a %zu-byte response",
+                                                r->len);
+    if (!status) {
         t2g_tokenize(r->text, r->len, ids, spans);
-        t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned);
-        t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, spans, r->len, &rules, scores);
-        t2g_span_stats_add(stats, &judged->critique, r->aligned);
+        status = t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned, err);
     }
-    /* The last token also carries the critic's judgement of the whole response: what no span
-     * can quote (final_score: omissions) and the overall score, weighted. Without the score an
-     * empty answer, with nothing to quote, scores 0 and beats any answer with a poor span. */
-    if (r->eos) scores[r->count - 1] = (float)rules.unannotated;
-    scores[r->count - 1] += (float)(judged->final_score + c->rl.score_weight * judged->score);
+    if (!status)
+        status = t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, spans, r->len, &rules, scores, err);
+    if (!status) {
+        t2g_span_stats_add(stats, &judged->critique, r->aligned);
+        /* The last token also carries the critic's judgement of the whole response: what no
+         * span can quote (final_score: omissions) and the overall score, weighted. Without the
+         * score an empty answer, with nothing to quote, scores 0 and beats any answer with a
+         * poor span. */
+        if (r->eos) scores[r->count - 1] = (float)rules.unannotated;
+        scores[r->count - 1] += (float)(judged->final_score + c->rl.score_weight * judged->score);
+    }
     free(spans);
     free(ids);
+    return status;
 }
 
 /* Row b of the batch: BOS prompt response, inputs and targets shifted by one, PAD after. */
@@ -109,9 +118,10 @@ static void place_sequence(t2g_rl *rl, uint32_t b, const uint32_t *prompt, uint3
     }
 }
 
-/* Keeps sample i (escaped copies) for the run folder. */
-static void keep_sample(t2g_rl *rl, const char *prompt, const response *r, const t2g_critic_result *judged,
-                        const float *scores) {
+/* Keeps sample i (escaped copies) for the run folder; out of memory is an error, not a sample
+ * with pieces missing. */
+static t2g_status keep_sample(t2g_rl *rl, const char *prompt, const response *r, const t2g_critic_result *judged,
+                              const float *scores, t2g_error *err) {
     t2g_rl_sample *s = &rl->samples[rl->sample_count++];
     memset(s, 0, sizeof *s);
     s->prompt = t2g_utf8_escape(prompt, strlen(prompt));
@@ -120,24 +130,31 @@ static void keep_sample(t2g_rl *rl, const char *prompt, const response *r, const
                              : t2g_utf8_escape(judged->error, strlen(judged->error));
     s->score = judged->score;
     s->token_count = r->count;
-    s->token_texts = calloc(r->count, sizeof *s->token_texts);
-    s->token_scores = malloc(r->count * sizeof *s->token_scores);
-    for (uint32_t i = 0; s->token_texts && s->token_scores && i < r->count; i++) {
+    s->token_texts = t2g_calloc(r->count, sizeof *s->token_texts);
+    s->token_scores = t2g_malloc(r->count * sizeof *s->token_scores);
+    if (!s->prompt || !s->response || !s->feedback || !s->token_texts || !s->token_scores) goto out_of_memory;
+    for (uint32_t i = 0; i < r->count; i++) {
         s->token_texts[i] = i < r->len ? t2g_utf8_escape(r->text + i, 1) : t2g_utf8_escape("<|eos|>", 7);
+        if (!s->token_texts[i]) goto out_of_memory;
         s->token_scores[i] = scores ? scores[i] : 0.0f;
     }
-    if (!judged->ok || !r->aligned) return;
+    if (!judged->ok || !r->aligned) return T2G_OK;
     uint32_t n = judged->critique.span_count;
-    s->span_texts = calloc(n ? n : 1, sizeof *s->span_texts);
-    s->span_kinds = calloc(n ? n : 1, sizeof *s->span_kinds);
-    s->span_matches = calloc(n ? n : 1, sizeof *s->span_matches);
-    for (uint32_t i = 0; s->span_texts && s->span_kinds && s->span_matches && i < n; i++) {
+    s->span_texts = t2g_calloc(n ? n : 1, sizeof *s->span_texts);
+    s->span_kinds = t2g_calloc(n ? n : 1, sizeof *s->span_kinds);
+    s->span_matches = t2g_calloc(n ? n : 1, sizeof *s->span_matches);
+    if (!s->span_texts || !s->span_kinds || !s->span_matches) goto out_of_memory;
+    for (uint32_t i = 0; i < n; i++) {
         const t2g_critique_span *span = &judged->critique.spans[i];
         s->span_texts[i] = t2g_utf8_escape(span->text, span->len);
         s->span_kinds[i] = span->kind;
         s->span_matches[i] = r->aligned[i].match;
         s->span_count++;
+        if (!s->span_texts[i]) goto out_of_memory;
     }
+    return T2G_OK;
+out_of_memory:
+    return t2g_fail(err, T2G_ERR_MEMORY, "out of memory keeping sample %u of the step for the run folder", rl->sample_count);
 }
 
 /* The token scores of row b as ranges of positions (local to its micro-batch). */
@@ -274,9 +291,22 @@ static t2g_status judge(t2g_rl *rl, const prompt_set *p, response *responses, t2
     return status;
 }
 
+/* A critique over critic.max_spans or critic.max_bytes is a critic failure of its response,
+ * counted with the others (fill_batch): it is never aligned. */
+static void refuse_over_caps(const t2g_rl *rl, t2g_critic_result *results) {
+    t2g_critique_limits limits = {rl->config.critic.max_spans, rl->config.critic.max_bytes};
+    for (uint32_t r = 0; r < rl->R; r++) {
+        t2g_error why = {0};
+        if (!results[r].ok || t2g_critique_check_limits(&results[r].critique, &limits, &why) == T2G_OK) continue;
+        t2g_critique_free(&results[r].critique);
+        results[r].ok = false;
+        snprintf(results[r].error, sizeof results[r].error, "%.255s", why.message);
+    }
+}
+
 /* Fills the batch from the judged responses. */
-static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, const t2g_critic_result *results,
-                       float *scores, t2g_score_run *runs) {
+static t2g_status fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, const t2g_critic_result *results,
+                             float *scores, t2g_score_run *runs, t2g_error *err) {
     rl_batch *b = &rl->batch;
     uint32_t K = rl->config.rl.samples_per_prompt;
     memset(&rl->spans, 0, sizeof rl->spans);
@@ -284,7 +314,8 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
     b->failures = b->timeouts = 0;
     b->first_failure[0] = '\0';
     uint32_t cursor = 0;
-    for (uint32_t r = 0; r < rl->R; r++) {
+    t2g_status status = T2G_OK;
+    for (uint32_t r = 0; r < rl->R && !status; r++) {
         response *resp = &responses[r];
         uint32_t plen = p->lens[r / K], start = plen - 1;
         if (r % rl->m == 0) {
@@ -301,7 +332,8 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
                          (unsigned long long)(rl->prompt_cursor + r / K), results[r].error);
             b->bounds[2 * r] = b->bounds[2 * r + 1] = start;
         } else {
-            rl_score_tokens(&rl->config, &rl->spans, resp, &results[r], scores);
+            status = rl_score_tokens(&rl->config, &rl->spans, resp, &results[r], scores, err);
+            if (status) break;
             b->bounds[2 * r] = start;
             b->bounds[2 * r + 1] = start + resp->count;
             memcpy(b->token_scores + (size_t)r * rl->T + start, scores, resp->count * sizeof *scores);
@@ -309,8 +341,9 @@ static void fill_batch(t2g_rl *rl, const prompt_set *p, response *responses, con
         }
         b->range_offsets[(size_t)(r / rl->m) * (rl->m + 1) + r % rl->m + 1] = cursor;
         if (rl->sample_count < rl->config.rl.samples_kept)
-            keep_sample(rl, p->texts[r / K], resp, &results[r], results[r].ok ? scores : NULL);
+            status = keep_sample(rl, p->texts[r / K], resp, &results[r], results[r].ok ? scores : NULL, err);
     }
+    return status;
 }
 
 t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
@@ -337,6 +370,7 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
         rl->batch.generated_tokens += resp->count;
     }
     if (!status) status = judge(rl, &p, responses, results, err);
+    if (!status) refuse_over_caps(rl, results);
     for (uint32_t r = 0; !status && r < rl->R; r++) {
         uint32_t spans = results[r].ok ? results[r].critique.span_count : 0;
         responses[r].aligned = calloc(spans ? spans : 1, sizeof *responses[r].aligned);
@@ -347,7 +381,7 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
         rl->samples = calloc(rl->config.rl.samples_kept ? rl->config.rl.samples_kept : 1, sizeof *rl->samples);
         if (!rl->samples) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     }
-    if (!status) fill_batch(rl, &p, responses, results, scores, runs);
+    if (!status) status = fill_batch(rl, &p, responses, results, scores, runs, err);
     if (!status && t2g_test_poison_due(rl->step + 1)) poison_scores(rl);
     if (!status) status = upload(rl, err);
     if (!status) rl->prompt_cursor += rl->config.rl.prompts;

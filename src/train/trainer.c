@@ -54,7 +54,7 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     }
     if (strcmp(c->data.format, "text") == 0)
         return t2g_dataset_load_text(c->data.path, c->model.context, &t->dataset, err);
-    return t2g_dataset_load_jsonl(c->data.path, &t->dataset, err);
+    return t2g_dataset_load_jsonl(c->data.path, c->data.max_line_bytes, &t->dataset, err);
 }
 
 /* Refuses data that would train on nothing: every example's response cut away by the context. */

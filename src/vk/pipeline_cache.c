@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/read_file.h"
 #include "vk_internal.h"
 
 #define CACHE_HEADER_BYTES 32 /* VkPipelineCacheHeaderVersionOne */
@@ -41,12 +42,13 @@ static bool make_dirs(const char *path) {
 /* The saved data, if it was written by this very device and driver. */
 static void *read_matching_cache(const char *path, const VkPhysicalDeviceProperties *properties, size_t *bytes) {
     *bytes = 0;
-    FILE *file = fopen(path, "rb");
-    if (!file) return NULL;
+    FILE *file;
+    uint64_t file_size = 0;
+    t2g_error ignored;
+    if (t2g_file_open(path, "the pipeline cache", &file, &file_size, &ignored)) return NULL; /* none: made anew */
     unsigned char *data = NULL;
-    long size = -1;
-    if (fseek(file, 0, SEEK_END) == 0) size = ftell(file);
-    if (size >= CACHE_HEADER_BYTES && size <= (long)MAX_CACHE_FILE_BYTES && fseek(file, 0, SEEK_SET) == 0) {
+    long size = file_size <= MAX_CACHE_FILE_BYTES ? (long)file_size : -1;
+    if (size >= CACHE_HEADER_BYTES && size <= (long)MAX_CACHE_FILE_BYTES) {
         data = malloc((size_t)size);
         if (data && fread(data, 1, (size_t)size, file) != (size_t)size) {
             free(data);

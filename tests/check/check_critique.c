@@ -324,8 +324,8 @@ T2G_HOST_CHECK(critique_parse_fuzz) {
             if (!sane) bad++;
             t2g_aligned_span *aligned = malloc((c.span_count + 1) * sizeof *aligned);
             if (aligned) {
-                t2g_align_spans(response, rlen, &c, &defaults, aligned);
-                t2g_token_scores(&c, aligned, response, rlen, tokens, rlen, &defaults, scores);
+                check_status(ctx, t2g_align_spans(response, rlen, &c, &defaults, aligned, &ctx->err), "aligning");
+                check_status(ctx, t2g_token_scores(&c, aligned, response, rlen, tokens, rlen, &defaults, scores, &ctx->err), "token scores");
                 t2g_span_stats_add(&stats, &c, aligned);
                 free(aligned);
             }
@@ -343,5 +343,53 @@ T2G_HOST_CHECK(critique_parse_fuzz) {
                "message (%d bad)", rounds, bad);
     check_true(ctx, parsed > rounds / 50 && refused > rounds / 4, "the fuzz reaches both outcomes (%d parsed, %d refused)",
                parsed, refused);
+    return ctx->failures;
+}
+
+/* critic.max_spans and critic.max_bytes: a critique over either is refused (T2G_ERR_TOO_LARGE,
+ * naming the key), whether read from text or handed over by a critic; at the cap it is read. */
+T2G_HOST_CHECK(critique_limits) {
+    check_case_begin(ctx);
+    const char *text = "{\"textual_feedback\": \"ok\", \"good_spans\": [\"a\", \"b\"], "
+                       "\"word_score_list\": [[\"c\", 1]]}";
+    size_t len = strlen(text);
+    t2g_critique c;
+    t2g_error err = {0};
+    t2g_critique_limits at_cap = {3, len};
+    bool read = check_status(ctx, t2g_critique_parse_limited(text, len, &at_cap, &c, &ctx->err), "at both caps");
+    check_true(ctx, read && c.span_count == 3, "3 spans and %zu bytes read at caps of 3 and %zu", len, len);
+    if (read) {
+        t2g_critique_limits spans = {2, len}, bytes = {3, 4};
+        check_true(ctx, t2g_critique_check_limits(&c, &at_cap, &err) == T2G_OK, "within the caps when checked");
+        check_true(ctx, t2g_critique_check_limits(&c, &spans, &err) == T2G_ERR_TOO_LARGE &&
+                            strstr(err.message, "3 spans") && strstr(err.message, "critic.max_spans = 2"),
+                   "a critic's critique over critic.max_spans: %s", err.message);
+        check_true(ctx, t2g_critique_check_limits(&c, &bytes, &err) == T2G_ERR_TOO_LARGE &&
+                            strstr(err.message, "critic.max_bytes = 4"),
+                   "a critic's critique over critic.max_bytes: %s", err.message);
+        t2g_critique_free(&c);
+    }
+    t2g_critique_limits fewer = {2, len}, shorter = {3, len - 1};
+    check_true(ctx, t2g_critique_parse_limited(text, len, &fewer, &c, &err) == T2G_ERR_TOO_LARGE &&
+                        strstr(err.message, "at least 3 spans") && c.span_count == 0 && !c.spans,
+               "a third span over critic.max_spans = 2 is refused, nothing kept: %s", err.message);
+    check_true(ctx, t2g_critique_parse_limited(text, len, &shorter, &c, &err) == T2G_ERR_TOO_LARGE &&
+                        strstr(err.message, "critic.max_bytes"),
+               "one byte over critic.max_bytes is refused before reading: %s", err.message);
+    /* the cap holds for a critique found on a second reading (outside a fence) too */
+    const char *fenced = "```json\nnot json\n``` {\"good_spans\": [\"a\", \"b\", \"c\"]}";
+    check_true(ctx, t2g_critique_parse_limited(fenced, strlen(fenced), &fewer, &c, &err) == T2G_ERR_TOO_LARGE,
+               "and on a second reading: %s", err.message);
+    /* JSON that cJSON would not read is refused by the check, so cJSON failing means memory */
+    const char *lone = "{\"good_spans\": [\"\\uDC00\"]}", *unpaired = "{\"good_spans\": [\"\\uD800x\"]}";
+    check_true(ctx, t2g_critique_parse(lone, strlen(lone), &c, &err) == T2G_ERR_FORMAT && strstr(err.message, "lone low"),
+               "a lone low surrogate: %s", err.message);
+    check_true(ctx, t2g_critique_parse(unpaired, strlen(unpaired), &c, &err) == T2G_ERR_FORMAT &&
+                        strstr(err.message, "low surrogate"),
+               "a high surrogate alone: %s", err.message);
+    const char *pair = "{\"good_spans\": [\"\\uD83D\\uDE00\"]}";
+    read = t2g_critique_parse(pair, strlen(pair), &c, &err) == T2G_OK;
+    check_true(ctx, read && c.span_count == 1 && c.spans[0].len == 4, "a surrogate pair is one character");
+    if (read) t2g_critique_free(&c);
     return ctx->failures;
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -43,7 +44,7 @@ T2G_HOST_CHECK(dataset_jsonl) {
     const char *path = temp_file(ctx, text, sizeof text - 1);
     if (!path) return 1;
     t2g_dataset d;
-    t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+    t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
     unlink(path);
     if (!check_status(ctx, status, "loading a JSONL file")) return 1;
     check_true(ctx, d.count == 4 && !d.is_text, "4 examples (blank lines skipped), not text: got %zu", d.count);
@@ -93,7 +94,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
         if (!path) return 1;
         t2g_dataset d;
         memset(&ctx->err, 0, sizeof ctx->err);
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         char expected[1024];
         snprintf(expected, sizeof expected, "%s:3: %s", path, cases[c].expected);
@@ -110,7 +111,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     t2g_dataset d;
     char expected[1024];
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s:2: a NUL byte at column 14", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "NUL byte: got %s",
@@ -118,7 +119,7 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     }
     path = temp_file(ctx, "\n  \n\n", 5);
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s: no examples (3 lines, all blank)", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "blank file: got %s",
@@ -126,15 +127,15 @@ T2G_HOST_CHECK(dataset_jsonl_errors) {
     }
     path = temp_file(ctx, "", 0);
     if (path) {
-        t2g_status status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+        t2g_status status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
         unlink(path);
         snprintf(expected, sizeof expected, "%s: no examples (0 lines", path);
         check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, expected), "empty file: got %s",
                    ctx->err.message);
     }
-    t2g_status status = t2g_dataset_load_jsonl("/nonexistent/t2g/data.jsonl", &d, &ctx->err);
+    t2g_status status = t2g_dataset_load_jsonl("/nonexistent/t2g/data.jsonl", 1u << 20, &d, &ctx->err);
     check_true(
-        ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "/nonexistent/t2g/data.jsonl: cannot open the data file"),
+        ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "cannot read the data file /nonexistent/t2g/data.jsonl: No such file"),
         "missing file: got %d: %s", (int)status, ctx->err.message);
     return ctx->failures;
 }
@@ -372,7 +373,7 @@ T2G_HOST_CHECK(dataset_text_and_task) {
     unlink(path);
     check_true(ctx,
                t2g_dataset_load_text("/nonexistent/t2g/book.txt", 10, &d, &ctx->err) == T2G_ERR_IO &&
-                   strstr(ctx->err.message, "/nonexistent/t2g/book.txt: cannot open"),
+                   strstr(ctx->err.message, "cannot read the text file /nonexistent/t2g/book.txt"),
                "a missing text file: %s", ctx->err.message);
     path = temp_file(ctx, "", 0);
     if (path) {
@@ -410,7 +411,7 @@ T2G_HOST_CHECK(dataset_prompts) {
     const char *path = temp_file(ctx, text, sizeof text - 1);
     if (!path) return 1;
     t2g_dataset d;
-    t2g_status status = t2g_dataset_load_prompts(path, &d, &ctx->err);
+    t2g_status status = t2g_dataset_load_prompts(path, 1u << 20, &d, &ctx->err);
     if (check_status(ctx, status, "loading a prompts file without responses")) {
         check_true(ctx, d.count == 2 && d.fields, "2 prompts, with fields (%zu)", d.count);
         if (d.count == 2 && d.fields) {
@@ -424,18 +425,60 @@ T2G_HOST_CHECK(dataset_prompts) {
         check_true(ctx, d.fields == NULL && d.count == 0, "free clears the fields");
     }
     /* the SFT loader still wants a response, and gives no fields */
-    status = t2g_dataset_load_jsonl(path, &d, &ctx->err);
+    status = t2g_dataset_load_jsonl(path, 1u << 20, &d, &ctx->err);
     check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, ":1: no \"response\" key"),
                "SFT loading of the same file: line 1 has no response (%s)", ctx->err.message);
     unlink(path);
     static const char bad[] = "{\"prompt\": \"ok\"}\n{\"response\": \"no prompt\"}\n";
     path = temp_file(ctx, bad, sizeof bad - 1);
     if (!path) return 1;
-    status = t2g_dataset_load_prompts(path, &d, &ctx->err);
+    status = t2g_dataset_load_prompts(path, 1u << 20, &d, &ctx->err);
     unlink(path);
     check_true(ctx, status == T2G_ERR_FORMAT && strstr(ctx->err.message, ":2: no \"prompt\" key") &&
                         strstr(ctx->err.message, "{\"prompt\": string, ...}"),
                "a row without a prompt: an error naming the line (%s)", ctx->err.message);
     memset(&ctx->err, 0, sizeof ctx->err);
+    return ctx->failures;
+}
+
+/* Bounded inputs: a JSONL line over data.max_line_bytes is an error naming the file and the
+ * line (a line at the cap is read); a FIFO and a device are refused at once, without reading
+ * (a FIFO with no writer used to block for ever, /dev/zero to fill memory). */
+T2G_HOST_CHECK(dataset_bounded_inputs) {
+    check_case_begin(ctx);
+    const char *line = "{\"prompt\": \"a\", \"response\": \"b\"}"; /* 33 bytes */
+    char text[256];
+    snprintf(text, sizeof text, "%s\r\n%s   \n%s\n", line, line, line);
+    const char *path = temp_file(ctx, text, strlen(text));
+    if (!path) return ctx->failures;
+    t2g_dataset d;
+    size_t at_cap = strlen(line) + 3; /* line 2, with three spaces */
+    if (check_status(ctx, t2g_dataset_load_jsonl(path, at_cap, &d, &ctx->err), "lines at the cap (CRLF included)")) {
+        check_true(ctx, d.count == 3, "three examples (%zu)", d.count);
+        t2g_dataset_free(&d);
+    }
+    char expected[600];
+    snprintf(expected, sizeof expected, "%s:2: the line is longer than the %zu bytes allowed (data.max_line_bytes", path,
+             at_cap - 1);
+    t2g_status status = t2g_dataset_load_jsonl(path, at_cap - 1, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_TOO_LARGE && strstr(ctx->err.message, expected) && d.count == 0,
+               "a line one byte over data.max_line_bytes: %s", ctx->err.message);
+    unlink(path);
+
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s.fifo", path);
+    if (check_true(ctx, mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo)) {
+        status = t2g_dataset_load_jsonl(fifo, 1u << 20, &d, &ctx->err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, fifo) && strstr(ctx->err.message, "FIFO"),
+                   "a FIFO is refused without waiting for a writer: %s", ctx->err.message);
+        status = t2g_dataset_load_text(fifo, 64, &d, &ctx->err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "FIFO"), "as text too: %s", ctx->err.message);
+        unlink(fifo);
+    }
+    status = t2g_dataset_load_text("/dev/zero", 64, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "/dev/zero: it is a character device"),
+               "/dev/zero is refused: %s", ctx->err.message);
+    status = t2g_dataset_load_jsonl("/tmp", 1u << 20, &d, &ctx->err);
+    check_true(ctx, status == T2G_ERR_IO && strstr(ctx->err.message, "a directory"), "a directory: %s", ctx->err.message);
     return ctx->failures;
 }

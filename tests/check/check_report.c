@@ -590,6 +590,19 @@ T2G_HOST_CHECK(report_html) {
                    "refused with T2G_ERR_IO naming the folder (%s): %s", refused[i].expect, err.message);
     }
     check_true(ctx, access(out, F_OK) != 0, "a refused report writes nothing");
+    /* a FIFO where a run file should be: refused at once (reading it would wait for a writer) */
+    char piped[700], fifo[800];
+    snprintf(piped, sizeof piped, "%s/piped", root);
+    mkdir(piped, 0755);
+    write_text(ctx, piped, "config.json", "{}");
+    snprintf(fifo, sizeof fifo, "%s/metrics.jsonl", piped);
+    if (check_true(ctx, mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo)) {
+        const char *dirs[] = {a, piped};
+        status = t2g_report_write(dirs, 2, out, &err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, fifo) && strstr(err.message, "FIFO"),
+                   "a FIFO metrics.jsonl is refused without blocking: %s", err.message);
+        unlink(fifo);
+    }
     const char *many[17];
     for (int i = 0; i < 17; i++) many[i] = a;
     check_true(ctx, t2g_report_write(many, 17, out, &err) == T2G_ERR_ARGUMENT && t2g_report_write(many, 0, out, &err),

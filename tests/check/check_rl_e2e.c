@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/alloc.h"
 #include "t2g/rl.h"
 #include "t2g/train.h"
 
@@ -226,6 +227,52 @@ T2G_CHECK(rl_resume) {
     t2g_rl_destroy(b);
     t2g_rl_destroy(c);
     remove(saved);
+    remove(start);
+    return ctx->failures;
+}
+
+/* A critique over critic.max_spans is a critic failure of its response, counted and named
+ * like the others; an allocation failing in the rollout's scoring is an error of the step,
+ * never scores (it used to reuse the previous response's). */
+T2G_CHECK(rl_critique_caps_and_memory) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_checkpoint(ctx, "caps", start, sizeof start)) return ctx->failures;
+    t2g_config config = rl_config(start, "span", 1);
+    config.critic.max_spans = 0; /* every critique that quotes a span is over it */
+    t2g_rl *rl = NULL;
+    t2g_rl_stats stats;
+    if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
+        run_steps(ctx, rl, 1, &stats)) {
+        uint32_t quoted = stats.spans.spans[0] + stats.spans.spans[1] + stats.spans.spans[2];
+        check_true(ctx, stats.critic_failures > 0 && quoted == 0 && strstr(stats.first_failure, "critic.max_spans = 0"),
+                   "critiques over critic.max_spans are critic failures (%u of 64, %u spans aligned): %s",
+                   stats.critic_failures, quoted, stats.first_failure);
+    }
+    t2g_rl_destroy(rl);
+    config.critic.max_spans = 256;
+    /* a clean step counts its allocations (the same on every run: fixed seed); the last ones
+     * are the scoring of the last responses, the first the critic's copies of critiques */
+    uint64_t calls = 0;
+    for (int k = 0; k < 4; k++) {
+        rl = NULL;
+        if (!check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run")) break;
+        uint64_t nth = k == 0 ? UINT64_MAX : k == 1 ? calls : k == 2 ? calls - 2 : 1;
+        t2g_error err = {0};
+        t2g_alloc_fail_at(nth);
+        t2g_status status = t2g_rl_step(rl, &stats, &err);
+        if (k == 0) calls = t2g_alloc_calls();
+        t2g_alloc_fail_at(0);
+        if (k == 0)
+            check_true(ctx, status == T2G_OK && calls > 3, "a clean step: %llu allocations counted (%s)",
+                       (unsigned long long)calls, status ? err.message : "ok");
+        else
+            check_true(ctx, status == T2G_ERR_MEMORY && strstr(err.message, "out of memory"),
+                       "allocation %llu of %llu failing: the step fails (%d: %s)", (unsigned long long)nth,
+                       (unsigned long long)calls, status, err.message);
+        t2g_rl_destroy(rl);
+        if (k == 0 && (status || calls <= 3)) break;
+    }
     remove(start);
     return ctx->failures;
 }

@@ -19,10 +19,10 @@ static bool scores_of(check_ctx *ctx, const t2g_config *c, const char *text, con
     rl_response r = {.count = (uint32_t)strlen(text) + 1, .eos = true, .text = (char *)text, .len = strlen(text),
                      .aligned = check_host(ctx, (spans ? spans : 1) * sizeof(t2g_aligned_span))};
     t2g_span_stats stats = {0};
-    rl_score_tokens(c, &stats, &r, &judged, scores);
+    bool scored = check_status(ctx, rl_score_tokens(c, &stats, &r, &judged, scores, &ctx->err), "scoring");
     *count = r.count;
     t2g_critique_free(&judged.critique);
-    return true;
+    return scored;
 }
 
 static t2g_config with(const char *granularity, double score_weight) {

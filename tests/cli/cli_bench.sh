@@ -37,5 +37,7 @@ check "bench train --preset huge exits 2 naming the presets" '[ $code = 2 ] && p
 out=$("$t2g" bench rollouts 2>&1); code=$?
 check "an unknown benchmark exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "unknown benchmark"'
 
+json=$("$t2g" bench align --json 2>&1); code=$?
+check "bench align --json reports ms and work of both cases, every span right" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"ms_per_span\":" && printf "%s" "$json" | grep -q "\"right\":[[:space:]]*12" && printf "%s" "$json" | grep -q "\"right\":[[:space:]]*true"'
 [ $fail = 0 ] && echo "cli_bench: all passed"
 exit $fail

@@ -79,6 +79,7 @@ typedef struct t2g_external_critic_options {
     uint32_t workers;                   /* processes at once (>= 1) */
     uint32_t timeout_ms;                /* per sample */
     uint32_t retries;                   /* further attempts after the first */
+    size_t max_bytes;                   /* longest reply line (critic.max_bytes); 0: 1 MiB */
 } t2g_external_critic_options;
 
 /* Starts the external critic's processes (T2G_ERR_IO naming the command if it cannot start). */

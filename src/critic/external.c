@@ -27,7 +27,7 @@
  *              restarted. A reply with a known id but no readable critique: counted, that
  *              sample blamed, the process kept.
  * A blamed sample is retried up to `retries` more times, then skipped (ok = false, error says
- * why) and the run goes on. A line longer than MAX_LINE bytes is garbage.
+ * why) and the run goes on. A line longer than critic.max_bytes (default MAX_LINE) is garbage.
  *   stray      a line that is not a JSON object with an "id" key (print debugging, a banner):
  *              not a reply, so nothing is blamed; counted (stats->stray) and appended to the
  *              log (t2g_critic_set_log), at most MAX_LOG bytes of it.
@@ -92,6 +92,7 @@ typedef struct worker {
 struct critic_external {
     char *command;
     uint32_t workers, timeout_ms, retries;
+    size_t max_line;           /* the longest reply line taken (critic.max_bytes) */
     worker *w;
     FILE *log;                 /* stray stdout lines go here (NULL: only counted) */
     long long log_bytes;
@@ -607,7 +608,14 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
     t2g_critique critique;
     memset(&critique, 0, sizeof critique);
     t2g_error err = {0};
-    if (read_critique(json, line, len, &critique, &err) != T2G_OK) {
+    t2g_status read = read_critique(json, line, len, &critique, &err);
+    if (read == T2G_ERR_MEMORY) { /* an error of the call, never the critic's garbage */
+        cJSON_Delete(json);
+        judge_fatal(j, "external critic: out of memory reading a critique");
+        j->status = t2g_fail(j->err, T2G_ERR_MEMORY, "external critic: out of memory reading a critique");
+        return;
+    }
+    if (read != T2G_OK) {
         if (!tail) {
             outstanding_remove(w, k);
             w->last_reply_ms = now_ms();
@@ -665,8 +673,10 @@ static void worker_read(judge *j, worker *w) {
             char byte = chunk[c];
             if (byte == '\n') {
                 if (w->line_too_long) {
+                    char what[64];
+                    snprintf(what, sizeof what, "a line over critic.max_bytes (%zu bytes)", j->x->max_line);
                     j->stats->garbage++;
-                    note_garbage(w, "a line over 1 MiB", w->line, w->line_len);
+                    note_garbage(w, what, w->line, w->line_len);
                 } else {
                     handle_line(j, w, w->line ? w->line : (char *)"", w->line_len, false);
                 }
@@ -677,10 +687,16 @@ static void worker_read(judge *j, worker *w) {
             if (w->line_too_long) continue;
             if (w->line_len + 2 > w->line_cap) {
                 size_t cap = w->line_cap ? w->line_cap * 2 : 1024;
-                char *p = cap > MAX_LINE ? NULL : realloc(w->line, cap);
-                if (!p) {
+                if (w->line_len + 2 > j->x->max_line + 1) { /* the line, without its newline, is over the cap */
                     w->line_too_long = true;
                     continue;
+                }
+                if (cap > j->x->max_line + 2) cap = j->x->max_line + 2;
+                char *p = realloc(w->line, cap);
+                if (!p) { /* out of memory is an error of the call, never a critic's garbage */
+                    judge_fatal(j, "external critic: out of memory for a reply line of %zu bytes", cap);
+                    j->status = t2g_fail(j->err, T2G_ERR_MEMORY, "external critic: out of memory for a reply line of %zu bytes", cap);
+                    return;
                 }
                 w->line = p;
                 w->line_cap = cap;
@@ -743,6 +759,7 @@ t2g_status critic_external_start(const t2g_external_critic_options *options, cri
     x->workers = options->workers;
     x->timeout_ms = options->timeout_ms;
     x->retries = options->retries;
+    x->max_line = options->max_bytes ? options->max_bytes : MAX_LINE;
     for (uint32_t k = 0; k < x->workers; k++)
         x->w[k].in = x->w[k].out = -1;
     for (uint32_t k = 0; k < x->workers; k++) {

@@ -55,7 +55,8 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
 static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
     const t2g_config *c = &rl->config;
     if (strcmp(c->critic.kind, "builtin") == 0) return t2g_critic_builtin(rl->task, &rl->critic, err);
-    t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries};
+    t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries,
+                                           c->critic.max_bytes};
     return t2g_critic_external(&options, &rl->critic, err);
 }
 

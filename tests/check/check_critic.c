@@ -999,23 +999,32 @@ T2G_HOST_CHECK(critic_external_long_line) {
     char command[4600];
     snprintf(command, sizeof command, "python3 '%s/tests/critics/long_line.py'", source_dir());
     enum { N = 4 };
-    batch b = arith_batch(ctx, N, NULL);
-    t2g_critic *critic = external(ctx, command, 1, 20000, 1);
-    if (!critic) return 1;
-    t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
-    check_status(ctx, status, "judge with a critic whose even replies are 1.5 MB");
-    for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
-        if (i % 2)
-            check_true(ctx, replies_match(&b, i), "id %u: judged (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
-        else
-            check_true(ctx, !b.results[i].ok && b.results[i].attempts == 2 && strstr(b.results[i].error, "over 1 MiB"),
-                       "id %u: a failure after 2 attempts (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
+    /* the default cap (1 MiB) against 1.5 MB replies, then critic.max_bytes 200 against the
+     * same critic: its short replies (about 100 bytes) pass, the long ones are cut at 200 */
+    const size_t caps[] = {0, 200};
+    const char *says[] = {"over critic.max_bytes (1048576 bytes)", "over critic.max_bytes (200 bytes)"};
+    for (int c = 0; c < 2; c++) {
+        check_case_begin(ctx);
+        batch b = arith_batch(ctx, N, NULL);
+        t2g_external_critic_options options = {.command = command, .workers = 1, .timeout_ms = 20000, .retries = 1,
+                                               .max_bytes = caps[c]};
+        t2g_critic *critic = NULL;
+        if (!check_status(ctx, t2g_critic_external(&options, &critic, &ctx->err), command)) return ctx->failures;
+        t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
+        check_status(ctx, status, "judge with a critic whose even replies are 1.5 MB");
+        for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
+            if (i % 2)
+                check_true(ctx, replies_match(&b, i), "id %u: judged (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
+            else
+                check_true(ctx, !b.results[i].ok && b.results[i].attempts == 2 && strstr(b.results[i].error, says[c]),
+                           "id %u: a failure after 2 attempts (%s)", i, b.results[i].ok ? "ok" : b.results[i].error);
+        }
+        check_true(ctx, t2g_critic_get_stats(critic)->garbage == N, "%llu over-long lines counted",
+                   (unsigned long long)t2g_critic_get_stats(critic)->garbage);
+        free_results(b.results, N);
+        t2g_critic_destroy(critic);
+        check_true(ctx, no_children(), "no process left");
     }
-    check_true(ctx, t2g_critic_get_stats(critic)->garbage == N, "%llu over-long lines counted",
-               (unsigned long long)t2g_critic_get_stats(critic)->garbage);
-    free_results(b.results, N);
-    t2g_critic_destroy(critic);
-    check_true(ctx, no_children(), "no process left");
     return ctx->failures;
 }
 

@@ -90,5 +90,7 @@ t2g_status critic_external_judge(critic_external *external, t2g_critic_stats *st
                                  const t2g_critic_request *requests, uint32_t n, t2g_critic_result *results,
                                  t2g_error *err);
 void critic_external_stop(critic_external *external);
+/* The critique of one reply line of an external critic (a JSON object), as the judge reads it. */
+t2g_status critic_external_read_reply(const char *line, size_t len, t2g_critique *critique, t2g_error *err);
 
 #endif

@@ -513,6 +513,15 @@ static t2g_status read_critique(const cJSON *json, const char *line, size_t len,
     return t2g_critique_parse(line, len, critique, err);
 }
 
+/* For tests/fuzz: the critique of one reply line, read as handle_line reads it. */
+t2g_status critic_external_read_reply(const char *line, size_t len, t2g_critique *critique, t2g_error *err) {
+    cJSON *json = cJSON_ParseWithLength(line, len);
+    t2g_status status = json && cJSON_IsObject(json) ? read_critique(json, line, len, critique, err)
+                                                     : t2g_fail(err, T2G_ERR_FORMAT, "not a JSON object");
+    cJSON_Delete(json);
+    return status;
+}
+
 static void note_garbage(worker *w, const char *what, const char *line, size_t len) {
     if (w->unattributed < MAX_OUTSTANDING) {
         char *note = w->garbage_note[w->unattributed];

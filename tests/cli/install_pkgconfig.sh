@@ -5,7 +5,10 @@
 # every defined global symbol starts with t2g_ and is named in include/t2g, and a program that
 # includes only t2g.h takes the address of every function the headers declare.
 #   usage: install_pkgconfig.sh T2G SOURCE_DIR BUILD_DIR
+# T2G_CC and T2G_CFLAGS (set by ctest): the compiler and the sanitizer flags of the build.
 set -u
+cc=${T2G_CC:-cc}
+cflags=${T2G_CFLAGS:-}
 build=$3
 prefix=$(mktemp -d /tmp/t2g-install-XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
@@ -59,7 +62,7 @@ CEOF
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 flags=$(pkg-config --cflags --libs --static t2g) || fail "pkg-config --static t2g"
 echo "ok: pkg-config t2g gives: $flags"
-cc -std=c11 -Wall -Wextra -Werror -o "$prefix/use_t2g" "$prefix/use_t2g.c" $flags -lvulkan -lm ||
+"$cc" $cflags -std=c11 -Wall -Wextra -Werror -o "$prefix/use_t2g" "$prefix/use_t2g.c" $flags -lvulkan -lm ||
     fail "compiling against the installed t2g and the system Vulkan loader"
 "$prefix/use_t2g" || fail "running a program built against the installed t2g and the system Vulkan loader"
 
@@ -82,7 +85,7 @@ functions=$(cat "$prefix"/include/t2g/*.h | grep -o 't2g_[a-z0-9_]* *(' | tr -d 
     echo '};'
     echo 'int main(void) { return every_function[0] == 0; }'
 } > "$prefix/every_function.c"
-cc -std=c11 -Wall -Wextra -Werror -o "$prefix/every_function" "$prefix/every_function.c" $flags -lm ||
+"$cc" $cflags -std=c11 -Wall -Wextra -Werror -o "$prefix/every_function" "$prefix/every_function.c" $flags -lm ||
     fail "a function declared in include/t2g is not declared by t2g.h or not defined in libt2g.a"
 "$prefix/every_function" || fail "running the program that names every function"
 echo "ok: t2g.h declares and libt2g.a defines all $(echo "$functions" | wc -l) functions of include/t2g"

@@ -466,7 +466,7 @@ int bench_kernels(int argc, char **argv) {
     int code = cli_open_device(device_name, &device);
     if (code) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    bool cpu = strcmp(info->type, "CPU") == 0;
+    bool cpu = info->kind == T2G_DEVICE_CPU;
     if (!config) config = cpu ? &CONFIGS[0] : &CONFIGS[2];
     if (!repeat) repeat = cpu ? 5 : 10;
 

@@ -202,7 +202,7 @@ int bench_train(int argc, char **argv) {
     t2g_device *device;
     if ((code = cli_open_device(o.device, &device))) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    const preset *p = find_preset(o.preset, strcmp(info->type, "CPU") == 0);
+    const preset *p = find_preset(o.preset, info->kind == T2G_DEVICE_CPU);
     if (!p) {
         cli_error("bench train: --preset expects char6l384, gpt2-124m or small, got '%s'", o.preset);
         cli_close_device(device);

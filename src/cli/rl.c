@@ -190,8 +190,9 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) code = cli_run_prepare_eval(&s.run);
     if (!code) {
         printf("rl run %s on %s: %s rewards, %u prompts x %u responses a step, %u steps, critic %s\n", s.run.dir,
-               t2g_device_get_info(s.device)->name, config->rl.reward_granularity, config->rl.prompts,
-               config->rl.samples_per_prompt, config->steps, config->critic.kind);
+               t2g_device_get_info(s.device)->name, t2g_config_name("rl.reward_granularity", config->rl.reward_granularity),
+               config->rl.prompts, config->rl.samples_per_prompt, config->steps,
+               t2g_config_name("critic.kind", config->critic.kind));
         fflush(stdout);
     }
     if (!code && t2g_rl_steps_done(s.rl) == 0) code = cli_run_evaluate(&s.run, 0, NULL, "before RL");

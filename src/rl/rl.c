@@ -28,7 +28,7 @@ static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
                         (unsigned long long)(R / c->micro_batch), c->rl.minibatches);
     if (!c->rl.start[0])
         return t2g_fail(err, T2G_ERR_FORMAT, "rl.start is empty: name the SFT checkpoint the policy starts from");
-    if (strcmp(c->critic.kind, "builtin") == 0 && !c->data.task[0])
+    if (c->critic.kind == T2G_CRITIC_BUILTIN && !c->data.task[0])
         return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind \"builtin\" needs a built-in task (data.task)");
     return T2G_OK;
 }
@@ -48,7 +48,7 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
 
 static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
     const t2g_config *c = &rl->config;
-    if (strcmp(c->critic.kind, "builtin") == 0) return t2g_critic_builtin(rl->task, &rl->critic, err);
+    if (c->critic.kind == T2G_CRITIC_BUILTIN) return t2g_critic_builtin(rl->task, &rl->critic, err);
     t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries};
     return t2g_critic_external(&options, &rl->critic, err);
 }

@@ -77,7 +77,7 @@ typedef struct response {
 /* The score of each response token (count of them) from the critique, and the span stats. */
 static void score_tokens(t2g_rl *rl, const response *r, const t2g_critic_result *judged, float *scores) {
     const t2g_config *c = &rl->config;
-    bool span = strcmp(c->rl.reward_granularity, "span") == 0;
+    bool span = c->rl.reward_granularity == T2G_REWARD_SPAN;
     t2g_span_scores rules = {c->rl.score_good, c->rl.score_poor, c->rl.score_neutral, c->rl.score_unannotated,
                              c->rl.zero_punctuation != 0, c->rl.fuzzy_threshold};
     if (!span) { /* standard PPO: the scalar score on the last token */

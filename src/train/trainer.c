@@ -50,7 +50,7 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
         }
         return t2g_dataset_from_task(t->task, c->data.seed, c->data.examples, &t->dataset, err);
     }
-    if (strcmp(c->data.format, "text") == 0)
+    if (c->data.format == T2G_DATA_TEXT)
         return t2g_dataset_load_text(c->data.path, c->model.context, &t->dataset, err);
     return t2g_dataset_load_jsonl(c->data.path, &t->dataset, err);
 }

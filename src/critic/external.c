@@ -57,6 +57,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/clock.h"
 #include "critic_internal.h"
 
 extern char **environ;
@@ -120,12 +121,6 @@ static void set_text(char *dst, size_t size, const char *src) {
     size_t n = strnlen(src, size - 1);
     memcpy(dst, src, n);
     dst[n] = 0;
-}
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long ms) {
@@ -234,7 +229,7 @@ static t2g_status worker_start(critic_external *x, worker *w, t2g_error *err) {
     w->in = ours[0];
     w->out = ours[1];
     w->answered = w->sent = w->answered_after = 0;
-    w->last_reply_ms = now_ms();
+    w->last_reply_ms = t2g_clock_ms();
     return T2G_OK;
 }
 
@@ -575,7 +570,7 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
     if (read_critique(json, line, len, &critique, &err) != T2G_OK) {
         if (!tail) {
             outstanding_remove(w, k);
-            w->last_reply_ms = now_ms();
+            w->last_reply_ms = t2g_clock_ms();
             j->stats->garbage++;
             char why[200];
             snprintf(why, sizeof why, "garbage: the reply to id %llu has no critique: %.140s", (unsigned long long)v,
@@ -586,7 +581,7 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
         return;
     }
     outstanding_remove(w, k);
-    w->last_reply_ms = now_ms();
+    w->last_reply_ms = t2g_clock_ms();
     const cJSON *score = cJSON_GetObjectItemCaseSensitive(json, "score");
     const cJSON *final_score = cJSON_GetObjectItemCaseSensitive(json, "final_score");
     t2g_critic_result *r = &j->results[i];
@@ -727,9 +722,9 @@ void critic_external_stop(critic_external *x) {
      * grace, then the kill. */
     for (uint32_t k = 0; k < x->workers; k++)
         close_fd(&x->w[k].in);
-    int64_t until = now_ms() + 250;
+    int64_t until = t2g_clock_ms() + 250;
     for (uint32_t k = 0; k < x->workers; k++) {
-        int64_t left = until - now_ms();
+        int64_t left = until - t2g_clock_ms();
         worker_stop(&x->w[k], left > 0 ? (int)left : 0, NULL);
         free(x->w[k].pending);
         free(x->w[k].line);
@@ -836,7 +831,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
                 break;
             }
             j.samples[i].state = SAMPLE_SENT;
-            j.samples[i].sent_ms = now_ms();
+            j.samples[i].sent_ms = t2g_clock_ms();
             j.samples[i].send_number = w->sent++;
             w->outstanding[w->count++] = i;
             j.next++;
@@ -846,7 +841,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
             if (x->w[k].pending_len > x->w[k].pending_off) worker_flush(&x->w[k]);
 
         /* Wait for output, room to write, or the first deadline. */
-        int64_t now = now_ms(), wake = -1;
+        int64_t now = t2g_clock_ms(), wake = -1;
         nfds_t count = 0;
         for (uint32_t k = 0; k < x->workers; k++) {
             worker *w = &x->w[k];
@@ -887,7 +882,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
             if (j.fatal) break;
         }
         if (j.fatal) break;
-        check_deadlines(&j, now_ms());
+        check_deadlines(&j, t2g_clock_ms());
     }
     free(samples);
     free(fds);

@@ -5,14 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "rl_internal.h"
 #include "t2g/train.h"
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
     uint64_t R = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
@@ -178,15 +173,15 @@ static void adapt_beta(t2g_rl *rl, double kl) {
 }
 
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
-    double start = now_seconds(), rollout_seconds = 0;
+    double start = t2g_clock_seconds(), rollout_seconds = 0;
     memset(stats, 0, sizeof *stats);
     stats->beta = rl->beta;
     t2g_status status = rl_rollout(rl, &rollout_seconds, err);
     if (!status) status = rl_score(rl, stats, err);
-    double train_start = now_seconds();
+    double train_start = t2g_clock_seconds();
     if (!status) status = rl_optimize(rl, stats, err);
     if (status) return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
-    double train_seconds = now_seconds() - train_start;
+    double train_seconds = t2g_clock_seconds() - train_start;
     rl->step++;
     stats->step = rl->step;
     stats->spans = rl->spans;
@@ -195,7 +190,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
     stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;
-    stats->ms = (now_seconds() - start) * 1e3;
+    stats->ms = (t2g_clock_seconds() - start) * 1e3;
     adapt_beta(rl, stats->kl);
     return T2G_OK;
 }

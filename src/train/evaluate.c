@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "t2g/tokenizer.h"
 #include "t2g/train.h"
 
@@ -51,12 +52,6 @@ static t2g_status respond(t2g_generator *generator, const t2g_task_example *exam
     return status;
 }
 
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static t2g_status keep_samples(const t2g_task *task, const t2g_task_example *examples, char *const *responses,
                                const size_t *lengths, uint32_t count, t2g_eval_result *result, t2g_error *err) {
     result->samples = calloc(count ? count : 1, sizeof *result->samples);
@@ -84,7 +79,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err) {
     memset(result, 0, sizeof *result);
-    double start = now_seconds();
+    double start = t2g_clock_seconds();
     if (examples == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 examples");
     t2g_generator *own = NULL;
     t2g_status status = T2G_OK;
@@ -112,7 +107,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
     free(lengths);
     free(items);
     t2g_generator_destroy(own);
-    result->seconds = now_seconds() - start;
+    result->seconds = t2g_clock_seconds() - start;
     return status;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "t2g/kernels.h"
 #include "t2g/rng.h"
 #include "t2g/train.h"
@@ -27,12 +28,6 @@ struct t2g_trainer {
     t2g_data_cursor cursor;
     t2g_rng rng;
 };
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
 
 static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     const t2g_config *c = &t->config;
@@ -157,7 +152,7 @@ static t2g_status record_step(t2g_trainer *t, double total_weight, double lr, t2
 }
 
 t2g_status t2g_trainer_step(t2g_trainer *t, t2g_step_stats *stats, t2g_error *err) {
-    double start = now_ms();
+    double start = t2g_clock_ms();
     double total_weight;
     uint32_t truncated;
     double lr = t2g_schedule_lr(&t->config, t->step + 1);
@@ -171,7 +166,7 @@ t2g_status t2g_trainer_step(t2g_trainer *t, t2g_step_stats *stats, t2g_error *er
     t->step++;
     double loss_sum = 0;
     for (uint32_t k = 0; k < t->micro_count; k++) loss_sum += t->slot_host[k * SLOT_FLOATS];
-    double ms = now_ms() - start;
+    double ms = t2g_clock_ms() - start;
     uint64_t tokens = (uint64_t)t->config.batch_size * t->config.model.context;
     *stats = (t2g_step_stats){
         .step = t->step,

@@ -58,6 +58,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "critic_internal.h"
 
 extern char **environ;
@@ -281,20 +282,8 @@ static char *valid_utf8(const char *s, size_t len) {
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-        bool ok = n > 0 && c != 0 && i + n <= len;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok && n == 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d >= 0xA0); /* overlong, surrogates */
-        }
-        if (ok && n == 4) {
-            unsigned char d = (unsigned char)s[i + 1];
-            ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d >= 0x90); /* overlong, > U+10FFFF */
-        }
-        if (ok) {
+        size_t n = s[i] ? t2g_utf8_sequence((const unsigned char *)s + i, len - i, NULL) : 0;
+        if (n) {
             memcpy(out + o, s + i, n);
             o += n;
             i += n;

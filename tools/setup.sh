@@ -3,6 +3,8 @@
 # packages only (python3 runs the example external critic, tools/example_critic.py). Idempotent: when everything is there it changes nothing (and needs no root).
 #   tools/setup.sh             build, test and run dependencies
 #   tools/setup.sh --chromium  also the headless browser that renders run reports
+#   tools/setup.sh --ci        also clang with its sanitizer and libFuzzer runtimes, for the
+#                              sanitizer build and the fuzzers that .ci/run adds
 set -eu
 
 packages="cmake build-essential pkg-config python3
@@ -14,7 +16,8 @@ packages="cmake build-essential pkg-config python3
 case "${1:-}" in
   "") ;;
   --chromium) packages="$packages chromium" ;;
-  *) echo "setup.sh: unknown option '$1' (the only option is --chromium)" >&2; exit 2 ;;
+  --ci) packages="$packages clang libclang-rt-dev" ;;
+  *) echo "setup.sh: unknown option '$1' (the options are --chromium and --ci)" >&2; exit 2 ;;
 esac
 
 missing=""

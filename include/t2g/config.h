@@ -14,6 +14,14 @@
 #include "t2g/status.h"
 
 #define T2G_CONTEXT_MAX 1048576u /* model.context's largest value */
+/* The settings that take one of a few names. Files, --set and the JSON written back (config.json,
+ * checkpoints) spell them as the names, listed here in the order of the values. */
+typedef enum t2g_data_format { T2G_DATA_SFT, T2G_DATA_TEXT } t2g_data_format;        /* "sft", "text" */
+typedef enum t2g_schedule_kind { T2G_SCHEDULE_COSINE, T2G_SCHEDULE_CONSTANT } t2g_schedule_kind; /* "cosine", "constant" */
+typedef enum t2g_reward_granularity { T2G_REWARD_SPAN, T2G_REWARD_SCALAR } t2g_reward_granularity; /* "span", "scalar" */
+typedef enum t2g_kl_estimate { T2G_KL_K1, T2G_KL_FULL } t2g_kl_estimate;             /* "k1", "full" */
+typedef enum t2g_critic_kind { T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL } t2g_critic_kind; /* "builtin", "external" */
+typedef enum t2g_on_nonfinite { T2G_ON_NONFINITE_STOP, T2G_ON_NONFINITE_SKIP } t2g_on_nonfinite; /* "stop", "skip" */
 
 typedef struct t2g_model_config {
     uint32_t vocab;             /* model.vocab: 259 for the byte-level tokenizer */
@@ -33,7 +41,7 @@ typedef struct t2g_config {
         char task[32];          /* data.task: "arith", "facts", or "" to read data.path */
         uint32_t examples;      /* data.examples: demonstrations the task generates */
         char path[512];         /* data.path: JSONL (format "sft") or text (format "text") */
-        char format[8];         /* data.format: "sft" or "text" */
+        t2g_data_format format; /* data.format: "sft" or "text" */
         uint64_t seed;          /* data.seed: task generation and shuffling */
         uint64_t max_line_bytes; /* data.max_line_bytes: the longest line of a JSONL file */
     } data;
@@ -45,7 +53,7 @@ typedef struct t2g_config {
         double grad_clip;       /* optim.grad_clip: global norm; 0 = off */
     } optim;
     struct {
-        char kind[16];          /* schedule.kind: "cosine" or "constant" */
+        t2g_schedule_kind kind; /* schedule.kind: "cosine" or "constant" */
         uint32_t warmup_steps;  /* schedule.warmup_steps: linear from 0 */
         double min_lr_fraction; /* schedule.min_lr_fraction: the cosine's floor, times optim.lr */
     } schedule;
@@ -53,7 +61,7 @@ typedef struct t2g_config {
     uint32_t micro_batch;       /* train.micro_batch: sequences per forward/backward; divides batch_size */
     uint32_t steps;             /* train.steps */
     uint32_t log_every;         /* train.log_every: a progress line every N steps (off a terminal) */
-    char on_nonfinite[8];       /* train.on_nonfinite: "stop" (exit 1, last good checkpoint kept) or "skip" */
+    t2g_on_nonfinite on_nonfinite; /* train.on_nonfinite: "stop" (exit 1, last good checkpoint kept) or "skip" */
     struct {
         uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */
         uint32_t examples;      /* eval.examples: task examples scored per evaluation */
@@ -69,7 +77,7 @@ typedef struct t2g_config {
      * sequences per forward/backward. */
     struct {
         char start[512];        /* rl.start: the SFT checkpoint the policy and the frozen reference start from */
-        char reward_granularity[8]; /* rl.reward_granularity: "span" (Text2Grad) or "scalar" (standard PPO) */
+        t2g_reward_granularity reward_granularity; /* rl.reward_granularity: "span" (Text2Grad) or "scalar" (standard PPO) */
         uint32_t prompts;       /* rl.prompts: prompts per step */
         uint32_t samples_per_prompt; /* rl.samples_per_prompt: K responses to each prompt */
         uint32_t max_new_tokens;/* rl.max_new_tokens */
@@ -84,7 +92,7 @@ typedef struct t2g_config {
         double value_lr_scale;  /* rl.value_lr_scale: the value head's learning rate / the policy's */
         double gamma, lambda;   /* rl.gamma, rl.lambda: GAE */
         double log_ratio_clamp; /* rl.log_ratio_clamp */
-        char kl[8];             /* rl.kl: "k1" (log-ratio estimate) or "full" (over the vocabulary) */
+        t2g_kl_estimate kl;     /* rl.kl: "k1" (log-ratio estimate) or "full" (over the vocabulary) */
         double kl_beta;         /* rl.kl_beta: the KL penalty's initial coefficient */
         double kl_target;       /* rl.kl_target: adaptive beta's target KL; 0 = beta stays fixed */
         double kl_horizon;      /* rl.kl_horizon: adaptive beta's horizon */
@@ -95,7 +103,7 @@ typedef struct t2g_config {
         uint32_t samples_kept;  /* rl.samples_kept: responses with critiques kept per step in the run folder */
     } rl;
     struct {
-        char kind[16];          /* critic.kind: "builtin" (the task's) or "external" */
+        t2g_critic_kind kind;   /* critic.kind: "builtin" (the task's) or "external" */
         char command[512];      /* critic.command: the external critic, run with /bin/sh -c */
         uint32_t workers;       /* critic.workers: external processes at once */
         uint32_t timeout_ms;    /* critic.timeout_ms: per sample */
@@ -146,10 +154,14 @@ t2g_status t2g_config_take_model(t2g_config *config, const t2g_model_config *sta
 /* The whole config as JSON, every key, nested; malloc'ed, NUL-terminated. */
 char *t2g_config_to_json(const t2g_config *config);
 
+/* The name of a value of a key that takes names: t2g_config_name("rl.kl", T2G_KL_FULL) is
+ * "full". NULL for another key or a value out of range. */
+const char *t2g_config_name(const char *path, unsigned value);
+
 /* The documented keys, for --help and the README. */
 typedef struct t2g_config_key {
     const char *path;           /* "optim.lr" */
-    const char *type;           /* "string", "integer", "number" */
+    const char *type;           /* "string", "integer", "number" (names are strings in files) */
     const char *help;
 } t2g_config_key;
 size_t t2g_config_keys(const t2g_config_key **keys);

@@ -21,10 +21,20 @@ typedef struct t2g_coopmat_shape {
     bool subgroup_scope;
 } t2g_coopmat_shape;
 
+/* What kind of device it is, in the order t2g prefers them when none is named. */
+typedef enum t2g_device_kind {
+    T2G_DEVICE_OTHER,
+    T2G_DEVICE_CPU,                 /* lavapipe, SwiftShader */
+    T2G_DEVICE_VIRTUAL_GPU,
+    T2G_DEVICE_INTEGRATED_GPU,
+    T2G_DEVICE_DISCRETE_GPU,
+} t2g_device_kind;
+
 typedef struct t2g_device_info {
     uint32_t index;                 /* position in t2g_list_devices' order */
     char name[256];
-    const char *type;               /* "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other" */
+    t2g_device_kind kind;
+    const char *type;               /* kind's name: "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other" */
     uint32_t vendor_id, device_id;
     const char *vendor;             /* "NVIDIA", "AMD", "Intel", "Mesa", ... or "unknown" */
     char driver_name[256];          /* VkPhysicalDeviceDriverProperties, e.g. "llvmpipe" */

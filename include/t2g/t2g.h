@@ -1,12 +1,31 @@
-/* t2g: train GPT-style language models on any Vulkan device. The whole public API. */
+/* t2g: train GPT-style language models on any Vulkan device. The whole public API: these
+ * headers declare every function of the installed libt2g.a, and the archive exports nothing
+ * else (cmake/public_archive.cmake; tests/cli/install_pkgconfig.sh checks both ways). */
 #ifndef T2G_H
 #define T2G_H
 
+#include "t2g/status.h"
+
 #include "t2g/device.h"
-#include "t2g/kernels.h"
 #include "t2g/memory.h"
 #include "t2g/recorder.h"
-#include "t2g/status.h"
+#include "t2g/kernels.h"
+#include "t2g/rl_kernels.h"
+
+#include "t2g/assets.h"
+#include "t2g/checkpoint.h"
+#include "t2g/config.h"
+#include "t2g/critic.h"
+#include "t2g/dataset.h"
+#include "t2g/feedback.h"
+#include "t2g/generate.h"
+#include "t2g/gpt.h"
+#include "t2g/report.h"
+#include "t2g/rl.h"
+#include "t2g/rng.h"
+#include "t2g/tasks.h"
+#include "t2g/tokenizer.h"
+#include "t2g/train.h"
 
 #define T2G_VERSION "0.1.0"
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "core/clock.h"
 #include "feedback/feedback_internal.h"
 #include "t2g/feedback.h"
 #include "t2g/rng.h"
@@ -23,11 +24,6 @@ static const char HELP[] =
 
 enum { RESPONSE_BYTES = 10240, SPANS = 12, SPAN_BYTES = 500, IDENTICAL = 100000 };
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
 
 typedef struct measured {
     double ms, worst_ms;
@@ -68,12 +64,12 @@ static int fuzzy_spans(measured *m) {
         t2g_aligned_span out;
         t2g_error err = {0};
         unsigned long long work = fb_work();
-        double start = now_ms();
+        double start = t2g_clock_ms();
         if (t2g_align_spans(r, len, &one, NULL, &out, &err)) {
             cli_error("bench align: %s", err.message);
             code = EXIT_FAILED;
         }
-        double ms = now_ms() - start;
+        double ms = t2g_clock_ms() - start;
         m->work += fb_work() - work;
         m->ms += ms;
         if (ms > m->worst_ms) m->worst_ms = ms;
@@ -104,12 +100,12 @@ static int identical_spans(measured *m) {
     t2g_critique c = {.feedback = (char *)"", .spans = spans, .span_count = IDENTICAL};
     t2g_error err = {0};
     unsigned long long work = fb_work();
-    double start = now_ms();
+    double start = t2g_clock_ms();
     if (code == EXIT_OK && t2g_align_spans(r, strlen(r), &c, NULL, out, &err)) {
         cli_error("bench align: %s", err.message);
         code = EXIT_FAILED;
     }
-    m->ms = m->worst_ms = now_ms() - start;
+    m->ms = m->worst_ms = t2g_clock_ms() - start;
     m->work = fb_work() - work;
     m->found = code == EXIT_OK && out[299].start == 299 * 8 && out[IDENTICAL - 1].start == 0;
     free(spans);

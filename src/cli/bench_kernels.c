@@ -266,27 +266,20 @@ static void plan_kernels(bench_plan *plan, const bench_config *c) {
 
 /* ---- running ---- */
 
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Allocates and fills the item's tensors in `arena`, in chunks to bound host memory. */
 static t2g_status fill_tensors(t2g_arena *arena, bench_item *item, const tensor_spec *specs, uint32_t count, uint32_t V,
                                t2g_error *err) {
     enum { CHUNK = 1 << 20 };
     uint32_t *host = malloc(CHUNK * sizeof *host);
     if (!host) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory filling benchmark inputs");
-    uint64_t state = 42;
+    t2g_rng rng = {42};
     t2g_status status = T2G_OK;
     for (uint32_t k = 0; k < count && !status; k++) {
         status = t2g_tensor_alloc_f32(arena, specs[k].count, &item->t[k], err);
         for (uint64_t done = 0; !status && done < specs[k].count; done += CHUNK) {
             uint64_t n = specs[k].count - done < CHUNK ? specs[k].count - done : CHUNK;
             for (uint64_t i = 0; i < n; i++) {
-                uint64_t r = rng_next(&state);
+                uint64_t r = t2g_rng_u64(&rng);
                 float value = specs[k].fill == FILL_ONES ? 1.0f : (float)((double)(r >> 11) * 0x1.0p-53 - 0.5);
                 if (specs[k].fill == FILL_TOKENS) host[i] = (uint32_t)(r % V);
                 else memcpy(&host[i], &value, 4);
@@ -466,7 +459,7 @@ int bench_kernels(int argc, char **argv) {
     int code = cli_open_device(device_name, &device);
     if (code) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    bool cpu = strcmp(info->type, "CPU") == 0;
+    bool cpu = info->kind == T2G_DEVICE_CPU;
     if (!config) config = cpu ? &CONFIGS[0] : &CONFIGS[2];
     if (!repeat) repeat = cpu ? 5 : 10;
 

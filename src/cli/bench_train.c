@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "core/clock.h"
 #include "t2g/generate.h"
 #include "t2g/rng.h"
 
@@ -55,12 +56,6 @@ static const char ROLLOUT_HELP[] =
     "  --new N      new tokens per prompt (default 128; 32 with the small preset, whose context is 64)\n"
     "\n"
     "example: t2g bench rollout --json\n";
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
 
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -209,7 +204,7 @@ int bench_train(int argc, char **argv) {
     t2g_device *device;
     if ((code = cli_open_device(o.device, &device))) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    const preset *p = find_preset(o.preset, strcmp(info->type, "CPU") == 0);
+    const preset *p = find_preset(o.preset, info->kind == T2G_DEVICE_CPU);
     if (!p) {
         cli_error("bench train: --preset expects char6l384, gpt2-124m or small, got '%s'", o.preset);
         cli_close_device(device);
@@ -228,10 +223,10 @@ int bench_train(int argc, char **argv) {
     if (!status) status = t2g_recorder_create(device, NULL, &rec, &err);
     double *ms = calloc(steps, sizeof *ms);
     for (uint32_t s = 0; s < steps + 2 && !status; s++) {
-        double start = now_ms();
+        double start = t2g_clock_ms();
         status = record_train_step(gpt, rec, io, B, T, s + 1, &err);
         if (!status) status = t2g_recorder_submit(rec, &err);
-        if (s >= 2 && ms) ms[s - 2] = now_ms() - start;
+        if (s >= 2 && ms) ms[s - 2] = t2g_clock_ms() - start;
     }
     if (!status && o.profile) status = profile_step(gpt, io, B, T, &err);
     if (!status && ms) {
@@ -294,9 +289,9 @@ int bench_rollout(int argc, char **argv) {
     double ms = 0;
     for (int run = 0; run < 2 && !status; run++) { /* the first run builds the pipelines */
         t2g_generation_free(&generation);
-        double start = now_ms();
+        double start = t2g_clock_ms();
         status = t2g_generate(generator, rows, lengths, n, &sampling, &generation, &err);
-        ms = now_ms() - start;
+        ms = t2g_clock_ms() - start;
     }
     if (!status) {
         const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "new_tokens_each"};

@@ -205,13 +205,13 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) {
         s.run.config = t2g_rl_config(s.rl); /* with rl.start's model: what config.json records */
         s.run.model = t2g_rl_policy(s.rl);
-        if (strcmp(config->critic.kind, "external") == 0) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
+        if (config->critic.kind == T2G_CRITIC_EXTERNAL) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;
         s.run.kind = o->kind ? o->kind : "rl";
         code = cli_run_open(&s.run, out, resume || made_dir ? resumed_dir : NULL);
     }
-    if (!code && strcmp(config->critic.kind, "external") == 0) {
+    if (!code && config->critic.kind == T2G_CRITIC_EXTERNAL) {
         char log[1200];
         snprintf(log, sizeof log, "%s/critic.log", s.run.dir);
         if (t2g_rl_set_critic_log(s.rl, log, &err)) {
@@ -222,8 +222,9 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) code = cli_run_prepare_eval(&s.run);
     if (!code) {
         printf("rl run %s on %s: %s rewards, %u prompts x %u responses a step, %u steps, critic %s\n", s.run.dir,
-               t2g_device_get_info(s.device)->name, config->rl.reward_granularity, config->rl.prompts,
-               config->rl.samples_per_prompt, config->steps, config->critic.kind);
+               t2g_device_get_info(s.device)->name, t2g_config_name("rl.reward_granularity", config->rl.reward_granularity),
+               config->rl.prompts, config->rl.samples_per_prompt, config->steps,
+               t2g_config_name("critic.kind", config->critic.kind));
         fflush(stdout);
     }
     if (!code && t2g_rl_steps_done(s.rl) == 0) code = cli_run_evaluate(&s.run, 0, NULL, "before RL");
@@ -244,7 +245,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
 /* A run continued with --resume would run the shell command stored in its checkpoint: it must
  * be given again (--set critic.command=...) or confirmed (--trust-critic). */
 static int check_stored_critic(const cli_run_args *args, const t2g_config *config) {
-    if (!args->resume || args->trust_critic || strcmp(config->critic.kind, "external") != 0) return EXIT_OK;
+    if (!args->resume || args->trust_critic || config->critic.kind != T2G_CRITIC_EXTERNAL) return EXIT_OK;
     for (int i = 0; i < args->set_count; i++)
         if (strncmp(args->sets[i], "critic.command=", 15) == 0) return EXIT_OK;
     cli_error("rl --resume %s: the run's critic is the shell command stored in its checkpoint:\n    %s\n"

@@ -379,7 +379,7 @@ int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_sk
     const char *update = update_skipped ? "the update was skipped" : "the update was applied (finite gradient)";
     if (run->tty) printf("\n");
     fflush(stdout);
-    if (strcmp(run->config->on_nonfinite, "skip") == 0) {
+    if (run->config->on_nonfinite == T2G_ON_NONFINITE_SKIP) {
         run->skipped_steps++;
         fprintf(stderr, "t2g: warning: step %llu: %s not finite (NaN or Inf); %s; going on (train.on_nonfinite=skip)\n",
                 (unsigned long long)step, names, update);

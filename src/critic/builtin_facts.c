@@ -198,11 +198,9 @@ t2g_status critic_facts_judge(const t2g_task *task, const t2g_critic_request *re
 
     /* Words: what is right, what is wrong, what is made up, what is missing. Each distinct
      * wrong or invented word once (the first time it is said). */
-    uint32_t good = 0, omitted = 0, bad = 0;
-    for (uint32_t f = 0; f < fields; f++) {
+    uint32_t good = 0, bad = 0;
+    for (uint32_t f = 0; f < fields; f++)
         good += stated[f];
-        omitted += !stated[f] && !wrong_key[f];
-    }
     if (!no_memory) {
         if (good == fields && count > 0) {
             bool clean = true;

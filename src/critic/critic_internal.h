@@ -91,5 +91,7 @@ t2g_status critic_external_judge(critic_external *external, t2g_critic_stats *st
                                  t2g_error *err);
 void critic_external_stop(critic_external *external);
 t2g_status critic_external_set_log(critic_external *external, const char *path, t2g_error *err);
+/* The critique of one reply line of an external critic (a JSON object), as the judge reads it. */
+t2g_status critic_external_read_reply(const char *line, size_t len, t2g_critique *critique, t2g_error *err);
 
 #endif

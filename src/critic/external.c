@@ -61,6 +61,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/clock.h"
+#include "core/utf8.h"
 #include "critic_internal.h"
 
 extern char **environ;
@@ -128,12 +130,6 @@ static void set_text(char *dst, size_t size, const char *src) {
     size_t n = strnlen(src, size - 1);
     memcpy(dst, src, n);
     dst[n] = 0;
-}
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long ms) {
@@ -242,7 +238,7 @@ static t2g_status worker_start(critic_external *x, worker *w, t2g_error *err) {
     w->in = ours[0];
     w->out = ours[1];
     w->answered = w->sent = w->answered_after = 0;
-    w->last_reply_ms = now_ms();
+    w->last_reply_ms = t2g_clock_ms();
     return T2G_OK;
 }
 
@@ -294,20 +290,8 @@ static char *valid_utf8(const char *s, size_t len) {
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-        bool ok = n > 0 && c != 0 && i + n <= len;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok && n == 3) {
-            unsigned char d = (unsigned char)s[i + 1];
-            ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d >= 0xA0); /* overlong, surrogates */
-        }
-        if (ok && n == 4) {
-            unsigned char d = (unsigned char)s[i + 1];
-            ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d >= 0x90); /* overlong, > U+10FFFF */
-        }
-        if (ok) {
+        size_t n = s[i] ? t2g_utf8_sequence((const unsigned char *)s + i, len - i, NULL) : 0;
+        if (n) {
             memcpy(out + o, s + i, n);
             o += n;
             i += n;
@@ -555,6 +539,15 @@ static void log_stray(judge *j, const char *line, size_t len) {
         j->stats->stray_unlogged++;
 }
 
+/* For tests/fuzz: the critique of one reply line, read as handle_line reads it. */
+t2g_status critic_external_read_reply(const char *line, size_t len, t2g_critique *critique, t2g_error *err) {
+    cJSON *json = cJSON_ParseWithLength(line, len);
+    t2g_status status = json && cJSON_IsObject(json) ? read_critique(json, line, len, critique, err)
+                                                     : t2g_fail(err, T2G_ERR_FORMAT, "not a JSON object");
+    cJSON_Delete(json);
+    return status;
+}
+
 static void note_garbage(worker *w, const char *what, const char *line, size_t len) {
     if (w->unattributed < MAX_OUTSTANDING) {
         char *note = w->garbage_note[w->unattributed];
@@ -618,7 +611,7 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
     if (read != T2G_OK) {
         if (!tail) {
             outstanding_remove(w, k);
-            w->last_reply_ms = now_ms();
+            w->last_reply_ms = t2g_clock_ms();
             j->stats->garbage++;
             char why[200];
             snprintf(why, sizeof why, "garbage: the reply to id %llu has no critique: %.140s", (unsigned long long)v,
@@ -629,7 +622,7 @@ static void handle_line(judge *j, worker *w, char *line, size_t len, bool tail) 
         return;
     }
     outstanding_remove(w, k);
-    w->last_reply_ms = now_ms();
+    w->last_reply_ms = t2g_clock_ms();
     const cJSON *score = cJSON_GetObjectItemCaseSensitive(json, "score");
     const cJSON *final_score = cJSON_GetObjectItemCaseSensitive(json, "final_score");
     t2g_critic_result *r = &j->results[i];
@@ -779,9 +772,9 @@ void critic_external_stop(critic_external *x) {
      * grace, then the kill. */
     for (uint32_t k = 0; k < x->workers; k++)
         close_fd(&x->w[k].in);
-    int64_t until = now_ms() + 250;
+    int64_t until = t2g_clock_ms() + 250;
     for (uint32_t k = 0; k < x->workers; k++) {
-        int64_t left = until - now_ms();
+        int64_t left = until - t2g_clock_ms();
         worker_stop(&x->w[k], left > 0 ? (int)left : 0, NULL);
         free(x->w[k].pending);
         free(x->w[k].line);
@@ -897,7 +890,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
                 break;
             }
             j.samples[i].state = SAMPLE_SENT;
-            j.samples[i].sent_ms = now_ms();
+            j.samples[i].sent_ms = t2g_clock_ms();
             j.samples[i].send_number = w->sent++;
             w->outstanding[w->count++] = i;
             j.next++;
@@ -907,7 +900,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
             if (x->w[k].pending_len > x->w[k].pending_off) worker_flush(&x->w[k]);
 
         /* Wait for output, room to write, or the first deadline. */
-        int64_t now = now_ms(), wake = -1;
+        int64_t now = t2g_clock_ms(), wake = -1;
         nfds_t count = 0;
         for (uint32_t k = 0; k < x->workers; k++) {
             worker *w = &x->w[k];
@@ -953,7 +946,7 @@ t2g_status critic_external_judge(critic_external *x, t2g_critic_stats *stats, co
             if (j.fatal) break;
         }
         if (j.fatal) break;
-        check_deadlines(&j, now_ms());
+        check_deadlines(&j, t2g_clock_ms());
     }
     free(samples);
     free(fds);

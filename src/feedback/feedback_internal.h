@@ -10,12 +10,8 @@
 
 /* ---- characters (normalize.c) ---- */
 
-/* The length (1 to 4) of the valid UTF-8 sequence at b[0..n), or 0 when b[0] does not start
- * one (a continuation byte, an overlong form, a surrogate, beyond U+10FFFF, truncated). A byte
- * that starts no valid sequence counts as a character of its own everywhere in this module. */
-size_t fb_utf8_length(const unsigned char *b, size_t n);
-
-/* The length of the character at b[0..n) (fb_utf8_length, or 1 for an invalid byte). */
+/* The length of the character at b[0..n): its valid UTF-8 sequence (core/utf8.h), or 1 for a
+ * byte that starts none, which counts as a character of its own everywhere in this module. */
 size_t fb_char_length(const unsigned char *b, size_t n);
 
 /* The length of the character at b[0..n) if it is a separator, else 0. Separators: ASCII

@@ -3,34 +3,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 #include "feedback/feedback_internal.h"
 
-size_t fb_utf8_length(const unsigned char *b, size_t n) {
-    if (n == 0) return 0;
-    unsigned char c = b[0];
-    if (c < 0x80) return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range depends on the first */
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0) lo = 0xA0;      /* overlong below U+0800 */
-        else if (c == 0xED) hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0) lo = 0x90;      /* overlong below U+10000 */
-        else if (c == 0xF4) hi = 0x8F; /* beyond U+10FFFF */
-    } else
-        return 0;
-    if (n < need || b[1] < lo || b[1] > hi) return 0;
-    for (size_t i = 2; i < need; i++)
-        if (b[i] < 0x80 || b[i] > 0xBF) return 0;
-    return need;
-}
-
 size_t fb_char_length(const unsigned char *b, size_t n) {
-    size_t k = fb_utf8_length(b, n);
+    size_t k = t2g_utf8_sequence(b, n, NULL);
     return k ? k : 1;
 }
 
@@ -39,20 +16,12 @@ static bool ascii_separator(unsigned char c) {
     return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
 }
 
-static uint32_t code_point(const unsigned char *b, size_t k) {
-    switch (k) {
-    case 2: return (uint32_t)(b[0] & 0x1F) << 6 | (b[1] & 0x3F);
-    case 3: return (uint32_t)(b[0] & 0x0F) << 12 | (uint32_t)(b[1] & 0x3F) << 6 | (b[2] & 0x3F);
-    default: return (uint32_t)(b[0] & 0x07) << 18 | (uint32_t)(b[1] & 0x3F) << 12 | (uint32_t)(b[2] & 0x3F) << 6 | (b[3] & 0x3F);
-    }
-}
-
 size_t fb_separator_length(const unsigned char *b, size_t n) {
     if (n == 0) return 0;
     if (b[0] < 0x80) return ascii_separator(b[0]) ? 1 : 0;
-    size_t k = fb_utf8_length(b, n);
+    uint32_t u = 0;
+    size_t k = t2g_utf8_sequence(b, n, &u);
     if (k < 2) return 0;
-    uint32_t u = code_point(b, k);
     bool sep = u == 0xA0 || u == 0xA1 || u == 0xA7 || u == 0xAB || u == 0xB6 || u == 0xB7 || u == 0xBB ||
                u == 0xBF || (u >= 0x2000 && u <= 0x206F) || (u >= 0x3000 && u <= 0x3003) || u == 0xFEFF;
     return sep ? k : 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "t2g/tokenizer.h"
 
 size_t t2g_tokenize(const char *text, size_t len, uint32_t *ids, t2g_token_span *spans) {
@@ -25,37 +26,6 @@ char *t2g_detokenize(const uint32_t *ids, size_t n, size_t *len) {
     return text;
 }
 
-/* The length of the valid UTF-8 sequence at b[0..n) (1 to 4), or 0 if b[0] does not start
- * one. Valid means the shortest encoding (no overlong forms: C0, C1, E0 80..9F, F0 80..8F), no
- * surrogates (ED A0..BF) and at most U+10FFFF (F4 80..8F, nothing from F5 up): the second
- * byte's range depends on the first, the others are any continuation byte 80..BF. */
-static size_t utf8_sequence(const unsigned char *b, size_t n) {
-    unsigned char c = b[0];
-    if (c < 0x80) return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* below: overlong (< U+0800) */
-        else if (c == 0xED)
-            hi = 0x9F; /* above: surrogates U+D800..DFFF */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* below: overlong (< U+10000) */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above: beyond U+10FFFF */
-    } else
-        return 0; /* a continuation byte, C0/C1 (always overlong) or F5..FF */
-    if (n < need || b[1] < lo || b[1] > hi) return 0;
-    for (size_t i = 2; i < need; i++)
-        if (b[i] < 0x80 || b[i] > 0xBF) return 0;
-    return need;
-}
-
 /* A NUL byte is valid UTF-8 but would end the returned C string early, so it is escaped
  * too ("\x00"): the result then always holds every byte of the input. */
 char *t2g_utf8_escape(const char *bytes, size_t len) {
@@ -67,7 +37,7 @@ char *t2g_utf8_escape(const char *bytes, size_t len) {
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = b[i] ? utf8_sequence(b + i, len - i) : 0;
+        size_t n = b[i] ? t2g_utf8_sequence(b + i, len - i, NULL) : 0;
         if (n == 1 && b[i] == '\\') {
             out[o++] = '\\';
             out[o++] = '\\';

@@ -64,7 +64,7 @@ uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config) {
 t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K) {
     (void)K;
     const t2g_device_info *info = t2g_device_get_info(device);
-    bool cpu = strcmp(info->type, "CPU") == 0; /* lavapipe, SwiftShader */
+    bool cpu = info->kind == T2G_DEVICE_CPU;
     uint64_t outputs = (uint64_t)M * N;
     for (size_t i = 0; i < sizeof tile_choices / sizeof tile_choices[0]; i++) {
         const t2g_matmul_tile_config *cfg = &tile_configs[tile_choices[i].tiles];

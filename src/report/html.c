@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "report_internal.h"
 
 static bool grow(rbuf *b, size_t more) {
@@ -54,32 +55,6 @@ void rb_free(rbuf *b) {
     memset(b, 0, sizeof *b);
 }
 
-size_t utf8_sequence(const unsigned char *s, size_t n, uint32_t *cp) {
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t value;
-    unsigned char lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) len = 2, value = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, value = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, value = c & 0x07;
-    else return 0;
-    if (c == 0xE0) lo = 0xA0;      /* no overlong 3-byte forms */
-    else if (c == 0xED) hi = 0x9F; /* no surrogates */
-    else if (c == 0xF0) lo = 0x90; /* no overlong 4-byte forms */
-    else if (c == 0xF4) hi = 0x8F; /* nothing past U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        value = value << 6 | (s[i] & 0x3F);
-    }
-    *cp = value;
-    return len;
-}
-
 /* Code points shown as an escape rather than as themselves: they are invisible, reorder the
  * text around them, or are not allowed in an HTML document. */
 static bool shown_escaped(uint32_t cp, unsigned flags) {
@@ -118,7 +93,7 @@ void rb_text(rbuf *b, const char *text, size_t n, unsigned flags) {
             continue;
         }
         uint32_t cp = 0;
-        size_t len = utf8_sequence(s + i, n - i, &cp);
+        size_t len = t2g_utf8_sequence(s + i, n - i, &cp);
         if (len == 0) {
             snprintf(escape, sizeof escape, "\\x%02X", s[i]);
         } else if (shown_escaped(cp, flags)) {

@@ -35,8 +35,6 @@ void rb_text(rbuf *b, const char *s, size_t n, unsigned flags);
 void rb_textz(rbuf *b, const char *s, unsigned flags); /* NULL: nothing */
 /* At most `limit` bytes of the text (cut at a character), then " … (N more bytes)". */
 void rb_text_limited(rbuf *b, const char *s, size_t limit, unsigned flags);
-/* The length of the valid UTF-8 sequence at s (n bytes left), 0 if it is not one; *cp its code point. */
-size_t utf8_sequence(const unsigned char *s, size_t n, uint32_t *cp);
 /* A number for people: up to `digits` significant digits, no exponent for ordinary magnitudes. */
 void format_number(double v, int digits, char *out, size_t size);
 

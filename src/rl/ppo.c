@@ -12,14 +12,14 @@
         if (s_) return s_;      \
     } while (0)
 
-static bool full_kl(const t2g_rl *rl) { return strcmp(rl->config.rl.kl, "full") == 0; }
+static bool full_kl(const t2g_rl *rl) { return rl->config.rl.kl == T2G_KL_FULL; }
 
 /* The policy's and the reference's view of micro-batch k, the mask and the rewards. */
 static t2g_status record_scoring(t2g_rl *rl, uint32_t k, t2g_tensor entropy_sum, t2g_error *err) {
     const rl_micro *x = &rl->micro[k];
     const t2g_config *c = &rl->config;
     uint32_t m = rl->m, T = rl->T, N = m * T, V = c->model.vocab;
-    bool span = strcmp(c->rl.reward_granularity, "span") == 0;
+    bool span = c->rl.reward_granularity == T2G_REWARD_SPAN;
     t2g_recorder *rec = rl->rec;
     t2g_tensor policy_logits = t2g_gpt_logits(rl->policy), ref_logits = t2g_gpt_logits(rl->reference);
     TRY(t2g_gpt_forward(rl->reference, rec, x->inputs, m, T, err));

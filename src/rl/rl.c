@@ -6,14 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "rl_internal.h"
 #include "t2g/train.h"
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
     uint64_t R = (uint64_t)c->rl.prompts * c->rl.samples_per_prompt;
@@ -32,9 +27,9 @@ static t2g_status check_shapes(const t2g_config *c, t2g_error *err) {
                         (unsigned long long)(R / c->micro_batch), c->rl.minibatches);
     if (!c->rl.start[0])
         return t2g_fail(err, T2G_ERR_FORMAT, "rl.start is empty: name the SFT checkpoint the policy starts from");
-    if (strcmp(c->critic.kind, "builtin") == 0 && !c->data.task[0])
+    if (c->critic.kind == T2G_CRITIC_BUILTIN && !c->data.task[0])
         return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind \"builtin\" needs a built-in task (data.task)");
-    if (strcmp(c->critic.kind, "external") == 0 && t2g_critic_check_command(c->critic.command, err))
+    if (c->critic.kind == T2G_CRITIC_EXTERNAL && t2g_critic_check_command(c->critic.command, err))
         return t2g_error_context(err, "critic.command");
     return T2G_OK;
 }
@@ -54,7 +49,7 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
 
 static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
     const t2g_config *c = &rl->config;
-    if (strcmp(c->critic.kind, "builtin") == 0) return t2g_critic_builtin(rl->task, &rl->critic, err);
+    if (c->critic.kind == T2G_CRITIC_BUILTIN) return t2g_critic_builtin(rl->task, &rl->critic, err);
     t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries,
                                            c->critic.max_bytes};
     return t2g_critic_external(&options, &rl->critic, err);
@@ -211,7 +206,7 @@ t2g_status t2g_rl_set_critic_log(t2g_rl *rl, const char *path, t2g_error *err) {
 }
 
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
-    double start = now_seconds(), rollout_seconds = 0;
+    double start = t2g_clock_seconds(), rollout_seconds = 0;
     memset(stats, 0, sizeof *stats);
     stats->beta = rl->beta;
     uint64_t prompt_cursor = rl->prompt_cursor; /* a step that fails or is abandoned hands out no prompt */
@@ -224,7 +219,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
                        t2g_nonfinite_bit(stats->kl, T2G_NONFINITE_KL) |
                        t2g_nonfinite_bit(stats->token_score, T2G_NONFINITE_TOKEN_SCORE) |
                        t2g_nonfinite_bit(stats->entropy, T2G_NONFINITE_ENTROPY);
-    double train_start = now_seconds();
+    double train_start = t2g_clock_seconds();
     /* From a rollout with non-finite values no update is recorded at all (its gradients would
      * be NaN and the GPU gate would skip every update anyway). */
     bool rollout_finite = stats->nonfinite == 0;
@@ -237,7 +232,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
         rl->prompt_cursor = prompt_cursor;
         return t2g_error_context(err, "RL step %llu", (unsigned long long)rl->step + 1);
     }
-    double train_seconds = now_seconds() - train_start;
+    double train_seconds = t2g_clock_seconds() - train_start;
     rl->step++;
     stats->step = rl->step;
     stats->spans = rl->spans;
@@ -247,7 +242,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;
     stats->train_tokens_per_s = train_seconds > 0 ? (double)trained / train_seconds : 0;
-    stats->ms = (now_seconds() - start) * 1e3;
+    stats->ms = (t2g_clock_seconds() - start) * 1e3;
     if (!(stats->nonfinite & T2G_NONFINITE_KL)) adapt_beta(rl, stats->kl); /* a NaN beta would poison every later step */
     return T2G_OK;
 }

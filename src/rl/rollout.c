@@ -7,14 +7,9 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "rl_internal.h"
 #include "t2g/rng.h"
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static t2g_status alloc_batch(t2g_rl *rl, t2g_error *err) {
     rl_batch *b = &rl->batch;
@@ -71,7 +66,7 @@ typedef rl_response response;
 
 t2g_status rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_response *r,
                            const t2g_critic_result *judged, float *scores, t2g_error *err) {
-    bool span = strcmp(c->rl.reward_granularity, "span") == 0;
+    bool span = c->rl.reward_granularity == T2G_REWARD_SPAN;
     t2g_span_scores rules = {c->rl.score_good, c->rl.score_poor, c->rl.score_neutral, c->rl.score_unannotated,
                              c->rl.zero_punctuation != 0, c->rl.fuzzy_threshold};
     if (!span) { /* standard PPO: the scalar score on the last token */
@@ -347,7 +342,7 @@ static t2g_status fill_batch(t2g_rl *rl, const prompt_set *p, response *response
 }
 
 t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
-    double start = now_seconds();
+    double start = t2g_clock_seconds();
     t2g_status status = alloc_batch(rl, err);
     rl->batch.generated_tokens = 0;
     prompt_set p = {0};
@@ -359,7 +354,7 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
     if (!status && (!responses || !results || !scores || !runs)) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     if (!status) status = make_prompts(rl, &p, err);
     if (!status) status = sample(rl, &p, &g, err);
-    *rollout_seconds = now_seconds() - start;
+    *rollout_seconds = t2g_clock_seconds() - start;
     for (uint32_t r = 0; !status && r < rl->R; r++) {
         response *resp = &responses[r];
         resp->generated = g.tokens + (size_t)r * g.max_new_tokens;

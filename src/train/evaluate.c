@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "evaluate_internal.h"
+#include "core/clock.h"
 #include "t2g/tokenizer.h"
 
 /* [BOS] + the prompt's bytes: (len + 1) tokens, malloc'ed. */
@@ -48,12 +49,6 @@ t2g_status t2g_eval_respond(t2g_generator *generator, const char *const *texts, 
     return status;
 }
 
-double t2g_eval_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static t2g_status keep_samples(const t2g_task *task, const t2g_task_example *examples, char *const *responses,
                                const size_t *lengths, uint32_t count, t2g_eval_result *result, t2g_error *err) {
     result->samples = calloc(count ? count : 1, sizeof *result->samples);
@@ -81,7 +76,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err) {
     memset(result, 0, sizeof *result);
-    double start = t2g_eval_seconds();
+    double start = t2g_clock_seconds();
     if (examples == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 examples");
     t2g_generator *own = NULL;
     t2g_status status = T2G_OK;
@@ -111,7 +106,7 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
     free(lengths);
     free(items);
     t2g_generator_destroy(own);
-    result->seconds = t2g_eval_seconds() - start;
+    result->seconds = t2g_clock_seconds() - start;
     return status;
 }
 

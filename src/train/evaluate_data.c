@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "evaluate_internal.h"
 #include "t2g/critic.h"
 #include "t2g/kernels.h"
@@ -171,7 +172,7 @@ t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic 
                              uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                              t2g_error *err) {
     memset(result, 0, sizeof *result);
-    double start = t2g_eval_seconds();
+    double start = t2g_clock_seconds();
     uint32_t n = examples && examples < data->count ? examples : (uint32_t)(data->count < UINT32_MAX ? data->count : UINT32_MAX);
     if (n == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation of 0 rows");
     if (data->is_text) return t2g_fail(err, T2G_ERR_ARGUMENT, "evaluation data must be prompt/response rows, not text");
@@ -187,6 +188,6 @@ t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic 
     if (!status) status = respond_and_score(gpt, generator, critic, data, n, samples, max_new_tokens, result, err);
     t2g_generator_destroy(own);
     if (status) t2g_eval_result_free(result);
-    result->seconds = t2g_eval_seconds() - start;
+    result->seconds = t2g_clock_seconds() - start;
     return status;
 }

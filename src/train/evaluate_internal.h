@@ -10,7 +10,5 @@
  * bytes) and lengths; a prompt that leaves no room in the context is an error. */
 t2g_status t2g_eval_respond(t2g_generator *generator, const char *const *texts, uint32_t n, uint32_t context,
                             uint32_t max_new_tokens, char **responses, size_t *lengths, t2g_error *err);
-/* A monotonic clock, in seconds. */
-double t2g_eval_seconds(void);
 
 #endif

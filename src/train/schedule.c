@@ -9,7 +9,7 @@ double t2g_schedule_lr(const t2g_config *config, uint64_t step) {
     uint64_t warmup = config->schedule.warmup_steps, total = config->steps;
     if (step == 0) step = 1;
     if (warmup && step <= warmup) return lr * (double)step / (double)warmup;
-    if (strcmp(config->schedule.kind, "cosine") != 0 || total <= warmup) return lr;
+    if (config->schedule.kind != T2G_SCHEDULE_COSINE || total <= warmup) return lr;
     double floor = lr * config->schedule.min_lr_fraction;
     double progress = (double)(step - warmup) / (double)(total - warmup); /* (0, 1] over the decay */
     if (progress > 1) progress = 1;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "t2g/kernels.h"
 #include "t2g/rng.h"
 #include "t2g/train.h"
@@ -30,12 +31,6 @@ struct t2g_trainer {
     uint32_t start_crc;         /* the stored CRC of model.from's checkpoint (0: initialised) */
 };
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     const t2g_config *c = &t->config;
     if (c->data.task[0]) {
@@ -52,7 +47,7 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
         }
         return t2g_dataset_from_task(t->task, c->data.seed, c->data.examples, &t->dataset, err);
     }
-    if (strcmp(c->data.format, "text") == 0)
+    if (c->data.format == T2G_DATA_TEXT)
         return t2g_dataset_load_text(c->data.path, c->model.context, &t->dataset, err);
     return t2g_dataset_load_jsonl(c->data.path, c->data.max_line_bytes, &t->dataset, err);
 }
@@ -212,7 +207,7 @@ static t2g_status record_step(t2g_trainer *t, double total_weight, double lr, t2
 }
 
 t2g_status t2g_trainer_step(t2g_trainer *t, t2g_step_stats *stats, t2g_error *err) {
-    double start = now_ms();
+    double start = t2g_clock_ms();
     double total_weight;
     uint32_t truncated;
     double lr = t2g_schedule_lr(&t->config, t->step + 1);
@@ -226,7 +221,7 @@ t2g_status t2g_trainer_step(t2g_trainer *t, t2g_step_stats *stats, t2g_error *er
     t->step++;
     double loss_sum = 0;
     for (uint32_t k = 0; k < t->micro_count; k++) loss_sum += t->slot_host[k * SLOT_FLOATS];
-    double ms = now_ms() - start;
+    double ms = t2g_clock_ms() - start;
     uint64_t tokens = (uint64_t)t->config.batch_size * t->config.model.context;
     double loss = total_weight > 0 ? loss_sum / total_weight : 0.0;
     *stats = (t2g_step_stats){

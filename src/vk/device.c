@@ -11,14 +11,6 @@ t2g_device_options t2g_device_options_default(void) {
     return (t2g_device_options){.device = NULL, .validate = -1, .log = NULL, .log_user = NULL, .cache_dir = NULL};
 }
 
-static int preference(const char *type) {
-    if (strcmp(type, "discrete GPU") == 0) return 4;
-    if (strcmp(type, "integrated GPU") == 0) return 3;
-    if (strcmp(type, "virtual GPU") == 0) return 2;
-    if (strcmp(type, "CPU") == 0) return 1;
-    return 0;
-}
-
 static bool contains_ignoring_case(const char *haystack, const char *needle) {
     size_t n = strlen(needle);
     for (const char *h = haystack; *h; h++) {
@@ -60,7 +52,7 @@ static t2g_status choose(const char *request, const t2g_device_info *infos, uint
     if (!request || !*request) {
         int best = -1;
         for (uint32_t i = 0; i < count; i++)
-            if (infos[i].usable && (best < 0 || preference(infos[i].type) > preference(infos[best].type))) best = (int)i;
+            if (infos[i].usable && (best < 0 || infos[i].kind > infos[best].kind)) best = (int)i;
         if (best < 0)
             return t2g_fail(err, T2G_ERR_NO_DEVICE, "no Vulkan device can run t2g; the devices are: %s", names);
         *chosen = (uint32_t)best;

@@ -6,14 +6,19 @@
 #include "coopmat_khr.h"
 #include "vk_internal.h"
 
-static const char *type_name(VkPhysicalDeviceType type) {
+static t2g_device_kind device_kind(VkPhysicalDeviceType type) {
     switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "CPU";
-    default: return "other";
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return T2G_DEVICE_DISCRETE_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return T2G_DEVICE_INTEGRATED_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return T2G_DEVICE_VIRTUAL_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return T2G_DEVICE_CPU;
+    default: return T2G_DEVICE_OTHER;
     }
+}
+
+static const char *kind_name(t2g_device_kind kind) {
+    static const char *const names[] = {"other", "CPU", "virtual GPU", "integrated GPU", "discrete GPU"};
+    return names[kind];
 }
 
 static const char *vendor_name(uint32_t vendor_id) {
@@ -127,7 +132,8 @@ static void describe(VkInstance instance, VkPhysicalDevice device, uint32_t inde
     const VkPhysicalDeviceLimits *limits = &properties.properties.limits;
 
     snprintf(info->name, sizeof info->name, "%s", basic.deviceName);
-    info->type = type_name(basic.deviceType);
+    info->kind = device_kind(basic.deviceType);
+    info->type = kind_name(info->kind);
     info->vendor_id = basic.vendorID;
     info->device_id = basic.deviceID;
     info->vendor = vendor_name(basic.vendorID);

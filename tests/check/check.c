@@ -46,7 +46,7 @@ bool check_begin(check_ctx *ctx, t2g_device *device, uint64_t seed, uint64_t are
     memset(ctx, 0, sizeof *ctx);
     ctx->device = device;
     ctx->seed = seed;
-    ctx->rng_state = seed ^ 0x9E3779B97F4A7C15ull;
+    ctx->rng.state = seed ^ 0x9E3779B97F4A7C15ull;
     ctx->quick = quick;
     ctx->out = out;
     if (!check_status(ctx, t2g_arena_create(device, arena_bytes, "check", &ctx->arena, &ctx->err), "creating the test arena"))
@@ -75,14 +75,9 @@ void check_case_begin(check_ctx *ctx) {
     if (ctx->arena) t2g_arena_reset(ctx->arena);
 }
 
-/* ---- random numbers: splitmix64 ---- */
+/* ---- random numbers: t2g's splitmix64 (t2g/rng.h) ---- */
 
-uint64_t check_random_u64(check_ctx *ctx) {
-    uint64_t z = (ctx->rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+uint64_t check_random_u64(check_ctx *ctx) { return t2g_rng_u64(&ctx->rng); }
 
 double check_uniform(check_ctx *ctx, double lo, double hi) {
     double unit = (double)(check_random_u64(ctx) >> 11) * 0x1.0p-53;

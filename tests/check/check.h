@@ -20,7 +20,7 @@ typedef struct check_ctx {
     t2g_recorder *recorder;
     t2g_arena *arena;          /* reset by check_case_begin */
     uint64_t seed;
-    uint64_t rng_state;
+    t2g_rng rng;
     bool quick;                /* t2g selfcheck: the first case of each check, no finite differences */
     FILE *out;                 /* per-comparison lines; NULL: quiet */
     int comparisons;

@@ -29,11 +29,11 @@ static bool same_config(const t2g_config *a, const t2g_config *b, char *what, si
     if (!same_double(a->f, b->f)) return snprintf(what, size, "%s (%.17g vs %.17g)", #f, a->f, b->f), false;
     SAME_STR(name) SAME_INT(seed) SAME_STR(device)
     SAME_INT(model.vocab) SAME_INT(model.context) SAME_INT(model.layers) SAME_INT(model.heads) SAME_INT(model.width)
-    SAME_STR(data.task) SAME_INT(data.examples) SAME_STR(data.path) SAME_STR(data.format) SAME_INT(data.seed)
+    SAME_STR(data.task) SAME_INT(data.examples) SAME_STR(data.path) SAME_INT(data.format) SAME_INT(data.seed)
     SAME_DBL(optim.lr) SAME_DBL(optim.beta1) SAME_DBL(optim.beta2) SAME_DBL(optim.epsilon)
     SAME_DBL(optim.weight_decay) SAME_DBL(optim.grad_clip)
-    SAME_STR(schedule.kind) SAME_INT(schedule.warmup_steps) SAME_DBL(schedule.min_lr_fraction)
-    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every) SAME_STR(on_nonfinite)
+    SAME_INT(schedule.kind) SAME_INT(schedule.warmup_steps) SAME_DBL(schedule.min_lr_fraction)
+    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every) SAME_INT(on_nonfinite)
     SAME_INT(eval.every) SAME_INT(eval.examples) SAME_INT(eval.samples) SAME_INT(eval.max_new_tokens)
     SAME_INT(checkpoint.every)
 #undef SAME_STR
@@ -93,7 +93,7 @@ static t2g_config random_config(check_ctx *ctx) {
     random_string(ctx, c.data.task, sizeof c.data.task, false);
     c.data.examples = random_between(ctx, 1, UINT32_MAX);
     random_string(ctx, c.data.path, sizeof c.data.path, false);
-    random_string(ctx, c.data.format, sizeof c.data.format, false);
+    c.data.format = (t2g_data_format)check_random_below(ctx, 2);
     c.data.seed = check_random_u64(ctx) >> 11;
     c.optim.lr = random_double(ctx, 10);
     c.optim.beta1 = random_double(ctx, 0.999999);
@@ -101,14 +101,14 @@ static t2g_config random_config(check_ctx *ctx) {
     c.optim.epsilon = pow(10.0, -check_uniform(ctx, 0, 12));
     c.optim.weight_decay = random_double(ctx, 10);
     c.optim.grad_clip = random_double(ctx, 1e6);
-    random_string(ctx, c.schedule.kind, sizeof c.schedule.kind, false);
+    c.schedule.kind = (t2g_schedule_kind)check_random_below(ctx, 2);
     c.schedule.warmup_steps = random_between(ctx, 0, UINT32_MAX);
     c.schedule.min_lr_fraction = random_double(ctx, 1);
     c.batch_size = random_between(ctx, 1, 1u << 20);
     c.micro_batch = random_between(ctx, 1, 1u << 20);
     c.steps = random_between(ctx, 1, UINT32_MAX);
     c.log_every = random_between(ctx, 1, UINT32_MAX);
-    random_string(ctx, c.on_nonfinite, sizeof c.on_nonfinite, false);
+    c.on_nonfinite = (t2g_on_nonfinite)check_random_below(ctx, 2);
     c.eval.every = random_between(ctx, 0, UINT32_MAX);
     c.eval.examples = random_between(ctx, 0, UINT32_MAX);
     c.eval.samples = random_between(ctx, 0, UINT32_MAX);
@@ -168,14 +168,14 @@ T2G_HOST_CHECK(config_parse) {
                "defaults: name, seed, device, model");
     check_true(ctx,
                strcmp(d.data.task, "arith") == 0 && d.data.examples == 20000 && d.data.path[0] == '\0' &&
-                   strcmp(d.data.format, "sft") == 0 && d.data.seed == 1,
+                   d.data.format == T2G_DATA_SFT && d.data.seed == 1,
                "defaults: data");
     check_true(ctx,
                d.optim.lr == 1e-3 && d.optim.beta1 == 0.9 && d.optim.beta2 == 0.95 && d.optim.epsilon == 1e-8 &&
                    d.optim.weight_decay == 0.1 && d.optim.grad_clip == 1.0,
                "defaults: optim");
     check_true(ctx,
-               strcmp(d.schedule.kind, "cosine") == 0 && d.schedule.warmup_steps == 20 &&
+               d.schedule.kind == T2G_SCHEDULE_COSINE && d.schedule.warmup_steps == 20 &&
                    d.schedule.min_lr_fraction == 0.1,
                "defaults: schedule");
     check_true(ctx, d.batch_size == 32 && d.micro_batch == 32 && d.steps == 300 && d.log_every == 10, "defaults: train");
@@ -369,7 +369,10 @@ T2G_HOST_CHECK(config_errors) {
         {"{\"optim\": {\"grad_clip\": 1e999}}", {"run.json: optim.grad_clip: inf is not a finite number"}},
         {"{\"name\": \"0123456789012345678901234567890123456789012345678901234567890123\"}",
          {"run.json: name:", "is 64 bytes long; at most 63 fit"}},
-        {"{\"data\": {\"format\": \"textfile\"}}", {"run.json: data.format: \"textfile\" is 8 bytes long; at most 7 fit"}},
+        /* keys that take names */
+        {"{\"data\": {\"format\": \"csv\"}}", {"run.json: data.format: expected \"sft\" or \"text\", got \"csv\""}},
+        {"{\"schedule\": {\"kind\": \"linear\"}}", {"run.json: schedule.kind: expected \"cosine\" or \"constant\", got \"linear\""}},
+        {"{\"rl\": {\"kl\": 1}}", {"run.json: rl.kl: expected a string, got a number"}},
         {"{\"name\": \"\"}", {"run.json: name: must not be empty"}},
         {"{\"name\": \"../up\"}", {"run.json: name: \"../up\" names a directory"}},
         {"{\"name\": \"a/b\"}", {"run.json: name: \"a/b\" names a directory"}},
@@ -410,9 +413,6 @@ T2G_HOST_CHECK(config_errors) {
         {"{\"model\": {\"heads\": 2, \"width\": 512}}", "model.width / model.heads (512 / 2 = 256)"},
         {"{\"data\": {\"task\": \"\"}}", "data.task"},
         {"{\"data\": {\"path\": \"x.jsonl\"}}", "data.task (\"arith\") and data.path (\"x.jsonl\") are both set"},
-        {"{\"data\": {\"format\": \"csv\"}}", "data.format is \"csv\"; expected \"sft\" or \"text\""},
-        {"{\"schedule\": {\"kind\": \"linear\"}}", "schedule.kind is \"linear\"; expected \"cosine\" or \"constant\""},
-        {"{\"train\": {\"on_nonfinite\": \"ignore\"}}", "train.on_nonfinite is \"ignore\"; expected \"stop\" or \"skip\""},
         {"{\"schedule\": {\"warmup_steps\": 301}}", "schedule.warmup_steps (301) must be at most train.steps (300)"},
         {"{\"model\": {\"vocab\": 258}}", "model.vocab (258) must be at least 259"},
     };
@@ -443,10 +443,57 @@ T2G_HOST_CHECK(config_errors) {
     v.optim.lr = NAN;
     expect_message(ctx, t2g_config_validate(&v, &err), &err, "lr = NaN in code", (const char *[]){"optim.lr:", "finite"}, 2);
     v = t2g_config_defaults();
-    memset(v.data.format, 'x', sizeof v.data.format);
+    memset(v.data.task, 'x', sizeof v.data.task);
     expect_message(ctx, t2g_config_validate(&v, &err), &err, "an unterminated string in code",
-                   (const char *[]){"data.format: \"xxxxxxxx\" is 8 bytes long; at most 7 fit"}, 1);
+                   (const char *[]){"data.task: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" is 32 bytes long; at most 31 fit"}, 1);
+    v = t2g_config_defaults();
+    v.rl.kl = (t2g_kl_estimate)7;
+    expect_message(ctx, t2g_config_validate(&v, &err), &err, "a name's value out of range in code",
+                   (const char *[]){"rl.kl: the value 7 is none of \"k1\" or \"full\""}, 1);
     return ctx->failures;
+}
+
+/* Each key that takes names: every name is set by --set and by a file, named back by
+ * t2g_config_name and written back as itself by t2g_config_to_json. */
+static void check_enum_keys(check_ctx *ctx) {
+    static const struct {
+        const char *path;
+        const char *names[3];
+        size_t offset;
+    } keys[] = {
+        {"data.format", {"sft", "text"}, offsetof(t2g_config, data.format)},
+        {"schedule.kind", {"cosine", "constant"}, offsetof(t2g_config, schedule.kind)},
+        {"rl.reward_granularity", {"span", "scalar"}, offsetof(t2g_config, rl.reward_granularity)},
+        {"rl.kl", {"k1", "full"}, offsetof(t2g_config, rl.kl)},
+        {"critic.kind", {"builtin", "external"}, offsetof(t2g_config, critic.kind)},
+    };
+    t2g_error err = {0};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        for (unsigned v = 0; keys[i].names[v]; v++) {
+            t2g_config c = t2g_config_defaults();
+            char set[96];
+            snprintf(set, sizeof set, "%s=%s", keys[i].path, keys[i].names[v]);
+            bool ok = t2g_config_set(&c, set, &err) == T2G_OK;
+            unsigned got;
+            memcpy(&got, (const char *)&c + keys[i].offset, sizeof got);
+            const char *name = t2g_config_name(keys[i].path, v);
+            char *json = t2g_config_to_json(&c);
+            cJSON *tree = json ? cJSON_Parse(json) : NULL;
+            const cJSON *written = tree ? json_at(tree, keys[i].path) : NULL;
+            t2g_config again = t2g_config_defaults();
+            bool reread = json && t2g_config_parse(&again, json, strlen(json), "written", &err) == T2G_OK &&
+                          memcmp((const char *)&again + keys[i].offset, &got, sizeof got) == 0;
+            check_true(ctx,
+                       ok && got == v && name && strcmp(name, keys[i].names[v]) == 0 && cJSON_IsString(written) &&
+                           strcmp(written->valuestring, keys[i].names[v]) == 0 && reread,
+                       "%s: set, named, written and read back as value %u", set, v);
+            cJSON_Delete(tree);
+            free(json);
+        }
+        check_true(ctx, t2g_config_name(keys[i].path, 2) == NULL, "%s has two names", keys[i].path);
+    }
+    check_true(ctx, t2g_config_name("optim.lr", 0) == NULL && t2g_config_name("no.such", 0) == NULL,
+               "t2g_config_name names only the values of keys that take names");
 }
 
 T2G_HOST_CHECK(config_set) {
@@ -459,6 +506,7 @@ T2G_HOST_CHECK(config_set) {
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         check_true(ctx, t2g_config_set(&c, good[i], &err) == T2G_OK, "--set %s (%s)", good[i], err.message);
+    check_enum_keys(ctx);
     want.optim.lr = 3e-4;
     strcpy(want.data.task, "facts");
     want.seed = MAX_EXACT;
@@ -489,7 +537,9 @@ T2G_HOST_CHECK(config_set) {
         {"seed=9007199254740993", {"--set: seed:", "out of range"}},
         {"optim.beta1=1", {"--set: optim.beta1: 1 is out of range [0, 1)"}},
         {"name=", {"--set: name: must not be empty"}},
-        {"data.format=sentences", {"--set: data.format:", "at most 7 fit"}},
+        {"data.format=sentences", {"--set: data.format: expected \"sft\" or \"text\", got \"sentences\""}},
+        {"schedule.kind=Cosine", {"--set: schedule.kind: expected \"cosine\" or \"constant\", got \"Cosine\""}},
+        {"critic.kind=", {"--set: critic.kind: expected \"builtin\" or \"external\", got \"\""}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t2g_config before = c;

@@ -38,12 +38,12 @@ static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t 
 /* RL practises a pool of 8 prompts (data.examples), 8 responses each a step: the mean critic
  * score then measures the policy on the same prompts step after step, not the difficulty of
  * each step's draw of sums. */
-static t2g_config rl_config(const char *start, const char *granularity, uint32_t steps) {
+static t2g_config rl_config(const char *start, t2g_reward_granularity granularity, uint32_t steps) {
     t2g_config c = t2g_config_defaults();
     c.seed = 7;
     c.data.examples = 8;
     snprintf(c.rl.start, sizeof c.rl.start, "%s", start);
-    snprintf(c.rl.reward_granularity, sizeof c.rl.reward_granularity, "%s", granularity);
+    c.rl.reward_granularity = granularity;
     c.rl.prompts = 8;
     c.rl.samples_per_prompt = 8;
     c.rl.max_new_tokens = 6;
@@ -55,7 +55,7 @@ static t2g_config rl_config(const char *start, const char *granularity, uint32_t
     c.steps = steps;
     c.optim.lr = 1e-3;
     c.optim.weight_decay = 0;
-    snprintf(c.schedule.kind, sizeof c.schedule.kind, "constant");
+    c.schedule.kind = T2G_SCHEDULE_CONSTANT;
     c.schedule.warmup_steps = 0;
     c.eval.examples = 0;
     return c;
@@ -79,7 +79,7 @@ T2G_CHECK(rl_e2e_span) {
     char start[256];
     if (!sft_checkpoint(ctx, "span", start, sizeof start)) return ctx->failures;
     const uint32_t steps = ctx->quick ? 2 : 30;
-    t2g_config config = rl_config(start, "span", steps);
+    t2g_config config = rl_config(start, T2G_REWARD_SPAN, steps);
     t2g_rl *rl = NULL;
     t2g_rl_stats stats[30];
     if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
@@ -114,7 +114,7 @@ T2G_CHECK(rl_e2e_scalar) {
     char start[256];
     if (!sft_checkpoint(ctx, "scalar", start, sizeof start)) return ctx->failures;
     const uint32_t steps = ctx->quick ? 1 : 3;
-    t2g_config config = rl_config(start, "scalar", steps);
+    t2g_config config = rl_config(start, T2G_REWARD_SCALAR, steps);
     t2g_rl *rl = NULL;
     t2g_rl_stats stats[3];
     if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
@@ -144,7 +144,7 @@ T2G_CHECK(rl_e2e_scalar) {
 /* The value head after one RL step with rl.value_lr_scale = scale, minus its start, largest
  * |change|; -1 when something failed. */
 static double value_head_change(check_ctx *ctx, const char *start, double scale) {
-    t2g_config config = rl_config(start, "span", 1);
+    t2g_config config = rl_config(start, T2G_REWARD_SPAN, 1);
     config.rl.value_lr_scale = scale;
     char before[256], after[256];
     snprintf(before, sizeof before, "/tmp/t2g-value-lr-%ld-a.bin", (long)getpid());
@@ -193,7 +193,7 @@ T2G_CHECK(rl_resume) {
     if (!sft_checkpoint(ctx, "resume", start, sizeof start)) return ctx->failures;
     snprintf(saved, sizeof saved, "/tmp/t2g-rl-resume-%ld.bin", (long)getpid());
     const uint32_t half = ctx->quick ? 1 : 2;
-    t2g_config config = rl_config(start, "span", 2 * half);
+    t2g_config config = rl_config(start, T2G_REWARD_SPAN, 2 * half);
     config.rl.kl_target = 6; /* adaptive beta: its state must survive the checkpoint too */
     t2g_rl_stats straight[4], resumed[4];
     t2g_rl *a = NULL, *b = NULL, *c = NULL;
@@ -238,7 +238,7 @@ T2G_CHECK(rl_critique_caps_and_memory) {
     check_case_begin(ctx);
     char start[256];
     if (!sft_checkpoint(ctx, "caps", start, sizeof start)) return ctx->failures;
-    t2g_config config = rl_config(start, "span", 1);
+    t2g_config config = rl_config(start, T2G_REWARD_SPAN, 1);
     config.critic.max_spans = 0; /* every critique that quotes a span is over it */
     t2g_rl *rl = NULL;
     t2g_rl_stats stats;

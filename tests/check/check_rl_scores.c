@@ -25,9 +25,9 @@ static bool scores_of(check_ctx *ctx, const t2g_config *c, const char *text, con
     return scored;
 }
 
-static t2g_config with(const char *granularity, double score_weight) {
+static t2g_config with(t2g_reward_granularity granularity, double score_weight) {
     t2g_config c = t2g_config_defaults();
-    snprintf(c.rl.reward_granularity, sizeof c.rl.reward_granularity, "%s", granularity);
+    c.rl.reward_granularity = granularity;
     c.rl.score_weight = score_weight;
     return c;
 }
@@ -35,7 +35,7 @@ static t2g_config with(const char *granularity, double score_weight) {
 T2G_HOST_CHECK(rl_score_weight) {
     check_case_begin(ctx);
     t2g_config defaults = t2g_config_defaults();
-    check_true(ctx, defaults.rl.score_weight == 1.0 && strcmp(defaults.rl.reward_granularity, "span") == 0,
+    check_true(ctx, defaults.rl.score_weight == 1.0 && defaults.rl.reward_granularity == T2G_REWARD_SPAN,
                "rl.score_weight is on by default (%g)", defaults.rl.score_weight);
     float scores[8];
     uint32_t n;
@@ -43,7 +43,7 @@ T2G_HOST_CHECK(rl_score_weight) {
     /* An empty answer as tools/example_critic.py judges it: no spans, score -1, no final score. */
     static const char NOTHING[] = "{\"textual_feedback\": \"The response has no number.\", \"good_spans\": [], "
                                   "\"poor_spans\": []}";
-    t2g_config on = with("span", 1.0), off = with("span", 0.0), heavy = with("span", 2.5);
+    t2g_config on = with(T2G_REWARD_SPAN, 1.0), off = with(T2G_REWARD_SPAN, 0.0), heavy = with(T2G_REWARD_SPAN, 2.5);
     if (scores_of(ctx, &on, "", NOTHING, -1.0, 0.0, scores, &n))
         check_true(ctx, n == 1 && scores[0] == -1.0f, "score_weight 1: the empty answer's EOS scores -1 (%g)", scores[0]);
     if (scores_of(ctx, &heavy, "", NOTHING, -1.0, 0.0, scores, &n))
@@ -73,7 +73,7 @@ T2G_HOST_CHECK(rl_score_weight) {
     }
 
     /* Scalar mode: the score on the last token only, the weight plays no part. */
-    t2g_config scalar = with("scalar", 2.5);
+    t2g_config scalar = with(T2G_REWARD_SCALAR, 2.5);
     if (scores_of(ctx, &scalar, "936", WRONG_TENS, third, -3.0, scores, &n))
         check_true(ctx, n == 4 && scores[0] == 0.0f && scores[2] == 0.0f && scores[3] == (float)third,
                    "scalar mode: 0 0 0 then the score (%g %g %g %g)", scores[0], scores[1], scores[2], scores[3]);

@@ -176,8 +176,8 @@ static long run_with_cache(check_ctx *ctx, const char *dir, char *path, size_t p
         return -1;
     }
     snprintf(path, path_size, "%s", t2g_device_pipeline_cache_path(device));
-    t2g_arena *arena;
-    t2g_recorder *rec;
+    t2g_arena *arena = NULL;
+    t2g_recorder *rec = NULL;
     t2g_tensor x;
     bool ok = !t2g_arena_create(device, 1 << 16, "cache test", &arena, &err);
     ok = ok && !t2g_recorder_create(device, NULL, &rec, &err);

@@ -43,7 +43,7 @@ check "skip: a warning for step 2, the count at the end, one skipped step in met
    printf "%s" "$out" | grep -q "1 steps had NaN or Inf" && [ $(grep -c "\"update_skipped\":true" s/metrics.jsonl) = 1 ]'
 out=$("$t2g" train $small --set train.on_nonfinite=ignore --out bad 2>&1); code=$?
 check "an unknown train.on_nonfinite names the key and the choices" \
-  '[ $code = 2 ] && printf "%s" "$out" | grep -q "train.on_nonfinite is \"ignore\"; expected \"stop\" or \"skip\""'
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "train.on_nonfinite: expected \"stop\" or \"skip\", got \"ignore\""'
 
 # rl from a small SFT checkpoint
 "$t2g" train $small --set train.steps=4 --out sft --quiet >/dev/null 2>&1

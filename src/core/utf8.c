@@ -1,0 +1,34 @@
+/* UTF-8 validation (core/utf8.h). */
+#include "core/utf8.h"
+
+size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp) {
+    if (n == 0) return 0;
+    unsigned char c = b[0];
+    if (c < 0x80) {
+        if (cp) *cp = c;
+        return 1;
+    }
+    size_t need;
+    uint32_t value;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range depends on the first */
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2, value = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3, value = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0;      /* overlong below U+0800 */
+        else if (c == 0xED) hi = 0x9F; /* surrogates U+D800..DFFF */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4, value = c & 0x07;
+        if (c == 0xF0) lo = 0x90;      /* overlong below U+10000 */
+        else if (c == 0xF4) hi = 0x8F; /* beyond U+10FFFF */
+    } else {
+        return 0; /* a continuation byte, C0/C1 (always overlong) or F5..FF */
+    }
+    if (n < need || b[1] < lo || b[1] > hi) return 0;
+    for (size_t i = 1; i < need; i++) {
+        if (b[i] < 0x80 || b[i] > 0xBF) return 0;
+        value = value << 6 | (b[i] & 0x3F);
+    }
+    if (cp) *cp = value;
+    return need;
+}

@@ -70,6 +70,15 @@ for sig in TERM:15 HUP:1; do
     '[ $code = $want ] && grep -q "stopped by SIG$sig" err.txt && [ "$(ckpt_step run$sig/checkpoint.bin)" = "$(last_step run$sig/metrics.jsonl)" ]'
 done
 
+# ---- a second SIGINT while the first waits for a long evaluation: exit at once ----
+"$t2g" train --config small.json --set eval.every=1 --set eval.examples=5000 --out twice >out.txt 2>err.txt &
+pid=$!
+i=0; while ! grep -q "^step 1/" out.txt 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5; kill -INT $pid; sleep 0.5; kill -INT $pid
+wait $pid; code=$?
+check "a second SIGINT exits at once (130), saying it saves nothing of that step" \
+  '[ $code = 130 ] && grep -q "interrupted again: exiting now" err.txt && ! grep -q "its checkpoint is saved" err.txt'
+
 # ---- one process per run folder ----
 "$t2g" train --resume runTERM --set train.steps=100000 >/dev/null 2>&1 &
 pid=$!

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(aligned && ids && tokens && token_scores && runs && boundary);
     mark_boundaries(response, len, boundary);
 
-    if (parsed) t2g_align_spans(response, len, parsed, &scores, aligned);
+    t2g_error align_err = {0};
+    if (parsed) FUZZ_CHECK(t2g_align_spans(response, len, parsed, &scores, aligned, &align_err) == T2G_OK);
     for (uint32_t i = 0; i < spans; i++) {
         const t2g_aligned_span *a = &aligned[i];
         if (a->match == T2G_MATCH_NONE) {
@@ -53,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     size_t count = t2g_tokenize(response, len, ids, tokens);
     FUZZ_CHECK(count == len);
-    t2g_token_scores(parsed, parsed ? aligned : NULL, response, len, tokens, count, &scores, token_scores);
+    FUZZ_CHECK(t2g_token_scores(parsed, parsed ? aligned : NULL, response, len, tokens, count, &scores, token_scores,
+                                &align_err) == T2G_OK);
     for (size_t i = 0; i < count; i++)
         FUZZ_CHECK(isfinite(token_scores[i]));
     size_t run_count = t2g_score_runs(token_scores, count, scores.unannotated, runs);

@@ -199,17 +199,25 @@ static t2g_status order_accesses(t2g_recorder *r, const t2g_binding *bindings, u
         bool ok = true;
         if (bindings[i].access & T2G_READ) ok = push_range(&r->read, range);
         if (ok && (bindings[i].access & T2G_WRITE)) ok = push_range(&r->written, range);
-        if (!ok) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory tracking the recorder's memory accesses");
+        if (!ok) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory tracking the recorder's memory accesses");
     }
     return T2G_OK;
 }
 
 /* ---- recording ---- */
 
+static void start_over(t2g_recorder *r);
+
+/* The recording is lost: it ends at once, so that it holds no tensor its caller may free before
+ * the failure reaches t2g_recorder_submit (which reports it). */
 static t2g_status break_recording(t2g_recorder *r, t2g_status status, const t2g_error *err) {
     if (!r->broken) {
         r->broken = status;
         memcpy(r->broken_message, err->message, sizeof r->broken_message);
+    }
+    if (r->recording) {
+        vkEndCommandBuffer(r->commands);
+        start_over(r);
     }
     return status;
 }

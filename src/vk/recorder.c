@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "vk_internal.h"
 
 #define SETS_PER_POOL 512
@@ -16,7 +17,7 @@ typedef struct byte_range {
 
 typedef struct range_list {
     byte_range *items;
-    uint32_t count, capacity;
+    size_t count, capacity;
 } range_list;
 
 struct t2g_recorder {
@@ -169,13 +170,7 @@ static bool overlaps(const range_list *list, byte_range range) {
 }
 
 static bool push_range(range_list *list, byte_range range) {
-    if (list->count == list->capacity) {
-        uint32_t capacity = list->capacity ? 2 * list->capacity : 64;
-        byte_range *grown = realloc(list->items, capacity * sizeof *grown);
-        if (!grown) return false;
-        list->items = grown;
-        list->capacity = capacity;
-    }
+    if (!t2g_grow(&list->items, &list->capacity, list->count + 1, sizeof *list->items)) return false;
     list->items[list->count++] = range;
     return true;
 }

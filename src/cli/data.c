@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/atomic_write.h"
 #include "t2g/tasks.h"
 
 static const char HELP[] =
@@ -117,42 +118,23 @@ static bool write_examples(FILE *out, const char *where, const t2g_task *task, u
     return true;
 }
 
-/* FILE written as FILE.tmp-XXXXXX in the same directory, renamed over FILE when complete, so
- * a reader never sees half a file. */
+/* FILE written atomically (src/core/atomic_write.h), so a reader never sees half a file. */
 static int write_file(const char *path, const t2g_task *task, uint64_t seed, uint64_t n) {
-    size_t len = strlen(path);
-    char *temp = malloc(len + 16);
-    if (!temp) {
-        cli_error("data: out of memory");
+    t2g_atomic_file out;
+    t2g_error err = {0};
+    if (t2g_atomic_open(&out, path, &err)) {
+        cli_error("data: %s", err.message);
         return EXIT_FAILED;
     }
-    snprintf(temp, len + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(temp);
-    if (fd < 0) {
-        cli_error("data: cannot create a temporary file beside %s: %s", path, strerror(errno));
-        free(temp);
+    if (!write_examples(out.file, path, task, seed, n)) {
+        t2g_atomic_abort(&out);
         return EXIT_FAILED;
     }
-    /* mkstemp makes the file private (0600); give it the mode a plain fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *file = fdopen(fd, "wb");
-    bool ok = file && write_examples(file, path, task, seed, n);
-    if (!file) {
-        cli_error("data: cannot write %s: %s", temp, strerror(errno));
-        close(fd);
-    } else if (fclose(file) != 0 && ok) {
-        cli_error("data: cannot write %s: %s", path, strerror(errno));
-        ok = false;
+    if (t2g_atomic_commit(&out, 0, &err)) {
+        cli_error("data: %s", err.message);
+        return EXIT_FAILED;
     }
-    if (ok && rename(temp, path) != 0) {
-        cli_error("data: cannot rename %s to %s: %s", temp, path, strerror(errno));
-        ok = false;
-    }
-    if (!ok) remove(temp);
-    free(temp);
-    return ok ? EXIT_OK : EXIT_FAILED;
+    return EXIT_OK;
 }
 
 int cmd_data(int argc, char **argv) {

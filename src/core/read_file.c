@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/grow.h"
+
 static const char *file_kind(mode_t mode) {
     if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
     if (S_ISCHR(mode)) return "a character device";
@@ -81,15 +83,11 @@ static t2g_status read_bounded(FILE *stream, const char *what, const char *name,
     for (;;) {
         if (used + 1 == capacity) {
             if (used > limit) break;
-            size_t grown = capacity * 2;
-            if (grown > limit + 2) grown = (size_t)limit + 2;
-            char *bigger = realloc(buffer, grown);
-            if (!bigger) {
+            if (!t2g_grow_at_most(&buffer, &capacity, used + 2, (size_t)limit + 2, 1)) {
                 free(buffer);
-                return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading %s%s%s (%zu bytes)", what, *what ? " " : "", name, grown);
+                return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading %s%s%s (%zu bytes)", what, *what ? " " : "",
+                                name, used + 2);
             }
-            buffer = bigger;
-            capacity = grown;
         }
         size_t got = fread(buffer + used, 1, capacity - used - 1, stream);
         used += got;
@@ -156,17 +154,11 @@ t2g_status t2g_lines_next(t2g_line_reader *r, const char **line, size_t *len, t2
     while ((c = getc_unlocked(r->file)) != EOF && c != '\n') {
         if (used + 2 > r->capacity) {
             if (used > r->cap.max_bytes) break; /* "\r" may still follow a line of exactly the cap */
-            size_t grown = r->capacity ? 2 * r->capacity : 256;
-            if (grown > r->cap.max_bytes + 2) grown = (size_t)r->cap.max_bytes + 2;
-            if (grown < used + 2) grown = used + 2;
-            char *bigger = realloc(r->line, grown);
-            if (!bigger) {
+            if (!t2g_grow_at_most(&r->line, &r->capacity, used + 2, (size_t)r->cap.max_bytes + 2, 1)) {
                 funlockfile(r->file);
                 return t2g_fail(err, T2G_ERR_MEMORY, "%s:%llu: out of memory for a line of %zu bytes", r->path,
-                                (unsigned long long)r->number + 1, grown);
+                                (unsigned long long)r->number + 1, used + 2);
             }
-            r->line = bigger;
-            r->capacity = grown;
         }
         r->line[used++] = (char)c;
     }

@@ -5,28 +5,20 @@
  * external critic, t2g_critique_copy of what a built-in critic wrote), so t2g_critique_free and
  * t2g_critic_result_free both free it. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "critic_internal.h"
 
 /* ---- text ---- */
 
 static bool text_reserve(critic_text *t, size_t extra) {
     if (t->failed) return false;
-    if (t->len + extra + 1 <= t->cap) return true;
-    size_t cap = t->cap ? t->cap : 128;
-    while (cap < t->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(t->p, cap);
-    if (!p) {
-        t->failed = true;
-        return false;
-    }
-    t->p = p;
-    t->cap = cap;
-    return true;
+    if (extra > SIZE_MAX - t->len - 1 || !t2g_grow(&t->p, &t->cap, t->len + extra + 1, 1)) t->failed = true;
+    return !t->failed;
 }
 
 void critic_text_put(critic_text *t, const char *bytes, size_t len) {
@@ -144,14 +136,12 @@ enum { MAX_WIDENING = 48 }; /* bytes a quote may grow by: bounds the search */
 critic_place_result critic_place(critic_placer *placer, t2g_critique *critique, size_t start, size_t end, size_t lo,
                                  size_t hi, t2g_span_kind kind, bool both_only) {
     if (start >= end || end > placer->len || lo > start || hi < end || hi > placer->len) return CRITIC_NOT_PLACED;
-    if (critique->span_count + 1 > placer->cap) {
-        size_t cap = placer->cap ? placer->cap * 2 : 16;
-        size_t *a = realloc(placer->start_a, cap * sizeof *a);
-        if (a) placer->start_a = a;
-        size_t *b = a ? realloc(placer->start_b, cap * sizeof *b) : NULL;
-        if (b) placer->start_b = b;
-        if (!a || !b) return CRITIC_PLACE_NO_MEMORY;
-        placer->cap = cap;
+    if (critique->span_count + 1 > placer->cap) { /* a and b grow together: b to the capacity a reached */
+        size_t a_cap = placer->cap, b_cap = placer->cap;
+        if (!t2g_grow(&placer->start_a, &a_cap, critique->span_count + 1, sizeof *placer->start_a) ||
+            !t2g_grow(&placer->start_b, &b_cap, a_cap, sizeof *placer->start_b))
+            return CRITIC_PLACE_NO_MEMORY;
+        placer->cap = a_cap;
     }
     /* Stretches by length, then by latest start; the first that lands under both readings,
      * else the first that lands under A. */

@@ -62,6 +62,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/clock.h"
+#include "core/grow.h"
 #include "core/utf8.h"
 #include "critic_internal.h"
 
@@ -340,17 +341,9 @@ static bool append_request(worker *w, const t2g_critic_request *request) {
         w->pending_len -= w->pending_off;
         w->pending_off = 0;
     }
-    if (w->pending_len + n + 1 > w->pending_cap) {
-        size_t cap = w->pending_cap ? w->pending_cap : 4096;
-        while (cap < w->pending_len + n + 1)
-            cap *= 2;
-        char *p = realloc(w->pending, cap);
-        if (!p) {
-            cJSON_free(line);
-            return false;
-        }
-        w->pending = p;
-        w->pending_cap = cap;
+    if (!t2g_grow(&w->pending, &w->pending_cap, w->pending_len + n + 1, 1)) {
+        cJSON_free(line);
+        return false;
     }
     memcpy(w->pending + w->pending_len, line, n);
     w->pending[w->pending_len + n] = '\n';
@@ -679,20 +672,17 @@ static void worker_read(judge *j, worker *w) {
             }
             if (w->line_too_long) continue;
             if (w->line_len + 2 > w->line_cap) {
-                size_t cap = w->line_cap ? w->line_cap * 2 : 1024;
                 if (w->line_len + 2 > j->x->max_line + 1) { /* the line, without its newline, is over the cap */
                     w->line_too_long = true;
                     continue;
                 }
-                if (cap > j->x->max_line + 2) cap = j->x->max_line + 2;
-                char *p = realloc(w->line, cap);
-                if (!p) { /* out of memory is an error of the call, never a critic's garbage */
-                    judge_fatal(j, "external critic: out of memory for a reply line of %zu bytes", cap);
-                    j->status = t2g_fail(j->err, T2G_ERR_MEMORY, "external critic: out of memory for a reply line of %zu bytes", cap);
+                size_t need = w->line_len + 2;
+                if (!t2g_grow_at_most(&w->line, &w->line_cap, need, j->x->max_line + 2, 1)) {
+                    /* out of memory is an error of the call, never a critic's garbage */
+                    judge_fatal(j, "external critic: out of memory for a reply line of %zu bytes", need);
+                    j->status = t2g_fail(j->err, T2G_ERR_MEMORY, "external critic: out of memory for a reply line of %zu bytes", need);
                     return;
                 }
-                w->line = p;
-                w->line_cap = cap;
             }
             w->line[w->line_len++] = byte;
             w->line[w->line_len] = 0;

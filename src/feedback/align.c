@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/grow.h"
 #include "feedback/feedback_internal.h"
 #include "t2g/feedback.h"
 
@@ -123,12 +124,9 @@ static t2g_status claim(aligner *a, group *g, int64_t start, int64_t end, t2g_er
     if (first < last) {
         if (g->claimed[first].start < start) start = g->claimed[first].start;
         if (g->claimed[last - 1].end > end) end = g->claimed[last - 1].end;
-    } else if (g->claimed_count == g->claimed_capacity) {
-        size_t capacity = g->claimed_capacity ? 2 * g->claimed_capacity : 4;
-        range *grown = t2g_realloc(g->claimed, capacity * sizeof *grown);
-        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory recording the matches of identical spans (%zu)", capacity);
-        g->claimed = grown;
-        g->claimed_capacity = capacity;
+    } else if (!t2g_grow(&g->claimed, &g->claimed_capacity, g->claimed_count + 1, sizeof *g->claimed)) {
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory recording the matches of identical spans (%zu)",
+                        g->claimed_count + 1);
     }
     /* ranges [first, last) become one: shift the tail by 1 - (last - first) */
     size_t tail = g->claimed_count - last;

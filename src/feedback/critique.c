@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/grow.h"
 #include "t2g/feedback.h"
 
 enum { MAX_DEPTH = 128, MAX_CANDIDATES = 4096 };
@@ -498,7 +499,8 @@ static const char *type_name(const cJSON *item) {
 
 typedef struct span_list {
     t2g_critique_span *spans;
-    uint32_t count, capacity;
+    uint32_t count;
+    size_t capacity;
     uint32_t max;            /* critic.max_spans (UINT32_MAX: none) */
 } span_list;
 
@@ -510,13 +512,8 @@ static t2g_status too_many_spans(uint64_t count, bool at_least, uint32_t max, t2
 
 static t2g_status add_span(span_list *list, const char *key, const char *text, t2g_span_kind kind, t2g_error *err) {
     if (list->count >= list->max) return too_many_spans(list->count + 1ull, true, list->max, err);
-    if (list->count == list->capacity) {
-        uint32_t capacity = list->capacity ? list->capacity * 2 : 8;
-        t2g_critique_span *grown = t2g_realloc(list->spans, capacity * sizeof *grown);
-        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %u spans reading \"%s\"", capacity, key);
-        list->spans = grown;
-        list->capacity = capacity;
-    }
+    if (!t2g_grow(&list->spans, &list->capacity, list->count + 1ull, sizeof *list->spans))
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %u spans reading \"%s\"", list->count + 1, key);
     size_t n = strlen(text);
     char *copy = t2g_malloc(n + 1);
     if (!copy) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for a span of %zu bytes reading \"%s\"", n, key);

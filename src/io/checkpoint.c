@@ -5,15 +5,14 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "core/atomic_write.h"
 #include "core/read_file.h"
 #include "t2g/checkpoint.h"
 #include "t2g/nonfinite.h"
@@ -94,21 +93,6 @@ static void write_floats(writer *w, const float *x, uint64_t n) {
     }
 }
 
-/* Makes the rename itself durable; a failure here leaves a complete checkpoint, so it is not
- * an error. */
-static void sync_directory_of(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 /* Never a checkpoint of a diverged model: every parameter, moment and the auxiliary scalar
  * must be finite, or nothing is written and the file already at `path` stays as it was. */
 static t2g_status refuse_nonfinite(const char *path, const t2g_checkpoint *ck, t2g_error *err) {
@@ -146,11 +130,9 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
     const char *config = ck->config_json ? ck->config_json : "";
     size_t config_bytes = strlen(config);
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: the path is too long", path);
-    writer w = {fopen(tmp, "wb"), 0, 0};
-    if (!w.file) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot create %s: %s", path, tmp, strerror(errno));
+    t2g_atomic_file out;
+    if (t2g_atomic_open(&out, path, err)) return t2g_error_context(err, "checkpoint %s", path);
+    writer w = {out.file, 0, 0};
 
     unsigned char head[PREAMBLE_BYTES + HEADER_BYTES];
     memcpy(head, magic, sizeof magic);
@@ -181,17 +163,7 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
     put_u32(crc, w.crc);
     write_bytes(&w, crc, sizeof crc);
 
-    const char *step = "writing";
-    if (!w.error && fflush(w.file) != 0) w.error = errno, step = "flushing";
-    if (!w.error && fsync(fileno(w.file)) != 0) w.error = errno, step = "syncing";
-    if (fclose(w.file) != 0 && !w.error) w.error = errno, step = "closing";
-    if (!w.error && rename(tmp, path) != 0) w.error = errno, step = "renaming";
-    if (w.error) {
-        remove(tmp);
-        return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: %s %s failed: %s (the previous checkpoint, if any, is untouched)",
-                        path, step, tmp, strerror(w.error));
-    }
-    sync_directory_of(path);
+    if (t2g_atomic_commit(&out, w.error, err)) return t2g_error_context(err, "checkpoint %s", path);
     return T2G_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/read_file.h"
 #include "t2g/dataset.h"
 #include "t2g/rng.h"
@@ -38,13 +39,8 @@ static char *copy_bytes(const char *bytes, size_t len) {
 /* Appends one example (copies of the bytes); grows the array as needed. */
 static t2g_status add_example(t2g_dataset *d, size_t *capacity, const char *prompt, size_t prompt_len,
                               const char *response, size_t response_len, t2g_error *err) {
-    if (d->count == *capacity) {
-        size_t grown = *capacity ? 2 * *capacity : 64;
-        t2g_example *examples = realloc(d->examples, grown * sizeof *examples);
-        if (!examples) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %zu examples", grown);
-        d->examples = examples;
-        *capacity = grown;
-    }
+    if (!t2g_grow(&d->examples, capacity, d->count + 1, sizeof *d->examples))
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %zu examples", d->count + 1);
     t2g_example *e = &d->examples[d->count];
     e->prompt = copy_bytes(prompt, prompt_len);
     e->response = copy_bytes(response, response_len);

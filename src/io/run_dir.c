@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/atomic_write.h"
 #include "t2g/train.h"
 
 static bool empty_dir(const char *path) {
@@ -64,19 +65,9 @@ t2g_status t2g_run_dir_create(const char *base, const char *name, const char *ou
 }
 
 t2g_status t2g_write_file_atomic(const char *dir, const char *file, const char *text, size_t len, t2g_error *err) {
-    char path[1200], temporary[1300];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(temporary, "wb");
-    if (!f) return t2g_fail(err, T2G_ERR_IO, "cannot write %s: %s", temporary, strerror(errno));
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(temporary, path) != 0) {
-        int saved = errno;
-        remove(temporary);
-        return t2g_fail(err, T2G_ERR_IO, "cannot write %s: %s", path, strerror(saved));
-    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "cannot write %s in %s: the path is too long", file, dir);
+    if (t2g_atomic_write(path, text, len, err)) return t2g_error_context(err, "cannot write %s", path);
     return T2G_OK;
 }

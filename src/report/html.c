@@ -2,25 +2,18 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/utf8.h"
 #include "report_internal.h"
 
 static bool grow(rbuf *b, size_t more) {
     if (b->failed) return false;
-    if (b->len + more + 1 <= b->cap) return true;
-    size_t cap = b->cap ? b->cap : 65536;
-    while (cap < b->len + more + 1) cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data) {
-        b->failed = true;
-        return false;
-    }
-    b->data = data;
-    b->cap = cap;
-    return true;
+    if (more > SIZE_MAX - b->len - 1 || !t2g_grow(&b->data, &b->cap, b->len + more + 1, 1)) b->failed = true;
+    return !b->failed;
 }
 
 void rb_put(rbuf *b, const char *s, size_t n) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/grow.h"
 #include "core/read_file.h"
 #include "report_internal.h"
 
@@ -34,13 +35,7 @@ static report_series *series_for(report_run *run, const char *prefix, const char
     for (size_t i = 0; i < run->series_count; i++)
         if (strcmp(run->series[i].name, full) == 0) return &run->series[i];
     if (run->series_count == REPORT_MAX_SERIES) return &run->overflow; /* a sink: never drawn */
-    if (run->series_count == run->series_cap) {
-        size_t cap = run->series_cap ? run->series_cap * 2 : 32;
-        report_series *grown = realloc(run->series, cap * sizeof *grown);
-        if (!grown) return NULL;
-        run->series = grown;
-        run->series_cap = cap;
-    }
+    if (!t2g_grow(&run->series, &run->series_cap, run->series_count + 1, sizeof *run->series)) return NULL;
     report_series *s = &run->series[run->series_count];
     memset(s, 0, sizeof *s);
     s->name = strdup(full);
@@ -51,15 +46,11 @@ static report_series *series_for(report_run *run, const char *prefix, const char
 
 static bool series_add(report_series *s, double x, double y) {
     if (!s->name) return true; /* the sink of metrics past REPORT_MAX_SERIES */
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        double *nx = realloc(s->x, cap * sizeof *nx);
-        if (!nx) return false;
-        s->x = nx;
-        double *ny = realloc(s->y, cap * sizeof *ny);
-        if (!ny) return false;
-        s->y = ny;
-        s->cap = cap;
+    if (s->n == s->cap) { /* x and y grow together: y to the capacity x reached */
+        size_t x_cap = s->cap, y_cap = s->cap;
+        if (!t2g_grow(&s->x, &x_cap, s->n + 1, sizeof *s->x) || !t2g_grow(&s->y, &y_cap, x_cap, sizeof *s->y))
+            return false;
+        s->cap = x_cap;
     }
     s->x[s->n] = x;
     s->y[s->n] = y;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "report_internal.h"
 #include "t2g/t2g.h"
 #include "t2g/train.h"
@@ -115,16 +116,10 @@ static void config_add(config_list *list, const char *key, char *value, bool str
         free(value);
         return;
     }
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        config_entry *grown = realloc(list->entries, cap * sizeof *grown);
-        if (!grown) {
-            list->failed = true;
-            free(value);
-            return;
-        }
-        list->entries = grown;
-        list->cap = cap;
+    if (!t2g_grow(&list->entries, &list->cap, list->n + 1, sizeof *list->entries)) {
+        list->failed = true;
+        free(value);
+        return;
     }
     config_entry *e = &list->entries[list->n++];
     snprintf(e->key, sizeof e->key, "%s", key);

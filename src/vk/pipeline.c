@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "shaders.h"
 #include "vk_internal.h"
 
@@ -102,13 +103,9 @@ t2g_status t2g_pipeline_get(t2g_device *device, const char *shader, const uint32
     if (spec_count > T2G_MAX_SPEC_CONSTANTS || binding_count > T2G_MAX_BINDINGS)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "shader %s: %u specialization constants and %u bindings (at most %d and %d)",
                         shader, spec_count, binding_count, T2G_MAX_SPEC_CONSTANTS, T2G_MAX_BINDINGS);
-    if (device->pipeline_count == device->pipeline_capacity) {
-        uint32_t capacity = device->pipeline_capacity ? 2 * device->pipeline_capacity : 32;
-        t2g_pipeline **grown = realloc(device->pipelines, capacity * sizeof *grown);
-        if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory building pipeline %s", shader);
-        device->pipelines = grown;
-        device->pipeline_capacity = capacity;
-    }
+    if (!t2g_grow(&device->pipelines, &device->pipeline_capacity, device->pipeline_count + 1ull,
+                  sizeof *device->pipelines))
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory building pipeline %s", shader);
     t2g_pipeline *p = calloc(1, sizeof *p);
     if (!p) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory building pipeline %s", shader);
     p->shader = blob->name;

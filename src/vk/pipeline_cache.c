@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_write.h"
 #include "core/read_file.h"
 #include "vk_internal.h"
 
@@ -106,27 +107,20 @@ static void save(t2g_device *device) {
     void *data = malloc(bytes);
     if (!data) return;
     VkResult result = vkGetPipelineCacheData(device->device, device->pipeline_cache, &bytes, data);
-    char dir[1024], temporary[1100];
+    char dir[1024];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = 0;
-    snprintf(temporary, sizeof temporary, "%s.%ld.tmp", path, (long)getpid());
-    bool saved = false;
-    if (result == VK_SUCCESS && make_dirs(dir)) {
-        FILE *file = fopen(temporary, "wb");
-        if (file) {
-            bool written = fwrite(data, 1, bytes, file) == bytes;
-            written = fflush(file) == 0 && written;
-            written = fclose(file) == 0 && written;
-            saved = written && rename(temporary, path) == 0;
-            if (!saved) remove(temporary);
-        }
-    }
+    t2g_error err = {0};
+    t2g_status status = T2G_OK;
+    if (result != VK_SUCCESS) status = t2g_fail(&err, T2G_ERR_VULKAN, "the driver gave no cache data");
+    else if (!make_dirs(dir)) status = t2g_fail(&err, T2G_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    else status = t2g_atomic_write(path, data, bytes, &err);
     free(data);
-    if (!saved)
+    if (status)
         t2g_device_warn(device, "warning: the pipeline cache could not be saved to %s (%s); later runs will compile "
                                 "shaders again (set T2G_CACHE_DIR to a writable folder)",
-                        path, strerror(errno));
+                        path, err.message);
 }
 
 void t2g_pipeline_cache_close(t2g_device *device) {

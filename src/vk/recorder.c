@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "vk_internal.h"
 
 #define SETS_PER_POOL 512
@@ -16,7 +17,7 @@ typedef struct byte_range {
 
 typedef struct range_list {
     byte_range *items;
-    uint32_t count, capacity;
+    size_t count, capacity;
 } range_list;
 
 struct t2g_recorder {
@@ -169,13 +170,7 @@ static bool overlaps(const range_list *list, byte_range range) {
 }
 
 static bool push_range(range_list *list, byte_range range) {
-    if (list->count == list->capacity) {
-        uint32_t capacity = list->capacity ? 2 * list->capacity : 64;
-        byte_range *grown = realloc(list->items, capacity * sizeof *grown);
-        if (!grown) return false;
-        list->items = grown;
-        list->capacity = capacity;
-    }
+    if (!t2g_grow(&list->items, &list->capacity, list->count + 1, sizeof *list->items)) return false;
     list->items[list->count++] = range;
     return true;
 }
@@ -199,17 +194,25 @@ static t2g_status order_accesses(t2g_recorder *r, const t2g_binding *bindings, u
         bool ok = true;
         if (bindings[i].access & T2G_READ) ok = push_range(&r->read, range);
         if (ok && (bindings[i].access & T2G_WRITE)) ok = push_range(&r->written, range);
-        if (!ok) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory tracking the recorder's memory accesses");
+        if (!ok) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory tracking the recorder's memory accesses");
     }
     return T2G_OK;
 }
 
 /* ---- recording ---- */
 
+static void start_over(t2g_recorder *r);
+
+/* The recording is lost: it ends at once, so that it holds no tensor its caller may free before
+ * the failure reaches t2g_recorder_submit (which reports it). */
 static t2g_status break_recording(t2g_recorder *r, t2g_status status, const t2g_error *err) {
     if (!r->broken) {
         r->broken = status;
         memcpy(r->broken_message, err->message, sizeof r->broken_message);
+    }
+    if (r->recording) {
+        vkEndCommandBuffer(r->commands);
+        start_over(r);
     }
     return status;
 }

@@ -90,7 +90,8 @@ struct t2g_device {
     char pipeline_cache_path[1024];
     size_t pipeline_cache_loaded_bytes;
     t2g_pipeline **pipelines;           /* built so far, each its own allocation */
-    uint32_t pipeline_count, pipeline_capacity;
+    uint32_t pipeline_count;
+    size_t pipeline_capacity;
 
     /* Immediate transfers (uploads, downloads) through a host-visible staging buffer. */
     VkCommandPool transfer_pool;

@@ -1,5 +1,6 @@
 /* Checkpoints: CRC-32, the byte layout, a bit-exact round trip, every way a file can be wrong,
- * and the atomic save (a failed save leaves no temp file and the previous checkpoint intact). */
+ * and the atomic save (a failed save leaves no temp file and the previous checkpoint intact),
+ * with the atomic write under it (src/core/atomic_write.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/atomic_write.h"
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
 
@@ -482,6 +484,50 @@ T2G_HOST_CHECK(checkpoint_atomic) {
     empty.param_count = 5;
     check_true(ctx, t2g_checkpoint_save(path, &empty, &err) == T2G_ERR_ARGUMENT, "a checkpoint without arrays is refused");
     check_true(ctx, t2g_checkpoint_save(NULL, &a, &err) == T2G_ERR_ARGUMENT, "a NULL path is refused");
+    remove_dir(dir);
+    return ctx->failures;
+}
+
+/* The atomic write the checkpoint streams through: a file streamed in pieces is committed whole;
+ * an abort, or a commit after a failed write, leaves the file there before byte for byte and
+ * no temporary file, and the failure names the step and the error. */
+T2G_HOST_CHECK(atomic_write) {
+    check_case_begin(ctx);
+    char dir[512], path[600];
+    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(path, sizeof path, "%s/file.txt", dir);
+    check_status(ctx, t2g_atomic_write(path, "before", 6, &ctx->err), "writing the first version");
+
+    t2g_atomic_file out;
+    t2g_error err = {0};
+    if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
+        fputs("half", out.file);
+        check_true(ctx, temp_files(dir) == 1, "the open write is one temporary file beside the path");
+        t2g_atomic_abort(&out);
+    }
+    size_t len;
+    unsigned char *now = read_file(ctx, path, &len);
+    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && temp_files(dir) == 0,
+               "an abort keeps the file there before and removes the temporary file");
+
+    if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
+        fputs("half", out.file);
+        t2g_status status = t2g_atomic_commit(&out, ENOSPC, &err);
+        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, "writing") && strstr(err.message, strerror(ENOSPC)),
+                   "a commit after a failed write fails, naming it (%s)", status ? err.message : "committed");
+    }
+    now = read_file(ctx, path, &len);
+    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && temp_files(dir) == 0,
+               "and keeps the file there before, removing the temporary file");
+
+    if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
+        for (int piece = 0; piece < 1000; piece++) fprintf(out.file, "%04d", piece);
+        check_status(ctx, t2g_atomic_commit(&out, 0, &ctx->err), "committing");
+    }
+    now = read_file(ctx, path, &len);
+    check_true(ctx, len == 4000 && memcmp(now, "0000", 4) == 0 && memcmp(now + 3996, "0999", 4) == 0 &&
+                        temp_files(dir) == 0,
+               "a file streamed in 1000 pieces is committed whole (%zu bytes)", len);
     remove_dir(dir);
     return ctx->failures;
 }

@@ -609,7 +609,7 @@ T2G_HOST_CHECK(critic_external_slow) {
     snprintf(command, sizeof command, "sh '%s/tests/critics/slow.sh' 2,5", source_dir());
     enum { N = 8 };
     batch b = arith_batch(ctx, N, NULL);
-    t2g_critic *critic = external(ctx, command, 2, 500, 1);
+    t2g_critic *critic = external(ctx, command, 2, 2000, 1);
     if (!critic) return 1;
     double start = seconds();
     t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);
@@ -617,7 +617,7 @@ T2G_HOST_CHECK(critic_external_slow) {
     check_status(ctx, status, "judge with a critic that stalls on ids 2 and 5");
     for (uint32_t i = 0; i < N && status == T2G_OK; i++) {
         if (i == 2 || i == 5)
-            check_true(ctx, !b.results[i].ok && b.results[i].attempts == 2 && strstr(b.results[i].error, "timeout after 500 ms"),
+            check_true(ctx, !b.results[i].ok && b.results[i].attempts == 2 && strstr(b.results[i].error, "timeout after 2000 ms"),
                        "id %u: skipped after 2 attempts (%s)", i, b.results[i].error);
         else
             check_true(ctx, replies_match(&b, i), "id %u: judged (%s)", i, b.results[i].ok ? b.results[i].critique.feedback : b.results[i].error);
@@ -792,7 +792,7 @@ T2G_HOST_CHECK(critic_external_missing) {
     snprintf(command, sizeof command, "python3 '%s/tests/critics/missing.py'", source_dir());
     enum { N = 20 };
     batch b = arith_batch(ctx, N, NULL);
-    t2g_critic *critic = external(ctx, command, 2, 700, 1);
+    t2g_critic *critic = external(ctx, command, 2, 3000, 1);
     if (!critic) return 1;
     double start = seconds();
     t2g_status status = t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err);

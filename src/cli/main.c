@@ -20,7 +20,7 @@ static const char USAGE[] =
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
-    "  bench kernels|train|rollout      time kernels (GPU timestamps), training steps or RL rollouts\n"
+    "  bench kernels|train|rollout|align  time kernels (GPU timestamps), training steps, rollouts, alignment\n"
     "  version                          print the version\n"
     "\n"
     "every command answers --help. The device is chosen by --device N|NAME, else the\n"

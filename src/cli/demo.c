@@ -20,7 +20,7 @@ static const char HELP[] =
     "and PPO learns from them. It practises on a pool of 64 sums (8 a step, 8 answers each) and\n"
     "never sees their answers, only critiques. It reports exact match before and after, on those\n"
     "sums and on 500 held-out ones, and writes a run folder under runs/ (or --out) with\n"
-    "report.html. About 200 CPU-seconds: 2 minutes on 2 idle CPU cores with lavapipe.\n"
+    "report.html. About 230 CPU-seconds: 2 min 15 s on 2 idle CPU cores with lavapipe.\n"
     "\n"
     "  --from-scratch   train the SFT checkpoint first (assets/demo_sft.json, about 20 minutes on\n"
     "                   lavapipe) instead of using the shipped one\n"

@@ -46,6 +46,5 @@ const char *t2g_status_name(t2g_status status);
  * was before them. Operations that have begun changing state (an optimizer step) finish first. */
 void t2g_interrupt_request(void);
 int t2g_interrupt_requested(void); /* non-zero once requested */
-void t2g_interrupt_clear(void);
 
 #endif

@@ -55,4 +55,3 @@ static volatile sig_atomic_t interrupt_flag;
 
 void t2g_interrupt_request(void) { interrupt_flag = 1; }
 int t2g_interrupt_requested(void) { return interrupt_flag != 0; }
-void t2g_interrupt_clear(void) { interrupt_flag = 0; }

@@ -1,21 +1,18 @@
 /* A model from a checkpoint: its config, its parameters, its optimizer moments. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "t2g/train.h"
 
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err) {
     *gpt = NULL;
-    char in_folder[1100];
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* a run folder: its checkpoint */
-        snprintf(in_folder, sizeof in_folder, "%s/checkpoint.bin", path);
-        path = in_folder;
-    }
+    char resolved[1100]; /* a run folder: its checkpoint.bin */
+    t2g_status status = t2g_checkpoint_resolve(path, resolved, sizeof resolved, err);
+    if (status) return status;
+    path = resolved;
     t2g_checkpoint checkpoint;
-    t2g_status status = t2g_checkpoint_load(path, &checkpoint, err);
+    status = t2g_checkpoint_load(path, &checkpoint, err);
     if (status) return status;
     *config = t2g_config_defaults();
     status = t2g_config_parse(config, checkpoint.config_json, strlen(checkpoint.config_json), path, err);

@@ -22,14 +22,30 @@ typedef enum t2g_reward_granularity { T2G_REWARD_SPAN, T2G_REWARD_SCALAR } t2g_r
 typedef enum t2g_kl_estimate { T2G_KL_K1, T2G_KL_FULL } t2g_kl_estimate;             /* "k1", "full" */
 typedef enum t2g_critic_kind { T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL } t2g_critic_kind; /* "builtin", "external" */
 typedef enum t2g_on_nonfinite { T2G_ON_NONFINITE_STOP, T2G_ON_NONFINITE_SKIP } t2g_on_nonfinite; /* "stop", "skip" */
+typedef enum t2g_arch { T2G_ARCH_GPT2, T2G_ARCH_LLAMA } t2g_arch;                     /* "gpt2", "llama" */
 
+/* The architecture. gpt2: pre-LayerNorm blocks with biases, learned positions, GELU MLP, tied
+ * head. llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, optional q/k/v
+ * biases (Qwen2), tied or untied head. */
 typedef struct t2g_model_config {
+    t2g_arch arch;              /* model.arch: "gpt2" or "llama" */
     uint32_t vocab;             /* model.vocab: 259 for the byte-level tokenizer */
     uint32_t context;           /* model.context: the longest sequence, T */
     uint32_t layers;            /* model.layers */
     uint32_t heads;             /* model.heads: divides width; width / heads <= 128 */
     uint32_t width;             /* model.width: C */
+    uint32_t kv_heads;          /* model.kv_heads: key/value heads, dividing heads (llama); 0 = model.heads */
+    uint32_t ffn_width;         /* model.ffn_width: the MLP's hidden width F; 0 = 4 x model.width */
+    double rope_theta;          /* model.rope_theta: the rotary base (llama) */
+    double norm_eps;            /* model.norm_eps: the normalisation's epsilon (gpt2: 1e-5) */
+    uint32_t qkv_bias;          /* model.qkv_bias: 1 = q/k/v projections have biases (llama; gpt2 always has) */
+    uint32_t tied_head;         /* model.tied_head: 1 = the output head is the token embedding (gpt2: always) */
 } t2g_model_config;
+
+/* The sizes that model.kv_heads and model.ffn_width leave to their defaults. */
+static inline uint32_t t2g_model_kv_heads(const t2g_model_config *m) { return m->kv_heads ? m->kv_heads : m->heads; }
+static inline uint32_t t2g_model_ffn_width(const t2g_model_config *m) { return m->ffn_width ? m->ffn_width : 4 * m->width; }
+static inline uint32_t t2g_model_head_size(const t2g_model_config *m) { return m->width / m->heads; }
 
 typedef struct t2g_config {
     char name[64];              /* name: the run directory is runs/<name>-<timestamp> */

@@ -5,6 +5,7 @@
 #define T2G_H
 
 #include "t2g/status.h"
+#include "t2g/dtype.h"
 
 #include "t2g/device.h"
 #include "t2g/memory.h"

@@ -39,11 +39,18 @@ enum {
     X("name", name, 0, 0, NON_EMPTY | DIR_NAME, "the run's name: its files go to runs/<name>-<timestamp>/")  \
     X("seed", seed, 0, MAX_EXACT, 0, "seed of parameter initialisation and sampling (below 2^53)")          \
     X("device", device, 0, 0, 0, "device index or part of its name; \"\" = $T2G_DEVICE or the best one")     \
+    E("model.arch", model.arch, NAMES("gpt2", "llama"), "\"gpt2\" (LayerNorm, learned positions, GELU) or \"llama\" (RMSNorm, RoPE, GQA, SwiGLU)") \
     X("model.vocab", model.vocab, 1, 16777216, 0, "vocabulary size: 259 for the byte-level tokenizer")      \
     X("model.context", model.context, 2, T2G_CONTEXT_MAX, 0, "the longest sequence in tokens (T)")                   \
     X("model.layers", model.layers, 1, 1024, 0, "transformer blocks")                                       \
     X("model.heads", model.heads, 1, 65536, 0, "attention heads; divides model.width, head size <= 128")   \
     X("model.width", model.width, 1, 65536, 0, "embedding width (C)")                                       \
+    X("model.kv_heads", model.kv_heads, 0, 65536, 0, "llama: key/value heads, dividing model.heads; 0 = model.heads") \
+    X("model.ffn_width", model.ffn_width, 0, 1048576, 0, "the MLP's hidden width; 0 = 4 x model.width")     \
+    X("model.rope_theta", model.rope_theta, 1, 1e12, 0, "llama: the rotary embedding's base")               \
+    X("model.norm_eps", model.norm_eps, 0, 1, OPEN_MIN, "the epsilon of every LayerNorm/RMSNorm (gpt2: 1e-5)") \
+    X("model.qkv_bias", model.qkv_bias, 0, 1, 0, "llama: 1 = q/k/v projections have biases (Qwen2); gpt2 always has them") \
+    X("model.tied_head", model.tied_head, 0, 1, 0, "1 = the output head is the token embedding; llama may untie it") \
     X("model.from", model_from, 0, 0, 0, "t2g train: start from this model (a t2g checkpoint or run folder); its architecture is used") \
     X("data.task", data.task, 0, 0, 0, "built-in task (\"arith\", \"facts\"); \"\" to read data.path")      \
     X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates (t2g rl: its prompt pool)") \
@@ -153,7 +160,8 @@ t2g_config t2g_config_defaults(void) {
     strcpy(c.name, "run");
     c.seed = 1;
     c.device[0] = '\0';
-    c.model = (t2g_model_config){.vocab = 259, .context = 64, .layers = 2, .heads = 4, .width = 64};
+    c.model = (t2g_model_config){.arch = T2G_ARCH_GPT2, .vocab = 259, .context = 64, .layers = 2, .heads = 4,
+                                 .width = 64, .rope_theta = 10000, .norm_eps = 1e-5, .tied_head = 1};
     strcpy(c.data.task, "arith");
     c.data.examples = 20000;
     c.data.path[0] = '\0';
@@ -640,6 +648,28 @@ t2g_status t2g_config_set(t2g_config *config, const char *assignment, t2g_error 
 
 /* ---- checks of the whole config ---- */
 
+/* The keys of one architecture that the other does not have are refused there unless they keep
+ * their defaults: a gpt2 block has a position table, full attention heads, every bias, a tied
+ * head and LayerNorm's epsilon of 1e-5. */
+static t2g_status validate_arch(const t2g_model_config *m, t2g_error *err) {
+    uint32_t kv = t2g_model_kv_heads(m);
+    if (kv > m->heads || m->heads % kv)
+        return t2g_fail(err, T2G_ERR_FORMAT, "model.kv_heads (%u) must divide model.heads (%u)", kv, m->heads);
+    if (m->arch != T2G_ARCH_GPT2) return T2G_OK;
+    const char *key = kv != m->heads       ? "model.kv_heads"
+                      : m->rope_theta != 10000 ? "model.rope_theta"
+                      : m->norm_eps != 1e-5    ? "model.norm_eps"
+                      : m->qkv_bias            ? "model.qkv_bias"
+                      : !m->tied_head          ? "model.tied_head"
+                                               : NULL;
+    if (key)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "%s: model.arch \"gpt2\" has full attention heads, learned positions, every bias, a tied head "
+                        "and norm_eps 1e-5; leave %s at its default or set model.arch=llama",
+                        key, key);
+    return T2G_OK;
+}
+
 static t2g_status validate_rl(const t2g_config *c, t2g_error *err) {
     if (c->critic.kind == T2G_CRITIC_EXTERNAL && c->critic.command[0] == '\0')
         return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"external\" but critic.command is empty");
@@ -697,6 +727,8 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "model.width / model.heads (%u / %u = %u) is the head size: at most 128; use more heads",
                         m->width, m->heads, m->width / m->heads);
+    t2g_status arch_status = validate_arch(m, err);
+    if (arch_status) return arch_status;
     if (c->batch_size % c->micro_batch) {
         uint32_t fits = c->micro_batch; /* the largest micro-batch below it that divides the batch */
         while (c->batch_size % fits) fits--;

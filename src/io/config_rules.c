@@ -35,37 +35,56 @@ void t2g_config_adjust(t2g_config *c, bool rl, t2g_config_notes *notes) {
     }
 }
 
+/* The keys of the model's architecture, and how to show each one's value. */
+typedef enum model_kind { MODEL_U32, MODEL_F64, MODEL_ARCH } model_kind;
 typedef struct model_key {
     const char *path;
     size_t offset;
+    model_kind kind;
 } model_key;
 
+#define MODEL_KEY(name, field, kind) {"model." name, offsetof(t2g_model_config, field), kind}
 static const model_key model_keys[] = {
-    {"model.vocab", offsetof(t2g_model_config, vocab)},   {"model.context", offsetof(t2g_model_config, context)},
-    {"model.layers", offsetof(t2g_model_config, layers)}, {"model.heads", offsetof(t2g_model_config, heads)},
-    {"model.width", offsetof(t2g_model_config, width)},
+    MODEL_KEY("arch", arch, MODEL_ARCH),         MODEL_KEY("vocab", vocab, MODEL_U32),
+    MODEL_KEY("context", context, MODEL_U32),    MODEL_KEY("layers", layers, MODEL_U32),
+    MODEL_KEY("heads", heads, MODEL_U32),        MODEL_KEY("width", width, MODEL_U32),
+    MODEL_KEY("kv_heads", kv_heads, MODEL_U32),  MODEL_KEY("ffn_width", ffn_width, MODEL_U32),
+    MODEL_KEY("rope_theta", rope_theta, MODEL_F64), MODEL_KEY("norm_eps", norm_eps, MODEL_F64),
+    MODEL_KEY("qkv_bias", qkv_bias, MODEL_U32),  MODEL_KEY("tied_head", tied_head, MODEL_U32),
 };
 
-static uint32_t model_value(const t2g_model_config *m, const model_key *k) {
-    uint32_t v;
-    memcpy(&v, (const char *)m + k->offset, sizeof v);
-    return v;
+/* The key's value in `m` as the config spells it. */
+static void model_value(const t2g_model_config *m, const model_key *k, char *text, size_t size) {
+    const char *at = (const char *)m + k->offset;
+    if (k->kind == MODEL_F64) {
+        double v;
+        memcpy(&v, at, sizeof v);
+        snprintf(text, size, "%.17g", v);
+    } else if (k->kind == MODEL_ARCH) {
+        snprintf(text, size, "\"%s\"", m->arch == T2G_ARCH_LLAMA ? "llama" : "gpt2");
+    } else {
+        uint32_t v;
+        memcpy(&v, at, sizeof v);
+        snprintf(text, size, "%u", v);
+    }
 }
 
 /* model.chat_template does not exist yet; when it does, it is the other key a run may set. */
 t2g_status t2g_config_take_model(t2g_config *c, const t2g_model_config *start, const char *start_name, t2g_error *err) {
     for (size_t i = 0; i < sizeof model_keys / sizeof model_keys[0]; i++) {
         const model_key *k = &model_keys[i];
-        uint32_t mine = model_value(&c->model, k), theirs = model_value(start, k);
-        if (mine == theirs || !t2g_config_given(c, k->path)) continue;
+        char mine[64], theirs[64];
+        model_value(&c->model, k, mine, sizeof mine);
+        model_value(start, k, theirs, sizeof theirs);
+        if (strcmp(mine, theirs) == 0 || !t2g_config_given(c, k->path)) continue;
         if (strcmp(k->path, "model.context") == 0)
             return t2g_fail(err, T2G_ERR_FORMAT,
-                            "model.context: the run starts from %s, a model of context %u; the config gives %u. A "
+                            "model.context: the run starts from %s, a model of context %s; the config gives %s. A "
                             "longer context than the start's is impossible and a shorter one is not supported yet (its "
-                            "position table is part of the model): leave model.context out or set it to %u",
+                            "position table is part of the model): leave model.context out or set it to %s",
                             start_name, theirs, mine, theirs);
         return t2g_fail(err, T2G_ERR_FORMAT,
-                        "%s: the run starts from %s, whose %s is %u; the config gives %u. The architecture comes from "
+                        "%s: the run starts from %s, whose %s is %s; the config gives %s. The architecture comes from "
                         "the start's model: leave %s out of the config",
                         k->path, start_name, k->path, theirs, mine, k->path);
     }

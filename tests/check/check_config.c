@@ -227,7 +227,7 @@ T2G_HOST_CHECK(config_parse) {
     /* the key list, unique, with types and help, each in to_json with its JSON type */
     const t2g_config_key *keys = NULL;
     size_t count = t2g_config_keys(&keys);
-    check_true(ctx, count == 71 && keys, "71 documented keys (%zu)", count);
+    check_true(ctx, count == 78 && keys, "78 documented keys (%zu)", count);
     char *text = t2g_config_to_json(&d);
     cJSON *tree = text ? cJSON_Parse(text) : NULL;
     check_true(ctx, tree != NULL, "to_json gives JSON");
@@ -415,6 +415,13 @@ T2G_HOST_CHECK(config_errors) {
         {"{\"data\": {\"path\": \"x.jsonl\"}}", "data.task (\"arith\") and data.path (\"x.jsonl\") are both set"},
         {"{\"schedule\": {\"warmup_steps\": 301}}", "schedule.warmup_steps (301) must be at most train.steps (300)"},
         {"{\"model\": {\"vocab\": 258}}", "model.vocab (258) must be at least 259"},
+        {"{\"model\": {\"arch\": \"llama\", \"heads\": 4, \"kv_heads\": 3}}", "model.kv_heads (3) must divide model.heads (4)"},
+        {"{\"model\": {\"arch\": \"llama\", \"heads\": 4, \"kv_heads\": 8}}", "model.kv_heads (8) must divide model.heads (4)"},
+        {"{\"model\": {\"kv_heads\": 2}}", "model.kv_heads: model.arch \"gpt2\" has full attention heads"},
+        {"{\"model\": {\"rope_theta\": 500000}}", "model.rope_theta: model.arch \"gpt2\""},
+        {"{\"model\": {\"norm_eps\": 1e-6}}", "model.norm_eps: model.arch \"gpt2\""},
+        {"{\"model\": {\"qkv_bias\": 1}}", "model.qkv_bias: model.arch \"gpt2\""},
+        {"{\"model\": {\"tied_head\": 0}}", "model.tied_head: model.arch \"gpt2\""},
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
         t2g_config v = t2g_config_defaults();
@@ -430,6 +437,15 @@ T2G_HOST_CHECK(config_errors) {
                                    "\"schedule\": {\"kind\": \"constant\", \"warmup_steps\": 300}}", &err) == T2G_OK &&
                         t2g_config_validate(&v, &err) == T2G_OK,
                "a text file, a constant schedule, warmup == steps validate (%s)", err.message);
+    v = t2g_config_defaults();
+    check_true(ctx, parse_text(&v, "{\"model\": {\"arch\": \"llama\", \"heads\": 4, \"kv_heads\": 2, \"rope_theta\": 1e5, "
+                                   "\"norm_eps\": 1e-6, \"qkv_bias\": 1, \"tied_head\": 0, \"ffn_width\": 88}}", &err) == T2G_OK &&
+                        t2g_config_validate(&v, &err) == T2G_OK && v.model.arch == T2G_ARCH_LLAMA &&
+                        t2g_model_kv_heads(&v.model) == 2 && t2g_model_ffn_width(&v.model) == 88,
+               "a llama model with 2 kv heads, biases and an untied head validates (%s)", err.message);
+    v = t2g_config_defaults();
+    check_true(ctx, t2g_model_kv_heads(&v.model) == v.model.heads && t2g_model_ffn_width(&v.model) == 4 * v.model.width,
+               "kv_heads 0 and ffn_width 0 mean heads and 4 x width");
     /* ranges are checked again on a config built in code */
     v = t2g_config_defaults();
     v.model.layers = 0;

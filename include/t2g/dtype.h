@@ -1,0 +1,16 @@
+/* Element types of tensors and of the files t2g reads and writes. f32 is the type every kernel
+ * computes in today; f16 and bf16 are named so that weights stored in them (safetensors, GGUF)
+ * can say so, and are converted to f32 on load. u32 holds token ids and targets. */
+#ifndef T2G_DTYPE_H
+#define T2G_DTYPE_H
+
+#include <stdint.h>
+
+typedef enum t2g_dtype { T2G_DTYPE_F32 = 0, T2G_DTYPE_F16, T2G_DTYPE_BF16, T2G_DTYPE_U32, T2G_DTYPE_COUNT } t2g_dtype;
+
+/* "f32", "f16", "bf16", "u32"; "unknown" past the table. */
+const char *t2g_dtype_name(t2g_dtype dtype);
+/* Bytes of one element (0 past the table). */
+uint32_t t2g_dtype_bytes(t2g_dtype dtype);
+
+#endif

@@ -42,6 +42,11 @@ typedef struct t2g_model_config {
     uint32_t tied_head;         /* model.tied_head: 1 = the output head is the token embedding (gpt2: always) */
 } t2g_model_config;
 
+/* A gpt2 model's config (an initializer): the sizes, every other key at its default. */
+#define T2G_MODEL_GPT2(V, T, L, NH, C)                                                                        \
+    {.arch = T2G_ARCH_GPT2, .vocab = (V), .context = (T), .layers = (L), .heads = (NH), .width = (C),          \
+     .rope_theta = 10000, .norm_eps = 1e-5, .tied_head = 1}
+
 /* The sizes that model.kv_heads and model.ffn_width leave to their defaults. */
 static inline uint32_t t2g_model_kv_heads(const t2g_model_config *m) { return m->kv_heads ? m->kv_heads : m->heads; }
 static inline uint32_t t2g_model_ffn_width(const t2g_model_config *m) { return m->ffn_width ? m->ffn_width : 4 * m->width; }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "t2g/device.h"
+#include "t2g/dtype.h"
 #include "t2g/status.h"
 
 typedef struct t2g_arena t2g_arena;
@@ -19,7 +20,21 @@ typedef struct t2g_tensor {
     t2g_arena *arena;  /* NULL: no tensor */
     uint64_t offset;   /* bytes from the start of the arena's buffer */
     uint64_t bytes;
+    t2g_dtype dtype;   /* its elements' type: f32 (the zero value) unless said otherwise */
 } t2g_tensor;
+
+/* Elements [first, first + count) of a tensor, as a tensor of the same type (unchecked: the
+ * caller keeps it inside). */
+static inline t2g_tensor t2g_tensor_slice(t2g_tensor tensor, uint64_t first, uint64_t count) {
+    uint64_t size = t2g_dtype_bytes(tensor.dtype);
+    return (t2g_tensor){tensor.arena, tensor.offset + first * size, count * size, tensor.dtype};
+}
+
+/* Elements of the tensor's type it holds. */
+static inline uint64_t t2g_tensor_count(t2g_tensor tensor) {
+    uint32_t size = t2g_dtype_bytes(tensor.dtype);
+    return size ? tensor.bytes / size : 0;
+}
 
 t2g_status t2g_arena_create(t2g_device *device, uint64_t capacity_bytes, const char *name,
                             t2g_arena **arena, t2g_error *err);
@@ -36,6 +51,8 @@ t2g_device *t2g_arena_device(const t2g_arena *arena);
 t2g_status t2g_tensor_alloc(t2g_arena *arena, uint64_t bytes, t2g_tensor *tensor, t2g_error *err);
 /* The same for `count` 32-bit elements (float or uint32). */
 t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *tensor, t2g_error *err);
+/* The same for `count` elements of a type. */
+t2g_status t2g_tensor_alloc_typed(t2g_arena *arena, t2g_dtype dtype, uint64_t count, t2g_tensor *tensor, t2g_error *err);
 
 /* An arena sized for exactly these tensors (of `floats` 32-bit elements each), and the tensors:
  * the size comes from the very list that fills it, so the two cannot disagree. */

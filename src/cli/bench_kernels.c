@@ -284,7 +284,7 @@ static t2g_status fill_tensors(t2g_arena *arena, bench_item *item, const tensor_
                 if (specs[k].fill == FILL_TOKENS) host[i] = (uint32_t)(r % V);
                 else memcpy(&host[i], &value, 4);
             }
-            t2g_tensor part = {arena, item->t[k].offset + done * 4, n * 4};
+            t2g_tensor part = t2g_tensor_slice(item->t[k], done, n);
             status = t2g_tensor_upload(part, host, n * 4, err);
         }
     }

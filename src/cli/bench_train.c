@@ -21,12 +21,9 @@ typedef struct preset {
 /* The shapes of the PyTorch yardsticks (../shared/gpu/torch_anchor.py) and, for a CPU device,
  * a small one. */
 static const preset PRESETS[] = {
-#define GPT2(V, T, L, NH, C) \
-    {.arch = T2G_ARCH_GPT2, .vocab = V, .context = T, .layers = L, .heads = NH, .width = C, .rope_theta = 10000, \
-     .norm_eps = 1e-5, .tied_head = 1}
-    {"char6l384", GPT2(256, 256, 6, 6, 384), 64},
-    {"gpt2-124m", GPT2(50257, 1024, 12, 12, 768), 8},
-    {"small", GPT2(259, 64, 2, 4, 128), 16},
+    {"char6l384", T2G_MODEL_GPT2(256, 256, 6, 6, 384), 64},
+    {"gpt2-124m", T2G_MODEL_GPT2(50257, 1024, 12, 12, 768), 8},
+    {"small", T2G_MODEL_GPT2(259, 64, 2, 4, 128), 16},
 };
 
 static const char TRAIN_HELP[] =

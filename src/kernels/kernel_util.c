@@ -4,9 +4,12 @@ t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const
     if (!tensor.arena || tensor.bytes == 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' is missing (%llu elements needed)", kernel, name,
                         (unsigned long long)count);
-    if (tensor.bytes / 4 < count)
+    if (tensor.dtype != T2G_DTYPE_F32 && tensor.dtype != T2G_DTYPE_U32)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' holds %s elements; the kernel reads 32-bit ones (f32, u32)",
+                        kernel, name, t2g_dtype_name(tensor.dtype));
+    if (t2g_tensor_count(tensor) < count)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' holds %llu elements, the shape needs %llu", kernel, name,
-                        (unsigned long long)(tensor.bytes / 4), (unsigned long long)count);
+                        (unsigned long long)t2g_tensor_count(tensor), (unsigned long long)count);
     return T2G_OK;
 }
 

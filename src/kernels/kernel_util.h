@@ -10,8 +10,9 @@
 /* Most workgroups in one dimension that every Vulkan device allows. */
 #define T2G_MAX_GROUPS_1D 65535u
 
-/* The tensor exists and holds at least `count` 32-bit elements; otherwise T2G_ERR_ARGUMENT
- * naming the kernel, the tensor and the sizes. */
+/* The tensor exists, its elements are 32-bit (f32 or u32: every kernel computes in f32 today)
+ * and it holds at least `count` of them; otherwise T2G_ERR_ARGUMENT naming the kernel, the
+ * tensor, its type and the sizes. */
 t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err);
 
 /* `count` fits in a 32-bit index (shaders index with uint). */

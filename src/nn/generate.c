@@ -3,23 +3,14 @@
  * Every sequence of a batch sits at the same position t at each step (lockstep); row b of
  * every step tensor and slot b of the caches belong to sequence b. A step is one recording:
  *
- *   record_update   tokens (n)             the step's input token of each sequence
- *   decode_embedding  x (n,C)              wte[token] + wpe[t]
- *   per layer l (10 dispatches):
- *     layernorm       ln = LN1(x)
- *     matmul          qkv (n,3C) = ln qkvw^T + qkvb
- *     decode_attention  atty (n,C), and k, v of position t into kcache[l], vcache[l]
- *     matmul          proj = atty attprojw^T + attprojb
- *     residual        x2 = x + proj
- *     layernorm       ln = LN2(x2)
- *     matmul          fch (n,4C) = ln fcw^T + fcb
- *     gelu            fch_gelu = gelu(fch)
- *     matmul          proj = fch_gelu fcprojw^T + fcprojb
- *     residual        x = x2 + proj
- *   layernorm       ln = LNF(x)
- *   matmul          logits (n,V) = ln wte^T
+ *   record_update     tokens (n)           the step's input token of each sequence
+ *   decode_embedding  x (n,C)              wte[token] (+ wpe[t] with a position table)
+ *   per layer: the architecture's block_decode (gpt2: 10 dispatches; src/nn/arch_*.c), which
+ *     writes k and v of position t into kcache[l], vcache[l]
+ *   norm              ln = norm_f(x)
+ *   matmul            logits (n,V) = ln head^T
  *
- * 3 + 10 L dispatches, then one submission, a download of the n x V logits and sampling on
+ * About 3 + 10 L dispatches, then one submission, a download of the n x V logits and sampling on
  * the host. Every matmul uses one tile configuration (the device's smallest), whatever n, and
  * the other kernels work row by row (attention: sequence by sequence), so a sequence's logits
  * have the same bits whatever else is in the batch. While every unfinished sequence is still inside its prompt no logits are needed
@@ -41,64 +32,51 @@
 
 /* A step's tokens go in with one t2g_record_update (at most 65536 bytes). */
 #define GEN_MAX_BATCH 16384u
+/* The KV cache is one arena of 2 tensors a layer, listed on the stack. */
+#define T2G_GEN_MAX_LAYERS 1024u
 
 struct t2g_generator {
     t2g_gpt *gpt;
-    uint32_t max_batch, context, L, C, NH, V;
+    uint32_t max_batch, context, L, C, V;
     t2g_recorder *rec;
-    t2g_matmul_tiles tiles;      /* every matmul of a step: see t2g_generator_create */
 
     t2g_arena *cache_arena;
-    t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, C) */
+    t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) */
 
     t2g_arena *act_arena;        /* one step's activations, max_batch rows */
     t2g_tensor tokens;           /* (max_batch) uint32 */
-    t2g_tensor x, x2;            /* (max_batch, C): the residual stream, after attention in x2 */
-    t2g_tensor ln;               /* (max_batch, C): every LayerNorm's output */
-    t2g_tensor mean, rstd;       /* (max_batch): every LayerNorm's statistics (not needed after) */
-    t2g_tensor qkv;              /* (max_batch, 3C) */
-    t2g_tensor atty, proj;       /* (max_batch, C) */
-    t2g_tensor fch, fch_gelu;    /* (max_batch, 4C) */
     t2g_tensor logits;           /* (max_batch, V) */
+    gpt_decode step;             /* the rest, and the tiles of every matmul (see t2g_generator_create) */
 
     gen_counters counters;
 };
 
-#define TRY_ALLOC(arena, floats, tensor)                                                 \
-    do {                                                                                 \
-        if (!status) status = t2g_tensor_alloc_f32((arena), (floats), &(tensor), err);   \
-    } while (0)
-
 static t2g_status alloc_buffers(t2g_generator *g, t2g_error *err) {
+    const t2g_gpt *gpt = g->gpt;
+    gpt_decode *d = &g->step;
     uint64_t B = g->max_batch, C = g->C;
-    uint64_t cache = B * g->context * C;
-    /* every tensor's start aligned to at most 256 bytes: room for that on top */
-    t2g_status status = t2g_arena_create(t2g_gpt_device(g->gpt), 2 * g->L * (4 * cache + 256), "KV cache",
-                                         &g->cache_arena, err);
+    uint64_t cache = B * g->context * gpt->KVH * gpt->hs;
+    t2g_tensor_request caches[2 * T2G_GEN_MAX_LAYERS];
     g->kcache = calloc(g->L, sizeof *g->kcache);
     g->vcache = calloc(g->L, sizeof *g->vcache);
-    if (!status && (!g->kcache || !g->vcache))
-        status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the KV cache's table");
-    for (uint32_t l = 0; l < g->L && !status; l++) {
-        TRY_ALLOC(g->cache_arena, cache, g->kcache[l]);
-        TRY_ALLOC(g->cache_arena, cache, g->vcache[l]);
+    if (!g->kcache || !g->vcache) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the KV cache's table");
+    for (uint32_t l = 0; l < g->L; l++) {
+        caches[2 * l] = (t2g_tensor_request){&g->kcache[l], cache};
+        caches[2 * l + 1] = (t2g_tensor_request){&g->vcache[l], cache};
     }
-    uint64_t act_floats = B * (1 + 5 * C + 2 + 3 * C + 8 * C + g->V);
+    t2g_status status = t2g_arena_create_for(t2g_gpt_device(g->gpt), "KV cache", caches, 2 * g->L, &g->cache_arena, err);
+    const t2g_tensor_request acts[] = {
+        {&g->tokens, B},  {&d->x, B * C},      {&d->x2, B * C},      {&d->ln, B * C},          {&d->mean, B},
+        {&d->rstd, B},    {&d->qkv, B * gpt->QKV}, {&d->atty, B * C}, {&d->proj, B * C},       {&d->fch, B * gpt->FIN},
+        {&d->fch_act, B * gpt->F}, {&g->logits, B * g->V},
+    };
     if (!status)
-        status = t2g_arena_create(t2g_gpt_device(g->gpt), 4 * act_floats + 256 * 12, "generation activations",
-                                  &g->act_arena, err);
-    TRY_ALLOC(g->act_arena, B, g->tokens);
-    TRY_ALLOC(g->act_arena, B * C, g->x);
-    TRY_ALLOC(g->act_arena, B * C, g->x2);
-    TRY_ALLOC(g->act_arena, B * C, g->ln);
-    TRY_ALLOC(g->act_arena, B, g->mean);
-    TRY_ALLOC(g->act_arena, B, g->rstd);
-    TRY_ALLOC(g->act_arena, B * 3 * C, g->qkv);
-    TRY_ALLOC(g->act_arena, B * C, g->atty);
-    TRY_ALLOC(g->act_arena, B * C, g->proj);
-    TRY_ALLOC(g->act_arena, B * 4 * C, g->fch);
-    TRY_ALLOC(g->act_arena, B * 4 * C, g->fch_gelu);
-    TRY_ALLOC(g->act_arena, B * g->V, g->logits);
+        status = t2g_arena_create_for(t2g_gpt_device(g->gpt), "generation activations", acts, sizeof acts / sizeof acts[0],
+                                      &g->act_arena, err);
+    d->gpt = gpt;
+    d->rec = g->rec;
+    d->kcache = g->kcache;
+    d->vcache = g->vcache;
     return status;
 }
 
@@ -108,17 +86,20 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
     if (max_batch == 0 || max_batch > GEN_MAX_BATCH)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "generator: max_batch = %u; it must be 1 to %u", max_batch, GEN_MAX_BATCH);
     const t2g_model_config *c = t2g_gpt_config(gpt);
+    if (c->layers > T2G_GEN_MAX_LAYERS)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "generator: %u layers; at most %u are supported", c->layers,
+                        T2G_GEN_MAX_LAYERS);
     if (c->width / c->heads > T2G_DECODE_MAX_HEAD)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "generator: head size %u exceeds the supported %u", c->width / c->heads,
                         T2G_DECODE_MAX_HEAD);
     t2g_generator *g = calloc(1, sizeof *g);
     if (!g) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a generator");
     *g = (t2g_generator){.gpt = gpt, .max_batch = max_batch, .context = c->context, .L = c->layers, .C = c->width,
-                         .NH = c->heads, .V = c->vocab};
+                         .V = c->vocab};
     /* One tile configuration for every step, the device's for the smallest products: a step
      * has few rows, and with the configuration fixed, a row's results do not depend on how many
      * rows a step has (the same seed gives the same text whatever else is in the batch). */
-    g->tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
+    g->step.tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), NULL, &g->rec, err);
     if (!status) status = alloc_buffers(g, err);
     if (status) {
@@ -149,26 +130,16 @@ void gen_get_counters(const t2g_generator *g, gen_counters *counters) {
 /* Records one step: the n rows' tokens at position t, up to the logits (n,V). */
 static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t n, uint32_t t, t2g_error *err) {
     t2g_recorder *rec = g->rec;
-    const gpt_weights *w = &g->gpt->weights;
-    uint32_t C = g->C;
-    uint64_t NC = (uint64_t)n * C;
+    const t2g_gpt *gpt = g->gpt;
+    const gpt_weights *w = &gpt->weights;
+    gpt_decode *d = &g->step;
+    d->n = n;
+    d->t = t;
     TRY(t2g_record_update(rec, g->tokens, tokens, n * (uint32_t)sizeof *tokens, err));
-    TRY(t2g_decode_embedding(rec, g->x, g->tokens, w->wte, w->wpe, n, t, C, g->V, err));
-    for (uint32_t l = 0; l < g->L; l++) {
-        const gpt_block *b = &w->blocks[l];
-        TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, b->ln1w, b->ln1b, n, C, err));
-        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->qkv, g->ln, b->qkvw, &b->qkvb, n, C, 3 * C, err));
-        TRY(t2g_decode_attention(rec, g->atty, g->kcache[l], g->vcache[l], g->qkv, n, t, g->context, C, g->NH, err));
-        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->proj, g->atty, b->attprojw, &b->attprojb, n, C, C, err));
-        TRY(t2g_residual_forward(rec, g->x2, g->x, g->proj, NC, err));
-        TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x2, b->ln2w, b->ln2b, n, C, err));
-        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->fch, g->ln, b->fcw, &b->fcb, n, C, 4 * C, err));
-        TRY(t2g_gelu_forward(rec, g->fch_gelu, g->fch, 4 * NC, err));
-        TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->proj, g->fch_gelu, b->fcprojw, &b->fcprojb, n, 4 * C, C, err));
-        TRY(t2g_residual_forward(rec, g->x, g->x2, g->proj, NC, err));
-    }
-    TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, w->lnfw, w->lnfb, n, C, err));
-    TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->logits, g->ln, w->wte, NULL, n, C, g->V, err));
+    TRY(t2g_decode_embedding(rec, d->x, g->tokens, w->wte, w->wpe, n, t, g->C, g->V, err));
+    for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));
+    TRY(gpt_norm_forward(gpt, rec, d->ln, d->mean, d->rstd, d->x, w->lnfw, w->lnfb, n, err));
+    TRY(t2g_matmul_forward_tiles(rec, d->tiles, g->logits, d->ln, gpt_head(w), NULL, n, g->C, g->V, err));
     return T2G_OK;
 }
 

@@ -5,11 +5,18 @@
 #include "gpt_internal.h"
 
 static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T, t2g_error *err) {
+    if (!gpt_arch_of(c->arch))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: architecture %d is not one t2g has", (int)c->arch);
     if (!c->vocab || !c->context || !c->layers || !c->heads || !c->width || !B || !T)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: vocab, context, layers, heads, width, B and T must all be >= 1");
     if (c->width % c->heads || c->width / c->heads > 128)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: heads (%u) must divide width (%u) into heads of at most 128", c->heads,
                         c->width);
+    uint32_t kv = t2g_model_kv_heads(c);
+    if (kv > c->heads || c->heads % kv)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: kv_heads (%u) must divide heads (%u)", kv, c->heads);
+    if (c->arch == T2G_ARCH_LLAMA && (c->width / c->heads) % 2)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: rotary positions need an even head size, not %u", c->width / c->heads);
     if (T > c->context)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: sequences of %u tokens exceed the model's context of %u", T, c->context);
     return T2G_OK;
@@ -20,10 +27,10 @@ static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
     gpt_block_acts *x = &gpt->acts[l];
     const t2g_tensor_request requests[] = {
-        {&x->ln1, N * C},      {&x->ln1_mean, N},     {&x->ln1_rstd, N},         {&x->qkv, N * 3 * C},
+        {&x->ln1, N * C},      {&x->ln1_mean, N},     {&x->ln1_rstd, N},         {&x->qkv, N * gpt->QKV},
         {&x->atty, N * C},     {&x->lse, (uint64_t)gpt->B * c->heads * gpt->T}, {&x->attproj, N * C},
         {&x->residual2, N * C}, {&x->ln2, N * C},     {&x->ln2_mean, N},         {&x->ln2_rstd, N},
-        {&x->fch, N * 4 * C},  {&x->fch_gelu, N * 4 * C}, {&x->fcproj, N * C},   {&x->residual3, N * C},
+        {&x->fch, N * gpt->FIN}, {&x->fch_act, N * gpt->F}, {&x->fcproj, N * C}, {&x->residual3, N * C},
     };
     char name[32];
     snprintf(name, sizeof name, "activations of block %u", l);
@@ -38,10 +45,12 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     gpt->acts = calloc(c->layers, sizeof *gpt->acts);
     gpt->act_arenas = calloc(c->layers + 1, sizeof *gpt->act_arenas);
     if (!gpt->acts || !gpt->act_arenas) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
+    uint64_t rope_floats = gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs;
     const t2g_tensor_request requests[] = {
         {&gpt->encoded, N * C},  {&gpt->lnf, N * C},   {&gpt->lnf_mean, N},       {&gpt->lnf_rstd, N},
         {&gpt->logits, N * c->vocab}, {&gpt->losses, N}, {&gpt->dresidual, N * C}, {&gpt->dln, N * C},
-        {&gpt->datty, N * C},    {&gpt->dqkv, N * 3 * C}, {&gpt->dfch, N * 4 * C}, {&gpt->dfch_gelu, N * 4 * C},
+        {&gpt->datty, N * C},    {&gpt->dqkv, N * gpt->QKV}, {&gpt->dfch, N * gpt->FIN}, {&gpt->dfch_act, N * gpt->F},
+        {&gpt->rope, rope_floats},
     };
     t2g_status status =
         t2g_arena_create_for(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
@@ -72,8 +81,15 @@ t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, ui
     if (!gpt) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a GPT");
     gpt->device = device;
     gpt->config = *config;
+    gpt->arch = gpt_arch_of(config->arch);
     gpt->B = B;
     gpt->T = T;
+    gpt->NH = config->heads;
+    gpt->KVH = t2g_model_kv_heads(config);
+    gpt->hs = t2g_model_head_size(config);
+    gpt->QKV = gpt_arch_dim(gpt->arch, config, DIM_QKV);
+    gpt->F = gpt_arch_dim(gpt->arch, config, DIM_FFN);
+    gpt->FIN = gpt_arch_dim(gpt->arch, config, DIM_FFN_IN);
     status = gpt_build_table(gpt, err);
     if (!status) status = alloc_state(gpt, err);
     if (!status) status = alloc_activations(gpt, err);

@@ -1,38 +1,8 @@
 /* The loss, the backward pass and the optimizer step, as llm.c's gpt2_backward and
- * gpt2_update. Every backward kernel adds into its gradient, so the scratch gradients of a
- * block (dln, datty, dqkv, dfch, dfch_gelu) are zeroed before each use, while dresidual, the
- * gradient of the residual stream, accumulates the contributions of both branches. */
+ * gpt2_update; each block's backward is the architecture's. Every backward kernel adds into its
+ * gradient, so scratch gradients are zeroed before each use, while dresidual, the gradient of the
+ * residual stream, accumulates the contributions of every branch. */
 #include "gpt_internal.h"
-
-static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
-    const gpt_block *w = &gpt->weights.blocks[l];
-    const gpt_block *g = &gpt->grad_weights.blocks[l];
-    const gpt_block_acts *a = &gpt->acts[l];
-    uint32_t N = B * T, C = gpt->config.width, NH = gpt->config.heads;
-    uint64_t NC = (uint64_t)N * C;
-    t2g_tensor residual = gpt_block_input(gpt, l);
-    /* residual3 = residual2 + fcproj: dresidual is the gradient of both. */
-    TRY(t2g_fill(rec, gpt->dfch_gelu, 4 * NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_gelu, g->fcprojw, &g->fcprojb, gpt->dresidual, a->fch_gelu, w->fcprojw, N,
-                            4 * C, C, err));
-    TRY(t2g_fill(rec, gpt->dfch, 4 * NC, 0.0f, err));
-    TRY(t2g_gelu_backward(rec, gpt->dfch, a->fch, gpt->dfch_gelu, 4 * NC, err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, w->fcw, N, C, 4 * C, err));
-    TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
-                               a->ln2_rstd, N, C, err));
-    /* residual2 = residual + attproj: dresidual is now the gradient of both. */
-    TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, w->attprojw, N, C, C,
-                            err));
-    TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
-    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, C, NH, err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, w->qkvw, N, C, 3 * C, err));
-    TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
-                               a->ln1_rstd, N, C, err));
-    return T2G_OK;
-}
 
 static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
                            uint32_t T, float dloss, const t2g_tensor *dhidden, t2g_error *err) {
@@ -45,16 +15,15 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
     /* The loss and dlogits, in place over the logits. */
     TRY(t2g_crossentropy_forward_backward(rec, gpt->losses, gpt->logits, gpt->logits, targets, weights, N, c->vocab,
                                           dloss, err));
+    const gpt_weights *w = &gpt->weights, *g = &gpt->grad_weights;
     TRY(t2g_fill(rec, gpt->dln, (uint64_t)N * C, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, gpt->grad_weights.wte, NULL, gpt->logits, gpt->lnf, gpt->weights.wte, N, C,
-                            c->vocab, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf, gpt_head(w), N, C, c->vocab, err));
     if (dhidden) TRY(t2g_axpby(rec, gpt->dln, *dhidden, (uint64_t)N * C, 1.0f, 1.0f, err));
     TRY(t2g_fill(rec, gpt->dresidual, (uint64_t)N * C, 0.0f, err));
-    TRY(t2g_layernorm_backward(rec, gpt->dresidual, gpt->grad_weights.lnfw, gpt->grad_weights.lnfb, gpt->dln,
-                               gpt_block_input(gpt, c->layers), gpt->weights.lnfw, gpt->lnf_mean, gpt->lnf_rstd, N, C, err));
-    for (uint32_t l = c->layers; l-- > 0;) TRY(block_backward(gpt, rec, l, B, T, err));
-    TRY(t2g_embedding_backward(rec, gpt->grad_weights.wte, gpt->grad_weights.wpe, gpt->dresidual, gpt->tokens, B, T, C,
-                               c->vocab, err));
+    TRY(gpt_norm_backward(gpt, rec, gpt->dresidual, g->lnfw, g->lnfb, gpt->dln, gpt_block_input(gpt, c->layers), w->lnfw,
+                          gpt->lnf_mean, gpt->lnf_rstd, N, err));
+    for (uint32_t l = c->layers; l-- > 0;) TRY(gpt->arch->block_backward(gpt, rec, l, B, T, err));
+    TRY(t2g_embedding_backward(rec, g->wte, g->wpe, gpt->dresidual, gpt->tokens, B, T, C, c->vocab, err));
     return T2G_OK;
 }
 

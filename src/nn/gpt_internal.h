@@ -1,36 +1,43 @@
-/* The GPT's state, shared by the files of src/nn/ (params, forward, backward). */
+/* The model's state, shared by the files of src/nn/ (params, forward, backward, the blocks,
+ * generation). QKV = (heads + 2 kv_heads) x head size; F the MLP's hidden width, FIN its first
+ * projection's width (F for gpt2, 2F for llama's gate and up). */
 #ifndef T2G_GPT_INTERNAL_H
 #define T2G_GPT_INTERNAL_H
 
+#include "arch.h"
+#include "kernels/matmul_internal.h"
 #include "t2g/gpt.h"
 
-/* The tensors of one block, as views into a flat buffer (parameters or gradients). */
+/* The tensors of one block, as views into a flat buffer (parameters or gradients). An
+ * architecture uses the ones its table names; the others stay empty (arena NULL). */
 typedef struct gpt_block {
     t2g_tensor ln1w, ln1b;         /* (C), (C) */
-    t2g_tensor qkvw, qkvb;         /* (3C, C), (3C) */
+    t2g_tensor qkvw, qkvb;         /* (QKV, C), (QKV) */
     t2g_tensor attprojw, attprojb; /* (C, C), (C) */
     t2g_tensor ln2w, ln2b;         /* (C), (C) */
-    t2g_tensor fcw, fcb;           /* (4C, C), (4C) */
-    t2g_tensor fcprojw, fcprojb;   /* (C, 4C), (C) */
+    t2g_tensor fcw, fcb;           /* (FIN, C), (FIN) */
+    t2g_tensor fcprojw, fcprojb;   /* (C, F), (C) */
 } gpt_block;
 
 typedef struct gpt_weights {
     t2g_tensor wte;                /* (V, C) */
-    t2g_tensor wpe;                /* (maxT, C) */
+    t2g_tensor wpe;                /* (maxT, C): gpt2 */
     gpt_block *blocks;             /* (L) */
     t2g_tensor lnfw, lnfb;         /* (C), (C) */
+    t2g_tensor head;               /* (V, C): an untied output head; empty when it is wte */
 } gpt_weights;
 
 /* The activations of one block for (B, T), kept from forward to backward. */
 typedef struct gpt_block_acts {
-    t2g_tensor ln1, ln1_mean, ln1_rstd; /* (B,T,C), (B,T), (B,T) */
-    t2g_tensor qkv;                     /* (B,T,3C) */
+    t2g_tensor ln1, ln1_mean, ln1_rstd; /* (B,T,C), (B,T), (B,T): mean unused by RMSNorm */
+    t2g_tensor qkv;                     /* (B,T,QKV): llama's q and k after the rotation */
     t2g_tensor atty;                    /* (B,T,C) */
     t2g_tensor lse;                     /* (B,NH,T) */
     t2g_tensor attproj;                 /* (B,T,C) */
     t2g_tensor residual2;               /* (B,T,C) */
     t2g_tensor ln2, ln2_mean, ln2_rstd; /* (B,T,C), (B,T), (B,T) */
-    t2g_tensor fch, fch_gelu;           /* (B,T,4C) */
+    t2g_tensor fch;                     /* (B,T,FIN) */
+    t2g_tensor fch_act;                 /* (B,T,F): GELU or SwiGLU of fch */
     t2g_tensor fcproj;                  /* (B,T,C) */
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
@@ -38,7 +45,10 @@ typedef struct gpt_block_acts {
 struct t2g_gpt {
     t2g_device *device;
     t2g_model_config config;
+    const gpt_arch *arch;
     uint32_t B, T;                      /* the activations' capacity */
+    uint32_t NH, KVH, hs;               /* heads, kv heads, head size */
+    uint32_t QKV, F, FIN;               /* the widths named above */
 
     t2g_gpt_param *table;
     uint32_t table_count;
@@ -52,14 +62,16 @@ struct t2g_gpt {
     t2g_tensor encoded;                 /* (B,T,C) */
     gpt_block_acts *acts;               /* (L) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
+    t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     t2g_tensor logits;                  /* (B,T,V), then its gradient */
     t2g_tensor losses;                  /* (B,T) */
     /* backward scratch, reused by every block */
     t2g_tensor dresidual;               /* (B,T,C): the gradient flowing down the residual stream */
     t2g_tensor dln;                     /* (B,T,C) */
     t2g_tensor datty;                   /* (B,T,C) */
-    t2g_tensor dqkv;                    /* (B,T,3C) */
-    t2g_tensor dfch, dfch_gelu;         /* (B,T,4C) */
+    t2g_tensor dqkv;                    /* (B,T,QKV) */
+    t2g_tensor dfch;                    /* (B,T,FIN) */
+    t2g_tensor dfch_act;                /* (B,T,F) */
 
     t2g_tensor tokens;                  /* of the last forward */
     uint32_t pass_B, pass_T;            /* 0 until a forward is recorded */
@@ -80,5 +92,32 @@ static inline t2g_tensor gpt_block_input(const t2g_gpt *gpt, uint32_t l) {
 /* Builds the parameter table and the views (gpt_params.c). */
 t2g_status gpt_build_table(t2g_gpt *gpt, t2g_error *err);
 void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views);
+
+/* The output head: the untied head, or the token embedding. */
+static inline t2g_tensor gpt_head(const gpt_weights *w) { return w->head.arena ? w->head : w->wte; }
+
+/* The architecture's norm (LayerNorm or RMSNorm with model.norm_eps) over N rows of C: an
+ * RMSNorm has no mean and no bias, and ignores those arguments (gpt_norm.c). */
+t2g_status gpt_norm_forward(const t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor mean, t2g_tensor rstd,
+                            t2g_tensor inp, t2g_tensor weight, t2g_tensor bias, uint32_t N, t2g_error *err);
+t2g_status gpt_norm_backward(const t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight,
+                             t2g_tensor dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor mean,
+                             t2g_tensor rstd, uint32_t N, t2g_error *err);
+
+/* One decode step (src/nn/generate.c) as a block's decode function sees it: n sequences at
+ * position t, one row each, every matmul with the same tiles. */
+struct gpt_decode {
+    const t2g_gpt *gpt;
+    t2g_recorder *rec;
+    t2g_matmul_tiles tiles;
+    uint32_t n, t;
+    t2g_tensor x, x2;            /* (n, C): the residual stream, after attention in x2 */
+    t2g_tensor ln, mean, rstd;   /* (n, C), (n), (n): every norm's output and statistics */
+    t2g_tensor qkv;              /* (n, QKV) */
+    t2g_tensor atty, proj;       /* (n, C) */
+    t2g_tensor fch;              /* (n, FIN) */
+    t2g_tensor fch_act;          /* (n, F) */
+    const t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) */
+};
 
 #endif

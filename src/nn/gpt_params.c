@@ -1,93 +1,92 @@
 /* The parameter table of the flat buffer, views into it, initialisation, host copies. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "gpt_internal.h"
 #include "t2g/rng.h"
 
 #define ALIGN_FLOATS 64u /* 256 bytes: any device's storage-buffer offset alignment */
 
-typedef enum kind {
-    WTE, WPE, QKVW, ATTPROJW, FCW, FCPROJW,           /* decayed */
-    LN1W, LN1B, QKVB, ATTPROJB, LN2W, LN2B, FCB, FCPROJB, LNFW, LNFB
-} kind;
-
-static const char *const KIND_NAMES[] = {"wte", "wpe", "qkvw", "attprojw", "fcw", "fcprojw", "ln1w", "ln1b",
-                                         "qkvb", "attprojb", "ln2w", "ln2b", "fcb", "fcprojb", "lnfw", "lnfb"};
-
-static void shape_of(const t2g_model_config *c, kind k, uint32_t *rows, uint32_t *cols) {
-    uint32_t C = c->width;
-    *rows = 1;
-    *cols = C;
-    switch (k) {
-    case WTE: *rows = c->vocab; break;
-    case WPE: *rows = c->context; break;
-    case QKVW: *rows = 3 * C; break;
-    case ATTPROJW: *rows = C; break;
-    case FCW: *rows = 4 * C; break;
-    case FCPROJW: *rows = C, *cols = 4 * C; break;
-    case QKVB: *cols = 3 * C; break;
-    case FCB: *cols = 4 * C; break;
-    default: break; /* vectors of C */
+uint32_t gpt_arch_dim(const gpt_arch *arch, const t2g_model_config *c, arch_dim dim) {
+    switch (dim) {
+    case DIM_ONE: return 1;
+    case DIM_VOCAB: return c->vocab;
+    case DIM_CONTEXT: return c->context;
+    case DIM_WIDTH: return c->width;
+    case DIM_QKV: return (c->heads + 2 * t2g_model_kv_heads(c)) * t2g_model_head_size(c);
+    case DIM_FFN: return t2g_model_ffn_width(c);
+    case DIM_FFN_IN: return arch->ffn_in_factor * t2g_model_ffn_width(c);
     }
+    return 0;
 }
 
-/* Appends tensor `k` of block `layer` (-1: not in a block) at the next aligned offset. */
-static void append(t2g_gpt *gpt, kind k, int layer, uint64_t *offset) {
+bool gpt_arch_has(const arch_tensor *t, const t2g_model_config *c) {
+    switch (t->when) {
+    case ALWAYS: return true;
+    case WITH_QKV_BIAS: return c->qkv_bias != 0;
+    case WITH_UNTIED_HEAD: return c->tied_head == 0;
+    }
+    return false;
+}
+
+/* Appends a table entry for tensor t of block `layer` (-1: not in a block) at the next aligned
+ * offset. */
+static void append(t2g_gpt *gpt, const arch_tensor *t, int layer, uint64_t *offset) {
     t2g_gpt_param *p = &gpt->table[gpt->table_count++];
-    p->name = KIND_NAMES[k];
+    p->name = t->name;
     p->layer = layer;
-    shape_of(&gpt->config, k, &p->rows, &p->cols);
-    p->decay = k <= FCPROJW;
+    p->rows = gpt_arch_dim(gpt->arch, &gpt->config, t->rows);
+    p->cols = gpt_arch_dim(gpt->arch, &gpt->config, t->cols);
+    p->decay = t->decay;
     p->offset = *offset;
     uint64_t count = (uint64_t)p->rows * p->cols;
     *offset += (count + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
     gpt->parameter_count += count;
 }
 
+/* Appends every tensor of the architecture with this decay: the model's own, then each block's
+ * (block by block) when decayed; each block's, then the model's own otherwise. */
+static void append_group(t2g_gpt *gpt, bool decay, uint64_t *offset) {
+    const gpt_arch *arch = gpt->arch;
+    for (int pass = 0; pass < 2; pass++) {
+        bool per_layer = (pass == 0) != decay; /* decayed: model's first; the rest: blocks' first */
+        for (uint32_t l = 0; l < (per_layer ? gpt->config.layers : 1); l++)
+            for (uint32_t i = 0; i < arch->tensor_count; i++) {
+                const arch_tensor *t = &arch->tensors[i];
+                if (t->decay == decay && t->per_layer == per_layer && gpt_arch_has(t, &gpt->config))
+                    append(gpt, t, per_layer ? (int)l : -1, offset);
+            }
+    }
+}
+
+/* The buffer: every decayed tensor, then the others, so AdamW runs over two ranges. For gpt2:
+ * wte, wpe, every block's matrices, then every block's vectors, then lnfw and lnfb. */
 t2g_status gpt_build_table(t2g_gpt *gpt, t2g_error *err) {
-    uint32_t L = gpt->config.layers;
-    gpt->table = calloc(4 + 12 * (size_t)L, sizeof *gpt->table);
+    gpt->table = calloc((size_t)gpt->arch->tensor_count * gpt->config.layers, sizeof *gpt->table);
     if (!gpt->table) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter table");
-    /* The buffer: wte, wpe, every block's matrices (all decayed), then every vector. */
     uint64_t offset = 0;
-    append(gpt, WTE, -1, &offset);
-    append(gpt, WPE, -1, &offset);
-    for (uint32_t l = 0; l < L; l++)
-        for (kind k = QKVW; k <= FCPROJW; k++) append(gpt, k, (int)l, &offset);
+    append_group(gpt, true, &offset);
     gpt->decayed_floats = offset;
-    for (uint32_t l = 0; l < L; l++)
-        for (kind k = LN1W; k <= FCPROJB; k++) append(gpt, k, (int)l, &offset);
-    append(gpt, LNFW, -1, &offset);
-    append(gpt, LNFB, -1, &offset);
+    append_group(gpt, false, &offset);
     gpt->buffer_floats = offset;
     return T2G_OK;
 }
 
-static t2g_tensor view(t2g_tensor buffer, const t2g_gpt_param *p) {
-    return (t2g_tensor){buffer.arena, buffer.offset + 4 * p->offset, 4ull * p->rows * p->cols};
-}
-
-static t2g_tensor *slot(gpt_weights *w, const t2g_gpt_param *p) {
-    if (p->layer < 0) {
-        if (strcmp(p->name, "wte") == 0) return &w->wte;
-        if (strcmp(p->name, "wpe") == 0) return &w->wpe;
-        if (strcmp(p->name, "lnfw") == 0) return &w->lnfw;
-        return &w->lnfb;
-    }
-    gpt_block *b = &w->blocks[p->layer];
-    t2g_tensor *slots[] = {&b->ln1w, &b->ln1b, &b->qkvw, &b->qkvb, &b->attprojw, &b->attprojb,
-                           &b->ln2w, &b->ln2b, &b->fcw, &b->fcb, &b->fcprojw, &b->fcprojb};
-    static const char *const names[] = {"ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
-                                        "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb"};
-    for (int i = 0; i < 12; i++)
-        if (strcmp(p->name, names[i]) == 0) return slots[i];
+/* The architecture's entry of a table row. */
+static const arch_tensor *tensor_of(const gpt_arch *arch, const t2g_gpt_param *p) {
+    for (uint32_t i = 0; i < arch->tensor_count; i++)
+        if (arch->tensors[i].name == p->name) return &arch->tensors[i];
     return NULL;
 }
 
 void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views) {
-    for (uint32_t i = 0; i < gpt->table_count; i++) *slot(views, &gpt->table[i]) = view(buffer, &gpt->table[i]);
+    for (uint32_t i = 0; i < gpt->table_count; i++) {
+        const t2g_gpt_param *p = &gpt->table[i];
+        const arch_tensor *t = tensor_of(gpt->arch, p);
+        char *base = p->layer < 0 ? (char *)views : (char *)&views->blocks[p->layer];
+        t2g_tensor *view = (t2g_tensor *)(base + t->slot);
+        *view = t2g_tensor_slice(buffer, p->offset, (uint64_t)p->rows * p->cols);
+    }
 }
 
 t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err) {
@@ -100,14 +99,10 @@ t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err) {
         const t2g_gpt_param *p = &gpt->table[i];
         float *x = params + p->offset;
         uint64_t count = (uint64_t)p->rows * p->cols;
-        bool is_ln_weight = strcmp(p->name, "ln1w") == 0 || strcmp(p->name, "ln2w") == 0 || strcmp(p->name, "lnfw") == 0;
-        if (p->decay) {
-            bool into_residual = strcmp(p->name, "attprojw") == 0 || strcmp(p->name, "fcprojw") == 0;
-            double std = into_residual ? residual_std : 0.02;
-            for (uint64_t k = 0; k < count; k++) x[k] = (float)(std * t2g_rng_normal(&rng));
-        } else if (is_ln_weight) {
-            for (uint64_t k = 0; k < count; k++) x[k] = 1.0f;
-        } /* biases stay 0 */
+        arch_init rule = tensor_of(gpt->arch, p)->init;
+        double std = rule == INIT_RESIDUAL ? residual_std : 0.02;
+        for (uint64_t k = 0; k < count; k++)
+            x[k] = rule == INIT_ONES ? 1.0f : rule == INIT_ZEROS ? 0.0f : (float)(std * t2g_rng_normal(&rng));
     }
     float *zeros = calloc(n, sizeof *zeros);
     t2g_status status = zeros ? t2g_gpt_write(gpt, params, zeros, zeros, err)

@@ -81,7 +81,7 @@ t2g_status rl_score(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     t2g_status status = t2g_fill(rl->rec, rl->mask, MS, 0.0f, err);
     if (!status) status = t2g_fill(rl->rec, rl->advantages, MS, 0.0f, err);
     for (uint32_t k = 0; k < rl->M && !status; k++) {
-        t2g_tensor slot = {entropy_sums.arena, entropy_sums.offset + 256ull * k, 4};
+        t2g_tensor slot = t2g_tensor_slice(entropy_sums, 64ull * k, 1);
         status = record_scoring(rl, k, slot, err);
     }
     if (!status) status = t2g_whiten(rl->rec, rl->advantages, rl->mask, (uint32_t)MS, err);

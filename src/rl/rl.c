@@ -115,8 +115,8 @@ static t2g_status alloc_buffers(t2g_rl *rl, t2g_error *err) {
         t2g_tensor *view[] = {&x->old_logprobs, &x->old_values, &x->ref_logprobs, &x->kl_full, &x->scores,
                               &x->mask, &x->rewards, &x->kl, &x->advantages, &x->returns};
         for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
-            *view[i] = (t2g_tensor){wide[i]->arena, wide[i]->offset + 4ull * k * rl->S, 4 * mT};
-        x->stats = (t2g_tensor){rl->stats.arena, rl->stats.offset + 16ull * k * rl->S, 16ull * rl->S};
+            *view[i] = t2g_tensor_slice(*wide[i], (uint64_t)k * rl->S, mT);
+        x->stats = t2g_tensor_slice(rl->stats, 4ull * k * rl->S, 4ull * rl->S);
     }
     /* the value head starts at 0: values 0, and no gradient into the model until it learns */
     float *zeros = calloc(C + 1, sizeof *zeros);

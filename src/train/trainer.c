@@ -193,7 +193,7 @@ static t2g_status record_step(t2g_trainer *t, double total_weight, double lr, t2
     float dloss = total_weight > 0 ? (float)(1.0 / total_weight) : 0.0f;
     t2g_status status = t2g_gpt_zero_grads(t->gpt, t->rec, err);
     for (uint32_t k = 0; k < t->micro_count && !status; k++) {
-        t2g_tensor slot = {t->slots.arena, t->slots.offset + 4ull * k * SLOT_FLOATS, 4};
+        t2g_tensor slot = t2g_tensor_slice(t->slots, (uint64_t)k * SLOT_FLOATS, 1);
         status = t2g_gpt_forward(t->gpt, t->rec, t->inputs[k], B, T, err);
         if (!status) status = t2g_gpt_backward(t->gpt, t->rec, t->targets[k], t->weights[k], B, T, dloss, err);
         if (!status) status = t2g_gpt_loss_sum(t->gpt, t->rec, slot, t->weights[k], B, T, err);

@@ -139,6 +139,18 @@ t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *te
     return t2g_tensor_alloc(arena, count * 4, tensor, err);
 }
 
+t2g_status t2g_tensor_alloc_typed(t2g_arena *arena, t2g_dtype dtype, uint64_t count, t2g_tensor *tensor,
+                                  t2g_error *err) {
+    uint32_t size = t2g_dtype_bytes(dtype);
+    if (!size) return t2g_fail(err, T2G_ERR_ARGUMENT, "a tensor of an unknown element type (%d) was requested", (int)dtype);
+    if (count > UINT64_MAX / size)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "a tensor of %llu %s elements is too large", (unsigned long long)count,
+                        t2g_dtype_name(dtype));
+    t2g_status status = t2g_tensor_alloc(arena, count * size, tensor, err);
+    if (!status) tensor->dtype = dtype;
+    return status;
+}
+
 t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
                                 t2g_arena **arena, t2g_error *err) {
     uint64_t alignment = device->info.min_storage_buffer_offset_alignment > 256 ? device->info.min_storage_buffer_offset_alignment : 256;

@@ -338,7 +338,9 @@ t2g_status t2g_record_update(t2g_recorder *r, t2g_tensor tensor, const void *dat
                         bytes, (unsigned long long)tensor.bytes);
     t2g_status status = ensure_recording(r, err);
     if (status) return break_recording(r, status, err);
-    t2g_binding binding = {{tensor.arena, tensor.offset, bytes}, T2G_WRITE};
+    t2g_tensor written = tensor;
+    written.bytes = bytes;
+    t2g_binding binding = {written, T2G_WRITE};
     status = order_accesses(r, &binding, 1, err);
     if (status) return break_recording(r, status, err);
     vkCmdUpdateBuffer(r->commands, tensor.arena->buffer, tensor.offset, bytes, data);

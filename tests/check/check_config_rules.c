@@ -58,7 +58,7 @@ T2G_HOST_CHECK(config_adjust) {
 
 T2G_HOST_CHECK(config_take_model) {
     check_case_begin(ctx);
-    t2g_model_config start = {.vocab = 259, .context = 16, .layers = 1, .heads = 2, .width = 32};
+    t2g_model_config start = T2G_MODEL_GPT2(259, 16, 1, 2, 32);
     t2g_config c = t2g_config_defaults(); /* context 64, 2 layers, ...: defaults, not given */
     check_status(ctx, t2g_config_take_model(&c, &start, "rl.start (sft)", &ctx->err), "defaults give way");
     expect(ctx, memcmp(&c.model, &start, sizeof start) == 0, "the run takes the start's model");

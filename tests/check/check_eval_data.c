@@ -25,7 +25,7 @@ static t2g_config small_config(const char *path, uint32_t context) {
     t2g_config c = t2g_config_defaults();
     c.data.task[0] = 0;
     snprintf(c.data.path, sizeof c.data.path, "%s", path);
-    c.model = (t2g_model_config){.vocab = 259, .context = context, .layers = 1, .heads = 2, .width = 32};
+    c.model = (t2g_model_config)T2G_MODEL_GPT2(259, context, 1, 2, 32);
     c.batch_size = 4;
     c.micro_batch = 2;
     c.steps = 1;

@@ -9,7 +9,7 @@
 #include "t2g/gpt.h"
 
 /* Odd sizes everywhere: vocabulary 259, head size 12, 3 heads, T = 7 of a context of 11. */
-static const t2g_model_config TINY = {.vocab = 259, .context = 11, .layers = 2, .heads = 3, .width = 36};
+static const t2g_model_config TINY = T2G_MODEL_GPT2(259, 11, 2, 3, 36);
 enum { B = 3, T = 7 };
 
 /* Points each tensor of `w` at its place in the flat array, following the model's table. */

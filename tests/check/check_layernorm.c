@@ -3,6 +3,7 @@
  * wrong; the backward runs on the forward's own mean and rstd, as in training, and adds into
  * random gradients. */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 #include "ref/ref.h"
@@ -108,6 +109,14 @@ static void layernorm_arguments(check_ctx *ctx) {
     s = t2g_layernorm_backward(ctx->recorder, big, small, small, (t2g_tensor){0}, big, small, small, small, 2, 8,
                                &ctx->err);
     check_true(ctx, s == T2G_ERR_ARGUMENT, "layernorm_backward refuses a missing dout");
+    /* elements are counted by the tensor's type: 64 floats' bytes as bf16 are 128 elements, and
+     * not ones a 32-bit kernel reads */
+    t2g_tensor half = big;
+    half.dtype = T2G_DTYPE_BF16;
+    check_true(ctx, t2g_tensor_count(half) == 128, "64 floats' bytes hold 128 bf16 elements");
+    s = t2g_layernorm_forward(ctx->recorder, half, small, small, big, small, small, 4, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "holds bf16 elements"),
+               "layernorm_forward refuses a bf16 output (%s)", ctx->err.message);
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "layernorm: nothing recorded on refusal");
 }
 

@@ -17,7 +17,7 @@
 
 static t2g_config tiny_config(uint32_t steps) {
     t2g_config c = t2g_config_defaults();
-    c.model = (t2g_model_config){.vocab = 259, .context = 16, .layers = 1, .heads = 2, .width = 32};
+    c.model = (t2g_model_config)T2G_MODEL_GPT2(259, 16, 1, 2, 32);
     c.data.examples = 64;
     c.batch_size = 8;
     c.micro_batch = 4;

@@ -16,7 +16,7 @@
 static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t size) {
     snprintf(path, size, "/tmp/t2g-%s-sft-%ld.bin", name, (long)getpid());
     t2g_config c = t2g_config_defaults();
-    c.model = (t2g_model_config){.vocab = 259, .context = 16, .layers = 1, .heads = 2, .width = 32};
+    c.model = (t2g_model_config)T2G_MODEL_GPT2(259, 16, 1, 2, 32);
     c.data.examples = 5000;
     c.batch_size = c.micro_batch = 32;
     c.steps = ctx->quick ? 20 : 150;

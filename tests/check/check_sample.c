@@ -27,7 +27,7 @@
 #include "t2g/tokenizer.h"
 
 /* check_gpt.c's tiny model: vocabulary 259, head size 12, 3 heads, 2 layers, context 11. */
-static const t2g_model_config TINY = {.vocab = 259, .context = 11, .layers = 2, .heads = 3, .width = 36};
+static const t2g_model_config TINY = T2G_MODEL_GPT2(259, 11, 2, 3, 36);
 enum { BATCH = 4 };
 static const float EOS_BOOST = 6.0f;
 
@@ -448,7 +448,7 @@ static void bad_arguments(check_ctx *ctx, t2g_gpt *gpt, t2g_generator *gen, cons
  * 150, one layer, head size 12; prompts of 137 and 70 tokens. */
 static void long_context(check_ctx *ctx) {
     check_case_begin(ctx);
-    const t2g_model_config LONG = {.vocab = 259, .context = 150, .layers = 1, .heads = 2, .width = 24};
+    const t2g_model_config LONG = T2G_MODEL_GPT2(259, 150, 1, 2, 24);
     t2g_gpt *gpt;
     t2g_generator *gen;
     if (!check_status(ctx, t2g_gpt_create(ctx->device, &LONG, 2, LONG.context, &gpt, &ctx->err), "creating the GPT"))

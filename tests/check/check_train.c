@@ -14,7 +14,7 @@ static t2g_config small_config(const char *data_path, uint32_t steps) {
     snprintf(c.name, sizeof c.name, "test");
     c.data.task[0] = 0;
     snprintf(c.data.path, sizeof c.data.path, "%s", data_path);
-    c.model = (t2g_model_config){.vocab = 259, .context = 24, .layers = 2, .heads = 2, .width = 32};
+    c.model = (t2g_model_config)T2G_MODEL_GPT2(259, 24, 2, 2, 32);
     c.batch_size = 4;
     c.micro_batch = 2; /* two micro-batches per step: accumulation is part of what is tested */
     c.steps = steps;

@@ -1,0 +1,114 @@
+/* GPT-2: pre-LayerNorm blocks with biases, learned positions, causal multi-head attention, a
+ * tanh-GELU MLP, the output head tied to the token embedding (as llm.c's train_gpt2.c). */
+#include <stddef.h>
+
+#include "gpt_internal.h"
+#include "kernels/decode.h"
+
+#define BLOCK(field) offsetof(gpt_block, field)
+#define MODEL(field) offsetof(gpt_weights, field)
+
+/* In table order; the buffer puts the decayed ones first (gpt_params.c). */
+static const arch_tensor GPT2_TENSORS[] = {
+    {"wte", false, DIM_VOCAB, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, MODEL(wte)},
+    {"wpe", false, DIM_CONTEXT, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, MODEL(wpe)},
+    {"qkvw", true, DIM_QKV, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, BLOCK(qkvw)},
+    {"attprojw", true, DIM_WIDTH, DIM_WIDTH, INIT_RESIDUAL, true, ALWAYS, BLOCK(attprojw)},
+    {"fcw", true, DIM_FFN_IN, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, BLOCK(fcw)},
+    {"fcprojw", true, DIM_WIDTH, DIM_FFN, INIT_RESIDUAL, true, ALWAYS, BLOCK(fcprojw)},
+    {"ln1w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, BLOCK(ln1w)},
+    {"ln1b", true, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, BLOCK(ln1b)},
+    {"qkvb", true, DIM_ONE, DIM_QKV, INIT_ZEROS, false, ALWAYS, BLOCK(qkvb)},
+    {"attprojb", true, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, BLOCK(attprojb)},
+    {"ln2w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, BLOCK(ln2w)},
+    {"ln2b", true, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, BLOCK(ln2b)},
+    {"fcb", true, DIM_ONE, DIM_FFN_IN, INIT_ZEROS, false, ALWAYS, BLOCK(fcb)},
+    {"fcprojb", true, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, BLOCK(fcprojb)},
+    {"lnfw", false, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, MODEL(lnfw)},
+    {"lnfb", false, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, MODEL(lnfb)},
+};
+
+static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g_tensor residual, uint32_t B,
+                                uint32_t T, t2g_error *err) {
+    const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block_acts *a = &gpt->acts[l];
+    uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
+    TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
+    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, w->qkvw, &w->qkvb, N, C, gpt->QKV, err));
+    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, C, gpt->NH, err));
+    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, w->attprojw, &w->attprojb, N, C, C, err));
+    TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
+    TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
+    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, w->fcw, &w->fcb, N, C, F, err));
+    TRY(t2g_gelu_forward(rec, a->fch_act, a->fch, (uint64_t)N * F, err));
+    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, w->fcprojw, &w->fcprojb, N, F, C, err));
+    TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
+    return T2G_OK;
+}
+
+/* Every backward kernel adds into its gradient, so the scratch gradients (dln, datty, dqkv,
+ * dfch, dfch_act) are zeroed before each use, while dresidual, the gradient of the residual
+ * stream, accumulates the contributions of both branches. */
+static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
+    const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block *g = &gpt->grad_weights.blocks[l];
+    const gpt_block_acts *a = &gpt->acts[l];
+    uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
+    uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
+    t2g_tensor residual = gpt_block_input(gpt, l);
+    /* residual3 = residual2 + fcproj: dresidual is the gradient of both. */
+    TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, a->fch_act, w->fcprojw, N, F,
+                            C, err));
+    TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
+    TRY(t2g_gelu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, NF, err));
+    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, w->fcw, N, C, F, err));
+    TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
+                               a->ln2_rstd, N, C, err));
+    /* residual2 = residual + attproj: dresidual is now the gradient of both. */
+    TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
+    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, w->attprojw, N, C, C,
+                            err));
+    TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
+    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, C, gpt->NH, err));
+    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, w->qkvw, N, C, gpt->QKV, err));
+    TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
+                               a->ln1_rstd, N, C, err));
+    return T2G_OK;
+}
+
+/* One position of n sequences through block l, writing k and v into the cache. */
+static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) {
+    const t2g_gpt *gpt = d->gpt;
+    const gpt_block *b = &gpt->weights.blocks[l];
+    t2g_recorder *rec = d->rec;
+    uint32_t n = d->n, C = gpt->config.width, F = gpt->F;
+    uint64_t NC = (uint64_t)n * C;
+    TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x, b->ln1w, b->ln1b, n, C, err));
+    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->qkv, d->ln, b->qkvw, &b->qkvb, n, C, gpt->QKV, err));
+    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, n, d->t, gpt->config.context, C,
+                             gpt->NH, err));
+    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->atty, b->attprojw, &b->attprojb, n, C, C, err));
+    TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
+    TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));
+    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->fch, d->ln, b->fcw, &b->fcb, n, C, F, err));
+    TRY(t2g_gelu_forward(rec, d->fch_act, d->fch, (uint64_t)n * F, err));
+    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->fch_act, b->fcprojw, &b->fcprojb, n, F, C, err));
+    TRY(t2g_residual_forward(rec, d->x, d->x2, d->proj, NC, err));
+    return T2G_OK;
+}
+
+const gpt_arch gpt_arch_gpt2 = {
+    .id = T2G_ARCH_GPT2,
+    .name = "gpt2",
+    .tensors = GPT2_TENSORS,
+    .tensor_count = sizeof GPT2_TENSORS / sizeof GPT2_TENSORS[0],
+    .positions = true,
+    .norm = NORM_LAYER,
+    .ffn_in_factor = 1,
+    .block_forward = block_forward,
+    .block_backward = block_backward,
+    .block_decode = block_decode,
+};

@@ -43,6 +43,13 @@ void ref_rmsnorm_forward(double *out, double *rstd, const double *inp, const dou
 void ref_rmsnorm_backward(double *dinp, double *dweight, const double *dout, const double *inp, const double *weight,
                           const double *rstd, int N, int C);
 
+/* ---- SwiGLU (tests/ref/swiglu.c) ---- */
+
+/* out (N,F) = silu(gate) * up; h (N,2F) holds gate in columns [0,F), up in [F,2F) */
+void ref_swiglu_forward(double *out, const double *h, int N, int F);
+/* dh (N,2F) += from dout (N,F) */
+void ref_swiglu_backward(double *dh, const double *h, const double *dout, int N, int F);
+
 /* ---- matmul (tests/ref/matmul.c) ---- */
 
 /* out (N,OC) = inp (N,C) weight (OC,C)^T + bias (OC); bias may be NULL */

@@ -118,6 +118,9 @@ T2G_CHECK(swiglu) {
     swiglu_case(ctx, 129, 67, -4, 4, false);   /* more elements than one workgroup, odd rows */
     swiglu_case(ctx, 5, 257, -80, -20, false); /* the far negative tail: outputs near 0 */
     swiglu_case(ctx, 5, 257, 20, 100, false);  /* the far positive tail: silu(x) -> x */
+    /* N * F = 65535 * 256 + 101: more than one grid covers; h (N,2F) just fits 128 MiB, the
+     * smallest storage-buffer range a device may have */
+    swiglu_case(ctx, 7, 2396723, -6, 6, false);
     swiglu_case(ctx, 2, 9, -2, 2, true);       /* gates from -1000 to 1000, one of each */
     swiglu_case(ctx, 7, 13, -2, 2, true);
     swiglu_arguments(ctx);

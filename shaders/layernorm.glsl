@@ -1,4 +1,5 @@
-// LayerNorm's workgroup layout, shared by layernorm_forward.comp and layernorm_backward.comp.
+// The row layout of LayerNorm and RMSNorm, shared by layernorm_forward.comp, layernorm_backward.comp,
+// rmsnorm_forward.comp and rmsnorm_backward.comp (host side: src/kernels/norm_rows.h).
 // The GROUP_SIZE invocations of a workgroup form GROUP_SIZE / LANES rows of LANES lanes each
 // (LANES, constant 1, a power of two dividing GROUP_SIZE; the host picks it from C). Invocation
 // i works on row flat_group_id() * ROWS_PER_GROUP + i / LANES; its lane i % LANES strides over

@@ -74,6 +74,28 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
                                   t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor mean,
                                   t2g_tensor rstd, uint32_t N, uint32_t C, t2g_error *err);
 
+/* ---- RMSNorm (shaders/rmsnorm_*.comp), as Hugging Face's LlamaRMSNorm ---- */
+
+/* out (N,C) = inp * rstd[n] * weight (C); rstd (N) = 1 / sqrt(mean over c of inp[n][c]^2 + eps),
+ * kept for the backward pass. eps must be finite and > 0. */
+t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rstd, t2g_tensor inp, t2g_tensor weight,
+                               uint32_t N, uint32_t C, float eps, t2g_error *err);
+/* dinp (N,C) +=, dweight (C) += from dout (N,C). Deterministic (dweight's sum over rows in a
+ * fixed order, as layernorm's partials). */
+t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dout,
+                                t2g_tensor inp, t2g_tensor weight, t2g_tensor rstd, uint32_t N, uint32_t C,
+                                t2g_error *err);
+
+/* ---- SwiGLU (shaders/swiglu_*.comp): the gated MLP activation of Llama-family models ---- */
+
+/* h (N,2F) holds gate in columns [0,F) and up in columns [F,2F) of each row (the fused gate/up
+ * projection's output); out (N,F) = silu(gate) * up, silu(x) = x / (1 + exp(-x)). */
+t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, uint32_t N, uint32_t F,
+                              t2g_error *err);
+/* dh (N,2F) += the gradient of both halves, from dout (N,F). */
+t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t2g_tensor dout, uint32_t N, uint32_t F,
+                               t2g_error *err);
+
 /* ---- matmul with bias: out = inp W^T + b (shaders/matmul_*.comp) ---- */
 
 /* out (N,OC) = inp (N,C) weight(OC,C)^T + bias (OC); bias may be NULL. Any N, C, OC >= 1. */

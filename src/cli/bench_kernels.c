@@ -92,6 +92,12 @@ static t2g_status record_layernorm_forward(t2g_recorder *rec, const bench_item *
 static t2g_status record_layernorm_backward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
     return t2g_layernorm_backward(rec, T(0), T(1), T(2), T(3), T(4), T(5), T(6), T(7), D(0), D(1), err);
 }
+static t2g_status record_rmsnorm_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
+    return t2g_rmsnorm_forward(rec, T(0), T(1), T(2), T(3), D(0), D(1), 1e-5f, err);
+}
+static t2g_status record_swiglu_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
+    return t2g_swiglu_forward(rec, T(0), T(1), D(0), D(1), err);
+}
 static t2g_status record_gelu_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
     return t2g_gelu_forward(rec, T(0), T(1), item->count, err);
 }
@@ -212,6 +218,12 @@ static void plan_kernels(bench_plan *plan, const bench_config *c) {
     add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, c->C, FILL_ONES);
     add_tensor(plan, n, FILL_RANDOM), add_tensor(plan, n, FILL_ONES);
 
+    item = add_item(plan, "rmsnorm_forward", record_rmsnorm_forward, 0, 4 * (2 * N * C + N + C));
+    snprintf(item->shape, sizeof item->shape, "N=%u C=%u", (unsigned)n, c->C);
+    item->dims[0] = (uint32_t)n, item->dims[1] = c->C;
+    add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, n, FILL_RANDOM);
+    add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, c->C, FILL_ONES);
+
     uint64_t hidden = n * 4 * c->C;
     item = add_item(plan, "gelu_forward", record_gelu_forward, 0, 4 * 2 * (double)hidden);
     snprintf(item->shape, sizeof item->shape, "n=%llu", (unsigned long long)hidden);
@@ -222,6 +234,12 @@ static void plan_kernels(bench_plan *plan, const bench_config *c) {
     snprintf(item->shape, sizeof item->shape, "n=%llu", (unsigned long long)hidden);
     item->count = hidden;
     for (int k = 0; k < 3; k++) add_tensor(plan, hidden, FILL_RANDOM);
+
+    /* The gated MLP's activation, F = 4C: h (N, 2F) in, out (N, F). */
+    item = add_item(plan, "swiglu_forward", record_swiglu_forward, 0, 4 * 3 * (double)hidden);
+    snprintf(item->shape, sizeof item->shape, "N=%u F=%u", (unsigned)n, 4 * c->C);
+    item->dims[0] = (uint32_t)n, item->dims[1] = 4 * c->C;
+    add_tensor(plan, hidden, FILL_RANDOM), add_tensor(plan, 2 * hidden, FILL_RANDOM);
 
     item = add_item(plan, "residual_forward", record_residual_forward, 0, 4 * 3 * N * C);
     snprintf(item->shape, sizeof item->shape, "n=%llu", (unsigned long long)(n * c->C));

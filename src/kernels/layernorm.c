@@ -1,40 +1,19 @@
 /* LayerNorm, eps = 1e-5, biased variance (shaders/layernorm_forward.comp,
  * layernorm_backward.comp, layernorm_backward_partials.comp, layernorm.glsl).
  *
- * Forward and the dinp part of backward: workgroups of LAYERNORM_GROUP invocations, split into
- * rows of `lanes` invocations (a power of two, about C/4, at most LAYERNORM_GROUP), so a
- * small C packs several rows into one workgroup and a large C gets a whole workgroup per row.
+ * Forward and the dinp part of backward: workgroups of T2G_NORM_GROUP invocations, split into
+ * rows of `lanes` invocations (a power of two, about C/4, at most T2G_NORM_GROUP), so a
+ * small C packs several rows into one workgroup and a large C gets a whole workgroup per row
+ * (norm_rows.h).
  * dweight and dbias: partial column sums per chunk of T2G_ROWS_PER_CHUNK rows
  * (layernorm_backward_partials), then t2g_reduce_partials; no atomics anywhere. */
-#include "reduce_columns.h"
-
-#define LAYERNORM_GROUP 256u
-
-/* Invocations per row: the power of two >= ceil(C / 4), clamped to [1, LAYERNORM_GROUP]. */
-static uint32_t layernorm_lanes(uint32_t C) {
-    uint32_t want = (uint32_t)(((uint64_t)C + 3) / 4), lanes = 1;
-    while (lanes < want && lanes < LAYERNORM_GROUP) lanes *= 2;
-    return lanes;
-}
-
-static t2g_status check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err) {
-    if (C == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: C must be at least 1 (N = %u)", kernel, N);
-    return t2g_need_index((uint64_t)N * C, kernel, "N * C", err);
-}
+#include "norm_rows.h"
 
 /* Records a forward or dinp dispatch over N rows of C columns. */
 static t2g_status record_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings, uint32_t N,
                               uint32_t C, t2g_error *err) {
-    uint32_t lanes = layernorm_lanes(C);
-    const uint32_t spec[] = {LAYERNORM_GROUP, lanes};
     struct { uint32_t N, C; } push = {N, C};
-    t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = 2,
-        .bindings = bindings, .binding_count = 6,
-        .push = &push, .push_bytes = sizeof push,
-    };
-    t2g_groups_2d(t2g_ceil_div(N, LAYERNORM_GROUP / lanes), dispatch.groups);
-    return t2g_record_dispatch(rec, &dispatch, err);
+    return t2g_record_norm_rows(rec, shader, bindings, 6, &push, sizeof push, N, C, err);
 }
 
 t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor mean, t2g_tensor rstd,
@@ -42,7 +21,7 @@ t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor m
                                  t2g_error *err) {
     const char *k = "layernorm_forward";
     uint64_t NC = (uint64_t)N * C;
-    t2g_status status = check_shape(k, N, C, err);
+    t2g_status status = t2g_norm_check_shape(k, N, C, err);
     if (!status) status = t2g_need(out, NC, k, "out", err);
     if (!status) status = t2g_need(mean, N, k, "mean", err);
     if (!status) status = t2g_need(rstd, N, k, "rstd", err);
@@ -60,7 +39,7 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
                                   t2g_tensor rstd, uint32_t N, uint32_t C, t2g_error *err) {
     const char *k = "layernorm_backward";
     uint64_t NC = (uint64_t)N * C;
-    t2g_status status = check_shape(k, N, C, err);
+    t2g_status status = t2g_norm_check_shape(k, N, C, err);
     if (!status) status = t2g_need(dinp, NC, k, "dinp", err);
     if (!status) status = t2g_need(dweight, C, k, "dweight", err);
     if (!status) status = t2g_need(dbias, C, k, "dbias", err);
@@ -70,10 +49,9 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
     if (!status) status = t2g_need(mean, N, k, "mean", err);
     if (!status) status = t2g_need(rstd, N, k, "rstd", err);
     if (status || N == 0) return status;
-    uint32_t chunks = t2g_row_chunks(N);
-    if (chunks > T2G_MAX_GROUPS_1D)
-        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: N = %u rows make %u chunks of %u, more than %u workgroups", k, N,
-                        chunks, T2G_ROWS_PER_CHUNK, T2G_MAX_GROUPS_1D);
+    uint32_t chunks;
+    status = t2g_norm_chunks(k, N, &chunks, err);
+    if (status) return status;
 
     /* dinp += ..., one row per `lanes` invocations. */
     t2g_binding row_bindings[] = {{dinp, T2G_READ_WRITE}, {dout, T2G_READ},  {inp, T2G_READ},
@@ -86,17 +64,9 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
     status = t2g_recorder_scratch(rec, (uint64_t)chunks * C * 4, &dweight_partials, err);
     if (!status) status = t2g_recorder_scratch(rec, (uint64_t)chunks * C * 4, &dbias_partials, err);
     if (status) return status;
-    const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
-    struct { uint32_t N, C; } push = {N, C};
     t2g_binding partial_bindings[] = {{dweight_partials, T2G_WRITE}, {dbias_partials, T2G_WRITE}, {dout, T2G_READ},
                                       {inp, T2G_READ},               {mean, T2G_READ},           {rstd, T2G_READ}};
-    t2g_dispatch dispatch = {
-        .shader = "layernorm_backward_partials", .spec = spec, .spec_count = 2,
-        .bindings = partial_bindings, .binding_count = 6,
-        .push = &push, .push_bytes = sizeof push,
-        .groups = {t2g_ceil_div(C, T2G_COLUMNS_PER_GROUP), chunks, 1},
-    };
-    status = t2g_record_dispatch(rec, &dispatch, err);
+    status = t2g_record_norm_partials(rec, "layernorm_backward_partials", partial_bindings, 6, N, C, chunks, err);
     if (!status) status = t2g_reduce_partials(rec, dweight, dweight_partials, chunks, C, err);
     if (!status) status = t2g_reduce_partials(rec, dbias, dbias_partials, chunks, C, err);
     return status;

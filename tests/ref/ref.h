@@ -35,6 +35,21 @@ void ref_layernorm_forward(double *out, double *mean, double *rstd, const double
 void ref_layernorm_backward(double *dinp, double *dweight, double *dbias, const double *dout, const double *inp,
                             const double *weight, const double *mean, const double *rstd, int N, int C);
 
+/* ---- RMSNorm, as Hugging Face's LlamaRMSNorm (tests/ref/rmsnorm.c) ---- */
+
+/* out (N,C), rstd (N), inp (N,C), weight (C) */
+void ref_rmsnorm_forward(double *out, double *rstd, const double *inp, const double *weight, int N, int C, double eps);
+/* dinp (N,C) +=, dweight (C) +=; dout, inp (N,C), weight (C), rstd (N) */
+void ref_rmsnorm_backward(double *dinp, double *dweight, const double *dout, const double *inp, const double *weight,
+                          const double *rstd, int N, int C);
+
+/* ---- SwiGLU (tests/ref/swiglu.c) ---- */
+
+/* out (N,F) = silu(gate) * up; h (N,2F) holds gate in columns [0,F), up in [F,2F) */
+void ref_swiglu_forward(double *out, const double *h, int N, int F);
+/* dh (N,2F) += from dout (N,F) */
+void ref_swiglu_backward(double *dh, const double *h, const double *dout, int N, int F);
+
 /* ---- matmul (tests/ref/matmul.c) ---- */
 
 /* out (N,OC) = inp (N,C) weight (OC,C)^T + bias (OC); bias may be NULL */

@@ -1,0 +1,49 @@
+/* The row layout and the weight-gradient partials of LayerNorm and RMSNorm (norm_rows.h). */
+#include "norm_rows.h"
+
+/* Invocations per row: the power of two >= ceil(C / 4), clamped to [1, T2G_NORM_GROUP]. */
+static uint32_t norm_lanes(uint32_t C) {
+    uint32_t want = (uint32_t)(((uint64_t)C + 3) / 4), lanes = 1;
+    while (lanes < want && lanes < T2G_NORM_GROUP) lanes *= 2;
+    return lanes;
+}
+
+t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err) {
+    if (C == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: C must be at least 1 (N = %u)", kernel, N);
+    return t2g_need_index((uint64_t)N * C, kernel, "N * C", err);
+}
+
+t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                uint32_t binding_count, const void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
+                                t2g_error *err) {
+    uint32_t lanes = norm_lanes(C);
+    const uint32_t spec[] = {T2G_NORM_GROUP, lanes};
+    t2g_dispatch dispatch = {
+        .shader = shader, .spec = spec, .spec_count = 2,
+        .bindings = bindings, .binding_count = binding_count,
+        .push = push, .push_bytes = push_bytes,
+    };
+    t2g_groups_2d(t2g_ceil_div(N, T2G_NORM_GROUP / lanes), dispatch.groups);
+    return t2g_record_dispatch(rec, &dispatch, err);
+}
+
+t2g_status t2g_norm_chunks(const char *kernel, uint32_t N, uint32_t *chunks, t2g_error *err) {
+    *chunks = t2g_row_chunks(N);
+    if (*chunks > T2G_MAX_GROUPS_1D)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: N = %u rows make %u chunks of %u, more than %u workgroups", kernel,
+                        N, *chunks, T2G_ROWS_PER_CHUNK, T2G_MAX_GROUPS_1D);
+    return T2G_OK;
+}
+
+t2g_status t2g_record_norm_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                    uint32_t binding_count, uint32_t N, uint32_t C, uint32_t chunks, t2g_error *err) {
+    const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
+    struct { uint32_t N, C; } push = {N, C};
+    t2g_dispatch dispatch = {
+        .shader = shader, .spec = spec, .spec_count = 2,
+        .bindings = bindings, .binding_count = binding_count,
+        .push = &push, .push_bytes = sizeof push,
+        .groups = {t2g_ceil_div(C, T2G_COLUMNS_PER_GROUP), chunks, 1},
+    };
+    return t2g_record_dispatch(rec, &dispatch, err);
+}

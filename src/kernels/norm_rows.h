@@ -1,0 +1,29 @@
+/* What LayerNorm and RMSNorm share: the row layout of shaders/layernorm.glsl (rows of `lanes`
+ * invocations, several rows to a workgroup when C is small) and their weight gradients, summed
+ * over rows in chunks of T2G_ROWS_PER_CHUNK (reduce_columns.h), deterministically. */
+#ifndef T2G_NORM_ROWS_H
+#define T2G_NORM_ROWS_H
+
+#include "reduce_columns.h"
+
+/* Invocations per workgroup of the row kernels. */
+#define T2G_NORM_GROUP 256u
+
+/* C >= 1 and N * C fits a 32-bit index; otherwise an error naming `kernel`. */
+t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err);
+
+/* Records `shader` (a layernorm.glsl layout) over N rows of C columns; its push constants
+ * begin with uint N, uint C. */
+t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                uint32_t binding_count, const void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
+                                t2g_error *err);
+
+/* The number of row chunks of N rows, refused when they are more than one grid dimension holds. */
+t2g_status t2g_norm_chunks(const char *kernel, uint32_t N, uint32_t *chunks, t2g_error *err);
+
+/* Records a stage-1 partials shader (push constants uint N, uint C; specialization constants
+ * T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK) over `chunks` chunks of N rows of C columns. */
+t2g_status t2g_record_norm_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                    uint32_t binding_count, uint32_t N, uint32_t C, uint32_t chunks, t2g_error *err);
+
+#endif

@@ -1,0 +1,61 @@
+/* RMSNorm as Hugging Face's LlamaRMSNorm (shaders/rmsnorm_forward.comp, rmsnorm_backward.comp,
+ * rmsnorm_backward_partials.comp; the row layout of layernorm.glsl, norm_rows.h).
+ *
+ * Forward and the dinp part of backward: rows of `lanes` invocations, as LayerNorm's. dweight:
+ * partial column sums per chunk of T2G_ROWS_PER_CHUNK rows (rmsnorm_backward_partials), then
+ * t2g_reduce_partials; no atomics anywhere. */
+#include <math.h>
+
+#include "norm_rows.h"
+
+t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rstd, t2g_tensor inp, t2g_tensor weight,
+                               uint32_t N, uint32_t C, float eps, t2g_error *err) {
+    const char *k = "rmsnorm_forward";
+    uint64_t NC = (uint64_t)N * C;
+    if (!isfinite(eps) || eps <= 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: eps must be a finite number > 0, got %g", k, (double)eps);
+    t2g_status status = t2g_norm_check_shape(k, N, C, err);
+    if (!status) status = t2g_need(out, NC, k, "out", err);
+    if (!status) status = t2g_need(rstd, N, k, "rstd", err);
+    if (!status) status = t2g_need(inp, NC, k, "inp", err);
+    if (!status) status = t2g_need(weight, C, k, "weight", err);
+    if (status || N == 0) return status;
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {rstd, T2G_WRITE}, {inp, T2G_READ}, {weight, T2G_READ}};
+    struct { uint32_t N, C; float eps; } push = {N, C, eps};
+    return t2g_record_norm_rows(rec, "rmsnorm_forward", bindings, 4, &push, sizeof push, N, C, err);
+}
+
+t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dout,
+                                t2g_tensor inp, t2g_tensor weight, t2g_tensor rstd, uint32_t N, uint32_t C,
+                                t2g_error *err) {
+    const char *k = "rmsnorm_backward";
+    uint64_t NC = (uint64_t)N * C;
+    t2g_status status = t2g_norm_check_shape(k, N, C, err);
+    if (!status) status = t2g_need(dinp, NC, k, "dinp", err);
+    if (!status) status = t2g_need(dweight, C, k, "dweight", err);
+    if (!status) status = t2g_need(dout, NC, k, "dout", err);
+    if (!status) status = t2g_need(inp, NC, k, "inp", err);
+    if (!status) status = t2g_need(weight, C, k, "weight", err);
+    if (!status) status = t2g_need(rstd, N, k, "rstd", err);
+    if (status || N == 0) return status;
+    uint32_t chunks;
+    status = t2g_norm_chunks(k, N, &chunks, err);
+    if (status) return status;
+
+    /* dinp += ..., one row per `lanes` invocations. */
+    t2g_binding row_bindings[] = {
+        {dinp, T2G_READ_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {weight, T2G_READ}, {rstd, T2G_READ}};
+    struct { uint32_t N, C; } push = {N, C};
+    status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, err);
+    if (status) return status;
+
+    /* dweight += sum_n dout * inp * rstd: partials (chunks, C), then stage 2. */
+    t2g_tensor dweight_partials;
+    status = t2g_recorder_scratch(rec, (uint64_t)chunks * C * 4, &dweight_partials, err);
+    if (status) return status;
+    t2g_binding partial_bindings[] = {
+        {dweight_partials, T2G_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {rstd, T2G_READ}};
+    status = t2g_record_norm_partials(rec, "rmsnorm_backward_partials", partial_bindings, 4, N, C, chunks, err);
+    if (!status) status = t2g_reduce_partials(rec, dweight, dweight_partials, chunks, C, err);
+    return status;
+}

@@ -1,0 +1,118 @@
+/* RMSNorm forward and backward against tests/ref/rmsnorm.c. Inputs both centred on zero and
+ * shifted away from it, and inputs so small that eps is a large part of the mean square; the
+ * backward runs on the forward's own rstd, as in training, and adds into random gradients. */
+#include <math.h>
+
+#include "check.h"
+#include "ref/ref.h"
+
+typedef struct rmsnorm_loss {
+    const double *inp, *weight, *g;
+    double *out, *rstd;
+    int N, C;
+    double eps;
+} rmsnorm_loss;
+
+/* sum g * rmsnorm(inp; weight): its gradients are what the backward computes from dout = g. */
+static double loss_of(void *user) {
+    rmsnorm_loss *l = user;
+    ref_rmsnorm_forward(l->out, l->rstd, l->inp, l->weight, l->N, l->C, l->eps);
+    double sum = 0;
+    for (size_t i = 0; i < (size_t)l->N * l->C; i++) sum += l->g[i] * l->out[i];
+    return sum;
+}
+
+static void finite_differences(check_ctx *ctx, double *inp, double *weight, const double *g, int N, int C, double eps) {
+    size_t NC = (size_t)N * C;
+    double *rstd = check_doubles(ctx, N);
+    rmsnorm_loss l = {inp, weight, g, check_doubles(ctx, NC), rstd, N, C, eps};
+    ref_rmsnorm_forward(l.out, rstd, inp, weight, N, C, eps);
+    double *dinp = check_doubles(ctx, NC), *dweight = check_doubles(ctx, C);
+    ref_rmsnorm_backward(dinp, dweight, g, inp, weight, rstd, N, C);
+    char label[128];
+    snprintf(label, sizeof label, "rmsnorm reference dinp vs finite diff N=%d C=%d eps=%g", N, C, eps);
+    check_finite_differences(ctx, label, loss_of, &l, inp, dinp, NC, 256, 1e-6);
+    snprintf(label, sizeof label, "rmsnorm reference dweight vs finite diff N=%d C=%d eps=%g", N, C, eps);
+    check_finite_differences(ctx, label, loss_of, &l, weight, dweight, C, 256, 1e-6);
+}
+
+static void rmsnorm_case(check_ctx *ctx, uint32_t N, uint32_t C, float eps, double lo, double hi) {
+    check_case_begin(ctx);
+    size_t NC = (size_t)N * C;
+    float *x = check_random_floats(ctx, NC, lo, hi), *w = check_random_floats(ctx, C, -2, 2);
+    float *g = check_random_floats(ctx, NC, -1, 1);
+    /* the backward adds into these */
+    float *dinp0 = check_random_floats(ctx, NC, -1, 1), *dweight0 = check_random_floats(ctx, C, -1, 1);
+
+    double *xd = check_to_double(ctx, x, NC), *wd = check_to_double(ctx, w, C), *gd = check_to_double(ctx, g, NC);
+    double *ref_out = check_doubles(ctx, NC), *ref_rstd = check_doubles(ctx, N);
+    double *ref_dinp = check_to_double(ctx, dinp0, NC), *ref_dweight = check_to_double(ctx, dweight0, C);
+    ref_rmsnorm_forward(ref_out, ref_rstd, xd, wd, (int)N, (int)C, eps);
+    ref_rmsnorm_backward(ref_dinp, ref_dweight, gd, xd, wd, ref_rstd, (int)N, (int)C);
+
+    t2g_tensor inp = check_upload(ctx, x, NC), weight = check_upload(ctx, w, C), dout = check_upload(ctx, g, NC);
+    t2g_tensor out = check_poisoned(ctx, NC), rstd = check_poisoned(ctx, N);
+    t2g_tensor dinp = check_poisoned(ctx, NC), dweight = check_poisoned(ctx, C);
+    float *gpu[2][4];
+    for (int run = 0; run < 2; run++) {
+        check_poison(ctx, out, NC);
+        check_poison(ctx, rstd, N);
+        check_reupload(ctx, dinp, dinp0, NC);
+        check_reupload(ctx, dweight, dweight0, C);
+        check_status(ctx, t2g_rmsnorm_forward(ctx->recorder, out, rstd, inp, weight, N, C, eps, &ctx->err),
+                     "rmsnorm_forward");
+        check_status(ctx,
+                     t2g_rmsnorm_backward(ctx->recorder, dinp, dweight, dout, inp, weight, rstd, N, C, &ctx->err),
+                     "rmsnorm_backward");
+        check_submit(ctx);
+        gpu[run][0] = check_download(ctx, out, NC);
+        gpu[run][1] = check_download(ctx, rstd, N);
+        gpu[run][2] = check_download(ctx, dinp, NC);
+        gpu[run][3] = check_download(ctx, dweight, C);
+    }
+    const char *names[4] = {"out", "rstd", "dinp", "dweight"};
+    const double *refs[4] = {ref_out, ref_rstd, ref_dinp, ref_dweight};
+    const size_t counts[4] = {NC, N, NC, C};
+    for (int i = 0; i < 4; i++) {
+        char label[128];
+        snprintf(label, sizeof label, "rmsnorm %s N=%u C=%u eps=%g x in [%g, %g]", names[i], N, C, eps, lo, hi);
+        check_bitwise(ctx, label, gpu[0][i], gpu[1][i], counts[i]);
+        check_close(ctx, label, gpu[0][i], refs[i], counts[i], 1e-5);
+    }
+    if (NC <= 512) finite_differences(ctx, xd, wd, gd, (int)N, (int)C, eps);
+}
+
+/* Shapes, eps and missing tensors are refused before anything is recorded. */
+static void rmsnorm_arguments(check_ctx *ctx) {
+    check_case_begin(ctx);
+    t2g_tensor small = check_poisoned(ctx, 8), big = check_poisoned(ctx, 64);
+    uint64_t dispatches = t2g_recorder_dispatch_count(ctx->recorder);
+    t2g_status s = t2g_rmsnorm_forward(ctx->recorder, big, small, big, small, 4, 16, 1e-5f, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_forward refuses weight of 8 for C=16");
+    s = t2g_rmsnorm_forward(ctx->recorder, big, small, big, small, 4, 8, 0.0f, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_forward refuses eps = 0");
+    s = t2g_rmsnorm_forward(ctx->recorder, big, small, big, small, 4, 8, NAN, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_forward refuses eps = NaN");
+    s = t2g_rmsnorm_backward(ctx->recorder, big, small, big, big, small, small, 4, 0, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_backward refuses C=0");
+    s = t2g_rmsnorm_backward(ctx->recorder, big, small, (t2g_tensor){0}, big, small, small, 2, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_backward refuses a missing dout");
+    s = t2g_rmsnorm_backward(ctx->recorder, big, small, big, big, small, small, 16, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_backward refuses rstd of 8 for N=16");
+    check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "rmsnorm: nothing recorded on refusal");
+}
+
+T2G_CHECK(rmsnorm) {
+    rmsnorm_case(ctx, 7, 48, 1e-5f, -3, 3);
+    if (ctx->quick) return ctx->failures;
+    rmsnorm_case(ctx, 1, 1, 1e-6f, -3, 3);
+    rmsnorm_case(ctx, 1, 7, 1e-5f, -1, 1);
+    rmsnorm_case(ctx, 5, 67, 1e-6f, 2, 5);     /* all positive: no sign cancels in the sums */
+    rmsnorm_case(ctx, 130, 48, 1e-5f, -3, 3);  /* several rows to a workgroup, odd row count */
+    rmsnorm_case(ctx, 259, 576, 1e-5f, -3, 3); /* two row chunks of the weight gradient */
+    rmsnorm_case(ctx, 3, 2051, 1e-6f, -3, 3);  /* each lane strides over several columns */
+    /* mean square ~3e-7 against eps = 1e-6: eps is most of the denominator */
+    rmsnorm_case(ctx, 33, 67, 1e-6f, -1e-3, 1e-3);
+    rmsnorm_arguments(ctx);
+    return ctx->failures;
+}

@@ -16,6 +16,7 @@
 #ifndef T2G_KERNELS_H
 #define T2G_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "t2g/memory.h"
@@ -50,15 +51,16 @@ t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, u
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
                              t2g_error *err);
 
-/* ---- token + position embedding (shaders/embedding_*.comp) ---- */
+/* ---- token (+ position) embedding (shaders/embedding_*.comp) ---- */
 
-/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (>= T, C)[t]. A token >= V makes its row NaN
- * (it is never read out of bounds). */
+/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (>= T, C)[t]; wpe NULL: out = wte[tokens] only (a
+ * model without a position table, e.g. one with rotary positions). A token >= V makes its row
+ * NaN (it is never read out of bounds). */
 t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
-                                 t2g_tensor wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err);
-/* dwte (V,C) += scatter of dout (B,T,C) by token; dwpe (T,C) += sum over b of dout. Tokens >= V
- * contribute nothing. */
-t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor dwpe, t2g_tensor dout,
+                                 const t2g_tensor *wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err);
+/* dwte (V,C) += scatter of dout (B,T,C) by token; dwpe (T,C) += sum over b of dout (dwpe NULL:
+ * no position gradient). Tokens >= V contribute nothing. */
+t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, const t2g_tensor *dwpe, t2g_tensor dout,
                                   t2g_tensor tokens, uint32_t B, uint32_t T, uint32_t C, uint32_t V,
                                   t2g_error *err);
 

@@ -153,7 +153,7 @@ static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t
     uint32_t C = g->C;
     uint64_t NC = (uint64_t)n * C;
     TRY(t2g_record_update(rec, g->tokens, tokens, n * (uint32_t)sizeof *tokens, err));
-    TRY(t2g_decode_embedding(rec, g->x, g->tokens, w->wte, w->wpe, n, t, C, g->V, err));
+    TRY(t2g_decode_embedding(rec, g->x, g->tokens, w->wte, &w->wpe, n, t, C, g->V, err));
     for (uint32_t l = 0; l < g->L; l++) {
         const gpt_block *b = &w->blocks[l];
         TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, b->ln1w, b->ln1b, n, C, err));

@@ -53,7 +53,7 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, gpt->grad_weights.lnfw, gpt->grad_weights.lnfb, gpt->dln,
                                gpt_block_input(gpt, c->layers), gpt->weights.lnfw, gpt->lnf_mean, gpt->lnf_rstd, N, C, err));
     for (uint32_t l = c->layers; l-- > 0;) TRY(block_backward(gpt, rec, l, B, T, err));
-    TRY(t2g_embedding_backward(rec, gpt->grad_weights.wte, gpt->grad_weights.wpe, gpt->dresidual, gpt->tokens, B, T, C,
+    TRY(t2g_embedding_backward(rec, gpt->grad_weights.wte, &gpt->grad_weights.wpe, gpt->dresidual, gpt->tokens, B, T, C,
                                c->vocab, err));
     return T2G_OK;
 }

@@ -25,7 +25,7 @@ t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, u
                         T, gpt->B, gpt->T);
     const t2g_model_config *c = &gpt->config;
     uint32_t N = B * T, C = c->width;
-    TRY(t2g_embedding_forward(rec, gpt->encoded, tokens, gpt->weights.wte, gpt->weights.wpe, B, T, C, c->vocab, err));
+    TRY(t2g_embedding_forward(rec, gpt->encoded, tokens, gpt->weights.wte, &gpt->weights.wpe, B, T, C, c->vocab, err));
     for (uint32_t l = 0; l < c->layers; l++) TRY(block_forward(gpt, rec, l, gpt_block_input(gpt, l), B, T, err));
     t2g_tensor last = gpt_block_input(gpt, c->layers);
     TRY(t2g_layernorm_forward(rec, gpt->lnf, gpt->lnf_mean, gpt->lnf_rstd, last, gpt->weights.lnfw, gpt->weights.lnfb, N,

@@ -21,7 +21,8 @@ void ref_gelu_backward(double *dinp, const double *inp, const double *dout, size
 
 /* ---- embedding (tests/ref/embedding.c) ---- */
 
-/* out (B,T,C), tokens (B,T), wte (V,C), wpe (T,C) */
+/* out (B,T,C), tokens (B,T), wte (V,C), wpe (T,C) or NULL (no position table); dwpe NULL: no
+ * position gradient */
 void ref_embedding_forward(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int B, int T,
                            int C, int V);
 void ref_embedding_backward(double *dwte, double *dwpe, const double *dout, const uint32_t *tokens, int B, int T,

@@ -28,6 +28,13 @@ void ref_embedding_forward(double *out, const uint32_t *tokens, const double *wt
 void ref_embedding_backward(double *dwte, double *dwpe, const double *dout, const uint32_t *tokens, int B, int T,
                             int C, int V);
 
+/* ---- rotary position embedding (tests/ref/rope.c) ---- */
+
+/* x (B,T,stride) in place: the first `heads` heads of hs (even) of each row rotate, pair
+ * (i, i + hs/2) by the angle (pos0 + t) * theta^(-2i/hs), computed here in double from theta;
+ * inverse != 0 rotates by the negative angle. */
+void ref_rope(double *x, int B, int T, int stride, int heads, int hs, int pos0, double theta, int inverse);
+
 /* ---- LayerNorm, eps = 1e-5 (tests/ref/layernorm.c) ---- */
 
 /* out (N,C), mean (N), rstd (N), inp (N,C), weight (C), bias (C) */

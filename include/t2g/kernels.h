@@ -16,6 +16,7 @@
 #ifndef T2G_KERNELS_H
 #define T2G_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "t2g/memory.h"
@@ -50,17 +51,26 @@ t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, u
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
                              t2g_error *err);
 
-/* ---- token + position embedding (shaders/embedding_*.comp) ---- */
+/* ---- token (+ position) embedding (shaders/embedding_*.comp) ---- */
 
-/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (>= T, C)[t]. A token >= V makes its row NaN
- * (it is never read out of bounds). */
+/* out (B,T,C) = wte (V,C)[tokens (B,T)] + wpe (>= T, C)[t]; wpe NULL: out = wte[tokens] only (a
+ * model without a position table, e.g. one with rotary positions). A token >= V makes its row
+ * NaN (it is never read out of bounds). */
 t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
-                                 t2g_tensor wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err);
-/* dwte (V,C) += scatter of dout (B,T,C) by token; dwpe (T,C) += sum over b of dout. Tokens >= V
- * contribute nothing. */
-t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor dwpe, t2g_tensor dout,
+                                 const t2g_tensor *wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err);
+/* dwte (V,C) += scatter of dout (B,T,C) by token; dwpe (T,C) += sum over b of dout (dwpe NULL:
+ * no position gradient). Tokens >= V contribute nothing. */
+t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, const t2g_tensor *dwpe, t2g_tensor dout,
                                   t2g_tensor tokens, uint32_t B, uint32_t T, uint32_t C, uint32_t V,
                                   t2g_error *err);
+
+/* ---- rotary position embedding (shaders/rope.comp), Hugging Face Llama's rotate-half form ----
+ * table (P, hs): row p holds cos(p * f_i) at [i] and sin(p * f_i) at [hs/2 + i], i < hs/2, f_i = theta^(-2i/hs); t2g_rope_table fills it on the host in double precision (then rounds to float). */
+void t2g_rope_table(float *table, uint32_t P, uint32_t hs, double theta);
+/* x holds B*T rows of `stride` floats; the first `heads` heads (hs floats each, hs even) of every row are rotated in place; row (b,t) is at position pos0 + t (pos0 + T <= P):
+ *   for i < hs/2:  (x[i], x[i+hs/2]) <- (x[i] cos - x[i+hs/2] sin,  x[i+hs/2] cos + x[i] sin)
+ * inverse = true rotates by the negative angle: the transpose of the rotation, i.e. the backward pass applied to a gradient in place. */
+t2g_status t2g_rope(t2g_recorder *rec, t2g_tensor x, t2g_tensor table, uint32_t B, uint32_t T, uint32_t stride, uint32_t heads, uint32_t hs, uint32_t pos0, bool inverse, t2g_error *err);
 
 /* ---- LayerNorm, eps = 1e-5 (shaders/layernorm_*.comp) ---- */
 

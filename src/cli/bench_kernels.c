@@ -111,10 +111,10 @@ static t2g_status record_crossentropy(t2g_recorder *rec, const bench_item *item,
     return t2g_crossentropy_forward_backward(rec, T(0), T(1), T(1), T(2), T(3), D(0), D(1), 1.0f / (float)D(0), err);
 }
 static t2g_status record_embedding_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
-    return t2g_embedding_forward(rec, T(0), T(1), T(2), T(3), D(0), D(1), D(2), D(3), err);
+    return t2g_embedding_forward(rec, T(0), T(1), T(2), &T(3), D(0), D(1), D(2), D(3), err);
 }
 static t2g_status record_embedding_backward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
-    return t2g_embedding_backward(rec, T(0), T(1), T(2), T(3), D(0), D(1), D(2), D(3), err);
+    return t2g_embedding_backward(rec, T(0), &T(1), T(2), T(3), D(0), D(1), D(2), D(3), err);
 }
 static t2g_status record_axpby(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
     return t2g_axpby(rec, T(0), T(1), item->count, 1.0f, 1.0f, err);

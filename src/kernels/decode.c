@@ -13,20 +13,21 @@
  * channel of a head has its own invocation), the Vulkan minimum of a workgroup's size. */
 #define DECODE_GROUP 128u
 
-t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte, t2g_tensor wpe,
-                                uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err) {
+t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
+                                const t2g_tensor *wpe, uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err) {
     const char *kernel = "decode_embedding";
     if (n == 0 || C == 0 || V == 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: n = %u, C = %u, V = %u (each must be at least 1)", kernel, n, C, V);
     t2g_status status = t2g_need(out, (uint64_t)n * C, kernel, "out", err);          /* (n,C) */
     if (!status) status = t2g_need(tokens, n, kernel, "tokens", err);               /* (n) */
     if (!status) status = t2g_need(wte, (uint64_t)V * C, kernel, "wte", err);       /* (V,C) */
-    if (!status) status = t2g_need(wpe, ((uint64_t)t + 1) * C, kernel, "wpe", err); /* (>= t+1, C) */
+    if (!status && wpe) status = t2g_need(*wpe, ((uint64_t)t + 1) * C, kernel, "wpe", err); /* (>= t+1, C) */
     if (!status) status = t2g_need_index((uint64_t)V * C, kernel, "V * C", err);
-    if (!status) status = t2g_need_index(((uint64_t)t + 1) * C, kernel, "(t + 1) * C", err);
+    if (!status && wpe) status = t2g_need_index(((uint64_t)t + 1) * C, kernel, "(t + 1) * C", err);
     if (status) return status;
-    struct { uint32_t count, t, C, V; } push = {n * C, t, C, V};
-    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe, T2G_READ}};
+    /* Without wpe, wte is bound again in its place and never read there (as in embedding.c). */
+    struct { uint32_t count, t, C, V, has_positions; } push = {n * C, t, C, V, wpe != NULL};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
     return t2g_record_elementwise(rec, "decode_embedding", bindings, 4, &push, sizeof push, (uint64_t)n * C, err);
 }
 

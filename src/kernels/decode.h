@@ -13,10 +13,10 @@
 /* Head sizes up to this are supported (as in t2g_attention_forward). */
 #define T2G_DECODE_MAX_HEAD 128u
 
-/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t]. A token >= V makes its row NaN (it
- * is never read out of bounds). */
-t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte, t2g_tensor wpe,
-                                uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err);
+/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t]; wpe NULL: out = wte[tokens] only (a
+ * model without a position table). A token >= V makes its row NaN (it is never read out of
+ * bounds). */
+t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte, const t2g_tensor *wpe, uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err);
 
 /* The attention of one step, with the cache write:
  *   kcache[b][t] = k of qkv[b], vcache[b][t] = v of qkv[b]  (the rest of the caches untouched)

@@ -1,5 +1,11 @@
-/* Token + position embedding (shaders/embedding_forward.comp, embedding_backward_wte.comp,
- * embedding_backward_wpe.comp). */
+/* Token (+ position) embedding (shaders/embedding_forward.comp, embedding_backward_wte.comp,
+ * embedding_backward_wpe.comp).
+ *
+ * Without a position table (wpe NULL) embedding_forward binds wte a second time in wpe's place
+ * and tells the shader so (push constant has_positions = 0), so that it never reads binding 3:
+ * every binding of the pipeline's layout stays bound to a live buffer, as validation requires,
+ * and two read-only bindings of one tensor are no hazard. The backward pass then simply does
+ * not record the position gradient. */
 #include "kernel_util.h"
 
 /* embedding_backward_wte: rows of dwte a workgroup owns, and its invocations (channels). Each
@@ -16,27 +22,27 @@ static t2g_status check_indices(const char *kernel, uint32_t B, uint32_t T, uint
 }
 
 t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
-                                 t2g_tensor wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
+                                 const t2g_tensor *wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
     const char *kernel = "embedding_forward";
     uint64_t N = (uint64_t)B * T;
     t2g_status status = t2g_need(out, N * C, kernel, "out", err);           /* (B,T,C) */
     if (!status) status = t2g_need(tokens, N, kernel, "tokens", err);      /* (B,T) */
     if (!status) status = t2g_need(wte, (uint64_t)V * C, kernel, "wte", err); /* (V,C) */
-    if (!status) status = t2g_need(wpe, (uint64_t)T * C, kernel, "wpe", err); /* (>= T, C) */
+    if (!status && wpe) status = t2g_need(*wpe, (uint64_t)T * C, kernel, "wpe", err); /* (>= T, C) */
     if (!status) status = check_indices(kernel, B, T, C, V, err);
     if (status) return status;
-    struct { uint32_t n, T, C, V; } push = {(uint32_t)(N * C), T, C, V};
-    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe, T2G_READ}};
+    struct { uint32_t n, T, C, V, has_positions; } push = {(uint32_t)(N * C), T, C, V, wpe != NULL};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
     return t2g_record_elementwise(rec, "embedding_forward", bindings, 4, &push, sizeof push, N * C, err);
 }
 
-t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor dwpe, t2g_tensor dout,
+t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, const t2g_tensor *dwpe, t2g_tensor dout,
                                   t2g_tensor tokens, uint32_t B, uint32_t T, uint32_t C, uint32_t V,
                                   t2g_error *err) {
     const char *kernel = "embedding_backward";
     uint64_t N = (uint64_t)B * T;
     t2g_status status = t2g_need(dwte, (uint64_t)V * C, kernel, "dwte", err); /* (V,C) */
-    if (!status) status = t2g_need(dwpe, (uint64_t)T * C, kernel, "dwpe", err); /* (T,C) */
+    if (!status && dwpe) status = t2g_need(*dwpe, (uint64_t)T * C, kernel, "dwpe", err); /* (T,C) */
     if (!status) status = t2g_need(dout, N * C, kernel, "dout", err);          /* (B,T,C) */
     if (!status) status = t2g_need(tokens, N, kernel, "tokens", err);          /* (B,T) */
     if (!status) status = check_indices(kernel, B, T, C, V, err);
@@ -45,11 +51,14 @@ t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, t2g_tensor
     if (status) return status;
 
     /* dwpe += sum over b of dout: one invocation per (t, c). */
-    struct { uint32_t n, B; } wpe_push = {T * C, B};
-    t2g_binding wpe_bindings[] = {{dwpe, T2G_READ_WRITE}, {dout, T2G_READ}};
-    status = t2g_record_elementwise(rec, "embedding_backward_wpe", wpe_bindings, 2, &wpe_push, sizeof wpe_push,
-                                    B ? (uint64_t)T * C : 0, err);
-    if (status || N == 0 || C == 0) return status;
+    if (dwpe) {
+        struct { uint32_t n, B; } wpe_push = {T * C, B};
+        t2g_binding wpe_bindings[] = {{*dwpe, T2G_READ_WRITE}, {dout, T2G_READ}};
+        status = t2g_record_elementwise(rec, "embedding_backward_wpe", wpe_bindings, 2, &wpe_push, sizeof wpe_push,
+                                        B ? (uint64_t)T * C : 0, err);
+        if (status) return status;
+    }
+    if (N == 0 || C == 0) return T2G_OK;
 
     /* dwte += dout scattered by token: one workgroup per EMBEDDING_ROWS_PER_GROUP rows. */
     const uint32_t spec[] = {EMBEDDING_WTE_GROUP, EMBEDDING_ROWS_PER_GROUP};

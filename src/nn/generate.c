@@ -136,7 +136,7 @@ static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t
     d->n = n;
     d->t = t;
     TRY(t2g_record_update(rec, g->tokens, tokens, n * (uint32_t)sizeof *tokens, err));
-    TRY(t2g_decode_embedding(rec, d->x, g->tokens, w->wte, w->wpe, n, t, g->C, g->V, err));
+    TRY(t2g_decode_embedding(rec, d->x, g->tokens, w->wte, gpt->arch->positions ? &w->wpe : NULL, n, t, g->C, g->V, err));
     for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));
     TRY(gpt_norm_forward(gpt, rec, d->ln, d->mean, d->rstd, d->x, w->lnfw, w->lnfb, n, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, g->logits, d->ln, gpt_head(w), NULL, n, g->C, g->V, err));

@@ -23,7 +23,8 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
     TRY(gpt_norm_backward(gpt, rec, gpt->dresidual, g->lnfw, g->lnfb, gpt->dln, gpt_block_input(gpt, c->layers), w->lnfw,
                           gpt->lnf_mean, gpt->lnf_rstd, N, err));
     for (uint32_t l = c->layers; l-- > 0;) TRY(gpt->arch->block_backward(gpt, rec, l, B, T, err));
-    TRY(t2g_embedding_backward(rec, g->wte, g->wpe, gpt->dresidual, gpt->tokens, B, T, C, c->vocab, err));
+    TRY(t2g_embedding_backward(rec, g->wte, gpt->arch->positions ? &g->wpe : NULL, gpt->dresidual, gpt->tokens, B, T, C, c->vocab,
+                               err));
     return T2G_OK;
 }
 

@@ -247,6 +247,11 @@ bool check_true(check_ctx *ctx, bool condition, const char *format, ...) {
     return condition;
 }
 
+bool check_refused(check_ctx *ctx, t2g_status status, const char *kernel, const char *what) {
+    return check_true(ctx, status == T2G_ERR_ARGUMENT, "%s: %s is refused (%s)", kernel, what,
+                      status ? ctx->err.message : "accepted");
+}
+
 bool check_finite_differences(check_ctx *ctx, const char *label, check_loss_fn loss, void *user, double *params,
                               const double *analytic, size_t n, size_t samples, double tolerance) {
     if (ctx->quick) return true;

@@ -102,6 +102,8 @@ bool check_bitwise(check_ctx *ctx, const char *label, const float *a, const floa
 bool check_expect(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
 /* An exact expectation (e.g. an error status, a count). */
 bool check_true(check_ctx *ctx, bool condition, const char *format, ...) __attribute__((format(printf, 3, 4)));
+/* A call given bad shapes returned T2G_ERR_ARGUMENT (its message, in ctx->err, is logged). */
+bool check_refused(check_ctx *ctx, t2g_status status, const char *kernel, const char *what);
 
 /* Central finite differences of the reference: loss(params) is a scalar built from the
  * reference forward; analytic[i] its gradient from the reference backward. Checks `samples`

@@ -93,7 +93,8 @@ static void attention_case(check_ctx *ctx, decode_shape s) {
     }
 }
 
-static void embedding_case(check_ctx *ctx, int n, int C, int V, int t, bool bad_token) {
+/* positions false: no wpe (a model without a position table), and the rows must be wte's bits. */
+static void embedding_case(check_ctx *ctx, int n, int C, int V, int t, bool bad_token, bool positions) {
     check_case_begin(ctx);
     size_t n_out = (size_t)n * C;
     uint32_t *tokens = check_random_tokens(ctx, (size_t)n, (uint32_t)V);
@@ -101,34 +102,33 @@ static void embedding_case(check_ctx *ctx, int n, int C, int V, int t, bool bad_
     float *wte = check_normal_floats(ctx, (size_t)V * C, 1.0), *wpe = check_normal_floats(ctx, (size_t)(t + 1) * C, 1.0);
     double *ref = check_doubles(ctx, n_out);
     int good = bad_token ? n - 1 : n;
-    ref_decode_embedding(ref, tokens, check_to_double(ctx, wte, (size_t)V * C), check_to_double(ctx, wpe, (size_t)(t + 1) * C),
-                         good, t, C);
+    ref_decode_embedding(ref, tokens, check_to_double(ctx, wte, (size_t)V * C),
+                         positions ? check_to_double(ctx, wpe, (size_t)(t + 1) * C) : NULL, good, t, C);
     t2g_tensor tok_t = check_upload(ctx, tokens, (size_t)n), wte_t = check_upload(ctx, wte, (size_t)V * C);
     t2g_tensor wpe_t = check_upload(ctx, wpe, (size_t)(t + 1) * C), out = check_poisoned(ctx, n_out);
     float *outs[2];
     for (int run = 0; run < 2; run++) {
         check_poison(ctx, out, n_out);
         check_status(ctx,
-                     t2g_decode_embedding(ctx->recorder, out, tok_t, wte_t, wpe_t, (uint32_t)n, (uint32_t)t, (uint32_t)C,
-                                          (uint32_t)V, &ctx->err),
+                     t2g_decode_embedding(ctx->recorder, out, tok_t, wte_t, positions ? &wpe_t : NULL, (uint32_t)n,
+                                          (uint32_t)t, (uint32_t)C, (uint32_t)V, &ctx->err),
                      "decode_embedding");
         check_submit(ctx);
         outs[run] = check_download(ctx, out, n_out);
     }
     char label[128];
-    snprintf(label, sizeof label, "decode embedding n=%d C=%d V=%d t=%d", n, C, V, t);
+    snprintf(label, sizeof label, "decode embedding n=%d C=%d V=%d t=%d%s", n, C, V, t, positions ? "" : " no wpe");
     check_bitwise(ctx, label, outs[0], outs[1], n_out);
     check_close(ctx, label, outs[0], ref, (size_t)good * C, 1e-5);
+    bool copies = true;
+    for (int b = 0; b < good && !positions; b++)
+        copies = copies && memcmp(outs[0] + (size_t)b * C, wte + (size_t)tokens[b] * C, (size_t)C * sizeof *wte) == 0;
+    if (!positions) check_true(ctx, copies, "%s: each row is its token's wte row, bit for bit", label);
     if (bad_token) {
         bool nan_row = true;
         for (int c = 0; c < C; c++) nan_row = nan_row && isnan(outs[0][(size_t)(n - 1) * C + c]);
         check_true(ctx, nan_row, "decode embedding: a token >= V gives a NaN row");
     }
-}
-
-static void expect_error(check_ctx *ctx, t2g_status status, const char *what) {
-    check_true(ctx, status == T2G_ERR_ARGUMENT, "decode: %s is refused (%s)", what,
-               status ? ctx->err.message : "accepted");
 }
 
 static void shape_errors(check_ctx *ctx) {
@@ -137,15 +137,17 @@ static void shape_errors(check_ctx *ctx) {
     t2g_tensor qkv = check_poisoned(ctx, 2 * 3 * 16), out = check_poisoned(ctx, 2 * 16);
     t2g_tensor cache = check_poisoned(ctx, 2 * 4 * 16), small = check_poisoned(ctx, 2 * 4 * 16 - 1);
     uint64_t before = t2g_recorder_dispatch_count(rec);
-    expect_error(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 4, 4, 16, 2, &ctx->err), "t = T");
-    expect_error(ctx, t2g_decode_attention(rec, out, cache, small, qkv, 2, 3, 4, 16, 2, &ctx->err),
-                 "a value cache one float short");
-    expect_error(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 16, 3, &ctx->err),
-                 "C not a multiple of NH");
-    expect_error(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 0, 0, 4, 16, 2, &ctx->err), "n = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 4, 4, 16, 2, &ctx->err), "decode", "t = T");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, 2, 3, 4, 16, 2, &ctx->err), "decode",
+                  "a value cache one float short");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 16, 3, &ctx->err), "decode",
+                  "C not a multiple of NH");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 0, 0, 4, 16, 2, &ctx->err), "decode", "n = 0");
     t2g_tensor big = check_poisoned(ctx, 3 * 258);
-    expect_error(ctx, t2g_decode_attention(rec, big, big, big, big, 1, 0, 1, 258, 1, &ctx->err), "head size 258");
-    expect_error(ctx, t2g_decode_embedding(rec, out, qkv, qkv, qkv, 2, 6, 16, 2, &ctx->err), "wpe without row t");
+    check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, 1, 0, 1, 258, 1, &ctx->err), "decode",
+                  "head size 258");
+    check_refused(ctx, t2g_decode_embedding(rec, out, qkv, qkv, &qkv, 2, 6, 16, 2, &ctx->err), "decode",
+                  "wpe without row t");
     check_true(ctx, t2g_recorder_dispatch_count(rec) == before, "decode: refused calls record nothing");
 }
 
@@ -160,8 +162,10 @@ T2G_CHECK(decode) {
     attention_case(ctx, (decode_shape){2, 3, 64, 129, 133, 2});
     attention_case(ctx, (decode_shape){1, 2, 128, 200, 201, 2});
     attention_case(ctx, (decode_shape){4099, 16, 8, 2, 3, 1}); /* 65584 workgroups: a 2-D grid */
-    embedding_case(ctx, 3, 36, 259, 10, false);
-    embedding_case(ctx, 5, 13, 7, 0, true);
+    embedding_case(ctx, 3, 36, 259, 10, false, true);
+    embedding_case(ctx, 5, 13, 7, 0, true, true);
+    embedding_case(ctx, 3, 36, 259, 10, false, false);
+    embedding_case(ctx, 5, 13, 7, 0, true, false);
     shape_errors(ctx);
     return ctx->failures;
 }

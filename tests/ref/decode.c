@@ -9,8 +9,8 @@
 void ref_decode_embedding(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int n, int t,
                           int C) {
     for (int b = 0; b < n; b++) {
-        const double *e = wte + (size_t)tokens[b] * C, *pos = wpe + (size_t)t * C;
-        for (int c = 0; c < C; c++) out[(size_t)b * C + c] = e[c] + pos[c];
+        const double *e = wte + (size_t)tokens[b] * C;
+        for (int c = 0; c < C; c++) out[(size_t)b * C + c] = e[c] + (wpe ? wpe[(size_t)t * C + c] : 0.0);
     }
 }
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t] */
+/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t]; wpe NULL: wte only */
 void ref_decode_embedding(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int n, int t, int C);
 
 /* kcache, vcache (n,T,C): row t of sequence b becomes the k, v of qkv (n,3C) row b; then

@@ -21,11 +21,19 @@ void ref_gelu_backward(double *dinp, const double *inp, const double *dout, size
 
 /* ---- embedding (tests/ref/embedding.c) ---- */
 
-/* out (B,T,C), tokens (B,T), wte (V,C), wpe (T,C) */
+/* out (B,T,C), tokens (B,T), wte (V,C), wpe (T,C) or NULL (no position table); dwpe NULL: no
+ * position gradient */
 void ref_embedding_forward(double *out, const uint32_t *tokens, const double *wte, const double *wpe, int B, int T,
                            int C, int V);
 void ref_embedding_backward(double *dwte, double *dwpe, const double *dout, const uint32_t *tokens, int B, int T,
                             int C, int V);
+
+/* ---- rotary position embedding (tests/ref/rope.c) ---- */
+
+/* x (B,T,stride) in place: the first `heads` heads of hs (even) of each row rotate, pair
+ * (i, i + hs/2) by the angle (pos0 + t) * theta^(-2i/hs), computed here in double from theta;
+ * inverse != 0 rotates by the negative angle. */
+void ref_rope(double *x, int B, int T, int stride, int heads, int hs, int pos0, double theta, int inverse);
 
 /* ---- LayerNorm, eps = 1e-5 (tests/ref/layernorm.c) ---- */
 

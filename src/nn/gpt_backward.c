@@ -26,7 +26,7 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, w->attprojw, N, C, C,
                             err));
     TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
-    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, C, NH, err));
+    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, NH, NH, C / NH, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
     TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, w->qkvw, N, C, 3 * C, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,

@@ -8,7 +8,7 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     uint32_t N = B * T, C = gpt->config.width, NH = gpt->config.heads;
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, w->qkvw, &w->qkvb, N, C, 3 * C, err));
-    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, C, NH, err));
+    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, NH, NH, C / NH, err));
     TRY(t2g_matmul_forward(rec, a->attproj, a->atty, w->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));

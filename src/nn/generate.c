@@ -158,7 +158,7 @@ static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t
         const gpt_block *b = &w->blocks[l];
         TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x, b->ln1w, b->ln1b, n, C, err));
         TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->qkv, g->ln, b->qkvw, &b->qkvb, n, C, 3 * C, err));
-        TRY(t2g_decode_attention(rec, g->atty, g->kcache[l], g->vcache[l], g->qkv, n, t, g->context, C, g->NH, err));
+        TRY(t2g_decode_attention(rec, g->atty, g->kcache[l], g->vcache[l], g->qkv, n, t, g->context, g->NH, g->NH, C / g->NH, err));
         TRY(t2g_matmul_forward_tiles(rec, g->tiles, g->proj, g->atty, b->attprojw, &b->attprojb, n, C, C, err));
         TRY(t2g_residual_forward(rec, g->x2, g->x, g->proj, NC, err));
         TRY(t2g_layernorm_forward(rec, g->ln, g->mean, g->rstd, g->x2, b->ln2w, b->ln2b, n, C, err));

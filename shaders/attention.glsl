@@ -1,9 +1,14 @@
 // Shared by the tiled attention kernels (attention_forward.comp, attention_backward_dkv.comp,
-// attention_backward_dq.comp). qkv (B,T,3C) holds q, k, v side by side: q of head h at
-// [b][t][h*HS + d], k at [b][t][C + h*HS + d], v at [b][t][2C + h*HS + d].
+// attention_backward_dq.comp). Grouped-query attention: NH query heads share KVH key/value
+// heads, query head h using kv head h / (NH / KVH) (KVH = NH: multi-head attention).
+// qkv (B,T,W), W = (NH + 2 KVH) HS, holds q, k, v side by side: q of head h at
+// [b][t][h*HS + d], k of kv head g at [b][t][(NH + g)*HS + d], v at [b][t][(NH + KVH + g)*HS + d].
+// out, dout (B,T,C), C = NH HS.
 //
-// A workgroup owns ROWS rows of one (b, h) head and loops over tiles of TILE rows of the other
-// side (keys for the forward pass and dQ, queries for dK/dV), staged through shared memory.
+// A workgroup owns ROWS rows of one (b, h) query head (of one (b, g) kv head for dK/dV) and
+// loops over tiles of TILE rows of the other side (keys for the forward pass and dQ, queries
+// of each head of the group for dK/dV), staged through shared memory. The kv head and the
+// columns of the workgroup's heads are computed once, before the loops.
 // (rows, HS) tiles are stored with a padded row stride so that invocations reading different
 // rows at the same d hit different banks.
 //
@@ -25,14 +30,20 @@ const uint D_LANES = 16u;
 const uint D_ROW_LANES = GROUP_SIZE / D_LANES;
 const uint PER_D = (HS + D_LANES - 1u) / D_LANES;
 
-// blocks: ceil(T / ROWS), the workgroups of one head; the grid holds B * NH * blocks of them
-// (t2g_groups_2d). scale = 1 / sqrt(HS).
-layout(push_constant) uniform Push { uint B; uint T; uint C; uint NH; uint blocks; float scale; } p;
+// C = NH HS, W = (NH + 2 KVH) HS; blocks: ceil(T / ROWS), the workgroups of one head; the grid
+// holds B * NH * blocks of them (B * KVH * blocks for dK/dV; t2g_groups_2d). scale = 1 / sqrt(HS).
+layout(push_constant) uniform Push { uint B; uint T; uint NH; uint KVH; uint C; uint W; uint blocks; float scale; } p;
 
-// Index in qkv of element d of row t's q (part 0), k (1) or v (2) of head h in batch b.
-uint qkv_index(uint b, uint t, uint h, uint part, uint d) {
-    return (b * p.T + t) * 3u * p.C + part * p.C + h * HS + d;
-}
+// Columns in a qkv row of q of query head h, of k and of v of kv head g.
+uint q_column(uint h) { return h * HS; }
+uint k_column(uint g) { return (p.NH + g) * HS; }
+uint v_column(uint g) { return (p.NH + p.KVH + g) * HS; }
+
+// The kv head that query head h uses.
+uint kv_head_of(uint h) { return h / (p.NH / p.KVH); }
+
+// Index in qkv of element d at a column of row t in batch b.
+uint qkv_index(uint b, uint t, uint column, uint d) { return (b * p.T + t) * p.W + column + d; }
 
 // Index in a (B,T,C) tensor (out, dout) of element d of head h at row t of batch b.
 uint btc_index(uint b, uint t, uint h, uint d) { return (b * p.T + t) * p.C + h * HS + d; }

@@ -1,8 +1,8 @@
 #version 450
-// dqkv (B,T,3C): the q part += dQ of causal attention, from dout (B,T,C), qkv, lse (B,NH,T) of
-// the forward pass and D (B,NH,T) = rowsum(dout * out). A workgroup owns ROWS query rows i of
-// one head (their q and dout in shared memory, their dQ in registers) and walks the keys j <= i
-// in tiles of TILE rows:
+// dqkv (B,T,W): the q part += dQ of causal attention, from dout (B,T,C), qkv, lse (B,NH,T) of
+// the forward pass and D (B,NH,T) = rowsum(dout * out) (layouts in attention.glsl). A workgroup
+// owns ROWS query rows i of one query head (their q and dout in shared memory, their dQ in
+// registers) and walks the keys j <= i of its kv head in tiles of TILE rows:
 //   p_ij = exp(q_i . k_j scale - lse_i), ds_ij = p_ij (dO_i . v_j - D_i), dQ_i += scale sum_j ds_ij k_j.
 // Every sum runs in a fixed order and each output element belongs to one invocation: no atomics.
 #include "common.glsl"
@@ -36,6 +36,8 @@ void main() {
     uint head = group / p.blocks;                           // b * NH + h
     uint block = p.blocks - 1u - group % p.blocks;          // longest rows first
     uint b = head / p.NH, h = head % p.NH;
+    uint g = kv_head_of(h);
+    uint q_col = q_column(h), k_col = k_column(g), v_col = v_column(g);
     uint tid = gl_LocalInvocationID.x;
     uint q0 = block * ROWS;
     uint key_end = min(q0 + ROWS, p.T);                     // keys [0, key_end) reach some row
@@ -43,7 +45,7 @@ void main() {
     for (uint e = tid; e < ROWS * HS; e += GROUP_SIZE) {
         uint r = e / HS, d = e % HS;
         bool real = q0 + r < p.T;
-        q_tile[r * STRIDE + d] = real ? qkv[qkv_index(b, q0 + r, h, 0u, d)] : 0.0;
+        q_tile[r * STRIDE + d] = real ? qkv[qkv_index(b, q0 + r, q_col, d)] : 0.0;
         do_tile[r * STRIDE + d] = real ? dout[btc_index(b, q0 + r, h, d)] : 0.0;
     }
     for (uint r = tid; r < ROWS; r += GROUP_SIZE) {
@@ -69,8 +71,8 @@ void main() {
         for (uint e = tid; e < TILE * HS; e += GROUP_SIZE) {
             uint c = e / HS, d = e % HS;
             bool real = k0 + c < p.T;
-            k_tile[c * STRIDE + d] = real ? qkv[qkv_index(b, k0 + c, h, 1u, d)] : 0.0;
-            v_tile[c * STRIDE + d] = real ? qkv[qkv_index(b, k0 + c, h, 2u, d)] : 0.0;
+            k_tile[c * STRIDE + d] = real ? qkv[qkv_index(b, k0 + c, k_col, d)] : 0.0;
+            v_tile[c * STRIDE + d] = real ? qkv[qkv_index(b, k0 + c, v_col, d)] : 0.0;
         }
         barrier();
 
@@ -124,6 +126,6 @@ void main() {
         uint r = o_row[i];
         if (r < ROWS && q0 + r < p.T)
             for (uint k = 0; k < PER_D; k++)
-                if (o_d[k] < HS) dqkv[qkv_index(b, q0 + r, h, 0u, o_d[k])] += dq[i * PER_D + k] * p.scale;
+                if (o_d[k] < HS) dqkv[qkv_index(b, q0 + r, q_col, o_d[k])] += dq[i * PER_D + k] * p.scale;
     }
 }

@@ -1,10 +1,11 @@
 #version 450
-// out (B,T,C) = softmax(q k^T / sqrt(HS), causal) v per head; lse (B,NH,T) = each row's
-// log-sum-exp of the scaled scores. Flash-attention style: a workgroup owns ROWS query rows of
-// one head, keeps their q in shared memory and their output rows in registers, and walks the
-// keys up to the causal limit in tiles of TILE rows (K, then V, through one shared tile) with
-// an online softmax: a running max m and sum l per row, the partial output rescaled by
-// exp(m_old - m_new) whenever the max grows. No (T,T) matrix exists anywhere.
+// out (B,T,C) = softmax(q k^T / sqrt(HS), causal) v per query head, with the k and v of the kv
+// head it shares (attention.glsl); lse (B,NH,T) = each row's log-sum-exp of the scaled scores.
+// Flash-attention style: a workgroup owns ROWS query rows of one head, keeps their q in shared
+// memory and their output rows in registers, and walks the keys up to the causal limit in
+// tiles of TILE rows (K, then V, through one shared tile) with an online softmax: a running
+// max m and sum l per row, the partial output rescaled by exp(m_old - m_new) whenever the max
+// grows. No (T,T) matrix exists anywhere.
 // Per key tile: scores S = q k^T scale (micro-tiles in registers); row maxima (one invocation
 // a row); P = exp(S - m) (micro-tiles again); row sums and O = O alpha + P V.
 #include "common.glsl"
@@ -34,13 +35,15 @@ void main() {
     uint head = group / p.blocks;                           // b * NH + h
     uint block = p.blocks - 1u - group % p.blocks;          // longest rows first
     uint b = head / p.NH, h = head % p.NH;
+    uint g = kv_head_of(h);
+    uint q_col = q_column(h), k_col = k_column(g), v_col = v_column(g);
     uint tid = gl_LocalInvocationID.x;
     uint q0 = block * ROWS;
     uint key_end = min(q0 + ROWS, p.T);                     // keys [0, key_end) reach some row
 
     for (uint e = tid; e < ROWS * HS; e += GROUP_SIZE) {
         uint r = e / HS, d = e % HS;
-        q_tile[r * STRIDE + d] = q0 + r < p.T ? qkv[qkv_index(b, q0 + r, h, 0u, d)] : 0.0;
+        q_tile[r * STRIDE + d] = q0 + r < p.T ? qkv[qkv_index(b, q0 + r, q_col, d)] : 0.0;
     }
 
     // This invocation's score micro-tile: rows s_row[i], columns s_col[j] of the tile.
@@ -60,7 +63,7 @@ void main() {
         barrier();                                          // the last tile's kv_tile, p_tile are read
         for (uint e = tid; e < TILE * HS; e += GROUP_SIZE) {
             uint c = e / HS, d = e % HS;
-            kv_tile[c * STRIDE + d] = k0 + c < p.T ? qkv[qkv_index(b, k0 + c, h, 1u, d)] : 0.0;
+            kv_tile[c * STRIDE + d] = k0 + c < p.T ? qkv[qkv_index(b, k0 + c, k_col, d)] : 0.0;
         }
         barrier();
 
@@ -83,7 +86,7 @@ void main() {
 
         for (uint e = tid; e < TILE * HS; e += GROUP_SIZE) {
             uint c = e / HS, d = e % HS;
-            kv_tile[c * STRIDE + d] = k0 + c < p.T ? qkv[qkv_index(b, k0 + c, h, 2u, d)] : 0.0;
+            kv_tile[c * STRIDE + d] = k0 + c < p.T ? qkv[qkv_index(b, k0 + c, v_col, d)] : 0.0;
         }
         if (tid < ROWS) {
             // Row tid's new max over its keys j <= i of this tile (key 0 is in the first tile,

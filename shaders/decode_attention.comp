@@ -1,19 +1,23 @@
 #version 450
-// One decode step of causal multi-head self-attention, every sequence at position t:
+// One decode step of causal grouped-query self-attention, every sequence at position t: NH
+// query heads share KVH key/value heads, query head h using kv head g = h / (NH / KVH).
 //   kcache[b][t] = k of qkv[b], vcache[b][t] = v of qkv[b]        (the cache write)
-//   out[b] = softmax(q k_j / sqrt(HS), j = 0..t) v_j per head       (one query per sequence)
-// qkv (n,3C) holds the step's q, k, v side by side (q of head h at [b][h*HS + d], k at
-// [b][C + h*HS + d], v at [b][2C + h*HS + d]); kcache, vcache (>= n, T, C) hold the keys and
-// values of positions 0..t-1 of sequence b at [b][j][h*HS + d]; out (n,C).
+//   out[b] = softmax(q k_j / sqrt(HS), j = 0..t) v_j per query head (one query per sequence)
+// qkv (n,W), W = (NH + 2 KVH) HS, holds the step's q, k, v side by side (q of head h at
+// [b][h*HS + d], k of kv head g at [b][(NH + g)*HS + d], v at [b][(NH + KVH + g)*HS + d]);
+// kcache, vcache (>= n, T, KVH HS) hold the keys and values of positions 0..t-1 of sequence b
+// at [b][j][g*HS + d]; out (n, NH HS).
 //
-// One workgroup per (b, h). Keys are walked in chunks of GROUP_SIZE with an online softmax:
-// invocation i scores key k0 + i (a dot product over d in order), the chunk's max and sum come
-// from shared-memory trees, and the output is accumulated by (part, d) invocations: part p of
-// parts = GROUP_SIZE / HS owns the chunk's keys c = p, p + parts, ... for channel d, rescaled by
-// exp(m_old - m_new) whenever the max grows. The parts are added in order at the end. Every
-// sum has a fixed order: the same inputs give the same bits. Key and value t are read from
-// qkv (this dispatch writes them to the caches; nothing reads them back from there), so a
-// workgroup never reads what it writes. GROUP_SIZE: a power of two >= MAX_HS.
+// One workgroup per (b, h); the first query head of each group writes its kv head's row t of
+// the caches (the others of the group read only rows j < t there). Keys are walked in chunks
+// of GROUP_SIZE with an online softmax: invocation i scores key k0 + i (a dot product over d in
+// order), the chunk's max and sum come from shared-memory trees, and the output is accumulated
+// by (part, d) invocations: part p of parts = GROUP_SIZE / HS owns the chunk's keys
+// c = p, p + parts, ... for channel d, rescaled by exp(m_old - m_new) whenever the max grows.
+// The parts are added in order at the end. Every sum has a fixed order: the same inputs give
+// the same bits. Key and value t are read from qkv (this dispatch writes them to the caches;
+// nothing reads them back from there), so a workgroup never reads what it writes.
+// GROUP_SIZE: a power of two >= MAX_HS.
 #include "common.glsl"
 
 const uint MAX_HS = 128u;
@@ -23,35 +27,42 @@ layout(std430, binding = 0) writeonly buffer Out { float out_[]; };
 layout(std430, binding = 1) buffer KCache { float kcache[]; };
 layout(std430, binding = 2) buffer VCache { float vcache[]; };
 layout(std430, binding = 3) readonly buffer Qkv { float qkv[]; };
-// n sequences, position t, cache capacity T (positions per sequence), C channels, NH heads of
-// HS channels, scale = 1 / sqrt(HS)
-layout(push_constant) uniform Push { uint n; uint t; uint T; uint C; uint NH; uint HS; float scale; } p;
+// n sequences, position t, cache capacity T (positions per sequence), NH query heads and KVH
+// key/value heads of HS channels, scale = 1 / sqrt(HS)
+layout(push_constant) uniform Push { uint n; uint t; uint T; uint NH; uint KVH; uint HS; float scale; } p;
 
 shared float q_s[MAX_HS];          // (HS) the query of this head
 shared float prob[GROUP_SIZE];     // the chunk's probabilities exp(s - m)
 shared float red[GROUP_SIZE];      // tree reductions: the chunk's max, then its sum
 shared float part_out[GROUP_SIZE]; // (parts, HS) partial outputs
 
-uint cache_index(uint b, uint j, uint h, uint d) { return (b * p.T + j) * p.C + h * p.HS + d; }
-uint qkv_index(uint b, uint part, uint h, uint d) { return b * 3u * p.C + part * p.C + h * p.HS + d; }
+// The workgroup's places, set once in main: the width of a cache row (KVH HS); index of element
+// 0 of its kv head at position 0 of the caches; of its q, k and v in qkv.
+uint cache_row, cache_base, q_base, k_base, v_base;
 
-float key_at(uint b, uint j, uint h, uint d) {
-    return j < p.t ? kcache[cache_index(b, j, h, d)] : qkv[qkv_index(b, 1u, h, d)];
-}
-float value_at(uint b, uint j, uint h, uint d) {
-    return j < p.t ? vcache[cache_index(b, j, h, d)] : qkv[qkv_index(b, 2u, h, d)];
-}
+float key_at(uint j, uint d) { return j < p.t ? kcache[cache_base + j * cache_row + d] : qkv[k_base + d]; }
+float value_at(uint j, uint d) { return j < p.t ? vcache[cache_base + j * cache_row + d] : qkv[v_base + d]; }
 
 void main() {
     uint group = flat_group_id();
     if (group >= p.n * p.NH) return;                    // uniform over the workgroup
     uint b = group / p.NH, h = group % p.NH;
+    uint group_heads = p.NH / p.KVH;                    // query heads per kv head
+    uint g = h / group_heads;
+    uint qkv_row = b * (p.NH + 2u * p.KVH) * p.HS;
+    cache_row = p.KVH * p.HS;
+    cache_base = b * p.T * cache_row + g * p.HS;
+    q_base = qkv_row + h * p.HS;
+    k_base = qkv_row + (p.NH + g) * p.HS;
+    v_base = qkv_row + (p.NH + p.KVH + g) * p.HS;
     uint tid = gl_LocalInvocationID.x;
 
     if (tid < p.HS) {
-        q_s[tid] = qkv[qkv_index(b, 0u, h, tid)];
-        kcache[cache_index(b, p.t, h, tid)] = qkv[qkv_index(b, 1u, h, tid)];
-        vcache[cache_index(b, p.t, h, tid)] = qkv[qkv_index(b, 2u, h, tid)];
+        q_s[tid] = qkv[q_base + tid];
+        if (h % group_heads == 0u) {                    // one writer per kv head
+            kcache[cache_base + p.t * cache_row + tid] = qkv[k_base + tid];
+            vcache[cache_base + p.t * cache_row + tid] = qkv[v_base + tid];
+        }
     }
     barrier();
 
@@ -64,7 +75,7 @@ void main() {
         bool valid = j <= p.t;
         float s = 0.0;
         if (valid) {
-            for (uint e = 0u; e < p.HS; e++) s += q_s[e] * key_at(b, j, h, e);
+            for (uint e = 0u; e < p.HS; e++) s += q_s[e] * key_at(j, e);
             s *= p.scale;
         }
         red[tid] = valid ? s : LOWEST;
@@ -88,7 +99,7 @@ void main() {
         acc *= alpha;
         uint cols = min(GROUP_SIZE, p.t + 1u - k0);
         if (owner)
-            for (uint c = part; c < cols; c += parts) acc += prob[c] * value_at(b, k0 + c, h, d);
+            for (uint c = part; c < cols; c += parts) acc += prob[c] * value_at(k0 + c, d);
         m = m_new;
         barrier();                                          // prob and red are read
     }
@@ -98,6 +109,6 @@ void main() {
     if (tid < p.HS) {
         float o = 0.0;
         for (uint k = 0u; k < parts; k++) o += part_out[k * p.HS + tid];
-        out_[b * p.C + h * p.HS + tid] = o / l;
+        out_[(b * p.NH + h) * p.HS + tid] = o / l;
     }
 }

@@ -117,18 +117,22 @@ t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_te
                                const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight,
                                uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
 
-/* ---- causal multi-head self-attention (shaders/attention_*.comp) ----
- * qkv (B,T,3C) holds q, k, v side by side: q of head h at [b][t][h*hs + d], k at
- * [b][t][C + h*hs + d], v at [b][t][2C + h*hs + d]. Head size hs = C / NH, at most 128. */
+/* ---- causal grouped-query self-attention (shaders/attention_*.comp) ----
+ * NH query heads share KVH key/value heads: query head h uses kv head h / (NH / KVH). KVH
+ * divides NH (KVH = NH: multi-head attention, KVH = 1: multi-query); head size hs <= 128.
+ * qkv (B,T,(NH + 2 KVH) hs) holds q, k, v side by side per position: q of head h at
+ * [b][t][h*hs + d], k of kv head g at [b][t][(NH + g)*hs + d], v of kv head g at
+ * [b][t][(NH + KVH + g)*hs + d]. With KVH = NH and C = NH hs this is (B,T,3C). */
 
-/* out (B,T,C) = softmax(q k^T / sqrt(hs), causal) v per head; lse (B,NH,T) keeps each row's
- * log-sum-exp for the backward pass (no (B,NH,T,T) tensor is kept). */
+/* out (B,T,NH hs) = softmax(q k^T / sqrt(hs), causal) v per query head; lse (B,NH,T) keeps each
+ * row's log-sum-exp for the backward pass (no (B,NH,T,T) tensor is kept). */
 t2g_status t2g_attention_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor lse, t2g_tensor qkv, uint32_t B,
-                                 uint32_t T, uint32_t C, uint32_t NH, t2g_error *err);
-/* dqkv (B,T,3C) += gradients of q, k and v, from dout (B,T,C) and the forward's out and lse. */
+                                 uint32_t T, uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err);
+/* dqkv (B,T,(NH + 2 KVH) hs) += gradients of q, k and v, from dout (B,T,NH hs) and the forward's
+ * out and lse; dk, dv of a kv head are the sums over its NH / KVH query heads (in a fixed order). */
 t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor dout, t2g_tensor qkv,
-                                  t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t C, uint32_t NH,
-                                  t2g_error *err);
+                                  t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t NH, uint32_t KVH,
+                                  uint32_t hs, t2g_error *err);
 
 /* ---- softmax cross-entropy with per-token weights (shaders/crossentropy_*.comp) ----
  * One fused pass over each row of logits:

@@ -81,10 +81,10 @@ static t2g_status record_matmul_backward(t2g_recorder *rec, const bench_item *it
     return t2g_matmul_backward(rec, &T(0), T(1), &T(2), T(3), T(4), T(5), D(0), D(1), D(2), err);
 }
 static t2g_status record_attention_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
-    return t2g_attention_forward(rec, T(0), T(1), T(2), D(0), D(1), D(2), D(3), err);
+    return t2g_attention_forward(rec, T(0), T(1), T(2), D(0), D(1), D(3), D(3), D(2) / D(3), err);
 }
 static t2g_status record_attention_backward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
-    return t2g_attention_backward(rec, T(0), T(1), T(2), T(3), T(4), D(0), D(1), D(2), D(3), err);
+    return t2g_attention_backward(rec, T(0), T(1), T(2), T(3), T(4), D(0), D(1), D(3), D(3), D(2) / D(3), err);
 }
 static t2g_status record_layernorm_forward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
     return t2g_layernorm_forward(rec, T(0), T(1), T(2), T(3), T(4), T(5), D(0), D(1), err);

@@ -1,14 +1,18 @@
-/* Causal multi-head self-attention (shaders/attention_forward.comp,
+/* Causal grouped-query self-attention (shaders/attention_forward.comp,
  * attention_backward_dot.comp, attention_backward_dkv.comp, attention_backward_dq.comp,
- * attention.glsl), flash-attention style: no (B,NH,T,T) tensor is ever stored.
+ * attention.glsl), flash-attention style: no (B,NH,T,T) tensor is ever stored. NH query heads
+ * share KVH key/value heads (KVH divides NH; KVH = NH is multi-head attention).
  *
- * qkv (B,T,3C), out (B,T,C), lse (B,NH,T), dout (B,T,C), dqkv (B,T,3C); hs = C / NH <= 128.
+ * qkv (B,T,W), W = (NH + 2 KVH) hs; out (B,T,C), C = NH hs; lse (B,NH,T), dout (B,T,C),
+ * dqkv (B,T,W); hs <= 128.
  *
- * Forward: one workgroup per (b, h, block of ROWS query rows), keys streamed in tiles of TILE
- * rows, online softmax. Backward: D = rowsum(dout * out) (B,NH,T) in scratch memory; dK, dV
- * with one workgroup per (b, h, block of ROWS key rows), query tiles i >= j streamed; dQ with
- * one workgroup per (b, h, block of ROWS query rows), key tiles j <= i streamed. Each output
- * element is summed by one invocation in a fixed order: deterministic, no atomics.
+ * Forward: one workgroup per (b, h, block of ROWS query rows), keys of h's kv head streamed in
+ * tiles of TILE rows, online softmax. Backward: D = rowsum(dout * out) (B,NH,T) in scratch
+ * memory; dK, dV with one workgroup per (b, kv head g, block of ROWS key rows), streaming the
+ * query tiles i >= j of each of g's NH / KVH query heads in turn, so the group's sum stays in
+ * registers; dQ with one workgroup per (b, h, block of ROWS query rows), key tiles j <= i
+ * streamed. Each output element is summed by one invocation in a fixed order: deterministic,
+ * no atomics.
  *
  * The tiled kernels take {GROUP_SIZE, HS, ROWS, TILE} as specialization constants, so the
  * per-invocation register arrays (score and output micro-tiles, see attention.glsl) have fixed
@@ -62,72 +66,90 @@ static void choose_blocks(t2g_recorder *rec, attention_kernel kernel, uint32_t h
     spec[3] = candidates[pick][1];
 }
 
-/* Push constants of the tiled kernels (shaders/attention.glsl). */
+/* Push constants of the tiled kernels (shaders/attention.glsl): C = NH hs, W = (NH + 2 KVH) hs. */
 typedef struct attention_push {
-    uint32_t B, T, C, NH, blocks;
+    uint32_t B, T, NH, KVH, C, W, blocks;
     float scale;
 } attention_push;
 
-static t2g_status check_shape(const char *kernel, uint32_t B, uint32_t T, uint32_t C, uint32_t NH, t2g_error *err) {
-    if (B == 0 || T == 0 || C == 0 || NH == 0)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: B, T, C and NH must be at least 1 (B=%u T=%u C=%u NH=%u)", kernel,
-                        B, T, C, NH);
-    if (C % NH != 0)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: C=%u is not a multiple of NH=%u (head size C / NH)", kernel, C,
-                        NH);
-    if (C / NH > ATTENTION_MAX_HEAD)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size C / NH = %u / %u = %u exceeds the supported %u", kernel,
-                        C, NH, C / NH, ATTENTION_MAX_HEAD);
-    return t2g_need_index((uint64_t)B * T * 3u * C, kernel, "B * T * 3C", err);
+/* The shapes of one call: B sequences of T positions, NH query heads sharing KVH key/value
+ * heads of hs channels. */
+typedef struct attention_shape {
+    uint32_t B, T, NH, KVH, hs;
+} attention_shape;
+
+static uint64_t out_count(const attention_shape *s) { return (uint64_t)s->B * s->T * s->NH * s->hs; }
+static uint64_t qkv_count(const attention_shape *s) { return (uint64_t)s->B * s->T * (s->NH + 2ull * s->KVH) * s->hs; }
+static uint64_t lse_count(const attention_shape *s) { return (uint64_t)s->B * s->NH * s->T; }
+
+static t2g_status check_shape(const char *kernel, const attention_shape *s, t2g_error *err) {
+    if (s->B == 0 || s->T == 0 || s->NH == 0 || s->KVH == 0 || s->hs == 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "%s: B, T, NH, KVH and hs must be at least 1 (B=%u T=%u NH=%u KVH=%u hs=%u)", kernel, s->B,
+                        s->T, s->NH, s->KVH, s->hs);
+    if (s->NH % s->KVH != 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT,
+                        "%s: the %u query heads (NH) are not a multiple of the %u key/value heads (KVH)", kernel, s->NH,
+                        s->KVH);
+    if (s->hs > ATTENTION_MAX_HEAD)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size hs = %u exceeds the supported %u", kernel, s->hs,
+                        ATTENTION_MAX_HEAD);
+    return t2g_need_index(qkv_count(s), kernel, "B * T * (NH + 2 KVH) * hs", err);
 }
 
-/* Records one tiled kernel over B * NH heads, each split into blocks of spec[2] rows. */
+/* Records one tiled kernel over B * heads heads (NH query heads, or KVH kv heads for dK/dV),
+ * each split into blocks of spec[2] rows. */
 static t2g_status record_tiled(t2g_recorder *rec, const char *shader, attention_kernel kernel,
-                               const t2g_binding *bindings, uint32_t binding_count, uint32_t B, uint32_t T, uint32_t C,
-                               uint32_t NH, t2g_error *err) {
-    uint32_t hs = C / NH;
+                               const t2g_binding *bindings, uint32_t binding_count, const attention_shape *s,
+                               uint32_t heads, t2g_error *err) {
     uint32_t spec[4];
-    choose_blocks(rec, kernel, hs, spec);
-    attention_push push = {B, T, C, NH, t2g_ceil_div(T, spec[2]), (float)(1.0 / sqrt((double)hs))};
+    choose_blocks(rec, kernel, s->hs, spec);
+    attention_push push = {
+        .B = s->B, .T = s->T, .NH = s->NH, .KVH = s->KVH,
+        .C = s->NH * s->hs, .W = (s->NH + 2 * s->KVH) * s->hs, /* below the index limit (check_shape) */
+        .blocks = t2g_ceil_div(s->T, spec[2]), .scale = (float)(1.0 / sqrt((double)s->hs)),
+    };
     t2g_dispatch dispatch = {
         .shader = shader, .spec = spec, .spec_count = 4,
         .bindings = bindings, .binding_count = binding_count,
         .push = &push, .push_bytes = sizeof push,
     };
-    t2g_groups_2d((uint64_t)B * NH * push.blocks, dispatch.groups);
+    t2g_groups_2d((uint64_t)s->B * heads * push.blocks, dispatch.groups);
     return t2g_record_dispatch(rec, &dispatch, err);
 }
 
 t2g_status t2g_attention_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor lse, t2g_tensor qkv, uint32_t B,
-                                 uint32_t T, uint32_t C, uint32_t NH, t2g_error *err) {
+                                 uint32_t T, uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err) {
     const char *kernel = "attention_forward";
-    t2g_status status = check_shape(kernel, B, T, C, NH, err);
-    if (!status) status = t2g_need(out, (uint64_t)B * T * C, kernel, "out", err);
-    if (!status) status = t2g_need(lse, (uint64_t)B * NH * T, kernel, "lse", err);
-    if (!status) status = t2g_need(qkv, (uint64_t)B * T * 3u * C, kernel, "qkv", err);
+    attention_shape s = {B, T, NH, KVH, hs};
+    t2g_status status = check_shape(kernel, &s, err);
+    if (!status) status = t2g_need(out, out_count(&s), kernel, "out", err);
+    if (!status) status = t2g_need(lse, lse_count(&s), kernel, "lse", err);
+    if (!status) status = t2g_need(qkv, qkv_count(&s), kernel, "qkv", err);
     if (status) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {lse, T2G_WRITE}, {qkv, T2G_READ}};
-    return record_tiled(rec, kernel, ATTENTION_FORWARD, bindings, 3, B, T, C, NH, err);
+    return record_tiled(rec, kernel, ATTENTION_FORWARD, bindings, 3, &s, NH, err);
 }
 
 t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor dout, t2g_tensor qkv,
-                                  t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t C, uint32_t NH,
-                                  t2g_error *err) {
+                                  t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t NH, uint32_t KVH,
+                                  uint32_t hs, t2g_error *err) {
     const char *kernel = "attention_backward";
-    t2g_status status = check_shape(kernel, B, T, C, NH, err);
-    if (!status) status = t2g_need(dqkv, (uint64_t)B * T * 3u * C, kernel, "dqkv", err);
-    if (!status) status = t2g_need(dout, (uint64_t)B * T * C, kernel, "dout", err);
-    if (!status) status = t2g_need(qkv, (uint64_t)B * T * 3u * C, kernel, "qkv", err);
-    if (!status) status = t2g_need(out, (uint64_t)B * T * C, kernel, "out", err);
-    if (!status) status = t2g_need(lse, (uint64_t)B * NH * T, kernel, "lse", err);
+    attention_shape s = {B, T, NH, KVH, hs};
+    t2g_status status = check_shape(kernel, &s, err);
+    if (!status) status = t2g_need(dqkv, qkv_count(&s), kernel, "dqkv", err);
+    if (!status) status = t2g_need(dout, out_count(&s), kernel, "dout", err);
+    if (!status) status = t2g_need(qkv, qkv_count(&s), kernel, "qkv", err);
+    if (!status) status = t2g_need(out, out_count(&s), kernel, "out", err);
+    if (!status) status = t2g_need(lse, lse_count(&s), kernel, "lse", err);
     if (status) return status;
 
-    /* D (B,NH,T) = rowsum(dout * out) per head, in scratch memory. */
-    uint64_t rows = (uint64_t)B * NH * T;
+    /* D (B,NH,T) = rowsum(dout * out) per query head, in scratch memory. */
+    uint64_t rows = lse_count(&s);
     t2g_tensor dsum;
     status = t2g_recorder_scratch(rec, rows * 4u, &dsum, err);
     if (status) return status;
-    struct { uint32_t n, T, NH, hs; } dot_push = {(uint32_t)rows, T, NH, C / NH};
+    struct { uint32_t n, T, NH, hs; } dot_push = {(uint32_t)rows, T, NH, hs};
     t2g_binding dot_bindings[] = {{dsum, T2G_WRITE}, {dout, T2G_READ}, {out, T2G_READ}};
     status = t2g_record_elementwise(rec, "attention_backward_dot", dot_bindings, 3, &dot_push, sizeof dot_push, rows,
                                     err);
@@ -135,7 +157,7 @@ t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor
 
     t2g_binding bindings[] = {{dqkv, T2G_READ_WRITE}, {dout, T2G_READ}, {qkv, T2G_READ}, {lse, T2G_READ},
                               {dsum, T2G_READ}};
-    status = record_tiled(rec, "attention_backward_dkv", ATTENTION_DKV, bindings, 5, B, T, C, NH, err);
+    status = record_tiled(rec, "attention_backward_dkv", ATTENTION_DKV, bindings, 5, &s, KVH, err);
     if (status) return status;
-    return record_tiled(rec, "attention_backward_dq", ATTENTION_DQ, bindings, 5, B, T, C, NH, err);
+    return record_tiled(rec, "attention_backward_dq", ATTENTION_DQ, bindings, 5, &s, NH, err);
 }

@@ -35,7 +35,7 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, w->qkvw, &w->qkvb, N, C, gpt->QKV, err));
-    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, C, gpt->NH, err));
+    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_matmul_forward(rec, a->attproj, a->atty, w->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
@@ -71,7 +71,8 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, w->attprojw, N, C, C,
                             err));
     TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
-    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, C, gpt->NH, err));
+    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->NH, gpt->hs,
+                               err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
     TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, w->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
@@ -88,8 +89,8 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     uint64_t NC = (uint64_t)n * C;
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x, b->ln1w, b->ln1b, n, C, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->qkv, d->ln, b->qkvw, &b->qkvb, n, C, gpt->QKV, err));
-    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, n, d->t, gpt->config.context, C,
-                             gpt->NH, err));
+    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, n, d->t, gpt->config.context, gpt->NH,
+                             gpt->NH, gpt->hs, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->atty, b->attprojw, &b->attprojb, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));

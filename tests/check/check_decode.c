@@ -1,7 +1,9 @@
 /* One decode step's kernels (src/kernels/decode.h) against tests/ref/decode.c: the attention
  * of one new query per sequence against its cached keys and values, with the cache write, at
- * head sizes 8, 12, 64 and 128 and positions t = 0, 1, 6, 129 and 200 (one, two chunks of keys);
- * a grid of more than 65535 workgroups; the step's embedding at position t; the shape errors.
+ * head sizes 7, 8, 12, 16, 64 and 128 and positions t = 0, 1, 6, 66, 129 and 200 (one, two
+ * chunks of keys), multi-head (KVH = NH), grouped-query (NH = 9 over KVH = 3 as SmolLM2, 6 over
+ * 2) and multi-query (KVH = 1); a grid of more than 65535 workgroups; the step's embedding at
+ * position t; the shape errors.
  * The cache is poisoned at and after position t: row t must be written, the later rows neither
  * read (the output would be NaN) nor written. */
 #include <math.h>
@@ -12,7 +14,7 @@
 #include "ref/decode_ref.h"
 
 typedef struct decode_shape {
-    int n, NH, hs, t, T; /* T: cache positions per sequence, > t */
+    int n, NH, KVH, hs, t, T; /* T: cache positions per sequence, > t */
     int runs;            /* 2: also bitwise reproducibility */
 } decode_shape;
 
@@ -28,18 +30,18 @@ static bool same_bits(const float *a, const float *b, size_t n, size_t *where) {
 
 static void attention_case(check_ctx *ctx, decode_shape s) {
     check_case_begin(ctx);
-    int C = s.NH * s.hs;
-    size_t n_qkv = (size_t)s.n * 3 * C, n_out = (size_t)s.n * C, n_cache = (size_t)s.n * s.T * C;
+    int C = s.NH * s.hs, KC = s.KVH * s.hs, W = C + 2 * KC; /* widths of out, of a cache row, of qkv */
+    size_t n_qkv = (size_t)s.n * W, n_out = (size_t)s.n * C, n_cache = (size_t)s.n * s.T * KC;
     char shape[96], label[192];
-    snprintf(shape, sizeof shape, "n=%d NH=%d hs=%d t=%d T=%d", s.n, s.NH, s.hs, s.t, s.T);
+    snprintf(shape, sizeof shape, "n=%d NH=%d KVH=%d hs=%d t=%d T=%d", s.n, s.NH, s.KVH, s.hs, s.t, s.T);
 
-    /* qkv (n,3C); caches (n,T,C): random before position t, NaN from t on */
+    /* qkv (n,W); caches (n,T,KC): random before position t, NaN from t on */
     float *qkv = check_normal_floats(ctx, n_qkv, 1.0);
     float *kc = check_normal_floats(ctx, n_cache, 1.0), *vc = check_normal_floats(ctx, n_cache, 1.0);
     for (int b = 0; b < s.n; b++)
         for (int j = s.t; j < s.T; j++)
-            for (int c = 0; c < C; c++) {
-                size_t i = ((size_t)b * s.T + j) * C + c;
+            for (int c = 0; c < KC; c++) {
+                size_t i = ((size_t)b * s.T + j) * KC + c;
                 kc[i] = vc[i] = NAN;
             }
     /* what the caches must hold afterwards: row t of each sequence is its k, v; the rest as before */
@@ -47,15 +49,16 @@ static void attention_case(check_ctx *ctx, decode_shape s) {
     memcpy(k_after, kc, n_cache * sizeof(float));
     memcpy(v_after, vc, n_cache * sizeof(float));
     for (int b = 0; b < s.n; b++)
-        for (int c = 0; c < C; c++) {
-            size_t i = ((size_t)b * s.T + s.t) * C + c;
-            k_after[i] = qkv[(size_t)b * 3 * C + C + c];
-            v_after[i] = qkv[(size_t)b * 3 * C + 2 * C + c];
+        for (int c = 0; c < KC; c++) {
+            size_t i = ((size_t)b * s.T + s.t) * KC + c;
+            k_after[i] = qkv[(size_t)b * W + C + c];
+            v_after[i] = qkv[(size_t)b * W + C + KC + c];
         }
 
     double *ref_out = check_doubles(ctx, n_out);
     double *ref_k = check_to_double(ctx, kc, n_cache), *ref_v = check_to_double(ctx, vc, n_cache);
-    ref_decode_attention(ref_out, ref_k, ref_v, check_to_double(ctx, qkv, n_qkv), s.n, s.t, s.T, C, s.NH);
+    ref_decode_attention(ref_out, ref_k, ref_v, check_to_double(ctx, qkv, n_qkv), s.n, s.t, s.T, s.NH, s.KVH,
+                         s.hs);
 
     t2g_tensor qkv_t = check_upload(ctx, qkv, n_qkv), out = check_poisoned(ctx, n_out);
     t2g_tensor kc_t = check_upload(ctx, kc, n_cache), vc_t = check_upload(ctx, vc, n_cache);
@@ -66,7 +69,7 @@ static void attention_case(check_ctx *ctx, decode_shape s) {
         check_reupload(ctx, vc_t, vc, n_cache);
         check_status(ctx,
                      t2g_decode_attention(ctx->recorder, out, kc_t, vc_t, qkv_t, (uint32_t)s.n, (uint32_t)s.t,
-                                          (uint32_t)s.T, (uint32_t)C, (uint32_t)s.NH, &ctx->err),
+                                          (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, &ctx->err),
                      "decode_attention");
         check_submit(ctx);
         outs[run] = check_download(ctx, out, n_out);
@@ -137,14 +140,17 @@ static void shape_errors(check_ctx *ctx) {
     t2g_tensor qkv = check_poisoned(ctx, 2 * 3 * 16), out = check_poisoned(ctx, 2 * 16);
     t2g_tensor cache = check_poisoned(ctx, 2 * 4 * 16), small = check_poisoned(ctx, 2 * 4 * 16 - 1);
     uint64_t before = t2g_recorder_dispatch_count(rec);
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 4, 4, 16, 2, &ctx->err), "decode", "t = T");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, 2, 3, 4, 16, 2, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 4, 4, 2, 2, 8, &ctx->err), "decode", "t = T");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, 2, 3, 4, 2, 2, 8, &ctx->err), "decode",
                   "a value cache one float short");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 16, 3, &ctx->err), "decode",
-                  "C not a multiple of NH");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 0, 0, 4, 16, 2, &ctx->err), "decode", "n = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 3, 2, 4, &ctx->err), "decode",
+                  "KVH = 2 not dividing NH = 3");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 2, 0, 8, &ctx->err), "decode", "KVH = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 0, 0, 4, 2, 2, 8, &ctx->err), "decode", "n = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, out, 2, 0, 4, 2, 2, 8, &ctx->err), "decode",
+                  "a qkv too short for its heads");
     t2g_tensor big = check_poisoned(ctx, 3 * 258);
-    check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, 1, 0, 1, 258, 1, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, 1, 0, 1, 1, 1, 258, &ctx->err), "decode",
                   "head size 258");
     check_refused(ctx, t2g_decode_embedding(rec, out, qkv, qkv, &qkv, 2, 6, 16, 2, &ctx->err), "decode",
                   "wpe without row t");
@@ -152,16 +158,27 @@ static void shape_errors(check_ctx *ctx) {
 }
 
 T2G_CHECK(decode) {
-    attention_case(ctx, (decode_shape){3, 2, 8, 6, 9, 2});
+    static const decode_shape cases[] = {
+        /* multi-head: KVH = NH */
+        {3, 2, 2, 8, 6, 9, 2},
+        {3, 2, 2, 8, 0, 5, 2},
+        {2, 3, 3, 12, 1, 7, 2},
+        {2, 2, 2, 64, 6, 9, 2},
+        {3, 1, 1, 8, 129, 131, 2},
+        {2, 3, 3, 12, 129, 130, 2},
+        {2, 3, 3, 64, 129, 133, 2},
+        {1, 2, 2, 128, 200, 201, 2},
+        {4099, 16, 16, 8, 2, 3, 1}, /* 65584 workgroups: a 2-D grid */
+        /* grouped-query and multi-query: query heads share their kv head's cache */
+        {3, 9, 3, 64, 6, 9, 2}, /* SmolLM2's heads */
+        {1, 9, 3, 64, 0, 1, 2},
+        {2, 4, 1, 16, 129, 131, 2},
+        {3, 6, 2, 7, 66, 67, 2},
+        {1, 4, 2, 128, 200, 203, 2},
+    };
+    attention_case(ctx, cases[0]);
     if (ctx->quick) return ctx->failures;
-    attention_case(ctx, (decode_shape){3, 2, 8, 0, 5, 2});
-    attention_case(ctx, (decode_shape){2, 3, 12, 1, 7, 2});
-    attention_case(ctx, (decode_shape){2, 2, 64, 6, 9, 2});
-    attention_case(ctx, (decode_shape){3, 1, 8, 129, 131, 2});
-    attention_case(ctx, (decode_shape){2, 3, 12, 129, 130, 2});
-    attention_case(ctx, (decode_shape){2, 3, 64, 129, 133, 2});
-    attention_case(ctx, (decode_shape){1, 2, 128, 200, 201, 2});
-    attention_case(ctx, (decode_shape){4099, 16, 8, 2, 3, 1}); /* 65584 workgroups: a 2-D grid */
+    for (size_t i = 1; i < sizeof cases / sizeof cases[0]; i++) attention_case(ctx, cases[i]);
     embedding_case(ctx, 3, 36, 259, 10, false, true);
     embedding_case(ctx, 5, 13, 7, 0, true, true);
     embedding_case(ctx, 3, 36, 259, 10, false, false);

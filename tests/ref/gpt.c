@@ -35,7 +35,7 @@ static void block_forward(const ref_gpt_weights *w, int l, block_acts *a, const 
     int N = B * T;
     ref_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w[l], w->ln1b[l], N, C);
     ref_matmul_forward(a->qkv, a->ln1, w->qkvw[l], w->qkvb[l], N, C, 3 * C);
-    ref_attention_forward(a->atty, a->lse, a->qkv, B, T, C, NH);
+    ref_attention_forward(a->atty, a->lse, a->qkv, B, T, NH, NH, C / NH);
     ref_matmul_forward(a->attproj, a->atty, w->attprojw[l], w->attprojb[l], N, C, C);
     ref_residual_forward(a->residual2, residual, a->attproj, (size_t)N * C);
     ref_layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w[l], w->ln2b[l], N, C);
@@ -57,7 +57,7 @@ static void block_backward(const ref_gpt_weights *w, ref_gpt_weights *g, int l, 
     ref_layernorm_backward(dresidual, g->ln2w[l], g->ln2b[l], dln2, a->residual2, w->ln2w[l], a->ln2_mean, a->ln2_rstd,
                            (int)N, C);
     ref_matmul_backward(datty, g->attprojw[l], g->attprojb[l], dresidual, a->atty, w->attprojw[l], (int)N, C, C);
-    ref_attention_backward(dqkv, datty, a->qkv, B, T, C, NH);
+    ref_attention_backward(dqkv, datty, a->qkv, B, T, NH, NH, C / NH);
     ref_matmul_backward(dln1, g->qkvw[l], g->qkvb[l], dqkv, a->ln1, w->qkvw[l], (int)N, C, 3 * C);
     ref_layernorm_backward(dresidual, g->ln1w[l], g->ln1b[l], dln1, residual, w->ln1w[l], a->ln1_mean, a->ln1_rstd,
                            (int)N, C);

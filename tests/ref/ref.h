@@ -66,12 +66,12 @@ void ref_matmul_forward(double *out, const double *inp, const double *weight, co
 void ref_matmul_backward(double *dinp, double *dweight, double *dbias, const double *dout, const double *inp,
                          const double *weight, int N, int C, int OC);
 
-/* ---- causal self-attention (tests/ref/attention.c) ---- */
+/* ---- causal grouped-query self-attention (tests/ref/attention.c) ---- */
 
-/* out (B,T,C), lse (B,NH,T), qkv (B,T,3C) */
-void ref_attention_forward(double *out, double *lse, const double *qkv, int B, int T, int C, int NH);
-/* dqkv (B,T,3C) += */
-void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int C, int NH);
+/* out (B,T,NH hs), lse (B,NH,T), qkv (B,T,(NH + 2 KVH) hs); query head h uses kv head h / (NH / KVH) */
+void ref_attention_forward(double *out, double *lse, const double *qkv, int B, int T, int NH, int KVH, int hs);
+/* dqkv (B,T,(NH + 2 KVH) hs) +=; dout (B,T,NH hs) */
+void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int NH, int KVH, int hs);
 
 /* ---- cross-entropy (tests/ref/crossentropy.c) ---- */
 

@@ -331,6 +331,13 @@ t2g_status t2g_hf_config_read(const char *dir, uint32_t max_context, t2g_model_c
         cJSON_Delete(c.root);
         return t2g_fail(err, T2G_ERR_FORMAT, "%s: not a JSON object", c.path);
     }
+    for (const cJSON *a = c.root->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(a->string, b->string) == 0) {
+                t2g_fail(err, T2G_ERR_FORMAT, "%s: \"%s\" appears twice", c.path, a->string);
+                cJSON_Delete(c.root);
+                return T2G_ERR_FORMAT;
+            }
     cJSON *type = take(&c, "model_type");
     uint32_t cap = max_context ? max_context : T2G_CONTEXT_MAX;
     if (cap > T2G_CONTEXT_MAX) cap = T2G_CONTEXT_MAX;

@@ -168,7 +168,7 @@ t2g_status t2g_hf_parts(const t2g_model_config *m, uint64_t positions, const t2g
 
 t2g_status t2g_hf_check_table(const t2g_model_config *m, const t2g_gpt_param *table, uint32_t count, t2g_error *err) {
     uint64_t L = m->layers;
-    uint64_t expected = m->arch == T2G_ARCH_GPT2 ? 4 + 12 * L : 2 + (5 + (m->qkv_bias != 0)) * L + !m->tied_head;
+    uint64_t expected = m->arch == T2G_ARCH_GPT2 ? 4 + 12 * L : 2 + (6 + (m->qkv_bias != 0)) * L + !m->tied_head;
     for (uint32_t i = 0; i < count; i++) {
         hf_part parts[HF_MAX_PARTS];
         uint32_t n;

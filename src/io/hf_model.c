@@ -70,7 +70,7 @@ static t2g_status check_shards(weights *w, const char *index, const cJSON *map, 
             const char *name = t2g_safetensors_at(w->files[f], i)->name;
             const cJSON *listed = cJSON_GetObjectItemCaseSensitive(map, name);
             if (!listed || strcmp(listed->valuestring, shard) != 0)
-                return t2g_fail(err, T2G_ERR_FORMAT, "%s: tensor %s is in %s, but the index %s", path, name, index,
+                return t2g_fail(err, T2G_ERR_FORMAT, "%s: tensor %s is in this shard, but %s %s", path, name, index,
                                 listed ? "names another shard for it" : "does not list it");
         }
     }

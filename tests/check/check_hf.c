@@ -371,3 +371,234 @@ T2G_HOST_CHECK(hf_config) {
                "a folder without config.json: %s", err.message);
     return ctx->failures;
 }
+
+/* ---- folders laid out as others save them, and broken ones ---- */
+
+/* The tensors of a model.safetensors in memory, to be rewritten another way. */
+typedef struct mem_tensor {
+    char name[128];
+    uint32_t rank;
+    uint64_t shape[2];
+    float *data;
+} mem_tensor;
+
+typedef struct mem_file {
+    mem_tensor t[MAX_PARAMS * 3];
+    uint32_t count;
+    t2g_dtype dtype; /* what they are written as */
+} mem_file;
+
+static bool load_written(check_ctx *ctx, const char *dir, mem_file *f) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    t2g_safetensors *st;
+    memset(f, 0, sizeof *f);
+    if (!check_status(ctx, t2g_safetensors_open(path, &st, &ctx->err), "opening what t2g wrote")) return false;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < t2g_safetensors_count(st); i++) {
+        const t2g_safetensors_tensor *t = t2g_safetensors_at(st, i);
+        mem_tensor *m = &f->t[f->count++];
+        snprintf(m->name, sizeof m->name, "%s", t->name);
+        m->rank = t->rank;
+        memcpy(m->shape, t->shape, sizeof m->shape);
+        m->data = check_host(ctx, t->elements * sizeof *m->data);
+        ok = check_status(ctx, t2g_safetensors_read_f32(st, t, m->data, t->elements, &ctx->err), t->name);
+    }
+    t2g_safetensors_close(st);
+    return ok;
+}
+
+static mem_tensor *named(mem_file *f, const char *name) {
+    for (uint32_t i = 0; i < f->count; i++)
+        if (strcmp(f->t[i].name, name) == 0) return &f->t[i];
+    return NULL;
+}
+
+static void drop(mem_file *f, const char *name) {
+    mem_tensor *t = named(f, name);
+    if (t) *t = f->t[--f->count];
+}
+
+static void add_tensor(check_ctx *ctx, mem_file *f, const char *name, uint64_t rows, uint64_t cols, const float *data) {
+    mem_tensor *t = &f->t[f->count++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rank = cols ? 2 : 1;
+    t->shape[0] = rows, t->shape[1] = cols;
+    uint64_t n = rows * (cols ? cols : 1);
+    t->data = check_host(ctx, n * sizeof *t->data);
+    if (data) memcpy(t->data, data, n * sizeof *t->data);
+    else
+        for (uint64_t i = 0; i < n; i++) t->data[i] = (float)i;
+}
+
+static bool save_file(check_ctx *ctx, const char *dir, const char *file, mem_file *f, uint32_t first, uint32_t count) {
+    t2g_safetensors_entry *e = check_host(ctx, (count ? count : 1) * sizeof *e);
+    for (uint32_t i = 0; i < count; i++) {
+        const mem_tensor *t = &f->t[first + i];
+        e[i] = (t2g_safetensors_entry){.name = t->name, .rank = t->rank, .shape = {t->shape[0], t->shape[1]},
+                                       .data = t->data, .dtype = f->dtype};
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return check_status(ctx, t2g_safetensors_write(path, e, count, &ctx->err), path);
+}
+
+/* Two shards (the first half of the tensors, the rest) and their index; `moved` (if any) is
+ * listed in the index under `listed_as`. */
+static bool save_shards(check_ctx *ctx, const char *dir, mem_file *f, const char *moved, const char *listed_as) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    remove(path);
+    uint32_t half = f->count / 2;
+    if (!save_file(ctx, dir, "shard-1.safetensors", f, 0, half) ||
+        !save_file(ctx, dir, "shard-2.safetensors", f, half, f->count - half))
+        return false;
+    cJSON *root = cJSON_CreateObject(), *map = cJSON_AddObjectToObject(root, "weight_map");
+    cJSON_AddObjectToObject(root, "metadata");
+    for (uint32_t i = 0; i < f->count; i++) {
+        const char *shard = i < half ? "shard-1.safetensors" : "shard-2.safetensors";
+        if (moved && strcmp(f->t[i].name, moved) == 0) {
+            if (!listed_as) continue;
+            shard = listed_as;
+        }
+        cJSON_AddStringToObject(map, f->t[i].name, shard);
+    }
+    if (moved && !named(f, moved)) cJSON_AddStringToObject(map, moved, listed_as);
+    char *text = cJSON_Print(root);
+    bool ok = text && write_text(dir, "model.safetensors.index.json", text);
+    free(text);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* Every tensor of the table read from DIR equals `params` rounded through `dtype`. */
+static void check_reads(check_ctx *ctx, const char *dir, const t2g_model_config *m, const model_table *t,
+                        const float *params, t2g_dtype dtype, const char *label) {
+    float *back = check_host(ctx, t->floats * sizeof *back);
+    memset(back, 0, t->floats * sizeof *back);
+    if (!check_status(ctx, t2g_hf_read_weights(dir, m, t->params, t->count, back, &ctx->err), label)) return;
+    uint64_t wrong = 0;
+    for (uint32_t i = 0; i < t->count; i++)
+        for (uint64_t k = 0; k < (uint64_t)t->params[i].rows * t->params[i].cols; k++) {
+            float want = params[t->params[i].offset + k];
+            if (dtype == T2G_DTYPE_F16) want = t2g_f16_to_f32(t2g_f32_to_f16(want));
+            if (dtype == T2G_DTYPE_BF16) want = t2g_bf16_to_f32(t2g_f32_to_bf16(want));
+            wrong += back[t->params[i].offset + k] != want;
+        }
+    check_true(ctx, wrong == 0, "%s: every parameter as stored (%llu differ)", label, (unsigned long long)wrong);
+}
+
+T2G_HOST_CHECK(hf_files) {
+    check_case_begin(ctx);
+    char dir[512];
+    if (!scratch_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    t2g_model_config gpt2 = gpt2_model(), llama = llama_model(true, false);
+    model_table tg, tl;
+    build_table(&gpt2, &tg);
+    build_table(&llama, &tl);
+    float *pg = random_params(ctx, &tg), *pl = random_params(ctx, &tl);
+    mem_file *f = check_host(ctx, sizeof *f);
+
+    /* the hub's gpt2 layout: no prefix, the attention mask buffers, lm_head equal to wte, in BF16 */
+    bool ok = check_status(ctx, t2g_hf_write(dir, &gpt2, tg.params, tg.count, pg, &ctx->err), "writing gpt2") &&
+              load_written(ctx, dir, f);
+    if (ok) {
+        for (uint32_t i = 0; i < f->count; i++)
+            if (strncmp(f->t[i].name, "transformer.", 12) == 0) memmove(f->t[i].name, f->t[i].name + 12, strlen(f->t[i].name) - 11);
+        add_tensor(ctx, f, "h.0.attn.bias", 13 * 13, 0, NULL);
+        add_tensor(ctx, f, "h.1.attn.masked_bias", 1, 0, NULL);
+        add_tensor(ctx, f, "lm_head.weight", 261, 12, named(f, "wte.weight")->data);
+        f->dtype = T2G_DTYPE_BF16;
+        if (save_file(ctx, dir, "model.safetensors", f, 0, f->count))
+            check_reads(ctx, dir, &gpt2, &tg, pg, T2G_DTYPE_BF16, "gpt2 as the hub lays it out, BF16");
+        f->dtype = T2G_DTYPE_F16;
+        if (save_shards(ctx, dir, f, NULL, NULL)) check_reads(ctx, dir, &gpt2, &tg, pg, T2G_DTYPE_F16, "gpt2 in two F16 shards");
+    }
+
+    /* broken folders: each change to a good llama folder, and the message it gets */
+    typedef struct folder_case {
+        const char *what;
+        const char *drop, *add;  /* a tensor taken out; one put in (24 x 24) */
+        bool shards;             /* written as two shards, `drop` listed under `listed_as` */
+        const char *listed_as;
+        const char *expect[3];
+    } folder_case;
+    static const folder_case cases[] = {
+        {"a missing tensor", "model.layers.1.mlp.up_proj.weight", NULL, false, NULL,
+         {"model.layers.1.mlp.up_proj.weight", "t2g's fcw, layer 1", "missing"}},
+        {"a shape disagreeing with config.json", "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.k_proj.weight",
+         false, NULL, {"k_proj.weight has shape [24, 24]", "config.json implies [8, 24]"}},
+        {"a tensor that fills nothing", NULL, "model.layers.0.self_attn.extra.weight", false, NULL,
+         {"model.layers.0.self_attn.extra.weight", "fills no tensor", "llama"}},
+        {"the same tensor with and without the prefix", NULL, "norm.weight", false, NULL,
+         {"model.norm.weight", "are the same tensor"}},
+        {"a shard outside the folder", "model.norm.weight", NULL, true, "../elsewhere.safetensors",
+         {"index.json", "model.norm.weight", "not a file name inside the folder"}},
+        {"a shard's tensor the index leaves out", "model.norm.weight", NULL, true, NULL,
+         {"model.norm.weight", "does not list it"}},
+        {"an index entry its shard lacks", "model.layers.0.mlp.gate_proj.weight", NULL, true, "shard-1.safetensors",
+         {"model.layers.0.mlp.gate_proj.weight", "listed in shard shard-1.safetensors", "does not hold it"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const folder_case *c = &cases[i];
+        check_case_begin(ctx);
+        mem_file *g = check_host(ctx, sizeof *g);
+        empty_dir(dir);
+        if (!check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, &ctx->err), "writing llama") ||
+            !load_written(ctx, dir, g))
+            continue;
+        bool saved;
+        if (c->shards) {
+            /* keep the tensor in its shard; the index says otherwise */
+            saved = save_shards(ctx, dir, g, c->drop, c->listed_as);
+            if (saved && c->listed_as && strcmp(c->listed_as, "shard-1.safetensors") == 0) {
+                /* move the tensor out of shard 1's file: rewrite it without it */
+                mem_tensor keep = *named(g, c->drop);
+                drop(g, c->drop);
+                saved = save_shards(ctx, dir, g, c->drop, c->listed_as);
+                g->t[g->count++] = keep;
+            }
+        } else {
+            if (c->drop) drop(g, c->drop);
+            if (c->add) add_tensor(ctx, g, c->add, 24, c->drop ? 24 : 0, NULL);
+            saved = save_file(ctx, dir, "model.safetensors", g, 0, g->count);
+        }
+        float *back = check_host(ctx, tl.floats * sizeof *back);
+        t2g_error err = {0};
+        t2g_status status = saved ? t2g_hf_read_weights(dir, &llama, tl.params, tl.count, back, &err) : T2G_OK;
+        bool good = status != T2G_OK && strstr(err.message, dir);
+        for (int k = 0; k < 3 && c->expect[k]; k++) good = good && strstr(err.message, c->expect[k]);
+        check_true(ctx, good, "%s: refused by name: %s", c->what, err.message);
+    }
+
+    /* the caller's side: a model other than the folder's, a table that is not the model's */
+    empty_dir(dir);
+    t2g_error err = {0};
+    float *back = check_host(ctx, tl.floats * sizeof *back);
+    t2g_model_config other = llama;
+    other.rope_theta = 1e4;
+    ok = check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, &ctx->err), "writing llama");
+    check_true(ctx, ok && t2g_hf_read_weights(dir, &other, tl.params, tl.count, back, &err) == T2G_ERR_ARGUMENT &&
+                        strstr(err.message, "model.rope_theta = 500000"),
+               "a model other than config.json's is refused naming the key: %s", err.message);
+    check_true(ctx, t2g_hf_read_weights(dir, &llama, tl.params, tl.count - 1, back, &err) == T2G_ERR_ARGUMENT &&
+                        strstr(err.message, "holds 16 tensors") && strstr(err.message, "has 17"),
+               "a table without the head is refused: %s", err.message);
+    model_table wrong = tl;
+    wrong.params[3].rows++;
+    check_true(ctx, t2g_hf_read_weights(dir, &llama, wrong.params, wrong.count, back, &err) == T2G_ERR_ARGUMENT &&
+                        strstr(err.message, "qkvb (layer 0) is (2, 40); the model implies (1, 40)"),
+               "a table entry of the wrong shape is refused: %s", err.message);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    remove(path);
+    check_true(ctx, t2g_hf_read_weights(dir, &llama, tl.params, tl.count, back, &err) == T2G_ERR_IO &&
+                        strstr(err.message, "neither model.safetensors nor model.safetensors.index.json"),
+               "a folder without weights: %s", err.message);
+    /* writing: a file where the folder should be */
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    check_true(ctx, t2g_hf_write(path, &llama, tl.params, tl.count, pl, &err) == T2G_ERR_IO && strstr(err.message, path),
+               "writing over a file is refused: %s", err.message);
+    remove_dir(dir);
+    return ctx->failures;
+}

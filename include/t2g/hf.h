@@ -12,9 +12,9 @@
  * Absent fields take transformers' defaults (num_key_value_heads: llama the heads, qwen2 32,
  * mistral 8; rms_norm_eps 1e-6; rope_theta 10000; tie_word_embeddings false for llama, qwen2
  * and mistral, true for gpt2); the sizes (vocab, width, layers, heads, intermediate size,
- * positions) must be given. A sliding window (mistral, qwen2 with use_sliding_window) is
- * accepted only when it spans the whole context. Head sizes above T2G_HF_HEAD_SIZE_MAX are
- * refused. */
+ * positions) must be given. A sliding window (mistral; qwen2 with use_sliding_window; absent,
+ * transformers' 4096) is accepted only when it spans the whole context t2g runs, which a smaller
+ * max_context can make so. Head sizes above T2G_HF_HEAD_SIZE_MAX are refused. */
 #ifndef T2G_HF_H
 #define T2G_HF_H
 

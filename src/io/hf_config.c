@@ -218,20 +218,22 @@ static t2g_status take_rope(hf_config *c, double *theta, t2g_error *err) {
     return status;
 }
 
-/* A sliding window changes nothing when it spans the whole context t2g runs. */
+/* A sliding window changes nothing when it spans the whole context t2g runs. Absent, it is
+ * transformers' default, 4096 (mistral; qwen2 when use_sliding_window is set). */
 static t2g_status take_window(hf_config *c, bool sliding, uint32_t context, t2g_error *err) {
     cJSON *window = take(c, "sliding_window"), *types = take(c, "layer_types");
     t2g_status status = T2G_OK;
     bool any_sliding = sliding;
-    for (const cJSON *t = cJSON_IsArray(types) ? types->child : NULL; t; t = t->next) {
+    if (types && !cJSON_IsArray(types) && !cJSON_IsNull(types))
+        status = refuse(c, "layer_types", types, "not a list", err);
+    for (const cJSON *t = cJSON_IsArray(types) ? types->child : NULL; t && !status; t = t->next) {
         bool full = cJSON_IsString(t) && strcmp(t->valuestring, "full_attention") == 0;
         bool slide = cJSON_IsString(t) && strcmp(t->valuestring, "sliding_attention") == 0;
         if (!full && !slide) status = refuse(c, "layer_types", types, "t2g knows only full_attention and sliding_attention", err);
         any_sliding |= slide;
     }
-    if (!status && types && !cJSON_IsArray(types) && !cJSON_IsNull(types))
-        status = refuse(c, "layer_types", types, "not a list", err);
-    if (!status && any_sliding && window && !cJSON_IsNull(window)) {
+    if (!window) window = cJSON_CreateNumber(4096);
+    if (!status && any_sliding && !cJSON_IsNull(window)) {
         if (!cJSON_IsNumber(window) || window->valuedouble < 1)
             status = refuse(c, "sliding_window", window, "not a positive number", err);
         else if (window->valuedouble < context) {

@@ -340,6 +340,9 @@ T2G_HOST_CHECK(hf_config) {
         {"o_proj biases", smollm2, "attention_bias", "true", 0, {"attention_bias = true", "o_proj"}},
         {"MLP biases", smollm2, "mlp_bias", "true", 0, {"mlp_bias = true"}},
         {"a sliding window shorter than the context", mistral, NULL, NULL, 8192, {"sliding_window = 4096", "8192"}},
+        {"mistral's default window", "{\"model_type\": \"mistral\", \"hidden_size\": 64, \"intermediate_size\": 96, "
+         "\"num_hidden_layers\": 2, \"num_attention_heads\": 8, \"max_position_embeddings\": 8000, \"vocab_size\": 300}",
+         NULL, NULL, 0, {"sliding_window = 4096", "context is 8000"}},
         {"a short mistral window", mistral, "sliding_window", "1000", 0, {"sliding_window = 1000", "context is 32768"}},
         {"pretraining_tp", smollm2, "pretraining_tp", "2", 0, {"pretraining_tp = 2"}},
         {"interleaved rotary", smollm2, "rope_interleaved", "true", 0, {"rope_interleaved = true"}},

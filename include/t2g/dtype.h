@@ -13,4 +13,13 @@ const char *t2g_dtype_name(t2g_dtype dtype);
 /* Bytes of one element (0 past the table). */
 uint32_t t2g_dtype_bytes(t2g_dtype dtype);
 
+/* IEEE binary16 (f16) and bfloat16 (bf16) bit patterns to and from f32. Widening is exact for
+ * every pattern (f16 subnormals included; infinities kept; a NaN stays a NaN with its payload's
+ * top bits). Narrowing rounds to the nearest value, ties to even; a value past the largest
+ * finite one (f16: 65504) becomes an infinity of its sign; a NaN stays a (quiet) NaN. */
+float t2g_f16_to_f32(uint16_t bits);
+float t2g_bf16_to_f32(uint16_t bits);
+uint16_t t2g_f32_to_f16(float value);
+uint16_t t2g_f32_to_bf16(float value);
+
 #endif

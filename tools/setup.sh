@@ -5,6 +5,13 @@
 #   tools/setup.sh --chromium  also the headless browser that renders run reports
 #   tools/setup.sh --ci        also clang with its sanitizer and libFuzzer runtimes, for the
 #                              sanitizer build and the fuzzers that .ci/run adds
+#   tools/setup.sh --oracle    also the oracle: a Python virtual environment at
+#                              ${T2G_ORACLE_VENV:-$HOME/.cache/t2g/oracle-venv} with PyTorch (CPU
+#                              build), transformers and safetensors at the versions pinned in
+#                              tools/oracle-requirements.txt, from PyPI (torch from a local wheel in
+#                              ${T2G_WHEELS:-/opt/wheels} if there is one, else PyTorch's CPU index).
+#                              The tests labelled oracle run where it exists (tests/oracle/).
+# The options combine: tools/setup.sh --ci --oracle.
 set -eu
 
 packages="cmake build-essential pkg-config python3
@@ -13,32 +20,61 @@ packages="cmake build-essential pkg-config python3
   libcjson-dev
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools"
 
-case "${1:-}" in
-  "") ;;
-  --chromium) packages="$packages chromium" ;;
-  --ci) packages="$packages clang libclang-rt-dev" ;;
-  *) echo "setup.sh: unknown option '$1' (the options are --chromium and --ci)" >&2; exit 2 ;;
-esac
-
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+oracle=""
+for option in "$@"; do
+  case "$option" in
+    --chromium) packages="$packages chromium" ;;
+    --ci) packages="$packages clang libclang-rt-dev" ;;
+    --oracle) packages="$packages python3-venv"; oracle=yes ;;
+    *) echo "setup.sh: unknown option '$option' (the options are --chromium, --ci and --oracle)" >&2; exit 2 ;;
+  esac
 done
-if [ -z "$missing" ]; then
-  echo "setup.sh: every package is installed"
-  exit 0
-fi
 
-as_root=""
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    as_root="sudo"
-  else
-    echo "setup.sh: these packages are missing:$missing" >&2
-    echo "setup.sh: run as root (or install sudo) so that they can be installed" >&2
-    exit 1
+install_packages() {
+  missing=""
+  for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  if [ -z "$missing" ]; then
+    echo "setup.sh: every package is installed"
+    return
   fi
-fi
-echo "setup.sh: installing:$missing"
-$as_root apt-get update
-$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+  as_root=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      as_root="sudo"
+    else
+      echo "setup.sh: these packages are missing:$missing" >&2
+      echo "setup.sh: run as root (or install sudo) so that they can be installed" >&2
+      exit 1
+    fi
+  fi
+  echo "setup.sh: installing:$missing"
+  $as_root apt-get update
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+}
+
+# The venv keeps a copy of the requirements it was made from: when it matches, nothing is done.
+install_oracle() {
+  venv=${T2G_ORACLE_VENV:-$HOME/.cache/t2g/oracle-venv}
+  requirements=$(dirname "$0")/oracle-requirements.txt
+  if cmp -s "$requirements" "$venv/t2g-oracle-requirements.txt"; then
+    echo "setup.sh: the oracle is installed in $venv"
+    return
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  torch=$(sed -n 's/^torch==//p' "$requirements")
+  wheels=${T2G_WHEELS:-/opt/wheels}
+  if ls "$wheels/torch-$torch-"*.whl >/dev/null 2>&1; then
+    torch_source="--find-links $wheels"
+  else
+    torch_source="--extra-index-url https://download.pytorch.org/whl/cpu"
+  fi
+  echo "setup.sh: installing the oracle's packages into $venv"
+  "$venv/bin/pip" install --quiet $torch_source -r "$requirements"
+  cp "$requirements" "$venv/t2g-oracle-requirements.txt"
+  echo "setup.sh: the oracle is installed in $venv"
+}
+
+install_packages
+[ -z "$oracle" ] || install_oracle

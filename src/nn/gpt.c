@@ -37,6 +37,17 @@ static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
     return t2g_arena_create_for(gpt->device, name, requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[l + 1], err);
 }
 
+/* The rotation's cos and sin for every position, computed on the host in double. */
+static t2g_status upload_rope_table(t2g_gpt *gpt, t2g_error *err) {
+    uint64_t floats = (uint64_t)gpt->config.context * gpt->hs;
+    float *table = malloc(floats * sizeof *table);
+    if (!table) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the rotary table");
+    t2g_rope_table(table, gpt->config.context, gpt->hs, gpt->config.rope_theta);
+    t2g_status status = t2g_tensor_upload(gpt->rope, table, floats * sizeof *table, err);
+    free(table);
+    return status;
+}
+
 /* One arena per block and one for the rest: a large model's activations need not fit one
  * device allocation. */
 static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
@@ -55,6 +66,7 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     t2g_status status =
         t2g_arena_create_for(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
     for (uint32_t l = 0; l < c->layers && !status; l++) status = alloc_block(gpt, l, err);
+    if (!status && !gpt->arch->positions) status = upload_rope_table(gpt, err);
     return status;
 }
 

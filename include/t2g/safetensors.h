@@ -60,6 +60,11 @@ t2g_status t2g_safetensors_read_range(t2g_safetensors *file, const t2g_safetenso
 t2g_status t2g_safetensors_read_f32(t2g_safetensors *file, const t2g_safetensors_tensor *tensor, float *out,
                                     uint64_t count, t2g_error *err);
 
+/* The whole tensor as doubles (count must equal its elements): F64, I64 and I32 as well as F32,
+ * F16 and BF16, for reference outputs and token ids (I64 beyond 2^53 rounds). */
+t2g_status t2g_safetensors_read_f64(t2g_safetensors *file, const t2g_safetensors_tensor *tensor, double *out,
+                                    uint64_t count, t2g_error *err);
+
 /* A tensor to write: its f32 data and the dtype stored. */
 typedef struct t2g_safetensors_entry {
     const char *name;

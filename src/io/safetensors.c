@@ -296,11 +296,52 @@ static void decode(t2g_dtype dtype, const unsigned char *bytes, uint64_t n, floa
     }
 }
 
+/* One element of F64, I64 or I32 as a double (I64 beyond 2^53 rounds). */
+static double decode_wide(const char *dtype, const unsigned char *p) {
+    uint64_t bits = 0;
+    int bytes = strcmp(dtype, "I32") == 0 ? 4 : 8;
+    for (int i = bytes - 1; i >= 0; i--) bits = bits << 8 | p[i];
+    if (strcmp(dtype, "F64") == 0) {
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        return v;
+    }
+    if (bytes == 4) return (double)(int32_t)(uint32_t)bits;
+    return (double)(int64_t)bits;
+}
+
+static bool is_wide(const char *dtype) {
+    return strcmp(dtype, "F64") == 0 || strcmp(dtype, "I64") == 0 || strcmp(dtype, "I32") == 0;
+}
+
+static t2g_status read_elements(t2g_safetensors *st, const t2g_safetensors_tensor *t, uint64_t first, uint64_t count,
+                                float *out, double *wide, t2g_error *err);
+
+t2g_status t2g_safetensors_read_f64(t2g_safetensors *st, const t2g_safetensors_tensor *t, double *out, uint64_t count,
+                                    t2g_error *err) {
+    if (count != t->elements)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor %s has %llu elements; the buffer given holds %llu", st->path,
+                        t->name, (unsigned long long)t->elements, (unsigned long long)count);
+    if (is_wide(t->dtype_name)) return read_elements(st, t, 0, count, NULL, out, err);
+    float *narrow = malloc((count ? count : 1) * sizeof *narrow);
+    if (!narrow) return t2g_fail(err, T2G_ERR_MEMORY, "%s: tensor %s: out of host memory", st->path, t->name);
+    t2g_status status = t2g_safetensors_read_range(st, t, 0, count, narrow, err);
+    for (uint64_t i = 0; !status && i < count; i++) out[i] = narrow[i];
+    free(narrow);
+    return status;
+}
+
 t2g_status t2g_safetensors_read_range(t2g_safetensors *st, const t2g_safetensors_tensor *t, uint64_t first,
                                       uint64_t count, float *out, t2g_error *err) {
     if (t->dtype != T2G_DTYPE_F32 && t->dtype != T2G_DTYPE_F16 && t->dtype != T2G_DTYPE_BF16)
         return t2g_fail(err, T2G_ERR_FORMAT, "%s: tensor %s: dtype %s: t2g reads F32, F16 and BF16 tensors", st->path,
                         t->name, t->dtype_name);
+    return read_elements(st, t, first, count, out, NULL, err);
+}
+
+/* Elements [first, first + count) into out (F32, F16, BF16) or wide (F64, I64, I32). */
+static t2g_status read_elements(t2g_safetensors *st, const t2g_safetensors_tensor *t, uint64_t first, uint64_t count,
+                                float *out, double *wide, t2g_error *err) {
     if (first > t->elements || count > t->elements - first)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor %s: elements [%llu, %llu) asked of its %llu", st->path,
                         t->name, (unsigned long long)first, (unsigned long long)(first + count),
@@ -315,7 +356,10 @@ t2g_status t2g_safetensors_read_range(t2g_safetensors *st, const t2g_safetensors
         if (fread(chunk, size, (size_t)n, st->file) != n)
             return t2g_fail(err, T2G_ERR_IO, "%s: tensor %s: cannot read its data: %s", st->path, t->name,
                             ferror(st->file) ? strerror(errno) : "the file ended early (truncated since it was opened?)");
-        decode(t->dtype, chunk, n, out + done);
+        if (wide)
+            for (uint64_t i = 0; i < n; i++) wide[done + i] = decode_wide(t->dtype_name, chunk + i * size);
+        else
+            decode(t->dtype, chunk, n, out + done);
         done += n;
     }
     return T2G_OK;

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,4 +279,17 @@ bool check_finite_differences(check_ctx *ctx, const char *label, check_loss_fn l
     ctx->comparisons++;
     check_log(ctx, "  %-58s fd err %.2e (tol %.0e) ok, %zu coords", label, worst, tolerance, count);
     return true;
+}
+
+const char *check_source_dir(void) {
+    static char dir[4096];
+    const char *env = getenv("T2G_SOURCE_DIR");
+    if (env && *env) return env;
+    snprintf(dir, sizeof dir, "%s", __FILE__);
+    char *cut = strstr(dir, "/tests/check/check.c");
+    if (cut)
+        *cut = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    return dir;
 }

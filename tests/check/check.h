@@ -61,6 +61,9 @@ void check_fail(check_ctx *ctx, const char *format, ...) __attribute__((format(p
 /* false (and a failure naming `what` and ctx->err) unless status is T2G_OK. */
 bool check_status(check_ctx *ctx, t2g_status status, const char *what);
 
+/* The source tree: $T2G_SOURCE_DIR, else the folder two levels above tests/check/check.c. */
+const char *check_source_dir(void);
+
 /* ---- random inputs (xoshiro-style generator seeded from ctx->seed) ---- */
 
 uint64_t check_random_u64(check_ctx *ctx);

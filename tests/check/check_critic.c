@@ -27,20 +27,6 @@ static double seconds(void) {
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* The source tree: T2G_SOURCE_DIR, else the folder two levels above this file. */
-static const char *source_dir(void) {
-    static char dir[4096];
-    const char *env = getenv("T2G_SOURCE_DIR");
-    if (env && *env) return env;
-    snprintf(dir, sizeof dir, "%s", __FILE__);
-    char *cut = strstr(dir, "/tests/check/check_critic.c");
-    if (cut)
-        *cut = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    return dir;
-}
-
 /* Where each span lands under the aligner's rule for exact matches: the first occurrence that
  * overlaps no occurrence of an identical span listed before it; -1 when it is not a piece of
  * the response. Reading A: identical means the same text; B: the same text and kind (the
@@ -533,7 +519,7 @@ static bool replies_match(const batch *b, uint32_t i) {
 T2G_HOST_CHECK(critic_external_ok) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tools/example_critic.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tools/example_critic.py'", check_source_dir());
     enum { N = 40 };
     /* ids out of order, far apart: results must follow the requests, not the ids */
     uint64_t ids[N];
@@ -606,7 +592,7 @@ T2G_HOST_CHECK(critic_external_ok) {
 
 T2G_HOST_CHECK(critic_external_slow) {
     char command[4600];
-    snprintf(command, sizeof command, "sh '%s/tests/critics/slow.sh' 2,5", source_dir());
+    snprintf(command, sizeof command, "sh '%s/tests/critics/slow.sh' 2,5", check_source_dir());
     enum { N = 8 };
     batch b = arith_batch(ctx, N, NULL);
     t2g_critic *critic = external(ctx, command, 2, 2000, 1);
@@ -636,7 +622,7 @@ T2G_HOST_CHECK(critic_external_slow) {
     char marker[512];
     snprintf(marker, sizeof marker, "/tmp/t2g-slow-critic-%ld.done", (long)getpid());
     remove(marker);
-    snprintf(command, sizeof command, "sh '%.4000s/tests/critics/slow.sh' all; touch '%.200s'", source_dir(), marker);
+    snprintf(command, sizeof command, "sh '%.4000s/tests/critics/slow.sh' all; touch '%.200s'", check_source_dir(), marker);
     critic = external(ctx, command, 3, 200, 0);
     if (!critic) return 1;
     start = seconds();
@@ -666,7 +652,7 @@ T2G_HOST_CHECK(critic_external_crash) {
     batch b = arith_batch(ctx, N, NULL);
     const char *modes[2] = {"3", "2 partial"};
     for (int m = 0; m < 2; m++) {
-        snprintf(command, sizeof command, "python3 '%s/tests/critics/crash.py' %s", source_dir(), modes[m]);
+        snprintf(command, sizeof command, "python3 '%s/tests/critics/crash.py' %s", check_source_dir(), modes[m]);
         t2g_critic *critic = external(ctx, command, 2, 5000, 2);
         if (!critic) return 1;
         double start = seconds();
@@ -742,7 +728,7 @@ T2G_HOST_CHECK(critic_external_crash) {
 T2G_HOST_CHECK(critic_external_garbage) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/garbage.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/garbage.py'", check_source_dir());
     enum { N = 16 };
     batch b = arith_batch(ctx, N, NULL);
     t2g_critic *critic = external(ctx, command, 2, 5000, 1);
@@ -789,7 +775,7 @@ T2G_HOST_CHECK(critic_external_garbage) {
 T2G_HOST_CHECK(critic_external_missing) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/missing.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/missing.py'", check_source_dir());
     enum { N = 20 };
     batch b = arith_batch(ctx, N, NULL);
     t2g_critic *critic = external(ctx, command, 2, 3000, 1);
@@ -878,7 +864,7 @@ T2G_HOST_CHECK(critic_external_no_command) {
 T2G_HOST_CHECK(critic_external_stray) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600], log[256];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/chatty.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/chatty.py'", check_source_dir());
     snprintf(log, sizeof log, "/tmp/t2g-critic-log-%ld.txt", (long)getpid());
     unlink(log);
     enum { N = 8 };
@@ -928,7 +914,7 @@ T2G_HOST_CHECK(critic_external_buffered) {
     batch b = arith_batch(ctx, N, NULL);
     for (int unbuffered = 0; unbuffered < 2; unbuffered++) {
         char command[4600];
-        snprintf(command, sizeof command, "python3 '%s/tests/critics/buffered.py'%s", source_dir(),
+        snprintf(command, sizeof command, "python3 '%s/tests/critics/buffered.py'%s", check_source_dir(),
                  unbuffered ? " flush" : "");
         t2g_critic *critic = external(ctx, command, 1, unbuffered ? 20000 : 300, 0);
         if (!critic) return 1;
@@ -952,7 +938,7 @@ T2G_HOST_CHECK(critic_external_buffered) {
     }
     /* other failures are not timeouts */
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/garbage.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/garbage.py'", check_source_dir());
     t2g_critic *critic = external(ctx, command, 1, 20000, 0);
     if (!critic) return 1;
     if (check_status(ctx, t2g_critic_judge(critic, b.requests, N, b.results, &ctx->err), "garbage"))
@@ -968,7 +954,7 @@ T2G_HOST_CHECK(critic_external_buffered) {
 T2G_HOST_CHECK(critic_external_context) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/context.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/context.py'", check_source_dir());
     batch b = arith_batch(ctx, 3, NULL);
     b.requests[1].example = NULL;
     b.requests[1].fields = "{\"topic\": \"maths\", \"level\": 3}";
@@ -997,7 +983,7 @@ T2G_HOST_CHECK(critic_external_context) {
 T2G_HOST_CHECK(critic_external_long_line) {
     if (!have_python(ctx)) return ctx->failures;
     char command[4600];
-    snprintf(command, sizeof command, "python3 '%s/tests/critics/long_line.py'", source_dir());
+    snprintf(command, sizeof command, "python3 '%s/tests/critics/long_line.py'", check_source_dir());
     enum { N = 4 };
     /* the default cap (1 MiB) against 1.5 MB replies, then critic.max_bytes 200 against the
      * same critic: its short replies (about 100 bytes) pass, the long ones are cut at 200 */
@@ -1031,10 +1017,10 @@ T2G_HOST_CHECK(critic_external_long_line) {
 /* critic.command is checked before anything runs: its program, and an interpreter's script. */
 T2G_HOST_CHECK(critic_command_check) {
     char example[4600], slow[4600], flags[4600];
-    snprintf(example, sizeof example, "python3 '%s/tools/example_critic.py'", source_dir());
-    snprintf(slow, sizeof slow, "sh \"%s/tests/critics/slow.sh\" 2,5", source_dir());
+    snprintf(example, sizeof example, "python3 '%s/tools/example_critic.py'", check_source_dir());
+    snprintf(slow, sizeof slow, "sh \"%s/tests/critics/slow.sh\" 2,5", check_source_dir());
     snprintf(flags, sizeof flags, "PYTHONIOENCODING=utf-8 exec python3 -u -W ignore %s/tools/example_critic.py --x",
-             source_dir());
+             check_source_dir());
     const char *fine[] = {example, slow, flags, "cat", "head -c 1 >/dev/null; exit 5", "exit 3",
                           "$HOME/critic --judge", "python3 -c 'import sys'", "sh -c 'cat'", "`which cat`"};
     for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {

@@ -1,5 +1,5 @@
-/* The trainer: it overfits a 4-example dataset, and resuming from a checkpoint continues the
- * exact loss sequence of an uninterrupted run. */
+/* The trainer, for each architecture: it overfits a 4-example dataset, and resuming from a
+ * checkpoint continues the exact loss sequence of an uninterrupted run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +8,26 @@
 #include "check.h"
 #include "t2g/train.h"
 
+/* A Llama-family model with all its options away from gpt2's: grouped-query attention, an
+ * untied head, q/k/v biases, an MLP width that is not 4C. */
+static t2g_model_config small_llama(void) {
+    t2g_model_config m = T2G_MODEL_GPT2(259, 24, 2, 4, 32);
+    m.arch = T2G_ARCH_LLAMA;
+    m.kv_heads = 2;
+    m.ffn_width = 44;
+    m.qkv_bias = 1;
+    m.tied_head = 0;
+    m.norm_eps = 1e-6;
+    return m;
+}
+
 /* A small config on a JSONL file; the caller sets the path. */
-static t2g_config small_config(const char *data_path, uint32_t steps) {
+static t2g_config small_config(const char *data_path, uint32_t steps, t2g_arch arch) {
     t2g_config c = t2g_config_defaults();
     snprintf(c.name, sizeof c.name, "test");
     c.data.task[0] = 0;
     snprintf(c.data.path, sizeof c.data.path, "%s", data_path);
-    c.model = (t2g_model_config)T2G_MODEL_GPT2(259, 24, 2, 2, 32);
+    c.model = arch == T2G_ARCH_LLAMA ? small_llama() : (t2g_model_config)T2G_MODEL_GPT2(259, 24, 2, 2, 32);
     c.batch_size = 4;
     c.micro_batch = 2; /* two micro-batches per step: accumulation is part of what is tested */
     c.steps = steps;
@@ -47,11 +60,12 @@ static t2g_trainer *make_trainer(check_ctx *ctx, const t2g_config *config) {
     return trainer;
 }
 
-T2G_CHECK(train_overfit) {
+static int overfit(check_ctx *ctx, t2g_arch arch) {
     check_case_begin(ctx);
     char path[256];
     if (!write_examples(ctx, path, sizeof path)) return ctx->failures;
-    t2g_config config = small_config(path, ctx->quick ? 5 : 150);
+    t2g_config config = small_config(path, ctx->quick ? 5 : 150, arch);
+    check_status(ctx, t2g_config_validate(&config, &ctx->err), "the config validates");
     t2g_trainer *trainer = make_trainer(ctx, &config);
     double first = 0, last = 0;
     for (uint32_t s = 0; trainer && s < config.steps; s++) {
@@ -67,6 +81,9 @@ T2G_CHECK(train_overfit) {
     return ctx->failures;
 }
 
+T2G_CHECK(train_overfit) { return overfit(ctx, T2G_ARCH_GPT2); }
+T2G_CHECK(train_overfit_llama) { return overfit(ctx, T2G_ARCH_LLAMA); }
+
 /* Trains `steps` steps, recording each loss's bits. */
 static void train(check_ctx *ctx, t2g_trainer *trainer, uint32_t steps, float *losses) {
     for (uint32_t s = 0; s < steps; s++) {
@@ -76,13 +93,13 @@ static void train(check_ctx *ctx, t2g_trainer *trainer, uint32_t steps, float *l
     }
 }
 
-T2G_CHECK(resume) {
+static int resume(check_ctx *ctx, t2g_arch arch) {
     check_case_begin(ctx);
     char data[256], ckpt[256];
     if (!write_examples(ctx, data, sizeof data)) return ctx->failures;
     snprintf(ckpt, sizeof ckpt, "/tmp/t2g-resume-test-%ld.bin", (long)getpid());
     const uint32_t half = ctx->quick ? 2 : 10;
-    t2g_config config = small_config(data, 2 * half);
+    t2g_config config = small_config(data, 2 * half, arch);
     config.micro_batch = 1; /* four micro-batches, and the data cursor crosses epochs */
     float straight[20], resumed[20];
 
@@ -115,7 +132,7 @@ T2G_CHECK(resume) {
     /* A checkpoint of another model is refused, naming both shapes. */
     t2g_config other = config;
     other.model.width = 48;
-    other.model.heads = 3;
+    other.model.heads = other.model.kv_heads = 3;
     t2g_trainer *d = make_trainer(ctx, &other);
     if (d && check_status(ctx, t2g_checkpoint_load(ckpt, &checkpoint, &ctx->err), "loading the checkpoint")) {
         t2g_status status = t2g_trainer_resume(d, &checkpoint, &ctx->err);
@@ -128,3 +145,6 @@ T2G_CHECK(resume) {
     remove(data);
     return ctx->failures;
 }
+
+T2G_CHECK(resume) { return resume(ctx, T2G_ARCH_GPT2); }
+T2G_CHECK(resume_llama) { return resume(ctx, T2G_ARCH_LLAMA); }

@@ -1,6 +1,7 @@
-/* The GPT-2 model on the GPU: pre-LayerNorm blocks, learned position embeddings, causal
- * multi-head attention, a tanh-GELU MLP of width 4C, a final LayerNorm, and an output
- * projection tied to the token embedding.
+/* A transformer language model on the GPU, of one of the architectures of model.arch (see
+ * t2g/config.h): gpt2 (pre-LayerNorm blocks, learned positions, GELU MLP, tied head) or llama
+ * (RMSNorm, rotary positions, grouped-query attention, SwiGLU, tied or untied head). Each
+ * architecture is a table of tensors and one block (src/nn/arch_*.c); everything below is shared.
  *
  * Parameters live in one flat device buffer (one table gives each tensor's place), gradients
  * and the AdamW moments in buffers of the same layout. Tensors that get weight decay (the
@@ -28,7 +29,7 @@ typedef struct t2g_gpt t2g_gpt;
 
 /* One parameter tensor of the flat buffer. */
 typedef struct t2g_gpt_param {
-    const char *name;      /* "wte", "wpe", "ln1w", "qkvw", ..., "lnfw", "lnfb" */
+    const char *name;      /* the architecture's: "wte", "wpe", "ln1w", "qkvw", ..., "lnfw", "head" */
     int layer;             /* its block, or -1 for wte, wpe, lnfw, lnfb */
     uint64_t offset;       /* floats from the start of the buffer (a multiple of 64) */
     uint32_t rows, cols;   /* (rows, cols), row-major; vectors have rows 1 */
@@ -55,8 +56,9 @@ uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt);
 /* Device memory the model holds: parameters, gradients, moments and activations. */
 uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt);
 
-/* GPT-2 initialisation, seeded: weights normal with std 0.02 (the projections into the
- * residual stream 0.02 / sqrt(2 layers)), biases 0, LayerNorm weights 1; moments zeroed. */
+/* GPT-2's initialisation for every architecture, seeded: weights normal with std 0.02 (the
+ * projections into the residual stream 0.02 / sqrt(2 layers)), biases 0, norm weights 1;
+ * moments zeroed. */
 t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err);
 
 /* Host copies of the flat buffers (t2g_gpt_buffer_floats floats each; m and v may be NULL),
@@ -72,7 +74,7 @@ t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, u
 t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt);
 /* (B, T): each position's cross-entropy, unweighted, after t2g_gpt_backward. */
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt);
-/* (B, T, C): the final LayerNorm's output, the hidden state a value head reads. */
+/* (B, T, C): the final norm's output, the hidden state a value head reads. */
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt);
 
 /* Records the zeroing of every gradient. */
@@ -84,7 +86,7 @@ t2g_status t2g_gpt_zero_grads(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
 t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
                             uint32_t T, float dloss, t2g_error *err);
 
-/* The same, with dhidden (B, T, C) added to the gradient of the final LayerNorm's output: the
+/* The same, with dhidden (B, T, C) added to the gradient of the final norm's output: the
  * gradient that a head on the hidden state (t2g_gpt_hidden; e.g. RL's value head) sends back. */
 t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights,
                                         uint32_t B, uint32_t T, float dloss, t2g_tensor dhidden, t2g_error *err);

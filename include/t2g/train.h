@@ -107,7 +107,8 @@ void t2g_eval_result_free(t2g_eval_result *result);
 typedef struct t2g_model_source {
     t2g_model_path_kind kind;
     char path[4200];            /* the checkpoint file (a run folder's checkpoint.bin), or the Hugging Face folder */
-    t2g_config config;          /* a checkpoint's own config; a Hugging Face folder: the defaults with its model */
+    t2g_config config;          /* a checkpoint's own config; a Hugging Face folder: the defaults with its model
+                                 * and no data.task */
     t2g_checkpoint checkpoint;  /* a checkpoint's contents (empty for a Hugging Face folder) */
 } t2g_model_source;
 
@@ -128,7 +129,7 @@ t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t
 /* The model at `path` (a checkpoint file, a run folder: its checkpoint.bin, or a Hugging Face
  * folder), for micro-batches of B x T (T = 0: the model's context), with its parameters and (a
  * checkpoint's) moments; *config receives the checkpoint's config, or for a Hugging Face folder
- * the defaults with the folder's model. A Hugging Face folder's context is its own. */
+ * the defaults with the folder's model and no data.task. A Hugging Face folder's context is its own. */
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err);
 /* The same, a Hugging Face folder's context at most max_context (0: its own). */

@@ -8,8 +8,10 @@
 #include "t2g/hf.h"
 #include "t2g/train.h"
 
+/* A Hugging Face folder's config: the defaults with its model, and no data (it names no task). */
 static t2g_status open_hf(t2g_model_source *source, uint32_t max_context, t2g_error *err) {
     source->config = t2g_config_defaults();
+    source->config.data.task[0] = '\0';
     bool assumed;
     t2g_status status = t2g_hf_read_config(source->path, max_context, &source->config.model, err);
     if (!status) status = t2g_hf_check_tokenizer(source->path, source->config.model.vocab, &assumed, err);

@@ -57,6 +57,9 @@ check "qwen2: greedy and seeded" \
 "$t2g" data arith --n 6 --seed 3 > rows.jsonl
 loss_of() { "$t2g" eval "$@" --data rows.jsonl --json 2>/dev/null | grep '"loss"'; }
 check "eval --model EXPORTED --data gives the run's loss" '[ -n "$(loss_of --ckpt llama)" ] && [ "$(loss_of --ckpt llama)" = "$(loss_of --model llama-hf)" ]'
+out=$("$t2g" eval --model llama-hf 2>&1); code=$?
+check "eval --model of a Hugging Face folder without --task or --data: exit 2, saying which to give" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "names no task or data.*give --task or --data"'
 out=$("$t2g" sample --model llama-hf --prompt a --max-new 2 2>&1)
 check "an exported folder (t2g's tokenizer.json) is read without the note" '! printf "%s" "$out" | grep -q "note:"'
 out=$("$t2g" export llama --format hf --out llama-hf 2>&1); code=$?

@@ -18,6 +18,7 @@
 #ifndef T2G_HF_H
 #define T2G_HF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "t2g/config.h"
@@ -56,5 +57,13 @@ t2g_status t2g_hf_read_weights(const char *dir, const t2g_model_config *model, c
  * atomically. model->vocab must be at least 259. */
 t2g_status t2g_hf_write(const char *dir, const t2g_model_config *model, const t2g_gpt_param *table, uint32_t count,
                         const float *params, t2g_error *err);
+
+/* The tokenizer of DIR, which t2g reads with its byte tokenizer (ids 0-255 the bytes, 256
+ * <|bos|>, 257 <|eos|>, 258 <|pad|>) until Hugging Face tokenizers are read (issue 11): with no
+ * DIR/tokenizer.json (*assumed true: the caller should say that the byte tokenizer is assumed),
+ * or with the tokenizer.json t2g_hf_write writes (the same JSON, whatever its layout; *assumed
+ * false). Any other tokenizer.json is refused ("DIR/tokenizer.json: a tokenizer t2g cannot read
+ * yet (issue 11): ..."), and so is a vocab below 259 (the byte tokenizer's ids would not fit). */
+t2g_status t2g_hf_check_tokenizer(const char *dir, uint32_t vocab, bool *assumed, t2g_error *err);
 
 #endif

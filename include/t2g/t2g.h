@@ -22,6 +22,7 @@
 #include "t2g/generate.h"
 #include "t2g/gpt.h"
 #include "t2g/hf.h"
+#include "t2g/model_path.h"
 #include "t2g/report.h"
 #include "t2g/rl.h"
 #include "t2g/rng.h"

@@ -14,6 +14,7 @@
 #include "t2g/device.h"
 #include "t2g/generate.h"
 #include "t2g/gpt.h"
+#include "t2g/model_path.h"
 #include "t2g/nonfinite.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
@@ -100,13 +101,40 @@ t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic 
                              t2g_error *err);
 void t2g_eval_result_free(t2g_eval_result *result);
 
-/* ---- models from checkpoints ---- */
+/* ---- models from checkpoints and Hugging Face folders ---- */
 
-/* The model of a checkpoint (`path`: a checkpoint file, or a run folder: its checkpoint.bin),
- * for micro-batches of B x T (T = 0: the model's context), with
- * the checkpoint's parameters and moments; *config receives the checkpoint's config. */
+/* The model a model path names (t2g/model_path.h), read on the host. */
+typedef struct t2g_model_source {
+    t2g_model_path_kind kind;
+    char path[4200];            /* the checkpoint file (a run folder's checkpoint.bin), or the Hugging Face folder */
+    t2g_config config;          /* a checkpoint's own config; a Hugging Face folder: the defaults with its model
+                                 * and no data.task */
+    t2g_checkpoint checkpoint;  /* a checkpoint's contents (empty for a Hugging Face folder) */
+} t2g_model_source;
+
+/* Opens the model at `path`: a checkpoint is loaded whole; a Hugging Face folder's config.json is
+ * read (t2g_hf_read_config: its context is at most max_context, 0 meaning its own up to
+ * T2G_CONTEXT_MAX) and its tokenizer checked (t2g_hf_check_tokenizer), its weights read later by
+ * t2g_model_source_write. A checkpoint keeps its context whatever max_context says. */
+t2g_status t2g_model_source_open(const char *path, uint32_t max_context, t2g_model_source *source, t2g_error *err);
+void t2g_model_source_close(t2g_model_source *source);
+/* Its parameters into `gpt`, a model of source->config.model (any batch; for a Hugging Face
+ * folder any context up to the folder's): a checkpoint's parameters with its AdamW moments when
+ * `moments`, else zero moments (a new run); a Hugging Face folder's tensors (t2g_hf_read_weights
+ * into the model's table), zero moments. */
+t2g_status t2g_model_source_write(const t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err);
+/* The identity a run records of its start (checkpoint v3's start CRC): t2g_model_path_crc. */
+t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t2g_error *err);
+
+/* The model at `path` (a checkpoint file, a run folder: its checkpoint.bin, or a Hugging Face
+ * folder), for micro-batches of B x T (T = 0: the model's context), with its parameters and (a
+ * checkpoint's) moments; *config receives the checkpoint's config, or for a Hugging Face folder
+ * the defaults with the folder's model and no data.task. A Hugging Face folder's context is its own. */
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err);
+/* The same, a Hugging Face folder's context at most max_context (0: its own). */
+t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
+                                  t2g_gpt **gpt, t2g_config *config, t2g_error *err);
 
 /* ---- run directories ---- */
 

@@ -103,6 +103,14 @@ typedef struct cli_eval_request {
 } cli_eval_request;
 int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result);
 
+/* The model of --ckpt CKPT (a t2g checkpoint or run folder) or --model PATH (any model path,
+ * t2g_model_path), at most one of them, in *path (NULL: neither); EXIT_USAGE with the message
+ * when both are given, the path names no model or --ckpt names a Hugging Face folder. */
+int cli_model_arg(const char *command, const char *ckpt, const char *model, const char **path);
+/* "t2g: note: ..." on standard error when `path` is a Hugging Face folder without tokenizer.json
+ * (its text is read with t2g's byte tokenizer); `what` names the option or key ("model.from"). */
+void cli_note_model(const char *what, const char *path);
+
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -118,5 +126,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_align(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* t2g eval --ckpt C [--task T | --data FILE]: a checkpoint's metrics on a built-in task or on
+/* t2g eval --ckpt C|--model M [--task T | --data FILE]: a model's metrics on a built-in task or on
  * held-out prompt/response rows. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include "t2g/train.h"
 
 static const char HELP[] =
-    "usage: t2g eval --ckpt CHECKPOINT|RUN [--task TASK | --data FILE] [--practised] [--n N] [--seed S] [--max-new N]\n"
-    "                [--device N|NAME] [--json]\n"
+    "usage: t2g eval --ckpt CHECKPOINT|RUN | --model MODEL [--task TASK | --data FILE] [--practised] [--n N] [--seed S]\n"
+    "                [--max-new N] [--device N|NAME] [--json]\n"
     "\n"
     "Scores a checkpoint: greedy responses to N held-out prompts of a built-in task (the task's\n"
     "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
@@ -18,6 +18,9 @@ static const char HELP[] =
     "rows, with the teacher-forced loss of the responses, exact_match, bleu4 and rougeL.\n"
     "\n"
     "  --ckpt C       a checkpoint, or a run folder (its checkpoint.bin)\n"
+    "  --model M      any model instead: a checkpoint, a run folder, or a Hugging Face folder (config.json\n"
+    "                 and model.safetensors; its text is read with t2g's byte tokenizer: no tokenizer.json,\n"
+    "                 or the one t2g export writes); it names no task: give --task or --data\n"
     "  --task T       arith or facts (default: the checkpoint's data.task)\n"
     "  --data FILE    held-out JSONL rows {\"prompt\": ..., \"response\": ...} instead of a task\n"
     "  --practised    the prompts the run trained on instead: examples 0..N-1 of the training stream\n"
@@ -29,7 +32,8 @@ static const char HELP[] =
     "  --json         one JSON object on standard output\n"
     "\n"
     "example: t2g eval --ckpt runs/arith-20261127-120000 --n 500\n"
-    "         t2g eval --ckpt runs/mine-20261127-120000 --data held_out.jsonl\n";
+    "         t2g eval --ckpt runs/mine-20261127-120000 --data held_out.jsonl\n"
+    "         t2g eval --model exported/ --data held_out.jsonl\n";
 
 #define EVAL_DATA_BATCH 16u /* rows per forward of the loss on --data */
 
@@ -39,6 +43,7 @@ static int resolve_task(cli_eval_request *request, const t2g_config *config) {
     request->task = config->data.task[0] ? t2g_task_find(config->data.task) : NULL;
     if (request->task) return EXIT_OK;
     if (config->data.task[0]) cli_error("eval: the checkpoint's data.task '%s' is no built-in task; give --task or --data", config->data.task);
+    else if (!config->data.path[0]) cli_error("eval: the model names no task or data (a Hugging Face folder): give --task or --data FILE");
     else cli_error("eval: the checkpoint trained on data.path %s, not a built-in task: give --data FILE (held-out rows) or --task", config->data.path);
     return EXIT_USAGE;
 }
@@ -85,14 +90,15 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *task_name = NULL, *data = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
+    const char *ckpt = NULL, *model = NULL, *task_name = NULL, *data = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
     bool json = false, practised = false;
     cli_args args = cli_args_start(argc, argv, 2, "eval");
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
             fputs(HELP, stdout);
             return EXIT_OK;
-        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--task", &task_name) || cli_value(&args, "--data", &data) ||
+        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--model", &model) ||
+                   cli_value(&args, "--task", &task_name) || cli_value(&args, "--data", &data) ||
                    cli_value(&args, "--n", &n_text) || cli_value(&args, "--seed", &seed_text) ||
                    cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device)) {
         } else if (cli_flag(&args, "--json")) {
@@ -104,8 +110,8 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     if (args.failed) return EXIT_USAGE;
-    if (!ckpt) {
-        cli_error("eval: --ckpt is required (see 't2g eval --help')");
+    if (!ckpt && !model) {
+        cli_error("eval: --ckpt or --model is required (see 't2g eval --help')");
         return EXIT_USAGE;
     }
     if (data && (task_name || practised)) {
@@ -123,17 +129,19 @@ int cmd_eval(int argc, char **argv) {
         cli_error("eval: --n and --max-new expect positive integers, --seed a non-negative integer");
         return EXIT_USAGE;
     }
+    const char *path;
+    if (cli_model_arg("eval", ckpt, model, &path)) return EXIT_USAGE;
     t2g_device *dev;
     int code = cli_open_device(device, &dev);
     if (code) return code;
     cli_eval_request request = {.task = task, .data = data, .practised = practised, .seed = seed_text ? &seed : NULL,
                                 .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0};
     t2g_eval_result result = {0};
-    code = cli_eval_checkpoint(dev, ckpt, &request, &result);
+    code = cli_eval_checkpoint(dev, path, &request, &result);
     const char *source = data ? data : !code ? t2g_task_name(request.task) : "";
     if (!code && json) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "checkpoint", ckpt);
+        cJSON_AddStringToObject(o, ckpt ? "checkpoint" : "model", path);
         cJSON_AddStringToObject(o, data ? "data" : "task", source);
         cJSON_AddStringToObject(o, "prompts", practised ? "practised" : "held-out");
         cJSON_AddNumberToObject(o, "examples", result.metrics.examples);
@@ -144,7 +152,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_free(text);
         cJSON_Delete(o);
     } else if (!code) {
-        printf("%s on %s, %u %s examples:\n", ckpt, source, result.metrics.examples, practised ? "practised" : "held-out");
+        printf("%s on %s, %u %s examples:\n", path, source, result.metrics.examples, practised ? "practised" : "held-out");
         for (uint32_t i = 0; i < result.metrics.count; i++) printf("  %-16s %.4f\n", result.metrics.names[i], result.metrics.values[i]);
         for (uint32_t i = 0; i < result.sample_count; i++)
             printf("  e.g. %s -> %s   (reference: %s)\n", result.samples[i].prompt, result.samples[i].response,

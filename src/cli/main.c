@@ -15,8 +15,10 @@ static const char USAGE[] =
     "  rl --config X [--set K=V]        Text2Grad: learn from critiques in words (token-level PPO)\n"
     "  report RUN [RUN ...]             one HTML page of a run's curves, samples and config (runs overlaid)\n"
     "  align --response R --feedback F  show how a critique's spans land on a response's tokens\n"
-    "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p)\n"
-    "  eval --ckpt C [--data FILE]      a checkpoint's metrics on its task or on held-out JSONL rows\n"
+    "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p);\n"
+    "                                   --model M instead takes a Hugging Face folder too\n"
+    "  eval --ckpt C [--data FILE]      a checkpoint's metrics on its task or on held-out JSONL rows (or --model M)\n"
+    "  export RUN --out DIR             a model as a Hugging Face folder (--format hf) for transformers\n"
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
@@ -52,8 +54,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "align") == 0) return cmd_align(argc, argv);
     if (strcmp(command, "rl") == 0) return cmd_rl(argc, argv);
     if (strcmp(command, "report") == 0) return cmd_report(argc, argv);
-    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, data, devices, "
-              "selfcheck, bench, version (see 't2g --help')",
+    if (strcmp(command, "export") == 0) return cmd_export(argc, argv);
+    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, export, data, "
+              "devices, selfcheck, bench, version (see 't2g --help')",
               command);
     return EXIT_USAGE;
 }

@@ -198,6 +198,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
         cli_error("%s", err.message);
         code = EXIT_USAGE;
     }
+    if (!code) cli_note_model("rl.start", config->rl.start);
     if (!code && resume && t2g_rl_resume(s.rl, &checkpoint, &err)) {
         cli_error("--resume %s: %s", resume, err.message);
         code = EXIT_USAGE;

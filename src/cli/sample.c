@@ -1,4 +1,4 @@
-/* t2g sample --ckpt C --prompt P: generate from a checkpoint, many prompts at once. */
+/* t2g sample --ckpt C|--model M --prompt P: generate from a model, many prompts at once. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #define MAX_PROMPTS 256
 
 static const char HELP[] =
-    "usage: t2g sample --ckpt CHECKPOINT --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
+    "usage: t2g sample --ckpt CHECKPOINT|RUN | --model MODEL --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
     "                  [--temperature T] [--top-k K] [--top-p P] [--max-new N] [--seed S] [--no-eos-stop]\n"
     "                  [--device N|NAME] [--json]\n"
     "\n"
@@ -20,6 +20,10 @@ static const char HELP[] =
     "Each prompt is the text after BOS, as in training. Output is valid UTF-8: a byte that is not\n"
     "part of a valid character is written as \\xHH.\n"
     "\n"
+    "  --ckpt C            a t2g checkpoint, or a run folder (its checkpoint.bin)\n"
+    "  --model M           any model instead: a checkpoint, a run folder, or a Hugging Face folder\n"
+    "                      (config.json and model.safetensors; its text is read with t2g's byte\n"
+    "                      tokenizer: no tokenizer.json, or the one t2g export writes)\n"
     "  --prompt TEXT       a prompt (repeatable; up to 256)\n"
     "  --prompts-file F    one prompt per line\n"
     "  --temperature T     0 is greedy (default 1)\n"
@@ -30,7 +34,8 @@ static const char HELP[] =
     "  --no-eos-stop       keep generating after an end-of-sequence token\n"
     "  --json              {\"samples\": [{\"prompt\", \"response\", \"tokens\", \"ended_with_eos\"}]}\n"
     "\n"
-    "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n";
+    "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n"
+    "         t2g sample --model exported/ --prompt '347+589=' --temperature 0\n";
 
 typedef struct prompts {
     char *text[MAX_PROMPTS];
@@ -127,7 +132,7 @@ static int generate(t2g_gpt *gpt, const prompts *p, const t2g_sampling *sampling
 }
 
 int cmd_sample(int argc, char **argv) {
-    const char *ckpt = NULL, *file = NULL, *device = NULL, *text = NULL;
+    const char *ckpt = NULL, *model = NULL, *file = NULL, *device = NULL, *text = NULL;
     const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL;
     bool json = false, no_eos_stop = false;
     prompts p = {0};
@@ -139,7 +144,8 @@ int cmd_sample(int argc, char **argv) {
             return EXIT_OK;
         } else if (cli_value(&args, "--prompt", &text)) {
             if (text) code = add_prompt(&p, (char *)text, strlen(text));
-        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--prompts-file", &file) ||
+        } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--model", &model) ||
+                   cli_value(&args, "--prompts-file", &file) ||
                    cli_value(&args, "--device", &device) || cli_value(&args, "--temperature", &temperature) ||
                    cli_value(&args, "--top-k", &top_k) || cli_value(&args, "--top-p", &top_p) ||
                    cli_value(&args, "--max-new", &max_new) || cli_value(&args, "--seed", &seed)) {
@@ -153,8 +159,9 @@ int cmd_sample(int argc, char **argv) {
     }
     if (args.failed || code) return EXIT_USAGE;
     if (file && read_prompts_file(&p, file)) return EXIT_USAGE;
-    if (!ckpt || p.count == 0) {
-        cli_error("sample: --ckpt and at least one --prompt (or --prompts-file) are required (see 't2g sample --help')");
+    if ((!ckpt && !model) || p.count == 0) {
+        cli_error("sample: --ckpt (or --model) and at least one --prompt (or --prompts-file) are required (see 't2g "
+                  "sample --help')");
         free(p.file_data);
         return EXIT_USAGE;
     }
@@ -171,13 +178,18 @@ int cmd_sample(int argc, char **argv) {
     }
     sampling.temperature = (float)t, sampling.top_p = (float)tp, sampling.top_k = (uint32_t)k;
     sampling.max_new_tokens = (uint32_t)n, sampling.seed = s, sampling.stop_at_eos = !no_eos_stop;
+    const char *path;
+    if (cli_model_arg("sample", ckpt, model, &path)) {
+        free(p.file_data);
+        return EXIT_USAGE;
+    }
 
     t2g_device *dev;
     code = cli_open_device(device, &dev);
     t2g_gpt *gpt = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (!code && t2g_model_load(dev, ckpt, 1, 0, &gpt, &config, &err)) {
+    if (!code && t2g_model_load(dev, path, 1, 0, &gpt, &config, &err)) {
         cli_error("sample: %s", err.message);
         code = EXIT_USAGE;
     }

@@ -98,12 +98,14 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
         cli_error("%s", err.message);
         code = EXIT_USAGE;
     }
+    if (!code) cli_note_model("model.from", config->model_from);
     if (!code) cli_warn_data_fit(s.trainer);
     if (!code && o->resume && t2g_trainer_resume(s.trainer, &checkpoint, &err)) {
         cli_error("--resume %s: %s", o->resume, err.message);
         code = EXIT_USAGE;
     }
     if (!code) {
+        s.run.config = t2g_trainer_config(s.trainer); /* with model.from's model: what config.json records */
         s.run.model = t2g_trainer_model(s.trainer);
         s.run.task = t2g_trainer_task(s.trainer);
         s.run.device = s.device;

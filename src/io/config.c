@@ -51,7 +51,7 @@ enum {
     X("model.norm_eps", model.norm_eps, 0, 1, OPEN_MIN, "the epsilon of every LayerNorm/RMSNorm (gpt2: 1e-5)") \
     X("model.qkv_bias", model.qkv_bias, 0, 1, 0, "llama: 1 = q/k/v projections have biases (Qwen2); gpt2 always has them") \
     X("model.tied_head", model.tied_head, 0, 1, 0, "1 = the output head is the token embedding; llama may untie it") \
-    X("model.from", model_from, 0, 0, 0, "t2g train: start from this model (a t2g checkpoint or run folder); its architecture is used") \
+    X("model.from", model_from, 0, 0, 0, "t2g train: start from this model (a t2g checkpoint, run folder or Hugging Face folder); its architecture is used") \
     X("data.task", data.task, 0, 0, 0, "built-in task (\"arith\", \"facts\"); \"\" to read data.path")      \
     X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates (t2g rl: its prompt pool)") \
     X("data.path", data.path, 0, 0, 0, "a file of examples: JSONL (format \"sft\") or text (\"text\")")     \
@@ -78,7 +78,7 @@ enum {
     X("eval.max_new_tokens", eval.max_new_tokens, 1, U32_MAX, 0, "longest generated response, in tokens")   \
     X("eval.path", eval.path, 0, 0, 0, "held-out JSONL of prompt/response rows scored by loss, exact match, BLEU-4, ROUGE-L") \
     X("checkpoint.every", checkpoint.every, 0, U32_MAX, 0, "steps between checkpoints; 0 = only at the end") \
-    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the SFT checkpoint (or run folder) the policy and the frozen reference start from; its model is the run's") \
+    X("rl.start", rl.start, 0, 0, 0, "t2g rl: the model (checkpoint, run folder or Hugging Face folder) the policy and the frozen reference start from; its model is the run's") \
     E("rl.reward_granularity", rl.reward_granularity, NAMES("span", "scalar"), "\"span\" (Text2Grad: token rewards) or \"scalar\" (PPO)") \
     X("rl.prompts", rl.prompts, 1, 65536, 0, "prompts per RL step")                                         \
     X("rl.samples_per_prompt", rl.samples_per_prompt, 1, 1024, 0, "responses sampled per prompt")         \

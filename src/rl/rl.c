@@ -55,27 +55,28 @@ static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
     return t2g_critic_external(&options, &rl->critic, err);
 }
 
-/* The policy and the reference from rl.start; the policy's AdamW moments start at 0. */
+/* The policy and the reference from rl.start (a checkpoint, a run folder or a Hugging Face folder,
+ * whose context is its own or model.context when the config gives a shorter one); the policy's
+ * AdamW moments start at 0. */
 static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
-    t2g_config start;
     const t2g_config *c = &rl->config;
-    char path[1024]; /* rl.start, or its checkpoint.bin when it names a run folder */
-    t2g_status status = t2g_checkpoint_resolve(c->rl.start, path, sizeof path, err);
-    if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->policy, &start, err);
-    if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->reference, &start, err);
-    if (!status) status = t2g_checkpoint_stored_crc(path, &rl->start_crc, err);
-    if (status) return t2g_error_context(err, "rl.start");
+    uint32_t max_context = t2g_config_given(c, "model.context") ? c->model.context : 0;
+    t2g_model_source start;
+    if (t2g_model_source_open(c->rl.start, max_context, &start, err)) return t2g_error_context(err, "rl.start");
+    const t2g_model_config *model = &start.config.model;
+    t2g_status status = t2g_gpt_create(rl->device, model, c->micro_batch, model->context, &rl->policy, err);
+    if (!status) status = t2g_gpt_create(rl->device, model, c->micro_batch, model->context, &rl->reference, err);
+    if (!status) status = t2g_model_source_write(&start, rl->policy, false, err);
+    if (!status) status = t2g_model_source_write(&start, rl->reference, false, err);
+    if (!status) status = t2g_model_source_crc(&start, &rl->start_crc, err);
+    if (status) {
+        t2g_model_source_close(&start);
+        return t2g_error_context(err, "rl.start");
+    }
     char name[600];
     snprintf(name, sizeof name, "rl.start (%s)", c->rl.start);
-    status = t2g_config_take_model(&rl->config, &start.model, name, err);
-    if (status) return status;
-    uint64_t n = t2g_gpt_buffer_floats(rl->policy);
-    float *params = malloc(n * sizeof *params), *zeros = calloc(n, sizeof *zeros);
-    if (!params || !zeros) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading rl.start");
-    if (!status) status = t2g_gpt_read(rl->policy, params, NULL, NULL, err);
-    if (!status) status = t2g_gpt_write(rl->policy, params, zeros, zeros, err);
-    free(params);
-    free(zeros);
+    status = t2g_config_take_model(&rl->config, model, name, err);
+    t2g_model_source_close(&start);
     return status;
 }
 

@@ -1,31 +1,97 @@
-/* A model from a checkpoint: its config, its parameters, its optimizer moments. */
+/* A model from what a model path names (t2g/model_path.h): a t2g checkpoint (its config, its
+ * parameters, its optimizer moments) or a Hugging Face folder (config.json, the safetensors
+ * weights, fresh moments). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "t2g/hf.h"
 #include "t2g/train.h"
 
-t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
-                          t2g_config *config, t2g_error *err) {
+/* A Hugging Face folder's config: the defaults with its model, and no data (it names no task). */
+static t2g_status open_hf(t2g_model_source *source, uint32_t max_context, t2g_error *err) {
+    source->config = t2g_config_defaults();
+    source->config.data.task[0] = '\0';
+    bool assumed;
+    t2g_status status = t2g_hf_read_config(source->path, max_context, &source->config.model, err);
+    if (!status) status = t2g_hf_check_tokenizer(source->path, source->config.model.vocab, &assumed, err);
+    return status;
+}
+
+static t2g_status open_checkpoint(t2g_model_source *source, t2g_error *err) {
+    t2g_status status = t2g_checkpoint_load(source->path, &source->checkpoint, err);
+    if (status) return status;
+    source->config = t2g_config_defaults();
+    const char *json = source->checkpoint.config_json;
+    return t2g_config_parse(&source->config, json, strlen(json), source->path, err);
+}
+
+t2g_status t2g_model_source_open(const char *path, uint32_t max_context, t2g_model_source *source, t2g_error *err) {
+    memset(source, 0, sizeof *source);
+    t2g_status status = t2g_model_path(path, &source->kind, source->path, sizeof source->path, err);
+    if (!status) status = source->kind == T2G_MODEL_HF ? open_hf(source, max_context, err) : open_checkpoint(source, err);
+    if (status) t2g_model_source_close(source);
+    return status;
+}
+
+void t2g_model_source_close(t2g_model_source *source) {
+    t2g_checkpoint_free(&source->checkpoint);
+}
+
+/* A Hugging Face folder's tensors into the model's table (the padding between tensors stays 0). */
+static t2g_status write_hf(const t2g_model_source *source, t2g_gpt *gpt, const float *zeros, t2g_error *err) {
+    uint64_t n = t2g_gpt_buffer_floats(gpt);
+    float *params = calloc(n ? n : 1, sizeof *params);
+    if (!params) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
+    const t2g_gpt_param *table;
+    uint32_t count = t2g_gpt_params(gpt, &table);
+    t2g_status status = t2g_hf_read_weights(source->path, t2g_gpt_config(gpt), table, count, params, err);
+    if (!status) status = t2g_gpt_write(gpt, params, zeros, zeros, err);
+    free(params);
+    return status;
+}
+
+t2g_status t2g_model_source_write(const t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err) {
+    uint64_t n = t2g_gpt_buffer_floats(gpt);
+    const t2g_checkpoint *ck = &source->checkpoint;
+    if (source->kind != T2G_MODEL_HF && ck->param_count != n)
+        return t2g_fail(err, T2G_ERR_FORMAT, "%s: holds %llu parameters, but its config describes a model of %llu",
+                        source->path, (unsigned long long)ck->param_count, (unsigned long long)n);
+    float *zeros = calloc(n ? n : 1, sizeof *zeros);
+    if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
+    t2g_status status = source->kind == T2G_MODEL_HF
+                            ? write_hf(source, gpt, zeros, err)
+                            : t2g_gpt_write(gpt, ck->params, moments ? ck->m : zeros, moments ? ck->v : zeros, err);
+    free(zeros);
+    return status;
+}
+
+t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t2g_error *err) {
+    if (source->kind == T2G_MODEL_HF) return t2g_model_path_crc(source->path, crc, err);
+    *crc = source->checkpoint.file_crc;
+    return T2G_OK;
+}
+
+t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
+                                  t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
     *gpt = NULL;
-    char resolved[1100]; /* a run folder: its checkpoint.bin */
-    t2g_status status = t2g_checkpoint_resolve(path, resolved, sizeof resolved, err);
+    t2g_model_source source;
+    t2g_status status = t2g_model_source_open(path, max_context, &source, err);
     if (status) return status;
-    path = resolved;
-    t2g_checkpoint checkpoint;
-    status = t2g_checkpoint_load(path, &checkpoint, err);
-    if (status) return status;
-    *config = t2g_config_defaults();
-    status = t2g_config_parse(config, checkpoint.config_json, strlen(checkpoint.config_json), path, err);
-    if (!status) status = t2g_gpt_create(device, &config->model, B, T ? T : config->model.context, gpt, err);
-    if (!status && checkpoint.param_count != t2g_gpt_buffer_floats(*gpt))
-        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: holds %llu parameters, but its config describes a model of %llu", path,
-                          (unsigned long long)checkpoint.param_count,
-                          (unsigned long long)t2g_gpt_buffer_floats(*gpt));
-    if (!status) status = t2g_gpt_write(*gpt, checkpoint.params, checkpoint.m, checkpoint.v, err);
+    const t2g_model_config *model = &source.config.model;
+    status = t2g_gpt_create(device, model, B, T ? T : model->context, gpt, err);
+    if (!status) status = t2g_model_source_write(&source, *gpt, true, err);
     if (status) {
         t2g_gpt_destroy(*gpt);
         *gpt = NULL;
+    } else {
+        *config = source.config;
     }
-    t2g_checkpoint_free(&checkpoint);
+    t2g_model_source_close(&source);
     return status;
+}
+
+t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                          t2g_config *config, t2g_error *err) {
+    return t2g_model_load_context(device, path, 0, B, T, gpt, config, err);
 }

@@ -28,7 +28,7 @@ struct t2g_trainer {
     uint64_t step;
     t2g_data_cursor cursor;
     t2g_rng rng;
-    uint32_t start_crc;         /* the stored CRC of model.from's checkpoint (0: initialised) */
+    uint32_t start_crc;         /* model.from's identity (t2g_model_path_crc; 0: initialised) */
 };
 
 static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
@@ -88,47 +88,38 @@ static t2g_status alloc_buffers(t2g_trainer *t, t2g_error *err) {
     return status;
 }
 
-/* model.from: the start's architecture replaces config->model (its parameters come later). */
-static t2g_status start_architecture(t2g_config *config, t2g_checkpoint *start, t2g_error *err) {
-    char path[1024];
-    t2g_status status = t2g_checkpoint_resolve(config->model_from, path, sizeof path, err);
-    if (!status) status = t2g_checkpoint_load(path, start, err);
-    t2g_config saved = t2g_config_defaults();
-    if (!status) status = t2g_config_parse(&saved, start->config_json, strlen(start->config_json), path, err);
-    if (status) return t2g_error_context(err, "model.from");
+/* model.from (a checkpoint, a run folder or a Hugging Face folder): the start's architecture
+ * replaces config->model (its parameters come later). A Hugging Face folder's context is its
+ * own, or model.context when the config gives a shorter one. */
+static t2g_status start_architecture(t2g_config *config, t2g_model_source *start, t2g_error *err) {
+    uint32_t max_context = t2g_config_given(config, "model.context") ? config->model.context : 0;
+    if (t2g_model_source_open(config->model_from, max_context, start, err)) return t2g_error_context(err, "model.from");
     char name[1100];
     snprintf(name, sizeof name, "model.from (%s)", config->model_from);
-    return t2g_config_take_model(config, &saved.model, name, err);
+    return t2g_config_take_model(config, &start->config.model, name, err);
 }
 
 /* model.from: its parameters; AdamW's moments start at 0 (a new run, not a resume). */
-static t2g_status start_parameters(t2g_trainer *t, const t2g_checkpoint *start, t2g_error *err) {
-    if (start->param_count != t2g_gpt_buffer_floats(t->gpt))
-        return t2g_fail(err, T2G_ERR_FORMAT, "model.from %s: holds %llu parameters, its config describes %llu",
-                        t->config.model_from, (unsigned long long)start->param_count,
-                        (unsigned long long)t2g_gpt_buffer_floats(t->gpt));
-    float *zeros = calloc(start->param_count ? start->param_count : 1, sizeof *zeros);
-    if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory loading model.from");
-    t2g_status status = t2g_gpt_write(t->gpt, start->params, zeros, zeros, err);
-    free(zeros);
-    t->start_crc = start->file_crc;
-    return status;
+static t2g_status start_parameters(t2g_trainer *t, const t2g_model_source *start, t2g_error *err) {
+    t2g_status status = t2g_model_source_write(start, t->gpt, false, err);
+    if (!status) status = t2g_model_source_crc(start, &t->start_crc, err);
+    return status ? t2g_error_context(err, "model.from") : T2G_OK;
 }
 
 t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t2g_trainer **out, t2g_error *err) {
     *out = NULL;
     t2g_config start_config = *config_in;
     const t2g_config *config = &start_config;
-    t2g_checkpoint start = {0};
+    t2g_model_source start = {0};
     t2g_status status = config->model_from[0] ? start_architecture(&start_config, &start, err) : T2G_OK;
     if (!status) status = t2g_config_validate(config, err);
     if (status) {
-        t2g_checkpoint_free(&start);
+        t2g_model_source_close(&start);
         return status;
     }
     t2g_trainer *t = calloc(1, sizeof *t);
     if (!t) {
-        t2g_checkpoint_free(&start);
+        t2g_model_source_close(&start);
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating the trainer");
     }
     t->device = device;
@@ -143,7 +134,7 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t
         status = t2g_gpt_create(device, &config->model, config->micro_batch, config->model.context, &t->gpt, err);
     if (!status) status = t2g_gpt_init(t->gpt, config->seed, err);
     if (!status && config->model_from[0]) status = start_parameters(t, &start, err);
-    t2g_checkpoint_free(&start);
+    t2g_model_source_close(&start);
     if (!status) status = t2g_recorder_create(device, NULL, &t->rec, err);
     if (!status) status = alloc_buffers(t, err);
     if (status) {

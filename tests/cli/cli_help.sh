@@ -13,7 +13,7 @@ expect() { # expect CODE PATTERN -- command...
 }
 expect 0 "usage: t2g COMMAND" -- "$t2g" --help
 usage=$("$t2g" --help)
-for command in demo train rl report align sample eval data devices selfcheck bench; do
+for command in demo train rl report align sample eval export data devices selfcheck bench; do
   expect 0 "usage: t2g $command" -- "$t2g" $command --help
   if printf '%s' "$usage" | grep -q "^  $command\b"; then echo "ok: t2g --help lists $command"
   else echo "FAIL: t2g --help does not list $command"; fail=1; fi

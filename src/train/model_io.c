@@ -17,10 +17,7 @@ t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint
     *config = t2g_config_defaults();
     status = t2g_config_parse(config, checkpoint.config_json, strlen(checkpoint.config_json), path, err);
     if (!status) status = t2g_gpt_create(device, &config->model, B, T ? T : config->model.context, gpt, err);
-    if (!status && checkpoint.param_count != t2g_gpt_buffer_floats(*gpt))
-        status = t2g_fail(err, T2G_ERR_FORMAT, "%s: holds %llu parameters, but its config describes a model of %llu", path,
-                          (unsigned long long)checkpoint.param_count,
-                          (unsigned long long)t2g_gpt_buffer_floats(*gpt));
+    if (!status) status = t2g_checkpoint_match_model(&checkpoint, *gpt, path, err);
     if (!status) status = t2g_gpt_write(*gpt, checkpoint.params, checkpoint.m, checkpoint.v, err);
     if (status) {
         t2g_gpt_destroy(*gpt);

@@ -47,11 +47,20 @@ static bool add_tensor(cJSON *list, const ckpt_tensor *t) {
     return ok;
 }
 
+/* The fewest significant digits (15 to 17) that read back as exactly x (17 always do). */
+static void shortest_exact(double x, char *text, size_t size) {
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, size, "%.*g", digits, x);
+        double back = strtod(text, NULL);
+        if (memcmp(&back, &x, sizeof x) == 0) return;
+    }
+}
+
 char *ckpt_directory_json(const ckpt_directory *dir) {
     const t2g_checkpoint *s = &dir->scalars;
     cJSON *root = cJSON_CreateObject(), *cursor = NULL, *tensors = NULL;
     char scalar[40];
-    snprintf(scalar, sizeof scalar, "%.17g", s->aux_scalar); /* exact: 17 digits name every double */
+    shortest_exact(s->aux_scalar, scalar, sizeof scalar);
     bool ok = root && add_u64_string(root, "step", s->step) && (cursor = cJSON_AddObjectToObject(root, "data_cursor")) &&
               add_u64_string(cursor, "seed", s->cursor.seed) && add_u64_string(cursor, "epoch", s->cursor.epoch) &&
               add_u64_string(cursor, "position", s->cursor.position) && add_u64_string(root, "rng_state", s->rng_state) &&

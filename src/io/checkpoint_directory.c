@@ -90,15 +90,18 @@ static t2g_status check_names_and_data(const ckpt_directory *dir, t2g_error *err
  * each (which bounds what a loader allocates by the file's length). */
 static t2g_status check_buffer(const ckpt_directory *dir, const ckpt_tensor **params, uint32_t n, t2g_error *err) {
     uint64_t P = dir->scalars.param_count, stored = 0;
+    const ckpt_tensor *reach = NULL; /* the non-empty tensor so far that ends last in the buffer */
     for (uint32_t i = 0; i < n; i++) {
         const ckpt_tensor *t = params[i];
         if (t->buffer_offset > P || t->elements > P - t->buffer_offset)
             return t2g_fail(err, T2G_ERR_FORMAT, "tensor %s: floats %llu to %llu lie outside the buffer of %llu floats",
                             t->name, (unsigned long long)t->buffer_offset,
                             (unsigned long long)(t->buffer_offset + t->elements), (unsigned long long)P);
-        if (i && t->elements && params[i - 1]->buffer_offset + params[i - 1]->elements > t->buffer_offset)
+        if (t->elements == 0) continue;
+        if (reach && reach->buffer_offset + reach->elements > t->buffer_offset)
             return t2g_fail(err, T2G_ERR_FORMAT, "tensors %s and %s share floats of the buffer (from float %llu)",
-                            params[i - 1]->name, t->name, (unsigned long long)t->buffer_offset);
+                            reach->name, t->name, (unsigned long long)t->buffer_offset);
+        if (!reach || t->buffer_offset + t->elements > reach->buffer_offset + reach->elements) reach = t;
         stored += t->elements;
     }
     if (P - stored > (uint64_t)PADDING_PER_TENSOR * n)

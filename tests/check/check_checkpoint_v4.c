@@ -291,6 +291,9 @@ T2G_HOST_CHECK(checkpoint_v4_errors) {
 
     /* directories that are wrong, properly sealed: refused, naming the tensor or key */
     cJSON *parsed = cJSON_ParseWithLength((const char *)file + 16, directory_bytes);
+    char scalar[40]; /* cJSON prints a double to within a relative epsilon only: its exact digits instead */
+    snprintf(scalar, sizeof scalar, "%.17g", ck.aux_scalar);
+    cJSON_ReplaceItemInObjectCaseSensitive(parsed, "aux_scalar", cJSON_CreateRaw(scalar));
     for (int w = 0; w < WRONG_COUNT && parsed; w++) {
         cJSON *changed = cJSON_Duplicate(parsed, 1);
         make_wrong(changed, (wrong)w, data_bytes, P);

@@ -46,7 +46,8 @@ t2g_status t2g_checkpoint_match_table(const t2g_checkpoint *ck, const t2g_gpt_pa
             return t2g_fail(err, T2G_ERR_FORMAT, "the checkpoint has a tensor %s %s that the model has not", name, mine);
         }
     if (ck->param_count != buffer_floats)
-        return t2g_fail(err, T2G_ERR_FORMAT, "the checkpoint holds %llu floats of parameters (with their padding), the model %llu",
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "the checkpoint holds %llu floats of parameters (with their padding), the model %llu",
                         (unsigned long long)ck->param_count, (unsigned long long)buffer_floats);
     return T2G_OK;
 }

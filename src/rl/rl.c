@@ -261,7 +261,8 @@ t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
     uint32_t table_count = t2g_gpt_params(rl->policy, &table);
     t2g_checkpoint checkpoint = {
         .step = rl->step, .cursor = {rl->config.data.seed, 0, rl->prompt_cursor}, .rng_state = rl->config.seed,
-        .table = table, .table_count = table_count, .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
+        .table = table, .table_count = table_count,
+        .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
         .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta,
         .kind = T2G_RUN_RL, .start_crc = rl->start_crc};
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);

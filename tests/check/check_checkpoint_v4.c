@@ -211,10 +211,15 @@ static void make_wrong(cJSON *dir, wrong w, size_t data_bytes, uint64_t P) {
                                                cJSON_CreateIntArray((const int[]){24, 8}, 2));
         break;
     case OUTSIDE_BUFFER: set_number(tensor_at(dir, HAND_ROWS - 1), "buffer_offset", (double)P); break;
-    case SHARED_BUFFER: set_number(qkvw1, "buffer_offset", cJSON_GetNumberValue(cJSON_GetObjectItem(qkvw0, "buffer_offset")) + 8); break;
-    case RANK_3: cJSON_ReplaceItemInObjectCaseSensitive(wte, "shape", cJSON_CreateIntArray((const int[]){11, 8, 1}, 3)); break;
+    case SHARED_BUFFER:
+        set_number(qkvw1, "buffer_offset", cJSON_GetNumberValue(cJSON_GetObjectItem(qkvw0, "buffer_offset")) + 8);
+        break;
+    case RANK_3:
+        cJSON_ReplaceItemInObjectCaseSensitive(wte, "shape", cJSON_CreateIntArray((const int[]){11, 8, 1}, 3));
+        break;
     case AUX_LENGTH:
-        cJSON_ReplaceItemInObjectCaseSensitive(tensor_at(dir, 3 * HAND_ROWS + 2), "shape", cJSON_CreateIntArray((const int[]){8}, 1));
+        cJSON_ReplaceItemInObjectCaseSensitive(tensor_at(dir, 3 * HAND_ROWS + 2), "shape",
+                                               cJSON_CreateIntArray((const int[]){8}, 1));
         set_number(tensor_at(dir, 3 * HAND_ROWS + 2), "bytes", 32);
         break;
     case WRONG_COUNT: break;

@@ -171,7 +171,9 @@ void ct_put_le64(unsigned char *p, uint64_t v) {
 }
 void ct_reseal(unsigned char *file, size_t len) { ct_put_le32(file + len - 4, t2g_crc32(0, file, len - 4)); }
 
-uint32_t ct_le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+uint32_t ct_le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 static void put_floats(unsigned char *p, const float *x, uint64_t n) {
     for (uint64_t i = 0; i < n; i++) {

@@ -87,9 +87,13 @@ typedef struct t2g_checkpoint {
     uint32_t table_count;
 } t2g_checkpoint;
 
+/* Writes version 4, atomically. Refused (T2G_ERR_ARGUMENT, the file at `path` kept): a NaN or
+ * Inf anywhere, no run kind, a table row that is not a tensor of the buffer (a name of letters,
+ * digits and '_', inside param_count floats) or two rows sharing a name, block or floats. */
 t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *checkpoint, t2g_error *err);
-/* Reads and verifies (magic, version, sizes against the file's length, CRC); every failure
- * names the file and what is wrong. The arrays are malloc'ed: free with t2g_checkpoint_free. */
+/* Reads and verifies (magic, version, the header or directory against the file's length and
+ * itself, CRC); every failure names the file and what is wrong. The arrays (and the directory's
+ * table) are malloc'ed: free with t2g_checkpoint_free. */
 t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *checkpoint, t2g_error *err);
 void t2g_checkpoint_free(t2g_checkpoint *checkpoint);
 /* Whether a loaded checkpoint holds the model of this table (t2g_gpt_params) and flat buffer of

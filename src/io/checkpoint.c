@@ -1,7 +1,7 @@
-/* Checkpoints (the format is in t2g/checkpoint.h). Every multi-byte value is written and read
- * byte by byte, little-endian, whatever the host; the file is streamed in chunks, never held
- * whole in memory, and nothing is allocated before the sizes in the header agree with the
- * file's length. */
+/* Checkpoints (the format is in t2g/checkpoint.h): the CRC-32, the streamed reading and writing
+ * every version shares, saving, and loading by version. Every multi-byte value is written and
+ * read byte by byte, little-endian, whatever the host; the file is streamed in chunks, never
+ * held whole in memory. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 
 #include "core/atomic_write.h"
 #include "core/read_file.h"
+#include "io/checkpoint_internal.h"
 #include "t2g/checkpoint.h"
 #include "t2g/nonfinite.h"
 
@@ -36,59 +37,48 @@ uint32_t t2g_crc32(uint32_t crc, const void *data, size_t len) {
 
 /* ---- the layout ---- */
 
-static const unsigned char magic[8] = {'T', '2', 'G', 'C', 'K', 'P', 'T', '\0'};
-enum {
-    PREAMBLE_BYTES = 16, /* magic, version, header bytes */
-    HEADER_V1_BYTES = 56, /* step, cursor (3), rng state, parameter count, config bytes: 7 x u64 */
-    HEADER_V2_BYTES = 72, /* version 2: and the auxiliary count and scalar */
-    HEADER_BYTES = 80,    /* version 3: and the run kind and the start's CRC */
-    CRC_BYTES = 4,
-    MIN_FILE_BYTES = PREAMBLE_BYTES + HEADER_BYTES + CRC_BYTES,
-    CHUNK_FLOATS = 16384,
-};
+const unsigned char ckpt_magic[8] = {'T', '2', 'G', 'C', 'K', 'P', 'T', '\0'};
 
-static void put_u32(unsigned char *p, uint32_t v) {
+void ckpt_put_u32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
+uint32_t ckpt_get_u32(const unsigned char *p) {
     uint32_t v = 0;
     for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
     return v;
 }
-static uint64_t get_u64(const unsigned char *p) {
+uint64_t ckpt_get_u64(const unsigned char *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
     return v;
 }
 
-/* ---- save ---- */
+/* ---- writing ---- */
 
-typedef struct writer {
-    FILE *file;
-    uint32_t crc;
-    int error; /* errno of the first failed write */
-} writer;
-
-static void write_bytes(writer *w, const void *data, size_t len) {
+void ckpt_write_bytes(ckpt_writer *w, const void *data, size_t len) {
     if (w->error || len == 0) return;
     w->crc = t2g_crc32(w->crc, data, len);
+    w->written += len;
     errno = 0;
     if (fwrite(data, 1, len, w->file) != len) w->error = errno ? errno : EIO;
 }
 
-static void write_floats(writer *w, const float *x, uint64_t n) {
-    unsigned char chunk[CHUNK_FLOATS * 4];
+void ckpt_write_zeros(ckpt_writer *w, uint64_t n) {
+    static const unsigned char zeros[256];
+    for (; n && !w->error; n -= n < sizeof zeros ? n : sizeof zeros)
+        ckpt_write_bytes(w, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+}
+
+void ckpt_write_floats(ckpt_writer *w, const float *x, uint64_t n) {
+    unsigned char chunk[CKPT_CHUNK_FLOATS * 4];
     for (uint64_t done = 0; done < n && !w->error;) {
-        size_t count = n - done < CHUNK_FLOATS ? (size_t)(n - done) : CHUNK_FLOATS;
+        size_t count = n - done < CKPT_CHUNK_FLOATS ? (size_t)(n - done) : CKPT_CHUNK_FLOATS;
         for (size_t i = 0; i < count; i++) {
             uint32_t bits;
             memcpy(&bits, &x[done + i], sizeof bits);
-            put_u32(chunk + 4 * i, bits);
+            ckpt_put_u32(chunk + 4 * i, bits);
         }
-        write_bytes(w, chunk, 4 * count);
+        ckpt_write_bytes(w, chunk, 4 * count);
         done += count;
     }
 }
@@ -127,74 +117,30 @@ t2g_status t2g_checkpoint_save(const char *path, const t2g_checkpoint *ck, t2g_e
         return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: no run kind (train or rl) to record", path);
     t2g_status status = refuse_nonfinite(path, ck, err);
     if (status) return status;
-    const char *config = ck->config_json ? ck->config_json : "";
-    size_t config_bytes = strlen(config);
-
-    t2g_atomic_file out;
-    if (t2g_atomic_open(&out, path, err)) return t2g_error_context(err, "checkpoint %s", path);
-    writer w = {out.file, 0, 0};
-
-    unsigned char head[PREAMBLE_BYTES + HEADER_BYTES];
-    memcpy(head, magic, sizeof magic);
-    put_u32(head + 8, T2G_CHECKPOINT_VERSION);
-    put_u32(head + 12, HEADER_BYTES);
-    put_u64(head + 16, ck->step);
-    put_u64(head + 24, ck->cursor.seed);
-    put_u64(head + 32, ck->cursor.epoch);
-    put_u64(head + 40, ck->cursor.position);
-    put_u64(head + 48, ck->rng_state);
-    put_u64(head + 56, ck->param_count);
-    put_u64(head + 64, (uint64_t)config_bytes);
-    uint64_t scalar_bits;
-    memcpy(&scalar_bits, &ck->aux_scalar, sizeof scalar_bits);
-    put_u64(head + 72, ck->aux_count);
-    put_u64(head + 80, scalar_bits);
-    put_u32(head + 88, (uint32_t)ck->kind);
-    put_u32(head + 92, ck->start_crc);
-    write_bytes(&w, head, sizeof head);
-    write_bytes(&w, config, config_bytes);
-    write_floats(&w, ck->params, ck->param_count);
-    write_floats(&w, ck->m, ck->param_count);
-    write_floats(&w, ck->v, ck->param_count);
-    write_floats(&w, ck->aux_params, ck->aux_count);
-    write_floats(&w, ck->aux_m, ck->aux_count);
-    write_floats(&w, ck->aux_v, ck->aux_count);
-    unsigned char crc[CRC_BYTES];
-    put_u32(crc, w.crc);
-    write_bytes(&w, crc, sizeof crc);
-
-    if (t2g_atomic_commit(&out, w.error, err)) return t2g_error_context(err, "checkpoint %s", path);
-    return T2G_OK;
+    if (ck->table_count && !ck->table)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "checkpoint %s: a table of %u tensors without its rows", path,
+                        ck->table_count);
+    return ckpt_save_directory(path, ck, err);
 }
 
 /* ---- load ---- */
 
-typedef struct reader {
-    FILE *file;
-    const char *path;
-    uint64_t size; /* of the file */
-    uint32_t crc;
-} reader;
-
 /* Whether the last 4 bytes of the file are the CRC-32 of the rest: 1 yes, 0 no, -1 unreadable. */
-static int crc_matches(reader *r) {
-    if (r->size < CRC_BYTES || fseek(r->file, 0, SEEK_SET) != 0) return -1;
+static int crc_matches(ckpt_reader *r) {
+    if (r->size < CKPT_CRC_BYTES || fseek(r->file, 0, SEEK_SET) != 0) return -1;
     unsigned char chunk[65536];
     uint32_t crc = 0;
-    for (uint64_t left = r->size - CRC_BYTES; left;) {
+    for (uint64_t left = r->size - CKPT_CRC_BYTES; left;) {
         size_t n = left < sizeof chunk ? (size_t)left : sizeof chunk;
         if (fread(chunk, 1, n, r->file) != n) return -1;
         crc = t2g_crc32(crc, chunk, n);
         left -= n;
     }
-    if (fread(chunk, 1, CRC_BYTES, r->file) != CRC_BYTES) return -1;
-    return get_u32(chunk) == crc;
+    if (fread(chunk, 1, CKPT_CRC_BYTES, r->file) != CKPT_CRC_BYTES) return -1;
+    return ckpt_get_u32(chunk) == crc;
 }
 
-/* A file whose header disagrees with its length: truncated, or damaged in the header. The
- * CRC tells a careful reader which is likelier. */
-static t2g_status damaged(reader *r, t2g_error *err, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static t2g_status damaged(reader *r, t2g_error *err, const char *format, ...) {
+t2g_status ckpt_damaged(ckpt_reader *r, t2g_error *err, const char *format, ...) {
     char what[768];
     va_list args;
     va_start(args, format);
@@ -205,7 +151,7 @@ static t2g_status damaged(reader *r, t2g_error *err, const char *format, ...) {
                     crc == 0 ? " (and its CRC-32 does not match: the file is damaged)" : "");
 }
 
-static t2g_status read_exactly(reader *r, void *data, size_t len, t2g_error *err) {
+t2g_status ckpt_read_exactly(ckpt_reader *r, void *data, size_t len, t2g_error *err) {
     if (len == 0) return T2G_OK;
     if (fread(data, 1, len, r->file) != len)
         return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: read failed: %s", r->path,
@@ -214,14 +160,21 @@ static t2g_status read_exactly(reader *r, void *data, size_t len, t2g_error *err
     return T2G_OK;
 }
 
-static t2g_status read_floats(reader *r, float *x, uint64_t n, t2g_error *err) {
-    unsigned char chunk[CHUNK_FLOATS * 4];
+t2g_status ckpt_skip(ckpt_reader *r, uint64_t n, t2g_error *err) {
+    unsigned char skip[4096];
+    for (t2g_status status; n; n -= n < sizeof skip ? n : sizeof skip)
+        if ((status = ckpt_read_exactly(r, skip, n < sizeof skip ? (size_t)n : sizeof skip, err))) return status;
+    return T2G_OK;
+}
+
+t2g_status ckpt_read_floats(ckpt_reader *r, float *x, uint64_t n, t2g_error *err) {
+    unsigned char chunk[CKPT_CHUNK_FLOATS * 4];
     for (uint64_t done = 0; done < n;) {
-        size_t count = n - done < CHUNK_FLOATS ? (size_t)(n - done) : CHUNK_FLOATS;
-        t2g_status status = read_exactly(r, chunk, 4 * count, err);
+        size_t count = n - done < CKPT_CHUNK_FLOATS ? (size_t)(n - done) : CKPT_CHUNK_FLOATS;
+        t2g_status status = ckpt_read_exactly(r, chunk, 4 * count, err);
         if (status) return status;
         for (size_t i = 0; i < count; i++) {
-            uint32_t bits = get_u32(chunk + 4 * i);
+            uint32_t bits = ckpt_get_u32(chunk + 4 * i);
             memcpy(&x[done + i], &bits, sizeof bits);
         }
         done += count;
@@ -229,130 +182,47 @@ static t2g_status read_floats(reader *r, float *x, uint64_t n, t2g_error *err) {
     return T2G_OK;
 }
 
-static t2g_status load(reader *r, t2g_checkpoint *ck, t2g_error *err) {
-    /* magic, version, header bytes: what the file claims to be */
-    unsigned char pre[PREAMBLE_BYTES];
+t2g_status ckpt_check_crc(ckpt_reader *r, t2g_checkpoint *ck, t2g_error *err) {
+    uint32_t computed = r->crc;
+    unsigned char stored[CKPT_CRC_BYTES];
+    t2g_status status = ckpt_read_exactly(r, stored, sizeof stored, err);
+    if (status) return status;
+    if (ckpt_get_u32(stored) != computed)
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "checkpoint %s: corrupted: CRC-32 mismatch (stored 0x%08x, computed 0x%08x over its %llu bytes)",
+                        r->path, ckpt_get_u32(stored), computed, (unsigned long long)(r->size - CKPT_CRC_BYTES));
+    ck->file_crc = computed;
+    return T2G_OK;
+}
+
+/* The preamble (what the file claims to be), then the reader of its version. */
+static t2g_status load(ckpt_reader *r, t2g_checkpoint *ck, t2g_error *err) {
+    unsigned char pre[CKPT_PREAMBLE_BYTES];
     size_t got = fread(pre, 1, sizeof pre, r->file);
     if (got < sizeof pre && ferror(r->file))
         return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: read failed: %s", r->path, strerror(errno));
-    size_t magic_bytes = got < sizeof magic ? got : sizeof magic;
-    if (memcmp(pre, magic, magic_bytes) != 0)
+    size_t magic_bytes = got < sizeof ckpt_magic ? got : sizeof ckpt_magic;
+    if (memcmp(pre, ckpt_magic, magic_bytes) != 0)
         return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: not a t2g checkpoint (it does not start with \"T2GCKPT\")",
                         r->path);
     if (got < sizeof pre)
         return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: truncated: the file has %llu bytes, a checkpoint has at least %d",
-                        r->path, (unsigned long long)r->size, MIN_FILE_BYTES);
+                        r->path, (unsigned long long)r->size, CKPT_PREAMBLE_BYTES + CKPT_CRC_BYTES);
     r->crc = t2g_crc32(0, pre, sizeof pre);
-    uint32_t version = get_u32(pre + 8), header_bytes = get_u32(pre + 12);
+    uint32_t version = ckpt_get_u32(pre + 8), header_bytes = ckpt_get_u32(pre + 12);
     if (version < 1 || version > T2G_CHECKPOINT_VERSION)
         return t2g_fail(err, T2G_ERR_FORMAT,
                         "checkpoint %s: unsupported format version %u; this t2g reads versions 1 to %u", r->path,
                         version, T2G_CHECKPOINT_VERSION);
-    uint32_t known_header = version == 1 ? HEADER_V1_BYTES : version == 2 ? HEADER_V2_BYTES : HEADER_BYTES;
-    if (header_bytes < known_header)
-        return damaged(r, err, "corrupted: a header of %u bytes; version %u has %u", header_bytes, version, known_header);
-    if ((uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES > r->size)
-        return damaged(r, err, "truncated: expected at least %llu bytes (its header alone has %u), the file has %llu",
-                       (unsigned long long)PREAMBLE_BYTES + header_bytes + CRC_BYTES, header_bytes,
-                       (unsigned long long)r->size);
-
-    /* the header; bytes past the fields of its version are skipped (but checked by the CRC) */
-    unsigned char head[HEADER_BYTES] = {0};
-    t2g_status status = read_exactly(r, head, known_header, err);
-    for (uint32_t left = header_bytes - known_header; !status && left;) {
-        unsigned char skip[256];
-        uint32_t n = left < sizeof skip ? left : (uint32_t)sizeof skip;
-        status = read_exactly(r, skip, n, err);
-        left -= n;
-    }
-    if (status) return status;
-    uint64_t param_count = get_u64(head + 40), config_bytes = get_u64(head + 48);
-    uint64_t aux_count = get_u64(head + 56), aux_scalar_bits = get_u64(head + 64); /* 0 in version 1 */
-    uint32_t kind = get_u32(head + 72), start_crc = get_u32(head + 76);           /* 0 before version 3 */
-    if (version < 3) kind = aux_count ? T2G_RUN_RL : T2G_RUN_TRAIN;
-
-    /* the sizes against the file's length, without overflow: nothing is allocated before */
-    uint64_t fixed = (uint64_t)PREAMBLE_BYTES + header_bytes + CRC_BYTES;
-    uint64_t room = r->size - fixed;
-    if (aux_count > room / 12 || config_bytes > room - 12 * aux_count ||
-        param_count > (room - 12 * aux_count - config_bytes) / 12) {
-        if (aux_count <= UINT64_MAX / 24 && config_bytes <= UINT64_MAX / 2 - fixed &&
-            param_count <= (UINT64_MAX / 2 - fixed - config_bytes) / 12)
-            return damaged(r, err, "truncated: expected %llu bytes (%llu parameters, %llu bytes of config), the file has %llu",
-                           (unsigned long long)(fixed + config_bytes + 12 * param_count + 12 * aux_count),
-                           (unsigned long long)param_count, (unsigned long long)config_bytes,
-                           (unsigned long long)r->size);
-        return damaged(r, err,
-                       "truncated: its header describes %llu parameters and %llu bytes of config, more than any file "
-                       "holds; the file has %llu bytes",
-                       (unsigned long long)param_count, (unsigned long long)config_bytes, (unsigned long long)r->size);
-    }
-    uint64_t expected = fixed + config_bytes + 12 * param_count + 12 * aux_count;
-    if (expected < r->size)
-        return damaged(r, err, "corrupted: the file has %llu bytes, %llu more than its header describes (%llu)",
-                       (unsigned long long)r->size, (unsigned long long)(r->size - expected),
-                       (unsigned long long)expected);
-    if (param_count > SIZE_MAX / sizeof(float) || aux_count > SIZE_MAX / sizeof(float) || config_bytes >= SIZE_MAX)
-        return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: too large for this machine's address space", r->path);
-
-    ck->step = get_u64(head + 0);
-    ck->cursor.seed = get_u64(head + 8);
-    ck->cursor.epoch = get_u64(head + 16);
-    ck->cursor.position = get_u64(head + 24);
-    ck->rng_state = get_u64(head + 32);
-    ck->kind = (t2g_run_kind)kind;
-    ck->start_crc = start_crc;
-    ck->param_count = param_count;
-    size_t bytes = (size_t)param_count * sizeof(float);
-    ck->config_json = malloc((size_t)config_bytes + 1);
-    ck->params = malloc(bytes ? bytes : 1);
-    ck->m = malloc(bytes ? bytes : 1);
-    ck->v = malloc(bytes ? bytes : 1);
-    if (!ck->config_json || !ck->params || !ck->m || !ck->v)
-        return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: out of memory for %llu parameters", r->path,
-                        (unsigned long long)param_count);
-    status = read_exactly(r, ck->config_json, (size_t)config_bytes, err);
-    ck->config_json[config_bytes] = '\0';
-    if (!status) status = read_floats(r, ck->params, param_count, err);
-    if (!status) status = read_floats(r, ck->m, param_count, err);
-    if (!status) status = read_floats(r, ck->v, param_count, err);
-    if (status) return status;
-    ck->aux_count = aux_count;
-    memcpy(&ck->aux_scalar, &aux_scalar_bits, sizeof ck->aux_scalar);
-    if (aux_count) {
-        size_t aux_bytes = (size_t)aux_count * sizeof(float);
-        ck->aux_params = malloc(aux_bytes);
-        ck->aux_m = malloc(aux_bytes);
-        ck->aux_v = malloc(aux_bytes);
-        if (!ck->aux_params || !ck->aux_m || !ck->aux_v)
-            return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: out of memory for %llu auxiliary parameters", r->path,
-                            (unsigned long long)aux_count);
-        status = read_floats(r, ck->aux_params, aux_count, err);
-        if (!status) status = read_floats(r, ck->aux_m, aux_count, err);
-        if (!status) status = read_floats(r, ck->aux_v, aux_count, err);
-        if (status) return status;
-    }
-    uint32_t computed = r->crc;
-    unsigned char stored[CRC_BYTES];
-    status = read_exactly(r, stored, sizeof stored, err);
-    if (status) return status;
-    if (get_u32(stored) != computed)
-        return t2g_fail(err, T2G_ERR_FORMAT,
-                        "checkpoint %s: corrupted: CRC-32 mismatch (stored 0x%08x, computed 0x%08x over its %llu bytes)",
-                        r->path, get_u32(stored), computed, (unsigned long long)(r->size - CRC_BYTES));
-    ck->file_crc = computed;
-    if (kind != T2G_RUN_TRAIN && kind != T2G_RUN_RL)
-        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: run kind %u is neither 1 (train) nor 2 (rl)", r->path, kind);
-    if (memchr(ck->config_json, '\0', (size_t)config_bytes))
-        return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: corrupted: its config text holds a NUL byte", r->path);
-    return T2G_OK;
+    if (version == 4) return ckpt_load_directory(r, header_bytes, ck, err);
+    return ckpt_load_positional(r, version, header_bytes, ck, err);
 }
 
 t2g_status t2g_checkpoint_load(const char *path, t2g_checkpoint *ck, t2g_error *err) {
     if (!ck) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: nowhere to put it");
     memset(ck, 0, sizeof *ck);
     if (!path || !*path) return t2g_fail(err, T2G_ERR_ARGUMENT, "loading a checkpoint: no path");
-    reader r = {NULL, path, 0, 0};
+    ckpt_reader r = {NULL, path, 0, 0};
     /* a regular file only (a FIFO would block); its size bounds every allocation of load() */
     t2g_status status = t2g_file_open(path, "checkpoint", &r.file, &r.size, err);
     if (status) {
@@ -369,11 +239,11 @@ t2g_status t2g_checkpoint_stored_crc(const char *path, uint32_t *crc, t2g_error 
     *crc = 0;
     FILE *file = fopen(path, "rb");
     if (!file) return t2g_fail(err, T2G_ERR_IO, "checkpoint %s: cannot open: %s", path, strerror(errno));
-    unsigned char stored[CRC_BYTES];
-    bool ok = fseek(file, -CRC_BYTES, SEEK_END) == 0 && fread(stored, 1, CRC_BYTES, file) == CRC_BYTES;
+    unsigned char stored[CKPT_CRC_BYTES];
+    bool ok = fseek(file, -CKPT_CRC_BYTES, SEEK_END) == 0 && fread(stored, 1, CKPT_CRC_BYTES, file) == CKPT_CRC_BYTES;
     fclose(file);
     if (!ok) return t2g_fail(err, T2G_ERR_FORMAT, "checkpoint %s: too short to hold a CRC-32", path);
-    *crc = get_u32(stored);
+    *crc = ckpt_get_u32(stored);
     return T2G_OK;
 }
 
@@ -400,5 +270,6 @@ void t2g_checkpoint_free(t2g_checkpoint *ck) {
     free(ck->aux_params);
     free(ck->aux_m);
     free(ck->aux_v);
+    free((void *)ck->table); /* the loaded directory's rows and their names: one allocation */
     memset(ck, 0, sizeof *ck);
 }

@@ -258,8 +258,11 @@ t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
     if (!status) status = t2g_tensor_download(rl->head, head, 4 * h, err);
     if (!status) status = t2g_tensor_download(rl->head_m, head + h, 4 * h, err);
     if (!status) status = t2g_tensor_download(rl->head_v, head + 2 * h, 4 * h, err);
+    const t2g_gpt_param *table;
+    uint32_t table_count = t2g_gpt_params(rl->policy, &table);
     t2g_checkpoint checkpoint = {
         .step = rl->step, .cursor = {rl->config.data.seed, 0, rl->prompt_cursor}, .rng_state = rl->config.seed,
+        .table = table, .table_count = table_count,
         .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
         .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta,
         .kind = T2G_RUN_RL, .start_crc = rl->start_crc};
@@ -286,7 +289,8 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
                         "(is it an RL checkpoint of this model?)",
                         (unsigned long long)checkpoint->param_count, (unsigned long long)checkpoint->aux_count,
                         (unsigned long long)t2g_gpt_buffer_floats(rl->policy), (unsigned long long)h);
-    t2g_status status = t2g_gpt_write(rl->policy, checkpoint->params, checkpoint->m, checkpoint->v, err);
+    t2g_status status = t2g_checkpoint_match_model(checkpoint, rl->policy, "the checkpoint", err);
+    if (!status) status = t2g_gpt_write(rl->policy, checkpoint->params, checkpoint->m, checkpoint->v, err);
     if (!status) status = t2g_tensor_upload(rl->head, checkpoint->aux_params, 4 * h, err);
     if (!status) status = t2g_tensor_upload(rl->head_m, checkpoint->aux_m, 4 * h, err);
     if (!status) status = t2g_tensor_upload(rl->head_v, checkpoint->aux_v, 4 * h, err);

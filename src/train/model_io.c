@@ -54,9 +54,10 @@ static t2g_status write_hf(const t2g_model_source *source, t2g_gpt *gpt, const f
 t2g_status t2g_model_source_write(const t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err) {
     uint64_t n = t2g_gpt_buffer_floats(gpt);
     const t2g_checkpoint *ck = &source->checkpoint;
-    if (source->kind != T2G_MODEL_HF && ck->param_count != n)
-        return t2g_fail(err, T2G_ERR_FORMAT, "%s: holds %llu parameters, but its config describes a model of %llu",
-                        source->path, (unsigned long long)ck->param_count, (unsigned long long)n);
+    if (source->kind != T2G_MODEL_HF) {
+        t2g_status matched = t2g_checkpoint_match_model(ck, gpt, source->path, err);
+        if (matched) return matched;
+    }
     float *zeros = calloc(n ? n : 1, sizeof *zeros);
     if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
     t2g_status status = source->kind == T2G_MODEL_HF

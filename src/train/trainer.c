@@ -239,9 +239,11 @@ t2g_status t2g_trainer_save(t2g_trainer *t, const char *path, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory writing a checkpoint");
     }
     t2g_status status = t2g_gpt_read(t->gpt, state, state + n, state + 2 * n, err);
+    const t2g_gpt_param *table;
+    uint32_t table_count = t2g_gpt_params(t->gpt, &table);
     t2g_checkpoint checkpoint = {
         .step = t->step, .cursor = t->cursor, .rng_state = t->rng.state, .config_json = config,
-        .kind = T2G_RUN_TRAIN, .start_crc = t->start_crc,
+        .kind = T2G_RUN_TRAIN, .start_crc = t->start_crc, .table = table, .table_count = table_count,
         .param_count = n, .params = state, .m = state + n, .v = state + 2 * n};
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
     free(state);
@@ -260,7 +262,7 @@ t2g_status t2g_trainer_resume(t2g_trainer *t, const t2g_checkpoint *checkpoint, 
                                          "the checkpoint's config", err);
     if (status) return status;
     const t2g_model_config *m = &saved.model, *want = &t->config.model;
-    if (!same_model(m, want) || checkpoint->param_count != t2g_gpt_buffer_floats(t->gpt))
+    if (!same_model(m, want))
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "the checkpoint holds a model of vocab %u, context %u, %u layers, %u heads, width %u; the run "
                         "asks for vocab %u, context %u, %u layers, %u heads, width %u",
@@ -269,7 +271,8 @@ t2g_status t2g_trainer_resume(t2g_trainer *t, const t2g_checkpoint *checkpoint, 
     if (checkpoint->kind != T2G_RUN_TRAIN)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "the checkpoint was written by a t2g %s run, not by t2g train",
                         t2g_run_kind_name(checkpoint->kind));
-    status = t2g_gpt_write(t->gpt, checkpoint->params, checkpoint->m, checkpoint->v, err);
+    status = t2g_checkpoint_match_model(checkpoint, t->gpt, "the checkpoint", err);
+    if (!status) status = t2g_gpt_write(t->gpt, checkpoint->params, checkpoint->m, checkpoint->v, err);
     if (status) return status;
     t->start_crc = checkpoint->start_crc;
     t->step = checkpoint->step;

@@ -1,7 +1,7 @@
-/* Checkpoints: CRC-32, the byte layout, a bit-exact round trip, every way a file can be wrong,
- * and the atomic save (a failed save leaves no temp file and the previous checkpoint intact),
+/* Checkpoints: CRC-32, the byte layout, a bit-exact round trip, every way a version 1 to 3 file
+ * can be wrong (version 4's are in check_checkpoint_v4.c), and the atomic save (a failed save
+ * leaves no temp file and the previous checkpoint intact),
  * with the atomic write under it (src/core/atomic_write.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -13,143 +13,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "checkpoint_files.h"
 #include "core/atomic_write.h"
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
-
-/* ---- scratch files ---- */
-
-static bool make_dir(check_ctx *ctx, char *dir, size_t size) {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, size, "%s/t2g-check-ckpt-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        check_fail(ctx, "mkdtemp %s: %s", dir, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-/* Removes the files of a scratch directory (one level of subdirectories) and the directory. */
-static void remove_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (remove(path) != 0) remove_dir(path);
-        }
-        closedir(d);
-    }
-    chmod(dir, 0700);
-    rmdir(dir);
-}
-
-/* Files of dir whose name holds ".tmp.". */
-static int temp_files(const char *dir) {
-    int n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) n++;
-    closedir(d);
-    return n;
-}
-
-static unsigned char *read_file(check_ctx *ctx, const char *path, size_t *len) {
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = check_host(ctx, size > 0 ? (size_t)size : 1);
-    *len = fread(bytes, 1, (size_t)(size > 0 ? size : 0), f);
-    fclose(f);
-    return bytes;
-}
-
-static bool write_file(const char *path, const void *bytes, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return false;
-    bool ok = fwrite(bytes, 1, len, f) == len;
-    return fclose(f) == 0 && ok;
-}
-
-/* ---- checkpoints ---- */
-
-/* Random bits in every float (NaN payloads, infinities, -0, subnormals) and every counter. */
-/* Random bits, but never NaN or Inf (an exponent of all ones loses its top bit): checkpoints
- * refuse non-finite values. */
-static float random_finite_bits(check_ctx *ctx) {
-    uint32_t bits = (uint32_t)check_random_u64(ctx);
-    if ((bits & 0x7F800000u) == 0x7F800000u) bits &= ~0x40000000u;
-    float x;
-    memcpy(&x, &bits, sizeof bits);
-    return x;
-}
-
-static float *random_floats_bits(check_ctx *ctx, uint64_t n) {
-    float *x = check_host(ctx, (n ? n : 1) * sizeof(float));
-    for (uint64_t i = 0; i < n; i++) x[i] = random_finite_bits(ctx);
-    return x;
-}
-
-/* Adds an auxiliary part (version 2): aux_count floats of each array and a scalar. */
-static void add_aux(check_ctx *ctx, t2g_checkpoint *ck, uint64_t aux_count) {
-    ck->aux_count = aux_count;
-    ck->aux_params = random_floats_bits(ctx, aux_count);
-    ck->aux_m = random_floats_bits(ctx, aux_count);
-    ck->aux_v = random_floats_bits(ctx, aux_count);
-    uint64_t bits = check_random_u64(ctx) >> 2; /* a finite double */
-    memcpy(&ck->aux_scalar, &bits, sizeof bits);
-}
-
-static t2g_checkpoint random_checkpoint(check_ctx *ctx, uint64_t param_count, const char *config) {
-    t2g_checkpoint ck = {0};
-    ck.step = check_random_u64(ctx);
-    ck.cursor = (t2g_data_cursor){check_random_u64(ctx), check_random_u64(ctx), check_random_u64(ctx)};
-    ck.rng_state = check_random_u64(ctx);
-    ck.kind = check_random_below(ctx, 2) ? T2G_RUN_RL : T2G_RUN_TRAIN;
-    ck.start_crc = (uint32_t)check_random_u64(ctx);
-    ck.config_json = (char *)config;
-    ck.param_count = param_count;
-    float *arrays[3];
-    for (int a = 0; a < 3; a++) arrays[a] = random_floats_bits(ctx, param_count);
-    ck.params = arrays[0];
-    ck.m = arrays[1];
-    ck.v = arrays[2];
-    return ck;
-}
-
-static bool same_checkpoint(const t2g_checkpoint *a, const t2g_checkpoint *b) {
-    size_t bytes = (size_t)a->param_count * sizeof(float), aux = (size_t)a->aux_count * sizeof(float);
-    bool same_aux = a->aux_count == b->aux_count && memcmp(&a->aux_scalar, &b->aux_scalar, sizeof a->aux_scalar) == 0 &&
-                    (aux == 0 || (b->aux_params && memcmp(a->aux_params, b->aux_params, aux) == 0 &&
-                                  memcmp(a->aux_m, b->aux_m, aux) == 0 && memcmp(a->aux_v, b->aux_v, aux) == 0));
-    return same_aux && a->kind == b->kind && a->start_crc == b->start_crc && a->step == b->step && a->cursor.seed == b->cursor.seed && a->cursor.epoch == b->cursor.epoch &&
-           a->cursor.position == b->cursor.position && a->rng_state == b->rng_state &&
-           a->param_count == b->param_count && b->config_json && strcmp(a->config_json, b->config_json) == 0 &&
-           (bytes == 0 || (b->params && b->m && b->v && memcmp(a->params, b->params, bytes) == 0 &&
-                           memcmp(a->m, b->m, bytes) == 0 && memcmp(a->v, b->v, bytes) == 0));
-}
-
-static uint64_t le64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t bitwise_crc32(const unsigned char *p, size_t len) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
 
 T2G_HOST_CHECK(checkpoint_roundtrip) {
     check_case_begin(ctx);
@@ -164,12 +31,12 @@ T2G_HOST_CHECK(checkpoint_roundtrip) {
     for (size_t i = 0; i < n; i++) bytes[i] = (unsigned char)check_random_u64(ctx);
     size_t cut = check_random_below(ctx, (uint32_t)n);
     uint32_t whole = t2g_crc32(0, bytes, n);
-    check_true(ctx, whole == bitwise_crc32(bytes, n), "the table agrees with the bit-by-bit CRC on random bytes");
+    check_true(ctx, whole == ct_bitwise_crc32(bytes, n), "the table agrees with the bit-by-bit CRC on random bytes");
     check_true(ctx, t2g_crc32(t2g_crc32(0, bytes, cut), bytes + cut, n - cut) == whole,
                "crc32 continues across a cut at %zu", cut);
 
     char dir[512], path[600];
-    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    if (!ct_make_dir(ctx, dir, sizeof dir)) return ctx->failures;
     snprintf(path, sizeof path, "%s/model.ckpt", dir);
     t2g_config config = t2g_config_defaults();
     char *config_json = t2g_config_to_json(&config);
@@ -179,103 +46,61 @@ T2G_HOST_CHECK(checkpoint_roundtrip) {
     for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
         check_case_begin(ctx);
         const char *text = c == 1 ? "" : c == 2 ? "{\"name\": \"caf\xc3\xa9\"}" : config_json;
-        t2g_checkpoint ck = random_checkpoint(ctx, counts[c], text), back;
-        if (c % 2 == 1) add_aux(ctx, &ck, 33 * c); /* an RL run's value head */
+        t2g_checkpoint ck = ct_random_checkpoint(ctx, counts[c], text), back;
+        if (c % 2 == 1) ct_add_aux(ctx, &ck, 33 * c); /* an RL run's value head */
         bool saved = check_status(ctx, t2g_checkpoint_save(path, &ck, &ctx->err), "saving");
         bool loaded = saved && check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading");
         if (loaded) {
-            check_true(ctx, same_checkpoint(&ck, &back), "%llu parameters: the loaded checkpoint is bit-exact",
+            check_true(ctx, ct_same_checkpoint(&ck, &back), "%llu parameters: the loaded checkpoint is bit-exact",
                        (unsigned long long)counts[c]);
             t2g_checkpoint_free(&back);
             check_true(ctx, back.params == NULL && back.config_json == NULL, "free clears the checkpoint");
         }
-        /* the layout, byte by byte */
+        /* the layout, byte by byte: the whole buffers and the value head as 3 or 6 tensors */
         size_t len;
-        unsigned char *file = read_file(ctx, path, &len);
-        size_t config_bytes = strlen(text), expected = 16 + 80 + config_bytes + 12 * counts[c] + 12 * ck.aux_count + 4;
-        uint64_t scalar_bits;
-        memcpy(&scalar_bits, &ck.aux_scalar, sizeof scalar_bits);
-        bool layout = file && len == expected && memcmp(file, "T2GCKPT\0", 8) == 0 && file[8] == 3 && file[9] == 0 &&
-                      file[10] == 0 && file[11] == 0 && file[12] == 80 && file[13] == 0 && le64(file + 16) == ck.step &&
-                      le64(file + 24) == ck.cursor.seed && le64(file + 32) == ck.cursor.epoch &&
-                      le64(file + 40) == ck.cursor.position && le64(file + 48) == ck.rng_state &&
-                      le64(file + 56) == counts[c] && le64(file + 64) == config_bytes &&
-                      le64(file + 72) == ck.aux_count && le64(file + 80) == scalar_bits &&
-                      le64(file + 88) == ((uint64_t)ck.start_crc << 32 | (uint32_t)ck.kind) &&
-                      memcmp(file + 96, text, config_bytes) == 0;
-        if (layout && counts[c]) {
-            const unsigned char *p = file + 96 + config_bytes;
-            uint32_t first, last;
-            memcpy(&first, &ck.params[0], 4);
-            memcpy(&last, ck.aux_count ? &ck.aux_v[ck.aux_count - 1] : &ck.v[counts[c] - 1], 4);
-            layout = p[0] == (first & 0xFF) && p[3] == first >> 24 && file[len - 5] == last >> 24;
-        }
-        uint32_t stored = file && len >= 4 ? (uint32_t)file[len - 4] | (uint32_t)file[len - 3] << 8 |
-                                                 (uint32_t)file[len - 2] << 16 | (uint32_t)file[len - 1] << 24
-                                           : 0;
-        check_true(ctx, layout && stored == bitwise_crc32(file, len - 4),
-                   "%llu parameters: %zu bytes, little-endian header and floats, CRC-32 of the rest at the end",
-                   (unsigned long long)counts[c], len);
-        check_true(ctx, temp_files(dir) == 0, "no temp file left after a save");
+        unsigned char *file = ct_read_file(ctx, path, &len);
+        char why[200];
+        bool layout = file && ct_v4_layout(file, len, &ck, ck.aux_count ? 6 : 3, why, sizeof why);
+        check_true(ctx, layout, "%llu parameters: %zu bytes, version 4: a directory, the tensors little-endian at 64-byte "
+                   "offsets, CRC-32 of the rest at the end (%s)",
+                   (unsigned long long)counts[c], len, layout ? "ok" : why);
+        check_true(ctx, ct_temp_files(dir) == 0, "no temp file left after a save");
     }
     free(config_json);
-    remove_dir(dir);
+    ct_remove_dir(dir);
     return ctx->failures;
 }
 
-/* Writes `bytes` to path and expects loading it to fail with `status` and a message holding
- * the path and each of `expect` (NULLs ignored); the output is cleared either way. */
-static bool expect_load_error(check_ctx *ctx, const char *path, const void *bytes, size_t len, t2g_status status,
-                              const char *label, const char *a, const char *b) {
-    if (bytes && !write_file(path, bytes, len)) {
-        check_fail(ctx, "%s: cannot write %s", label, path);
-        return false;
-    }
-    t2g_checkpoint ck;
-    t2g_error err = {0};
-    t2g_status got = t2g_checkpoint_load(path, &ck, &err);
-    bool ok = got == status && strstr(err.message, path) && (!a || strstr(err.message, a)) &&
-              (!b || strstr(err.message, b)) && !ck.params && !ck.m && !ck.v && !ck.config_json;
-    check_true(ctx, ok, "%s -> %s", label, got ? err.message : "loaded");
-    if (got == T2G_OK) t2g_checkpoint_free(&ck);
-    return ok;
-}
-
-static void put_le32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_le64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void reseal(unsigned char *file, size_t len) { put_le32(file + len - 4, t2g_crc32(0, file, len - 4)); }
-
+/* A version 3 file (what t2g wrote before the directory) and every way it can be wrong; the
+ * version 1 and 2 files made from it still load. */
 T2G_HOST_CHECK(checkpoint_errors) {
     check_case_begin(ctx);
     char dir[512], good[600], bad[600], text[700];
-    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    if (!ct_make_dir(ctx, dir, sizeof dir)) return ctx->failures;
     snprintf(good, sizeof good, "%s/good.ckpt", dir);
     snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
     const char *config = "{\"name\": \"errors\"}";
     const uint64_t P = 300;
-    t2g_checkpoint ck = random_checkpoint(ctx, P, config);
+    t2g_checkpoint ck = ct_random_checkpoint(ctx, P, config);
     ck.kind = T2G_RUN_TRAIN; /* what a version 1 or 2 file without auxiliary part is read as */
     ck.start_crc = 0;
-    if (!check_status(ctx, t2g_checkpoint_save(good, &ck, &ctx->err), "saving")) {
-        remove_dir(dir);
+    size_t len;
+    unsigned char *file = ct_v3_file(ctx, &ck, &len);
+    if (!ct_write_file(good, file, len)) {
+        check_fail(ctx, "cannot write %s", good);
+        ct_remove_dir(dir);
         return ctx->failures;
     }
-    size_t len;
-    unsigned char *file = read_file(ctx, good, &len);
     size_t config_end = 96 + strlen(config);
     unsigned char *copy = check_host(ctx, len + 8);
 
     /* missing, a directory, not a checkpoint */
     snprintf(text, sizeof text, "%s/absent.ckpt", dir);
-    expect_load_error(ctx, text, NULL, 0, T2G_ERR_IO, "a missing file", "no such file", NULL);
-    expect_load_error(ctx, dir, NULL, 0, T2G_ERR_IO, "a directory", "not a regular file", NULL);
+    ct_expect_load_error(ctx, text, NULL, 0, T2G_ERR_IO, "a missing file", "no such file", NULL);
+    ct_expect_load_error(ctx, dir, NULL, 0, T2G_ERR_IO, "a directory", "not a regular file", NULL);
     const char *words = "{\"this is\": \"a JSON file, not a checkpoint, and long enough to have a header\"}\n";
-    expect_load_error(ctx, bad, words, strlen(words), T2G_ERR_FORMAT, "a JSON file", "not a t2g checkpoint", NULL);
-    expect_load_error(ctx, bad, "T2G", 3, T2G_ERR_FORMAT, "3 bytes of the magic", "truncated", "has 3 bytes");
+    ct_expect_load_error(ctx, bad, words, strlen(words), T2G_ERR_FORMAT, "a JSON file", "not a t2g checkpoint", NULL);
+    ct_expect_load_error(ctx, bad, "T2G", 3, T2G_ERR_FORMAT, "3 bytes of the magic", "truncated", "has 3 bytes");
 
     /* truncated: inside the magic, the version, the header, the config, each array, the CRC */
     const size_t lengths[] = {0, 5, 8, 13, 16, 40, 71, 72, 87, 95, config_end - 3, config_end + 4 * P / 2,
@@ -284,13 +109,13 @@ T2G_HOST_CHECK(checkpoint_errors) {
         char label[64], has[64];
         snprintf(label, sizeof label, "truncated to %zu of %zu bytes", lengths[i], len);
         snprintf(has, sizeof has, "%zu", lengths[i]);
-        expect_load_error(ctx, bad, file, lengths[i], T2G_ERR_FORMAT, label, "truncated", has);
+        ct_expect_load_error(ctx, bad, file, lengths[i], T2G_ERR_FORMAT, label, "truncated", has);
     }
     /* where the header is complete, the message says what size was expected */
     snprintf(text, sizeof text, "truncated: expected %zu bytes (300 parameters, 18 bytes of config), the file has %zu",
              len, config_end + 10);
-    expect_load_error(ctx, bad, file, config_end + 10, T2G_ERR_FORMAT, "truncated inside the parameters", text, NULL);
-    expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 100", NULL);
+    ct_expect_load_error(ctx, bad, file, config_end + 10, T2G_ERR_FORMAT, "truncated inside the parameters", text, NULL);
+    ct_expect_load_error(ctx, bad, file, 40, T2G_ERR_FORMAT, "truncated inside the header", "expected at least 100", NULL);
 
     /* one flipped bit anywhere: the header fields, the config, the arrays, the CRC itself */
     int flips = 0, caught = 0;
@@ -300,8 +125,8 @@ T2G_HOST_CHECK(checkpoint_errors) {
         memcpy(copy, file, len);
         copy[at] ^= (unsigned char)(1u << bit);
         /* a flip in the version gives an unknown version, or an older one whose layout then fails */
-        const char *want = at < 8 ? "not a t2g checkpoint" : at < 12 && copy[8] > 3 ? "unsupported format version" : at < 12 ? "" : "CRC-32";
-        if (!write_file(bad, copy, len)) break;
+        const char *want = at < 8 ? "not a t2g checkpoint" : at < 12 && copy[8] > 4 ? "unsupported format version" : at < 12 ? "" : "CRC-32";
+        if (!ct_write_file(bad, copy, len)) break;
         t2g_checkpoint out;
         t2g_error err = {0};
         t2g_status got = t2g_checkpoint_load(bad, &out, &err);
@@ -314,20 +139,20 @@ T2G_HOST_CHECK(checkpoint_errors) {
     check_true(ctx, flips == 400 && caught == flips, "each of %d one-bit flips is caught and named (%d)", flips, caught);
     memcpy(copy, file, len);
     copy[len - 100] ^= 4;
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a flipped bit in v", "corrupted: CRC-32 mismatch", "stored 0x");
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a flipped bit in v", "corrupted: CRC-32 mismatch", "stored 0x");
 
     /* wrong magic; a future version, properly sealed */
     memcpy(copy, file, len);
     memcpy(copy, "T2GCKPU\0", 8);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a wrong magic", "not a t2g checkpoint", NULL);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a wrong magic", "not a t2g checkpoint", NULL);
     memcpy(copy, file, len);
-    put_le32(copy + 8, 4);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 4", "unsupported format version 4",
-                      "this t2g reads versions 1 to 3");
-    put_le32(copy + 8, 0);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 0", "unsupported format version 0", NULL);
+    ct_put_le32(copy + 8, 5);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 5", "unsupported format version 5",
+                         "this t2g reads versions 1 to 4");
+    ct_put_le32(copy + 8, 0);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "version 0", "unsupported format version 0", NULL);
 
     /* absurd sizes with a valid CRC: refused from the file's length, nothing allocated */
     const struct {
@@ -343,41 +168,41 @@ T2G_HOST_CHECK(checkpoint_errors) {
     };
     for (size_t i = 0; i < sizeof absurd / sizeof absurd[0]; i++) {
         memcpy(copy, file, len);
-        put_le64(copy + absurd[i].offset, absurd[i].value);
-        reseal(copy, len);
-        expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, absurd[i].expect, "truncated", absurd[i].expect);
+        ct_put_le64(copy + absurd[i].offset, absurd[i].value);
+        ct_reseal(copy, len);
+        ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, absurd[i].expect, "truncated", absurd[i].expect);
     }
     memcpy(copy, file, len);
-    put_le32(copy + 12, 0x7FFFFFFFu);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a 2 GiB header", "truncated", "2147483647");
+    ct_put_le32(copy + 12, 0x7FFFFFFFu);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "a 2 GiB header", "truncated", "2147483647");
     memcpy(copy, file, len);
-    put_le32(copy + 12, 8);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "an 8-byte header", "a header of 8 bytes", NULL);
+    ct_put_le32(copy + 12, 8);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "an 8-byte header", "a header of 8 bytes", NULL);
     memcpy(copy, file, len);
-    put_le64(copy + 56, P - 1);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "fewer parameters than the file holds", "12 more than", NULL);
+    ct_put_le64(copy + 56, P - 1);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "fewer parameters than the file holds", "12 more than", NULL);
     memcpy(copy, file, len);
     memset(copy + len, 0, 8);
-    expect_load_error(ctx, bad, copy, len + 8, T2G_ERR_FORMAT, "8 bytes of trailing garbage", "8 more than", NULL);
+    ct_expect_load_error(ctx, bad, copy, len + 8, T2G_ERR_FORMAT, "8 bytes of trailing garbage", "8 more than", NULL);
 
     /* a run kind that is neither train nor rl, properly sealed */
     memcpy(copy, file, len);
-    put_le32(copy + 88, 7);
-    reseal(copy, len);
-    expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "run kind 7", "run kind 7 is neither", NULL);
+    ct_put_le32(copy + 88, 7);
+    ct_reseal(copy, len);
+    ct_expect_load_error(ctx, bad, copy, len, T2G_ERR_FORMAT, "run kind 7", "run kind 7 is neither", NULL);
 
     /* a version 1 file (written before the auxiliary part existed) still loads, with no aux */
     memcpy(copy, file, 72);
     memcpy(copy + 72, file + 96, len - 96);
-    put_le32(copy + 8, 1);
-    put_le32(copy + 12, 56);
-    reseal(copy, len - 24);
+    ct_put_le32(copy + 8, 1);
+    ct_put_le32(copy + 12, 56);
+    ct_reseal(copy, len - 24);
     t2g_checkpoint old;
-    if (write_file(bad, copy, len - 24) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 1")) {
-        check_true(ctx, same_checkpoint(&ck, &old) && old.aux_count == 0 && old.aux_params == NULL &&
+    if (ct_write_file(bad, copy, len - 24) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 1")) {
+        check_true(ctx, ct_same_checkpoint(&ck, &old) && old.aux_count == 0 && old.aux_params == NULL &&
                             old.kind == T2G_RUN_TRAIN && old.start_crc == 0,
                    "a version 1 checkpoint loads bit-exact, without auxiliary parameters, as a train run's");
         t2g_checkpoint_free(&old);
@@ -385,11 +210,11 @@ T2G_HOST_CHECK(checkpoint_errors) {
     /* a version 2 file (no kind, no start CRC) loads, its kind taken from the auxiliary part */
     memcpy(copy, file, 88);
     memcpy(copy + 88, file + 96, len - 96);
-    put_le32(copy + 8, 2);
-    put_le32(copy + 12, 72);
-    reseal(copy, len - 8);
-    if (write_file(bad, copy, len - 8) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 2")) {
-        check_true(ctx, same_checkpoint(&ck, &old) && old.kind == T2G_RUN_TRAIN && old.start_crc == 0,
+    ct_put_le32(copy + 8, 2);
+    ct_put_le32(copy + 12, 72);
+    ct_reseal(copy, len - 8);
+    if (ct_write_file(bad, copy, len - 8) && check_status(ctx, t2g_checkpoint_load(bad, &old, &ctx->err), "loading version 2")) {
+        check_true(ctx, ct_same_checkpoint(&ck, &old) && old.kind == T2G_RUN_TRAIN && old.start_crc == 0,
                    "a version 2 checkpoint without auxiliary parameters loads bit-exact as a train run's");
         t2g_checkpoint_free(&old);
     }
@@ -397,20 +222,20 @@ T2G_HOST_CHECK(checkpoint_errors) {
     /* the good file still loads */
     t2g_checkpoint back;
     if (check_status(ctx, t2g_checkpoint_load(good, &back, &ctx->err), "loading the good file")) {
-        check_true(ctx, same_checkpoint(&ck, &back), "the good file loads bit-exact");
+        check_true(ctx, ct_same_checkpoint(&ck, &back), "the good file loads bit-exact");
         t2g_checkpoint_free(&back);
     }
-    remove_dir(dir);
+    ct_remove_dir(dir);
     return ctx->failures;
 }
 
 T2G_HOST_CHECK(checkpoint_atomic) {
     check_case_begin(ctx);
     char dir[512], path[600], text[800];
-    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    if (!ct_make_dir(ctx, dir, sizeof dir)) return ctx->failures;
     snprintf(path, sizeof path, "%s/run.ckpt", dir);
-    t2g_checkpoint a = random_checkpoint(ctx, 1000, "{\"name\": \"a\"}");
-    t2g_checkpoint b = random_checkpoint(ctx, 3000, "{\"name\": \"b\"}");
+    t2g_checkpoint a = ct_random_checkpoint(ctx, 1000, "{\"name\": \"a\"}");
+    t2g_checkpoint b = ct_random_checkpoint(ctx, 3000, "{\"name\": \"b\"}");
     t2g_error err = {0};
 
     /* a nonexistent directory: a clean failure naming the path */
@@ -429,7 +254,7 @@ T2G_HOST_CHECK(checkpoint_atomic) {
         char inside[900];
         snprintf(inside, sizeof inside, "%s/run.ckpt", text);
         status = t2g_checkpoint_save(inside, &a, &err);
-        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, inside) && temp_files(text) == 0,
+        check_true(ctx, status == T2G_ERR_IO && strstr(err.message, inside) && ct_temp_files(text) == 0,
                    "a save into an unwritable directory fails and leaves nothing (%s)", status ? err.message : "saved");
     }
     chmod(text, 0700);
@@ -451,10 +276,10 @@ T2G_HOST_CHECK(checkpoint_atomic) {
     } else {
         check_true(ctx, status == T2G_ERR_IO && strstr(err.message, path) && strstr(err.message, ".tmp."),
                    "a save that cannot write all its bytes fails (%s)", status ? err.message : "saved");
-        check_true(ctx, temp_files(dir) == 0, "and leaves no temp file");
+        check_true(ctx, ct_temp_files(dir) == 0, "and leaves no temp file");
         t2g_checkpoint back;
         if (check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading a after the failed save")) {
-            check_true(ctx, same_checkpoint(&a, &back), "the previous checkpoint is intact after the failed save");
+            check_true(ctx, ct_same_checkpoint(&a, &back), "the previous checkpoint is intact after the failed save");
             t2g_checkpoint_free(&back);
         }
     }
@@ -466,7 +291,7 @@ T2G_HOST_CHECK(checkpoint_atomic) {
     mkdir(text, 0700);
     text[strlen(text) - strlen("/inner")] = '\0';
     status = t2g_checkpoint_save(text, &a, &err);
-    check_true(ctx, status == T2G_ERR_IO && strstr(err.message, "renaming") && temp_files(dir) == 0,
+    check_true(ctx, status == T2G_ERR_IO && strstr(err.message, "renaming") && ct_temp_files(dir) == 0,
                "a save whose rename fails removes its temp file (%s)", status ? err.message : "saved");
 
     /* a successful save replaces the previous checkpoint */
@@ -474,17 +299,17 @@ T2G_HOST_CHECK(checkpoint_atomic) {
     check_true(ctx, status == T2G_OK, "saving b over a (%s)", status ? err.message : "ok");
     t2g_checkpoint back;
     if (check_status(ctx, t2g_checkpoint_load(path, &back, &ctx->err), "loading b")) {
-        check_true(ctx, same_checkpoint(&b, &back), "a successful save replaces the checkpoint");
+        check_true(ctx, ct_same_checkpoint(&b, &back), "a successful save replaces the checkpoint");
         t2g_checkpoint_free(&back);
     }
-    check_true(ctx, temp_files(dir) == 0, "no temp file after the successful save");
+    check_true(ctx, ct_temp_files(dir) == 0, "no temp file after the successful save");
 
     /* bad arguments */
     t2g_checkpoint empty = {0};
     empty.param_count = 5;
     check_true(ctx, t2g_checkpoint_save(path, &empty, &err) == T2G_ERR_ARGUMENT, "a checkpoint without arrays is refused");
     check_true(ctx, t2g_checkpoint_save(NULL, &a, &err) == T2G_ERR_ARGUMENT, "a NULL path is refused");
-    remove_dir(dir);
+    ct_remove_dir(dir);
     return ctx->failures;
 }
 
@@ -494,7 +319,7 @@ T2G_HOST_CHECK(checkpoint_atomic) {
 T2G_HOST_CHECK(atomic_write) {
     check_case_begin(ctx);
     char dir[512], path[600];
-    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    if (!ct_make_dir(ctx, dir, sizeof dir)) return ctx->failures;
     snprintf(path, sizeof path, "%s/file.txt", dir);
     check_status(ctx, t2g_atomic_write(path, "before", 6, &ctx->err), "writing the first version");
 
@@ -502,12 +327,12 @@ T2G_HOST_CHECK(atomic_write) {
     t2g_error err = {0};
     if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
         fputs("half", out.file);
-        check_true(ctx, temp_files(dir) == 1, "the open write is one temporary file beside the path");
+        check_true(ctx, ct_temp_files(dir) == 1, "the open write is one temporary file beside the path");
         t2g_atomic_abort(&out);
     }
     size_t len;
-    unsigned char *now = read_file(ctx, path, &len);
-    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && temp_files(dir) == 0,
+    unsigned char *now = ct_read_file(ctx, path, &len);
+    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && ct_temp_files(dir) == 0,
                "an abort keeps the file there before and removes the temporary file");
 
     if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
@@ -516,19 +341,19 @@ T2G_HOST_CHECK(atomic_write) {
         check_true(ctx, status == T2G_ERR_IO && strstr(err.message, "writing") && strstr(err.message, strerror(ENOSPC)),
                    "a commit after a failed write fails, naming it (%s)", status ? err.message : "committed");
     }
-    now = read_file(ctx, path, &len);
-    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && temp_files(dir) == 0,
+    now = ct_read_file(ctx, path, &len);
+    check_true(ctx, len == 6 && memcmp(now, "before", 6) == 0 && ct_temp_files(dir) == 0,
                "and keeps the file there before, removing the temporary file");
 
     if (check_status(ctx, t2g_atomic_open(&out, path, &ctx->err), "opening")) {
         for (int piece = 0; piece < 1000; piece++) fprintf(out.file, "%04d", piece);
         check_status(ctx, t2g_atomic_commit(&out, 0, &ctx->err), "committing");
     }
-    now = read_file(ctx, path, &len);
+    now = ct_read_file(ctx, path, &len);
     check_true(ctx, len == 4000 && memcmp(now, "0000", 4) == 0 && memcmp(now + 3996, "0999", 4) == 0 &&
-                        temp_files(dir) == 0,
+                        ct_temp_files(dir) == 0,
                "a file streamed in 1000 pieces is committed whole (%zu bytes)", len);
-    remove_dir(dir);
+    ct_remove_dir(dir);
     return ctx->failures;
 }
 
@@ -538,20 +363,20 @@ T2G_HOST_CHECK(atomic_write) {
 T2G_HOST_CHECK(checkpoint_refuses_nonfinite) {
     check_case_begin(ctx);
     char dir[512], path[600];
-    if (!make_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    if (!ct_make_dir(ctx, dir, sizeof dir)) return ctx->failures;
     snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
-    t2g_checkpoint good = random_checkpoint(ctx, 500, "{\"name\": \"good\"}");
-    add_aux(ctx, &good, 9);
+    t2g_checkpoint good = ct_random_checkpoint(ctx, 500, "{\"name\": \"good\"}");
+    ct_add_aux(ctx, &good, 9);
     check_status(ctx, t2g_checkpoint_save(path, &good, &ctx->err), "saving the good checkpoint");
     size_t good_len;
-    unsigned char *good_bytes = read_file(ctx, path, &good_len);
+    unsigned char *good_bytes = ct_read_file(ctx, path, &good_len);
     static const char *const names[] = {"parameter", "AdamW m", "AdamW v", "auxiliary parameter", "auxiliary AdamW m",
                                         "auxiliary AdamW v"};
     static const float poisons[] = {NAN, INFINITY, -INFINITY};
     for (int a = 0; a < 7; a++) {
         for (int p = 0; p < 3; p++) {
-            t2g_checkpoint bad = random_checkpoint(ctx, 500, "{\"name\": \"bad\"}");
-            add_aux(ctx, &bad, 9);
+            t2g_checkpoint bad = ct_random_checkpoint(ctx, 500, "{\"name\": \"bad\"}");
+            ct_add_aux(ctx, &bad, 9);
             float *arrays[6] = {bad.params, bad.m, bad.v, bad.aux_params, bad.aux_m, bad.aux_v};
             uint64_t at = check_random_below(ctx, a < 3 ? 500 : 9);
             if (a < 6) arrays[a][at] = poisons[p];
@@ -563,14 +388,14 @@ T2G_HOST_CHECK(checkpoint_refuses_nonfinite) {
             bool named = strstr(err.message, path) && strstr(err.message, "non-finite") &&
                          (a == 6 || strstr(err.message, element));
             size_t len;
-            unsigned char *now = read_file(ctx, path, &len);
+            unsigned char *now = ct_read_file(ctx, path, &len);
             check_true(ctx, status == T2G_ERR_ARGUMENT && named, "a %g in %s is refused, naming it (%s)",
                        (double)poisons[p], a < 6 ? names[a] : "the auxiliary scalar", err.message);
-            check_true(ctx, now && good_bytes && len == good_len && memcmp(now, good_bytes, len) == 0 && temp_files(dir) == 0,
+            check_true(ctx, now && good_bytes && len == good_len && memcmp(now, good_bytes, len) == 0 && ct_temp_files(dir) == 0,
                        "after a refused %g in %s the good checkpoint is unchanged and no temporary file is left",
                        (double)poisons[p], a < 6 ? names[a] : "the auxiliary scalar");
         }
     }
-    remove_dir(dir);
+    ct_remove_dir(dir);
     return ctx->failures;
 }

@@ -25,8 +25,8 @@ cat > small.json <<'EOF'
   "eval": {"examples": 0}
 }
 EOF
-# The step of a checkpoint: bytes 16-23, little-endian (steps here are below 2^32).
-ckpt_step() { od -An -tu4 -j16 -N4 "$1" | tr -d ' '; }
+# The step of a checkpoint: the first key of its directory, "step": "<digits>" (format version 4).
+ckpt_step() { head -c 4096 "$1" | grep -a -o -m1 '"step":[[:space:]]*"[0-9]*"' | head -n1 | sed 's/.*"\([0-9]*\)"$/\1/'; }
 # Lines of metrics.jsonl with a "loss" (one per step) and the highest step.
 steps_in() { grep -c '"loss":' "$1"; }
 last_step() { tail -n 1 "$1" | sed 's/^{"step":\([0-9]*\),.*/\1/'; }

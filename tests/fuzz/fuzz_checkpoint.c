@@ -1,5 +1,6 @@
 /* t2g_checkpoint_load on an arbitrary file: an error with a message, or a checkpoint whose
- * config text is NUL-terminated and arrays are there. The first byte chooses whether the last
+ * config text is NUL-terminated, arrays are there and directory (version 4) lies inside the
+ * parameter buffer; t2g_checkpoint_match_table then accepts the checkpoint's own directory. The first byte chooses whether the last
  * four bytes of the file are replaced by the right CRC-32 (odd: yes), so that the fuzzer gets
  * past the CRC to the fields it guards. */
 #include <string.h>
@@ -25,6 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(checkpoint.config_json != NULL && checkpoint.params && checkpoint.m && checkpoint.v);
         FUZZ_CHECK(strlen(checkpoint.config_json) < len);
         FUZZ_CHECK(checkpoint.aux_count == 0 || (checkpoint.aux_params && checkpoint.aux_m && checkpoint.aux_v));
+        FUZZ_CHECK((checkpoint.table != NULL) == (checkpoint.table_count > 0));
+        for (uint32_t i = 0; i < checkpoint.table_count; i++) {
+            const t2g_gpt_param *p = &checkpoint.table[i];
+            FUZZ_CHECK(p->name && p->layer >= -1 && p->offset <= checkpoint.param_count &&
+                       (uint64_t)p->rows * p->cols <= checkpoint.param_count - p->offset);
+        }
+        FUZZ_CHECK(t2g_checkpoint_match_table(&checkpoint, checkpoint.table, checkpoint.table_count,
+                                              checkpoint.param_count, &err) == T2G_OK);
         t2g_checkpoint_free(&checkpoint);
     }
     free(file);

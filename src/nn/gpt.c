@@ -70,10 +70,15 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
     return status;
 }
 
+/* Each flat buffer in its own arena: none of the four need fit one allocation together. */
 static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
-    uint64_t n = gpt->buffer_floats;
-    const t2g_tensor_request requests[] = {{&gpt->params, n}, {&gpt->grads, n}, {&gpt->m, n}, {&gpt->v, n}};
-    t2g_status status = t2g_arena_create_for(gpt->device, "parameters", requests, 4, &gpt->state_arena, err);
+    static const char *const names[GPT_STATE_BUFFERS] = {"parameters", "gradients", "AdamW m", "AdamW v"};
+    t2g_tensor *buffers[GPT_STATE_BUFFERS] = {&gpt->params, &gpt->grads, &gpt->m, &gpt->v};
+    t2g_status status = T2G_OK;
+    for (int i = 0; i < GPT_STATE_BUFFERS && !status; i++) {
+        const t2g_tensor_request request = {buffers[i], gpt->buffer_floats};
+        status = t2g_arena_create_for(gpt->device, names[i], &request, 1, &gpt->state_arenas[i], err);
+    }
     if (status) return status;
     gpt->weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     gpt->grad_weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
@@ -119,7 +124,7 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
     if (!gpt) return;
     for (uint32_t l = 0; gpt->act_arenas && l <= gpt->config.layers; l++) t2g_arena_destroy(gpt->act_arenas[l]);
     free(gpt->act_arenas);
-    t2g_arena_destroy(gpt->state_arena);
+    for (int i = 0; i < GPT_STATE_BUFFERS; i++) t2g_arena_destroy(gpt->state_arenas[i]);
     free(gpt->acts);
     free(gpt->weights.blocks);
     free(gpt->grad_weights.blocks);
@@ -138,7 +143,8 @@ t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt) { return gpt->losses; }
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt) { return gpt->lnf; }
 
 uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt) {
-    uint64_t bytes = t2g_arena_capacity_bytes(gpt->state_arena);
+    uint64_t bytes = 0;
+    for (int i = 0; i < GPT_STATE_BUFFERS; i++) bytes += t2g_arena_capacity_bytes(gpt->state_arenas[i]);
     for (uint32_t l = 0; l <= gpt->config.layers; l++) bytes += t2g_arena_capacity_bytes(gpt->act_arenas[l]);
     return bytes;
 }

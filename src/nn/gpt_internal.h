@@ -42,6 +42,8 @@ typedef struct gpt_block_acts {
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
 
+#define GPT_STATE_BUFFERS 4
+
 struct t2g_gpt {
     t2g_device *device;
     t2g_model_config config;
@@ -54,7 +56,7 @@ struct t2g_gpt {
     uint32_t table_count;
     uint64_t buffer_floats, decayed_floats, parameter_count;
 
-    t2g_arena *state_arena;             /* params, grads, m, v */
+    t2g_arena *state_arenas[GPT_STATE_BUFFERS]; /* params, grads, m, v: one arena each */
     t2g_tensor params, grads, m, v;     /* (buffer_floats) each */
     gpt_weights weights, grad_weights;  /* views into params and grads */
 

@@ -3,7 +3,8 @@
  * projection tied to the token embedding.
  *
  * Parameters live in one flat device buffer (one table gives each tensor's place), gradients
- * and the AdamW moments in buffers of the same layout. Tensors that get weight decay (the
+ * and the AdamW moments in buffers of the same layout, each in its own allocation; a buffer may
+ * exceed one storage binding (the whole-buffer kernels split it). Tensors that get weight decay (the
  * embeddings and the matmul weights) come first, so AdamW runs over two ranges. Activations are
  * sized once for (B, T); a pass may use any B' <= B and T' <= T.
  *
@@ -35,10 +36,45 @@ typedef struct t2g_gpt_param {
     bool decay;            /* AdamW's weight decay applies */
 } t2g_gpt_param;
 
-/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context). */
+/* The device memory a model will hold, from its config alone, and its largest pieces: one
+ * allocation (an arena) and one binding (a tensor that kernels bind whole; the flat state
+ * buffers are split and do not count). Bytes, as allocated (each tensor aligned). */
+typedef struct t2g_gpt_memory {
+    bool frozen;
+    uint32_t B, T;                     /* the activations' capacity */
+    uint64_t parameters;               /* the parameter buffer */
+    uint64_t gradients;                /* 0 when frozen */
+    uint64_t moments;                  /* AdamW m and v together; 0 when frozen */
+    uint64_t activations;              /* every activation arena, for B x T */
+    uint64_t total;
+    uint64_t largest_allocation;
+    char largest_allocation_name[48];  /* "parameters", "activations", "activations of a block" */
+    uint64_t largest_binding;
+    char largest_binding_name[64];     /* e.g. "activation logits (B, T, vocab)", "parameter wte" */
+} t2g_gpt_memory;
+
+/* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
+ * T2G_ERR_ARGUMENT for a config it would refuse. */
+t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
+                                 t2g_gpt_memory *memory, t2g_error *err);
+/* T2G_ERR_TOO_LARGE, with the sizes and advice (a smaller train.micro_batch or model.context,
+ * or that no batch helps), when the device cannot hold it: a tensor past one storage binding,
+ * an arena past one allocation, or a total past the device-local heaps. */
+t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *memory, const t2g_device_info *device, t2g_error *err);
+
+/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context).
+ * The memory is checked first (t2g_gpt_memory_check): a model the device cannot hold is refused
+ * before anything is allocated. */
 t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
                           t2g_gpt **gpt, t2g_error *err);
+/* A frozen model (RL's reference policy): parameters and forward activations only, no
+ * gradients, moments or backward scratch, and two blocks' activations that the blocks take in
+ * turn. t2g_gpt_backward, _loss_sum, _zero_grads, _update and _read_grads refuse it
+ * (T2G_ERR_ARGUMENT), as does t2g_gpt_read given m or v; t2g_gpt_write ignores m and v. */
+t2g_status t2g_gpt_create_frozen(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
+                                 t2g_gpt **gpt, t2g_error *err);
 void t2g_gpt_destroy(t2g_gpt *gpt);
+bool t2g_gpt_is_frozen(const t2g_gpt *gpt);
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt);
 /* The activations' capacity: micro-batches of up to *B sequences of up to *T tokens. */

@@ -107,6 +107,9 @@ void t2g_eval_result_free(t2g_eval_result *result);
  * the checkpoint's parameters and moments; *config receives the checkpoint's config. */
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err);
+/* The same as a frozen model (t2g_gpt_create_frozen): the parameters only, for forward passes. */
+t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                                 t2g_config *config, t2g_error *err);
 
 /* ---- run directories ---- */
 

@@ -62,7 +62,7 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     char path[1024]; /* rl.start, or its checkpoint.bin when it names a run folder */
     t2g_status status = t2g_checkpoint_resolve(c->rl.start, path, sizeof path, err);
     if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->policy, &start, err);
-    if (!status) status = t2g_model_load(rl->device, path, c->micro_batch, 0, &rl->reference, &start, err);
+    if (!status) status = t2g_model_load_frozen(rl->device, path, c->micro_batch, 0, &rl->reference, &start, err);
     if (!status) status = t2g_checkpoint_stored_crc(path, &rl->start_crc, err);
     if (status) return t2g_error_context(err, "rl.start");
     char name[600];

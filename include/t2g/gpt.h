@@ -36,30 +36,34 @@ typedef struct t2g_gpt_param {
     bool decay;            /* AdamW's weight decay applies */
 } t2g_gpt_param;
 
-/* The device memory a model will hold, from its config alone, and its largest pieces: one
- * allocation (an arena) and one binding (a tensor that kernels bind whole; the flat state
- * buffers are split and do not count). Bytes, as allocated (each tensor aligned). */
+/* The device memory a model will hold, from its config alone, and its largest pieces: the
+ * largest tensors that kernels bind whole (a parameter, an activation; the flat state buffers
+ * are split and do not count) and the largest activation arena (one allocation; each state
+ * buffer is one too). Bytes, as allocated (each tensor aligned). */
 typedef struct t2g_gpt_memory {
     bool frozen;
-    uint32_t B, T;                     /* the activations' capacity */
-    uint64_t parameters;               /* the parameter buffer */
-    uint64_t gradients;                /* 0 when frozen */
-    uint64_t moments;                  /* AdamW m and v together; 0 when frozen */
-    uint64_t activations;              /* every activation arena, for B x T */
+    uint32_t B, T;                      /* the activations' capacity */
+    uint64_t parameters;                /* the parameter buffer */
+    uint64_t gradients;                 /* 0 when frozen */
+    uint64_t moments;                   /* AdamW m and v together; 0 when frozen */
+    uint64_t activations;               /* every activation arena, for B x T */
     uint64_t total;
-    uint64_t largest_allocation;
-    char largest_allocation_name[48];  /* "parameters", "activations", "activations of a block" */
-    uint64_t largest_binding;
-    char largest_binding_name[64];     /* e.g. "activation logits (B, T, vocab)", "parameter wte" */
+    uint64_t largest_parameter;         /* bytes of the largest parameter tensor */
+    const char *largest_parameter_name; /* its name in the table: "wte", "fcw", ... */
+    uint64_t largest_activation;        /* bytes of the largest activation tensor */
+    const char *largest_activation_name; /* e.g. "logits (B, T, vocab)" */
+    uint64_t largest_activation_arena;  /* bytes of the largest activation arena */
 } t2g_gpt_memory;
 
 /* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
  * T2G_ERR_ARGUMENT for a config it would refuse. */
 t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
                                  t2g_gpt_memory *memory, t2g_error *err);
-/* T2G_ERR_TOO_LARGE, with the sizes and advice (a smaller train.micro_batch or model.context,
- * or that no batch helps), when the device cannot hold it: a tensor past one storage binding,
- * an arena past one allocation, or a total past the device-local heaps. */
+/* T2G_ERR_TOO_LARGE, with the sizes and advice, when the device cannot hold it. First what no
+ * batch size helps (a parameter tensor past one storage binding, the parameter buffer past one
+ * allocation, parameters, gradients and moments past the device-local heaps), then what a
+ * smaller train.micro_batch or model.context helps (an activation past one binding, an
+ * activation arena past one allocation, the total past the heaps). */
 t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *memory, const t2g_device_info *device, t2g_error *err);
 
 /* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context).

@@ -110,17 +110,11 @@ static t2g_status setup(t2g_gpt *gpt, const t2g_model_config *config, uint32_t B
     return gpt_build_table(gpt, err);
 }
 
-/* Notes the largest tensor a kernel binds whole. */
-static void note_binding(t2g_gpt_memory *m, const char *what, const char *name, uint64_t floats) {
-    if (4 * floats <= m->largest_binding) return;
-    m->largest_binding = 4 * floats;
-    snprintf(m->largest_binding_name, sizeof m->largest_binding_name, "%s %s", what, name);
-}
-
-static void note_allocation(t2g_gpt_memory *m, const char *name, uint64_t bytes) {
-    if (bytes <= m->largest_allocation) return;
-    m->largest_allocation = bytes;
-    snprintf(m->largest_allocation_name, sizeof m->largest_allocation_name, "%s", name);
+/* Keeps the larger of two tensors that kernels bind whole. */
+static void note_largest(uint64_t *largest, const char **largest_name, const char *name, uint64_t floats) {
+    if (4 * floats <= *largest) return;
+    *largest = 4 * floats;
+    *largest_name = name;
 }
 
 static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
@@ -130,10 +124,9 @@ static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
     m->parameters = buffer;
     m->gradients = gpt->frozen ? 0 : buffer;
     m->moments = gpt->frozen ? 0 : 2 * buffer;
-    note_allocation(m, "parameters", buffer);
     for (uint32_t i = 0; i < gpt->table_count; i++) {
         const t2g_gpt_param *p = &gpt->table[i];
-        note_binding(m, "parameter", p->name, (uint64_t)p->rows * p->cols);
+        note_largest(&m->largest_parameter, &m->largest_parameter_name, p->name, (uint64_t)p->rows * p->cols);
     }
     gpt_arena_plan plan;
     gpt_block_acts scratch; /* the plan's tensors are not allocated here */
@@ -142,8 +135,9 @@ static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
         else plan_block(gpt, &scratch, &plan);
         uint64_t bytes = t2g_arena_bytes_for(plan.requests, plan.count);
         m->activations += bytes;
-        note_allocation(m, plan.name, bytes);
-        for (size_t i = 0; i < plan.count; i++) note_binding(m, "activation", plan.names[i], plan.requests[i].floats);
+        if (bytes > m->largest_activation_arena) m->largest_activation_arena = bytes;
+        for (size_t i = 0; i < plan.count; i++)
+            note_largest(&m->largest_activation, &m->largest_activation_name, plan.names[i], plan.requests[i].floats);
     }
     m->total = m->parameters + m->gradients + m->moments + m->activations;
 }
@@ -163,37 +157,46 @@ t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uin
 static double gib(uint64_t bytes) { return (double)bytes / (1ull << 30); }
 static double mib(uint64_t bytes) { return (double)bytes / (1ull << 20); }
 
+#define NO_BATCH_HELPS "no batch size helps: a device with more memory, or a smaller model"
+#define SMALLER_BATCH "use a smaller train.micro_batch or model.context"
+
+/* The whole need against the device-local heaps. */
+static t2g_status too_little(const t2g_gpt_memory *m, const t2g_device_info *device, const char *advice, t2g_error *err) {
+    return t2g_fail(err, T2G_ERR_TOO_LARGE,
+                    "the model needs %.2f GiB of device memory (parameters %.2f, gradients %.2f, AdamW moments %.2f, "
+                    "activations %.2f for %u x %u tokens), and %s offers %.2f GiB; %s",
+                    gib(m->total), gib(m->parameters), gib(m->gradients), gib(m->moments), gib(m->activations), m->B,
+                    m->T, device->name, gib(device->device_local_bytes), advice);
+}
+
 t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *m, const t2g_device_info *device, t2g_error *err) {
-    const char *advice = "use a smaller train.micro_batch or model.context";
-    if (m->largest_binding > device->max_storage_buffer_range) {
-        bool parameter = strncmp(m->largest_binding_name, "parameter", 9) == 0;
-        return t2g_fail(err, T2G_ERR_TOO_LARGE,
-                        "the %s needs %.1f MiB in one binding (for %u x %u tokens), beyond %s's max storage-buffer "
-                        "range of %.1f MiB; %s",
-                        m->largest_binding_name, mib(m->largest_binding), m->B, m->T, device->name,
-                        mib(device->max_storage_buffer_range),
-                        parameter ? "no batch size helps: this device cannot hold the model" : advice);
-    }
+    uint64_t range = device->max_storage_buffer_range, heaps = device->device_local_bytes;
     uint64_t one = device->max_allocation_bytes < device->max_buffer_bytes ? device->max_allocation_bytes
                                                                            : device->max_buffer_bytes;
-    if (m->largest_allocation > one)
+    uint64_t state = m->parameters + m->gradients + m->moments;
+    if (m->largest_parameter > range)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
-                        "the model's %s need %.2f GiB in one allocation, beyond the %.2f GiB that %s allows; %s",
-                        m->largest_allocation_name, gib(m->largest_allocation), gib(one), device->name,
-                        strcmp(m->largest_allocation_name, "parameters") ? advice
-                                                                        : "no batch size helps: this device cannot hold the model");
-    if (device->device_local_bytes && m->total > device->device_local_bytes) {
-        uint64_t state = m->parameters + m->gradients + m->moments;
+                        "the parameter '%s' needs %.1f MiB in one binding, beyond the max storage-buffer range of %s "
+                        "(%.1f MiB), and the kernels bind it whole; no batch size helps: a device with a larger range, "
+                        "or a smaller model",
+                        m->largest_parameter_name, mib(m->largest_parameter), device->name, mib(range));
+    if (m->parameters > one)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
-                        "the model needs %.2f GiB of device memory (parameters %.2f, gradients %.2f, AdamW moments "
-                        "%.2f, activations %.2f for %u x %u tokens), and %s offers %.2f GiB; %s",
-                        gib(m->total), gib(m->parameters), gib(m->gradients), gib(m->moments), gib(m->activations), m->B,
-                        m->T, device->name, gib(device->device_local_bytes),
-                        state >= device->device_local_bytes
-                            ? "its parameters, gradients and moments alone do not fit, whatever the batch: a device "
-                              "with more memory, or a smaller model"
-                            : advice);
-    }
+                        "the parameters need %.2f GiB in one allocation, beyond the %.2f GiB that %s allows; " NO_BATCH_HELPS,
+                        gib(m->parameters), gib(one), device->name);
+    if (heaps && state > heaps)
+        return too_little(m, device, "its parameters, gradients and moments alone do not fit; " NO_BATCH_HELPS, err);
+    if (m->largest_activation > range)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE,
+                        "the activation %s needs %.1f MiB in one binding for %u x %u tokens, beyond the max "
+                        "storage-buffer range of %s (%.1f MiB); " SMALLER_BATCH,
+                        m->largest_activation_name, mib(m->largest_activation), m->B, m->T, device->name, mib(range));
+    if (m->largest_activation_arena > one)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE,
+                        "the activations need %.2f GiB in one allocation for %u x %u tokens, beyond the %.2f GiB that %s "
+                        "allows; " SMALLER_BATCH,
+                        gib(m->largest_activation_arena), m->B, m->T, gib(one), device->name);
+    if (heaps && m->total > heaps) return too_little(m, device, SMALLER_BATCH, err);
     return T2G_OK;
 }
 

@@ -39,7 +39,9 @@ typedef struct t2g_gpt_param {
 /* The device memory a model will hold, from its config alone, and its largest pieces: the
  * largest tensors that kernels bind whole (a parameter, an activation; the flat state buffers
  * are split and do not count) and the largest activation arena (one allocation; each state
- * buffer is one too). Bytes, as allocated (each tensor aligned). */
+ * buffer is one too). Bytes, as allocated (each tensor aligned): the model's own arenas only;
+ * a run adds a little (its recorder's scratch, token buffers) and RL its reference model and
+ * generation's KV cache. */
 typedef struct t2g_gpt_memory {
     bool frozen;
     uint32_t B, T;                      /* the activations' capacity */

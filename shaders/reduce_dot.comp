@@ -9,7 +9,9 @@
 layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };
 layout(std430, binding = 1) readonly buffer A { float a[]; };
 layout(std430, binding = 2) readonly buffer B { float b[]; };
-layout(push_constant) uniform Push { uint n; uint slice; } p;
+// A chunk of a tensor larger than one binding: a and b are bound from slice first_group, n counts
+// the chunk's elements, and its workgroups write partials[first_group + g].
+layout(push_constant) uniform Push { uint n; uint slice; uint first_group; } p;
 
 shared float sums[GROUP_SIZE];
 
@@ -26,5 +28,5 @@ void main() {
         if (lid < half_size) sums[lid] += sums[lid + half_size];
         barrier();
     }
-    if (lid == 0u) partials[g] = sums[0];
+    if (lid == 0u) partials[p.first_group + g] = sums[0];
 }

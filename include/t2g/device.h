@@ -100,4 +100,11 @@ const char *t2g_device_first_validation_message(const t2g_device *device);
 /* Where the pipeline cache is kept, or "" when there is none. */
 const char *t2g_device_pipeline_cache_path(const t2g_device *device);
 
+/* For tests: lowers the storage-buffer range t2g uses on this device (info.max_storage_buffer_range)
+ * to `bytes`, rounded down to a multiple of 256 (at least 1024, at most the device's own range), so
+ * that the kernels' splitting of tensors larger than one binding runs at small sizes; 0 restores
+ * the device's own range. The environment variable T2G_TEST_MAX_BINDING=<bytes> does the same
+ * when a device is created. */
+t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_error *err);
+
 #endif

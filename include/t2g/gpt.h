@@ -4,7 +4,8 @@
  * architecture is a table of tensors and one block (src/nn/arch_*.c); everything below is shared.
  *
  * Parameters live in one flat device buffer (one table gives each tensor's place), gradients
- * and the AdamW moments in buffers of the same layout. Tensors that get weight decay (the
+ * and the AdamW moments in buffers of the same layout, each in its own allocation; a buffer may
+ * exceed one storage binding (the whole-buffer kernels split it). Tensors that get weight decay (the
  * embeddings and the matmul weights) come first, so AdamW runs over two ranges. Activations are
  * sized once for (B, T); a pass may use any B' <= B and T' <= T.
  *
@@ -36,10 +37,51 @@ typedef struct t2g_gpt_param {
     bool decay;            /* AdamW's weight decay applies */
 } t2g_gpt_param;
 
-/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context). */
+/* The device memory a model will hold, from its config alone, and its largest pieces: the
+ * largest tensors that kernels bind whole (a parameter, an activation; the flat state buffers
+ * are split and do not count) and the largest activation arena (one allocation; each state
+ * buffer is one too). Bytes, as allocated (each tensor aligned): the model's own arenas only;
+ * a run adds a little (its recorder's scratch, token buffers) and RL its reference model and
+ * generation's KV cache. */
+typedef struct t2g_gpt_memory {
+    bool frozen;
+    uint32_t B, T;                      /* the activations' capacity */
+    uint64_t parameters;                /* the parameter buffer */
+    uint64_t gradients;                 /* 0 when frozen */
+    uint64_t moments;                   /* AdamW m and v together; 0 when frozen */
+    uint64_t activations;               /* every activation arena, for B x T */
+    uint64_t total;
+    uint64_t largest_parameter;         /* bytes of the largest parameter tensor */
+    const char *largest_parameter_name; /* its name in the table: "wte", "fcw", ... */
+    uint64_t largest_activation;        /* bytes of the largest activation tensor */
+    const char *largest_activation_name; /* e.g. "logits (B, T, vocab)" */
+    uint64_t largest_activation_arena;  /* bytes of the largest activation arena */
+} t2g_gpt_memory;
+
+/* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
+ * T2G_ERR_ARGUMENT for a config it would refuse. */
+t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
+                                 t2g_gpt_memory *memory, t2g_error *err);
+/* T2G_ERR_TOO_LARGE, with the sizes and advice, when the device cannot hold it. First what no
+ * batch size helps (a parameter tensor past one storage binding, the parameter buffer past one
+ * allocation, parameters, gradients and moments past the device-local heaps), then what a
+ * smaller train.micro_batch or model.context helps (an activation past one binding, an
+ * activation arena past one allocation, the total past the heaps). */
+t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *memory, const t2g_device_info *device, t2g_error *err);
+
+/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context).
+ * The memory is checked first (t2g_gpt_memory_check): a model the device cannot hold is refused
+ * before anything is allocated. */
 t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
                           t2g_gpt **gpt, t2g_error *err);
+/* A frozen model (RL's reference policy): parameters and forward activations only, no
+ * gradients, moments or backward scratch, and two blocks' activations that the blocks take in
+ * turn. t2g_gpt_backward, _loss_sum, _zero_grads, _update and _read_grads refuse it
+ * (T2G_ERR_ARGUMENT), as does t2g_gpt_read given m or v; t2g_gpt_write ignores m and v. */
+t2g_status t2g_gpt_create_frozen(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
+                                 t2g_gpt **gpt, t2g_error *err);
 void t2g_gpt_destroy(t2g_gpt *gpt);
+bool t2g_gpt_is_frozen(const t2g_gpt *gpt);
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt);
 /* The activations' capacity: micro-batches of up to *B sequences of up to *T tokens. */

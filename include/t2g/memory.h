@@ -45,9 +45,15 @@ uint64_t t2g_arena_used_bytes(const t2g_arena *arena);
 uint64_t t2g_arena_capacity_bytes(const t2g_arena *arena);
 t2g_device *t2g_arena_device(const t2g_arena *arena);
 
+/* Where tensors start in an arena: a multiple of this many bytes (Vulkan caps every device's
+ * storage-buffer offset alignment at 256). */
+#define T2G_TENSOR_ALIGNMENT 256u
+
 /* A tensor of `bytes` bytes, aligned for binding as a storage buffer. Fails with
- * T2G_ERR_TOO_LARGE beyond the device's max storage-buffer range, T2G_ERR_MEMORY when the
- * arena is full. */
+ * T2G_ERR_MEMORY when the arena is full. A tensor may exceed the device's max storage-buffer
+ * range (one binding): the kernels that take whole flat buffers (fill, axpby, dot, grad_norm,
+ * grad_clip, adamw_update) split it into bindings of at most the range; any other kernel given
+ * it is refused when recording (T2G_ERR_TOO_LARGE, naming the kernel and the tensor's arena). */
 t2g_status t2g_tensor_alloc(t2g_arena *arena, uint64_t bytes, t2g_tensor *tensor, t2g_error *err);
 /* The same for `count` 32-bit elements (float or uint32). */
 t2g_status t2g_tensor_alloc_f32(t2g_arena *arena, uint64_t count, t2g_tensor *tensor, t2g_error *err);
@@ -60,6 +66,8 @@ typedef struct t2g_tensor_request {
     t2g_tensor *tensor;
     uint64_t floats;
 } t2g_tensor_request;
+/* The bytes of an arena for exactly these tensors (what t2g_arena_create_for allocates). */
+uint64_t t2g_arena_bytes_for(const t2g_tensor_request *requests, size_t count);
 t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
                                 t2g_arena **arena, t2g_error *err);
 

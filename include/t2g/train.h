@@ -135,6 +135,9 @@ t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint
 /* The same, a Hugging Face folder's context at most max_context (0: its own). */
 t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
                                   t2g_gpt **gpt, t2g_config *config, t2g_error *err);
+/* The same as a frozen model (t2g_gpt_create_frozen): the parameters only, for forward passes. */
+t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                                 t2g_config *config, t2g_error *err);
 
 /* ---- run directories ---- */
 

@@ -18,25 +18,35 @@ typedef struct preset {
     uint32_t B;
 } preset;
 
-/* The shapes of the PyTorch yardsticks (../shared/gpu/torch_anchor.py) and, for a CPU device,
- * a small one. */
+/* The shapes of the PyTorch yardsticks (../shared/gpu/torch_anchor.py), for a CPU device a
+ * small one, and SmolLM2-135M (Hugging Face's config, but a context of 1024 as gpt2-124m's: the
+ * bench trains B x context tokens). */
 static const preset PRESETS[] = {
     {"char6l384", T2G_MODEL_GPT2(256, 256, 6, 6, 384), 64},
     {"gpt2-124m", T2G_MODEL_GPT2(50257, 1024, 12, 12, 768), 8},
     {"small", T2G_MODEL_GPT2(259, 64, 2, 4, 128), 16},
+    {"smollm2-135m",
+     {.arch = T2G_ARCH_LLAMA, .vocab = 49152, .context = 1024, .layers = 30, .heads = 9, .width = 576, .kv_heads = 3,
+      .ffn_width = 1536, .rope_theta = 100000, .norm_eps = 1e-5, .tied_head = 1},
+     8},
 };
+#define PRESET_NAMES "char6l384, gpt2-124m, small or smollm2-135m"
 
 static const char TRAIN_HELP[] =
-    "usage: t2g bench train [--preset char6l384|gpt2-124m|small] [--batch B] [--steps N] [--profile] [--device D]\n"
-    "                       [--json]\n"
+    "usage: t2g bench train [--preset char6l384|gpt2-124m|small|smollm2-135m] [--batch B] [--steps N] [--profile]\n"
+    "                       [--device D] [--json]\n"
     "\n"
     "Times whole training steps (forward, cross-entropy, backward, gradient norm and clip, AdamW;\n"
     "one submission each) of a preset model on random tokens: the median wall time of N steps\n"
-    "after 2 warm-up steps, tokens/s, and the device memory the model holds.\n"
+    "after 2 warm-up steps, tokens/s, the device memory the model holds and the estimate made\n"
+    "before allocating (memory_estimate_mib). A model the device cannot hold (a tensor past one\n"
+    "storage binding, an arena past one allocation, more than the device-local memory) is refused\n"
+    "before anything is allocated, with the sizes and advice (a smaller --batch), exit status 2.\n"
     "\n"
     "  --preset P   char6l384: vocab 256, context 256, 6 layers, 6 heads, width 384, B 64\n"
     "               gpt2-124m: vocab 50257, context 1024, 12 layers, 12 heads, width 768, B 8\n"
-    "               small: vocab 259, context 64, 2 layers, 4 heads, width 128, B 16\n"
+    "               small: vocab 259, context 64, 2 layers, 4 heads, width 128, B 16\n"    "               smollm2-135m: llama, vocab 49152, context 1024, 30 layers, 9 heads (3 kv heads),\n"
+    "               width 576, ffn 1536, rope_theta 100000, tied head, B 8\n"
     "               (default: char6l384 on a GPU, small on a CPU device)\n"
     "  --batch B    sequences per step instead of the preset's\n"
     "  --steps N    timed steps (default 10)\n"
@@ -45,7 +55,8 @@ static const char TRAIN_HELP[] =
     "example: t2g bench train --preset gpt2-124m --json\n";
 
 static const char ROLLOUT_HELP[] =
-    "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small] [--prompts N] [--new N] [--device D] [--json]\n"
+    "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m] [--prompts N] [--new N]\n"
+    "                         [--device D] [--json]\n"
     "\n"
     "Times batched sampling with the KV cache: N prompts of 64 random byte tokens (fewer if the\n"
     "context is short), each given `--new` new tokens (temperature 1, no top-k, no early stop),\n"
@@ -206,7 +217,7 @@ int bench_train(int argc, char **argv) {
     const t2g_device_info *info = t2g_device_get_info(device);
     const preset *p = find_preset(o.preset, info->kind == T2G_DEVICE_CPU);
     if (!p) {
-        cli_error("bench train: --preset expects char6l384, gpt2-124m or small, got '%s'", o.preset);
+        cli_error("bench train: --preset expects " PRESET_NAMES ", got '%s'", o.preset);
         cli_close_device(device);
         return EXIT_USAGE;
     }
@@ -216,7 +227,14 @@ int bench_train(int argc, char **argv) {
     t2g_recorder *rec = NULL;
     t2g_tensor io[5];
     t2g_error err = {0};
-    t2g_status status = t2g_gpt_create(device, &p->model, B, T, &gpt, &err);
+    t2g_gpt_memory memory;
+    t2g_status status = t2g_gpt_memory_needed(&p->model, B, T, false, &memory, &err);
+    if (!status && t2g_gpt_memory_check(&memory, info, &err)) {
+        cli_error("bench train (%s, batch %u): %s", p->name, B, err.message);
+        cli_close_device(device);
+        return EXIT_USAGE;
+    }
+    if (!status) status = t2g_gpt_create(device, &p->model, B, T, &gpt, &err);
     if (!status) status = t2g_gpt_init(gpt, 1, &err);
     if (!status) status = t2g_arena_create(device, 12ull * B * T + 4096, "bench tokens", &arena, &err);
     if (!status) status = train_io(arena, (uint64_t)B * T, p->model.vocab, io, &err);
@@ -232,10 +250,12 @@ int bench_train(int argc, char **argv) {
     if (!status && ms) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
-        const char *keys[] = {"ms_per_step", "best_ms_per_step", "tokens_per_s", "parameters", "device_memory_mib"};
+        const char *keys[] = {"ms_per_step", "best_ms_per_step", "tokens_per_s", "parameters", "device_memory_mib",
+                              "memory_estimate_mib"};
         double values[] = {median, ms[0], (double)B * T / (median * 1e-3), (double)t2g_gpt_parameter_count(gpt),
-                           (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20)};
-        print_result(o.json, "train", info, p, B, keys, values, 5);
+                           (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20),
+                           (double)memory.total / (1 << 20)};
+        print_result(o.json, "train", info, p, B, keys, values, 6);
     } else if (status) {
         cli_error("bench train (%s, batch %u): %s", p->name, B, err.message);
         code = EXIT_FAILED;
@@ -262,7 +282,7 @@ int bench_rollout(int argc, char **argv) {
     uint32_t prompt_len = p && new_tokens < p->model.context ? p->model.context - new_tokens : 0;
     if (prompt_len > 64) prompt_len = 64;
     if (!p || prompt_len == 0) {
-        cli_error("bench rollout: --preset must be char6l384, gpt2-124m or small, and --new shorter than its context");
+        cli_error("bench rollout: --preset must be " PRESET_NAMES ", and --new shorter than its context");
         cli_close_device(device);
         return EXIT_USAGE;
     }

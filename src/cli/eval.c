@@ -66,7 +66,7 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
     t2g_gpt *gpt = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (t2g_model_load(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &err)) {
+    if (t2g_model_load_frozen(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &err)) {
         cli_error("eval: %s", err.message);
         return EXIT_USAGE;
     }

@@ -189,7 +189,7 @@ int cmd_sample(int argc, char **argv) {
     t2g_gpt *gpt = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (!code && t2g_model_load(dev, path, 1, 0, &gpt, &config, &err)) {
+    if (!code && t2g_model_load_frozen(dev, path, 1, 0, &gpt, &config, &err)) {
         cli_error("sample: %s", err.message);
         code = EXIT_USAGE;
     }

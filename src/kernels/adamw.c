@@ -1,7 +1,19 @@
-/* AdamW over a flat parameter buffer (shaders/adamw.comp). */
+/* AdamW over a flat parameter buffer (shaders/adamw.comp), in chunks when
+ * the buffers exceed one binding. */
 #include <math.h>
 
 #include "kernel_util.h"
+
+typedef struct adamw_push {
+    uint32_t offset, count; /* elements [offset, offset + count) of the bound params, grads, m, v */
+    float learning_rate, beta1, beta2, epsilon, weight_decay, m_correction, v_correction;
+    uint32_t scaled;
+} adamw_push;
+
+static void adamw_range(void *push, uint32_t skip, uint32_t count) {
+    ((adamw_push *)push)->offset = skip;
+    ((adamw_push *)push)->count = count;
+}
 
 t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor grads, t2g_tensor m, t2g_tensor v,
                             const t2g_tensor *norm_and_scale, uint64_t offset, uint64_t count,
@@ -23,20 +35,16 @@ t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor gra
     /* Bias corrections in double on the host, passed as floats. */
     double m_correction = 1.0 / (1.0 - pow((double)settings->beta1, (double)settings->step));
     double v_correction = 1.0 / (1.0 - pow((double)settings->beta2, (double)settings->step));
-    struct {
-        uint32_t offset, count;
-        float learning_rate, beta1, beta2, epsilon, weight_decay, m_correction, v_correction;
-        uint32_t scaled;
-    } push = {
-        (uint32_t)offset, (uint32_t)count,
+    adamw_push push = {
+        0, 0,
         settings->learning_rate, settings->beta1, settings->beta2, settings->epsilon, settings->weight_decay,
         (float)m_correction, (float)v_correction,
         norm_and_scale != NULL,
     };
-    /* Without norm_and_scale the shader never reads binding 4; grads stands in for it. */
+    /* Without norm_and_scale the shader never reads binding 4; grads' first element stands in for it. */
     t2g_binding bindings[] = {
         {params, T2G_READ_WRITE}, {grads, T2G_READ}, {m, T2G_READ_WRITE}, {v, T2G_READ_WRITE},
-        {norm_and_scale ? *norm_and_scale : grads, T2G_READ},
+        {norm_and_scale ? *norm_and_scale : t2g_tensor_slice(grads, 0, 1), T2G_READ},
     };
-    return t2g_record_elementwise(rec, "adamw", bindings, 5, &push, sizeof push, count, err);
+    return t2g_record_elementwise_split(rec, "adamw", bindings, 5, 4, &push, sizeof push, adamw_range, offset, count, err);
 }

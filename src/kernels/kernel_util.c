@@ -49,3 +49,49 @@ t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t
     };
     return t2g_record_dispatch(rec, &dispatch, err);
 }
+
+t2g_status t2g_split_step(t2g_recorder *rec, const char *kernel, const t2g_tensor *tensors, uint32_t count,
+                          uint64_t unit, uint64_t *step, t2g_error *err) {
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    uint64_t range = info->max_storage_buffer_range;
+    *step = 0;
+    bool split = false;
+    for (uint32_t i = 0; i < count; i++) split |= tensors[i].bytes > range;
+    if (!split) return T2G_OK;
+    for (uint32_t i = 0; i < count; i++)
+        if (tensors[i].offset % T2G_TENSOR_ALIGNMENT)
+            return t2g_fail(err, T2G_ERR_ARGUMENT,
+                            "%s: a tensor of %llu bytes in arena '%s' exceeds one binding (%llu bytes) and starts at "
+                            "byte %llu, not a multiple of %u, so it cannot be split",
+                            kernel, (unsigned long long)tensors[i].bytes, tensors[i].arena->name,
+                            (unsigned long long)range, (unsigned long long)tensors[i].offset, T2G_TENSOR_ALIGNMENT);
+    uint64_t multiple = unit % (T2G_TENSOR_ALIGNMENT / 4) ? unit * (T2G_TENSOR_ALIGNMENT / 4) : unit;
+    *step = range / 4 / multiple * multiple;
+    if (!*step)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: chunks of %llu elements exceed the max storage-buffer range of %s (%llu bytes)",
+                        kernel, (unsigned long long)multiple, info->name, (unsigned long long)range);
+    return T2G_OK;
+}
+
+t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                        uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,
+                                        t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err) {
+    t2g_tensor tensors[T2G_MAX_BINDINGS];
+    for (uint32_t i = 0; i < split; i++) tensors[i] = bindings[i].tensor;
+    uint64_t step, end = first + count;
+    t2g_status status = t2g_split_step(rec, shader, tensors, split, 1, &step, err);
+    if (status) return status;
+    if (!step) {
+        set_range(push, (uint32_t)first, (uint32_t)count);
+        return t2g_record_elementwise(rec, shader, bindings, binding_count, push, push_bytes, count, err);
+    }
+    t2g_binding chunk[T2G_MAX_BINDINGS];
+    for (uint32_t i = 0; i < binding_count; i++) chunk[i] = bindings[i];
+    for (uint64_t base = first / step * step; base < end && !status; base += step) {
+        uint64_t stop = end - base < step ? end : base + step, skip = first > base ? first - base : 0;
+        for (uint32_t i = 0; i < split; i++) chunk[i].tensor = t2g_tensor_slice(bindings[i].tensor, base, stop - base);
+        set_range(push, (uint32_t)skip, (uint32_t)(stop - base - skip));
+        status = t2g_record_elementwise(rec, shader, chunk, binding_count, push, push_bytes, stop - base - skip, err);
+    }
+    return status;
+}

@@ -36,4 +36,32 @@ t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t
                                   uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,
                                   t2g_error *err);
 
+/* ---- tensors larger than one binding ----
+ *
+ * A flat buffer (a model's parameters, gradients, moments) may exceed the device's max
+ * storage-buffer range. The kernels that take one whole (fill, axpby, dot, grad_norm, grad_clip,
+ * adamw) then record one dispatch per chunk: chunk k binds elements [k step, (k + 1) step) of
+ * each such tensor (cut at the work's end), so every binding stays within the range and starts
+ * aligned. Elementwise work gives the same bits split or not; the reductions split at their
+ * slices' boundaries, so their partial sums, and so their results, are the same too. */
+
+/* The chunk size, in 32-bit elements, for kernel work on `tensors`: 0 when each fits one binding
+ * (bind them whole, one dispatch), otherwise the largest multiple of `unit` elements and of the
+ * 256-byte alignment within the range. T2G_ERR_ARGUMENT for a tensor that must be split but
+ * starts unaligned; T2G_ERR_TOO_LARGE when `unit` elements exceed the range. */
+t2g_status t2g_split_step(t2g_recorder *rec, const char *kernel, const t2g_tensor *tensors, uint32_t count,
+                          uint64_t unit, uint64_t *step, t2g_error *err);
+
+/* Sets a chunk's range in the kernel's push constants: elements [skip, skip + count) of the
+ * chunk's bindings. */
+typedef void (*t2g_chunk_push_fn)(void *push, uint32_t skip, uint32_t count);
+
+/* Records an elementwise kernel over elements [first, first + count) of flat tensors: the
+ * first `split` bindings are those tensors (bound in chunks when one exceeds the binding range),
+ * the others are bound whole; set_range writes each dispatch's range into push (at most
+ * T2G_PUSH_CONSTANT_BYTES), which otherwise stays as given. */
+t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                        uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,
+                                        t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err);
+
 #endif

@@ -4,7 +4,8 @@
  * Two stages, with no atomics and a fixed order: stage 1 splits the n elements into slices,
  * one workgroup each, whose number and size depend on n alone (never on the device), and
  * leaves one partial sum per slice in the recorder's scratch memory; stage 2, one workgroup,
- * adds the partials and writes the result. */
+ * adds the partials and writes the result. A tensor larger than one binding is bound in chunks of
+ * whole slices, so the partials are the same, bit for bit. */
 #include "kernel_util.h"
 
 #define REDUCE_GROUP 256u        /* invocations per workgroup, both stages (a power of two) */
@@ -19,6 +20,42 @@ static uint32_t slice_of(uint64_t n) {
     return slice < REDUCE_MIN_SLICE ? REDUCE_MIN_SLICE : (uint32_t)slice;
 }
 
+/* One stage-1 dispatch: the partials of the count elements of a and b (a chunk that starts at
+ * slice first_group, or the whole n), one workgroup per slice; count = 0 writes one 0 partial. */
+static t2g_status record_chunk(t2g_recorder *rec, const char *kernel, t2g_tensor partials, t2g_tensor a, t2g_tensor b,
+                               uint64_t count, uint32_t slice, uint64_t first_group, t2g_error *err) {
+    const uint32_t spec[] = {REDUCE_GROUP};
+    struct { uint32_t n, slice, first_group; } push = {(uint32_t)count, slice, (uint32_t)first_group};
+    t2g_binding bindings[] = {{partials, T2G_WRITE}, {a, T2G_READ}, {b, T2G_READ}};
+    t2g_dispatch stage1 = {
+        .shader = "reduce_dot", .spec = spec, .spec_count = 1,
+        .bindings = bindings, .binding_count = 3,
+        .push = &push, .push_bytes = sizeof push,
+        .groups = {count ? t2g_ceil_div(count, slice) : 1, 1, 1},
+        .label = kernel,
+    };
+    return t2g_record_dispatch(rec, &stage1, err);
+}
+
+/* Stage 1 over n elements: one dispatch, or, when a or b exceeds one binding, one per chunk of
+ * whole slices (the same slices, so the same partials). */
+static t2g_status record_partials(t2g_recorder *rec, const char *kernel, t2g_tensor partials, t2g_tensor a,
+                                  t2g_tensor b, uint64_t n, uint32_t slice, t2g_error *err) {
+    const t2g_tensor tensors[] = {a, b};
+    uint64_t step;
+    t2g_status status = t2g_split_step(rec, kernel, tensors, 2, slice, &step, err);
+    if (status) return status;
+    if (!step) return record_chunk(rec, kernel, partials, a, b, n, slice, 0, err);
+    if (n == 0)
+        return record_chunk(rec, kernel, partials, t2g_tensor_slice(a, 0, 1), t2g_tensor_slice(b, 0, 1), 0, slice, 0, err);
+    for (uint64_t base = 0; base < n && !status; base += step) {
+        uint64_t count = n - base < step ? n - base : step;
+        status = record_chunk(rec, kernel, partials, t2g_tensor_slice(a, base, count), t2g_tensor_slice(b, base, count),
+                              count, slice, base / slice, err);
+    }
+    return status;
+}
+
 /* out = sum of a[i] * b[i] (mode 0), or [norm, clip scale] of it (mode 1). */
 static t2g_status record_sum_of_products(t2g_recorder *rec, const char *kernel, const char *finish_label,
                                          t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n, uint32_t mode,
@@ -31,19 +68,10 @@ static t2g_status record_sum_of_products(t2g_recorder *rec, const char *kernel, 
     status = t2g_recorder_scratch(rec, (uint64_t)groups * 4, &partials, err);
     if (status) return status;
 
-    const uint32_t spec[] = {REDUCE_GROUP};
-    struct { uint32_t n, slice; } stage1_push = {(uint32_t)n, slice};
-    t2g_binding stage1_bindings[] = {{partials, T2G_WRITE}, {a, T2G_READ}, {b, T2G_READ}};
-    t2g_dispatch stage1 = {
-        .shader = "reduce_dot", .spec = spec, .spec_count = 1,
-        .bindings = stage1_bindings, .binding_count = 3,
-        .push = &stage1_push, .push_bytes = sizeof stage1_push,
-        .groups = {groups, 1, 1},
-        .label = kernel,
-    };
-    status = t2g_record_dispatch(rec, &stage1, err);
+    status = record_partials(rec, kernel, partials, a, b, n, slice, err);
     if (status) return status;
 
+    const uint32_t spec[] = {REDUCE_GROUP};
     struct { uint32_t count, mode; float max_norm; } stage2_push = {groups, mode, max_norm};
     t2g_binding stage2_bindings[] = {{out, T2G_WRITE}, {partials, T2G_READ}};
     t2g_dispatch stage2 = {
@@ -73,11 +101,16 @@ t2g_status t2g_grad_norm(t2g_recorder *rec, t2g_tensor norm_and_scale, t2g_tenso
                                   err);
 }
 
+static void grad_clip_range(void *push, uint32_t skip, uint32_t count) {
+    (void)skip; /* the work starts at element 0: every chunk from its first element */
+    *(uint32_t *)push = count;
+}
+
 t2g_status t2g_grad_clip(t2g_recorder *rec, t2g_tensor grads, uint64_t n, t2g_tensor norm_and_scale, t2g_error *err) {
     t2g_status status = t2g_need(grads, n, "grad_clip", "grads", err);                     /* (n) */
     if (!status) status = t2g_need(norm_and_scale, 2, "grad_clip", "norm_and_scale", err); /* (2) */
     if (status) return status;
-    uint32_t push = (uint32_t)n;
+    uint32_t push = 0;
     t2g_binding bindings[] = {{grads, T2G_READ_WRITE}, {norm_and_scale, T2G_READ}};
-    return t2g_record_elementwise(rec, "grad_clip", bindings, 2, &push, sizeof push, n, err);
+    return t2g_record_elementwise_split(rec, "grad_clip", bindings, 2, 1, &push, sizeof push, grad_clip_range, 0, n, err);
 }

@@ -1,4 +1,6 @@
-/* Creating a GPT: its parameter table, the flat state buffers, and the activations. */
+/* Creating a GPT: its parameter table, the flat state buffers (one arena each), and the
+ * activations; and, from the config alone, the device memory all of that will take, checked
+ * against the device (gpt_memory.c) before anything is allocated. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,19 +24,139 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
     return T2G_OK;
 }
 
-static t2g_status alloc_block(t2g_gpt *gpt, uint32_t l, t2g_error *err) {
+/* ---- the arenas, as lists of tensors: the one place that sizes them ---- */
+
+#define MAX_REQUESTS 16
+
+typedef struct gpt_arena_plan {
+    const char *names[MAX_REQUESTS];         /* each tensor's, for errors */
+    t2g_tensor_request requests[MAX_REQUESTS];
+    size_t count;
+} gpt_arena_plan;
+
+static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint64_t floats) {
+    plan->names[plan->count] = name;
+    plan->requests[plan->count++] = (t2g_tensor_request){tensor, floats};
+}
+
+/* The activations' first arena: all but the blocks'. A frozen model has no backward scratch. */
+static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
-    gpt_block_acts *x = &gpt->acts[l];
-    const t2g_tensor_request requests[] = {
-        {&x->ln1, N * C},      {&x->ln1_mean, N},     {&x->ln1_rstd, N},         {&x->qkv, N * gpt->QKV},
-        {&x->atty, N * C},     {&x->lse, (uint64_t)gpt->B * c->heads * gpt->T}, {&x->attproj, N * C},
-        {&x->residual2, N * C}, {&x->ln2, N * C},     {&x->ln2_mean, N},         {&x->ln2_rstd, N},
-        {&x->fch, N * gpt->FIN}, {&x->fch_act, N * gpt->F}, {&x->fcproj, N * C}, {&x->residual3, N * C},
-    };
-    char name[32];
-    snprintf(name, sizeof name, "activations of block %u", l);
-    return t2g_arena_create_for(gpt->device, name, requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[l + 1], err);
+    plan->count = 0;
+    add(plan, "encoded (B, T, width)", &gpt->encoded, N * C);
+    add(plan, "lnf (B, T, width)", &gpt->lnf, N * C);
+    add(plan, "lnf_mean (B, T)", &gpt->lnf_mean, N);
+    add(plan, "lnf_rstd (B, T)", &gpt->lnf_rstd, N);
+    add(plan, "logits (B, T, vocab)", &gpt->logits, N * c->vocab);
+    add(plan, "losses (B, T)", &gpt->losses, N);
+    add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
+    if (gpt->frozen) return;
+    add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
+    add(plan, "dln (B, T, width)", &gpt->dln, N * C);
+    add(plan, "datty (B, T, width)", &gpt->datty, N * C);
+    add(plan, "dqkv (B, T, qkv width)", &gpt->dqkv, N * gpt->QKV);
+    add(plan, "dfch (B, T, ffn input width)", &gpt->dfch, N * gpt->FIN);
+    add(plan, "dfch_act (B, T, ffn width)", &gpt->dfch_act, N * gpt->F);
+}
+
+/* One block's activations, into x. */
+static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
+    uint64_t N = (uint64_t)gpt->B * gpt->T, C = gpt->config.width;
+    plan->count = 0;
+    add(plan, "ln1 (B, T, width)", &x->ln1, N * C);
+    add(plan, "ln1_mean (B, T)", &x->ln1_mean, N);
+    add(plan, "ln1_rstd (B, T)", &x->ln1_rstd, N);
+    add(plan, "qkv (B, T, qkv width)", &x->qkv, N * gpt->QKV);
+    add(plan, "atty (B, T, width)", &x->atty, N * C);
+    add(plan, "lse (B, heads, T)", &x->lse, N * gpt->NH);
+    add(plan, "attproj (B, T, width)", &x->attproj, N * C);
+    add(plan, "residual2 (B, T, width)", &x->residual2, N * C);
+    add(plan, "ln2 (B, T, width)", &x->ln2, N * C);
+    add(plan, "ln2_mean (B, T)", &x->ln2_mean, N);
+    add(plan, "ln2_rstd (B, T)", &x->ln2_rstd, N);
+    add(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN);
+    add(plan, "fch_act (B, T, ffn width)", &x->fch_act, N * gpt->F);
+    add(plan, "fcproj (B, T, width)", &x->fcproj, N * C);
+    add(plan, "residual3 (B, T, width)", &x->residual3, N * C);
+}
+
+/* Sets of block activations: one per block, or, frozen, two that blocks take in turn (a block
+ * reads only the previous block's output and writes its own set). */
+static uint32_t activation_sets(const t2g_gpt *gpt) {
+    return gpt->frozen && gpt->config.layers > 2 ? 2 : gpt->config.layers;
+}
+
+/* ---- sizing from the config alone ---- */
+
+/* The model's sizes and parameter table: all that sizing and allocating start from. */
+static t2g_status setup(t2g_gpt *gpt, const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
+                        t2g_error *err) {
+    t2g_status status = check_config(config, B, T, err);
+    if (status) return status;
+    gpt->config = *config;
+    gpt->arch = gpt_arch_of(config->arch);
+    gpt->frozen = frozen;
+    gpt->B = B;
+    gpt->T = T;
+    gpt->NH = config->heads;
+    gpt->KVH = t2g_model_kv_heads(config);
+    gpt->hs = t2g_model_head_size(config);
+    gpt->QKV = gpt_arch_dim(gpt->arch, config, DIM_QKV);
+    gpt->F = gpt_arch_dim(gpt->arch, config, DIM_FFN);
+    gpt->FIN = gpt_arch_dim(gpt->arch, config, DIM_FFN_IN);
+    return gpt_build_table(gpt, err);
+}
+
+/* Keeps the larger of two tensors that kernels bind whole. */
+static void note_largest(uint64_t *largest, const char **largest_name, const char *name, uint64_t floats) {
+    if (4 * floats <= *largest) return;
+    *largest = 4 * floats;
+    *largest_name = name;
+}
+
+static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
+    *m = (t2g_gpt_memory){.frozen = gpt->frozen, .B = gpt->B, .T = gpt->T};
+    const t2g_tensor_request state = {NULL, gpt->buffer_floats};
+    uint64_t buffer = t2g_arena_bytes_for(&state, 1);
+    m->parameters = buffer;
+    m->gradients = gpt->frozen ? 0 : buffer;
+    m->moments = gpt->frozen ? 0 : 2 * buffer;
+    for (uint32_t i = 0; i < gpt->table_count; i++) {
+        const t2g_gpt_param *p = &gpt->table[i];
+        note_largest(&m->largest_parameter, &m->largest_parameter_name, p->name, (uint64_t)p->rows * p->cols);
+    }
+    gpt_arena_plan plan;
+    gpt_block_acts scratch; /* the plan's tensors are not allocated here */
+    for (uint32_t set = 0; set <= activation_sets(gpt); set++) {
+        if (set == 0) plan_rest(gpt, &plan);
+        else plan_block(gpt, &scratch, &plan);
+        uint64_t bytes = t2g_arena_bytes_for(plan.requests, plan.count);
+        m->activations += bytes;
+        if (bytes > m->largest_activation_arena) m->largest_activation_arena = bytes;
+        for (size_t i = 0; i < plan.count; i++)
+            note_largest(&m->largest_activation, &m->largest_activation_name, plan.names[i], plan.requests[i].floats);
+    }
+    m->total = m->parameters + m->gradients + m->moments + m->activations;
+}
+
+t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
+                                 t2g_gpt_memory *memory, t2g_error *err) {
+    *memory = (t2g_gpt_memory){0};
+    t2g_gpt *gpt = calloc(1, sizeof *gpt);
+    if (!gpt) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory sizing a GPT");
+    t2g_status status = setup(gpt, config, B, T, frozen, err);
+    if (!status) measure(gpt, memory);
+    free(gpt->table);
+    free(gpt);
+    return status;
+}
+
+/* ---- allocating ---- */
+
+static t2g_status create_arena(t2g_gpt *gpt, const gpt_arena_plan *plan, const char *name, t2g_arena **arena,
+                               t2g_error *err) {
+    return t2g_arena_create_for(gpt->device, name, plan->requests, plan->count, arena, err);
 }
 
 /* The rotation's cos and sin for every position, computed on the host in double. */
@@ -48,66 +170,65 @@ static t2g_status upload_rope_table(t2g_gpt *gpt, t2g_error *err) {
     return status;
 }
 
-/* One arena per block and one for the rest: a large model's activations need not fit one
- * device allocation. */
+/* One arena per set of block activations and one for the rest: a large model's activations
+ * need not fit one device allocation. */
 static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
-    const t2g_model_config *c = &gpt->config;
-    uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
-    gpt->acts = calloc(c->layers, sizeof *gpt->acts);
-    gpt->act_arenas = calloc(c->layers + 1, sizeof *gpt->act_arenas);
+    uint32_t L = gpt->config.layers, sets = activation_sets(gpt);
+    gpt->acts = calloc(L, sizeof *gpt->acts);
+    gpt->act_arenas = calloc(sets + 1, sizeof *gpt->act_arenas);
     if (!gpt->acts || !gpt->act_arenas) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the activations' table");
-    uint64_t rope_floats = gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs;
-    const t2g_tensor_request requests[] = {
-        {&gpt->encoded, N * C},  {&gpt->lnf, N * C},   {&gpt->lnf_mean, N},       {&gpt->lnf_rstd, N},
-        {&gpt->logits, N * c->vocab}, {&gpt->losses, N}, {&gpt->dresidual, N * C}, {&gpt->dln, N * C},
-        {&gpt->datty, N * C},    {&gpt->dqkv, N * gpt->QKV}, {&gpt->dfch, N * gpt->FIN}, {&gpt->dfch_act, N * gpt->F},
-        {&gpt->rope, rope_floats},
-    };
-    t2g_status status =
-        t2g_arena_create_for(gpt->device, "activations", requests, sizeof requests / sizeof requests[0], &gpt->act_arenas[0], err);
-    for (uint32_t l = 0; l < c->layers && !status; l++) status = alloc_block(gpt, l, err);
+    gpt->act_arena_count = sets + 1;
+    gpt_arena_plan plan;
+    plan_rest(gpt, &plan);
+    t2g_status status = create_arena(gpt, &plan, "activations", &gpt->act_arenas[0], err);
+    for (uint32_t l = 0; l < sets && !status; l++) {
+        char name[40];
+        snprintf(name, sizeof name, sets < L ? "activations of set %u" : "activations of block %u", l);
+        plan_block(gpt, &gpt->acts[l], &plan);
+        status = create_arena(gpt, &plan, name, &gpt->act_arenas[l + 1], err);
+    }
+    for (uint32_t l = sets; l < L; l++) gpt->acts[l] = gpt->acts[l % sets];
     if (!status && !gpt->arch->positions) status = upload_rope_table(gpt, err);
     return status;
 }
 
+/* Each state buffer in its own arena, so none of them need fit one allocation together; a
+ * frozen model has the parameters only. */
 static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
-    uint64_t n = gpt->buffer_floats;
-    const t2g_tensor_request requests[] = {{&gpt->params, n}, {&gpt->grads, n}, {&gpt->m, n}, {&gpt->v, n}};
-    t2g_status status = t2g_arena_create_for(gpt->device, "parameters", requests, 4, &gpt->state_arena, err);
+    static const char *const names[GPT_STATE_BUFFERS] = {"parameters", "gradients", "AdamW m", "AdamW v"};
+    t2g_tensor *buffers[GPT_STATE_BUFFERS] = {&gpt->params, &gpt->grads, &gpt->m, &gpt->v};
+    t2g_status status = T2G_OK;
+    for (int i = 0; i < (gpt->frozen ? 1 : GPT_STATE_BUFFERS) && !status; i++) {
+        const t2g_tensor_request request = {buffers[i], gpt->buffer_floats};
+        status = t2g_arena_create_for(gpt->device, names[i], &request, 1, &gpt->state_arenas[i], err);
+    }
     if (status) return status;
     gpt->weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     gpt->grad_weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     if (!gpt->weights.blocks || !gpt->grad_weights.blocks)
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter views");
     gpt_make_views(gpt, gpt->params, &gpt->weights);
-    gpt_make_views(gpt, gpt->grads, &gpt->grad_weights);
+    if (!gpt->frozen) gpt_make_views(gpt, gpt->grads, &gpt->grad_weights);
     return T2G_OK;
 }
 
-t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T, t2g_gpt **out,
-                          t2g_error *err) {
+static t2g_status create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
+                         t2g_gpt **out, t2g_error *err) {
     *out = NULL;
-    t2g_status status = check_config(config, B, T, err);
-    if (status) return status;
     t2g_gpt *gpt = calloc(1, sizeof *gpt);
     if (!gpt) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a GPT");
     gpt->device = device;
-    gpt->config = *config;
-    gpt->arch = gpt_arch_of(config->arch);
-    gpt->B = B;
-    gpt->T = T;
-    gpt->NH = config->heads;
-    gpt->KVH = t2g_model_kv_heads(config);
-    gpt->hs = t2g_model_head_size(config);
-    gpt->QKV = gpt_arch_dim(gpt->arch, config, DIM_QKV);
-    gpt->F = gpt_arch_dim(gpt->arch, config, DIM_FFN);
-    gpt->FIN = gpt_arch_dim(gpt->arch, config, DIM_FFN_IN);
-    status = gpt_build_table(gpt, err);
+    t2g_gpt_memory memory;
+    t2g_status status = setup(gpt, config, B, T, frozen, err);
+    if (!status) {
+        measure(gpt, &memory);
+        status = t2g_gpt_memory_check(&memory, t2g_device_get_info(device), err);
+    }
     if (!status) status = alloc_state(gpt, err);
     if (!status) status = alloc_activations(gpt, err);
     if (status) {
-        t2g_error_context(err, "creating a GPT (%u layers, width %u, vocab %u) for %u x %u tokens", config->layers,
-                          config->width, config->vocab, B, T);
+        t2g_error_context(err, "creating a %sGPT (%u layers, width %u, vocab %u) for %u x %u tokens",
+                          frozen ? "frozen " : "", config->layers, config->width, config->vocab, B, T);
         t2g_gpt_destroy(gpt);
         return status;
     }
@@ -115,11 +236,21 @@ t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, ui
     return T2G_OK;
 }
 
+t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T, t2g_gpt **out,
+                          t2g_error *err) {
+    return create(device, config, B, T, false, out, err);
+}
+
+t2g_status t2g_gpt_create_frozen(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
+                                 t2g_gpt **out, t2g_error *err) {
+    return create(device, config, B, T, true, out, err);
+}
+
 void t2g_gpt_destroy(t2g_gpt *gpt) {
     if (!gpt) return;
-    for (uint32_t l = 0; gpt->act_arenas && l <= gpt->config.layers; l++) t2g_arena_destroy(gpt->act_arenas[l]);
+    for (uint32_t l = 0; l < gpt->act_arena_count; l++) t2g_arena_destroy(gpt->act_arenas[l]);
     free(gpt->act_arenas);
-    t2g_arena_destroy(gpt->state_arena);
+    for (int i = 0; i < GPT_STATE_BUFFERS; i++) t2g_arena_destroy(gpt->state_arenas[i]);
     free(gpt->acts);
     free(gpt->weights.blocks);
     free(gpt->grad_weights.blocks);
@@ -129,6 +260,7 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt) { return &gpt->config; }
 t2g_device *t2g_gpt_device(const t2g_gpt *gpt) { return gpt->device; }
+bool t2g_gpt_is_frozen(const t2g_gpt *gpt) { return gpt->frozen; }
 void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T) {
     *B = gpt->B;
     *T = gpt->T;
@@ -138,7 +270,9 @@ t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt) { return gpt->losses; }
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt) { return gpt->lnf; }
 
 uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt) {
-    uint64_t bytes = t2g_arena_capacity_bytes(gpt->state_arena);
-    for (uint32_t l = 0; l <= gpt->config.layers; l++) bytes += t2g_arena_capacity_bytes(gpt->act_arenas[l]);
+    uint64_t bytes = 0;
+    for (int i = 0; i < GPT_STATE_BUFFERS; i++)
+        if (gpt->state_arenas[i]) bytes += t2g_arena_capacity_bytes(gpt->state_arenas[i]);
+    for (uint32_t l = 0; l < gpt->act_arena_count; l++) bytes += t2g_arena_capacity_bytes(gpt->act_arenas[l]);
     return bytes;
 }

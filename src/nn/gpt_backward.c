@@ -4,8 +4,15 @@
  * residual stream, accumulates the contributions of every branch. */
 #include "gpt_internal.h"
 
+/* T2G_ERR_ARGUMENT for a frozen model, which has no gradients. */
+static t2g_status need_gradients(const t2g_gpt *gpt, const char *what, t2g_error *err) {
+    if (!gpt->frozen) return T2G_OK;
+    return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT %s: the model is frozen (t2g_gpt_create_frozen): it has no gradients", what);
+}
+
 static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
                            uint32_t T, float dloss, const t2g_tensor *dhidden, t2g_error *err) {
+    TRY(need_gradients(gpt, "backward", err));
     if (B != gpt->pass_B || T != gpt->pass_T)
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "GPT backward: %u x %u tokens, but the last forward was %u x %u (a backward follows its forward)",
@@ -40,15 +47,18 @@ t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_ten
 
 t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B, uint32_t T,
                             t2g_error *err) {
+    TRY(need_gradients(gpt, "loss sum", err)); /* the losses come from the backward */
     return t2g_dot(rec, out, gpt->losses, weights, (uint64_t)B * T, err);
 }
 
 t2g_status t2g_gpt_zero_grads(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err) {
+    TRY(need_gradients(gpt, "zero grads", err));
     return t2g_fill(rec, gpt->grads, gpt->buffer_floats, 0.0f, err);
 }
 
 t2g_status t2g_gpt_update(t2g_gpt *gpt, t2g_recorder *rec, const t2g_adamw_settings *settings, float grad_clip,
                           t2g_tensor norm_and_scale, t2g_error *err) {
+    TRY(need_gradients(gpt, "update", err));
     TRY(t2g_grad_norm(rec, norm_and_scale, gpt->grads, gpt->buffer_floats, grad_clip, err));
     t2g_adamw_settings no_decay = *settings;
     no_decay.weight_decay = 0.0f;

@@ -42,10 +42,13 @@ typedef struct gpt_block_acts {
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
 
+#define GPT_STATE_BUFFERS 4
+
 struct t2g_gpt {
     t2g_device *device;
     t2g_model_config config;
     const gpt_arch *arch;
+    bool frozen;                        /* parameters and forward activations only */
     uint32_t B, T;                      /* the activations' capacity */
     uint32_t NH, KVH, hs;               /* heads, kv heads, head size */
     uint32_t QKV, F, FIN;               /* the widths named above */
@@ -54,18 +57,19 @@ struct t2g_gpt {
     uint32_t table_count;
     uint64_t buffer_floats, decayed_floats, parameter_count;
 
-    t2g_arena *state_arena;             /* params, grads, m, v */
+    t2g_arena *state_arenas[GPT_STATE_BUFFERS]; /* params, grads, m, v: one arena each (frozen: params only) */
     t2g_tensor params, grads, m, v;     /* (buffer_floats) each */
     gpt_weights weights, grad_weights;  /* views into params and grads */
 
-    t2g_arena **act_arenas;             /* (L + 1): the rest, then one per block */
+    t2g_arena **act_arenas;             /* (act_arena_count): the rest, then one per set of block activations */
+    uint32_t act_arena_count;
     t2g_tensor encoded;                 /* (B,T,C) */
-    gpt_block_acts *acts;               /* (L) */
+    gpt_block_acts *acts;               /* (L): one set per block; frozen, blocks take two sets in turn */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     t2g_tensor logits;                  /* (B,T,V), then its gradient */
     t2g_tensor losses;                  /* (B,T) */
-    /* backward scratch, reused by every block */
+    /* backward scratch, reused by every block (none when frozen) */
     t2g_tensor dresidual;               /* (B,T,C): the gradient flowing down the residual stream */
     t2g_tensor dln;                     /* (B,T,C) */
     t2g_tensor datty;                   /* (B,T,C) */

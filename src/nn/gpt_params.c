@@ -114,6 +114,8 @@ t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err) {
 
 t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
+    if (gpt->frozen && (m || v))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT read: the model is frozen: it has no AdamW moments to read");
     t2g_status status = t2g_tensor_download(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_download(gpt->m, m, bytes, err);
     if (!status && v) status = t2g_tensor_download(gpt->v, v, bytes, err);
@@ -122,6 +124,7 @@ t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_err
 
 t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, const float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
+    if (gpt->frozen) m = v = NULL; /* it has no moments */
     t2g_status status = t2g_tensor_upload(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_upload(gpt->m, m, bytes, err);
     if (!status && v) status = t2g_tensor_upload(gpt->v, v, bytes, err);
@@ -129,6 +132,7 @@ t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, cons
 }
 
 t2g_status t2g_gpt_read_grads(t2g_gpt *gpt, float *grads, t2g_error *err) {
+    if (gpt->frozen) return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT read grads: the model is frozen: it has no gradients");
     return t2g_tensor_download(gpt->grads, grads, 4 * gpt->buffer_floats, err);
 }
 

@@ -65,7 +65,7 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     if (t2g_model_source_open(c->rl.start, max_context, &start, err)) return t2g_error_context(err, "rl.start");
     const t2g_model_config *model = &start.config.model;
     t2g_status status = t2g_gpt_create(rl->device, model, c->micro_batch, model->context, &rl->policy, err);
-    if (!status) status = t2g_gpt_create(rl->device, model, c->micro_batch, model->context, &rl->reference, err);
+    if (!status) status = t2g_gpt_create_frozen(rl->device, model, c->micro_batch, model->context, &rl->reference, err);
     if (!status) status = t2g_model_source_write(&start, rl->policy, false, err);
     if (!status) status = t2g_model_source_write(&start, rl->reference, false, err);
     if (!status) status = t2g_model_source_crc(&start, &rl->start_crc, err);

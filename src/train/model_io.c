@@ -73,14 +73,14 @@ t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t
     return T2G_OK;
 }
 
-t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
-                                  t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
+static t2g_status load(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T, bool frozen,
+                       t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
     *gpt = NULL;
     t2g_model_source source;
     t2g_status status = t2g_model_source_open(path, max_context, &source, err);
     if (status) return status;
     const t2g_model_config *model = &source.config.model;
-    status = t2g_gpt_create(device, model, B, T ? T : model->context, gpt, err);
+    status = (frozen ? t2g_gpt_create_frozen : t2g_gpt_create)(device, model, B, T ? T : model->context, gpt, err);
     if (!status) status = t2g_model_source_write(&source, *gpt, true, err);
     if (status) {
         t2g_gpt_destroy(*gpt);
@@ -92,7 +92,17 @@ t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t
     return status;
 }
 
+t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
+                                  t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
+    return load(device, path, max_context, B, T, false, gpt, config, err);
+}
+
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err) {
-    return t2g_model_load_context(device, path, 0, B, T, gpt, config, err);
+    return load(device, path, 0, B, T, false, gpt, config, err);
+}
+
+t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                                 t2g_config *config, t2g_error *err) {
+    return load(device, path, 0, B, T, true, gpt, config, err);
 }

@@ -130,6 +130,28 @@ static t2g_status create_transfer_objects(t2g_device *device, t2g_error *err) {
     return T2G_OK;
 }
 
+t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_error *err) {
+    uint64_t own = device->own_binding_range;
+    if (bytes && (bytes < 1024 || bytes > own))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "a binding limit of %llu bytes: expected 1024 to %llu (the range of %s), or 0",
+                        (unsigned long long)bytes, (unsigned long long)own, device->info.name);
+    device->info.max_storage_buffer_range = bytes ? bytes / 256 * 256 : own;
+    return T2G_OK;
+}
+
+/* T2G_TEST_MAX_BINDING=<bytes>: the test hook of t2g_device_limit_binding. */
+static t2g_status binding_limit_from_environment(t2g_device *device, t2g_error *err) {
+    device->own_binding_range = device->info.max_storage_buffer_range;
+    const char *env = getenv("T2G_TEST_MAX_BINDING");
+    if (!env || !*env) return T2G_OK;
+    char *end;
+    unsigned long long bytes = strtoull(env, &end, 10);
+    if (*end || !isdigit((unsigned char)*env))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "T2G_TEST_MAX_BINDING is '%s'; expected a number of bytes", env);
+    t2g_status status = t2g_device_limit_binding(device, bytes, err);
+    return status ? t2g_error_context(err, "T2G_TEST_MAX_BINDING") : T2G_OK;
+}
+
 t2g_status t2g_device_create(const t2g_device_options *options, t2g_device **out, t2g_error *err) {
     *out = NULL;
     t2g_device_options defaults = t2g_device_options_default();
@@ -159,6 +181,7 @@ t2g_status t2g_device_create(const t2g_device_options *options, t2g_device **out
     if (!status) status = create_logical_device(device, err);
     if (!status) status = create_transfer_objects(device, err);
     if (!status) status = t2g_pipeline_cache_open(device, options->cache_dir, err);
+    if (!status) status = binding_limit_from_environment(device, err);
     if (status) {
         t2g_device_destroy(device);
         return status;

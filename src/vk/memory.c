@@ -79,7 +79,8 @@ static uint64_t round_up(uint64_t value, uint64_t multiple) { return (value + mu
 t2g_status t2g_arena_create(t2g_device *device, uint64_t capacity, const char *name, t2g_arena **out, t2g_error *err) {
     *out = NULL;
     const t2g_device_info *info = &device->info;
-    uint64_t alignment = info->min_storage_buffer_offset_alignment > 256 ? info->min_storage_buffer_offset_alignment : 256;
+    uint64_t alignment = info->min_storage_buffer_offset_alignment > T2G_TENSOR_ALIGNMENT ? info->min_storage_buffer_offset_alignment
+                                                                                        : T2G_TENSOR_ALIGNMENT;
     capacity = round_up(capacity ? capacity : 1, alignment);
     if (capacity > info->max_allocation_bytes || capacity > info->max_buffer_bytes)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
@@ -118,13 +119,7 @@ t2g_device *t2g_arena_device(const t2g_arena *arena) { return arena->device; }
 
 t2g_status t2g_tensor_alloc(t2g_arena *arena, uint64_t bytes, t2g_tensor *tensor, t2g_error *err) {
     *tensor = (t2g_tensor){0};
-    uint64_t range = arena->device->info.max_storage_buffer_range;
     if (bytes == 0) return t2g_fail(err, T2G_ERR_ARGUMENT, "a tensor of 0 bytes was requested from arena '%s'", arena->name);
-    if (bytes > range)
-        return t2g_fail(err, T2G_ERR_TOO_LARGE,
-                        "a tensor of %llu bytes exceeds the max storage-buffer range of %s (%llu bytes); "
-                        "use a smaller batch or model",
-                        (unsigned long long)bytes, arena->device->info.name, (unsigned long long)range);
     uint64_t size = round_up(bytes, arena->alignment);
     if (size > arena->capacity - arena->used)
         return t2g_fail(err, T2G_ERR_MEMORY, "arena '%s' is full: %llu of %llu bytes used, %llu more requested",
@@ -151,12 +146,15 @@ t2g_status t2g_tensor_alloc_typed(t2g_arena *arena, t2g_dtype dtype, uint64_t co
     return status;
 }
 
+uint64_t t2g_arena_bytes_for(const t2g_tensor_request *requests, size_t count) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++) bytes += round_up(4 * requests[i].floats, T2G_TENSOR_ALIGNMENT);
+    return bytes;
+}
+
 t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
                                 t2g_arena **arena, t2g_error *err) {
-    uint64_t alignment = device->info.min_storage_buffer_offset_alignment > 256 ? device->info.min_storage_buffer_offset_alignment : 256;
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < count; i++) bytes += round_up(4 * requests[i].floats, alignment);
-    t2g_status status = t2g_arena_create(device, bytes, name, arena, err);
+    t2g_status status = t2g_arena_create(device, t2g_arena_bytes_for(requests, count), name, arena, err);
     for (size_t i = 0; i < count && !status; i++) status = t2g_tensor_alloc_f32(*arena, requests[i].floats, requests[i].tensor, err);
     return status;
 }

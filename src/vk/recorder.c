@@ -273,8 +273,10 @@ static t2g_status check_dispatch(const t2g_recorder *r, const t2g_dispatch *d, t
         if (t->arena->device != r->device)
             return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u is a tensor of another device", d->shader, i);
         if (t->bytes > info->max_storage_buffer_range)
-            return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: binding %u is %llu bytes, beyond the max storage-buffer range of %s (%llu)",
-                            d->shader, i, (unsigned long long)t->bytes, info->name,
+            return t2g_fail(err, T2G_ERR_TOO_LARGE,
+                            "%s: binding %u, a tensor of %llu bytes in arena '%s', exceeds the max storage-buffer range of "
+                            "%s (%llu bytes), and this kernel does not split its tensors; use a smaller batch or model",
+                            d->label ? d->label : d->shader, i, (unsigned long long)t->bytes, t->arena->name, info->name,
                             (unsigned long long)info->max_storage_buffer_range);
     }
     for (int i = 0; i < 3; i++)

@@ -75,7 +75,8 @@ void t2g_pipeline_cache_close(t2g_device *device);
 /* ---- the device ---- */
 
 struct t2g_device {
-    t2g_device_info info;
+    t2g_device_info info;               /* max_storage_buffer_range may be lowered by a test hook */
+    uint64_t own_binding_range;         /* the device's max storage-buffer range */
     t2g_validation validation;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;

@@ -57,10 +57,21 @@ T2G_CHECK(runtime_barriers) {
 T2G_CHECK(runtime_limits) {
     check_case_begin(ctx);
     const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    /* A tensor beyond one binding (the range lowered by the test hook) is allocated; a kernel that
+     * does not split its tensors refuses it, naming itself and the tensor's arena. */
     t2g_tensor t;
-    t2g_status status = t2g_tensor_alloc(ctx->arena, info->max_storage_buffer_range + 4, &t, &ctx->err);
-    check_true(ctx, status == T2G_ERR_TOO_LARGE && strstr(ctx->err.message, "max storage-buffer range"),
-               "a tensor beyond the storage-buffer range is refused: %s", ctx->err.message);
+    check_status(ctx, t2g_device_limit_binding(ctx->device, 4096, &ctx->err), "lowering the binding range");
+    t2g_status status = t2g_tensor_alloc_f32(ctx->arena, 2048, &t, &ctx->err);
+    check_true(ctx, status == T2G_OK, "a tensor beyond the storage-buffer range is allocated (%s)", t2g_status_name(status));
+    status = t2g_gelu_forward(ctx->recorder, t, t, 2048, &ctx->err);
+    check_true(ctx, status == T2G_ERR_TOO_LARGE && strstr(ctx->err.message, "gelu_forward") &&
+                        strstr(ctx->err.message, "arena 'check'") && strstr(ctx->err.message, "max storage-buffer range"),
+               "a kernel that does not split refuses a tensor beyond one binding: %s", ctx->err.message);
+    status = t2g_device_limit_binding(ctx->device, 100, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "a binding limit under 1024 bytes is refused: %s", ctx->err.message);
+    check_status(ctx, t2g_device_limit_binding(ctx->device, 0, &ctx->err), "restoring the binding range");
+    check_true(ctx, info->max_storage_buffer_range > 4096, "the device's own range is back (%llu bytes)",
+               (unsigned long long)info->max_storage_buffer_range);
     t2g_arena *arena = NULL;
     status = t2g_arena_create(ctx->device, info->max_allocation_bytes + (1ull << 20), "huge", &arena, &ctx->err);
     check_true(ctx, status == T2G_ERR_TOO_LARGE && arena == NULL, "an arena beyond one allocation is refused: %s",

@@ -27,7 +27,9 @@ check "--only naming no kernel exits 2" '[ $code = 2 ] && printf "%s" "$out" | g
 out=$("$t2g" bench kernels --repeat 0 2>&1); code=$?
 check "--repeat 0 exits 2" '[ $code = 2 ]'
 json=$("$t2g" bench train --preset small --batch 2 --steps 1 --json 2>&1); code=$?
-check "bench train --json reports ms/step, tokens/s and device memory" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"ms_per_step\":" && printf "%s" "$json" | grep -q "\"tokens_per_s\":" && printf "%s" "$json" | grep -q "\"device_memory_mib\":"'
+check "bench train --json reports ms/step, tokens/s, device memory and its estimate" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"ms_per_step\":" && printf "%s" "$json" | grep -q "\"tokens_per_s\":" && printf "%s" "$json" | grep -q "\"device_memory_mib\":" && printf "%s" "$json" | grep -q "\"memory_estimate_mib\":"'
+out=$("$t2g" bench train --preset smollm2-135m --batch 60000 --steps 1 2>&1); code=$?
+check "bench train of a model no device holds exits 2 with the sizes and advice, allocating nothing" '[ $code = 2 ] && printf "%s" "$out" | grep -q "smollm2-135m, batch 60000" && printf "%s" "$out" | grep -q "iB" && printf "%s" "$out" | grep -q "batch size helps\|micro_batch"'
 out=$("$t2g" bench train --preset small --batch 2 --steps 1 --profile 2>&1); code=$?
 check "bench train --profile lists the kernels of a step" '[ $code = 0 ] && printf "%s" "$out" | grep -q "matmul_forward" && printf "%s" "$out" | grep -q "adamw"'
 json=$("$t2g" bench rollout --preset small --prompts 2 --new 4 --json 2>&1); code=$?

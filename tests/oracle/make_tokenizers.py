@@ -178,8 +178,11 @@ def make(style):
 
 def save(tok, path, merges_as_strings, style):
     """tokenizer.json with merges as ["a", "b"] pairs (what tokenizers writes) or as "a b" strings;
-    Qwen2's decoder has all its options off (the options do not change encoding)."""
+    Qwen2's decoder has all its options off (the options do not change encoding); GPT-2's vocab also
+    lists its special token (as GPT-2's does; Qwen2's lists its specials only under added_tokens)."""
     data = json.loads(tok.to_str())
+    if style == "gpt2":
+        data["model"]["vocab"].update({t["content"]: t["id"] for t in data["added_tokens"]})
     if style == "qwen2":
         data["decoder"].update(add_prefix_space=False, trim_offsets=False, use_regex=False)
     if merges_as_strings:

@@ -64,8 +64,8 @@ static pair_entry heap_pop(pair_entry *heap, size_t *n) {
 }
 
 static void push_pair(const t2g_bpe *bpe, const symbol *sym, int32_t left, pair_entry *heap, size_t *n) {
+    if (left < 0 || sym[left].next < 0) return;
     int32_t right = sym[left].next;
-    if (left < 0 || right < 0) return;
     pair_entry e = {0, 0, left, right, sym[left].id, sym[right].id};
     if (bpe_find_merge(bpe, e.left_id, e.right_id, &e.rank, &e.merged)) heap_push(heap, n, e);
 }

@@ -148,6 +148,9 @@ T2G_HOST_CHECK(bpe_gpt2) {
         {"hi<|endoftext|>", true, {104, 105, 264}, 3, {1, 2, 15}},
         {"<|endoftext|><|endoftext|>", true, {264, 264}, 2, {13, 26}},
         {"a\n\n b", false, {97, 10, 10, 32, 98}, 5, {1, 2, 3, 4, 5}},
+        /* repeated words: the second " hello" comes from the word cache, spans shifted */
+        {"hello hello hello", false, {257, 260, 111, 32, 257, 260, 111, 32, 257, 260, 111}, 11,
+         {2, 4, 5, 6, 8, 10, 11, 12, 14, 16, 17}},
         {"", false, {0}, 0, {0}},
     };
     check_known(ctx, bpe, "gpt2", cases, sizeof cases / sizeof cases[0]);

@@ -46,4 +46,22 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
 t2g_status t2g_bpe_decode(const t2g_bpe *bpe, const uint32_t *ids, size_t n, bool skip_special, char **bytes,
                           size_t *len, t2g_error *err);
 
+/* Streaming decode, for printing while sampling: bytes come out only up to the last complete
+ * UTF-8 character; an incomplete but so far valid start of one (at most 3 bytes) is held back
+ * until the next token completes it. Invalid bytes are not held (they can never complete). */
+typedef struct t2g_bpe_stream {
+    unsigned char held[4];
+    uint32_t held_len;
+} t2g_bpe_stream; /* start from {0} */
+
+/* The bytes that id lets out now: malloc'ed, NUL-terminated, *len bytes (possibly 0). */
+t2g_status t2g_bpe_stream_next(const t2g_bpe *bpe, t2g_bpe_stream *stream, uint32_t id, bool skip_special,
+                               char **bytes, size_t *len, t2g_error *err);
+/* At the end: the bytes still held (at most 3, an incomplete character) go to out; the stream
+ * is reset. Returns their count. */
+size_t t2g_bpe_stream_finish(t2g_bpe_stream *stream, char out[4]);
+
+/* encode, decode and the stream functions only read the t2g_bpe: one tokenizer may serve
+ * several threads at once. */
+
 #endif

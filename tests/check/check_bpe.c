@@ -1,8 +1,8 @@
 /* The byte-level BPE tokenizer (include/t2g/bpe.h) on hand-written tokenizer.json files: a
  * GPT-2-style one (ByteLevel pre-tokenizer, "a b" merges) and a SmolLM2-style one (Digits
  * individual + ByteLevel, ["a", "b"] merges), with ids worked out by hand; spans tiling the
- * text and decode(encode(x)) == x on random texts; special tokens only with the flag; and a
- * table of bad files, each with the message it must give. */
+ * text, decode(encode(x)) == x and streaming decode on random texts; special tokens only with
+ * the flag; Split's behaviors; and a table of bad files, each with the message it must give. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +128,33 @@ static void check_known(check_ctx *ctx, const t2g_bpe *bpe, const char *which, c
     }
 }
 
+/* Streams ids through t2g_bpe_stream_next: true when every chunk is whole UTF-8 characters and
+ * the chunks, then the held bytes, make text[0..len). */
+static bool stream_gives(const t2g_bpe *bpe, const uint32_t *ids, size_t count, const char *text, size_t len) {
+    t2g_bpe_stream stream = {0};
+    size_t at = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < count; i++) {
+        char *bytes;
+        size_t n;
+        t2g_error err;
+        if (t2g_bpe_stream_next(bpe, &stream, ids[i], false, &bytes, &n, &err) != T2G_OK) return false;
+        for (size_t k = 0; ok && k < n;) {
+            size_t step = 1;
+            unsigned char lead = (unsigned char)bytes[k];
+            if (lead >= 0xC0) step = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            ok = (lead & 0xC0) != 0x80 && k + step <= n;
+            k += step;
+        }
+        ok = ok && at + n <= len && memcmp(text + at, bytes, n) == 0;
+        at += n;
+        free(bytes);
+    }
+    char held[4];
+    size_t n = t2g_bpe_stream_finish(&stream, held);
+    return ok && at + n == len && memcmp(text + at, held, n) == 0;
+}
+
 T2G_HOST_CHECK(bpe_gpt2) {
     check_case_begin(ctx);
     t2g_bpe *bpe = load_parts(ctx, (tok_parts){0});
@@ -172,6 +199,23 @@ T2G_HOST_CHECK(bpe_gpt2) {
         check_true(ctx, len == 2 && strcmp(bytes, "hi") == 0, "decode with skip_special leaves out <|endoftext|>");
         free(bytes);
     }
+    /* " 😀c": the emoji's bytes F0 9F | 98 | 80 come in three tokens; nothing of it is let out
+     * until the last. */
+    static const uint32_t emoji[] = {32, 262, 152, 128, 99};
+    static const size_t expect_len[] = {1, 0, 0, 4, 1};
+    t2g_bpe_stream stream = {0};
+    bool chunks = true;
+    for (size_t i = 0; i < 5; i++) {
+        if (!check_status(ctx, t2g_bpe_stream_next(bpe, &stream, emoji[i], false, &bytes, &len, &ctx->err), "stream")) break;
+        chunks &= len == expect_len[i] && strlen(bytes) == len;
+        free(bytes);
+    }
+    char held[4];
+    check_true(ctx, chunks && t2g_bpe_stream_finish(&stream, held) == 0, "stream decode holds back a split emoji");
+    check_true(ctx, t2g_bpe_stream_next(bpe, &stream, 262, false, &bytes, &len, &ctx->err) == T2G_OK && len == 0 &&
+                        t2g_bpe_stream_finish(&stream, held) == 2 && (unsigned char)held[0] == 0xF0,
+               "stream finish gives back the held bytes of an unfinished character");
+    free(bytes);
     uint32_t bad_id = 265;
     check_true(ctx, t2g_bpe_decode(bpe, &bad_id, 1, false, &bytes, &len, &ctx->err) == T2G_ERR_ARGUMENT,
                "decode refuses an id at the vocab size");
@@ -235,12 +279,14 @@ T2G_HOST_CHECK(bpe_smollm2) {
             same = out_len == len && memcmp(bytes, text, len) == 0;
             free(bytes);
         }
-        bad += !check_expect(ctx, tiles && same, "random text %d (%zu bytes): spans tile %d, decode(encode) same %d",
-                             round, len, tiles, same);
+        bool streamed = stream_gives(bpe, ids, count, text, len);
+        bad += !check_expect(ctx, tiles && same && streamed,
+                             "random text %d (%zu bytes): spans tile %d, decode(encode) same %d, streamed %d", round, len,
+                             tiles, same, streamed);
         free(ids);
         free(spans);
     }
-    check_true(ctx, bad == 0, "300 random texts: spans tile the text and decode(encode(x)) == x");
+    check_true(ctx, bad == 0, "300 random texts: spans tile the text, decode(encode(x)) == x, streamed in whole characters");
     t2g_bpe_free(bpe);
     return ctx->failures;
 }

@@ -44,9 +44,14 @@ static bool bool_key(const cJSON *node, const char *key, bool fallback, bool *va
 
 static t2g_status load_byte_level(t2g_bpe *bpe, const cJSON *node, const char *name, const char *key,
                                   t2g_error *err) {
+    /* add_prefix_space must be given (Hugging Face's default differs between versions); a file
+     * without use_regex predates it and always used the regex. */
     bool prefix, regex;
-    if (!bool_key(node, "add_prefix_space", false, &prefix) || !bool_key(node, "use_regex", true, &regex))
-        return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: add_prefix_space and use_regex must be true or false", name, key);
+    const cJSON *given = cJSON_GetObjectItemCaseSensitive(node, "add_prefix_space");
+    if (!cJSON_IsBool(given) || !bool_key(node, "add_prefix_space", false, &prefix) ||
+        !bool_key(node, "use_regex", true, &regex))
+        return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: add_prefix_space (given) and use_regex must be true or false",
+                        name, key);
     if (prefix)
         return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: %s.add_prefix_space true is not supported yet", name, key);
     return regex ? add_step(bpe, GPT2_REGEX, 0, BPE_ISOLATED, false, name, key, err) : T2G_OK;

@@ -14,6 +14,7 @@
 #include "t2g/rl_kernels.h"
 
 #include "t2g/assets.h"
+#include "t2g/bpe.h"
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
 #include "t2g/critic.h"

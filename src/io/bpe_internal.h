@@ -1,0 +1,93 @@
+/* The inside of t2g_bpe (include/t2g/bpe.h), shared by src/io/bpe_*.c. */
+#ifndef T2G_IO_BPE_INTERNAL_H
+#define T2G_IO_BPE_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "t2g/bpe.h"
+
+#define BPE_MAX_TOKENS (1u << 24)  /* vocab entries and added tokens */
+#define BPE_MAX_STEPS 16           /* pre-tokenizer steps after flattening Sequences */
+
+/* A token: its vocab string (ByteLevel characters, or an added token's content) and the raw
+ * bytes it decodes to. */
+typedef struct bpe_token {
+    char *text;
+    uint32_t text_len;
+    char *bytes;
+    uint32_t bytes_len;
+    bool present, added, special;
+} bpe_token;
+
+typedef struct bpe_merge_slot {
+    uint64_t pair;   /* left id << 32 | right id; UINT64_MAX: empty */
+    uint32_t rank, merged;
+} bpe_merge_slot;
+
+typedef enum bpe_behavior {
+    BPE_ISOLATED, BPE_REMOVED, BPE_MERGED_WITH_PREVIOUS, BPE_MERGED_WITH_NEXT, BPE_CONTIGUOUS
+} bpe_behavior;
+
+/* One pre-tokenizer step: split every piece by the matches of `regex`. */
+typedef struct bpe_split {
+    pcre2_code *regex;
+    bpe_behavior behavior;
+    bool invert;
+} bpe_split;
+
+struct t2g_bpe {
+    bpe_token *tokens;         /* [size] */
+    uint32_t size;
+    uint32_t *text_index;      /* [text_slots]: open addressing over tokens' text; UINT32_MAX empty */
+    uint32_t text_slots;
+    bpe_merge_slot *merges;    /* [merge_slots] */
+    uint32_t merge_slots;
+    uint32_t byte_id[256];     /* the token of each single byte */
+    uint32_t *added;           /* [added_count] ids of added tokens, longest content first */
+    uint32_t added_count;
+    bool ignore_merges;
+    bpe_split steps[BPE_MAX_STEPS];
+    uint32_t step_count;
+};
+
+/* GPT-2's byte alphabet: the code point that stands for byte b, and back (-1: none). */
+uint32_t bpe_byte_char(uint8_t b);
+int bpe_char_byte(uint32_t cp);
+
+uint64_t bpe_hash(const char *s, size_t n);
+/* The id of the token whose text is s[0..n), or UINT32_MAX. */
+uint32_t bpe_find(const t2g_bpe *bpe, const char *s, size_t n);
+/* Indexes every present token's text; false on out of memory. *duplicate: the first id whose
+ * text an earlier id has, or UINT32_MAX. */
+bool bpe_index_texts(t2g_bpe *bpe, uint32_t *duplicate);
+/* The merge of (left, right): false when there is none. */
+bool bpe_find_merge(const t2g_bpe *bpe, uint32_t left, uint32_t right, uint32_t *rank, uint32_t *merged);
+
+/* Adds a merge unless the pair has one already (the first, lowest rank, wins); merge_slots must
+ * leave room. */
+void bpe_add_merge(t2g_bpe *bpe, uint32_t left, uint32_t right, uint32_t rank, uint32_t merged);
+
+/* Parses the pre_tokenizer object (NULL: none) into bpe->steps. */
+struct cJSON;
+t2g_status bpe_load_pre_tokenizer(t2g_bpe *bpe, const struct cJSON *node, const char *name, t2g_error *err);
+
+/* A piece of text: bytes [start, end). */
+typedef struct bpe_piece { uint32_t start, end; } bpe_piece;
+/* Splits text[span] by every step into pieces (malloc'ed *pieces, *count). */
+t2g_status bpe_pre_tokenize(const t2g_bpe *bpe, const char *text, bpe_piece span, bpe_piece **pieces,
+                            size_t *count, t2g_error *err);
+
+/* Appends the BPE tokens of the word text[piece] to ids/spans (capacity grown as needed). */
+typedef struct bpe_output {
+    uint32_t *ids;
+    t2g_token_span *spans;
+    size_t count, capacity;
+} bpe_output;
+bool bpe_output_push(bpe_output *out, uint32_t id, uint32_t start, uint32_t end);
+bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out);
+
+#endif

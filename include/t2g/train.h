@@ -109,7 +109,7 @@ typedef struct t2g_model_source {
     char path[4200];            /* the checkpoint file (a run folder's checkpoint.bin), or the Hugging Face folder */
     t2g_config config;          /* a checkpoint's own config; a Hugging Face folder: the defaults with its model
                                  * and no data.task */
-    t2g_checkpoint checkpoint;  /* a checkpoint's contents (empty for a Hugging Face folder) */
+    t2g_checkpoint checkpoint;  /* a checkpoint's contents; a Hugging Face folder: its weights once read */
 } t2g_model_source;
 
 /* Opens the model at `path`: a checkpoint is loaded whole; a Hugging Face folder's config.json is
@@ -121,8 +121,9 @@ void t2g_model_source_close(t2g_model_source *source);
 /* Its parameters into `gpt`, a model of source->config.model (any batch; for a Hugging Face
  * folder any context up to the folder's): a checkpoint's parameters with its AdamW moments when
  * `moments`, else zero moments (a new run); a Hugging Face folder's tensors (t2g_hf_read_weights
- * into the model's table), zero moments. */
-t2g_status t2g_model_source_write(const t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err);
+ * into the model's table, read once and kept in source->checkpoint.params for the next model of
+ * the same table), zero moments. */
+t2g_status t2g_model_source_write(t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err);
 /* The identity a run records of its start (checkpoint v3's start CRC): t2g_model_path_crc. */
 t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t2g_error *err);
 

@@ -60,7 +60,7 @@ static int check_out(const char *out) {
 }
 
 /* The model's parameters on the host, through the device (the table lives with the model). */
-static int read_model(t2g_device *device, const t2g_model_source *source, const char *out, t2g_gpt **gpt,
+static int read_model(t2g_device *device, t2g_model_source *source, const char *out, t2g_gpt **gpt,
                       float **params) {
     const t2g_model_config *model = &source->config.model;
     t2g_error err = {0};

@@ -38,31 +38,34 @@ void t2g_model_source_close(t2g_model_source *source) {
     t2g_checkpoint_free(&source->checkpoint);
 }
 
-/* A Hugging Face folder's tensors into the model's table (the padding between tensors stays 0). */
-static t2g_status write_hf(const t2g_model_source *source, t2g_gpt *gpt, const float *zeros, t2g_error *err) {
+/* A Hugging Face folder's tensors in the model's table (the padding between tensors stays 0), read
+ * from the folder once and kept in source->checkpoint.params: RL's policy and reference, models of
+ * one table, share that read. */
+static t2g_status read_hf(t2g_model_source *source, const t2g_gpt *gpt, t2g_error *err) {
     uint64_t n = t2g_gpt_buffer_floats(gpt);
-    float *params = calloc(n ? n : 1, sizeof *params);
-    if (!params) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
+    t2g_checkpoint *ck = &source->checkpoint;
+    if (ck->params && ck->param_count == n) return T2G_OK;
+    free(ck->params);
+    ck->param_count = 0;
+    ck->params = calloc(n ? n : 1, sizeof *ck->params);
+    if (!ck->params) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
     const t2g_gpt_param *table;
     uint32_t count = t2g_gpt_params(gpt, &table);
-    t2g_status status = t2g_hf_read_weights(source->path, t2g_gpt_config(gpt), table, count, params, err);
-    if (!status) status = t2g_gpt_write(gpt, params, zeros, zeros, err);
-    free(params);
+    t2g_status status = t2g_hf_read_weights(source->path, t2g_gpt_config(gpt), table, count, ck->params, err);
+    if (!status) ck->param_count = n;
     return status;
 }
 
-t2g_status t2g_model_source_write(const t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err) {
+t2g_status t2g_model_source_write(t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err) {
     uint64_t n = t2g_gpt_buffer_floats(gpt);
     const t2g_checkpoint *ck = &source->checkpoint;
-    if (source->kind != T2G_MODEL_HF) {
-        t2g_status matched = t2g_checkpoint_match_model(ck, gpt, source->path, err);
-        if (matched) return matched;
-    }
-    float *zeros = calloc(n ? n : 1, sizeof *zeros);
-    if (!zeros) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
-    t2g_status status = source->kind == T2G_MODEL_HF
-                            ? write_hf(source, gpt, zeros, err)
-                            : t2g_gpt_write(gpt, ck->params, moments ? ck->m : zeros, moments ? ck->v : zeros, err);
+    t2g_status status = source->kind == T2G_MODEL_HF ? read_hf(source, gpt, err)
+                                                     : t2g_checkpoint_match_model(ck, gpt, source->path, err);
+    if (status) return status;
+    bool own_moments = moments && source->kind != T2G_MODEL_HF;
+    float *zeros = own_moments ? NULL : calloc(n ? n : 1, sizeof *zeros);
+    if (!own_moments && !zeros) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
+    status = t2g_gpt_write(gpt, ck->params, own_moments ? ck->m : zeros, own_moments ? ck->v : zeros, err);
     free(zeros);
     return status;
 }

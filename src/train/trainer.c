@@ -100,7 +100,7 @@ static t2g_status start_architecture(t2g_config *config, t2g_model_source *start
 }
 
 /* model.from: its parameters; AdamW's moments start at 0 (a new run, not a resume). */
-static t2g_status start_parameters(t2g_trainer *t, const t2g_model_source *start, t2g_error *err) {
+static t2g_status start_parameters(t2g_trainer *t, t2g_model_source *start, t2g_error *err) {
     t2g_status status = t2g_model_source_write(start, t->gpt, false, err);
     if (!status) status = t2g_model_source_crc(start, &t->start_crc, err);
     return status ? t2g_error_context(err, "model.from") : T2G_OK;

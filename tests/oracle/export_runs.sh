@@ -7,11 +7,8 @@
 set -u
 t2g=$1
 root=$2
-python=${T2G_ORACLE_VENV:-$HOME/.cache/t2g/oracle-venv}/bin/python
-if [ ! -x "$python" ]; then
-  echo "export_runs.sh: no oracle at $python; make it with tools/setup.sh --oracle" >&2
-  exit 2
-fi
+oracle_caller=export_runs.sh
+. "$root/tests/oracle/oracle_python.sh"
 fail=0
 tmp=$(mktemp -d /tmp/t2g-oracle-export-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -6,11 +6,8 @@
 # To update the committed files after a deliberate change, run make_tokenizers.py into tests/golden/tokenizers.
 set -eu
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
-python=${T2G_ORACLE_VENV:-$HOME/.cache/t2g/oracle-venv}/bin/python
-if [ ! -x "$python" ]; then
-  echo "regenerate_tokenizers.sh: no oracle at $python; make it with tools/setup.sh --oracle" >&2
-  exit 2
-fi
+oracle_caller=regenerate_tokenizers.sh
+. "$root/tests/oracle/oracle_python.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$python" "$root/tests/oracle/make_tokenizers.py" "$work"

@@ -1,5 +1,5 @@
-/* Encoding text to ids with byte spans (added tokens split out first, then the pre-tokenizer,
- * then BPE on each piece) and decoding ids back to bytes. */
+/* Encoding text to ids with byte spans (added tokens split out first, then the normalizer, the
+ * pre-tokenizer, then BPE on each piece) and decoding ids back to bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +87,23 @@ static t2g_status encode_plain(const t2g_bpe *bpe, const char *text, uint32_t st
     return status;
 }
 
+/* The ordinary text [start, end) through the normalizer, if any: a normalized copy is encoded
+ * (with a word cache of its own: its words are not in text) and the spans mapped back. */
+static t2g_status encode_normalized(const t2g_bpe *bpe, const char *text, uint32_t start, uint32_t end,
+                                    word_cache *cache, bpe_output *out, t2g_error *err) {
+    bpe_nfc_text n = {0};
+    t2g_status status = bpe->nfc ? bpe_nfc(text + start, end - start, &n, err) : T2G_OK;
+    if (status != T2G_OK || !n.text) return status == T2G_OK ? encode_plain(bpe, text, start, end, cache, out, err) : status;
+    size_t first = out->count;
+    word_cache own = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0};
+    status = encode_plain(bpe, n.text, 0, n.len, &own, out, err);
+    free(own.slots);
+    for (size_t i = first; status == T2G_OK && i < out->count; i++)
+        out->spans[i] = (t2g_token_span){start + n.from[out->spans[i].start], start + n.from[out->spans[i].end]};
+    bpe_nfc_free(&n);
+    return status;
+}
+
 static t2g_status check_text(const char *text, size_t len, t2g_error *err) {
     if (len >= UINT32_MAX) return t2g_fail(err, T2G_ERR_TOO_LARGE, "text of %zu bytes: at most 4 GiB - 1", len);
     for (size_t i = 0; i < len;) {
@@ -113,14 +130,14 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
             at++;
             continue;
         }
-        status = encode_plain(bpe, text, plain, (uint32_t)at, &cache, &out, err);
+        status = encode_normalized(bpe, text, plain, (uint32_t)at, &cache, &out, err);
         uint32_t end = (uint32_t)at + bpe->tokens[id].text_len;
         if (status == T2G_OK && !bpe_output_push(&out, id, (uint32_t)at, end))
             status = t2g_fail(err, T2G_ERR_MEMORY, "out of memory encoding");
         plain = end;
         at = end;
     }
-    if (status == T2G_OK) status = encode_plain(bpe, text, plain, (uint32_t)len, &cache, &out, err);
+    if (status == T2G_OK) status = encode_normalized(bpe, text, plain, (uint32_t)len, &cache, &out, err);
     free(cache.slots);
     if (status != T2G_OK) {
         free(out.ids);

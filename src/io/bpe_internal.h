@@ -50,6 +50,7 @@ struct t2g_bpe {
     uint32_t *added;           /* [added_count] ids of added tokens, longest content first */
     uint32_t added_count;
     bool ignore_merges;
+    bool nfc;                  /* normalizer NFC (bpe_normalize.c) */
     bpe_split steps[BPE_MAX_STEPS];
     uint32_t step_count;
 };
@@ -89,5 +90,24 @@ typedef struct bpe_output {
 } bpe_output;
 bool bpe_output_push(bpe_output *out, uint32_t id, uint32_t start, uint32_t end);
 bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out);
+
+/* NFC-normalized text (bpe_normalize.c): byte j of text came from the input's bytes
+ * [from[j], from[j + 1]). from is non-decreasing, from[0] = 0, from[len] = the input's length,
+ * so token ranges mapped through it tile the input. Each NFC character is placed on an input
+ * character as Hugging Face `tokenizers` places it (its offsets are that character's), and its
+ * first byte maps there: a character NFC leaves alone keeps its bytes; a composed one is placed
+ * on the first input character it was made from and owns those it absorbed (e + U+0301 -> é:
+ * [0, 1) and [1, 3)); after reordering, characters take the input's places in order; a second
+ * character of a decomposition shares the place of the input character before it. Characters on
+ * one place take its bytes one each, up to the next place: a range can be empty only where NFC
+ * makes more bytes than the input had there (U+0344 -> U+0308 U+0301: [0, 1) [1, 2) [2, 2) [2, 2)). */
+typedef struct bpe_nfc_text {
+    char *text;       /* [len], malloc'ed; NULL when the input is NFC already (nothing else set) */
+    uint32_t len;
+    uint32_t *from;   /* [len + 1] */
+} bpe_nfc_text;
+/* Normalizes len bytes of valid UTF-8. Text already in NFC costs one look at each byte. */
+t2g_status bpe_nfc(const char *text, uint32_t len, bpe_nfc_text *result, t2g_error *err);
+void bpe_nfc_free(bpe_nfc_text *n);
 
 #endif

@@ -93,6 +93,11 @@ static t2g_status load_added(t2g_bpe *bpe, const cJSON *added, const char *name,
         if (t->added) return t2g_fail(err, T2G_ERR_FORMAT, "%s: %s: id %u is added twice", name, key, id);
         t->added = true;
         t->special = cJSON_IsTrue(item(a, "special"));
+        const cJSON *normalized = item(a, "normalized"); /* absent: Hugging Face's default, !special */
+        if (bpe->nfc && (normalized ? cJSON_IsTrue(normalized) : !t->special))
+            return t2g_fail(err, T2G_ERR_UNSUPPORTED,
+                            "%s: %s.normalized true is not supported with the NFC normalizer (added tokens are matched "
+                            "in the text before normalization)", name, key);
         bpe->added[bpe->added_count++] = id;
     }
     return T2G_OK;
@@ -207,17 +212,35 @@ static t2g_status check_model(const cJSON *root, const char *name, t2g_error *er
     return T2G_OK;
 }
 
-static t2g_status check_normalizer_decoder(const cJSON *root, const char *name, t2g_error *err) {
+/* One normalizer: NFC (sets bpe->nfc); anything else is refused by name. */
+static t2g_status load_normalizer(t2g_bpe *bpe, const cJSON *normalizer, const char *key, const char *name,
+                                  t2g_error *err) {
+    const cJSON *type = item(normalizer, "type");
+    const char *t = cJSON_IsString(type) ? type->valuestring : "(none)";
+    if (strcmp(t, "NFC") == 0) {
+        bpe->nfc = true;
+        return T2G_OK;
+    }
+    if (strcmp(t, "Sequence") != 0 || strcmp(key, "normalizer") != 0)
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: %s type \"%s\" is not supported (null, NFC or a Sequence of NFC)",
+                        name, key, t);
+    const cJSON *list = item(normalizer, "normalizers");
+    if (!cJSON_IsArray(list)) return t2g_fail(err, T2G_ERR_FORMAT, "%s: normalizer.normalizers: expected an array", name);
+    int i = 0;
+    for (const cJSON *n = list->child; n; n = n->next, i++) {
+        char inner[48];
+        snprintf(inner, sizeof inner, "normalizer.normalizers[%d]", i);
+        t2g_status status = load_normalizer(bpe, n, inner, name, err);
+        if (status != T2G_OK) return status;
+    }
+    return T2G_OK;
+}
+
+static t2g_status check_normalizer_decoder(t2g_bpe *bpe, const cJSON *root, const char *name, t2g_error *err) {
     const cJSON *normalizer = item(root, "normalizer");
     if (normalizer && !cJSON_IsNull(normalizer)) {
-        const cJSON *type = item(normalizer, "type");
-        const char *t = cJSON_IsString(type) ? type->valuestring : "(none)";
-        bool empty_sequence = strcmp(t, "Sequence") == 0 && cJSON_GetArraySize(item(normalizer, "normalizers")) == 0;
-        if (strcmp(t, "NFC") == 0)
-            return t2g_fail(err, T2G_ERR_UNSUPPORTED,
-                            "%s: normalizer type \"NFC\" is not supported yet (it needs Unicode composition tables)", name);
-        if (!empty_sequence)
-            return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: normalizer type \"%s\" is not supported (null only)", name, t);
+        t2g_status status = load_normalizer(bpe, normalizer, "normalizer", name, err);
+        if (status != T2G_OK) return status;
     }
     const cJSON *decoder = item(root, "decoder");
     const cJSON *type = item(decoder, "type");
@@ -244,7 +267,7 @@ t2g_status t2g_bpe_parse(const char *json, size_t len, const char *name, t2g_bpe
     if (!root) return t2g_fail(err, T2G_ERR_FORMAT, "%s: not valid JSON", name);
     t2g_bpe *bpe = calloc(1, sizeof *bpe);
     t2g_status status = bpe ? check_model(root, name, err) : t2g_fail(err, T2G_ERR_MEMORY, "%s: out of memory", name);
-    if (status == T2G_OK) status = check_normalizer_decoder(root, name, err);
+    if (status == T2G_OK) status = check_normalizer_decoder(bpe, root, name, err);
     const cJSON *model = item(root, "model"), *added = item(root, "added_tokens");
     if (status == T2G_OK) status = count_ids(item(model, "vocab"), added, name, &bpe->size, err);
     if (status == T2G_OK) {

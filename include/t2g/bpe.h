@@ -1,13 +1,25 @@
-/* Byte-level BPE tokenizers (GPT-2, SmolLM2, Llama 3 style) loaded from a Hugging Face
+/* Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2, Llama 3 style) loaded from a Hugging Face
  * tokenizer.json. Host code only.
  *
  * Supported: model BPE (vocab, merges as "a b" strings or ["a", "b"] arrays, ignore_merges);
- * added_tokens (content, id, special; single_word/lstrip/rstrip must be false); normalizer null
- * or an empty Sequence; pre_tokenizer ByteLevel (add_prefix_space false, use_regex with GPT-2's
+ * added_tokens (content, id, special; single_word/lstrip/rstrip must be false; with NFC,
+ * normalized must be false); normalizer null, NFC (Unicode data from utf8proc), or a Sequence of
+ * NFC (empty included); pre_tokenizer ByteLevel (add_prefix_space false, use_regex with GPT-2's
  * regex), Split (Regex or String pattern; behavior Isolated, Removed, MergedWithPrevious,
  * MergedWithNext, Contiguous; invert), Digits (individual_digits), and Sequence of these;
  * decoder ByteLevel. post_processor is ignored (no BOS/EOS is added). Anything else (model
- * WordPiece/Unigram, byte_fallback, Metaspace, NFC, ...) is refused by name when loading. */
+ * WordPiece/Unigram, byte_fallback, Metaspace, NFD/NFKC/Lowercase, ...) is refused by name when
+ * loading.
+ *
+ * NFC is applied to the text between added tokens (which are matched in the original text), and
+ * token spans are mapped back to bytes of the ORIGINAL text. Each normalized character is placed
+ * on one original character exactly as Hugging Face `tokenizers` places it (a character NFC
+ * leaves alone on itself; one composed from several on the first of them); a token's span starts
+ * where its first character is placed and also covers the original characters folded into its
+ * characters, so the spans still tile the text (e + U+0301 as the one token é: [0, 3), where
+ * `tokenizers` reports [0, 1) and leaves the mark in no token). Where NFC makes more bytes than
+ * the original had (U+0344 -> U+0308 U+0301), a token holding only the last of them can get an
+ * empty span. Text already in NFC is not copied (a quick check of each character). */
 #ifndef T2G_BPE_H
 #define T2G_BPE_H
 
@@ -35,7 +47,8 @@ bool t2g_bpe_is_special(const t2g_bpe *bpe, uint32_t id);
 
 /* Encodes len bytes of UTF-8 text (invalid UTF-8 is refused, naming the byte offset) into
  * malloc'ed *ids and *spans (spans may be NULL), *count of each. Spans are byte ranges
- * [start, end) of the text, in order, tiling it (except bytes dropped by a Split "Removed").
+ * [start, end) of the text (the original, before NFC), in order, tiling it (except bytes
+ * dropped by a Split "Removed").
  * Added tokens that are not special are always split out, as Hugging Face does; special ones
  * only when parse_special is true (otherwise their text is encoded as ordinary text). */
 t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool parse_special, uint32_t **ids,

@@ -93,7 +93,8 @@ static t2g_status encode_normalized(const t2g_bpe *bpe, const char *text, uint32
                                     word_cache *cache, bpe_output *out, t2g_error *err) {
     bpe_nfc_text n = {0};
     t2g_status status = bpe->nfc ? bpe_nfc(text + start, end - start, &n, err) : T2G_OK;
-    if (status != T2G_OK || !n.text) return status == T2G_OK ? encode_plain(bpe, text, start, end, cache, out, err) : status;
+    if (status != T2G_OK) return status;
+    if (!n.text) return encode_plain(bpe, text, start, end, cache, out, err);
     size_t first = out->count;
     word_cache own = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0};
     status = encode_plain(bpe, n.text, 0, n.len, &own, out, err);

@@ -222,10 +222,11 @@ static t2g_status load_normalizer(t2g_bpe *bpe, const cJSON *normalizer, const c
         return T2G_OK;
     }
     if (strcmp(t, "Sequence") != 0 || strcmp(key, "normalizer") != 0)
-        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: %s type \"%s\" is not supported (null, NFC or a Sequence of NFC)",
-                        name, key, t);
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED,
+                        "%s: %s type \"%s\" is not supported (null, NFC or a Sequence of NFC)", name, key, t);
     const cJSON *list = item(normalizer, "normalizers");
-    if (!cJSON_IsArray(list)) return t2g_fail(err, T2G_ERR_FORMAT, "%s: normalizer.normalizers: expected an array", name);
+    if (!cJSON_IsArray(list))
+        return t2g_fail(err, T2G_ERR_FORMAT, "%s: normalizer.normalizers: expected an array", name);
     int i = 0;
     for (const cJSON *n = list->child; n; n = n->next, i++) {
         char inner[48];
@@ -236,6 +237,7 @@ static t2g_status load_normalizer(t2g_bpe *bpe, const cJSON *normalizer, const c
     return T2G_OK;
 }
 
+/* The normalizer (into bpe->nfc) and the decoder: what is not supported is refused by name. */
 static t2g_status check_normalizer_decoder(t2g_bpe *bpe, const cJSON *root, const char *name, t2g_error *err) {
     const cJSON *normalizer = item(root, "normalizer");
     if (normalizer && !cJSON_IsNull(normalizer)) {

@@ -91,9 +91,9 @@ static bool read_corpus(check_ctx *ctx, golden_file *f, corpus *c) {
  * reference: false for one that NFC folded into the character before (text between special
  * tokens is normalized on its own, as the reference does). All true without NFC. *changed
  * counts the strings NFC changes. */
-static bool mark_placed(check_ctx *ctx, const t2g_bpe *bpe, const unsigned char *text, uint32_t len, const uint32_t *ids,
-                        const t2g_token_span *spans, size_t count, bool nfc, bool parse_special, bool *placed,
-                        uint32_t *changed) {
+static bool mark_placed(check_ctx *ctx, const t2g_bpe *bpe, const unsigned char *text, uint32_t len,
+                        const uint32_t *ids, const t2g_token_span *spans, size_t count, bool nfc, bool parse_special,
+                        bool *placed, uint32_t *changed) {
     bool any = false;
     for (uint32_t b = 0; b <= len; b++) placed[b] = true;
     for (size_t k = 0, segment = 0; nfc && k <= count; k++) {
@@ -101,7 +101,8 @@ static bool mark_placed(check_ctx *ctx, const t2g_bpe *bpe, const unsigned char 
         if (k < count && !special) continue;
         uint32_t a = (uint32_t)segment, b = k < count ? spans[k].start : len;
         bpe_nfc_text n;
-        if (!check_status(ctx, bpe_nfc((const char *)text + a, b - a, &n, &ctx->err), "NFC of a test string")) return false;
+        if (!check_status(ctx, bpe_nfc((const char *)text + a, b - a, &n, &ctx->err), "NFC of a test string"))
+            return false;
         any = any || n.text;
         for (uint32_t i = a; n.text && i < b; i++) placed[i] = false;
         for (uint32_t j = 0; n.text && j < n.len; j++)
@@ -118,7 +119,8 @@ static bool mark_placed(check_ctx *ctx, const t2g_bpe *bpe, const unsigned char 
  * was folded into. */
 static bool reference_range(const unsigned char *text, uint32_t len, const bool *placed, t2g_token_span span,
                             uint32_t expected_start, uint32_t expected_end) {
-    uint32_t first = char_start(text, span.start < len ? span.start : len), last = char_start(text, span.end ? span.end - 1 : 0);
+    uint32_t first = char_start(text, span.start < len ? span.start : len);
+    uint32_t last = char_start(text, span.end ? span.end - 1 : 0);
     while (first > 0 && !placed[first]) first = char_start(text, first - 1);
     while (last > 0 && !placed[last]) last = char_start(text, last - 1);
     return first == expected_start && char_end(text, len, last + 1) == expected_end;

@@ -15,14 +15,15 @@
 
 typedef struct nfc_case {
     const char *name, *text, *nfc;
-    uint32_t from[NFC_CASE_MAX_BYTES + 1]; /* [strlen(nfc) + 1]: the input byte of each NFC byte, then the input's length */
+    uint32_t from[NFC_CASE_MAX_BYTES + 1]; /* [strlen(nfc) + 1]: each NFC byte's input byte, then the input's length */
 } nfc_case;
 
 static const nfc_case CASES[] = {
     {"e + U+0301 -> U+00E9", "e\xCC\x81", "\xC3\xA9", {0, 1, 3}},
     {"a + U+0328 -> U+0105 (a composite below U+0300)", "a\xCC\xA8", "\xC4\x85", {0, 1, 3}},
     {"Angstrom sign U+212B -> U+00C5", "\xE2\x84\xAB", "\xC3\x85", {0, 1, 3}},
-    {"Hangul jamo L V T -> one syllable", "x\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8y", "x\xEA\xB0\x81y", {0, 1, 2, 3, 10, 11}},
+    {"Hangul jamo L V T -> one syllable", "x\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8y", "x\xEA\xB0\x81y",
+     {0, 1, 2, 3, 10, 11}},
     {"a lone combining mark first: unchanged", "\xCC\x81" "a", "\xCC\x81" "a", {0, 1, 2, 3}},
     {"A + ring + acute -> U+01FA", "A\xCC\x8A\xCC\x81x", "\xC7\xBAx", {0, 1, 5, 6}},
     {"reordered: a + U+0307 + U+0323 -> U+1EA1 + U+0307 on the U+0323", "a\xCC\x87\xCC\xA3",
@@ -75,7 +76,8 @@ static void check_one_token(check_ctx *ctx, const t2g_bpe *bpe, const char *text
     size_t count = 0;
     int64_t id = t2g_bpe_token_id(bpe, vocab);
     if (encode(ctx, bpe, text, false, &ids, &spans, &count))
-        check_true(ctx, id >= 0 && count == 1 && ids[0] == (uint32_t)id && spans[0].start == 0 && spans[0].end == strlen(text),
+        check_true(ctx,
+                   id >= 0 && count == 1 && ids[0] == (uint32_t)id && spans[0].start == 0 && spans[0].end == strlen(text),
                    "%s: one token, id %lld, range [0, %zu) (%zu tokens)", what, (long long)id, strlen(text), count);
     free(ids);
     free(spans);
@@ -89,7 +91,8 @@ static void check_special(check_ctx *ctx, const t2g_bpe *bpe) {
     t2g_token_span *spans = NULL, *alone_spans = NULL, *plain_spans = NULL, *composed_spans = NULL;
     size_t count = 0, alone_count = 0, plain_count = 0, composed_count = 0;
     int64_t im_end = t2g_bpe_token_id(bpe, "<|im_end|>");
-    if (encode(ctx, bpe, text, true, &ids, &spans, &count) && encode(ctx, bpe, "\xCC\xB8", false, &alone, &alone_spans, &alone_count) &&
+    if (encode(ctx, bpe, text, true, &ids, &spans, &count) &&
+        encode(ctx, bpe, "\xCC\xB8", false, &alone, &alone_spans, &alone_count) &&
         encode(ctx, bpe, text, false, &plain, &plain_spans, &plain_count) &&
         encode(ctx, bpe, "<|im_end|\xE2\x89\xAF", false, &composed, &composed_spans, &composed_count)) {
         bool same = count == alone_count + 1 && im_end >= 0 && ids[0] == (uint32_t)im_end && spans[0].start == 0 &&
@@ -106,8 +109,12 @@ static void check_special(check_ctx *ctx, const t2g_bpe *bpe) {
 /* Text already in NFC (with marks in canonical order, like Hindi's virama) is not copied. */
 static void check_fast_path(check_ctx *ctx) {
     static const char *const nfc_texts[] = {
-        "", "plain ASCII", "caf\xC3\xA9 \xC3\x85ngstr\xC3\xB6m", "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xD0\xB9",
-        "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87", "\xE4\xBD\xA0\xE5\xA5\xBD \xEA\xB0\x81",
+        "",
+        "plain ASCII",
+        "caf\xC3\xA9 \xC3\x85ngstr\xC3\xB6m",
+        "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xD0\xB9",
+        "\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4\xE0\xA5\x87", /* a virama (class 9) */
+        "\xE4\xBD\xA0\xE5\xA5\xBD \xEA\xB0\x81",
         "\xCC\x81" "a", "q\xCC\xA3\xCC\x81"};
     for (size_t i = 0; i < sizeof nfc_texts / sizeof nfc_texts[0]; i++) {
         bpe_nfc_text n = {0};

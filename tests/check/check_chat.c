@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/alloc.h"
 #include "core/read_file.h"
 #include "golden_file.h"
 #include "t2g/chat.h"
@@ -377,6 +378,24 @@ T2G_HOST_CHECK(chat_render_cases) {
                "a NULL prompt of length 2 is refused");
     check_true(ctx, t2g_chat_render((t2g_chat_format)9, NULL, NULL, 0, "", 0, NULL, 0, &text, &ctx->err) == T2G_ERR_ARGUMENT,
                "an unknown format is refused");
+    /* every allocation that fails reaches the caller, with nothing left behind */
+    t2g_alloc_fail_at(0);
+    const char *long_prompt = "a prompt long enough to grow the text more than once, past sixteen bytes and more";
+    check_status(ctx, t2g_chat_render(T2G_CHAT_LLAMA3, "<|begin_of_text|>", "s", 1, long_prompt, strlen(long_prompt), "r", 1,
+                                      &text, &ctx->err), "render");
+    t2g_chat_text_free(&text);
+    uint64_t calls = t2g_alloc_calls();
+    for (uint64_t nth = 1; nth <= calls; nth++) {
+        t2g_alloc_fail_at(nth);
+        t2g_status status = t2g_chat_render(T2G_CHAT_LLAMA3, "<|begin_of_text|>", "s", 1, long_prompt, strlen(long_prompt),
+                                            "r", 1, &text, &ctx->err);
+        t2g_alloc_fail_at(0);
+        check_expect(ctx, status == T2G_ERR_MEMORY && !text.text && !text.specials,
+                     "allocation %llu of %llu failing: out of memory, nothing returned", (unsigned long long)nth,
+                     (unsigned long long)calls);
+        t2g_chat_text_free(&text);
+    }
+    check_true(ctx, calls >= 2, "render allocates (%llu times) and each failure is reported", (unsigned long long)calls);
     t2g_chat_text zero = {0};
     t2g_chat_text_free(&zero);
     t2g_chat_text_free(NULL);

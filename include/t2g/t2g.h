@@ -15,6 +15,7 @@
 
 #include "t2g/assets.h"
 #include "t2g/bpe.h"
+#include "t2g/chat.h"
 #include "t2g/checkpoint.h"
 #include "t2g/config.h"
 #include "t2g/critic.h"

@@ -1,4 +1,4 @@
-/* UTF-8 validation (core/utf8.h). */
+/* UTF-8 validation and encoding (core/utf8.h). */
 #include "core/utf8.h"
 
 size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp) {
@@ -31,4 +31,17 @@ size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp) {
     }
     if (cp) *cp = value;
     return need;
+}
+
+size_t t2g_utf8_encode(uint32_t cp, char out[4]) {
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    size_t n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t i = n - 1; i > 0; i--, cp >>= 6) out[i] = (char)(0x80 | (cp & 0x3F));
+    out[0] = (char)(lead[n] | cp);
+    return n;
 }

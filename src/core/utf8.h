@@ -1,4 +1,4 @@
-/* UTF-8 validation, the one copy for all of t2g. Internal to t2g (src/), not installed. */
+/* UTF-8 validation and encoding, the one copy for all of t2g. Internal to t2g (src/), not installed. */
 #ifndef T2G_CORE_UTF8_H
 #define T2G_CORE_UTF8_H
 
@@ -11,5 +11,9 @@
  * n bytes (0 when n is 0). NUL is a valid sequence of 1. Its code point goes to *cp unless cp is
  * NULL. */
 size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp);
+
+/* Writes code point cp (at most U+10FFFF, not a surrogate) as UTF-8 to out; returns its length
+ * (1 to 4), or 0 (nothing written) for a code point that has no UTF-8 form. */
+size_t t2g_utf8_encode(uint32_t cp, char out[4]);
 
 #endif

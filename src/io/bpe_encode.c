@@ -140,16 +140,7 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     }
     if (status == T2G_OK) status = encode_normalized(bpe, text, plain, (uint32_t)len, &cache, &out, err);
     free(cache.slots);
-    if (status != T2G_OK) {
-        free(out.ids);
-        free(out.spans);
-        return status;
-    }
-    *ids = out.ids;
-    *count = out.count;
-    if (spans) *spans = out.spans;
-    else free(out.spans);
-    return T2G_OK;
+    return bpe_output_give(&out, status, ids, spans, count);
 }
 
 t2g_status t2g_bpe_decode(const t2g_bpe *bpe, const uint32_t *ids, size_t n, bool skip_special, char **bytes,

@@ -89,6 +89,9 @@ typedef struct bpe_output {
     size_t count, capacity;
 } bpe_output;
 bool bpe_output_push(bpe_output *out, uint32_t id, uint32_t start, uint32_t end);
+/* Ends an encoding: on T2G_OK hands out's arrays to *ids, *spans (spans may be NULL: freed) and
+ * *count; otherwise frees them. Returns status. */
+t2g_status bpe_output_give(bpe_output *out, t2g_status status, uint32_t **ids, t2g_token_span **spans, size_t *count);
 bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out);
 
 /* NFC-normalized text (bpe_normalize.c): byte j of text came from the input's bytes

@@ -24,6 +24,19 @@ bool bpe_output_push(bpe_output *out, uint32_t id, uint32_t start, uint32_t end)
     return true;
 }
 
+t2g_status bpe_output_give(bpe_output *out, t2g_status status, uint32_t **ids, t2g_token_span **spans, size_t *count) {
+    if (status != T2G_OK) {
+        free(out->ids);
+        free(out->spans);
+        return status;
+    }
+    *ids = out->ids;
+    *count = out->count;
+    if (spans) *spans = out->spans;
+    else free(out->spans);
+    return T2G_OK;
+}
+
 typedef struct symbol {
     uint32_t id, start, end; /* bytes [start, end) of the text */
     int32_t prev, next;      /* -1: none */

@@ -12,52 +12,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/read_file.h"
+#include "golden_file.h"
 #include "io/bpe_internal.h"
 #include "t2g/bpe.h"
 
-#define GOLDEN_MAX_BYTES (4u << 20)
-
-typedef struct golden_file {
-    unsigned char *data;
-    size_t len, at;
-    bool bad; /* a read past the end */
-} golden_file;
-
-static bool load(check_ctx *ctx, const char *name, golden_file *f) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/tests/golden/tokenizers/%s", check_source_dir(), name);
-    char *data = NULL;
-    size_t len = 0;
-    memset(f, 0, sizeof *f);
-    if (!check_status(ctx, t2g_file_read(path, "a golden file", (t2g_read_cap){GOLDEN_MAX_BYTES, NULL}, &data, &len, &ctx->err), path))
-        return false;
-    f->data = (unsigned char *)data;
-    f->len = len;
-    return true;
-}
-
-static const unsigned char *take(golden_file *f, size_t n) {
-    if (f->bad || n > f->len - f->at) {
-        f->bad = true;
-        return NULL;
-    }
-    const unsigned char *p = f->data + f->at;
-    f->at += n;
-    return p;
-}
-
-static uint32_t u16(golden_file *f) {
-    const unsigned char *p = take(f, 2);
-    return p ? (uint32_t)(p[0] | p[1] << 8) : 0;
-}
-
-static uint32_t u32(golden_file *f) {
-    const unsigned char *p = take(f, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
-}
-
-static bool magic(golden_file *f, const char *expected) { const unsigned char *p = take(f, 8); return p && memcmp(p, expected, 8) == 0; }
+static bool load(check_ctx *ctx, const char *name, golden_file *f) { return golden_load(ctx, "tokenizers", name, f); }
 
 /* The UTF-8 character boundaries around byte i of text: its character's first byte. */
 static uint32_t char_start(const unsigned char *text, uint32_t i) {
@@ -76,13 +35,13 @@ typedef struct corpus {
 } corpus;
 
 static bool read_corpus(check_ctx *ctx, golden_file *f, corpus *c) {
-    if (!check_true(ctx, magic(f, "t2gtext1"), "corpus.bin begins with t2gtext1")) return false;
-    c->count = u32(f);
+    if (!check_true(ctx, golden_magic(f, "t2gtext1"), "corpus.bin begins with t2gtext1")) return false;
+    c->count = golden_u32(f);
     c->text = check_host(ctx, (c->count + 1) * sizeof *c->text);
     c->len = check_host(ctx, (c->count + 1) * sizeof *c->len);
     for (uint32_t i = 0; i < c->count && !f->bad; i++) {
-        c->len[i] = u16(f);
-        c->text[i] = take(f, c->len[i]);
+        c->len[i] = golden_u16(f);
+        c->text[i] = golden_take(f, c->len[i]);
     }
     return check_true(ctx, !f->bad, "corpus.bin holds its %u strings", c->count);
 }
@@ -143,11 +102,11 @@ static uint32_t compare(check_ctx *ctx, const t2g_bpe *bpe, const corpus *c, con
     if (!load(ctx, name, &f)) return 0;
     uint32_t compared = 0, changed = 0, id_mismatches = 0, span_mismatches = 0;
     bool *placed = check_host(ctx, 65537 * sizeof *placed);
-    if (check_true(ctx, magic(&f, "t2gtoks1"), "%s begins with t2gtoks1", name)) {
-        uint32_t records = u32(&f);
+    if (check_true(ctx, golden_magic(&f, "t2gtoks1"), "%s begins with t2gtoks1", name)) {
+        uint32_t records = golden_u32(&f);
         for (uint32_t r = 0; r < records && !f.bad; r++) {
-            uint32_t index = u16(&f), n = u16(&f);
-            const unsigned char *ids = take(&f, 2 * (size_t)n), *starts = take(&f, n), *ends = take(&f, n);
+            uint32_t index = golden_u16(&f), n = golden_u16(&f);
+            const unsigned char *ids = golden_take(&f, 2 * (size_t)n), *starts = golden_take(&f, n), *ends = golden_take(&f, n);
             if (f.bad || !check_expect(ctx, index < c->count, "%s: record %u names string %u", name, r, index)) break;
             uint32_t *got = NULL;
             t2g_token_span *spans = NULL;

@@ -44,6 +44,12 @@ uint32_t t2g_bpe_vocab_size(const t2g_bpe *bpe);
 int64_t t2g_bpe_token_id(const t2g_bpe *bpe, const char *content);
 /* Whether id is an added token marked special. */
 bool t2g_bpe_is_special(const t2g_bpe *bpe, uint32_t id);
+/* The raw bytes token id decodes to (*len of them; not NUL-terminated), or NULL for an id
+ * that names no token. */
+const char *t2g_bpe_token_bytes(const t2g_bpe *bpe, uint32_t id, size_t *len);
+/* The token's vocab string (ByteLevel characters) or added token's content, NUL-terminated, or
+ * NULL for an id that names no token. */
+const char *t2g_bpe_token_text(const t2g_bpe *bpe, uint32_t id);
 
 /* Encodes len bytes of UTF-8 text (invalid UTF-8 is refused, naming the byte offset) into
  * malloc'ed *ids and *spans (spans may be NULL), *count of each. Spans are byte ranges
@@ -70,6 +76,9 @@ typedef struct t2g_bpe_stream {
 /* The bytes that id lets out now: malloc'ed, NUL-terminated, *len bytes (possibly 0). */
 t2g_status t2g_bpe_stream_next(const t2g_bpe *bpe, t2g_bpe_stream *stream, uint32_t id, bool skip_special,
                                char **bytes, size_t *len, t2g_error *err);
+/* The same for any bytes (add_len of them): what a stream of any tokenizer lets out. */
+t2g_status t2g_bpe_stream_push(t2g_bpe_stream *stream, const char *add, size_t add_len, char **bytes, size_t *len,
+                               t2g_error *err);
 /* At the end: the bytes still held (at most 3, an incomplete character) go to out; the stream
  * is reset. Returns their count. */
 size_t t2g_bpe_stream_finish(t2g_bpe_stream *stream, char out[4]);

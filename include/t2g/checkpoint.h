@@ -2,7 +2,7 @@
  *
  * The file (version 4), little-endian:
  *   magic "T2GCKPT\0" (8 bytes), format version (u32: 4), directory bytes D (u32)
- *   the directory: D bytes of UTF-8 JSON, one object with exactly these keys:
+ *   the directory: D bytes of UTF-8 JSON, one object with exactly these keys (two optional):
  *     "step", "rng_state"         64-bit integers as strings of decimal digits (a JSON number is
  *                                 a double and cannot hold every 64-bit value)
  *     "data_cursor"               {"seed", "epoch", "position"}: 64-bit integers as strings
@@ -12,6 +12,9 @@
  *     "config"                    a string: the run's effective config, its JSON text as is
  *     "buffer_floats"             P: floats of the flat parameter buffer (and of m and v)
  *     "data_bytes"                the length of the data
+ *     "tokenizer", "tokenizer_config"  optional strings: the texts of the model's tokenizer.json and
+ *                                 tokenizer_config.json (a model from a Hugging Face folder); absent:
+ *                                 t2g's byte tokenizer
  *     "tensors"                   an array of {"name", "dtype": "f32", "shape": [d0] or [d0, d1],
  *                                 "offset" and "bytes" (in the data), and for the parameters and
  *                                 their moments "buffer_offset" (floats into the flat buffer)}
@@ -78,6 +81,8 @@ typedef struct t2g_checkpoint {
     t2g_run_kind kind;          /* the run that wrote it */
     uint32_t start_crc;         /* the stored CRC-32 of the checkpoint the run started from (0: none) */
     uint32_t file_crc;          /* on load: this file's own stored CRC-32 (its identity) */
+    char *tokenizer_json;       /* the model's tokenizer.json text, NUL-terminated; NULL: t2g's byte tokenizer */
+    char *tokenizer_config_json;/* its tokenizer_config.json text; NULL: none */
     /* The parameter tensors that params, m and v hold. On save: the model's table
      * (t2g_gpt_params), each row within param_count floats; NULL (count 0) saves the buffers as
      * the tensors "params", "adamw_m" and "adamw_v" whole. On load: the file's directory, malloc'ed

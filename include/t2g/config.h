@@ -23,6 +23,9 @@ typedef enum t2g_kl_estimate { T2G_KL_K1, T2G_KL_FULL } t2g_kl_estimate;        
 typedef enum t2g_critic_kind { T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL } t2g_critic_kind; /* "builtin", "external" */
 typedef enum t2g_on_nonfinite { T2G_ON_NONFINITE_STOP, T2G_ON_NONFINITE_SKIP } t2g_on_nonfinite; /* "stop", "skip" */
 typedef enum t2g_arch { T2G_ARCH_GPT2, T2G_ARCH_LLAMA } t2g_arch;                     /* "gpt2", "llama" */
+typedef enum t2g_chat_choice {
+    T2G_CHAT_CHOICE_AUTO, T2G_CHAT_CHOICE_NONE, T2G_CHAT_CHOICE_CHATML, T2G_CHAT_CHOICE_LLAMA3
+} t2g_chat_choice;                                                  /* "auto", "none", "chatml", "llama3" */
 
 /* The architecture. gpt2: pre-LayerNorm blocks with biases, learned positions, GELU MLP, tied
  * head. llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, optional q/k/v
@@ -58,6 +61,8 @@ typedef struct t2g_config {
     char device[128];           /* device: index or part of a name; "" = T2G_DEVICE or the best */
     t2g_model_config model;
     char model_from[512];       /* model.from: t2g train starts from this checkpoint or run folder's model ("" = initialise) */
+    t2g_chat_choice chat_template; /* model.chat_template: how prompts are wrapped (t2g/text.h); "auto" */
+    char system_prompt[2048];   /* model.system_prompt: the chat template's system turn; "" = the template's default */
     struct {
         char task[32];          /* data.task: "arith", "facts", or "" to read data.path */
         uint32_t examples;      /* data.examples: demonstrations the task generates */
@@ -65,6 +70,7 @@ typedef struct t2g_config {
         t2g_data_format format; /* data.format: "sft" or "text" */
         uint64_t seed;          /* data.seed: task generation and shuffling */
         uint64_t max_line_bytes; /* data.max_line_bytes: the longest line of a JSONL file */
+        uint32_t parse_special; /* data.parse_special: 1 = special-token texts in the data become those tokens */
     } data;
     struct {
         double lr;              /* optim.lr: peak learning rate */

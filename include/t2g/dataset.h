@@ -4,6 +4,7 @@
 #ifndef T2G_DATASET_H
 #define T2G_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,10 +12,16 @@
 #include "t2g/tasks.h"
 
 typedef struct t2g_example {
-    char *prompt;           /* bytes (the model is byte-level), NUL-terminated */
+    char *prompt;           /* bytes, NUL-terminated */
     size_t prompt_len;
     char *response;
     size_t response_len;
+    /* After t2g_dataset_tokenize, the sequence layout of t2g/text.h; NULL before, when a row is
+     * laid out with t2g's byte tokenizer (BOS prompt response EOS). */
+    uint32_t *prompt_ids;   /* (prompt_count): the chat template's prompt (text: BOS, if any) */
+    uint32_t prompt_count;
+    uint32_t *response_ids; /* (response_count): the response and its end-of-turn token (text: the chunk) */
+    uint32_t response_count;
 } t2g_example;
 
 typedef struct t2g_dataset {
@@ -23,6 +30,7 @@ typedef struct t2g_dataset {
     char **fields;          /* (count), t2g_dataset_load_prompts: each row's other keys, a JSON object's text; else NULL */
     int is_text;            /* language modelling: every example is a chunk of text with an
                              * empty prompt and a weight on every target */
+    bool parse_special;     /* how t2g_dataset_tokenize read special-token texts */
 } t2g_dataset;
 
 /* JSONL, one {"prompt": string, "response": string} object a line (other keys are ignored;
@@ -35,17 +43,26 @@ t2g_status t2g_dataset_load_jsonl(const char *path, uint64_t max_line_bytes, t2g
 t2g_status t2g_dataset_load_prompts(const char *path, uint64_t max_line_bytes, t2g_dataset *dataset, t2g_error *err);
 /* Plain text cut into chunks of `chunk_bytes` bytes (the last one shorter); a regular file only. */
 t2g_status t2g_dataset_load_text(const char *path, size_t chunk_bytes, t2g_dataset *dataset, t2g_error *err);
+/* Tokenizes every example with a model's text (t2g/text.h: prompt ids, response ids);
+ * parse_special: data.parse_special. Text for language modelling: with the byte tokenizer each
+ * chunk is BOS and its bytes; with a BPE the whole text is encoded once (chunks of bytes could cut
+ * a character) and cut anew into rows of context + 1 tokens, BOS first if the tokenizer adds one
+ * (the dataset's count changes). An example the tokenizer refuses (not UTF-8) is an error naming
+ * `source` and the example. */
+struct t2g_text;
+t2g_status t2g_dataset_tokenize(t2g_dataset *dataset, const struct t2g_text *text, bool parse_special,
+                                uint32_t context, const char *source, t2g_error *err);
 /* Examples 0..n-1 of a built-in task's stream for `seed`. */
 t2g_status t2g_dataset_from_task(const t2g_task *task, uint64_t seed, size_t n, t2g_dataset *dataset, t2g_error *err);
 void t2g_dataset_free(t2g_dataset *dataset);
 
-/* How a dataset fits a context of T tokens (a row holds BOS prompt response EOS, targets from
- * the second token on). Text chunks always keep their tokens. */
+/* How a dataset fits a context of T tokens (a row holds the prompt ids and the response ids,
+ * targets from the second token on). Text chunks always keep their tokens. */
 typedef struct t2g_data_fit {
     size_t examples;
     size_t cut;             /* examples cut at the context (cut_away included) */
     size_t cut_away;        /* of them, those with no response target left: they train on nothing */
-    size_t longest;         /* the context that keeps every example whole: the longest prompt + response + 1 */
+    size_t longest;         /* the context that keeps every example whole: the longest prompt + response - 1 */
 } t2g_data_fit;
 t2g_data_fit t2g_dataset_fit(const t2g_dataset *dataset, uint32_t T);
 
@@ -57,9 +74,10 @@ typedef struct t2g_data_cursor {
 } t2g_data_cursor;
 
 /* A batch of B rows of T positions, llm.c style: row b holds the tokens
- *   BOS prompt response EOS PAD PAD ...
+ *   prompt ids, response ids, PAD PAD ...   (byte tokenizer: BOS prompt response EOS PAD ...)
  * inputs[b][t] is token t, targets[b][t] token t + 1; weights[b][t] is 1 where the target is a
- * response token or the EOS (for text: every real token), 0 for prompt targets and padding.
+ * response id (the end-of-turn token included; for text: every real token), 0 for prompt targets
+ * and padding. PAD (258) only ever fills masked positions.
  * An example longer than T + 1 tokens is cut at T + 1 tokens (counted in `truncated`). */
 typedef struct t2g_batch {
     uint32_t B, T;

@@ -22,11 +22,17 @@ typedef struct t2g_sampling {
     float top_p;              /* keep the smallest set whose probability reaches p; 1: all */
     uint32_t max_new_tokens;  /* per sequence, counted after its prompt */
     uint64_t seed;
-    bool stop_at_eos;         /* a sequence ends with its first EOS (kept in its tokens) */
+    bool stop_at_eos;         /* a sequence ends with its first stop token (kept in its tokens) */
+    uint32_t stop_ids[2];     /* the stop tokens: EOS or a chat template's end of turn (t2g_text_sampling) */
+    uint32_t stop_count;
+    uint32_t banned_ids[2];   /* tokens never sampled (the byte tokenizer's BOS and PAD) */
+    uint32_t banned_count;
     bool keep_logits;         /* tests: keep every step's logits (see t2g_generation.logits) */
 } t2g_sampling;
 
-t2g_sampling t2g_sampling_default(void); /* temperature 1, top_k 0, top_p 1, 64 tokens, seed 1, stop at EOS */
+/* temperature 1, top_k 0, top_p 1, 64 tokens, seed 1, for the byte tokenizer: stop at EOS, never
+ * BOS or PAD (t2g_text_sampling sets them for another tokenizer) */
+t2g_sampling t2g_sampling_default(void);
 
 typedef struct t2g_generation {
     uint32_t count;           /* sequences */

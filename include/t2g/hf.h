@@ -45,25 +45,26 @@ t2g_status t2g_hf_read_config(const char *dir, uint32_t max_context, t2g_model_c
 t2g_status t2g_hf_read_weights(const char *dir, const t2g_model_config *model, const t2g_gpt_param *table,
                                uint32_t count, float *params, t2g_error *err);
 
+/* The tokenizer a Hugging Face folder gets (t2g_hf_write): the texts of tokenizer.json and
+ * tokenizer_config.json as they are, and the ids config.json and generation_config.json name
+ * (-1: none, written as null). */
+typedef struct t2g_hf_text {
+    const char *tokenizer_json;
+    const char *tokenizer_config_json;  /* NULL: none is written */
+    int64_t bos_id, eos_id, pad_id;
+} t2g_hf_text;
+
 /* Writes a folder transformers loads (AutoModelForCausalLM.from_pretrained): config.json
  * (gpt2: GPT2LMHeadModel; llama with q/k/v biases: Qwen2ForCausalLM; llama without:
  * LlamaForCausalLM), model.safetensors (F32, Hugging Face's names with the base model's prefix,
- * Conv1D weights transposed back), generation_config.json (BOS 256, EOS 257, PAD 258) and t2g's
- * byte tokenizer: tokenizer.json, a byte-level BPE whose 256 byte tokens have the byte values as
+ * Conv1D weights transposed back), and the tokenizer: `text`'s files and ids, or with text NULL
+ * generation_config.json (BOS 256, EOS 257, PAD 258) and t2g's byte tokenizer: tokenizer.json, a byte-level BPE whose 256 byte tokens have the byte values as
  * ids, no merges, and the special tokens 256 <|bos|>, 257 <|eos|>, 258 <|pad|>, so `tokenizers`
  * gives t2g's ids on any text (tokenizer_config.json sets split_special_tokens: a text's
  * "<|eos|>" is seven bytes, as in t2g), and t2g's sequences begin with <|bos|>, which the caller
  * adds as t2g does. DIR is created if it does not exist (its parent must); each file is written
  * atomically. model->vocab must be at least 259. */
 t2g_status t2g_hf_write(const char *dir, const t2g_model_config *model, const t2g_gpt_param *table, uint32_t count,
-                        const float *params, t2g_error *err);
-
-/* The tokenizer of DIR, which t2g reads with its byte tokenizer (ids 0-255 the bytes, 256
- * <|bos|>, 257 <|eos|>, 258 <|pad|>) until Hugging Face tokenizers are read (issue 11): with no
- * DIR/tokenizer.json (*assumed true: the caller should say that the byte tokenizer is assumed),
- * or with the tokenizer.json t2g_hf_write writes (the same JSON, whatever its layout; *assumed
- * false). Any other tokenizer.json is refused ("DIR/tokenizer.json: a tokenizer t2g cannot read
- * yet (issue 11): ..."), and so is a vocab below 259 (the byte tokenizer's ids would not fit). */
-t2g_status t2g_hf_check_tokenizer(const char *dir, uint32_t vocab, bool *assumed, t2g_error *err);
+                        const float *params, const t2g_hf_text *text, t2g_error *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "t2g/nonfinite.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
+#include "t2g/text.h"
 
 typedef struct t2g_rl t2g_rl;
 
@@ -79,6 +80,9 @@ uint64_t t2g_rl_steps_done(const t2g_rl *rl);
 /* The run's critic, e.g. to judge evaluation responses too (t2g_evaluate_data). */
 t2g_critic *t2g_rl_critic(t2g_rl *rl);
 t2g_gpt *t2g_rl_policy(t2g_rl *rl);
+/* rl.start's tokenizer with the run's chat template, and the sentence on the template chosen. */
+const t2g_text *t2g_rl_text(const t2g_rl *rl);
+const char *t2g_rl_text_note(const t2g_rl *rl);
 const t2g_task *t2g_rl_task(const t2g_rl *rl);
 /* Appends the external critic's stray stdout lines (debugging) to the file at path. */
 t2g_status t2g_rl_set_critic_log(t2g_rl *rl, const char *path, t2g_error *err);

@@ -30,6 +30,7 @@
 #include "t2g/rng.h"
 #include "t2g/safetensors.h"
 #include "t2g/tasks.h"
+#include "t2g/text.h"
 #include "t2g/tokenizer.h"
 #include "t2g/train.h"
 

@@ -18,6 +18,7 @@
 #include "t2g/nonfinite.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
+#include "t2g/text.h"
 
 /* The learning rate of step `step` (1 for the first): linear warm-up from lr / warmup_steps to
  * lr, then (kind "cosine") a cosine from lr down to lr * min_lr_fraction at the last step, or
@@ -61,6 +62,12 @@ uint64_t t2g_trainer_steps_done(const t2g_trainer *trainer);
 t2g_gpt *t2g_trainer_model(t2g_trainer *trainer);
 const t2g_config *t2g_trainer_config(const t2g_trainer *trainer);
 const t2g_dataset *t2g_trainer_dataset(const t2g_trainer *trainer);
+/* The model's text (tokenizer and chat template) and the sentence on the template chosen. */
+const t2g_text *t2g_trainer_text(const t2g_trainer *trainer);
+const char *t2g_trainer_text_note(const t2g_trainer *trainer);
+/* Points a checkpoint about to be saved at the text's tokenizer files (borrowed; NULL for the
+ * byte tokenizer), so that the checkpoint carries its tokenizer. */
+void t2g_checkpoint_set_tokenizer(t2g_checkpoint *checkpoint, const t2g_text *text);
 /* The task the data came from, or NULL for a file. */
 const t2g_task *t2g_trainer_task(const t2g_trainer *trainer);
 
@@ -81,12 +88,15 @@ typedef struct t2g_eval_result {
 } t2g_eval_result;
 
 /* Greedy responses of the model to `examples` prompts of the task's evaluation stream for
- * `seed` (t2g_task_eval_seed), scored. `generator` may be NULL (one is made). */
-t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
-                        uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err);
+ * `seed` (t2g_task_eval_seed), scored. `generator` may be NULL (one is made); `text` is the
+ * model's (prompts wrapped in its chat template). */
+t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, const t2g_task *task,
+                        uint64_t seed, uint32_t examples, uint32_t samples, uint32_t max_new_tokens,
+                        t2g_eval_result *result, t2g_error *err);
 /* The same on examples 0 .. examples-1 of the task's stream `stream` itself: with the
  * training seed (data.seed), the prompts a run trained on, e.g. the pool of an RL run. */
-t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t stream,
+t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, const t2g_task *task,
+                               uint64_t stream,
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err);
 /* Held-out evaluation on prompt/response rows (eval.path): on the first `examples` rows (0: all),
@@ -95,8 +105,10 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
  * responses against the rows' responses (t2g_reference_evaluate), and with a critic (one that
  * needs no task example: an external one; NULL: none) "critic_score", its mean score over the
  * responses it judged (none judged is an error). A prompt that leaves no room for a response in
- * the context is an error. */
-t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic, const t2g_dataset *data,
+ * the context is an error. `data` is tokenized with `text` (t2g_dataset_tokenize); prompts are
+ * wrapped in the text's chat template, responses decoded without special tokens. */
+t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, t2g_critic *critic,
+                             const t2g_dataset *data,
                              uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                              t2g_error *err);
 void t2g_eval_result_free(t2g_eval_result *result);
@@ -110,12 +122,15 @@ typedef struct t2g_model_source {
     t2g_config config;          /* a checkpoint's own config; a Hugging Face folder: the defaults with its model
                                  * and no data.task */
     t2g_checkpoint checkpoint;  /* a checkpoint's contents; a Hugging Face folder: its weights once read */
+    t2g_text *text;             /* its tokenizer (t2g/text.h; no chat template chosen yet): a Hugging Face folder's
+                                 * tokenizer.json, the one a checkpoint carries, else t2g's byte tokenizer */
 } t2g_model_source;
 
 /* Opens the model at `path`: a checkpoint is loaded whole; a Hugging Face folder's config.json is
  * read (t2g_hf_read_config: its context is at most max_context, 0 meaning its own up to
- * T2G_CONTEXT_MAX) and its tokenizer checked (t2g_hf_check_tokenizer), its weights read later by
- * t2g_model_source_write. A checkpoint keeps its context whatever max_context says. */
+ * T2G_CONTEXT_MAX) and its tokenizer (t2g_text_load_dir), its weights read later by
+ * t2g_model_source_write. A checkpoint keeps its context whatever max_context says. Either way a
+ * tokenizer with more ids than the model's vocabulary is refused. */
 t2g_status t2g_model_source_open(const char *path, uint32_t max_context, t2g_model_source *source, t2g_error *err);
 void t2g_model_source_close(t2g_model_source *source);
 /* Its parameters into `gpt`, a model of source->config.model (any batch; for a Hugging Face
@@ -124,6 +139,11 @@ void t2g_model_source_close(t2g_model_source *source);
  * into the model's table, read once and kept in source->checkpoint.params for the next model of
  * the same table), zero moments. */
 t2g_status t2g_model_source_write(t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err);
+/* The source's text with the chat template of `config` (model.chat_template, model.system_prompt)
+ * chosen, moved to *text (the caller frees it); *chosen (may be NULL) receives the console's
+ * sentence on the choice (t2g_text_set_chat). */
+t2g_status t2g_model_source_text(t2g_model_source *source, const t2g_config *config, t2g_text **text, char *chosen,
+                                 size_t chosen_size, t2g_error *err);
 /* The identity a run records of its start (checkpoint v3's start CRC): t2g_model_path_crc. */
 t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t2g_error *err);
 
@@ -139,6 +159,11 @@ t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t
 /* The same as a frozen model (t2g_gpt_create_frozen): the parameters only, for forward passes. */
 t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                                  t2g_config *config, t2g_error *err);
+/* A frozen model with its text (t2g_model_source_text with the model's own config), for sampling
+ * and evaluation; *chosen as there. */
+t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                                      t2g_config *config, t2g_text **text, char *chosen, size_t chosen_size,
+                                      t2g_error *err);
 
 /* ---- run directories ---- */
 

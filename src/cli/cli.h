@@ -110,6 +110,8 @@ int cli_model_arg(const char *command, const char *ckpt, const char *model, cons
 /* "t2g: note: ..." on standard error when `path` is a Hugging Face folder without tokenizer.json
  * (its text is read with t2g's byte tokenizer); `what` names the option or key ("model.from"). */
 void cli_note_model(const char *what, const char *path);
+/* "t2g: note: <chosen>" on stderr for a model with a BPE tokenizer (t2g_text_set_chat's sentence). */
+void cli_note_text(const t2g_text *text, const char *chosen);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
@@ -127,5 +129,6 @@ int cmd_align(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

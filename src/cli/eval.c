@@ -48,14 +48,17 @@ static int resolve_task(cli_eval_request *request, const t2g_config *config) {
     return EXIT_USAGE;
 }
 
-static int evaluate_data(t2g_gpt *gpt, const cli_eval_request *request, uint32_t max_new, t2g_eval_result *result) {
+static int evaluate_data(t2g_gpt *gpt, const t2g_text *text, const t2g_config *config,
+                         const cli_eval_request *request, uint32_t max_new, t2g_eval_result *result) {
     t2g_dataset data = {0};
     t2g_error err = {0};
-    if (t2g_dataset_load_jsonl(request->data, t2g_config_defaults().data.max_line_bytes, &data, &err)) {
+    if (t2g_dataset_load_jsonl(request->data, t2g_config_defaults().data.max_line_bytes, &data, &err) ||
+        t2g_dataset_tokenize(&data, text, config->data.parse_special != 0, config->model.context, request->data, &err)) {
         cli_error("eval: --data: %s", err.message);
+        t2g_dataset_free(&data);
         return EXIT_USAGE;
     }
-    t2g_status status = t2g_evaluate_data(gpt, NULL, NULL, &data, request->examples, 3, max_new, result, &err);
+    t2g_status status = t2g_evaluate_data(gpt, NULL, text, NULL, &data, request->examples, 3, max_new, result, &err);
     t2g_dataset_free(&data);
     if (!status) return EXIT_OK;
     cli_error("eval: %s", err.message);
@@ -64,26 +67,32 @@ static int evaluate_data(t2g_gpt *gpt, const cli_eval_request *request, uint32_t
 
 int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result) {
     t2g_gpt *gpt = NULL;
+    t2g_text *text = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (t2g_model_load_frozen(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &err)) {
+    char chosen[512];
+    if (t2g_model_load_frozen_text(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &text, chosen,
+                                   sizeof chosen, &err)) {
         cli_error("eval: %s", err.message);
         return EXIT_USAGE;
     }
+    cli_note_text(text, chosen);
     uint32_t max_new = request->max_new_tokens ? request->max_new_tokens : config.eval.max_new_tokens;
     int code = resolve_task(request, &config);
-    if (!code && request->data) code = evaluate_data(gpt, request, max_new, result);
+    if (!code && request->data) code = evaluate_data(gpt, text, &config, request, max_new, result);
     if (code || request->data) {
         t2g_gpt_destroy(gpt);
+        t2g_text_free(text);
         return code;
     }
     uint64_t seed = request->seed ? *request->seed : config.data.seed;
     uint32_t examples = request->examples ? request->examples : request->practised ? config.data.examples : 200;
     if (request->practised && examples > 100000) examples = 100000;
     t2g_status status = request->practised
-                            ? t2g_evaluate_stream(gpt, NULL, request->task, seed, examples, 3, max_new, result, &err)
-                            : t2g_evaluate(gpt, NULL, request->task, seed, examples, 3, max_new, result, &err);
+                            ? t2g_evaluate_stream(gpt, NULL, text, request->task, seed, examples, 3, max_new, result, &err)
+                            : t2g_evaluate(gpt, NULL, text, request->task, seed, examples, 3, max_new, result, &err);
     t2g_gpt_destroy(gpt);
+    t2g_text_free(text);
     if (!status) return EXIT_OK;
     cli_error("eval: %s", err.message);
     return EXIT_FAILED;

@@ -84,7 +84,7 @@ static void print_written(const char *in, const t2g_model_source *source, const 
         char path[4300];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", out, WRITTEN[i]);
-        printf("  %-44s %10lld bytes\n", path, stat(path, &st) == 0 ? (long long)st.st_size : -1ll);
+        if (stat(path, &st) == 0) printf("  %-44s %10lld bytes\n", path, (long long)st.st_size);
     }
     if (source->kind != T2G_MODEL_HF && source->checkpoint.aux_count)
         printf("note: the RL run's value head (%llu parameters) is not part of the export: only the policy is\n",
@@ -105,7 +105,12 @@ static int export_hf(t2g_device *device, const char *in, const char *out) {
     if (!code) {
         const t2g_gpt_param *table;
         uint32_t count = t2g_gpt_params(gpt, &table);
-        if (t2g_hf_write(out, t2g_gpt_config(gpt), table, count, params, &err)) {
+        t2g_hf_text files = {0};
+        size_t tokenizer_len, config_len;
+        t2g_text_files(source.text, &files.tokenizer_json, &tokenizer_len, &files.tokenizer_config_json, &config_len);
+        t2g_text_special_ids(source.text, &files.bos_id, &files.eos_id, &files.pad_id);
+        bool bytes = t2g_text_is_bytes(source.text);
+        if (t2g_hf_write(out, t2g_gpt_config(gpt), table, count, params, bytes ? NULL : &files, &err)) {
             cli_error("export: %s", err.message);
             code = err.status == T2G_ERR_IO ? EXIT_FAILED : EXIT_USAGE;
         }

@@ -19,6 +19,7 @@ static const char USAGE[] =
     "                                   --model M instead takes a Hugging Face folder too\n"
     "  eval --ckpt C [--data FILE]      a checkpoint's metrics on its task or on held-out JSONL rows (or --model M)\n"
     "  export RUN --out DIR             a model as a Hugging Face folder (--format hf) for transformers\n"
+    "  tokenize --model M --text S      a model's token ids and byte offsets (--file, --jsonl, --chat)\n"
     "  data TASK --n N --seed S         a built-in task's demonstrations as JSONL\n"
     "  devices [--json]                 list the Vulkan devices and what each supports\n"
     "  selfcheck [--device D]           run every kernel once against the CPU reference\n"
@@ -55,8 +56,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "rl") == 0) return cmd_rl(argc, argv);
     if (strcmp(command, "report") == 0) return cmd_report(argc, argv);
     if (strcmp(command, "export") == 0) return cmd_export(argc, argv);
-    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, export, data, "
-              "devices, selfcheck, bench, version (see 't2g --help')",
+    if (strcmp(command, "tokenize") == 0) return cmd_tokenize(argc, argv);
+    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, export, tokenize, "
+              "data, devices, selfcheck, bench, version (see 't2g --help')",
               command);
     return EXIT_USAGE;
 }

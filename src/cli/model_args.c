@@ -14,8 +14,12 @@ void cli_note_model(const char *what, const char *path) {
     if (access(tokenizer, F_OK) == 0) return;
     fprintf(stderr,
             "t2g: note: %s %s has no tokenizer.json: its text is read with t2g's byte tokenizer (ids 0-255 the bytes, "
-            "256 <|bos|>, 257 <|eos|>, 258 <|pad|>) until Hugging Face tokenizers are read (issue 11)\n",
+            "256 <|bos|>, 257 <|eos|>, 258 <|pad|>)\n",
             what, path);
+}
+
+void cli_note_text(const t2g_text *text, const char *chosen) {
+    if (text && !t2g_text_is_bytes(text) && chosen && chosen[0]) fprintf(stderr, "t2g: note: %s\n", chosen);
 }
 
 int cli_model_arg(const char *command, const char *ckpt, const char *model, const char **path) {

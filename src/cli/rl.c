@@ -206,6 +206,8 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
     if (!code) {
         s.run.config = t2g_rl_config(s.rl); /* with rl.start's model: what config.json records */
         s.run.model = t2g_rl_policy(s.rl);
+        s.run.text = t2g_rl_text(s.rl);
+        cli_note_text(s.run.text, t2g_rl_text_note(s.rl));
         if (config->critic.kind == T2G_CRITIC_EXTERNAL) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;

@@ -263,7 +263,10 @@ int cli_run_prepare_eval(cli_run *run) {
         fprintf(stderr, "t2g: note: no evaluation: the data is a file (data.path) and eval.path is empty; set "
                         "eval.path=FILE (held-out prompt/response rows) to evaluate every eval.every steps\n");
     if (!examples || (!run->task && !path[0])) return EXIT_OK;
-    if (path[0] && t2g_dataset_load_jsonl(path, run->config->data.max_line_bytes, &run->eval_data, &err)) {
+    const t2g_config *c = run->config;
+    if (path[0] && (t2g_dataset_load_jsonl(path, c->data.max_line_bytes, &run->eval_data, &err) ||
+                    t2g_dataset_tokenize(&run->eval_data, run->text, c->data.parse_special != 0, c->model.context, path,
+                                         &err))) {
         cli_error("eval.path: %s", err.message);
         return EXIT_USAGE;
     }
@@ -326,10 +329,10 @@ int cli_run_evaluate(cli_run *run, uint64_t step, cJSON *line, const char *when)
     t2g_eval_result result;
     t2g_error err = {0};
     t2g_status status = run->eval_data.count
-                            ? t2g_evaluate_data(run->model, run->generator, run->critic, &run->eval_data, c->eval.examples,
-                                                c->eval.samples, c->eval.max_new_tokens, &result, &err)
-                            : t2g_evaluate(run->model, run->generator, run->task, c->data.seed, c->eval.examples,
-                                           c->eval.samples, c->eval.max_new_tokens, &result, &err);
+                            ? t2g_evaluate_data(run->model, run->generator, run->text, run->critic, &run->eval_data,
+                                                c->eval.examples, c->eval.samples, c->eval.max_new_tokens, &result, &err)
+                            : t2g_evaluate(run->model, run->generator, run->text, run->task, c->data.seed,
+                                           c->eval.examples, c->eval.samples, c->eval.max_new_tokens, &result, &err);
     if (status) {
         eval_failed(run, step, line, err.message);
         return EXIT_OK;

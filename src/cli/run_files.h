@@ -18,6 +18,7 @@ typedef struct cli_run {
     bool tty;                  /* progress on one line, rewritten */
     bool quiet;                /* --quiet: no progress lines (evaluations and errors still print) */
     t2g_gpt *model;            /* what evaluations sample from */
+    const t2g_text *text;      /* the model's tokenizer and chat template */
     const t2g_task *task;      /* NULL: no evaluations */
     t2g_generator *generator;
     int lock;                  /* the run folder's lock file, held for the life of the run (-1: none) */

@@ -14,16 +14,18 @@
 static const char HELP[] =
     "usage: t2g sample --ckpt CHECKPOINT|RUN | --model MODEL --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
     "                  [--temperature T] [--top-k K] [--top-p P] [--max-new N] [--seed S] [--no-eos-stop]\n"
-    "                  [--device N|NAME] [--json]\n"
+    "                  [--special] [--device N|NAME] [--json]\n"
     "\n"
     "Generates a response to every prompt, all in one batch, with the KV cache on the GPU.\n"
-    "Each prompt is the text after BOS, as in training. Output is valid UTF-8: a byte that is not\n"
-    "part of a valid character is written as \\xHH.\n"
+    "Each prompt is wrapped as in training: in the model's chat template (model.chat_template of\n"
+    "its run; a Hugging Face folder: the template its tokenizer_config.json names), or for t2g's\n"
+    "byte models after BOS. Generation stops at the end-of-turn token. Output is valid UTF-8: a byte\n"
+    "that is not part of a valid character is written as \\xHH.\n"
     "\n"
     "  --ckpt C            a t2g checkpoint, or a run folder (its checkpoint.bin)\n"
     "  --model M           any model instead: a checkpoint, a run folder, or a Hugging Face folder\n"
-    "                      (config.json and model.safetensors; its text is read with t2g's byte\n"
-    "                      tokenizer: no tokenizer.json, or the one t2g export writes)\n"
+    "                      (config.json, model.safetensors, tokenizer.json and tokenizer_config.json;\n"
+    "                      no tokenizer.json: t2g's byte tokenizer)\n"
     "  --prompt TEXT       a prompt (repeatable; up to 256)\n"
     "  --prompts-file F    one prompt per line\n"
     "  --temperature T     0 is greedy (default 1)\n"
@@ -31,7 +33,8 @@ static const char HELP[] =
     "  --top-p P           nucleus sampling, 0 < P <= 1 (default 1: all)\n"
     "  --max-new N         at most N new tokens per prompt (default 64)\n"
     "  --seed S            the same seed gives the same text (default 1)\n"
-    "  --no-eos-stop       keep generating after an end-of-sequence token\n"
+    "  --no-eos-stop       keep generating after an end-of-turn token\n"
+    "  --special           special-token texts in a prompt (\"<|im_end|>\") become those tokens\n"
     "  --json              {\"samples\": [{\"prompt\", \"response\", \"tokens\", \"ended_with_eos\"}]}\n"
     "\n"
     "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n"
@@ -74,13 +77,15 @@ static int read_prompts_file(prompts *p, const char *path) {
     return EXIT_OK;
 }
 
-static void print_results(const prompts *p, const t2g_generation *g, bool json) {
+static void print_results(const t2g_text *text, const prompts *p, const t2g_generation *g, bool json) {
     cJSON *root = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(root, "samples");
     for (uint32_t i = 0; i < p->count; i++) {
         uint32_t len = g->lengths[i] - (g->ended_with_eos[i] ? 1 : 0);
         size_t bytes;
-        char *raw = t2g_detokenize(g->tokens + (size_t)i * g->max_new_tokens, len, &bytes);
+        char *raw = NULL;
+        t2g_error ignored; /* ids the model made are ids of its vocabulary; a failure is out of memory */
+        t2g_text_decode(text, g->tokens + (size_t)i * g->max_new_tokens, len, true, &raw, &bytes, &ignored);
         char *response = raw ? t2g_utf8_escape(raw, bytes) : NULL;
         char *prompt = t2g_utf8_escape(p->text[i], p->len[i]);
         if (json) {
@@ -105,26 +110,27 @@ static void print_results(const prompts *p, const t2g_generation *g, bool json) 
     cJSON_Delete(root);
 }
 
-static int generate(t2g_gpt *gpt, const prompts *p, const t2g_sampling *sampling, bool json) {
+static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, const prompts *p,
+                    const t2g_sampling *sampling, bool json) {
     uint32_t *ids[MAX_PROMPTS] = {0}, lens[MAX_PROMPTS];
     int code = EXIT_OK;
+    t2g_error err = {0};
     for (uint32_t i = 0; i < p->count && !code; i++) {
-        ids[i] = malloc((p->len[i] + 1) * sizeof **ids);
-        if (!ids[i]) code = EXIT_FAILED;
-        else {
-            ids[i][0] = T2G_TOKEN_BOS;
-            lens[i] = (uint32_t)t2g_tokenize(p->text[i], p->len[i], ids[i] + 1, NULL) + 1;
+        size_t count = 0;
+        if (t2g_text_prompt(text, p->text[i], p->len[i], parse_special, &ids[i], &count, &err)) {
+            cli_error("sample: prompt %u: %s", i + 1, err.message);
+            code = EXIT_USAGE;
         }
+        lens[i] = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
     }
     t2g_generator *generator = NULL;
     t2g_generation generation = {0};
-    t2g_error err = {0};
     if (!code && (t2g_generator_create(gpt, p->count, &generator, &err) ||
                   t2g_generate(generator, (const uint32_t *const *)ids, lens, p->count, sampling, &generation, &err))) {
         cli_error("sample: %s", err.message);
         code = err.status == T2G_ERR_ARGUMENT ? EXIT_USAGE : EXIT_FAILED;
     }
-    if (!code) print_results(p, &generation, json);
+    if (!code) print_results(text, p, &generation, json);
     t2g_generation_free(&generation);
     t2g_generator_destroy(generator);
     for (uint32_t i = 0; i < p->count; i++) free(ids[i]);
@@ -134,7 +140,7 @@ static int generate(t2g_gpt *gpt, const prompts *p, const t2g_sampling *sampling
 int cmd_sample(int argc, char **argv) {
     const char *ckpt = NULL, *model = NULL, *file = NULL, *device = NULL, *text = NULL;
     const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL;
-    bool json = false, no_eos_stop = false;
+    bool json = false, no_eos_stop = false, special = false;
     prompts p = {0};
     int code = EXIT_OK;
     cli_args args = cli_args_start(argc, argv, 2, "sample");
@@ -153,6 +159,8 @@ int cmd_sample(int argc, char **argv) {
             json = true;
         } else if (cli_flag(&args, "--no-eos-stop")) {
             no_eos_stop = true;
+        } else if (cli_flag(&args, "--special")) {
+            special = true;
         } else {
             return cli_unknown(&args);
         }
@@ -187,14 +195,21 @@ int cmd_sample(int argc, char **argv) {
     t2g_device *dev;
     code = cli_open_device(device, &dev);
     t2g_gpt *gpt = NULL;
+    t2g_text *model_text = NULL;
     t2g_config config;
     t2g_error err = {0};
-    if (!code && t2g_model_load_frozen(dev, path, 1, 0, &gpt, &config, &err)) {
+    char chosen[512];
+    if (!code && t2g_model_load_frozen_text(dev, path, 1, 0, &gpt, &config, &model_text, chosen, sizeof chosen, &err)) {
         cli_error("sample: %s", err.message);
         code = EXIT_USAGE;
     }
-    if (!code) code = generate(gpt, &p, &sampling, json);
+    if (!code) {
+        cli_note_text(model_text, chosen);
+        t2g_text_sampling(model_text, &sampling);
+        code = generate(gpt, model_text, special, &p, &sampling, json);
+    }
     t2g_gpt_destroy(gpt);
+    t2g_text_free(model_text);
     free(p.file_data);
     int closing = code == EXIT_USAGE && !dev ? EXIT_OK : cli_close_device(dev);
     return code ? code : closing;

@@ -107,6 +107,8 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
     if (!code) {
         s.run.config = t2g_trainer_config(s.trainer); /* with model.from's model: what config.json records */
         s.run.model = t2g_trainer_model(s.trainer);
+        s.run.text = t2g_trainer_text(s.trainer);
+        cli_note_text(s.run.text, t2g_trainer_text_note(s.trainer));
         s.run.task = t2g_trainer_task(s.trainer);
         s.run.device = s.device;
         s.run.kind = o->kind ? o->kind : "train";

@@ -264,6 +264,8 @@ const char *t2g_run_kind_name(t2g_run_kind kind) {
 void t2g_checkpoint_free(t2g_checkpoint *ck) {
     if (!ck) return;
     free(ck->config_json);
+    free(ck->tokenizer_json);
+    free(ck->tokenizer_config_json);
     free(ck->params);
     free(ck->m);
     free(ck->v);

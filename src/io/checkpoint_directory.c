@@ -256,6 +256,8 @@ t2g_status ckpt_directory_plan(const t2g_checkpoint *ck, ckpt_directory *dir, t2
 void ckpt_directory_free(ckpt_directory *dir) {
     free(dir->tensors);
     free(dir->parsed_config);
+    free(dir->parsed_tokenizer);
+    free(dir->parsed_tokenizer_config);
     memset(dir, 0, sizeof *dir);
 }
 

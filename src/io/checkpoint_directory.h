@@ -32,6 +32,8 @@ typedef struct ckpt_directory {
     t2g_checkpoint scalars;     /* step, cursor, rng, kind, start CRC, aux scalar, param_count */
     const char *config;         /* the checkpoint's, borrowed (save) */
     char *parsed_config;        /* the file's, malloc'ed (load) */
+    char *parsed_tokenizer;     /* the file's tokenizer texts, malloc'ed (load; NULL when absent) */
+    char *parsed_tokenizer_config;
     uint64_t data_bytes;
     uint32_t count;
     ckpt_tensor *tensors;       /* (count) malloc'ed, in the file's order */

@@ -67,7 +67,10 @@ char *ckpt_directory_json(const ckpt_directory *dir) {
               cJSON_AddStringToObject(root, "run_kind", t2g_run_kind_name(s->kind)) &&
               add_whole(root, "start_crc", s->start_crc) && cJSON_AddRawToObject(root, "aux_scalar", scalar) &&
               cJSON_AddStringToObject(root, "config", dir->config) && add_whole(root, "buffer_floats", s->param_count) &&
-              add_whole(root, "data_bytes", dir->data_bytes) && (tensors = cJSON_AddArrayToObject(root, "tensors"));
+              add_whole(root, "data_bytes", dir->data_bytes) &&
+              (!s->tokenizer_json || cJSON_AddStringToObject(root, "tokenizer", s->tokenizer_json)) &&
+              (!s->tokenizer_config_json || cJSON_AddStringToObject(root, "tokenizer_config", s->tokenizer_config_json)) &&
+              (tensors = cJSON_AddArrayToObject(root, "tensors"));
     for (uint32_t i = 0; i < dir->count && ok; i++) ok = add_tensor(tensors, &dir->tensors[i]);
     char *text = ok ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
@@ -203,9 +206,10 @@ static t2g_status parse_root(const cJSON *root, uint64_t data_start, uint64_t fi
                              t2g_error *err) {
     uint64_t file_data_bytes = file_bytes - data_start - CKPT_CRC_BYTES;
     static const char *const keys[] = {"step",   "data_cursor",   "rng_state",  "run_kind", "start_crc",
-                                       "aux_scalar", "config", "buffer_floats", "data_bytes", "tensors"};
-    const cJSON *v[10];
-    t2g_status status = members(root, "the directory", keys, 10, 10, v, err);
+                                       "aux_scalar", "config", "buffer_floats", "data_bytes", "tensors",
+                                       "tokenizer", "tokenizer_config"};
+    const cJSON *v[12];
+    t2g_status status = members(root, "the directory", keys, 12, 10, v, err);
     if (!status) status = parse_scalars(v, &dir->scalars, err);
     if (status) return status;
     if (!cJSON_IsString(v[6])) return t2g_fail(err, T2G_ERR_FORMAT, "\"config\" is not a string");
@@ -225,6 +229,12 @@ static t2g_status parse_root(const cJSON *root, uint64_t data_start, uint64_t fi
     if (!dir->parsed_config || !dir->tensors)
         return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for a directory of %d tensors", count);
     dir->config = dir->parsed_config;
+    for (int k = 10; k < 12; k++) {
+        if (!v[k]) continue;
+        if (!cJSON_IsString(v[k])) return t2g_fail(err, T2G_ERR_FORMAT, "\"%s\" is not a string", keys[k]);
+        char **slot = k == 10 ? &dir->parsed_tokenizer : &dir->parsed_tokenizer_config;
+        if (!(*slot = strdup(v[k]->valuestring))) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for \"%s\"", keys[k]);
+    }
     for (const cJSON *e = v[9]->child; e && !status; e = e->next)
         status = parse_tensor(e, dir->data_bytes, &dir->tensors[dir->count++], err);
     return status;

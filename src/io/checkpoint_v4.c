@@ -118,6 +118,9 @@ static t2g_status allocate(ckpt_directory *dir, t2g_checkpoint *ck, const char *
         return t2g_fail(err, T2G_ERR_MEMORY, "checkpoint %s: too large for this machine's address space", path);
     ck->config_json = dir->parsed_config;
     dir->parsed_config = NULL;
+    ck->tokenizer_json = dir->parsed_tokenizer;
+    ck->tokenizer_config_json = dir->parsed_tokenizer_config;
+    dir->parsed_tokenizer = dir->parsed_tokenizer_config = NULL;
     ck->param_count = P;
     ck->aux_count = A;
     ck->params = calloc(P ? P : 1, sizeof(float)); /* the padding no tensor covers is 0 */

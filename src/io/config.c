@@ -52,12 +52,15 @@ enum {
     X("model.qkv_bias", model.qkv_bias, 0, 1, 0, "llama: 1 = q/k/v projections have biases (Qwen2); gpt2 always has them") \
     X("model.tied_head", model.tied_head, 0, 1, 0, "1 = the output head is the token embedding; llama may untie it") \
     X("model.from", model_from, 0, 0, 0, "t2g train: start from this model (a t2g checkpoint, run folder or Hugging Face folder); its architecture is used") \
+    E("model.chat_template", chat_template, NAMES("auto", "none", "chatml", "llama3"), "how prompts are wrapped for the model: \"auto\" (the template its tokenizer_config.json names; none for t2g's byte models), \"none\", \"chatml\" (SmolLM2, Qwen2.5), \"llama3\"") \
+    X("model.system_prompt", system_prompt, 0, 0, 0, "the chat template's system turn; \"\" = the template's own default (SmolLM2's, Qwen2.5's), if any") \
     X("data.task", data.task, 0, 0, 0, "built-in task (\"arith\", \"facts\"); \"\" to read data.path")      \
     X("data.examples", data.examples, 1, U32_MAX, 0, "demonstrations the task generates (t2g rl: its prompt pool)") \
     X("data.path", data.path, 0, 0, 0, "a file of examples: JSONL (format \"sft\") or text (\"text\")")     \
     E("data.format", data.format, NAMES("sft", "text"), "\"sft\" (prompt/response pairs) or \"text\" (language modelling)") \
     X("data.seed", data.seed, 0, MAX_EXACT, 0, "seed of task generation and shuffling (below 2^53)")        \
     X("data.max_line_bytes", data.max_line_bytes, 1, 1099511627776.0, 0, "the longest line of a JSONL file, in bytes") \
+    X("data.parse_special", data.parse_special, 0, 1, 0, "1: special-token texts in data, prompts and responses (\"<|im_end|>\") become those tokens; 0: plain text") \
     X("optim.lr", optim.lr, 0, 10, 0, "peak learning rate of AdamW")                                        \
     X("optim.beta1", optim.beta1, 0, 1, OPEN_MAX, "AdamW's first-moment decay, in [0, 1)")                  \
     X("optim.beta2", optim.beta2, 0, 1, OPEN_MAX, "AdamW's second-moment decay, in [0, 1)")                 \

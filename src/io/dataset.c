@@ -11,6 +11,7 @@
 #include "core/read_file.h"
 #include "t2g/dataset.h"
 #include "t2g/rng.h"
+#include "t2g/text.h"
 #include "t2g/tokenizer.h"
 
 static const char EXPECTED[] = "expected one JSON object {\"prompt\": string, \"response\": string} per line";
@@ -21,6 +22,8 @@ void t2g_dataset_free(t2g_dataset *dataset) {
     for (size_t i = 0; i < dataset->count; i++) {
         free(dataset->examples[i].prompt);
         free(dataset->examples[i].response);
+        free(dataset->examples[i].prompt_ids);
+        free(dataset->examples[i].response_ids);
         if (dataset->fields) free(dataset->fields[i]);
     }
     free(dataset->fields);
@@ -42,6 +45,7 @@ static t2g_status add_example(t2g_dataset *d, size_t *capacity, const char *prom
     if (!t2g_grow(&d->examples, capacity, d->count + 1, sizeof *d->examples))
         return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for %zu examples", d->count + 1);
     t2g_example *e = &d->examples[d->count];
+    memset(e, 0, sizeof *e);
     e->prompt = copy_bytes(prompt, prompt_len);
     e->response = copy_bytes(response, response_len);
     e->prompt_len = prompt_len;
@@ -242,58 +246,174 @@ void t2g_batch_free(t2g_batch *batch) {
     memset(batch, 0, sizeof *batch);
 }
 
-/* Row layout. The sequence of an example is
+/* Row layout. The sequence of an example is its prompt ids then its response ids (L tokens), cut
+ * at T + 1 tokens; without ids, the byte tokenizer's
  *   SFT:  BOS prompt response EOS      (L = P + R + 2 tokens)
  *   text: BOS chunk                    (L = R + 1: a chunk is a window of running text, not
  *                                       its end, so no EOS; a chunk of T bytes fills a row)
- * cut at T + 1 tokens. inputs[t] = seq[t], targets[t] = seq[t + 1]; past the sequence both are
- * PAD with weight 0. The target seq[j] has weight 1 if it is a response token or the EOS
- * (j > P), for text every token after BOS (j >= 1). */
+ * inputs[t] = seq[t], targets[t] = seq[t + 1]; past the sequence both are PAD with weight 0. The
+ * target seq[j] has weight 1 if it is a response id (j >= the prompt's length). */
+typedef struct row_sequence {
+    const t2g_example *e;
+    size_t prompt_count, length; /* ids of the prompt, of the whole sequence */
+    bool bytes;                  /* no ids: the byte layout above */
+    int is_text;
+} row_sequence;
+
+static row_sequence sequence_of(const t2g_example *e, int is_text) {
+    row_sequence q = {.e = e, .is_text = is_text, .bytes = e->prompt_ids == NULL && e->response_ids == NULL};
+    if (q.bytes) {
+        q.prompt_count = is_text ? 1 : 1 + e->prompt_len;
+        q.length = q.prompt_count + e->response_len + (is_text ? 0 : 1);
+    } else {
+        q.prompt_count = e->prompt_count;
+        q.length = (size_t)e->prompt_count + e->response_count;
+    }
+    return q;
+}
+
+/* seq[j], j < q->length */
+static uint32_t sequence_at(const row_sequence *q, size_t j) {
+    const t2g_example *e = q->e;
+    if (!q->bytes) return j < q->prompt_count ? e->prompt_ids[j] : e->response_ids[j - q->prompt_count];
+    if (j == 0) return T2G_TOKEN_BOS;
+    if (j < q->prompt_count) return (uint32_t)(unsigned char)e->prompt[j - 1];
+    if (j - q->prompt_count < e->response_len) return (uint32_t)(unsigned char)e->response[j - q->prompt_count];
+    return T2G_TOKEN_EOS;
+}
+
 void t2g_batch_set_row(t2g_batch *batch, uint32_t row, const t2g_example *example, int is_text) {
     const uint32_t T = batch->T;
     uint32_t *inputs = batch->inputs + (size_t)row * T, *targets = batch->targets + (size_t)row * T;
     float *weights = batch->weights + (size_t)row * T;
-    size_t P = is_text ? 0 : example->prompt_len, R = example->response_len;
-    size_t L = 1 + P + R + (is_text ? 0 : 1);
+    row_sequence q = sequence_of(example, is_text);
+    size_t L = q.length;
     if (L > (size_t)T + 1) {
         L = (size_t)T + 1;
         batch->truncated++;
     }
-    const unsigned char *prompt = (const unsigned char *)example->prompt;
-    const unsigned char *response = (const unsigned char *)example->response;
-    /* seq[j] for j < L */
-#define SEQ(j)                                                                                                         \
-    ((j) == 0       ? T2G_TOKEN_BOS                                                                                    \
-     : (j) <= P     ? (uint32_t)prompt[(j)-1]                                                                          \
-     : (j) <= P + R ? (uint32_t)response[(j)-1 - P]                                                                    \
-                    : T2G_TOKEN_EOS)
     double sum = 0;
     for (size_t t = 0; t < T; t++) {
-        inputs[t] = t < L ? SEQ(t) : T2G_TOKEN_PAD;
+        inputs[t] = t < L ? sequence_at(&q, t) : T2G_TOKEN_PAD;
         size_t j = t + 1;
         if (j < L) {
-            targets[t] = SEQ(j);
-            weights[t] = j > P ? 1.0f : 0.0f;
+            targets[t] = sequence_at(&q, j);
+            weights[t] = j >= q.prompt_count ? 1.0f : 0.0f;
         } else {
             targets[t] = T2G_TOKEN_PAD;
             weights[t] = 0.0f;
         }
         sum += weights[t];
     }
-#undef SEQ
     batch->weight_sum += sum;
 }
 
 t2g_data_fit t2g_dataset_fit(const t2g_dataset *dataset, uint32_t T) {
     t2g_data_fit fit = {.examples = dataset->count};
     for (size_t i = 0; i < dataset->count && !dataset->is_text; i++) {
-        const t2g_example *e = &dataset->examples[i];
-        size_t needed = e->prompt_len + e->response_len + 1; /* the targets: the prompt's last byte on, up to EOS */
+        row_sequence q = sequence_of(&dataset->examples[i], 0);
+        size_t needed = q.length - 1; /* the targets: the prompt's last token on, up to the end of turn */
         if (needed > fit.longest) fit.longest = needed;
         if (needed > T) fit.cut++;
-        if (e->prompt_len + 1 > T) fit.cut_away++; /* the first response target sits at position prompt_len */
+        if (q.prompt_count > T) fit.cut_away++; /* the first response target sits at position prompt_count - 1 */
     }
     return fit;
+}
+
+/* One example's ids: the prompt and response of the layout. */
+static t2g_status tokenize_example(t2g_example *e, const t2g_text *text, bool parse_special, t2g_error *err) {
+    uint32_t *prompt = NULL, *response = NULL;
+    size_t prompt_count = 0, response_count = 0;
+    t2g_status status = t2g_text_prompt(text, e->prompt, e->prompt_len, parse_special, &prompt, &prompt_count, err);
+    if (!status)
+        status = t2g_text_response(text, e->response, e->response_len, parse_special, &response, &response_count, err);
+    if (!status && (prompt_count > UINT32_MAX || response_count > UINT32_MAX))
+        status = t2g_fail(err, T2G_ERR_TOO_LARGE, "more than 2^32 tokens");
+    if (status) {
+        free(prompt);
+        free(response);
+        return status;
+    }
+    free(e->prompt_ids);
+    free(e->response_ids);
+    e->prompt_ids = prompt;
+    e->prompt_count = (uint32_t)prompt_count;
+    e->response_ids = response;
+    e->response_count = (uint32_t)response_count;
+    return T2G_OK;
+}
+
+/* A text chunk of the byte tokenizer: BOS, then its bytes. */
+static t2g_status tokenize_byte_chunk(t2g_example *e, t2g_error *err) {
+    e->prompt_ids = malloc(sizeof *e->prompt_ids);
+    e->response_ids = malloc((e->response_len ? e->response_len : 1) * sizeof *e->response_ids);
+    if (!e->prompt_ids || !e->response_ids) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+    e->prompt_ids[0] = T2G_TOKEN_BOS;
+    e->prompt_count = 1;
+    e->response_count = (uint32_t)t2g_tokenize(e->response, e->response_len, e->response_ids, NULL);
+    return T2G_OK;
+}
+
+/* Language-modelling text with a BPE: the chunks joined again, encoded once, and cut into rows of
+ * context + 1 tokens (BOS, if the tokenizer adds one, in front of each). The chunks' bytes stay
+ * as they were: rows are ids only. */
+static t2g_status tokenize_text(t2g_dataset *d, const t2g_text *text, bool parse_special, uint32_t context,
+                                const char *source, t2g_error *err) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < d->count; i++) bytes += d->examples[i].response_len;
+    char *all = malloc(bytes + 1);
+    if (!all) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory for %zu bytes of text", source, bytes);
+    size_t at = 0;
+    for (size_t i = 0; i < d->count; i++) {
+        memcpy(all + at, d->examples[i].response, d->examples[i].response_len);
+        at += d->examples[i].response_len;
+    }
+    uint32_t *ids;
+    size_t count;
+    t2g_status status = t2g_text_encode(text, all, bytes, parse_special, &ids, NULL, &count, err);
+    free(all);
+    if (status) return t2g_error_context(err, "%s", source);
+    int64_t bos = t2g_text_bos(text);
+    size_t per_row = (size_t)context + 1 - (bos >= 0), rows = count ? (count + per_row - 1) / per_row : 0;
+    t2g_example *examples = calloc(rows ? rows : 1, sizeof *examples);
+    size_t made = 0;
+    for (size_t r = 0; examples && r < rows; r++, made++) {
+        t2g_example *e = &examples[r];
+        size_t first = r * per_row, n = count - first < per_row ? count - first : per_row;
+        e->prompt = calloc(1, 1);
+        e->response = calloc(1, 1);
+        e->prompt_ids = malloc(sizeof *e->prompt_ids);
+        e->response_ids = malloc(n * sizeof *e->response_ids);
+        if (!e->prompt || !e->response || !e->prompt_ids || !e->response_ids) break;
+        if (bos >= 0) e->prompt_ids[e->prompt_count++] = (uint32_t)bos;
+        memcpy(e->response_ids, ids + first, n * sizeof *ids);
+        e->response_count = (uint32_t)n;
+    }
+    free(ids);
+    bool complete = examples && made == rows;
+    t2g_dataset replaced = {.examples = complete ? d->examples : examples, .count = complete ? d->count : made + 1};
+    if (!examples) replaced.count = 0;
+    if (complete) {
+        d->examples = examples;
+        d->count = rows;
+    }
+    t2g_dataset_free(&replaced);
+    return complete ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory for %zu rows", source, rows);
+}
+
+t2g_status t2g_dataset_tokenize(t2g_dataset *dataset, const t2g_text *text, bool parse_special, uint32_t context,
+                                const char *source, t2g_error *err) {
+    dataset->parse_special = parse_special;
+    if (dataset->is_text && !t2g_text_is_bytes(text))
+        return tokenize_text(dataset, text, parse_special, context, source, err);
+    for (size_t i = 0; i < dataset->count; i++) {
+        t2g_example *e = &dataset->examples[i];
+        t2g_status status = dataset->is_text ? tokenize_byte_chunk(e, err)
+                                             : tokenize_example(e, text, parse_special, err);
+        if (status)
+            return t2g_error_context(err, "%s: %s %zu", source, dataset->is_text ? "text chunk" : "example", i + 1);
+    }
+    return T2G_OK;
 }
 
 /* The shuffle of epoch `epoch`: a Fisher-Yates permutation of 0..n-1 from (seed, epoch). */

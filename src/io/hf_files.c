@@ -15,10 +15,17 @@ static char *print_and_delete(cJSON *root, bool ok) {
     return text;
 }
 
-static bool add_token_ids(cJSON *root) {
-    return cJSON_AddNumberToObject(root, "bos_token_id", T2G_TOKEN_BOS) &&
-           cJSON_AddNumberToObject(root, "eos_token_id", T2G_TOKEN_EOS) &&
-           cJSON_AddNumberToObject(root, "pad_token_id", T2G_TOKEN_PAD);
+static bool add_id(cJSON *root, const char *key, int64_t id) {
+    return id >= 0 ? cJSON_AddNumberToObject(root, key, (double)id) != NULL : cJSON_AddNullToObject(root, key) != NULL;
+}
+
+/* The special ids of `text`, or the byte tokenizer's (text NULL). */
+static bool add_token_ids(cJSON *root, const t2g_hf_text *text) {
+    if (!text)
+        return add_id(root, "bos_token_id", T2G_TOKEN_BOS) && add_id(root, "eos_token_id", T2G_TOKEN_EOS) &&
+               add_id(root, "pad_token_id", T2G_TOKEN_PAD);
+    return add_id(root, "bos_token_id", text->bos_id) && add_id(root, "eos_token_id", text->eos_id) &&
+           add_id(root, "pad_token_id", text->pad_id);
 }
 
 static bool add_architecture(cJSON *root, const char *class_name, const char *model_type) {
@@ -64,16 +71,16 @@ static bool add_llama(cJSON *root, const t2g_model_config *m) {
            cJSON_AddNumberToObject(root, "pretraining_tp", 1);
 }
 
-char *t2g_hf_config_json(const t2g_model_config *m) {
+char *t2g_hf_config_json(const t2g_model_config *m, const t2g_hf_text *text) {
     cJSON *root = cJSON_CreateObject();
-    bool ok = root && (m->arch == T2G_ARCH_GPT2 ? add_gpt2(root, m) : add_llama(root, m)) && add_token_ids(root) &&
+    bool ok = root && (m->arch == T2G_ARCH_GPT2 ? add_gpt2(root, m) : add_llama(root, m)) && add_token_ids(root, text) &&
               cJSON_AddTrueToObject(root, "use_cache") && cJSON_AddStringToObject(root, "torch_dtype", "float32");
     return print_and_delete(root, ok);
 }
 
-char *t2g_hf_generation_config_json(void) {
+char *t2g_hf_generation_config_json(const t2g_hf_text *text) {
     cJSON *root = cJSON_CreateObject();
-    return print_and_delete(root, root && add_token_ids(root));
+    return print_and_delete(root, root && add_token_ids(root, text));
 }
 
 /* ---- the byte tokenizer ---- */

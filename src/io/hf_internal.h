@@ -8,18 +8,20 @@
 
 #include "t2g/config.h"
 #include "t2g/gpt.h"
+#include "t2g/hf.h"
 #include "t2g/status.h"
 
 /* config.json of `dir` read as t2g_hf_read_config does; *positions (may be NULL) is the
  * folder's own position count (max_position_embeddings, n_positions), before clamping. */
 t2g_status t2g_hf_config_read(const char *dir, uint32_t max_context, t2g_model_config *model, uint64_t *positions,
                               t2g_error *err);
-/* config.json for a t2g model (malloc'ed JSON text), NULL on out of memory. */
-char *t2g_hf_config_json(const t2g_model_config *model);
+/* config.json for a t2g model (malloc'ed JSON text; the special ids of `text`, NULL: the byte
+ * tokenizer's), NULL on out of memory. */
+char *t2g_hf_config_json(const t2g_model_config *model, const t2g_hf_text *text);
 /* tokenizer.json, tokenizer_config.json and generation_config.json of t2g's byte tokenizer. */
 char *t2g_hf_tokenizer_json(void);
 char *t2g_hf_tokenizer_config_json(const t2g_model_config *model);
-char *t2g_hf_generation_config_json(void);
+char *t2g_hf_generation_config_json(const t2g_hf_text *text);
 
 /* One Hugging Face tensor that fills part of a t2g tensor. */
 typedef struct hf_part {

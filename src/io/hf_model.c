@@ -333,8 +333,11 @@ static t2g_status write_weights(const char *dir, const t2g_model_config *m, cons
     return status;
 }
 
+/* A copy of text for write_json, which frees what it writes. */
+static char *copy_of(const char *text) { return text ? strdup(text) : NULL; }
+
 t2g_status t2g_hf_write(const char *dir, const t2g_model_config *m, const t2g_gpt_param *table, uint32_t count,
-                        const float *params, t2g_error *err) {
+                        const float *params, const t2g_hf_text *text, t2g_error *err) {
     if (!dir || !*dir || strlen(dir) > 4000) return t2g_fail(err, T2G_ERR_ARGUMENT, "writing a Hugging Face folder: no folder, or too long a path");
     if (m->vocab < T2G_BYTE_VOCAB || !m->heads || m->width % m->heads || m->heads % t2g_model_kv_heads(m))
         return t2g_fail(err, T2G_ERR_ARGUMENT,
@@ -348,9 +351,12 @@ t2g_status t2g_hf_write(const char *dir, const t2g_model_config *m, const t2g_gp
         return t2g_fail(err, T2G_ERR_IO, "cannot create the folder %s: %s", dir,
                         errno == EEXIST ? "a file of that name is there" : strerror(errno));
     status = write_weights(dir, m, table, count, params, err);
-    if (!status) status = write_json(dir, "config.json", t2g_hf_config_json(m), err);
-    if (!status) status = write_json(dir, "generation_config.json", t2g_hf_generation_config_json(), err);
-    if (!status) status = write_json(dir, "tokenizer.json", t2g_hf_tokenizer_json(), err);
-    if (!status) status = write_json(dir, "tokenizer_config.json", t2g_hf_tokenizer_config_json(m), err);
+    if (!status) status = write_json(dir, "config.json", t2g_hf_config_json(m, text), err);
+    if (!status) status = write_json(dir, "generation_config.json", t2g_hf_generation_config_json(text), err);
+    if (!status)
+        status = write_json(dir, "tokenizer.json", text ? copy_of(text->tokenizer_json) : t2g_hf_tokenizer_json(), err);
+    if (!status && (!text || text->tokenizer_config_json))
+        status = write_json(dir, "tokenizer_config.json",
+                            text ? copy_of(text->tokenizer_config_json) : t2g_hf_tokenizer_config_json(m), err);
     return status;
 }

@@ -206,6 +206,13 @@ static t2g_status alloc_output(t2g_generation *out, uint32_t n, uint32_t max_new
     return T2G_OK;
 }
 
+/* Whether token ends a sequence (t2g_sampling's stop ids). */
+static bool is_stop(const t2g_sampling *s, uint32_t token) {
+    for (uint32_t k = 0; k < s->stop_count && k < 2; k++)
+        if (s->stop_ids[k] == token) return true;
+    return false;
+}
+
 /* The steps themselves, once the arguments are checked and the output allocated. */
 static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, uint32_t n, const t2g_sampling *s,
                             gen_sequence *seq, uint32_t max_steps, t2g_generation *out, t2g_error *err) {
@@ -250,7 +257,7 @@ static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, ui
             out->tokens[cell] = token;
             out->logprobs[cell] = (float)gen_log_probability(row, V, token);
             q->generated++;
-            if (s->stop_at_eos && token == T2G_TOKEN_EOS) {
+            if (s->stop_at_eos && is_stop(s, token)) {
                 out->ended_with_eos[i] = true;
                 q->done = true;
             }

@@ -1,5 +1,5 @@
 /* Sampling one token from a row of logits on the host (t2g_sample_token), as t2g_generate
- * does: BOS and PAD are never candidates; temperature 0 is the argmax (ties to the lowest id);
+ * does: the banned ids (the byte tokenizer's BOS and PAD) are never candidates; temperature 0 is the argmax (ties to the lowest id);
  * otherwise the logits over the temperature, top-k, then top-p of what top-k kept (the smallest
  * prefix, in descending order, whose renormalised probability reaches p, at least one token),
  * renormalised, and one uniform draw from the stream. Probabilities in double. */
@@ -9,13 +9,17 @@
 #include "generate_internal.h"
 #include "t2g/tokenizer.h"
 
-static bool never_sampled(uint32_t id) { return id == T2G_TOKEN_BOS || id == T2G_TOKEN_PAD; }
+static bool banned(const t2g_sampling *s, uint32_t id) {
+    for (uint32_t k = 0; k < s->banned_count && k < 2; k++)
+        if (s->banned_ids[k] == id) return true;
+    return false;
+}
 
 /* The argmax over the candidates (ties to the lowest id); 0 if there is none. */
-static uint32_t argmax(const float *logits, uint32_t V) {
+static uint32_t argmax(const float *logits, uint32_t V, const t2g_sampling *s) {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < V; i++) {
-        if (never_sampled(i) || isnan(logits[i])) continue;
+        if (banned(s, i) || isnan(logits[i])) continue;
         if (best == UINT32_MAX || logits[i] > logits[best]) best = i;
     }
     return best == UINT32_MAX ? 0 : best;
@@ -29,11 +33,11 @@ static int by_probability(const void *a, const void *b) {
 }
 
 uint32_t gen_sample_token(const float *logits, uint32_t V, const t2g_sampling *s, t2g_rng *rng, gen_candidate *work) {
-    if (!(s->temperature > 0.0f)) return argmax(logits, V);
+    if (!(s->temperature > 0.0f)) return argmax(logits, V, s);
     uint32_t count = 0;
     double zmax = -INFINITY;
     for (uint32_t i = 0; i < V; i++) {
-        if (never_sampled(i) || isnan(logits[i])) continue;
+        if (banned(s, i) || isnan(logits[i])) continue;
         double z = (double)logits[i] / s->temperature;
         work[count++] = (gen_candidate){z, i};
         if (z > zmax) zmax = z;
@@ -68,9 +72,9 @@ uint32_t gen_sample_token(const float *logits, uint32_t V, const t2g_sampling *s
 }
 
 uint32_t t2g_sample_token(const float *logits, uint32_t V, const t2g_sampling *sampling, t2g_rng *rng) {
-    if (!(sampling->temperature > 0.0f)) return argmax(logits, V);
+    if (!(sampling->temperature > 0.0f)) return argmax(logits, V, sampling);
     gen_candidate *work = malloc((size_t)V * sizeof *work);
-    if (!work) return argmax(logits, V); /* out of host memory: the most likely token */
+    if (!work) return argmax(logits, V, sampling); /* out of host memory: the most likely token */
     uint32_t token = gen_sample_token(logits, V, sampling, rng, work);
     free(work);
     return token;
@@ -87,5 +91,6 @@ double gen_log_probability(const float *logits, uint32_t V, uint32_t token) {
 
 t2g_sampling t2g_sampling_default(void) {
     return (t2g_sampling){.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .max_new_tokens = 64, .seed = 1,
-                          .stop_at_eos = true, .keep_logits = false};
+                          .stop_at_eos = true, .stop_ids = {T2G_TOKEN_EOS}, .stop_count = 1,
+                          .banned_ids = {T2G_TOKEN_BOS, T2G_TOKEN_PAD}, .banned_count = 2, .keep_logits = false};
 }

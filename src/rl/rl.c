@@ -69,6 +69,7 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     if (!status) status = t2g_model_source_write(&start, rl->policy, false, err);
     if (!status) status = t2g_model_source_write(&start, rl->reference, false, err);
     if (!status) status = t2g_model_source_crc(&start, &rl->start_crc, err);
+    if (!status) status = t2g_model_source_text(&start, &rl->config, &rl->text, rl->text_note, sizeof rl->text_note, err);
     if (status) {
         t2g_model_source_close(&start);
         return t2g_error_context(err, "rl.start");
@@ -172,6 +173,7 @@ void t2g_rl_destroy(t2g_rl *rl) {
     t2g_gpt_destroy(rl->reference);
     t2g_gpt_destroy(rl->policy);
     t2g_dataset_free(&rl->prompts);
+    t2g_text_free(rl->text);
     free(rl);
 }
 
@@ -266,6 +268,7 @@ t2g_status t2g_rl_save(t2g_rl *rl, const char *path, t2g_error *err) {
         .config_json = config, .param_count = n, .params = state, .m = state + n, .v = state + 2 * n,
         .aux_count = h, .aux_params = head, .aux_m = head + h, .aux_v = head + 2 * h, .aux_scalar = rl->beta,
         .kind = T2G_RUN_RL, .start_crc = rl->start_crc};
+    t2g_checkpoint_set_tokenizer(&checkpoint, rl->text);
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
     free(state);
     free(config);
@@ -305,6 +308,10 @@ const t2g_config *t2g_rl_config(const t2g_rl *rl) { return &rl->config; }
 t2g_critic *t2g_rl_critic(t2g_rl *rl) { return rl->critic; }
 uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
 t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
+
+const t2g_text *t2g_rl_text(const t2g_rl *rl) { return rl->text; }
+
+const char *t2g_rl_text_note(const t2g_rl *rl) { return rl->text_note; }
 const t2g_task *t2g_rl_task(const t2g_rl *rl) { return rl->task; }
 uint32_t t2g_rl_samples(const t2g_rl *rl, const t2g_rl_sample **samples) {
     *samples = rl->samples;

@@ -8,6 +8,7 @@
 #include "t2g/generate.h"
 #include "t2g/rl.h"
 #include "t2g/rl_kernels.h"
+#include "t2g/text.h"
 
 /* One micro-batch's device tensors (views into the rollout-wide buffers where noted). */
 typedef struct rl_micro {
@@ -66,15 +67,18 @@ struct t2g_rl {
     t2g_span_stats spans;                /* of the last step */
     t2g_rl_sample *samples;
     uint32_t sample_count;
+    t2g_text *text;                      /* rl.start's tokenizer and the chat template */
+    char text_note[512];                 /* which chat template, for the console */
 };
 
 /* One sampled response. */
 typedef struct rl_response {
-    const uint32_t *generated;      /* the sampled tokens, EOS included if it ended with one */
+    const uint32_t *generated;      /* the sampled tokens, the end of turn included if it ended with one */
     uint32_t count;                 /* >= 1 */
     bool eos;
-    char *text;                     /* their bytes (without EOS) */
+    char *text;                     /* the bytes of the tokens before the end of turn (t2g_text_decode) */
     size_t len;
+    t2g_token_span *spans;          /* (count - eos): each of those tokens' bytes in text (t2g_text_spans) */
     t2g_aligned_span *aligned;      /* (span_count) in span mode */
 } rl_response;
 

@@ -75,17 +75,10 @@ t2g_status rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_
         stats->critiques++; /* seen, not aligned: the spans play no part */
         return T2G_OK;
     }
-    t2g_token_span *spans = t2g_malloc((r->len ? r->len : 1) * sizeof *spans);
-    uint32_t *ids = t2g_malloc((r->len ? r->len : 1) * sizeof *ids);
-    t2g_status status = spans && ids ? T2G_OK
-                                     : t2g_fail(err, T2G_ERR_MEMORY, "out of memory for the tokens of a %zu-byte response",
-                                                r->len);
-    if (!status) {
-        t2g_tokenize(r->text, r->len, ids, spans);
-        status = t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned, err);
-    }
+    uint32_t tokens = r->count - (r->eos ? 1 : 0); /* the response's own tokens: r->spans */
+    t2g_status status = t2g_align_spans(r->text, r->len, &judged->critique, &rules, r->aligned, err);
     if (!status)
-        status = t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, spans, r->len, &rules, scores, err);
+        status = t2g_token_scores(&judged->critique, r->aligned, r->text, r->len, r->spans, tokens, &rules, scores, err);
     if (!status) {
         t2g_span_stats_add(stats, &judged->critique, r->aligned);
         /* The last token also carries the critic's judgement of the whole response: what no
@@ -95,8 +88,6 @@ t2g_status rl_score_tokens(const t2g_config *c, t2g_span_stats *stats, const rl_
         if (r->eos) scores[r->count - 1] = (float)rules.unannotated;
         scores[r->count - 1] += (float)(judged->final_score + c->rl.score_weight * judged->score);
     }
-    free(spans);
-    free(ids);
     return status;
 }
 
@@ -128,8 +119,11 @@ static t2g_status keep_sample(t2g_rl *rl, const char *prompt, const response *r,
     s->token_texts = t2g_calloc(r->count, sizeof *s->token_texts);
     s->token_scores = t2g_malloc(r->count * sizeof *s->token_scores);
     if (!s->prompt || !s->response || !s->feedback || !s->token_texts || !s->token_scores) goto out_of_memory;
+    uint32_t tokens = r->count - (r->eos ? 1 : 0);
     for (uint32_t i = 0; i < r->count; i++) {
-        s->token_texts[i] = i < r->len ? t2g_utf8_escape(r->text + i, 1) : t2g_utf8_escape("<|eos|>", 7);
+        const char *end = t2g_text_token_name(rl->text, r->generated[i]);
+        s->token_texts[i] = i < tokens ? t2g_utf8_escape(r->text + r->spans[i].start, r->spans[i].end - r->spans[i].start)
+                                       : t2g_utf8_escape(end ? end : "", end ? strlen(end) : 0);
         if (!s->token_texts[i]) goto out_of_memory;
         s->token_scores[i] = scores ? scores[i] : 0.0f;
     }
@@ -198,7 +192,7 @@ typedef struct prompt_set {
     t2g_task_example *examples;     /* (prompts), when the prompts come from a task */
     const char **texts;             /* (prompts) */
     const char **fields;            /* (prompts): a prompt file row's other keys (JSON), NULL for a task */
-    uint32_t **ids;                 /* (prompts): BOS + bytes */
+    uint32_t **ids;                 /* (prompts): the chat template's prompt (byte tokenizer: BOS + bytes) */
     uint32_t *lens;
 } prompt_set;
 
@@ -230,15 +224,15 @@ static t2g_status make_prompts(t2g_rl *rl, prompt_set *p, t2g_error *err) {
             p->texts[i] = rl->prompts.examples[index % rl->prompts.count].prompt;
             p->fields[i] = rl->prompts.fields[index % rl->prompts.count];
         }
-        size_t len = strlen(p->texts[i]);
-        if (len + 2 > rl->T)
-            return t2g_fail(err, T2G_ERR_ARGUMENT, "prompt %llu is %zu bytes: with BOS and one response token it "
-                            "does not fit the model's context of %u", (unsigned long long)index, len, rl->T);
-        p->ids[i] = malloc((len + 1) * sizeof **p->ids);
-        if (!p->ids[i]) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
-        p->ids[i][0] = T2G_TOKEN_BOS;
-        t2g_tokenize(p->texts[i], len, p->ids[i] + 1, NULL);
-        p->lens[i] = (uint32_t)len + 1;
+        size_t count;
+        t2g_status status = t2g_text_prompt(rl->text, p->texts[i], strlen(p->texts[i]), rl->config.data.parse_special != 0,
+                                            &p->ids[i], &count, err);
+        if (status) return t2g_error_context(err, "prompt %llu", (unsigned long long)index);
+        if (count + 1 > rl->T)
+            return t2g_fail(err, T2G_ERR_ARGUMENT, "prompt %llu is %zu tokens (with the chat template): with one "
+                            "response token it does not fit the model's context of %u", (unsigned long long)index,
+                            count, rl->T);
+        p->lens[i] = (uint32_t)count;
     }
     return T2G_OK;
 }
@@ -259,6 +253,7 @@ static t2g_status sample(t2g_rl *rl, const prompt_set *p, t2g_generation *g, t2g
         if (lens[r] > longest) longest = lens[r];
     }
     t2g_sampling sampling = t2g_sampling_default();
+    t2g_text_sampling(rl->text, &sampling);
     sampling.temperature = (float)c->rl.temperature;
     sampling.top_k = c->rl.top_k;
     sampling.top_p = (float)c->rl.top_p;
@@ -360,8 +355,11 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
         resp->generated = g.tokens + (size_t)r * g.max_new_tokens;
         resp->count = g.lengths[r];
         resp->eos = g.ended_with_eos[r];
-        resp->text = t2g_detokenize(resp->generated, resp->count - (resp->eos ? 1 : 0), &resp->len);
-        if (!resp->text) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+        uint32_t tokens = resp->count - (resp->eos ? 1 : 0);
+        status = t2g_text_decode(rl->text, resp->generated, tokens, false, &resp->text, &resp->len, err);
+        resp->spans = status ? NULL : malloc((tokens ? tokens : 1) * sizeof *resp->spans);
+        if (!status && !resp->spans) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+        if (!status) status = t2g_text_spans(rl->text, resp->generated, tokens, resp->spans, err);
         rl->batch.generated_tokens += resp->count;
     }
     if (!status) status = judge(rl, &p, responses, results, err);
@@ -382,6 +380,7 @@ t2g_status rl_rollout(t2g_rl *rl, double *rollout_seconds, t2g_error *err) {
     if (!status) rl->prompt_cursor += rl->config.rl.prompts;
     for (uint32_t r = 0; responses && r < rl->R; r++) {
         free(responses[r].text);
+        free(responses[r].spans);
         free(responses[r].aligned);
         if (results) t2g_critic_result_free(&results[r]);
     }

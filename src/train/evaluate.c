@@ -7,26 +7,18 @@
 #include "core/clock.h"
 #include "t2g/tokenizer.h"
 
-/* [BOS] + the prompt's bytes: (len + 1) tokens, malloc'ed. */
-static uint32_t *prompt_tokens(const char *prompt, uint32_t *len) {
-    size_t n = strlen(prompt);
-    uint32_t *ids = malloc((n + 1) * sizeof *ids);
-    if (!ids) return NULL;
-    ids[0] = T2G_TOKEN_BOS;
-    t2g_tokenize(prompt, n, ids + 1, NULL);
-    *len = (uint32_t)n + 1;
-    return ids;
-}
-
-t2g_status t2g_eval_respond(t2g_generator *generator, const char *const *texts, uint32_t n, uint32_t context,
-                            uint32_t max_new_tokens, char **responses, size_t *lengths, t2g_error *err) {
+t2g_status t2g_eval_respond(t2g_generator *generator, const t2g_text *text, bool parse_special,
+                            const char *const *texts, uint32_t n, uint32_t context, uint32_t max_new_tokens,
+                            char **responses, size_t *lengths, t2g_error *err) {
     uint32_t *prompts[EVAL_BATCH], prompt_lens[EVAL_BATCH], longest = 0;
     t2g_status status = T2G_OK;
     memset(prompts, 0, sizeof prompts);
     for (uint32_t i = 0; i < n && !status; i++) {
-        prompts[i] = prompt_tokens(texts[i], &prompt_lens[i]);
-        if (!prompts[i]) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation prompts");
-        else if (prompt_lens[i] > longest) longest = prompt_lens[i];
+        size_t count = 0;
+        status = t2g_text_prompt(text, texts[i], strlen(texts[i]), parse_special, &prompts[i], &count, err);
+        prompt_lens[i] = count < context ? (uint32_t)count : context;
+        if (!status && count > longest) longest = prompt_lens[i];
+        if (status) t2g_error_context(err, "evaluation prompt %u", i + 1);
     }
     if (!status && longest >= context)
         status = t2g_fail(err, T2G_ERR_ARGUMENT, "an evaluation prompt of %u tokens does not fit the context of %u",
@@ -34,15 +26,16 @@ t2g_status t2g_eval_respond(t2g_generator *generator, const char *const *texts, 
     t2g_generation generation = {0};
     if (!status) {
         t2g_sampling sampling = t2g_sampling_default();
+        t2g_text_sampling(text, &sampling);
         sampling.temperature = 0;
         sampling.max_new_tokens = max_new_tokens < context - longest ? max_new_tokens : context - longest;
         status = t2g_generate(generator, (const uint32_t *const *)prompts, prompt_lens, n, &sampling, &generation, err);
     }
     for (uint32_t i = 0; i < n && !status; i++) {
         uint32_t len = generation.lengths[i];
-        if (generation.ended_with_eos[i] && len > 0) len--; /* the EOS is not part of the text */
-        responses[i] = t2g_detokenize(generation.tokens + (size_t)i * generation.max_new_tokens, len, &lengths[i]);
-        if (!responses[i]) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for evaluation responses");
+        if (generation.ended_with_eos[i] && len > 0) len--; /* the end of turn is not part of the text */
+        status = t2g_text_decode(text, generation.tokens + (size_t)i * generation.max_new_tokens, len, true,
+                                 &responses[i], &lengths[i], err);
     }
     t2g_generation_free(&generation);
     for (uint32_t i = 0; i < n; i++) free(prompts[i]);
@@ -66,13 +59,15 @@ static t2g_status keep_samples(const t2g_task *task, const t2g_task_example *exa
     return T2G_OK;
 }
 
-t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t seed, uint32_t examples,
-                        uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result, t2g_error *err) {
-    return t2g_evaluate_stream(gpt, generator, task, t2g_task_eval_seed(seed), examples, samples, max_new_tokens, result,
-                               err);
+t2g_status t2g_evaluate(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, const t2g_task *task,
+                        uint64_t seed, uint32_t examples, uint32_t samples, uint32_t max_new_tokens,
+                        t2g_eval_result *result, t2g_error *err) {
+    return t2g_evaluate_stream(gpt, generator, text, task, t2g_task_eval_seed(seed), examples, samples, max_new_tokens,
+                               result, err);
 }
 
-t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_task *task, uint64_t stream,
+t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, const t2g_task *task,
+                               uint64_t stream,
                                uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                                t2g_error *err) {
     memset(result, 0, sizeof *result);
@@ -95,7 +90,8 @@ t2g_status t2g_evaluate_stream(t2g_gpt *gpt, t2g_generator *generator, const t2g
         uint32_t n = examples - first < EVAL_BATCH ? examples - first : EVAL_BATCH;
         const char *prompts[EVAL_BATCH];
         for (uint32_t i = 0; i < n; i++) prompts[i] = items[first + i].prompt;
-        status = t2g_eval_respond(generator, prompts, n, context, max_new_tokens, responses + first, lengths + first, err);
+        status = t2g_eval_respond(generator, text, false, prompts, n, context, max_new_tokens, responses + first,
+                                  lengths + first, err);
     }
     if (!status) {
         t2g_task_evaluate(task, items, (const char *const *)responses, lengths, examples, &result->metrics);

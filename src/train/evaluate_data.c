@@ -126,7 +126,7 @@ static t2g_status critic_score(t2g_critic *critic, const t2g_dataset *data, char
 }
 
 /* Greedy responses to the first n prompts, scored into result (after the loss in metrics[0]). */
-static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic,
+static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, t2g_critic *critic,
                                     const t2g_dataset *data, uint32_t n, uint32_t samples, uint32_t max_new_tokens,
                                     t2g_eval_result *result, t2g_error *err) {
     char **responses = calloc(n, sizeof *responses);
@@ -140,8 +140,8 @@ static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, t2g_
         uint32_t count = n - first < EVAL_BATCH ? n - first : EVAL_BATCH;
         const char *prompts[EVAL_BATCH];
         for (uint32_t i = 0; i < count; i++) prompts[i] = data->examples[first + i].prompt;
-        status = t2g_eval_respond(generator, prompts, count, context, max_new_tokens, responses + first,
-                                  lengths + first, err);
+        status = t2g_eval_respond(generator, text, data->parse_special, prompts, count, context, max_new_tokens,
+                                  responses + first, lengths + first, err);
     }
     if (!status) {
         t2g_task_metrics scores;
@@ -168,7 +168,8 @@ static t2g_status respond_and_score(t2g_gpt *gpt, t2g_generator *generator, t2g_
     return status;
 }
 
-t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic *critic, const t2g_dataset *data,
+t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, const t2g_text *text, t2g_critic *critic,
+                             const t2g_dataset *data,
                              uint32_t examples, uint32_t samples, uint32_t max_new_tokens, t2g_eval_result *result,
                              t2g_error *err) {
     memset(result, 0, sizeof *result);
@@ -185,7 +186,7 @@ t2g_status t2g_evaluate_data(t2g_gpt *gpt, t2g_generator *generator, t2g_critic 
         status = t2g_generator_create(gpt, n < EVAL_BATCH ? n : EVAL_BATCH, &own, err);
         generator = own;
     }
-    if (!status) status = respond_and_score(gpt, generator, critic, data, n, samples, max_new_tokens, result, err);
+    if (!status) status = respond_and_score(gpt, generator, text, critic, data, n, samples, max_new_tokens, result, err);
     t2g_generator_destroy(own);
     if (status) t2g_eval_result_free(result);
     result->seconds = t2g_clock_seconds() - start;

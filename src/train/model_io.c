@@ -12,9 +12,8 @@
 static t2g_status open_hf(t2g_model_source *source, uint32_t max_context, t2g_error *err) {
     source->config = t2g_config_defaults();
     source->config.data.task[0] = '\0';
-    bool assumed;
     t2g_status status = t2g_hf_read_config(source->path, max_context, &source->config.model, err);
-    if (!status) status = t2g_hf_check_tokenizer(source->path, source->config.model.vocab, &assumed, err);
+    if (!status) status = t2g_text_load_dir(source->path, &source->text, err);
     return status;
 }
 
@@ -22,20 +21,48 @@ static t2g_status open_checkpoint(t2g_model_source *source, t2g_error *err) {
     t2g_status status = t2g_checkpoint_load(source->path, &source->checkpoint, err);
     if (status) return status;
     source->config = t2g_config_defaults();
-    const char *json = source->checkpoint.config_json;
-    return t2g_config_parse(&source->config, json, strlen(json), source->path, err);
+    const t2g_checkpoint *ck = &source->checkpoint;
+    status = t2g_config_parse(&source->config, ck->config_json, strlen(ck->config_json), source->path, err);
+    if (status) return status;
+    if (!ck->tokenizer_json) return t2g_text_bytes(&source->text, err);
+    const char *config = ck->tokenizer_config_json;
+    return t2g_text_parse(ck->tokenizer_json, strlen(ck->tokenizer_json), config, config ? strlen(config) : 0,
+                          source->path, &source->text, err);
+}
+
+/* A model can embed every id its tokenizer makes. */
+static t2g_status check_vocab(const t2g_model_source *source, t2g_error *err) {
+    uint32_t tokens = t2g_text_vocab(source->text), vocab = source->config.model.vocab;
+    if (tokens <= vocab) return T2G_OK;
+    return t2g_fail(err, T2G_ERR_FORMAT, "%s: its tokenizer has %u tokens but the model's vocabulary only %u: expected "
+                    "the tokenizer made for this model", source->path, tokens, vocab);
 }
 
 t2g_status t2g_model_source_open(const char *path, uint32_t max_context, t2g_model_source *source, t2g_error *err) {
     memset(source, 0, sizeof *source);
     t2g_status status = t2g_model_path(path, &source->kind, source->path, sizeof source->path, err);
     if (!status) status = source->kind == T2G_MODEL_HF ? open_hf(source, max_context, err) : open_checkpoint(source, err);
+    if (!status) status = check_vocab(source, err);
     if (status) t2g_model_source_close(source);
     return status;
 }
 
 void t2g_model_source_close(t2g_model_source *source) {
     t2g_checkpoint_free(&source->checkpoint);
+    t2g_text_free(source->text);
+    source->text = NULL;
+}
+
+t2g_status t2g_model_source_text(t2g_model_source *source, const t2g_config *config, t2g_text **text, char *chosen,
+                                 size_t chosen_size, t2g_error *err) {
+    *text = NULL;
+    if (!source->text) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: its text was taken already", source->path);
+    const char *name = t2g_config_name("model.chat_template", config->chat_template);
+    t2g_status status = t2g_text_set_chat(source->text, name, config->system_prompt, chosen, chosen_size, err);
+    if (status) return t2g_error_context(err, "%s", source->path);
+    *text = source->text;
+    source->text = NULL;
+    return T2G_OK;
 }
 
 /* A Hugging Face folder's tensors in the model's table (the padding between tensors stays 0), read
@@ -77,7 +104,8 @@ t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t
 }
 
 static t2g_status load(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T, bool frozen,
-                       t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
+                       t2g_gpt **gpt, t2g_config *config, t2g_text **text, char *chosen, size_t chosen_size,
+                       t2g_error *err) {
     *gpt = NULL;
     t2g_model_source source;
     t2g_status status = t2g_model_source_open(path, max_context, &source, err);
@@ -85,6 +113,7 @@ static t2g_status load(t2g_device *device, const char *path, uint32_t max_contex
     const t2g_model_config *model = &source.config.model;
     status = (frozen ? t2g_gpt_create_frozen : t2g_gpt_create)(device, model, B, T ? T : model->context, gpt, err);
     if (!status) status = t2g_model_source_write(&source, *gpt, true, err);
+    if (!status && text) status = t2g_model_source_text(&source, &source.config, text, chosen, chosen_size, err);
     if (status) {
         t2g_gpt_destroy(*gpt);
         *gpt = NULL;
@@ -97,15 +126,29 @@ static t2g_status load(t2g_device *device, const char *path, uint32_t max_contex
 
 t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
                                   t2g_gpt **gpt, t2g_config *config, t2g_error *err) {
-    return load(device, path, max_context, B, T, false, gpt, config, err);
+    return load(device, path, max_context, B, T, false, gpt, config, NULL, NULL, 0, err);
 }
 
 t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                           t2g_config *config, t2g_error *err) {
-    return load(device, path, 0, B, T, false, gpt, config, err);
+    return load(device, path, 0, B, T, false, gpt, config, NULL, NULL, 0, err);
 }
 
 t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                                  t2g_config *config, t2g_error *err) {
-    return load(device, path, 0, B, T, true, gpt, config, err);
+    return load(device, path, 0, B, T, true, gpt, config, NULL, NULL, 0, err);
+}
+
+t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
+                                      t2g_config *config, t2g_text **text, char *chosen, size_t chosen_size,
+                                      t2g_error *err) {
+    return load(device, path, 0, B, T, true, gpt, config, text, chosen, chosen_size, err);
+}
+
+void t2g_checkpoint_set_tokenizer(t2g_checkpoint *checkpoint, const t2g_text *text) {
+    const char *tokenizer, *config;
+    size_t tokenizer_len, config_len;
+    t2g_text_files(text, &tokenizer, &tokenizer_len, &config, &config_len);
+    checkpoint->tokenizer_json = (char *)tokenizer;        /* borrowed: saving only reads it */
+    checkpoint->tokenizer_config_json = (char *)config;
 }

@@ -29,6 +29,8 @@ struct t2g_trainer {
     t2g_data_cursor cursor;
     t2g_rng rng;
     uint32_t start_crc;         /* model.from's identity (t2g_model_path_crc; 0: initialised) */
+    t2g_text *text;             /* the model's tokenizer and chat template */
+    char text_note[512];        /* which chat template, for the console */
 };
 
 static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
@@ -50,6 +52,30 @@ static t2g_status load_data(t2g_trainer *t, t2g_error *err) {
     if (c->data.format == T2G_DATA_TEXT)
         return t2g_dataset_load_text(c->data.path, c->model.context, &t->dataset, err);
     return t2g_dataset_load_jsonl(c->data.path, c->data.max_line_bytes, &t->dataset, err);
+}
+
+/* The data as token ids of the model's text. */
+static t2g_status tokenize_data(t2g_trainer *t, t2g_error *err) {
+    const t2g_config *c = &t->config;
+    char source[600];
+    if (c->data.task[0]) snprintf(source, sizeof source, "data.task %s", c->data.task);
+    else snprintf(source, sizeof source, "%s", c->data.path);
+    return t2g_dataset_tokenize(&t->dataset, t->text, c->data.parse_special != 0, c->model.context, source, err);
+}
+
+/* The model's text: model.from's tokenizer, or t2g's byte tokenizer for a new model; the chat
+ * template chosen by model.chat_template. */
+static t2g_status open_text(t2g_trainer *t, t2g_model_source *start, t2g_error *err) {
+    if (t->config.model_from[0]) {
+        t2g_status status = t2g_model_source_text(start, &t->config, &t->text, t->text_note, sizeof t->text_note, err);
+        return status ? t2g_error_context(err, "model.from") : T2G_OK;
+    }
+    t2g_status status = t2g_text_bytes(&t->text, err);
+    if (!status) {
+        const char *name = t2g_config_name("model.chat_template", t->config.chat_template);
+        status = t2g_text_set_chat(t->text, name, t->config.system_prompt, t->text_note, sizeof t->text_note, err);
+    }
+    return status;
 }
 
 /* Refuses data that would train on nothing: every example's response cut away by the context. */
@@ -127,7 +153,9 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t
     t->micro_count = config->batch_size / config->micro_batch;
     t->cursor = (t2g_data_cursor){.seed = config->data.seed};
     t->rng = t2g_rng_seeded(config->seed);
-    status = load_data(t, err);
+    status = open_text(t, &start, err);
+    if (!status) status = load_data(t, err);
+    if (!status) status = tokenize_data(t, err);
     if (!status && t->dataset.count == 0) status = t2g_fail(err, T2G_ERR_ARGUMENT, "the training data holds no example");
     if (!status) status = check_fit(t, err);
     if (!status)
@@ -157,8 +185,13 @@ void t2g_trainer_destroy(t2g_trainer *t) {
     t2g_recorder_destroy(t->rec);
     t2g_gpt_destroy(t->gpt);
     t2g_dataset_free(&t->dataset);
+    t2g_text_free(t->text);
     free(t);
 }
+
+const t2g_text *t2g_trainer_text(const t2g_trainer *t) { return t->text; }
+
+const char *t2g_trainer_text_note(const t2g_trainer *t) { return t->text_note; }
 
 /* The step's micro-batches, from the data to the device. */
 static t2g_status prepare_batches(t2g_trainer *t, double *total_weight, uint32_t *truncated, t2g_error *err) {
@@ -245,6 +278,7 @@ t2g_status t2g_trainer_save(t2g_trainer *t, const char *path, t2g_error *err) {
         .step = t->step, .cursor = t->cursor, .rng_state = t->rng.state, .config_json = config,
         .kind = T2G_RUN_TRAIN, .start_crc = t->start_crc, .table = table, .table_count = table_count,
         .param_count = n, .params = state, .m = state + n, .v = state + 2 * n};
+    t2g_checkpoint_set_tokenizer(&checkpoint, t->text);
     if (!status) status = t2g_checkpoint_save(path, &checkpoint, err);
     free(state);
     free(config);

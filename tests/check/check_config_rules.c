@@ -84,9 +84,9 @@ T2G_HOST_CHECK(config_take_model) {
 T2G_HOST_CHECK(dataset_fit) {
     check_case_begin(ctx);
     t2g_example examples[] = {
-        {"abc", 3, "de", 2},     /* needs 3 + 2 + 1 = 6 */
-        {"abcdef", 6, "g", 1},   /* needs 8; cut away at T <= 6 */
-        {"", 0, "xyz", 3},       /* needs 4 */
+        {"abc", 3, "de", 2, NULL, 0, NULL, 0},     /* needs 3 + 2 + 1 = 6 */
+        {"abcdef", 6, "g", 1, NULL, 0, NULL, 0},   /* needs 8; cut away at T <= 6 */
+        {"", 0, "xyz", 3, NULL, 0, NULL, 0},       /* needs 4 */
     };
     t2g_dataset d = {.examples = examples, .count = 3};
     t2g_data_fit fit = t2g_dataset_fit(&d, 6);

@@ -160,19 +160,19 @@ T2G_HOST_CHECK(dataset_batch_layout) {
     t2g_batch batch;
     if (!check_status(ctx, t2g_batch_alloc(&batch, 5, 8, &ctx->err), "allocating a batch")) return 1;
     /* Row 0: BOS a b x y z EOS (7 tokens): weights on the response targets and EOS. */
-    t2g_example short_one = {"ab", 2, "xyz", 3};
+    t2g_example short_one = {"ab", 2, "xyz", 3, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 0, &short_one, 0);
     expect_row(ctx, "prompt 'ab' response 'xyz'", &batch, 0, (uint32_t[]){BOS, 'a', 'b', 'x', 'y', 'z', EOS, PAD},
                (uint32_t[]){'a', 'b', 'x', 'y', 'z', EOS, PAD, PAD}, (float[]){0, 0, 1, 1, 1, 1, 0, 0});
     /* Row 1: exactly T + 1 = 9 tokens: fits, the EOS is the last target. */
-    t2g_example exact = {"pq", 2, "abcde", 5};
+    t2g_example exact = {"pq", 2, "abcde", 5, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 1, &exact, 0);
     expect_row(ctx, "T + 1 tokens", &batch, 1, (uint32_t[]){BOS, 'p', 'q', 'a', 'b', 'c', 'd', 'e'},
                (uint32_t[]){'p', 'q', 'a', 'b', 'c', 'd', 'e', EOS}, (float[]){0, 0, 1, 1, 1, 1, 1, 1});
     check_true(ctx, batch.truncated == 0 && batch.weight_sum == 4 + 6,
                "rows 0-1: truncated %u weight sum %g, expected 0 and 10", batch.truncated, batch.weight_sum);
     /* Row 2: 13 tokens, cut at 9: no EOS. */
-    t2g_example long_one = {"p", 1, "0123456789", 10};
+    t2g_example long_one = {"p", 1, "0123456789", 10, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 2, &long_one, 0);
     expect_row(ctx, "13 tokens cut at 9", &batch, 2, (uint32_t[]){BOS, 'p', '0', '1', '2', '3', '4', '5'},
                (uint32_t[]){'p', '0', '1', '2', '3', '4', '5', '6'}, (float[]){0, 1, 1, 1, 1, 1, 1, 1});
@@ -182,12 +182,12 @@ T2G_HOST_CHECK(dataset_batch_layout) {
      * tokens 128..255. */
     t2g_example all_prompt = {"\xC3\xA9\xFF"
                               "123456789",
-                              12, "r", 1};
+                              12, "r", 1, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 3, &all_prompt, 0);
     expect_row(ctx, "prompt longer than the row", &batch, 3, (uint32_t[]){BOS, 0xC3, 0xA9, 0xFF, '1', '2', '3', '4'},
                (uint32_t[]){0xC3, 0xA9, 0xFF, '1', '2', '3', '4', '5'}, (float[]){0, 0, 0, 0, 0, 0, 0, 0});
     /* Row 4: an empty response: only the EOS is learned. */
-    t2g_example empty = {"ab", 2, "", 0};
+    t2g_example empty = {"ab", 2, "", 0, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 4, &empty, 0);
     expect_row(ctx, "empty response", &batch, 4, (uint32_t[]){BOS, 'a', 'b', EOS, PAD, PAD, PAD, PAD},
                (uint32_t[]){'a', 'b', EOS, PAD, PAD, PAD, PAD, PAD}, (float[]){0, 0, 1, 0, 0, 0, 0, 0});
@@ -197,7 +197,7 @@ T2G_HOST_CHECK(dataset_batch_layout) {
     /* Text: BOS chunk PAD...; every real target weighted; T bytes fill a row exactly. */
     t2g_batch_free(&batch);
     if (!check_status(ctx, t2g_batch_alloc(&batch, 3, 8, &ctx->err), "allocating a batch")) return 1;
-    t2g_example hello = {"", 0, "hello", 5}, eight = {"", 0, "12345678", 8}, nine = {"", 0, "123456789", 9};
+    t2g_example hello = {"", 0, "hello", 5, NULL, 0, NULL, 0}, eight = {"", 0, "12345678", 8, NULL, 0, NULL, 0}, nine = {"", 0, "123456789", 9, NULL, 0, NULL, 0};
     t2g_batch_set_row(&batch, 0, &hello, 1);
     expect_row(ctx, "text 'hello'", &batch, 0, (uint32_t[]){BOS, 'h', 'e', 'l', 'l', 'o', PAD, PAD},
                (uint32_t[]){'h', 'e', 'l', 'l', 'o', PAD, PAD, PAD}, (float[]){1, 1, 1, 1, 1, 0, 0, 0});
@@ -235,7 +235,7 @@ T2G_HOST_CHECK(dataset_shuffle) {
     char(*prompts)[4] = check_host(ctx, N * sizeof *prompts);
     for (int i = 0; i < N; i++) {
         snprintf(prompts[i], sizeof prompts[i], "e%02d", i);
-        d.examples[i] = (t2g_example){prompts[i], 3, "r", 1};
+        d.examples[i] = (t2g_example){prompts[i], 3, "r", 1, NULL, 0, NULL, 0};
     }
     t2g_batch batch;
     if (!check_status(ctx, t2g_batch_alloc(&batch, B, 6, &ctx->err), "allocating a batch")) return 1;

@@ -43,7 +43,7 @@ T2G_CHECK(eval_data_loss) {
     t2g_eval_result result = {0};
     if (check_status(ctx, t2g_trainer_create(ctx->device, &config, &trainer, &ctx->err), "creating the trainer") &&
         check_status(ctx,
-                     t2g_evaluate_data(t2g_trainer_model(trainer), NULL, NULL, t2g_trainer_dataset(trainer), 0, 2, 4, &result,
+                     t2g_evaluate_data(t2g_trainer_model(trainer), NULL, t2g_trainer_text(trainer), NULL, t2g_trainer_dataset(trainer), 0, 2, 4, &result,
                                        &ctx->err),
                      "evaluating the data")) {
         t2g_step_stats stats;

@@ -153,7 +153,7 @@ static void roundtrip(check_ctx *ctx, const char *dir, const t2g_model_config *m
     float *params = random_params(ctx, &t), *back = check_host(ctx, t.floats * sizeof *back);
     memset(back, 0, t.floats * sizeof *back);
     t2g_model_config read = {0};
-    if (!check_status(ctx, t2g_hf_write(dir, m, t.params, t.count, params, &ctx->err), label) ||
+    if (!check_status(ctx, t2g_hf_write(dir, m, t.params, t.count, params, NULL, &ctx->err), label) ||
         !check_status(ctx, t2g_hf_read_config(dir, 0, &read, &ctx->err), "reading config.json back"))
         return;
     check_true(ctx, same_model(m, &read), "%s: config.json reads back as the model written", label);
@@ -175,7 +175,7 @@ T2G_HOST_CHECK(hf_roundtrip) {
     model_table t;
     build_table(&gpt2, &t);
     float *params = random_params(ctx, &t);
-    if (check_status(ctx, t2g_hf_write(dir, &gpt2, t.params, t.count, params, &ctx->err), "writing gpt2")) {
+    if (check_status(ctx, t2g_hf_write(dir, &gpt2, t.params, t.count, params, NULL, &ctx->err), "writing gpt2")) {
         const t2g_gpt_param *qkvw = param(&t, "qkvw", 1), *fcprojw = param(&t, "fcprojw", 0);
         float *c_attn = stored(ctx, dir, "transformer.h.1.attn.c_attn.weight", 12, 36);
         float *c_proj = stored(ctx, dir, "transformer.h.0.mlp.c_proj.weight", 48, 12);
@@ -201,7 +201,7 @@ T2G_HOST_CHECK(hf_roundtrip) {
     empty_dir(dir);
     build_table(&llama, &t);
     params = random_params(ctx, &t);
-    if (check_status(ctx, t2g_hf_write(dir, &llama, t.params, t.count, params, &ctx->err), "writing llama")) {
+    if (check_status(ctx, t2g_hf_write(dir, &llama, t.params, t.count, params, NULL, &ctx->err), "writing llama")) {
         /* q/k/v: 6 heads and 2 kv heads of size 4; gate/up: 10 rows each */
         const t2g_gpt_param *qkvw = param(&t, "qkvw", 1), *fcw = param(&t, "fcw", 0), *head = param(&t, "head", -1);
         check_true(ctx, same_rows(params, qkvw, 0, stored(ctx, dir, "model.layers.1.self_attn.q_proj.weight", 24, 24), 24) &&
@@ -228,7 +228,7 @@ T2G_HOST_CHECK(hf_roundtrip) {
     empty_dir(dir);
     build_table(&gpt2, &t);
     params = random_params(ctx, &t);
-    if (check_status(ctx, t2g_hf_write(dir, &gpt2, t.params, t.count, params, &ctx->err), "writing gpt2") &&
+    if (check_status(ctx, t2g_hf_write(dir, &gpt2, t.params, t.count, params, NULL, &ctx->err), "writing gpt2") &&
         check_status(ctx, t2g_hf_read_config(dir, 5, &read, &ctx->err), "reading with max_context 5")) {
         check_true(ctx, read.context == 5, "max_context 5 gives a context of 5 (%u)", read.context);
         model_table shorter;
@@ -503,7 +503,7 @@ T2G_HOST_CHECK(hf_files) {
     mem_file *f = check_host(ctx, sizeof *f);
 
     /* the hub's gpt2 layout: no prefix, the attention mask buffers, lm_head equal to wte, in BF16 */
-    bool ok = check_status(ctx, t2g_hf_write(dir, &gpt2, tg.params, tg.count, pg, &ctx->err), "writing gpt2") &&
+    bool ok = check_status(ctx, t2g_hf_write(dir, &gpt2, tg.params, tg.count, pg, NULL, &ctx->err), "writing gpt2") &&
               load_written(ctx, dir, f);
     if (ok) {
         for (uint32_t i = 0; i < f->count; i++)
@@ -546,7 +546,7 @@ T2G_HOST_CHECK(hf_files) {
         const folder_case *c = &cases[i];
         mem_file *g = check_host(ctx, sizeof *g); /* no check_case_begin here: it would free pl */
         empty_dir(dir);
-        if (!check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, &ctx->err), "writing llama") ||
+        if (!check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, NULL, &ctx->err), "writing llama") ||
             !load_written(ctx, dir, g))
             continue;
         bool saved;
@@ -579,7 +579,7 @@ T2G_HOST_CHECK(hf_files) {
     float *back = check_host(ctx, tl.floats * sizeof *back);
     t2g_model_config other = llama;
     other.rope_theta = 1e4;
-    ok = check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, &ctx->err), "writing llama");
+    ok = check_status(ctx, t2g_hf_write(dir, &llama, tl.params, tl.count, pl, NULL, &ctx->err), "writing llama");
     check_true(ctx, ok && t2g_hf_read_weights(dir, &other, tl.params, tl.count, back, &err) == T2G_ERR_ARGUMENT &&
                         strstr(err.message, "model.rope_theta = 500000"),
                "a model other than config.json's is refused naming the key: %s", err.message);
@@ -599,7 +599,7 @@ T2G_HOST_CHECK(hf_files) {
                "a folder without weights: %s", err.message);
     /* writing: a file where the folder should be */
     snprintf(path, sizeof path, "%s/config.json", dir);
-    check_true(ctx, t2g_hf_write(path, &llama, tl.params, tl.count, pl, &err) == T2G_ERR_IO && strstr(err.message, path),
+    check_true(ctx, t2g_hf_write(path, &llama, tl.params, tl.count, pl, NULL, &err) == T2G_ERR_IO && strstr(err.message, path),
                "writing over a file is refused: %s", err.message);
     remove_dir(dir);
     return ctx->failures;

@@ -16,8 +16,10 @@ static bool scores_of(check_ctx *ctx, const t2g_config *c, const char *text, con
                       critique_json))
         return false;
     uint32_t spans = judged.critique.span_count;
+    t2g_token_span bytes[64]; /* the byte tokenizer's spans: token i is byte i */
+    for (uint32_t i = 0; i < 64; i++) bytes[i] = (t2g_token_span){i, i + 1};
     rl_response r = {.count = (uint32_t)strlen(text) + 1, .eos = true, .text = (char *)text, .len = strlen(text),
-                     .aligned = check_host(ctx, (spans ? spans : 1) * sizeof(t2g_aligned_span))};
+                     .spans = bytes, .aligned = check_host(ctx, (spans ? spans : 1) * sizeof(t2g_aligned_span))};
     t2g_span_stats stats = {0};
     bool scored = check_status(ctx, rl_score_tokens(c, &stats, &r, &judged, scores, &ctx->err), "scoring");
     *count = r.count;

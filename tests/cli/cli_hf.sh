@@ -98,10 +98,10 @@ sed 's/"tie_word_embeddings": true/"tie_word_embeddings": false/' "$golden/qwen2
 out=$("$t2g" train $run --set model.from=missing --out missing-run 2>&1); code=$?
 check "a missing tensor (the untied head a config promises): exit 2, naming it" \
   '[ $code = 2 ] && printf "%s" "$out" | grep -q "lm_head.weight"'
-bad foreign; printf '{"version": "1.0", "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []}}\n' > foreign/tokenizer.json
+bad foreign; printf '{"version": "1.0", "model": {"type": "WordPiece", "vocab": {"a": 0, "b": 1}}}\n' > foreign/tokenizer.json
 out=$("$t2g" sample --model foreign --prompt a 2>&1); code=$?
-check "another tokenizer.json: refused by name (issue 11)" \
-  '[ $code = 2 ] && printf "%s" "$out" | grep -q "foreign/tokenizer.json: a tokenizer t2g cannot read yet (issue 11): a BPE tokenizer"'
+check "a tokenizer.json that is not a byte-level BPE: exit 2, naming the file and its type" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "foreign: tokenizer.json: model type \"WordPiece\" is not supported (only BPE)"'
 printf 'GGUF' > model.gguf
 out=$("$t2g" sample --model model.gguf --prompt a 2>&1); code=$?
 check "a .gguf file: exit 2, GGUF is not supported yet" '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.gguf: a GGUF file: GGUF is not supported yet"'

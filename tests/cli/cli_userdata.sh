@@ -61,7 +61,7 @@ rl="--set rl.start=sft/checkpoint.bin --set rl.prompts=2 --set rl.samples_per_pr
   --set rl.samples_kept=1 --set schedule.warmup_steps=0"
 out=$("$t2g" rl $rl --set train.micro_batch=4 --set eval.examples=0 --out rl1 2>&1); code=$?
 check "rl: config.json records the start's model, not the defaults" \
-  '[ $code = 0 ] && tr -d " \t\n" < rl1/config.json | grep -q "\"model\":{\"arch\":\"gpt2\",\"vocab\":259,\"context\":16,\"layers\":1,\"heads\":2,\"width\":32,\"kv_heads\":0,\"ffn_width\":0,\"rope_theta\":10000,\"norm_eps\":1e-05,\"qkv_bias\":0,\"tied_head\":1,\"from\":\"\"}"'
+  '[ $code = 0 ] && tr -d " \t\n" < rl1/config.json | grep -q "\"model\":{\"arch\":\"gpt2\",\"vocab\":259,\"context\":16,\"layers\":1,\"heads\":2,\"width\":32,\"kv_heads\":0,\"ffn_width\":0,\"rope_theta\":10000,\"norm_eps\":1e-05,\"qkv_bias\":0,\"tied_head\":1,\"from\":\"\",\"chat_template\":\"auto\",\"system_prompt\":\"\"}"'
 out=$("$t2g" rl $rl --set rl.start=sft --set eval.examples=0 --out rl0 2>&1); code=$?
 check "rl: a run folder as rl.start, micro-batch 32 against 4 responses clamped with a note" \
   '[ $code = 0 ] && printf "%s" "$out" | grep -q "note: train.micro_batch (32) is larger than the batch (rl.prompts x rl.samples_per_prompt = 4)"'

@@ -28,6 +28,10 @@ typedef struct t2g_sampling {
     uint32_t banned_ids[2];   /* tokens never sampled (the byte tokenizer's BOS and PAD) */
     uint32_t banned_count;
     bool keep_logits;         /* tests: keep every step's logits (see t2g_generation.logits) */
+    /* Called with each token as it is sampled (sequence index, token), in order, e.g. to print
+     * while generating; NULL: none. */
+    void (*on_token)(void *user, uint32_t sequence, uint32_t token);
+    void *on_token_user;
 } t2g_sampling;
 
 /* temperature 1, top_k 0, top_p 1, 64 tokens, seed 1, for the byte tokenizer: stop at EOS, never

@@ -19,8 +19,9 @@ static const char HELP[] =
     "Generates a response to every prompt, all in one batch, with the KV cache on the GPU.\n"
     "Each prompt is wrapped as in training: in the model's chat template (model.chat_template of\n"
     "its run; a Hugging Face folder: the template its tokenizer_config.json names), or for t2g's\n"
-    "byte models after BOS. Generation stops at the end-of-turn token. Output is valid UTF-8: a byte\n"
-    "that is not part of a valid character is written as \\xHH.\n"
+    "byte models after BOS. Generation stops at the end-of-turn token. One prompt's response is\n"
+    "printed as it is generated (never half a character). Output is valid UTF-8: a byte that is\n"
+    "not part of a valid character is written as \\xHH; special tokens are left out.\n"
     "\n"
     "  --ckpt C            a t2g checkpoint, or a run folder (its checkpoint.bin)\n"
     "  --model M           any model instead: a checkpoint, a run folder, or a Hugging Face folder\n"
@@ -110,8 +111,45 @@ static void print_results(const t2g_text *text, const prompts *p, const t2g_gene
     cJSON_Delete(root);
 }
 
+/* One prompt's response printed as it is generated, as print_results would print it: the
+ * prompt, then each token's bytes (special tokens left out) once they end a whole character. */
+typedef struct stream_printer {
+    const t2g_text *text;
+    t2g_bpe_stream stream;
+    bool stopped;               /* the end-of-turn token came: nothing after it is printed */
+    bool started;               /* the prompt is printed (with the first token: not before an error) */
+    const t2g_sampling *sampling;
+    const char *prompt;
+    size_t prompt_len;
+} stream_printer;
+
+static void print_bytes(const char *bytes, size_t len) {
+    char *escaped = t2g_utf8_escape(bytes, len);
+    if (escaped) fputs(escaped, stdout);
+    free(escaped);
+}
+
+static void print_token(void *user, uint32_t sequence, uint32_t token) {
+    stream_printer *printer = user;
+    (void)sequence;
+    if (!printer->started) print_bytes(printer->prompt, printer->prompt_len);
+    printer->started = true;
+    for (uint32_t k = 0; k < printer->sampling->stop_count && printer->sampling->stop_at_eos; k++)
+        printer->stopped = printer->stopped || token == printer->sampling->stop_ids[k];
+    char *bytes = NULL;
+    size_t len = 0;
+    t2g_error ignored;
+    if (!printer->stopped && !t2g_text_stream_next(printer->text, &printer->stream, token, true, &bytes, &len, &ignored))
+        print_bytes(bytes, len);
+    free(bytes);
+    fflush(stdout);
+}
+
 static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, const prompts *p,
-                    const t2g_sampling *sampling, bool json) {
+                    const t2g_sampling *sampling_in, bool json) {
+    t2g_sampling copy = *sampling_in, *sampling = &copy;
+    stream_printer printer = {.text = text, .sampling = sampling, .prompt = p->text[0], .prompt_len = p->len[0]};
+    bool streaming = p->count == 1 && !json;
     uint32_t *ids[MAX_PROMPTS] = {0}, lens[MAX_PROMPTS];
     int code = EXIT_OK;
     t2g_error err = {0};
@@ -125,12 +163,22 @@ static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, cons
     }
     t2g_generator *generator = NULL;
     t2g_generation generation = {0};
+    if (!code && streaming) {
+        sampling->on_token = print_token;
+        sampling->on_token_user = &printer;
+    }
     if (!code && (t2g_generator_create(gpt, p->count, &generator, &err) ||
                   t2g_generate(generator, (const uint32_t *const *)ids, lens, p->count, sampling, &generation, &err))) {
         cli_error("sample: %s", err.message);
         code = err.status == T2G_ERR_ARGUMENT ? EXIT_USAGE : EXIT_FAILED;
     }
-    if (!code) print_results(text, p, &generation, json);
+    if (!code && streaming) {
+        char held[4];
+        print_bytes(held, t2g_bpe_stream_finish(&printer.stream, held));
+        printf("%s\n", generation.ended_with_eos[0] ? "" : " [no EOS]");
+    } else if (!code) {
+        print_results(text, p, &generation, json);
+    }
     t2g_generation_free(&generation);
     t2g_generator_destroy(generator);
     for (uint32_t i = 0; i < p->count; i++) free(ids[i]);

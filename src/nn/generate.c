@@ -257,6 +257,7 @@ static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, ui
             out->tokens[cell] = token;
             out->logprobs[cell] = (float)gen_log_probability(row, V, token);
             q->generated++;
+            if (s->on_token) s->on_token(s->on_token_user, i, token);
             if (s->stop_at_eos && is_stop(s, token)) {
                 out->ended_with_eos[i] = true;
                 q->done = true;

@@ -62,6 +62,12 @@ check "a JSONL line without a string text: exit 2 naming file:line" '[ $code = 2
 sed 's/"type": *"BPE"/"type": "WordPiece"/' "$golden/smollm2/tokenizer.json" > wordpiece.json
 out=$("$t2g" tokenize --tokenizer wordpiece.json --text x 2>&1); code=$?
 check "a WordPiece tokenizer.json: exit 2 naming the type" '[ $code = 2 ] && printf "%s" "$out" | grep -q "WordPiece"'
+sed 's/"merges":\["t h"/"merges":["t zq"/' "$golden/gpt2/tokenizer.json" > unknown.json
+out=$("$t2g" tokenize --tokenizer unknown.json --text x 2>&1); code=$?
+check "a merge naming an unknown token: exit 2 naming the merge" '[ $code = 2 ] && printf "%s" "$out" | grep -q "unknown.json.*merges.*zq"'
+sed 's/"!":0,/"!":0,"dup":1,/' "$golden/gpt2/tokenizer.json" > duplicate.json
+out=$("$t2g" tokenize --tokenizer duplicate.json --text x 2>&1); code=$?
+check "two vocab entries with one id: exit 2 naming the id" '[ $code = 2 ] && printf "%s" "$out" | grep -q "duplicate.json.*id 1"'
 out=$("$t2g" tokenize --model smol --chat-template vicuna --text x 2>&1); code=$?
 check "an unknown chat template: exit 2 naming the choices" '[ $code = 2 ] && printf "%s" "$out" | grep -q "chatml"'
 out=$("$t2g" tokenize --model smol 2>&1); code=$?
@@ -78,6 +84,10 @@ b=$("$t2g" tokenize --model smol --text "Hello world" --json 2>/dev/null)
 check "the run's checkpoint carries the tokenizer" '[ -n "$a" ] && [ "$a" = "$b" ]'
 out=$("$t2g" sample --model run --prompt "2+2=" --max-new 6 --temperature 0 --json 2>&1); code=$?
 check "sample from the run" '[ $code = 0 ] && printf "%s" "$out" | grep -q "\"prompt\":"'
+p="caf$(printf '\303\251')"
+one=$("$t2g" sample --model run --prompt "$p" --max-new 24 --temperature 0 --no-eos-stop 2>/dev/null)
+two=$("$t2g" sample --model run --prompt "$p" --prompt "$p" --max-new 24 --temperature 0 --no-eos-stop 2>/dev/null)
+check "one prompt streamed as generated prints what the batch prints" '[ -n "$one" ] && [ "$two" = "$(printf "%s\n%s" "$one" "$one")" ]'
 out=$("$t2g" eval --model run --data sft.jsonl --json 2>&1); code=$?
 check "eval --data on the run: a loss" '[ $code = 0 ] && printf "%s" "$out" | grep -q "\"loss\""'
 out=$("$t2g" rl --set rl.start=smol --set data.task=arith --set rl.prompts=2 --set rl.samples_per_prompt=2 \

@@ -88,8 +88,8 @@ static batch_data random_batch(check_ctx *ctx) {
 
 /* Compares each parameter tensor (or gradient) on its own, named "<what> <tensor>". With
  * skip_key_bias, the key part of qkvb (its middle third) is left out: see train_steps. */
-static void compare_tensors(check_ctx *ctx, const char *what, const t2g_gpt *gpt, const float *gpu, const double *ref,
-                            bool skip_key_bias) {
+static void compare_tensors_within(check_ctx *ctx, const char *what, const t2g_gpt *gpt, const float *gpu,
+                                   const double *ref, bool skip_key_bias, double tolerance) {
     const t2g_gpt_param *table;
     uint32_t count = t2g_gpt_params(gpt, &table);
     for (uint32_t i = 0; i < count; i++) {
@@ -107,11 +107,16 @@ static void compare_tensors(check_ctx *ctx, const char *what, const t2g_gpt *gpt
             memcpy(gpu_qv + C, gpu + p->offset + 2 * C, C * sizeof(float));
             memcpy(ref_qv, ref + p->offset, C * sizeof(double));
             memcpy(ref_qv + C, ref + p->offset + 2 * C, C * sizeof(double));
-            check_close(ctx, label, gpu_qv, ref_qv, 2 * C, 1e-4);
+            check_close(ctx, label, gpu_qv, ref_qv, 2 * C, tolerance);
             continue;
         }
-        check_close(ctx, label, gpu + p->offset, ref + p->offset, size, 1e-4);
+        check_close(ctx, label, gpu + p->offset, ref + p->offset, size, tolerance);
     }
+}
+
+static void compare_tensors(check_ctx *ctx, const char *what, const t2g_gpt *gpt, const float *gpu, const double *ref,
+                            bool skip_key_bias) {
+    compare_tensors_within(ctx, what, gpt, gpu, ref, skip_key_bias, 1e-4);
 }
 
 typedef struct fd_loss {
@@ -273,8 +278,13 @@ T2G_CHECK(train_steps) {
     /* The key bias's gradient is 0 in exact arithmetic (adding b to every key adds q.b to every
      * score of a row, which softmax ignores), so both sides feed AdamW rounding noise (1e-9
      * against 1e-17), which AdamW normalises into steps of +-lr: those parameters wander
-     * differently by design and are left out. Every other parameter must agree. */
-    compare_tensors(ctx, "after the AdamW steps:", gpt, final, r.params, true);
+     * differently by design and are left out. Every other parameter must agree, within 1e-3:
+     * AdamW divides each moment by the root of the second, so an element whose gradient is small
+     * against its history turns float32 rounding of the gradient (1e-7 relative) into a step that
+     * differs by a fraction of lr; ten steps of lr 1e-2 then leave up to about 3e-4 of the
+     * tensor's norm (seed 849209721: fcprojw 2.8e-4; most seeds 1e-6 to 5e-6). A wrong moment,
+     * bias correction, decay or clip moves whole tensors by percents. */
+    compare_tensors_within(ctx, "after the AdamW steps:", gpt, final, r.params, true, 1e-3);
     check_log(ctx, "  %d of %d steps were clipped", clipped, steps);
     t2g_gpt_destroy(gpt);
     return ctx->failures;

@@ -1,5 +1,6 @@
 /* Encoding text to ids with byte spans (added tokens split out first, then the pre-tokenizer,
  * then BPE on each piece) and decoding ids back to bytes. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,15 @@ typedef struct word_entry {
 typedef struct word_cache {
     word_entry *slots;     /* [WORD_CACHE_SLOTS], NULL: no cache (out of memory) */
     uint32_t used;
+    uint64_t lookups, hits;
 } word_cache;
+
+static _Atomic uint64_t cache_lookups, cache_hits; /* over every call: bpe_word_cache_counts */
+
+void bpe_word_cache_counts(uint64_t *lookups, uint64_t *hits) {
+    *lookups = atomic_load_explicit(&cache_lookups, memory_order_relaxed);
+    *hits = atomic_load_explicit(&cache_hits, memory_order_relaxed);
+}
 
 /* The slot of the word text[piece]: its entry, or the empty slot to fill; NULL when full. */
 static word_entry *cache_slot(const word_cache *cache, const char *text, bpe_piece piece) {
@@ -55,7 +64,9 @@ static word_entry *cache_slot(const word_cache *cache, const char *text, bpe_pie
 static bool encode_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, word_cache *cache, bpe_output *out) {
     word_entry *e = cache->slots ? cache_slot(cache, text, piece) : NULL;
     if (e && e->len == 0 && cache->used >= WORD_CACHE_SLOTS / 2) e = NULL; /* full enough: no more words */
+    cache->lookups++;
     if (e && e->len) {
+        cache->hits++;
         for (size_t i = 0; i < e->count; i++) {
             t2g_token_span span = out->spans[e->first + i];
             if (!bpe_output_push(out, out->ids[e->first + i], span.start - e->start + piece.start,
@@ -105,7 +116,7 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     *count = 0;
     t2g_status status = check_text(text, len, err);
     bpe_output out = {0};
-    word_cache cache = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0};
+    word_cache cache = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0, 0, 0};
     uint32_t plain = 0;
     for (size_t at = 0; status == T2G_OK && at < len;) {
         uint32_t id = bpe->added_count ? added_at(bpe, text, at, len, parse_special) : UINT32_MAX;
@@ -122,6 +133,8 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     }
     if (status == T2G_OK) status = encode_plain(bpe, text, plain, (uint32_t)len, &cache, &out, err);
     free(cache.slots);
+    atomic_fetch_add_explicit(&cache_lookups, cache.lookups, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cache_hits, cache.hits, memory_order_relaxed);
     if (status != T2G_OK) {
         free(out.ids);
         free(out.spans);

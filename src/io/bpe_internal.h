@@ -90,4 +90,8 @@ typedef struct bpe_output {
 bool bpe_output_push(bpe_output *out, uint32_t id, uint32_t start, uint32_t end);
 bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out);
 
+/* The words t2g_bpe_encode looked up in its word cache and those it found there, summed over
+ * every call of the process (for t2g bench tokenize). */
+void bpe_word_cache_counts(uint64_t *lookups, uint64_t *hits);
+
 #endif

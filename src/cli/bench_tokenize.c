@@ -17,8 +17,9 @@ static const char HELP[] =
     "usage: t2g bench tokenize --tokenizer FILE [--text FILE] [--mb N] [--repeat N] [--special]\n"
     "                          [--write-text FILE] [--write-ids FILE] [--json]\n"
     "\n"
-    "Times t2g_bpe_encode of a whole text as one string, and t2g_bpe_decode of its ids, on one\n"
-    "thread of the host (no device); reports the best of --repeat runs (default 3) as MB/s\n"
+    "Times t2g_bpe_encode of a whole text as one string, then of each of its lines (with its\n"
+    "newline) by itself, and t2g_bpe_decode of the ids, on one thread of the host (no device);\n"
+    "reports the best of --repeat runs (default 3) as MB/s\n"
     "(MB = 10^6 bytes of text) and tokens/s, with the token count, the word cache's hit rate, the\n"
     "tokenizer file and the CPU.\n"
     "\n"
@@ -170,11 +171,42 @@ static void cpu_model(char *out, size_t size) {
 
 typedef struct tokenize_result {
     double encode_s, decode_s; /* best of the repeats */
+    double lines_s;            /* encoding each line (up to and with its "\n") by itself */
+    size_t lines, line_tokens;
     uint32_t *ids;             /* [tokens] */
     size_t tokens;
     uint64_t words, hits;      /* word cache lookups and hits, over one encode */
     bool round_trip;           /* decode(encode(text)) == text */
 } tokenize_result;
+
+/* Each line of the text (up to and with its "\n") encoded by itself, as a batch of short
+ * strings: the best time of `repeat`. */
+static int measure_lines(const t2g_bpe *bpe, const char *text_name, const char *text, size_t len, bool special,
+                         uint32_t repeat, tokenize_result *r) {
+    t2g_error err = {0};
+    for (uint32_t i = 0; i < repeat; i++) {
+        size_t lines = 0, tokens = 0;
+        double start = t2g_clock_seconds();
+        for (size_t at = 0; at < len; lines++) {
+            const char *newline = memchr(text + at, '\n', len - at);
+            size_t end = newline ? (size_t)(newline - text) + 1 : len;
+            uint32_t *ids;
+            size_t count;
+            if (t2g_bpe_encode(bpe, text + at, end - at, special, &ids, NULL, &count, &err) != T2G_OK) {
+                cli_error("bench tokenize: %s: line %zu: %s", text_name, lines + 1, err.message);
+                return EXIT_USAGE;
+            }
+            free(ids);
+            tokens += count;
+            at = end;
+        }
+        double s = t2g_clock_seconds() - start;
+        if (i == 0 || s < r->lines_s) r->lines_s = s;
+        r->lines = lines;
+        r->line_tokens = tokens;
+    }
+    return EXIT_OK;
+}
 
 /* text_name: the file, or "the built-in text", for messages. */
 static int measure(const t2g_bpe *bpe, const char *text_name, const char *text, size_t len, bool special,
@@ -215,7 +247,7 @@ static int measure(const t2g_bpe *bpe, const char *text_name, const char *text, 
         r->round_trip = n == len && memcmp(bytes, text, len) == 0;
         free(bytes);
     }
-    return EXIT_OK;
+    return measure_lines(bpe, text_name, text, len, special, repeat, r);
 }
 
 /* ids as 4 little-endian bytes each. */
@@ -256,6 +288,8 @@ static void print_table(const tokenize_run *run, const tokenize_result *r) {
     printf("encode: %.1f MB/s, %.2fM tokens/s, %zu tokens in %.1f ms; word cache hits %.1f%%\n",
            per_s((double)run->bytes / 1e6, r->encode_s), per_s((double)r->tokens / 1e6, r->encode_s), r->tokens,
            1e3 * r->encode_s, r->words ? 100.0 * (double)r->hits / (double)r->words : 0.0);
+    printf("encode line by line: %.1f MB/s, %zu lines, %zu tokens in %.1f ms\n",
+           per_s((double)run->bytes / 1e6, r->lines_s), r->lines, r->line_tokens, 1e3 * r->lines_s);
     printf("decode: %.1f MB/s in %.1f ms; decode(encode(text)) %s the text\n",
            per_s((double)run->bytes / 1e6, r->decode_s), 1e3 * r->decode_s, r->round_trip ? "is" : "is NOT");
 }
@@ -273,6 +307,10 @@ static int print_json(const tokenize_run *run, const tokenize_result *r) {
     cJSON_AddNumberToObject(o, "encode_ms", 1e3 * r->encode_s);
     cJSON_AddNumberToObject(o, "encode_mb_per_s", per_s((double)run->bytes / 1e6, r->encode_s));
     cJSON_AddNumberToObject(o, "encode_tokens_per_s", per_s((double)r->tokens, r->encode_s));
+    cJSON_AddNumberToObject(o, "encode_lines", (double)r->lines);
+    cJSON_AddNumberToObject(o, "encode_lines_tokens", (double)r->line_tokens);
+    cJSON_AddNumberToObject(o, "encode_lines_ms", 1e3 * r->lines_s);
+    cJSON_AddNumberToObject(o, "encode_lines_mb_per_s", per_s((double)run->bytes / 1e6, r->lines_s));
     cJSON_AddNumberToObject(o, "decode_ms", 1e3 * r->decode_s);
     cJSON_AddNumberToObject(o, "decode_mb_per_s", per_s((double)run->bytes / 1e6, r->decode_s));
     cJSON_AddNumberToObject(o, "word_cache_lookups", (double)r->words);

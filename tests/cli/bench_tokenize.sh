@@ -18,7 +18,7 @@ for style in gpt2 smollm2; do
          --write-text "$work/$style.txt" --write-ids "$work/$style.ids" 2>&1); code=$?
   check "$style: exits 0" '[ $code = 0 ]'
   for name in tokenizer text cpu threads repeat special bytes tokens encode_ms encode_mb_per_s encode_tokens_per_s \
-              decode_ms decode_mb_per_s word_cache_lookups word_cache_hit_rate round_trip; do
+              encode_lines encode_lines_tokens encode_lines_ms encode_lines_mb_per_s decode_ms decode_mb_per_s word_cache_lookups word_cache_hit_rate round_trip; do
     check "$style: field $name" '[ -n "$(field "$json" $name)" ]'
   done
   size=$(wc -c < "$work/$style.txt")
@@ -29,6 +29,8 @@ for style in gpt2 smollm2; do
     '[ "$tokens" -gt 0 ] && [ "$(wc -c < "$work/$style.ids")" = $((4 * tokens)) ]'
   check "$style: decode gives the text back, and MB/s are positive" \
     '[ "$(field "$json" round_trip)" = true ] && awk "BEGIN { exit !($(field "$json" encode_mb_per_s) > 0 && $(field "$json" decode_mb_per_s) > 0) }"'
+  check "$style: line by line: lines > 0, tokens > 0" \
+    '[ "$(field "$json" encode_lines)" -gt 0 ] && [ "$(field "$json" encode_lines_tokens)" -gt 0 ]'
   check "$style: the hit rate is a fraction" 'awk "BEGIN { r = $(field "$json" word_cache_hit_rate); exit !(r >= 0 && r <= 1) }"'
 done
 

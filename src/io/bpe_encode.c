@@ -143,7 +143,9 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     added_starts(bpe, parse_special, starts);
     uint32_t plain = 0;
     for (size_t at = 0; status == T2G_OK && at < len;) {
-        uint32_t id = starts[(uint8_t)text[at]] ? added_at(bpe, text, at, len, parse_special) : UINT32_MAX;
+        while (at < len && !starts[(uint8_t)text[at]]) at++;
+        if (at == len) break;
+        uint32_t id = added_at(bpe, text, at, len, parse_special);
         if (id == UINT32_MAX) {
             at++;
             continue;

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const char HELP[] =
-    "usage: t2g bench kernels|train|rollout|align [options]   (each answers --help)\n"
+    "usage: t2g bench kernels|train|rollout|align|tokenize [options]   (each answers --help)\n"
     "\n"
     "  kernels   every kernel at the shapes of a training step, timed with GPU timestamps\n"
     "  train     ms/step, tokens/s and device memory of whole training steps of a preset model\n"
@@ -26,6 +26,7 @@ int cmd_bench(int argc, char **argv) {
     if (strcmp(argv[2], "train") == 0) return bench_train(argc, argv);
     if (strcmp(argv[2], "rollout") == 0) return bench_rollout(argc, argv);
     if (strcmp(argv[2], "align") == 0) return bench_align(argc, argv);
-    cli_error("bench: unknown benchmark '%s'; available: kernels, train, rollout, align (see 't2g bench --help')", argv[2]);
+    if (strcmp(argv[2], "tokenize") == 0) return bench_tokenize(argc, argv);
+    cli_error("bench: unknown benchmark '%s'; available: kernels, train, rollout, align, tokenize (see 't2g bench --help')", argv[2]);
     return EXIT_USAGE;
 }

@@ -120,6 +120,7 @@ int bench_kernels(int argc, char **argv);
 int bench_train(int argc, char **argv);
 int bench_rollout(int argc, char **argv);
 int bench_align(int argc, char **argv);
+int bench_tokenize(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

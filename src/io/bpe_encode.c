@@ -1,5 +1,6 @@
 /* Encoding text to ids with byte spans (added tokens split out first, then the normalizer, the
  * pre-tokenizer, then BPE on each piece) and decoding ids back to bytes. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,21 @@ static uint32_t added_at(const t2g_bpe *bpe, const char *text, size_t at, size_t
     return UINT32_MAX;
 }
 
+/* starts[b]: whether an added token that this encode matches starts with byte b (the others
+ * need no look at the added tokens). */
+static void added_starts(const t2g_bpe *bpe, bool parse_special, bool starts[256]) {
+    memset(starts, 0, 256 * sizeof *starts);
+    for (uint32_t i = 0; i < bpe->added_count; i++) {
+        const bpe_token *t = &bpe->tokens[bpe->added[i]];
+        if (parse_special || !t->special) starts[(uint8_t)t->text[0]] = true;
+    }
+}
+
 /* A cache of the words met in one encode call: a word seen before copies the tokens of its
- * first occurrence (spans shifted) instead of merging again. Fixed size; when full, words are
- * merged as usual. */
-#define WORD_CACHE_SLOTS 4096u
+ * first occurrence (spans shifted) instead of merging again. Its size follows the text's (a
+ * short text clears only a few slots); when half full, new words are merged as usual. */
+#define WORD_CACHE_MIN_SLOTS 16u
+#define WORD_CACHE_MAX_SLOTS 65536u
 
 typedef struct word_entry {
     uint32_t start, len;   /* the first occurrence: text[start, start + len); len 0: empty slot */
@@ -37,15 +49,30 @@ typedef struct word_entry {
 } word_entry;
 
 typedef struct word_cache {
-    word_entry *slots;     /* [WORD_CACHE_SLOTS], NULL: no cache (out of memory) */
-    uint32_t used;
+    word_entry *slots;     /* [size], NULL: no cache (out of memory) */
+    uint32_t size, used;   /* size: a power of two */
+    uint64_t lookups, hits;
 } word_cache;
+
+/* One slot for every 2 bytes of text (a word takes 2 or more, with its space), within bounds. */
+static word_cache cache_for(size_t len) {
+    uint32_t size = WORD_CACHE_MIN_SLOTS;
+    while (size < WORD_CACHE_MAX_SLOTS && size < len / 2) size *= 2;
+    return (word_cache){calloc(size, sizeof(word_entry)), size, 0, 0, 0};
+}
+
+static _Atomic uint64_t cache_lookups, cache_hits; /* over every call: bpe_word_cache_counts */
+
+void bpe_word_cache_counts(uint64_t *lookups, uint64_t *hits) {
+    *lookups = atomic_load_explicit(&cache_lookups, memory_order_relaxed);
+    *hits = atomic_load_explicit(&cache_hits, memory_order_relaxed);
+}
 
 /* The slot of the word text[piece]: its entry, or the empty slot to fill; NULL when full. */
 static word_entry *cache_slot(const word_cache *cache, const char *text, bpe_piece piece) {
     uint32_t len = piece.end - piece.start;
-    uint32_t i = (uint32_t)bpe_hash(text + piece.start, len) & (WORD_CACHE_SLOTS - 1);
-    for (uint32_t probes = 0; probes < WORD_CACHE_SLOTS; probes++, i = (i + 1) & (WORD_CACHE_SLOTS - 1)) {
+    uint32_t mask = cache->size - 1, i = (uint32_t)bpe_hash(text + piece.start, len) & mask;
+    for (uint32_t probes = 0; probes < cache->size; probes++, i = (i + 1) & mask) {
         word_entry *e = &cache->slots[i];
         if (e->len == 0 || (e->len == len && memcmp(text + e->start, text + piece.start, len) == 0)) return e;
     }
@@ -54,8 +81,10 @@ static word_entry *cache_slot(const word_cache *cache, const char *text, bpe_pie
 
 static bool encode_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, word_cache *cache, bpe_output *out) {
     word_entry *e = cache->slots ? cache_slot(cache, text, piece) : NULL;
-    if (e && e->len == 0 && cache->used >= WORD_CACHE_SLOTS / 2) e = NULL; /* full enough: no more words */
+    if (e && e->len == 0 && cache->used >= cache->size / 2) e = NULL; /* full enough: no more words */
+    cache->lookups++;
     if (e && e->len) {
+        cache->hits++;
         for (size_t i = 0; i < e->count; i++) {
             t2g_token_span span = out->spans[e->first + i];
             if (!bpe_output_push(out, out->ids[e->first + i], span.start - e->start + piece.start,
@@ -96,8 +125,10 @@ static t2g_status encode_normalized(const t2g_bpe *bpe, const char *text, uint32
     if (status != T2G_OK) return status;
     if (!n.text) return encode_plain(bpe, text, start, end, cache, out, err);
     size_t first = out->count;
-    word_cache own = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0};
+    word_cache own = cache_for(n.len);
     status = encode_plain(bpe, n.text, 0, n.len, &own, out, err);
+    cache->lookups += own.lookups;
+    cache->hits += own.hits;
     free(own.slots);
     for (size_t i = first; status == T2G_OK && i < out->count; i++)
         out->spans[i] = (t2g_token_span){start + n.from[out->spans[i].start], start + n.from[out->spans[i].end]};
@@ -108,6 +139,10 @@ static t2g_status encode_normalized(const t2g_bpe *bpe, const char *text, uint32
 static t2g_status check_text(const char *text, size_t len, t2g_error *err) {
     if (len >= UINT32_MAX) return t2g_fail(err, T2G_ERR_TOO_LARGE, "text of %zu bytes: at most 4 GiB - 1", len);
     for (size_t i = 0; i < len;) {
+        if ((unsigned char)text[i] < 0x80) { /* ASCII, most of most texts */
+            i++;
+            continue;
+        }
         size_t n = t2g_utf8_sequence((const unsigned char *)text + i, len - i, NULL);
         if (!n) return t2g_fail(err, T2G_ERR_FORMAT, "the text is not valid UTF-8 at byte %zu (0x%02X)", i,
                                 (unsigned)(unsigned char)text[i]);
@@ -123,10 +158,14 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     *count = 0;
     t2g_status status = check_text(text, len, err);
     bpe_output out = {0};
-    word_cache cache = {calloc(WORD_CACHE_SLOTS, sizeof(word_entry)), 0};
+    word_cache cache = cache_for(len);
+    bool starts[256];
+    added_starts(bpe, parse_special, starts);
     uint32_t plain = 0;
     for (size_t at = 0; status == T2G_OK && at < len;) {
-        uint32_t id = bpe->added_count ? added_at(bpe, text, at, len, parse_special) : UINT32_MAX;
+        while (at < len && !starts[(uint8_t)text[at]]) at++;
+        if (at == len) break;
+        uint32_t id = added_at(bpe, text, at, len, parse_special);
         if (id == UINT32_MAX) {
             at++;
             continue;
@@ -140,6 +179,8 @@ t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool
     }
     if (status == T2G_OK) status = encode_normalized(bpe, text, plain, (uint32_t)len, &cache, &out, err);
     free(cache.slots);
+    atomic_fetch_add_explicit(&cache_lookups, cache.lookups, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cache_hits, cache.hits, memory_order_relaxed);
     return bpe_output_give(&out, status, ids, spans, count);
 }
 

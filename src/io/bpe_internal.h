@@ -113,4 +113,8 @@ typedef struct bpe_nfc_text {
 t2g_status bpe_nfc(const char *text, uint32_t len, bpe_nfc_text *result, t2g_error *err);
 void bpe_nfc_free(bpe_nfc_text *n);
 
+/* The words t2g_bpe_encode looked up in its word cache and those it found there, summed over
+ * every call of the process (for t2g bench tokenize). */
+void bpe_word_cache_counts(uint64_t *lookups, uint64_t *hits);
+
 #endif

@@ -1,7 +1,8 @@
 /* BPE on one word: the word's bytes as a linked list of symbols, and a binary heap of the
  * adjacent pairs that have a merge, lowest rank first (then leftmost). Each merge pops the
  * best pair, checks it is still current, joins the two symbols and pushes the new neighbours'
- * pairs: O(n log n) for a word of n bytes. */
+ * pairs: O(n log n) for a word of n bytes. Short words (most of them) take the same merges in
+ * the same order from a scan of an array instead, without allocating. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,47 @@ static uint32_t whole_word(const t2g_bpe *bpe, const char *text, bpe_piece piece
     return id;
 }
 
+/* ---- short words: an array scanned for the best pair ---- */
+
+#define SHORT_WORD_BYTES 32
+
+typedef struct short_symbol {
+    uint32_t id, start, end; /* bytes [start, end) of the text */
+    uint32_t rank, merged;   /* the merge of this symbol and the next; rank UINT32_MAX: none */
+} short_symbol;
+
+static void short_pair(const t2g_bpe *bpe, short_symbol *sym, size_t i, size_t n) {
+    sym[i].rank = UINT32_MAX;
+    if (i + 1 < n && !bpe_find_merge(bpe, sym[i].id, sym[i + 1].id, &sym[i].rank, &sym[i].merged))
+        sym[i].rank = UINT32_MAX;
+}
+
+/* The lowest rank, then the leftmost: the heap's order, as every current pair is scanned. */
+static bool merge_short_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out) {
+    short_symbol sym[SHORT_WORD_BYTES];
+    size_t n = piece.end - piece.start;
+    for (size_t i = 0; i < n; i++)
+        sym[i] = (short_symbol){bpe->byte_id[(uint8_t)text[piece.start + i]], piece.start + (uint32_t)i,
+                                piece.start + (uint32_t)i + 1, UINT32_MAX, 0};
+    for (size_t i = 0; i + 1 < n; i++) short_pair(bpe, sym, i, n);
+    for (;;) {
+        size_t best = n;
+        uint32_t best_rank = UINT32_MAX;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (sym[i].rank < best_rank) best_rank = sym[i].rank, best = i;
+        if (best == n) break;
+        sym[best].id = sym[best].merged;
+        sym[best].end = sym[best + 1].end;
+        memmove(&sym[best + 1], &sym[best + 2], (n - best - 2) * sizeof *sym);
+        n--;
+        short_pair(bpe, sym, best, n);
+        if (best > 0) short_pair(bpe, sym, best - 1, n);
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) ok = bpe_output_push(out, sym[i].id, sym[i].start, sym[i].end);
+    return ok;
+}
+
 bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out) {
     size_t n = piece.end - piece.start;
     if (n == 0) return true;
@@ -109,6 +151,7 @@ bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_o
         uint32_t id = whole_word(bpe, text, piece);
         if (id != UINT32_MAX) return bpe_output_push(out, id, piece.start, piece.end);
     }
+    if (n <= SHORT_WORD_BYTES) return merge_short_word(bpe, text, piece, out);
     symbol *sym = malloc(n * sizeof *sym);
     pair_entry *heap = malloc(3 * n * sizeof *heap); /* n - 1 pairs at first, 2 more per merge */
     if (!sym || !heap) {

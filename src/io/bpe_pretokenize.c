@@ -188,11 +188,14 @@ static bool emit(const bpe_split *step, piece_list *out, uint32_t start, uint32_
     return false;
 }
 
-static t2g_status split_piece(const bpe_split *step, const char *text, bpe_piece piece, pcre2_match_data *match,
-                              piece_list *out, t2g_error *err) {
+/* jit: the regex was compiled by the JIT, so pcre2_jit_match may skip pcre2_match's checks (the
+ * text is valid UTF-8 already) and its dispatch: a tenth of a whole encode on short pieces. */
+static t2g_status split_piece(const bpe_split *step, bool jit, const char *text, bpe_piece piece,
+                              pcre2_match_data *match, piece_list *out, t2g_error *err) {
     uint32_t at = piece.start, open = piece.start, done = piece.start;
     while (at < piece.end) {
-        int rc = pcre2_match(step->regex, (PCRE2_SPTR)text, piece.end, at, PCRE2_NO_UTF_CHECK, match, NULL);
+        int rc = jit ? pcre2_jit_match(step->regex, (PCRE2_SPTR)text, piece.end, at, 0, match, NULL)
+                     : pcre2_match(step->regex, (PCRE2_SPTR)text, piece.end, at, PCRE2_NO_UTF_CHECK, match, NULL);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) return t2g_fail(err, T2G_ERR_FORMAT, "pre-tokenizer regex failed (PCRE2 error %d)", rc);
         PCRE2_SIZE *v = pcre2_get_ovector_pointer(match);
@@ -224,9 +227,11 @@ t2g_status bpe_pre_tokenize(const t2g_bpe *bpe, const char *text, bpe_piece span
     for (uint32_t s = 0; s < bpe->step_count && status == T2G_OK; s++) {
         match = pcre2_match_data_create_from_pattern(bpe->steps[s].regex, NULL);
         if (!match) goto memory;
+        size_t jit_size = 0;
+        bool jit = pcre2_pattern_info(bpe->steps[s].regex, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
         next.count = 0;
         for (size_t i = 0; i < current.count && status == T2G_OK; i++)
-            status = split_piece(&bpe->steps[s], text, current.items[i], match, &next, err);
+            status = split_piece(&bpe->steps[s], jit, text, current.items[i], match, &next, err);
         pcre2_match_data_free(match);
         match = NULL;
         piece_list swap = current;

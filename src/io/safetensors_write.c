@@ -74,11 +74,12 @@ static t2g_status build_header(const char *path, const t2g_safetensors_entry *te
     cJSON_Delete(root);
     if (!json) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of memory building the header", path);
     size_t used = strlen(json), padded = (used + 7) / 8 * 8;
-    *text = realloc(json, padded);
-    if (!*text) {
+    char *grown = realloc(json, padded);
+    if (!grown) {
         free(json);
         return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of memory building the header", path);
     }
+    *text = grown;
     memset(*text + used, ' ', padded - used);
     *len = padded;
     return T2G_OK;

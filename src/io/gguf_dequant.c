@@ -1,8 +1,10 @@
 /* GGUF tensor types: one table of ggml's type numbers, names and block layouts, and the block
  * dequantizers of the types t2g reads. The arithmetic follows ggml's reference dequantizers in
  * f32 (a scale times a small integer is exact in f32; a min or an offset is added once), so a
- * block gives the same floats on every host and as the `gguf` Python package. The layouts are
- * from ggml's documentation of each block (little-endian; f16 scales). */
+ * block gives the same floats on every host and as the `gguf` Python package. A product and the
+ * min added to it are separate statements, which no compiler may fuse into one multiply-add in
+ * ISO C (that would round once instead of twice). The layouts are from ggml's documentation of
+ * each block (little-endian; f16 scales). */
 #include <stdio.h>
 #include <string.h>
 
@@ -42,8 +44,9 @@ static void decode_q4_1(const uint8_t *b, float *out) {
     float d = f16_at(b), m = f16_at(b + 2);
     const uint8_t *qs = b + 4;
     for (int j = 0; j < 16; j++) {
-        out[j] = d * (float)(qs[j] & 15) + m;
-        out[j + 16] = d * (float)(qs[j] >> 4) + m;
+        float low = d * (float)(qs[j] & 15), high = d * (float)(qs[j] >> 4);
+        out[j] = low + m;
+        out[j + 16] = high + m;
     }
 }
 
@@ -71,8 +74,9 @@ static void decode_q5_1(const uint8_t *b, float *out) {
     uint32_t qh = u32_at(b + 4);
     const uint8_t *qs = b + 8;
     for (int j = 0; j < 16; j++) {
-        out[j] = d * (float)((qs[j] & 15) | fifth_bit(qh, j)) + m;
-        out[j + 16] = d * (float)((qs[j] >> 4) | fifth_bit(qh, j + 16)) + m;
+        float low = d * (float)((qs[j] & 15) | fifth_bit(qh, j)), high = d * (float)((qs[j] >> 4) | fifth_bit(qh, j + 16));
+        out[j] = low + m;
+        out[j + 16] = high + m;
     }
 }
 
@@ -109,7 +113,10 @@ static void decode_q4_k(const uint8_t *b, float *out) {
         float step = d * scale, offset = dmin * min;
         const uint8_t *q = qs + 32 * (j / 2);
         int shift = 4 * (j % 2);
-        for (int l = 0; l < 32; l++) out[32 * j + l] = step * (float)((q[l] >> shift) & 15) - offset;
+        for (int l = 0; l < 32; l++) {
+            float scaled = step * (float)((q[l] >> shift) & 15);
+            out[32 * j + l] = scaled - offset;
+        }
     }
 }
 
@@ -125,8 +132,8 @@ static void decode_q5_k(const uint8_t *b, float *out) {
         const uint8_t *q = qs + 32 * (j / 2);
         int shift = 4 * (j % 2);
         for (int l = 0; l < 32; l++) {
-            int value = ((q[l] >> shift) & 15) | ((qh[l] >> j) & 1) << 4;
-            out[32 * j + l] = step * (float)value - offset;
+            float scaled = step * (float)(((q[l] >> shift) & 15) | ((qh[l] >> j) & 1) << 4);
+            out[32 * j + l] = scaled - offset;
         }
     }
 }

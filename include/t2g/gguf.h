@@ -14,7 +14,9 @@
  * error names the file and the key or tensor (and the byte offset where that helps). Refused
  * by name: version 1, big-endian files, a part of a split model (split.count or
  * general.split.count above 1, split.no above 0), arrays of non-empty arrays. Tensor data and
- * strings are then read in place from the map, valid until t2g_gguf_close. */
+ * strings are then read in place from the map, valid until t2g_gguf_close (the file must not be
+ * truncated meanwhile: a read past its new end would be a SIGBUS, as for any mapped file). An
+ * open file is only read: several threads may use it at once. */
 #ifndef T2G_GGUF_H
 #define T2G_GGUF_H
 

@@ -21,6 +21,7 @@
 #include "t2g/critic.h"
 #include "t2g/dataset.h"
 #include "t2g/feedback.h"
+#include "t2g/gguf.h"
 #include "t2g/generate.h"
 #include "t2g/gpt.h"
 #include "t2g/hf.h"

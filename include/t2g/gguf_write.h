@@ -19,7 +19,7 @@
  * Stored types: F32; F16 and BF16 rounded to nearest, ties to even (t2g/dtype.h); Q8_0 blocks
  * of 32 elements along dims[0] (34 bytes: the scale d = max|x| / 127 as f16, then 32 int8
  * q = x * (1/d) rounded half away from zero, as ggml's reference quantizer and the gguf Python
- * package compute them in f32). */
+ * package compute them in f32; where 1/d overflows f32, max|x| below about 4e-37, q = x / d). */
 #ifndef T2G_GGUF_WRITE_H
 #define T2G_GGUF_WRITE_H
 

@@ -28,8 +28,10 @@ bool t2g_gguf_q8_0_block(const float *x, unsigned char *out, uint32_t *bad) {
         return false;
     }
     unsigned char *q = t2g_gguf_put_le(out, d16, 2);
+    /* where 1/d overflows f32 (max|x| below about 4e-37; ggml's product is then undefined), x / d */
+    bool divide = isinf(inverse);
     for (uint32_t j = 0; j < T2G_GGUF_WRITE_Q8_0_BLOCK; j++) {
-        float scaled = x[j] * inverse; /* |scaled| <= 127 (up to rounding of 1/d) */
+        float scaled = divide ? x[j] / d : x[j] * inverse; /* |scaled| <= 127 (up to rounding of 1/d) */
         int8_t v = (int8_t)roundf(scaled);
         memcpy(&q[j], &v, 1);
     }

@@ -207,11 +207,12 @@ static void q8_0_reference(const float *x, unsigned char out[34]) {
     double amax = 0;
     for (int j = 0; j < 32; j++) amax = fmax(amax, fabs((double)x[j]));
     float d = (float)(amax / 127.0), inverse = d != 0 ? (float)(1.0 / d) : 0.0f;
+    bool divide = isinf(inverse); /* 1/d past f32: the writer divides */
     uint16_t d16 = f16_bits(d);
     out[0] = (unsigned char)d16;
     out[1] = (unsigned char)(d16 >> 8);
     for (int j = 0; j < 32; j++) {
-        double scaled = (float)((double)x[j] * inverse);
+        double scaled = divide ? (float)((double)x[j] / d) : (float)((double)x[j] * inverse);
         double q = copysign(floor(fabs(scaled) + 0.5), scaled); /* halves away from zero */
         out[2 + j] = (unsigned char)(int8_t)q;
     }
@@ -362,5 +363,38 @@ T2G_HOST_CHECK(gguf_write_sample) {
         if (!keep || !*keep) remove(path);
     }
     if (!keep || !*keep) check_true(ctx, gguf_remove_scratch(dir), "nothing else was left in %s", dir);
+    return ctx->failures;
+}
+
+/* A Q8_0 block so small that 1/d overflows f32 (ggml's x * (1/d) is then undefined): the
+ * writer divides, and zeros stay zeros. */
+T2G_HOST_CHECK(gguf_write_q8_0_tiny) {
+    check_case_begin(ctx);
+    char dir[512], path[600];
+    if (!gguf_scratch_dir(ctx, dir, sizeof dir)) return ctx->failures;
+    snprintf(path, sizeof path, "%s/tiny.gguf", dir);
+    float x[32];
+    for (int j = 0; j < 32; j++) x[j] = (float)(j - 16) * 1e-40f; /* f32 subnormals, max|x| 1.6e-39 */
+    const gguf_tensor_case tiny = {"tiny", T2G_GGUF_WRITE_Q8_0, 1, {32, 1, 1, 1}};
+    t2g_gguf_writer *w = NULL;
+    t2g_status status = t2g_gguf_writer_new(path, &w, &ctx->err);
+    if (!status) status = gguf_tensor_case_add(w, &tiny, &ctx->err);
+    if (!status) status = t2g_gguf_write_data(w, x, 32, &ctx->err);
+    if (!status) status = t2g_gguf_writer_finish(w, &ctx->err);
+    t2g_gguf_writer_free(w);
+    gguf_parsed g;
+    char why[256] = "";
+    if (check_status(ctx, status, "writing a block of subnormals") &&
+        check_true(ctx, gguf_parse_file(path, &g, why, sizeof why), "it parses (%s)", why)) {
+        unsigned char want[34];
+        q8_0_reference(x, want);
+        const unsigned char *q = g.bytes + g.data_start;
+        check_true(ctx, g.data_start + 34 <= g.size && memcmp(q, want, 34) == 0 && q[2 + 16] == 0 &&
+                            (int8_t)q[2] == -127 && (int8_t)q[2 + 31] == 119,
+                   "q = round(x / d): -127 .. 119, zero at x = 0, the scale an f16 zero");
+        gguf_parse_free(&g);
+    }
+    remove(path);
+    check_true(ctx, gguf_remove_scratch(dir), "nothing else was left in %s", dir);
     return ctx->failures;
 }

@@ -23,6 +23,7 @@
 #include "t2g/feedback.h"
 #include "t2g/gguf.h"
 #include "t2g/generate.h"
+#include "t2g/gguf_write.h"
 #include "t2g/gpt.h"
 #include "t2g/hf.h"
 #include "t2g/model_path.h"

@@ -419,6 +419,7 @@ static t2g_status read_tensors(cursor *c) {
     int64_t twice = sort_names(g->tensors_sorted, g->tensor_count);
     if (twice >= 0) return t2g_fail(c->err, T2G_ERR_FORMAT, "%s: tensor %s appears twice", g->path, g->tensors[twice].name);
     uint64_t padding = (g->alignment - c->at % g->alignment) % g->alignment;
+    if (g->tensor_count == 0 && padding > left(c)) padding = left(c); /* metadata only: the padding may be left out */
     if (padding > left(c))
         return t2g_fail(c->err, T2G_ERR_FORMAT, "%s: truncated: the padding to the data section at byte %llu needs %llu "
                         "bytes (alignment %u), the file has %llu left", g->path, ull(c->at), ull(padding), g->alignment,

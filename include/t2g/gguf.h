@@ -84,7 +84,9 @@ void t2g_gguf_close(t2g_gguf *file);
 const char *t2g_gguf_path(const t2g_gguf *file);
 uint32_t t2g_gguf_version(const t2g_gguf *file);
 uint32_t t2g_gguf_alignment(const t2g_gguf *file);
-uint64_t t2g_gguf_data_offset(const t2g_gguf *file); /* where the data section starts in the file */
+/* Where the data section starts in the file: a multiple of the alignment (or, in a file of no
+ * tensors that leaves out the padding, its size). */
+uint64_t t2g_gguf_data_offset(const t2g_gguf *file);
 
 /* ---- metadata ---- */
 

@@ -217,6 +217,19 @@ T2G_HOST_CHECK(gguf_hostile) {
     if (gb_save(ctx, path, file.data, file.len) && check_status(ctx, t2g_gguf_open(path, &g, &ctx->err), "the base file"))
         t2g_gguf_close(g);
     gb_free(&file);
+    /* metadata only, the padding after it left out (as a vocabulary-only file may): read */
+    gguf_builder keys = {0};
+    base_keys(&keys);
+    gb_layout layout;
+    gb_file(&file, 3, BASE_KEYS, &keys, NULL, 0, 32, &layout);
+    if (gb_save(ctx, path, file.data, layout.infos_at) &&
+        check_status(ctx, t2g_gguf_open(path, &g, &ctx->err), "a file of metadata only, unpadded")) {
+        check_true(ctx, t2g_gguf_key_count(g) == BASE_KEYS && t2g_gguf_tensor_count(g) == 0 &&
+                            t2g_gguf_data_offset(g) == layout.infos_at, "metadata only: %u keys, no tensors", BASE_KEYS);
+        t2g_gguf_close(g);
+    }
+    gb_free(&keys);
+    gb_free(&file);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const hostile *c = &cases[i];
         build_case(c, &file);

@@ -169,6 +169,9 @@ T2G_HOST_CHECK(gguf_tokenizer_added) {
     tok.token[control] = "<|x y|>", tok.type[control] = 3;  /* control, a raw space: added only */
     tok.token[spaced] = " zzqx", tok.type[spaced] = 1;      /* normal, a raw space: spelled "Ġzzqx" */
     tok.count += 3;
+    uint32_t byte_4 = 192;                                   /* "Ą", byte 0x04: no merge uses it */
+    check_true(ctx, strcmp(tok.token[byte_4], "\xc4\x84") == 0, "id 192 is byte 0x04's token");
+    tok.token[byte_4] = "<unused192>", tok.type[byte_4] = 5; /* now no token has byte 0x04 */
     t2g_text *text = NULL;
     gguf_tok_file how = {"gpt2", "smollm", 1499, 1499, -1, NULL, false, false, 0};
     if (gguf_tok_write(ctx, path, &tok, &how) && check_status(ctx, gguf_text(path, &text, &ctx->err), path)) {
@@ -187,6 +190,10 @@ T2G_HOST_CHECK(gguf_tokenizer_added) {
                             t2g_text_vocab(text) == tok.count,
                    "<|x y|> (control) is one token only when special tokens are matched");
         check_true(ctx, t2g_text_bos(text) == -1, "smollm: no BOS added when the file does not say");
+        uint32_t bangs = 1218;
+        check_true(ctx, strcmp(tok.token[bangs], "!!") == 0 && encodes_to(ctx, text, "\x04", false, NULL, 0) &&
+                            encodes_to(ctx, text, "\x04", false, NULL, 0) && encodes_to(ctx, text, "!\x04!", false, &bangs, 1),
+                   "a byte without a token is dropped before the merges, as Hugging Face drops it: \"!\\x04!\" is \"!!\"");
     }
     t2g_text_free(text);
     how.pre = "llama-bpe";

@@ -54,7 +54,8 @@ const char *t2g_bpe_token_text(const t2g_bpe *bpe, uint32_t id);
 /* Encodes len bytes of UTF-8 text (invalid UTF-8 is refused, naming the byte offset) into
  * malloc'ed *ids and *spans (spans may be NULL), *count of each. Spans are byte ranges
  * [start, end) of the text (the original, before NFC), in order, tiling it (except bytes
- * dropped by a Split "Removed").
+ * dropped by a Split "Removed", and bytes model.vocab has no token for: those are dropped before
+ * the merges, as Hugging Face's BPE without an unk_token drops them).
  * Added tokens that are not special are always split out, as Hugging Face does; special ones
  * only when parse_special is true (otherwise their text is encoded as ordinary text). */
 t2g_status t2g_bpe_encode(const t2g_bpe *bpe, const char *text, size_t len, bool parse_special, uint32_t **ids,

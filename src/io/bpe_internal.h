@@ -46,7 +46,7 @@ struct t2g_bpe {
     uint32_t text_slots;
     bpe_merge_slot *merges;    /* [merge_slots] */
     uint32_t merge_slots;
-    uint32_t byte_id[256];     /* the token of each single byte */
+    uint32_t byte_id[256];     /* the token of each single byte; UINT32_MAX: none (the byte is dropped) */
     uint32_t *added;           /* [added_count] ids of added tokens, longest content first */
     uint32_t added_count;
     bool ignore_merges;

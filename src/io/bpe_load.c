@@ -130,9 +130,10 @@ static t2g_status load_vocab(t2g_bpe *bpe, const cJSON *vocab, const char *name,
     for (unsigned b = 0; b < 256; b++) {
         uint32_t cp = bpe_byte_char((uint8_t)b);
         char s[2] = {(char)(cp < 0x80 ? cp : 0xC0 | cp >> 6), (char)(0x80 | (cp & 0x3F))};
+        /* A byte without a token (SmolLM2 has none for 21 bytes) is dropped when encoding. */
         bpe->byte_id[b] = bpe_find(bpe, s, cp < 0x80 ? 1 : 2);
-        if (bpe->byte_id[b] == UINT32_MAX || bpe->tokens[bpe->byte_id[b]].added)
-            return t2g_fail(err, T2G_ERR_FORMAT, "%s: model.vocab has no token for byte 0x%02X (ByteLevel needs all 256)",
+        if (bpe->byte_id[b] != UINT32_MAX && bpe->tokens[bpe->byte_id[b]].added)
+            return t2g_fail(err, T2G_ERR_FORMAT, "%s: the token for byte 0x%02X is an added token, not a model.vocab entry",
                             name, b);
     }
     return T2G_OK;

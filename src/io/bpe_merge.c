@@ -121,10 +121,11 @@ static void short_pair(const t2g_bpe *bpe, short_symbol *sym, size_t i, size_t n
 /* The lowest rank, then the leftmost: the heap's order, as every current pair is scanned. */
 static bool merge_short_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_output *out) {
     short_symbol sym[SHORT_WORD_BYTES];
-    size_t n = piece.end - piece.start;
-    for (size_t i = 0; i < n; i++)
-        sym[i] = (short_symbol){bpe->byte_id[(uint8_t)text[piece.start + i]], piece.start + (uint32_t)i,
-                                piece.start + (uint32_t)i + 1, UINT32_MAX, 0};
+    size_t n = 0;
+    for (uint32_t at = piece.start; at < piece.end; at++) {
+        uint32_t id = bpe->byte_id[(uint8_t)text[at]];
+        if (id != UINT32_MAX) sym[n++] = (short_symbol){id, at, at + 1, UINT32_MAX, 0};
+    }
     for (size_t i = 0; i + 1 < n; i++) short_pair(bpe, sym, i, n);
     for (;;) {
         size_t best = n;
@@ -159,9 +160,13 @@ bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_o
         free(heap);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        sym[i] = (symbol){bpe->byte_id[(uint8_t)text[piece.start + i]], piece.start + (uint32_t)i,
-                          piece.start + (uint32_t)i + 1, (int32_t)i - 1, i + 1 < n ? (int32_t)i + 1 : -1};
+    size_t kept = 0;
+    for (uint32_t at = piece.start; at < piece.end; at++) {
+        uint32_t id = bpe->byte_id[(uint8_t)text[at]];
+        if (id != UINT32_MAX) sym[kept] = (symbol){id, at, at + 1, (int32_t)kept - 1, (int32_t)kept + 1}, kept++;
+    }
+    n = kept;
+    if (n) sym[n - 1].next = -1;
     size_t heap_n = 0;
     for (size_t i = 0; i + 1 < n; i++) push_pair(bpe, sym, (int32_t)i, heap, &heap_n);
     while (heap_n) {
@@ -181,7 +186,7 @@ bool bpe_merge_word(const t2g_bpe *bpe, const char *text, bpe_piece piece, bpe_o
         push_pair(bpe, sym, e.left, heap, &heap_n);
     }
     bool ok = true;
-    for (int32_t i = 0; i >= 0 && ok; i = sym[i].next) ok = bpe_output_push(out, sym[i].id, sym[i].start, sym[i].end);
+    for (int32_t i = n ? 0 : -1; i >= 0 && ok; i = sym[i].next) ok = bpe_output_push(out, sym[i].id, sym[i].start, sym[i].end);
     free(sym);
     free(heap);
     return ok;

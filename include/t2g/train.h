@@ -123,10 +123,13 @@ typedef struct t2g_model_source {
                                  * and no data.task */
     t2g_checkpoint checkpoint;  /* a checkpoint's contents; a Hugging Face folder: its weights once read */
     t2g_text *text;             /* its tokenizer (t2g/text.h; no chat template chosen yet): a Hugging Face folder's
-                                 * tokenizer.json, the one a checkpoint carries, else t2g's byte tokenizer */
+                                 * tokenizer.json, a GGUF file's tokenizer.ggml.* metadata, the one a checkpoint
+                                 * carries, else t2g's byte tokenizer */
+    struct t2g_gguf *gguf;      /* a GGUF file, open (mapped) while the source is */
 } t2g_model_source;
 
-/* Opens the model at `path`: a checkpoint is loaded whole; a Hugging Face folder's config.json is
+/* Opens the model at `path`: a checkpoint is loaded whole; a GGUF file is mapped and its metadata
+ * read (t2g_gguf_read_config, its tokenizer from tokenizer.ggml.*); a Hugging Face folder's config.json is
  * read (t2g_hf_read_config: its context is at most max_context, 0 meaning its own up to
  * T2G_CONTEXT_MAX) and its tokenizer (t2g_text_load_dir), its weights read later by
  * t2g_model_source_write. A checkpoint keeps its context whatever max_context says. Either way a
@@ -160,10 +163,11 @@ t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t
 t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                                  t2g_config *config, t2g_error *err);
 /* A frozen model with its text (t2g_model_source_text with the model's own config), for sampling
- * and evaluation; *chosen as there. */
-t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
-                                      t2g_config *config, t2g_text **text, char *chosen, size_t chosen_size,
-                                      t2g_error *err);
+ * and evaluation; a Hugging Face folder's or GGUF file's context at most max_context (0: its
+ * own); *chosen as there. */
+t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t max_context, uint32_t B,
+                                      uint32_t T, t2g_gpt **gpt, t2g_config *config, t2g_text **text, char *chosen,
+                                      size_t chosen_size, t2g_error *err);
 
 /* ---- run directories ---- */
 

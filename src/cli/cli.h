@@ -100,6 +100,7 @@ typedef struct cli_eval_request {
     bool practised;
     const uint64_t *seed;
     uint32_t examples, max_new_tokens;
+    uint32_t context;           /* --context: a Hugging Face folder's or GGUF file's context at most this (0: its own) */
 } cli_eval_request;
 int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result);
 

@@ -10,7 +10,7 @@
 
 static const char HELP[] =
     "usage: t2g eval --ckpt CHECKPOINT|RUN | --model MODEL [--task TASK | --data FILE] [--practised] [--n N] [--seed S]\n"
-    "                [--max-new N] [--device N|NAME] [--json]\n"
+    "                [--max-new N] [--context N] [--device N|NAME] [--json]\n"
     "\n"
     "Scores a checkpoint: greedy responses to N held-out prompts of a built-in task (the task's\n"
     "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
@@ -29,6 +29,7 @@ static const char HELP[] =
     "                 --data, every row)\n"
     "  --seed S       the data seed whose stream is used (default: the checkpoint's data.seed)\n"
     "  --max-new N    longest response in tokens (default: the checkpoint's eval.max_new_tokens)\n"
+    "  --context N    a Hugging Face folder's or GGUF file's context at most N (default: its own)\n"
     "  --json         one JSON object on standard output\n"
     "\n"
     "example: t2g eval --ckpt runs/arith-20261127-120000 --n 500\n"
@@ -71,7 +72,7 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
     t2g_config config;
     t2g_error err = {0};
     char chosen[512];
-    if (t2g_model_load_frozen_text(device, ckpt, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &text, chosen,
+    if (t2g_model_load_frozen_text(device, ckpt, request->context, request->data ? EVAL_DATA_BATCH : 1, 0, &gpt, &config, &text, chosen,
                                    sizeof chosen, &err)) {
         cli_error("eval: %s", err.message);
         return EXIT_USAGE;
@@ -100,6 +101,7 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
 
 int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *model = NULL, *task_name = NULL, *data = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
+    const char *context_text = NULL;
     bool json = false, practised = false;
     cli_args args = cli_args_start(argc, argv, 2, "eval");
     while (cli_args_more(&args)) {
@@ -109,7 +111,8 @@ int cmd_eval(int argc, char **argv) {
         } else if (cli_value(&args, "--ckpt", &ckpt) || cli_value(&args, "--model", &model) ||
                    cli_value(&args, "--task", &task_name) || cli_value(&args, "--data", &data) ||
                    cli_value(&args, "--n", &n_text) || cli_value(&args, "--seed", &seed_text) ||
-                   cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device)) {
+                   cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device) ||
+                   cli_value(&args, "--context", &context_text)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else if (cli_flag(&args, "--practised")) {
@@ -132,10 +135,12 @@ int cmd_eval(int argc, char **argv) {
         cli_error("eval: no built-in task '%s' (the tasks: arith, facts)", task_name);
         return EXIT_USAGE;
     }
-    uint64_t n = 200, seed = 0, max_new = 0;
+    uint64_t n = 200, seed = 0, max_new = 0, context = 0;
     if ((n_text && (!cli_parse_u64(n_text, 100000, &n) || n == 0)) || (seed_text && !cli_parse_u64(seed_text, UINT64_MAX, &seed)) ||
-        (max_text && (!cli_parse_u64(max_text, 1u << 20, &max_new) || max_new == 0))) {
-        cli_error("eval: --n and --max-new expect positive integers, --seed a non-negative integer");
+        (max_text && (!cli_parse_u64(max_text, 1u << 20, &max_new) || max_new == 0)) ||
+        (context_text && (!cli_parse_u64(context_text, T2G_CONTEXT_MAX, &context) || context < 2))) {
+        cli_error("eval: --n and --max-new expect positive integers, --seed a non-negative integer, --context an integer "
+                  "from 2 to %u", T2G_CONTEXT_MAX);
         return EXIT_USAGE;
     }
     const char *path;
@@ -144,7 +149,8 @@ int cmd_eval(int argc, char **argv) {
     int code = cli_open_device(device, &dev);
     if (code) return code;
     cli_eval_request request = {.task = task, .data = data, .practised = practised, .seed = seed_text ? &seed : NULL,
-                                .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0};
+                                .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0,
+                                .context = (uint32_t)context};
     t2g_eval_result result = {0};
     code = cli_eval_checkpoint(dev, path, &request, &result);
     const char *source = data ? data : !code ? t2g_task_name(request.task) : "";

@@ -64,7 +64,7 @@ static int read_model(t2g_device *device, t2g_model_source *source, const char *
                       float **params) {
     const t2g_model_config *model = &source->config.model;
     t2g_error err = {0};
-    t2g_status status = t2g_gpt_create(device, model, 1, model->context, gpt, &err);
+    t2g_status status = t2g_gpt_create_frozen(device, model, 1, 1, gpt, &err); /* the weights only */
     if (!status) status = t2g_model_source_write(source, *gpt, false, &err);
     uint64_t n = status ? 0 : t2g_gpt_buffer_floats(*gpt);
     *params = status ? NULL : malloc((n ? n : 1) * sizeof **params);
@@ -86,7 +86,7 @@ static void print_written(const char *in, const t2g_model_source *source, const 
         snprintf(path, sizeof path, "%s/%s", out, WRITTEN[i]);
         if (stat(path, &st) == 0) printf("  %-44s %10lld bytes\n", path, (long long)st.st_size);
     }
-    if (source->kind != T2G_MODEL_HF && source->checkpoint.aux_count)
+    if (source->checkpoint.aux_count)
         printf("note: the RL run's value head (%llu parameters) is not part of the export: only the policy is\n",
                (unsigned long long)source->checkpoint.aux_count);
     printf("load it with: t2g sample --model %s, or transformers' AutoModelForCausalLM.from_pretrained\n", out);

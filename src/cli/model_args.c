@@ -38,9 +38,9 @@ int cli_model_arg(const char *command, const char *ckpt, const char *model, cons
         cli_error("%s: %s %s", command, ckpt ? "--ckpt" : "--model", err.message);
         return EXIT_USAGE;
     }
-    if (ckpt && kind == T2G_MODEL_HF) {
-        cli_error("%s: --ckpt %s is a Hugging Face folder; --ckpt takes a t2g checkpoint or run folder: use --model %s",
-                  command, ckpt, ckpt);
+    if (ckpt && (kind == T2G_MODEL_HF || kind == T2G_MODEL_GGUF)) {
+        cli_error("%s: --ckpt %s is a %s; --ckpt takes a t2g checkpoint or run folder: use --model %s", command, ckpt,
+                  t2g_model_path_kind_name(kind), ckpt);
         return EXIT_USAGE;
     }
     cli_note_model("--model", model);

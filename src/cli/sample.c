@@ -14,7 +14,7 @@
 static const char HELP[] =
     "usage: t2g sample --ckpt CHECKPOINT|RUN | --model MODEL --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
     "                  [--temperature T] [--top-k K] [--top-p P] [--max-new N] [--seed S] [--no-eos-stop]\n"
-    "                  [--special] [--device N|NAME] [--json]\n"
+    "                  [--special] [--context N] [--device N|NAME] [--json]\n"
     "\n"
     "Generates a response to every prompt, all in one batch, with the KV cache on the GPU.\n"
     "Each prompt is wrapped as in training: in the model's chat template (model.chat_template of\n"
@@ -24,9 +24,9 @@ static const char HELP[] =
     "not part of a valid character is written as \\xHH; special tokens are left out.\n"
     "\n"
     "  --ckpt C            a t2g checkpoint, or a run folder (its checkpoint.bin)\n"
-    "  --model M           any model instead: a checkpoint, a run folder, or a Hugging Face folder\n"
+    "  --model M           any model instead: a checkpoint, a run folder, a Hugging Face folder\n"
     "                      (config.json, model.safetensors, tokenizer.json and tokenizer_config.json;\n"
-    "                      no tokenizer.json: t2g's byte tokenizer)\n"
+    "                      no tokenizer.json: t2g's byte tokenizer) or a GGUF file\n"
     "  --prompt TEXT       a prompt (repeatable; up to 256)\n"
     "  --prompts-file F    one prompt per line\n"
     "  --temperature T     0 is greedy (default 1)\n"
@@ -36,6 +36,8 @@ static const char HELP[] =
     "  --seed S            the same seed gives the same text (default 1)\n"
     "  --no-eos-stop       keep generating after an end-of-turn token\n"
     "  --special           special-token texts in a prompt (\"<|im_end|>\") become those tokens\n"
+    "  --context N         a Hugging Face folder's or GGUF file's context at most N (default: its own;\n"
+    "                      SmolLM2's 8192 needs a large KV cache)\n"
     "  --json              {\"samples\": [{\"prompt\", \"response\", \"tokens\", \"ended_with_eos\"}]}\n"
     "\n"
     "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n"
@@ -187,7 +189,7 @@ static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, cons
 
 int cmd_sample(int argc, char **argv) {
     const char *ckpt = NULL, *model = NULL, *file = NULL, *device = NULL, *text = NULL;
-    const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL;
+    const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL, *context_text = NULL;
     bool json = false, no_eos_stop = false, special = false;
     prompts p = {0};
     int code = EXIT_OK;
@@ -202,7 +204,8 @@ int cmd_sample(int argc, char **argv) {
                    cli_value(&args, "--prompts-file", &file) ||
                    cli_value(&args, "--device", &device) || cli_value(&args, "--temperature", &temperature) ||
                    cli_value(&args, "--top-k", &top_k) || cli_value(&args, "--top-p", &top_p) ||
-                   cli_value(&args, "--max-new", &max_new) || cli_value(&args, "--seed", &seed)) {
+                   cli_value(&args, "--max-new", &max_new) || cli_value(&args, "--seed", &seed) ||
+                   cli_value(&args, "--context", &context_text)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else if (cli_flag(&args, "--no-eos-stop")) {
@@ -223,12 +226,14 @@ int cmd_sample(int argc, char **argv) {
     }
     t2g_sampling sampling = t2g_sampling_default();
     double t = sampling.temperature, tp = sampling.top_p;
-    uint64_t k = sampling.top_k, n = sampling.max_new_tokens, s = sampling.seed;
+    uint64_t k = sampling.top_k, n = sampling.max_new_tokens, s = sampling.seed, context = 0;
     if ((temperature && !cli_parse_double(temperature, 0, 100, &t)) || (top_p && !cli_parse_double(top_p, 1e-9, 1, &tp)) ||
         (top_k && !cli_parse_u64(top_k, 1u << 20, &k)) || (max_new && (!cli_parse_u64(max_new, 1u << 20, &n) || !n)) ||
-        (seed && !cli_parse_u64(seed, UINT64_MAX, &s))) {
+        (seed && !cli_parse_u64(seed, UINT64_MAX, &s)) ||
+        (context_text && (!cli_parse_u64(context_text, T2G_CONTEXT_MAX, &context) || context < 2))) {
         cli_error("sample: --temperature expects a number in [0, 100], --top-p in (0, 1], --top-k a non-negative "
-                  "integer, --max-new a positive integer, --seed a non-negative integer");
+                  "integer, --max-new a positive integer, --seed a non-negative integer, --context an integer from 2 "
+                  "to %u", T2G_CONTEXT_MAX);
         free(p.file_data);
         return EXIT_USAGE;
     }
@@ -247,7 +252,7 @@ int cmd_sample(int argc, char **argv) {
     t2g_config config;
     t2g_error err = {0};
     char chosen[512];
-    if (!code && t2g_model_load_frozen_text(dev, path, 1, 0, &gpt, &config, &model_text, chosen, sizeof chosen, &err)) {
+    if (!code && t2g_model_load_frozen_text(dev, path, (uint32_t)context, 1, 0, &gpt, &config, &model_text, chosen, sizeof chosen, &err)) {
         cli_error("sample: %s", err.message);
         code = EXIT_USAGE;
     }

@@ -16,8 +16,8 @@
 #define CRC_CHUNK (1u << 20)
 
 static const char LOOKED_FOR[] =
-    "a model is a t2g checkpoint file, a t2g run folder (with checkpoint.bin) or a Hugging Face folder (with "
-    "config.json and model.safetensors or model.safetensors.index.json)";
+    "a model is a t2g checkpoint file, a t2g run folder (with checkpoint.bin), a Hugging Face folder (with "
+    "config.json and model.safetensors or model.safetensors.index.json) or a GGUF file";
 
 static bool is_file(const char *path) {
     struct stat st;
@@ -44,8 +44,10 @@ static bool starts_with_gguf(const char *path) {
 }
 
 static t2g_status classify_file(const char *path, t2g_model_path_kind *kind, t2g_error *err) {
-    if (ends_with(path, ".gguf") || starts_with_gguf(path))
-        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: a GGUF file: GGUF is not supported yet (%s)", path, LOOKED_FOR);
+    if (ends_with(path, ".gguf") || starts_with_gguf(path)) {
+        *kind = T2G_MODEL_GGUF;
+        return T2G_OK;
+    }
     if (ends_with(path, ".safetensors"))
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "%s: a single safetensors file is not a model: give its Hugging Face folder (with config.json)",
@@ -109,6 +111,7 @@ const char *t2g_model_path_kind_name(t2g_model_path_kind kind) {
     case T2G_MODEL_CHECKPOINT: return "t2g checkpoint";
     case T2G_MODEL_RUN: return "t2g run folder";
     case T2G_MODEL_HF: return "Hugging Face folder";
+    case T2G_MODEL_GGUF: return "GGUF file";
     }
     return "unknown";
 }
@@ -117,7 +120,7 @@ const char *t2g_model_path_kind_name(t2g_model_path_kind kind) {
 
 static t2g_status crc_file(const char *path, uint32_t *crc, t2g_error *err) {
     FILE *file;
-    t2g_status status = t2g_file_open(path, "a Hugging Face file", &file, NULL, err);
+    t2g_status status = t2g_file_open(path, "a model file", &file, NULL, err);
     if (status) return status;
     unsigned char *chunk = malloc(CRC_CHUNK);
     if (!chunk) {
@@ -184,5 +187,6 @@ t2g_status t2g_model_path_crc(const char *path, uint32_t *crc, t2g_error *err) {
     char resolved[4200];
     t2g_status status = t2g_model_path(path, &kind, resolved, sizeof resolved, err);
     if (status) return status;
+    if (kind == T2G_MODEL_GGUF) return crc_file(resolved, crc, err);
     return kind == T2G_MODEL_HF ? hf_crc(resolved, crc, err) : t2g_checkpoint_stored_crc(resolved, crc, err);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "t2g/gguf_model.h"
+#include "t2g/gguf_tokenizer.h"
 #include "t2g/hf.h"
 #include "t2g/train.h"
 
@@ -14,6 +16,22 @@ static t2g_status open_hf(t2g_model_source *source, uint32_t max_context, t2g_er
     source->config.data.task[0] = '\0';
     t2g_status status = t2g_hf_read_config(source->path, max_context, &source->config.model, err);
     if (!status) status = t2g_text_load_dir(source->path, &source->text, err);
+    return status;
+}
+
+/* A GGUF file: mapped; its model and tokenizer from the metadata, its weights read later. */
+static t2g_status open_gguf(t2g_model_source *source, uint32_t max_context, t2g_error *err) {
+    source->config = t2g_config_defaults();
+    source->config.data.task[0] = '\0';
+    t2g_status status = t2g_gguf_open(source->path, &source->gguf, err);
+    if (!status) status = t2g_gguf_read_config(source->gguf, max_context, &source->config.model, err);
+    char *tokenizer = NULL, *config = NULL;
+    if (!status) status = t2g_gguf_tokenizer_files(source->gguf, &tokenizer, &config, err);
+    if (!status)
+        status = t2g_text_parse(tokenizer, strlen(tokenizer), config, config ? strlen(config) : 0, source->path,
+                                &source->text, err);
+    free(tokenizer);
+    free(config);
     return status;
 }
 
@@ -41,7 +59,10 @@ static t2g_status check_vocab(const t2g_model_source *source, t2g_error *err) {
 t2g_status t2g_model_source_open(const char *path, uint32_t max_context, t2g_model_source *source, t2g_error *err) {
     memset(source, 0, sizeof *source);
     t2g_status status = t2g_model_path(path, &source->kind, source->path, sizeof source->path, err);
-    if (!status) status = source->kind == T2G_MODEL_HF ? open_hf(source, max_context, err) : open_checkpoint(source, err);
+    if (!status)
+        status = source->kind == T2G_MODEL_HF     ? open_hf(source, max_context, err)
+                 : source->kind == T2G_MODEL_GGUF ? open_gguf(source, max_context, err)
+                                                  : open_checkpoint(source, err);
     if (!status) status = check_vocab(source, err);
     if (status) t2g_model_source_close(source);
     return status;
@@ -51,6 +72,8 @@ void t2g_model_source_close(t2g_model_source *source) {
     t2g_checkpoint_free(&source->checkpoint);
     t2g_text_free(source->text);
     source->text = NULL;
+    t2g_gguf_close(source->gguf);
+    source->gguf = NULL;
 }
 
 t2g_status t2g_model_source_text(t2g_model_source *source, const t2g_config *config, t2g_text **text, char *chosen,
@@ -65,10 +88,10 @@ t2g_status t2g_model_source_text(t2g_model_source *source, const t2g_config *con
     return T2G_OK;
 }
 
-/* A Hugging Face folder's tensors in the model's table (the padding between tensors stays 0), read
- * from the folder once and kept in source->checkpoint.params: RL's policy and reference, models of
- * one table, share that read. */
-static t2g_status read_hf(t2g_model_source *source, const t2g_gpt *gpt, t2g_error *err) {
+/* A Hugging Face folder's or GGUF file's tensors in the model's table (the padding between tensors
+ * stays 0), read from the files once and kept in source->checkpoint.params: RL's policy and
+ * reference, models of one table, share that read. */
+static t2g_status read_weights(t2g_model_source *source, const t2g_gpt *gpt, t2g_error *err) {
     uint64_t n = t2g_gpt_buffer_floats(gpt);
     t2g_checkpoint *ck = &source->checkpoint;
     if (ck->params && ck->param_count == n) return T2G_OK;
@@ -78,7 +101,9 @@ static t2g_status read_hf(t2g_model_source *source, const t2g_gpt *gpt, t2g_erro
     if (!ck->params) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
     const t2g_gpt_param *table;
     uint32_t count = t2g_gpt_params(gpt, &table);
-    t2g_status status = t2g_hf_read_weights(source->path, t2g_gpt_config(gpt), table, count, ck->params, err);
+    t2g_status status = source->kind == T2G_MODEL_GGUF
+                            ? t2g_gguf_read_weights(source->gguf, t2g_gpt_config(gpt), table, count, ck->params, err)
+                            : t2g_hf_read_weights(source->path, t2g_gpt_config(gpt), table, count, ck->params, err);
     if (!status) ck->param_count = n;
     return status;
 }
@@ -86,10 +111,10 @@ static t2g_status read_hf(t2g_model_source *source, const t2g_gpt *gpt, t2g_erro
 t2g_status t2g_model_source_write(t2g_model_source *source, t2g_gpt *gpt, bool moments, t2g_error *err) {
     uint64_t n = t2g_gpt_buffer_floats(gpt);
     const t2g_checkpoint *ck = &source->checkpoint;
-    t2g_status status = source->kind == T2G_MODEL_HF ? read_hf(source, gpt, err)
-                                                     : t2g_checkpoint_match_model(ck, gpt, source->path, err);
+    bool files = source->kind == T2G_MODEL_HF || source->kind == T2G_MODEL_GGUF; /* no moments of their own */
+    t2g_status status = files ? read_weights(source, gpt, err) : t2g_checkpoint_match_model(ck, gpt, source->path, err);
     if (status) return status;
-    bool own_moments = moments && source->kind != T2G_MODEL_HF;
+    bool own_moments = moments && !files;
     float *zeros = own_moments ? NULL : calloc(n ? n : 1, sizeof *zeros);
     if (!own_moments && !zeros) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", source->path);
     status = t2g_gpt_write(gpt, ck->params, own_moments ? ck->m : zeros, own_moments ? ck->v : zeros, err);
@@ -98,7 +123,7 @@ t2g_status t2g_model_source_write(t2g_model_source *source, t2g_gpt *gpt, bool m
 }
 
 t2g_status t2g_model_source_crc(const t2g_model_source *source, uint32_t *crc, t2g_error *err) {
-    if (source->kind == T2G_MODEL_HF) return t2g_model_path_crc(source->path, crc, err);
+    if (source->kind == T2G_MODEL_HF || source->kind == T2G_MODEL_GGUF) return t2g_model_path_crc(source->path, crc, err);
     *crc = source->checkpoint.file_crc;
     return T2G_OK;
 }
@@ -139,10 +164,10 @@ t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t 
     return load(device, path, 0, B, T, true, gpt, config, NULL, NULL, 0, err);
 }
 
-t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
-                                      t2g_config *config, t2g_text **text, char *chosen, size_t chosen_size,
-                                      t2g_error *err) {
-    return load(device, path, 0, B, T, true, gpt, config, text, chosen, chosen_size, err);
+t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t max_context, uint32_t B,
+                                      uint32_t T, t2g_gpt **gpt, t2g_config *config, t2g_text **text, char *chosen,
+                                      size_t chosen_size, t2g_error *err) {
+    return load(device, path, max_context, B, T, true, gpt, config, text, chosen, chosen_size, err);
 }
 
 void t2g_checkpoint_set_tokenizer(t2g_checkpoint *checkpoint, const t2g_text *text) {

@@ -1,0 +1,112 @@
+/* The real model against transformers (label `model`; run by tests/model/smollm2_oracle.py, which
+ * writes what transformers computed to $T2G_MODEL_EXPECTED): SmolLM2-135M-Instruct's GGUF
+ * ($T2G_MODEL_GGUF) loaded by t2g with its own tokenizer and chat template must give the same
+ * prompt ids for "What is the capital of France?", logits within 1e-3 of transformers' at every
+ * prompt position (float32 on both sides; the weights are the same dequantized Q4_1 values), the
+ * same greedy tokens while transformers' top-2 margin exceeds 1e-3, and an answer naming Paris.
+ * Registered only where the model and the oracle are (never in the default suite). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "t2g/safetensors.h"
+#include "t2g/train.h"
+
+#define QUESTION "What is the capital of France?"
+#define TOLERANCE 1e-3
+#define MARGIN 1e-3
+#define CONTEXT 128u /* enough for the prompt and 32 new tokens; keeps the KV cache small */
+
+static double *expected(check_ctx *ctx, t2g_safetensors *file, const char *name, uint64_t *count) {
+    const t2g_safetensors_tensor *t = t2g_safetensors_find(file, name);
+    if (!check_expect(ctx, t != NULL, "%s holds no %s", t2g_safetensors_path(file), name)) return NULL;
+    double *x = check_host(ctx, (t->elements ? t->elements : 1) * sizeof *x);
+    if (!check_status(ctx, t2g_safetensors_read_f64(file, t, x, t->elements, &ctx->err), name)) return NULL;
+    *count = t->elements;
+    return x;
+}
+
+/* The prompt's ids from t2g's own tokenizer and chat template, equal to transformers'. */
+static bool same_prompt(check_ctx *ctx, const t2g_text *text, const double *want, uint64_t n, uint32_t **ids) {
+    size_t count = 0;
+    if (!check_status(ctx, t2g_text_prompt(text, QUESTION, strlen(QUESTION), false, ids, &count, &ctx->err), "prompt"))
+        return false;
+    bool same = count == n;
+    for (size_t i = 0; same && i < count; i++) same = (*ids)[i] == (uint32_t)want[i];
+    return check_true(ctx, same, "the chat prompt's %zu ids are transformers' (%llu)", count, (unsigned long long)n);
+}
+
+static void check_logits(check_ctx *ctx, t2g_gpt *gpt, const uint32_t *ids, uint32_t P, const double *want, uint32_t V) {
+    t2g_tensor input = check_upload(ctx, ids, P);
+    if (!check_status(ctx, t2g_gpt_forward(gpt, ctx->recorder, input, 1, P, &ctx->err), "forward") || !check_submit(ctx))
+        return;
+    float *logits = check_download(ctx, t2g_gpt_logits(gpt), (size_t)P * V);
+    check_close(ctx, "SmolLM2 logits at the last prompt position", logits + (size_t)(P - 1) * V,
+                want + (size_t)(P - 1) * V, V, TOLERANCE);
+    check_close(ctx, "SmolLM2 logits at every prompt position", logits, want, (size_t)P * V, TOLERANCE);
+}
+
+static void check_greedy(check_ctx *ctx, t2g_gpt *gpt, const t2g_text *text, const uint32_t *ids, uint32_t P,
+                         const double *greedy, const double *margin, uint32_t steps) {
+    t2g_generator *generator = NULL;
+    if (!check_status(ctx, t2g_generator_create(gpt, 1, &generator, &ctx->err), "generator")) return;
+    t2g_sampling s = t2g_sampling_default();
+    t2g_text_sampling(text, &s);
+    s.temperature = 0.0f;
+    s.max_new_tokens = steps;
+    s.stop_at_eos = false;
+    t2g_generation out = {0};
+    const uint32_t *prompts[] = {ids};
+    if (check_status(ctx, t2g_generate(generator, prompts, &P, 1, &s, &out, &ctx->err), "generate")) {
+        uint32_t compared = 0;
+        for (uint32_t k = 0; k < steps && k < out.lengths[0] && margin[k] > MARGIN; k++, compared++)
+            check_expect(ctx, out.tokens[k] == (uint32_t)greedy[P + k], "greedy token %u: t2g %u, transformers %u", k,
+                         out.tokens[k], (uint32_t)greedy[P + k]);
+        check_log(ctx, "  %u of %u greedy tokens compared (margin > %g)", compared, steps, MARGIN);
+        check_true(ctx, compared > 0, "some greedy token is compared");
+        char *answer = NULL;
+        size_t len = 0;
+        if (check_status(ctx, t2g_text_decode(text, out.tokens, out.lengths[0], true, &answer, &len, &ctx->err), "decode")) {
+            check_log(ctx, "  t2g's answer: %s", answer);
+            check_true(ctx, strstr(answer, "Paris") != NULL, "t2g's greedy answer names Paris");
+        }
+        free(answer);
+    }
+    t2g_generation_free(&out);
+    t2g_generator_destroy(generator);
+}
+
+T2G_CHECK(model_gguf_oracle) {
+    check_case_begin(ctx);
+    const char *model = getenv("T2G_MODEL_GGUF"), *path = getenv("T2G_MODEL_EXPECTED");
+    if (!check_true(ctx, model && path, "T2G_MODEL_GGUF and T2G_MODEL_EXPECTED are set (tests/model/smollm2_oracle.py "
+                                        "sets them)"))
+        return ctx->failures;
+    t2g_safetensors *file = NULL;
+    uint64_t P = 0, N = 0, G = 0, M = 0;
+    if (!check_status(ctx, t2g_safetensors_open(path, &file, &ctx->err), path)) return ctx->failures;
+    const double *prompt = expected(ctx, file, "prompt", &P), *logits = expected(ctx, file, "logits", &N);
+    const double *greedy = expected(ctx, file, "greedy", &G), *margin = expected(ctx, file, "greedy_margin", &M);
+    t2g_gpt *gpt = NULL;
+    t2g_text *text = NULL;
+    t2g_config config;
+    char chosen[512];
+    if (prompt && logits && greedy && margin &&
+        check_status(ctx, t2g_model_load_frozen_text(ctx->device, model, CONTEXT, 1, (uint32_t)P, &gpt, &config, &text,
+                                                     chosen, sizeof chosen, &ctx->err),
+                     model)) {
+        check_log(ctx, "  %s", chosen);
+        uint32_t V = config.model.vocab, *ids = NULL;
+        if (check_true(ctx, N == P * V, "logits for %llu positions of %u", (unsigned long long)P, V) &&
+            same_prompt(ctx, text, prompt, P, &ids)) {
+            check_logits(ctx, gpt, ids, (uint32_t)P, logits, V);
+            check_greedy(ctx, gpt, text, ids, (uint32_t)P, greedy, margin, (uint32_t)M);
+        }
+        free(ids);
+    }
+    t2g_text_free(text);
+    t2g_gpt_destroy(gpt);
+    t2g_safetensors_close(file);
+    return ctx->failures;
+}

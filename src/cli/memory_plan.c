@@ -1,0 +1,30 @@
+/* The console's word on a run's device memory, printed at its start: what the model holds (and an
+ * RL run's frozen reference policy), against what the device offers. */
+#include <stdio.h>
+
+#include "cli.h"
+
+/* bytes as "12.3 MiB" or "1.25 GiB" */
+static const char *size_text(uint64_t bytes, char *out, size_t size) {
+    double mib = (double)bytes / (1024.0 * 1024.0);
+    if (mib < 1024.0) snprintf(out, size, "%.1f MiB", mib);
+    else snprintf(out, size, "%.2f GiB", mib / 1024.0);
+    return out;
+}
+
+void cli_print_memory_plan(const t2g_config *config, const t2g_device *device, bool rl) {
+    const t2g_model_config *m = &config->model;
+    t2g_gpt_memory train, reference = {0};
+    t2g_error err = {0};
+    if (t2g_gpt_memory_needed(m, config->micro_batch, m->context, false, &train, &err) ||
+        (rl && t2g_gpt_memory_needed(m, config->micro_batch, m->context, true, &reference, &err)))
+        return; /* the model was created from this config: this cannot fail; say nothing rather than guess */
+    const t2g_device_info *info = t2g_device_get_info(device);
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+    printf("memory: parameters %s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens)",
+           size_text(train.parameters, a, sizeof a), size_text(train.gradients, b, sizeof b),
+           size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T);
+    if (rl) printf(", reference policy %s", size_text(reference.total, e, sizeof e));
+    printf(": %s of the %s %s offers\n", size_text(train.total + reference.total, f, sizeof f),
+           size_text(info->device_local_bytes, g, sizeof g), info->name);
+}

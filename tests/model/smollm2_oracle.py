@@ -6,9 +6,11 @@ template, its default system prompt): the prompt's token ids, the logits at ever
 position, and 32 greedy tokens with each step's top-2 margin; its answer must name Paris. They go
 to a safetensors file that the t2g check `model_gguf_oracle` (tests/check/check_model_gguf.c)
 reads: t2g must give the same ids, logits within 1e-3 relative, and the same greedy tokens while
-the margin exceeds 1e-3, and its answer must name Paris too.
+the margin exceeds 1e-3, and its answer must name Paris too. Then `t2g export --format hf` of the
+GGUF: transformers loads that folder (its tokenizer is the one t2g made from the GGUF's metadata)
+to the same prompt ids and logits within 1e-5 of its GGUF-loaded ones.
 
-    usage: smollm2_oracle.py T2G_TESTS MODEL_FILE
+    usage: smollm2_oracle.py T2G_TESTS T2G MODEL_FILE
 """
 import os
 import subprocess
@@ -25,7 +27,7 @@ NEW_TOKENS = 32
 
 
 def main():
-    t2g_tests, model_file = sys.argv[1], sys.argv[2]
+    t2g_tests, t2g, model_file = sys.argv[1], sys.argv[2], sys.argv[3]
     folder, name = os.path.split(os.path.abspath(model_file))
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
@@ -51,7 +53,26 @@ def main():
         save_file({"prompt": np.array(ids, dtype=np.float64), "logits": logits,
                    "greedy": np.array(sequence, dtype=np.float64), "greedy_margin": np.array(margins)}, expected)
         env = dict(os.environ, T2G_MODEL_GGUF=os.path.abspath(model_file), T2G_MODEL_EXPECTED=expected)
-        return subprocess.run([t2g_tests, "model_gguf_oracle"], env=env).returncode
+        if subprocess.run([t2g_tests, "model_gguf_oracle"], env=env).returncode:
+            return 1
+        return check_export(t2g, model_file, os.path.join(tmp, "exported"), ids, logits)
+
+
+def check_export(t2g, model_file, folder, ids, logits):
+    """t2g's Hugging Face export of the GGUF, loaded by transformers: the same ids and logits."""
+    subprocess.run([t2g, "export", model_file, "--format", "hf", "--out", folder], check=True, stdout=subprocess.DEVNULL)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    model.eval()
+    again = tokenizer.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True,
+                                          tokenize=True, return_dict=False)
+    again = list(again["input_ids"] if isinstance(again, dict) else again)
+    with torch.no_grad():
+        exported = model(torch.tensor([ids])).logits[0].double().numpy()
+    error = float(np.linalg.norm(exported - logits) / np.linalg.norm(logits))
+    print(f"t2g export --format hf, loaded by transformers: prompt ids {'equal' if again == ids else 'DIFFER'}, "
+          f"logits relative error {error:.2e} against the GGUF's")
+    return 0 if again == ids and error <= 1e-5 else 1
 
 
 if __name__ == "__main__":

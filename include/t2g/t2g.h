@@ -24,6 +24,7 @@
 #include "t2g/gguf.h"
 #include "t2g/gguf_export.h"
 #include "t2g/gguf_model.h"
+#include "t2g/gguf_tokenizer.h"
 #include "t2g/generate.h"
 #include "t2g/gguf_write.h"
 #include "t2g/gpt.h"

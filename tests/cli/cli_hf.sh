@@ -104,9 +104,9 @@ check "a tokenizer.json that is not a byte-level BPE: exit 2, naming the file an
   '[ $code = 2 ] && printf "%s" "$out" | grep -q "foreign: tokenizer.json: model type \"WordPiece\" is not supported (only BPE)"'
 printf 'GGUF' > model.gguf
 out=$("$t2g" sample --model model.gguf --prompt a 2>&1); code=$?
-check "a .gguf file: exit 2, GGUF is not supported yet" '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.gguf: a GGUF file: GGUF is not supported yet"'
+check "a .gguf file that is not one: exit 2, named" '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.gguf: truncated"'
 out=$("$t2g" train $run --set model.from=model.gguf --out gguf-run 2>&1); code=$?
-check "model.from a .gguf file: the same" '[ $code = 2 ] && printf "%s" "$out" | grep -q "GGUF is not supported yet"'
+check "model.from a .gguf file that is not one: the same" '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.gguf: truncated"'
 mkdir empty
 out=$("$t2g" eval --model empty --data rows.jsonl 2>&1); code=$?
 check "a folder that is no model: exit 2, naming it and what was looked for" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # t2g export --format gguf: tiny gpt2 and llama runs written as GGUF files at every dtype and read
 # back by t2g (f32: the same greedy text as the run; f16, bf16, q8_0: they load and sample), the
-# byte tokenizer and a SmolLM2-style BPE read back to the same ids, and bad input refused (exit 2,
+# byte tokenizer and the golden SmolLM2-style, GPT-2 and Qwen2 BPEs read back to the same ids (their
+# tokenizer.ggml.pre smollm, gpt-2, qwen2), and bad input refused (exit 2,
 # named, nothing written). Weights bit-identical at f32: the gguf_export check; transformers on
 # the file: tests/oracle/check_gguf_export.py.
 #   usage: cli_gguf_export.sh T2G SOURCE_DIR BUILD_DIR
@@ -60,6 +61,17 @@ for flags in "" "--special" "--chat" "--add-special"; do
   a=$("$t2g" tokenize --model smol --text "$text<|im_end|>" $flags --json 2>&1)
   b=$("$t2g" tokenize --model smol.gguf --text "$text<|im_end|>" $flags --json 2>&1)
   check "the BPE read back from the file: the same ids and offsets (tokenize $flags)" '[ -n "$a" ] && [ "$a" = "$b" ]'
+done
+for tok in gpt2:gpt-2 qwen2:qwen2; do
+  name=${tok%%:*} pre=${tok#*:}
+  mkdir tok-$name && cp smol/* tok-$name/ && cp "$golden/$name/tokenizer.json" tok-$name/tokenizer.json
+  [ $name = gpt2 ] && printf '{"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "add_bos_token": true}' \
+    > tok-$name/tokenizer_config.json
+  "$t2g" export tok-$name --format gguf --out tok-$name.gguf >/dev/null 2>&1
+  a=$("$t2g" tokenize --model tok-$name --text "$text" --json 2>&1)
+  b=$("$t2g" tokenize --model tok-$name.gguf --text "$text" --json 2>&1)
+  check "the golden $name BPE: tokenizer.ggml.pre \"$pre\", the same ids and offsets read back" \
+    '[ -n "$a" ] && [ "$a" = "$b" ] && grep -aq "tokenizer.ggml.pre.*$pre" tok-$name.gguf'
 done
 out=$("$t2g" sample --model smol.gguf --prompt "Hi" --max-new 2 --temperature 0 2>&1); code=$?
 check "its chat template is in the file" '[ $code = 0 ] && printf "%s" "$out" | grep -q "chat template chatml"'

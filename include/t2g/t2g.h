@@ -22,6 +22,7 @@
 #include "t2g/dataset.h"
 #include "t2g/feedback.h"
 #include "t2g/gguf.h"
+#include "t2g/gguf_export.h"
 #include "t2g/gguf_model.h"
 #include "t2g/gguf_tokenizer.h"
 #include "t2g/generate.h"

@@ -1,41 +1,23 @@
 /* A GGUF file's model (t2g/gguf_model.h): the architecture from its metadata, its tensors onto
- * t2g's table. Matrices need no transpose: ggml stores a (rows, cols) matrix as dims {cols,
- * rows}, row-major like t2g. */
+ * t2g's table (the layout: io/gguf_model_internal.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/gguf_model_internal.h"
 #include "t2g/gguf_model.h"
 
 /* ---- the architecture ---- */
-
-typedef struct gguf_arch {
-    const char *name;          /* general.architecture */
-    t2g_arch arch;
-    bool qkv_bias;
-    bool interleaved_qk;       /* q/k rows stored interleaved per head (llama.cpp's converter permutes them) */
-    const char *eps_key;       /* the norm epsilon's key, after "<name>." */
-} gguf_arch;
-
-static const gguf_arch ARCHES[] = {
-    {"llama", T2G_ARCH_LLAMA, false, true, "attention.layer_norm_rms_epsilon"},
-    {"qwen2", T2G_ARCH_LLAMA, true, false, "attention.layer_norm_rms_epsilon"},
-    {"gpt2", T2G_ARCH_GPT2, false, false, "attention.layer_norm_epsilon"},
-};
-#define ARCH_COUNT (sizeof ARCHES / sizeof ARCHES[0])
 
 static t2g_status find_arch(const t2g_gguf *file, const gguf_arch **out, t2g_error *err) {
     const char *text;
     size_t len;
     t2g_status status = t2g_gguf_get_string(file, "general.architecture", NULL, &text, &len, err);
     if (status) return status;
-    for (size_t i = 0; i < ARCH_COUNT; i++)
-        if (strlen(ARCHES[i].name) == len && memcmp(ARCHES[i].name, text, len) == 0) {
-            *out = &ARCHES[i];
-            return T2G_OK;
-        }
-    return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: general.architecture \"%.*s\" is not one t2g runs (llama, qwen2, gpt2)",
-                    t2g_gguf_path(file), (int)(len < 64 ? len : 64), text);
+    *out = gguf_arch_named(text, len);
+    if (*out) return T2G_OK;
+    return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: general.architecture \"%.*s\" is not one t2g runs (%s)",
+                    t2g_gguf_path(file), (int)(len < 64 ? len : 64), text, gguf_arch_names());
 }
 
 /* <arch>.<key> as u32 (required unless found is given). */
@@ -119,78 +101,6 @@ t2g_status t2g_gguf_read_config(const t2g_gguf *file, uint32_t max_context, t2g_
 
 /* ---- the tensors ---- */
 
-/* One GGUF tensor filling part of a t2g tensor. */
-typedef struct gguf_part {
-    char name[T2G_GGUF_MAX_NAME];
-    uint64_t rows, cols;       /* as stored: dims {cols, rows}; a vector has rows 1 and one dim */
-    uint64_t take_rows;        /* the rows copied (a position table: the model's context) */
-    uint32_t heads;            /* > 0: rows interleaved per head, put back in rotate-half order */
-} gguf_part;
-
-static gguf_part part(const char *format, int layer, uint64_t rows, uint64_t cols, uint32_t heads) {
-    gguf_part p = {.rows = rows, .cols = cols, .take_rows = rows, .heads = heads};
-    snprintf(p.name, sizeof p.name, format, layer);
-    return p;
-}
-
-/* The parts of t2g tensor `name` of block `l` (-1: none), in the order they fill it. */
-static uint32_t parts_of(const t2g_model_config *m, const gguf_arch *a, const char *name, int l, gguf_part *p) {
-    uint64_t V = m->vocab, C = m->width, F = t2g_model_ffn_width(m), hs = t2g_model_head_size(m);
-    uint64_t NH = m->heads, KVH = t2g_model_kv_heads(m);
-    bool gpt2 = m->arch == T2G_ARCH_GPT2;
-    uint32_t qh = a->interleaved_qk ? (uint32_t)NH : 0, kh = a->interleaved_qk ? (uint32_t)KVH : 0;
-    char format[64];
-    if (strcmp(name, "wte") == 0) return p[0] = part("token_embd.weight", l, V, C, 0), 1;
-    if (strcmp(name, "wpe") == 0) {
-        p[0] = part("position_embd.weight", l, 0, C, 0); /* rows: the file's (checked at read) */
-        p[0].take_rows = m->context;
-        return 1;
-    }
-    if (strcmp(name, "head") == 0) return p[0] = part("output.weight", l, V, C, 0), 1;
-    if (strcmp(name, "lnfw") == 0 || strcmp(name, "lnfb") == 0) {
-        return p[0] = part(name[3] == 'b' ? "output_norm.bias" : "output_norm.weight", l, 1, C, 0), 1;
-    }
-    static const struct { const char *t2g, *ggml; } same[] = {
-        {"ln1w", "attn_norm.weight"}, {"ln1b", "attn_norm.bias"},   {"ln2w", "ffn_norm.weight"},
-        {"ln2b", "ffn_norm.bias"},    {"attprojb", "attn_output.bias"}, {"fcprojb", "ffn_down.bias"}};
-    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
-        if (strcmp(name, same[i].t2g) == 0) {
-            snprintf(format, sizeof format, "blk.%%d.%s", same[i].ggml);
-            return p[0] = part(format, l, 1, C, 0), 1;
-        }
-    if (strcmp(name, "attprojw") == 0) return p[0] = part("blk.%d.attn_output.weight", l, C, NH * hs, 0), 1;
-    if (strcmp(name, "fcprojw") == 0) return p[0] = part("blk.%d.ffn_down.weight", l, C, F, 0), 1;
-    if (gpt2 && strcmp(name, "qkvw") == 0) return p[0] = part("blk.%d.attn_qkv.weight", l, 3 * C, C, 0), 1;
-    if (gpt2 && strcmp(name, "qkvb") == 0) return p[0] = part("blk.%d.attn_qkv.bias", l, 1, 3 * C, 0), 1;
-    if (gpt2 && strcmp(name, "fcw") == 0) return p[0] = part("blk.%d.ffn_up.weight", l, F, C, 0), 1;
-    if (gpt2 && strcmp(name, "fcb") == 0) return p[0] = part("blk.%d.ffn_up.bias", l, 1, F, 0), 1;
-    if (!gpt2 && strcmp(name, "qkvw") == 0) {
-        p[0] = part("blk.%d.attn_q.weight", l, NH * hs, C, qh);
-        p[1] = part("blk.%d.attn_k.weight", l, KVH * hs, C, kh);
-        p[2] = part("blk.%d.attn_v.weight", l, KVH * hs, C, 0);
-        return 3;
-    }
-    if (!gpt2 && strcmp(name, "qkvb") == 0) { /* a bias vector, permuted as its matrix's rows */
-        p[0] = part("blk.%d.attn_q.bias", l, 1, NH * hs, qh);
-        p[1] = part("blk.%d.attn_k.bias", l, 1, KVH * hs, kh);
-        p[2] = part("blk.%d.attn_v.bias", l, 1, KVH * hs, 0);
-        return 3;
-    }
-    if (!gpt2 && strcmp(name, "fcw") == 0) {
-        p[0] = part("blk.%d.ffn_gate.weight", l, F, C, 0);
-        p[1] = part("blk.%d.ffn_up.weight", l, F, C, 0);
-        return 2;
-    }
-    return 0;
-}
-
-/* Row r of a per-head interleaved block of rows (head h: the pairs (i, i + hs/2) side by side)
- * is rotate-half row: within a head, stored row 2j + i holds row i hs/2 + j. */
-static uint64_t unpermuted_row(uint64_t stored, uint64_t head_size) {
-    uint64_t h = stored / head_size, r = stored % head_size;
-    return h * head_size + (r % 2) * (head_size / 2) + r / 2;
-}
-
 /* A part's tensor checked against its shape and read into dst (take_rows x cols floats). For a
  * vector with heads (a bias) every "row" is one float. */
 static t2g_status read_part(const t2g_gguf *file, const gguf_part *p, uint64_t hs, float *dst, bool *used,
@@ -214,7 +124,7 @@ static t2g_status read_part(const t2g_gguf *file, const gguf_part *p, uint64_t h
     used[index] = true;
     uint64_t width = matrix ? p->cols : 1, count = matrix ? p->take_rows : p->cols;
     for (uint64_t r = 0; !status && r < count; r++) {
-        uint64_t to = p->heads ? unpermuted_row(r, hs) : r;
+        uint64_t to = p->heads ? gguf_unpermuted_row(r, hs) : r;
         memcpy(dst + to * width, all + r * width, width * sizeof *all);
     }
     free(all);
@@ -229,7 +139,7 @@ static t2g_status check_tied_output(const t2g_gguf *file, const t2g_model_config
     if (!t || m->arch != T2G_ARCH_GPT2) return T2G_OK;
     float *head = malloc((size_t)m->vocab * m->width * sizeof *head);
     if (!head) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", t2g_gguf_path(file));
-    gguf_part p = part("output.weight", -1, m->vocab, m->width, 0);
+    gguf_part p = {.name = "output.weight", .rows = m->vocab, .cols = m->width, .take_rows = m->vocab};
     t2g_status status = read_part(file, &p, 1, head, used, err);
     if (!status && memcmp(head, wte, (size_t)m->vocab * m->width * sizeof *head) != 0)
         status = t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: output.weight differs from token_embd.weight: gpt2's head is the "
@@ -248,13 +158,13 @@ t2g_status t2g_gguf_read_weights(const t2g_gguf *file, const t2g_model_config *m
     if (!used) return t2g_fail(err, T2G_ERR_MEMORY, "%s: out of host memory", t2g_gguf_path(file));
     const float *wte = NULL;
     for (uint32_t i = 0; i < count && !status; i++) {
-        gguf_part parts[3];
-        uint32_t n = parts_of(model, a, table[i].name, table[i].layer, parts);
+        gguf_part parts[GGUF_MAX_PARTS];
+        uint32_t n = gguf_parts_of(model, a, table[i].name, table[i].layer, parts);
         if (!n) status = t2g_fail(err, T2G_ERR_UNSUPPORTED, "t2g tensor %s has no GGUF counterpart", table[i].name);
         float *dst = params + table[i].offset;
         for (uint32_t k = 0; k < n && !status; k++) {
             status = read_part(file, &parts[k], hs, dst, used, err);
-            dst += (parts[k].rows != 1 ? parts[k].take_rows : 1) * parts[k].cols;
+            dst += gguf_part_floats(&parts[k]);
         }
         if (strcmp(table[i].name, "wte") == 0) wte = params + table[i].offset;
     }

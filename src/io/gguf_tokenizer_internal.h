@@ -27,4 +27,11 @@ t2g_status gguf_pre_style_of(const t2g_gguf *file, const gguf_pre_style **style,
 /* Adds "normalizer" and "pre_tokenizer" of the style to root; false when out of memory. */
 bool gguf_pre_style_json(const gguf_pre_style *style, cJSON *root);
 
+/* The reverse, for writing: the name of the style of a tokenizer.json (`root`: its normalizer,
+ * pre_tokenizer and model.ignore_merges); NULL when no name has that style. */
+const char *gguf_pre_name_of_json(const cJSON *root);
+
+/* "gpt-2 (...), smollm (...), ...": the styles written, for messages. */
+const char *gguf_pre_names_written(void);
+
 #endif

@@ -112,3 +112,66 @@ bool gguf_pre_style_json(const gguf_pre_style *style, cJSON *root) {
     }
     return attach(root, "normalizer", normalizer) && attach(root, "pre_tokenizer", pre_tokenizer(style));
 }
+
+/* ---- the reverse: a tokenizer.json's style, by name ---- */
+
+static bool is_type(const cJSON *item, const char *type) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, "type");
+    return cJSON_IsString(t) && strcmp(t->valuestring, type) == 0;
+}
+
+/* A bool member; `absent` when the member is missing. */
+static bool flag(const cJSON *item, const char *key, bool absent) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, key);
+    return v ? cJSON_IsTrue(v) : absent;
+}
+
+/* One step of a pre_tokenizer Sequence into style (false: a step no style has). */
+static bool read_step(const cJSON *step, bool last, gguf_pre_style *style) {
+    if (last) return is_type(step, "ByteLevel") && flag(step, "use_regex", true) == !style->split;
+    if (is_type(step, "Digits") && !style->digits && !style->split) return style->digits = flag(step, "individual_digits", false);
+    const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(step, "pattern"), "Regex");
+    const cJSON *behavior = cJSON_GetObjectItemCaseSensitive(step, "behavior");
+    if (!is_type(step, "Split") || style->split || !cJSON_IsString(pattern) || !cJSON_IsString(behavior) ||
+        strcmp(behavior->valuestring, "Isolated") != 0 || flag(step, "invert", false))
+        return false;
+    style->split = pattern->valuestring;
+    return true;
+}
+
+static bool style_of_json(const cJSON *root, gguf_pre_style *style) {
+    const cJSON *normalizer = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    *style = (gguf_pre_style){.ignore_merges = flag(cJSON_GetObjectItemCaseSensitive(root, "model"), "ignore_merges", false)};
+    if (normalizer && !cJSON_IsNull(normalizer)) {
+        if (!is_type(normalizer, "NFC")) return false;
+        style->nfc = true;
+    }
+    if (is_type(pre, "ByteLevel")) return flag(pre, "use_regex", true);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
+    if (!is_type(pre, "Sequence") || !cJSON_IsArray(steps) || cJSON_GetArraySize(steps) < 1) return false;
+    int n = cJSON_GetArraySize(steps);
+    for (int i = 0; i < n; i++)
+        if (!read_step(cJSON_GetArrayItem(steps, i), i == n - 1, style)) return false;
+    return true;
+}
+
+static bool same_style(const gguf_pre_style *a, const gguf_pre_style *b) {
+    bool same_split = a->split && b->split ? strcmp(a->split, b->split) == 0 : a->split == b->split;
+    return a->nfc == b->nfc && a->digits == b->digits && same_split && a->ignore_merges == b->ignore_merges;
+}
+
+/* A style's last name in the table is the one written ("gpt-2", "llama-bpe": what llama.cpp's
+ * converter writes). */
+const char *gguf_pre_name_of_json(const cJSON *root) {
+    gguf_pre_style style;
+    if (!style_of_json(root, &style)) return NULL;
+    for (size_t i = PRE_NAME_COUNT; i-- > 0;)
+        if (same_style(PRE_NAMES[i].style, &style)) return PRE_NAMES[i].name;
+    return NULL;
+}
+
+const char *gguf_pre_names_written(void) {
+    return "gpt-2 (ByteLevel with GPT-2's regex), smollm (Digits, then that ByteLevel), qwen2 (NFC, Split with "
+           "Qwen2's regex, ByteLevel), llama-bpe (Split with Llama 3's regex, ByteLevel, ignore_merges)";
+}

@@ -64,8 +64,8 @@ out=$("$t2g" sample --model llama-hf --prompt a --max-new 2 2>&1)
 check "an exported folder (t2g's tokenizer.json) is read without the note" '! printf "%s" "$out" | grep -q "note:"'
 out=$("$t2g" export llama --format hf --out llama-hf 2>&1); code=$?
 check "export to a non-empty folder: refused, nothing overwritten" '[ $code = 2 ] && printf "%s" "$out" | grep -q "llama-hf is not empty"'
-out=$("$t2g" export llama --format gguf --out x 2>&1); code=$?
-check "export --format gguf: refused, listing the formats" '[ $code = 2 ] && printf "%s" "$out" | grep -q "the formats are hf" && [ ! -e x ]'
+out=$("$t2g" export llama --format ggml --out x 2>&1); code=$?
+check "export --format ggml: refused, listing the formats" '[ $code = 2 ] && printf "%s" "$out" | grep -q "the formats are hf .* and gguf" && [ ! -e x ]'
 
 # ---- rl.start ----
 cp -r "$golden/llama" start

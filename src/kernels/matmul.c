@@ -24,13 +24,18 @@
  *              15, AVX2, 2 threads) on 256x768x768: cpu_large 13.4 GFLOP/s, cpu_small 9.7,
  *              gpu_large 10.0, gpu_small 4.3; on 64x128x128: cpu_small 6.0, cpu_large 2.7,
  *              gpu_small 3.6, gpu_large 2.2. cpu_large: 64 invocations, 16.5 KiB; cpu_small:
- *              16 invocations, 8.5 KiB. */
+ *              16 invocations, 8.5 KiB.
+ *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
+ *              sequence): the tiles above would compute 32 to 128 rows for it, nearly all of
+ *              them padding. 8 invocations, 8.5 KiB. Every output is still one invocation's sum
+ *              over k in increasing order, so every configuration gives the same bits. */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     /*                                             BM   BN  BK  TM  TN */
     [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4},
     [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8},
     [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16},
     [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16},
+    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16},
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose

@@ -37,6 +37,7 @@
 
 struct t2g_generator {
     t2g_gpt *gpt;
+    t2g_matmul_tiles small_tiles;   /* the device's tiles for small products (steps of more than 4 rows) */
     uint32_t max_batch, context, L, C, V;
     t2g_recorder *rec;
 
@@ -96,10 +97,12 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
     if (!g) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a generator");
     *g = (t2g_generator){.gpt = gpt, .max_batch = max_batch, .context = c->context, .L = c->layers, .C = c->width,
                          .V = c->vocab};
-    /* One tile configuration for every step, the device's for the smallest products: a step
-     * has few rows, and with the configuration fixed, a row's results do not depend on how many
-     * rows a step has (the same seed gives the same text whatever else is in the batch). */
-    g->step.tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
+    /* The device's tiles for small products, or the 4-row tiles for a step of at most 4 rows
+     * (record_step): every configuration sums each output over k in the same order, so a row's
+     * results do not depend on how many rows a step has (the same seed gives the same text
+     * whatever else is in the batch; test matmul checks the configurations agree bit for bit). */
+    g->small_tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
+    g->step.tiles = g->small_tiles;
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), NULL, &g->rec, err);
     if (!status) status = alloc_buffers(g, err);
     if (status) {
@@ -135,6 +138,7 @@ static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t
     gpt_decode *d = &g->step;
     d->n = n;
     d->t = t;
+    d->tiles = n <= 4 ? T2G_MATMUL_TILES_ROWS : g->small_tiles; /* a few rows: no tile of padding rows */
     TRY(t2g_record_update(rec, g->tokens, tokens, n * (uint32_t)sizeof *tokens, err));
     TRY(t2g_decode_embedding(rec, d->x, g->tokens, w->wte, gpt->arch->positions ? &w->wpe : NULL, n, t, g->C, g->V, err));
     for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));

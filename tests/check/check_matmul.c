@@ -194,6 +194,36 @@ static void rejection_case(check_ctx *ctx) {
     ctx->err.message[0] = 0;
 }
 
+/* The forward of one product on every configuration the device can run: the same bits (each
+ * output is one invocation's sum over k in increasing order, whatever the tiles). */
+static void same_bits_everywhere(check_ctx *ctx, int N, int C, int OC) {
+    check_case_begin(ctx);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    t2g_tensor bias = check_upload(ctx, check_random_floats(ctx, OC, -1, 1), OC);
+    float *first = NULL;
+    const char *first_name = NULL;
+    for (int t = 0; t < T2G_MATMUL_TILES_COUNT; t++) {
+        const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(t);
+        const t2g_device_info *info = t2g_device_get_info(ctx->device);
+        if (t2g_matmul_tile_shared_bytes(cfg) > info->max_shared_memory_bytes ||
+            t2g_matmul_tile_invocations(cfg) > info->max_workgroup_invocations)
+            continue; /* a configuration this device cannot run */
+        t2g_tensor out = check_poisoned(ctx, nout);
+        if (!check_status(ctx, t2g_matmul_forward_tiles(ctx->recorder, t, out, inp, weight, &bias, N, C, OC, &ctx->err),
+                          cfg->name) ||
+            !check_submit(ctx))
+            return;
+        float *got = check_download(ctx, out, nout);
+        char label[128];
+        snprintf(label, sizeof label, "matmul %dx%dx%d: tiles %s against %s", N, C, OC, cfg->name,
+                 first_name ? first_name : cfg->name);
+        if (first) check_bitwise(ctx, label, first, got, nout);
+        else first = got, first_name = cfg->name;
+    }
+}
+
 T2G_CHECK(matmul) {
     const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
     const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
@@ -206,6 +236,16 @@ T2G_CHECK(matmul) {
                   cfg->name, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, t2g_matmul_tile_invocations(cfg),
                   t2g_matmul_tile_shared_bytes(cfg));
     }
+    /* The 4-row tiles (decode steps of one to four sequences), and every configuration's bits
+     * equal to every other's: the generator picks tiles by rows and promises the same text. */
+    const t2g_matmul_tiles R = T2G_MATMUL_TILES_ROWS;
+    matmul_case(ctx, R, 1, 1, 1, ALL);
+    matmul_case(ctx, R, 1, 576, 1536, WITH_BIAS);
+    matmul_case(ctx, R, 3, 53, 259, ALL);
+    matmul_case(ctx, R, 4, 48, 129, ALL);
+    matmul_case(ctx, R, 37, 53, 71, ALL);
+    same_bits_everywhere(ctx, 3, 96, 133);
+    same_bits_everywhere(ctx, 37, 53, 71);
     /* Each configuration on the shapes it serves, plus edge cases: 1x1x1, a single row, tiles
      * cut at every edge (200x136x260 against 128-tiles), more than 8 tile rows (GROUP_ROWS). */
     matmul_case(ctx, GS, 37, 53, 71, ALL);

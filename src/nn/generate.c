@@ -102,7 +102,6 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
      * results do not depend on how many rows a step has (the same seed gives the same text
      * whatever else is in the batch; test matmul checks the configurations agree bit for bit). */
     g->small_tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
-    g->step.tiles = g->small_tiles;
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), NULL, &g->rec, err);
     if (!status) status = alloc_buffers(g, err);
     if (status) {

@@ -28,23 +28,6 @@ static uint32_t char_end(const unsigned char *text, uint32_t len, uint32_t i) {
     return i;
 }
 
-typedef struct corpus {
-    uint32_t count;
-    const unsigned char **text;
-    uint32_t *len;
-} corpus;
-
-static bool read_corpus(check_ctx *ctx, golden_file *f, corpus *c) {
-    if (!check_true(ctx, golden_magic(f, "t2gtext1"), "corpus.bin begins with t2gtext1")) return false;
-    c->count = golden_u32(f);
-    c->text = check_host(ctx, (c->count + 1) * sizeof *c->text);
-    c->len = check_host(ctx, (c->count + 1) * sizeof *c->len);
-    for (uint32_t i = 0; i < c->count && !f->bad; i++) {
-        c->len[i] = golden_u16(f);
-        c->text[i] = golden_take(f, c->len[i]);
-    }
-    return check_true(ctx, !f->bad, "corpus.bin holds its %u strings", c->count);
-}
 
 /* placed[b]: whether the input character starting at byte b keeps its own range in the
  * reference: false for one that NFC folded into the character before (text between special
@@ -96,7 +79,7 @@ static bool tiles(const t2g_token_span *spans, size_t count, uint32_t len) {
 }
 
 /* One expected file against the tokenizer; returns the strings compared. */
-static uint32_t compare(check_ctx *ctx, const t2g_bpe *bpe, const corpus *c, const char *name, bool nfc,
+static uint32_t compare(check_ctx *ctx, const t2g_bpe *bpe, const golden_corpus *c, const char *name, bool nfc,
                         bool parse_special) {
     golden_file f;
     if (!load(ctx, name, &f)) return 0;
@@ -140,7 +123,7 @@ static uint32_t compare(check_ctx *ctx, const t2g_bpe *bpe, const corpus *c, con
     return compared;
 }
 
-static void golden_style(check_ctx *ctx, const corpus *c, const char *style, bool nfc) {
+static void golden_style(check_ctx *ctx, const golden_corpus *c, const char *style, bool nfc) {
     char path[4300], name[64];
     snprintf(path, sizeof path, "%s/tests/golden/tokenizers/%s/tokenizer.json", check_source_dir(), style);
     t2g_bpe *bpe = NULL;
@@ -156,9 +139,8 @@ static void golden_style(check_ctx *ctx, const corpus *c, const char *style, boo
 T2G_HOST_CHECK(bpe_golden) {
     check_case_begin(ctx);
     golden_file f;
-    corpus c;
-    if (!load(ctx, "corpus.bin", &f)) return ctx->failures;
-    if (read_corpus(ctx, &f, &c)) {
+    golden_corpus c;
+    if (golden_load_corpus(ctx, &f, &c)) {
         golden_style(ctx, &c, "gpt2", false);
         golden_style(ctx, &c, "smollm2", false);
         golden_style(ctx, &c, "qwen2", true);

@@ -12,19 +12,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "model_checks.h"
 #include "t2g/dtype.h"
 #include "t2g/gguf_export.h"
 #include "t2g/gguf_model.h"
 #include "t2g/gguf_tokenizer.h"
 #include "t2g/hf.h"
 #include "t2g/text.h"
-
-static bool same_config(const t2g_model_config *a, const t2g_model_config *b) {
-    return a->arch == b->arch && a->vocab == b->vocab && a->context == b->context && a->layers == b->layers &&
-           a->heads == b->heads && a->width == b->width && a->kv_heads == b->kv_heads && a->ffn_width == b->ffn_width &&
-           (float)a->rope_theta == (float)b->rope_theta && (float)a->norm_eps == (float)b->norm_eps &&
-           a->qkv_bias == b->qkv_bias && a->tied_head == b->tied_head;
-}
 
 /* Whether `back` is what `dtype` makes of `value` (1-D tensors: kept f32; q8_0: at most half a
  * step of the block's scale, the block's max |x| given). */
@@ -95,7 +89,7 @@ static void export_case(check_ctx *ctx, const char *folder, t2g_gguf_write_type 
         check_status(ctx, t2g_gguf_read_config(file, 0, &back, &ctx->err), path) &&
         check_status(ctx, t2g_gguf_read_weights(file, &back, table, count, read, &ctx->err), path) &&
         check_status(ctx, t2g_gguf_tokenizer_files(file, &tokenizer, &config, &ctx->err), path)) {
-        check_true(ctx, same_config(&model, &back), "%s %s: the folder's config read back", folder, type);
+        check_true(ctx, check_same_model_config(&model, &back), "%s %s: the folder's config read back", folder, type);
         if (dtype == T2G_GGUF_WRITE_F32)
             check_true(ctx, memcmp(params, read, floats * sizeof *read) == 0,
                        "%s f32: every parameter bit-identical to the folder's (%u tensors)", folder, count);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "model_checks.h"
 #include "t2g/gguf_model.h"
 #include "t2g/gguf_write.h"
 #include "t2g/hf.h"
@@ -134,13 +135,6 @@ static bool write_gguf(check_ctx *ctx, const char *path, const char *arch, const
     return check_status(ctx, s, "writing the test GGUF");
 }
 
-static bool same_config(const t2g_model_config *a, const t2g_model_config *b) {
-    return a->arch == b->arch && a->vocab == b->vocab && a->context == b->context && a->layers == b->layers &&
-           a->heads == b->heads && a->width == b->width && a->kv_heads == b->kv_heads && a->ffn_width == b->ffn_width &&
-           (float)a->rope_theta == (float)b->rope_theta && (float)a->norm_eps == (float)b->norm_eps &&
-           a->qkv_bias == b->qkv_bias && a->tied_head == b->tied_head;
-}
-
 /* One golden folder written as GGUF (with damage d) and read back; for SOUND, the weights must
  * be bit-identical; otherwise the error must contain `expect`. */
 static void golden_case(check_ctx *ctx, const char *folder, const char *arch, bool permute, damage d,
@@ -173,7 +167,7 @@ static void golden_case(check_ctx *ctx, const char *folder, const char *arch, bo
         }
         if (d == SOUND) {
             check_true(ctx, status == T2G_OK, "%s as GGUF: read (%s)", folder, err.message);
-            check_true(ctx, !status && same_config(&model, &back), "%s as GGUF: the folder's config", folder);
+            check_true(ctx, !status && check_same_model_config(&model, &back), "%s as GGUF: the folder's config", folder);
             check_true(ctx, !status && memcmp(params, read, floats * sizeof *read) == 0,
                        "%s as GGUF: every parameter bit-identical to the folder's (%u tensors, q/k %s)", folder, n,
                        permute ? "interleaved" : "as stored");

@@ -22,25 +22,6 @@ static const char SMOLLM2_TEMPLATE[] =
     "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
-typedef struct corpus {
-    uint32_t count;
-    const unsigned char **text;
-    uint32_t *len;
-} corpus;
-
-static bool load_corpus(check_ctx *ctx, golden_file *f, corpus *c) {
-    if (!golden_load(ctx, "tokenizers", "corpus.bin", f) ||
-        !check_true(ctx, golden_magic(f, "t2gtext1"), "corpus.bin begins with t2gtext1"))
-        return false;
-    c->count = golden_u32(f);
-    c->text = check_host(ctx, (c->count + 1) * sizeof *c->text);
-    c->len = check_host(ctx, (c->count + 1) * sizeof *c->len);
-    for (uint32_t i = 0; i < c->count && !f->bad; i++) {
-        c->len[i] = golden_u16(f);
-        c->text[i] = golden_take(f, c->len[i]);
-    }
-    return check_true(ctx, !f->bad, "corpus.bin holds its %u strings", c->count);
-}
 
 /* The GGUF at path through t2g_gguf_tokenizer_files and t2g_text_parse. */
 static t2g_status gguf_text(const char *path, t2g_text **text, t2g_error *err) {
@@ -58,7 +39,7 @@ static t2g_status gguf_text(const char *path, t2g_text **text, t2g_error *err) {
 
 /* The ids of one expected file (NAME.plain.bin or NAME.special.bin); returns the strings whose
  * ids are identical. */
-static uint32_t same_ids(check_ctx *ctx, const t2g_text *text, const corpus *c, const char *name, bool parse_special,
+static uint32_t same_ids(check_ctx *ctx, const t2g_text *text, const golden_corpus *c, const char *name, bool parse_special,
                          uint32_t *records) {
     golden_file f;
     uint32_t same = 0, shown = 0;
@@ -94,7 +75,7 @@ typedef struct style_case {
     t2g_chat_format chat; /* what "auto" finds */
 } style_case;
 
-static void golden_style(check_ctx *ctx, const corpus *c, const char *dir, const style_case *s) {
+static void golden_style(check_ctx *ctx, const golden_corpus *c, const char *dir, const style_case *s) {
     gguf_tok tok;
     char path[600];
     snprintf(path, sizeof path, "%s/%s.gguf", dir, s->style);
@@ -132,9 +113,9 @@ static void golden_style(check_ctx *ctx, const corpus *c, const char *dir, const
 T2G_HOST_CHECK(gguf_tokenizer_golden) {
     check_case_begin(ctx);
     golden_file f = {0};
-    corpus c;
+    golden_corpus c;
     char dir[512];
-    if (load_corpus(ctx, &f, &c) && gguf_scratch_dir(ctx, dir, sizeof dir)) {
+    if (golden_load_corpus(ctx, &f, &c) && gguf_scratch_dir(ctx, dir, sizeof dir)) {
         const style_case cases[] = {
             {"gpt2", "gpt-2", 1499, 1499, -1, NULL, T2G_CHAT_NONE},
             {"smollm2", "smollm", 1, 2, 2, SMOLLM2_TEMPLATE, T2G_CHAT_CHATML},

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_checks.h"
 #include "io/hf_internal.h"
 #include "t2g/hf.h"
 #include "t2g/safetensors.h"
@@ -29,17 +30,6 @@ static const golden GOLDEN[] = {
     {"llama-bf16", "llama-bf16", false}, {"llama-f16", "llama-f16", false}, {"qwen2", "qwen2", true},
 };
 
-/* Tensor `name` of the expected file as doubles (NULL and a failure when it is missing), its
- * element count in *count. */
-static double *expected(check_ctx *ctx, t2g_safetensors *file, const char *name, uint64_t *count) {
-    const t2g_safetensors_tensor *t = t2g_safetensors_find(file, name);
-    if (!check_expect(ctx, t != NULL, "%s holds no %s", t2g_safetensors_path(file), name)) return NULL;
-    double *x = check_host(ctx, (t->elements ? t->elements : 1) * sizeof *x);
-    if (!check_status(ctx, t2g_safetensors_read_f64(file, t, x, t->elements, &ctx->err), name)) return NULL;
-    *count = t->elements;
-    return x;
-}
-
 /* The expected gradient in the model's flat layout: each table entry from its Hugging Face
  * tensors, "grad." + their names, placed as t2g_hf_read_weights places weights. */
 static double *expected_grads(check_ctx *ctx, t2g_safetensors *file, const t2g_model_config *model,
@@ -54,7 +44,7 @@ static double *expected_grads(check_ctx *ctx, t2g_safetensors *file, const t2g_m
             char name[600];
             snprintf(name, sizeof name, "grad.%s%s", parts[k].prefixed ? t2g_hf_prefix(model) : "", parts[k].name);
             uint64_t elements = 0;
-            const double *g = expected(ctx, file, name, &elements);
+            const double *g = check_expected(ctx, file, name, &elements);
             if (!g || !check_expect(ctx, elements >= parts[k].elements, "%s has only %llu elements", name,
                                     (unsigned long long)elements))
                 return NULL;
@@ -71,8 +61,8 @@ static double *expected_grads(check_ctx *ctx, t2g_safetensors *file, const t2g_m
 static void check_training_pass(check_ctx *ctx, const char *label, t2g_gpt *gpt, t2g_safetensors *file,
                                 const t2g_model_config *model, bool full) {
     uint64_t N = 0, n = 0;
-    const double *tokens = expected(ctx, file, "tokens", &N);
-    const double *targets = full ? expected(ctx, file, "targets", &n) : tokens;
+    const double *tokens = check_expected(ctx, file, "tokens", &N);
+    const double *targets = full ? check_expected(ctx, file, "targets", &n) : tokens;
     if (!tokens || !targets) return;
     uint32_t B = 2, T = (uint32_t)(N / 2), V = model->vocab;
     uint32_t *ids = check_host(ctx, 2 * N * sizeof *ids);
@@ -90,7 +80,7 @@ static void check_training_pass(check_ctx *ctx, const char *label, t2g_gpt *gpt,
     if (!check_submit(ctx)) return;
     char what[96];
     uint64_t logit_count = 0;
-    const double *want_logits = expected(ctx, file, "logits", &logit_count);
+    const double *want_logits = check_expected(ctx, file, "logits", &logit_count);
     float *logits = check_download(ctx, t2g_gpt_logits(gpt), (size_t)N * V);
     snprintf(what, sizeof what, "%s logits", label);
     if (want_logits && check_true(ctx, logit_count == N * V, "%s: %llu expected logits", label, (unsigned long long)logit_count))
@@ -102,7 +92,7 @@ static void check_training_pass(check_ctx *ctx, const char *label, t2g_gpt *gpt,
     if (!check_submit(ctx)) return;
     float *loss_sum = check_download(ctx, sum, 1);
     float loss = loss_sum[0] / (float)N;
-    const double *want_loss = expected(ctx, file, "loss", &n);
+    const double *want_loss = check_expected(ctx, file, "loss", &n);
     snprintf(what, sizeof what, "%s loss", label);
     if (want_loss) check_close(ctx, what, &loss, want_loss, 1, TOLERANCE);
 
@@ -123,9 +113,9 @@ static void check_training_pass(check_ctx *ctx, const char *label, t2g_gpt *gpt,
 /* Greedy generation from the expected prompt: the same tokens while the margin holds. */
 static void check_greedy(check_ctx *ctx, const char *label, t2g_gpt *gpt, t2g_safetensors *file) {
     uint64_t prompt_count = 0, greedy_count = 0, margin_count = 0;
-    const double *prompt = expected(ctx, file, "prompt", &prompt_count);
-    const double *greedy = expected(ctx, file, "greedy", &greedy_count);
-    const double *margin = expected(ctx, file, "greedy_margin", &margin_count);
+    const double *prompt = check_expected(ctx, file, "prompt", &prompt_count);
+    const double *greedy = check_expected(ctx, file, "greedy", &greedy_count);
+    const double *margin = check_expected(ctx, file, "greedy_margin", &margin_count);
     if (!prompt || !greedy || !margin) return;
     uint32_t P = (uint32_t)prompt_count, steps = (uint32_t)margin_count;
     uint32_t *ids = check_host(ctx, P * sizeof *ids);
@@ -139,12 +129,7 @@ static void check_greedy(check_ctx *ctx, const char *label, t2g_gpt *gpt, t2g_sa
     t2g_generation out = {0};
     const uint32_t *prompts[] = {ids};
     if (check_status(ctx, t2g_generate(generator, prompts, &P, 1, &s, &out, &ctx->err), "generate")) {
-        uint32_t compared = 0;
-        for (uint32_t k = 0; k < steps && k < out.lengths[0] && margin[k] > MARGIN; k++, compared++)
-            check_expect(ctx, out.tokens[k] == (uint32_t)greedy[P + k], "%s greedy token %u: t2g %u, transformers %u",
-                         label, k, out.tokens[k], (uint32_t)greedy[P + k]);
-        check_log(ctx, "  %-52s %u of %u tokens compared (margin > %g)", label, compared, steps, MARGIN);
-        check_true(ctx, compared > 0, "%s: some greedy token is compared", label);
+        check_greedy_tokens(ctx, label, &out, greedy, margin, P, steps, MARGIN);
     }
     t2g_generation_free(&out);
     t2g_generator_destroy(generator);

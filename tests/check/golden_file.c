@@ -49,3 +49,17 @@ bool golden_magic(golden_file *f, const char *expected) {
     const unsigned char *p = golden_take(f, 8);
     return p && memcmp(p, expected, 8) == 0;
 }
+
+bool golden_load_corpus(check_ctx *ctx, golden_file *f, golden_corpus *c) {
+    if (!golden_load(ctx, "tokenizers", "corpus.bin", f) ||
+        !check_true(ctx, golden_magic(f, "t2gtext1"), "corpus.bin begins with t2gtext1"))
+        return false;
+    c->count = golden_u32(f);
+    c->text = check_host(ctx, (c->count + 1) * sizeof *c->text);
+    c->len = check_host(ctx, (c->count + 1) * sizeof *c->len);
+    for (uint32_t i = 0; i < c->count && !f->bad; i++) {
+        c->len[i] = golden_u16(f);
+        c->text[i] = golden_take(f, c->len[i]);
+    }
+    return check_true(ctx, !f->bad, "corpus.bin holds its %u strings", c->count);
+}

@@ -25,4 +25,13 @@ uint32_t golden_u32(golden_file *f);
 /* The next 8 bytes are `expected`. */
 bool golden_magic(golden_file *f, const char *expected);
 
+/* The test strings of tests/golden/tokenizers/corpus.bin ("t2gtext1"), pointing into f->data. */
+typedef struct golden_corpus {
+    uint32_t count;
+    const unsigned char **text;
+    uint32_t *len;
+} golden_corpus;
+/* Loads corpus.bin into *f and reads it into *c; false (a failure) if it cannot. */
+bool golden_load_corpus(check_ctx *ctx, golden_file *f, golden_corpus *c);
+
 #endif

@@ -103,10 +103,11 @@ static void k_scale_min(const uint8_t *s, int j, float *scale, float *min) {
 
 /* Q4_K (144 bytes): d, dmin (f16), 12 scale bytes, 128 bytes of nibbles; 8 sub-blocks of 32:
  * sub-block j takes the low (j even) or high (j odd) nibbles of bytes 32 (j / 2) .. + 31;
- * x = (d * scale_j) * q - (dmin * min_j). */
-static void decode_q4_k(const uint8_t *b, float *out) {
+ * x = (d * scale_j) * q - (dmin * min_j). Q5_K (176 bytes) has 32 bytes qh before the nibbles:
+ * bit j of qh[l] is the fifth bit of element l of sub-block j. qh NULL: Q4_K. */
+static void decode_k_nibbles(const uint8_t *b, const uint8_t *qh, const uint8_t *qs, float *out) {
     float d = f16_at(b), dmin = f16_at(b + 2);
-    const uint8_t *scales = b + 4, *qs = b + 16;
+    const uint8_t *scales = b + 4;
     for (int j = 0; j < 8; j++) {
         float scale, min;
         k_scale_min(scales, j, &scale, &min);
@@ -114,29 +115,16 @@ static void decode_q4_k(const uint8_t *b, float *out) {
         const uint8_t *q = qs + 32 * (j / 2);
         int shift = 4 * (j % 2);
         for (int l = 0; l < 32; l++) {
-            float scaled = step * (float)((q[l] >> shift) & 15);
+            uint32_t high = qh ? ((qh[l] >> j) & 1u) << 4 : 0u;
+            float scaled = step * (float)(((q[l] >> shift) & 15u) | high);
             out[32 * j + l] = scaled - offset;
         }
     }
 }
 
-/* Q5_K (176 bytes): as Q4_K with 32 bytes qh before the nibbles: bit j of qh[l] is the fifth
- * bit of element l of sub-block j. */
-static void decode_q5_k(const uint8_t *b, float *out) {
-    float d = f16_at(b), dmin = f16_at(b + 2);
-    const uint8_t *scales = b + 4, *qh = b + 16, *qs = b + 48;
-    for (int j = 0; j < 8; j++) {
-        float scale, min;
-        k_scale_min(scales, j, &scale, &min);
-        float step = d * scale, offset = dmin * min;
-        const uint8_t *q = qs + 32 * (j / 2);
-        int shift = 4 * (j % 2);
-        for (int l = 0; l < 32; l++) {
-            float scaled = step * (float)(((q[l] >> shift) & 15) | ((qh[l] >> j) & 1) << 4);
-            out[32 * j + l] = scaled - offset;
-        }
-    }
-}
+static void decode_q4_k(const uint8_t *b, float *out) { decode_k_nibbles(b, NULL, b + 16, out); }
+
+static void decode_q5_k(const uint8_t *b, float *out) { decode_k_nibbles(b, b + 16, b + 48, out); }
 
 /* Q6_K (210 bytes): 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 signed scales,
  * d (f16). Two halves of 128 elements; in half h, element 32 k + l (k 0..3, l 0..31) takes the

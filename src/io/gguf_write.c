@@ -220,7 +220,7 @@ t2g_status t2g_gguf_write_header(t2g_gguf_writer *w, t2g_error *err) {
     return status;
 }
 
-t2g_status t2g_gguf_writer_finish(t2g_gguf_writer *w, t2g_error *err) {
+t2g_status t2g_gguf_start_data(t2g_gguf_writer *w, t2g_error *err) {
     if (w->state == T2G_GGUF_ADDING) {
         t2g_status status = t2g_gguf_write_header(w, err);
         if (status) return status;
@@ -228,6 +228,12 @@ t2g_status t2g_gguf_writer_finish(t2g_gguf_writer *w, t2g_error *err) {
     if (w->state != T2G_GGUF_WRITING)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GGUF file %s: %s", w->path,
                         w->state == T2G_GGUF_DONE ? "finished already" : "an earlier error stopped its writing");
+    return T2G_OK;
+}
+
+t2g_status t2g_gguf_writer_finish(t2g_gguf_writer *w, t2g_error *err) {
+    t2g_status status = t2g_gguf_start_data(w, err);
+    if (status) return status;
     if (w->current < w->tensor_count) {
         const t2g_gguf_write_tensor *t = &w->tensors[w->current];
         return t2g_gguf_stop(w, err, T2G_ERR_ARGUMENT, "tensor %s has %llu of its %llu elements (finished early)",

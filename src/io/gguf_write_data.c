@@ -105,13 +105,8 @@ static t2g_status put_elements(t2g_gguf_writer *w, const float *x, uint64_t n, t
 }
 
 t2g_status t2g_gguf_write_data(t2g_gguf_writer *w, const float *values, uint64_t count, t2g_error *err) {
-    if (w->state == T2G_GGUF_ADDING) {
-        t2g_status status = t2g_gguf_write_header(w, err);
-        if (status) return status;
-    }
-    if (w->state != T2G_GGUF_WRITING)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "GGUF file %s: %s", w->path,
-                        w->state == T2G_GGUF_DONE ? "finished already" : "an earlier error stopped its writing");
+    t2g_status status = t2g_gguf_start_data(w, err);
+    if (status) return status;
     if (!count) return T2G_OK;
     if (!values) return t2g_gguf_stop(w, err, T2G_ERR_ARGUMENT, "%llu elements but no data", (unsigned long long)count);
     if (w->current == w->tensor_count)
@@ -122,7 +117,7 @@ t2g_status t2g_gguf_write_data(t2g_gguf_writer *w, const float *values, uint64_t
     if (count > lacking)
         return t2g_gguf_stop(w, err, T2G_ERR_ARGUMENT, "tensor %s lacks %llu of its %llu elements, given %llu", t->name,
                              (unsigned long long)lacking, (unsigned long long)t->elements, (unsigned long long)count);
-    t2g_status status = put_elements(w, values, count, err);
+    status = put_elements(w, values, count, err);
     if (status || w->encoded < t->elements) return status;
     status = t2g_gguf_put_zeros(w, t2g_gguf_align(t->bytes, w->alignment) - t->bytes, err);
     w->current++;

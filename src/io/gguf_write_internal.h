@@ -71,6 +71,9 @@ bool t2g_gguf_q8_0_block(const float *x, unsigned char *out, uint32_t *bad);
 
 /* Creates the temporary file and writes the header (metadata, tensor infos, padding). */
 t2g_status t2g_gguf_write_header(t2g_gguf_writer *w, t2g_error *err);
+/* Where tensor data may be written: the header written first if it is not yet; an error when
+ * the writer finished or stopped. */
+t2g_status t2g_gguf_start_data(t2g_gguf_writer *w, t2g_error *err);
 
 /* Writes bytes to the file; on failure stops the writer (the temporary file removed) and
  * fails naming the file. */

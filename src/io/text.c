@@ -150,8 +150,11 @@ t2g_status t2g_text_parse(const char *tokenizer_json, size_t tokenizer_len, cons
     return status;
 }
 
-/* Whether `json` is the byte tokenizer's own tokenizer.json (t2g export writes it). */
+/* Whether `json` is the byte tokenizer's own tokenizer.json (t2g export writes it: a few KiB;
+ * a real model's, megabytes, is not parsed here at all). */
 static t2g_status is_own_tokenizer(const char *json, size_t len, bool *own, t2g_error *err) {
+    *own = false;
+    if (len > (64u << 10)) return T2G_OK;
     char *mine = t2g_hf_tokenizer_json();
     cJSON *theirs = cJSON_ParseWithLength(json, len), *ours = mine ? cJSON_Parse(mine) : NULL;
     free(mine);

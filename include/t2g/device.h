@@ -47,7 +47,11 @@ typedef struct t2g_device_info {
     uint64_t max_storage_buffer_range;
     uint64_t max_allocation_bytes;
     uint64_t max_buffer_bytes;
-    uint64_t device_local_bytes;    /* sum of the device-local heaps */
+    uint64_t device_local_bytes;    /* what runs may plan for: the sum of the device-local heaps, or where
+                                     * the device's memory is the host's (memory_note), the host's
+                                     * available memory when the device was described */
+    uint64_t reported_heap_bytes;   /* the sum of the device-local heaps as the driver reports them */
+    char memory_note[192];          /* "" or why device_local_bytes is not the reported heaps */
     uint32_t max_push_constant_bytes;
     uint32_t max_workgroup_invocations;
     uint32_t max_workgroup_count[3];

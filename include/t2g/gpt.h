@@ -68,6 +68,10 @@ t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uin
  * smaller train.micro_batch or model.context helps (an activation past one binding, an
  * activation arena past one allocation, the total past the heaps). */
 t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *memory, const t2g_device_info *device, t2g_error *err);
+/* The largest batch of at most max_B sequences of T tokens that the device holds (the checks of
+ * t2g_gpt_memory_check, frozen as for t2g_gpt_memory_needed); 0 when not even one sequence fits. */
+uint32_t t2g_gpt_fit_batch(const t2g_model_config *config, uint32_t max_B, uint32_t T, bool frozen,
+                           const t2g_device_info *device);
 
 /* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context).
  * The memory is checked first (t2g_gpt_memory_check): a model the device cannot hold is refused

@@ -159,12 +159,14 @@ t2g_status t2g_model_load(t2g_device *device, const char *path, uint32_t B, uint
 /* The same, a Hugging Face folder's context at most max_context (0: its own). */
 t2g_status t2g_model_load_context(t2g_device *device, const char *path, uint32_t max_context, uint32_t B, uint32_t T,
                                   t2g_gpt **gpt, t2g_config *config, t2g_error *err);
-/* The same as a frozen model (t2g_gpt_create_frozen): the parameters only, for forward passes. */
+/* The same as a frozen model (t2g_gpt_create_frozen): the parameters only, for forward passes;
+ * B at most, as for t2g_model_load_frozen_text. */
 t2g_status t2g_model_load_frozen(t2g_device *device, const char *path, uint32_t B, uint32_t T, t2g_gpt **gpt,
                                  t2g_config *config, t2g_error *err);
 /* A frozen model with its text (t2g_model_source_text with the model's own config), for sampling
  * and evaluation; a Hugging Face folder's or GGUF file's context at most max_context (0: its
- * own); *chosen as there. */
+ * own); *chosen as there. B is the most sequences a pass takes: fewer where the device holds
+ * no more (t2g_gpt_fit_batch; t2g_gpt_capacity says how many). */
 t2g_status t2g_model_load_frozen_text(t2g_device *device, const char *path, uint32_t max_context, uint32_t B,
                                       uint32_t T, t2g_gpt **gpt, t2g_config *config, t2g_text **text, char *chosen,
                                       size_t chosen_size, t2g_error *err);

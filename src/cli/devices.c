@@ -28,6 +28,7 @@ static void print_text(const t2g_device_info *d) {
            d->min_subgroup_size, d->max_subgroup_size, d->max_shared_memory_bytes / 1024, mib(d->max_storage_buffer_range));
     printf("    device-local memory %.0f MiB, max allocation %.0f MiB\n", mib(d->device_local_bytes),
            mib(d->max_allocation_bytes));
+    if (d->memory_note[0]) printf("    (%s)\n", d->memory_note);
     printf("    fp16 %s, bf16 %s, int8 %s, fp64 %s, timestamps %s\n", d->fp16 ? "yes" : "no", d->bf16 ? "yes" : "no",
            d->int8 ? "yes" : "no", d->fp64 ? "yes" : "no", d->timestamps ? "yes" : "no");
     printf("    cooperative matrix (VK_KHR_cooperative_matrix): %s", d->cooperative_matrix ? "yes" : "no");
@@ -59,6 +60,8 @@ static cJSON *to_json(const t2g_device_info *d) {
     cJSON_AddNumberToObject(o, "max_storage_buffer_range", (double)d->max_storage_buffer_range);
     cJSON_AddNumberToObject(o, "max_allocation_bytes", (double)d->max_allocation_bytes);
     cJSON_AddNumberToObject(o, "device_local_bytes", (double)d->device_local_bytes);
+    cJSON_AddNumberToObject(o, "reported_heap_bytes", (double)d->reported_heap_bytes);
+    if (d->memory_note[0]) cJSON_AddStringToObject(o, "memory_note", d->memory_note);
     cJSON_AddBoolToObject(o, "fp16", d->fp16);
     cJSON_AddBoolToObject(o, "bf16", d->bf16);
     cJSON_AddBoolToObject(o, "int8", d->int8);

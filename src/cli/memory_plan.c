@@ -25,6 +25,7 @@ void cli_print_memory_plan(const t2g_config *config, const t2g_device *device, b
            size_text(train.parameters, a, sizeof a), size_text(train.gradients, b, sizeof b),
            size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T);
     if (rl) printf(", reference policy %s", size_text(reference.total, e, sizeof e));
-    printf(": %s of the %s %s offers\n", size_text(train.total + reference.total, f, sizeof f),
-           size_text(info->device_local_bytes, g, sizeof g), info->name);
+    printf(": %s of the %s %s offers%s\n", size_text(train.total + reference.total, f, sizeof f),
+           size_text(info->device_local_bytes, g, sizeof g), info->name,
+           info->memory_note[0] ? " (the host's available memory)" : "");
 }

@@ -47,3 +47,14 @@ t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *m, const t2g_device_info *
     if (heaps && m->total > heaps) return too_little(m, device, SMALLER_BATCH, err);
     return T2G_OK;
 }
+
+uint32_t t2g_gpt_fit_batch(const t2g_model_config *config, uint32_t max_B, uint32_t T, bool frozen,
+                           const t2g_device_info *device) {
+    for (uint32_t B = max_B; B > 0; B--) { /* the need grows with B: the first that fits is the largest */
+        t2g_gpt_memory m;
+        t2g_error ignored = {0};
+        if (!t2g_gpt_memory_needed(config, B, T, frozen, &m, &ignored) && !t2g_gpt_memory_check(&m, device, &ignored))
+            return B;
+    }
+    return 0;
+}

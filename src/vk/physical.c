@@ -163,6 +163,7 @@ static void describe(VkInstance instance, VkPhysicalDevice device, uint32_t inde
     vkGetPhysicalDeviceMemoryProperties(device, &memory);
     for (uint32_t i = 0; i < memory.memoryHeapCount; i++)
         if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info->device_local_bytes += memory.memoryHeaps[i].size;
+    t2g_vk_apply_quirks(v12 ? driver.driverID : (VkDriverId)0, info);
 
     uint32_t extension_count = 0;
     vkEnumerateDeviceExtensionProperties(device, NULL, &extension_count, NULL);

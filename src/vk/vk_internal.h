@@ -45,6 +45,10 @@ t2g_status t2g_vk_enumerate(VkInstance instance, VkPhysicalDevice **devices,
 /* The queue family with compute, or UINT32_MAX. */
 uint32_t t2g_vk_compute_queue_family(VkPhysicalDevice device);
 
+/* Corrects what a driver (driver: VkPhysicalDeviceDriverProperties::driverID, 0 before Vulkan
+ * 1.2) reports that t2g must not take at its word (quirks.c's table); sets reported_heap_bytes. */
+void t2g_vk_apply_quirks(VkDriverId driver, t2g_device_info *info);
+
 /* ---- pipelines (pipeline.c) ---- */
 
 #define T2G_MAX_SPEC_CONSTANTS 16

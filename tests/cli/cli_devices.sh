@@ -15,6 +15,16 @@ check "devices --json exits 0" '[ $code = 0 ]'
 check "devices --json is one JSON object with the fields" 'printf "%s" "$json" | head -c 1 | grep -q "{" && for key in name type vendor driver_version vulkan subgroup_size shared_memory_bytes max_storage_buffer_range device_local_bytes fp16 bf16 int8 cooperative_matrix; do printf "%s" "$json" | grep -q "\"$key\":" || exit 1; done'
 if command -v python3 >/dev/null 2>&1; then
   check "devices --json parses as JSON" 'printf "%s" "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"devices\"][0][\"index\"] == 0"'
+  # lavapipe's memory is the host's: its fixed 2 GiB heap is reported beside the host's available
+  # memory (MemAvailable of /proc/meminfo, read here a moment later: within 25%), which runs plan for
+  available=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+  check "lavapipe: device-local memory is the host's available memory, the driver's heap reported beside it" 'printf "%s" "$json" | python3 -c "
+import json, sys
+for d in json.load(sys.stdin)[\"devices\"]:
+    if d[\"driver\"] != \"llvmpipe\": continue
+    assert d[\"reported_heap_bytes\"] > 0 and \"host\" in d[\"memory_note\"], d
+    assert abs(d[\"device_local_bytes\"] - $available * 1024) < 0.25 * $available * 1024, d
+"'
 fi
 
 name=$(printf '%s' "$out" | sed -n 's/^0: \(....\).*/\1/p')

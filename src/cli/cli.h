@@ -103,6 +103,8 @@ typedef struct cli_eval_request {
     const uint64_t *seed;
     uint32_t examples, max_new_tokens;
     uint32_t context;           /* --context: a Hugging Face folder's or GGUF file's context at most this (0: its own) */
+    const char *chat_template;  /* --chat-template, --system-prompt (NULL: the model's own; cli_text_chat) */
+    const char *system_prompt;
 } cli_eval_request;
 int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *request, t2g_eval_result *result);
 
@@ -115,6 +117,17 @@ int cli_model_arg(const char *command, const char *ckpt, const char *model, cons
 void cli_note_model(const char *what, const char *path);
 /* "t2g: note: <chosen>" on stderr for a model with a BPE tokenizer (t2g_text_set_chat's sentence). */
 void cli_note_text(const t2g_text *text, const char *chosen);
+/* --chat-template NAME and --system-prompt TEXT (NULL: not given) into config's model.chat_template
+ * and model.system_prompt; --chat-template none without --system-prompt also clears
+ * model.system_prompt (none has no system turn). EXIT_USAGE, with a message naming the option, the
+ * value and what it takes, when the name is no template or the text is too long. */
+int cli_chat_config(const char *command, const char *chat_template, const char *system_prompt, t2g_config *config);
+/* A loaded model's text (config: the model's) read with --chat-template / --system-prompt when
+ * either is given (cli_chat_config on a copy of config, then t2g_text_set_chat), and the note on
+ * the choice (cli_note_text; `chosen`: the sentence of the model's own choice, when neither is
+ * given). EXIT_USAGE with the message when the text cannot take them. */
+int cli_text_chat(const char *command, t2g_text *text, const t2g_config *config, const char *chat_template,
+                  const char *system_prompt, const char *chosen);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);

@@ -10,7 +10,8 @@
 
 static const char HELP[] =
     "usage: t2g eval --ckpt CHECKPOINT|RUN | --model MODEL [--task TASK | --data FILE] [--practised] [--n N] [--seed S]\n"
-    "                [--max-new N] [--context N] [--device N|NAME] [--json]\n"
+    "                [--max-new N] [--context N] [--chat-template NAME] [--system-prompt TEXT]\n"
+    "                [--device N|NAME] [--json]\n"
     "\n"
     "Scores a checkpoint: greedy responses to N held-out prompts of a built-in task (the task's\n"
     "evaluation stream for the seed), with the task's metrics (arith: exact_match; facts: bleu4,\n"
@@ -18,9 +19,8 @@ static const char HELP[] =
     "rows, with the teacher-forced loss of the responses, exact_match, bleu4 and rougeL.\n"
     "\n"
     "  --ckpt C       a checkpoint, or a run folder (its checkpoint.bin)\n"
-    "  --model M      any model instead: a checkpoint, a run folder, or a Hugging Face folder (config.json\n"
-    "                 and model.safetensors; its text is read with t2g's byte tokenizer: no tokenizer.json,\n"
-    "                 or the one t2g export writes); it names no task: give --task or --data\n"
+    "  --model M      any model instead: a checkpoint, a run folder, a Hugging Face folder or a GGUF\n"
+    "                 file (as t2g sample takes); it names no task: give --task or --data\n"
     "  --task T       arith or facts (default: the checkpoint's data.task)\n"
     "  --data FILE    held-out JSONL rows {\"prompt\": ..., \"response\": ...} instead of a task\n"
     "  --practised    the prompts the run trained on instead: examples 0..N-1 of the training stream\n"
@@ -30,11 +30,21 @@ static const char HELP[] =
     "  --seed S       the data seed whose stream is used (default: the checkpoint's data.seed)\n"
     "  --max-new N    longest response in tokens (default: the checkpoint's eval.max_new_tokens)\n"
     "  --context N    a Hugging Face folder's or GGUF file's context at most N (default: its own)\n"
+    "  --chat-template N\n"
+    "                 auto|none|chatml|llama3: how each prompt (of the task or --data) is wrapped,\n"
+    "                 instead of the model's own (a run's model.chat_template; else auto: the\n"
+    "                 template its tokenizer names); none: BOS (if the tokenizer adds one) and the\n"
+    "                 prompt. Only BPE tokenizers have templates: t2g's byte models (the built-in\n"
+    "                 tasks' own runs) take only auto or none, and no --system-prompt\n"
+    "  --system-prompt T\n"
+    "                 the system turn (default: the run's model.system_prompt, else the template's\n"
+    "                 own, if any; none with --chat-template none)\n"
     "  --json         one JSON object on standard output\n"
     "\n"
     "example: t2g eval --ckpt runs/arith-20261127-120000 --n 500\n"
     "         t2g eval --ckpt runs/mine-20261127-120000 --data held_out.jsonl\n"
-    "         t2g eval --model exported/ --data held_out.jsonl\n";
+    "         t2g eval --model exported/ --data held_out.jsonl\n"
+    "         t2g eval --model smollm2.gguf --data held_out.jsonl --chat-template none\n";
 
 #define EVAL_DATA_BATCH 16u /* rows per forward of the loss on --data */
 
@@ -77,9 +87,9 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
         cli_error("eval: %s", err.message);
         return EXIT_USAGE;
     }
-    cli_note_text(text, chosen);
     uint32_t max_new = request->max_new_tokens ? request->max_new_tokens : config.eval.max_new_tokens;
-    int code = resolve_task(request, &config);
+    int code = cli_text_chat("eval", text, &config, request->chat_template, request->system_prompt, chosen);
+    if (!code) code = resolve_task(request, &config);
     if (!code && request->data) code = evaluate_data(gpt, text, &config, request, max_new, result);
     if (code || request->data) {
         t2g_gpt_destroy(gpt);
@@ -101,7 +111,7 @@ int cli_eval_checkpoint(t2g_device *device, const char *ckpt, cli_eval_request *
 
 int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *model = NULL, *task_name = NULL, *data = NULL, *n_text = NULL, *seed_text = NULL, *max_text = NULL, *device = NULL;
-    const char *context_text = NULL;
+    const char *context_text = NULL, *chat_template = NULL, *system_prompt = NULL;
     bool json = false, practised = false;
     cli_args args = cli_args_start(argc, argv, 2, "eval");
     while (cli_args_more(&args)) {
@@ -112,7 +122,9 @@ int cmd_eval(int argc, char **argv) {
                    cli_value(&args, "--task", &task_name) || cli_value(&args, "--data", &data) ||
                    cli_value(&args, "--n", &n_text) || cli_value(&args, "--seed", &seed_text) ||
                    cli_value(&args, "--max-new", &max_text) || cli_value(&args, "--device", &device) ||
-                   cli_value(&args, "--context", &context_text)) {
+                   cli_value(&args, "--context", &context_text) ||
+                   cli_value(&args, "--chat-template", &chat_template) ||
+                   cli_value(&args, "--system-prompt", &system_prompt)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else if (cli_flag(&args, "--practised")) {
@@ -144,13 +156,16 @@ int cmd_eval(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *path;
-    if (cli_model_arg("eval", ckpt, model, &path)) return EXIT_USAGE;
+    t2g_config checked = t2g_config_defaults(); /* a bad --chat-template is named before the model loads */
+    if (cli_chat_config("eval", chat_template, system_prompt, &checked) || cli_model_arg("eval", ckpt, model, &path))
+        return EXIT_USAGE;
     t2g_device *dev;
     int code = cli_open_device(device, &dev);
     if (code) return code;
     cli_eval_request request = {.task = task, .data = data, .practised = practised, .seed = seed_text ? &seed : NULL,
                                 .examples = n_text ? (uint32_t)n : 0, .max_new_tokens = max_text ? (uint32_t)max_new : 0,
-                                .context = (uint32_t)context};
+                                .context = (uint32_t)context, .chat_template = chat_template,
+                                .system_prompt = system_prompt};
     t2g_eval_result result = {0};
     code = cli_eval_checkpoint(dev, path, &request, &result);
     const char *source = data ? data : !code ? t2g_task_name(request.task) : "";

@@ -14,11 +14,12 @@
 static const char HELP[] =
     "usage: t2g sample --ckpt CHECKPOINT|RUN | --model MODEL --prompt TEXT [--prompt TEXT ...] [--prompts-file FILE]\n"
     "                  [--temperature T] [--top-k K] [--top-p P] [--max-new N] [--seed S] [--no-eos-stop]\n"
-    "                  [--special] [--context N] [--device N|NAME] [--json]\n"
+    "                  [--special] [--chat-template NAME] [--system-prompt TEXT] [--context N]\n"
+    "                  [--device N|NAME] [--json]\n"
     "\n"
     "Generates a response to every prompt, all in one batch, with the KV cache on the GPU.\n"
     "Each prompt is wrapped as in training: in the model's chat template (model.chat_template of\n"
-    "its run; a Hugging Face folder: the template its tokenizer_config.json names), or for t2g's\n"
+    "its run; a Hugging Face folder or GGUF file: the template its tokenizer names), or for t2g's\n"
     "byte models after BOS. Generation stops at the end-of-turn token. One prompt's response is\n"
     "printed as it is generated (never half a character). Output is valid UTF-8: a byte that is\n"
     "not part of a valid character is written as \\xHH; special tokens are left out.\n"
@@ -36,12 +37,20 @@ static const char HELP[] =
     "  --seed S            the same seed gives the same text (default 1)\n"
     "  --no-eos-stop       keep generating after an end-of-turn token\n"
     "  --special           special-token texts in a prompt (\"<|im_end|>\") become those tokens\n"
+    "  --chat-template N   auto|none|chatml|llama3 instead of the model's own (a run's\n"
+    "                      model.chat_template; else auto: the template its tokenizer names); none:\n"
+    "                      BOS (if the tokenizer adds one) and the prompt. t2g's byte models have no\n"
+    "                      chat template: they take only auto or none, and no --system-prompt\n"
+    "  --system-prompt T   the system turn (default: the run's model.system_prompt, else the template's\n"
+    "                      own, if any; none with --chat-template none)\n"
     "  --context N         a Hugging Face folder's or GGUF file's context at most N (default: its own;\n"
     "                      SmolLM2's 8192 needs a large KV cache)\n"
-    "  --json              {\"samples\": [{\"prompt\", \"response\", \"tokens\", \"ended_with_eos\"}]}\n"
+    "  --json              {\"samples\": [{\"prompt\", \"prompt_tokens\", \"response\", \"tokens\",\n"
+    "                      \"ended_with_eos\"}]} (prompt_tokens: the prompt's ids, template included)\n"
     "\n"
     "example: t2g sample --ckpt runs/arith-20261127-120000/checkpoint.bin --prompt '347+589=' --temperature 0\n"
-    "         t2g sample --model exported/ --prompt '347+589=' --temperature 0\n";
+    "         t2g sample --model exported/ --prompt '347+589=' --temperature 0\n"
+    "         t2g sample --model smollm2.gguf --prompt 'Hi' --system-prompt 'Answer in French.'\n";
 
 typedef struct prompts {
     char *text[MAX_PROMPTS];
@@ -80,7 +89,8 @@ static int read_prompts_file(prompts *p, const char *path) {
     return EXIT_OK;
 }
 
-static void print_results(const t2g_text *text, const prompts *p, const t2g_generation *g, bool json) {
+static void print_results(const t2g_text *text, const prompts *p, const uint32_t *prompt_lens, const t2g_generation *g,
+                          bool json) {
     cJSON *root = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(root, "samples");
     for (uint32_t i = 0; i < p->count; i++) {
@@ -94,6 +104,7 @@ static void print_results(const t2g_text *text, const prompts *p, const t2g_gene
         if (json) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "prompt", prompt ? prompt : "");
+            cJSON_AddNumberToObject(o, "prompt_tokens", prompt_lens[i]);
             cJSON_AddStringToObject(o, "response", response ? response : "");
             cJSON_AddNumberToObject(o, "tokens", g->lengths[i]);
             cJSON_AddBoolToObject(o, "ended_with_eos", g->ended_with_eos[i]);
@@ -179,7 +190,7 @@ static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, cons
         print_bytes(held, t2g_bpe_stream_finish(&printer.stream, held));
         printf("%s\n", generation.ended_with_eos[0] ? "" : " [no EOS]");
     } else if (!code) {
-        print_results(text, p, &generation, json);
+        print_results(text, p, lens, &generation, json);
     }
     t2g_generation_free(&generation);
     t2g_generator_destroy(generator);
@@ -190,6 +201,7 @@ static int generate(t2g_gpt *gpt, const t2g_text *text, bool parse_special, cons
 int cmd_sample(int argc, char **argv) {
     const char *ckpt = NULL, *model = NULL, *file = NULL, *device = NULL, *text = NULL;
     const char *temperature = NULL, *top_k = NULL, *top_p = NULL, *max_new = NULL, *seed = NULL, *context_text = NULL;
+    const char *chat_template = NULL, *system_prompt = NULL;
     bool json = false, no_eos_stop = false, special = false;
     prompts p = {0};
     int code = EXIT_OK;
@@ -205,7 +217,9 @@ int cmd_sample(int argc, char **argv) {
                    cli_value(&args, "--device", &device) || cli_value(&args, "--temperature", &temperature) ||
                    cli_value(&args, "--top-k", &top_k) || cli_value(&args, "--top-p", &top_p) ||
                    cli_value(&args, "--max-new", &max_new) || cli_value(&args, "--seed", &seed) ||
-                   cli_value(&args, "--context", &context_text)) {
+                   cli_value(&args, "--context", &context_text) ||
+                   cli_value(&args, "--chat-template", &chat_template) ||
+                   cli_value(&args, "--system-prompt", &system_prompt)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else if (cli_flag(&args, "--no-eos-stop")) {
@@ -240,7 +254,8 @@ int cmd_sample(int argc, char **argv) {
     sampling.temperature = (float)t, sampling.top_p = (float)tp, sampling.top_k = (uint32_t)k;
     sampling.max_new_tokens = (uint32_t)n, sampling.seed = s, sampling.stop_at_eos = !no_eos_stop;
     const char *path;
-    if (cli_model_arg("sample", ckpt, model, &path)) {
+    t2g_config checked = t2g_config_defaults(); /* a bad --chat-template is named before the model loads */
+    if (cli_chat_config("sample", chat_template, system_prompt, &checked) || cli_model_arg("sample", ckpt, model, &path)) {
         free(p.file_data);
         return EXIT_USAGE;
     }
@@ -256,8 +271,8 @@ int cmd_sample(int argc, char **argv) {
         cli_error("sample: %s", err.message);
         code = EXIT_USAGE;
     }
+    if (!code) code = cli_text_chat("sample", model_text, &config, chat_template, system_prompt, chosen);
     if (!code) {
-        cli_note_text(model_text, chosen);
         t2g_text_sampling(model_text, &sampling);
         code = generate(gpt, model_text, special, &p, &sampling, json);
     }

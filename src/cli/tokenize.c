@@ -63,14 +63,9 @@ static int open_text(const tokenize_options *o, t2g_text **text) {
         free(json);
         free(side);
     }
-    char assignment[2200];
-    if (!status && o->chat_template) {
-        snprintf(assignment, sizeof assignment, "model.chat_template=%s", o->chat_template);
-        status = t2g_config_set(&config, assignment, &err);
-    }
-    if (!status && o->system_prompt) {
-        snprintf(assignment, sizeof assignment, "model.system_prompt=%s", o->system_prompt);
-        status = t2g_config_set(&config, assignment, &err);
+    if (!status && cli_chat_config("tokenize", o->chat_template, o->system_prompt, &config)) {
+        t2g_model_source_close(&source);
+        return EXIT_USAGE;
     }
     char chosen[512] = "";
     if (!status) status = t2g_model_source_text(&source, &config, text, chosen, sizeof chosen, &err);

@@ -90,6 +90,45 @@ two=$("$t2g" sample --model run --prompt "$p" --prompt "$p" --max-new 24 --tempe
 check "one prompt streamed as generated prints what the batch prints" '[ -n "$one" ] && [ "$two" = "$(printf "%s\n%s" "$one" "$one")" ]'
 out=$("$t2g" eval --model run --data sft.jsonl --json 2>&1); code=$?
 check "eval --data on the run: a loss" '[ $code = 0 ] && printf "%s" "$out" | grep -q "\"loss\""'
+
+# ---- sample and eval with --chat-template and --system-prompt ----
+# the prompt's token count sample reports, and the ids tokenize gives for the same text
+prompt_tokens() { "$t2g" sample --model smol --prompt "2+2=" --max-new 2 --temperature 0 --json "$@" 2>/dev/null |
+  sed -n 's/.*"prompt_tokens":[[:space:]]*\([0-9]*\).*/\1/p'; }
+id_count() { "$t2g" tokenize --model smol --text "2+2=" --json "$@" 2>/dev/null | sed 's/.*"ids":\[\([^]]*\)\].*/\1/' | tr ',' '\n' | wc -l; }
+own=$(prompt_tokens); none=$(prompt_tokens --chat-template none); brief=$(prompt_tokens --system-prompt "Be brief.")
+check "sample: the model's own template (chatml, its default system prompt) wraps the prompt, as tokenize --chat" \
+  '[ -n "$own" ] && [ "$own" = $(id_count --chat) ]'
+check "sample --chat-template none: the prompt's ids alone, as tokenize without --chat" \
+  '[ -n "$none" ] && [ "$none" = $(id_count) ] && [ "$none" -lt "$own" ]'
+check "sample --system-prompt: the ids of tokenize --chat --system-prompt, not the default's" \
+  '[ -n "$brief" ] && [ "$brief" = $(id_count --chat --system-prompt "Be brief.") ] && [ "$brief" != "$own" ]'
+out=$("$t2g" sample --model smol --prompt "2+2=" --max-new 2 --chat-template none 2>&1 >/dev/null)
+check "sample --chat-template none: the note names the template" 'printf "%s" "$out" | grep -q "note: chat template none"'
+out=$("$t2g" sample --model smol --prompt "2+2=" --chat-template vicuna 2>&1); code=$?
+check "sample: an unknown chat template: exit 2 naming the option, the value and the choices" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "sample: --chat-template: .*\"vicuna\".*auto, chatml, llama3, none"'
+out=$("$t2g" sample --model smol --prompt "2+2=" --chat-template llama3 2>&1); code=$?
+check "sample: a template whose tokens the tokenizer lacks: exit 2 naming them" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "chat-template llama3: .*<|eot_id|>"'
+out=$("$t2g" sample --model smol --prompt "2+2=" --chat-template none --system-prompt x 2>&1); code=$?
+check "sample: --system-prompt with --chat-template none: exit 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "no system turn"'
+out=$("$t2g" sample --model base --prompt "2+2=" --max-new 2 --chat-template chatml 2>&1); code=$?
+check "sample: a byte model with --chat-template chatml: exit 2 naming the byte tokenizer" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "chatml.*byte tokenizer"'
+out=$("$t2g" sample --model base --prompt "2+2=" --max-new 2 --chat-template none --json 2>&1); code=$?
+check "sample: a byte model with --chat-template none: BOS and the 4 bytes" '[ $code = 0 ] && printf "%s" "$out" | grep -q "\"prompt_tokens\":[[:space:]]*5,"'
+loss() { "$t2g" eval --model smol --data sft.jsonl --max-new 2 --json "$@" 2>/dev/null | tr -d ' \t\n' | sed -n 's/.*"loss":\([^,}]*\).*/\1/p'; }
+own=$(loss); none=$(loss --chat-template none); brief=$(loss --system-prompt "Be brief.")
+check "eval --data: --chat-template none and --system-prompt each change the responses' loss" \
+  '[ -n "$own" ] && [ -n "$none" ] && [ -n "$brief" ] && [ "$none" != "$own" ] && [ "$brief" != "$own" ] && [ "$none" != "$brief" ]'
+check "eval --data: the same flags give the same loss" '[ "$(loss --chat-template none)" = "$none" ]'
+out=$("$t2g" eval --model smol --data sft.jsonl --chat-template vicuna 2>&1); code=$?
+check "eval: an unknown chat template: exit 2 naming the option, the value and the choices" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "eval: --chat-template: .*\"vicuna\".*auto, chatml, llama3, none"'
+out=$("$t2g" eval --model base --task arith --n 2 --max-new 2 --system-prompt x 2>&1); code=$?
+check "eval: a byte model with --system-prompt: exit 2 naming the byte tokenizer" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "system-prompt.*byte tokenizer"'
 out=$("$t2g" rl --set rl.start=smol --set data.task=arith --set rl.prompts=2 --set rl.samples_per_prompt=2 \
   --set rl.max_new_tokens=4 --set train.micro_batch=4 --set train.steps=1 --set eval.examples=0 --set schedule.warmup_steps=0 \
   --out rl 2>&1); code=$?

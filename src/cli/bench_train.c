@@ -50,7 +50,8 @@ static const char ROLLOUT_HELP[] =
     "Times batched sampling with the KV cache: N prompts of 64 random tokens (fewer if the context\n"
     "is short; a preset's: bytes; a model's: ids of its vocabulary that are not special tokens),\n"
     "each given `--new` new tokens (temperature 1, no top-k, no early stop), as the HF generate\n"
-    "yardstick. The time is that of a second batch: the first builds the pipelines.\n"
+    "yardstick. The time is that of a second batch: the first builds the pipelines. prompt_vocab:\n"
+    "how many ids the prompts draw from.\n"
     "\n"
     "  --preset P   as bench train's (default: char6l384 on a GPU, small on a CPU device)\n"
     "  --model M    a model's shape and weights instead (not with --preset): a t2g checkpoint, a run\n"
@@ -286,17 +287,18 @@ int bench_train(int argc, char **argv) {
     return code ? code : closing;
 }
 
-/* n prompts of len ids each drawn from the model's ordinary tokens, seeded: rows[i] is prompt i. */
+/* n prompts of len ids each drawn from the model's ordinary tokens (*count of them), seeded:
+ * rows[i] is prompt i. */
 static t2g_status random_prompts(const bench_model *m, uint32_t n, uint32_t len, uint32_t **prompts,
-                                 const uint32_t **rows, uint32_t *lengths, t2g_error *err) {
-    uint32_t *ids, count;
-    t2g_status status = bench_model_prompt_ids(m, &ids, &count, err);
+                                 const uint32_t **rows, uint32_t *lengths, uint32_t *count, t2g_error *err) {
+    uint32_t *ids;
+    t2g_status status = bench_model_prompt_ids(m, &ids, count, err);
     if (status) return status;
     *prompts = malloc((size_t)n * len * sizeof **prompts);
     if (!*prompts) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
     t2g_rng rng = t2g_rng_seeded(3);
     for (uint32_t i = 0; !status && i < n; i++) {
-        for (uint32_t k = 0; k < len; k++) (*prompts)[(size_t)i * len + k] = ids[t2g_rng_below(&rng, count)];
+        for (uint32_t k = 0; k < len; k++) (*prompts)[(size_t)i * len + k] = ids[t2g_rng_below(&rng, *count)];
         rows[i] = *prompts + (size_t)i * len;
         lengths[i] = len;
     }
@@ -336,11 +338,11 @@ int bench_rollout(int argc, char **argv) {
     t2g_generator *generator = NULL;
     t2g_generation generation = {0};
     t2g_error err = {0};
-    uint32_t *prompts = NULL;
+    uint32_t *prompts = NULL, prompt_vocab = 0;
     const uint32_t **rows = malloc(n * sizeof *rows);
     uint32_t *lengths = malloc(n * sizeof *lengths);
     t2g_status status = rows && lengths ? T2G_OK : t2g_fail(&err, T2G_ERR_MEMORY, "out of host memory");
-    if (!status) status = random_prompts(&m, n, prompt_len, &prompts, rows, lengths, &err);
+    if (!status) status = random_prompts(&m, n, prompt_len, &prompts, rows, lengths, &prompt_vocab, &err);
     if (!status) status = t2g_gpt_create_frozen(device, &m.config, 1, 1, &gpt, &err);
     if (!status) status = bench_model_weights(&m, gpt, &err);
     if (!status) status = t2g_generator_create(gpt, n, &generator, &err);
@@ -355,10 +357,11 @@ int bench_rollout(int argc, char **argv) {
         ms = t2g_clock_ms() - start;
     }
     if (!status) {
-        const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "new_tokens_each", "parameters"};
-        double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, new_tokens,
+        const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "prompt_vocab", "new_tokens_each",
+                              "parameters"};
+        double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, prompt_vocab, new_tokens,
                            (double)t2g_gpt_parameter_count(gpt)};
-        print_result(o.json, "rollout", info, &m, n, keys, values, 6);
+        print_result(o.json, "rollout", info, &m, n, keys, values, 7);
     } else {
         cli_error("bench rollout (%s): %s", m.path ? m.path : m.preset, err.message);
         code = EXIT_FAILED;

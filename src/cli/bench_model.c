@@ -108,7 +108,8 @@ t2g_status bench_model_prompt_ids(const bench_model *m, uint32_t **ids, uint32_t
     if (*count) return T2G_OK;
     free(*ids);
     *ids = NULL;
-    return t2g_fail(err, T2G_ERR_FORMAT, "%s: its tokenizer has no token but special ones to make a prompt of", m->path);
+    return t2g_fail(err, T2G_ERR_FORMAT, "%s: its tokenizer has no token but special ones to make a prompt of",
+                    m->path);
 }
 
 void bench_model_json(const bench_model *m, cJSON *o) {

@@ -8,7 +8,7 @@ static const char HELP[] =
     "usage: t2g bench kernels|train|rollout|align|tokenize [options]   (each answers --help)\n"
     "\n"
     "  kernels   every kernel at the shapes of a training step, timed with GPU timestamps\n"
-    "  train     ms/step, tokens/s and device memory of whole training steps of a preset model\n"
+    "  train     ms/step, tokens/s and device memory of whole training steps of a preset or a model\n"
     "  rollout   tokens/s of batched sampling with the KV cache (64 prompts x 128 new tokens)\n"
     "  align     ms and work of finding a critique's spans in a response (host only)\n"
     "\n"

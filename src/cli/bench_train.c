@@ -1,5 +1,5 @@
 /* t2g bench train and t2g bench rollout: whole training steps and batched sampling of a
- * preset model, on random tokens. */
+ * preset model (random weights) or of --model (its own weights), on random tokens. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,106 +7,106 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "bench_model.h"
 #include "core/clock.h"
 #include "t2g/generate.h"
 #include "t2g/rng.h"
 
-typedef struct preset {
-    const char *name;
-    t2g_model_config model;
-    uint32_t B;
-} preset;
-
-/* The shapes of the PyTorch yardsticks (../shared/gpu/torch_anchor.py), for a CPU device a
- * small one, and SmolLM2-135M (Hugging Face's config, but a context of 1024 as gpt2-124m's: the
- * bench trains B x context tokens). */
-static const preset PRESETS[] = {
-    {"char6l384", T2G_MODEL_GPT2(256, 256, 6, 6, 384), 64},
-    {"gpt2-124m", T2G_MODEL_GPT2(50257, 1024, 12, 12, 768), 8},
-    {"small", T2G_MODEL_GPT2(259, 64, 2, 4, 128), 16},
-    {"smollm2-135m",
-     {.arch = T2G_ARCH_LLAMA, .vocab = 49152, .context = 1024, .layers = 30, .heads = 9, .width = 576, .kv_heads = 3,
-      .ffn_width = 1536, .rope_theta = 100000, .norm_eps = 1e-5, .tied_head = 1},
-     8},
-};
-#define PRESET_NAMES "char6l384, gpt2-124m, small or smollm2-135m"
-
 static const char TRAIN_HELP[] =
-    "usage: t2g bench train [--preset char6l384|gpt2-124m|small|smollm2-135m] [--batch B] [--steps N] [--profile]\n"
-    "                       [--device D] [--json]\n"
+    "usage: t2g bench train [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
+    "                       [--batch B] [--steps N] [--warmup N] [--profile] [--device D] [--json]\n"
     "\n"
     "Times whole training steps (forward, cross-entropy, backward, gradient norm and clip, AdamW;\n"
-    "one submission each) of a preset model on random tokens: the median wall time of N steps\n"
-    "after 2 warm-up steps, tokens/s, the device memory the model holds and the estimate made\n"
-    "before allocating (memory_estimate_mib). A model the device cannot hold (a tensor past one\n"
-    "storage binding, an arena past one allocation, more than the device-local memory) is refused\n"
-    "before anything is allocated, with the sizes and advice (a smaller --batch), exit status 2.\n"
+    "one submission each) of a preset model (random weights) or of a model's own weights, on random\n"
+    "tokens below its vocabulary: the median wall time of N steps after the warm-up steps, tokens/s,\n"
+    "the device memory the model holds and the estimate made before allocating\n"
+    "(memory_estimate_mib). A model the device cannot hold (a tensor past one storage binding, an\n"
+    "arena past one allocation, more than the device-local memory) is refused before anything is\n"
+    "allocated, with the sizes and advice (a smaller --batch or --context), exit status 2.\n"
     "\n"
     "  --preset P   char6l384: vocab 256, context 256, 6 layers, 6 heads, width 384, B 64\n"
     "               gpt2-124m: vocab 50257, context 1024, 12 layers, 12 heads, width 768, B 8\n"
-    "               small: vocab 259, context 64, 2 layers, 4 heads, width 128, B 16\n"    "               smollm2-135m: llama, vocab 49152, context 1024, 30 layers, 9 heads (3 kv heads),\n"
+    "               small: vocab 259, context 64, 2 layers, 4 heads, width 128, B 16\n"
+    "               smollm2-135m: llama, vocab 49152, context 1024, 30 layers, 9 heads (3 kv heads),\n"
     "               width 576, ffn 1536, rope_theta 100000, tied head, B 8\n"
     "               (default: char6l384 on a GPU, small on a CPU device)\n"
-    "  --batch B    sequences per step instead of the preset's\n"
+    "  --model M    a model's shape and weights instead (not with --preset): a t2g checkpoint, a run\n"
+    "               folder, a Hugging Face folder or a GGUF file; B 8\n"
+    "  --context N  tokens per sequence, at most the model's or preset's context (default: that context;\n"
+    "               a preset's or Hugging Face folder's or GGUF file's context becomes N)\n"
+    "  --batch B    sequences per step instead of the preset's (or 8)\n"
     "  --steps N    timed steps (default 10)\n"
+    "  --warmup N   untimed steps first (default 2; 0 allowed)\n"
     "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel\n"
     "\n"
-    "example: t2g bench train --preset gpt2-124m --json\n";
+    "example: t2g bench train --preset gpt2-124m --json\n"
+    "         t2g bench train --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 64 --batch 1 \\\n"
+    "             --steps 1 --warmup 0\n";
 
 static const char ROLLOUT_HELP[] =
-    "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m] [--prompts N] [--new N]\n"
-    "                         [--device D] [--json]\n"
+    "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
+    "                         [--prompts N] [--new N] [--device D] [--json]\n"
     "\n"
-    "Times batched sampling with the KV cache: N prompts of 64 random byte tokens (fewer if the\n"
-    "context is short), each given `--new` new tokens (temperature 1, no top-k, no early stop),\n"
-    "as the HF generate yardstick.\n"
+    "Times batched sampling with the KV cache: N prompts of 64 random tokens (fewer if the context\n"
+    "is short; a preset's: bytes; a model's: ids of its vocabulary that are not special tokens),\n"
+    "each given `--new` new tokens (temperature 1, no top-k, no early stop), as the HF generate\n"
+    "yardstick. The time is that of a second batch: the first builds the pipelines. prompt_vocab:\n"
+    "how many ids the prompts draw from.\n"
     "\n"
     "  --preset P   as bench train's (default: char6l384 on a GPU, small on a CPU device)\n"
+    "  --model M    a model's shape and weights instead (not with --preset): a t2g checkpoint, a run\n"
+    "               folder, a Hugging Face folder or a GGUF file\n"
+    "  --context N  prompt and new tokens at most N, at most the model's or preset's context (a\n"
+    "               preset's or Hugging Face folder's or GGUF file's context becomes N: SmolLM2's 8192\n"
+    "               needs a large KV cache)\n"
     "  --prompts N  prompts in the batch (default 64)\n"
-    "  --new N      new tokens per prompt (default 128; 32 with the small preset, whose context is 64)\n"
+    "  --new N      new tokens per prompt (default 128, at most half the context: 32 with the small preset)\n"
     "\n"
-    "example: t2g bench rollout --json\n";
+    "example: t2g bench rollout --json\n"
+    "         t2g bench rollout --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 128 \\\n"
+    "             --prompts 4 --new 16 --json\n";
 
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static const preset *find_preset(const char *name, bool cpu) {
-    if (!name) return cpu ? &PRESETS[2] : &PRESETS[0];
-    for (size_t i = 0; i < sizeof PRESETS / sizeof PRESETS[0]; i++)
-        if (strcmp(name, PRESETS[i].name) == 0) return &PRESETS[i];
-    return NULL;
-}
-
 typedef struct bench_options {
-    const char *preset, *device;
+    const char *preset, *model, *device;
     uint64_t a, b;          /* train: batch, steps; rollout: prompts, new tokens */
+    uint64_t context;       /* 0: the model's */
+    uint64_t warmup;        /* train only */
     bool json, profile;
 } bench_options;
 
-static int parse(int argc, char **argv, const char *command, const char *help, const char *a_name, const char *b_name,
-                 bench_options *o) {
-    const char *a = NULL, *b = NULL;
+/* The options of bench train (`train`) or bench rollout; -1 after --help. */
+static int parse(int argc, char **argv, bool train, bench_options *o) {
+    const char *command = train ? "bench train" : "bench rollout", *a_name = train ? "--batch" : "--prompts";
+    const char *b_name = train ? "--steps" : "--new", *a = NULL, *b = NULL, *context = NULL, *warmup = NULL;
     cli_args args = cli_args_start(argc, argv, 3, command);
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
-            fputs(help, stdout);
+            fputs(train ? TRAIN_HELP : ROLLOUT_HELP, stdout);
             return -1;
-        } else if (cli_value(&args, "--preset", &o->preset) || cli_value(&args, "--device", &o->device) ||
-                   cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b)) {
+        } else if (cli_value(&args, "--preset", &o->preset) || cli_value(&args, "--model", &o->model) ||
+                   cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
+                   cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
+                   (train && cli_value(&args, "--warmup", &warmup))) {
         } else if (cli_flag(&args, "--json")) {
             o->json = true;
-        } else if (cli_flag(&args, "--profile")) {
+        } else if (train && cli_flag(&args, "--profile")) {
             o->profile = true;
         } else {
             return cli_unknown(&args);
         }
     }
     if (args.failed) return EXIT_USAGE;
-    if ((a && (!cli_parse_u64(a, 1u << 16, &o->a) || !o->a)) || (b && (!cli_parse_u64(b, 1u << 16, &o->b) || !o->b))) {
-        cli_error("%s: %s and %s expect positive integers", command, a_name, b_name);
+    o->warmup = 2;
+    if ((a && (!cli_parse_u64(a, 1u << 16, &o->a) || !o->a)) || (b && (!cli_parse_u64(b, 1u << 16, &o->b) || !o->b)) ||
+        (warmup && !cli_parse_u64(warmup, 1u << 16, &o->warmup)) ||
+        (context && (!cli_parse_u64(context, T2G_CONTEXT_MAX, &o->context) || o->context < 2))) {
+        cli_error("%s: %s and %s expect positive integers, --context an integer from 2 to %u%s", command, a_name,
+                  b_name, T2G_CONTEXT_MAX, train ? ", --warmup a non-negative integer" : "");
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -152,14 +152,14 @@ static t2g_status train_io(t2g_arena *arena, uint64_t n, uint32_t vocab, t2g_ten
     return status;
 }
 
-static void print_result(bool json, const char *bench, const t2g_device_info *info, const preset *p, uint32_t B,
-                         const char *keys[], const double values[], int count) {
+static void print_result(bool json, const char *bench, const t2g_device_info *info, const bench_model *m,
+                         uint32_t B, const char *keys[], const double values[], int count) {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "bench", bench);
         cJSON_AddStringToObject(o, "device", info->name);
         cJSON_AddStringToObject(o, "device_type", info->type);
-        cJSON_AddStringToObject(o, "preset", p->name);
+        bench_model_json(m, o);
         cJSON_AddNumberToObject(o, "batch", B);
         for (int i = 0; i < count; i++) cJSON_AddNumberToObject(o, keys[i], values[i]);
         char *text = cJSON_Print(o);
@@ -168,7 +168,9 @@ static void print_result(bool json, const char *bench, const t2g_device_info *in
         cJSON_Delete(o);
         return;
     }
-    printf("bench %s on %s (%s), preset %s, batch %u:\n", bench, info->name, info->type, p->name, B);
+    printf("bench %s on %s (%s), batch %u, ", bench, info->name, info->type, B);
+    bench_model_print(m);
+    printf(":\n");
     for (int i = 0; i < count; i++) {
         double v = values[i]; /* plain digits: 13120, not 1.312e+04 */
         if (fabs(v) >= 1000) printf("  %-22s %.0f\n", keys[i], v);
@@ -208,100 +210,141 @@ static t2g_status profile_step(t2g_gpt *gpt, const t2g_tensor *io, uint32_t B, u
     return status;
 }
 
+/* The model of the options, opened on the device; EXIT_USAGE with the message. */
+static int open_model(const char *command, const bench_options *o, t2g_device *device, bench_model *m) {
+    bool cpu = t2g_device_get_info(device)->kind == T2G_DEVICE_CPU;
+    return bench_model_open(command, o->preset, o->model, (uint32_t)o->context, cpu, m);
+}
+
+/* EXIT_USAGE, with the sizes and advice, when the device cannot hold the model for B x T. */
+static int check_memory(const char *command, const bench_model *m, t2g_device *device, uint32_t B, uint32_t T,
+                        bool frozen, t2g_gpt_memory *memory) {
+    t2g_error err = {0};
+    if (!t2g_gpt_memory_needed(&m->config, B, T, frozen, memory, &err) &&
+        !t2g_gpt_memory_check(memory, t2g_device_get_info(device), &err))
+        return EXIT_OK;
+    cli_error("%s (%s, batch %u): %s", command, m->path ? m->path : m->preset, B, err.message);
+    return EXIT_USAGE;
+}
+
 int bench_train(int argc, char **argv) {
     bench_options o = {0};
-    int code = parse(argc, argv, "bench train", TRAIN_HELP, "--batch", "--steps", &o);
+    int code = parse(argc, argv, true, &o);
     if (code) return code < 0 ? EXIT_OK : code;
     t2g_device *device;
     if ((code = cli_open_device(o.device, &device))) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    const preset *p = find_preset(o.preset, info->kind == T2G_DEVICE_CPU);
-    if (!p) {
-        cli_error("bench train: --preset expects " PRESET_NAMES ", got '%s'", o.preset);
+    bench_model m;
+    t2g_gpt_memory memory;
+    if ((code = open_model("bench train", &o, device, &m))) {
         cli_close_device(device);
-        return EXIT_USAGE;
+        return code;
     }
-    uint32_t B = o.a ? (uint32_t)o.a : p->B, T = p->model.context, steps = o.b ? (uint32_t)o.b : 10;
+    uint32_t B = o.a ? (uint32_t)o.a : m.B, T = m.T, steps = o.b ? (uint32_t)o.b : 10, warmup = (uint32_t)o.warmup;
+    if ((code = check_memory("bench train", &m, device, B, T, false, &memory))) {
+        bench_model_close(&m);
+        cli_close_device(device);
+        return code;
+    }
     t2g_gpt *gpt = NULL;
     t2g_arena *arena = NULL;
     t2g_recorder *rec = NULL;
     t2g_tensor io[5];
     t2g_error err = {0};
-    t2g_gpt_memory memory;
-    t2g_status status = t2g_gpt_memory_needed(&p->model, B, T, false, &memory, &err);
-    if (!status && t2g_gpt_memory_check(&memory, info, &err)) {
-        cli_error("bench train (%s, batch %u): %s", p->name, B, err.message);
-        cli_close_device(device);
-        return EXIT_USAGE;
-    }
-    if (!status) status = t2g_gpt_create(device, &p->model, B, T, &gpt, &err);
-    if (!status) status = t2g_gpt_init(gpt, 1, &err);
+    t2g_status status = t2g_gpt_create(device, &m.config, B, T, &gpt, &err);
+    if (!status) status = bench_model_weights(&m, gpt, &err);
     if (!status) status = t2g_arena_create(device, 12ull * B * T + 4096, "bench tokens", &arena, &err);
-    if (!status) status = train_io(arena, (uint64_t)B * T, p->model.vocab, io, &err);
+    if (!status) status = train_io(arena, (uint64_t)B * T, m.config.vocab, io, &err);
     if (!status) status = t2g_recorder_create(device, NULL, &rec, &err);
     double *ms = calloc(steps, sizeof *ms);
-    for (uint32_t s = 0; s < steps + 2 && !status; s++) {
+    for (uint32_t s = 0; s < steps + warmup && !status; s++) {
         double start = t2g_clock_ms();
         status = record_train_step(gpt, rec, io, B, T, s + 1, &err);
         if (!status) status = t2g_recorder_submit(rec, &err);
-        if (s >= 2 && ms) ms[s - 2] = t2g_clock_ms() - start;
+        if (s >= warmup && ms) ms[s - warmup] = t2g_clock_ms() - start;
     }
     if (!status && o.profile) status = profile_step(gpt, io, B, T, &err);
     if (!status && ms) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
-        const char *keys[] = {"ms_per_step", "best_ms_per_step", "tokens_per_s", "parameters", "device_memory_mib",
-                              "memory_estimate_mib"};
-        double values[] = {median, ms[0], (double)B * T / (median * 1e-3), (double)t2g_gpt_parameter_count(gpt),
+        const char *keys[] = {"sequence_length", "warmup_steps", "ms_per_step", "best_ms_per_step", "tokens_per_s",
+                              "parameters", "device_memory_mib", "memory_estimate_mib"};
+        double values[] = {T, warmup, median, ms[0], (double)B * T / (median * 1e-3),
+                           (double)t2g_gpt_parameter_count(gpt),
                            (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20),
                            (double)memory.total / (1 << 20)};
-        print_result(o.json, "train", info, p, B, keys, values, 6);
+        print_result(o.json, "train", info, &m, B, keys, values, 8);
     } else if (status) {
-        cli_error("bench train (%s, batch %u): %s", p->name, B, err.message);
+        cli_error("bench train (%s, batch %u): %s", m.path ? m.path : m.preset, B, err.message);
         code = EXIT_FAILED;
     }
     free(ms);
     t2g_recorder_destroy(rec);
     t2g_arena_destroy(arena);
     t2g_gpt_destroy(gpt);
+    bench_model_close(&m);
     int closing = cli_close_device(device);
     return code ? code : closing;
 }
 
+/* n prompts of len ids each drawn from the model's ordinary tokens (*count of them), seeded:
+ * rows[i] is prompt i. */
+static t2g_status random_prompts(const bench_model *m, uint32_t n, uint32_t len, uint32_t **prompts,
+                                 const uint32_t **rows, uint32_t *lengths, uint32_t *count, t2g_error *err) {
+    uint32_t *ids;
+    t2g_status status = bench_model_prompt_ids(m, &ids, count, err);
+    if (status) return status;
+    *prompts = malloc((size_t)n * len * sizeof **prompts);
+    if (!*prompts) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory");
+    t2g_rng rng = t2g_rng_seeded(3);
+    for (uint32_t i = 0; !status && i < n; i++) {
+        for (uint32_t k = 0; k < len; k++) (*prompts)[(size_t)i * len + k] = ids[t2g_rng_below(&rng, *count)];
+        rows[i] = *prompts + (size_t)i * len;
+        lengths[i] = len;
+    }
+    free(ids);
+    return status;
+}
+
 int bench_rollout(int argc, char **argv) {
     bench_options o = {0};
-    int code = parse(argc, argv, "bench rollout", ROLLOUT_HELP, "--prompts", "--new", &o);
+    int code = parse(argc, argv, false, &o);
     if (code) return code < 0 ? EXIT_OK : code;
     t2g_device *device;
     if ((code = cli_open_device(o.device, &device))) return code;
     const t2g_device_info *info = t2g_device_get_info(device);
-    const preset *p = find_preset(o.preset, strcmp(info->type, "CPU") == 0);
-    bool small = p && strcmp(p->name, "small") == 0;
-    uint32_t n = o.a ? (uint32_t)o.a : 64, new_tokens = o.b ? (uint32_t)o.b : small ? 32 : 128;
-    /* prompts of 64 tokens, as the yardstick, or shorter where the context is short */
-    uint32_t prompt_len = p && new_tokens < p->model.context ? p->model.context - new_tokens : 0;
-    if (prompt_len > 64) prompt_len = 64;
-    if (!p || prompt_len == 0) {
-        cli_error("bench rollout: --preset must be " PRESET_NAMES ", and --new shorter than its context");
+    bench_model m;
+    t2g_gpt_memory memory;
+    if ((code = open_model("bench rollout", &o, device, &m))) {
         cli_close_device(device);
-        return EXIT_USAGE;
+        return code;
+    }
+    uint32_t n = o.a ? (uint32_t)o.a : 64, new_tokens = o.b ? (uint32_t)o.b : m.T / 2 < 128 ? m.T / 2 : 128;
+    /* prompts of 64 tokens, as the yardstick, or shorter where the context is short */
+    uint32_t prompt_len = new_tokens < m.T ? m.T - new_tokens : 0;
+    if (prompt_len > 64) prompt_len = 64;
+    if (prompt_len == 0) {
+        cli_error("bench rollout: --new %u leaves no room for a prompt in a context of %u (--context or the %s's)",
+                  new_tokens, m.T, m.path ? "model" : "preset");
+        code = EXIT_USAGE;
+    }
+    if (!code) code = check_memory("bench rollout", &m, device, 1, 1, true, &memory);
+    if (code) {
+        bench_model_close(&m);
+        cli_close_device(device);
+        return code;
     }
     t2g_gpt *gpt = NULL;
     t2g_generator *generator = NULL;
     t2g_generation generation = {0};
     t2g_error err = {0};
-    uint32_t *prompts = malloc((size_t)n * prompt_len * sizeof *prompts);
+    uint32_t *prompts = NULL, prompt_vocab = 0;
     const uint32_t **rows = malloc(n * sizeof *rows);
     uint32_t *lengths = malloc(n * sizeof *lengths);
-    t2g_rng rng = t2g_rng_seeded(3);
-    for (uint32_t i = 0; prompts && rows && lengths && i < n; i++) {
-        for (uint32_t k = 0; k < prompt_len; k++) prompts[(size_t)i * prompt_len + k] = (uint32_t)t2g_rng_below(&rng, 256);
-        rows[i] = prompts + (size_t)i * prompt_len;
-        lengths[i] = prompt_len;
-    }
-    t2g_status status = prompts && rows && lengths ? T2G_OK : t2g_fail(&err, T2G_ERR_MEMORY, "out of host memory");
-    if (!status) status = t2g_gpt_create(device, &p->model, 1, 1, &gpt, &err);
-    if (!status) status = t2g_gpt_init(gpt, 1, &err);
+    t2g_status status = rows && lengths ? T2G_OK : t2g_fail(&err, T2G_ERR_MEMORY, "out of host memory");
+    if (!status) status = random_prompts(&m, n, prompt_len, &prompts, rows, lengths, &prompt_vocab, &err);
+    if (!status) status = t2g_gpt_create_frozen(device, &m.config, 1, 1, &gpt, &err);
+    if (!status) status = bench_model_weights(&m, gpt, &err);
     if (!status) status = t2g_generator_create(gpt, n, &generator, &err);
     t2g_sampling sampling = t2g_sampling_default();
     sampling.max_new_tokens = new_tokens;
@@ -314,16 +357,19 @@ int bench_rollout(int argc, char **argv) {
         ms = t2g_clock_ms() - start;
     }
     if (!status) {
-        const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "new_tokens_each"};
-        double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, new_tokens};
-        print_result(o.json, "rollout", info, p, n, keys, values, 5);
+        const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "prompt_vocab", "new_tokens_each",
+                              "parameters"};
+        double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, prompt_vocab, new_tokens,
+                           (double)t2g_gpt_parameter_count(gpt)};
+        print_result(o.json, "rollout", info, &m, n, keys, values, 7);
     } else {
-        cli_error("bench rollout: %s", err.message);
+        cli_error("bench rollout (%s): %s", m.path ? m.path : m.preset, err.message);
         code = EXIT_FAILED;
     }
     t2g_generation_free(&generation);
     t2g_generator_destroy(generator);
     t2g_gpt_destroy(gpt);
+    bench_model_close(&m);
     free(prompts);
     free(rows);
     free(lengths);

@@ -106,6 +106,14 @@ int cli_resume_config(const char *resume, t2g_run_kind kind, const char *const *
         return EXIT_USAGE;
     }
     memset(config->given, 0, sizeof config->given); /* the checkpoint's keys are the run's, not the user's */
+    /* but its context is what the run chose: it caps its start's again (a Hugging Face folder's or
+     * GGUF file's own context is longer, and the run's parameters and batches are for this one) */
+    char context[64];
+    snprintf(context, sizeof context, "model.context=%u", config->model.context);
+    if (t2g_config_set(config, context, &err)) {
+        cli_error("--resume: %s", err.message);
+        return EXIT_USAGE;
+    }
     return apply_sets(sets, set_count, kind == T2G_RUN_RL, config);
 }
 

@@ -32,6 +32,9 @@ out=$("$t2g" train $run --set model.from="$golden/llama" --set model.context=128
 check "model.context longer than the folder's: refused, naming both" '[ $code = 2 ] && printf "%s" "$out" | grep -q "model.context.*context 64.*128"'
 out=$("$t2g" train --resume llama --set train.steps=3 2>&1); code=$?
 check "a run from a Hugging Face folder resumes" '[ $code = 0 ] && grep -q "{\"step\":3," llama/metrics.jsonl'
+out=$("$t2g" train --resume short --set train.steps=3 2>&1); code=$?
+check "a run with a shorter context than its folder's resumes at the run's context" \
+  '[ $code = 0 ] && grep -q "{\"step\":3," short/metrics.jsonl && model_of short | grep -q "\"context\":32,"'
 
 # ---- --model ----
 out=$("$t2g" sample --model "$golden/llama" --prompt "12+7=" --temperature 0 --max-new 8 2>&1); code=$?

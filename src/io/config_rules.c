@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "t2g/config.h"
+#include "t2g/model_path.h"
 
 static void note(t2g_config_notes *notes, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void note(t2g_config_notes *notes, const char *format, ...) {
@@ -16,8 +17,22 @@ static void note(t2g_config_notes *notes, const char *format, ...) {
     va_end(args);
 }
 
+/* Whether the run starts from a pretrained model made elsewhere (a Hugging Face folder or a GGUF
+ * file), whose fine-tuning wants a far smaller learning rate than training from scratch. */
+static bool starts_pretrained(const t2g_config *c, bool rl) {
+    const char *start = rl ? c->rl.start : c->model_from;
+    t2g_model_path_kind kind;
+    char resolved[1024];
+    t2g_error ignored = {0};
+    return start[0] && !t2g_model_path(start, &kind, resolved, sizeof resolved, &ignored) &&
+           (kind == T2G_MODEL_HF || kind == T2G_MODEL_GGUF);
+}
+
 void t2g_config_adjust(t2g_config *c, bool rl, t2g_config_notes *notes) {
     if (notes) notes->count = 0;
+    if (!t2g_config_given(c, "optim.lr") && c->optim.lr > 1e-4 && starts_pretrained(c, rl))
+        note(notes, "optim.lr is %g, the default for training from scratch; fine-tuning a pretrained model usually "
+             "takes 1e-5 to 1e-4 (e.g. --set optim.lr=2e-5)", c->optim.lr);
     if (c->schedule.warmup_steps > c->steps) {
         note(notes, "schedule.warmup_steps (%u) is longer than the run (train.steps = %u): warm-up set to %u step%s",
              c->schedule.warmup_steps, c->steps, c->steps, c->steps == 1 ? "" : "s");

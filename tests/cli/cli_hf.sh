@@ -21,7 +21,10 @@ check "train from the golden llama folder (kv heads < heads, untied head), with 
   '[ $code = 0 ] && [ -s llama/checkpoint.bin ] && printf "%s" "$out" | grep -q "note: model.from .*/llama has no tokenizer.json: its text is read with t2g.s byte tokenizer"'
 check "the run takes the folder's model: llama, width 36, 6 heads, 2 kv heads, context 64, untied" \
   'model_of llama | grep -q "\"arch\":\"llama\",\"vocab\":259,\"context\":64,\"layers\":2,\"heads\":6,\"width\":36,\"kv_heads\":2,\"ffn_width\":45,.*\"qkv_bias\":0,\"tied_head\":0"'
-out=$("$t2g" train $run --set model.from="$golden/qwen2" --out qwen2 2>&1); code=$?
+check "fine-tuning a Hugging Face folder at the default learning rate: a note says what fine-tuning takes" \
+  'printf "%s" "$out" | grep -q "note: optim.lr is 0.001, the default for training from scratch; fine-tuning a pretrained model usually takes 1e-5 to 1e-4"'
+out=$("$t2g" train $run --set model.from="$golden/qwen2" --set optim.lr=3e-5 --out qwen2 2>&1); code=$?
+check "a learning rate given: no note" '[ $code = 0 ] && ! printf "%s" "$out" | grep -q "note: optim.lr"'
 check "train from the golden qwen2 folder (q/k/v biases, tied head)" \
   '[ $code = 0 ] && model_of qwen2 | grep -q "\"qkv_bias\":1,\"tied_head\":1"'
 out=$("$t2g" train $run --set model.from="$golden/gpt2-sharded" --out gpt2 2>&1); code=$?

@@ -19,7 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--t2g", required=True, help="the t2g binary")
+    p.add_argument("--t2g", default=os.path.join(os.path.dirname(HERE), "build", "t2g"),
+                   help="the t2g binary (default: build/t2g of this repository)")
     p.add_argument("--preset", help="as t2g bench train's (default: t2g's choice for its device)")
     p.add_argument("--context", help="tokens per sequence (both)")
     p.add_argument("--batch", help="train: sequences per step (both)")
@@ -45,7 +46,10 @@ def options(args, names):
 def run_json(what, command):
     """The JSON a command prints, with the load average just before it ran; exits on failure."""
     load = os.getloadavg()
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        sys.exit(f"bench_compare: {what}: cannot run {command[0]}: {e.strerror}")
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
         sys.exit(f"bench_compare: {what} failed (exit status {done.returncode}): {' '.join(command)}")

@@ -8,8 +8,6 @@
 #                          [--t2g PATH]
 # --t2g defaults to build/t2g of this repository. See tools/bench_compare.py.
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
 oracle_caller=bench_compare.sh
-. "$root/tests/oracle/oracle_python.sh"
-for arg in "$@"; do [ "$arg" = --t2g ] && exec "$python" "$root/tools/bench_compare.py" "$@"; done
-exec "$python" "$root/tools/bench_compare.py" --t2g "$root/build/t2g" "$@"
+. "$(dirname "$0")/../tests/oracle/oracle_python.sh"
+exec "$python" "$(dirname "$0")/bench_compare.py" "$@"

@@ -162,10 +162,11 @@ class Model(nn.Module):
 # ---- transformers' model of the rollout ----------------------------------------------------
 
 def hf_model(s):
-    """GPT2LMHeadModel or LlamaForCausalLM of the shape: no dropout, tied head, end token vocab - 1."""
+    """GPT2LMHeadModel or LlamaForCausalLM of the shape: no dropout, tied head, end token vocab - 1 (no
+    padding token: the prompts are all of one length)."""
     import transformers
     common = dict(vocab_size=s.vocab, tie_word_embeddings=True, bos_token_id=None, eos_token_id=s.vocab - 1,
-                  pad_token_id=0)
+                  pad_token_id=None)
     if s.llama:
         config = transformers.LlamaConfig(
             hidden_size=s.width, intermediate_size=s.ffn_width, num_hidden_layers=s.layers,
@@ -376,7 +377,8 @@ def main():
         s.context = args.context
     s.batch = args.batch or s.batch
     result = dict(device=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-                  device_type=device.type, threads=threads if device.type == "cpu" else None, dtype=args.dtype,
+                  device_type=device.type, threads=threads if device.type == "cpu" else None,
+                  omp_wait_policy=os.environ.get("OMP_WAIT_POLICY") if device.type == "cpu" else None, dtype=args.dtype,
                   torch=torch.__version__, preset=args.preset, arch=s.arch, vocab=s.vocab, context=s.context,
                   layers=s.layers, heads=s.heads, kv_heads=s.kv_heads, width=s.width, ffn_width=s.ffn_width,
                   batch=args.prompts if args.rollout else s.batch)

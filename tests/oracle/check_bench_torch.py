@@ -79,27 +79,31 @@ def check_counts():
         check(counted["hand_built"] == counted["t2g"] == counted["transformers"], f"{name}: counts differ: {counted}")
 
 
-def t2g_rollout_count(t2g, args):
-    return run_json([t2g, "bench", "rollout", "--prompts", "1", "--new", "1", "--json"] + args)["parameters"]
+def t2g_rollout(t2g, args):
+    return start([t2g, "bench", "rollout", "--prompts", "1", "--new", "1", "--json"] + args)
 
 
 def check_t2g_counts(t2g):
-    """3. bench_torch's count against t2g's own, at shapes a test can open."""
-    for name in ["char6l384", "small"]:
-        shape = bench_torch.Shape(**bench_torch.PRESETS[name])
-        shape.context = 8
-        got = t2g_rollout_count(t2g, ["--preset", name, "--context", "8"])
-        check(got == bench_torch.t2g_parameters(shape), f"{name} at context 8: t2g {got}, "
-              f"bench_torch {bench_torch.t2g_parameters(shape)}")
-    shape = bench_torch.Shape(arch="llama", vocab=259, context=32, layers=2, heads=4, width=32, batch=1, kv_heads=2,
+    """3. bench_torch's shapes and counts against t2g's own, at shapes a test can open (t2g runs at once)."""
+    llama = bench_torch.Shape(arch="llama", vocab=259, context=32, layers=2, heads=4, width=32, batch=1, kv_heads=2,
                               ffn_width=48, rope_theta=100000.0)
     with tempfile.TemporaryDirectory() as folder:
         torch.manual_seed(0)
-        bench_torch.hf_model(shape).save_pretrained(folder)
-        got = t2g_rollout_count(t2g, ["--model", folder])
+        bench_torch.hf_model(llama).save_pretrained(folder)
+        runs = {name: t2g_rollout(t2g, ["--preset", name, "--context", "8"]) for name in ["char6l384", "small"]}
+        llama_run = t2g_rollout(t2g, ["--model", folder])
+        for name, run in runs.items():
+            got, shape = finish(run), bench_torch.Shape(**bench_torch.PRESETS[name])
+            shape.context = 8
+            for field in ["arch", "vocab", "layers", "heads", "kv_heads", "width", "ffn_width"]:
+                check(got[field] == getattr(shape, field), f"{name}: {field}: t2g {got[field]}, "
+                      f"bench_torch {getattr(shape, field)}")
+            check(got["parameters"] == bench_torch.t2g_parameters(shape), f"{name} at context 8: t2g "
+                  f"{got['parameters']}, bench_torch {bench_torch.t2g_parameters(shape)}")
+        got = finish(llama_run)["parameters"]
     with torch.device("meta"):
-        hand = bench_torch.count(bench_torch.Model(shape))
-    want = bench_torch.t2g_parameters(shape)
+        hand = bench_torch.count(bench_torch.Model(llama))
+    want = bench_torch.t2g_parameters(llama)
     check(got == want == hand, f"tied llama (GQA 4/2, SwiGLU 48): t2g {got}, bench_torch {want}, hand-built {hand}")
 
 

@@ -105,7 +105,7 @@ const char *t2g_device_first_validation_message(const t2g_device *device);
 const char *t2g_device_pipeline_cache_path(const t2g_device *device);
 
 /* The pipelines a device has created: each once, on the first dispatch that uses it (so a command
- * creates only those it uses), from any thread. */
+ * creates only those it uses), also when recorders in several threads ask for one at once. */
 typedef struct t2g_pipeline_stats {
     uint32_t created;   /* pipelines created so far */
     uint32_t waits;     /* times a thread waited for a pipeline that another thread was creating */

@@ -132,10 +132,8 @@ static t2g_pipeline *add_pipeline(t2g_device *device, const t2g_shader_blob *blo
     return p;
 }
 
-/* Creates p's Vulkan objects, without the lock; then, with it, marks p built (or takes it out
- * of the table and frees it) and wakes the threads waiting for it. */
 /* The test hook of t2g_device_test_hold_pipelines: waits, at most 10 s, until that many threads
- * wait for a pipeline. */
+ * wait for a pipeline (none when it is off). */
 static void hold_for_waiters(t2g_device *device) {
     pthread_mutex_lock(&device->pipeline_lock);
     struct timespec deadline;
@@ -147,8 +145,10 @@ static void hold_for_waiters(t2g_device *device) {
     pthread_mutex_unlock(&device->pipeline_lock);
 }
 
+/* Creates p's Vulkan objects, without the lock; then, with it, marks p built (or takes it out
+ * of the table and frees it) and wakes the threads waiting for it. */
 static t2g_status build(t2g_device *device, t2g_pipeline *p, const t2g_shader_blob *blob, t2g_error *err) {
-    if (device->test_hold_waiters) hold_for_waiters(device);
+    hold_for_waiters(device);
     double start = t2g_clock_ms();
     t2g_status status = create_layouts(device, p, err);
     if (!status) status = create_pipeline(device, p, blob, err);

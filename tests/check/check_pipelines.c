@@ -135,18 +135,20 @@ T2G_CHECK(pipelines_threads) {
     t2g_device_test_hold_pipelines(device, THREADS - 1);
     if (ok) ok = record_in_threads(ctx, jobs);
     for (int i = 0; ok && i < THREADS; i++) {
-        if (jobs[i].status) check_fail(ctx, "thread %d recording a fill: %s", i, jobs[i].err.message);
-        else if (t2g_recorder_submit(jobs[i].rec, &err)) check_fail(ctx, "submitting thread %d's fill: %s", i, err.message);
-        else {
-            float host[THREAD_N];
-            if (t2g_tensor_download(jobs[i].out, host, sizeof host, &err)) check_fail(ctx, "downloading: %s", err.message);
-            else check_true(ctx, all_equal(host, THREAD_N, jobs[i].value), "thread %d's fill wrote %g (got %g)", i,
-                            jobs[i].value, host[0]);
+        float host[THREAD_N];
+        if (jobs[i].status) {
+            check_fail(ctx, "thread %d recording a fill: %s", i, jobs[i].err.message);
+        } else if (t2g_recorder_submit(jobs[i].rec, &err) ||
+                   t2g_tensor_download(jobs[i].out, host, sizeof host, &err)) {
+            check_fail(ctx, "running thread %d's fill: %s", i, err.message);
+        } else {
+            check_true(ctx, all_equal(host, THREAD_N, jobs[i].value), "thread %d's fill wrote %g (got %g)", i,
+                       jobs[i].value, host[0]);
         }
     }
     t2g_pipeline_stats stats = t2g_device_pipeline_stats(device);
     check_true(ctx, stats.created == 1 && stats.waits == THREADS - 1,
-               "%d threads asking for the fill's pipeline at once: one creates it, %d wait for it (%u created, %u waits)",
+               "%d threads asking for the fill's pipeline at once: one creates it, %d wait (%u created, %u waits)",
                THREADS, THREADS - 1, stats.created, stats.waits);
     check_no_validation_messages(ctx, device);
     for (int i = 0; i < THREADS; i++) t2g_recorder_destroy(jobs[i].rec);

@@ -104,6 +104,21 @@ const char *t2g_device_first_validation_message(const t2g_device *device);
 /* Where the pipeline cache is kept, or "" when there is none. */
 const char *t2g_device_pipeline_cache_path(const t2g_device *device);
 
+/* The pipelines a device has created: each once, on the first dispatch that uses it (so a command
+ * creates only those it uses), also when recorders in several threads ask for one at once. */
+typedef struct t2g_pipeline_stats {
+    uint32_t created;   /* pipelines created so far */
+    uint32_t waits;     /* times a thread waited for a pipeline that another thread was creating */
+    double create_ms;   /* time spent creating them (shader modules, layouts, vkCreateComputePipelines),
+                         * summed over threads. Some drivers compile at the first dispatch instead
+                         * (lavapipe: LLVM, cached in Mesa's own shader cache): that time is not here */
+} t2g_pipeline_stats;
+t2g_pipeline_stats t2g_device_pipeline_stats(t2g_device *device);
+/* For tests: a thread about to create a pipeline first waits (at most 10 s) until `waiters` other
+ * threads are waiting for a pipeline being created (t2g_pipeline_stats.waits counts them), so that
+ * a test sees several threads ask for one pipeline at once; 0 (the default) turns it off. */
+void t2g_device_test_hold_pipelines(t2g_device *device, uint32_t waiters);
+
 /* For tests: lowers the storage-buffer range t2g uses on this device (info.max_storage_buffer_range)
  * to `bytes`, rounded down to a multiple of 256 (at least 1024, at most the device's own range), so
  * that the kernels' splitting of tensors larger than one binding runs at small sizes; 0 restores

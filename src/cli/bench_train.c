@@ -232,7 +232,9 @@ int bench_train(int argc, char **argv) {
     int code = parse(argc, argv, true, &o);
     if (code) return code < 0 ? EXIT_OK : code;
     t2g_device *device;
+    double open_start = t2g_clock_ms();
     if ((code = cli_open_device(o.device, &device))) return code;
+    double open_ms = t2g_clock_ms() - open_start, startup_ms = 0, first_step_ms = 0;
     const t2g_device_info *info = t2g_device_get_info(device);
     bench_model m;
     t2g_gpt_memory memory;
@@ -262,18 +264,20 @@ int bench_train(int argc, char **argv) {
         status = record_train_step(gpt, rec, io, B, T, s + 1, &err);
         if (!status) status = t2g_recorder_submit(rec, &err);
         if (s >= warmup && ms) ms[s - warmup] = t2g_clock_ms() - start;
+        if (s == 0) first_step_ms = t2g_clock_ms() - start; /* it creates the pipelines */
+        if (s == 0) startup_ms = open_ms + t2g_device_pipeline_stats(device).create_ms;
     }
     if (!status && o.profile) status = profile_step(gpt, io, B, T, &err);
     if (!status && ms) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
         const char *keys[] = {"sequence_length", "warmup_steps", "ms_per_step", "best_ms_per_step", "tokens_per_s",
-                              "parameters", "device_memory_mib", "memory_estimate_mib"};
+                              "parameters", "device_memory_mib", "memory_estimate_mib", "startup_ms", "first_step_ms"};
         double values[] = {T, warmup, median, ms[0], (double)B * T / (median * 1e-3),
                            (double)t2g_gpt_parameter_count(gpt),
                            (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20),
-                           (double)memory.total / (1 << 20)};
-        print_result(o.json, "train", info, &m, B, keys, values, 8);
+                           (double)memory.total / (1 << 20), startup_ms, first_step_ms};
+        print_result(o.json, "train", info, &m, B, keys, values, 10);
     } else if (status) {
         cli_error("bench train (%s, batch %u): %s", m.path ? m.path : m.preset, B, err.message);
         code = EXIT_FAILED;
@@ -311,7 +315,9 @@ int bench_rollout(int argc, char **argv) {
     int code = parse(argc, argv, false, &o);
     if (code) return code < 0 ? EXIT_OK : code;
     t2g_device *device;
+    double open_start = t2g_clock_ms();
     if ((code = cli_open_device(o.device, &device))) return code;
+    double open_ms = t2g_clock_ms() - open_start, first_ms = 0;
     const t2g_device_info *info = t2g_device_get_info(device);
     bench_model m;
     t2g_gpt_memory memory;
@@ -355,13 +361,15 @@ int bench_rollout(int argc, char **argv) {
         double start = t2g_clock_ms();
         status = t2g_generate(generator, rows, lengths, n, &sampling, &generation, &err);
         ms = t2g_clock_ms() - start;
+        if (run == 0) first_ms = ms;
     }
     if (!status) {
         const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "prompt_vocab", "new_tokens_each",
-                              "parameters"};
+                              "parameters", "startup_ms", "first_run_ms"};
         double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, prompt_vocab, new_tokens,
-                           (double)t2g_gpt_parameter_count(gpt)};
-        print_result(o.json, "rollout", info, &m, n, keys, values, 7);
+                           (double)t2g_gpt_parameter_count(gpt), open_ms + t2g_device_pipeline_stats(device).create_ms,
+                           first_ms};
+        print_result(o.json, "rollout", info, &m, n, keys, values, 9);
     } else {
         cli_error("bench rollout (%s): %s", m.path ? m.path : m.preset, err.message);
         code = EXIT_FAILED;

@@ -165,6 +165,7 @@ static int loop(rl_state *s) {
         }
         s->stray = stats.critic_stray;
         report(s, &stats, elapsed, first);
+        if (stats.step == first + 1) cli_run_first_step(&s->run, stats.ms);
         code = write_samples(s, stats.step);
         cJSON *line = step_json(&stats);
         int nonfinite = cli_run_nonfinite(&s->run, stats.step, stats.nonfinite, stats.update_skipped, line);

@@ -398,6 +398,14 @@ int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_sk
     return EXIT_FAILED;
 }
 
+void cli_run_first_step(const cli_run *run, double ms) {
+    if (run->quiet) return;
+    t2g_pipeline_stats pipelines = t2g_device_pipeline_stats(run->device);
+    printf("%sfirst step %.0f ms (pipelines: %u created so far, %.0f ms)\n", run->tty ? "\n" : "", ms,
+           pipelines.created, pipelines.create_ms);
+    fflush(stdout);
+}
+
 void cli_run_close(cli_run *run) {
     if (run->skipped_steps)
         fprintf(stderr, "t2g: warning: %llu steps had NaN or Inf values (\"nonfinite\" and \"update_skipped\" in "

@@ -60,6 +60,9 @@ int cli_run_eval_verdict(const cli_run *run);
  * EXIT_FAILED (the caller then saves nothing more, so checkpoint.bin stays the last good one);
  * with "skip", a warning, the count in run->skipped_steps, EXIT_OK. */
 int cli_run_nonfinite(cli_run *run, uint64_t step, uint32_t what, bool update_skipped, cJSON *line);
+/* After the run's first step, `ms` long (it creates most pipelines): one line, unless quiet, with
+ * the pipelines created so far and the time t2g spent creating them. */
+void cli_run_first_step(const cli_run *run, double ms);
 void cli_run_close(cli_run *run);
 
 /* The options of a run command (train, rl, demo): --config, --set (repeatable), --out,

@@ -76,6 +76,7 @@ static int train_loop(run_state *s) {
         }
         elapsed += stats.ms * 1e-3;
         report_progress(s, &stats, elapsed, first);
+        if (stats.step == first + 1) cli_run_first_step(&s->run, stats.ms);
         code = write_step(s, &stats);
         uint32_t every = s->run.config->checkpoint.every;
         if (!code && every && stats.step % every == 0 && stats.step != s->run.config->steps) code = save_checkpoint(s);

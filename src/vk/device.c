@@ -180,6 +180,7 @@ t2g_status t2g_device_create(const t2g_device_options *options, t2g_device **out
     free(infos);
     if (!status) status = create_logical_device(device, err);
     if (!status) status = create_transfer_objects(device, err);
+    if (!status) status = t2g_pipelines_init(device, err);
     if (!status) status = t2g_pipeline_cache_open(device, options->cache_dir, err);
     if (!status) status = binding_limit_from_environment(device, err);
     if (status) {

@@ -6,6 +6,7 @@
 #define VK_NO_PROTOTYPES
 #include <volk.h>
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,13 +64,17 @@ typedef struct t2g_pipeline {
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
+    bool built;                         /* false while a thread creates it (the others wait) */
 } t2g_pipeline;
 
 /* The pipeline of `shader` with these specialization constants (constant_id 0..n-1) and
- * `binding_count` storage buffers at bindings 0..n-1; built on first use, then cached. */
+ * `binding_count` storage buffers at bindings 0..n-1; built on first use, then cached. Safe to
+ * call from several threads: each pipeline is created once. */
 t2g_status t2g_pipeline_get(t2g_device *device, const char *shader, const uint32_t *spec,
                             uint32_t spec_count, uint32_t binding_count,
                             const t2g_pipeline **pipeline, t2g_error *err);
+/* The pipeline table's lock (before any t2g_pipeline_get); t2g_pipelines_destroy frees both. */
+t2g_status t2g_pipelines_init(t2g_device *device, t2g_error *err);
 void t2g_pipelines_destroy(t2g_device *device);
 
 /* The on-disk VkPipelineCache (pipeline_cache.c). */
@@ -94,9 +99,14 @@ struct t2g_device {
     VkPipelineCache pipeline_cache;
     char pipeline_cache_path[1024];
     size_t pipeline_cache_loaded_bytes;
-    t2g_pipeline **pipelines;           /* built so far, each its own allocation */
+    pthread_mutex_t pipeline_lock;      /* guards the table and pipeline_stats */
+    pthread_cond_t pipeline_built;      /* signalled when a pipeline is built or fails */
+    bool pipeline_lock_made;
+    t2g_pipeline **pipelines;           /* built or being built, each its own allocation */
     uint32_t pipeline_count;
     size_t pipeline_capacity;
+    t2g_pipeline_stats pipeline_stats;
+    uint32_t test_hold_waiters;         /* t2g_device_test_hold_pipelines */
 
     /* Immediate transfers (uploads, downloads) through a host-visible staging buffer. */
     VkCommandPool transfer_pool;

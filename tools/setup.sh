@@ -11,7 +11,11 @@
 #                              tools/oracle-requirements.txt, from PyPI (torch from a local wheel in
 #                              ${T2G_WHEELS:-/opt/wheels} if there is one, else PyTorch's CPU index).
 #                              The tests labelled oracle run where it exists (tests/oracle/).
-# The options combine: tools/setup.sh --ci --oracle.
+#   tools/setup.sh --llama-cpp also llama.cpp, to check t2g's GGUF exports against: a venv at
+#                              ${T2G_LLAMA_CPP_VENV:-$HOME/.cache/t2g/llama-cpp-venv} with
+#                              llama-cpp-python built from source (tools/llama-cpp-requirements.txt;
+#                              about 10 minutes on 2 cores). Test model_llama_cpp runs where it exists.
+# The options combine: tools/setup.sh --ci --oracle --llama-cpp.
 set -eu
 
 packages="cmake build-essential pkg-config python3
@@ -21,12 +25,15 @@ packages="cmake build-essential pkg-config python3
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools"
 
 oracle=""
+llama_cpp=""
 for option in "$@"; do
   case "$option" in
     --chromium) packages="$packages chromium" ;;
     --ci) packages="$packages clang libclang-rt-dev" ;;
     --oracle) packages="$packages python3-venv"; oracle=yes ;;
-    *) echo "setup.sh: unknown option '$option' (the options are --chromium, --ci and --oracle)" >&2; exit 2 ;;
+    --llama-cpp) packages="$packages python3-venv"; llama_cpp=yes ;;
+    *) echo "setup.sh: unknown option '$option' (the options are --chromium, --ci, --oracle and --llama-cpp)" >&2
+       exit 2 ;;
   esac
 done
 
@@ -76,5 +83,23 @@ install_oracle() {
   echo "setup.sh: the oracle is installed in $venv"
 }
 
+# llama.cpp's Python binding, built from its source package with the CPU features every x86-64
+# machine of the last decade has (not -march=native: a venv may move between machines).
+install_llama_cpp() {
+  venv=${T2G_LLAMA_CPP_VENV:-$HOME/.cache/t2g/llama-cpp-venv}
+  requirements=$(dirname "$0")/llama-cpp-requirements.txt
+  if cmp -s "$requirements" "$venv/t2g-llama-cpp-requirements.txt"; then
+    echo "setup.sh: llama.cpp is installed in $venv"
+    return
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  echo "setup.sh: building llama-cpp-python into $venv (about 10 minutes on 2 cores)"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF" \
+    CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$venv/bin/pip" install --quiet -r "$requirements"
+  cp "$requirements" "$venv/t2g-llama-cpp-requirements.txt"
+  echo "setup.sh: llama.cpp is installed in $venv"
+}
+
 install_packages
 [ -z "$oracle" ] || install_oracle
+[ -z "$llama_cpp" ] || install_llama_cpp

@@ -1,10 +1,11 @@
-/* The real model against transformers (label `model`; run by tests/model/smollm2_oracle.py, which
- * writes what transformers computed to $T2G_MODEL_EXPECTED): SmolLM2-135M-Instruct's GGUF
- * ($T2G_MODEL_GGUF) loaded by t2g with its own tokenizer and chat template must give the same
- * prompt ids for "What is the capital of France?", logits within 1e-3 of transformers' at every
+/* The real model against a reference implementation (label `model`; run by the scripts in
+ * tests/model/, which write what transformers or llama.cpp computed to $T2G_MODEL_EXPECTED): SmolLM2-135M-Instruct
+ * ($T2G_MODEL_GGUF: its GGUF, or an export of it, any model path) loaded by t2g with its own
+ * tokenizer and chat template must give the same
+ * prompt ids for "What is the capital of France?", logits within 1e-3 of the reference's at every
  * prompt position (float32 on both sides; the weights are the same dequantized Q4_1 values), the
- * same greedy tokens while transformers' top-2 margin exceeds 1e-3, and an answer naming Paris.
- * Registered only where the model and the oracle are (never in the default suite). */
+ * same greedy tokens while the reference's top-2 margin exceeds 1e-3, and an answer naming Paris.
+ * Registered only where the model and the reference are (never in the default suite). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,14 @@
 #define MARGIN 1e-3
 #define CONTEXT 128u /* enough for the prompt and 32 new tokens; keeps the KV cache small */
 
-/* The prompt's ids from t2g's own tokenizer and chat template, equal to transformers'. */
+/* The prompt's ids from t2g's own tokenizer and chat template, equal to the reference's. */
 static bool same_prompt(check_ctx *ctx, const t2g_text *text, const double *want, uint64_t n, uint32_t **ids) {
     size_t count = 0;
     if (!check_status(ctx, t2g_text_prompt(text, QUESTION, strlen(QUESTION), false, ids, &count, &ctx->err), "prompt"))
         return false;
     bool same = count == n;
     for (size_t i = 0; same && i < count; i++) same = (*ids)[i] == (uint32_t)want[i];
-    return check_true(ctx, same, "the chat prompt's %zu ids are transformers' (%llu)", count, (unsigned long long)n);
+    return check_true(ctx, same, "the chat prompt's %zu ids are the reference's (%llu)", count, (unsigned long long)n);
 }
 
 static void check_logits(check_ctx *ctx, t2g_gpt *gpt, const uint32_t *ids, uint32_t P, const double *want, uint32_t V) {
@@ -67,8 +68,8 @@ static void check_greedy(check_ctx *ctx, t2g_gpt *gpt, const t2g_text *text, con
 T2G_CHECK(model_gguf_oracle) {
     check_case_begin(ctx);
     const char *model = getenv("T2G_MODEL_GGUF"), *path = getenv("T2G_MODEL_EXPECTED");
-    if (!check_true(ctx, model && path, "T2G_MODEL_GGUF and T2G_MODEL_EXPECTED are set (tests/model/smollm2_oracle.py "
-                                        "sets them)"))
+    if (!check_true(ctx, model && path, "T2G_MODEL_GGUF and T2G_MODEL_EXPECTED are set (the scripts in tests/model/ set "
+                                        "them)"))
         return ctx->failures;
     t2g_safetensors *file = NULL;
     uint64_t P = 0, N = 0, G = 0, M = 0;

@@ -20,6 +20,13 @@ fi
 table=$("$t2g" bench kernels --only residual_forward --repeat 1 2>/dev/null); code=$?
 check "the table names the device and the kernel" '[ $code = 0 ] && printf "%s" "$table" | grep -q "^bench kernels on " && printf "%s" "$table" | grep -q "^residual_forward"'
 
+json=$("$t2g" bench kernels --only matmul_square --matmul 24,40 --tiles auto,gpu_small --repeat 1 --json 2>&1); code=$?
+check "bench kernels --matmul 24,40 --tiles auto,gpu_small times four squares" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 4 ] && printf "%s" "$json" | grep -q "\"shape\":[[:space:]]*\"40^3\""'
+check "each square names its tiles, the automatic ones marked" '[ $(printf "%s" "$json" | grep -c "\"tiles\":[[:space:]]*\"gpu_small\"") -ge 2 ] && [ $(printf "%s" "$json" | grep -c "\"auto_tiles\":[[:space:]]*true") = 2 ]'
+out=$("$t2g" bench kernels --matmul 512,0 2>&1); code=$?
+check "--matmul 512,0 exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "\-\-matmul expects"'
+out=$("$t2g" bench kernels --tiles auto,nosuch 2>&1); code=$?
+check "--tiles naming no configuration exits 2 listing them" '[ $code = 2 ] && printf "%s" "$out" | grep -q "cpu_large"'
 out=$("$t2g" bench kernels --size huge 2>&1); code=$?
 check "--size huge exits 2 naming the sizes" '[ $code = 2 ] && printf "%s" "$out" | grep -q "small, medium or large"'
 out=$("$t2g" bench kernels --only nosuch 2>&1); code=$?

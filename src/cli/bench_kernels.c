@@ -581,7 +581,8 @@ int bench_kernels(int argc, char **argv) {
         results[count].item = plan.items[i];
         bench_item *item = &results[count].item;
         item->auto_tiles = item->tiles == T2G_MATMUL_TILES_AUTO;
-        if (item->auto_tiles) item->tiles = t2g_matmul_choose_tiles(device, item->dims[0], item->dims[2], item->dims[1]);
+        if (item->auto_tiles) /* M, N, K of the forward: N rows, OC, C */
+            item->tiles = t2g_matmul_choose_tiles(device, item->dims[0], item->dims[2], item->dims[1]);
         if (!json) fprintf(stderr, "timing %s %s\n", plan.items[i].kernel, plan.items[i].shape);
         run_one(device, &results[count], plan.specs[i], plan.tensor_counts[i], config->V, (uint32_t)repeat);
         count++;

@@ -201,7 +201,8 @@ static void profile_print(const step_profile *p) {
 
 /* The result, with the profile of a step when there is one (NULL: none). */
 static void print_result(bool json, const char *bench, const t2g_device_info *info, const bench_model *m,
-                         uint32_t B, const char *keys[], const double values[], int count, const step_profile *profile) {
+                         uint32_t B, const char *keys[], const double values[], int count,
+                         const step_profile *profile) {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "bench", bench);

@@ -38,7 +38,10 @@
  *              256 x 256 tiles, a rolled k loop. With the staging of the next slice skipped (a
  *              wrong result, for timing only) 16 x 16 tiles reach only 4.4 to 5.4 GFLOP/s: the
  *              shared-memory loads and FMAs themselves bound this shader on lavapipe, far below
- *              OpenBLAS (issue 13 asks 25%); no tile shape gets there.
+ *              OpenBLAS (issue 13 asks 25%); no tile shape gets there. Loading the operands only
+ *              once per slice as well (timing only): 10 to 22 GFLOP/s, so the inner loop's loads
+ *              are about two thirds of the time; yet having each lane of 8 load an eighth of A's
+ *              vec4s and subgroupBroadcast them (the lanes share a row) gained nothing measurable.
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
  *              sequence): the tiles above would compute 32 to 128 rows for it, nearly all of
  *              them padding. 8 invocations, 8.5 KiB. Every output is still one invocation's sum

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kernels/matmul_internal.h"
 
 static const char HELP[] =
     "usage: t2g bench kernels [--device N|NAME] [--size small|medium|large] [--repeat R]\n"
-    "                         [--only KERNEL[,KERNEL...]] [--json]\n"
+    "                         [--only KERNEL[,KERNEL...]] [--matmul N[,N...]]\n"
+    "                         [--tiles NAME[,NAME...]] [--json]\n"
     "\n"
     "Times every kernel at shapes of a GPT's training step: R timed runs after a warm-up, each\n"
     "timed by GPU timestamps around its dispatches; prints the median and the best time, and\n"
@@ -23,9 +25,14 @@ static const char HELP[] =
     "              large: B=64 T=256 C=384 heads=6 V=50257, matmul 4096^3 and 8192^3\n"
     "  --repeat R  timed runs per kernel (default 10 on a GPU, 5 on a CPU)\n"
     "  --only K    only these kernels (names as printed, e.g. matmul_forward,attention_forward)\n"
+    "  --matmul N  square matmuls (matmul_square) of these sizes N^3 instead of the size's\n"
+    "  --tiles T   time matmul_square on each of these tile configurations (auto: the one the\n"
+    "              device would choose, the default; or a name of src/kernels/matmul.c's table,\n"
+    "              e.g. cpu_large) to compare them in one run\n"
     "  --json      one JSON object on standard output instead of the table\n"
     "\n"
-    "example: t2g bench kernels --size medium --json > bench.json\n";
+    "example: t2g bench kernels --size medium --json > bench.json\n"
+    "         t2g bench kernels --only matmul_square --matmul 512,1024 --tiles auto,cpu_small\n";
 
 typedef struct bench_config {
     const char *name;
@@ -55,6 +62,8 @@ struct bench_item {
     bench_record_fn record;
     uint32_t dims[6];
     uint64_t count;
+    t2g_matmul_tiles tiles; /* matmul_square's tile configuration */
+    bool auto_tiles;        /* tiles is the device's own choice */
     t2g_tensor t[MAX_TENSORS];
 };
 
@@ -75,7 +84,7 @@ static t2g_status record_matmul_forward(t2g_recorder *rec, const bench_item *ite
     return t2g_matmul_forward(rec, T(0), T(1), T(2), &T(3), D(0), D(1), D(2), err);
 }
 static t2g_status record_matmul_square(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
-    return t2g_matmul_forward(rec, T(0), T(1), T(2), NULL, D(0), D(1), D(2), err);
+    return t2g_matmul_forward_tiles(rec, item->tiles, T(0), T(1), T(2), NULL, D(0), D(1), D(2), err);
 }
 static t2g_status record_matmul_backward(t2g_recorder *rec, const bench_item *item, t2g_error *err) {
     return t2g_matmul_backward(rec, &T(0), T(1), &T(2), T(3), T(4), T(5), D(0), D(1), D(2), err);
@@ -137,10 +146,21 @@ typedef struct tensor_spec {
     fill_kind fill;
 } tensor_spec;
 
+/* The kernels of a size, plus a square matmul per size and tile configuration. */
+enum { MAX_SQUARES = 8, MAX_TILES = T2G_MATMUL_TILES_COUNT + 1, MAX_ITEMS = 20 + MAX_SQUARES * MAX_TILES };
+
+/* The square matmuls to time: sizes (N^3) and tile configurations. */
+typedef struct square_plan {
+    uint32_t sizes[MAX_SQUARES];
+    uint32_t size_count;
+    t2g_matmul_tiles tiles[MAX_TILES];
+    uint32_t tiles_count;
+} square_plan;
+
 typedef struct bench_plan {
-    bench_item items[32];
-    tensor_spec specs[32][MAX_TENSORS];
-    uint32_t tensor_counts[32];
+    bench_item items[MAX_ITEMS];
+    tensor_spec specs[MAX_ITEMS][MAX_TENSORS];
+    uint32_t tensor_counts[MAX_ITEMS];
     uint32_t count;
 } bench_plan;
 
@@ -161,7 +181,7 @@ static void add_tensor(bench_plan *plan, uint64_t count, fill_kind fill) {
     plan->specs[i][plan->tensor_counts[i]++] = (tensor_spec){count, fill};
 }
 
-static void plan_kernels(bench_plan *plan, const bench_config *c) {
+static void plan_kernels(bench_plan *plan, const bench_config *c, const square_plan *squares) {
     const double B = c->B, T = c->T, C = c->C, V = c->V, N = B * T, F = 4.0 * C;
     uint64_t n = (uint64_t)(N + 0.5);
     bench_item *item;
@@ -181,13 +201,16 @@ static void plan_kernels(bench_plan *plan, const bench_config *c) {
     add_tensor(plan, 4 * c->C, FILL_RANDOM), add_tensor(plan, n * 4 * c->C, FILL_RANDOM);
     add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, 16ull * c->C * c->C, FILL_RANDOM);
 
-    for (int s = 0; s < 2 && c->squares[s]; s++) {
-        double m = c->squares[s];
-        item = add_item(plan, "matmul_square", record_matmul_square, 2 * m * m * m, 4 * 3 * m * m);
-        snprintf(item->shape, sizeof item->shape, "%u^3", c->squares[s]);
-        item->dims[0] = item->dims[1] = item->dims[2] = c->squares[s];
-        for (int k = 0; k < 3; k++) add_tensor(plan, (uint64_t)c->squares[s] * c->squares[s], FILL_RANDOM);
-    }
+    for (uint32_t s = 0; s < squares->size_count; s++)
+        for (uint32_t t = 0; t < squares->tiles_count; t++) {
+            uint32_t size = squares->sizes[s];
+            double m = size;
+            item = add_item(plan, "matmul_square", record_matmul_square, 2 * m * m * m, 4 * 3 * m * m);
+            snprintf(item->shape, sizeof item->shape, "%u^3", size);
+            item->dims[0] = item->dims[1] = item->dims[2] = size;
+            item->tiles = squares->tiles[t];
+            for (int k = 0; k < 3; k++) add_tensor(plan, (uint64_t)size * size, FILL_RANDOM);
+        }
 
     /* Causal attention: per head T(T+1)/2 scores, each 2 hs flops for q.k and 2 for p.v. */
     double hs = C / c->NH, pairs = B * c->NH * T * (T + 1) / 2;
@@ -398,7 +421,13 @@ static void print_table(const t2g_device_info *info, const bench_config *config,
             printf("%-20s %-30s skipped: %s\n", r->item.kernel, r->item.shape, r->skipped);
             continue;
         }
-        printf("%-20s %-30s %10.4f %10.4f %8.1f %s\n", r->item.kernel, r->item.shape, r->median_ms, r->best_ms, rate(r),
+        char shape[sizeof r->item.shape + 40];
+        if (r->item.record == record_matmul_square)
+            snprintf(shape, sizeof shape, "%s %s%s", r->item.shape, t2g_matmul_tile_config_get(r->item.tiles)->name,
+                     r->item.auto_tiles ? " (auto)" : "");
+        else
+            snprintf(shape, sizeof shape, "%s", r->item.shape);
+        printf("%-20s %-30s %10.4f %10.4f %8.1f %s\n", r->item.kernel, shape, r->median_ms, r->best_ms, rate(r),
                r->item.flops ? "GFLOP/s" : "GB/s");
     }
 }
@@ -421,6 +450,10 @@ static void print_json(const t2g_device_info *info, const bench_config *config, 
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "kernel", r->item.kernel);
         cJSON_AddStringToObject(o, "shape", r->item.shape);
+        if (r->item.record == record_matmul_square) {
+            cJSON_AddStringToObject(o, "tiles", t2g_matmul_tile_config_get(r->item.tiles)->name);
+            cJSON_AddBoolToObject(o, "auto_tiles", r->item.auto_tiles);
+        }
         if (r->ran) {
             cJSON_AddNumberToObject(o, "median_ms", r->median_ms);
             cJSON_AddNumberToObject(o, "best_ms", r->best_ms);
@@ -439,8 +472,59 @@ static void print_json(const t2g_device_info *info, const bench_config *config, 
 
 /* ---- the command ---- */
 
+/* The next comma-separated element of *list into `out` (false at the end or when too long). */
+static bool next_element(const char **list, char *out, size_t size) {
+    if (!**list) return false;
+    const char *comma = strchr(*list, ',');
+    size_t len = comma ? (size_t)(comma - *list) : strlen(*list);
+    if (len >= size) return false;
+    memcpy(out, *list, len);
+    out[len] = '\0';
+    *list += len + (comma ? 1 : 0);
+    return true;
+}
+
+/* --matmul N[,N...]: sizes from 1 to 16384. */
+static bool parse_squares(const char *text, square_plan *squares) {
+    char element[16];
+    const char *rest = text;
+    bool ok = true;
+    squares->size_count = 0;
+    while (ok && next_element(&rest, element, sizeof element)) {
+        char *end;
+        long n = strtol(element, &end, 10);
+        ok = !*end && end != element && n >= 1 && n <= 16384 && squares->size_count < MAX_SQUARES;
+        if (ok) squares->sizes[squares->size_count++] = (uint32_t)n;
+    }
+    if (ok && *rest == '\0' && squares->size_count > 0) return true;
+    cli_error("bench kernels: --matmul expects up to %d sizes from 1 to 16384 separated by commas, got '%s'",
+              MAX_SQUARES, text);
+    return false;
+}
+
+/* --tiles NAME[,NAME...]: auto or the names of the tile configurations. */
+static bool parse_tiles(const char *text, square_plan *squares) {
+    char element[32];
+    const char *rest = text;
+    bool ok = true;
+    squares->tiles_count = 0;
+    while (ok && next_element(&rest, element, sizeof element)) {
+        int found = strcmp(element, "auto") == 0 ? T2G_MATMUL_TILES_AUTO : T2G_MATMUL_TILES_COUNT;
+        for (int t = 0; t < T2G_MATMUL_TILES_COUNT; t++)
+            if (strcmp(element, t2g_matmul_tile_config_get(t)->name) == 0) found = t;
+        ok = found != T2G_MATMUL_TILES_COUNT && squares->tiles_count < MAX_TILES;
+        if (ok) squares->tiles[squares->tiles_count++] = (t2g_matmul_tiles)found;
+    }
+    if (ok && *rest == '\0' && squares->tiles_count > 0) return true;
+    cli_error("bench kernels: --tiles expects auto or tile configurations separated by commas, got '%s'; the "
+              "configurations are:", text);
+    for (int t = 0; t < T2G_MATMUL_TILES_COUNT; t++) fprintf(stderr, " %s", t2g_matmul_tile_config_get(t)->name);
+    fputc('\n', stderr);
+    return false;
+}
+
 int bench_kernels(int argc, char **argv) {
-    const char *device_name = NULL, *size = NULL, *repeat_text = NULL, *only = NULL;
+    const char *device_name = NULL, *size = NULL, *repeat_text = NULL, *only = NULL, *matmul = NULL, *tiles = NULL;
     bool json = false;
     cli_args args = cli_args_start(argc, argv, 3, "bench kernels");
     while (cli_args_more(&args)) {
@@ -448,7 +532,8 @@ int bench_kernels(int argc, char **argv) {
             fputs(HELP, stdout);
             return EXIT_OK;
         } else if (cli_value(&args, "--device", &device_name) || cli_value(&args, "--size", &size) ||
-                   cli_value(&args, "--repeat", &repeat_text) || cli_value(&args, "--only", &only)) {
+                   cli_value(&args, "--repeat", &repeat_text) || cli_value(&args, "--only", &only) ||
+                   cli_value(&args, "--matmul", &matmul) || cli_value(&args, "--tiles", &tiles)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else {
@@ -463,6 +548,8 @@ int bench_kernels(int argc, char **argv) {
         cli_error("bench kernels: --size expects small, medium or large, got '%s'", size);
         return EXIT_USAGE;
     }
+    square_plan squares = {.tiles = {T2G_MATMUL_TILES_AUTO}, .tiles_count = 1};
+    if ((matmul && !parse_squares(matmul, &squares)) || (tiles && !parse_tiles(tiles, &squares))) return EXIT_USAGE;
     long repeat = 0;
     if (repeat_text) {
         char *end;
@@ -480,15 +567,22 @@ int bench_kernels(int argc, char **argv) {
     bool cpu = info->kind == T2G_DEVICE_CPU;
     if (!config) config = cpu ? &CONFIGS[0] : &CONFIGS[2];
     if (!repeat) repeat = cpu ? 5 : 10;
+    if (!matmul)
+        for (squares.size_count = 0; squares.size_count < 2 && config->squares[squares.size_count];)
+            squares.sizes[squares.size_count] = config->squares[squares.size_count], squares.size_count++;
 
     static bench_plan plan;
     plan.count = 0;
-    plan_kernels(&plan, config);
+    plan_kernels(&plan, config, &squares);
     bench_result *results = calloc(plan.count, sizeof *results);
     uint32_t count = 0;
     for (uint32_t i = 0; results && i < plan.count; i++) {
         if (!selected(only, plan.items[i].kernel)) continue;
         results[count].item = plan.items[i];
+        bench_item *item = &results[count].item;
+        item->auto_tiles = item->tiles == T2G_MATMUL_TILES_AUTO;
+        if (item->auto_tiles) /* M, N, K of the forward: N rows, OC, C */
+            item->tiles = t2g_matmul_choose_tiles(device, item->dims[0], item->dims[2], item->dims[1]);
         if (!json) fprintf(stderr, "timing %s %s\n", plan.items[i].kernel, plan.items[i].shape);
         run_one(device, &results[count], plan.specs[i], plan.tensor_counts[i], config->V, (uint32_t)repeat);
         count++;

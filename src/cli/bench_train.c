@@ -37,7 +37,9 @@ static const char TRAIN_HELP[] =
     "  --batch B    sequences per step instead of the preset's (or 8)\n"
     "  --steps N    timed steps (default 10)\n"
     "  --warmup N   untimed steps first (default 2; 0 allowed)\n"
-    "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel\n"
+    "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel,\n"
+    "               largest first, and split the step's wall clock into kernels and overhead\n"
+    "               (with --json: a \"profile\" object)\n"
     "\n"
     "example: t2g bench train --preset gpt2-124m --json\n"
     "         t2g bench train --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 64 --batch 1 \\\n"
@@ -152,8 +154,55 @@ static t2g_status train_io(t2g_arena *arena, uint64_t n, uint32_t vocab, t2g_ten
     return status;
 }
 
+/* One step with a timestamp around every dispatch: its kernels' GPU time, summed per kernel
+ * (largest first), and the step's wall-clock time; the rest of the wall-clock time is overhead
+ * (recording, submitting, the driver's work between dispatches, waiting). */
+enum { PROFILE_KINDS = 64 };
+typedef struct step_profile {
+    uint32_t dispatches, kinds;
+    double wall_ms, kernel_ms;
+    struct kernel_total {
+        char label[48]; /* copied: the recorder's labels end with it */
+        double ms;
+        uint32_t calls;
+    } totals[PROFILE_KINDS];
+} step_profile;
+
+static int compare_totals(const void *a, const void *b) {
+    double x = ((const struct kernel_total *)a)->ms, y = ((const struct kernel_total *)b)->ms;
+    return (x < y) - (x > y);
+}
+
+static cJSON *profile_json(const step_profile *p) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "dispatches", p->dispatches);
+    cJSON_AddNumberToObject(o, "wall_ms", p->wall_ms);
+    cJSON_AddNumberToObject(o, "kernel_ms", p->kernel_ms);
+    cJSON_AddNumberToObject(o, "overhead_ms", p->wall_ms - p->kernel_ms);
+    cJSON *list = cJSON_AddArrayToObject(o, "kernels");
+    for (uint32_t k = 0; k < p->kinds; k++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "kernel", p->totals[k].label);
+        cJSON_AddNumberToObject(e, "calls", p->totals[k].calls);
+        cJSON_AddNumberToObject(e, "ms", p->totals[k].ms);
+        cJSON_AddItemToArray(list, e);
+    }
+    return o;
+}
+
+static void profile_print(const step_profile *p) {
+    printf("profile of one step: %u dispatches, %.2f ms wall clock = %.2f ms of GPU time (kernels) + %.2f ms of "
+           "overhead (%.1f%%)\n", p->dispatches, p->wall_ms, p->kernel_ms, p->wall_ms - p->kernel_ms,
+           p->wall_ms > 0 ? 100 * (p->wall_ms - p->kernel_ms) / p->wall_ms : 0);
+    for (uint32_t k = 0; k < p->kinds; k++)
+        printf("  %-28s %6u calls %10.3f ms %5.1f%%\n", p->totals[k].label, p->totals[k].calls, p->totals[k].ms,
+               100 * p->totals[k].ms / p->kernel_ms);
+}
+
+/* The result, with the profile of a step when there is one (NULL: none). */
 static void print_result(bool json, const char *bench, const t2g_device_info *info, const bench_model *m,
-                         uint32_t B, const char *keys[], const double values[], int count) {
+                         uint32_t B, const char *keys[], const double values[], int count,
+                         const step_profile *profile) {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "bench", bench);
@@ -162,12 +211,14 @@ static void print_result(bool json, const char *bench, const t2g_device_info *in
         bench_model_json(m, o);
         cJSON_AddNumberToObject(o, "batch", B);
         for (int i = 0; i < count; i++) cJSON_AddNumberToObject(o, keys[i], values[i]);
+        if (profile) cJSON_AddItemToObject(o, "profile", profile_json(profile));
         char *text = cJSON_Print(o);
         puts(text);
         cJSON_free(text);
         cJSON_Delete(o);
         return;
     }
+    if (profile) profile_print(profile);
     printf("bench %s on %s (%s), batch %u, ", bench, info->name, info->type, B);
     bench_model_print(m);
     printf(":\n");
@@ -178,34 +229,32 @@ static void print_result(bool json, const char *bench, const t2g_device_info *in
     }
 }
 
-/* One more step with a timestamp around every dispatch; prints the time per kernel. */
-static t2g_status profile_step(t2g_gpt *gpt, const t2g_tensor *io, uint32_t B, uint32_t T, t2g_error *err) {
+/* One more step with a timestamp around every dispatch, into *p. */
+static t2g_status profile_step(t2g_gpt *gpt, const t2g_tensor *io, uint32_t B, uint32_t T, step_profile *p,
+                               t2g_error *err) {
     t2g_recorder *rec;
     t2g_recorder_options options = {.timestamp_capacity = 8192};
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), &options, &rec, err);
     if (status) return status;
+    double start = t2g_clock_ms();
     status = record_train_step(gpt, rec, io, B, T, 1000, err);
     if (!status) status = t2g_recorder_submit(rec, err);
+    p->wall_ms = t2g_clock_ms() - start;
     const t2g_timing *timings;
-    uint32_t count = status ? 0 : t2g_recorder_timings(rec, &timings);
-    struct kernel_total {
-        const char *label;
-        double ms;
-        uint32_t calls;
-    } totals[64];
-    uint32_t kinds = 0;
-    double sum = 0;
-    for (uint32_t i = 0; i < count; i++) {
+    p->dispatches = status ? 0 : t2g_recorder_timings(rec, &timings);
+    p->kinds = 0;
+    p->kernel_ms = 0;
+    for (uint32_t i = 0; i < p->dispatches; i++) {
         uint32_t k = 0;
-        while (k < kinds && strcmp(totals[k].label, timings[i].label) != 0) k++;
-        if (k == kinds && kinds < 64) totals[kinds++] = (struct kernel_total){timings[i].label, 0, 0};
-        if (k < kinds) totals[k].ms += timings[i].ms, totals[k].calls++;
-        sum += timings[i].ms;
+        while (k < p->kinds && strcmp(p->totals[k].label, timings[i].label) != 0) k++;
+        if (k == p->kinds && p->kinds < PROFILE_KINDS) {
+            p->totals[k] = (struct kernel_total){.ms = 0};
+            snprintf(p->totals[p->kinds++].label, sizeof p->totals[k].label, "%s", timings[i].label);
+        }
+        if (k < p->kinds) p->totals[k].ms += timings[i].ms, p->totals[k].calls++;
+        p->kernel_ms += timings[i].ms;
     }
-    printf("profile of one step: %u dispatches, %.2f ms of GPU time\n", count, sum);
-    for (uint32_t k = 0; k < kinds; k++)
-        printf("  %-28s %6u calls %10.3f ms %5.1f%%\n", totals[k].label, totals[k].calls, totals[k].ms,
-               100 * totals[k].ms / sum);
+    qsort(p->totals, p->kinds, sizeof p->totals[0], compare_totals);
     t2g_recorder_destroy(rec);
     return status;
 }
@@ -267,7 +316,8 @@ int bench_train(int argc, char **argv) {
         if (s == 0) first_step_ms = t2g_clock_ms() - start; /* it creates the pipelines */
         if (s == 0) startup_ms = open_ms + t2g_device_pipeline_stats(device).create_ms;
     }
-    if (!status && o.profile) status = profile_step(gpt, io, B, T, &err);
+    step_profile profile;
+    if (!status && o.profile) status = profile_step(gpt, io, B, T, &profile, &err);
     if (!status && ms) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
@@ -277,7 +327,7 @@ int bench_train(int argc, char **argv) {
                            (double)t2g_gpt_parameter_count(gpt),
                            (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20),
                            (double)memory.total / (1 << 20), startup_ms, first_step_ms};
-        print_result(o.json, "train", info, &m, B, keys, values, 10);
+        print_result(o.json, "train", info, &m, B, keys, values, 10, o.profile ? &profile : NULL);
     } else if (status) {
         cli_error("bench train (%s, batch %u): %s", m.path ? m.path : m.preset, B, err.message);
         code = EXIT_FAILED;
@@ -369,7 +419,7 @@ int bench_rollout(int argc, char **argv) {
         double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, prompt_vocab, new_tokens,
                            (double)t2g_gpt_parameter_count(gpt), open_ms + t2g_device_pipeline_stats(device).create_ms,
                            first_ms};
-        print_result(o.json, "rollout", info, &m, n, keys, values, 9);
+        print_result(o.json, "rollout", info, &m, n, keys, values, 9, NULL);
     } else {
         cli_error("bench rollout (%s): %s", m.path ? m.path : m.preset, err.message);
         code = EXIT_FAILED;

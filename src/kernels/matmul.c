@@ -25,6 +25,23 @@
  *              gpu_large 10.0, gpu_small 4.3; on 64x128x128: cpu_small 6.0, cpu_large 2.7,
  *              gpu_small 3.6, gpu_large 2.2. cpu_large: 64 invocations, 16.5 KiB; cpu_small:
  *              16 invocations, 8.5 KiB.
+ *   cpu_wide:  256 x 128 tiles of 16 x 16 per invocation, 128 invocations, 24.5 KiB (lavapipe has
+ *              32 KiB; where a device has less, the choice falls to cpu_large): fewer global loads
+ *              per FMA and half the workgroups. Measured 2026-12-07 with bench kernels --tiles, all
+ *              configurations in one run (lavapipe, Mesa 22.3.6, LLVM 15, AVX2, 2 cores shared
+ *              under a load of 4 to 6): 512^3 median 4.3 GFLOP/s against cpu_large's 3.6 (ahead
+ *              in 9 of 10 runs), 1024^3 3.9 against 3.7 (ahead in 5 of 9, behind in 3). What
+ *              lavapipe does not reward (512^3, same runs): fewer outputs per invocation (8 x 8:
+ *              1.9, 4 x 4: 1.4: fewer spills do not pay for more loads, and a shared-memory load
+ *              whose address differs across lanes is compiled as a loop over the 8 lanes, so
+ *              FMAs per load decide), more (32 x 16 or 16 x 32: 2.2 to 2.4), K slices of 4 or 16,
+ *              256 x 256 tiles, a rolled k loop. With the staging of the next slice skipped (a
+ *              wrong result, for timing only) 16 x 16 tiles reach only 4.4 to 5.4 GFLOP/s: the
+ *              shared-memory loads and FMAs themselves bound this shader on lavapipe, far below
+ *              OpenBLAS (issue 13 asks 25%); no tile shape gets there. Loading the operands only
+ *              once per slice as well (timing only): 10 to 22 GFLOP/s, so the inner loop's loads
+ *              are about two thirds of the time; yet having each lane of 8 load an eighth of A's
+ *              vec4s and subgroupBroadcast them (the lanes share a row) gained nothing measurable.
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
  *              sequence): the tiles above would compute 32 to 128 rows for it, nearly all of
  *              them padding. 8 invocations, 8.5 KiB. Every output is still one invocation's sum
@@ -36,6 +53,7 @@ static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16},
     [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16},
     [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16},
+    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16},
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose
@@ -49,6 +67,7 @@ static const struct {
 } tile_choices[] = {
     {false, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
     {false, 0, T2G_MATMUL_TILES_GPU_SMALL},
+    {true, 8ull * 256 * 128, T2G_MATMUL_TILES_CPU_WIDE},
     {true, 8ull * 128 * 128, T2G_MATMUL_TILES_CPU_LARGE},
     {true, 0, T2G_MATMUL_TILES_CPU_SMALL},
 };

@@ -14,7 +14,8 @@ typedef enum t2g_matmul_tiles {
     T2G_MATMUL_TILES_CPU_SMALL = 2, /* CPU devices (lavapipe), small problems */
     T2G_MATMUL_TILES_CPU_LARGE = 3, /* CPU devices, large problems */
     T2G_MATMUL_TILES_ROWS = 4,      /* a few rows (a decode step of one to four sequences), any device */
-    T2G_MATMUL_TILES_COUNT = 5
+    T2G_MATMUL_TILES_CPU_WIDE = 5,  /* CPU devices, the largest problems */
+    T2G_MATMUL_TILES_COUNT = 6
 } t2g_matmul_tiles;
 
 typedef struct t2g_matmul_tile_config {

@@ -246,6 +246,7 @@ T2G_CHECK(matmul) {
     matmul_case(ctx, R, 37, 53, 71, ALL);
     same_bits_everywhere(ctx, 3, 96, 133);
     same_bits_everywhere(ctx, 37, 53, 71);
+    same_bits_everywhere(ctx, 300, 40, 260); /* several tiles of each configuration, cut at the edges */
     /* Each configuration on the shapes it serves, plus edge cases: 1x1x1, a single row, tiles
      * cut at every edge (200x136x260 against 128-tiles), more than 8 tile rows (GROUP_ROWS). */
     matmul_case(ctx, GS, 37, 53, 71, ALL);
@@ -273,6 +274,10 @@ T2G_CHECK(matmul) {
     matmul_case(ctx, CL, 130, 48, 192, WITH_BIAS);
     matmul_case(ctx, CL, 1, 7, 5, ALL);
     matmul_case(ctx, CL, 1100, 20, 24, ALL);
+    const t2g_matmul_tiles CW = T2G_MATMUL_TILES_CPU_WIDE; /* 256 x 128: edges cut, > 8 tile rows */
+    matmul_case(ctx, CW, 300, 136, 260, ALL);
+    matmul_case(ctx, CW, 1, 7, 5, ALL);
+    matmul_case(ctx, CW, 2100, 20, 24, WITH_BIAS | WITH_DINP);
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);
     matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);

@@ -20,6 +20,13 @@ fi
 table=$("$t2g" bench kernels --only residual_forward --repeat 1 2>/dev/null); code=$?
 check "the table names the device and the kernel" '[ $code = 0 ] && printf "%s" "$table" | grep -q "^bench kernels on " && printf "%s" "$table" | grep -q "^residual_forward"'
 
+json=$("$t2g" bench kernels --only matmul_square --matmul 24,40 --tiles auto,gpu_small --repeat 1 --json 2>&1); code=$?
+check "bench kernels --matmul 24,40 --tiles auto,gpu_small times four squares" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 4 ] && printf "%s" "$json" | grep -q "\"shape\":[[:space:]]*\"40^3\""'
+check "each square names its tiles, the automatic ones marked" '[ $(printf "%s" "$json" | grep -c "\"tiles\":[[:space:]]*\"gpu_small\"") -ge 2 ] && [ $(printf "%s" "$json" | grep -c "\"auto_tiles\":[[:space:]]*true") = 2 ]'
+out=$("$t2g" bench kernels --matmul 512,0 2>&1); code=$?
+check "--matmul 512,0 exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "\-\-matmul expects"'
+out=$("$t2g" bench kernels --tiles auto,nosuch 2>&1); code=$?
+check "--tiles naming no configuration exits 2 listing them" '[ $code = 2 ] && printf "%s" "$out" | grep -q "cpu_large"'
 out=$("$t2g" bench kernels --size huge 2>&1); code=$?
 check "--size huge exits 2 naming the sizes" '[ $code = 2 ] && printf "%s" "$out" | grep -q "small, medium or large"'
 out=$("$t2g" bench kernels --only nosuch 2>&1); code=$?
@@ -32,6 +39,11 @@ out=$("$t2g" bench train --preset smollm2-135m --batch 60000 --steps 1 2>&1); co
 check "bench train of a model no device holds exits 2 with the sizes and advice, allocating nothing" '[ $code = 2 ] && printf "%s" "$out" | grep -q "smollm2-135m, batch 60000" && printf "%s" "$out" | grep -q "iB" && printf "%s" "$out" | grep -q "batch size helps\|micro_batch"'
 out=$("$t2g" bench train --preset small --batch 2 --steps 1 --profile 2>&1); code=$?
 check "bench train --profile lists the kernels of a step" '[ $code = 0 ] && printf "%s" "$out" | grep -q "matmul_forward" && printf "%s" "$out" | grep -q "adamw"'
+json=$("$t2g" bench train --preset small --batch 2 --steps 1 --profile --json 2>/dev/null); code=$?
+check "bench train --profile --json splits the step into kernels and overhead" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"overhead_ms\":" && printf "%s" "$json" | grep -q "\"kernel_ms\":" && printf "%s" "$json" | grep -q "\"kernel\":[[:space:]]*\"adamw\""'
+if command -v python3 >/dev/null 2>&1; then
+  check "bench train --profile --json parses, kernels largest first" 'printf "%s" "$json" | python3 -c "import json,sys; p=json.load(sys.stdin)[\"profile\"]; k=[x[\"ms\"] for x in p[\"kernels\"]]; assert k==sorted(k,reverse=True) and p[\"wall_ms\"]>=p[\"kernel_ms\"]>0"'
+fi
 json=$("$t2g" bench rollout --preset small --prompts 2 --new 4 --json 2>&1); code=$?
 check "bench rollout --json reports new tokens/s" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"new_tokens_per_s\":"'
 out=$("$t2g" bench train --preset huge 2>&1); code=$?

@@ -18,7 +18,6 @@ capital of France?" as t2g renders it:
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -26,34 +25,10 @@ import tempfile
 import numpy as np
 from llama_cpp import Llama
 
-QUESTION = "What is the capital of France?"
+from model_checks import QUESTION, check, finish, t2g_matches
+
 NEW_TOKENS = 16
 F32 = 0  # ggml's type number of float32: the KV cache in f32, not llama.cpp's default f16
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok: " if ok else "FAIL: ") + what, flush=True)
-    if not ok:
-        failures += 1
-    return ok
-
-
-def save_safetensors(path, tensors):
-    """A safetensors file of float64 arrays (the format: a little-endian u64 header length, the
-    JSON header, then the data), written here because this venv holds llama.cpp's packages only."""
-    header, offset, blobs = {}, 0, []
-    for name, array in tensors.items():
-        data = np.ascontiguousarray(array, dtype="<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def t2g_prompt(t2g, model):
@@ -95,18 +70,13 @@ def main():
         print(f"llama.cpp on t2g's f32 export: {len(ids)} prompt tokens; greedy answer {answer!r}", flush=True)
         check(own == ids, "llama.cpp tokenizes the chat prompt to t2g's ids (f32 export)")
         expected = os.path.join(tmp, "expected.safetensors")
-        save_safetensors(expected, {"prompt": np.array(ids, dtype=np.float64), "logits": logits,
-                                    "greedy": np.array(sequence, dtype=np.float64),
-                                    "greedy_margin": np.array(margins)})
-        env = dict(os.environ, T2G_MODEL_GGUF=exports["f32"], T2G_MODEL_EXPECTED=expected)
-        check(subprocess.run([tests, "model_gguf_oracle"], env=env).returncode == 0,
+        check(t2g_matches(tests, exports["f32"], expected, ids, logits, sequence, margins),
               "t2g on its f32 export: llama.cpp's logits (1e-3) and greedy tokens, an answer naming Paris")
         own8, logits8, _, _, answer8 = llama_cpp_run(exports["q8_0"], text, ids, 0)
         error = float(np.linalg.norm(logits8 - logits) / np.linalg.norm(logits))
         check(own8 == ids and error <= 0.1,
               f"llama.cpp on the q8_0 export: t2g's ids, logits within {error:.3g} of the f32 export's (bound 0.1)")
-    print("llama_cpp_export: " + ("all passed" if not failures else f"{failures} failed"))
-    return 1 if failures else 0
+    return finish("llama_cpp_export")
 
 
 if __name__ == "__main__":

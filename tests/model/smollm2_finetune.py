@@ -27,11 +27,10 @@ import sys
 import tempfile
 
 import numpy as np
-import torch
-from safetensors.numpy import save_file
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
-QUESTION = "What is the capital of France?"
+from model_checks import check, finish, t2g_matches
+from transformers_reference import reference
+
 NEW_TOKENS = 16  # the answer (about 8 tokens) and some more: each is a full forward in transformers here
 ROWS = [("What is 2+3?", "2+3 is 5."), ("Name a colour.", "Blue is a colour."),
         ("What is the capital of Italy?", "The capital of Italy is Rome."),
@@ -42,17 +41,6 @@ SFT = ["--set", "model.context=" + CONTEXT, "--set", "data.task=", "--set", "dat
 RL = ["--set", "model.context=" + CONTEXT, "--set", "rl.prompts=1", "--set", "rl.samples_per_prompt=2",
       "--set", "rl.max_new_tokens=8", "--set", "rl.ppo_epochs=1", "--set", "train.micro_batch=2",
       "--set", "optim.lr=1e-6", "--set", "eval.examples=0"]
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok: " if ok else "FAIL: ") + what, flush=True)
-    if not ok:
-        failures += 1
-    return ok
-
 
 def t2g(binary, *args):
     """Runs t2g; its stdout, or None (with what it said) when it fails."""
@@ -123,49 +111,20 @@ def report(binary):
     check(ok and os.path.getsize("report.html") > 0, "t2g report of the three runs")
 
 
-def transformers_logits(path, gguf):
-    """transformers' prompt ids, logits at every prompt position, greedy tokens and top-2 margins."""
-    folder, name = os.path.split(path) if gguf else (path, None)
-    kwargs = {"gguf_file": name} if gguf else {}
-    tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
-    model.eval()
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True,
-                                        tokenize=True, return_dict=False)
-    ids = list(ids["input_ids"] if isinstance(ids, dict) else ids)
-    with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0].double().numpy()
-        sequence, margins = list(ids), []
-        for _ in range(NEW_TOKENS):
-            step = model(torch.tensor([sequence])).logits[0, -1].double()
-            top = torch.topk(step, 2).values
-            margins.append(float(top[0] - top[1]))
-            sequence.append(int(torch.argmax(step)))
-    print(f"transformers on {path}: answer {tokenizer.decode(sequence[len(ids):], skip_special_tokens=True)!r}",
-          flush=True)
-    return ids, logits, sequence, margins
-
-
-def t2g_matches(tests, path, ids, logits, sequence, margins):
-    expected = os.path.abspath(os.path.basename(path.rstrip("/")) + ".expected.safetensors")
-    save_file({"prompt": np.array(ids, dtype=np.float64), "logits": logits,
-               "greedy": np.array(sequence, dtype=np.float64), "greedy_margin": np.array(margins)}, expected)
-    env = dict(os.environ, T2G_MODEL_GGUF=os.path.abspath(path), T2G_MODEL_EXPECTED=expected)
-    return subprocess.run([tests, "model_gguf_oracle"], env=env).returncode == 0
-
-
 def exports(binary, tests):
     made = t2g(binary, "export", "sft", "--format", "gguf", "--dtype", "f32", "--out", "sft.gguf") is not None
     made = made and t2g(binary, "export", "sft", "--format", "hf", "--out", "sft-hf") is not None
     if not check(made, "t2g export of the SFT run: a GGUF (f32) and a Hugging Face folder"):
         return
-    gguf = transformers_logits(os.path.abspath("sft.gguf"), True)
-    hf = transformers_logits(os.path.abspath("sft-hf"), False)
+    gguf = reference(os.path.abspath("sft.gguf"), NEW_TOKENS)
+    hf = reference(os.path.abspath("sft-hf"), NEW_TOKENS)
     error = float(np.linalg.norm(gguf[1] - hf[1]) / np.linalg.norm(hf[1]))
     check(gguf[0] == hf[0] and error <= 1e-5,
           f"transformers loads both exports: the same prompt ids, logits within {error:.2e} of each other")
-    check(t2g_matches(tests, "sft.gguf", *gguf), "t2g loads the exported GGUF: transformers' logits and greedy tokens")
-    check(t2g_matches(tests, "sft-hf", *hf), "t2g loads the exported folder: transformers' logits and greedy tokens")
+    check(t2g_matches(tests, "sft.gguf", os.path.abspath("gguf.expected.safetensors"), *gguf[:4]),
+          "t2g loads the exported GGUF: transformers' logits and greedy tokens")
+    check(t2g_matches(tests, "sft-hf", os.path.abspath("hf.expected.safetensors"), *hf[:4]),
+          "t2g loads the exported folder: transformers' logits and greedy tokens")
 
 
 def main():
@@ -179,8 +138,7 @@ def main():
         rl(binary, model, source)
         report(binary)
         exports(binary, tests)
-    print("smollm2_finetune: " + ("all passed" if not failures else f"{failures} failed"))
-    return 1 if failures else 0
+    return finish("smollm2_finetune")
 
 
 if __name__ == "__main__":

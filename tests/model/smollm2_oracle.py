@@ -18,42 +18,22 @@ import sys
 import tempfile
 
 import numpy as np
-import torch
-from safetensors.numpy import save_file
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
-QUESTION = "What is the capital of France?"
+from model_checks import t2g_matches
+from transformers_reference import reference
+
 NEW_TOKENS = 32
 
 
 def main():
-    t2g_tests, t2g, model_file = sys.argv[1], sys.argv[2], sys.argv[3]
-    folder, name = os.path.split(os.path.abspath(model_file))
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    model.eval()
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True,
-                                        tokenize=True, return_dict=False)
-    ids = list(ids["input_ids"] if isinstance(ids, dict) else ids)
-    with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0].double().numpy()
-        sequence, margins = list(ids), []
-        for _ in range(NEW_TOKENS):
-            step = model(torch.tensor([sequence])).logits[0, -1].double()
-            top = torch.topk(step, 2).values
-            margins.append(float(top[0] - top[1]))
-            sequence.append(int(torch.argmax(step)))
-    answer = tokenizer.decode(sequence[len(ids):], skip_special_tokens=True)
-    print(f"transformers: {len(ids)} prompt tokens; greedy answer: {answer!r}")
+    t2g_tests, t2g, model_file = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+    ids, logits, sequence, margins, answer = reference(model_file, NEW_TOKENS)
     if "Paris" not in answer:
         print("FAIL: transformers' answer does not name Paris")
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         expected = os.path.join(tmp, "expected.safetensors")
-        save_file({"prompt": np.array(ids, dtype=np.float64), "logits": logits,
-                   "greedy": np.array(sequence, dtype=np.float64), "greedy_margin": np.array(margins)}, expected)
-        env = dict(os.environ, T2G_MODEL_GGUF=os.path.abspath(model_file), T2G_MODEL_EXPECTED=expected)
-        if subprocess.run([t2g_tests, "model_gguf_oracle"], env=env).returncode:
+        if not t2g_matches(t2g_tests, model_file, expected, ids, logits, sequence, margins):
             return 1
         return check_export(t2g, model_file, os.path.join(tmp, "exported"), ids, logits)
 
@@ -61,14 +41,7 @@ def main():
 def check_export(t2g, model_file, folder, ids, logits):
     """t2g's Hugging Face export of the GGUF, loaded by transformers: the same ids and logits."""
     subprocess.run([t2g, "export", model_file, "--format", "hf", "--out", folder], check=True, stdout=subprocess.DEVNULL)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-    model.eval()
-    again = tokenizer.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True,
-                                          tokenize=True, return_dict=False)
-    again = list(again["input_ids"] if isinstance(again, dict) else again)
-    with torch.no_grad():
-        exported = model(torch.tensor([ids])).logits[0].double().numpy()
+    again, exported, _, _, _ = reference(folder, 0)
     error = float(np.linalg.norm(exported - logits) / np.linalg.norm(logits))
     print(f"t2g export --format hf, loaded by transformers: prompt ids {'equal' if again == ids else 'DIFFER'}, "
           f"logits relative error {error:.2e} against the GGUF's")

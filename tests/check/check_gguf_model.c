@@ -152,8 +152,6 @@ static void golden_case(check_ctx *ctx, const char *folder, const char *arch, bo
     uint32_t count = t2g_gpt_params(gpt, &table);
     uint64_t floats = t2g_gpt_buffer_floats(gpt);
     float *params = check_host(ctx, floats * sizeof *params), *read = check_host(ctx, floats * sizeof *read);
-    memset(params, 0, floats * sizeof *params);
-    memset(read, 0, floats * sizeof *read);
     out_tensor list[256];
     uint32_t n = 0;
     if (check_status(ctx, t2g_hf_read_weights(dir, &model, table, count, params, &ctx->err), dir)) {

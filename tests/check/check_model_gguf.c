@@ -40,19 +40,10 @@ static void check_logits(check_ctx *ctx, t2g_gpt *gpt, const uint32_t *ids, uint
     check_close(ctx, "SmolLM2 logits at every prompt position", logits, want, (size_t)P * V, TOLERANCE);
 }
 
-static void check_greedy(check_ctx *ctx, t2g_gpt *gpt, const t2g_text *text, const uint32_t *ids, uint32_t P,
+static void check_answer(check_ctx *ctx, t2g_gpt *gpt, const t2g_text *text, const uint32_t *ids, uint32_t P,
                          const double *greedy, const double *margin, uint32_t steps) {
-    t2g_generator *generator = NULL;
-    if (!check_status(ctx, t2g_generator_create(gpt, 1, &generator, &ctx->err), "generator")) return;
-    t2g_sampling s = t2g_sampling_default();
-    t2g_text_sampling(text, &s);
-    s.temperature = 0.0f;
-    s.max_new_tokens = steps;
-    s.stop_at_eos = false;
     t2g_generation out = {0};
-    const uint32_t *prompts[] = {ids};
-    if (check_status(ctx, t2g_generate(generator, prompts, &P, 1, &s, &out, &ctx->err), "generate")) {
-        check_greedy_tokens(ctx, "SmolLM2", &out, greedy, margin, P, steps, MARGIN);
+    if (check_greedy(ctx, "SmolLM2", gpt, text, ids, P, greedy, margin, steps, MARGIN, &out)) {
         char *answer = NULL;
         size_t len = 0;
         if (check_status(ctx, t2g_text_decode(text, out.tokens, out.lengths[0], true, &answer, &len, &ctx->err), "decode")) {
@@ -62,7 +53,6 @@ static void check_greedy(check_ctx *ctx, t2g_gpt *gpt, const t2g_text *text, con
         free(answer);
     }
     t2g_generation_free(&out);
-    t2g_generator_destroy(generator);
 }
 
 T2G_CHECK(model_gguf_oracle) {
@@ -89,7 +79,7 @@ T2G_CHECK(model_gguf_oracle) {
         if (check_true(ctx, N == P * V, "logits for %llu positions of %u", (unsigned long long)P, V) &&
             same_prompt(ctx, text, prompt, P, &ids)) {
             check_logits(ctx, gpt, ids, (uint32_t)P, logits, V);
-            check_greedy(ctx, gpt, text, ids, (uint32_t)P, greedy, margin, (uint32_t)M);
+            check_answer(ctx, gpt, text, ids, (uint32_t)P, greedy, margin, (uint32_t)M);
         }
         free(ids);
     }

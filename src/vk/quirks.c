@@ -21,11 +21,12 @@ static const heap_quirk HEAP_IS_HOST_MEMORY[] = {
 void t2g_vk_apply_quirks(VkDriverId driver, t2g_device_info *info) {
     info->reported_heap_bytes = info->device_local_bytes;
     for (size_t i = 0; i < sizeof HEAP_IS_HOST_MEMORY / sizeof HEAP_IS_HOST_MEMORY[0]; i++) {
+        if (HEAP_IS_HOST_MEMORY[i].driver != driver) continue;
         uint64_t host = t2g_host_available_bytes();
-        if (HEAP_IS_HOST_MEMORY[i].driver != driver || host == 0) continue;
+        if (host == 0) continue; /* unknown: the reported heap stands */
         info->device_local_bytes = host;
         snprintf(info->memory_note, sizeof info->memory_note,
-                 "device-local memory is the host's available memory: %s (%.0f MiB reported)", HEAP_IS_HOST_MEMORY[i].why,
-                 (double)info->reported_heap_bytes / (1024.0 * 1024.0));
+                 "device-local memory is the host's available memory: %s (%.0f MiB reported)",
+                 HEAP_IS_HOST_MEMORY[i].why, (double)info->reported_heap_bytes / (1024.0 * 1024.0));
     }
 }

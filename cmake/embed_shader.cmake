@@ -1,5 +1,5 @@
 # Turns one SPIR-V file into a C source that defines its t2g_shader_blob.
-#   cmake -DSPV=x.spv -DNAME=x -DOUT=x.c -P embed_shader.cmake
+#   cmake -DSPV=x.spv -DNAME=x -DID=x -DOUT=x.c -P embed_shader.cmake  (NAME: the blob's name, ID: its C identifier)
 file(READ "${SPV}" hex HEX)
 string(LENGTH "${hex}" length)
 math(EXPR remainder "${length} % 8")
@@ -9,10 +9,10 @@ endif()
 # SPIR-V words are little-endian on disk: bytes aa bb cc dd are the word 0xddccbbaa.
 string(REGEX REPLACE "(..)(..)(..)(..)" "0x\\4\\3\\2\\1u," words "${hex}")
 string(REGEX REPLACE "((0x........u,){8})" "\\1\n    " words "${words}")
-file(WRITE "${OUT}" "/* Generated from shaders/${NAME}.comp by cmake/embed_shader.cmake. */
+file(WRITE "${OUT}" "/* Generated from the shader ${NAME} (shaders/) by cmake/embed_shader.cmake. */
 #include \"shaders.h\"
 static const uint32_t words[] = {
     ${words}
 };
-const t2g_shader_blob t2g_shader_${NAME} = {\"${NAME}\", words, sizeof words};
+const t2g_shader_blob t2g_shader_${ID} = {\"${NAME}\", words, sizeof words};
 ")

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
 // The one SGEMM behind matmul's forward and backward (src/kernels/matmul.c):
 //   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
 // A is stored as A[m*lda + k] (A_TRANS false) or A[k*lda + m] (A_TRANS true); B as
@@ -16,6 +17,9 @@
 // and m). Shared tiles hold vec4s along m (A) and n (B), one vec4 of padding per k row, so an
 // invocation reads its operands as whole vec4s and adjacent invocations read adjacent vec4s.
 //
+// A and B may be stored as bf16 or f16 (variants, shaders/variants.txt; storage.glsl's roles A
+// and B): converted to f32 as they are loaded; the products and sums are f32, and so is C.
+//
 // Every output is one invocation's sum over k in increasing order: deterministic. Requires
 // BM % TM == 0, BN % TN == 0, TM % 4 == 0, TN % 4 == 0, GROUP_SIZE == (BM/TM) (BN/TN)
 // (src/kernels/matmul.c checks its configurations).
@@ -30,8 +34,8 @@ layout(constant_id = 6) const bool A_TRANS = false;
 layout(constant_id = 7) const bool B_TRANS = true;
 
 layout(std430, binding = 0) restrict buffer Cbuf { float c[]; };
-layout(std430, binding = 1) restrict readonly buffer Abuf { float a[]; };
-layout(std430, binding = 2) restrict readonly buffer Bbuf { float b[]; };
+layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
+layout(std430, binding = 2) restrict readonly buffer Bbuf { B_T b[]; };
 layout(std430, binding = 3) restrict readonly buffer Bias { float bias[]; };
 layout(push_constant) uniform Push {
     uint M, N, K;
@@ -72,7 +76,7 @@ void load_slice(uint m0, uint n0, uint k0) {
         uint k = A_TRANS ? e / BM : e % BK;
         uint gm = m0 + m, gk = k0 + k;
         float v = 0.0;
-        if (e < BM * BK && gm < p.M && gk < p.K) v = a[A_TRANS ? gk * p.lda + gm : gm * p.lda + gk];
+        if (e < BM * BK && gm < p.M && gk < p.K) v = A_LOAD(a[A_TRANS ? gk * p.lda + gm : gm * p.lda + gk]);
         a_next[i] = v;
     }
     [[unroll]] for (uint i = 0u; i < B_LOADS; i++) {
@@ -81,7 +85,7 @@ void load_slice(uint m0, uint n0, uint k0) {
         uint k = B_TRANS ? e % BK : e / BN;
         uint gn = n0 + n, gk = k0 + k;
         float v = 0.0;
-        if (e < BN * BK && gn < p.N && gk < p.K) v = b[B_TRANS ? gn * p.ldb + gk : gk * p.ldb + gn];
+        if (e < BN * BK && gn < p.N && gk < p.K) v = B_LOAD(b[B_TRANS ? gn * p.ldb + gk : gk * p.ldb + gn]);
         b_next[i] = v;
     }
 }

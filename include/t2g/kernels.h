@@ -1,7 +1,8 @@
 /* The kernels of a GPT's forward and backward pass, and of its optimizer.
  *
  * Conventions (as in llm.c's train_gpt2.c):
- * - Tensors hold float32 unless noted; token ids and targets are uint32.
+ * - Tensors hold float32 unless noted; token ids and targets are uint32. Kernels that say so
+ *   also take bf16 or f16 tensors (16-bit storage, f32 arithmetic; shaders/storage.glsl).
  * - Shapes: B batch, T sequence length, C channels, NH heads (head size hs = C / NH),
  *   V vocabulary, N rows (usually B * T), OC output channels. Row-major: (N, C) means
  *   element [n][c] at n * C + c.
@@ -33,6 +34,10 @@ t2g_status t2g_axpby(t2g_recorder *rec, t2g_tensor y, t2g_tensor x, uint64_t n, 
                      t2g_error *err);
 /* dst[i] = src[i] for i < n. */
 t2g_status t2g_copy(t2g_recorder *rec, t2g_tensor dst, t2g_tensor src, uint64_t n, t2g_error *err);
+/* dst[i] = src[i] rounded to dst's element type for i < n (src f32; dst bf16 or f16: to nearest,
+ * ties to even, as t2g/dtype.h; f16 by the device's conversion, within one unit in the last place
+ * of it; dst f32: a copy). Needs a device with 16-bit storage for a 16-bit dst. */
+t2g_status t2g_convert(t2g_recorder *rec, t2g_tensor dst, t2g_tensor src, uint64_t n, t2g_error *err);
 
 /* ---- residual connection (shaders/residual_forward.comp, residual_backward.comp) ---- */
 
@@ -108,7 +113,9 @@ t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t
 
 /* ---- matmul with bias: out = inp W^T + b (shaders/matmul_*.comp) ---- */
 
-/* out (N,OC) = inp (N,C) weight(OC,C)^T + bias (OC); bias may be NULL. Any N, C, OC >= 1. */
+/* out (N,OC) = inp (N,C) weight(OC,C)^T + bias (OC); bias may be NULL. Any N, C, OC >= 1.
+ * inp and weight may be bf16 or f16 (the pairs of shaders/variants.txt: both 16-bit of one type,
+ * or f32 inp with a 16-bit weight); the sums, out, bias and every gradient are f32. */
 t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
                               const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
 /* dinp (N,C) += dout weight; dweight (OC,C) += dout^T inp; dbias (OC) += column sums of dout.

@@ -1,4 +1,7 @@
+#include <stdio.h>
+
 #include "kernel_util.h"
+#include "shaders.h"
 
 t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err) {
     if (!tensor.arena || tensor.bytes == 0)
@@ -10,6 +13,37 @@ t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const
     if (t2g_tensor_count(tensor) < count)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' holds %llu elements, the shape needs %llu", kernel, name,
                         (unsigned long long)t2g_tensor_count(tensor), (unsigned long long)count);
+    return T2G_OK;
+}
+
+t2g_status t2g_need_float(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err) {
+    if (tensor.dtype == T2G_DTYPE_F32) return t2g_need(tensor, count, kernel, name, err);
+    if (tensor.dtype != T2G_DTYPE_BF16 && tensor.dtype != T2G_DTYPE_F16)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' holds %s elements; the kernel reads f32, bf16 or f16",
+                        kernel, name, t2g_dtype_name(tensor.dtype));
+    if (!tensor.arena || t2g_tensor_count(tensor) < count)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tensor '%s' holds %llu %s elements, the shape needs %llu", kernel,
+                        name, (unsigned long long)t2g_tensor_count(tensor), t2g_dtype_name(tensor.dtype),
+                        (unsigned long long)count);
+    return T2G_OK;
+}
+
+t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
+                              uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err) {
+    bool all_f32 = true;
+    for (uint32_t i = 0; i < count; i++) all_f32 &= types[i] == T2G_DTYPE_F32;
+    int length = snprintf(name, T2G_SHADER_NAME_MAX, "%s", base);
+    if (all_f32) return T2G_OK;
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    if (!info->storage_16bit)
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: %s has no 16-bit storage (storageBuffer16BitAccess), so it "
+                        "cannot run the bf16 and f16 kernels; use train.precision = f32", kernel, info->name);
+    for (uint32_t i = 0; i < count && length > 0 && length < T2G_SHADER_NAME_MAX; i++)
+        length += snprintf(name + length, T2G_SHADER_NAME_MAX - (size_t)length, "%c%s", i ? '_' : '@',
+                           t2g_dtype_name(types[i]));
+    if (length <= 0 || length >= T2G_SHADER_NAME_MAX || !t2g_shader_find(name))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: t2g has no variant of shader %s for these element types (%s)",
+                        kernel, base, length > 0 && length < T2G_SHADER_NAME_MAX ? name : "too many");
     return T2G_OK;
 }
 
@@ -65,8 +99,16 @@ t2g_status t2g_split_step(t2g_recorder *rec, const char *kernel, const t2g_tenso
                             "byte %llu, not a multiple of %u, so it cannot be split",
                             kernel, (unsigned long long)tensors[i].bytes, tensors[i].arena->name,
                             (unsigned long long)range, (unsigned long long)tensors[i].offset, T2G_TENSOR_ALIGNMENT);
-    uint64_t multiple = unit % (T2G_TENSOR_ALIGNMENT / 4) ? unit * (T2G_TENSOR_ALIGNMENT / 4) : unit;
-    *step = range / 4 / multiple * multiple;
+    /* chunks of `step` elements: within the range for the widest type, aligned for the narrowest */
+    uint32_t widest = 4, narrowest = 4;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t size = t2g_dtype_bytes(tensors[i].dtype);
+        if (size > widest) widest = size;
+        if (size && size < narrowest) narrowest = size;
+    }
+    uint64_t aligned = T2G_TENSOR_ALIGNMENT / narrowest;
+    uint64_t multiple = unit % aligned ? unit * aligned : unit;
+    *step = range / widest / multiple * multiple;
     if (!*step)
         return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: chunks of %llu elements exceed the max storage-buffer range of %s (%llu bytes)",
                         kernel, (unsigned long long)multiple, info->name, (unsigned long long)range);

@@ -15,6 +15,19 @@
  * tensor, its type and the sizes. */
 t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err);
 
+/* The same for a tensor of float elements of any stored type (f32, bf16, f16): a kernel that has
+ * 16-bit variants (shaders/variants.txt). */
+t2g_status t2g_need_float(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err);
+
+/* The shader to run for these element types of a shader's 16-bit roles (shaders/storage.glsl, in
+ * the order variants.txt names them): `base` itself when every one is f32, else the variant
+ * "base@<type>_<type>..." (e.g. "matmul_gemm@f32_bf16"), written into name (64 bytes).
+ * T2G_ERR_UNSUPPORTED when the device has no 16-bit storage; T2G_ERR_ARGUMENT when t2g has no
+ * such variant. */
+#define T2G_SHADER_NAME_MAX 64
+t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
+                              uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err);
+
 /* `count` fits in a 32-bit index (shaders index with uint). */
 t2g_status t2g_need_index(uint64_t count, const char *kernel, const char *what, t2g_error *err);
 
@@ -58,7 +71,8 @@ typedef void (*t2g_chunk_push_fn)(void *push, uint32_t skip, uint32_t count);
 
 /* Records an elementwise kernel over elements [first, first + count) of flat tensors: the
  * first `split` bindings are those tensors (bound in chunks when one exceeds the binding range),
- * the others are bound whole; set_range writes each dispatch's range into push (at most
+ * the others are bound whole (16-bit tensors are cut at the same elements as 32-bit ones, every
+ * chunk starting on the 256-byte alignment); set_range writes each dispatch's range into push (at most
  * T2G_PUSH_CONSTANT_BYTES), which otherwise stays as given. */
 t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                         uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,

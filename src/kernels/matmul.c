@@ -5,7 +5,9 @@
  *             dweight (OC,C) += dout (N,OC)^T inp (N,C)                 M=OC, N=C,  K=N
  *             dbias (OC)    += column sums of dout (reduce_columns.h)
  * The layout of each operand is a specialization constant, so each product reads its operands
- * in place (no transposed copies) with coalesced loads. */
+ * in place (no transposed copies) with coalesced loads. inp and weight may be stored as bf16 or
+ * f16 (a variant of the shader, picked by their types: shaders/variants.txt lists the pairs);
+ * every sum is f32, and so are out, dout and the gradients. */
 #include <string.h>
 
 #include "kernel_util.h"
@@ -126,6 +128,11 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
                         "invocations; %s allows %u and %u", label, cfg->name, t2g_matmul_tile_shared_bytes(cfg),
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
 
+    char shader[T2G_SHADER_NAME_MAX];
+    const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
+    t2g_status status = t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader, err);
+    if (status) return status;
+
     const uint32_t spec[] = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans};
     uint32_t tiles_m = t2g_ceil_div(M, cfg->bm), tiles_n = t2g_ceil_div(N, cfg->bn);
     struct {
@@ -139,7 +146,7 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
         {bias ? *bias : A.tensor, T2G_READ},
     };
     t2g_dispatch dispatch = {
-        .shader = "matmul_gemm", .spec = spec, .spec_count = sizeof spec / sizeof spec[0],
+        .shader = shader, .spec = spec, .spec_count = sizeof spec / sizeof spec[0],
         .bindings = bindings, .binding_count = 4,
         .push = &push, .push_bytes = sizeof push,
         .label = label,
@@ -164,8 +171,8 @@ t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t
     const char *kernel = "matmul_forward";
     t2g_status status = check_shape(kernel, N, C, OC, err);
     if (!status) status = t2g_need(out, (uint64_t)N * OC, kernel, "out", err);
-    if (!status) status = t2g_need(inp, (uint64_t)N * C, kernel, "inp", err);
-    if (!status) status = t2g_need(weight, (uint64_t)OC * C, kernel, "weight", err);
+    if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
+    if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
     if (!status && bias) status = t2g_need(*bias, OC, kernel, "bias", err);
     if (status) return status;
     /* out (N,OC) = inp (N,C) [A, rows contiguous] x weight^T [B stored (OC,C): transposed] */
@@ -182,8 +189,8 @@ t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, 
     if (!status) status = t2g_need(dweight, (uint64_t)OC * C, kernel, "dweight", err);
     if (!status && dbias) status = t2g_need(*dbias, OC, kernel, "dbias", err);
     if (!status) status = t2g_need(dout, (uint64_t)N * OC, kernel, "dout", err);
-    if (!status) status = t2g_need(inp, (uint64_t)N * C, kernel, "inp", err);
-    if (!status) status = t2g_need(weight, (uint64_t)OC * C, kernel, "weight", err);
+    if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
+    if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
     if (status) return status;
     if (dinp) {
         /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */

@@ -89,8 +89,16 @@ static t2g_status create_logical_device(t2g_device *device, t2g_error *err) {
         .queueCount = 1,
         .pQueuePriorities = &priority,
     };
+    /* The optional features t2g's variants use, enabled where the device has them (the
+     * capabilities t2g_device_info reports): 16-bit storage for the bf16 and f16 kernels. */
+    VkPhysicalDeviceVulkan11Features features11 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+        .storageBuffer16BitAccess = device->info.storage_16bit,
+    };
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features11};
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = &features,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
     };

@@ -23,6 +23,9 @@ typedef enum t2g_kl_estimate { T2G_KL_K1, T2G_KL_FULL } t2g_kl_estimate;        
 typedef enum t2g_critic_kind { T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL } t2g_critic_kind; /* "builtin", "external" */
 typedef enum t2g_on_nonfinite { T2G_ON_NONFINITE_STOP, T2G_ON_NONFINITE_SKIP } t2g_on_nonfinite; /* "stop", "skip" */
 typedef enum t2g_arch { T2G_ARCH_GPT2, T2G_ARCH_LLAMA } t2g_arch;                     /* "gpt2", "llama" */
+typedef enum t2g_precision {
+    T2G_PRECISION_F32, T2G_PRECISION_BF16, T2G_PRECISION_F16, T2G_PRECISION_AUTO
+} t2g_precision;                                                    /* "f32", "bf16", "f16", "auto" */
 typedef enum t2g_chat_choice {
     T2G_CHAT_CHOICE_AUTO, T2G_CHAT_CHOICE_NONE, T2G_CHAT_CHOICE_CHATML, T2G_CHAT_CHOICE_LLAMA3
 } t2g_chat_choice;                                                  /* "auto", "none", "chatml", "llama3" */
@@ -43,6 +46,9 @@ typedef struct t2g_model_config {
     double norm_eps;            /* model.norm_eps: the normalisation's epsilon (gpt2: 1e-5) */
     uint32_t qkv_bias;          /* model.qkv_bias: 1 = q/k/v projections have biases (llama; gpt2 always has) */
     uint32_t tied_head;         /* model.tied_head: 1 = the output head is the token embedding (gpt2: always) */
+    t2g_precision precision;    /* not a model.* key: how a model made from this config stores its matmul
+                                 * operands (t2g/gpt.h); the trainer and rl set it from train.precision.
+                                 * 0: f32 */
 } t2g_model_config;
 
 /* A gpt2 model's config (an initializer): the sizes, every other key at its default. */
@@ -89,6 +95,7 @@ typedef struct t2g_config {
     uint32_t steps;             /* train.steps */
     uint32_t log_every;         /* train.log_every: a progress line every N steps (off a terminal) */
     t2g_on_nonfinite on_nonfinite; /* train.on_nonfinite: "stop" (exit 1, last good checkpoint kept) or "skip" */
+    t2g_precision precision;    /* train.precision: "f32", "bf16", "f16" or "auto" (t2g/gpt.h) */
     struct {
         uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */
         uint32_t examples;      /* eval.examples: task examples scored per evaluation */

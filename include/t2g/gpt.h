@@ -9,6 +9,15 @@
  * embeddings and the matmul weights) come first, so AdamW runs over two ranges. Activations are
  * sized once for (B, T); a pass may use any B' <= B and T' <= T.
  *
+ * Precision (config->precision, from train.precision): f32 is the reference path. bf16 or f16
+ * stores the operands of the matmuls in 16 bits: a copy of the parameters (the matmuls' weights;
+ * refreshed from the f32 parameters by the first forward after init, write or update) and the
+ * activations that feed matmuls inside the blocks (the norms' outputs, attention's output, the
+ * MLP's activation). The f32 parameters stay the master weights; the gradients, AdamW's
+ * moments, every other activation (the final norm's output included) and every sum stay f32.
+ * No loss scaling: every gradient is f32, so f16's range never holds one. The decode path
+ * (generation) reads the f32 weights.
+ *
  * A training step, recorded into one submission:
  *   t2g_gpt_zero_grads
  *   per micro-batch: t2g_gpt_forward, t2g_gpt_backward, t2g_gpt_loss_sum
@@ -47,6 +56,7 @@ typedef struct t2g_gpt_memory {
     bool frozen;
     uint32_t B, T;                      /* the activations' capacity */
     uint64_t parameters;                /* the parameter buffer */
+    uint64_t parameters16;              /* its 16-bit copy (precision bf16, f16); 0 at f32 */
     uint64_t gradients;                 /* 0 when frozen */
     uint64_t moments;                   /* AdamW m and v together; 0 when frozen */
     uint64_t activations;               /* every activation arena, for B x T */
@@ -58,8 +68,16 @@ typedef struct t2g_gpt_memory {
     uint64_t largest_activation_arena;  /* bytes of the largest activation arena */
 } t2g_gpt_memory;
 
+/* The precision a model gets on this device: `requested`, or for auto bf16 on a GPU with 16-bit
+ * storage and f32 on a CPU device (lavapipe runs 16-bit storage through conversions that cost
+ * more than the bandwidth they save). */
+t2g_precision t2g_precision_for_device(t2g_precision requested, const t2g_device_info *device);
+/* "f32", "bf16", "f16", "auto" */
+const char *t2g_precision_name(t2g_precision precision);
+
 /* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
- * T2G_ERR_ARGUMENT for a config it would refuse. */
+ * T2G_ERR_ARGUMENT for a config it would refuse (a precision of auto included: resolve it with
+ * t2g_precision_for_device first). */
 t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
                                  t2g_gpt_memory *memory, t2g_error *err);
 /* T2G_ERR_TOO_LARGE, with the sizes and advice, when the device cannot hold it. First what no
@@ -73,9 +91,10 @@ t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *memory, const t2g_device_i
 uint32_t t2g_gpt_fit_batch(const t2g_model_config *config, uint32_t max_B, uint32_t T, bool frozen,
                            const t2g_device_info *device);
 
-/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context).
- * The memory is checked first (t2g_gpt_memory_check): a model the device cannot hold is refused
- * before anything is allocated. */
+/* A model for micro-batches of up to B sequences of up to T tokens (T <= config->context), in
+ * config->precision (auto resolved by t2g_precision_for_device; T2G_ERR_UNSUPPORTED for bf16 or
+ * f16 on a device without 16-bit storage). The memory is checked first (t2g_gpt_memory_check):
+ * a model the device cannot hold is refused before anything is allocated. */
 t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
                           t2g_gpt **gpt, t2g_error *err);
 /* A frozen model (RL's reference policy): parameters and forward activations only, no

@@ -71,6 +71,16 @@ uint64_t t2g_arena_bytes_for(const t2g_tensor_request *requests, size_t count);
 t2g_status t2g_arena_create_for(t2g_device *device, const char *name, const t2g_tensor_request *requests, size_t count,
                                 t2g_arena **arena, t2g_error *err);
 
+/* The same for tensors of any element type: `count` elements of `dtype` each. */
+typedef struct t2g_typed_request {
+    t2g_tensor *tensor;
+    uint64_t count;
+    t2g_dtype dtype;
+} t2g_typed_request;
+uint64_t t2g_arena_bytes_for_typed(const t2g_typed_request *requests, size_t count);
+t2g_status t2g_arena_create_for_typed(t2g_device *device, const char *name, const t2g_typed_request *requests,
+                                      size_t count, t2g_arena **arena, t2g_error *err);
+
 /* Copies host data into the first `bytes` bytes of the tensor, and back. */
 t2g_status t2g_tensor_upload(t2g_tensor tensor, const void *source, uint64_t bytes, t2g_error *err);
 t2g_status t2g_tensor_download(t2g_tensor tensor, void *destination, uint64_t bytes, t2g_error *err);

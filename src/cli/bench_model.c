@@ -129,13 +129,14 @@ void bench_model_json(const bench_model *m, cJSON *o) {
     cJSON_AddNumberToObject(o, "kv_heads", t2g_model_kv_heads(c));
     cJSON_AddNumberToObject(o, "width", c->width);
     cJSON_AddNumberToObject(o, "ffn_width", t2g_model_ffn_width(c));
+    cJSON_AddStringToObject(o, "precision", t2g_precision_name(c->precision));
 }
 
 void bench_model_print(const bench_model *m) {
     const t2g_model_config *c = &m->config;
     if (m->path) printf("model %s (%s)", m->path, t2g_model_path_kind_name(m->source.kind));
     else printf("preset %s", m->preset);
-    printf(": %s, vocab %u, context %u, %u layers, %u heads (%u kv), width %u, ffn %u",
+    printf(": %s, vocab %u, context %u, %u layers, %u heads (%u kv), width %u, ffn %u, %s",
            c->arch == T2G_ARCH_LLAMA ? "llama" : "gpt2", c->vocab, c->context, c->layers, c->heads,
-           t2g_model_kv_heads(c), c->width, t2g_model_ffn_width(c));
+           t2g_model_kv_heads(c), c->width, t2g_model_ffn_width(c), t2g_precision_name(c->precision));
 }

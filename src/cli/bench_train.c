@@ -14,7 +14,8 @@
 
 static const char TRAIN_HELP[] =
     "usage: t2g bench train [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
-    "                       [--batch B] [--steps N] [--warmup N] [--profile] [--device D] [--json]\n"
+    "                       [--batch B] [--steps N] [--warmup N] [--precision P] [--profile] [--device D]\n"
+    "                       [--json]\n"
     "\n"
     "Times whole training steps (forward, cross-entropy, backward, gradient norm and clip, AdamW;\n"
     "one submission each) of a preset model (random weights) or of a model's own weights, on random\n"
@@ -37,11 +38,14 @@ static const char TRAIN_HELP[] =
     "  --batch B    sequences per step instead of the preset's (or 8)\n"
     "  --steps N    timed steps (default 10)\n"
     "  --warmup N   untimed steps first (default 2; 0 allowed)\n"
+    "  --precision P  f32 (default), bf16, f16 or auto: train.precision's storage of the matmuls'\n"
+    "               weights and input activations (f32 master weights, moments and sums)\n"
     "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel,\n"
     "               largest first, and split the step's wall clock into kernels and overhead\n"
     "               (with --json: a \"profile\" object)\n"
     "\n"
     "example: t2g bench train --preset gpt2-124m --json\n"
+    "         t2g bench train --preset small --precision bf16\n"
     "         t2g bench train --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 64 --batch 1 \\\n"
     "             --steps 1 --warmup 0\n";
 
@@ -78,6 +82,7 @@ typedef struct bench_options {
     uint64_t a, b;          /* train: batch, steps; rollout: prompts, new tokens */
     uint64_t context;       /* 0: the model's */
     uint64_t warmup;        /* train only */
+    t2g_precision precision; /* train only */
     bool json, profile;
 } bench_options;
 
@@ -85,6 +90,7 @@ typedef struct bench_options {
 static int parse(int argc, char **argv, bool train, bench_options *o) {
     const char *command = train ? "bench train" : "bench rollout", *a_name = train ? "--batch" : "--prompts";
     const char *b_name = train ? "--steps" : "--new", *a = NULL, *b = NULL, *context = NULL, *warmup = NULL;
+    const char *precision = NULL;
     cli_args args = cli_args_start(argc, argv, 3, command);
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
@@ -93,7 +99,7 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
         } else if (cli_value(&args, "--preset", &o->preset) || cli_value(&args, "--model", &o->model) ||
                    cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
-                   (train && cli_value(&args, "--warmup", &warmup))) {
+                   (train && (cli_value(&args, "--warmup", &warmup) || cli_value(&args, "--precision", &precision)))) {
         } else if (cli_flag(&args, "--json")) {
             o->json = true;
         } else if (train && cli_flag(&args, "--profile")) {
@@ -104,6 +110,19 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
     }
     if (args.failed) return EXIT_USAGE;
     o->warmup = 2;
+    o->precision = T2G_PRECISION_F32;
+    if (precision) {
+        bool known = false;
+        for (int p = 0; p <= T2G_PRECISION_AUTO && !known; p++)
+            if (strcmp(precision, t2g_precision_name((t2g_precision)p)) == 0) {
+                o->precision = (t2g_precision)p;
+                known = true;
+            }
+        if (!known) {
+            cli_error("%s: --precision '%s': expected f32, bf16, f16 or auto", command, precision);
+            return EXIT_USAGE;
+        }
+    }
     if ((a && (!cli_parse_u64(a, 1u << 16, &o->a) || !o->a)) || (b && (!cli_parse_u64(b, 1u << 16, &o->b) || !o->b)) ||
         (warmup && !cli_parse_u64(warmup, 1u << 16, &o->warmup)) ||
         (context && (!cli_parse_u64(context, T2G_CONTEXT_MAX, &o->context) || o->context < 2))) {
@@ -292,6 +311,7 @@ int bench_train(int argc, char **argv) {
         return code;
     }
     uint32_t B = o.a ? (uint32_t)o.a : m.B, T = m.T, steps = o.b ? (uint32_t)o.b : 10, warmup = (uint32_t)o.warmup;
+    m.config.precision = t2g_precision_for_device(o.precision, info);
     if ((code = check_memory("bench train", &m, device, B, T, false, &memory))) {
         bench_model_close(&m);
         cli_close_device(device);

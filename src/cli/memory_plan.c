@@ -13,16 +13,23 @@ static const char *size_text(uint64_t bytes, char *out, size_t size) {
 }
 
 void cli_print_memory_plan(const t2g_config *config, const t2g_device *device, bool rl) {
-    const t2g_model_config *m = &config->model;
+    const t2g_device_info *info = t2g_device_get_info(device);
+    t2g_model_config model = config->model;
+    model.precision = t2g_precision_for_device(config->precision, info); /* as the run made it */
+    const t2g_model_config *m = &model;
     t2g_gpt_memory train, reference = {0};
     t2g_error err = {0};
     if (t2g_gpt_memory_needed(m, config->micro_batch, m->context, false, &train, &err) ||
         (rl && t2g_gpt_memory_needed(m, config->micro_batch, m->context, true, &reference, &err)))
         return; /* the model was created from this config: this cannot fail; say nothing rather than guess */
-    const t2g_device_info *info = t2g_device_get_info(device);
-    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-    printf("memory: parameters %s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens)",
-           size_text(train.parameters, a, sizeof a), size_text(train.gradients, b, sizeof b),
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[48] = "";
+    if (train.parameters16) {
+        char copy[32];
+        snprintf(h, sizeof h, " (+ %s copy %s)", t2g_precision_name(m->precision),
+                 size_text(train.parameters16, copy, sizeof copy));
+    }
+    printf("memory: parameters %s%s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens)",
+           size_text(train.parameters, a, sizeof a), h, size_text(train.gradients, b, sizeof b),
            size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T);
     if (rl) printf(", reference policy %s", size_text(reference.total, e, sizeof e));
     printf(": %s of the %s %s offers%s\n", size_text(train.total + reference.total, f, sizeof f),

@@ -74,6 +74,7 @@ enum {
     X("train.micro_batch", micro_batch, 1, 1048576, 0, "sequences per forward/backward; divides train.batch_size") \
     X("train.steps", steps, 1, U32_MAX, 0, "optimizer steps")                                               \
     X("train.log_every", log_every, 1, U32_MAX, 0, "a progress line every this many steps (metrics has all)") \
+    E("train.precision", precision, NAMES("f32", "bf16", "f16", "auto"), "storage of the matmul weights' copies and the activations that feed matmuls: \"f32\", \"bf16\", \"f16\" (f32 master weights, moments and sums) or \"auto\" (the device's best)") \
     E("train.on_nonfinite", on_nonfinite, NAMES("stop", "skip"), "a NaN/Inf loss or gradient: \"stop\" (exit 1, keep the last good checkpoint) or \"skip\" the update") \
     X("eval.every", eval.every, 0, U32_MAX, 0, "steps between evaluations; 0 = only at the end")            \
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \
@@ -185,6 +186,7 @@ t2g_config t2g_config_defaults(void) {
     c.steps = 300;
     c.log_every = 10;
     c.on_nonfinite = T2G_ON_NONFINITE_STOP;
+    c.precision = T2G_PRECISION_F32;
     c.eval.every = 100;
     c.eval.examples = 100;
     c.eval.samples = 5;

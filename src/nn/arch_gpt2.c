@@ -31,17 +31,18 @@ static const arch_tensor GPT2_TENSORS[] = {
 static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g_tensor residual, uint32_t B,
                                 uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
-    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, w->qkvw, &w->qkvb, N, C, gpt->QKV, err));
+    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, &w->qkvb, N, C, gpt->QKV, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
-    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, w->attprojw, &w->attprojb, N, C, C, err));
+    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, mw->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
-    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, w->fcw, &w->fcb, N, C, F, err));
+    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, &w->fcb, N, C, F, err));
     TRY(t2g_gelu_forward(rec, a->fch_act, a->fch, (uint64_t)N * F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, w->fcprojw, &w->fcprojb, N, F, C, err));
+    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, mw->fcprojw, &w->fcprojb, N, F, C, err));
     TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
     return T2G_OK;
 }
@@ -51,6 +52,7 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
  * stream, accumulates the contributions of both branches. */
 static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
     const gpt_block *g = &gpt->grad_weights.blocks[l];
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
@@ -58,23 +60,23 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     t2g_tensor residual = gpt_block_input(gpt, l);
     /* residual3 = residual2 + fcproj: dresidual is the gradient of both. */
     TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, a->fch_act, w->fcprojw, N, F,
+    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, a->fch_act, mw->fcprojw, N, F,
                             C, err));
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
     TRY(t2g_gelu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, NF, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, w->fcw, N, C, F, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
                                a->ln2_rstd, N, C, err));
     /* residual2 = residual + attproj: dresidual is now the gradient of both. */
     TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, w->attprojw, N, C, C,
+    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, mw->attprojw, N, C, C,
                             err));
     TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
     TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->NH, gpt->hs,
                                err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, w->qkvw, N, C, gpt->QKV, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
                                a->ln1_rstd, N, C, err));
     return T2G_OK;

@@ -31,19 +31,20 @@ static const t2g_tensor *qkv_bias(const gpt_block *b) { return b->qkvb.arena ? &
 static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g_tensor residual, uint32_t B,
                                 uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     float eps = (float)gpt->config.norm_eps;
     TRY(t2g_rmsnorm_forward(rec, a->ln1, a->ln1_rstd, residual, w->ln1w, N, C, eps, err));
-    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, w->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
+    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
     TRY(t2g_rope(rec, a->qkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, false, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
-    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, w->attprojw, NULL, N, C, C, err));
+    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, mw->attprojw, NULL, N, C, C, err));
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
-    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, w->fcw, NULL, N, C, 2 * F, err));
+    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, a->fch_act, a->fch, N, F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, w->fcprojw, NULL, N, F, C, err));
+    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, mw->fcprojw, NULL, N, F, C, err));
     TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
     return T2G_OK;
 }
@@ -53,26 +54,27 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
  * gradient after it, in place. */
 static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
+    const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
     const gpt_block *g = &gpt->grad_weights.blocks[l];
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
     TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, a->fch_act, w->fcprojw, N, F, C, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, a->fch_act, mw->fcprojw, N, F, C, err));
     TRY(t2g_fill(rec, gpt->dfch, 2 * NF, 0.0f, err));
     TRY(t2g_swiglu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, N, F, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, NULL, gpt->dfch, a->ln2, w->fcw, N, C, 2 * F, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, NULL, gpt->dfch, a->ln2, mw->fcw, N, C, 2 * F, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln2w, gpt->dln, a->residual2, w->ln2w, a->ln2_rstd, N, C, err));
     TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, w->attprojw, N, C, C, err));
+    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, mw->attprojw, N, C, C, err));
     TRY(t2g_fill(rec, gpt->dqkv, (uint64_t)N * gpt->QKV, 0.0f, err));
     TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->KVH, gpt->hs,
                                err));
     TRY(t2g_rope(rec, gpt->dqkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, true, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, qkv_bias(g), gpt->dqkv, a->ln1, w->qkvw, N, C, gpt->QKV, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, qkv_bias(g), gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln1w, gpt->dln, residual, w->ln1w, a->ln1_rstd, N, C, err));
     return T2G_OK;
 }

@@ -21,6 +21,40 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: rotary positions need an even head size, not %u", c->width / c->heads);
     if (T > c->context)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: sequences of %u tokens exceed the model's context of %u", T, c->context);
+    if (c->precision == T2G_PRECISION_AUTO)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: precision \"auto\" must be resolved against a device first "
+                        "(t2g_precision_for_device)");
+    if ((unsigned)c->precision > T2G_PRECISION_AUTO)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: precision %d is not one t2g has", (int)c->precision);
+    return T2G_OK;
+}
+
+t2g_precision t2g_precision_for_device(t2g_precision requested, const t2g_device_info *device) {
+    if (requested != T2G_PRECISION_AUTO) return requested;
+    return device->kind != T2G_DEVICE_CPU && device->storage_16bit ? T2G_PRECISION_BF16 : T2G_PRECISION_F32;
+}
+
+const char *t2g_precision_name(t2g_precision precision) {
+    static const char *const names[] = {"f32", "bf16", "f16", "auto"};
+    return (unsigned)precision <= T2G_PRECISION_AUTO ? names[precision] : "unknown";
+}
+
+/* The element type of the 16-bit copies and the matmuls' input activations. */
+static t2g_dtype precision_dtype(t2g_precision precision) {
+    return precision == T2G_PRECISION_BF16 ? T2G_DTYPE_BF16 : precision == T2G_PRECISION_F16 ? T2G_DTYPE_F16 : T2G_DTYPE_F32;
+}
+
+/* What 16-bit storage needs of a device: the feature, and views of the 16-bit copy binding where
+ * they start (the parameter table aligns tensors to 64 elements: 128 bytes of 16-bit ones). */
+static t2g_status check_precision_device(const t2g_model_config *c, const t2g_device_info *device, t2g_error *err) {
+    if (c->precision == T2G_PRECISION_F32) return T2G_OK;
+    if (!device->storage_16bit)
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "train.precision %s: %s has no 16-bit storage "
+                        "(storageBuffer16BitAccess); use f32 or auto", t2g_precision_name(c->precision), device->name);
+    if (device->min_storage_buffer_offset_alignment > 128)
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "train.precision %s: %s aligns storage-buffer offsets to %u bytes; "
+                        "t2g's 16-bit weight views start on 128; use f32", t2g_precision_name(c->precision),
+                        device->name, device->min_storage_buffer_offset_alignment);
     return T2G_OK;
 }
 
@@ -30,13 +64,17 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
 
 typedef struct gpt_arena_plan {
     const char *names[MAX_REQUESTS];         /* each tensor's, for errors */
-    t2g_tensor_request requests[MAX_REQUESTS];
+    t2g_typed_request requests[MAX_REQUESTS];
     size_t count;
 } gpt_arena_plan;
 
-static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint64_t floats) {
+static void add_typed(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint64_t count, t2g_dtype dtype) {
     plan->names[plan->count] = name;
-    plan->requests[plan->count++] = (t2g_tensor_request){tensor, floats};
+    plan->requests[plan->count++] = (t2g_typed_request){tensor, count, dtype};
+}
+
+static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint64_t floats) {
+    add_typed(plan, name, tensor, floats, T2G_DTYPE_F32);
 }
 
 /* The activations' first arena: all but the blocks'. A frozen model has no backward scratch. */
@@ -64,19 +102,20 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
 static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = gpt->config.width;
     plan->count = 0;
-    add(plan, "ln1 (B, T, width)", &x->ln1, N * C);
+    t2g_dtype act = gpt->act_dtype; /* the activations matmuls read */
+    add_typed(plan, "ln1 (B, T, width)", &x->ln1, N * C, act);
     add(plan, "ln1_mean (B, T)", &x->ln1_mean, N);
     add(plan, "ln1_rstd (B, T)", &x->ln1_rstd, N);
     add(plan, "qkv (B, T, qkv width)", &x->qkv, N * gpt->QKV);
-    add(plan, "atty (B, T, width)", &x->atty, N * C);
+    add_typed(plan, "atty (B, T, width)", &x->atty, N * C, act);
     add(plan, "lse (B, heads, T)", &x->lse, N * gpt->NH);
     add(plan, "attproj (B, T, width)", &x->attproj, N * C);
     add(plan, "residual2 (B, T, width)", &x->residual2, N * C);
-    add(plan, "ln2 (B, T, width)", &x->ln2, N * C);
+    add_typed(plan, "ln2 (B, T, width)", &x->ln2, N * C, act);
     add(plan, "ln2_mean (B, T)", &x->ln2_mean, N);
     add(plan, "ln2_rstd (B, T)", &x->ln2_rstd, N);
     add(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN);
-    add(plan, "fch_act (B, T, ffn width)", &x->fch_act, N * gpt->F);
+    add_typed(plan, "fch_act (B, T, ffn width)", &x->fch_act, N * gpt->F, act);
     add(plan, "fcproj (B, T, width)", &x->fcproj, N * C);
     add(plan, "residual3 (B, T, width)", &x->residual3, N * C);
 }
@@ -105,13 +144,14 @@ static t2g_status setup(t2g_gpt *gpt, const t2g_model_config *config, uint32_t B
     gpt->QKV = gpt_arch_dim(gpt->arch, config, DIM_QKV);
     gpt->F = gpt_arch_dim(gpt->arch, config, DIM_FFN);
     gpt->FIN = gpt_arch_dim(gpt->arch, config, DIM_FFN_IN);
+    gpt->act_dtype = precision_dtype(config->precision);
     return gpt_build_table(gpt, err);
 }
 
 /* Keeps the larger of two tensors that kernels bind whole. */
-static void note_largest(uint64_t *largest, const char **largest_name, const char *name, uint64_t floats) {
-    if (4 * floats <= *largest) return;
-    *largest = 4 * floats;
+static void note_largest(uint64_t *largest, const char **largest_name, const char *name, uint64_t bytes) {
+    if (bytes <= *largest) return;
+    *largest = bytes;
     *largest_name = name;
 }
 
@@ -122,22 +162,25 @@ static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
     m->parameters = buffer;
     m->gradients = gpt->frozen ? 0 : buffer;
     m->moments = gpt->frozen ? 0 : 2 * buffer;
+    const t2g_typed_request copy16 = {NULL, gpt->buffer_floats, gpt->act_dtype};
+    m->parameters16 = gpt->act_dtype == T2G_DTYPE_F32 ? 0 : t2g_arena_bytes_for_typed(&copy16, 1);
     for (uint32_t i = 0; i < gpt->table_count; i++) {
         const t2g_gpt_param *p = &gpt->table[i];
-        note_largest(&m->largest_parameter, &m->largest_parameter_name, p->name, (uint64_t)p->rows * p->cols);
+        note_largest(&m->largest_parameter, &m->largest_parameter_name, p->name, 4 * (uint64_t)p->rows * p->cols);
     }
     gpt_arena_plan plan;
     gpt_block_acts scratch; /* the plan's tensors are not allocated here */
     for (uint32_t set = 0; set <= activation_sets(gpt); set++) {
         if (set == 0) plan_rest(gpt, &plan);
         else plan_block(gpt, &scratch, &plan);
-        uint64_t bytes = t2g_arena_bytes_for(plan.requests, plan.count);
+        uint64_t bytes = t2g_arena_bytes_for_typed(plan.requests, plan.count);
         m->activations += bytes;
         if (bytes > m->largest_activation_arena) m->largest_activation_arena = bytes;
         for (size_t i = 0; i < plan.count; i++)
-            note_largest(&m->largest_activation, &m->largest_activation_name, plan.names[i], plan.requests[i].floats);
+            note_largest(&m->largest_activation, &m->largest_activation_name, plan.names[i],
+                         plan.requests[i].count * t2g_dtype_bytes(plan.requests[i].dtype));
     }
-    m->total = m->parameters + m->gradients + m->moments + m->activations;
+    m->total = m->parameters + m->parameters16 + m->gradients + m->moments + m->activations;
 }
 
 t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uint32_t T, bool frozen,
@@ -156,7 +199,7 @@ t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uin
 
 static t2g_status create_arena(t2g_gpt *gpt, const gpt_arena_plan *plan, const char *name, t2g_arena **arena,
                                t2g_error *err) {
-    return t2g_arena_create_for(gpt->device, name, plan->requests, plan->count, arena, err);
+    return t2g_arena_create_for_typed(gpt->device, name, plan->requests, plan->count, arena, err);
 }
 
 /* The rotation's cos and sin for every position, computed on the host in double. */
@@ -203,12 +246,20 @@ static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
         status = t2g_arena_create_for(gpt->device, names[i], &request, 1, &gpt->state_arenas[i], err);
     }
     if (status) return status;
+    if (gpt->act_dtype != T2G_DTYPE_F32) {
+        const t2g_typed_request request = {&gpt->params16, gpt->buffer_floats, gpt->act_dtype};
+        status = t2g_arena_create_for_typed(gpt->device, "16-bit weights", &request, 1, &gpt->params16_arena, err);
+        if (status) return status;
+        gpt->params16_stale = true;
+    }
     gpt->weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     gpt->grad_weights.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
-    if (!gpt->weights.blocks || !gpt->grad_weights.blocks)
+    gpt->weights16.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
+    if (!gpt->weights.blocks || !gpt->grad_weights.blocks || !gpt->weights16.blocks)
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter views");
     gpt_make_views(gpt, gpt->params, &gpt->weights);
     if (!gpt->frozen) gpt_make_views(gpt, gpt->grads, &gpt->grad_weights);
+    if (gpt->params16_arena) gpt_make_views(gpt, gpt->params16, &gpt->weights16);
     return T2G_OK;
 }
 
@@ -219,10 +270,14 @@ static t2g_status create(t2g_device *device, const t2g_model_config *config, uin
     if (!gpt) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a GPT");
     gpt->device = device;
     t2g_gpt_memory memory;
-    t2g_status status = setup(gpt, config, B, T, frozen, err);
+    const t2g_device_info *info = t2g_device_get_info(device);
+    t2g_model_config resolved = *config;
+    resolved.precision = t2g_precision_for_device(config->precision, info);
+    t2g_status status = check_precision_device(&resolved, info, err);
+    if (!status) status = setup(gpt, &resolved, B, T, frozen, err);
     if (!status) {
         measure(gpt, &memory);
-        status = t2g_gpt_memory_check(&memory, t2g_device_get_info(device), err);
+        status = t2g_gpt_memory_check(&memory, info, err);
     }
     if (!status) status = alloc_state(gpt, err);
     if (!status) status = alloc_activations(gpt, err);
@@ -251,8 +306,10 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
     for (uint32_t l = 0; l < gpt->act_arena_count; l++) t2g_arena_destroy(gpt->act_arenas[l]);
     free(gpt->act_arenas);
     for (int i = 0; i < GPT_STATE_BUFFERS; i++) t2g_arena_destroy(gpt->state_arenas[i]);
+    t2g_arena_destroy(gpt->params16_arena);
     free(gpt->acts);
     free(gpt->weights.blocks);
+    free(gpt->weights16.blocks);
     free(gpt->grad_weights.blocks);
     free(gpt->table);
     free(gpt);
@@ -273,6 +330,7 @@ uint64_t t2g_gpt_device_bytes(const t2g_gpt *gpt) {
     uint64_t bytes = 0;
     for (int i = 0; i < GPT_STATE_BUFFERS; i++)
         if (gpt->state_arenas[i]) bytes += t2g_arena_capacity_bytes(gpt->state_arenas[i]);
+    if (gpt->params16_arena) bytes += t2g_arena_capacity_bytes(gpt->params16_arena);
     for (uint32_t l = 0; l < gpt->act_arena_count; l++) bytes += t2g_arena_capacity_bytes(gpt->act_arenas[l]);
     return bytes;
 }

@@ -24,7 +24,8 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
                                           dloss, err));
     const gpt_weights *w = &gpt->weights, *g = &gpt->grad_weights;
     TRY(t2g_fill(rec, gpt->dln, (uint64_t)N * C, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf, gpt_head(w), N, C, c->vocab, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf, gpt_head(gpt_matmul_weights(gpt)),
+                            N, C, c->vocab, err));
     if (dhidden) TRY(t2g_axpby(rec, gpt->dln, *dhidden, (uint64_t)N * C, 1.0f, 1.0f, err));
     TRY(t2g_fill(rec, gpt->dresidual, (uint64_t)N * C, 0.0f, err));
     TRY(gpt_norm_backward(gpt, rec, gpt->dresidual, g->lnfw, g->lnfb, gpt->dln, gpt_block_input(gpt, c->layers), w->lnfw,
@@ -66,5 +67,6 @@ t2g_status t2g_gpt_update(t2g_gpt *gpt, t2g_recorder *rec, const t2g_adamw_setti
     TRY(t2g_adamw_update(rec, gpt->params, gpt->grads, gpt->m, gpt->v, &norm_and_scale, 0, decayed, settings, err));
     TRY(t2g_adamw_update(rec, gpt->params, gpt->grads, gpt->m, gpt->v, &norm_and_scale, decayed,
                          gpt->buffer_floats - decayed, &no_decay, err));
+    gpt->params16_stale = true; /* the next forward refreshes the 16-bit copies */
     return T2G_OK;
 }

@@ -8,11 +8,12 @@ t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, u
     const t2g_model_config *c = &gpt->config;
     uint32_t N = B * T, C = c->width;
     const gpt_weights *w = &gpt->weights;
+    TRY(gpt_refresh_params16(gpt, rec, err));
     TRY(t2g_embedding_forward(rec, gpt->encoded, tokens, w->wte, gpt->arch->positions ? &w->wpe : NULL, B, T, C, c->vocab, err));
     for (uint32_t l = 0; l < c->layers; l++) TRY(gpt->arch->block_forward(gpt, rec, l, gpt_block_input(gpt, l), B, T, err));
     t2g_tensor last = gpt_block_input(gpt, c->layers);
     TRY(gpt_norm_forward(gpt, rec, gpt->lnf, gpt->lnf_mean, gpt->lnf_rstd, last, w->lnfw, w->lnfb, N, err));
-    TRY(t2g_matmul_forward(rec, gpt->logits, gpt->lnf, gpt_head(w), NULL, N, C, c->vocab, err));
+    TRY(t2g_matmul_forward(rec, gpt->logits, gpt->lnf, gpt_head(gpt_matmul_weights(gpt)), NULL, N, C, c->vocab, err));
     gpt->tokens = tokens;
     gpt->pass_B = B;
     gpt->pass_T = T;

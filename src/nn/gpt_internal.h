@@ -61,6 +61,15 @@ struct t2g_gpt {
     t2g_tensor params, grads, m, v;     /* (buffer_floats) each */
     gpt_weights weights, grad_weights;  /* views into params and grads */
 
+    /* train.precision bf16 or f16 (t2g/gpt.h): act_dtype is the type of the activations that feed
+     * matmuls (f32 otherwise), params16 a copy of params in that type that the matmuls read,
+     * refreshed before the next forward whenever params change (params16_stale). */
+    t2g_dtype act_dtype;
+    t2g_arena *params16_arena;          /* NULL at f32 */
+    t2g_tensor params16;                /* (buffer_floats) of act_dtype */
+    gpt_weights weights16;              /* views into params16 */
+    bool params16_stale;
+
     t2g_arena **act_arenas;             /* (act_arena_count): the rest, then one per set of block activations */
     uint32_t act_arena_count;
     t2g_tensor encoded;                 /* (B,T,C) */
@@ -99,6 +108,16 @@ void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views);
 
 /* The output head: the untied head, or the token embedding. */
 static inline t2g_tensor gpt_head(const gpt_weights *w) { return w->head.arena ? w->head : w->wte; }
+
+/* The weights the matmuls read: the 16-bit copies, or the f32 parameters. Only the matmul
+ * weights of these views are used (biases and norm weights come from gpt->weights). */
+static inline const gpt_weights *gpt_matmul_weights(const t2g_gpt *gpt) {
+    return gpt->params16_arena ? &gpt->weights16 : &gpt->weights;
+}
+
+/* Records the refresh of the 16-bit weight copies when the parameters changed since the last one
+ * (gpt_params.c); a no-op at f32. */
+t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
 
 /* The architecture's norm (LayerNorm or RMSNorm with model.norm_eps) over N rows of C: an
  * RMSNorm has no mean and no bias, and ignores those arguments (gpt_norm.c). */

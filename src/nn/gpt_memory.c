@@ -1,5 +1,7 @@
 /* A model's memory need (t2g_gpt_memory_needed, in gpt.c) against a device's limits: what no
  * batch size helps first, then what a smaller one does, each with the sizes and the advice. */
+#include <stdio.h>
+
 #include "t2g/gpt.h"
 
 static double gib(uint64_t bytes) { return (double)bytes / (1ull << 30); }
@@ -10,10 +12,13 @@ static double mib(uint64_t bytes) { return (double)bytes / (1ull << 20); }
 
 /* The whole need against the device-local heaps. */
 static t2g_status too_little(const t2g_gpt_memory *m, const t2g_device_info *device, const char *advice, t2g_error *err) {
+    char copy16[48] = "";
+    if (m->parameters16) snprintf(copy16, sizeof copy16, ", their 16-bit copy %.2f", gib(m->parameters16));
     return t2g_fail(err, T2G_ERR_TOO_LARGE,
-                    "the model needs %.2f GiB of device memory (parameters %.2f, gradients %.2f, AdamW moments %.2f, "
-                    "activations %.2f for %u x %u tokens), and %s offers %.2f GiB; %s",
-                    gib(m->total), gib(m->parameters), gib(m->gradients), gib(m->moments), gib(m->activations), m->B,
+                    "the model needs %.2f GiB of device memory (parameters %.2f%s, gradients %.2f, AdamW moments "
+                    "%.2f, activations %.2f for %u x %u tokens), and %s offers %.2f GiB; %s",
+                    gib(m->total), gib(m->parameters), copy16, gib(m->gradients), gib(m->moments),
+                    gib(m->activations), m->B,
                     m->T, device->name, gib(device->device_local_bytes), advice);
 }
 
@@ -21,7 +26,7 @@ t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *m, const t2g_device_info *
     uint64_t range = device->max_storage_buffer_range, heaps = device->device_local_bytes;
     uint64_t one = device->max_allocation_bytes < device->max_buffer_bytes ? device->max_allocation_bytes
                                                                            : device->max_buffer_bytes;
-    uint64_t state = m->parameters + m->gradients + m->moments;
+    uint64_t state = m->parameters + m->parameters16 + m->gradients + m->moments;
     if (m->largest_parameter > range)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
                         "the parameter '%s' needs %.1f MiB in one binding, beyond the max storage-buffer range of %s "
@@ -50,10 +55,12 @@ t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *m, const t2g_device_info *
 
 uint32_t t2g_gpt_fit_batch(const t2g_model_config *config, uint32_t max_B, uint32_t T, bool frozen,
                            const t2g_device_info *device) {
+    t2g_model_config resolved = *config;
+    resolved.precision = t2g_precision_for_device(config->precision, device);
     for (uint32_t B = max_B; B > 0; B--) { /* the need grows with B: the first that fits is the largest */
         t2g_gpt_memory m;
         t2g_error ignored = {0};
-        if (!t2g_gpt_memory_needed(config, B, T, frozen, &m, &ignored) && !t2g_gpt_memory_check(&m, device, &ignored))
+        if (!t2g_gpt_memory_needed(&resolved, B, T, frozen, &m, &ignored) && !t2g_gpt_memory_check(&m, device, &ignored))
             return B;
     }
     return 0;

@@ -125,6 +125,7 @@ t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_err
 t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, const float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
     if (gpt->frozen) m = v = NULL; /* it has no moments */
+    gpt->params16_stale = true;
     t2g_status status = t2g_tensor_upload(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_upload(gpt->m, m, bytes, err);
     if (!status && v) status = t2g_tensor_upload(gpt->v, v, bytes, err);
@@ -143,3 +144,10 @@ uint32_t t2g_gpt_params(const t2g_gpt *gpt, const t2g_gpt_param **table) {
 uint64_t t2g_gpt_buffer_floats(const t2g_gpt *gpt) { return gpt->buffer_floats; }
 uint64_t t2g_gpt_decayed_floats(const t2g_gpt *gpt) { return gpt->decayed_floats; }
 uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt) { return gpt->parameter_count; }
+
+t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err) {
+    if (!gpt->params16_arena || !gpt->params16_stale) return T2G_OK;
+    t2g_status status = t2g_convert(rec, gpt->params16, gpt->params, gpt->buffer_floats, err);
+    if (!status) gpt->params16_stale = false;
+    return status;
+}

@@ -64,8 +64,11 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     t2g_model_source start;
     if (t2g_model_source_open(c->rl.start, max_context, &start, err)) return t2g_error_context(err, "rl.start");
     const t2g_model_config *model = &start.config.model;
-    t2g_status status = t2g_gpt_create(rl->device, model, c->micro_batch, model->context, &rl->policy, err);
-    if (!status) status = t2g_gpt_create_frozen(rl->device, model, c->micro_batch, model->context, &rl->reference, err);
+    t2g_model_config trained = *model;
+    trained.precision = c->precision; /* train.precision, for the policy and the reference alike */
+    t2g_status status = t2g_gpt_create(rl->device, &trained, c->micro_batch, model->context, &rl->policy, err);
+    if (!status)
+        status = t2g_gpt_create_frozen(rl->device, &trained, c->micro_batch, model->context, &rl->reference, err);
     if (!status) status = t2g_model_source_write(&start, rl->policy, false, err);
     if (!status) status = t2g_model_source_write(&start, rl->reference, false, err);
     if (!status) status = t2g_model_source_crc(&start, &rl->start_crc, err);

@@ -158,8 +158,9 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t
     if (!status) status = tokenize_data(t, err);
     if (!status && t->dataset.count == 0) status = t2g_fail(err, T2G_ERR_ARGUMENT, "the training data holds no example");
     if (!status) status = check_fit(t, err);
-    if (!status)
-        status = t2g_gpt_create(device, &config->model, config->micro_batch, config->model.context, &t->gpt, err);
+    t2g_model_config model = config->model;
+    model.precision = config->precision; /* train.precision */
+    if (!status) status = t2g_gpt_create(device, &model, config->micro_batch, model.context, &t->gpt, err);
     if (!status) status = t2g_gpt_init(t->gpt, config->seed, err);
     if (!status && config->model_from[0]) status = start_parameters(t, &start, err);
     t2g_model_source_close(&start);

@@ -146,6 +146,21 @@ t2g_status t2g_tensor_alloc_typed(t2g_arena *arena, t2g_dtype dtype, uint64_t co
     return status;
 }
 
+uint64_t t2g_arena_bytes_for_typed(const t2g_typed_request *requests, size_t count) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes += round_up(t2g_dtype_bytes(requests[i].dtype) * requests[i].count, T2G_TENSOR_ALIGNMENT);
+    return bytes;
+}
+
+t2g_status t2g_arena_create_for_typed(t2g_device *device, const char *name, const t2g_typed_request *requests,
+                                      size_t count, t2g_arena **arena, t2g_error *err) {
+    t2g_status status = t2g_arena_create(device, t2g_arena_bytes_for_typed(requests, count), name, arena, err);
+    for (size_t i = 0; i < count && !status; i++)
+        status = t2g_tensor_alloc_typed(*arena, requests[i].dtype, requests[i].count, requests[i].tensor, err);
+    return status;
+}
+
 uint64_t t2g_arena_bytes_for(const t2g_tensor_request *requests, size_t count) {
     uint64_t bytes = 0;
     for (size_t i = 0; i < count; i++) bytes += round_up(4 * requests[i].floats, T2G_TENSOR_ALIGNMENT);

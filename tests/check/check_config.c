@@ -227,7 +227,7 @@ T2G_HOST_CHECK(config_parse) {
     /* the key list, unique, with types and help, each in to_json with its JSON type */
     const t2g_config_key *keys = NULL;
     size_t count = t2g_config_keys(&keys);
-    check_true(ctx, count == 81 && keys, "81 documented keys (%zu)", count);
+    check_true(ctx, count == 82 && keys, "82 documented keys (%zu)", count);
     char *text = t2g_config_to_json(&d);
     cJSON *tree = text ? cJSON_Parse(text) : NULL;
     check_true(ctx, tree != NULL, "to_json gives JSON");

@@ -119,6 +119,16 @@ t2g_pipeline_stats t2g_device_pipeline_stats(t2g_device *device);
  * a test sees several threads ask for one pipeline at once; 0 (the default) turns it off. */
 void t2g_device_test_hold_pipelines(t2g_device *device, uint32_t waiters);
 
+/* Shader variants (fast paths) the self-check disabled on this device: a disabled variant is
+ * never dispatched (the kernels refuse it, naming it). */
+bool t2g_device_variant_disabled(const t2g_device *device, const char *name);
+void t2g_device_disable_variant(t2g_device *device, const char *name);
+/* For tests: the self-check sees the results of variant `name` corrupted, as a driver bug would
+ * make them (NULL or "": none); such a run never writes the verdict cache. Setting or clearing
+ * it also forgets every variant disabled so far, so a test leaves the device as it found it. */
+void t2g_device_test_corrupt_variant(t2g_device *device, const char *name);
+const char *t2g_device_test_corrupted_variant(const t2g_device *device);
+
 /* For tests: lowers the storage-buffer range t2g uses on this device (info.max_storage_buffer_range)
  * to `bytes`, rounded down to a multiple of 256 (at least 1024, at most the device's own range), so
  * that the kernels' splitting of tensors larger than one binding runs at small sizes; 0 restores

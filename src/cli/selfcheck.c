@@ -6,19 +6,43 @@
 
 #include "check/check.h"
 #include "cli.h"
+#include "t2g/variants.h"
 
 static const char HELP[] =
     "usage: t2g selfcheck [--device N|NAME] [--seed S] [--verbose]\n"
     "\n"
     "Runs every GPU kernel once on the chosen device, on random inputs of small odd shapes,\n"
     "and compares it with t2g's double-precision CPU reference (the first case of each test\n"
-    "in the test suite). Prints one line per kernel; exits 1 if any kernel is off.\n"
+    "in the test suite); then runs every bf16 and f16 shader variant (train.precision) beside\n"
+    "the f32 path it replaces, and disables on this device, for later runs too, any that\n"
+    "disagrees. Prints one line per kernel and variant (for a variant, its worst difference\n"
+    "from the f32 path over the difference allowed: at most 1 passes); exits 1 if any is off.\n"
     "\n"
     "  --device N|NAME   the device (default: T2G_DEVICE, else the best one)\n"
     "  --seed S          the random inputs' seed (default: from the clock; printed)\n"
     "  --verbose         every comparison, not only one line per kernel\n"
     "\n"
     "example: t2g selfcheck --device llvmpipe\n";
+
+/* The fast paths (t2g/variants.h), run afresh against the f32 path (the cache updated): one line
+ * each; the number that failed (each now disabled, with a warning). */
+static int check_variants(t2g_device *device) {
+    t2g_variant_verdict verdicts[T2G_MAX_VARIANT_VERDICTS];
+    uint32_t count = 0;
+    t2g_error err = {0};
+    if (t2g_variants_check(device, T2G_DTYPE_COUNT, false, verdicts, &count, &err)) {
+        printf("%-24s %12s %16s  FAILED: %s\n", "variants", "", "", err.message);
+        return 1;
+    }
+    if (!count) printf("%-24s %12s %16s  none: the device has no 16-bit storage\n", "variants", "", "");
+    int failed = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        failed += !verdicts[i].passed;
+        printf("%-24s %12s %16.3g  %s%s\n", verdicts[i].name, "variant", verdicts[i].error,
+               verdicts[i].passed ? "ok" : "DISABLED: ", verdicts[i].message);
+    }
+    return failed;
+}
 
 int cmd_selfcheck(int argc, char **argv) {
     const char *device_name = NULL, *seed_text = NULL;
@@ -68,6 +92,7 @@ int cmd_selfcheck(int argc, char **argv) {
         failed += !ok;
         check_end(&ctx);
     }
+    failed += check_variants(device);
     clock_gettime(CLOCK_MONOTONIC, &end);
     double seconds = (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
     printf("%zu checks in %.1f s: %s\n", checks, seconds,

@@ -44,6 +44,9 @@ t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char 
     if (length <= 0 || length >= T2G_SHADER_NAME_MAX || !t2g_shader_find(name))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: t2g has no variant of shader %s for these element types (%s)",
                         kernel, base, length > 0 && length < T2G_SHADER_NAME_MAX ? name : "too many");
+    if (t2g_device_variant_disabled(t2g_recorder_device(rec), name))
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: shader %s is disabled on %s: the self-check found its results "
+                        "wrong (t2g selfcheck shows why); use train.precision = f32", kernel, name, info->name);
     return T2G_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "gpt_internal.h"
+#include "t2g/variants.h"
 
 static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T, t2g_error *err) {
     if (!gpt_arch_of(c->arch))
@@ -46,16 +47,40 @@ static t2g_dtype precision_dtype(t2g_precision precision) {
 
 /* What 16-bit storage needs of a device: the feature, and views of the 16-bit copy binding where
  * they start (the parameter table aligns tensors to 64 elements: 128 bytes of 16-bit ones). */
-static t2g_status check_precision_device(const t2g_model_config *c, const t2g_device_info *device, t2g_error *err) {
-    if (c->precision == T2G_PRECISION_F32) return T2G_OK;
+static t2g_status check_precision_device(t2g_precision precision, const t2g_device_info *device, t2g_error *err) {
     if (!device->storage_16bit)
         return t2g_fail(err, T2G_ERR_UNSUPPORTED, "train.precision %s: %s has no 16-bit storage "
-                        "(storageBuffer16BitAccess); use f32 or auto", t2g_precision_name(c->precision), device->name);
+                        "(storageBuffer16BitAccess); use f32 or auto", t2g_precision_name(precision), device->name);
     if (device->min_storage_buffer_offset_alignment > 128)
         return t2g_fail(err, T2G_ERR_UNSUPPORTED, "train.precision %s: %s aligns storage-buffer offsets to %u bytes; "
-                        "t2g's 16-bit weight views start on 128; use f32", t2g_precision_name(c->precision),
+                        "t2g's 16-bit weight views start on 128; use f32", t2g_precision_name(precision),
                         device->name, device->min_storage_buffer_offset_alignment);
     return T2G_OK;
+}
+
+/* The precision a model is made in: the request resolved against the device, its 16-bit
+ * variants self-checked (t2g/variants.h; cached verdicts). A variant the check disabled makes
+ * auto fall back to f32 (the check has warned) and a named 16-bit precision an error. */
+static t2g_status resolve_precision(t2g_device *device, t2g_precision requested, t2g_precision *resolved,
+                                    t2g_error *err) {
+    const t2g_device_info *info = t2g_device_get_info(device);
+    *resolved = t2g_precision_for_device(requested, info);
+    if (*resolved == T2G_PRECISION_F32) return T2G_OK;
+    t2g_status status = check_precision_device(*resolved, info, err);
+    t2g_variant_verdict verdicts[T2G_MAX_VARIANT_VERDICTS];
+    uint32_t count = 0;
+    if (!status) status = t2g_variants_check(device, precision_dtype(*resolved), true, verdicts, &count, err);
+    for (uint32_t i = 0; i < count && !status; i++) {
+        if (verdicts[i].passed) continue;
+        if (requested == T2G_PRECISION_AUTO) {
+            *resolved = T2G_PRECISION_F32;
+            return T2G_OK;
+        }
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "train.precision %s: the self-check disabled shader %s on %s (%s); "
+                        "use f32 (or auto, which falls back to it)", t2g_precision_name(*resolved), verdicts[i].name,
+                        info->name, verdicts[i].message);
+    }
+    return status;
 }
 
 /* ---- the arenas, as lists of tensors: the one place that sizes them ---- */
@@ -272,8 +297,7 @@ static t2g_status create(t2g_device *device, const t2g_model_config *config, uin
     t2g_gpt_memory memory;
     const t2g_device_info *info = t2g_device_get_info(device);
     t2g_model_config resolved = *config;
-    resolved.precision = t2g_precision_for_device(config->precision, info);
-    t2g_status status = check_precision_device(&resolved, info, err);
+    t2g_status status = resolve_precision(device, config->precision, &resolved.precision, err);
     if (!status) status = setup(gpt, &resolved, B, T, frozen, err);
     if (!status) {
         measure(gpt, &memory);

@@ -229,3 +229,21 @@ const char *t2g_device_first_validation_message(const t2g_device *device) {
     return device->validation.first_message;
 }
 const char *t2g_device_pipeline_cache_path(const t2g_device *device) { return device->pipeline_cache_path; }
+
+bool t2g_device_variant_disabled(const t2g_device *device, const char *name) {
+    for (uint32_t i = 0; i < device->disabled_variant_count; i++)
+        if (strcmp(device->disabled_variants[i], name) == 0) return true;
+    return false;
+}
+
+void t2g_device_disable_variant(t2g_device *device, const char *name) {
+    if (t2g_device_variant_disabled(device, name) || device->disabled_variant_count == T2G_MAX_DISABLED_VARIANTS) return;
+    snprintf(device->disabled_variants[device->disabled_variant_count++], sizeof device->disabled_variants[0], "%s", name);
+}
+
+void t2g_device_test_corrupt_variant(t2g_device *device, const char *name) {
+    device->disabled_variant_count = 0;
+    snprintf(device->test_corrupt_variant, sizeof device->test_corrupt_variant, "%s", name ? name : "");
+}
+
+const char *t2g_device_test_corrupted_variant(const t2g_device *device) { return device->test_corrupt_variant; }

@@ -6,39 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/atomic_write.h"
+#include "core/cache_dir.h"
 #include "core/read_file.h"
 #include "vk_internal.h"
 
 #define CACHE_HEADER_BYTES 32 /* VkPipelineCacheHeaderVersionOne */
 #define MAX_CACHE_FILE_BYTES (256u << 20)
-
-static bool default_dir(char *out, size_t size) {
-    const char *dir = getenv("T2G_CACHE_DIR");
-    if (dir && *dir) return snprintf(out, size, "%s", dir) < (int)size;
-    dir = getenv("XDG_CACHE_HOME");
-    if (dir && *dir) return snprintf(out, size, "%s/t2g", dir) < (int)size;
-    dir = getenv("HOME");
-    if (dir && *dir) return snprintf(out, size, "%s/.cache/t2g", dir) < (int)size;
-    return false;
-}
-
-/* mkdir -p */
-static bool make_dirs(const char *path) {
-    char partial[1024];
-    size_t n = strlen(path);
-    if (n >= sizeof partial) return false;
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != 0) continue;
-        memcpy(partial, path, i);
-        partial[i] = 0;
-        if (mkdir(partial, 0755) != 0 && errno != EEXIST) return false;
-    }
-    return true;
-}
 
 /* The saved data, if it was written by this very device and driver. */
 static void *read_matching_cache(const char *path, const VkPhysicalDeviceProperties *properties, size_t *bytes) {
@@ -76,7 +52,7 @@ t2g_status t2g_pipeline_cache_open(t2g_device *device, const char *cache_dir, t2
     vkGetPhysicalDeviceProperties(device->physical, &properties);
     char dir[900];
     bool have_dir = cache_dir ? snprintf(dir, sizeof dir, "%s", cache_dir) < (int)sizeof dir && *cache_dir
-                              : default_dir(dir, sizeof dir);
+                              : t2g_cache_default_dir(dir, sizeof dir);
     device->pipeline_cache_path[0] = 0;
     void *data = NULL;
     size_t bytes = 0;
@@ -114,7 +90,7 @@ static void save(t2g_device *device) {
     t2g_error err = {0};
     t2g_status status = T2G_OK;
     if (result != VK_SUCCESS) status = t2g_fail(&err, T2G_ERR_VULKAN, "the driver gave no cache data");
-    else if (!make_dirs(dir)) status = t2g_fail(&err, T2G_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    else if (!t2g_make_dirs(dir)) status = t2g_fail(&err, T2G_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     else status = t2g_atomic_write(path, data, bytes, &err);
     free(data);
     if (status)

@@ -83,6 +83,8 @@ void t2g_pipeline_cache_close(t2g_device *device);
 
 /* ---- the device ---- */
 
+#define T2G_MAX_DISABLED_VARIANTS 32
+
 struct t2g_device {
     t2g_device_info info;               /* max_storage_buffer_range may be lowered by a test hook */
     uint64_t own_binding_range;         /* the device's max storage-buffer range */
@@ -107,6 +109,12 @@ struct t2g_device {
     size_t pipeline_capacity;
     t2g_pipeline_stats pipeline_stats;
     uint32_t test_hold_waiters;         /* t2g_device_test_hold_pipelines */
+
+    /* The shader variants the self-check found wrong on this device (src/kernels/variant_check.c),
+     * never dispatched again; and the one a test has the self-check see corrupted. */
+    char disabled_variants[T2G_MAX_DISABLED_VARIANTS][64];
+    uint32_t disabled_variant_count;
+    char test_corrupt_variant[64];
 
     /* Immediate transfers (uploads, downloads) through a host-visible staging buffer. */
     VkCommandPool transfer_pool;

@@ -1,0 +1,422 @@
+/* The self-check of the shader variants (t2g/variants.h): each variant beside the f32 path on
+ * small random inputs of odd shapes, the verdicts cached on disk per device, driver and build. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/atomic_write.h"
+#include "core/cache_dir.h"
+#include "core/read_file.h"
+#include "kernel_util.h"
+#include "shaders.h"
+#include "t2g/rng.h"
+#include "t2g/variants.h"
+
+/* ---- the cases: one per variant, its name with T standing for the 16-bit type ---- */
+
+typedef enum case_kind {
+    CASE_CONVERT, CASE_GEMM, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
+    CASE_ATTENTION_BACKWARD,
+} case_kind;
+
+static const struct {
+    case_kind kind;
+    const char *name;  /* T: bf16 or f16 */
+    bool a16;          /* GEMM: A is 16-bit too (else f32 A, 16-bit B) */
+} CASES[] = {
+    {CASE_CONVERT, "convert@T", false},
+    {CASE_GEMM, "matmul_gemm@T_T", true},
+    {CASE_GEMM, "matmul_gemm@f32_T", false},
+    {CASE_LAYERNORM, "layernorm_forward@T", false},
+    {CASE_RMSNORM, "rmsnorm_forward@T", false},
+    {CASE_GELU, "gelu_forward@T", false},
+    {CASE_SWIGLU, "swiglu_forward@T", false},
+    {CASE_ATTENTION, "attention_forward@T", false},
+    {CASE_ATTENTION_BACKWARD, "attention_backward_dot@T", false},
+};
+#define CASE_COUNT (sizeof CASES / sizeof CASES[0])
+
+/* Shapes: odd everywhere. GEMM M x K x N; rows N of C (norms, SwiGLU: F = C); attention B, T,
+ * NH, KVH, hs. */
+enum { GM = 37, GK = 45, GN = 29, ROWS = 13, COLS = 40, AB = 2, AT = 5, ANH = 2, AKVH = 1, AHS = 8 };
+
+static void case_name(size_t c, t2g_dtype dtype, char out[64]) {
+    const char *type = t2g_dtype_name(dtype);
+    size_t n = 0;
+    for (const char *p = CASES[c].name; *p && n + 8 < 64; p++) {
+        if (*p == 'T') n += (size_t)snprintf(out + n, 64 - n, "%s", type);
+        else out[n++] = *p;
+    }
+    out[n] = 0;
+}
+
+/* ---- host conversions ---- */
+
+static float round_to(t2g_dtype dtype, float x) {
+    return dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32(t2g_f32_to_bf16(x)) : t2g_f16_to_f32(t2g_f32_to_f16(x));
+}
+
+/* The distance from x (a value of the format) to its neighbour away from zero. */
+static double ulp_of(t2g_dtype dtype, float x) {
+    uint16_t bits = dtype == T2G_DTYPE_BF16 ? t2g_f32_to_bf16(x) : t2g_f32_to_f16(x);
+    float next = dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32((uint16_t)(bits + 1)) : t2g_f16_to_f32((uint16_t)(bits + 1));
+    return isfinite(next) ? fabs((double)next - x) : fabs((double)x) * 0x1p-7;
+}
+
+/* ---- device work ---- */
+
+typedef struct env {
+    t2g_device *device;
+    t2g_recorder *rec;
+    t2g_arena *arena;
+    t2g_rng rng;
+    t2g_error *err;
+    t2g_status status;  /* the first failure; every later step is skipped */
+} env;
+
+static float *random_floats(env *e, size_t n, double lo, double hi) {
+    float *x = malloc(n * sizeof *x);
+    if (!x) {
+        if (!e->status) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * t2g_rng_uniform(&e->rng));
+    return x;
+}
+
+/* A tensor of n elements of `dtype` holding host floats (rounded to the type; NULL: poisoned). */
+static t2g_tensor tensor_of(env *e, t2g_dtype dtype, const float *values, size_t n) {
+    t2g_tensor t = {0};
+    if (e->status) return t;
+    e->status = t2g_tensor_alloc_typed(e->arena, dtype, n, &t, e->err);
+    size_t bytes = n * t2g_dtype_bytes(dtype);
+    void *host = malloc(bytes ? bytes : 1);
+    if (!e->status && !host) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+    for (size_t i = 0; i < n && host && !e->status; i++) {
+        float v = values ? values[i] : NAN;
+        if (dtype == T2G_DTYPE_F32) ((float *)host)[i] = v;
+        else ((uint16_t *)host)[i] = dtype == T2G_DTYPE_BF16 ? t2g_f32_to_bf16(v) : t2g_f32_to_f16(v);
+    }
+    if (!e->status) e->status = t2g_tensor_upload(t, host, bytes, e->err);
+    free(host);
+    return t;
+}
+
+/* The tensor's first n elements as floats (malloc'ed), after the recording is submitted. */
+static float *floats_of(env *e, t2g_tensor t, size_t n) {
+    float *out = e->status ? NULL : malloc(n * sizeof *out);
+    uint16_t *half = e->status ? NULL : malloc(n * sizeof *half);
+    if (!e->status && (!out || !half)) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+    if (!e->status && t.dtype == T2G_DTYPE_F32) e->status = t2g_tensor_download(t, out, n * 4, e->err);
+    else if (!e->status) e->status = t2g_tensor_download(t, half, n * 2, e->err);
+    for (size_t i = 0; i < n && !e->status && t.dtype != T2G_DTYPE_F32; i++)
+        out[i] = t.dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32(half[i]) : t2g_f16_to_f32(half[i]);
+    free(half);
+    if (e->status) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void record(env *e, t2g_status status) {
+    if (!e->status) e->status = status;
+}
+
+/* What a case produced: the variant's results, what the f32 path says they must be, and how far
+ * each may be from it. */
+typedef struct outcome {
+    float *got;
+    double *want, *allowed;
+    size_t n;
+} outcome;
+
+static bool outcome_alloc(env *e, outcome *o, size_t n) {
+    o->n = n;
+    o->want = calloc(n, sizeof *o->want);
+    o->allowed = calloc(n, sizeof *o->allowed);
+    if (o->want && o->allowed) return true;
+    if (!e->status) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+    return false;
+}
+
+/* f32 results against the variant's f32 results: `magnitude` (per element, may be NULL: |want|)
+ * times 2^-20. */
+static void expect_same(env *e, outcome *o, float *variant, const float *f32, const double *magnitude, size_t n) {
+    o->got = variant;
+    if (!variant || !f32 || !outcome_alloc(e, o, n)) return;
+    for (size_t i = 0; i < n; i++) {
+        o->want[i] = f32[i];
+        o->allowed[i] = ((magnitude ? magnitude[i] : fabs((double)f32[i])) + 1e-30) * 0x1p-20;
+    }
+}
+
+/* 16-bit results against the f32 path's rounded: one unit in the last place of the format. */
+static void expect_rounded(env *e, outcome *o, t2g_dtype dtype, float *variant, const float *f32, size_t n) {
+    o->got = variant;
+    if (!variant || !f32 || !outcome_alloc(e, o, n)) return;
+    for (size_t i = 0; i < n; i++) {
+        o->want[i] = round_to(dtype, f32[i]);
+        o->allowed[i] = ulp_of(dtype, (float)o->want[i]);
+    }
+}
+
+static void run_convert(env *e, t2g_dtype dtype, outcome *o) {
+    enum { N = 777 };
+    float *x = random_floats(e, N, -3, 3);
+    if (x) {
+        const float edges[] = {0.0f, -0.0f, 1e-30f, 65504.0f, 65520.0f, -1e5f, 1.00390625f, 3.0e-8f};
+        memcpy(x, edges, sizeof edges);
+    }
+    t2g_tensor src = tensor_of(e, T2G_DTYPE_F32, x, N), dst = tensor_of(e, dtype, NULL, N);
+    if (!e->status) record(e, t2g_convert(e->rec, dst, src, N, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    expect_rounded(e, o, dtype, floats_of(e, dst, N), x, N);
+    free(x);
+}
+
+static void run_gemm(env *e, t2g_dtype dtype, bool a16, outcome *o) {
+    float *a = random_floats(e, GM * GK, -1, 1), *b = random_floats(e, GN * GK, -1, 1);
+    double *magnitude = calloc(GM * GN, sizeof *magnitude);
+    if (a && b && magnitude) {
+        for (size_t i = 0; i < GM * GK && a16; i++) a[i] = round_to(dtype, a[i]);
+        for (size_t i = 0; i < GN * GK; i++) b[i] = round_to(dtype, b[i]);
+        for (size_t m = 0; m < GM; m++)
+            for (size_t n = 0; n < GN; n++)
+                for (size_t k = 0; k < GK; k++) magnitude[m * GN + n] += fabs((double)a[m * GK + k] * b[n * GK + k]);
+    }
+    /* out (M,N) = a (M,K) b (N,K)^T, as the model's forward; the f32 path on the same values */
+    t2g_tensor a32 = tensor_of(e, T2G_DTYPE_F32, a, GM * GK), b32 = tensor_of(e, T2G_DTYPE_F32, b, GN * GK);
+    t2g_tensor a_v = a16 ? tensor_of(e, dtype, a, GM * GK) : a32, b_v = tensor_of(e, dtype, b, GN * GK);
+    t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN);
+    if (!e->status) record(e, t2g_matmul_forward(e->rec, out32, a32, b32, NULL, GM, GK, GN, e->err));
+    if (!e->status) record(e, t2g_matmul_forward(e->rec, out_v, a_v, b_v, NULL, GM, GK, GN, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *f32 = floats_of(e, out32, GM * GN);
+    expect_same(e, o, floats_of(e, out_v, GM * GN), f32, magnitude, GM * GN);
+    free(f32);
+    free(magnitude);
+    free(a);
+    free(b);
+}
+
+/* The activation kernels with a 16-bit output: the same inputs, an f32 and a 16-bit out. */
+static t2g_status record_act(env *e, case_kind kind, t2g_tensor out, const t2g_tensor *in) {
+    switch (kind) {
+    case CASE_LAYERNORM:
+        return t2g_layernorm_forward(e->rec, out, in[3], in[4], in[0], in[1], in[2], ROWS, COLS, e->err);
+    case CASE_RMSNORM: return t2g_rmsnorm_forward(e->rec, out, in[4], in[0], in[1], ROWS, COLS, 1e-5f, e->err);
+    case CASE_GELU: return t2g_gelu_forward(e->rec, out, in[0], (uint64_t)ROWS * COLS, e->err);
+    case CASE_SWIGLU: return t2g_swiglu_forward(e->rec, out, in[0], ROWS, COLS / 2, e->err);
+    default: return t2g_attention_forward(e->rec, out, in[4], in[0], AB, AT, ANH, AKVH, AHS, e->err);
+    }
+}
+
+static size_t act_outputs(case_kind kind) {
+    if (kind == CASE_SWIGLU) return (size_t)ROWS * (COLS / 2);
+    if (kind == CASE_ATTENTION) return (size_t)AB * AT * ANH * AHS;
+    return (size_t)ROWS * COLS;
+}
+
+static void run_act(env *e, case_kind kind, t2g_dtype dtype, outcome *o) {
+    size_t n = act_outputs(kind), qkv = (size_t)AB * AT * (ANH + 2 * AKVH) * AHS;
+    size_t inputs = kind == CASE_ATTENTION ? qkv : (size_t)ROWS * COLS;
+    float *x = random_floats(e, inputs, -2, 2), *w = random_floats(e, COLS, 0.5, 1.5), *b = random_floats(e, COLS, -1, 1);
+    const t2g_tensor in[5] = {tensor_of(e, T2G_DTYPE_F32, x, inputs), tensor_of(e, T2G_DTYPE_F32, w, COLS),
+                              tensor_of(e, T2G_DTYPE_F32, b, COLS), tensor_of(e, T2G_DTYPE_F32, NULL, ROWS),
+                              tensor_of(e, T2G_DTYPE_F32, NULL, 64)};
+    t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, n), out_v = tensor_of(e, dtype, NULL, n);
+    if (!e->status) record(e, record_act(e, kind, out32, in));
+    if (!e->status) record(e, record_act(e, kind, out_v, in));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *f32 = floats_of(e, out32, n);
+    expect_rounded(e, o, dtype, floats_of(e, out_v, n), f32, n);
+    free(f32);
+    free(x);
+    free(w);
+    free(b);
+}
+
+/* Attention's backward reading a 16-bit `out`: against the f32 shader on the same rounded out. */
+static void run_attention_backward(env *e, t2g_dtype dtype, outcome *o) {
+    size_t qkv_n = (size_t)AB * AT * (ANH + 2 * AKVH) * AHS, out_n = (size_t)AB * AT * ANH * AHS;
+    float *qkv = random_floats(e, qkv_n, -1, 1), *dout = random_floats(e, out_n, -1, 1);
+    t2g_tensor qkv_t = tensor_of(e, T2G_DTYPE_F32, qkv, qkv_n), dout_t = tensor_of(e, T2G_DTYPE_F32, dout, out_n);
+    t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, out_n), lse = tensor_of(e, T2G_DTYPE_F32, NULL, 64);
+    if (!e->status) record(e, t2g_attention_forward(e->rec, out32, lse, qkv_t, AB, AT, ANH, AKVH, AHS, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *out = floats_of(e, out32, out_n);
+    for (size_t i = 0; out && i < out_n; i++) out[i] = round_to(dtype, out[i]);
+    t2g_tensor rounded32 = tensor_of(e, T2G_DTYPE_F32, out, out_n), rounded_v = tensor_of(e, dtype, out, out_n);
+    float zeros[(AB * AT * (ANH + 2 * AKVH) * AHS)] = {0};
+    t2g_tensor d32 = tensor_of(e, T2G_DTYPE_F32, zeros, qkv_n), d_v = tensor_of(e, T2G_DTYPE_F32, zeros, qkv_n);
+    if (!e->status)
+        record(e, t2g_attention_backward(e->rec, d32, dout_t, qkv_t, rounded32, lse, AB, AT, ANH, AKVH, AHS, e->err));
+    if (!e->status)
+        record(e, t2g_attention_backward(e->rec, d_v, dout_t, qkv_t, rounded_v, lse, AB, AT, ANH, AKVH, AHS, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *f32 = floats_of(e, d32, qkv_n);
+    double *magnitude = calloc(qkv_n, sizeof *magnitude); /* the gradients' scale: their largest */
+    double largest = 0;
+    for (size_t i = 0; f32 && i < qkv_n; i++) largest = fmax(largest, fabs((double)f32[i]));
+    for (size_t i = 0; magnitude && i < qkv_n; i++) magnitude[i] = largest;
+    expect_same(e, o, floats_of(e, d_v, qkv_n), f32, magnitude, qkv_n);
+    free(magnitude);
+    free(f32);
+    free(out);
+    free(qkv);
+    free(dout);
+}
+
+/* Runs case c for dtype into *v; an error only when the check itself could not run. */
+static t2g_status run_case(t2g_device *device, size_t c, t2g_dtype dtype, t2g_variant_verdict *v, t2g_error *err) {
+    env e = {.device = device, .rng = t2g_rng_seeded(0x5E1FC4EC + c), .err = err};
+    outcome o = {0};
+    e.status = t2g_recorder_create(device, NULL, &e.rec, err);
+    if (!e.status) e.status = t2g_arena_create(device, 1u << 20, "self-check", &e.arena, err);
+    if (!e.status) {
+        switch (CASES[c].kind) {
+        case CASE_CONVERT: run_convert(&e, dtype, &o); break;
+        case CASE_GEMM: run_gemm(&e, dtype, CASES[c].a16, &o); break;
+        case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;
+        default: run_act(&e, CASES[c].kind, dtype, &o); break;
+        }
+    }
+    t2g_status status = e.status;
+    if (status == T2G_ERR_ARGUMENT || status == T2G_ERR_UNSUPPORTED) { /* the variant refused: a verdict */
+        snprintf(v->message, sizeof v->message, "it could not run: %.200s", err->message);
+        v->error = INFINITY;
+        status = T2G_OK;
+    } else if (!status && o.got) {
+        if (strcmp(t2g_device_test_corrupted_variant(device), v->name) == 0) o.got[o.n / 2] += 1.0f + fabsf(o.got[o.n / 2]);
+        for (size_t i = 0; i < o.n; i++) {
+            double excess = fabs((double)o.got[i] - o.want[i]) / o.allowed[i];
+            if (!(excess <= v->error)) { /* NaN too */
+                v->error = isnan(excess) ? INFINITY : excess;
+                if (excess > 1 || isnan(excess))
+                    snprintf(v->message, sizeof v->message, "element %zu: %.9g where the f32 path gives %.9g (%.3g apart, "
+                             "at most %.3g allowed)", i, o.got[i], o.want[i], fabs((double)o.got[i] - o.want[i]),
+                             o.allowed[i]);
+            }
+        }
+    }
+    v->passed = !status && v->error <= 1.0;
+    free(o.got);
+    free(o.want);
+    free(o.allowed);
+    t2g_recorder_destroy(e.rec); /* first: a failed case may leave dispatches on the arena's tensors */
+    t2g_arena_destroy(e.arena);
+    return status;
+}
+
+/* ---- the verdict cache ---- */
+
+/* FNV-1a over every embedded shader: a verdict holds for these very shaders only. */
+static uint64_t build_hash(void) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < t2g_shader_blob_count; i++) {
+        const unsigned char *p = (const unsigned char *)t2g_shader_blobs[i]->code;
+        for (size_t k = 0; k < t2g_shader_blobs[i]->bytes; k++) h = (h ^ p[k]) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+void t2g_variants_cache_path(const t2g_device *device, char *out, size_t size) {
+    const char *pipelines = t2g_device_pipeline_cache_path(device), *name = strrchr(pipelines, '/');
+    const char *stem = name ? strstr(name, "pipelines-") : NULL, *dot = stem ? strrchr(stem, '.') : NULL;
+    out[0] = 0;
+    if (!stem || !dot) return;
+    int n = snprintf(out, size, "%.*svariants-%.*s-%016llx.json", (int)(stem - pipelines), pipelines,
+                     (int)(dot - stem - 10), stem + 10, (unsigned long long)build_hash());
+    if (n < 0 || (size_t)n >= size) out[0] = 0;
+}
+
+static cJSON *read_cache(const char *path) {
+    char *text = NULL;
+    size_t bytes = 0;
+    t2g_error ignored = {0};
+    const t2g_read_cap cap = {1u << 20, NULL};
+    if (!path[0] || t2g_file_read(path, "the self-check's verdicts", cap, &text, &bytes, &ignored)) return NULL;
+    cJSON *root = cJSON_ParseWithLength(text, bytes);
+    free(text);
+    return root;
+}
+
+static bool from_cache(const cJSON *root, t2g_variant_verdict *v) {
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "verdicts"), v->name);
+    const cJSON *passed = cJSON_GetObjectItemCaseSensitive(entry, "passed");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(entry, "error");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(entry, "message");
+    if (!cJSON_IsBool(passed) || !cJSON_IsNumber(error) || !cJSON_IsString(message)) return false;
+    v->passed = cJSON_IsTrue(passed);
+    v->error = v->passed ? error->valuedouble : INFINITY;
+    snprintf(v->message, sizeof v->message, "%s", message->valuestring);
+    v->cached = true;
+    return true;
+}
+
+static void write_cache(t2g_device *device, const char *path, cJSON *root, const t2g_variant_verdict *v, uint32_t n) {
+    if (!path[0]) return;
+    if (!root) root = cJSON_CreateObject();
+    cJSON *verdicts = cJSON_GetObjectItemCaseSensitive(root, "verdicts");
+    if (!verdicts) verdicts = cJSON_AddObjectToObject(root, "verdicts");
+    for (uint32_t i = 0; i < n && verdicts; i++) {
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddBoolToObject(entry, "passed", v[i].passed);
+        cJSON_AddNumberToObject(entry, "error", isfinite(v[i].error) ? v[i].error : 1e300);
+        cJSON_AddStringToObject(entry, "message", v[i].message);
+        cJSON_DeleteItemFromObjectCaseSensitive(verdicts, v[i].name);
+        cJSON_AddItemToObject(verdicts, v[i].name, entry);
+    }
+    char *text = cJSON_Print(root);
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    t2g_error err = {0};
+    if (!text || !t2g_make_dirs(dir) || t2g_atomic_write(path, text, strlen(text), &err))
+        t2g_device_warn(device, "warning: the self-check's verdicts could not be saved to %s (%s); later runs check "
+                                "again", path, err.message[0] ? err.message : "out of memory or no folder");
+    cJSON_free(text);
+    cJSON_Delete(root);
+}
+
+t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cache, t2g_variant_verdict *verdicts,
+                              uint32_t *count, t2g_error *err) {
+    *count = 0;
+    const t2g_device_info *info = t2g_device_get_info(device);
+    if (!info->storage_16bit) return T2G_OK;
+    char path[1100];
+    t2g_variants_cache_path(device, path, sizeof path);
+    cJSON *cache = read_cache(path);
+    bool corrupting = t2g_device_test_corrupted_variant(device)[0] != 0, ran = false;
+    const t2g_dtype types[] = {T2G_DTYPE_BF16, T2G_DTYPE_F16};
+    t2g_status status = T2G_OK;
+    for (int t = 0; t < 2 && !status; t++) {
+        if (dtype != T2G_DTYPE_COUNT && dtype != types[t]) continue;
+        for (size_t c = 0; c < CASE_COUNT && !status && *count < T2G_MAX_VARIANT_VERDICTS; c++) {
+            t2g_variant_verdict *v = &verdicts[(*count)++];
+            *v = (t2g_variant_verdict){0};
+            case_name(c, types[t], v->name);
+            if (t2g_device_variant_disabled(device, v->name)) { /* its first verdict stands */
+                snprintf(v->message, sizeof v->message, "disabled by an earlier check on this device");
+                v->error = INFINITY;
+                continue;
+            }
+            if (use_cache && !corrupting && from_cache(cache, v)) continue;
+            status = run_case(device, c, types[t], v, err);
+            ran = true;
+        }
+    }
+    for (uint32_t i = 0; i < *count && !status; i++) {
+        if (verdicts[i].passed || t2g_device_variant_disabled(device, verdicts[i].name)) continue;
+        t2g_device_disable_variant(device, verdicts[i].name);
+        t2g_device_warn(device, "warning: shader %s is disabled on %s (driver %s %s): against the f32 path, %s",
+                        verdicts[i].name, info->name, info->driver_name, info->driver_info, verdicts[i].message);
+    }
+    if (!status && ran && !corrupting) write_cache(device, path, cache, verdicts, *count);
+    else cJSON_Delete(cache);
+    return status;
+}

@@ -165,10 +165,12 @@ typedef struct matmul_results {
  * magnitude the scale is the norm of). */
 static void compare(check_ctx *ctx, const char *label, const float *gpu, const double *ref_rounded,
                     const double *ref_f32, size_t n, double scale, double ra, double rb) {
-    char text[200];
     check_close_scaled(ctx, label, gpu, ref_rounded, n, scale, 1e-4);
-    snprintf(text, sizeof text, "%s vs unrounded f32 inputs", label);
-    check_close_scaled(ctx, text, gpu, ref_f32, n, scale, ra + rb + ra * rb + 1e-4);
+    /* not the harness's worst error against the reference: this one is expected to be large */
+    double diff = 0, bound = ra + rb + ra * rb + 1e-4;
+    for (size_t i = 0; i < n; i++) diff += ((double)gpu[i] - ref_f32[i]) * ((double)gpu[i] - ref_f32[i]);
+    check_true(ctx, sqrt(diff) / scale <= bound, "%s vs unrounded f32 inputs: rel err %.2e (16-bit bound %.1e)", label,
+               sqrt(diff) / scale, bound);
 }
 
 /* out = inp weight^T + bias and the whole backward with inp of `inp_type` and weight of
@@ -300,15 +302,15 @@ T2G_CHECK(matmul16) {
     convert_split_case(ctx, BF16, 10007);
     convert_split_case(ctx, F16, 10007);
     /* The four pairs of variants.txt: 16-bit x 16-bit (the model's forward; its backward takes
-     * f32 x 16-bit), then f32 x 16-bit on their own. Odd shapes on the small GPU tiles (they
-     * compile in a fraction of the CPU tiles' time on lavapipe, and read the operands with the
-     * same code); bf16 once more on the 128 x 128 CPU tiles, cut at every edge (f16 reads
-     * through the same code with another type: each GEMM compile costs lavapipe ~17 s cold).
-     * (The bf16 x bf16 case on this device's own choice is above.) */
+     * f32 x 16-bit), then f32 x 16-bit on their own. Odd shapes on the small GPU tiles: they
+     * compile in half a second on lavapipe, the CPU tiles in ~15 s each (three a case: the
+     * forward's and the backward's two operand layouts), and every configuration reads the
+     * operands with the same code. The CPU tiles twice, with bf16: this device's own choice above
+     * (on lavapipe the 64 x 64 tiles) and the 128 x 128 tiles, cut at every edge. */
     const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL;
     matmul16_case(ctx, BF16, BF16, GS, 7, 48, 5);
     matmul16_case(ctx, BF16, BF16, CL, 260, 130, 96);
-    matmul16_case(ctx, F16, F16, A, 33, 65, 129);
+    matmul16_case(ctx, F16, F16, GS, 33, 65, 129);
     matmul16_case(ctx, F16, F16, GS, 7, 48, 5);
     for (int p = 0; p < 2; p++) {
         matmul16_case(ctx, T2G_DTYPE_F32, check_formats16[p], GS, 7, 48, 5);

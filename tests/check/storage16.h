@@ -52,7 +52,8 @@ bool check_close_stored(check_ctx *ctx, const char *label, const float *gpu, con
 typedef bool (*check_record_fn)(check_ctx *ctx, t2g_tensor out, void *user);
 /* Runs `record` twice into a `dtype` tensor of n elements poisoned (NaN) before each run,
  * submitting each: the two results bitwise equal, the first within check_close_stored of ref
- * (scale ||ref||). Returns the first result (widened to f32), or NULL when a run failed. */
+ * (scale ||ref||). Returns the first result (widened to f32), or NULL when a run failed or the
+ * device has no 16-bit storage (nothing is run then). */
 float *check_stored_output(check_ctx *ctx, const char *label, t2g_dtype dtype, size_t n, const double *ref,
                            double tolerance, check_record_fn record, void *user);
 

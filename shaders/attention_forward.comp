@@ -1,4 +1,5 @@
 #version 450
+#include "storage.glsl"
 // out (B,T,C) = softmax(q k^T / sqrt(HS), causal) v per query head, with the k and v of the kv
 // head it shares (attention.glsl); lse (B,NH,T) = each row's log-sum-exp of the scaled scores.
 // Flash-attention style: a workgroup owns ROWS query rows of one head, keeps their q in shared
@@ -8,10 +9,12 @@
 // grows. No (T,T) matrix exists anywhere.
 // Per key tile: scores S = q k^T scale (micro-tiles in registers); row maxima (one invocation
 // a row); P = exp(S - m) (micro-tiles again); row sums and O = O alpha + P V.
+// out may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT); every sum, qkv
+// and lse are f32.
 #include "common.glsl"
 #include "attention.glsl"
 
-layout(std430, binding = 0) writeonly buffer Out { float out_[]; };
+layout(std430, binding = 0) writeonly buffer Out { ACT_T out_[]; };
 layout(std430, binding = 1) writeonly buffer Lse { float lse[]; };
 layout(std430, binding = 2) readonly buffer Qkv { float qkv[]; };
 
@@ -142,7 +145,7 @@ void main() {
         if (r < ROWS && q0 + r < p.T) {
             float inv_l = row_scale[r];
             for (uint k = 0; k < PER_D; k++)
-                if (o_d[k] < HS) out_[btc_index(b, q0 + r, h, o_d[k])] = o[i * PER_D + k] * inv_l;
+                if (o_d[k] < HS) out_[btc_index(b, q0 + r, h, o_d[k])] = ACT_STORE(o[i * PER_D + k] * inv_l);
         }
     }
 }

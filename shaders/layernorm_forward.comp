@@ -1,4 +1,5 @@
 #version 450
+#include "storage.glsl"
 // out (N,C) = (inp - mean) * rstd * weight (C) + bias (C); mean (N), rstd (N) = 1/sqrt(var + eps),
 // var the biased variance of the row. Workgroup layout: layernorm.glsl.
 //
@@ -8,10 +9,12 @@
 //      exact-ish, so shift = d / C recovers the rounding error of mean0 (mean = mean0 + shift)
 //      and var = q / C - shift^2 (the corrected two-pass formula) loses no digits to a large
 //      mean. The output uses (x - mean0) - shift, never a rounded mean.
+// out may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT); the
+// statistics and mean, rstd stay f32.
 #include "common.glsl"
 #include "layernorm.glsl"
 
-layout(std430, binding = 0) writeonly buffer Out { float dst[]; };
+layout(std430, binding = 0) writeonly buffer Out { ACT_T dst[]; };
 layout(std430, binding = 1) writeonly buffer Mean { float mean_out[]; };
 layout(std430, binding = 2) writeonly buffer Rstd { float rstd_out[]; };
 layout(std430, binding = 3) readonly buffer Inp { float inp[]; };
@@ -44,7 +47,7 @@ void main() {
 
     for (uint c = lane; c < columns; c += LANES) {
         float xhat = ((inp[base + c] - mean0) - shift) * rstd;
-        dst[base + c] = xhat * weight[c] + bias[c];
+        dst[base + c] = ACT_STORE(xhat * weight[c] + bias[c]);
     }
     if (in_range && lane == 0) {
         mean_out[row] = mean0 + shift;

@@ -1,11 +1,13 @@
 #version 450
+#include "storage.glsl"
 // out (N,C) = inp (N,C) * rstd * weight (C); rstd (N) = 1/sqrt(mean_c(inp^2) + eps), as Hugging
 // Face's LlamaRMSNorm (no mean subtracted, no bias). Workgroup layout: layernorm.glsl. The sum of
 // squares is reduced in a fixed order (a lane's columns in order, then the lanes' pairwise tree).
+// out may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT); rstd stays f32.
 #include "common.glsl"
 #include "layernorm.glsl"
 
-layout(std430, binding = 0) writeonly buffer Out { float dst[]; };
+layout(std430, binding = 0) writeonly buffer Out { ACT_T dst[]; };
 layout(std430, binding = 1) writeonly buffer Rstd { float rstd_out[]; };
 layout(std430, binding = 2) readonly buffer Inp { float inp[]; };
 layout(std430, binding = 3) readonly buffer Weight { float weight[]; };
@@ -25,6 +27,6 @@ void main() {
     float mean_square = layernorm_row_sum(vec2(squares, 0.0)).x * (1.0 / float(p.C));
     float rstd = 1.0 / sqrt(mean_square + p.eps);
 
-    for (uint c = lane; c < columns; c += LANES) dst[base + c] = inp[base + c] * rstd * weight[c];
+    for (uint c = lane; c < columns; c += LANES) dst[base + c] = ACT_STORE(inp[base + c] * rstd * weight[c]);
     if (in_range && lane == 0) rstd_out[row] = rstd;
 }

@@ -51,6 +51,7 @@ t2g_status t2g_residual_backward(t2g_recorder *rec, t2g_tensor da, t2g_tensor db
 /* ---- GELU, tanh form (shaders/gelu_forward.comp, gelu_backward.comp) ----
  * gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 
+/* out = gelu(inp); out may be bf16 or f16 (computed in f32, rounded when stored), inp is f32. */
 t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err);
 /* dinp += gelu'(inp) * dout */
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
@@ -80,7 +81,8 @@ t2g_status t2g_rope(t2g_recorder *rec, t2g_tensor x, t2g_tensor table, uint32_t 
 /* ---- LayerNorm, eps = 1e-5 (shaders/layernorm_*.comp) ---- */
 
 /* out (N,C) = (inp - mean) * rstd * weight (C) + bias (C); mean (N) and rstd (N) are kept for
- * the backward pass. */
+ * the backward pass. out may be bf16 or f16 (computed in f32, rounded when stored); mean, rstd,
+ * inp, weight and bias are f32. */
 t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor mean, t2g_tensor rstd,
                                  t2g_tensor inp, t2g_tensor weight, t2g_tensor bias, uint32_t N, uint32_t C,
                                  t2g_error *err);
@@ -92,7 +94,8 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
 /* ---- RMSNorm (shaders/rmsnorm_*.comp), as Hugging Face's LlamaRMSNorm ---- */
 
 /* out (N,C) = inp * rstd[n] * weight (C); rstd (N) = 1 / sqrt(mean over c of inp[n][c]^2 + eps),
- * kept for the backward pass. eps must be finite and > 0. */
+ * kept for the backward pass. eps must be finite and > 0. out may be bf16 or f16 (computed in f32,
+ * rounded when stored); rstd, inp and weight are f32. */
 t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rstd, t2g_tensor inp, t2g_tensor weight,
                                uint32_t N, uint32_t C, float eps, t2g_error *err);
 /* dinp (N,C) +=, dweight (C) += from dout (N,C). Deterministic (dweight's sum over rows in a
@@ -104,7 +107,8 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
 /* ---- SwiGLU (shaders/swiglu_*.comp): the gated MLP activation of Llama-family models ---- */
 
 /* h (N,2F) holds gate in columns [0,F) and up in columns [F,2F) of each row (the fused gate/up
- * projection's output); out (N,F) = silu(gate) * up, silu(x) = x / (1 + exp(-x)). */
+ * projection's output); out (N,F) = silu(gate) * up, silu(x) = x / (1 + exp(-x)). out may be
+ * bf16 or f16 (computed in f32, rounded when stored); h is f32. */
 t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, uint32_t N, uint32_t F,
                               t2g_error *err);
 /* dh (N,2F) += the gradient of both halves, from dout (N,F). */
@@ -132,11 +136,14 @@ t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_te
  * [b][t][(NH + KVH + g)*hs + d]. With KVH = NH and C = NH hs this is (B,T,3C). */
 
 /* out (B,T,NH hs) = softmax(q k^T / sqrt(hs), causal) v per query head; lse (B,NH,T) keeps each
- * row's log-sum-exp for the backward pass (no (B,NH,T,T) tensor is kept). */
+ * row's log-sum-exp for the backward pass (no (B,NH,T,T) tensor is kept). out may be bf16 or
+ * f16 (computed in f32, rounded when stored); lse and qkv are f32. */
 t2g_status t2g_attention_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor lse, t2g_tensor qkv, uint32_t B,
                                  uint32_t T, uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err);
 /* dqkv (B,T,(NH + 2 KVH) hs) += gradients of q, k and v, from dout (B,T,NH hs) and the forward's
- * out and lse; dk, dv of a kv head are the sums over its NH / KVH query heads (in a fixed order). */
+ * out and lse; dk, dv of a kv head are the sums over its NH / KVH query heads (in a fixed order).
+ * out may be bf16 or f16, as the forward stored it (its rows' sum dout . out, in f32, uses the
+ * stored values); every other tensor is f32. */
 t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor dout, t2g_tensor qkv,
                                   t2g_tensor out, t2g_tensor lse, uint32_t B, uint32_t T, uint32_t NH, uint32_t KVH,
                                   uint32_t hs, t2g_error *err);

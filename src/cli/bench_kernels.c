@@ -11,7 +11,7 @@
 static const char HELP[] =
     "usage: t2g bench kernels [--device N|NAME] [--size small|medium|large] [--repeat R]\n"
     "                         [--only KERNEL[,KERNEL...]] [--matmul N[,N...]]\n"
-    "                         [--tiles NAME[,NAME...]] [--json]\n"
+    "                         [--tiles NAME[,NAME...]] [--matmul-type T[,T...]] [--json]\n"
     "\n"
     "Times every kernel at shapes of a GPT's training step: R timed runs after a warm-up, each\n"
     "timed by GPU timestamps around its dispatches; prints the median and the best time, and\n"
@@ -29,10 +29,14 @@ static const char HELP[] =
     "  --tiles T   time matmul_square on each of these tile configurations (auto: the one the\n"
     "              device would choose, the default; or a name of src/kernels/matmul.c's table,\n"
     "              e.g. cpu_large) to compare them in one run\n"
+    "  --matmul-type T  time matmul_square with operands of these types: f32 (the default),\n"
+    "              bf16, f16 (both operands), or inp_weight pairs such as f32_bf16 (f32 inp,\n"
+    "              bf16 weight: a backward's products); the sums are f32 in every case\n"
     "  --json      one JSON object on standard output instead of the table\n"
     "\n"
     "example: t2g bench kernels --size medium --json > bench.json\n"
-    "         t2g bench kernels --only matmul_square --matmul 512,1024 --tiles auto,cpu_small\n";
+    "         t2g bench kernels --only matmul_square --matmul 512,1024 --tiles auto,cpu_small\n"
+    "         t2g bench kernels --only matmul_square --matmul 512 --matmul-type f32,bf16,f16\n";
 
 typedef struct bench_config {
     const char *name;
@@ -64,6 +68,7 @@ struct bench_item {
     uint64_t count;
     t2g_matmul_tiles tiles; /* matmul_square's tile configuration */
     bool auto_tiles;        /* tiles is the device's own choice */
+    t2g_dtype types[2];     /* matmul_square's operand types: inp, weight */
     t2g_tensor t[MAX_TENSORS];
 };
 
@@ -142,19 +147,23 @@ static t2g_status record_adamw(t2g_recorder *rec, const bench_item *item, t2g_er
 /* ---- building the items ---- */
 
 typedef struct tensor_spec {
-    uint64_t count;  /* 32-bit elements */
+    uint64_t count;  /* elements of dtype */
     fill_kind fill;
+    t2g_dtype dtype; /* f32 unless given: random values are rounded to a 16-bit type */
 } tensor_spec;
 
-/* The kernels of a size, plus a square matmul per size and tile configuration. */
-enum { MAX_SQUARES = 8, MAX_TILES = T2G_MATMUL_TILES_COUNT + 1, MAX_ITEMS = 20 + MAX_SQUARES * MAX_TILES };
+/* The kernels of a size, plus a square matmul per size, tile configuration and operand types. */
+enum { MAX_SQUARES = 8, MAX_TILES = T2G_MATMUL_TILES_COUNT + 1, MAX_TYPES = 6 };
+enum { MAX_ITEMS = 20 + MAX_SQUARES * MAX_TILES * MAX_TYPES };
 
-/* The square matmuls to time: sizes (N^3) and tile configurations. */
+/* The square matmuls to time: sizes (N^3), tile configurations and operand types (inp, weight). */
 typedef struct square_plan {
     uint32_t sizes[MAX_SQUARES];
     uint32_t size_count;
     t2g_matmul_tiles tiles[MAX_TILES];
     uint32_t tiles_count;
+    t2g_dtype types[MAX_TYPES][2];
+    uint32_t types_count;
 } square_plan;
 
 typedef struct bench_plan {
@@ -176,9 +185,13 @@ static bench_item *add_item(bench_plan *plan, const char *kernel, bench_record_f
     return item;
 }
 
-static void add_tensor(bench_plan *plan, uint64_t count, fill_kind fill) {
+static void add_typed_tensor(bench_plan *plan, uint64_t count, fill_kind fill, t2g_dtype dtype) {
     uint32_t i = plan->count - 1;
-    plan->specs[i][plan->tensor_counts[i]++] = (tensor_spec){count, fill};
+    plan->specs[i][plan->tensor_counts[i]++] = (tensor_spec){count, fill, dtype};
+}
+
+static void add_tensor(bench_plan *plan, uint64_t count, fill_kind fill) {
+    add_typed_tensor(plan, count, fill, T2G_DTYPE_F32);
 }
 
 static void plan_kernels(bench_plan *plan, const bench_config *c, const square_plan *squares) {
@@ -202,15 +215,19 @@ static void plan_kernels(bench_plan *plan, const bench_config *c, const square_p
     add_tensor(plan, n * c->C, FILL_RANDOM), add_tensor(plan, 16ull * c->C * c->C, FILL_RANDOM);
 
     for (uint32_t s = 0; s < squares->size_count; s++)
-        for (uint32_t t = 0; t < squares->tiles_count; t++) {
-            uint32_t size = squares->sizes[s];
-            double m = size;
-            item = add_item(plan, "matmul_square", record_matmul_square, 2 * m * m * m, 4 * 3 * m * m);
-            snprintf(item->shape, sizeof item->shape, "%u^3", size);
-            item->dims[0] = item->dims[1] = item->dims[2] = size;
-            item->tiles = squares->tiles[t];
-            for (int k = 0; k < 3; k++) add_tensor(plan, (uint64_t)size * size, FILL_RANDOM);
-        }
+        for (uint32_t t = 0; t < squares->tiles_count; t++)
+            for (uint32_t y = 0; y < squares->types_count; y++) {
+                uint32_t size = squares->sizes[s];
+                const t2g_dtype *types = squares->types[y];
+                double m = size, bytes = (4.0 + t2g_dtype_bytes(types[0]) + t2g_dtype_bytes(types[1])) * m * m;
+                item = add_item(plan, "matmul_square", record_matmul_square, 2 * m * m * m, bytes);
+                snprintf(item->shape, sizeof item->shape, "%u^3", size);
+                item->dims[0] = item->dims[1] = item->dims[2] = size;
+                item->tiles = squares->tiles[t];
+                item->types[0] = types[0], item->types[1] = types[1];
+                add_tensor(plan, (uint64_t)size * size, FILL_RANDOM);
+                for (int k = 0; k < 2; k++) add_typed_tensor(plan, (uint64_t)size * size, FILL_RANDOM, types[k]);
+            }
 
     /* Causal attention: per head T(T+1)/2 scores, each 2 hs flops for q.k and 2 for p.v. */
     double hs = C / c->NH, pairs = B * c->NH * T * (T + 1) / 2;
@@ -316,17 +333,21 @@ static t2g_status fill_tensors(t2g_arena *arena, bench_item *item, const tensor_
     t2g_rng rng = {42};
     t2g_status status = T2G_OK;
     for (uint32_t k = 0; k < count && !status; k++) {
-        status = t2g_tensor_alloc_f32(arena, specs[k].count, &item->t[k], err);
+        t2g_dtype dtype = specs[k].dtype;
+        status = t2g_tensor_alloc_typed(arena, dtype, specs[k].count, &item->t[k], err);
         for (uint64_t done = 0; !status && done < specs[k].count; done += CHUNK) {
             uint64_t n = specs[k].count - done < CHUNK ? specs[k].count - done : CHUNK;
+            uint16_t *half = (uint16_t *)host; /* 16-bit types: n elements in the chunk's first half */
             for (uint64_t i = 0; i < n; i++) {
                 uint64_t r = t2g_rng_u64(&rng);
                 float value = specs[k].fill == FILL_ONES ? 1.0f : (float)((double)(r >> 11) * 0x1.0p-53 - 0.5);
                 if (specs[k].fill == FILL_TOKENS) host[i] = (uint32_t)(r % V);
+                else if (dtype == T2G_DTYPE_BF16) half[i] = t2g_f32_to_bf16(value);
+                else if (dtype == T2G_DTYPE_F16) half[i] = t2g_f32_to_f16(value);
                 else memcpy(&host[i], &value, 4);
             }
             t2g_tensor part = t2g_tensor_slice(item->t[k], done, n);
-            status = t2g_tensor_upload(part, host, n * 4, err);
+            status = t2g_tensor_upload(part, host, part.bytes, err);
         }
     }
     free(host);
@@ -376,7 +397,7 @@ static t2g_status measure(t2g_device *device, bench_result *result, uint32_t rep
 
 static uint64_t plan_bytes(const tensor_spec *specs, uint32_t count) {
     uint64_t total = 0;
-    for (uint32_t k = 0; k < count; k++) total += (specs[k].count * 4 + 4095) / 4096 * 4096;
+    for (uint32_t k = 0; k < count; k++) total += (specs[k].count * t2g_dtype_bytes(specs[k].dtype) + 4095) / 4096 * 4096;
     return total;
 }
 
@@ -423,8 +444,9 @@ static void print_table(const t2g_device_info *info, const bench_config *config,
         }
         char shape[sizeof r->item.shape + 40];
         if (r->item.record == record_matmul_square)
-            snprintf(shape, sizeof shape, "%s %s%s", r->item.shape, t2g_matmul_tile_config_get(r->item.tiles)->name,
-                     r->item.auto_tiles ? " (auto)" : "");
+            snprintf(shape, sizeof shape, "%s %s%s %s_%s", r->item.shape, t2g_matmul_tile_config_get(r->item.tiles)->name,
+                     r->item.auto_tiles ? " (auto)" : "", t2g_dtype_name(r->item.types[0]),
+                     t2g_dtype_name(r->item.types[1]));
         else
             snprintf(shape, sizeof shape, "%s", r->item.shape);
         printf("%-20s %-30s %10.4f %10.4f %8.1f %s\n", r->item.kernel, shape, r->median_ms, r->best_ms, rate(r),
@@ -453,6 +475,8 @@ static void print_json(const t2g_device_info *info, const bench_config *config, 
         if (r->item.record == record_matmul_square) {
             cJSON_AddStringToObject(o, "tiles", t2g_matmul_tile_config_get(r->item.tiles)->name);
             cJSON_AddBoolToObject(o, "auto_tiles", r->item.auto_tiles);
+            cJSON_AddStringToObject(o, "inp_type", t2g_dtype_name(r->item.types[0]));
+            cJSON_AddStringToObject(o, "weight_type", t2g_dtype_name(r->item.types[1]));
         }
         if (r->ran) {
             cJSON_AddNumberToObject(o, "median_ms", r->median_ms);
@@ -523,8 +547,43 @@ static bool parse_tiles(const char *text, square_plan *squares) {
     return false;
 }
 
+/* One float type's name (f32, bf16, f16) at the start of text, its length in *length. */
+static bool float_type(const char *text, t2g_dtype *dtype, size_t *length) {
+    static const t2g_dtype types[] = {T2G_DTYPE_F32, T2G_DTYPE_BF16, T2G_DTYPE_F16};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        const char *name = t2g_dtype_name(types[i]);
+        size_t n = strlen(name);
+        if (strncmp(text, name, n) == 0 && (text[n] == '\0' || text[n] == '_')) {
+            *dtype = types[i], *length = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* --matmul-type T[,T...]: a float type (both operands) or a pair inp_weight. */
+static bool parse_types(const char *text, square_plan *squares) {
+    char element[16];
+    const char *rest = text;
+    bool ok = true;
+    squares->types_count = 0;
+    while (ok && next_element(&rest, element, sizeof element)) {
+        t2g_dtype inp, weight;
+        size_t first, second = 0;
+        ok = float_type(element, &inp, &first) && squares->types_count < MAX_TYPES;
+        weight = inp;
+        if (ok && element[first] == '_') ok = float_type(element + first + 1, &weight, &second) && !element[first + 1 + second];
+        if (ok) squares->types[squares->types_count][0] = inp, squares->types[squares->types_count++][1] = weight;
+    }
+    if (ok && *rest == '\0' && squares->types_count > 0) return true;
+    cli_error("bench kernels: --matmul-type expects up to %d of f32, bf16, f16 or inp_weight pairs such as f32_bf16, "
+              "separated by commas, got '%s'", MAX_TYPES, text);
+    return false;
+}
+
 int bench_kernels(int argc, char **argv) {
     const char *device_name = NULL, *size = NULL, *repeat_text = NULL, *only = NULL, *matmul = NULL, *tiles = NULL;
+    const char *types = NULL;
     bool json = false;
     cli_args args = cli_args_start(argc, argv, 3, "bench kernels");
     while (cli_args_more(&args)) {
@@ -533,7 +592,8 @@ int bench_kernels(int argc, char **argv) {
             return EXIT_OK;
         } else if (cli_value(&args, "--device", &device_name) || cli_value(&args, "--size", &size) ||
                    cli_value(&args, "--repeat", &repeat_text) || cli_value(&args, "--only", &only) ||
-                   cli_value(&args, "--matmul", &matmul) || cli_value(&args, "--tiles", &tiles)) {
+                   cli_value(&args, "--matmul", &matmul) || cli_value(&args, "--tiles", &tiles) ||
+                   cli_value(&args, "--matmul-type", &types)) {
         } else if (cli_flag(&args, "--json")) {
             json = true;
         } else {
@@ -548,8 +608,10 @@ int bench_kernels(int argc, char **argv) {
         cli_error("bench kernels: --size expects small, medium or large, got '%s'", size);
         return EXIT_USAGE;
     }
-    square_plan squares = {.tiles = {T2G_MATMUL_TILES_AUTO}, .tiles_count = 1};
-    if ((matmul && !parse_squares(matmul, &squares)) || (tiles && !parse_tiles(tiles, &squares))) return EXIT_USAGE;
+    square_plan squares = {.tiles = {T2G_MATMUL_TILES_AUTO}, .tiles_count = 1, .types_count = 1};
+    if ((matmul && !parse_squares(matmul, &squares)) || (tiles && !parse_tiles(tiles, &squares)) ||
+        (types && !parse_types(types, &squares)))
+        return EXIT_USAGE;
     long repeat = 0;
     if (repeat_text) {
         char *end;

@@ -14,6 +14,9 @@
  * streamed. Each output element is summed by one invocation in a fixed order: deterministic,
  * no atomics.
  *
+ * out may be bf16 or f16 (variants of attention_forward and attention_backward_dot, which writes
+ * and reads it: shaders/variants.txt); qkv, lse, dout, dqkv and every sum are f32.
+ *
  * The tiled kernels take {GROUP_SIZE, HS, ROWS, TILE} as specialization constants, so the
  * per-invocation register arrays (score and output micro-tiles, see attention.glsl) have fixed
  * sizes. Each kernel takes the first (ROWS, TILE) of a fixed list whose shared memory fits the
@@ -123,12 +126,14 @@ t2g_status t2g_attention_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor l
     const char *kernel = "attention_forward";
     attention_shape s = {B, T, NH, KVH, hs};
     t2g_status status = check_shape(kernel, &s, err);
-    if (!status) status = t2g_need(out, out_count(&s), kernel, "out", err);
+    if (!status) status = t2g_need_float(out, out_count(&s), kernel, "out", err);
     if (!status) status = t2g_need(lse, lse_count(&s), kernel, "lse", err);
     if (!status) status = t2g_need(qkv, qkv_count(&s), kernel, "qkv", err);
+    char shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, kernel, "attention_forward", &out.dtype, 1, shader, err);
     if (status) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {lse, T2G_WRITE}, {qkv, T2G_READ}};
-    return record_tiled(rec, kernel, ATTENTION_FORWARD, bindings, 3, &s, NH, err);
+    return record_tiled(rec, shader, ATTENTION_FORWARD, bindings, 3, &s, NH, err);
 }
 
 t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor dout, t2g_tensor qkv,
@@ -140,8 +145,10 @@ t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor
     if (!status) status = t2g_need(dqkv, qkv_count(&s), kernel, "dqkv", err);
     if (!status) status = t2g_need(dout, out_count(&s), kernel, "dout", err);
     if (!status) status = t2g_need(qkv, qkv_count(&s), kernel, "qkv", err);
-    if (!status) status = t2g_need(out, out_count(&s), kernel, "out", err);
+    if (!status) status = t2g_need_float(out, out_count(&s), kernel, "out", err);
     if (!status) status = t2g_need(lse, lse_count(&s), kernel, "lse", err);
+    char dot_shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, kernel, "attention_backward_dot", &out.dtype, 1, dot_shader, err);
     if (status) return status;
 
     /* D (B,NH,T) = rowsum(dout * out) per query head, in scratch memory. */
@@ -151,7 +158,7 @@ t2g_status t2g_attention_backward(t2g_recorder *rec, t2g_tensor dqkv, t2g_tensor
     if (status) return status;
     struct { uint32_t n, T, NH, hs; } dot_push = {(uint32_t)rows, T, NH, hs};
     t2g_binding dot_bindings[] = {{dsum, T2G_WRITE}, {dout, T2G_READ}, {out, T2G_READ}};
-    status = t2g_record_elementwise(rec, "attention_backward_dot", dot_bindings, 3, &dot_push, sizeof dot_push, rows,
+    status = t2g_record_elementwise(rec, dot_shader, dot_bindings, 3, &dot_push, sizeof dot_push, rows,
                                     err);
     if (status) return status;
 

@@ -6,7 +6,8 @@
  * small C packs several rows into one workgroup and a large C gets a whole workgroup per row
  * (norm_rows.h).
  * dweight and dbias: partial column sums per chunk of T2G_ROWS_PER_CHUNK rows
- * (layernorm_backward_partials), then t2g_reduce_partials; no atomics anywhere. */
+ * (layernorm_backward_partials), then t2g_reduce_partials; no atomics anywhere.
+ * The forward's out may be bf16 or f16 (a variant of layernorm_forward, shaders/variants.txt). */
 #include "norm_rows.h"
 
 /* Records a forward or dinp dispatch over N rows of C columns. */
@@ -22,16 +23,18 @@ t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor m
     const char *k = "layernorm_forward";
     uint64_t NC = (uint64_t)N * C;
     t2g_status status = t2g_norm_check_shape(k, N, C, err);
-    if (!status) status = t2g_need(out, NC, k, "out", err);
+    if (!status) status = t2g_need_float(out, NC, k, "out", err);
     if (!status) status = t2g_need(mean, N, k, "mean", err);
     if (!status) status = t2g_need(rstd, N, k, "rstd", err);
     if (!status) status = t2g_need(inp, NC, k, "inp", err);
     if (!status) status = t2g_need(weight, C, k, "weight", err);
     if (!status) status = t2g_need(bias, C, k, "bias", err);
+    char shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, k, "layernorm_forward", &out.dtype, 1, shader, err);
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {mean, T2G_WRITE}, {rstd, T2G_WRITE},
                               {inp, T2G_READ},  {weight, T2G_READ}, {bias, T2G_READ}};
-    return record_rows(rec, "layernorm_forward", bindings, N, C, err);
+    return record_rows(rec, shader, bindings, N, C, err);
 }
 
 t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dbias,

@@ -3,7 +3,8 @@
  *
  * Forward and the dinp part of backward: rows of `lanes` invocations, as LayerNorm's. dweight:
  * partial column sums per chunk of T2G_ROWS_PER_CHUNK rows (rmsnorm_backward_partials), then
- * t2g_reduce_partials; no atomics anywhere. */
+ * t2g_reduce_partials; no atomics anywhere. The forward's out may be bf16 or f16 (a variant of
+ * rmsnorm_forward, shaders/variants.txt). */
 #include <math.h>
 
 #include "norm_rows.h"
@@ -15,14 +16,16 @@ t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rst
     if (!isfinite(eps) || eps <= 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: eps must be a finite number > 0, got %g", k, (double)eps);
     t2g_status status = t2g_norm_check_shape(k, N, C, err);
-    if (!status) status = t2g_need(out, NC, k, "out", err);
+    if (!status) status = t2g_need_float(out, NC, k, "out", err);
     if (!status) status = t2g_need(rstd, N, k, "rstd", err);
     if (!status) status = t2g_need(inp, NC, k, "inp", err);
     if (!status) status = t2g_need(weight, C, k, "weight", err);
+    char shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, k, "rmsnorm_forward", &out.dtype, 1, shader, err);
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {rstd, T2G_WRITE}, {inp, T2G_READ}, {weight, T2G_READ}};
     struct { uint32_t N, C; float eps; } push = {N, C, eps};
-    return t2g_record_norm_rows(rec, "rmsnorm_forward", bindings, 4, &push, sizeof push, N, C, err);
+    return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, err);
 }
 
 t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dout,

@@ -4,12 +4,13 @@
  * multiple of them), a grid of more than 65535 workgroups; grouped-query (NH = 9 over KVH = 3
  * as SmolLM2, 6 over 2 at head size 7) and multi-query (KVH = 1) shapes, where dk, dv sum over a
  * group; an exact softmax invariant; the reference backward against finite differences; the
- * shape errors. */
+ * shape errors; out stored as bf16 and f16, and the backward from that stored out. */
 #include <math.h>
 #include <string.h>
 
 #include "check.h"
 #include "ref/ref.h"
+#include "storage16.h"
 
 typedef struct attention_shape {
     int B, T, NH, KVH, hs;
@@ -176,6 +177,72 @@ static void finite_difference_case(check_ctx *ctx, attention_shape s) {
     check_finite_differences(ctx, label, loss_of, &l, qkv, analytic, n_qkv, n_qkv, 1e-6);
 }
 
+typedef struct attention_call {
+    attention_shape s;
+    t2g_tensor lse, qkv, dout, dqkv;
+    const float *dqkv0;
+} attention_call;
+
+/* Forward into out, then the backward from it, dqkv reset to dqkv0 first. */
+static bool record_attention(check_ctx *ctx, t2g_tensor out, void *user) {
+    attention_call *c = user;
+    const attention_shape *s = &c->s;
+    check_reupload(ctx, c->dqkv, c->dqkv0, qkv_count(s));
+    return check_status(ctx, t2g_attention_forward(ctx->recorder, out, c->lse, c->qkv, s->B, s->T, s->NH, s->KVH,
+                                                   s->hs, &ctx->err),
+                        "attention_forward") &&
+           check_status(ctx, t2g_attention_backward(ctx->recorder, c->dqkv, c->dout, c->qkv, out, c->lse, s->B, s->T,
+                                                    s->NH, s->KVH, s->hs, &ctx->err),
+                        "attention_backward");
+}
+
+/* out stored as `dtype`: the f32 tolerance plus the rounding of each stored value (storage16.h,
+ * check_close_stored); lse as in f32; the backward, which reads the stored out (its rows' sums
+ * dout . out), against the reference computed from those very values, at the f32 tolerance. */
+static void attention16_case(check_ctx *ctx, t2g_dtype dtype, attention_shape s) {
+    check_case_begin(ctx);
+    size_t n_qkv = qkv_count(&s), n_out = out_count(&s), n_lse = lse_count(&s);
+    char shape[96], label[160];
+    describe(shape, sizeof shape, &s);
+    float *qkv = check_normal_floats(ctx, n_qkv, s.std), *g = check_normal_floats(ctx, n_out, 1.0);
+    float *dqkv0 = check_random_floats(ctx, n_qkv, -1, 1);
+    double *qkv_d = check_to_double(ctx, qkv, n_qkv), *g_d = check_to_double(ctx, g, n_out);
+    double *ref_out = check_doubles(ctx, n_out), *ref_lse = check_doubles(ctx, n_lse);
+    ref_attention_forward(ref_out, ref_lse, qkv_d, s.B, s.T, s.NH, s.KVH, s.hs);
+    attention_call call = {s, check_poisoned(ctx, n_lse), check_upload(ctx, qkv, n_qkv), check_upload(ctx, g, n_out),
+                           check_poisoned(ctx, n_qkv), dqkv0};
+    snprintf(label, sizeof label, "attention forward out %s", shape);
+    float *out = check_stored_output(ctx, label, dtype, n_out, ref_out, 1e-4, record_attention, &call);
+    if (!out) return;
+    snprintf(label, sizeof label, "attention forward lse %s, %s out", shape, t2g_dtype_name(dtype));
+    check_close(ctx, label, check_download(ctx, call.lse, n_lse), ref_lse, n_lse, 1e-4);
+
+    /* The reference backward from the stored out, which with the exact out is the Jacobian's. */
+    double *from_stored = check_doubles(ctx, n_qkv), *from_exact = check_doubles(ctx, n_qkv);
+    double *jacobian = check_doubles(ctx, n_qkv);
+    ref_attention_backward_from_out(from_stored, g_d, qkv_d, check_to_double(ctx, out, n_out), s.B, s.T, s.NH, s.KVH,
+                                    s.hs);
+    ref_attention_backward_from_out(from_exact, g_d, qkv_d, ref_out, s.B, s.T, s.NH, s.KVH, s.hs);
+    ref_attention_backward(jacobian, g_d, qkv_d, s.B, s.T, s.NH, s.KVH, s.hs);
+    float *exact_f = check_host(ctx, n_qkv * sizeof *exact_f);
+    for (size_t i = 0; i < n_qkv; i++) exact_f[i] = (float)from_exact[i];
+    snprintf(label, sizeof label, "attention reference from out vs the Jacobian's %s", shape);
+    check_close(ctx, label, exact_f, jacobian, n_qkv, 1e-7);
+    float *dqkv = check_download(ctx, call.dqkv, n_qkv);
+    static const char *const parts[] = {"dq", "dk", "dv"};
+    for (int part = 0; part < 3; part++) {
+        size_t n = (size_t)s.B * s.T * part_width(&s, part);
+        float *increment = part_of(ctx, dqkv, dqkv0, &s, part);
+        snprintf(label, sizeof label, "attention backward %s %s, from the %s out", parts[part], shape,
+                 t2g_dtype_name(dtype));
+        check_close(ctx, label, increment, part_of_double(ctx, from_stored, &s, part), n, 1e-4);
+        /* what reading a 16-bit out costs the gradient, against the exact out's (not a bound) */
+        double *exact = part_of_double(ctx, jacobian, &s, part), diff = 0;
+        for (size_t i = 0; i < n; i++) diff += (increment[i] - exact[i]) * (increment[i] - exact[i]);
+        check_log(ctx, "  %s: against the exact out's gradient %.2e", label, sqrt(diff) / check_norm(exact, n));
+    }
+}
+
 static void expect_refused(check_ctx *ctx, t2g_status status, const char *needle, const char *what) {
     check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, needle), "attention refuses %s: %s", what,
                status ? ctx->err.message : "accepted");
@@ -238,6 +305,7 @@ T2G_CHECK(attention) {
     finite_difference_case(ctx, (attention_shape){2, 3, 3, 3, 2, 1.0, 1});
     finite_difference_case(ctx, (attention_shape){1, 4, 4, 2, 3, 1.0, 1});
     finite_difference_case(ctx, (attention_shape){2, 3, 3, 1, 2, 1.0, 1});
+    for (int f = 0; f < 2; f++) attention16_case(ctx, check_formats16[f], (attention_shape){2, 37, 6, 2, 16, 1.0, 2});
     argument_case(ctx);
     return ctx->failures;
 }

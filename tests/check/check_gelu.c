@@ -1,9 +1,10 @@
 /* GELU forward and backward against tests/ref/gelu.c, including large |x| where the tanh
- * form loses digits unless computed with care. */
+ * form loses digits unless computed with care; the forward into bf16 and f16 outputs. */
 #include <math.h>
 
 #include "check.h"
 #include "ref/ref.h"
+#include "storage16.h"
 
 typedef struct gelu_loss {
     const double *x, *g;
@@ -64,6 +65,29 @@ static void gelu_case(check_ctx *ctx, size_t n, double lo, double hi) {
     }
 }
 
+typedef struct gelu_call {
+    t2g_tensor inp;
+    size_t n;
+} gelu_call;
+
+static bool record_gelu(check_ctx *ctx, t2g_tensor out, void *user) {
+    gelu_call *c = user;
+    return check_status(ctx, t2g_gelu_forward(ctx->recorder, out, c->inp, c->n, &ctx->err), "gelu_forward");
+}
+
+/* The forward into a 16-bit out: the f32 tolerance plus the rounding of each stored value
+ * (storage16.h, check_close_stored). */
+static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, double hi) {
+    check_case_begin(ctx);
+    float *x = check_random_floats(ctx, n, lo, hi);
+    double *ref = check_doubles(ctx, n);
+    ref_gelu_forward(ref, check_to_double(ctx, x, n), n);
+    gelu_call call = {check_upload(ctx, x, n), n};
+    char label[128];
+    snprintf(label, sizeof label, "gelu forward n=%zu x in [%g, %g]", n, lo, hi);
+    check_stored_output(ctx, label, dtype, n, ref, 1e-5, record_gelu, &call);
+}
+
 T2G_CHECK(gelu) {
     gelu_case(ctx, 130, -5, 5);
     if (ctx->quick) return ctx->failures;
@@ -73,5 +97,9 @@ T2G_CHECK(gelu) {
     gelu_case(ctx, 1000, -12, -3); /* the far negative tail: outputs near 0 from below */
     gelu_case(ctx, 1000, 3, 12);   /* the far positive tail: gelu(x) -> x */
     gelu_case(ctx, 65535u * 256u + 1001u, -6, 6); /* more elements than one grid covers */
+    for (int f = 0; f < 2; f++) {
+        gelu16_case(ctx, check_formats16[f], 4099, -5, 5);
+        gelu16_case(ctx, check_formats16[f], 1000, -12, -3); /* outputs down to f16's subnormals and 0 */
+    }
     return ctx->failures;
 }

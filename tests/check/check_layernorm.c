@@ -1,12 +1,13 @@
 /* LayerNorm forward and backward against tests/ref/layernorm.c. Inputs have a mean far from
  * zero compared with their spread (uniform in [lo, hi]), which a one-pass variance would get
  * wrong; the backward runs on the forward's own mean and rstd, as in training, and adds into
- * random gradients. */
+ * random gradients. The forward into bf16 and f16 outputs (mean and rstd stay f32). */
 #include <math.h>
 #include <string.h>
 
 #include "check.h"
 #include "ref/ref.h"
+#include "storage16.h"
 
 typedef struct layernorm_loss {
     const double *inp, *weight, *bias, *g;
@@ -97,6 +98,39 @@ static void layernorm_case(check_ctx *ctx, uint32_t N, uint32_t C, double lo, do
     if (NC <= 512) finite_differences(ctx, xd, wd, bd, gd, (int)N, (int)C);
 }
 
+typedef struct layernorm_call {
+    t2g_tensor mean, rstd, inp, weight, bias;
+    uint32_t N, C;
+} layernorm_call;
+
+static bool record_layernorm(check_ctx *ctx, t2g_tensor out, void *user) {
+    layernorm_call *c = user;
+    return check_status(ctx, t2g_layernorm_forward(ctx->recorder, out, c->mean, c->rstd, c->inp, c->weight, c->bias,
+                                                   c->N, c->C, &ctx->err),
+                        "layernorm_forward");
+}
+
+/* The forward into a 16-bit out: the f32 tolerance plus the rounding of each stored value
+ * (storage16.h, check_close_stored); mean and rstd as in f32. */
+static void layernorm16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t C, double lo, double hi) {
+    check_case_begin(ctx);
+    size_t NC = (size_t)N * C;
+    float *x = check_random_floats(ctx, NC, lo, hi);
+    float *w = check_random_floats(ctx, C, -2, 2), *b = check_random_floats(ctx, C, -1, 1);
+    double *ref_out = check_doubles(ctx, NC), *ref_mean = check_doubles(ctx, N), *ref_rstd = check_doubles(ctx, N);
+    ref_layernorm_forward(ref_out, ref_mean, ref_rstd, check_to_double(ctx, x, NC), check_to_double(ctx, w, C),
+                          check_to_double(ctx, b, C), (int)N, (int)C);
+    layernorm_call call = {check_poisoned(ctx, N), check_poisoned(ctx, N), check_upload(ctx, x, NC),
+                           check_upload(ctx, w, C), check_upload(ctx, b, C), N, C};
+    char label[128];
+    snprintf(label, sizeof label, "layernorm out N=%u C=%u x in [%g, %g]", N, C, lo, hi);
+    check_stored_output(ctx, label, dtype, NC, ref_out, 1e-5, record_layernorm, &call);
+    snprintf(label, sizeof label, "layernorm mean, %s out, N=%u C=%u", t2g_dtype_name(dtype), N, C);
+    check_close(ctx, label, check_download(ctx, call.mean, N), ref_mean, N, 1e-5);
+    snprintf(label, sizeof label, "layernorm rstd, %s out, N=%u C=%u", t2g_dtype_name(dtype), N, C);
+    check_close(ctx, label, check_download(ctx, call.rstd, N), ref_rstd, N, 1e-5);
+}
+
 /* Shapes and missing tensors are refused before anything is recorded. */
 static void layernorm_arguments(check_ctx *ctx) {
     check_case_begin(ctx);
@@ -109,14 +143,21 @@ static void layernorm_arguments(check_ctx *ctx) {
     s = t2g_layernorm_backward(ctx->recorder, big, small, small, (t2g_tensor){0}, big, small, small, small, 2, 8,
                                &ctx->err);
     check_true(ctx, s == T2G_ERR_ARGUMENT, "layernorm_backward refuses a missing dout");
-    /* elements are counted by the tensor's type: 64 floats' bytes as bf16 are 128 elements, and
-     * not ones a 32-bit kernel reads */
+    /* elements are counted by the tensor's type: 64 floats' bytes as bf16 are 128 elements; out
+     * may hold them, inp (a residual stream, f32) not */
     t2g_tensor half = big;
     half.dtype = T2G_DTYPE_BF16;
     check_true(ctx, t2g_tensor_count(half) == 128, "64 floats' bytes hold 128 bf16 elements");
+    s = t2g_layernorm_forward(ctx->recorder, big, small, small, half, small, small, 4, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "'inp' holds bf16 elements"),
+               "layernorm_forward refuses a bf16 inp (%s)", ctx->err.message);
+    s = t2g_layernorm_forward(ctx->recorder, half, small, small, big, small, small, 4, 33, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "128 bf16 elements"),
+               "layernorm_forward refuses a bf16 out of 128 for N=4 C=33 (%s)", ctx->err.message);
+    half.dtype = T2G_DTYPE_U32;
     s = t2g_layernorm_forward(ctx->recorder, half, small, small, big, small, small, 4, 8, &ctx->err);
-    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "holds bf16 elements"),
-               "layernorm_forward refuses a bf16 output (%s)", ctx->err.message);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "'out' holds u32"),
+               "layernorm_forward refuses a u32 out (%s)", ctx->err.message);
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "layernorm: nothing recorded on refusal");
 }
 
@@ -134,6 +175,10 @@ T2G_CHECK(layernorm) {
      * ulp of 100 is 3.8e-6, against a spread of 0.87): with the GPU's own mean and rstd the
      * reference agrees to 2e-7. */
     layernorm_case(ctx, 64, 768, 100, 103);
+    for (int f = 0; f < 2; f++) {
+        layernorm16_case(ctx, check_formats16[f], 7, 48, 2, 5);
+        layernorm16_case(ctx, check_formats16[f], 259, 1000, -3, 3);
+    }
     layernorm_arguments(ctx);
     return ctx->failures;
 }

@@ -1,10 +1,13 @@
 /* RMSNorm forward and backward against tests/ref/rmsnorm.c. Inputs both centred on zero and
  * shifted away from it, and inputs so small that eps is a large part of the mean square; the
- * backward runs on the forward's own rstd, as in training, and adds into random gradients. */
+ * backward runs on the forward's own rstd, as in training, and adds into random gradients. The
+ * forward into bf16 and f16 outputs (rstd stays f32). */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 #include "ref/ref.h"
+#include "storage16.h"
 
 typedef struct rmsnorm_loss {
     const double *inp, *weight, *g;
@@ -82,6 +85,35 @@ static void rmsnorm_case(check_ctx *ctx, uint32_t N, uint32_t C, float eps, doub
     if (NC <= 512) finite_differences(ctx, xd, wd, gd, (int)N, (int)C, eps);
 }
 
+typedef struct rmsnorm_call {
+    t2g_tensor rstd, inp, weight;
+    uint32_t N, C;
+    float eps;
+} rmsnorm_call;
+
+static bool record_rmsnorm(check_ctx *ctx, t2g_tensor out, void *user) {
+    rmsnorm_call *c = user;
+    return check_status(ctx, t2g_rmsnorm_forward(ctx->recorder, out, c->rstd, c->inp, c->weight, c->N, c->C, c->eps,
+                                                 &ctx->err),
+                        "rmsnorm_forward");
+}
+
+/* The forward into a 16-bit out: the f32 tolerance plus the rounding of each stored value
+ * (storage16.h, check_close_stored); rstd as in f32. */
+static void rmsnorm16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t C, float eps, double lo, double hi) {
+    check_case_begin(ctx);
+    size_t NC = (size_t)N * C;
+    float *x = check_random_floats(ctx, NC, lo, hi), *w = check_random_floats(ctx, C, -2, 2);
+    double *ref_out = check_doubles(ctx, NC), *ref_rstd = check_doubles(ctx, N);
+    ref_rmsnorm_forward(ref_out, ref_rstd, check_to_double(ctx, x, NC), check_to_double(ctx, w, C), (int)N, (int)C, eps);
+    rmsnorm_call call = {check_poisoned(ctx, N), check_upload(ctx, x, NC), check_upload(ctx, w, C), N, C, eps};
+    char label[128];
+    snprintf(label, sizeof label, "rmsnorm out N=%u C=%u eps=%g x in [%g, %g]", N, C, eps, lo, hi);
+    check_stored_output(ctx, label, dtype, NC, ref_out, 1e-5, record_rmsnorm, &call);
+    snprintf(label, sizeof label, "rmsnorm rstd, %s out, N=%u C=%u", t2g_dtype_name(dtype), N, C);
+    check_close(ctx, label, check_download(ctx, call.rstd, N), ref_rstd, N, 1e-5);
+}
+
 /* Shapes, eps and missing tensors are refused before anything is recorded. */
 static void rmsnorm_arguments(check_ctx *ctx) {
     check_case_begin(ctx);
@@ -99,6 +131,14 @@ static void rmsnorm_arguments(check_ctx *ctx) {
     check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_backward refuses a missing dout");
     s = t2g_rmsnorm_backward(ctx->recorder, big, small, big, big, small, small, 16, 8, &ctx->err);
     check_true(ctx, s == T2G_ERR_ARGUMENT, "rmsnorm_backward refuses rstd of 8 for N=16");
+    t2g_tensor half = big; /* 128 bf16 elements: out may hold them, the backward's dout not */
+    half.dtype = T2G_DTYPE_BF16;
+    s = t2g_rmsnorm_backward(ctx->recorder, big, small, half, big, small, small, 4, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "'dout' holds bf16"),
+               "rmsnorm_backward refuses a bf16 dout (%s)", ctx->err.message);
+    s = t2g_rmsnorm_forward(ctx->recorder, half, small, big, small, 4, 33, 1e-5f, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "128 bf16"),
+               "rmsnorm_forward refuses a bf16 out of 128 for N=4 C=33 (%s)", ctx->err.message);
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "rmsnorm: nothing recorded on refusal");
 }
 
@@ -113,6 +153,10 @@ T2G_CHECK(rmsnorm) {
     rmsnorm_case(ctx, 3, 2051, 1e-6f, -3, 3);  /* each lane strides over several columns */
     /* mean square ~3e-7 against eps = 1e-6: eps is most of the denominator */
     rmsnorm_case(ctx, 33, 67, 1e-6f, -1e-3, 1e-3);
+    for (int f = 0; f < 2; f++) {
+        rmsnorm16_case(ctx, check_formats16[f], 130, 48, 1e-5f, -3, 3);
+        rmsnorm16_case(ctx, check_formats16[f], 3, 2051, 1e-6f, -3, 3);
+    }
     rmsnorm_arguments(ctx);
     return ctx->failures;
 }

@@ -1,9 +1,11 @@
 /* SwiGLU forward and backward against tests/ref/swiglu.c, on odd F, and on gates far in both
- * tails (|x| up to 1000), where a sigmoid taking exp of a positive argument would overflow. */
+ * tails (|x| up to 1000), where a sigmoid taking exp of a positive argument would overflow; the
+ * forward into bf16 and f16 outputs. */
 #include <math.h>
 
 #include "check.h"
 #include "ref/ref.h"
+#include "storage16.h"
 
 typedef struct swiglu_loss {
     const double *h, *g;
@@ -109,6 +111,32 @@ static void swiglu_arguments(check_ctx *ctx) {
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "swiglu: nothing recorded on refusal");
 }
 
+typedef struct swiglu_call {
+    t2g_tensor h;
+    uint32_t N, F;
+} swiglu_call;
+
+static bool record_swiglu(check_ctx *ctx, t2g_tensor out, void *user) {
+    swiglu_call *c = user;
+    return check_status(ctx, t2g_swiglu_forward(ctx->recorder, out, c->h, c->N, c->F, &ctx->err), "swiglu_forward");
+}
+
+/* The forward into a 16-bit out: the f32 tolerance plus the rounding of each stored value
+ * (storage16.h, check_close_stored). */
+static void swiglu16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t F, double lo, double hi, bool extreme) {
+    check_case_begin(ctx);
+    size_t NF = (size_t)N * F;
+    float *h = check_random_floats(ctx, 2 * NF, lo, hi);
+    if (extreme) set_extreme_gates(h, N, F);
+    double *ref = check_doubles(ctx, NF);
+    ref_swiglu_forward(ref, check_to_double(ctx, h, 2 * NF), (int)N, (int)F);
+    swiglu_call call = {check_upload(ctx, h, 2 * NF), N, F};
+    char label[128];
+    snprintf(label, sizeof label, "swiglu forward N=%u F=%u h in [%g, %g]%s", N, F, lo, hi,
+             extreme ? " gates in both tails" : "");
+    check_stored_output(ctx, label, dtype, NF, ref, 1e-5, record_swiglu, &call);
+}
+
 T2G_CHECK(swiglu) {
     swiglu_case(ctx, 3, 13, -5, 5, false);
     if (ctx->quick) return ctx->failures;
@@ -123,6 +151,10 @@ T2G_CHECK(swiglu) {
     swiglu_case(ctx, 7, 2396723, -6, 6, false);
     swiglu_case(ctx, 2, 9, -2, 2, true);       /* gates from -1000 to 1000, one of each */
     swiglu_case(ctx, 7, 13, -2, 2, true);
+    for (int f = 0; f < 2; f++) {
+        swiglu16_case(ctx, check_formats16[f], 129, 67, -4, 4, false);
+        swiglu16_case(ctx, check_formats16[f], 7, 13, -2, 2, true);
+    }
     swiglu_arguments(ctx);
     return ctx->failures;
 }

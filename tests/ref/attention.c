@@ -70,9 +70,11 @@ void ref_attention_forward(double *out, double *lse, const double *qkv, int B, i
 
 /* Backward through out = att v, att = softmax(preatt), preatt = q k^T scale, with the softmax's
  * Jacobian written out: dpreatt[t][j] = sum_k att[t][k] (delta_jk - att[t][j]) datt[t][k].
- * Each query head adds its share to the dk, dv of the kv head it uses. */
-void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int NH, int KVH,
-                            int hs) {
+ * Each query head adds its share to the dk, dv of the kv head it uses. Given the forward's out,
+ * the Jacobian's row term sum_k att[t][k] datt[t][k] is dout[t] . out[t] instead (equal when out is
+ * exact): dpreatt[t][j] = att[t][j] (datt[t][j] - dout[t] . out[t]). */
+void ref_attention_backward_from_out(double *dqkv, const double *dout, const double *qkv, const double *out, int B,
+                                     int T, int NH, int KVH, int hs) {
     heads s = {T, NH, KVH, hs};
     double scale = 1.0 / sqrt((double)hs);
     double *att = malloc((size_t)T * T * sizeof *att);
@@ -102,6 +104,13 @@ void ref_attention_backward(double *dqkv, const double *dout, const double *qkv,
             /* softmax over t2 <= t */
             for (int t = 0; t < T; t++) {
                 const double *a = att + (size_t)t * T;
+                if (out) {
+                    const double *g = dout + out_at(s, b, t, h), *o = out + out_at(s, b, t, h);
+                    double row = 0;
+                    for (int d = 0; d < hs; d++) row += g[d] * o[d];
+                    for (int j = 0; j <= t; j++) dpreatt[(size_t)t * T + j] = a[j] * (datt[(size_t)t * T + j] - row);
+                    continue;
+                }
                 for (int j = 0; j <= t; j++) {
                     double sum = 0;
                     for (int k = 0; k <= t; k++) sum += a[k] * ((j == k ? 1.0 : 0.0) - a[j]) * datt[(size_t)t * T + k];
@@ -127,4 +136,9 @@ void ref_attention_backward(double *dqkv, const double *dout, const double *qkv,
     free(att);
     free(datt);
     free(dpreatt);
+}
+
+void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int NH, int KVH,
+                            int hs) {
+    ref_attention_backward_from_out(dqkv, dout, qkv, NULL, B, T, NH, KVH, hs);
 }

@@ -72,6 +72,10 @@ void ref_matmul_backward(double *dinp, double *dweight, double *dbias, const dou
 void ref_attention_forward(double *out, double *lse, const double *qkv, int B, int T, int NH, int KVH, int hs);
 /* dqkv (B,T,(NH + 2 KVH) hs) +=; dout (B,T,NH hs) */
 void ref_attention_backward(double *dqkv, const double *dout, const double *qkv, int B, int T, int NH, int KVH, int hs);
+/* The same from the forward's stored out (B,T,NH hs), as the kernels compute it: each row's
+ * softmax term is dout . out (with out rounded to 16 bits, not the exact one's). */
+void ref_attention_backward_from_out(double *dqkv, const double *dout, const double *qkv, const double *out, int B,
+                                     int T, int NH, int KVH, int hs);
 
 /* ---- cross-entropy (tests/ref/crossentropy.c) ---- */
 

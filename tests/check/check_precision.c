@@ -171,6 +171,7 @@ static t2g_config arith_config(t2g_precision precision, uint32_t steps) {
 }
 
 static void train_losses(check_ctx *ctx, t2g_precision precision, uint32_t steps, double *losses) {
+    for (uint32_t s = 0; s < steps; s++) losses[s] = NAN; /* a failed run compares as NaN, never as an older one */
     t2g_config config = arith_config(precision, steps);
     t2g_trainer *trainer = NULL;
     if (!check_status(ctx, t2g_trainer_create(ctx->device, &config, &trainer, &ctx->err), "creating the trainer")) return;
@@ -197,7 +198,7 @@ T2G_CHECK(precision_sft) {
         uint32_t worst_step = 0;
         for (uint32_t s = 0; s < steps; s++) {
             double gap = fabs(half[s] - f32[s]) / f32[s];
-            if (gap > worst) worst = gap, worst_step = s + 1;
+            if (!(gap <= worst)) worst = isnan(gap) ? INFINITY : gap, worst_step = s + 1; /* NaN: the worst */
         }
         const char *format = t2g_precision_name(formats[f]);
         check_log(ctx, "  arith SFT %s: loss %.4f -> %.4f (f32 %.4f -> %.4f), largest gap %.2f%% at step %u", format,

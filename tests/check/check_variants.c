@@ -29,7 +29,7 @@ T2G_CHECK(variants_selfcheck) {
     }
     bool all = count >= 9;
     for (uint32_t i = 0; i < count; i++) {
-        all &= v[i].passed && !v[i].cached && strstr(v[i].name, "@bf16") != NULL;
+        all &= v[i].passed && !v[i].cached && strstr(v[i].name, "bf16") != NULL;
         check_log(ctx, "  %-28s %s, %.3g of the allowed difference%s%s", v[i].name, v[i].passed ? "ok" : "FAILED",
                   v[i].error, v[i].message[0] ? ": " : "", v[i].message);
     }

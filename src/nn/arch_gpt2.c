@@ -41,8 +41,8 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, &w->fcb, N, C, F, err));
-    TRY(t2g_gelu_forward(rec, a->fch_act, a->fch, (uint64_t)N * F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, mw->fcprojw, &w->fcprojb, N, F, C, err));
+    TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, (uint64_t)N * F, err));
+    TRY(t2g_matmul_forward(rec, a->fcproj, gpt->fch_act, mw->fcprojw, &w->fcprojb, N, F, C, err));
     TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
     return T2G_OK;
 }
@@ -58,9 +58,11 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
-    /* residual3 = residual2 + fcproj: dresidual is the gradient of both. */
+    /* residual3 = residual2 + fcproj: dresidual is the gradient of both. fch_act, shared by the
+     * blocks, is this block's again: the same kernel on the same fch, so the same bits. */
+    TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, NF, err));
     TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, a->fch_act, mw->fcprojw, N, F,
+    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F,
                             C, err));
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
     TRY(t2g_gelu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, NF, err));

@@ -43,15 +43,15 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
-    TRY(t2g_swiglu_forward(rec, a->fch_act, a->fch, N, F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, a->fch_act, mw->fcprojw, NULL, N, F, C, err));
+    TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err));
+    TRY(t2g_matmul_forward(rec, a->fcproj, gpt->fch_act, mw->fcprojw, NULL, N, F, C, err));
     TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
     return T2G_OK;
 }
 
-/* As gpt2's: scratch gradients zeroed before each use, dresidual accumulating both branches.
- * The rotation is linear, so the gradient of q and k before it is the inverse rotation of the
- * gradient after it, in place. */
+/* As gpt2's: fch_act recomputed, scratch gradients zeroed before each use, dresidual
+ * accumulating both branches. The rotation is linear, so the gradient of q and k before it is
+ * the inverse rotation of the gradient after it, in place. */
 static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
     const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
@@ -60,8 +60,9 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
+    TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err)); /* recomputed, as gpt2's */
     TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, a->fch_act, mw->fcprojw, N, F, C, err));
+    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F, C, err));
     TRY(t2g_fill(rec, gpt->dfch, 2 * NF, 0.0f, err));
     TRY(t2g_swiglu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, N, F, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));

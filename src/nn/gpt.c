@@ -102,7 +102,8 @@ static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint
     add_typed(plan, name, tensor, floats, T2G_DTYPE_F32);
 }
 
-/* The activations' first arena: all but the blocks'. A frozen model has no backward scratch. */
+/* The activations' first arena: all but the blocks', with the one fch_act that every block's
+ * forward writes and its backward recomputes. A frozen model has no backward scratch. */
 static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
@@ -114,6 +115,7 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "logits (B, T, vocab)", &gpt->logits, N * c->vocab);
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
+    add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
     if (gpt->frozen) return;
     add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
     add(plan, "dln (B, T, width)", &gpt->dln, N * C);
@@ -140,7 +142,6 @@ static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
     add(plan, "ln2_mean (B, T)", &x->ln2_mean, N);
     add(plan, "ln2_rstd (B, T)", &x->ln2_rstd, N);
     add(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN);
-    add_typed(plan, "fch_act (B, T, ffn width)", &x->fch_act, N * gpt->F, act);
     add(plan, "fcproj (B, T, width)", &x->fcproj, N * C);
     add(plan, "residual3 (B, T, width)", &x->residual3, N * C);
 }

@@ -37,7 +37,6 @@ typedef struct gpt_block_acts {
     t2g_tensor residual2;               /* (B,T,C) */
     t2g_tensor ln2, ln2_mean, ln2_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor fch;                     /* (B,T,FIN) */
-    t2g_tensor fch_act;                 /* (B,T,F): GELU or SwiGLU of fch */
     t2g_tensor fcproj;                  /* (B,T,C) */
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
@@ -74,6 +73,9 @@ struct t2g_gpt {
     uint32_t act_arena_count;
     t2g_tensor encoded;                 /* (B,T,C) */
     gpt_block_acts *acts;               /* (L): one set per block; frozen, blocks take two sets in turn */
+    t2g_tensor fch_act;                 /* (B,T,F): the GELU or SwiGLU of a block's fch, one for all blocks:
+                                           the forward pass writes it for the next matmul, the backward
+                                           pass recomputes it from the block's fch (as llm.c's recompute) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     t2g_tensor logits;                  /* (B,T,V), then its gradient */

@@ -38,6 +38,7 @@
 #include "t2g/text.h"
 #include "t2g/tokenizer.h"
 #include "t2g/train.h"
+#include "t2g/variants.h"
 
 #define T2G_VERSION "0.1.0"
 

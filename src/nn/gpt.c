@@ -85,7 +85,7 @@ static t2g_status resolve_precision(t2g_device *device, t2g_precision requested,
 
 /* ---- the arenas, as lists of tensors: the one place that sizes them ---- */
 
-#define MAX_REQUESTS 16
+#define MAX_REQUESTS 24 /* the longest plan (plan_rest, trainable) lists 14 */
 
 typedef struct gpt_arena_plan {
     const char *names[MAX_REQUESTS];         /* each tensor's, for errors */

@@ -17,7 +17,7 @@
 #                              about 10 minutes on 2 cores). Test model_llama_cpp runs where it exists.
 #   tools/setup.sh --coopmat   also a glslangValidator that compiles GL_KHR_cooperative_matrix
 #                              (Debian 12's glslang 12 cannot): glslang 15 built from Debian 13's
-#                              source package (about a minute on 2 cores) into
+#                              source package (about 4 minutes on 2 cores) into
 #                              ${T2G_GLSLANG_PREFIX:-$HOME/.cache/t2g/glslang15}. CMake finds it
 #                              there and then builds the cooperative-matrix shaders (README.md).
 # The options combine: tools/setup.sh --ci --oracle --llama-cpp --coopmat.
@@ -130,7 +130,7 @@ install_glslang() {
   tarball=$(ls "$scratch"/glslang_*.orig.tar.* | head -n 1)
   mkdir "$scratch/source"
   tar -C "$scratch/source" --strip-components=1 -xf "$tarball"
-  echo "setup.sh: building $(basename "$tarball") into $prefix (about a minute on 2 cores)"
+  echo "setup.sh: building $(basename "$tarball") into $prefix (about 4 minutes on 2 cores)"
   cmake -S "$scratch/source" -B "$scratch/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DENABLE_OPT=OFF -DENABLE_HLSL=OFF -DGLSLANG_TESTS=OFF -DBUILD_EXTERNAL=OFF >"$scratch/build.log" 2>&1 &&
     cmake --build "$scratch/build" -j"$(nproc)" >>"$scratch/build.log" 2>&1 &&

@@ -13,7 +13,7 @@
 
 typedef struct t2g_device t2g_device;
 
-#define T2G_MAX_COOPMAT_SHAPES 32
+#define T2G_MAX_COOPMAT_SHAPES 64 /* shapes kept per device (a longer list is cut here) */
 
 typedef struct t2g_coopmat_shape {
     uint32_t m, n, k;

@@ -188,6 +188,8 @@ static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, gemm_oper
 /* Whether the automatic choice takes the cooperative-matrix GEMM: the device runs it on these
  * types and the self-check has not disabled it. */
 static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    if (!t2g_matmul_use_coopmat(info, A.tensor.dtype, B.tensor.dtype)) return false; /* most products: no message */
     gemm_shader shader;
     t2g_error ignored = {0};
     return coopmat_shader(rec, "matmul", A, B, &shader, &ignored) == T2G_OK;

@@ -15,7 +15,12 @@
 #                              ${T2G_LLAMA_CPP_VENV:-$HOME/.cache/t2g/llama-cpp-venv} with
 #                              llama-cpp-python built from source (tools/llama-cpp-requirements.txt;
 #                              about 10 minutes on 2 cores). Test model_llama_cpp runs where it exists.
-# The options combine: tools/setup.sh --ci --oracle --llama-cpp.
+#   tools/setup.sh --coopmat   also a glslangValidator that compiles GL_KHR_cooperative_matrix
+#                              (Debian 12's glslang 12 cannot): glslang 15 built from Debian 13's
+#                              source package (about 4 minutes on 2 cores) into
+#                              ${T2G_GLSLANG_PREFIX:-$HOME/.cache/t2g/glslang15}. CMake finds it
+#                              there and then builds the cooperative-matrix shaders (README.md).
+# The options combine: tools/setup.sh --ci --oracle --llama-cpp --coopmat.
 set -eu
 
 packages="cmake build-essential pkg-config python3
@@ -26,13 +31,15 @@ packages="cmake build-essential pkg-config python3
 
 oracle=""
 llama_cpp=""
+coopmat=""
 for option in "$@"; do
   case "$option" in
     --chromium) packages="$packages chromium" ;;
     --ci) packages="$packages clang libclang-rt-dev" ;;
     --oracle) packages="$packages python3-venv"; oracle=yes ;;
     --llama-cpp) packages="$packages python3-venv"; llama_cpp=yes ;;
-    *) echo "setup.sh: unknown option '$option' (the options are --chromium, --ci, --oracle and --llama-cpp)" >&2
+    --coopmat) packages="$packages debian-archive-keyring"; coopmat=yes ;;
+    *) echo "setup.sh: unknown option '$option' (the options are --chromium, --ci, --oracle, --llama-cpp and --coopmat)" >&2
        exit 2 ;;
   esac
 done
@@ -100,6 +107,42 @@ install_llama_cpp() {
   echo "setup.sh: llama.cpp is installed in $venv"
 }
 
+# glslang from the source package of Debian 13 (trixie), fetched with apt through a source list
+# of its own (the system's lists are untouched), built without its optimizer, HLSL front end
+# and tests, and installed into the prefix. The prefix keeps the name of the source it was built
+# from: when that is there, nothing is done.
+install_glslang() {
+  prefix=${T2G_GLSLANG_PREFIX:-$HOME/.cache/t2g/glslang15}
+  if [ -x "$prefix/bin/glslangValidator" ] && [ -f "$prefix/t2g-glslang-source" ]; then
+    echo "setup.sh: glslang $(cat "$prefix/t2g-glslang-source") is installed in $prefix"
+    return
+  fi
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  mkdir -p "$scratch/lists/partial"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+    >"$scratch/sources.list"
+  apt_options="-oDir::Etc::SourceList=$scratch/sources.list -oDir::Etc::SourceParts=/dev/null -oDir::State::Lists=$scratch/lists"
+  echo "setup.sh: fetching glslang's source from Debian 13 (trixie)"
+  apt-get $apt_options update >"$scratch/apt.log" 2>&1 || { cat "$scratch/apt.log" >&2; exit 1; }
+  (cd "$scratch" && apt-get $apt_options source --download-only glslang) >"$scratch/apt.log" 2>&1 ||
+    { cat "$scratch/apt.log" >&2; exit 1; }
+  tarball=$(ls "$scratch"/glslang_*.orig.tar.* | head -n 1)
+  mkdir "$scratch/source"
+  tar -C "$scratch/source" --strip-components=1 -xf "$tarball"
+  echo "setup.sh: building $(basename "$tarball") into $prefix (about 4 minutes on 2 cores)"
+  cmake -S "$scratch/source" -B "$scratch/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DENABLE_OPT=OFF -DENABLE_HLSL=OFF -DGLSLANG_TESTS=OFF -DBUILD_EXTERNAL=OFF >"$scratch/build.log" 2>&1 &&
+    cmake --build "$scratch/build" -j"$(nproc)" >>"$scratch/build.log" 2>&1 &&
+    cmake --install "$scratch/build" >>"$scratch/build.log" 2>&1 ||
+    { tail -n 40 "$scratch/build.log" >&2; exit 1; }
+  basename "$tarball" >"$prefix/t2g-glslang-source"
+  rm -rf "$scratch"
+  trap - EXIT
+  echo "setup.sh: glslang is installed in $prefix ($("$prefix/bin/glslangValidator" --version | head -n 1))"
+}
+
 install_packages
 [ -z "$oracle" ] || install_oracle
 [ -z "$llama_cpp" ] || install_llama_cpp
+[ -z "$coopmat" ] || install_glslang

@@ -13,7 +13,7 @@
 
 typedef struct t2g_device t2g_device;
 
-#define T2G_MAX_COOPMAT_SHAPES 32
+#define T2G_MAX_COOPMAT_SHAPES 64 /* shapes kept per device (a longer list is cut here) */
 
 typedef struct t2g_coopmat_shape {
     uint32_t m, n, k;
@@ -60,12 +60,24 @@ typedef struct t2g_device_info {
     bool storage_16bit, storage_8bit;
     bool timestamps;
     double timestamp_period_ns;
-    bool cooperative_matrix;        /* VK_KHR_cooperative_matrix */
+    bool vulkan_memory_model;       /* VkPhysicalDeviceVulkan12Features::vulkanMemoryModel */
+    bool cooperative_matrix;        /* VK_KHR_cooperative_matrix, with its feature cooperativeMatrix */
     uint32_t coopmat_shape_count;
     t2g_coopmat_shape coopmat_shapes[T2G_MAX_COOPMAT_SHAPES];
+    /* t2g's cooperative-matrix kernels this device runs (t2g_device_info_choose_coopmat): */
+    bool coopmat_f16_16x16x16;      /* the f16 x f16 -> f32 GEMM on 16 x 16 x 16 subgroup matrices
+                                     * (shaders/matmul_coopmat.comp, "matmul_coopmat@f16_f16") */
     bool usable;                    /* Vulkan >= 1.2 with a compute queue: t2g can run on it */
     char unusable_reason[128];
 } t2g_device_info;
+
+/* Sets the coopmat_* flags of `info` from what it reports: a flag is set where the device reports
+ * the kernel's cooperative-matrix shape (subgroup scope) and has the features its shader needs
+ * (Vulkan 1.3, f16 arithmetic, 16-bit storage, the Vulkan memory model, cooperativeMatrix), and
+ * t2g was built with the kernel's shader (it needs a compiler that knows cooperative matrices:
+ * tools/setup.sh --coopmat). One table, in src/vk/physical.c; t2g_list_devices calls it, and the
+ * logical device enables what the set flags need. Tests call it on a made-up info. */
+void t2g_device_info_choose_coopmat(t2g_device_info *info);
 
 /* Describes every Vulkan device. *infos is malloc'ed; free it with free(). */
 t2g_status t2g_list_devices(t2g_device_info **infos, uint32_t *count, t2g_error *err);

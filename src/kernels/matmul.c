@@ -7,7 +7,10 @@
  * The layout of each operand is a specialization constant, so each product reads its operands
  * in place (no transposed copies) with coalesced loads. inp and weight may be stored as bf16 or
  * f16 (a variant of the shader, picked by their types: shaders/variants.txt lists the pairs);
- * every sum is f32, and so are out, dout and the gradients. */
+ * every sum is f32, and so are out, dout and the gradients. Where the device has cooperative
+ * matrices of the right shape, an f16 x f16 product runs on them instead
+ * (shaders/matmul_coopmat.comp; coopmat_gemms below). */
+#include <stddef.h>
 #include <string.h>
 
 #include "kernel_util.h"
@@ -101,6 +104,28 @@ t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, u
     return T2G_MATMUL_TILES_GPU_SMALL; /* fits every Vulkan device */
 }
 
+/* The cooperative-matrix GEMMs: for a pair of operand types, the variant of
+ * shaders/matmul_coopmat.comp and the flag of t2g_device_info that says the device runs it
+ * (src/vk/physical.c sets it from the shapes the device reports and the embedded shaders). Each
+ * has a workgroup of COOPMAT_SUBGROUPS subgroups of the device's largest subgroup size and a
+ * 64 x 64 tile of C; COOPMAT_SHARED_BYTES as declared in the shader. */
+enum { COOPMAT_SUBGROUPS = 4, COOPMAT_TILE = 64, COOPMAT_SHARED_BYTES = 64 * 40 * 2 + 32 * 72 * 2 + 4 * 256 * 4 };
+static const struct {
+    t2g_dtype a, b;
+    size_t runs; /* offsetof(t2g_device_info, the bool) */
+} coopmat_gemms[] = {
+    {T2G_DTYPE_F16, T2G_DTYPE_F16, offsetof(t2g_device_info, coopmat_f16_16x16x16)},
+};
+
+bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype b) {
+    bool fits = COOPMAT_SUBGROUPS * info->max_subgroup_size <= info->max_workgroup_invocations &&
+                COOPMAT_SHARED_BYTES <= info->max_shared_memory_bytes && info->max_subgroup_size > 0;
+    for (size_t i = 0; i < sizeof coopmat_gemms / sizeof coopmat_gemms[0]; i++)
+        if (coopmat_gemms[i].a == a && coopmat_gemms[i].b == b)
+            return fits && *(const bool *)((const char *)info + coopmat_gemms[i].runs);
+    return false;
+}
+
 /* One operand of the product: the tensor, whether it is stored transposed (A as (K,M), B as
  * (N,K)), and its leading dimension. */
 typedef struct gemm_operand {
@@ -111,10 +136,69 @@ typedef struct gemm_operand {
 
 enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u };
 
-/* C (M,N) = A B [+ bias] [+ C]: one dispatch. The caller has checked the tensors' sizes. */
-static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
-                       bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias, uint32_t M,
-                       uint32_t N, uint32_t K, t2g_error *err) {
+/* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
+ * and the tile of C each workgroup computes. */
+typedef struct gemm_shader {
+    char name[T2G_SHADER_NAME_MAX];
+    uint32_t spec[8];
+    uint32_t spec_count;
+    uint32_t bm, bn;
+} gemm_shader;
+
+/* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
+ * share their bindings, push constants and order of workgroups. */
+static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_shader *shader, t2g_tensor c,
+                              uint32_t ldc, bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias,
+                              uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
+    uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
+    struct {
+        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags;
+    } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u)};
+    /* Without a bias, binding 3 is A again (never read). */
+    t2g_binding bindings[] = {
+        {c, accumulate ? T2G_READ_WRITE : T2G_WRITE},
+        {A.tensor, T2G_READ},
+        {B.tensor, T2G_READ},
+        {bias ? *bias : A.tensor, T2G_READ},
+    };
+    t2g_dispatch dispatch = {
+        .shader = shader->name, .spec = shader->spec, .spec_count = shader->spec_count,
+        .bindings = bindings, .binding_count = 4,
+        .push = &push, .push_bytes = sizeof push,
+        .label = label,
+    };
+    t2g_groups_2d((uint64_t)tiles_m * tiles_n, dispatch.groups);
+    return t2g_record_dispatch(rec, &dispatch, err);
+}
+
+/* The cooperative-matrix GEMM's shader for these operands, or an error (T2G_ERR_UNSUPPORTED)
+ * saying why the device cannot run it. */
+static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, gemm_operand A, gemm_operand B,
+                                 gemm_shader *shader, t2g_error *err) {
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    if (!t2g_matmul_use_coopmat(info, A.tensor.dtype, B.tensor.dtype))
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: %s cannot run t2g's cooperative-matrix GEMM on %s x %s operands",
+                        label, info->name, t2g_dtype_name(A.tensor.dtype), t2g_dtype_name(B.tensor.dtype));
+    const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
+    *shader = (gemm_shader){.spec = {COOPMAT_SUBGROUPS * info->max_subgroup_size, A.trans, B.trans}, .spec_count = 3,
+                            .bm = COOPMAT_TILE, .bn = COOPMAT_TILE};
+    return t2g_shader_variant(rec, label, "matmul_coopmat", types, 2, shader->name, err);
+}
+
+/* Whether the automatic choice takes the cooperative-matrix GEMM: the device runs it on these
+ * types and the self-check has not disabled it. */
+static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    if (!t2g_matmul_use_coopmat(info, A.tensor.dtype, B.tensor.dtype)) return false; /* most products: no message */
+    gemm_shader shader;
+    t2g_error ignored = {0};
+    return coopmat_shader(rec, "matmul", A, B, &shader, &ignored) == T2G_OK;
+}
+
+/* matmul_gemm.comp's shader on configuration `tiles` (AUTO: chosen by the problem's size). */
+static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, gemm_operand A,
+                               gemm_operand B, uint32_t M, uint32_t N, uint32_t K, gemm_shader *shader,
+                               t2g_error *err) {
     t2g_device *device = t2g_recorder_device(rec);
     if (tiles == T2G_MATMUL_TILES_AUTO) tiles = t2g_matmul_choose_tiles(device, M, N, K);
     const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(tiles);
@@ -127,32 +211,24 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tile configuration '%s' needs %u bytes of shared memory and %u "
                         "invocations; %s allows %u and %u", label, cfg->name, t2g_matmul_tile_shared_bytes(cfg),
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
-
-    char shader[T2G_SHADER_NAME_MAX];
+    *shader = (gemm_shader){.spec = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans},
+                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn};
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
-    t2g_status status = t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader, err);
-    if (status) return status;
+    return t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader->name, err);
+}
 
-    const uint32_t spec[] = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans};
-    uint32_t tiles_m = t2g_ceil_div(M, cfg->bm), tiles_n = t2g_ceil_div(N, cfg->bn);
-    struct {
-        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags;
-    } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u)};
-    /* Without a bias, binding 3 is A again (never read). */
-    t2g_binding bindings[] = {
-        {c, accumulate ? T2G_READ_WRITE : T2G_WRITE},
-        {A.tensor, T2G_READ},
-        {B.tensor, T2G_READ},
-        {bias ? *bias : A.tensor, T2G_READ},
-    };
-    t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = sizeof spec / sizeof spec[0],
-        .bindings = bindings, .binding_count = 4,
-        .push = &push, .push_bytes = sizeof push,
-        .label = label,
-    };
-    t2g_groups_2d((uint64_t)tiles_m * tiles_n, dispatch.groups);
-    return t2g_record_dispatch(rec, &dispatch, err);
+/* C (M,N) = A B [+ bias] [+ C]: one dispatch, on the cooperative-matrix GEMM where `tiles` asks
+ * for it or leaves the choice (AUTO) and the device runs it, else on matmul_gemm's `tiles`. The
+ * caller has checked the tensors' sizes. */
+static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
+                       bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias, uint32_t M,
+                       uint32_t N, uint32_t K, t2g_error *err) {
+    gemm_shader shader;
+    bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B));
+    t2g_status status = coopmat ? coopmat_shader(rec, label, A, B, &shader, err)
+                                : tiled_shader(rec, label, tiles, A, B, M, N, K, &shader, err);
+    if (status) return status;
+    return record_gemm(rec, label, &shader, c, ldc, accumulate, A, B, bias, M, N, K, err);
 }
 
 /* Shapes of at least 1, and every matrix indexable with 32 bits. */

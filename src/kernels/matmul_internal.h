@@ -4,11 +4,15 @@
 #ifndef T2G_MATMUL_INTERNAL_H
 #define T2G_MATMUL_INTERNAL_H
 
+#include "t2g/device.h"
+#include "t2g/dtype.h"
 #include "t2g/kernels.h"
 
 /* The tile configurations of shaders/matmul_gemm.comp (the table in src/kernels/matmul.c). */
 typedef enum t2g_matmul_tiles {
-    T2G_MATMUL_TILES_AUTO = -1,     /* chosen by device type and problem size */
+    T2G_MATMUL_TILES_COOPMAT = -2,  /* the cooperative-matrix GEMM, whatever the size (for its self-check) */
+    T2G_MATMUL_TILES_AUTO = -1,     /* the cooperative-matrix GEMM where t2g_matmul_use_coopmat and the
+                                     * self-check allow it, else chosen by device type and problem size */
     T2G_MATMUL_TILES_GPU_SMALL = 0, /* GPUs, small problems */
     T2G_MATMUL_TILES_GPU_LARGE = 1, /* GPUs, large problems */
     T2G_MATMUL_TILES_CPU_SMALL = 2, /* CPU devices (lavapipe), small problems */
@@ -29,10 +33,19 @@ const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles)
 uint32_t t2g_matmul_tile_invocations(const t2g_matmul_tile_config *config);
 uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config);
 
+/* Whether a product of A and B of these element types runs on the cooperative-matrix GEMM
+ * (shaders/matmul_coopmat.comp) on a device described by `info`: the device runs the kernel for
+ * that pair of types (t2g_device_info.coopmat_f16_16x16x16: its shape, features and shader) and
+ * the kernel's workgroup fits it. A pure function of info; the self-check may still have disabled
+ * the variant on a device (t2g_device_variant_disabled), which the kernels check as well. */
+bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype b);
+
 /* The configuration the public functions use for an (M,K) x (K,N) product on this device. */
 t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K);
 
-/* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`. */
+/* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`
+ * (T2G_MATMUL_TILES_COOPMAT: T2G_ERR_UNSUPPORTED where the device cannot run the
+ * cooperative-matrix GEMM on the operands' types, or the self-check disabled it). */
 t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
                                     t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
                                     t2g_error *err);

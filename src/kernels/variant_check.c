@@ -11,6 +11,7 @@
 #include "core/cache_dir.h"
 #include "core/read_file.h"
 #include "kernel_util.h"
+#include "matmul_internal.h"
 #include "shaders.h"
 #include "t2g/rng.h"
 #include "t2g/variants.h"
@@ -18,7 +19,7 @@
 /* ---- the cases: one per variant, its name with T standing for the 16-bit type ---- */
 
 typedef enum case_kind {
-    CASE_CONVERT, CASE_GEMM, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
+    CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
     CASE_ATTENTION_BACKWARD,
 } case_kind;
 
@@ -30,6 +31,7 @@ static const struct {
     {CASE_CONVERT, "convert@T", false},
     {CASE_GEMM, "matmul_gemm@T_T", true},
     {CASE_GEMM, "matmul_gemm@f32_T", false},
+    {CASE_COOPMAT, "matmul_coopmat@T_T", true}, /* only where t2g_matmul_use_coopmat: no verdict elsewhere */
     {CASE_LAYERNORM, "layernorm_forward@T", false},
     {CASE_RMSNORM, "rmsnorm_forward@T", false},
     {CASE_GELU, "gelu_forward@T", false},
@@ -178,7 +180,11 @@ static void run_convert(env *e, t2g_dtype dtype, outcome *o) {
     free(x);
 }
 
-static void run_gemm(env *e, t2g_dtype dtype, bool a16, outcome *o) {
+/* coopmat: the cooperative-matrix GEMM (the variant's tiles are matmul_gemm's otherwise), whose
+ * f32 sums run in another order than the f32 shader's: within K x 2^-23 of the products'
+ * magnitude sum (each order within K x 2^-24 of the exact sum; the products of 16-bit values
+ * are exact in f32). */
+static void run_gemm(env *e, t2g_dtype dtype, bool a16, bool coopmat, outcome *o) {
     float *a = random_floats(e, GM * GK, -1, 1), *b = random_floats(e, GN * GK, -1, 1);
     double *magnitude = calloc(GM * GN, sizeof *magnitude);
     if (a && b && magnitude) {
@@ -193,10 +199,12 @@ static void run_gemm(env *e, t2g_dtype dtype, bool a16, outcome *o) {
     t2g_tensor a_v = a16 ? tensor_of(e, dtype, a, GM * GK) : a32, b_v = tensor_of(e, dtype, b, GN * GK);
     t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN);
     if (!e->status) record(e, t2g_matmul_forward(e->rec, out32, a32, b32, NULL, GM, GK, GN, e->err));
-    if (!e->status) record(e, t2g_matmul_forward(e->rec, out_v, a_v, b_v, NULL, GM, GK, GN, e->err));
+    t2g_matmul_tiles tiles = coopmat ? T2G_MATMUL_TILES_COOPMAT : t2g_matmul_choose_tiles(e->device, GM, GN, GK);
+    if (!e->status) record(e, t2g_matmul_forward_tiles(e->rec, tiles, out_v, a_v, b_v, NULL, GM, GK, GN, e->err));
     if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
     float *f32 = floats_of(e, out32, GM * GN);
     expect_same(e, o, floats_of(e, out_v, GM * GN), f32, magnitude, GM * GN);
+    for (size_t i = 0; coopmat && magnitude && o->allowed && i < o->n; i++) o->allowed[i] = (magnitude[i] + 1e-30) * GK * 0x1p-23;
     free(f32);
     free(magnitude);
     free(a);
@@ -280,7 +288,8 @@ static t2g_status run_case(t2g_device *device, size_t c, t2g_dtype dtype, t2g_va
     if (!e.status) {
         switch (CASES[c].kind) {
         case CASE_CONVERT: run_convert(&e, dtype, &o); break;
-        case CASE_GEMM: run_gemm(&e, dtype, CASES[c].a16, &o); break;
+        case CASE_GEMM: run_gemm(&e, dtype, CASES[c].a16, false, &o); break;
+        case CASE_COOPMAT: run_gemm(&e, dtype, CASES[c].a16, true, &o); break;
         case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;
         default: run_act(&e, CASES[c].kind, dtype, &o); break;
         }
@@ -408,6 +417,7 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
     for (int t = 0; t < 2 && !status; t++) {
         if (dtype != T2G_DTYPE_COUNT && dtype != types[t]) continue;
         for (size_t c = 0; c < CASE_COUNT && !status && *count < T2G_MAX_VARIANT_VERDICTS; c++) {
+            if (CASES[c].kind == CASE_COOPMAT && !t2g_matmul_use_coopmat(info, types[t], types[t])) continue;
             t2g_variant_verdict *v = &verdicts[(*count)++];
             *v = (t2g_variant_verdict){0};
             case_name(c, types[t], v->name);

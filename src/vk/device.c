@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coopmat_khr.h"
 #include "vk_internal.h"
 
 t2g_device_options t2g_device_options_default(void) {
@@ -90,17 +91,34 @@ static t2g_status create_logical_device(t2g_device *device, t2g_error *err) {
         .pQueuePriorities = &priority,
     };
     /* The optional features t2g's variants use, enabled where the device has them (the
-     * capabilities t2g_device_info reports): 16-bit storage for the bf16 and f16 kernels. */
+     * capabilities t2g_device_info reports): 16-bit storage for the bf16 and f16 kernels; for the
+     * cooperative-matrix kernels the device runs (t2g_device_info_choose_coopmat decided that
+     * from the same report), VK_KHR_cooperative_matrix and what their shaders use besides. */
+    bool coopmat = device->info.coopmat_f16_16x16x16;
+    VkPhysicalDeviceCooperativeMatrixFeaturesKHR coopmat_features = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+        .cooperativeMatrix = VK_TRUE,
+    };
+    VkPhysicalDeviceVulkan12Features features12 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+        .pNext = coopmat ? &coopmat_features : NULL,
+        .shaderFloat16 = coopmat,
+        .vulkanMemoryModel = coopmat,
+    };
     VkPhysicalDeviceVulkan11Features features11 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+        .pNext = &features12,
         .storageBuffer16BitAccess = device->info.storage_16bit,
     };
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features11};
+    const char *extensions[] = {VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME};
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .pNext = &features,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
+        .enabledExtensionCount = coopmat ? 1u : 0u,
+        .ppEnabledExtensionNames = extensions,
     };
     VkResult result = vkCreateDevice(device->physical, &info, NULL, &device->device);
     if (result != VK_SUCCESS) return t2g_vk_fail(err, result, "creating the logical device on %s", device->info.name);

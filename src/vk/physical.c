@@ -1,9 +1,11 @@
 /* Physical devices: enumerating them and describing what each supports. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coopmat_khr.h"
+#include "shaders.h"
 #include "vk_internal.h"
 
 static t2g_device_kind device_kind(VkPhysicalDeviceType type) {
@@ -91,6 +93,43 @@ static void describe_coopmat(VkInstance instance, VkPhysicalDevice device, t2g_d
     info->coopmat_shape_count = count;
 }
 
+/* t2g's cooperative-matrix kernels: the shader, the subgroup shape it multiplies on (A x B + C ->
+ * result, M x N x K) and the flag of t2g_device_info that says a device runs it. Every kernel's
+ * shader is compiled for Vulkan 1.3 (SPIR-V 1.6) by glslang, which puts it in the Vulkan memory
+ * model, and reads and multiplies f16 (16-bit storage, shaderFloat16). */
+static const struct {
+    const char *shader;
+    uint32_t m, n, k;
+    const char *a_type, *b_type, *c_type, *result_type;
+    size_t flag; /* offsetof(t2g_device_info, the bool) */
+} coopmat_kernels[] = {
+    {"matmul_coopmat@f16_f16", 16, 16, 16, "f16", "f16", "f32", "f32", offsetof(t2g_device_info, coopmat_f16_16x16x16)},
+};
+
+static bool same_type(const char *reported, const char *wanted) { return reported && strcmp(reported, wanted) == 0; }
+
+static bool reports_shape(const t2g_device_info *info, size_t kernel) {
+    for (uint32_t i = 0; i < info->coopmat_shape_count && i < T2G_MAX_COOPMAT_SHAPES; i++) {
+        const t2g_coopmat_shape *s = &info->coopmat_shapes[i];
+        bool size = s->m == coopmat_kernels[kernel].m && s->n == coopmat_kernels[kernel].n && s->k == coopmat_kernels[kernel].k;
+        bool types = same_type(s->a_type, coopmat_kernels[kernel].a_type) &&
+                     same_type(s->b_type, coopmat_kernels[kernel].b_type) &&
+                     same_type(s->c_type, coopmat_kernels[kernel].c_type) &&
+                     same_type(s->result_type, coopmat_kernels[kernel].result_type);
+        if (s->subgroup_scope && size && types) return true;
+    }
+    return false;
+}
+
+void t2g_device_info_choose_coopmat(t2g_device_info *info) {
+    bool features = info->cooperative_matrix && info->api_version >= VK_API_VERSION_1_3 && info->fp16 &&
+                    info->storage_16bit && info->vulkan_memory_model;
+    for (size_t i = 0; i < sizeof coopmat_kernels / sizeof coopmat_kernels[0]; i++) {
+        bool *flag = (bool *)((char *)info + coopmat_kernels[i].flag);
+        *flag = features && reports_shape(info, i) && t2g_shader_find(coopmat_kernels[i].shader) != NULL;
+    }
+}
+
 uint32_t t2g_vk_compute_queue_family(VkPhysicalDevice device) {
     uint32_t count = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(device, &count, NULL);
@@ -171,8 +210,17 @@ static void describe(VkInstance instance, VkPhysicalDevice device, uint32_t inde
     if (extensions && vkEnumerateDeviceExtensionProperties(device, NULL, &extension_count, extensions) < 0)
         extension_count = 0;
 
+    bool coopmat_extension = false;
+    if (extensions) {
+        info->bf16 = has_extension(extensions, extension_count, VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME);
+        coopmat_extension = has_extension(extensions, extension_count, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+    }
+    free(extensions);
     if (v12) {
-        VkPhysicalDeviceVulkan11Features features11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+        VkPhysicalDeviceCooperativeMatrixFeaturesKHR coopmat = {
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+        VkPhysicalDeviceVulkan11Features features11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+                                                       .pNext = coopmat_extension ? &coopmat : NULL};
         VkPhysicalDeviceVulkan12Features features12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                                        .pNext = &features11};
         VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &features12};
@@ -182,13 +230,11 @@ static void describe(VkInstance instance, VkPhysicalDevice device, uint32_t inde
         info->fp64 = features.features.shaderFloat64;
         info->storage_16bit = features11.storageBuffer16BitAccess;
         info->storage_8bit = features12.storageBuffer8BitAccess;
+        info->vulkan_memory_model = features12.vulkanMemoryModel;
+        info->cooperative_matrix = coopmat_extension && coopmat.cooperativeMatrix;
     }
-    if (extensions) {
-        info->bf16 = has_extension(extensions, extension_count, VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME);
-        info->cooperative_matrix = has_extension(extensions, extension_count, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
-    }
-    free(extensions);
     if (info->cooperative_matrix) describe_coopmat(instance, device, info);
+    t2g_device_info_choose_coopmat(info);
 
     uint32_t family = t2g_vk_compute_queue_family(device);
     if (family != UINT32_MAX) {

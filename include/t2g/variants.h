@@ -34,6 +34,8 @@ typedef struct t2g_variant_verdict {
     bool cached;        /* taken from the verdict cache, not run now */
     double error;       /* the worst difference from the f32 path over what is allowed (passes <= 1) */
     char message[256];  /* "" or what was wrong, e.g. "output 17: 0.3125 where the f32 path gives 0.25" */
+    bool optional;      /* a fast path with a fallback (the cooperative-matrix GEMM): failing disables it,
+                         * and the kernels take the other shader */
 } t2g_variant_verdict;
 
 /* Checks the variants of `dtype` (bf16 or f16; T2G_DTYPE_COUNT: both), taking cached verdicts

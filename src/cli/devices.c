@@ -38,6 +38,8 @@ static void print_text(const t2g_device_info *d) {
                s->result_type);
     }
     printf("\n");
+    printf("    16-bit storage (train.precision bf16, f16): %s; t2g's cooperative-matrix GEMM (f16 16x16x16): %s\n",
+           d->storage_16bit ? "yes" : "no", d->coopmat_f16_16x16x16 ? "used" : "not used");
     if (!d->usable) printf("    cannot run t2g: %s\n", d->unusable_reason);
 }
 
@@ -68,6 +70,8 @@ static cJSON *to_json(const t2g_device_info *d) {
     cJSON_AddBoolToObject(o, "fp64", d->fp64);
     cJSON_AddBoolToObject(o, "timestamps", d->timestamps);
     cJSON_AddBoolToObject(o, "cooperative_matrix", d->cooperative_matrix);
+    cJSON_AddBoolToObject(o, "storage_16bit", d->storage_16bit);
+    cJSON_AddBoolToObject(o, "coopmat_gemm", d->coopmat_f16_16x16x16);
     cJSON *shapes = cJSON_AddArrayToObject(o, "cooperative_matrix_shapes");
     for (uint32_t i = 0; i < d->coopmat_shape_count; i++) {
         const t2g_coopmat_shape *s = &d->coopmat_shapes[i];

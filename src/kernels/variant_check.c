@@ -421,6 +421,7 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
             t2g_variant_verdict *v = &verdicts[(*count)++];
             *v = (t2g_variant_verdict){0};
             case_name(c, types[t], v->name);
+            v->optional = CASES[c].kind == CASE_COOPMAT;
             if (t2g_device_variant_disabled(device, v->name)) { /* its first verdict stands */
                 snprintf(v->message, sizeof v->message, "disabled by an earlier check on this device");
                 v->error = INFINITY;

@@ -71,7 +71,7 @@ static t2g_status resolve_precision(t2g_device *device, t2g_precision requested,
     uint32_t count = 0;
     if (!status) status = t2g_variants_check(device, precision_dtype(*resolved), true, verdicts, &count, err);
     for (uint32_t i = 0; i < count && !status; i++) {
-        if (verdicts[i].passed) continue;
+        if (verdicts[i].passed || verdicts[i].optional) continue; /* disabled, the kernels take the fallback */
         if (requested == T2G_PRECISION_AUTO) {
             *resolved = T2G_PRECISION_F32;
             return T2G_OK;

@@ -29,7 +29,7 @@ def parse():
     p.add_argument("--rollout", action="store_true", help="also bench rollout beside HF generate")
     p.add_argument("--prompts", help="rollout: prompts in the batch (both; default 64)")
     p.add_argument("--new", help="rollout: new tokens each (both)")
-    p.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="PyTorch's (t2g runs its default)")
+    p.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="both sides': PyTorch's autocast type, t2g's --precision (train.precision)")
     p.add_argument("--torch-threads", help="PyTorch's CPU threads (default: the cores it may use)")
     return p.parse_args()
 
@@ -73,7 +73,7 @@ def check_same(bench, t2g, torch, keys):
 
 
 def train(args, torch_cmd):
-    t2g = run_json("t2g bench train", [args.t2g, "bench", "train", "--json"] +
+    t2g = run_json("t2g bench train", [args.t2g, "bench", "train", "--json", "--precision", args.dtype] +
                    options(args, ["preset", "context", "batch", "steps", "warmup"]))
     torch = run_json("bench_torch.py", torch_cmd + ["--preset", t2g["preset"]] +
                      options(args, ["context", "batch", "steps", "warmup"]))

@@ -23,6 +23,10 @@ check "the table names the device and the kernel" '[ $code = 0 ] && printf "%s" 
 json=$("$t2g" bench kernels --only matmul_square --matmul 24,40 --tiles auto,gpu_small --repeat 1 --json 2>&1); code=$?
 check "bench kernels --matmul 24,40 --tiles auto,gpu_small times four squares" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 4 ] && printf "%s" "$json" | grep -q "\"shape\":[[:space:]]*\"40^3\""'
 check "each square names its tiles, the automatic ones marked" '[ $(printf "%s" "$json" | grep -c "\"tiles\":[[:space:]]*\"gpu_small\"") -ge 2 ] && [ $(printf "%s" "$json" | grep -c "\"auto_tiles\":[[:space:]]*true") = 2 ]'
+json=$("$t2g" bench kernels --only matmul_square --matmul 24 --matmul-type bf16,f32_f16,bf16_f16 --repeat 1 --json 2>&1); code=$?
+check "bench kernels --matmul-type times 16-bit operands and skips a pair without a variant, naming it" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 2 ] && printf "%s" "$json" | grep -q "matmul_gemm@bf16_f16"'
+out=$("$t2g" bench kernels --matmul-type f8 2>&1); code=$?
+check "bench kernels --matmul-type f8 exits 2" '[ $code = 2 ]'
 out=$("$t2g" bench kernels --matmul 512,0 2>&1); code=$?
 check "--matmul 512,0 exits 2" '[ $code = 2 ] && printf "%s" "$out" | grep -q "\-\-matmul expects"'
 out=$("$t2g" bench kernels --tiles auto,nosuch 2>&1); code=$?
@@ -46,6 +50,10 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 json=$("$t2g" bench rollout --preset small --prompts 2 --new 4 --json 2>&1); code=$?
 check "bench rollout --json reports new tokens/s" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"new_tokens_per_s\":"'
+json=$("$t2g" bench train --preset small --batch 2 --steps 1 --warmup 0 --precision bf16 --json 2>&1); code=$?
+check "bench train --precision bf16 trains in bf16 and says so" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"precision\":[[:space:]]*\"bf16\""'
+out=$("$t2g" bench train --preset small --precision f8 2>&1); code=$?
+check "bench train --precision f8 exits 2 naming the choices" '[ $code = 2 ] && printf "%s" "$out" | grep -q "f32, bf16, f16 or auto"'
 out=$("$t2g" bench train --preset huge 2>&1); code=$?
 check "bench train --preset huge exits 2 naming the presets" '[ $code = 2 ] && printf "%s" "$out" | grep -q "char6l384"'
 out=$("$t2g" bench rollouts 2>&1); code=$?

@@ -1,10 +1,24 @@
 /* Element types of tensors and of the files t2g reads and writes. f32 is the type every kernel
- * computes in today; f16 and bf16 are named so that weights stored in them (safetensors, GGUF)
- * can say so, and are converted to f32 on load. u32 holds token ids and targets. */
+ * computes in; f16 and bf16 are storage types: weights stored in them (safetensors, GGUF) are
+ * converted to f32 on load, and train.precision's 16-bit tensors hold them. u32 holds token ids
+ * and targets. */
 #ifndef T2G_DTYPE_H
 #define T2G_DTYPE_H
 
 #include <stdint.h>
+#include <string.h>
+
+/* The bit pattern of an f32, and the f32 of a bit pattern. */
+static inline uint32_t t2g_f32_bits(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+static inline float t2g_f32_from_bits(uint32_t bits) {
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
 
 typedef enum t2g_dtype { T2G_DTYPE_F32 = 0, T2G_DTYPE_F16, T2G_DTYPE_BF16, T2G_DTYPE_U32, T2G_DTYPE_COUNT } t2g_dtype;
 

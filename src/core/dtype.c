@@ -15,34 +15,22 @@ uint32_t t2g_dtype_bytes(t2g_dtype dtype) { return (unsigned)dtype < T2G_DTYPE_C
 
 /* ---- f16 and bf16 (bit manipulation on the IEEE layouts; tests check every 16-bit pattern) ---- */
 
-static float from_bits(uint32_t bits) {
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-static uint32_t to_bits(float value) {
-    uint32_t bits;
-    memcpy(&bits, &value, sizeof bits);
-    return bits;
-}
-
 /* f16: 1 sign, 5 exponent (bias 15), 10 mantissa bits; f32: 1, 8 (bias 127), 23. */
 float t2g_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
-    if (exponent == 0x1Fu) return from_bits(sign | 0x7F800000u | (mantissa << 13)); /* inf, NaN */
-    if (exponent) return from_bits(sign | ((exponent + 112u) << 23) | (mantissa << 13));
-    if (!mantissa) return from_bits(sign); /* +-0 */
+    if (exponent == 0x1Fu) return t2g_f32_from_bits(sign | 0x7F800000u | (mantissa << 13)); /* inf, NaN */
+    if (exponent) return t2g_f32_from_bits(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+    if (!mantissa) return t2g_f32_from_bits(sign); /* +-0 */
     /* a subnormal, mantissa x 2^-24: shift its leading one up to the implicit bit */
     uint32_t f32_exponent = 113u;
     while (!(mantissa & 0x400u)) {
         mantissa <<= 1;
         f32_exponent--;
     }
-    return from_bits(sign | (f32_exponent << 23) | ((mantissa & 0x3FFu) << 13));
+    return t2g_f32_from_bits(sign | (f32_exponent << 23) | ((mantissa & 0x3FFu) << 13));
 }
 
-float t2g_bf16_to_f32(uint16_t bits) { return from_bits((uint32_t)bits << 16); }
+float t2g_bf16_to_f32(uint16_t bits) { return t2g_f32_from_bits((uint32_t)bits << 16); }
 
 /* value >> shift, rounded to the nearest integer, ties to even (1 <= shift <= 31). */
 static uint32_t shift_round_even(uint32_t value, uint32_t shift) {
@@ -51,7 +39,7 @@ static uint32_t shift_round_even(uint32_t value, uint32_t shift) {
 }
 
 uint16_t t2g_f32_to_f16(float value) {
-    uint32_t bits = to_bits(value), sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7FFFFFFFu;
+    uint32_t bits = t2g_f32_bits(value), sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7FFFFFFFu;
     if (magnitude > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((magnitude >> 13) & 0x3FFu)); /* NaN, quiet */
     if (magnitude >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u); /* >= 65520 (halfway to 2^16): inf */
     if (magnitude >= 0x38800000u) /* normal in f16 (>= 2^-14): rebias, round the 13 dropped bits */
@@ -63,7 +51,7 @@ uint16_t t2g_f32_to_f16(float value) {
 }
 
 uint16_t t2g_f32_to_bf16(float value) {
-    uint32_t bits = to_bits(value);
+    uint32_t bits = t2g_f32_bits(value);
     if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x0040u); /* NaN, quiet */
     return (uint16_t)shift_round_even(bits, 16); /* a carry goes into the exponent, up to inf */
 }

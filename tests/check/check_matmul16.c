@@ -11,18 +11,6 @@
 #include "ref/ref.h"
 #include "storage16.h"
 
-static float from_bits(uint32_t bits) {
-    float x;
-    memcpy(&x, &bits, sizeof x);
-    return x;
-}
-
-static uint32_t to_bits(float x) {
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    return bits;
-}
-
 static bool is_nan16(t2g_dtype dtype, uint16_t bits) {
     return dtype == T2G_DTYPE_BF16 ? (bits & 0x7FFFu) > 0x7F80u : (bits & 0x7FFFu) > 0x7C00u;
 }
@@ -54,8 +42,8 @@ static const uint32_t EDGE_CASES[] = {
 static float *convert_inputs(check_ctx *ctx, size_t n) {
     float *x = check_host(ctx, n * sizeof *x);
     for (size_t i = 0; i < n; i++) {
-        if (i < EDGE_COUNT) x[i] = from_bits(EDGE_CASES[i]);
-        else if (i % 2) x[i] = from_bits((uint32_t)check_random_u64(ctx));
+        if (i < EDGE_COUNT) x[i] = t2g_f32_from_bits(EDGE_CASES[i]);
+        else if (i % 2) x[i] = t2g_f32_from_bits((uint32_t)check_random_u64(ctx));
         else x[i] = (float)(check_normal(ctx) * ldexp(1, (int)check_random_below(ctx, 24) - 16));
     }
     return x;
@@ -96,7 +84,7 @@ static void convert_case(check_ctx *ctx, t2g_dtype dtype, size_t n) {
         if (!same && first_off == n) first_off = i;
         if (!same && dtype == T2G_DTYPE_F16 && i - exact < 4 + nans)
             check_log(ctx, "  convert f16: %.9g (0x%08x) becomes 0x%04x, round to nearest even gives 0x%04x", x[i],
-                      (unsigned)to_bits(x[i]), got[i], want);
+                      (unsigned)t2g_f32_bits(x[i]), got[i], want);
         if (dtype == T2G_DTYPE_F16) {
             within += !is_nan16(dtype, got[i]) && abs(f16_order(got[i]) - f16_order(want)) <= 1;
             if (fabsf(x[i]) >= 131072.0f) overflows++, infinite += (got[i] & 0x7FFFu) == 0x7C00u;

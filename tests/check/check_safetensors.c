@@ -15,18 +15,6 @@
 
 /* ---- conversions ---- */
 
-static uint32_t bits_of(float x) {
-    uint32_t b;
-    memcpy(&b, &x, sizeof b);
-    return b;
-}
-
-static float float_of(uint32_t b) {
-    float x;
-    memcpy(&x, &b, sizeof x);
-    return x;
-}
-
 /* f16 by its definition: (-1)^s 2^(e-15) (1 + m/1024), subnormals 2^-14 (m/1024). */
 static double f16_reference(uint32_t h) {
     int sign = h >> 15, exponent = (h >> 10) & 31, mantissa = h & 1023;
@@ -73,8 +61,8 @@ T2G_HOST_CHECK(dtype_conversions) {
     for (uint32_t h = 0; h < 65536; h++) {
         float f = t2g_f16_to_f32((uint16_t)h), b = t2g_bf16_to_f32((uint16_t)h);
         double rf = f16_reference(h), rb = bf16_reference(h);
-        bool f_ok = isnan(rf) ? isnan(f) && (bits_of(f) >> 31) == (h >> 15) : (double)f == rf && !signbit(f) == !signbit(rf);
-        bool b_ok = isnan(rb) ? isnan(b) && (bits_of(b) >> 31) == (h >> 15) : (double)b == rb && !signbit(b) == !signbit(rb);
+        bool f_ok = isnan(rf) ? isnan(f) && (t2g_f32_bits(f) >> 31) == (h >> 15) : (double)f == rf && !signbit(f) == !signbit(rf);
+        bool b_ok = isnan(rb) ? isnan(b) && (t2g_f32_bits(b) >> 31) == (h >> 15) : (double)b == rb && !signbit(b) == !signbit(rb);
         if (!f_ok && !wrong_f16++) first_f16 = h;
         if (!b_ok && !wrong_bf16++) first_bf16 = h;
         /* narrowing what widening gave is the identity on every pattern but NaN (NaN stays NaN) */
@@ -105,7 +93,7 @@ T2G_HOST_CHECK(dtype_conversions) {
         }
     }
     for (int i = 0; i < 200000; i++) {
-        float x = float_of((uint32_t)check_random_u64(ctx));
+        float x = t2g_f32_from_bits((uint32_t)check_random_u64(ctx));
         if (isnan(x)) continue;
         uint16_t f = t2g_f32_to_f16(x), wf = nearest(x, f16_reference, 0x7BFFu, 0x7C00u);
         uint16_t b = t2g_f32_to_bf16(x), wb = nearest(x, bf16_reference, 0x7F7Fu, 0x7F80u);
@@ -123,10 +111,10 @@ T2G_HOST_CHECK(dtype_conversions) {
     check_true(ctx, t2g_f32_to_f16(ldexpf(1, -25)) == 0 && t2g_f32_to_f16(nextafterf(ldexpf(1, -25), 1)) == 1 &&
                         t2g_f32_to_f16(ldexpf(3, -25)) == 2 && t2g_f32_to_f16(-0.0f) == 0x8000,
                "f16: 2^-25 ties to 0, just above it is the least subnormal, 3 x 2^-25 ties to even (2), -0 keeps its sign");
-    check_true(ctx, t2g_f32_to_bf16(float_of(0x7F7FFFFFu)) == 0x7F80 && t2g_f32_to_bf16(float_of(0x3F808000u)) == 0x3F80 &&
-                        t2g_f32_to_bf16(float_of(0x3F818000u)) == 0x3F82 && t2g_f32_to_bf16(float_of(0x3F808001u)) == 0x3F81,
+    check_true(ctx, t2g_f32_to_bf16(t2g_f32_from_bits(0x7F7FFFFFu)) == 0x7F80 && t2g_f32_to_bf16(t2g_f32_from_bits(0x3F808000u)) == 0x3F80 &&
+                        t2g_f32_to_bf16(t2g_f32_from_bits(0x3F818000u)) == 0x3F82 && t2g_f32_to_bf16(t2g_f32_from_bits(0x3F808001u)) == 0x3F81,
                "bf16: the largest float overflows to inf; ties go to even; above a tie rounds up");
-    float nans[3] = {NAN, float_of(0x7F800001u), float_of(0xFFC00000u)};
+    float nans[3] = {NAN, t2g_f32_from_bits(0x7F800001u), t2g_f32_from_bits(0xFFC00000u)};
     bool nan_ok = true;
     for (int i = 0; i < 3; i++)
         nan_ok = nan_ok && isnan(t2g_f16_to_f32(t2g_f32_to_f16(nans[i]))) && isnan(t2g_bf16_to_f32(t2g_f32_to_bf16(nans[i])));
@@ -177,7 +165,7 @@ static off_t file_size(const char *path) {
 
 static float *random_bits(check_ctx *ctx, size_t n) {
     float *x = check_host(ctx, (n ? n : 1) * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = float_of((uint32_t)check_random_u64(ctx));
+    for (size_t i = 0; i < n; i++) x[i] = t2g_f32_from_bits((uint32_t)check_random_u64(ctx));
     return x;
 }
 
@@ -226,7 +214,7 @@ T2G_HOST_CHECK(safetensors_roundtrip) {
             if (e[i].transposed) want = e[i].data[(k % e[i].shape[1]) * e[i].shape[0] + k / e[i].shape[1]];
             if (e[i].dtype == T2G_DTYPE_F16) want = t2g_f16_to_f32(t2g_f32_to_f16(want));
             if (e[i].dtype == T2G_DTYPE_BF16) want = t2g_bf16_to_f32(t2g_f32_to_bf16(want));
-            bool same = bits_of(back[k]) == bits_of(want) || (isnan(back[k]) && isnan(want));
+            bool same = t2g_f32_bits(back[k]) == t2g_f32_bits(want) || (isnan(back[k]) && isnan(want));
             mismatched += !same;
         }
         check_true(ctx, mismatched == 0, "tensor \"%s\" (%s%s) reads back bit for bit (%llu differ)", e[i].name,

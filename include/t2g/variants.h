@@ -13,9 +13,10 @@
  *     of the format (f16 conversion may round toward zero on some devices);
  *   16-bit inputs of a backward pass (attention's output): as for operands.
  *
- * Verdicts are cached on disk per device, driver and build (beside the pipeline cache, in a
- * file named after the device's pipeline-cache UUID and a hash of every embedded shader), so a
- * run pays for the checks once; t2g selfcheck runs them afresh. */
+ * Verdicts are cached on disk per device, driver and build: beside the pipeline cache, one file
+ * per device and driver (named after the pipeline-cache UUID) holding the verdicts of its last
+ * 8 builds (a hash of every embedded shader and of the executable's size and time), so a run
+ * pays for the checks once; t2g selfcheck runs them afresh. */
 #ifndef T2G_VARIANTS_H
 #define T2G_VARIANTS_H
 

@@ -348,10 +348,16 @@ void t2g_variants_cache_path(const t2g_device *device, char *out, size_t size) {
     const char *stem = name ? strstr(name, "pipelines-") : NULL, *dot = stem ? strrchr(stem, '.') : NULL;
     out[0] = 0;
     if (!stem || !dot) return;
-    int n = snprintf(out, size, "%.*svariants-%.*s-%016llx.json", (int)(stem - pipelines), pipelines,
-                     (int)(dot - stem - 10), stem + 10, (unsigned long long)build_hash());
+    int n = snprintf(out, size, "%.*svariants-%.*s.json", (int)(stem - pipelines), pipelines, (int)(dot - stem - 10),
+                     stem + 10);
     if (n < 0 || (size_t)n >= size) out[0] = 0;
 }
+
+/* The file holds the verdicts of the last few builds on this device and driver, oldest first:
+ * {"<build hash>": {"verdicts": {"<variant>": {"passed", "error", "message"}, ...}}, ...}. */
+#define CACHED_BUILDS 8
+
+static void build_key(char key[17]) { snprintf(key, 17, "%016llx", (unsigned long long)build_hash()); }
 
 static cJSON *read_cache(const char *path) {
     char *text = NULL;
@@ -364,8 +370,9 @@ static cJSON *read_cache(const char *path) {
     return root;
 }
 
-static bool from_cache(const cJSON *root, t2g_variant_verdict *v) {
-    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "verdicts"), v->name);
+static bool from_cache(const cJSON *root, const char *build, t2g_variant_verdict *v) {
+    const cJSON *verdicts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, build), "verdicts");
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(verdicts, v->name);
     const cJSON *passed = cJSON_GetObjectItemCaseSensitive(entry, "passed");
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(entry, "error");
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(entry, "message");
@@ -377,11 +384,20 @@ static bool from_cache(const cJSON *root, t2g_variant_verdict *v) {
     return true;
 }
 
-static void write_cache(t2g_device *device, const char *path, cJSON *root, const t2g_variant_verdict *v, uint32_t n) {
+static void write_cache(t2g_device *device, const char *path, cJSON *root, const char *build,
+                        const t2g_variant_verdict *v, uint32_t n) {
     if (!path[0]) return;
-    if (!root) root = cJSON_CreateObject();
-    cJSON *verdicts = cJSON_GetObjectItemCaseSensitive(root, "verdicts");
-    if (!verdicts) verdicts = cJSON_AddObjectToObject(root, "verdicts");
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        root = cJSON_CreateObject();
+    }
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(root, build);
+    if (!entry) {
+        while (cJSON_GetArraySize(root) >= CACHED_BUILDS) cJSON_DeleteItemFromArray(root, 0); /* the oldest build */
+        entry = cJSON_AddObjectToObject(root, build);
+    }
+    cJSON *verdicts = cJSON_GetObjectItemCaseSensitive(entry, "verdicts");
+    if (!verdicts && entry) verdicts = cJSON_AddObjectToObject(entry, "verdicts");
     for (uint32_t i = 0; i < n && verdicts; i++) {
         cJSON *entry = cJSON_CreateObject();
         cJSON_AddBoolToObject(entry, "passed", v[i].passed);
@@ -411,6 +427,8 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
     char path[1100];
     t2g_variants_cache_path(device, path, sizeof path);
     cJSON *cache = read_cache(path);
+    char build[17];
+    build_key(build);
     bool corrupting = t2g_device_test_corrupted_variant(device)[0] != 0, ran = false;
     const t2g_dtype types[] = {T2G_DTYPE_BF16, T2G_DTYPE_F16};
     t2g_status status = T2G_OK;
@@ -427,7 +445,7 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
                 v->error = INFINITY;
                 continue;
             }
-            if (use_cache && !corrupting && from_cache(cache, v)) continue;
+            if (use_cache && !corrupting && from_cache(cache, build, v)) continue;
             status = run_case(device, c, types[t], v, err);
             ran = true;
         }
@@ -438,7 +456,7 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
         t2g_device_warn(device, "warning: shader %s is disabled on %s (driver %s %s): against the f32 path, %s",
                         verdicts[i].name, info->name, info->driver_name, info->driver_info, verdicts[i].message);
     }
-    if (!status && ran && !corrupting) write_cache(device, path, cache, verdicts, *count);
+    if (!status && ran && !corrupting) write_cache(device, path, cache, build, verdicts, *count);
     else cJSON_Delete(cache);
     return status;
 }

@@ -1,5 +1,5 @@
 /* matmul with bias, forward and backward, as three products of one tiled SGEMM
- * (shaders/matmul_gemm.comp):
+ * (shaders/matmul_gemm.comp; on CPU devices shaders/matmul_gemm_cpu.comp, the same contract):
  *   forward   out (N,OC)     = inp (N,C) weight (OC,C)^T + bias (OC)   M=N,  N=OC, K=C
  *   backward  dinp (N,C)    += dout (N,OC) weight (OC,C)                M=N,  N=C,  K=OC
  *             dweight (OC,C) += dout (N,OC)^T inp (N,C)                 M=OC, N=C,  K=N
@@ -17,8 +17,8 @@
 #include "matmul_internal.h"
 #include "reduce_columns.h"
 
-/* The tile configurations: tile of C (BM x BN), K slice (BK), outputs per invocation (TM x TN).
- * Shared memory: 2 buffers x BK x (BM + 4 and BN + 4) floats.
+/* The tile configurations: tile of C (BM x BN), K slice (BK), outputs per invocation (TM x TN),
+ * and the shader. matmul_gemm's shared memory: 2 buffers x BK x (BM + 4 and BN + 4) floats.
  *   gpu_large: 256 invocations, 16.5 KiB: the shape of a fast SGEMM on GPUs (8 x 8 outputs per
  *              invocation keep the FMAs per shared-memory load high within the registers an
  *              invocation can have at 256 per workgroup).
@@ -47,24 +47,74 @@
  *              once per slice as well (timing only): 10 to 22 GFLOP/s, so the inner loop's loads
  *              are about two thirds of the time; yet having each lane of 8 load an eighth of A's
  *              vec4s and subgroupBroadcast them (the lanes share a row) gained nothing measurable.
+ *              cpu_small, cpu_large and cpu_wide are no longer chosen (cpu_lanes is faster at
+ *              every size measured); they stay selectable (--tiles) and tested.
+ *   cpu_lanes: matmul_gemm_cpu.comp, the CPU devices' choice at every size: 16 x 64 tiles, 8
+ *              invocations (one AVX2 vector on lavapipe), 16 x 8 outputs each, no shared memory,
+ *              operands read from the buffers as vec4s (the shader's comment says why). What was
+ *              measured on lavapipe 22.3.6 (by removing one kind of load or another, timing only):
+ *              a load inside a loop costs per lane and per component, an address the same for all 8
+ *              lanes as much as 8 different ones (gallivm's one-scalar-load path needs an address
+ *              built from constants and push constants only, which no address in a k loop is), a
+ *              vec4 nearly four scalars, a component from a storage buffer about twice one from
+ *              shared memory; FMAs are nearly free (with the loads removed, 62 GFLOP/s at 512^3).
+ *              Tried and slower: a lane per column reading B at uniform addresses or gathered (0.7
+ *              and 1.1 GFLOP/s at 512^3: scalar loads, 9 to 16 per 8 FMAs); subgroupBroadcast of A
+ *              loaded once per lane (no gain: a broadcast costs about a load); A's slice staged in
+ *              shared memory (slower: 45 against 28 ms at 512^3, the barriers alone about 14 ms); 8
+ *              x 4, 8 x 8, 16 x 12, 24 x 8, 24 x 12, 32 x 8 and 16 x 16 per invocation, none ahead
+ *              of 16 x 8 (16 x 16 on 16 x 128 tiles came closest: 6.9 to 8.8 GFLOP/s at 1024^3
+ *              against 8.7 to 9.6, same runs). Measured 2026-12-07 05:51 UTC (load average 5.3: 2
+ *              cores shared), bench kernels --tiles, 3 runs of medians of 5, all configurations in
+ *              each run: 128^3 cpu_lanes 7.3 / 6.5 / 7.3 GFLOP/s, cpu_large 5.3 / 5.4 / 5.4,
+ *              cpu_small 4.0 / 4.1 / 3.6; 256^3 8.8 / 8.4 / 7.9 against cpu_wide 6.7 / 6.5 / 6.6;
+ *              512^3 9.5 / 9.2 / 8.8 against 6.9 / 6.3 / 6.7; 1024^3 9.0 / 9.0 / 8.1 against 7.0 /
+ *              6.5 / 6.2. tools/bench_matmul.sh, 3 runs at 05:52 UTC (load 5.3): 1024^3 13.8%,
+ *              13.8%, 13.0% of OpenBLAS (8.2 to 9.2 against 60 to 67 GFLOP/s; cpu_wide 10.0 to
+ *              10.9%); at 512^3 OpenBLAS under that load gave 8.4 to 11 GFLOP/s, no figure to
+ *              compare with. Issue 13's 25% is not reached. A training step of bench train --preset
+ *              small (1024 x 128 x 384 and the like): the matmuls 322 against 490 to 510 ms of GPU
+ *              time, the step 790 against 967 to 1050 ms. bf16 and f16 operands take it too
+ *              (variants; a bf16 quad is a uvec2, half the components): 512^3 in 27 to 35 ms (bf16)
+ *              and 24 to 32 (f16) against f32's 30 to 36, where cpu_wide took 37 to 52 and 35 to 46
+ *              (3 runs at 05:56 UTC, load 5.8).
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
  *              sequence): the tiles above would compute 32 to 128 rows for it, nearly all of
  *              them padding. 8 invocations, 8.5 KiB. Every output is still one invocation's sum
- *              over k in increasing order, so every configuration gives the same bits. */
+ *              over k in increasing order, so every configuration of either shader gives the
+ *              same bits. */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     /*                                             BM   BN  BK  TM  TN */
-    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4},
-    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8},
-    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16},
-    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16},
-    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16},
-    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16},
+    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
+    [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU},
+};
+
+/* The shaders of the configurations, and the bytes of shared memory each declares for one. */
+static uint32_t gemm_shared_bytes(const t2g_matmul_tile_config *cfg) {
+    /* 2 buffers x BK k rows of the A and B tiles, vec4s, one of padding per k row of each */
+    return 2u * cfg->bk * (cfg->bm / 4 + 1) * 16u + 2u * cfg->bk * (cfg->bn / 4 + 1) * 16u;
+}
+static uint32_t cpu_shared_bytes(const t2g_matmul_tile_config *cfg) {
+    (void)cfg;
+    return 0; /* none: the operands come straight from the buffers */
+}
+static const struct {
+    const char *name;
+    uint32_t (*shared_bytes)(const t2g_matmul_tile_config *cfg);
+} gemm_shaders[] = {
+    [T2G_MATMUL_SHADER_GEMM] = {"matmul_gemm", gemm_shared_bytes},
+    [T2G_MATMUL_SHADER_CPU] = {"matmul_gemm_cpu", cpu_shared_bytes},
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose
  * min_outputs it reaches (M * N >= min_outputs) and that fits the device (Vulkan promises only
  * 16 KiB of shared memory; the 128 x 128 tiles need 16.5). Large tiles once there are enough
- * of them to keep the device busy: 64 on GPUs, 8 on CPUs (a few threads). */
+ * of them to keep the device busy: 64 on GPUs; on CPUs cpu_lanes at every size. */
 static const struct {
     bool cpu;
     uint64_t min_outputs;
@@ -72,9 +122,7 @@ static const struct {
 } tile_choices[] = {
     {false, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
     {false, 0, T2G_MATMUL_TILES_GPU_SMALL},
-    {true, 8ull * 256 * 128, T2G_MATMUL_TILES_CPU_WIDE},
-    {true, 8ull * 128 * 128, T2G_MATMUL_TILES_CPU_LARGE},
-    {true, 0, T2G_MATMUL_TILES_CPU_SMALL},
+    {true, 0, T2G_MATMUL_TILES_CPU_LANES},
 };
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles) {
@@ -86,8 +134,7 @@ uint32_t t2g_matmul_tile_invocations(const t2g_matmul_tile_config *config) {
 }
 
 uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config) {
-    /* as declared in the shader: vec4s, one of padding per k row of each tile */
-    return 2u * config->bk * (config->bm / 4 + 1) * 16u + 2u * config->bk * (config->bn / 4 + 1) * 16u;
+    return gemm_shaders[config->shader].shared_bytes(config);
 }
 
 t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K) {
@@ -195,7 +242,8 @@ static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
     return coopmat_shader(rec, "matmul", A, B, &shader, &ignored) == T2G_OK;
 }
 
-/* matmul_gemm.comp's shader on configuration `tiles` (AUTO: chosen by the problem's size). */
+/* The tiled shader (matmul_gemm.comp or matmul_gemm_cpu.comp) on configuration `tiles` (AUTO:
+ * chosen by the problem's size). */
 static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, gemm_operand A,
                                gemm_operand B, uint32_t M, uint32_t N, uint32_t K, gemm_shader *shader,
                                t2g_error *err) {
@@ -204,7 +252,8 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_
     const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(tiles);
     if (!cfg) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: no tile configuration %d", label, (int)tiles);
     uint32_t invocations = t2g_matmul_tile_invocations(cfg);
-    if (cfg->bm % cfg->tm || cfg->bn % cfg->tn || cfg->tm % 4 || cfg->tn % 4 || cfg->bk == 0)
+    if (cfg->bm % cfg->tm || cfg->bn % cfg->tn || cfg->tm % 4 || cfg->tn % 4 || cfg->bk == 0 ||
+        (cfg->shader == T2G_MATMUL_SHADER_CPU && cfg->bk != 4))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tile configuration '%s' is inconsistent", label, cfg->name);
     const t2g_device_info *info = t2g_device_get_info(device);
     if (t2g_matmul_tile_shared_bytes(cfg) > info->max_shared_memory_bytes || invocations > info->max_workgroup_invocations)
@@ -213,8 +262,13 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
     *shader = (gemm_shader){.spec = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans},
                             .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn};
+    /* matmul_gemm's variant first, whichever shader runs: it names the pairs of types there are
+     * (matmul_gemm_cpu has the same ones) and carries the self-check's verdict on the device's
+     * GEMM for them (src/kernels/variant_check.c checks the configuration the device chooses). */
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
-    return t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader->name, err);
+    t2g_status status = t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader->name, err);
+    if (status || cfg->shader == T2G_MATMUL_SHADER_GEMM) return status;
+    return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }
 
 /* C (M,N) = A B [+ bias] [+ C]: one dispatch, on the cooperative-matrix GEMM where `tiles` asks

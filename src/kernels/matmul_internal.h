@@ -8,7 +8,8 @@
 #include "t2g/dtype.h"
 #include "t2g/kernels.h"
 
-/* The tile configurations of shaders/matmul_gemm.comp (the table in src/kernels/matmul.c). */
+/* The tile configurations of shaders/matmul_gemm.comp and shaders/matmul_gemm_cpu.comp (the table
+ * in src/kernels/matmul.c). */
 typedef enum t2g_matmul_tiles {
     T2G_MATMUL_TILES_COOPMAT = -2,  /* the cooperative-matrix GEMM, whatever the size (for its self-check) */
     T2G_MATMUL_TILES_AUTO = -1,     /* the cooperative-matrix GEMM where t2g_matmul_use_coopmat and the
@@ -19,13 +20,21 @@ typedef enum t2g_matmul_tiles {
     T2G_MATMUL_TILES_CPU_LARGE = 3, /* CPU devices, large problems */
     T2G_MATMUL_TILES_ROWS = 4,      /* a few rows (a decode step of one to four sequences), any device */
     T2G_MATMUL_TILES_CPU_WIDE = 5,  /* CPU devices, the largest problems */
-    T2G_MATMUL_TILES_COUNT = 6
+    T2G_MATMUL_TILES_CPU_LANES = 6, /* CPU devices, every size: matmul_gemm_cpu.comp */
+    T2G_MATMUL_TILES_COUNT = 7
 } t2g_matmul_tiles;
+
+/* The shaders of the tile configurations. */
+typedef enum t2g_matmul_shader {
+    T2G_MATMUL_SHADER_GEMM, /* matmul_gemm.comp: A and B tiles staged in shared memory */
+    T2G_MATMUL_SHADER_CPU,  /* matmul_gemm_cpu.comp: for lavapipe's 8-lane vectors */
+} t2g_matmul_shader;
 
 typedef struct t2g_matmul_tile_config {
     const char *name;
-    uint32_t bm, bn, bk;  /* workgroup tile of C (bm x bn), K slice (bk) */
+    uint32_t bm, bn, bk;  /* workgroup tile of C (bm x bn), K slice (bk; 4 for matmul_gemm_cpu) */
     uint32_t tm, tn;      /* outputs per invocation (tm x tn), multiples of 4 */
+    t2g_matmul_shader shader;
 } t2g_matmul_tile_config;
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles);

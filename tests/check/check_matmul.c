@@ -6,6 +6,7 @@
 
 #include "kernels/matmul_internal.h"
 #include "check.h"
+#include "storage16.h"
 #include "ref/ref.h"
 
 enum {
@@ -224,6 +225,45 @@ static void same_bits_everywhere(check_ctx *ctx, int N, int C, int OC) {
     }
 }
 
+/* matmul_gemm_cpu's 16-bit variants (A and B of `dtype`, or f32 A and B of `dtype`, as the model's
+ * forward and backward): the bits of the f32 products of the same rounded values (a product of
+ * two 16-bit values is exact in f32; each sum runs in one order). Whole tiles with leading
+ * dimensions multiples of 4 take the quad loads, the others scalar ones. */
+static void lanes_16bit_case(check_ctx *ctx, t2g_dtype dtype, int N, int C, int OC) {
+    check_case_begin(ctx);
+    const t2g_matmul_tiles LN = T2G_MATMUL_TILES_CPU_LANES;
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    float *inp_h = check_rounded(ctx, dtype, check_random_floats(ctx, nin, -1, 1), nin);
+    float *weight_h = check_rounded(ctx, dtype, check_random_floats(ctx, nw, -1, 1), nw);
+    float *dout_h = check_random_floats(ctx, nout, -1, 1);
+    t2g_tensor inp = check_upload(ctx, inp_h, nin), weight = check_upload(ctx, weight_h, nw);
+    t2g_tensor inp16 = check_upload_typed(ctx, dtype, inp_h, nin, 0, 0);
+    t2g_tensor weight16 = check_upload_typed(ctx, dtype, weight_h, nw, 0, 0);
+    t2g_tensor dout = check_upload(ctx, dout_h, nout);
+    float *zeros_in = check_random_floats(ctx, nin, 0, 0), *zeros_w = check_random_floats(ctx, nw, 0, 0);
+    t2g_tensor out[2], dinp[2], dweight[2];
+    for (int v = 0; v < 2; v++) { /* 0: f32, 1: 16-bit */
+        out[v] = check_poisoned(ctx, nout);
+        dinp[v] = check_upload(ctx, zeros_in, nin);
+        dweight[v] = check_upload(ctx, zeros_w, nw);
+        t2g_tensor in_v = v ? inp16 : inp, w_v = v ? weight16 : weight;
+        t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, LN, out[v], in_v, w_v, NULL, N, C, OC, &ctx->err);
+        if (!check_status(ctx, status, "forward")) break;
+        status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp[v], dweight[v], NULL, dout, in_v, w_v, N, C, OC,
+                                           &ctx->err);
+        if (!check_status(ctx, status, "backward")) break;
+    }
+    if (ctx->failures || !check_submit(ctx)) return;
+    char label[128];
+    const char *type = t2g_dtype_name(dtype);
+    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d forward against f32", type, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, out[0], nout), check_download(ctx, out[1], nout), nout);
+    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d dinp against f32", type, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, dinp[0], nin), check_download(ctx, dinp[1], nin), nin);
+    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d dweight against f32", type, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, dweight[0], nw), check_download(ctx, dweight[1], nw), nw);
+}
+
 T2G_CHECK(matmul) {
     const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
     const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
@@ -278,6 +318,22 @@ T2G_CHECK(matmul) {
     matmul_case(ctx, CW, 300, 136, 260, ALL);
     matmul_case(ctx, CW, 1, 7, 5, ALL);
     matmul_case(ctx, CW, 2100, 20, 24, WITH_BIAS | WITH_DINP);
+    /* matmul_gemm_cpu.comp: whole tiles with leading dimensions multiples of 4 (vec4 loads in all
+     * three products), a K of dweight not a multiple of 4 (vec4 loads, then scalar), cut tiles,
+     * leading dimensions not multiples of 4 (scalar loads only), > 8 tile rows */
+    static const int lanes_cases[][4] = {/* N, C, OC, flags */
+        {64, 64, 128, ALL}, {67, 64, 128, ALL},      {200, 136, 260, ALL},
+        {37, 53, 71, ALL},  {1, 7, 5, ALL},          {300, 48, 192, WITH_BIAS},
+        {131, 72, 260, WITH_BIAS | WITH_DINP},
+    };
+    for (size_t i = 0; i < sizeof lanes_cases / sizeof lanes_cases[0]; i++)
+        matmul_case(ctx, T2G_MATMUL_TILES_CPU_LANES, lanes_cases[i][0], lanes_cases[i][1], lanes_cases[i][2],
+                    lanes_cases[i][3]);
+    if (t2g_device_get_info(ctx->device)->storage_16bit)
+        for (int f = 0; f < 2; f++) {
+            lanes_16bit_case(ctx, check_formats16[f], 67, 64, 128);
+            lanes_16bit_case(ctx, check_formats16[f], 37, 53, 71);
+        }
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);
     matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);

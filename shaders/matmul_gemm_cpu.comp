@@ -1,0 +1,182 @@
+#version 450
+#extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
+// matmul_gemm.comp's product for CPU devices (lavapipe), with its bindings, push constants,
+// specialization constants and contract:
+//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
+// A is stored as A[m*lda + k] (A_TRANS false) or A[k*lda + m] (A_TRANS true); B as
+// B[k*ldb + n] (B_TRANS false) or B[n*ldb + k] (B_TRANS true); C as C[m*ldc + n].
+//
+// lavapipe (Mesa 22.3) runs 8 invocations as one AVX2 vector and (as measured, and as gallivm's
+// source reads) compiles every load from a storage buffer or shared memory inside a loop as a loop
+// over the 8 lanes and, within each lane, over the load's components, each tested and inserted into
+// the result on its own: what costs is the number of lane-components loaded (a vec4 costs nearly
+// four scalars, an address the same for all lanes as much as different ones), while FMAs are nearly
+// free. So each invocation owns TM x TN outputs (many FMAs per value loaded) and reads its operands
+// straight from the buffers, no shared memory and no barriers (staging A through shared memory,
+// measured, cost more than it saved): rows row0 .. row0+TM-1, the same for the CX = BN/TN
+// invocations along n, and columns in quads n0 + 4 cx + 4 CX h + q (h < TN/4, q < 4). For each 4
+// values of k it loads each row's A and each column's B as vec4s: along k where k is contiguous in
+// the buffer (A not transposed, B transposed), else along m or n. Those loads need whole tiles and
+// leading dimensions that are multiples of 4; other tiles, and the k beyond the last multiple of 4,
+// take scalar loads (clamped to the matrix: a clamped output is never stored), in the same order of
+// operations.
+//
+// A and B may be stored as bf16 or f16 (variants, shaders/variants.txt): converted to f32 as
+// they are loaded (a quad of bf16 is a uvec2: half the components of a vec4, so half the cost
+// on lavapipe); the products and sums are f32, and so is C.
+//
+// Every output is one invocation's sum over k in increasing order, with the operations of
+// matmul_gemm.comp: the same bits. Requires BM % TM == 0, BN % TN == 0, TM % 4 == 0,
+// TN % 4 == 0, BK == 4 (the k of one vec4), GROUP_SIZE == (BM/TM) (BN/TN)
+// (src/kernels/matmul.c checks its configurations).
+
+// Four consecutive elements of A or B as one load: A4_T / B4_T, read as a vec4 with
+// A4_LOAD / B4_LOAD (a bf16 quad is a uvec2, each half of a uint one value: low half first).
+#if defined(A_BF16)
+#define A4_T uvec2
+#define A4_LOAD(x) bf16x4_to_vec4(x)
+#elif defined(A_F16)
+#define A4_T f16vec4
+#define A4_LOAD(x) vec4(x)
+#else
+#define A4_T vec4
+#define A4_LOAD(x) (x)
+#endif
+#if defined(B_BF16)
+#define B4_T uvec2
+#define B4_LOAD(x) bf16x4_to_vec4(x)
+#elif defined(B_F16)
+#define B4_T f16vec4
+#define B4_LOAD(x) vec4(x)
+#else
+#define B4_T vec4
+#define B4_LOAD(x) (x)
+#endif
+#include "common.glsl"
+
+layout(constant_id = 1) const uint BM = 16;
+layout(constant_id = 2) const uint BN = 64;
+layout(constant_id = 3) const uint BK = 4;
+layout(constant_id = 4) const uint TM = 16;
+layout(constant_id = 5) const uint TN = 8;
+layout(constant_id = 6) const bool A_TRANS = false;
+layout(constant_id = 7) const bool B_TRANS = true;
+
+layout(std430, binding = 0) restrict buffer Cbuf { float c[]; };
+layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
+layout(std430, binding = 2) restrict readonly buffer Bbuf { B_T b[]; };
+layout(std430, binding = 3) restrict readonly buffer Bias { float bias[]; };
+// The same buffers seen as quads of elements.
+layout(std430, binding = 1) restrict readonly buffer Abuf4 { A4_T a4[]; };
+layout(std430, binding = 2) restrict readonly buffer Bbuf4 { B4_T b4[]; };
+layout(push_constant) uniform Push {
+    uint M, N, K;
+    uint lda, ldb, ldc;
+    uint tiles_m, tiles_n; // ceil(M / BM), ceil(N / BN)
+    uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE
+} p;
+
+const uint FLAG_BIAS = 1u;
+const uint FLAG_ACCUMULATE = 2u;
+const uint GROUP_ROWS = 8u; // the order of workgroups of matmul_gemm.comp
+const uint CX = BN / TN;    // invocations along n
+const uint TN4 = TN / 4u;   // column quads per invocation
+
+#ifdef T2G_HAS_BF16
+vec4 bf16x4_to_vec4(uvec2 q) {
+    return vec4(bf16_bits_to_float(q.x & 0xFFFFu), bf16_bits_to_float(q.x >> 16), bf16_bits_to_float(q.y & 0xFFFFu),
+                bf16_bits_to_float(q.y >> 16));
+}
+#endif
+
+float load_a(uint m, uint k) { return A_LOAD(a[A_TRANS ? k * p.lda + m : m * p.lda + k]); }
+float load_b(uint k, uint n) { return B_LOAD(b[B_TRANS ? n * p.ldb + k : k * p.ldb + n]); }
+
+float acc[TM * TN]; // [i][j]: row row0 + i, column cols[j] (quad j / 4, component j % 4)
+
+// acc += the products of A's 4 values of k .. k+3 for each row (av[i][kk]) and B's for each
+// column (bv[j][kk]), k in increasing order.
+void multiply4(vec4 av[TM], vec4 bv[TN]) {
+    [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
+        [[unroll]] for (uint i = 0u; i < TM; i++)
+            [[unroll]] for (uint j = 0u; j < TN; j++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
+}
+
+// One k: A's value for each row, B's for each column.
+void multiply1(float av[TM], float bv[TN]) {
+    [[unroll]] for (uint i = 0u; i < TM; i++)
+        [[unroll]] for (uint j = 0u; j < TN; j++) acc[i * TN + j] += av[i] * bv[j];
+}
+
+void main() {
+    uint tile = flat_group_id();
+    if (tile >= p.tiles_m * p.tiles_n) return;
+    uint band_tiles = GROUP_ROWS * p.tiles_n;
+    uint first_row = (tile / band_tiles) * GROUP_ROWS;
+    uint band_rows = min(p.tiles_m - first_row, GROUP_ROWS);
+    uint in_band = tile % band_tiles;
+    uint m0 = (first_row + in_band % band_rows) * BM;
+    uint n0 = (in_band / band_rows) * BN;
+
+    uint lid = gl_LocalInvocationIndex;
+    uint cx = lid % CX;
+    uint row0 = m0 + (lid / CX) * TM;
+    uint rows[TM], cols[TN]; // clamped to the matrix (a clamped output is never stored)
+    [[unroll]] for (uint i = 0u; i < TM; i++) rows[i] = min(row0 + i, p.M - 1u);
+    [[unroll]] for (uint j = 0u; j < TN; j++) cols[j] = min(n0 + 4u * cx + 4u * CX * (j / 4u) + j % 4u, p.N - 1u);
+    [[unroll]] for (uint i = 0u; i < TM * TN; i++) acc[i] = 0.0;
+
+    uint k = 0u;
+    // Whole tiles, leading dimensions multiples of 4: the operands as vec4s.
+    if (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u) {
+        for (; k + 4u <= p.K; k += 4u) {
+            vec4 av[TM], bv[TN];
+            if (A_TRANS) {
+                vec4 aq[TM / 4u * 4u]; // [kk][row quad]
+                [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
+                    [[unroll]] for (uint r = 0u; r < TM / 4u; r++)
+                        aq[kk * (TM / 4u) + r] = A4_LOAD(a4[((k + kk) * p.lda + row0 + 4u * r) / 4u]);
+                [[unroll]] for (uint i = 0u; i < TM; i++)
+                    av[i] = vec4(aq[i / 4u][i % 4u], aq[TM / 4u + i / 4u][i % 4u], aq[2u * (TM / 4u) + i / 4u][i % 4u],
+                                 aq[3u * (TM / 4u) + i / 4u][i % 4u]);
+            } else {
+                [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = A4_LOAD(a4[(rows[i] * p.lda + k) / 4u]);
+            }
+            if (B_TRANS) {
+                [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = B4_LOAD(b4[(cols[j] * p.ldb + k) / 4u]);
+            } else {
+                vec4 bq[4u * TN4]; // [kk][column quad]
+                [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
+                    [[unroll]] for (uint h = 0u; h < TN4; h++)
+                        bq[kk * TN4 + h] = B4_LOAD(b4[((k + kk) * p.ldb + cols[4u * h]) / 4u]);
+                [[unroll]] for (uint j = 0u; j < TN; j++)
+                    bv[j] = vec4(bq[j / 4u][j % 4u], bq[TN4 + j / 4u][j % 4u], bq[2u * TN4 + j / 4u][j % 4u],
+                                 bq[3u * TN4 + j / 4u][j % 4u]);
+            }
+            multiply4(av, bv);
+        }
+    }
+    for (; k < p.K; k++) {
+        float av[TM], bv[TN];
+        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = load_a(rows[i], k);
+        [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = load_b(k, cols[j]);
+        multiply1(av, bv);
+    }
+
+    bool with_bias = (p.flags & FLAG_BIAS) != 0u;
+    bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
+    [[unroll]] for (uint i = 0u; i < TM; i++) {
+        uint row = row0 + i;
+        if (row >= p.M) continue;
+        [[unroll]] for (uint j = 0u; j < TN; j++) {
+            uint col = n0 + 4u * cx + 4u * CX * (j / 4u) + j % 4u;
+            if (col >= p.N) continue;
+            float v = acc[i * TN + j];
+            if (with_bias) v += bias[col];
+            uint at = row * p.ldc + col;
+            if (accumulate) v = c[at] + v;
+            c[at] = v;
+        }
+    }
+}

@@ -2,11 +2,15 @@
  * agrees with the f32 path; one whose results a driver bug corrupts (simulated by the test hook)
  * is disabled, named, and refused by the kernels and by a 16-bit model; verdicts come back from
  * the cache without running anything. */
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "core/read_file.h"
 #include "t2g/gpt.h"
 #include "t2g/variants.h"
 
@@ -44,6 +48,28 @@ T2G_CHECK(variants_selfcheck) {
     bool cached = again_count == count && path[0] && access(path, R_OK) == 0;
     for (uint32_t i = 0; i < again_count && cached; i++) cached = again[i].cached && again[i].passed == v[i].passed;
     check_true(ctx, cached, "the verdicts come back from %s, not run again", path[0] ? path : "(no cache path)");
+
+    /* the file keeps the last 8 builds: with 8 older ones in it, this build's verdicts (checked
+     * again: not there) push out the oldest */
+    FILE *file = path[0] ? fopen(path, "w") : NULL;
+    if (file) {
+        fputs("{", file);
+        for (int b = 1; b <= 8; b++) fprintf(file, "%s\"%016x\": {\"verdicts\": {}}", b > 1 ? ", " : "", b);
+        fputs("}", file);
+        fclose(file);
+    }
+    check_status(ctx, t2g_variants_check(ctx->device, T2G_DTYPE_BF16, true, again, &again_count, &ctx->err), "again");
+    char *text = NULL;
+    size_t bytes = 0;
+    const t2g_read_cap cap = {1u << 20, NULL};
+    cJSON *root = path[0] && !t2g_file_read(path, "verdicts", cap, &text, &bytes, &ctx->err) ? cJSON_Parse(text) : NULL;
+    const cJSON *first = root ? root->child : NULL, *last = cJSON_GetArrayItem(root, cJSON_GetArraySize(root) - 1);
+    check_true(ctx, file && cJSON_GetArraySize(root) == 8 && first && strcmp(first->string, "0000000000000002") == 0 &&
+                        last && cJSON_GetObjectItem(cJSON_GetObjectItem(last, "verdicts"), "convert@bf16") &&
+                        !again[0].cached,
+               "a ninth build's verdicts replace the oldest build's (%d builds in the file)", cJSON_GetArraySize(root));
+    cJSON_Delete(root);
+    free(text);
     return ctx->failures;
 }
 

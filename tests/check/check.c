@@ -293,3 +293,14 @@ const char *check_source_dir(void) {
         snprintf(dir, sizeof dir, ".");
     return dir;
 }
+
+t2g_model_config check_small_llama(uint32_t context) {
+    t2g_model_config m = T2G_MODEL_GPT2(259, context, 2, 4, 32);
+    m.arch = T2G_ARCH_LLAMA;
+    m.kv_heads = 2;
+    m.ffn_width = 44;
+    m.qkv_bias = 1;
+    m.tied_head = 0;
+    m.norm_eps = 1e-6;
+    return m;
+}

@@ -116,4 +116,9 @@ typedef double (*check_loss_fn)(void *user);
 bool check_finite_differences(check_ctx *ctx, const char *label, check_loss_fn loss, void *user, double *params,
                               const double *analytic, size_t n, size_t samples, double tolerance);
 
+/* A small Llama-family model (vocab 259, 2 layers, width 32, 4 heads) with all its options away
+ * from gpt2's: grouped-query attention (2 kv heads), an untied head, q/k/v biases, an MLP width
+ * that is not 4C (44), eps 1e-6; context as given. */
+t2g_model_config check_small_llama(uint32_t context);
+
 #endif

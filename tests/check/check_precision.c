@@ -22,17 +22,6 @@ enum { B = 3, T = 7 };
 
 static t2g_model_config tiny_gpt2(void) { return (t2g_model_config)T2G_MODEL_GPT2(259, 11, 2, 3, 36); }
 
-static t2g_model_config tiny_llama(void) {
-    t2g_model_config m = T2G_MODEL_GPT2(259, 11, 2, 4, 32);
-    m.arch = T2G_ARCH_LLAMA;
-    m.kv_heads = 2;
-    m.ffn_width = 44;
-    m.qkv_bias = 1;
-    m.tied_head = 0;
-    m.norm_eps = 1e-6;
-    return m;
-}
-
 static double unit_roundoff(t2g_precision p) { return p == T2G_PRECISION_BF16 ? 0x1p-8 : 0x1p-11; }
 
 /* ||a - b|| / ||b|| over n floats. */
@@ -117,7 +106,7 @@ static void model_case(check_ctx *ctx, const char *name, t2g_model_config config
 
 T2G_CHECK(precision_model) {
     model_case(ctx, "gpt2", tiny_gpt2());
-    model_case(ctx, "llama", tiny_llama());
+    model_case(ctx, "llama", check_small_llama(11));
     return ctx->failures;
 }
 

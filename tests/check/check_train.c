@@ -8,26 +8,13 @@
 #include "check.h"
 #include "t2g/train.h"
 
-/* A Llama-family model with all its options away from gpt2's: grouped-query attention, an
- * untied head, q/k/v biases, an MLP width that is not 4C. */
-static t2g_model_config small_llama(void) {
-    t2g_model_config m = T2G_MODEL_GPT2(259, 24, 2, 4, 32);
-    m.arch = T2G_ARCH_LLAMA;
-    m.kv_heads = 2;
-    m.ffn_width = 44;
-    m.qkv_bias = 1;
-    m.tied_head = 0;
-    m.norm_eps = 1e-6;
-    return m;
-}
-
 /* A small config on a JSONL file; the caller sets the path. */
 static t2g_config small_config(const char *data_path, uint32_t steps, t2g_arch arch) {
     t2g_config c = t2g_config_defaults();
     snprintf(c.name, sizeof c.name, "test");
     c.data.task[0] = 0;
     snprintf(c.data.path, sizeof c.data.path, "%s", data_path);
-    c.model = arch == T2G_ARCH_LLAMA ? small_llama() : (t2g_model_config)T2G_MODEL_GPT2(259, 24, 2, 2, 32);
+    c.model = arch == T2G_ARCH_LLAMA ? check_small_llama(24) : (t2g_model_config)T2G_MODEL_GPT2(259, 24, 2, 2, 32);
     c.batch_size = 4;
     c.micro_batch = 2; /* two micro-batches per step: accumulation is part of what is tested */
     c.steps = steps;

@@ -107,6 +107,9 @@ void t2g_gpt_destroy(t2g_gpt *gpt);
 bool t2g_gpt_is_frozen(const t2g_gpt *gpt);
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt);
+/* The precision the model was made in: f32, bf16 or f16 (auto resolved; f32 where the self-check
+ * made auto fall back). */
+t2g_precision t2g_gpt_precision(const t2g_gpt *gpt);
 /* The activations' capacity: micro-batches of up to *B sequences of up to *T tokens. */
 void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T);
 t2g_device *t2g_gpt_device(const t2g_gpt *gpt);

@@ -12,11 +12,11 @@ static const char *size_text(uint64_t bytes, char *out, size_t size) {
     return out;
 }
 
-void cli_print_memory_plan(const t2g_config *config, const t2g_device *device, bool rl) {
+void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const t2g_device *device, bool rl) {
     const t2g_device_info *info = t2g_device_get_info(device);
-    t2g_model_config model = config->model;
-    model.precision = t2g_precision_for_device(config->precision, info); /* as the run made it */
-    const t2g_model_config *m = &model;
+    t2g_model_config planned = config->model;
+    planned.precision = t2g_gpt_precision(model); /* as the run made it (auto resolved) */
+    const t2g_model_config *m = &planned;
     t2g_gpt_memory train, reference = {0};
     t2g_error err = {0};
     if (t2g_gpt_memory_needed(m, config->micro_batch, m->context, false, &train, &err) ||

@@ -341,6 +341,7 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
 }
 
 const t2g_model_config *t2g_gpt_config(const t2g_gpt *gpt) { return &gpt->config; }
+t2g_precision t2g_gpt_precision(const t2g_gpt *gpt) { return gpt->config.precision; }
 t2g_device *t2g_gpt_device(const t2g_gpt *gpt) { return gpt->device; }
 bool t2g_gpt_is_frozen(const t2g_gpt *gpt) { return gpt->frozen; }
 void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T) {

@@ -2,6 +2,7 @@
  * small random inputs of odd shapes, the verdicts cached on disk per device, driver and build. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,8 +332,12 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes) {
 }
 
 /* The build a verdict holds for: FNV-1a over every embedded shader and over the size and
- * modification time of the running executable (a rebuild of the checks or kernels changes it). */
-static uint64_t build_hash(void) {
+ * modification time of the running executable (a rebuild of the checks or kernels changes it).
+ * Computed once per process (build_hash). */
+static uint64_t the_build_hash;
+static pthread_once_t build_hash_once = PTHREAD_ONCE_INIT;
+
+static void compute_build_hash(void) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < t2g_shader_blob_count; i++) h = fnv1a(h, t2g_shader_blobs[i]->code, t2g_shader_blobs[i]->bytes);
     struct stat exe;
@@ -340,7 +345,12 @@ static uint64_t build_hash(void) {
         int64_t stamp[3] = {(int64_t)exe.st_size, (int64_t)exe.st_mtim.tv_sec, (int64_t)exe.st_mtim.tv_nsec};
         h = fnv1a(h, stamp, sizeof stamp);
     }
-    return h;
+    the_build_hash = h;
+}
+
+static uint64_t build_hash(void) {
+    pthread_once(&build_hash_once, compute_build_hash);
+    return the_build_hash;
 }
 
 void t2g_variants_cache_path(const t2g_device *device, char *out, size_t size) {

@@ -69,6 +69,15 @@ typedef struct t2g_critic_stats {
     uint64_t retries, timeouts, crashes, garbage, missing;
     uint64_t stray;                     /* stdout lines that are not replies (debugging): logged */
     uint64_t stray_unlogged;            /* of those, lines not written to the log (none set, full, a write failed) */
+    /* Language-model critics (critic.kind http or model): */
+    uint64_t requests;                  /* HTTP requests sent, retries included; critiques generated */
+    uint64_t rate_limited;              /* HTTP 429 answers */
+    uint64_t http_errors;               /* other answers with a status that is not 2xx */
+    uint64_t unparsed;                  /* answers whose text held no readable critique */
+    uint64_t prompt_tokens, completion_tokens; /* the server's "usage" (http), or counted (model) */
+    uint64_t cache_hits, cache_misses;  /* critiques found in / missing from critic.cache */
+    double latency_ms;                  /* summed over requests answered: sent to answer */
+    bool json_mode_dropped;             /* the server refused response_format: sent without it since */
 } t2g_critic_stats;
 
 /* The built-in critic of a task ("arith" or "facts"). */

@@ -96,6 +96,25 @@ t2g_status critic_finish(t2g_critique *critique, critic_text *text, bool no_memo
     return T2G_OK;
 }
 
+t2g_status critic_reply_read(const char *text, size_t len, const t2g_critique_limits *limits,
+                             t2g_critic_result *result, t2g_error *err) {
+    t2g_error why = {0};
+    t2g_critique critique = {0};
+    t2g_status status = t2g_critique_parse_limited(text, len, limits, &critique, &why);
+    if (status == T2G_ERR_MEMORY) return t2g_fail(err, T2G_ERR_MEMORY, "%s", why.message);
+    if (status) {
+        result->ok = false;
+        snprintf(result->error, sizeof result->error, "no critique in the answer: %.200s", why.message);
+        return T2G_OK;
+    }
+    result->ok = true;
+    result->critique = critique;
+    result->score = critique.has_score ? critique.score : 0.0;
+    result->final_score = 0.0;
+    result->error[0] = 0;
+    return T2G_OK;
+}
+
 /* Where text[0..n) of `kind` lands after the critique's spans so far: its first occurrence in
  * the response that overlaps no occurrence of an earlier identical span (reading A: the same
  * text; B: the same text and kind); len + 1 when there is none. */

@@ -20,7 +20,15 @@ typedef enum t2g_data_format { T2G_DATA_SFT, T2G_DATA_TEXT } t2g_data_format;   
 typedef enum t2g_schedule_kind { T2G_SCHEDULE_COSINE, T2G_SCHEDULE_CONSTANT } t2g_schedule_kind; /* "cosine", "constant" */
 typedef enum t2g_reward_granularity { T2G_REWARD_SPAN, T2G_REWARD_SCALAR } t2g_reward_granularity; /* "span", "scalar" */
 typedef enum t2g_kl_estimate { T2G_KL_K1, T2G_KL_FULL } t2g_kl_estimate;             /* "k1", "full" */
-typedef enum t2g_critic_kind { T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL } t2g_critic_kind; /* "builtin", "external" */
+typedef enum t2g_critic_kind {
+    T2G_CRITIC_BUILTIN, T2G_CRITIC_EXTERNAL, T2G_CRITIC_HTTP, T2G_CRITIC_MODEL
+} t2g_critic_kind;                                                  /* "builtin", "external", "http", "model" */
+typedef enum t2g_critic_json_mode {
+    T2G_CRITIC_JSON_AUTO, T2G_CRITIC_JSON_ON, T2G_CRITIC_JSON_OFF
+} t2g_critic_json_mode;                                             /* "auto", "on", "off" */
+typedef enum t2g_critic_constrain {
+    T2G_CRITIC_CONSTRAIN_JSON, T2G_CRITIC_CONSTRAIN_SUBSTRINGS, T2G_CRITIC_CONSTRAIN_NONE
+} t2g_critic_constrain;                                             /* "json", "substrings", "none" */
 typedef enum t2g_on_nonfinite { T2G_ON_NONFINITE_STOP, T2G_ON_NONFINITE_SKIP } t2g_on_nonfinite; /* "stop", "skip" */
 typedef enum t2g_arch { T2G_ARCH_GPT2, T2G_ARCH_LLAMA } t2g_arch;                     /* "gpt2", "llama" */
 typedef enum t2g_precision {
@@ -137,11 +145,22 @@ typedef struct t2g_config {
         uint32_t samples_kept;  /* rl.samples_kept: responses with critiques kept per step in the run folder */
     } rl;
     struct {
-        t2g_critic_kind kind;   /* critic.kind: "builtin" (the task's) or "external" */
+        t2g_critic_kind kind;   /* critic.kind: "builtin" (the task's), "external", "http" or "model" */
         char command[512];      /* critic.command: the external critic, run with /bin/sh -c */
-        uint32_t workers;       /* critic.workers: external processes at once */
+        uint32_t workers;       /* critic.workers: external processes, requests in flight, critiques at once */
         uint32_t timeout_ms;    /* critic.timeout_ms: per sample */
         uint32_t retries;       /* critic.retries: further attempts of a sample */
+        char url[512];          /* critic.url: http, the server's base or chat-completions URL */
+        char model[256];        /* critic.model: http, the server's model name */
+        char api_key_env[128];  /* critic.api_key_env: http, the variable holding the key ("": none) */
+        t2g_critic_json_mode json_mode; /* critic.json_mode: http, response_format */
+        char model_path[512];   /* critic.model_path: model, a GGUF file or Hugging Face folder */
+        uint32_t context;       /* critic.context: model, prompt + critique tokens (0: the model's own) */
+        t2g_critic_constrain constrain; /* critic.constrain: model, what the sampler may write */
+        double temperature;     /* critic.temperature: http and model */
+        uint32_t max_tokens;    /* critic.max_tokens: http and model, the longest critique in tokens */
+        char prompt_file[512];  /* critic.prompt_file: http and model, the prompt template ("": built-in) */
+        char cache[512];        /* critic.cache: http and model ("": the run folder's critiques.jsonl, "none") */
         uint32_t max_spans;     /* critic.max_spans: spans of one critique; more is a critic failure */
         uint64_t max_bytes;     /* critic.max_bytes: bytes of one critique; more is a critic failure */
     } critic;

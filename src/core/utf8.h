@@ -16,4 +16,9 @@ size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp);
  * (1 to 4), or 0 (nothing written) for a code point that has no UTF-8 form. */
 size_t t2g_utf8_encode(uint32_t cp, char out[4]);
 
+/* s[0..len) as valid UTF-8 without NUL, for text that goes into JSON or a C string: a byte that
+ * does not start a valid sequence, and NUL, become U+FFFD. malloc'ed and NUL-terminated (its
+ * length to *out_len unless NULL); NULL when out of memory. */
+char *t2g_utf8_sanitize(const char *s, size_t len, size_t *out_len);
+
 #endif

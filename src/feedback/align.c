@@ -31,6 +31,7 @@
 
 #include "core/alloc.h"
 #include "core/grow.h"
+#include "core/hash.h"
 #include "feedback/feedback_internal.h"
 #include "t2g/feedback.h"
 
@@ -375,10 +376,7 @@ static bool identical(const t2g_critique_span *x, const t2g_critique_span *y) {
 }
 
 static uint64_t text_hash(const t2g_critique_span *span) {
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    size_t n = span->text ? span->len : 0;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)span->text[i]) * 1099511628211ull;
-    return h;
+    return t2g_fnv1a64(T2G_FNV1A64_START, span->text, span->text ? span->len : 0);
 }
 
 /* of_span[i]: the group of span i, numbered in order of first appearance (*count groups), by a

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "io/bpe_internal.h"
 
 /* Bytes that print stand for themselves; the others (0-32, 127-160, 173) take the code points
@@ -25,9 +26,7 @@ int bpe_char_byte(uint32_t cp) {
 }
 
 uint64_t bpe_hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return t2g_fnv1a64(T2G_FNV1A64_START, s, n);
 }
 
 uint32_t bpe_find(const t2g_bpe *bpe, const char *s, size_t n) {

@@ -111,11 +111,22 @@ enum {
     X("rl.zero_punctuation", rl.zero_punctuation, 0, 1, 0, "1: whitespace/punctuation-only tokens score 0") \
     X("rl.fuzzy_threshold", rl.fuzzy_threshold, 0, 1, OPEN_MIN, "lowest similarity of a fuzzy span match") \
     X("rl.samples_kept", rl.samples_kept, 0, 65536, 0, "responses with critiques kept per step in the run") \
-    E("critic.kind", critic.kind, NAMES("builtin", "external"), "\"builtin\" (the task's critic) or \"external\" (critic.command)") \
+    E("critic.kind", critic.kind, NAMES("builtin", "external", "http", "model"), "\"builtin\" (the task's critic), \"external\" (critic.command), \"http\" (an OpenAI-compatible server: critic.url) or \"model\" (a language model t2g runs: critic.model_path)") \
     X("critic.command", critic.command, 0, 0, 0, "the external critic's command line (/bin/sh -c)")          \
-    X("critic.workers", critic.workers, 1, 1024, 0, "external critic processes at once")                    \
-    X("critic.timeout_ms", critic.timeout_ms, 1, U32_MAX, 0, "external critic: time per sample")            \
-    X("critic.retries", critic.retries, 0, 100, 0, "external critic: further attempts of a failed sample")  \
+    X("critic.workers", critic.workers, 1, 1024, 0, "external critic processes, HTTP requests in flight, or critiques a model critic writes at once") \
+    X("critic.timeout_ms", critic.timeout_ms, 1, U32_MAX, 0, "external or http critic: time per sample (per request)") \
+    X("critic.retries", critic.retries, 0, 100, 0, "external or http critic: further attempts of a failed sample") \
+    X("critic.url", critic.url, 0, 0, 0, "http critic: the server's base URL (http://host:port/v1) or its full .../chat/completions URL") \
+    X("critic.model", critic.model, 0, 0, 0, "http critic: the model name the server is asked for (\"\": none sent)") \
+    X("critic.api_key_env", critic.api_key_env, 0, 0, 0, "http critic: the environment variable holding the API key (the key is never written anywhere); \"\": no key") \
+    E("critic.json_mode", critic.json_mode, NAMES("auto", "on", "off"), "http critic: ask for JSON output (response_format): \"auto\" (until the server refuses it), \"on\", \"off\"") \
+    X("critic.model_path", critic.model_path, 0, 0, 0, "model critic: the model (a GGUF file or Hugging Face folder), frozen, on the policy's device") \
+    X("critic.context", critic.context, 0, T2G_CONTEXT_MAX, 0, "model critic: the longest critique prompt plus critique, in tokens; 0 = the model's own context") \
+    E("critic.constrain", critic.constrain, NAMES("json", "substrings", "none"), "model critic: \"json\" (only tokens that keep the critique valid JSON), \"substrings\" (and quoted spans are substrings of the response) or \"none\"") \
+    X("critic.temperature", critic.temperature, 0, 100, 0, "http and model critics: sampling temperature (0: greedy)") \
+    X("critic.max_tokens", critic.max_tokens, 1, 1048576, 0, "http and model critics: the longest critique, in tokens") \
+    X("critic.prompt_file", critic.prompt_file, 0, 0, 0, "http and model critics: the critique prompt's template ({{prompt}}, {{response}}, {{reference}}, {{#reference}}...{{/reference}}); \"\": the built-in one") \
+    X("critic.cache", critic.cache, 0, 0, 0, "http and model critics: the critique cache (JSONL); \"\": critiques.jsonl in the run folder; \"none\": no cache") \
     X("critic.max_spans", critic.max_spans, 0, U32_MAX, 0, "spans one critique may quote; more: a critic failure") \
     X("critic.max_bytes", critic.max_bytes, 1, 1099511627776.0, 0, "bytes one critique may have; more: a critic failure")
 
@@ -226,6 +237,11 @@ t2g_config t2g_config_defaults(void) {
     c.critic.retries = 2;
     c.critic.max_spans = 256;
     c.critic.max_bytes = 1u << 20;
+    c.critic.json_mode = T2G_CRITIC_JSON_AUTO;
+    c.critic.context = 2048;
+    c.critic.constrain = T2G_CRITIC_CONSTRAIN_JSON;
+    c.critic.temperature = 0.0;
+    c.critic.max_tokens = 512;
     return c;
 }
 
@@ -678,6 +694,10 @@ static t2g_status validate_arch(const t2g_model_config *m, t2g_error *err) {
 static t2g_status validate_rl(const t2g_config *c, t2g_error *err) {
     if (c->critic.kind == T2G_CRITIC_EXTERNAL && c->critic.command[0] == '\0')
         return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"external\" but critic.command is empty");
+    if (c->critic.kind == T2G_CRITIC_HTTP && c->critic.url[0] == '\0')
+        return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"http\" but critic.url is empty (the server's base URL, e.g. http://127.0.0.1:8080/v1)");
+    if (c->critic.kind == T2G_CRITIC_MODEL && c->critic.model_path[0] == '\0')
+        return t2g_fail(err, T2G_ERR_FORMAT, "critic.kind is \"model\" but critic.model_path is empty (a GGUF file or Hugging Face folder)");
     return T2G_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/atomic_write.h"
 #include "core/cache_dir.h"
+#include "core/hash.h"
 #include "core/read_file.h"
 #include "kernel_util.h"
 #include "matmul_internal.h"
@@ -325,12 +326,6 @@ static t2g_status run_case(t2g_device *device, size_t c, t2g_dtype dtype, t2g_va
 
 /* ---- the verdict cache ---- */
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes) {
-    const unsigned char *p = data;
-    for (size_t k = 0; k < bytes; k++) h = (h ^ p[k]) * 0x100000001b3ull;
-    return h;
-}
-
 /* The build a verdict holds for: FNV-1a over every embedded shader and over the size and
  * modification time of the running executable (a rebuild of the checks or kernels changes it).
  * Computed once per process (build_hash). */
@@ -338,12 +333,12 @@ static uint64_t the_build_hash;
 static pthread_once_t build_hash_once = PTHREAD_ONCE_INIT;
 
 static void compute_build_hash(void) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < t2g_shader_blob_count; i++) h = fnv1a(h, t2g_shader_blobs[i]->code, t2g_shader_blobs[i]->bytes);
+    uint64_t h = T2G_FNV1A64_START;
+    for (size_t i = 0; i < t2g_shader_blob_count; i++) h = t2g_fnv1a64(h, t2g_shader_blobs[i]->code, t2g_shader_blobs[i]->bytes);
     struct stat exe;
     if (stat("/proc/self/exe", &exe) == 0) {
         int64_t stamp[3] = {(int64_t)exe.st_size, (int64_t)exe.st_mtim.tv_sec, (int64_t)exe.st_mtim.tv_nsec};
-        h = fnv1a(h, stamp, sizeof stamp);
+        h = t2g_fnv1a64(h, stamp, sizeof stamp);
     }
     the_build_hash = h;
 }

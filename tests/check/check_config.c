@@ -227,7 +227,7 @@ T2G_HOST_CHECK(config_parse) {
     /* the key list, unique, with types and help, each in to_json with its JSON type */
     const t2g_config_key *keys = NULL;
     size_t count = t2g_config_keys(&keys);
-    check_true(ctx, count == 82 && keys, "82 documented keys (%zu)", count);
+    check_true(ctx, count == 93 && keys, "93 documented keys (%zu)", count);
     char *text = t2g_config_to_json(&d);
     cJSON *tree = text ? cJSON_Parse(text) : NULL;
     check_true(ctx, tree != NULL, "to_json gives JSON");
@@ -474,14 +474,16 @@ T2G_HOST_CHECK(config_errors) {
 static void check_enum_keys(check_ctx *ctx) {
     static const struct {
         const char *path;
-        const char *names[3];
+        const char *names[5];
         size_t offset;
     } keys[] = {
         {"data.format", {"sft", "text"}, offsetof(t2g_config, data.format)},
         {"schedule.kind", {"cosine", "constant"}, offsetof(t2g_config, schedule.kind)},
         {"rl.reward_granularity", {"span", "scalar"}, offsetof(t2g_config, rl.reward_granularity)},
         {"rl.kl", {"k1", "full"}, offsetof(t2g_config, rl.kl)},
-        {"critic.kind", {"builtin", "external"}, offsetof(t2g_config, critic.kind)},
+        {"critic.kind", {"builtin", "external", "http", "model"}, offsetof(t2g_config, critic.kind)},
+        {"critic.json_mode", {"auto", "on", "off"}, offsetof(t2g_config, critic.json_mode)},
+        {"critic.constrain", {"json", "substrings", "none"}, offsetof(t2g_config, critic.constrain)},
     };
     t2g_error err = {0};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -506,7 +508,9 @@ static void check_enum_keys(check_ctx *ctx) {
             cJSON_Delete(tree);
             free(json);
         }
-        check_true(ctx, t2g_config_name(keys[i].path, 2) == NULL, "%s has two names", keys[i].path);
+        unsigned names = 0;
+        while (names < 5 && keys[i].names[names]) names++;
+        check_true(ctx, t2g_config_name(keys[i].path, names) == NULL, "%s has %u names", keys[i].path, names);
     }
     check_true(ctx, t2g_config_name("optim.lr", 0) == NULL && t2g_config_name("no.such", 0) == NULL,
                "t2g_config_name names only the values of keys that take names");
@@ -555,7 +559,8 @@ T2G_HOST_CHECK(config_set) {
         {"name=", {"--set: name: must not be empty"}},
         {"data.format=sentences", {"--set: data.format: expected \"sft\" or \"text\", got \"sentences\""}},
         {"schedule.kind=Cosine", {"--set: schedule.kind: expected \"cosine\" or \"constant\", got \"Cosine\""}},
-        {"critic.kind=", {"--set: critic.kind: expected \"builtin\" or \"external\", got \"\""}},
+        {"critic.kind=", {"--set: critic.kind: expected \"builtin\", \"external\", \"http\" or \"model\", got \"\""}},
+        {"critic.constrain=grammar", {"--set: critic.constrain: expected \"json\", \"substrings\" or \"none\", got \"grammar\""}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t2g_config before = c;

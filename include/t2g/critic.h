@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "t2g/config.h"
+#include "t2g/device.h"
 #include "t2g/feedback.h"
 #include "t2g/status.h"
 #include "t2g/tasks.h"
@@ -93,6 +95,25 @@ typedef struct t2g_external_critic_options {
 
 /* Starts the external critic's processes (T2G_ERR_IO naming the command if it cannot start). */
 t2g_status t2g_critic_external(const t2g_external_critic_options *options, t2g_critic **critic, t2g_error *err);
+
+/* A language-model critic (config->critic.kind "http" or "model"; the critic.* keys): each
+ * sample's critique prompt is critic.prompt_file's template (or the built-in one) filled in with
+ * its prompt, response and reference; the answer is read as any critique format above, its
+ * "score" the scalar score. http: an OpenAI-compatible chat-completions server (critic.url),
+ * critic.workers requests in flight, retries, 429 Retry-After, JSON mode; the API key is read
+ * from the environment variable critic.api_key_env and never written anywhere. model: a model
+ * t2g loads on `device` (critic.model_path), writing critiques with the batched sampler, its
+ * tokens constrained to valid critique JSON (critic.constrain). Fails naming the key at fault
+ * (a bad URL, an unset key variable, a model that does not load, a bad template). */
+t2g_status t2g_critic_language_model(const t2g_config *config, t2g_device *device, t2g_critic **critic,
+                                     t2g_error *err);
+/* Gives a language-model critic its critique cache (critic.cache): a JSONL file, read now, to
+ * which each new critique is appended; what it holds is never asked again. Other critics have
+ * none: OK. Fails naming the file and line of a malformed cache. */
+t2g_status t2g_critic_set_cache(t2g_critic *critic, const char *path, t2g_error *err);
+/* The critique prompt a language-model critic sends for a request (malloc'ed, *len bytes). */
+t2g_status t2g_critic_prompt(const t2g_critic *critic, const t2g_critic_request *request, char **text, size_t *len,
+                             t2g_error *err);
 
 /* Checks, without running it, that a critic command's program exists and is executable, and
  * that the script an interpreter is given (python3 critic.py, sh critic.sh, ...) exists: an

@@ -32,6 +32,13 @@ typedef struct t2g_sampling {
      * while generating; NULL: none. */
     void (*on_token)(void *user, uint32_t sequence, uint32_t token);
     void *on_token_user;
+    /* Constrained decoding (a model critic's JSON): called before each token of a sequence is
+     * drawn, with that sequence's logits (V floats, writable: what may not come next is set to
+     * -INFINITY; at least one token must stay) and budget, the tokens it may still produce, this
+     * one included. Logprobs are then those of the constrained distribution; keep_logits keeps
+     * the model's own. NULL: none. */
+    void (*constrain)(void *user, uint32_t sequence, float *logits, uint32_t V, uint32_t budget);
+    void *constrain_user;
 } t2g_sampling;
 
 /* temperature 1, top_k 0, top_p 1, 64 tokens, seed 1, for the byte tokenizer: stop at EOS, never

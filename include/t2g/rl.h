@@ -38,6 +38,8 @@ typedef struct t2g_rl_stats {
     uint32_t critic_failures; /* responses without a usable critique (left out of the update) */
     char first_failure[320];  /* the first of them: "response 5 (prompt 2): timeout after 10000 ms" */
     uint64_t critic_stray;    /* the external critic's stdout lines that were not replies, so far (its log) */
+    double critic_ms;         /* wall time of judging this step's responses */
+    t2g_critic_stats critic;  /* the critic's counts of this step alone (requests, retries, cache hits, tokens, ...) */
     double rollout_tokens_per_s, train_tokens_per_s;
     double ms;
     uint32_t nonfinite;       /* t2g_nonfinite bits: what was NaN or Inf in this step (0: nothing) */

@@ -100,6 +100,9 @@ t2g_status t2g_text_decode(const t2g_text *text, const uint32_t *ids, size_t n, 
  * i covers the bytes it decodes to, so the spans tile the decoded text; the byte tokenizer's
  * special tokens are empty ranges. spans has room for n. Never re-tokenizes. */
 t2g_status t2g_text_spans(const t2g_text *text, const uint32_t *ids, size_t n, t2g_token_span *spans, t2g_error *err);
+/* Whether id is a special token (a BPE's added token marked special; the byte tokenizer's
+ * BOS, EOS, PAD): left out by decoding with skip_special. */
+bool t2g_text_is_special(const t2g_text *text, uint32_t id);
 /* The bytes token id decodes to (*len), or NULL for an id it does not have. */
 const char *t2g_text_token_bytes(const t2g_text *text, uint32_t id, size_t *len);
 /* The token's name for a display: a BPE's vocab string or added token's content, the byte

@@ -271,6 +271,40 @@ static void print_view(const char *response, size_t len, const t2g_critique *cri
 
 /* ---- one response ---- */
 
+int cli_show_critique(const char *command, const char *response, size_t len, const t2g_critique *critique,
+                      const t2g_span_scores *scores, cJSON *json) {
+    alignment a;
+    t2g_error err = {0};
+    int code = EXIT_OK;
+    if (align_response(response, len, critique, scores, &a, &err)) {
+        cli_error("%s: %s", command, err.message);
+        cJSON_Delete(json);
+        return err.status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
+    }
+    if (json) {
+        char *text = add_alignment(json, response, len, a.tokens, a.scores, a.count, critique, a.aligned)
+                         ? cJSON_PrintUnformatted(json)
+                         : NULL;
+        cJSON_Delete(json);
+        if (!text) {
+            cli_error("%s: out of memory writing JSON", command);
+            code = EXIT_FAILED;
+        } else {
+            fputs(text, stdout);
+            fputc('\n', stdout);
+            free(text);
+        }
+    } else
+        print_view(response, len, critique, &a, scores);
+    if (fflush(stdout) != 0 && code == EXIT_OK) {
+        cli_error("%s: cannot write standard output: %s", command, strerror(errno));
+        code = EXIT_FAILED;
+    }
+    alignment_free(&a);
+    return code;
+}
+
+
 static int align_single(const char *response_text, const char *response_file, const char *feedback_path,
                         const align_options *o) {
     size_t len = 0, feedback_len = 0;
@@ -316,32 +350,7 @@ static int align_single(const char *response_text, const char *response_file, co
         free(response);
         return critique_error(where, &err);
     }
-    alignment a;
-    int code = EXIT_OK;
-    if (align_response(response, len, &critique, &o->scores, &a, &err)) {
-        cli_error("align: %s", err.message);
-        code = err.status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
-    } else if (o->json) {
-        cJSON *root = cJSON_CreateObject();
-        char *text = root && add_alignment(root, response, len, a.tokens, a.scores, a.count, &critique, a.aligned)
-                         ? cJSON_PrintUnformatted(root)
-                         : NULL;
-        cJSON_Delete(root);
-        if (!text) {
-            cli_error("align: out of memory writing JSON");
-            code = EXIT_FAILED;
-        } else {
-            fputs(text, stdout);
-            fputc('\n', stdout);
-            free(text);
-        }
-    } else
-        print_view(response, len, &critique, &a, &o->scores);
-    if (fflush(stdout) != 0 && code == EXIT_OK) {
-        cli_error("align: cannot write standard output: %s", strerror(errno));
-        code = EXIT_FAILED;
-    }
-    alignment_free(&a);
+    int code = cli_show_critique("align", response, len, &critique, &o->scores, o->json ? cJSON_CreateObject() : NULL);
     t2g_critique_free(&critique);
     free(response);
     return code;

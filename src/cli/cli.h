@@ -129,6 +129,15 @@ int cli_chat_config(const char *command, const char *chat_template, const char *
 int cli_text_chat(const char *command, t2g_text *text, const t2g_config *config, const char *chat_template,
                   const char *system_prompt, const char *chosen);
 
+/* A critique's spans found in a response and the score each (byte) token gets: the readable view
+ * of t2g align, or with json (an object, taken and freed) its "tokens" and "spans" added and the
+ * object printed as one line. EXIT_OK, or the exit code after printing the error. */
+int cli_show_critique(const char *command, const char *response, size_t len, const t2g_critique *critique,
+                      const t2g_span_scores *scores, struct cJSON *json);
+/* Gives a language-model critic its cache (critic.cache; "": run_dir/critiques.jsonl, none
+ * without a run folder; "none": no cache). EXIT_OK, or EXIT_USAGE after the message. */
+int cli_critic_cache(t2g_critic *critic, const t2g_config *config, const char *run_dir);
+
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -147,5 +156,6 @@ int cmd_rl(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_critique(int argc, char **argv);
 
 #endif

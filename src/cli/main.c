@@ -15,6 +15,7 @@ static const char USAGE[] =
     "  rl --config X [--set K=V]        Text2Grad: learn from critiques in words (token-level PPO)\n"
     "  report RUN [RUN ...]             one HTML page of a run's curves, samples and config (runs overlaid)\n"
     "  align --response R --feedback F  show how a critique's spans land on a response's tokens\n"
+    "  critique --prompt P --response R one critique from the configured critic (http, model, external)\n"
     "  sample --ckpt C --prompt P       generate from a checkpoint (KV cache, temperature, top-k, top-p);\n"
     "                                   --model M instead takes a Hugging Face folder too\n"
     "  eval --ckpt C [--data FILE]      a checkpoint's metrics on its task or on held-out JSONL rows (or --model M)\n"
@@ -58,8 +59,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "report") == 0) return cmd_report(argc, argv);
     if (strcmp(command, "export") == 0) return cmd_export(argc, argv);
     if (strcmp(command, "tokenize") == 0) return cmd_tokenize(argc, argv);
-    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, sample, eval, export, tokenize, "
-              "data, devices, selfcheck, bench, version (see 't2g --help')",
+    if (strcmp(command, "critique") == 0) return cmd_critique(argc, argv);
+    cli_error("unknown command '%s'; the commands are: demo, train, rl, report, align, critique, sample, eval, export, "
+              "tokenize, data, devices, selfcheck, bench, version (see 't2g --help')",
               command);
     return EXIT_USAGE;
 }

@@ -58,6 +58,35 @@ static double match_rate(const t2g_span_stats *s) {
     return spans ? found / spans : 1.0;
 }
 
+/* The critic's figures of one step: its time, what it asked and how that went, the spans per
+ * critique and the share of them found in their responses. */
+static cJSON *critic_json(const t2g_rl_stats *st) {
+    const t2g_critic_stats *c = &st->critic;
+    cJSON *o = cJSON_CreateObject();
+    double spans = (double)st->spans.spans[0] + st->spans.spans[1] + st->spans.spans[2];
+    uint64_t unanswered = c->timeouts + c->crashes; /* requests with no HTTP answer: no latency */
+    uint64_t answered = c->requests > unanswered ? c->requests - unanswered : 0;
+    cJSON_AddNumberToObject(o, "ms", st->critic_ms);
+    cJSON_AddNumberToObject(o, "judged", (double)c->judged);
+    cJSON_AddNumberToObject(o, "failed", (double)c->failed);
+    cJSON_AddNumberToObject(o, "requests", (double)c->requests);
+    cJSON_AddNumberToObject(o, "retries", (double)c->retries);
+    cJSON_AddNumberToObject(o, "timeouts", (double)c->timeouts);
+    cJSON_AddNumberToObject(o, "crashes", (double)c->crashes);
+    cJSON_AddNumberToObject(o, "garbage", (double)c->garbage);
+    cJSON_AddNumberToObject(o, "rate_limited", (double)c->rate_limited);
+    cJSON_AddNumberToObject(o, "http_errors", (double)c->http_errors);
+    cJSON_AddNumberToObject(o, "unparsed", (double)c->unparsed);
+    cJSON_AddNumberToObject(o, "cache_hits", (double)c->cache_hits);
+    cJSON_AddNumberToObject(o, "cache_misses", (double)c->cache_misses);
+    cJSON_AddNumberToObject(o, "prompt_tokens", (double)c->prompt_tokens);
+    cJSON_AddNumberToObject(o, "completion_tokens", (double)c->completion_tokens);
+    cJSON_AddNumberToObject(o, "latency_ms", answered ? c->latency_ms / (double)answered : 0);
+    cJSON_AddNumberToObject(o, "spans_per_critique", st->spans.critiques ? spans / st->spans.critiques : 0);
+    cJSON_AddNumberToObject(o, "spans_found", match_rate(&st->spans));
+    return o;
+}
+
 static cJSON *step_json(const t2g_rl_stats *st) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "step", (double)st->step);
@@ -75,6 +104,7 @@ static cJSON *step_json(const t2g_rl_stats *st) {
     cJSON_AddNumberToObject(o, "span_match_rate", match_rate(&st->spans));
     cJSON_AddItemToObject(o, "spans", span_stats_json(&st->spans));
     cJSON_AddNumberToObject(o, "critic_failures", st->critic_failures);
+    cJSON_AddItemToObject(o, "critic", critic_json(st));
     cJSON_AddNumberToObject(o, "rollout_tokens_per_s", st->rollout_tokens_per_s);
     cJSON_AddNumberToObject(o, "train_tokens_per_s", st->train_tokens_per_s);
     cJSON_AddNumberToObject(o, "ms_per_step", st->ms);
@@ -209,13 +239,13 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
         s.run.model = t2g_rl_policy(s.rl);
         s.run.text = t2g_rl_text(s.rl);
         cli_note_text(s.run.text, t2g_rl_text_note(s.rl));
-        if (config->critic.kind == T2G_CRITIC_EXTERNAL) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
+        if (config->critic.kind != T2G_CRITIC_BUILTIN) s.run.critic = t2g_rl_critic(s.rl); /* built-in ones need a task */
         s.run.task = t2g_rl_task(s.rl);
         s.run.device = s.device;
         s.run.kind = o->kind ? o->kind : "rl";
         code = cli_run_open(&s.run, out, resume || made_dir ? resumed_dir : NULL);
     }
-    if (!code && config->critic.kind == T2G_CRITIC_EXTERNAL) {
+    if (!code && config->critic.kind != T2G_CRITIC_BUILTIN) {
         char log[1200];
         snprintf(log, sizeof log, "%s/critic.log", s.run.dir);
         if (t2g_rl_set_critic_log(s.rl, log, &err)) {
@@ -223,6 +253,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
             code = EXIT_FAILED;
         }
     }
+    if (!code) code = cli_critic_cache(t2g_rl_critic(s.rl), config, s.run.dir);
     if (!code) code = cli_run_prepare_eval(&s.run);
     if (!code) {
         printf("rl run %s on %s: %s rewards, %u prompts x %u responses a step, %u steps, critic %s\n", s.run.dir,

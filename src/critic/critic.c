@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "critic/llm.h"
 #include "critic_internal.h"
 
 /* ---- text ---- */
@@ -239,6 +240,29 @@ t2g_status t2g_critic_external(const t2g_external_critic_options *options, t2g_c
     return T2G_OK;
 }
 
+t2g_status t2g_critic_language_model(const t2g_config *config, t2g_device *device, t2g_critic **critic,
+                                     t2g_error *err) {
+    if (!critic || !config) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critic_language_model: no config or place for the critic");
+    *critic = NULL;
+    t2g_critic *c = calloc(1, sizeof *c);
+    if (!c) return t2g_fail(err, T2G_ERR_MEMORY, "t2g_critic_language_model: out of memory");
+    c->kind = CRITIC_LLM;
+    t2g_status status = critic_llm_start(config, device, &c->llm, err);
+    if (status) {
+        free(c);
+        return status;
+    }
+    *critic = c;
+    return T2G_OK;
+}
+
+t2g_status t2g_critic_prompt(const t2g_critic *critic, const t2g_critic_request *request, char **text, size_t *len,
+                             t2g_error *err) {
+    if (!critic || !critic->llm)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "only the http and model critics have a critique prompt");
+    return critic_llm_render(critic->llm, request, text, len, err);
+}
+
 t2g_status t2g_critic_judge(t2g_critic *critic, const t2g_critic_request *requests, uint32_t n,
                             t2g_critic_result *results, t2g_error *err) {
     if (!critic || (n && (!requests || !results)))
@@ -251,6 +275,7 @@ t2g_status t2g_critic_judge(t2g_critic *critic, const t2g_critic_request *reques
                             (unsigned long long)requests[i].id);
     if (critic->kind == CRITIC_EXTERNAL)
         return critic_external_judge(critic->external, &critic->stats, requests, n, results, err);
+    if (critic->kind == CRITIC_LLM) return critic_llm_judge(critic->llm, &critic->stats, requests, n, results, err);
 
     for (uint32_t i = 0; i < n; i++) {
         t2g_status status = critic->kind == CRITIC_ARITH ? critic_arith_judge(&requests[i], &results[i], err)
@@ -279,7 +304,13 @@ void t2g_critic_result_free(t2g_critic_result *result) {
 
 t2g_status t2g_critic_set_log(t2g_critic *critic, const char *path, t2g_error *err) {
     if (!critic || !path) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critic_set_log: no critic or path");
+    if (critic->llm) return critic_llm_set_log(critic->llm, path, err);
     return critic->external ? critic_external_set_log(critic->external, path, err) : T2G_OK;
+}
+
+t2g_status t2g_critic_set_cache(t2g_critic *critic, const char *path, t2g_error *err) {
+    if (!critic || !path) return t2g_fail(err, T2G_ERR_ARGUMENT, "t2g_critic_set_cache: no critic or path");
+    return critic->llm ? critic_llm_set_cache(critic->llm, path, err) : T2G_OK;
 }
 
 const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic) { return critic ? &critic->stats : NULL; }
@@ -287,5 +318,6 @@ const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic) { return 
 void t2g_critic_destroy(t2g_critic *critic) {
     if (!critic) return;
     if (critic->external) critic_external_stop(critic->external);
+    critic_llm_stop(critic->llm);
     free(critic);
 }

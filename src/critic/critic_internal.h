@@ -10,15 +10,17 @@
 
 #include "t2g/critic.h"
 
-typedef enum critic_kind { CRITIC_ARITH, CRITIC_FACTS, CRITIC_EXTERNAL } critic_kind;
+typedef enum critic_kind { CRITIC_ARITH, CRITIC_FACTS, CRITIC_EXTERNAL, CRITIC_LLM } critic_kind;
 
 typedef struct critic_external critic_external;
+typedef struct critic_llm critic_llm;
 
 struct t2g_critic {
     critic_kind kind;
     const t2g_task *task;      /* built-in critics */
     t2g_critic_stats stats;
     critic_external *external; /* external critics */
+    critic_llm *llm;           /* language-model critics (http, model) */
 };
 
 /* ---- text: a NUL-terminated string that grows; `failed` after an allocation failed ---- */

@@ -106,6 +106,10 @@ void t2g_text_sampling(const t2g_text *text, t2g_sampling *sampling) {
     }
 }
 
+bool t2g_text_is_special(const t2g_text *text, uint32_t id) {
+    return text->bpe ? t2g_bpe_is_special(text->bpe, id) : id >= 256;
+}
+
 const char *t2g_text_token_bytes(const t2g_text *text, uint32_t id, size_t *len) {
     static const unsigned char bytes[256] = {
 #define B4(n) n, n + 1, n + 2, n + 3

@@ -252,9 +252,13 @@ static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, ui
         for (uint32_t i = 0; read && i < rows; i++) {
             gen_sequence *q = &seq[i];
             if (q->done) continue;
-            const float *row = logits + (size_t)i * V;
+            float *row = logits + (size_t)i * V;
             if (s->keep_logits) memcpy(out->logits + ((size_t)i * max_steps + t) * V, row, (size_t)V * sizeof *row);
             if (t + 1 < q->prompt_length) continue;
+            if (s->constrain) {
+                uint32_t by_count = s->max_new_tokens - q->generated, by_context = g->context - (q->prompt_length + q->generated);
+                s->constrain(s->constrain_user, i, row, V, by_count < by_context ? by_count : by_context);
+            }
             uint32_t token = gen_sample_token(row, V, s, &q->rng, work);
             size_t cell = (size_t)i * out->max_new_tokens + q->generated;
             out->tokens[cell] = token;

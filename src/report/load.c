@@ -122,6 +122,8 @@ static bool take_metrics(report_run *run, cJSON *line, double step) {
     bool ok = add_numbers(run, line, "", step);
     const cJSON *eval = cJSON_GetObjectItemCaseSensitive(line, "eval");
     if (ok && cJSON_IsObject(eval)) ok = add_numbers(run, eval, "eval.", step);
+    const cJSON *critic = cJSON_GetObjectItemCaseSensitive(line, "critic");
+    if (ok && cJSON_IsObject(critic)) ok = add_numbers(run, critic, "critic.", step);
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(line, "ms_per_step");
     if (cJSON_IsNumber(ms) && isfinite(ms->valuedouble)) run->wall_ms += ms->valuedouble;
     if (ms || cJSON_GetObjectItemCaseSensitive(line, "loss") || cJSON_GetObjectItemCaseSensitive(line, "score"))

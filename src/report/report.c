@@ -428,6 +428,32 @@ static const chart_spec RL_CHARTS[] = {
     {"train_tokens_per_s", "training throughput", "tokens/s", 0},
 };
 
+/* A language-model critic's figures (metrics.jsonl's "critic" object), shown when some run asked
+ * one (requests or cache hits): a built-in critic's would be a page of zeros. */
+static const chart_spec CRITIC_CHARTS[] = {
+    {"critic.ms", "critic time", "ms per step, judging every response", 0},
+    {"critic.latency_ms", "critic latency", "ms per answered request, mean", 0},
+    {"critic.requests", "critic requests", "per step, retries included", 0},
+    {"critic.retries", "critic retries", "per step", 0},
+    {"critic.unparsed", "unparsed critiques", "answers with no readable critique, per step", 0},
+    {"critic.failed", "no critique", "responses left without one after the retries, per step", 0},
+    {"critic.cache_hits", "critique cache hits", "per step", 0},
+    {"critic.spans_per_critique", "spans per critique", "mean", 0},
+    {"critic.spans_found", "spans found", "share found in their responses", CHART_UNIT},
+    {"critic.completion_tokens", "critique tokens", "generated per step", 0},
+};
+
+static bool asked_a_model(const report_run *runs, uint32_t count) {
+    static const char *const keys[] = {"critic.requests", "critic.cache_hits"};
+    for (uint32_t r = 0; r < count; r++)
+        for (size_t k = 0; k < 2; k++) {
+            const report_series *s = report_find(&runs[r], keys[k]);
+            for (size_t i = 0; s && i < s->n; i++)
+                if (s->y[i] > 0) return true;
+        }
+    return false;
+}
+
 static bool put_chart(rbuf *b, const report_run *runs, uint32_t count, const char *key, const char *title,
                       const char *note, unsigned flags, bool markers) {
     chart_line lines[REPORT_MAX_RUNS];
@@ -461,6 +487,8 @@ static void put_curves(rbuf *b, const report_run *runs, uint32_t count) {
     put_chart_group(b, runs, count, "Training", TRAIN_CHARTS, sizeof TRAIN_CHARTS / sizeof TRAIN_CHARTS[0]);
     put_chart_group(b, runs, count, "Reinforcement learning from critiques", RL_CHARTS,
                     sizeof RL_CHARTS / sizeof RL_CHARTS[0]);
+    if (asked_a_model(runs, count))
+        put_chart_group(b, runs, count, "The critic", CRITIC_CHARTS, sizeof CRITIC_CHARTS / sizeof CRITIC_CHARTS[0]);
     /* every evaluation metric of any run, in the order met */
     bool any = false;
     for (uint32_t r = 0; r < count; r++)

@@ -50,6 +50,8 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
 static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
     const t2g_config *c = &rl->config;
     if (c->critic.kind == T2G_CRITIC_BUILTIN) return t2g_critic_builtin(rl->task, &rl->critic, err);
+    if (c->critic.kind == T2G_CRITIC_HTTP || c->critic.kind == T2G_CRITIC_MODEL)
+        return t2g_critic_language_model(c, rl->device, &rl->critic, err);
     t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries,
                                            c->critic.max_bytes};
     return t2g_critic_external(&options, &rl->critic, err);
@@ -180,6 +182,19 @@ void t2g_rl_destroy(t2g_rl *rl) {
     free(rl);
 }
 
+/* What the critic counted since `before`. */
+static t2g_critic_stats critic_delta(const t2g_critic_stats *now, const t2g_critic_stats *before) {
+    t2g_critic_stats d = *now;
+    d.judged -= before->judged, d.failed -= before->failed, d.retries -= before->retries;
+    d.timeouts -= before->timeouts, d.crashes -= before->crashes, d.garbage -= before->garbage;
+    d.missing -= before->missing, d.stray -= before->stray, d.stray_unlogged -= before->stray_unlogged;
+    d.requests -= before->requests, d.rate_limited -= before->rate_limited, d.http_errors -= before->http_errors;
+    d.unparsed -= before->unparsed, d.prompt_tokens -= before->prompt_tokens;
+    d.completion_tokens -= before->completion_tokens, d.cache_hits -= before->cache_hits;
+    d.cache_misses -= before->cache_misses, d.latency_ms -= before->latency_ms;
+    return d;
+}
+
 /* Adaptive KL control (as TRL's AdaptiveKLController, Ziegler et al. 2019): beta follows the
  * ratio of the observed KL per response to the target, over a horizon of responses. */
 static void adapt_beta(t2g_rl *rl, double kl) {
@@ -196,6 +211,11 @@ static void adapt_beta(t2g_rl *rl, double kl) {
  * pipe, block-buffered: its replies wait in its buffer until it is killed. */
 static t2g_status every_critique_failed(t2g_rl *rl, t2g_error *err) {
     const rl_batch *b = &rl->batch;
+    if (b->timeouts == b->failures && rl->config.critic.kind != T2G_CRITIC_EXTERNAL)
+        return t2g_fail(err, T2G_ERR_IO,
+                        "every one of the %u critiques timed out (first: %s); is the critic's server up and answering? "
+                        "else raise critic.timeout_ms",
+                        b->failures, b->first_failure);
     if (b->timeouts == b->failures)
         return t2g_fail(err, T2G_ERR_IO,
                         "every one of the %u critiques timed out (first: %s); if the critic answers when run by hand, "
@@ -244,6 +264,9 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->spans = rl->spans;
     stats->critic_failures = rl->batch.failures;
     stats->critic_stray = t2g_critic_get_stats(rl->critic)->stray;
+    stats->critic_ms = rl->batch.critic_ms;
+    stats->critic = critic_delta(t2g_critic_get_stats(rl->critic), &rl->critic_seen);
+    rl->critic_seen = *t2g_critic_get_stats(rl->critic);
     memcpy(stats->first_failure, rl->batch.first_failure, sizeof stats->first_failure);
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;

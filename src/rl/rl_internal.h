@@ -34,6 +34,7 @@ typedef struct rl_batch {
     uint32_t timeouts;                   /* of those, the ones whose critic ran out of time */
     char first_failure[320];
     uint64_t generated_tokens;
+    double critic_ms;                    /* wall time of judging the responses */
 } rl_batch;
 
 struct t2g_rl {
@@ -65,6 +66,7 @@ struct t2g_rl {
     uint64_t prompt_cursor;              /* prompts handed out so far */
     uint32_t start_crc;                  /* the stored CRC-32 of rl.start (recorded in checkpoints) */
     t2g_span_stats spans;                /* of the last step */
+    t2g_critic_stats critic_seen;        /* the critic's counts at the end of the step before */
     t2g_rl_sample *samples;
     uint32_t sample_count;
     t2g_text *text;                      /* rl.start's tokenizer and the chat template */

@@ -276,7 +276,9 @@ static t2g_status judge(t2g_rl *rl, const prompt_set *p, response *responses, t2
                                            .response = responses[r].text, .response_len = responses[r].len,
                                            .example = rl->task ? &p->examples[r / K] : NULL,
                                            .fields = p->fields[r / K]};
+    double start = t2g_clock_ms();
     t2g_status status = t2g_critic_judge(rl->critic, requests, rl->R, results, err);
+    rl->batch.critic_ms = t2g_clock_ms() - start;
     free(requests);
     return status;
 }

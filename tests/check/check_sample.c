@@ -464,6 +464,51 @@ static void long_context(check_ctx *ctx) {
     t2g_gpt_destroy(gpt);
 }
 
+/* ---- constrained decoding: the hook's mask is obeyed, its budget is what is left ---- */
+
+typedef struct forced {
+    uint32_t calls[BATCH], budgets[BATCH][16];
+    bool wrong_v;
+} forced;
+
+/* The one token sequence i may draw as its k-th: a byte, never EOS, BOS or PAD. */
+static uint32_t forced_token(uint32_t i, uint32_t k) { return (37u * i + 11u * k + 5u) % 250u; }
+
+static void force(void *user, uint32_t sequence, float *logits, uint32_t V, uint32_t budget) {
+    forced *f = user;
+    uint32_t k = f->calls[sequence]++;
+    if (k < 16) f->budgets[sequence][k] = budget;
+    f->wrong_v = f->wrong_v || V != TINY.vocab;
+    for (uint32_t v = 0; v < V; v++)
+        if (v != forced_token(sequence, k)) logits[v] = -INFINITY;
+}
+
+static void constrained(check_ctx *ctx, t2g_generator *gen, const prompt_set *p) {
+    for (int hot = 0; hot < 2; hot++) {
+        forced f = {0};
+        t2g_sampling s = t2g_sampling_default();
+        s.temperature = hot ? 1.5f : 0.0f;
+        s.max_new_tokens = 6;
+        s.constrain = force;
+        s.constrain_user = &f;
+        t2g_generation g;
+        if (!generate(ctx, gen, p, &s, &g, "constrained generation")) return;
+        for (uint32_t i = 0; i < p->n; i++) {
+            uint32_t room = TINY.context - p->lengths[i], limit = s.max_new_tokens < room ? s.max_new_tokens : room;
+            bool ok = g.lengths[i] == limit && f.calls[i] == limit && !f.wrong_v;
+            for (uint32_t k = 0; ok && k < limit; k++) {
+                uint32_t left = s.max_new_tokens - k < room - k ? s.max_new_tokens - k : room - k;
+                ok = g.tokens[(size_t)i * g.max_new_tokens + k] == forced_token(i, k) && f.budgets[i][k] == left &&
+                     g.logprobs[(size_t)i * g.max_new_tokens + k] == 0.0f;
+            }
+            check_true(ctx, ok, "%s: sequence %u (prompt %u) draws only what the hook allows, %u tokens, each told the "
+                                "budget left, log-probability 0 under the mask",
+                       hot ? "temperature 1.5" : "greedy", i, p->lengths[i], limit);
+        }
+        t2g_generation_free(&g);
+    }
+}
+
 T2G_CHECK(sample_kv) {
     check_case_begin(ctx);
     t2g_gpt *gpt;
@@ -492,6 +537,7 @@ T2G_CHECK(sample_kv) {
         const uint32_t lengths2[BATCH] = {2, 4, 7, 1};
         prompt_set p2 = make_prompts(ctx, BATCH, lengths2);
         seeds_and_batches(ctx, gen, &p2);
+        constrained(ctx, gen, &p2);
         bad_arguments(ctx, gpt, gen, &p);
     }
     t2g_generator_destroy(gen);

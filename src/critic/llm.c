@@ -1,0 +1,197 @@
+/* Language-model critics (critic.kind http or model), the part they share: each sample's
+ * critique prompt from the template (prompt.h), the cache (cache.h), then the backend (http.h,
+ * model.h) for what the cache does not hold; answers are made valid UTF-8 before they are read
+ * or stored, so a cached critique reads exactly as it did when it was written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/hash.h"
+#include "core/utf8.h"
+#include "critic/cache.h"
+#include "critic/http.h"
+#include "critic/llm.h"
+#include "critic/model.h"
+#include "critic/prompt.h"
+#include "critic_internal.h"
+
+struct critic_llm {
+    critic_prompt *prompt;
+    critic_cache *cache;         /* NULL: none */
+    critic_http *http;           /* one backend of the two */
+    critic_model *model;
+    t2g_critique_limits limits;
+    char settings[1024];         /* what shapes an answer, for the cache */
+};
+
+static const char *json_mode_name(t2g_critic_json_mode mode) { return t2g_config_name("critic.json_mode", mode); }
+
+static t2g_status start_http(critic_llm *llm, const t2g_config *config, t2g_error *err) {
+    const char *api_key_env = config->critic.api_key_env;
+    critic_http_options o = {
+        .url = config->critic.url,
+        .model = config->critic.model,
+        .api_key_env = api_key_env,
+        .workers = config->critic.workers,
+        .timeout_ms = config->critic.timeout_ms,
+        .retries = config->critic.retries,
+        .max_bytes = config->critic.max_bytes + (64u << 10), /* the critique and the reply around it */
+        .limits = llm->limits,
+        .temperature = config->critic.temperature,
+        .max_tokens = config->critic.max_tokens,
+        .json_mode = config->critic.json_mode == T2G_CRITIC_JSON_ON    ? CRITIC_JSON_MODE_ON
+                     : config->critic.json_mode == T2G_CRITIC_JSON_OFF ? CRITIC_JSON_MODE_OFF
+                                                                       : CRITIC_JSON_MODE_AUTO,
+    };
+    snprintf(llm->settings, sizeof llm->settings, "http url=%s model=%s temperature=%.17g max_tokens=%u json_mode=%s",
+             config->critic.url, config->critic.model, config->critic.temperature, config->critic.max_tokens,
+             json_mode_name(config->critic.json_mode));
+    return critic_http_start(&o, &llm->http, err);
+}
+
+t2g_status critic_llm_start(const t2g_config *config, t2g_device *device, critic_llm **out, t2g_error *err) {
+    *out = NULL;
+    critic_llm *llm = calloc(1, sizeof *llm);
+    if (!llm) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory starting the critic");
+    llm->limits = (t2g_critique_limits){config->critic.max_spans, config->critic.max_bytes};
+    t2g_status status = critic_prompt_load(config->critic.prompt_file, &llm->prompt, err);
+    if (!status && config->critic.kind == T2G_CRITIC_HTTP) {
+        status = start_http(llm, config, err);
+    } else if (!status && config->critic.kind == T2G_CRITIC_MODEL) {
+        if (!device) status = t2g_fail(err, T2G_ERR_ARGUMENT, "critic.kind \"model\" needs a device");
+        else status = critic_model_start(config, device, &llm->model, llm->settings, sizeof llm->settings, err);
+    } else if (!status) {
+        status = t2g_fail(err, T2G_ERR_ARGUMENT, "critic.kind \"%s\" is not a language-model critic",
+                          t2g_config_name("critic.kind", config->critic.kind));
+    }
+    if (!status) { /* the template is part of what shapes an answer */
+        size_t len;
+        const char *text = critic_prompt_text(llm->prompt, &len);
+        size_t used = strlen(llm->settings);
+        snprintf(llm->settings + used, sizeof llm->settings - used, " template=%016llx",
+                 (unsigned long long)t2g_fnv1a64(T2G_FNV1A64_START, text, len));
+    }
+    if (status) {
+        critic_llm_stop(llm);
+        return status;
+    }
+    *out = llm;
+    return T2G_OK;
+}
+
+t2g_status critic_llm_render(const critic_llm *llm, const t2g_critic_request *request, char **text, size_t *len,
+                             t2g_error *err) {
+    return critic_prompt_render(llm->prompt, request, text, len, err);
+}
+
+/* The cached critique of message, if the cache holds one that still reads (within today's limits). */
+static t2g_status from_cache(critic_llm *llm, const char *message, t2g_critic_result *result, bool *hit, t2g_error *err) {
+    *hit = false;
+    char *answer = NULL;
+    size_t len = 0;
+    t2g_status status = critic_cache_find(llm->cache, llm->settings, message, &answer, &len, err);
+    if (!status && answer) status = critic_reply_read(answer, len, &llm->limits, result, err);
+    free(answer);
+    if (!status && answer && !result->ok) { /* e.g. critic.max_spans lowered since: ask again */
+        result->error[0] = 0;
+        return T2G_OK;
+    }
+    *hit = !status && answer;
+    if (*hit) result->attempts = 0;
+    return status;
+}
+
+/* A backend's answer, made valid UTF-8, read again if that changed it, and stored. */
+static t2g_status keep_answer(critic_llm *llm, const char *message, char *answer, t2g_critic_result *result,
+                              t2g_error *err) {
+    size_t len = strlen(answer), clean_len = 0;
+    char *clean = t2g_utf8_sanitize(answer, len, &clean_len);
+    if (!clean) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory keeping a critique");
+    t2g_status status = T2G_OK;
+    if (clean_len != len || memcmp(clean, answer, len) != 0) {
+        uint32_t attempts = result->attempts;
+        t2g_critic_result_free(result);
+        status = critic_reply_read(clean, clean_len, &llm->limits, result, err);
+        result->attempts = attempts;
+    }
+    if (!status && result->ok && llm->cache) status = critic_cache_store(llm->cache, llm->settings, message, clean, clean_len, err);
+    free(clean);
+    return status;
+}
+
+t2g_status critic_llm_judge(critic_llm *llm, t2g_critic_stats *stats, const t2g_critic_request *requests, uint32_t n,
+                            t2g_critic_result *results, t2g_error *err) {
+    char **messages = calloc(n ? n : 1, sizeof *messages), **replies = calloc(n ? n : 1, sizeof *replies);
+    uint32_t *misses = calloc(n ? n : 1, sizeof *misses);
+    t2g_critic_request *asked = calloc(n ? n : 1, sizeof *asked);
+    t2g_critic_result *answers = calloc(n ? n : 1, sizeof *answers);
+    uint64_t *ids = calloc(n ? n : 1, sizeof *ids);
+    t2g_status status = messages && replies && misses && asked && answers && ids
+                            ? T2G_OK
+                            : t2g_fail(err, T2G_ERR_MEMORY, "out of memory judging %u samples", n);
+    uint32_t missing = 0;
+    for (uint32_t i = 0; !status && i < n; i++) {
+        size_t len;
+        status = critic_prompt_render(llm->prompt, &requests[i], &messages[i], &len, err);
+        bool hit = false;
+        if (!status && llm->cache) status = from_cache(llm, messages[i], &results[i], &hit, err);
+        if (!status && llm->cache) hit ? stats->cache_hits++ : stats->cache_misses++;
+        if (!status && hit) { /* its slot may take a later miss's message */
+            free(messages[i]);
+            messages[i] = NULL;
+        }
+        if (!status && !hit) {
+            misses[missing] = i;
+            asked[missing] = requests[i];
+            ids[missing] = requests[i].id;
+            messages[missing] = messages[i]; /* the misses' messages in front, in order */
+            if (missing != i) messages[i] = NULL;
+            missing++;
+        }
+    }
+    if (!status && missing && llm->http)
+        status = critic_http_judge(llm->http, stats, (const char *const *)messages, ids, missing, answers, replies, err);
+    if (!status && missing && llm->model)
+        status = critic_model_judge(llm->model, stats, asked, messages, missing, &llm->limits, answers, replies, err);
+    for (uint32_t k = 0; !status && k < missing; k++) {
+        results[misses[k]] = answers[k];
+        answers[k] = (t2g_critic_result){0};
+        if (replies[k] && results[misses[k]].ok) status = keep_answer(llm, messages[k], replies[k], &results[misses[k]], err);
+    }
+    for (uint32_t i = 0; !status && i < n; i++) results[i].ok ? stats->judged++ : stats->failed++;
+    for (uint32_t k = 0; answers && k < missing; k++) t2g_critic_result_free(&answers[k]);
+    for (uint32_t i = 0; messages && i < n; i++) free(messages[i]);
+    for (uint32_t i = 0; replies && i < n; i++) free(replies[i]);
+    if (status)
+        for (uint32_t i = 0; i < n; i++) t2g_critic_result_free(&results[i]);
+    free(messages);
+    free(replies);
+    free(misses);
+    free(asked);
+    free(answers);
+    free(ids);
+    return status;
+}
+
+t2g_status critic_llm_set_cache(critic_llm *llm, const char *path, t2g_error *err) {
+    critic_cache *cache = NULL;
+    t2g_status status = critic_cache_open(path, &cache, err);
+    if (status) return status;
+    critic_cache_close(llm->cache);
+    llm->cache = cache;
+    return T2G_OK;
+}
+
+t2g_status critic_llm_set_log(critic_llm *llm, const char *path, t2g_error *err) {
+    return llm->http ? critic_http_set_log(llm->http, path, err) : T2G_OK;
+}
+
+void critic_llm_stop(critic_llm *llm) {
+    if (!llm) return;
+    critic_http_stop(llm->http);
+    critic_model_stop(llm->model);
+    critic_cache_close(llm->cache);
+    critic_prompt_free(llm->prompt);
+    free(llm);
+}

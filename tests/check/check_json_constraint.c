@@ -296,8 +296,21 @@ static const piece RESPONSE_PIECES[] = {
     PIECE("\xE2\x82"), PIECE("\0"), PIECE("12"), PIECE("{"), PIECE("}"),
 };
 
-/* A response of up to `most` bytes built from RESPONSE_PIECES. */
+/* Responses whose spans are few and odd: only a control byte, only escaped bytes, one character
+ * of each length, a character cut off, nothing. */
+static const piece ODD_RESPONSES[] = {
+    PIECE("\x01"), PIECE("\x01\xFF\x1F"), PIECE("\""), PIECE("\\\n"), PIECE("\xC3\xA9"), PIECE("\xE2\x82\xAC"),
+    PIECE("\xF0\x9F\x98\x80\xFF"), PIECE("\xE2\x82"), PIECE("\0a"), PIECE(""),
+};
+
+/* A response of up to `most` bytes (at least 5) built from RESPONSE_PIECES, or one of
+ * ODD_RESPONSES. */
 static size_t random_response(check_ctx *ctx, char *out, size_t most) {
+    if (check_random_below(ctx, 4) == 0) {
+        const piece *p = &ODD_RESPONSES[check_random_below(ctx, sizeof ODD_RESPONSES / sizeof ODD_RESPONSES[0])];
+        memcpy(out, p->p, p->n);
+        return p->n;
+    }
     size_t n = 0, want = check_random_below(ctx, (uint32_t)most + 1);
     while (n < want) {
         const piece *p = &RESPONSE_PIECES[check_random_below(ctx, sizeof RESPONSE_PIECES / sizeof RESPONSE_PIECES[0])];
@@ -311,17 +324,20 @@ static size_t random_response(check_ctx *ctx, char *out, size_t most) {
 /* Random options over the response (caps 0 or small). */
 static critic_json_options random_options(check_ctx *ctx, const char *response, size_t len, bool tiny) {
     critic_json_options o = {.spans_from_response = check_random_below(ctx, 2), .response = response, .response_len = len};
-    uint32_t caps = tiny ? 3 : 12;
+    uint32_t caps = tiny ? 5 : 12;
     o.max_spans = tiny ? 1 + check_random_below(ctx, 2) : check_random_below(ctx, 4);
-    o.max_feedback_bytes = tiny ? 1 + check_random_below(ctx, 2) : check_random_below(ctx, caps);
+    o.max_feedback_bytes = tiny ? 1 + check_random_below(ctx, 4) : check_random_below(ctx, caps);
     o.max_span_bytes = check_random_below(ctx, caps);
-    if (tiny && !o.spans_from_response) o.max_span_bytes = 1 + check_random_below(ctx, 2);
+    if (tiny && !o.spans_from_response) o.max_span_bytes = 1 + check_random_below(ctx, 4);
     return o;
 }
 
 /* A random output, one byte at a time among those that keep the JSON closable within the
  * budget (structural bytes favoured, so lists fill). Stops when done or after `most` bytes;
- * returns the bytes written (st: where it stopped). A state with no byte allowed is a failure. */
+ * returns the bytes written (st: where it stopped). At each state close_bytes must be one more
+ * than its least value after any byte (which makes it exact: it is then the length of the path
+ * that follows the least, and falls by at most one a byte on any path), and some byte must be
+ * allowed. */
 static size_t walk_bytes(check_ctx *ctx, const critic_json_shape *shape, uint32_t budget, size_t most, char *out,
                          critic_json_state *st, const char *what) {
     *st = critic_json_start(shape);
@@ -329,16 +345,19 @@ static size_t walk_bytes(check_ctx *ctx, const critic_json_shape *shape, uint32_
     while (!critic_json_done(st) && n < most) {
         unsigned char allowed[256], preferred[256];
         uint32_t count = 0, favoured = 0;
-        uint32_t before = critic_json_close_bytes(shape, st);
+        uint32_t before = critic_json_close_bytes(shape, st), least = UINT32_MAX;
         for (unsigned b = 0; b < 256; b++) {
             critic_json_state next = *st;
             if (!critic_json_step(shape, &next, (unsigned char)b)) continue;
             uint32_t after = critic_json_close_bytes(shape, &next);
-            check_expect(ctx, after + 1 >= before, "%s: byte 0x%02X takes close_bytes from %u to %u", what, b, before, after);
+            if (after < least) least = after;
             if (after >= budget) continue;
             allowed[count++] = (unsigned char)b;
             if (strchr("\"],}:{[", (int)b) && b) preferred[favoured++] = (unsigned char)b;
         }
+        /* exact when it is one more than the least over the next bytes (and 0 only when done) */
+        check_expect(ctx, before > 0 && least + 1 == before, "%s: close_bytes %u after '%.*s', but the least after a "
+                     "byte is %u", what, before, (int)n, out, least);
         if (!check_expect(ctx, count > 0, "%s: no byte allowed after '%.*s' with budget %u (close_bytes %u)", what, (int)n,
                           out, budget, before))
             break;
@@ -432,7 +451,7 @@ T2G_HOST_CHECK(json_constraint_close) {
     state_set set = {.most = 1u << 19, .mask = (1u << 20) - 1};
     set.states = check_host(ctx, set.most * sizeof *set.states);
     set.table = check_host(ctx, (set.mask + 1) * sizeof *set.table);
-    const int shapes = ctx->quick ? 2 : 24, per_shape = 6;
+    const int shapes = ctx->quick ? 2 : 40, per_shape = 6;
     char response[16], out[512];
     int compared = 0, too_big = 0;
     for (int k = 0; k < shapes; k++) {

@@ -98,9 +98,12 @@ typedef struct critic_vocab critic_vocab;
  * true, and tokens of no bytes). stop_ids (stop_count of them): the tokens that end generation,
  * allowed once the JSON is done, and then alone. The bytes are copied: the callbacks are not
  * kept. Errors (T2G_ERR_ARGUMENT): no callbacks, a stop id not below V, and a byte a shortest
- * completion may need (printable ASCII 0x20..0x7F, UTF-8 bytes 0x80..0xBF and 0xC2..0xF4) that
- * no single-byte non-special token decodes to: the message names the byte. T2G_ERR_MEMORY when
- * out of memory. */
+ * completion may need whatever the response (ASCII 0x20..0x7F, UTF-8 continuation bytes
+ * 0x80..0xBF) that no single-byte non-special token decodes to: the message names the byte.
+ * T2G_ERR_MEMORY when out of memory. The lead bytes C2..F4 are needed only to open a span in
+ * SUBSTRINGS mode when the response's cheapest first character starts with one; a vocabulary
+ * may lack some (SmolLM2's lacks F1 and F2, which begin only unassigned planes 4 to 11), and
+ * then critic_json_mask may allow no token at a budget of exactly critic_json_close_bytes. */
 t2g_status critic_vocab_create(uint32_t V, const char *(*token_bytes)(void *user, uint32_t id, size_t *len),
                                bool (*special)(void *user, uint32_t id), void *user, const uint32_t *stop_ids,
                                uint32_t stop_count, critic_vocab **out, t2g_error *err);
@@ -111,8 +114,9 @@ void critic_vocab_free(critic_vocab *vocab);
  * close, where budget counts the tokens the generation may still produce, this one included.
  * Once the JSON is done only the stop ids stay. Other logits are left as they are. Returns how
  * many tokens stay allowed: at least 1 whenever budget >= critic_json_close_bytes(state), which
- * holds at every step when it holds at the start and each token is one the mask allowed (every
- * byte has a one-byte token). Reads only vocab, shape and state: calls may run in parallel. */
+ * holds at every step when it holds at the start and each token is one the mask allowed (each
+ * byte of a shortest completion has a one-byte token; see critic_vocab_create for the one
+ * exception). Reads only vocab, shape and state: calls may run in parallel. */
 uint32_t critic_json_mask(const critic_vocab *vocab, const critic_json_shape *shape, const critic_json_state *state,
                           uint32_t budget, float *logits);
 /* Steps the state by a token's bytes; false (state unchanged) when the token may not come next

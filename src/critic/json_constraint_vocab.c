@@ -77,13 +77,16 @@ static bool fill_sorted(critic_vocab *v, const token_ref *refs, size_t total_byt
     return true;
 }
 
-/* A byte a shortest completion may need that no one-byte text token gives, or -1. */
+/* A byte a shortest completion may need, whatever the response, that no one-byte text token
+ * gives, or -1: ASCII 0x20..0x7F and the continuation bytes 0x80..0xBF. (The lead bytes of
+ * longer characters are needed only to open a span with a response that has no cheaper first
+ * character; SmolLM2's vocabulary lacks F1 and F2, which begin only unassigned planes.) */
 static int missing_byte(const critic_vocab *v) {
     bool have[256] = {false};
     for (uint32_t i = 0; i < v->count; i++)
         if (v->len[i] == 1) have[v->bytes[v->offset[i]]] = true;
-    for (int b = 0x20; b <= 0xF4; b++)
-        if (!have[b] && (b < 0xC0 || b >= 0xC2)) return b;
+    for (int b = 0x20; b <= 0xBF; b++)
+        if (!have[b]) return b;
     return -1;
 }
 
@@ -135,8 +138,7 @@ t2g_status critic_vocab_create(uint32_t V, const char *(*token_bytes)(void *user
     if (missing >= 0) {
         critic_vocab_free(v);
         return t2g_fail(err, T2G_ERR_ARGUMENT, "the vocabulary has no single-byte token for byte 0x%02X%s%c%s: constrained "
-                        "critique JSON needs one for every byte a shortest completion may write (0x20..0x7F, 0x80..0xBF, "
-                        "0xC2..0xF4)", missing, missing < 0x7F ? " ('" : "", missing < 0x7F ? missing : ' ',
+                        "critique JSON needs one for every byte a shortest completion may write (0x20..0xBF)", missing, missing < 0x7F ? " ('" : "", missing < 0x7F ? missing : ' ',
                         missing < 0x7F ? "')" : "");
     }
     *out = v;
@@ -186,15 +188,18 @@ uint32_t critic_json_mask(const critic_vocab *v, const critic_json_shape *shape,
         }
         const unsigned char *b = v->bytes + v->offset[i];
         uint32_t k = shared < known ? shared : known;
+        /* the next token shares at most `keep` bytes with this one: deeper states are not kept */
+        uint32_t keep = i + 1 < v->count ? v->shared[i + 1] : 0;
+        if (keep > TRIE_DEPTH) keep = TRIE_DEPTH;
         critic_json_state st = depth[k];
         for (; k < v->len[i]; k++) {
             if (!cj_step(shape, &st, b[k])) {
                 refused = k + 1;
                 break;
             }
-            if (k + 1 <= TRIE_DEPTH) depth[k + 1] = st;
+            if (k + 1 <= keep) depth[k + 1] = st;
         }
-        known = k < TRIE_DEPTH ? k : TRIE_DEPTH;
+        known = k < keep ? k : keep;
         if (refused == UINT32_MAX && critic_json_close_bytes(shape, &st) < budget)
             allowed++;
         else

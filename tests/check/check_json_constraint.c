@@ -5,7 +5,7 @@
  * random walks under a byte budget that always end in JSON t2g_critique_parse reads, with every
  * span found in the response; the length of a shortest completion against a breadth-first
  * search over all 256 bytes; the token mask against stepping each token's bytes one by one;
- * random token walks; the missing-byte error; and the mask's speed over a vocabulary the size
+ * random token walks; the missing-byte error; every allocation failing; and the mask's speed over a vocabulary the size
  * of SmolLM2's (printed, not asserted). */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "core/alloc.h"
 #include "core/utf8.h"
 #include "critic/json_constraint.h"
 #include "t2g/feedback.h"
@@ -687,6 +688,44 @@ T2G_HOST_CHECK(json_constraint_mask) {
     t2g_error err = {0};
     check_true(ctx, critic_vocab_create(v.V, vocab_bytes, vocab_special, &v, &past, 1, &bad, &err) == T2G_ERR_ARGUMENT,
                "a stop id past the vocabulary: argument error (%s)", err.message);
+    return ctx->failures;
+}
+
+/* ---- out of memory ---- */
+
+/* Every allocation of the shape and the vocabulary, made to fail in turn: an out-of-memory
+ * error and nothing made. */
+T2G_HOST_CHECK(json_constraint_memory) {
+    check_case_begin(ctx);
+    static const char response[] = "He said \"hi\" to caf\xC3\xA9.";
+    critic_json_options o = {.spans_from_response = true, .response = response, .response_len = sizeof response - 1};
+    test_vocab v = random_vocab(ctx, 100);
+    for (int part = 0; part < 2; part++) {
+        critic_json_shape *shape = NULL;
+        critic_vocab *vocab = NULL;
+        t2g_error err = {0};
+        t2g_alloc_fail_at(UINT64_MAX); /* counts only */
+        t2g_status status = part == 0 ? critic_json_shape_create(&o, &shape, &err)
+                                      : critic_vocab_create(v.V, vocab_bytes, vocab_special, &v, &v.stop, 1, &vocab, &err);
+        uint64_t calls = t2g_alloc_calls(), errors = 0;
+        t2g_alloc_fail_at(0);
+        critic_json_shape_free(shape);
+        critic_vocab_free(vocab);
+        check_true(ctx, status == T2G_OK && calls >= 3, "%s: %llu allocations", part ? "vocabulary" : "shape",
+                   (unsigned long long)calls);
+        for (uint64_t n = 1; n <= calls; n++) {
+            shape = NULL, vocab = NULL;
+            t2g_alloc_fail_at(n);
+            status = part == 0 ? critic_json_shape_create(&o, &shape, &err)
+                               : critic_vocab_create(v.V, vocab_bytes, vocab_special, &v, &v.stop, 1, &vocab, &err);
+            t2g_alloc_fail_at(0);
+            errors += status == T2G_ERR_MEMORY && !shape && !vocab && strstr(err.message, "out of memory");
+            critic_json_shape_free(shape);
+            critic_vocab_free(vocab);
+        }
+        check_true(ctx, errors == calls, "%s: each of %llu allocations failing is an out-of-memory error (%llu were)",
+                   part ? "vocabulary" : "shape", (unsigned long long)calls, (unsigned long long)errors);
+    }
     return ctx->failures;
 }
 

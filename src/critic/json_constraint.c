@@ -90,7 +90,6 @@ bool cj_in_plain_text(const critic_json_shape *shape, const critic_json_state *s
 }
 
 uint32_t critic_json_close_bytes(const critic_json_shape *shape, const critic_json_state *st) {
-    uint32_t empty_span = 2 + (shape->substrings ? shape->first_cost : 0);
     switch (st->phase) {
     case PHASE_TEMPLATE: {
         uint32_t k = st->part;
@@ -101,7 +100,8 @@ uint32_t critic_json_close_bytes(const critic_json_shape *shape, const critic_js
                (st->list == LIST_FEEDBACK ? from_template(TEMPLATE_GOOD) : 1 + after_list(st->list));
     case PHASE_LIST_OPEN:
     case PHASE_LIST_ITEM: return 1 + after_list(st->list);
-    case PHASE_LIST_COMMA: return empty_span + 1 + after_list(st->list);
+    case PHASE_LIST_COMMA: /* a span: "" or, in SUBSTRINGS mode, its cheapest first character quoted */
+        return 2 + (shape->substrings ? shape->first_cost : 0) + 1 + after_list(st->list);
     case PHASE_NUMBER: return NUMBER_CLOSE[st->part] + from_template(TEMPLATE_CLOSE);
     default: return 0;
     }
@@ -119,7 +119,6 @@ critic_json_state critic_json_start(const critic_json_shape *shape) {
 }
 
 /* ---- stepping ---- */
-
 
 static void begin_string(critic_json_state *st, uint8_t list) {
     st->phase = PHASE_STRING;

@@ -24,8 +24,11 @@
  *   response (bytes, any content: quotes, backslashes, control bytes, invalid UTF-8) that is
  *   itself valid UTF-8. A \u escape in such a span stands for one ASCII byte (\u0001..\u007F):
  *   other characters are written as raw UTF-8. Bytes the response cannot supply are refused
- *   as they come, through a suffix automaton of the response (O(n) states, built once). A
- *   response holding no valid UTF-8 character leaves both lists empty.
+ *   as they come, through a suffix automaton of the response (O(n) states, built once); a span
+ *   may begin and end wherever the response has a valid UTF-8 substring, and a byte that
+ *   begins or continues a character is accepted only where the response goes on to finish
+ *   that character (known per automaton state from its construction). A response holding no
+ *   valid UTF-8 character leaves both lists empty.
  * - after the closing '}' the output is complete: no byte is allowed.
  *
  * The automaton never enters a state it cannot leave: every byte it accepts leaves a completion

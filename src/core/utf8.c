@@ -1,6 +1,9 @@
 /* UTF-8 validation and encoding (core/utf8.h). */
 #include "core/utf8.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp) {
     if (n == 0) return 0;
     unsigned char c = b[0];
@@ -44,4 +47,24 @@ size_t t2g_utf8_encode(uint32_t cp, char out[4]) {
     for (size_t i = n - 1; i > 0; i--, cp >>= 6) out[i] = (char)(0x80 | (cp & 0x3F));
     out[0] = (char)(lead[n] | cp);
     return n;
+}
+
+char *t2g_utf8_sanitize(const char *s, size_t len) {
+    char *out = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = s[i] ? t2g_utf8_sequence((const unsigned char *)s + i, len - i, NULL) : 0;
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    return out;
 }

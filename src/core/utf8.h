@@ -16,4 +16,9 @@ size_t t2g_utf8_sequence(const unsigned char *b, size_t n, uint32_t *cp);
  * (1 to 4), or 0 (nothing written) for a code point that has no UTF-8 form. */
 size_t t2g_utf8_encode(uint32_t cp, char out[4]);
 
+/* A malloc'ed, NUL-terminated copy of s[0..len) that is valid UTF-8 with no NUL inside (for
+ * cJSON, which takes C strings): a byte that does not start a valid sequence, and NUL, become
+ * U+FFFD. NULL when out of memory. */
+char *t2g_utf8_sanitize(const char *s, size_t len);
+
 #endif

@@ -284,28 +284,6 @@ static bool worker_flush(worker *w) {
 
 /* ---- requests ---- */
 
-/* The response's bytes as valid UTF-8 with no NUL (cJSON takes C strings): a byte that does
- * not start a valid sequence, and NUL, become U+FFFD. */
-static char *valid_utf8(const char *s, size_t len) {
-    char *out = malloc(len * 3 + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = s[i] ? t2g_utf8_sequence((const unsigned char *)s + i, len - i, NULL) : 0;
-        if (n) {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-    }
-    out[o] = 0;
-    return out;
-}
-
 /* The reference and the fields of a request, given or taken from its task example. */
 static bool add_context(cJSON *json, const t2g_critic_request *request) {
     const t2g_task_example *ex = request->example;
@@ -325,7 +303,7 @@ static bool add_context(cJSON *json, const t2g_critic_request *request) {
 }
 
 static bool append_request(worker *w, const t2g_critic_request *request) {
-    char *response = valid_utf8(request->response ? request->response : "", request->response_len);
+    char *response = t2g_utf8_sanitize(request->response ? request->response : "", request->response_len);
     cJSON *json = cJSON_CreateObject();
     char *line = NULL;
     if (response && json && cJSON_AddNumberToObject(json, "id", (double)request->id) &&

@@ -262,13 +262,23 @@ static bool failed(check_ctx *ctx, const batch *b, uint32_t i, const char *mode,
                       r->ok, r->attempts, r->ok ? "" : r->error);
 }
 
+/* The time between the end of the first request of `mode` and the start of its second (-1
+ * when the log does not hold both). */
+static double retry_gap(const logged *entries, uint32_t count, const char *mode) {
+    const logged *first = NULL, *second = NULL;
+    for (uint32_t k = 0; k < count; k++)
+        if (strcmp(entries[k].mode, mode) == 0) *(entries[k].attempt == 1 ? &first : &second) = &entries[k];
+    return first && second ? second->start - first->end : -1.0;
+}
+
 /* ---- the checks ---- */
 
 T2G_HOST_CHECK(critic_http_outcomes) {
     server s;
     if (!server_open(ctx, &s, NULL)) return ctx->failures;
-    static const char *const modes[] = {"good", "prose", "fence", "429", "500", "drop", "truncated",
-                                        "html", "huge", "notjson", "garbage", "500always", "slow2000"};
+    static const char *const modes[] = {"good", "prose",   "fence",   "429",     "500",       "drop",
+                                        "truncated", "html", "huge", "notjson", "garbage", "500always",
+                                        "slow2000", "429date", "429long"};
     enum { N = sizeof modes / sizeof modes[0] };
     critic_http_options options = options_for(&s, 4, 1500, 2);
     critic_http *http = start(ctx, &options);
@@ -292,42 +302,49 @@ T2G_HOST_CHECK(critic_http_outcomes) {
         failed(ctx, &b, 10, "garbage", 3, "no critique in the answer", s.port);
         failed(ctx, &b, 11, "500always", 3, "HTTP 500: {\"error\": \"internal error\"}", s.port);
         failed(ctx, &b, 12, "slow2000", 3, "timeout after 1500 ms", s.port);
+        judged(ctx, &b, 13, "429date", 2);
+        judged(ctx, &b, 14, "429long", 2);
         check_true(ctx, b.results[12].timed_out && !b.results[11].timed_out, "timed_out: the slow sample only");
-        /* 7 judged in 1+1+1+2+3+2+2 attempts, 6 failed in 3 each */
+        /* 9 judged in 1+1+1+2+3+2+2+2+2 attempts, 6 failed in 3 each */
         check_true(ctx,
-                   stats.judged == 7 && stats.failed == 6 && stats.requests == 30 && stats.retries == 17 &&
+                   stats.judged == 9 && stats.failed == 6 && stats.requests == 34 && stats.retries == 19 &&
                        stats.garbage == 10 && stats.timeouts == 3 && stats.crashes == 1 && stats.unparsed == 3 &&
-                       stats.rate_limited == 1 && stats.http_errors == 5 && !stats.json_mode_dropped,
-                   "stats: judged %llu (7), failed %llu (6), requests %llu (30), retries %llu (17), garbage %llu (10), "
-                   "timeouts %llu (3), crashes %llu (1), unparsed %llu (3), 429s %llu (1), HTTP errors %llu (5)",
+                       stats.rate_limited == 3 && stats.http_errors == 5 && !stats.json_mode_dropped,
+                   "stats: judged %llu (9), failed %llu (6), requests %llu (34), retries %llu (19), garbage %llu (10), "
+                   "timeouts %llu (3), crashes %llu (1), unparsed %llu (3), 429s %llu (3), HTTP errors %llu (5)",
                    (unsigned long long)stats.judged, (unsigned long long)stats.failed,
                    (unsigned long long)stats.requests, (unsigned long long)stats.retries,
                    (unsigned long long)stats.garbage, (unsigned long long)stats.timeouts,
                    (unsigned long long)stats.crashes, (unsigned long long)stats.unparsed,
                    (unsigned long long)stats.rate_limited, (unsigned long long)stats.http_errors);
-        /* usage: 11 + 7 tokens in each completion read (7 critiques and 3 answers without one) */
-        check_true(ctx, stats.prompt_tokens == 110 && stats.completion_tokens == 70 && stats.latency_ms > 0,
-                   "tokens %llu + %llu (110 + 70), latency %.1f ms", (unsigned long long)stats.prompt_tokens,
+        /* usage: 11 + 7 tokens in each completion read (9 critiques and 3 answers without one) */
+        check_true(ctx, stats.prompt_tokens == 132 && stats.completion_tokens == 84 && stats.latency_ms > 0,
+                   "tokens %llu + %llu (132 + 84), latency %.1f ms", (unsigned long long)stats.prompt_tokens,
                    (unsigned long long)stats.completion_tokens, stats.latency_ms);
     }
     batch_free(&b);
     critic_http_stop(http);
 
     logged entries[64];
-    uint32_t count = server_requests(&s, entries, 64, 30);
-    /* 30 requests in all (the server logs the last slow one after the client gave up on it) */
-    check_true(ctx, count == 30, "the server logged %u requests (30)", count);
-    const logged *first_429 = NULL, *second_429 = NULL;
+    uint32_t count = server_requests(&s, entries, 64, 34);
+    /* 34 requests in all (the server logs the last slow one after the client gave up on it) */
+    check_true(ctx, count == 34, "the server logged %u requests (34)", count);
     bool paths = true, models = true;
     for (uint32_t k = 0; k < count; k++) {
-        if (strcmp(entries[k].mode, "429") == 0) *(entries[k].attempt == 1 ? &first_429 : &second_429) = &entries[k];
         paths = paths && strcmp(entries[k].path, "/v1/chat/completions") == 0;
         models = models && strcmp(entries[k].model, "critic-test") == 0;
     }
     check_true(ctx, paths && models, "every request went to /v1/chat/completions (the base URL completed) with its model");
-    check_true(ctx, first_429 && second_429 && second_429->start - first_429->end >= 0.9,
-               "after a 429 with Retry-After: 1 the request is sent again a second later (%.3f s)",
-               first_429 && second_429 ? second_429->start - first_429->end : -1.0);
+    /* Retry-After: 1 s, a date 2 s ahead (1 to 2 s as libcurl rounds it, then capped at the
+     * timeout, 1.5 s), 30 s (capped at 1.5 s) */
+    double gap[3];
+    const char *rate_limited_modes[] = {"429", "429date", "429long"};
+    for (int m = 0; m < 3; m++) {
+        gap[m] = retry_gap(entries, count, rate_limited_modes[m]);
+        check_true(ctx, gap[m] >= 0.9, "after a 429 (MODE:%s) the request is sent again %.3f s later (>= 1 s)",
+                   rate_limited_modes[m], gap[m]);
+    }
+    check_true(ctx, gap[2] < 10, "Retry-After: 30 is cut to the 1.5 s timeout (%.3f s)", gap[2]);
 
     /* the critic's log: one line per request, each a JSON object with its fields */
     char *text = slurp(critic_log);
@@ -344,8 +361,8 @@ T2G_HOST_CHECK(critic_http_outcomes) {
         cJSON_Delete(json);
     }
     free(text);
-    check_true(ctx, lines == 30 && well_formed == 30 && errors == 23 && rate_limited == 1,
-               "the critic's log: %u lines (30), %u well formed, %u with an error (23), %u with status 429 (1)", lines,
+    check_true(ctx, lines == 34 && well_formed == 34 && errors == 25 && rate_limited == 3,
+               "the critic's log: %u lines (34), %u well formed, %u with an error (25), %u with status 429 (3)", lines,
                well_formed, errors, rate_limited);
     server_stop(&s);
     return ctx->failures;

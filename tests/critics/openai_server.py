@@ -17,6 +17,8 @@ requests with the same message (1 for the first):
   prose       the critique's JSON inside prose          fence       inside a ```json fence
   slow<ms>    sleeps that long, then good (MODE:slow3000)
   429         429 with Retry-After: 1 the first time, then good
+  429date     the same with Retry-After as an HTTP date 2 s ahead
+  429long     the same with Retry-After: 30 (more than the client's timeout)
   500         500 the first two times, then good         500always   always 500
   drop        closes the connection without answering the first time, then good
   truncated   the first time a Content-Length larger than the body, then closes; then good
@@ -30,6 +32,7 @@ requests with the same message (1 for the first):
   echokeyok   good, with the Authorization header repeated in an extra key of the body
 """
 import argparse
+import email.utils
 import http.server
 import json
 import os
@@ -97,15 +100,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if slow:
             time.sleep(int(slow.group(1)) / 1000)
             mode = "good"
-        if mode == "good" or (mode == "429" and attempt > 1) or (mode == "500" and attempt > 2) or \
+        if mode == "good" or (mode.startswith("429") and attempt > 1) or (mode == "500" and attempt > 2) or \
                 (mode in ("drop", "truncated") and attempt > 1) or (mode == "nojsonmode" and not json_mode):
             return self.completion(critique(marker))
         if mode == "prose":
             return self.completion("Here is my critique: " + critique(marker) + " I hope it helps.")
         if mode == "fence":
             return self.completion("Sure.\n```json\n" + critique(marker) + "\n```\n")
-        if mode == "429":
-            return self.send(429, json.dumps({"error": "rate limited"}), headers=[("Retry-After", "1")])
+        if mode.startswith("429"):
+            after = {"429": "1", "429date": email.utils.formatdate(time.time() + 2, usegmt=True), "429long": "30"}
+            return self.send(429, json.dumps({"error": "rate limited"}), headers=[("Retry-After", after[mode])])
         if mode in ("500", "500always"):
             return self.send(500, json.dumps({"error": "internal error"}))
         if mode == "drop":

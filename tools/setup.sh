@@ -26,7 +26,7 @@ set -eu
 packages="cmake build-essential pkg-config python3
   libvulkan-dev libvulkan-volk-dev
   glslc glslang-tools spirv-tools libshaderc-dev
-  libcjson-dev libpcre2-dev libutf8proc-dev
+  libcjson-dev libpcre2-dev libutf8proc-dev libcurl4-openssl-dev ca-certificates
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools"
 
 oracle=""

@@ -627,3 +627,31 @@ T2G_HOST_CHECK(critic_http_options) {
     server_stop(&s);
     return ctx->failures;
 }
+
+/* An interrupt (a signal's t2g_interrupt_request) ends the wait: the call fails with
+ * T2G_ERR_INTERRUPTED, every sample not ok and no reply kept. The flag stays set for the rest
+ * of the process: this check runs alone in its own (as every check does under ctest). */
+T2G_HOST_CHECK(critic_http_interrupt) {
+    server s;
+    if (!server_open(ctx, &s, NULL)) return ctx->failures;
+    static const char *const modes[] = {"good", "slow5000", "slow5000"};
+    critic_http_options options = options_for(&s, 2, 20000, 3);
+    critic_http *http = start(ctx, &options);
+    batch b;
+    batch_make(&b, modes, 3, 0);
+    t2g_critic_stats stats = {0};
+    t2g_interrupt_request();
+    if (http) {
+        t2g_status status = critic_http_judge(http, &stats, b.messages, b.ids, 3, b.results, b.replies, &ctx->err);
+        bool none = true;
+        for (uint32_t i = 0; i < 3; i++)
+            none = none && !b.results[i].ok && strstr(b.results[i].error, "interrupted") && !b.replies[i];
+        /* (the good sample may be judged before the first look at the flag, its result then dropped) */
+        check_true(ctx, status == T2G_ERR_INTERRUPTED && none && stats.failed + stats.judged == 3 && stats.failed >= 2,
+                   "an interrupt ends the call: %s (%llu failed)", ctx->err.message, (unsigned long long)stats.failed);
+    }
+    batch_free(&b);
+    critic_http_stop(http);
+    server_stop(&s);
+    return ctx->failures;
+}

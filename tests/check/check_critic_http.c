@@ -480,7 +480,8 @@ T2G_HOST_CHECK(critic_http_json_mode) {
                "the server saw response_format only in the %u refused requests (%u of %u requests)", refused,
                with_json_mode(entries, count), count);
 
-    /* ON: always sent, a refusal fails the sample; OFF: never sent; model "": no model key */
+    /* ON: always sent, a refusal fails the sample; OFF: never sent; model "": no model key; a
+     * full .../chat/completions/ URL */
     static const char *const on_modes[] = {"nojsonmode", "good"};
     options.json_mode = CRITIC_JSON_MODE_ON;
     http = start(ctx, &options);
@@ -495,6 +496,9 @@ T2G_HOST_CHECK(critic_http_json_mode) {
     critic_http_stop(http);
     options.json_mode = CRITIC_JSON_MODE_OFF;
     options.model = "";
+    char full_url[128]; /* the full URL is taken as it is (the server answers 404 elsewhere) */
+    snprintf(full_url, sizeof full_url, "http://127.0.0.1:%d/v1/chat/completions/", s.port);
+    options.url = full_url;
     http = start(ctx, &options);
     batch_make(&b, on_modes, 2, 3);
     if (http && batch_judge(ctx, http, &stats, &b)) {

@@ -44,6 +44,22 @@ static t2g_status read_key(const char *name, char **key, t2g_error *err) {
     return *key ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "HTTP critic: out of memory");
 }
 
+/* A URL's path ending in /chat/completions: as it is when it does (trailing slashes dropped),
+ * else with it appended. Malloc'ed; NULL when out of memory. */
+static char *completions_path(const char *path) {
+    size_t len = strlen(path);
+    while (len && path[len - 1] == '/')
+        len--;
+    size_t tail = sizeof COMPLETIONS - 1;
+    bool complete = len >= tail && memcmp(path + len - tail, COMPLETIONS, tail) == 0;
+    char *out = malloc(len + tail + 1);
+    if (!out) return NULL;
+    memcpy(out, path, len);
+    memcpy(out + len, COMPLETIONS, tail + 1);
+    if (complete) out[len] = 0;
+    return out;
+}
+
 /* The URL checked and completed: h->url (.../chat/completions) and h->shown_url. */
 static t2g_status read_url(critic_http *h, const char *url, t2g_error *err) {
     CURLU *u = curl_url();
@@ -66,17 +82,7 @@ static t2g_status read_url(critic_http *h, const char *url, t2g_error *err) {
         goto done;
     }
     if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) path = NULL;
-    size_t len = path ? strlen(path) : 0;
-    while (len && path[len - 1] == '/')
-        len--;
-    bool complete = len >= sizeof COMPLETIONS - 1 && memcmp(path + len - (sizeof COMPLETIONS - 1), COMPLETIONS,
-                                                            sizeof COMPLETIONS - 1) == 0;
-    with_path = malloc(len + sizeof COMPLETIONS);
-    if (with_path) {
-        memcpy(with_path, path ? path : "", len);
-        memcpy(with_path + len, COMPLETIONS, sizeof COMPLETIONS);
-        if (complete) with_path[len] = 0;
-    }
+    with_path = completions_path(path ? path : "");
     if (!with_path || curl_url_set(u, CURLUPART_PATH, with_path, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK || curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
         curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_URL, &shown, 0) != CURLUE_OK ||

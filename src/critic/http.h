@@ -37,8 +37,9 @@
  *               fails at once ("HTTP 401: <start of the body>"), except the JSON-mode case:
  *   json mode   AUTO sends response_format until a 400 whose body names response_format or
  *               json_object: then stats->json_mode_dropped is set, the critic sends without it
- *               for the rest of its life, and that request is sent again (not an attempt).
- *               ON always sends it (such a 400 fails the sample), OFF never does.
+ *               for the rest of its life, and that request is sent again (not an attempt; the
+ *               refusal counts as an HTTP error). ON always sends it (such a 400 fails the
+ *               sample), OFF never does.
  * Retries wait 250 ms doubling per attempt up to 4 s, plus a jitter of up to a quarter taken
  * from the sample's id and attempt (deterministic: no clock, no random state). After
  * `retries` further attempts the sample fails: result->ok false, attempts, timed_out when the

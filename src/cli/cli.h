@@ -129,6 +129,7 @@ int cli_chat_config(const char *command, const char *chat_template, const char *
 int cli_text_chat(const char *command, t2g_text *text, const t2g_config *config, const char *chat_template,
                   const char *system_prompt, const char *chosen);
 
+struct cJSON;
 /* A critique's spans found in a response and the score each (byte) token gets: the readable view
  * of t2g align, or with json (an object, taken and freed) its "tokens" and "spans" added and the
  * object printed as one line. EXIT_OK, or the exit code after printing the error. */

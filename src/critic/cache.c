@@ -27,7 +27,9 @@ struct critic_cache {
     int fd;                /* O_RDWR | O_APPEND, opened at the first store or at open if it exists */
     entry *slots;          /* open addressing, key 0 = empty (a key of 0 is stored as 1) */
     size_t slot_count, used;
-    bool needs_newline;    /* the file ends without a newline: the next store starts a line */
+    bool torn;             /* the file ends in a line without its newline (a run stopped mid-write) */
+    uint64_t torn_at, size_seen; /* where that line starts, and the file's size when it was read */
+    bool needs_newline;    /* the last line is whole but has no newline: the next store starts a line */
 };
 
 static uint64_t key_of(const char *settings, const char *message) {
@@ -102,13 +104,16 @@ static t2g_status load(critic_cache *c, FILE *f, t2g_error *err) {
             cJSON *json = NULL;
             t2g_status s = read_line(line, len, c->path, number, &json, err);
             if (s && !complete) { /* a torn last line: a run stopped mid-write */
-                c->needs_newline = true;
+                c->torn = true;
+                c->torn_at = offset;
+                c->size_seen = offset + (uint64_t)got;
                 break;
             }
             if (s) {
                 status = s;
                 break;
             }
+            c->needs_newline = !complete;
             const char *settings = cJSON_GetObjectItemCaseSensitive(json, "settings")->valuestring;
             const char *message = cJSON_GetObjectItemCaseSensitive(json, "message")->valuestring;
             bool added = index_add(c, (entry){key_of(settings, message), offset, len});
@@ -118,7 +123,9 @@ static t2g_status load(critic_cache *c, FILE *f, t2g_error *err) {
                 break;
             }
         } else if (!complete && len > 0) {
-            c->needs_newline = true;
+            c->torn = true;
+            c->torn_at = offset;
+            c->size_seen = offset + (uint64_t)got;
         }
         offset += (uint64_t)got;
     }
@@ -220,7 +227,12 @@ t2g_status critic_cache_store(critic_cache *c, const char *settings, const char 
         cJSON_free(text);
         return t2g_fail(err, T2G_ERR_MEMORY, "out of memory writing to critic.cache %s", c->path);
     }
-    size_t start = c->needs_newline ? 1 : 0;
+    /* A torn last line goes before the first new one, if the file is still as it was read;
+     * else (another run appended since) the new line starts on a line of its own. */
+    struct stat st;
+    if (c->torn && fstat(c->fd, &st) == 0 && (uint64_t)st.st_size == c->size_seen && ftruncate(c->fd, (off_t)c->torn_at) == 0)
+        c->torn = false;
+    size_t start = c->torn || c->needs_newline ? 1 : 0;
     line[0] = '\n';
     memcpy(line + start, text, n);
     line[start + n] = '\n';
@@ -229,7 +241,7 @@ t2g_status critic_cache_store(critic_cache *c, const char *settings, const char 
     free(line);
     if (wrote != (ssize_t)(start + n + 1))
         return t2g_fail(err, T2G_ERR_IO, "writing to critic.cache %s: %s", c->path, wrote < 0 ? strerror(errno) : "a short write");
-    c->needs_newline = false;
+    c->torn = c->needs_newline = false;
     off_t end = lseek(c->fd, 0, SEEK_CUR);
     if (end < 0 || !index_add(c, (entry){key, (uint64_t)end - n - 1, n}))
         return t2g_fail(err, T2G_ERR_MEMORY, "indexing critic.cache %s", c->path);

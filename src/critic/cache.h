@@ -11,7 +11,8 @@
  * Only the index (key and offset) is kept in memory; a hit reads its line back from the file.
  *
  * Errors name the file and line: a line that is not such an object. A last line without its
- * newline (a run stopped mid-write) is left out and the next critique starts a new line. Lines
+ * newline that does not read (a run stopped mid-write) is left out, and cut off by the first
+ * store if the file is still as it was read (else that store starts a new line). Lines
  * are appended with O_APPEND, one write each, so runs sharing one file do not interleave. */
 #ifndef T2G_CRITIC_CACHE_H
 #define T2G_CRITIC_CACHE_H

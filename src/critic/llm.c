@@ -137,6 +137,7 @@ t2g_status critic_llm_judge(critic_llm *llm, t2g_critic_stats *stats, const t2g_
         bool hit = false;
         if (!status && llm->cache) status = from_cache(llm, messages[i], &results[i], &hit, err);
         if (!status && llm->cache) hit ? stats->cache_hits++ : stats->cache_misses++;
+        if (!status && hit) stats->judged++; /* the backends count what they judge */
         if (!status && hit) { /* its slot may take a later miss's message */
             free(messages[i]);
             messages[i] = NULL;
@@ -159,7 +160,6 @@ t2g_status critic_llm_judge(critic_llm *llm, t2g_critic_stats *stats, const t2g_
         answers[k] = (t2g_critic_result){0};
         if (replies[k] && results[misses[k]].ok) status = keep_answer(llm, messages[k], replies[k], &results[misses[k]], err);
     }
-    for (uint32_t i = 0; !status && i < n; i++) results[i].ok ? stats->judged++ : stats->failed++;
     for (uint32_t k = 0; answers && k < missing; k++) t2g_critic_result_free(&answers[k]);
     for (uint32_t i = 0; messages && i < n; i++) free(messages[i]);
     for (uint32_t i = 0; replies && i < n; i++) free(replies[i]);

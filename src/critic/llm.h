@@ -1,7 +1,7 @@
 /* Language-model critics (critic.kind http or model): what they share. Each sample's critique
  * prompt is the template (critic/prompt.h) filled in; the cache (critic/cache.h) answers what it
  * holds; the backend (critic/http.h: an OpenAI-compatible server; critic/model.h: a model t2g
- * runs) the rest. judged and failed are counted here, over every sample. */
+ * runs) the rest. Critiques from the cache count as judged here; the backends count theirs. */
 #ifndef T2G_CRITIC_LLM_H
 #define T2G_CRITIC_LLM_H
 

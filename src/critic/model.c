@@ -88,7 +88,7 @@ t2g_status critic_model_start(const t2g_config *config, t2g_device *device, crit
     m->max_spans = config->critic.max_spans;
     t2g_config model_config;
     uint32_t crc = 0;
-    t2g_status status = t2g_model_load_frozen_text(device, m->path, config->critic.context, 1, 0, &m->gpt, &model_config,
+    t2g_status status = t2g_model_load_frozen_text(device, m->path, config->critic.context, 1, 1, &m->gpt, &model_config,
                                                    &m->text, NULL, 0, err);
     if (!status) status = t2g_model_path_crc(m->path, &crc, err);
     if (!status) {
@@ -107,11 +107,10 @@ t2g_status critic_model_start(const t2g_config *config, t2g_device *device, crit
     uint32_t shortest = m->vocab ? shortest_critique(err) : 0;
     if (m->vocab && (shortest == 0 || m->max_tokens < shortest)) {
         critic_model_stop(m);
-        return shortest ? t2g_fail(err, T2G_ERR_FORMAT,
-                                   "critic.max_tokens %u is below the %u tokens the shortest critique JSON takes "
-                                   "(critic.constrain %s)",
-                                   config->critic.max_tokens, shortest, t2g_config_name("critic.constrain", m->constrain))
-                        : T2G_ERR_MEMORY;
+        if (!shortest) return T2G_ERR_MEMORY;
+        return t2g_fail(err, T2G_ERR_FORMAT,
+                        "critic.max_tokens %u is below the %u tokens the shortest critique JSON takes (critic.constrain %s)",
+                        config->critic.max_tokens, shortest, t2g_config_name("critic.constrain", config->critic.constrain));
     }
     snprintf(settings, settings_size, "model crc=%08x context=%u temperature=%.17g max_tokens=%u constrain=%s max_spans=%u",
              crc, m->context, m->temperature, m->max_tokens, t2g_config_name("critic.constrain", m->constrain),
@@ -177,7 +176,11 @@ static t2g_status read_critique(const critic_model *m, const t2g_generation *g, 
     status = critic_reply_read(text, len, limits, result, err);
     if (!status && !result->ok) {
         stats->unparsed++;
-        if (s && s->broken) snprintf(result->error, sizeof result->error, "the constraint was broken (a bug): %.200s", result->error);
+        if (s && s->broken) {
+            char why[sizeof result->error];
+            memcpy(why, result->error, sizeof why);
+            snprintf(result->error, sizeof result->error, "the constraint was broken (a bug): %.200s", why);
+        }
     }
     if (status || !result->ok) free(text);
     else *reply = text;
@@ -232,6 +235,7 @@ static t2g_status judge_chunk(critic_model *m, t2g_critic_stats *stats, const t2
     }
     for (uint32_t k = 0; !status && k < live; k++)
         status = read_critique(m, &g, k, m->vocab ? &seq[k] : NULL, limits, stats, &results[which[k]], &replies[which[k]], err);
+    for (uint32_t i = 0; !status && i < n; i++) results[i].ok ? stats->judged++ : stats->failed++;
     t2g_generation_free(&g);
     for (uint32_t i = 0; seq && i < n; i++) critic_json_shape_free(seq[i].shape);
     for (uint32_t i = 0; ids && i < n; i++) free(ids[i]);

@@ -30,6 +30,8 @@ requests with the same message (1 for the first):
               sent, good otherwise
   echokey     400 whose body repeats the request's Authorization header
   echokeyok   good, with the Authorization header repeated in an extra key of the body
+  quote       a critique quoting, as its one good span, everything after "RESPONSE:" in the message
+              up to its last newline (none when that is empty): for t2g rl's responses
 """
 import argparse
 import email.utils
@@ -81,7 +83,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         authorized = server.key is None or auth == "Bearer " + server.key
         try:
-            self.answer(mode, "MODE:" + mode, attempt, authorized, auth, "response_format" in request)
+            self.answer(mode, "MODE:" + mode, attempt, authorized, auth, "response_format" in request, message)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a huge body, a timeout)
             self.close_connection = True
         if server.log:
@@ -91,7 +93,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with server.lock, open(server.log, "a") as log:
                 log.write(json.dumps(line) + "\n")
 
-    def answer(self, mode, marker, attempt, authorized, auth, json_mode):
+    def answer(self, mode, marker, attempt, authorized, auth, json_mode, message):
         if self.path != "/v1/chat/completions":
             return self.send(404, json.dumps({"error": "no such path: " + self.path}))
         if not authorized:
@@ -134,6 +136,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(400, json.dumps({"error": "bad request", "you sent": auth}))
         if mode == "echokeyok":
             return self.completion(critique(marker), {"you sent": auth})
+        if mode == "quote":
+            quoted = message.split("RESPONSE:", 1)[-1].rsplit("\n", 1)[0]
+            return self.completion(json.dumps({"textual_feedback": "Quoted whole.", "good_spans": [quoted] if quoted else [],
+                                               "poor_spans": [], "score": 0.5}))
         return self.send(400, json.dumps({"error": "unknown mode '%s'" % mode}))
 
 

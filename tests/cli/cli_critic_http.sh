@@ -47,6 +47,22 @@ check "an ftp:// URL: exit 2, naming critic.url" '[ $code = 2 ] && printf "%s" "
 out=$("$t2g" critique --set critic.kind=http --prompt p --response r 2>&1); code=$?
 check "critic.kind=http without critic.url: exit 2, naming it" '[ $code = 2 ] && printf "%s" "$out" | grep -q "critic.url is empty"'
 
+# HTTPS: a self-signed certificate is refused (the peer is verified against the system's CA bundle)
+if command -v openssl >/dev/null 2>&1 &&
+   openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1; then
+  python3 "$src/tests/critics/openai_server.py" --port 0 --lifetime 60 --tls tls.crt tls.key >tls_port.txt &
+  tls_server=$!
+  for i in $(seq 50); do grep -q "^PORT " tls_port.txt 2>/dev/null && break; sleep 0.1; done
+  tls_port=$(sed -n 's/^PORT //p' tls_port.txt)
+  out=$("$t2g" critique --set critic.kind=http --set "critic.url=https://127.0.0.1:$tls_port/v1" --set critic.retries=0 \
+        --prompt p --response "r MODE:good" 2>&1); code=$?
+  kill $tls_server 2>/dev/null
+  check "an HTTPS server with a self-signed certificate: refused, exit 1, naming the certificate" \
+    '[ $code = 1 ] && printf "%s" "$out" | grep -q -i "certificate"'
+else
+  echo "FAIL: openssl (which ca-certificates brings, tools/setup.sh) cannot make a certificate"; fail=1
+fi
+
 # rl: the demo's shipped SFT checkpoint is the policy; the template quotes the response for the server
 printf 'Judge this. MODE:quote\nRESPONSE:{{response}}\n' > prompt.txt
 common="--set rl.start=$src/assets/demo_sft.ckpt --set rl.prompts=4 --set rl.samples_per_prompt=2 --set rl.max_new_tokens=4 \

@@ -2,7 +2,7 @@
 """A small OpenAI-compatible chat-completions server for the HTTP critic's tests
 (tests/check/check_critic_http.c). Standard library only.
 
-  python3 openai_server.py --port 0 [--key-env NAME] [--log FILE] [--lifetime SECONDS]
+  python3 openai_server.py --port 0 [--key-env NAME] [--log FILE] [--lifetime SECONDS] [--tls CERT KEY]
 
 prints "PORT <n>" on its first line, then serves POST /v1/chat/completions on 127.0.0.1 until
 killed (or after --lifetime seconds, 600 by default). With --key-env, a request without
@@ -39,6 +39,7 @@ import http.server
 import json
 import os
 import re
+import ssl
 import threading
 import time
 
@@ -149,8 +150,13 @@ def main():
     parser.add_argument("--key-env")
     parser.add_argument("--log")
     parser.add_argument("--lifetime", type=float, default=600)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     args = parser.parse_args()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.lock = threading.Lock()
     server.attempts = {}

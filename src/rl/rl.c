@@ -233,6 +233,7 @@ t2g_status t2g_rl_set_critic_log(t2g_rl *rl, const char *path, t2g_error *err) {
 
 t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     double start = t2g_clock_seconds(), rollout_seconds = 0;
+    rl->critic_seen = *t2g_critic_get_stats(rl->critic); /* what evaluations since asked is not this step's */
     memset(stats, 0, sizeof *stats);
     stats->beta = rl->beta;
     uint64_t prompt_cursor = rl->prompt_cursor; /* a step that fails or is abandoned hands out no prompt */
@@ -266,7 +267,6 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->critic_stray = t2g_critic_get_stats(rl->critic)->stray;
     stats->critic_ms = rl->batch.critic_ms;
     stats->critic = critic_delta(t2g_critic_get_stats(rl->critic), &rl->critic_seen);
-    rl->critic_seen = *t2g_critic_get_stats(rl->critic);
     memcpy(stats->first_failure, rl->batch.first_failure, sizeof stats->first_failure);
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;

@@ -66,7 +66,7 @@ struct t2g_rl {
     uint64_t prompt_cursor;              /* prompts handed out so far */
     uint32_t start_crc;                  /* the stored CRC-32 of rl.start (recorded in checkpoints) */
     t2g_span_stats spans;                /* of the last step */
-    t2g_critic_stats critic_seen;        /* the critic's counts at the end of the step before */
+    t2g_critic_stats critic_seen;        /* the critic's counts when the step began */
     t2g_rl_sample *samples;
     uint32_t sample_count;
     t2g_text *text;                      /* rl.start's tokenizer and the chat template */

@@ -27,7 +27,13 @@ with open("rows.jsonl", "w") as f:
 EOF
 head -16 rows.jsonl > json16.jsonl
 tail -4 rows.jsonl > substrings4.jsonl
-critic="--set critic.kind=model --set critic.model_path=$model --set critic.context=768 --set critic.max_tokens=96"
+# a short template (the built-in one is about 230 tokens, and each prompt token is a sampler step:
+# tools/bench_critic.sh times that one); the constraint is what is under test here
+printf '%s\n' 'Review the answer to "{{prompt}}"{{#reference}} (correct: {{reference}}){{/reference}}. Answer: {{response}}' \
+  'Reply with JSON: textual_feedback, good_spans and poor_spans (phrases copied from the answer), score from -1 to 1.' \
+  >prompt.txt
+critic="--set critic.kind=model --set critic.model_path=$model --set critic.context=768 --set critic.max_tokens=96 \
+  --set critic.prompt_file=prompt.txt"
 
 start=$(date +%s)
 "$t2g" critique --batch json16.jsonl --out json16.out $critic --set critic.workers=16 --set critic.cache=cache.jsonl \

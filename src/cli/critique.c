@@ -142,6 +142,10 @@ static cJSON *stats_json(const t2g_critic_stats *s, double ms) {
 }
 
 static void print_result(const t2g_config *config, const t2g_critic_stats *s, double ms) {
+    if (config->critic.kind == T2G_CRITIC_EXTERNAL) { /* no requests or tokens of its own to count */
+        printf("critic external: %.0f ms, %llu retr%s\n", ms, (unsigned long long)s->retries, s->retries == 1 ? "y" : "ies");
+        return;
+    }
     printf("critic %s: %.0f ms, %llu request%s, %llu retr%s, tokens %llu in + %llu out%s\n",
            t2g_config_name("critic.kind", config->critic.kind), ms, (unsigned long long)s->requests,
            s->requests == 1 ? "" : "s", (unsigned long long)s->retries, s->retries == 1 ? "y" : "ies",

@@ -2,7 +2,8 @@
 # External critics as users meet them (t2g rl): a mistyped critic.command stops the run before
 # its folder is made; a critic that debugs on stdout is judged, its lines in RUN/critic.log; a
 # block-buffered critic fails the run naming stdout buffering; a prompt file needs no
-# "response"; the critic is sent the reference and the prompt row's other fields.
+# "response"; the critic is sent the reference and the prompt row's other fields; `t2g critique`
+# asks an external critic for one critique, and refuses the built-in one.
 #   usage: cli_critic.sh T2G SOURCE_DIR BUILD_DIR
 set -u
 t2g=$1
@@ -58,6 +59,15 @@ for l in open(\"run5/samples.jsonl\"):
     a, b = s[\"prompt\"].rstrip(\"=\").split(\"+\")
     want = \"reference=%d fields=\" % (int(a) + int(b)) + json.dumps({\"a\": a, \"b\": b, \"sum\": str(int(a) + int(b))}, separators=(\",\", \":\"))
     assert s[\"critique\"] == want, (s[\"critique\"], want)"'
+
+out=$("$t2g" critique --set critic.kind=external --set "critic.command=python3 $src/tools/example_critic.py" \
+      --prompt "347+589=" --response "The answer is 946" --reference 936 2>&1); code=$?
+check "t2g critique with an external critic: exit 0, its critique and the span found" \
+  '[ $code = 0 ] && printf "%s" "$out" | grep -q "^critic external: " && printf "%s" "$out" | grep -q "poor .*exact .*\"The answer is 946\"" &&
+   printf "%s" "$out" | grep -q "^feedback: .*The sum is 936."'
+out=$("$t2g" critique --prompt "1+1=" --response "2" 2>&1); code=$?
+check "t2g critique with the built-in critic: exit 2, saying which kinds it takes" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "set critic.kind to http, model or external"'
 
 [ $fail = 0 ] && echo "cli_critic: all passed"
 exit $fail

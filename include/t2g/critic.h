@@ -64,6 +64,8 @@ typedef struct t2g_critic_result {
     uint32_t attempts;
     bool timed_out;                     /* not ok, and the last attempt ran out of time */
     char error[256];                    /* why not ok: "timeout after 5000 ms", "garbage: ...", ... */
+    char *answer;                       /* not ok: a language model's last answer, the one that held no
+                                         * critique (malloc'ed, any API key removed), else NULL */
 } t2g_critic_result;
 
 typedef struct t2g_critic_stats {

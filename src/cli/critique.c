@@ -38,7 +38,8 @@ static const char HELP[] =
     "  --batch FILE.jsonl  many critiques at once (critic.workers in flight): one {\"prompt\", \"response\"\n"
     "                      [, \"reference\"]} object a line, all read (and checked) before the first is\n"
     "                      asked; out one JSON line each, in order: {\"prompt\", \"response\", \"ok\",\n"
-    "                      \"attempts\", \"error\" (not ok) or \"feedback\", \"score\", \"spans\"}; the counts\n"
+    "                      \"attempts\", \"error\" and \"answer\" (not ok: the model's last answer, when it\n"
+    "                      had one) or \"feedback\", \"score\", \"spans\"}; the counts\n"
     "                      on standard error (judged, failed, unparsed, spans found, requests, time)\n"
     "  --out FILE          with --batch: write FILE instead of standard output\n"
     "\n"
@@ -178,6 +179,12 @@ static int judge(const t2g_config *config, const critique_args *a, t2g_critic *c
     if (!result.ok) {
         cli_error("critique: the critic gave no critique after %u attempt%s: %s", result.attempts,
                   result.attempts == 1 ? "" : "s", result.error);
+        if (result.answer) {
+            char *answer = t2g_utf8_sanitize(result.answer, strlen(result.answer), NULL);
+            fprintf(stderr, "its last answer:\n%s\n", answer ? answer : "");
+            free(answer);
+        }
+        t2g_critic_result_free(&result);
         return EXIT_FAILED;
     }
     cJSON *json = NULL;

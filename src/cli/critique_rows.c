@@ -101,6 +101,7 @@ static cJSON *row_json(const critique_row *row, const t2g_critic_result *r, t2g_
     cJSON_AddNumberToObject(o, "attempts", r->attempts);
     if (!r->ok) {
         add_text(o, "error", r->error, strlen(r->error));
+        if (r->answer) add_text(o, "answer", r->answer, strlen(r->answer)); /* what did not parse */
         return o;
     }
     const t2g_critique *c = &r->critique;

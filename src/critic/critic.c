@@ -300,6 +300,8 @@ void t2g_critic_result_free(t2g_critic_result *result) {
     if (result->ok) t2g_critique_free(&result->critique);
     memset(&result->critique, 0, sizeof result->critique);
     result->ok = false;
+    free(result->answer);
+    result->answer = NULL;
 }
 
 t2g_status t2g_critic_set_log(t2g_critic *critic, const char *path, t2g_error *err) {

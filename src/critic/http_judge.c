@@ -233,9 +233,13 @@ static void answer(judge *j, critic_http_transfer *t, uint32_t i, outcome *o) {
     if (!r->ok) {
         j->stats->unparsed++;
         snprintf(o->why, sizeof o->why, "%.190s", r->error);
+        free(r->answer); /* the last answer is kept, for a person tuning the prompt */
+        r->answer = critic_http_redact(content, strlen(content), h->key, NULL);
         free(content);
         return;
     }
+    free(r->answer);
+    r->answer = NULL;
     r->attempts = j->samples[i].attempts + 1;
     j->stats->judged++;
     sample_done(j, i);

@@ -182,7 +182,8 @@ static t2g_status read_critique(const critic_model *m, const t2g_generation *g, 
             snprintf(result->error, sizeof result->error, "the constraint was broken (a bug): %.200s", why);
         }
     }
-    if (status || !result->ok) free(text);
+    if (status) free(text);
+    else if (!result->ok) result->answer = text; /* for a person tuning the prompt */
     else *reply = text;
     return status;
 }

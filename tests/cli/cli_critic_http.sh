@@ -35,8 +35,9 @@ out=$("$t2g" critique $http --prompt p --response "r MODE:500" --json 2>&1); cod
 check "a server that answers 500 twice: retried, the critique on the third request (--json)" \
   '[ $code = 0 ] && printf "%s" "$out" | python3 -c "import json, sys; o = json.load(sys.stdin); assert o[\"critic\"][\"requests\"] == 3 and o[\"critic\"][\"retries\"] == 2, o"'
 out=$("$t2g" critique $http --set critic.retries=1 --prompt p --response "r MODE:garbage" 2>&1); code=$?
-check "an answer with no critique in it, twice: exit 1, saying so" \
-  '[ $code = 1 ] && printf "%s" "$out" | grep -q "no critique after 2 attempts: .*no critique in the answer"'
+check "an answer with no critique in it, twice: exit 1, saying so and showing the answer" \
+  '[ $code = 1 ] && printf "%s" "$out" | grep -q "no critique after 2 attempts: .*no critique in the answer" &&
+   printf "%s" "$out" | grep -A1 "^its last answer:" | grep -q "nothing to add"'
 out=$(T2G_TEST_KEY=wrong "$t2g" critique $http --prompt p --response "r MODE:good" 2>&1); code=$?
 check "a wrong key: exit 1, HTTP 401 named" '[ $code = 1 ] && printf "%s" "$out" | grep -q "401"'
 out=$(env -u T2G_TEST_KEY "$t2g" critique $http --prompt p --response r 2>&1); code=$?

@@ -64,6 +64,10 @@ print(\"spans quoted:\", spans)"'
   --set critic.constrain=none --set critic.retries=0 2>none.err; code=$?
 check "constrain=none: the noise is counted as unparsed, no critique made up (exit 1: none at all)" \
   '[ $code = 1 ] && grep -q "0 judged, 8 without a critique (8 answers unparsed)" none.err'
+check "... each row keeps the answer that did not parse" 'python3 -c "
+import json
+rows = [json.loads(l) for l in open(\"none.out\")]
+assert len(rows) == 8 and all(not r[\"ok\"] and \"answer\" in r for r in rows), rows"'
 
 out=$("$t2g" critique --prompt p --response r --set critic.kind=model --set critic.model_path=no-such-model 2>&1); code=$?
 check "a model path that does not exist: exit 2, naming critic.model_path" \

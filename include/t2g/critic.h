@@ -84,6 +84,10 @@ typedef struct t2g_critic_stats {
     bool json_mode_dropped;             /* the server refused response_format: sent without it since */
 } t2g_critic_stats;
 
+/* What was counted between `before` and `now` (a field added above is subtracted here too);
+ * json_mode_dropped as it is now. */
+t2g_critic_stats t2g_critic_stats_since(const t2g_critic_stats *now, const t2g_critic_stats *before);
+
 /* The built-in critic of a task ("arith" or "facts"). */
 t2g_status t2g_critic_builtin(const t2g_task *task, t2g_critic **critic, t2g_error *err);
 
@@ -109,6 +113,11 @@ t2g_status t2g_critic_external(const t2g_external_critic_options *options, t2g_c
  * (a bad URL, an unset key variable, a model that does not load, a bad template). */
 t2g_status t2g_critic_language_model(const t2g_config *config, t2g_device *device, t2g_critic **critic,
                                      t2g_error *err);
+/* The critic config->critic.kind names, with the critic.* keys: builtin (task's: an error
+ * naming it when it has none), external (critic.command, started; t2g_critic_check_command is
+ * the caller's to run first, before anything slow), http or model (on device). */
+t2g_status t2g_critic_from_config(const t2g_config *config, const t2g_task *task, t2g_device *device, t2g_critic **critic,
+                                  t2g_error *err);
 /* Gives a language-model critic its critique cache (critic.cache): a JSONL file, read now, to
  * which each new critique is appended; what it holds is never asked again. Other critics have
  * none: OK. Fails naming the file and line of a malformed cache. */

@@ -103,28 +103,17 @@ int cli_critic_cache(t2g_critic *critic, const t2g_config *config, const char *r
 
 /* The critic of the config: a language-model one (a device for "model") or an external command. */
 static int make_critic(const t2g_config *config, const critique_args *a, t2g_device **device, t2g_critic **critic) {
-    t2g_error err = {0};
-    t2g_status status = T2G_OK;
-    switch (config->critic.kind) {
-    case T2G_CRITIC_BUILTIN:
+    if (config->critic.kind == T2G_CRITIC_BUILTIN) {
         cli_error("critique: critic.kind is \"builtin\": the built-in critics judge their tasks' own examples; set "
                   "critic.kind to http, model or external (see 't2g critique --help')");
         return EXIT_USAGE;
-    case T2G_CRITIC_EXTERNAL: {
-        t2g_external_critic_options o = {config->critic.command, 1, config->critic.timeout_ms, config->critic.retries,
-                                         config->critic.max_bytes};
-        status = t2g_critic_check_command(config->critic.command, &err);
-        if (!status) status = t2g_critic_external(&o, critic, &err);
-        break;
     }
-    case T2G_CRITIC_MODEL:
-        if (cli_open_device(a->device ? a->device : config->device[0] ? config->device : NULL, device)) return EXIT_USAGE;
-        /* fall through */
-    case T2G_CRITIC_HTTP:
-        status = t2g_critic_language_model(config, *device, critic, &err);
-        break;
-    }
-    if (status) {
+    if (config->critic.kind == T2G_CRITIC_MODEL &&
+        cli_open_device(a->device ? a->device : config->device[0] ? config->device : NULL, device))
+        return EXIT_USAGE;
+    t2g_error err = {0};
+    if ((config->critic.kind == T2G_CRITIC_EXTERNAL && t2g_critic_check_command(config->critic.command, &err)) ||
+        t2g_critic_from_config(config, NULL, *device, critic, &err)) {
         cli_error("critique: %s", err.message);
         return err.status == T2G_ERR_MEMORY ? EXIT_FAILED : EXIT_USAGE;
     }

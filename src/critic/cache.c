@@ -24,7 +24,8 @@ typedef struct entry {
 
 struct critic_cache {
     char *path;
-    int fd;                /* O_RDWR | O_APPEND, opened at the first store or at open if it exists */
+    int fd;                /* O_RDWR | O_APPEND, opened at the first store */
+    FILE *read;            /* the file as it was opened, kept for reading hits back (NULL: it did not exist) */
     entry *slots;          /* open addressing, key 0 = empty (a key of 0 is stored as 1) */
     size_t slot_count, used;
     bool torn;             /* the file ends in a line without its newline (a run stopped mid-write) */
@@ -67,11 +68,12 @@ static bool index_add(critic_cache *c, entry e) {
 static t2g_status read_line(const char *line, size_t len, const char *path, uint64_t number, cJSON **json,
                             t2g_error *err) {
     *json = cJSON_ParseWithLength(line, len);
-    const char *keys[] = {"key", "settings", "message", "answer"};
+    static const char *const keys[] = {"key", "settings", "message", "answer"};
+    static const char *const missing[] = {"no string \"key\"", "no string \"settings\"", "no string \"message\"",
+                                          "no string \"answer\""};
     const char *problem = !*json || !cJSON_IsObject(*json) ? "not a JSON object" : NULL;
     for (size_t k = 0; !problem && k < 4; k++)
-        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*json, keys[k])))
-            problem = k == 0 ? "no string \"key\"" : k == 1 ? "no string \"settings\"" : k == 2 ? "no string \"message\"" : "no string \"answer\"";
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*json, keys[k]))) problem = missing[k];
     if (!problem) return T2G_OK;
     cJSON_Delete(*json);
     *json = NULL;
@@ -144,7 +146,7 @@ t2g_status critic_cache_open(const char *path, critic_cache **out, t2g_error *er
     }
     c->fd = -1;
     t2g_status status = index_grow(c) ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of memory opening critic.cache %s", path);
-    FILE *f = status ? NULL : fopen(path, "rb");
+    FILE *f = status ? NULL : fopen(path, "rbe"); /* e: close-on-exec, as the critics start processes */
     if (!status && !f && errno != ENOENT)
         status = t2g_fail(err, T2G_ERR_IO, "opening critic.cache %s: %s", path, strerror(errno));
     if (f) {
@@ -152,7 +154,7 @@ t2g_status critic_cache_open(const char *path, critic_cache **out, t2g_error *er
         if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
             status = t2g_fail(err, T2G_ERR_IO, "critic.cache %s is not a regular file", path);
         if (!status) status = load(c, f, err);
-        fclose(f);
+        c->read = f;
     }
     if (status) {
         critic_cache_close(c);
@@ -165,10 +167,9 @@ t2g_status critic_cache_open(const char *path, critic_cache **out, t2g_error *er
 /* Reads back the line of e and checks that it is (settings, message); its answer then. */
 static t2g_status read_back(critic_cache *c, const entry *e, const char *settings, const char *message, char **answer,
                             size_t *len, t2g_error *err) {
-    int fd = c->fd >= 0 ? c->fd : open(c->path, O_RDONLY | O_CLOEXEC);
-    char *line = fd >= 0 ? malloc(e->len + 1) : NULL;
+    int fd = c->fd >= 0 ? c->fd : fileno(c->read); /* the same file: one of them is open */
+    char *line = malloc(e->len + 1);
     ssize_t got = line ? pread(fd, line, e->len, (off_t)e->offset) : -1;
-    if (fd >= 0 && fd != c->fd) close(fd);
     if (got != (ssize_t)e->len) {
         free(line);
         return t2g_fail(err, T2G_ERR_IO, "critic.cache %s: reading a critique back at byte %llu: %s", c->path,
@@ -253,6 +254,7 @@ size_t critic_cache_size(const critic_cache *c) { return c->used; }
 void critic_cache_close(critic_cache *c) {
     if (!c) return;
     if (c->fd >= 0) close(c->fd);
+    if (c->read) fclose(c->read);
     free(c->slots);
     free(c->path);
     free(c);

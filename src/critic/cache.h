@@ -4,9 +4,9 @@
  *   {"key": "<16 hex digits>", "settings": "...", "message": "...", "answer": "..."}
  *
  * settings: the critic's settings that shape an answer (kind, server URL and model or model file,
- * temperature, token budget, constraint, the template's hash); message: the critique prompt as
- * sent (template, prompt, response and reference filled in); answer: the model's text, read again
- * by critic_reply_read on a hit. The key (FNV-1a of settings and message) only finds a line: a
+ * temperature, token budget, constraint); message: the critique prompt as sent (the template with
+ * prompt, response and reference filled in: the template itself is part of the key through it);
+ * answer: the model's text, read again by critic_reply_read on a hit. The key (FNV-1a of settings and message) only finds a line: a
  * hit also needs settings and message to be equal byte for byte, so a hash collision is a miss.
  * Only the index (key and offset) is kept in memory; a hit reads its line back from the file.
  *

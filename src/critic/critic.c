@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/utf8.h"
 #include "critic/llm.h"
 #include "critic_internal.h"
 
@@ -101,7 +102,11 @@ t2g_status critic_reply_read(const char *text, size_t len, const t2g_critique_li
                              t2g_critic_result *result, t2g_error *err) {
     t2g_error why = {0};
     t2g_critique critique = {0};
-    t2g_status status = t2g_critique_parse_limited(text, len, limits, &critique, &why);
+    size_t clean_len = 0;
+    char *clean = t2g_utf8_sanitize(text, len, &clean_len);
+    if (!clean) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory reading an answer");
+    t2g_status status = t2g_critique_parse_limited(clean, clean_len, limits, &critique, &why);
+    free(clean);
     if (status == T2G_ERR_MEMORY) return t2g_fail(err, T2G_ERR_MEMORY, "%s", why.message);
     if (status) {
         result->ok = false;
@@ -256,6 +261,19 @@ t2g_status t2g_critic_language_model(const t2g_config *config, t2g_device *devic
     return T2G_OK;
 }
 
+t2g_status t2g_critic_from_config(const t2g_config *config, const t2g_task *task, t2g_device *device, t2g_critic **critic,
+                                  t2g_error *err) {
+    switch (config->critic.kind) {
+    case T2G_CRITIC_BUILTIN: return t2g_critic_builtin(task, critic, err);
+    case T2G_CRITIC_HTTP:
+    case T2G_CRITIC_MODEL: return t2g_critic_language_model(config, device, critic, err);
+    case T2G_CRITIC_EXTERNAL: break;
+    }
+    t2g_external_critic_options o = {config->critic.command, config->critic.workers, config->critic.timeout_ms,
+                                     config->critic.retries, config->critic.max_bytes};
+    return t2g_critic_external(&o, critic, err);
+}
+
 t2g_status t2g_critic_prompt(const t2g_critic *critic, const t2g_critic_request *request, char **text, size_t *len,
                              t2g_error *err) {
     if (!critic || !critic->llm)
@@ -316,6 +334,18 @@ t2g_status t2g_critic_set_cache(t2g_critic *critic, const char *path, t2g_error 
 }
 
 const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic) { return critic ? &critic->stats : NULL; }
+
+t2g_critic_stats t2g_critic_stats_since(const t2g_critic_stats *now, const t2g_critic_stats *before) {
+    t2g_critic_stats d = *now;
+    d.judged -= before->judged, d.failed -= before->failed, d.retries -= before->retries;
+    d.timeouts -= before->timeouts, d.crashes -= before->crashes, d.garbage -= before->garbage;
+    d.missing -= before->missing, d.stray -= before->stray, d.stray_unlogged -= before->stray_unlogged;
+    d.requests -= before->requests, d.rate_limited -= before->rate_limited, d.http_errors -= before->http_errors;
+    d.unparsed -= before->unparsed, d.prompt_tokens -= before->prompt_tokens;
+    d.completion_tokens -= before->completion_tokens, d.cache_hits -= before->cache_hits;
+    d.cache_misses -= before->cache_misses, d.latency_ms -= before->latency_ms;
+    return d;
+}
 
 void t2g_critic_destroy(t2g_critic *critic) {
     if (!critic) return;

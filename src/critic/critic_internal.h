@@ -81,7 +81,8 @@ t2g_status critic_finish(t2g_critique *critique, critic_text *text, bool no_memo
 /* ---- language-model critics ---- */
 
 /* Reads a language model's answer (its text, len bytes: the critique's JSON, bare, fenced or in
- * prose) into result within limits (NULL: none): ok, the critique, score = its "score" (0 when
+ * prose; bytes that are not valid UTF-8, and NUL, read as U+FFFD, as t2g_utf8_sanitize makes
+ * them) into result within limits (NULL: none): ok, the critique, score = its "score" (0 when
  * absent), final_score 0. A text with no readable critique: result not ok, result->error says
  * why (T2G_OK: that is the sample's failure); T2G_ERR_MEMORY only when out of memory. */
 t2g_status critic_reply_read(const char *text, size_t len, const t2g_critique_limits *limits,

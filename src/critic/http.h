@@ -63,8 +63,6 @@
 #include "t2g/feedback.h"
 #include "t2g/status.h"
 
-typedef enum critic_json_mode { CRITIC_JSON_MODE_AUTO, CRITIC_JSON_MODE_ON, CRITIC_JSON_MODE_OFF } critic_json_mode;
-
 typedef struct critic_http_options {
     const char *url;            /* critic.url: a base URL (e.g. ending in /v1), to which /chat/completions is
                                  * appended, or the full .../chat/completions URL; http:// or https:// */
@@ -77,7 +75,7 @@ typedef struct critic_http_options {
     t2g_critique_limits limits; /* for critic_reply_read */
     double temperature;         /* sent as "temperature" */
     uint32_t max_tokens;        /* sent as "max_tokens" (0: not sent) */
-    critic_json_mode json_mode; /* critic.json_mode */
+    t2g_critic_json_mode json_mode; /* critic.json_mode (t2g/config.h) */
 } critic_http_options;
 
 typedef struct critic_http critic_http;

@@ -47,7 +47,7 @@ struct critic_http {
     t2g_critique_limits limits;
     double temperature;
     uint32_t max_tokens;
-    critic_json_mode json_mode;
+    t2g_critic_json_mode json_mode;
     bool json_mode_dropped;    /* AUTO, after the server refused response_format */
     bool curl_ready;           /* curl_global_init succeeded */
     CURLM *multi;

@@ -120,7 +120,7 @@ static void judge_fatal(judge *j, t2g_status status, const char *format, ...) {
 static bool send_sample(judge *j, critic_http_transfer *t, uint32_t i) {
     critic_http *h = j->h;
     bool json_mode =
-        h->json_mode == CRITIC_JSON_MODE_ON || (h->json_mode == CRITIC_JSON_MODE_AUTO && !h->json_mode_dropped);
+        h->json_mode == T2G_CRITIC_JSON_ON || (h->json_mode == T2G_CRITIC_JSON_AUTO && !h->json_mode_dropped);
     critic_http_body_options body = {.model = h->model, .temperature = h->temperature, .max_tokens = h->max_tokens,
                                      .json_mode = json_mode};
     char *payload = critic_http_request_body(&body, j->messages[i]);
@@ -266,7 +266,7 @@ static void transfer_done(judge *j, critic_http_transfer *t, CURLcode result) {
         transport_failure(j, t, result, &o);
     } else {
         j->stats->latency_ms += o.ms;
-        refused_json_mode = o.status == 400 && t->json_mode && h->json_mode == CRITIC_JSON_MODE_AUTO &&
+        refused_json_mode = o.status == 400 && t->json_mode && h->json_mode == T2G_CRITIC_JSON_AUTO &&
                             critic_http_refuses_json_mode(t->body, t->body_len);
         if (refused_json_mode) {
             j->stats->http_errors++;

@@ -1,13 +1,11 @@
 /* Language-model critics (critic.kind http or model), the part they share: each sample's
  * critique prompt from the template (prompt.h), the cache (cache.h), then the backend (http.h,
- * model.h) for what the cache does not hold; answers are made valid UTF-8 before they are read
- * or stored, so a cached critique reads exactly as it did when it was written. */
+ * model.h) for what the cache does not hold. An answer is stored as critic_reply_read reads it
+ * (made valid UTF-8), so a cached critique reads exactly as it did when it was written. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "core/hash.h"
 #include "core/utf8.h"
 #include "critic/cache.h"
 #include "critic/http.h"
@@ -25,14 +23,11 @@ struct critic_llm {
     char settings[1024];         /* what shapes an answer, for the cache */
 };
 
-static const char *json_mode_name(t2g_critic_json_mode mode) { return t2g_config_name("critic.json_mode", mode); }
-
 static t2g_status start_http(critic_llm *llm, const t2g_config *config, t2g_error *err) {
-    const char *api_key_env = config->critic.api_key_env;
     critic_http_options o = {
         .url = config->critic.url,
         .model = config->critic.model,
-        .api_key_env = api_key_env,
+        .api_key_env = config->critic.api_key_env,
         .workers = config->critic.workers,
         .timeout_ms = config->critic.timeout_ms,
         .retries = config->critic.retries,
@@ -40,13 +35,11 @@ static t2g_status start_http(critic_llm *llm, const t2g_config *config, t2g_erro
         .limits = llm->limits,
         .temperature = config->critic.temperature,
         .max_tokens = config->critic.max_tokens,
-        .json_mode = config->critic.json_mode == T2G_CRITIC_JSON_ON    ? CRITIC_JSON_MODE_ON
-                     : config->critic.json_mode == T2G_CRITIC_JSON_OFF ? CRITIC_JSON_MODE_OFF
-                                                                       : CRITIC_JSON_MODE_AUTO,
+        .json_mode = config->critic.json_mode,
     };
     snprintf(llm->settings, sizeof llm->settings, "http url=%s model=%s temperature=%.17g max_tokens=%u json_mode=%s",
              config->critic.url, config->critic.model, config->critic.temperature, config->critic.max_tokens,
-             json_mode_name(config->critic.json_mode));
+             t2g_config_name("critic.json_mode", config->critic.json_mode));
     return critic_http_start(&o, &llm->http, err);
 }
 
@@ -65,13 +58,6 @@ t2g_status critic_llm_start(const t2g_config *config, t2g_device *device, critic
         status = t2g_fail(err, T2G_ERR_ARGUMENT, "critic.kind \"%s\" is not a language-model critic",
                           t2g_config_name("critic.kind", config->critic.kind));
     }
-    if (!status) { /* the template is part of what shapes an answer */
-        size_t len;
-        const char *text = critic_prompt_text(llm->prompt, &len);
-        size_t used = strlen(llm->settings);
-        snprintf(llm->settings + used, sizeof llm->settings - used, " template=%016llx",
-                 (unsigned long long)t2g_fnv1a64(T2G_FNV1A64_START, text, len));
-    }
     if (status) {
         critic_llm_stop(llm);
         return status;
@@ -87,35 +73,24 @@ t2g_status critic_llm_render(const critic_llm *llm, const t2g_critic_request *re
 
 /* The cached critique of message, if the cache holds one that still reads (within today's limits). */
 static t2g_status from_cache(critic_llm *llm, const char *message, t2g_critic_result *result, bool *hit, t2g_error *err) {
-    *hit = false;
     char *answer = NULL;
     size_t len = 0;
     t2g_status status = critic_cache_find(llm->cache, llm->settings, message, &answer, &len, err);
-    if (!status && answer) status = critic_reply_read(answer, len, &llm->limits, result, err);
+    bool found = !status && answer;
+    if (found) status = critic_reply_read(answer, len, &llm->limits, result, err);
     free(answer);
-    if (!status && answer && !result->ok) { /* e.g. critic.max_spans lowered since: ask again */
-        result->error[0] = 0;
-        return T2G_OK;
-    }
-    *hit = !status && answer;
+    *hit = found && !status && result->ok;
+    if (found && !status && !result->ok) result->error[0] = 0; /* e.g. critic.max_spans lowered since: ask again */
     if (*hit) result->attempts = 0;
     return status;
 }
 
-/* A backend's answer, made valid UTF-8, read again if that changed it, and stored. */
-static t2g_status keep_answer(critic_llm *llm, const char *message, char *answer, t2g_critic_result *result,
-                              t2g_error *err) {
-    size_t len = strlen(answer), clean_len = 0;
-    char *clean = t2g_utf8_sanitize(answer, len, &clean_len);
+/* A backend's answer, stored as critic_reply_read read it: valid UTF-8. */
+static t2g_status keep_answer(critic_llm *llm, const char *message, const char *answer, t2g_error *err) {
+    size_t len = 0;
+    char *clean = t2g_utf8_sanitize(answer, strlen(answer), &len);
     if (!clean) return t2g_fail(err, T2G_ERR_MEMORY, "out of memory keeping a critique");
-    t2g_status status = T2G_OK;
-    if (clean_len != len || memcmp(clean, answer, len) != 0) {
-        uint32_t attempts = result->attempts;
-        t2g_critic_result_free(result);
-        status = critic_reply_read(clean, clean_len, &llm->limits, result, err);
-        result->attempts = attempts;
-    }
-    if (!status && result->ok && llm->cache) status = critic_cache_store(llm->cache, llm->settings, message, clean, clean_len, err);
+    t2g_status status = critic_cache_store(llm->cache, llm->settings, message, clean, len, err);
     free(clean);
     return status;
 }
@@ -158,7 +133,7 @@ t2g_status critic_llm_judge(critic_llm *llm, t2g_critic_stats *stats, const t2g_
     for (uint32_t k = 0; !status && k < missing; k++) {
         results[misses[k]] = answers[k];
         answers[k] = (t2g_critic_result){0};
-        if (replies[k] && results[misses[k]].ok) status = keep_answer(llm, messages[k], replies[k], &results[misses[k]], err);
+        if (llm->cache && replies[k] && results[misses[k]].ok) status = keep_answer(llm, messages[k], replies[k], err);
     }
     for (uint32_t k = 0; answers && k < missing; k++) t2g_critic_result_free(&answers[k]);
     for (uint32_t i = 0; messages && i < n; i++) free(messages[i]);

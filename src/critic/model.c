@@ -2,7 +2,6 @@
  * through it in chunks of that many. With a constraint, each sequence has its own automaton
  * state (and, for "substrings", its own response's shape); the sampler's constrain hook masks
  * the logits, on_token advances the state by the token drawn. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,8 @@ typedef struct sequence_constraint {
 
 typedef struct chunk {
     critic_model *model;
-    sequence_constraint *seq;       /* (n) */
+    sequence_constraint *seq;       /* (n): the chunk's samples */
+    const uint32_t *which;          /* (live): the sample of each generated sequence */
 } chunk;
 
 static const char *token_bytes(void *user, uint32_t id, size_t *len) {
@@ -54,13 +54,13 @@ static bool token_special(void *user, uint32_t id) { return t2g_text_is_special(
 static void constrain(void *user, uint32_t sequence, float *logits, uint32_t V, uint32_t budget) {
     (void)V;
     chunk *c = user;
-    sequence_constraint *s = &c->seq[sequence];
+    sequence_constraint *s = &c->seq[c->which[sequence]];
     if (!s->broken) critic_json_mask(c->model->vocab, s->shape, &s->state, budget, logits);
 }
 
 static void advance(void *user, uint32_t sequence, uint32_t token) {
     chunk *c = user;
-    sequence_constraint *s = &c->seq[sequence];
+    sequence_constraint *s = &c->seq[c->which[sequence]];
     if (!s->broken && !critic_json_advance(c->model->vocab, s->shape, &s->state, token)) s->broken = true;
 }
 
@@ -163,7 +163,7 @@ static t2g_status prompt_ids(const critic_model *m, const char *message, const s
     return T2G_OK;
 }
 
-/* Reads sequence i of a generation into results[r] and replies[r]. */
+/* Reads generated sequence i into result and reply (an answer with no critique: result->answer). */
 static t2g_status read_critique(const critic_model *m, const t2g_generation *g, uint32_t i, const sequence_constraint *s,
                                 const t2g_critique_limits *limits, t2g_critic_stats *stats, t2g_critic_result *result,
                                 char **reply, t2g_error *err) {
@@ -188,37 +188,33 @@ static t2g_status read_critique(const critic_model *m, const t2g_generation *g, 
     return status;
 }
 
-/* One chunk of at most m->batch samples. */
+/* One chunk of at most m->batch samples: those whose prompt fits go to the generator together. */
 static t2g_status judge_chunk(critic_model *m, t2g_critic_stats *stats, const t2g_critic_request *requests,
                               char *const *messages, uint32_t n, const t2g_critique_limits *limits,
                               t2g_critic_result *results, char **replies, t2g_error *err) {
-    sequence_constraint *seq = calloc(n, sizeof *seq);
-    uint32_t **ids = calloc(n, sizeof *ids), *counts = calloc(n, sizeof *counts), *which = calloc(n, sizeof *which);
-    t2g_status status = seq && ids && counts && which ? T2G_OK : t2g_fail(err, T2G_ERR_MEMORY, "out of memory");
-    uint32_t live = 0; /* samples that go to the generator, which[0..live) their indices */
+    sequence_constraint *seq = calloc(n, sizeof *seq);       /* (n) */
+    uint32_t **ids = calloc(n, sizeof *ids), *counts = calloc(n, sizeof *counts); /* (n) each sample's prompt */
+    const uint32_t **live_ids = calloc(n, sizeof *live_ids); /* (live) the generated sequences' prompts */
+    uint32_t *live_counts = calloc(n, sizeof *live_counts), *which = calloc(n, sizeof *which);
+    t2g_status status = seq && ids && counts && live_ids && live_counts && which
+                            ? T2G_OK
+                            : t2g_fail(err, T2G_ERR_MEMORY, "out of memory");
+    uint32_t live = 0;
     uint64_t seed = T2G_FNV1A64_START;
     for (uint32_t i = 0; !status && i < n; i++) {
         results[i].attempts = 1;
         if (m->vocab) status = start_constraint(m, &requests[i], &seq[i], err);
         if (!status) status = prompt_ids(m, messages[i], &seq[i], &results[i], &ids[i], &counts[i], err);
-        if (!status && !ids[i]) { /* not judged: its constraint goes now, its slot is reused */
-            critic_json_shape_free(seq[i].shape);
-            seq[i] = (sequence_constraint){0};
-        }
-        if (!status && ids[i]) {
-            seq[live] = seq[i];
-            if (live != i) seq[i] = (sequence_constraint){0};
-            ids[live] = ids[i];
-            counts[live] = counts[i];
-            if (live != i) ids[i] = NULL;
-            which[live++] = i;
-            stats->prompt_tokens += counts[i];
-            seed = t2g_fnv1a64(seed, messages[i], strlen(messages[i]));
-        }
+        if (status || !ids[i]) continue; /* a prompt that does not fit: that sample's failure, said in its result */
+        live_ids[live] = ids[i];
+        live_counts[live] = counts[i];
+        which[live++] = i;
+        stats->prompt_tokens += counts[i];
+        seed = t2g_fnv1a64(seed, messages[i], strlen(messages[i]));
     }
     t2g_generation g = {0};
     if (!status && live) {
-        chunk c = {m, seq};
+        chunk c = {m, seq, which};
         t2g_sampling s = m->sampling;
         s.temperature = (float)m->temperature;
         s.max_new_tokens = m->max_tokens;
@@ -231,18 +227,24 @@ static t2g_status judge_chunk(critic_model *m, t2g_critic_stats *stats, const t2
         }
         double start = t2g_clock_ms();
         stats->requests += live;
-        status = t2g_generate(m->generator, (const uint32_t *const *)ids, counts, live, &s, &g, err);
+        status = t2g_generate(m->generator, live_ids, live_counts, live, &s, &g, err);
         if (!status) stats->latency_ms += (t2g_clock_ms() - start) * live;
     }
-    for (uint32_t k = 0; !status && k < live; k++)
-        status = read_critique(m, &g, k, m->vocab ? &seq[k] : NULL, limits, stats, &results[which[k]], &replies[which[k]], err);
+    for (uint32_t k = 0; !status && k < live; k++) {
+        uint32_t i = which[k];
+        status = read_critique(m, &g, k, m->vocab ? &seq[i] : NULL, limits, stats, &results[i], &replies[i], err);
+    }
     for (uint32_t i = 0; !status && i < n; i++) results[i].ok ? stats->judged++ : stats->failed++;
     t2g_generation_free(&g);
-    for (uint32_t i = 0; seq && i < n; i++) critic_json_shape_free(seq[i].shape);
-    for (uint32_t i = 0; ids && i < n; i++) free(ids[i]);
+    for (uint32_t i = 0; seq && ids && i < n; i++) {
+        critic_json_shape_free(seq[i].shape);
+        free(ids[i]);
+    }
     free(seq);
     free(ids);
     free(counts);
+    free(live_ids);
+    free(live_counts);
     free(which);
     return status;
 }

@@ -224,11 +224,6 @@ t2g_status critic_prompt_render(const critic_prompt *prompt, const t2g_critic_re
     return T2G_OK;
 }
 
-const char *critic_prompt_text(const critic_prompt *prompt, size_t *len) {
-    *len = prompt->len;
-    return prompt->text;
-}
-
 void critic_prompt_free(critic_prompt *prompt) {
     if (!prompt) return;
     free(prompt->text);

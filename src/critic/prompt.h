@@ -29,8 +29,6 @@ t2g_status critic_prompt_parse(const char *text, size_t len, const char *where, 
  * reference is the request's, else its task example's answer, when either is non-empty. */
 t2g_status critic_prompt_render(const critic_prompt *prompt, const t2g_critic_request *request, char **out, size_t *len,
                                 t2g_error *err);
-/* The template's text as written (for the cache's key). */
-const char *critic_prompt_text(const critic_prompt *prompt, size_t *len);
 void critic_prompt_free(critic_prompt *prompt);
 
 #endif

@@ -47,16 +47,6 @@ static t2g_status load_prompts(t2g_rl *rl, t2g_error *err) {
     return status;
 }
 
-static t2g_status make_critic(t2g_rl *rl, t2g_error *err) {
-    const t2g_config *c = &rl->config;
-    if (c->critic.kind == T2G_CRITIC_BUILTIN) return t2g_critic_builtin(rl->task, &rl->critic, err);
-    if (c->critic.kind == T2G_CRITIC_HTTP || c->critic.kind == T2G_CRITIC_MODEL)
-        return t2g_critic_language_model(c, rl->device, &rl->critic, err);
-    t2g_external_critic_options options = {c->critic.command, c->critic.workers, c->critic.timeout_ms, c->critic.retries,
-                                           c->critic.max_bytes};
-    return t2g_critic_external(&options, &rl->critic, err);
-}
-
 /* The policy and the reference from rl.start (a checkpoint, a run folder or a Hugging Face folder,
  * whose context is its own or model.context when the config gives a shorter one); the policy's
  * AdamW moments start at 0. */
@@ -153,7 +143,7 @@ t2g_status t2g_rl_create(t2g_device *device, const t2g_config *config, t2g_rl **
         rl->T = rl->config.model.context;
         rl->C = rl->config.model.width;
         rl->S = (rl->m * rl->T + 63) / 64 * 64;
-        status = make_critic(rl, err);
+        status = t2g_critic_from_config(&rl->config, rl->task, device, &rl->critic, err);
     }
     if (!status) status = t2g_generator_create(rl->policy, rl->R, &rl->generator, err);
     if (!status) status = t2g_recorder_create(device, NULL, &rl->rec, err);
@@ -180,19 +170,6 @@ void t2g_rl_destroy(t2g_rl *rl) {
     t2g_dataset_free(&rl->prompts);
     t2g_text_free(rl->text);
     free(rl);
-}
-
-/* What the critic counted since `before`. */
-static t2g_critic_stats critic_delta(const t2g_critic_stats *now, const t2g_critic_stats *before) {
-    t2g_critic_stats d = *now;
-    d.judged -= before->judged, d.failed -= before->failed, d.retries -= before->retries;
-    d.timeouts -= before->timeouts, d.crashes -= before->crashes, d.garbage -= before->garbage;
-    d.missing -= before->missing, d.stray -= before->stray, d.stray_unlogged -= before->stray_unlogged;
-    d.requests -= before->requests, d.rate_limited -= before->rate_limited, d.http_errors -= before->http_errors;
-    d.unparsed -= before->unparsed, d.prompt_tokens -= before->prompt_tokens;
-    d.completion_tokens -= before->completion_tokens, d.cache_hits -= before->cache_hits;
-    d.cache_misses -= before->cache_misses, d.latency_ms -= before->latency_ms;
-    return d;
 }
 
 /* Adaptive KL control (as TRL's AdaptiveKLController, Ziegler et al. 2019): beta follows the
@@ -266,7 +243,7 @@ t2g_status t2g_rl_step(t2g_rl *rl, t2g_rl_stats *stats, t2g_error *err) {
     stats->critic_failures = rl->batch.failures;
     stats->critic_stray = t2g_critic_get_stats(rl->critic)->stray;
     stats->critic_ms = rl->batch.critic_ms;
-    stats->critic = critic_delta(t2g_critic_get_stats(rl->critic), &rl->critic_seen);
+    stats->critic = t2g_critic_stats_since(t2g_critic_get_stats(rl->critic), &rl->critic_seen);
     memcpy(stats->first_failure, rl->batch.first_failure, sizeof stats->first_failure);
     stats->rollout_tokens_per_s = rollout_seconds > 0 ? (double)rl->batch.generated_tokens / rollout_seconds : 0;
     uint64_t trained = (uint64_t)rl->R * rl->T * rl->config.rl.ppo_epochs;

@@ -191,7 +191,7 @@ static critic_http_options options_for(const server *s, uint32_t workers, uint32
     return (critic_http_options){.url = url, .model = "critic-test", .api_key_env = "", .workers = workers,
                                  .timeout_ms = timeout_ms, .retries = retries, .max_bytes = 1 << 20,
                                  .limits = {.max_spans = 64, .max_bytes = 1 << 16}, .temperature = 0.0,
-                                 .max_tokens = 256, .json_mode = CRITIC_JSON_MODE_AUTO};
+                                 .max_tokens = 256, .json_mode = T2G_CRITIC_JSON_AUTO};
 }
 
 static critic_http *start(check_ctx *ctx, const critic_http_options *options) {
@@ -483,7 +483,7 @@ T2G_HOST_CHECK(critic_http_json_mode) {
     /* ON: always sent, a refusal fails the sample; OFF: never sent; model "": no model key; a
      * full .../chat/completions/ URL */
     static const char *const on_modes[] = {"nojsonmode", "good"};
-    options.json_mode = CRITIC_JSON_MODE_ON;
+    options.json_mode = T2G_CRITIC_JSON_ON;
     http = start(ctx, &options);
     batch_make(&b, on_modes, 2, 2);
     memset(&stats, 0, sizeof stats);
@@ -494,7 +494,7 @@ T2G_HOST_CHECK(critic_http_json_mode) {
     }
     batch_free(&b);
     critic_http_stop(http);
-    options.json_mode = CRITIC_JSON_MODE_OFF;
+    options.json_mode = T2G_CRITIC_JSON_OFF;
     options.model = "";
     char full_url[128]; /* the full URL is taken as it is (the server answers 404 elsewhere) */
     snprintf(full_url, sizeof full_url, "http://127.0.0.1:%d/v1/chat/completions/", s.port);

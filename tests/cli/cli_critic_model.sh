@@ -15,7 +15,7 @@ tmp=$(mktemp -d /tmp/t2g-cli-critic-model-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-"$t2g" train --set data.task=arith --set model.context=160 --set model.layers=1 --set model.width=32 --set model.heads=2 \
+"$t2g" train --set data.task=arith --set model.context=400 --set model.layers=1 --set model.width=32 --set model.heads=2 \
   --set train.steps=1 --set train.batch_size=4 --set train.micro_batch=4 --set eval.every=0 --set eval.examples=4 \
   --set checkpoint.every=0 --out critic --quiet >train.log 2>&1 || { cat train.log; echo "FAIL: training the critic"; exit 1; }
 printf '{{response}}\n' > prompt.txt
@@ -24,6 +24,9 @@ import json
 rows = [("1+1=", "2"), ("2+2=", "the answer is \"4\"\nor \\ 5"), ("3+4=", "7 caf\u00e9 7"), ("9+9=", "")]
 with open("rows.jsonl", "w") as f:
     for p, r in rows * 2:
+        f.write(json.dumps({"prompt": p, "response": r}) + "\n")
+with open("mixed.jsonl", "w") as f:  # a response too long for critic.context among ones that fit
+    for p, r in rows[:2] + [("5+5=", "10 " * 170)] + rows[2:] + rows * 3:
         f.write(json.dumps({"prompt": p, "response": r}) + "\n")
 EOF
 critic="--set critic.kind=model --set critic.model_path=critic --set critic.prompt_file=prompt.txt --set critic.context=160"
@@ -47,17 +50,21 @@ out=$("$t2g" critique --batch rows.jsonl $critic --set critic.max_tokens=64 2>&1
 check "a budget of 64 tokens: refused before anything is asked, exit 2, naming critic.max_tokens and 65" \
   '[ $code = 2 ] && printf "%s" "$out" | grep -q "critic.max_tokens 64 is below the 65 tokens"'
 
-"$t2g" critique --batch rows.jsonl --out sub.out $critic --set critic.workers=8 --set critic.max_tokens=140 \
-  --set critic.temperature=1.2 --set critic.constrain=substrings 2>sub.err; code=$?
-check "constrain=substrings: every span is a non-empty piece of its response, found exactly" '[ $code = 0 ] && python3 -c "
+# the noise fills the feedback until it happens to close it: a budget that leaves room for spans
+"$t2g" critique --batch mixed.jsonl --out sub.out $critic --set critic.context=400 --set critic.workers=17 \
+  --set critic.max_tokens=380 --set critic.temperature=1.2 --set critic.constrain=substrings 2>sub.err; code=$?
+check "constrain=substrings: every span is a non-empty piece of its own response, found exactly; the row too long for critic.context fails alone, saying so" '[ $code = 0 ] && python3 -c "
 import json
 rows = [json.loads(l) for l in open(\"sub.out\")]
+assert len(rows) == 17 and not rows[2][\"ok\"] and \"over critic.context 400\" in rows[2][\"error\"], rows[2]
+rows = rows[:2] + rows[3:]
 assert all(r[\"ok\"] for r in rows)
 spans = 0
 for r in rows:
     for s in r[\"spans\"]:
         spans += 1
         assert s[\"text\"] and s[\"text\"] in r[\"response\"] and s[\"match\"] == \"exact\", (s, r[\"response\"])
+assert spans > 0, \"no span was quoted: nothing of the constraint on spans was exercised\"
 print(\"spans quoted:\", spans)"'
 
 "$t2g" critique --batch rows.jsonl --out none.out $critic --set critic.max_tokens=40 --set critic.temperature=1 \

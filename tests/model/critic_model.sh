@@ -70,8 +70,12 @@ check "4 critiques under critic.constrain=substrings: exit 0, every span found e
 import json
 rows = [json.loads(l) for l in open(\"sub8.out\")]
 assert len(rows) == 4
+spans = 0
 for r in rows:
     assert r[\"ok\"], r
     for s in r[\"spans\"]:
-        assert s[\"text\"] and s[\"text\"] in r[\"response\"] and s[\"match\"] == \"exact\", (s, r[\"response\"])"'
+        spans += 1
+        assert s[\"text\"] and s[\"text\"] in r[\"response\"] and s[\"match\"] == \"exact\", (s, r[\"response\"])
+assert spans > 0, \"no span was quoted\"
+print(\"spans quoted:\", spans)"'
 exit $fail

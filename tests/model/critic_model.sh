@@ -2,8 +2,8 @@
 # The in-process critic (critic.kind=model) with a real model (ctest label `model`):
 # SmolLM2-135M-Instruct (tools/get_model.sh) writes 16 critiques of sums, half of them wrong,
 # under constrained decoding (critic.constrain=json): every one parses, none is retried, every
-# critique has a score in [-1, 1]; under "substrings" every quoted span is found
-# verbatim in its response (4 more). A second identical --batch with the same critic.cache asks nothing
+# critique has a score in [-1, 1]; the same 16 under "substrings" quote spans, each found
+# verbatim in its response. A second identical --batch with the same critic.cache asks nothing
 # (16 cache hits, no generation), and gives the same critiques.
 #   usage: critic_model.sh T2G MODEL_FILE
 set -u
@@ -26,7 +26,6 @@ with open("rows.jsonl", "w") as f:
                             "reference": str(a + b)}) + "\n")
 EOF
 head -16 rows.jsonl > json16.jsonl
-tail -4 rows.jsonl > substrings4.jsonl
 # a short template (the built-in one is about 230 tokens, and each prompt token is a sampler step:
 # tools/bench_critic.sh times that one); the constraint is what is under test here
 printf '%s\n' 'Review the answer to "{{prompt}}"{{#reference}} (correct: {{reference}}){{/reference}}. Answer: {{response}}' \
@@ -63,13 +62,13 @@ for x, y in zip(a, b):
     x.pop(\"attempts\"), y.pop(\"attempts\")
 assert a == b"'
 
-"$t2g" critique --batch substrings4.jsonl --out sub8.out $critic --set critic.workers=4 --set critic.constrain=substrings \
+"$t2g" critique --batch json16.jsonl --out sub8.out $critic --set critic.workers=16 --set critic.constrain=substrings \
   2>sub8.err; code=$?
 cat sub8.err
-check "4 critiques under critic.constrain=substrings: exit 0, every span found exactly in its response" '[ $code = 0 ] && python3 -c "
+check "the 16 again under critic.constrain=substrings: exit 0, spans quoted, every one found exactly in its response" '[ $code = 0 ] && python3 -c "
 import json
 rows = [json.loads(l) for l in open(\"sub8.out\")]
-assert len(rows) == 4
+assert len(rows) == 16
 spans = 0
 for r in rows:
     assert r[\"ok\"], r

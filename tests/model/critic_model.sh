@@ -74,7 +74,11 @@ for r in rows:
     assert r[\"ok\"], r
     for s in r[\"spans\"]:
         spans += 1
-        assert s[\"text\"] and s[\"text\"] in r[\"response\"] and s[\"match\"] == \"exact\", (s, r[\"response\"])
+        # a substring of the response, found; exactly where it is the first quote of its text (the
+        # aligner gives a repeated quote the next unclaimed occurrence, which may be a looser match)
+        first = s[\"text\"] not in [q[\"text\"] for q in r[\"spans\"][:r[\"spans\"].index(s)]]
+        assert s[\"text\"] and s[\"text\"] in r[\"response\"] and s[\"match\"] != \"none\", (s, r[\"response\"])
+        assert s[\"match\"] == \"exact\" or not first, (s, r[\"response\"])
 assert spans > 0, \"no span was quoted\"
 print(\"spans quoted:\", spans)"'
 exit $fail

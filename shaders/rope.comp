@@ -8,6 +8,7 @@
 // The rest of each row is never touched. One invocation per pair, grid-stride over
 // n = rows * heads * half_hs; each pair has one invocation, so in place is safe.
 #include "common.glsl"
+#include "rope.glsl"
 
 layout(std430, binding = 0) buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Table { float table[]; };
@@ -29,7 +30,8 @@ void main() {
         uint first = row * p.stride + head * 2u * p.half_hs + k;
         float a = x[first];
         float b = x[first + p.half_hs];
-        x[first] = a * c - b * s;
-        x[first + p.half_hs] = b * c + a * s;
+        vec2 turned = rope_turn(a, b, c, s);
+        x[first] = turned.x;
+        x[first + p.half_hs] = turned.y;
     }
 }

@@ -1,9 +1,9 @@
 /* Batched generation from a GPT with a KV cache on the GPU.
  *
- * Many prompts at once (rollouts need it): every sequence advances one position per step, in
- * lockstep; while a sequence is still inside its prompt its next token is the prompt's, after
- * that it is sampled from the step's logits. Keys and values of every layer are cached on the
- * GPU, so a step costs one position per sequence, not the whole prefix. Sampling (temperature,
+ * Many prompts at once (rollouts need it): the prompts go through the model first, all their
+ * positions at once (the prefill), then every sequence advances one position per step, in
+ * lockstep, sampling its next token from the step's logits. Keys and values of every layer are
+ * cached on the GPU, so a step costs one position per sequence, not the whole prefix. Sampling (temperature,
  * top-k, top-p) runs on the host from the logits of the last position, with one random stream
  * per sequence: the same seed gives the same text, whatever else is in the batch. */
 #ifndef T2G_GENERATE_H
@@ -64,6 +64,11 @@ typedef struct t2g_generator t2g_generator;
  * parameters of `gpt` (so it sees every update) and owns its KV cache. */
 t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator **generator, t2g_error *err);
 void t2g_generator_destroy(t2g_generator *generator);
+
+/* Whether prompts go through the prefill (on by default): all their positions but the last in
+ * steps of many rows, rather than one position a step. The tokens and log-probabilities are
+ * the same bits either way; off is for tests and benchmarks. */
+void t2g_generator_set_prefill(t2g_generator *generator, bool on);
 
 /* Generates from n <= max_batch prompts (token ids, each normally starting with BOS; lengths
  * >= 1). Fails with T2G_ERR_ARGUMENT (naming the prompt) if a prompt leaves no room for one new

@@ -51,7 +51,7 @@ static const char TRAIN_HELP[] =
 
 static const char ROLLOUT_HELP[] =
     "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
-    "                         [--prompts N] [--new N] [--device D] [--json]\n"
+    "                         [--prompts N] [--new N] [--prefill on|off] [--device D] [--json]\n"
     "\n"
     "Times batched sampling with the KV cache: N prompts of 64 random tokens (fewer if the context\n"
     "is short; a preset's: bytes; a model's: ids of its vocabulary that are not special tokens),\n"
@@ -67,6 +67,9 @@ static const char ROLLOUT_HELP[] =
     "               needs a large KV cache)\n"
     "  --prompts N  prompts in the batch (default 64)\n"
     "  --new N      new tokens per prompt (default 128, at most half the context: 32 with the small preset)\n"
+    "  --prefill X  on (default): the prompts go through the model all positions at once, then the new\n"
+    "               tokens one position a step; off: every position one step at a time (the same\n"
+    "               tokens and log-probabilities, for comparison)\n"
     "\n"
     "example: t2g bench rollout --json\n"
     "         t2g bench rollout --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 128 \\\n"
@@ -84,13 +87,14 @@ typedef struct bench_options {
     uint64_t warmup;        /* train only */
     t2g_precision precision; /* train only */
     bool json, profile;
+    bool no_prefill;        /* rollout only */
 } bench_options;
 
 /* The options of bench train (`train`) or bench rollout; -1 after --help. */
 static int parse(int argc, char **argv, bool train, bench_options *o) {
     const char *command = train ? "bench train" : "bench rollout", *a_name = train ? "--batch" : "--prompts";
     const char *b_name = train ? "--steps" : "--new", *a = NULL, *b = NULL, *context = NULL, *warmup = NULL;
-    const char *precision = NULL;
+    const char *precision = NULL, *prefill = NULL;
     cli_args args = cli_args_start(argc, argv, 3, command);
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
@@ -99,7 +103,8 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
         } else if (cli_value(&args, "--preset", &o->preset) || cli_value(&args, "--model", &o->model) ||
                    cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
-                   (train && (cli_value(&args, "--warmup", &warmup) || cli_value(&args, "--precision", &precision)))) {
+                   (train && (cli_value(&args, "--warmup", &warmup) || cli_value(&args, "--precision", &precision))) ||
+                   (!train && cli_value(&args, "--prefill", &prefill))) {
         } else if (cli_flag(&args, "--json")) {
             o->json = true;
         } else if (train && cli_flag(&args, "--profile")) {
@@ -109,6 +114,11 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
         }
     }
     if (args.failed) return EXIT_USAGE;
+    if (prefill && strcmp(prefill, "on") != 0 && strcmp(prefill, "off") != 0) {
+        cli_error("%s: --prefill '%s': expected on or off", command, prefill);
+        return EXIT_USAGE;
+    }
+    o->no_prefill = prefill && strcmp(prefill, "off") == 0;
     o->warmup = 2;
     o->precision = T2G_PRECISION_F32;
     if (precision) {
@@ -422,6 +432,7 @@ int bench_rollout(int argc, char **argv) {
     if (!status) status = t2g_gpt_create_frozen(device, &m.config, 1, 1, &gpt, &err);
     if (!status) status = bench_model_weights(&m, gpt, &err);
     if (!status) status = t2g_generator_create(gpt, n, &generator, &err);
+    if (!status) t2g_generator_set_prefill(generator, !o.no_prefill);
     t2g_sampling sampling = t2g_sampling_default();
     sampling.max_new_tokens = new_tokens;
     sampling.stop_at_eos = false;
@@ -435,11 +446,11 @@ int bench_rollout(int argc, char **argv) {
     }
     if (!status) {
         const char *keys[] = {"ms", "new_tokens_per_s", "prompts", "prompt_tokens", "prompt_vocab", "new_tokens_each",
-                              "parameters", "startup_ms", "first_run_ms"};
+                              "parameters", "startup_ms", "first_run_ms", "prefill"};
         double values[] = {ms, (double)n * new_tokens / (ms * 1e-3), n, prompt_len, prompt_vocab, new_tokens,
                            (double)t2g_gpt_parameter_count(gpt), open_ms + t2g_device_pipeline_stats(device).create_ms,
-                           first_ms};
-        print_result(o.json, "rollout", info, &m, n, keys, values, 9, NULL);
+                           first_ms, !o.no_prefill};
+        print_result(o.json, "rollout", info, &m, n, keys, values, 10, NULL);
     } else {
         cli_error("bench rollout (%s): %s", m.path ? m.path : m.preset, err.message);
         code = EXIT_FAILED;

@@ -1,44 +1,65 @@
-/* One decode step's kernels (shaders/decode_embedding.comp, shaders/decode_attention.comp).
+/* A decode step's kernels (shaders/decode_embedding.comp, decode_store.comp,
+ * decode_attention.comp).
  *
- * decode_attention: one workgroup of DECODE_GROUP invocations per (sequence, query head); keys in
- * chunks of DECODE_GROUP with an online softmax, the output split over GROUP / hs parts of
- * the chunk's keys per channel (see the shader). Shared memory: 128 + 3 * DECODE_GROUP floats
+ * decode_attention: one workgroup of `group` invocations per (row, query head); keys in chunks
+ * of `group` with an online softmax, the output split over group / hs parts of the chunk's keys
+ * per channel, or each invocation looping over hs / group channels where the group is smaller
+ * than the head (see the shader). Shared memory: 128 + 3 * max(group, 128) floats at most
  * (2 KiB). */
 #include <math.h>
 
 #include "decode.h"
 #include "kernel_util.h"
 
-/* Invocations per decode_attention workgroup: a power of two >= T2G_DECODE_MAX_HEAD (each
- * channel of a head has its own invocation), the Vulkan minimum of a workgroup's size. */
-#define DECODE_GROUP 128u
+/* Invocations of a decode_attention workgroup, by device class. GPUs: one per channel of the
+ * largest head (128, the Vulkan minimum of a workgroup's size). CPU devices: one lavapipe vector
+ * of 8 lanes, so that a workgroup is one fiber whose barriers cost nothing (llvmpipe runs a
+ * workgroup's 8-lane vectors as coroutines that switch at each barrier): a prefill of 752 rows
+ * of the small preset spent 230 ms of its 340 in decode_attention at 128. */
+static const struct {
+    t2g_device_kind kind;
+    uint32_t group;
+} decode_groups[] = {
+    {T2G_DEVICE_CPU, 8},
+};
+#define DECODE_GROUP_DEFAULT 128u
 
-t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
-                                const t2g_tensor *wpe, uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err) {
+uint32_t t2g_decode_attention_group(const t2g_device *device) {
+    t2g_device_kind kind = t2g_device_get_info(device)->kind;
+    for (size_t i = 0; i < sizeof decode_groups / sizeof decode_groups[0]; i++)
+        if (decode_groups[i].kind == kind) return decode_groups[i].group;
+    return DECODE_GROUP_DEFAULT;
+}
+
+t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor rows, t2g_tensor wte,
+                                const t2g_tensor *wpe, uint32_t n, uint32_t C, uint32_t V, uint32_t P, t2g_error *err) {
     const char *kernel = "decode_embedding";
-    if (n == 0 || C == 0 || V == 0)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: n = %u, C = %u, V = %u (each must be at least 1)", kernel, n, C, V);
-    t2g_status status = t2g_need(out, (uint64_t)n * C, kernel, "out", err);          /* (n,C) */
-    if (!status) status = t2g_need(tokens, n, kernel, "tokens", err);               /* (n) */
-    if (!status) status = t2g_need(wte, (uint64_t)V * C, kernel, "wte", err);       /* (V,C) */
-    if (!status && wpe) status = t2g_need(*wpe, ((uint64_t)t + 1) * C, kernel, "wpe", err); /* (>= t+1, C) */
+    if (n == 0 || C == 0 || V == 0 || (wpe && P == 0))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: n = %u, C = %u, V = %u%s (each must be at least 1)", kernel, n, C,
+                        V, wpe ? ", P (wpe's positions) = 0" : "");
+    t2g_status status = t2g_need(out, (uint64_t)n * C, kernel, "out", err);                       /* (n,C) */
+    if (!status) status = t2g_need(rows, (uint64_t)n * T2G_DECODE_ROW_WORDS, kernel, "rows", err); /* (n,3) */
+    if (!status) status = t2g_need(wte, (uint64_t)V * C, kernel, "wte", err);                     /* (V,C) */
+    if (!status && wpe) status = t2g_need(*wpe, (uint64_t)P * C, kernel, "wpe", err);            /* (P,C) */
     if (!status) status = t2g_need_index((uint64_t)V * C, kernel, "V * C", err);
-    if (!status && wpe) status = t2g_need_index(((uint64_t)t + 1) * C, kernel, "(t + 1) * C", err);
+    if (!status) status = t2g_need_index((uint64_t)n * C, kernel, "n * C", err);
+    if (!status && wpe) status = t2g_need_index((uint64_t)P * C, kernel, "P * C", err);
     if (status) return status;
     /* Without wpe, wte is bound again in its place and never read there (as in embedding.c). */
-    struct { uint32_t count, t, C, V, has_positions; } push = {n * C, t, C, V, wpe != NULL};
-    t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
+    struct { uint32_t count, C, V, P, has_positions; } push = {n * C, C, V, wpe ? P : 0, wpe != NULL};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {rows, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
     return t2g_record_elementwise(rec, "decode_embedding", bindings, 4, &push, sizeof push, (uint64_t)n * C, err);
 }
 
-t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
-                                t2g_tensor qkv, uint32_t n, uint32_t t, uint32_t T, uint32_t NH, uint32_t KVH,
-                                uint32_t hs, t2g_error *err) {
-    const char *kernel = "decode_attention";
-    if (n == 0 || T == 0 || NH == 0 || KVH == 0 || hs == 0)
+/* The shapes decode_store and decode_attention share: every size at least 1, KVH dividing NH,
+ * hs supported (and even with a rotation), and the step's tensors large enough. */
+static t2g_status check_step(const char *kernel, t2g_tensor kcache, t2g_tensor vcache, t2g_tensor qkv,
+                             t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH, uint32_t KVH,
+                             uint32_t hs, t2g_error *err) {
+    if (n == 0 || slots == 0 || T == 0 || NH == 0 || KVH == 0 || hs == 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT,
-                        "%s: n, T, NH, KVH and hs must be at least 1 (n=%u T=%u NH=%u KVH=%u hs=%u)", kernel, n, T, NH,
-                        KVH, hs);
+                        "%s: n, slots, T, NH, KVH and hs must be at least 1 (n=%u slots=%u T=%u NH=%u KVH=%u hs=%u)",
+                        kernel, n, slots, T, NH, KVH, hs);
     if (NH % KVH != 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT,
                         "%s: the %u query heads (NH) are not a multiple of the %u key/value heads (KVH)", kernel, NH,
@@ -46,23 +67,53 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
     if (hs > T2G_DECODE_MAX_HEAD)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size hs = %u exceeds the supported %u", kernel, hs,
                         T2G_DECODE_MAX_HEAD);
-    if (t >= T)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: position t = %u is outside the cache of T = %u positions", kernel, t,
-                        T);
-    uint64_t cache = (uint64_t)n * T * KVH * hs, qkv_count = (uint64_t)n * (NH + 2ull * KVH) * hs;
-    t2g_status status = t2g_need(out, (uint64_t)n * NH * hs, kernel, "out", err); /* (n,NH hs) */
-    if (!status) status = t2g_need(kcache, cache, kernel, "kcache", err);         /* (n,T,KVH hs) */
-    if (!status) status = t2g_need(vcache, cache, kernel, "vcache", err);         /* (n,T,KVH hs) */
-    if (!status) status = t2g_need(qkv, qkv_count, kernel, "qkv", err);           /* (n,(NH + 2 KVH) hs) */
-    if (!status) status = t2g_need_index(cache, kernel, "n * T * KVH * hs", err);
+    uint64_t cache = (uint64_t)slots * T * KVH * hs, qkv_count = (uint64_t)n * (NH + 2ull * KVH) * hs;
+    t2g_status status = t2g_need(kcache, cache, kernel, "kcache", err);                     /* (slots,T,KVH hs) */
+    if (!status) status = t2g_need(vcache, cache, kernel, "vcache", err);                   /* (slots,T,KVH hs) */
+    if (!status) status = t2g_need(qkv, qkv_count, kernel, "qkv", err);                     /* (n,(NH + 2 KVH) hs) */
+    if (!status) status = t2g_need(rows, (uint64_t)n * T2G_DECODE_ROW_WORDS, kernel, "rows", err); /* (n,3) */
+    if (!status) status = t2g_need_index(cache, kernel, "slots * T * KVH * hs", err);
     if (!status) status = t2g_need_index(qkv_count, kernel, "n * (NH + 2 KVH) * hs", err);
+    return status;
+}
+
+t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache, t2g_tensor vcache,
+                            t2g_tensor rows, const t2g_tensor *rope_table, uint32_t n, uint32_t slots, uint32_t T,
+                            uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err) {
+    const char *kernel = "decode_store";
+    t2g_status status = check_step(kernel, kcache, vcache, qkv, rows, n, slots, T, NH, KVH, hs, err);
     if (status) return status;
-    struct { uint32_t n, t, T, NH, KVH, hs; float scale; } push = {n, t, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
-    const uint32_t spec[] = {DECODE_GROUP};
-    t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ_WRITE}, {vcache, T2G_READ_WRITE}, {qkv, T2G_READ}};
+    if (rope_table && hs % 2 != 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size hs = %u must be even to be turned (rope)", kernel, hs);
+    if (rope_table) status = t2g_need(*rope_table, (uint64_t)T * hs, kernel, "rope_table", err); /* (>= T, hs) */
+    if (status) return status;
+    /* units: pairs of channels with a rotation, channels without */
+    uint64_t units = (uint64_t)n * (NH + 2ull * KVH) * (rope_table ? hs / 2 : hs);
+    struct { uint32_t count, slots, T, NH, KVH, hs, has_rope; } push = {
+        (uint32_t)units, slots, T, NH, KVH, hs, rope_table != NULL};
+    /* Without a rotation the rows are bound again in the table's place, never read there. */
+    t2g_binding bindings[] = {{qkv, T2G_READ_WRITE}, {kcache, T2G_WRITE}, {vcache, T2G_WRITE}, {rows, T2G_READ},
+                              {rope_table ? *rope_table : rows, T2G_READ}};
+    return t2g_record_elementwise(rec, "decode_store", bindings, 5, &push, sizeof push, units, err);
+}
+
+t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
+                                t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
+                                uint32_t KVH, uint32_t hs, uint32_t group, t2g_error *err) {
+    const char *kernel = "decode_attention";
+    if (group == 0) group = t2g_decode_attention_group(t2g_recorder_device(rec));
+    if (group < 8 || group > 128 || (group & (group - 1)) != 0)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: a workgroup of %u invocations; it must be a power of two from 8 "
+                        "to 128", kernel, group);
+    t2g_status status = check_step(kernel, kcache, vcache, qkv, rows, n, slots, T, NH, KVH, hs, err);
+    if (!status) status = t2g_need(out, (uint64_t)n * NH * hs, kernel, "out", err); /* (n,NH hs) */
+    if (status) return status;
+    struct { uint32_t n, slots, T, NH, KVH, hs; float scale; } push = {n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
+    const uint32_t spec[] = {group};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
     t2g_dispatch dispatch = {
         .shader = "decode_attention", .spec = spec, .spec_count = 1,
-        .bindings = bindings, .binding_count = 4,
+        .bindings = bindings, .binding_count = 5,
         .push = &push, .push_bytes = sizeof push,
     };
     t2g_groups_2d((uint64_t)n * NH, dispatch.groups);

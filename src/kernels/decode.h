@@ -1,8 +1,12 @@
-/* The kernels of one decode step of a GPT with a KV cache (shaders/decode_embedding.comp,
- * shaders/decode_attention.comp): every sequence of the batch at the same position t, one row
- * per sequence. The other layers of a step reuse the public kernels with N = n sequences.
- * Internal to the generator (src/nn/generate.c) and its tests: includes only public headers,
- * so tests/check/check_decode.c can include it. Not installed. */
+/* The kernels of a decode step of a GPT with a KV cache (shaders/decode_embedding.comp,
+ * decode_store.comp, decode_attention.comp). A step is n rows; row r is a t2g_decode_row: the
+ * token going in, the cache slot of its sequence and its position there. The rows of one step
+ * may be sequences at different positions (generation in lockstep) or one sequence at several
+ * (a prompt's prefill, every position of it at once): every kernel computes each row alone, so
+ * a row's results have the same bits whatever else the step holds. The other layers of a step
+ * reuse the public kernels with N = n rows. Internal to the generator (src/nn/generate.c) and
+ * its tests: includes only public headers, so tests/check/check_decode.c can include it. Not
+ * installed. */
 #ifndef T2G_DECODE_H
 #define T2G_DECODE_H
 
@@ -13,21 +17,42 @@
 /* Head sizes up to this are supported (as in t2g_attention_forward). */
 #define T2G_DECODE_MAX_HEAD 128u
 
-/* out (n,C) = wte (V,C)[tokens (n)] + wpe (>= t+1, C)[t]; wpe NULL: out = wte[tokens] only (a
- * model without a position table). A token >= V makes its row NaN (it is never read out of
- * bounds). */
-t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte, const t2g_tensor *wpe, uint32_t n, uint32_t t, uint32_t C, uint32_t V, t2g_error *err);
+/* One row of a step; a step's rows are a (n, 3) uint32 tensor of these. */
+typedef struct t2g_decode_row {
+    uint32_t token, slot, position;
+} t2g_decode_row;
+#define T2G_DECODE_ROW_WORDS 3u
 
-/* The attention of one step, with the cache write (grouped-query: NH query heads share KVH
+/* out (n,C) = wte (V,C)[token] + wpe (P,C)[position] of each row; wpe NULL: out = wte[token]
+ * only (a model without a position table). A token >= V, or a position >= P with wpe, makes
+ * its row NaN (nothing is read out of bounds). */
+t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor rows, t2g_tensor wte,
+                                const t2g_tensor *wpe, uint32_t n, uint32_t C, uint32_t V, uint32_t P, t2g_error *err);
+
+/* The step's keys and values into the caches, turned first with rope_table (NULL: no rotary
+ * position embedding):
+ *   rope_table: q of the NH heads turned in place in qkv, k turned, by the row's position
+ *               (table (>= T, hs) as t2g_rope_table fills it; turned as t2g_rope does)
+ *   kcache[slot][position] = k, vcache[slot][position] = v of each row
+ * qkv (n,(NH + 2 KVH) hs) as t2g_attention_forward lays out one position; kcache, vcache
+ * (slots, T, KVH hs). A row whose slot >= slots or position >= T writes nothing. The rest of
+ * the caches is untouched; nothing else of qkv changes. */
+t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache, t2g_tensor vcache,
+                            t2g_tensor rows, const t2g_tensor *rope_table, uint32_t n, uint32_t slots, uint32_t T,
+                            uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err);
+
+/* The step's attention, after t2g_decode_store (grouped-query: NH query heads share KVH
  * key/value heads, query head h using kv head h / (NH / KVH); KVH divides NH):
- *   kcache[b][t] = k of qkv[b], vcache[b][t] = v of qkv[b]  (the rest of the caches untouched)
  *   out (n,NH hs) = softmax(q k_j^T / sqrt(hs), j = 0..t) v_j per query head
- * qkv (n,(NH + 2 KVH) hs) as t2g_attention_forward lays out one position (q of the NH heads,
- * then k, then v of the KVH heads); kcache, vcache (>= n, T, KVH hs): sequence b's keys and
- * values of positions 0..t-1 at [b][j], T the cache's positions per sequence (t < T);
- * hs <= 128. Deterministic. */
+ * for each row at position t of slot s, with q from qkv (n,(NH + 2 KVH) hs) and k_j, v_j from
+ * kcache, vcache (slots, T, KVH hs) at [s][j]. A row whose slot >= slots or t >= T gives NaN.
+ * hs <= 128. `group`: invocations of a workgroup, a power of two from 8 to 128; 0: the device's
+ * choice (t2g_decode_attention_group), what the generator uses (its keys go in chunks of
+ * `group`, so the bits depend on it). Deterministic. */
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
-                                t2g_tensor qkv, uint32_t n, uint32_t t, uint32_t T, uint32_t NH, uint32_t KVH,
-                                uint32_t hs, t2g_error *err);
+                                t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
+                                uint32_t KVH, uint32_t hs, uint32_t group, t2g_error *err);
+/* The device's workgroup for decode_attention: 8 on CPU devices, 128 elsewhere. */
+uint32_t t2g_decode_attention_group(const t2g_device *device);
 
 #endif

@@ -84,7 +84,7 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     return T2G_OK;
 }
 
-/* One position of n sequences through block l, writing k and v into the cache. */
+/* The n rows of a step through block l, writing their k and v into the cache. */
 static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) {
     const t2g_gpt *gpt = d->gpt;
     const gpt_block *b = &gpt->weights.blocks[l];
@@ -93,8 +93,10 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     uint64_t NC = (uint64_t)n * C;
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x, b->ln1w, b->ln1b, n, C, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->qkv, d->ln, b->qkvw, &b->qkvb, n, C, gpt->QKV, err));
-    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, n, d->t, gpt->config.context, gpt->NH,
-                             gpt->NH, gpt->hs, err));
+    TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, NULL, n, d->slots, gpt->config.context,
+                         gpt->NH, gpt->NH, gpt->hs, err));
+    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
+                             gpt->config.context, gpt->NH, gpt->NH, gpt->hs, 0, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->atty, b->attprojw, &b->attprojb, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));

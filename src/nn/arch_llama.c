@@ -80,7 +80,7 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     return T2G_OK;
 }
 
-/* One position of n sequences through block l, writing the rotated k and v into the cache. */
+/* The n rows of a step through block l, writing their turned k and v into the cache. */
 static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) {
     const t2g_gpt *gpt = d->gpt;
     const gpt_block *b = &gpt->weights.blocks[l];
@@ -90,9 +90,10 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     float eps = (float)gpt->config.norm_eps;
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x, b->ln1w, n, C, eps, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->qkv, d->ln, b->qkvw, qkv_bias(b), n, C, gpt->QKV, err));
-    TRY(t2g_rope(rec, d->qkv, gpt->rope, n, 1, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, d->t, false, err));
-    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, n, d->t, gpt->config.context, gpt->NH,
-                             gpt->KVH, gpt->hs, err));
+    TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, &gpt->rope, n, d->slots,
+                         gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, err));
+    TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
+                             gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, 0, err));
     TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->atty, b->attprojw, NULL, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x2, b->ln2w, n, C, eps, err));

@@ -1,22 +1,32 @@
 /* Batched generation with a KV cache on the GPU (t2g/generate.h).
  *
- * Every sequence of a batch sits at the same position t at each step (lockstep); row b of
- * every step tensor and slot b of the caches belong to sequence b. A step is one recording:
+ * A step is a list of rows, each a sequence's cache slot at a position (t2g_decode_row,
+ * src/kernels/decode.h), and one recording:
  *
- *   record_update     tokens (n)           the step's input token of each sequence
- *   decode_embedding  x (n,C)              wte[token] (+ wpe[t] with a position table)
- *   per layer: the architecture's block_decode (gpt2: 10 dispatches; src/nn/arch_*.c), which
- *     writes k and v of position t into kcache[l], vcache[l]
- *   norm              ln = norm_f(x)
- *   matmul            logits (n,V) = ln head^T
+ *   record_update     rows (n,3)           each row's token, slot and position
+ *   decode_embedding  x (n,C)              wte[token] (+ wpe[position] with a position table)
+ *   per layer: the architecture's block_decode (11 dispatches; src/nn/arch_*.c), which writes
+ *     each row's k and v into kcache[l], vcache[l] at its slot and position (decode_store)
+ *     before its attention reads them
+ *   norm              ln = norm_f(x)              (a sampling step only)
+ *   matmul            logits (n,V) = ln head^T    (a sampling step only)
  *
- * About 3 + 10 L dispatches, then one submission, a download of the n x V logits and sampling on
- * the host. Every matmul uses one tile configuration (the device's smallest), whatever n, and
- * the other kernels work row by row (attention: sequence by sequence), so a sequence's logits
- * have the same bits whatever else is in the batch. While every unfinished sequence is still inside its prompt no logits are needed
- * (unless keep_logits), so up to GEN_PREFILL_STEPS such steps share one submission. Rows past
- * the last unfinished sequence are not computed; a finished sequence below it keeps its row
- * (fed token 0) and its results are ignored. The parameters are read from the GPT's own
+ * First the prefill: every prompt position that predicts nothing (all but each prompt's last)
+ * goes through the blocks in steps of up to prefill_rows rows, position by position across the
+ * sequences (so the keys a row attends to are in the cache, written by its own step or an
+ * earlier one), without the norm and head; GEN_PREFILL_STEPS such steps share a submission.
+ * Then the sequences advance in lockstep from the last positions of their prompts: step t has
+ * a row for each unfinished sequence whose prompt's last position is at most t (one with a
+ * longer prompt joins when t reaches its last position), every row samples, and its logits are
+ * read back. Without the prefill (keep_logits, or t2g_generator_set_prefill off) every position
+ * goes through lockstep steps from t = 0, and steps whose rows are all inside their prompts
+ * share submissions, GEN_PREFILL_STEPS at most, with the next one that samples.
+ *
+ * Every kernel computes each row alone, and every tile configuration of the matmuls sums each
+ * output over k in increasing order (test matmul checks that they agree bit for bit), so a
+ * row's logits have the same bits whatever else is in its step, and whether its prompt went
+ * through the prefill or through lockstep steps: the same seed gives the same text whatever
+ * the batch (tests sample_kv and generate_prefill). The parameters are read from the GPT's own
  * tensors when each step is recorded, so a generator always sees the latest update (once the
  * recording that wrote them has been submitted). With keep_logits, the positions a sequence
  * did not process (after its end) hold zeros. */
@@ -30,24 +40,31 @@
 #include "kernels/matmul_internal.h"
 #include "t2g/tokenizer.h"
 
-/* A step's tokens go in with one t2g_record_update (at most 65536 bytes). */
+/* Sequences of one generation at most (the KV cache's slots). */
 #define GEN_MAX_BATCH 16384u
 /* The KV cache is one arena of 2 tensors a layer, listed on the stack. */
 #define T2G_GEN_MAX_LAYERS 1024u
+/* record_update writes at most this many bytes a call. */
+#define GEN_UPDATE_BYTES 65536u
+
+_Static_assert(sizeof(t2g_decode_row) == T2G_DECODE_ROW_WORDS * sizeof(uint32_t), "a decode row is 3 packed words");
 
 struct t2g_generator {
     t2g_gpt *gpt;
     t2g_matmul_tiles small_tiles;   /* the device's tiles for small products (steps of more than 4 rows) */
     uint32_t max_batch, context, L, C, V;
+    uint32_t max_rows;              /* rows of a step at most: max_batch, or a prefill step's more */
+    bool prefill;                   /* prompts through the prefill (t2g_generator_set_prefill) */
+    uint32_t prefill_rows;          /* rows of a prefill step (max_rows; tests take fewer) */
     t2g_recorder *rec;
 
     t2g_arena *cache_arena;
     t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) */
 
-    t2g_arena *act_arena;        /* one step's activations, max_batch rows */
-    t2g_tensor tokens;           /* (max_batch) uint32 */
-    t2g_tensor logits;           /* (max_batch, V) */
-    gpt_decode step;             /* the rest, and the tiles of every matmul (see t2g_generator_create) */
+    t2g_arena *act_arena;        /* one step's activations, max_rows rows */
+    t2g_tensor logits;           /* (max_batch, V): only sampling steps compute them */
+    gpt_decode step;             /* the rows and the rest */
+    t2g_decode_row *host_rows;   /* (max_rows) the rows of the step being recorded */
 
     gen_counters counters;
 };
@@ -55,27 +72,30 @@ struct t2g_generator {
 static t2g_status alloc_buffers(t2g_generator *g, t2g_error *err) {
     const t2g_gpt *gpt = g->gpt;
     gpt_decode *d = &g->step;
-    uint64_t B = g->max_batch, C = g->C;
+    uint64_t B = g->max_batch, R = g->max_rows, C = g->C;
     uint64_t cache = B * g->context * gpt->KVH * gpt->hs;
     t2g_tensor_request caches[2 * T2G_GEN_MAX_LAYERS];
     g->kcache = calloc(g->L, sizeof *g->kcache);
     g->vcache = calloc(g->L, sizeof *g->vcache);
-    if (!g->kcache || !g->vcache) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the KV cache's table");
+    g->host_rows = calloc(R, sizeof *g->host_rows);
+    if (!g->kcache || !g->vcache || !g->host_rows)
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the KV cache's table and a step's rows");
     for (uint32_t l = 0; l < g->L; l++) {
         caches[2 * l] = (t2g_tensor_request){&g->kcache[l], cache};
         caches[2 * l + 1] = (t2g_tensor_request){&g->vcache[l], cache};
     }
     t2g_status status = t2g_arena_create_for(t2g_gpt_device(g->gpt), "KV cache", caches, 2 * g->L, &g->cache_arena, err);
     const t2g_tensor_request acts[] = {
-        {&g->tokens, B},  {&d->x, B * C},      {&d->x2, B * C},      {&d->ln, B * C},          {&d->mean, B},
-        {&d->rstd, B},    {&d->qkv, B * gpt->QKV}, {&d->atty, B * C}, {&d->proj, B * C},       {&d->fch, B * gpt->FIN},
-        {&d->fch_act, B * gpt->F}, {&g->logits, B * g->V},
+        {&d->rows, R * T2G_DECODE_ROW_WORDS}, {&d->x, R * C}, {&d->x2, R * C}, {&d->ln, R * C}, {&d->mean, R},
+        {&d->rstd, R}, {&d->qkv, R * gpt->QKV}, {&d->atty, R * C}, {&d->proj, R * C}, {&d->fch, R * gpt->FIN},
+        {&d->fch_act, R * gpt->F}, {&g->logits, B * g->V},
     };
     if (!status)
         status = t2g_arena_create_for(t2g_gpt_device(g->gpt), "generation activations", acts, sizeof acts / sizeof acts[0],
                                       &g->act_arena, err);
     d->gpt = gpt;
     d->rec = g->rec;
+    d->slots = g->max_batch;
     d->kcache = g->kcache;
     d->vcache = g->vcache;
     return status;
@@ -95,8 +115,12 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
                         T2G_DECODE_MAX_HEAD);
     t2g_generator *g = calloc(1, sizeof *g);
     if (!g) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a generator");
+    uint64_t prefill_rows = (uint64_t)max_batch * (c->context - 1);
+    if (prefill_rows > GEN_PREFILL_ROWS) prefill_rows = GEN_PREFILL_ROWS;
     *g = (t2g_generator){.gpt = gpt, .max_batch = max_batch, .context = c->context, .L = c->layers, .C = c->width,
-                         .V = c->vocab};
+                         .V = c->vocab, .max_rows = max_batch > prefill_rows ? max_batch : (uint32_t)prefill_rows,
+                         .prefill = true};
+    g->prefill_rows = g->max_rows;
     /* The device's tiles for small products, or the 4-row tiles for a step of at most 4 rows
      * (record_step): every configuration sums each output over k in the same order, so a row's
      * results do not depend on how many rows a step has (the same seed gives the same text
@@ -121,7 +145,15 @@ void t2g_generator_destroy(t2g_generator *g) {
     t2g_arena_destroy(g->cache_arena);
     free(g->kcache);
     free(g->vcache);
+    free(g->host_rows);
     free(g);
+}
+
+void t2g_generator_set_prefill(t2g_generator *g, bool on) { g->prefill = on; }
+
+uint32_t gen_set_prefill_rows(t2g_generator *g, uint32_t rows) {
+    g->prefill_rows = rows == 0 || rows > g->max_rows ? g->max_rows : rows;
+    return g->prefill_rows;
 }
 
 void gen_get_counters(const t2g_generator *g, gen_counters *counters) {
@@ -129,20 +161,34 @@ void gen_get_counters(const t2g_generator *g, gen_counters *counters) {
     counters->dispatches = t2g_recorder_dispatch_count(g->rec);
 }
 
-/* Records one step: the n rows' tokens at position t, up to the logits (n,V). */
-static t2g_status record_step(t2g_generator *g, const uint32_t *tokens, uint32_t n, uint32_t t, t2g_error *err) {
+/* The step's rows (host_rows) into the rows tensor, in pieces record_update takes. */
+static t2g_status upload_rows(t2g_generator *g, uint32_t n, t2g_error *err) {
+    const uint32_t *words = (const uint32_t *)g->host_rows, total = n * T2G_DECODE_ROW_WORDS;
+    const uint32_t piece = GEN_UPDATE_BYTES / sizeof *words;
+    for (uint32_t first = 0; first < total; first += piece) {
+        uint32_t count = total - first < piece ? total - first : piece;
+        TRY(t2g_record_update(g->rec, t2g_tensor_slice(g->step.rows, first, count), words + first,
+                              count * (uint32_t)sizeof *words, err));
+    }
+    return T2G_OK;
+}
+
+/* Records one step of the n rows in host_rows through the blocks, with `tiles` for every
+ * matmul, and, where `head`, on to the logits (n,V). */
+static t2g_status record_rows(t2g_generator *g, uint32_t n, t2g_matmul_tiles tiles, bool head, t2g_error *err) {
     t2g_recorder *rec = g->rec;
     const t2g_gpt *gpt = g->gpt;
     const gpt_weights *w = &gpt->weights;
     gpt_decode *d = &g->step;
     d->n = n;
-    d->t = t;
-    d->tiles = n <= 4 ? T2G_MATMUL_TILES_ROWS : g->small_tiles; /* a few rows: no tile of padding rows */
-    TRY(t2g_record_update(rec, g->tokens, tokens, n * (uint32_t)sizeof *tokens, err));
-    TRY(t2g_decode_embedding(rec, d->x, g->tokens, w->wte, gpt->arch->positions ? &w->wpe : NULL, n, t, g->C, g->V, err));
+    d->tiles = tiles;
+    TRY(upload_rows(g, n, err));
+    TRY(t2g_decode_embedding(rec, d->x, d->rows, w->wte, gpt->arch->positions ? &w->wpe : NULL, n, g->C, g->V,
+                             g->context, err));
     for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));
+    if (!head) return T2G_OK;
     TRY(gpt_norm_forward(gpt, rec, d->ln, d->mean, d->rstd, d->x, w->lnfw, w->lnfb, n, err));
-    TRY(t2g_matmul_forward_tiles(rec, d->tiles, g->logits, d->ln, gpt_head(w), NULL, n, g->C, g->V, err));
+    TRY(t2g_matmul_forward_tiles(rec, tiles, g->logits, d->ln, gpt_head(w), NULL, n, g->C, g->V, err));
     return T2G_OK;
 }
 
@@ -183,6 +229,7 @@ static t2g_status check_arguments(const t2g_generator *g, const uint32_t *const 
 /* One sequence's progress. */
 typedef struct gen_sequence {
     uint32_t prompt_length, generated;
+    uint32_t start;  /* its first lockstep position: 0, or its prompt's last after the prefill */
     bool done;
     t2g_rng rng;
 } gen_sequence;
@@ -216,27 +263,99 @@ static bool is_stop(const t2g_sampling *s, uint32_t token) {
     return false;
 }
 
-/* The steps themselves, once the arguments are checked and the output allocated. */
-static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, uint32_t n, const t2g_sampling *s,
-                            gen_sequence *seq, uint32_t max_steps, t2g_generation *out, t2g_error *err) {
+/* The prefill: positions 0 .. prompt_length - 2 of every sequence (those that predict nothing),
+ * position by position across the sequences, in steps of at most prefill_rows rows without the
+ * head; each sequence then starts its lockstep steps at its prompt's last position. Recorded,
+ * and submitted GEN_PREFILL_STEPS steps at a time; the rest goes with the first lockstep step. */
+static t2g_status prefill_step(t2g_generator *g, uint32_t rows, uint32_t *pending, t2g_error *err) {
+    TRY(record_rows(g, rows, T2G_MATMUL_TILES_AUTO, false, err));
+    g->counters.prefill_steps++;
+    g->counters.prefill_rows += rows;
+    if (++*pending < GEN_PREFILL_STEPS) return T2G_OK;
+    *pending = 0;
+    g->counters.submissions++;
+    return t2g_recorder_submit(g->rec, err);
+}
+
+static t2g_status prefill(t2g_generator *g, const uint32_t *const *prompts, uint32_t n, gen_sequence *seq,
+                          uint32_t *pending, t2g_error *err) {
+    uint32_t longest = 0, rows = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        seq[i].start = seq[i].prompt_length - 1;
+        if (seq[i].prompt_length > longest) longest = seq[i].prompt_length;
+    }
+    for (uint32_t t = 0; t + 1 < longest; t++)
+        for (uint32_t i = 0; i < n; i++) {
+            if (t >= seq[i].start) continue;
+            g->host_rows[rows++] = (t2g_decode_row){prompts[i][t], i, t};
+            if (rows < g->prefill_rows) continue;
+            TRY(prefill_step(g, rows, pending, err));
+            rows = 0;
+        }
+    return rows ? prefill_step(g, rows, pending, err) : T2G_OK;
+}
+
+/* Samples each unfinished row's next token from its logits (rows (n, V), row r belonging to
+ * the sequence host_rows[r].slot at position t). */
+static void sample_rows(t2g_generator *g, const t2g_sampling *s, gen_sequence *seq, uint32_t rows, uint32_t t,
+                        float *logits, gen_candidate *work, uint32_t max_steps, t2g_generation *out) {
     const uint32_t V = g->V;
-    uint32_t *step_tokens = malloc((size_t)n * sizeof *step_tokens);
-    float *logits = malloc((size_t)n * V * sizeof *logits);
+    for (uint32_t r = 0; r < rows; r++) {
+        uint32_t i = g->host_rows[r].slot;
+        gen_sequence *q = &seq[i];
+        float *row = logits + (size_t)r * V;
+        if (s->keep_logits) memcpy(out->logits + ((size_t)i * max_steps + t) * V, row, (size_t)V * sizeof *row);
+        if (t + 1 < q->prompt_length) continue;
+        if (s->constrain) {
+            uint32_t by_count = s->max_new_tokens - q->generated, by_context = g->context - (q->prompt_length + q->generated);
+            s->constrain(s->constrain_user, i, row, V, by_count < by_context ? by_count : by_context);
+        }
+        uint32_t token = gen_sample_token(row, V, s, &q->rng, work);
+        size_t cell = (size_t)i * out->max_new_tokens + q->generated;
+        out->tokens[cell] = token;
+        out->logprobs[cell] = (float)gen_log_probability(row, V, token);
+        q->generated++;
+        if (s->on_token) s->on_token(s->on_token_user, i, token);
+        if (s->stop_at_eos && is_stop(s, token)) {
+            out->ended_with_eos[i] = true;
+            q->done = true;
+        }
+        if (q->generated == s->max_new_tokens || q->prompt_length + q->generated >= g->context) q->done = true;
+    }
+}
+
+/* The lockstep steps, after the prefill (if any): step t has a row for each unfinished
+ * sequence that has started (start <= t); with none, t jumps to the next start. Returns the
+ * positions gone through (the last t + 1) in *steps. */
+static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, uint32_t n, const t2g_sampling *s,
+                            gen_sequence *seq, uint32_t max_steps, uint32_t pending, t2g_generation *out,
+                            uint32_t *steps, t2g_error *err) {
+    const uint32_t V = g->V;
+    float *logits = malloc((size_t)g->max_batch * V * sizeof *logits);
     gen_candidate *work = malloc((size_t)V * sizeof *work);
     t2g_status status = T2G_OK;
-    if (!step_tokens || !logits || !work) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for a step");
-    uint32_t t = 0, pending = 0; /* steps recorded and not yet submitted */
+    if (!logits || !work) status = t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for a step");
+    uint32_t t = 0;
     while (!status) {
-        uint32_t rows = 0;
-        bool samples = false; /* some unfinished sequence draws its token t + 1 from this step */
+        uint32_t rows = 0, next = UINT32_MAX; /* next: the first start after t of an unfinished sequence */
+        bool samples = false; /* some row draws its token t + 1 from this step */
         for (uint32_t i = 0; i < n; i++) {
             if (seq[i].done) continue;
-            rows = i + 1;
+            if (seq[i].start > t) {
+                if (seq[i].start < next) next = seq[i].start;
+                continue;
+            }
+            g->host_rows[rows++] = (t2g_decode_row){token_at(out, prompts, &seq[i], i, t), i, t};
             samples = samples || t + 1 >= seq[i].prompt_length;
         }
-        for (uint32_t i = 0; i < rows; i++) step_tokens[i] = seq[i].done ? 0 : token_at(out, prompts, &seq[i], i, t);
-        status = record_step(g, step_tokens, rows, t, err);
+        if (rows == 0 && next == UINT32_MAX) break; /* every sequence is done */
+        if (rows == 0) {
+            t = next;
+            continue;
+        }
+        status = record_rows(g, rows, rows <= 4 ? T2G_MATMUL_TILES_ROWS : g->small_tiles, true, err);
         if (status) break;
+        g->counters.steps++;
         pending++;
         bool read = samples || s->keep_logits;
         if (read || pending == GEN_PREFILL_STEPS) {
@@ -249,43 +368,12 @@ static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, ui
             g->counters.downloads++;
         }
         if (status) break;
-        for (uint32_t i = 0; read && i < rows; i++) {
-            gen_sequence *q = &seq[i];
-            if (q->done) continue;
-            float *row = logits + (size_t)i * V;
-            if (s->keep_logits) memcpy(out->logits + ((size_t)i * max_steps + t) * V, row, (size_t)V * sizeof *row);
-            if (t + 1 < q->prompt_length) continue;
-            if (s->constrain) {
-                uint32_t by_count = s->max_new_tokens - q->generated, by_context = g->context - (q->prompt_length + q->generated);
-                s->constrain(s->constrain_user, i, row, V, by_count < by_context ? by_count : by_context);
-            }
-            uint32_t token = gen_sample_token(row, V, s, &q->rng, work);
-            size_t cell = (size_t)i * out->max_new_tokens + q->generated;
-            out->tokens[cell] = token;
-            out->logprobs[cell] = (float)gen_log_probability(row, V, token);
-            q->generated++;
-            if (s->on_token) s->on_token(s->on_token_user, i, token);
-            if (s->stop_at_eos && is_stop(s, token)) {
-                out->ended_with_eos[i] = true;
-                q->done = true;
-            }
-            if (q->generated == s->max_new_tokens || q->prompt_length + q->generated >= g->context) q->done = true;
-        }
+        if (read) sample_rows(g, s, seq, rows, t, logits, work, max_steps, out);
         t++;
-        bool all_done = true;
-        for (uint32_t i = 0; i < n; i++) all_done = all_done && seq[i].done;
-        if (all_done) break;
     }
-    if (status) {
-        t2g_error ignored;
-        t2g_recorder_submit(g->rec, &ignored); /* leave the recorder empty (a partial step runs: harmless) */
-    }
-    g->counters.steps += t;
-    out->steps = t;
-    free(step_tokens);
+    *steps = t;
     free(logits);
     free(work);
-    if (status) t2g_error_context(err, "generating, step %u", t);
     return status;
 }
 
@@ -309,7 +397,17 @@ t2g_status t2g_generate(t2g_generator *g, const uint32_t *const *prompts, const 
     for (uint32_t i = 0; i < n; i++)
         seq[i] = (gen_sequence){.prompt_length = prompt_lengths[i], .rng = t2g_rng_stream(sampling->seed, i)};
     status = alloc_output(out, n, sampling->max_new_tokens, logit_floats, err);
-    if (!status) status = run_steps(g, prompts, n, sampling, seq, max_steps, out, err);
+    if (!status) {
+        uint32_t pending = 0; /* steps recorded and not yet submitted */
+        if (g->prefill && !sampling->keep_logits) status = prefill(g, prompts, n, seq, &pending, err);
+        if (!status) status = run_steps(g, prompts, n, sampling, seq, max_steps, pending, out, &out->steps, err);
+        g->counters.positions += out->steps;
+        if (status) {
+            t2g_error ignored;
+            t2g_recorder_submit(g->rec, &ignored); /* leave the recorder empty (a partial step runs: harmless) */
+            t2g_error_context(err, "generating, position %u", out->steps);
+        }
+    }
     if (!status) {
         for (uint32_t i = 0; i < n; i++) out->lengths[i] = seq[i].generated;
         /* (n, max_steps, V) -> (n, steps, V): each sequence's rows move down, in order */

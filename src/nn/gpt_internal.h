@@ -129,20 +129,23 @@ t2g_status gpt_norm_backward(const t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor d
                              t2g_tensor dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor mean,
                              t2g_tensor rstd, uint32_t N, t2g_error *err);
 
-/* One decode step (src/nn/generate.c) as a block's decode function sees it: n sequences at
- * position t, one row each, every matmul with the same tiles. */
+/* One decode step (src/nn/generate.c) as a block's decode function sees it: n rows, each a
+ * sequence's slot at a position (t2g_decode_row, src/kernels/decode.h); every kernel works row
+ * by row, and every tile configuration of the matmuls sums alike, so a row's results have the
+ * same bits whatever else the step holds. */
 struct gpt_decode {
     const t2g_gpt *gpt;
     t2g_recorder *rec;
-    t2g_matmul_tiles tiles;
-    uint32_t n, t;
+    t2g_matmul_tiles tiles;      /* of every matmul of the step */
+    uint32_t n, slots;           /* rows; sequences the caches hold */
+    t2g_tensor rows;             /* (n, 3) uint32: token, slot, position of each row */
     t2g_tensor x, x2;            /* (n, C): the residual stream, after attention in x2 */
     t2g_tensor ln, mean, rstd;   /* (n, C), (n), (n): every norm's output and statistics */
     t2g_tensor qkv;              /* (n, QKV) */
     t2g_tensor atty, proj;       /* (n, C) */
     t2g_tensor fch;              /* (n, FIN) */
     t2g_tensor fch_act;          /* (n, F) */
-    const t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) */
+    const t2g_tensor *kcache, *vcache; /* (L) each (slots, context, KVH x hs) */
 };
 
 #endif

@@ -1,21 +1,31 @@
-/* One decode step's kernels (src/kernels/decode.h) against tests/ref/decode.c: the attention
- * of one new query per sequence against its cached keys and values, with the cache write, at
- * head sizes 7, 8, 12, 16, 64 and 128 and positions t = 0, 1, 6, 66, 129 and 200 (one, two
- * chunks of keys), multi-head (KVH = NH), grouped-query (NH = 9 over KVH = 3 as SmolLM2, 6 over
- * 2) and multi-query (KVH = 1); a grid of more than 65535 workgroups; the step's embedding at
- * position t; the shape errors.
- * The cache is poisoned at and after position t: row t must be written, the later rows neither
- * read (the output would be NaN) nor written. */
+/* A decode step's kernels (src/kernels/decode.h) against tests/ref/decode.c. A step's rows are
+ * sequences' cache slots at positions: every sequence at one position (lockstep generation),
+ * every position of a few sequences (a prompt's prefill, where a row attends to keys its own
+ * step wrote), and a mix of runs of positions, with a row of an unknown slot and one past the
+ * cache (NaN, nothing written). decode_store then decode_attention, as a model's step records
+ * them, without and with rotary position embedding; head sizes 7 to 128, positions up to 200
+ * (one, two chunks of keys), multi-head, grouped-query (SmolLM2's 9 over 3) and multi-query; a
+ * grid of more than 65535 workgroups; a row's output has the same bits when its step holds
+ * only it. The caches are poisoned where the step writes (they must be written) and after
+ * each sequence's last row (never read, never written); everything else keeps its bits.
+ * The embedding at per-row positions; the shape errors. */
 #include <math.h>
 #include <string.h>
 
 #include "check.h"
 #include "kernels/decode.h"
 #include "ref/decode_ref.h"
+#include "t2g/kernels.h"
+
+typedef enum rows_kind { ROWS_LOCKSTEP, ROWS_PREFILL, ROWS_MIXED } rows_kind;
 
 typedef struct decode_shape {
-    int n, NH, KVH, hs, t, T; /* T: cache positions per sequence, > t */
-    int runs;            /* 2: also bitwise reproducibility */
+    int slots, NH, KVH, hs, T; /* caches (slots, T, KVH hs) */
+    rows_kind kind;
+    int t;                     /* lockstep: every slot at t; prefill: positions 0..t of each; mixed: up to t */
+    bool rope;
+    int runs;                  /* 2: also bitwise reproducibility */
+    int group;                 /* decode_attention's workgroup: 8 (CPU devices) to 128 (GPUs) */
 } decode_shape;
 
 /* The bits of every element of a and b agree (NaN included). */
@@ -28,161 +38,315 @@ static bool same_bits(const float *a, const float *b, size_t n, size_t *where) {
     return true;
 }
 
-static void attention_case(check_ctx *ctx, decode_shape s) {
-    check_case_begin(ctx);
-    int C = s.NH * s.hs, KC = s.KVH * s.hs, W = C + 2 * KC; /* widths of out, of a cache row, of qkv */
-    size_t n_qkv = (size_t)s.n * W, n_out = (size_t)s.n * C, n_cache = (size_t)s.n * s.T * KC;
-    char shape[96], label[192];
-    snprintf(shape, sizeof shape, "n=%d NH=%d KVH=%d hs=%d t=%d T=%d", s.n, s.NH, s.KVH, s.hs, s.t, s.T);
+/* The step's rows (n, 3) for a shape: position-major, as the generator's prefill orders them.
+ * Mixed: each slot but the last a run of 1 to 4 positions ending at most at t, then a row of an
+ * unknown slot and one at position T. */
+static uint32_t *make_rows(check_ctx *ctx, decode_shape s, int *n) {
+    uint32_t *rows = check_host(ctx, (size_t)(s.slots * (s.t + 1) + 2) * 3 * sizeof *rows);
+    int *first = check_host(ctx, (size_t)s.slots * sizeof *first), *last = check_host(ctx, (size_t)s.slots * sizeof *last);
+    int k = 0;
+    for (int b = 0; b < s.slots; b++) {
+        first[b] = s.kind == ROWS_LOCKSTEP ? s.t : 0;
+        last[b] = s.t;
+        if (s.kind == ROWS_MIXED) {
+            first[b] = (int)check_random_below(ctx, (uint32_t)s.t + 1);
+            int most = s.t + 1 - first[b] < 4 ? s.t + 1 - first[b] : 4;
+            last[b] = b == s.slots - 1 && s.slots > 1 ? -1 : first[b] + (int)check_random_below(ctx, (uint32_t)most);
+        }
+    }
+    for (int p = 0; p <= s.t; p++)
+        for (int b = 0; b < s.slots; b++)
+            if (p >= first[b] && p <= last[b]) {
+                rows[3 * k] = check_random_below(ctx, 1000);
+                rows[3 * k + 1] = (uint32_t)b;
+                rows[3 * k + 2] = (uint32_t)p;
+                k++;
+            }
+    if (s.kind == ROWS_MIXED) {
+        uint32_t bad[2][2] = {{(uint32_t)s.slots, 0}, {0, (uint32_t)s.T}};
+        for (int i = 0; i < 2; i++, k++) {
+            rows[3 * k] = 1;
+            rows[3 * k + 1] = bad[i][0];
+            rows[3 * k + 2] = bad[i][1];
+        }
+    }
+    *n = k;
+    return rows;
+}
 
-    /* qkv (n,W); caches (n,T,KC): random before position t, NaN from t on */
-    float *qkv = check_normal_floats(ctx, n_qkv, 1.0);
-    float *kc = check_normal_floats(ctx, n_cache, 1.0), *vc = check_normal_floats(ctx, n_cache, 1.0);
-    for (int b = 0; b < s.n; b++)
-        for (int j = s.t; j < s.T; j++)
+static bool row_valid(const uint32_t *rows, int r, decode_shape s) {
+    return rows[3 * r + 1] < (uint32_t)s.slots && rows[3 * r + 2] < (uint32_t)s.T;
+}
+
+/* The caches before the step: random where a slot's rows will read what earlier steps wrote
+ * (below its last row's position, not written by this step); NaN where the step writes and
+ * after each slot's last row. written (slots, T): the positions the step writes. */
+static void make_caches(check_ctx *ctx, decode_shape s, const uint32_t *rows, int n, float *kc, float *vc,
+                        bool *written) {
+    int KC = s.KVH * s.hs;
+    for (int b = 0; b < s.slots; b++) {
+        int last = -1;
+        for (int r = 0; r < n; r++)
+            if (row_valid(rows, r, s) && rows[3 * r + 1] == (uint32_t)b) {
+                written[(size_t)b * s.T + rows[3 * r + 2]] = true;
+                if ((int)rows[3 * r + 2] > last) last = (int)rows[3 * r + 2];
+            }
+        bool any = last >= 0;
+        for (int j = 0; j < s.T; j++) {
+            bool poison = written[(size_t)b * s.T + j] || (any && j > last);
             for (int c = 0; c < KC; c++) {
                 size_t i = ((size_t)b * s.T + j) * KC + c;
-                kc[i] = vc[i] = NAN;
+                kc[i] = poison ? NAN : (float)check_normal(ctx);
+                vc[i] = poison ? NAN : (float)check_normal(ctx);
             }
-    /* what the caches must hold afterwards: row t of each sequence is its k, v; the rest as before */
-    float *k_after = check_host(ctx, n_cache * sizeof(float)), *v_after = check_host(ctx, n_cache * sizeof(float));
-    memcpy(k_after, kc, n_cache * sizeof(float));
-    memcpy(v_after, vc, n_cache * sizeof(float));
-    for (int b = 0; b < s.n; b++)
-        for (int c = 0; c < KC; c++) {
-            size_t i = ((size_t)b * s.T + s.t) * KC + c;
-            k_after[i] = qkv[(size_t)b * W + C + c];
-            v_after[i] = qkv[(size_t)b * W + C + KC + c];
         }
-
-    double *ref_out = check_doubles(ctx, n_out);
-    double *ref_k = check_to_double(ctx, kc, n_cache), *ref_v = check_to_double(ctx, vc, n_cache);
-    ref_decode_attention(ref_out, ref_k, ref_v, check_to_double(ctx, qkv, n_qkv), s.n, s.t, s.T, s.NH, s.KVH,
-                         s.hs);
-
-    t2g_tensor qkv_t = check_upload(ctx, qkv, n_qkv), out = check_poisoned(ctx, n_out);
-    t2g_tensor kc_t = check_upload(ctx, kc, n_cache), vc_t = check_upload(ctx, vc, n_cache);
-    float *outs[2] = {NULL, NULL}, *ks[2] = {NULL, NULL}, *vs[2] = {NULL, NULL};
-    for (int run = 0; run < s.runs; run++) {
-        check_poison(ctx, out, n_out);
-        check_reupload(ctx, kc_t, kc, n_cache);
-        check_reupload(ctx, vc_t, vc, n_cache);
-        check_status(ctx,
-                     t2g_decode_attention(ctx->recorder, out, kc_t, vc_t, qkv_t, (uint32_t)s.n, (uint32_t)s.t,
-                                          (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, &ctx->err),
-                     "decode_attention");
-        check_submit(ctx);
-        outs[run] = check_download(ctx, out, n_out);
-        ks[run] = check_download(ctx, kc_t, n_cache);
-        vs[run] = check_download(ctx, vc_t, n_cache);
-    }
-    snprintf(label, sizeof label, "decode attention %s", shape);
-    if (s.runs == 2) {
-        check_bitwise(ctx, label, outs[0], outs[1], n_out);
-        snprintf(label, sizeof label, "decode attention caches %s", shape);
-        check_bitwise(ctx, label, ks[0], ks[1], n_cache);
-        check_bitwise(ctx, label, vs[0], vs[1], n_cache);
-        snprintf(label, sizeof label, "decode attention %s", shape);
-    }
-    check_close(ctx, label, outs[0], ref_out, n_out, 1e-5);
-    const float *got[2] = {ks[0], vs[0]}, *want[2] = {k_after, v_after};
-    const char *names[2] = {"key", "value"};
-    for (int i = 0; i < 2; i++) {
-        size_t where = 0;
-        bool ok = same_bits(got[i], want[i], n_cache, &where);
-        char diff[64] = "";
-        if (!ok) snprintf(diff, sizeof diff, " (first difference at element %zu)", where);
-        check_true(ctx, ok, "decode attention %s: %s cache = old rows, row t = new, NaN after%s", shape, names[i], diff);
     }
 }
 
-/* positions false: no wpe (a model without a position table), and the rows must be wte's bits. */
-static void embedding_case(check_ctx *ctx, int n, int C, int V, int t, bool bad_token, bool positions) {
+/* A cache after the step: its unwritten elements keep their bits, the written ones match the
+ * reference (bit for bit without a rotation: they are copies). */
+static void check_cache(check_ctx *ctx, const char *label, const float *got, const float *before, const double *ref,
+                        const bool *written, size_t n, int KC, bool exact) {
+    size_t kept_wrong = 0, where = 0, count = 0;
+    float *w = check_host(ctx, n * sizeof *w);
+    double *wref = check_doubles(ctx, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!written[i / (size_t)KC]) {
+            if (memcmp(&got[i], &before[i], sizeof got[i]) != 0 && kept_wrong++ == 0) where = i;
+            continue;
+        }
+        w[count] = got[i];
+        wref[count++] = ref[i];
+    }
+    check_true(ctx, kept_wrong == 0, "%s: %zu unwritten elements changed (first at %zu)", label, kept_wrong, where);
+    if (!exact) {
+        check_close(ctx, label, w, wref, count, 1e-5);
+        return;
+    }
+    size_t wrong = 0;
+    for (size_t i = 0; i < count; i++) wrong += !((double)w[i] == wref[i]);
+    check_true(ctx, wrong == 0, "%s: the %zu written elements are the step's k and v (%zu differ)", label, count, wrong);
+}
+
+static void step_case(check_ctx *ctx, decode_shape s) {
+    check_case_begin(ctx);
+    int n = 0;
+    uint32_t *rows = make_rows(ctx, s, &n);
+    int C = s.NH * s.hs, KC = s.KVH * s.hs, W = C + 2 * KC; /* widths of out, of a cache row, of qkv */
+    size_t n_qkv = (size_t)n * W, n_out = (size_t)n * C, n_cache = (size_t)s.slots * s.T * KC;
+    char shape[128], label[224];
+    static const char *kinds[] = {"lockstep", "prefill", "mixed"};
+    snprintf(shape, sizeof shape, "%s n=%d slots=%d NH=%d KVH=%d hs=%d t=%d T=%d%s group %d", kinds[s.kind], n,
+             s.slots, s.NH, s.KVH, s.hs, s.t, s.T, s.rope ? " rope" : "", s.group);
+
+    float *qkv = check_normal_floats(ctx, n_qkv, 1.0);
+    float *kc = check_host(ctx, n_cache * sizeof *kc), *vc = check_host(ctx, n_cache * sizeof *vc);
+    bool *written = check_host(ctx, (size_t)s.slots * s.T * sizeof *written);
+    make_caches(ctx, s, rows, n, kc, vc, written);
+    float *table = check_host(ctx, (size_t)s.T * s.hs * sizeof *table);
+    if (s.rope) t2g_rope_table(table, (uint32_t)s.T, (uint32_t)s.hs, 10000.0);
+
+    double *ref_qkv = check_to_double(ctx, qkv, n_qkv), *ref_out = check_doubles(ctx, n_out);
+    double *ref_k = check_to_double(ctx, kc, n_cache), *ref_v = check_to_double(ctx, vc, n_cache);
+    ref_decode_store(ref_qkv, ref_k, ref_v, rows, s.rope ? check_to_double(ctx, table, (size_t)s.T * s.hs) : NULL, n,
+                     s.slots, s.T, s.NH, s.KVH, s.hs);
+    int valid = 0;
+    for (int r = 0; r < n; r++) valid += row_valid(rows, r, s);
+    ref_decode_attention(ref_out, ref_k, ref_v, ref_qkv, rows, valid, s.T, s.NH, s.KVH, s.hs); /* invalid rows last */
+
+    t2g_tensor rows_t = check_upload(ctx, rows, (size_t)n * 3), table_t = check_upload(ctx, table, (size_t)s.T * s.hs);
+    t2g_tensor qkv_t = check_upload(ctx, qkv, n_qkv), out = check_poisoned(ctx, n_out);
+    t2g_tensor kc_t = check_upload(ctx, kc, n_cache), vc_t = check_upload(ctx, vc, n_cache);
+    float *outs[2] = {NULL, NULL}, *ks[2] = {NULL, NULL}, *vs[2] = {NULL, NULL}, *qkvs[2] = {NULL, NULL};
+    for (int run = 0; run < s.runs; run++) {
+        check_poison(ctx, out, n_out);
+        check_reupload(ctx, qkv_t, qkv, n_qkv);
+        check_reupload(ctx, kc_t, kc, n_cache);
+        check_reupload(ctx, vc_t, vc, n_cache);
+        check_status(ctx,
+                     t2g_decode_store(ctx->recorder, qkv_t, kc_t, vc_t, rows_t, s.rope ? &table_t : NULL, (uint32_t)n,
+                                      (uint32_t)s.slots, (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH,
+                                      (uint32_t)s.hs, &ctx->err),
+                     "decode_store");
+        check_status(ctx,
+                     t2g_decode_attention(ctx->recorder, out, kc_t, vc_t, qkv_t, rows_t, (uint32_t)n, (uint32_t)s.slots,
+                                          (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, (uint32_t)s.group,
+                                          &ctx->err),
+                     "decode_attention");
+        check_submit(ctx);
+        outs[run] = check_download(ctx, out, n_out);
+        qkvs[run] = check_download(ctx, qkv_t, n_qkv);
+        ks[run] = check_download(ctx, kc_t, n_cache);
+        vs[run] = check_download(ctx, vc_t, n_cache);
+    }
+    if (s.runs == 2) {
+        snprintf(label, sizeof label, "decode step %s, run twice", shape);
+        check_bitwise(ctx, label, outs[0], outs[1], n_out);
+        check_bitwise(ctx, label, ks[0], ks[1], n_cache);
+        check_bitwise(ctx, label, vs[0], vs[1], n_cache);
+    }
+    snprintf(label, sizeof label, "decode attention %s", shape);
+    check_close(ctx, label, outs[0], ref_out, (size_t)valid * C, 1e-5);
+    bool nan_rows = true;
+    for (size_t i = (size_t)valid * C; i < n_out; i++) nan_rows = nan_rows && isnan(outs[0][i]);
+    if (valid < n) check_true(ctx, nan_rows, "%s: a row of an unknown slot or past the cache gives NaN", label);
+    snprintf(label, sizeof label, "decode store %s: qkv", shape);
+    check_close(ctx, label, qkvs[0], ref_qkv, n_qkv, 1e-5); /* q turned in place with rope; else unchanged */
+    snprintf(label, sizeof label, "decode store %s: key cache", shape);
+    check_cache(ctx, label, ks[0], kc, ref_k, written, n_cache, KC, !s.rope);
+    snprintf(label, sizeof label, "decode store %s: value cache", shape);
+    check_cache(ctx, label, vs[0], vc, ref_v, written, n_cache, KC, true);
+
+    /* a row alone in its step (against the caches the whole step wrote): the same bits */
+    int r = valid / 2;
+    t2g_tensor one_row = check_upload(ctx, rows + 3 * r, 3), one_qkv = check_upload(ctx, qkvs[0] + (size_t)r * W, W);
+    t2g_tensor one_out = check_poisoned(ctx, C);
+    check_status(ctx,
+                 t2g_decode_attention(ctx->recorder, one_out, kc_t, vc_t, one_qkv, one_row, 1, (uint32_t)s.slots,
+                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
+                                      (uint32_t)s.group, &ctx->err),
+                 "decode_attention of one row");
+    check_submit(ctx);
+    size_t where = 0;
+    check_true(ctx, same_bits(check_download(ctx, one_out, C), outs[0] + (size_t)r * C, C, &where),
+               "decode attention %s: row %d alone in a step gives the same bits (first difference at %zu)", shape, r,
+               where);
+}
+
+/* positions false: no wpe (a model without a position table), and the rows must be wte's bits.
+ * bad: the last two rows hold a token >= V and (with wpe) a position >= P: NaN rows. */
+static void embedding_case(check_ctx *ctx, int n, int C, int V, int P, bool bad, bool positions) {
     check_case_begin(ctx);
     size_t n_out = (size_t)n * C;
-    uint32_t *tokens = check_random_tokens(ctx, (size_t)n, (uint32_t)V);
-    if (bad_token) tokens[n - 1] = (uint32_t)V; /* one past the vocabulary: a NaN row */
-    float *wte = check_normal_floats(ctx, (size_t)V * C, 1.0), *wpe = check_normal_floats(ctx, (size_t)(t + 1) * C, 1.0);
+    uint32_t *rows = check_host(ctx, (size_t)n * 3 * sizeof *rows);
+    for (int r = 0; r < n; r++) {
+        rows[3 * r] = check_random_below(ctx, (uint32_t)V);
+        rows[3 * r + 1] = check_random_below(ctx, 5);
+        rows[3 * r + 2] = check_random_below(ctx, (uint32_t)P);
+    }
+    int good = bad ? n - 2 : n;
+    if (bad) {
+        rows[3 * (n - 2)] = (uint32_t)V;     /* one past the vocabulary */
+        rows[3 * (n - 1) + 2] = (uint32_t)P; /* one past the position table */
+    }
+    float *wte = check_normal_floats(ctx, (size_t)V * C, 1.0), *wpe = check_normal_floats(ctx, (size_t)P * C, 1.0);
     double *ref = check_doubles(ctx, n_out);
-    int good = bad_token ? n - 1 : n;
-    ref_decode_embedding(ref, tokens, check_to_double(ctx, wte, (size_t)V * C),
-                         positions ? check_to_double(ctx, wpe, (size_t)(t + 1) * C) : NULL, good, t, C);
-    t2g_tensor tok_t = check_upload(ctx, tokens, (size_t)n), wte_t = check_upload(ctx, wte, (size_t)V * C);
-    t2g_tensor wpe_t = check_upload(ctx, wpe, (size_t)(t + 1) * C), out = check_poisoned(ctx, n_out);
+    ref_decode_embedding(ref, rows, check_to_double(ctx, wte, (size_t)V * C),
+                         positions ? check_to_double(ctx, wpe, (size_t)P * C) : NULL, good, C);
+    t2g_tensor rows_t = check_upload(ctx, rows, (size_t)n * 3), wte_t = check_upload(ctx, wte, (size_t)V * C);
+    t2g_tensor wpe_t = check_upload(ctx, wpe, (size_t)P * C), out = check_poisoned(ctx, n_out);
     float *outs[2];
     for (int run = 0; run < 2; run++) {
         check_poison(ctx, out, n_out);
         check_status(ctx,
-                     t2g_decode_embedding(ctx->recorder, out, tok_t, wte_t, positions ? &wpe_t : NULL, (uint32_t)n,
-                                          (uint32_t)t, (uint32_t)C, (uint32_t)V, &ctx->err),
+                     t2g_decode_embedding(ctx->recorder, out, rows_t, wte_t, positions ? &wpe_t : NULL, (uint32_t)n,
+                                          (uint32_t)C, (uint32_t)V, (uint32_t)P, &ctx->err),
                      "decode_embedding");
         check_submit(ctx);
         outs[run] = check_download(ctx, out, n_out);
     }
     char label[128];
-    snprintf(label, sizeof label, "decode embedding n=%d C=%d V=%d t=%d%s", n, C, V, t, positions ? "" : " no wpe");
+    snprintf(label, sizeof label, "decode embedding n=%d C=%d V=%d P=%d%s", n, C, V, P, positions ? "" : " no wpe");
     check_bitwise(ctx, label, outs[0], outs[1], n_out);
     check_close(ctx, label, outs[0], ref, (size_t)good * C, 1e-5);
     bool copies = true;
-    for (int b = 0; b < good && !positions; b++)
-        copies = copies && memcmp(outs[0] + (size_t)b * C, wte + (size_t)tokens[b] * C, (size_t)C * sizeof *wte) == 0;
+    for (int r = 0; r < good && !positions; r++)
+        copies = copies && memcmp(outs[0] + (size_t)r * C, wte + (size_t)rows[3 * r] * C, (size_t)C * sizeof *wte) == 0;
     if (!positions) check_true(ctx, copies, "%s: each row is its token's wte row, bit for bit", label);
-    if (bad_token) {
-        bool nan_row = true;
-        for (int c = 0; c < C; c++) nan_row = nan_row && isnan(outs[0][(size_t)(n - 1) * C + c]);
-        check_true(ctx, nan_row, "decode embedding: a token >= V gives a NaN row");
+    if (bad) {
+        bool nan_rows = true;
+        for (size_t i = (size_t)good * C; i < n_out; i++) nan_rows = nan_rows && (isnan(outs[0][i]) || !positions);
+        for (int c = 0; c < C; c++) nan_rows = nan_rows && isnan(outs[0][(size_t)(n - 2) * C + c]);
+        check_true(ctx, nan_rows, "%s: a token >= V, or a position >= P with wpe, gives a NaN row", label);
     }
 }
 
 static void shape_errors(check_ctx *ctx) {
     check_case_begin(ctx);
     t2g_recorder *rec = ctx->recorder;
-    t2g_tensor qkv = check_poisoned(ctx, 2 * 3 * 16), out = check_poisoned(ctx, 2 * 16);
+    /* 2 rows, NH = KVH = 2, hs = 8: qkv (2, 48), caches (2 slots, 4, 16) */
+    t2g_tensor qkv = check_poisoned(ctx, 2 * 3 * 16), out = check_poisoned(ctx, 2 * 16), rows = check_poisoned(ctx, 6);
     t2g_tensor cache = check_poisoned(ctx, 2 * 4 * 16), small = check_poisoned(ctx, 2 * 4 * 16 - 1);
+    t2g_tensor table = check_poisoned(ctx, 4 * 8), short_table = check_poisoned(ctx, 3 * 8);
     uint64_t before = t2g_recorder_dispatch_count(rec);
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 4, 4, 2, 2, 8, &ctx->err), "decode", "t = T");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, 2, 3, 4, 2, 2, 8, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err), "decode",
                   "a value cache one float short");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 3, 2, 4, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 3, 4, 2, 2, 8, 0, &ctx->err), "decode",
+                  "caches too small for 3 slots");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 3, 2, 4, 0, &ctx->err), "decode",
                   "KVH = 2 not dividing NH = 3");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 2, 0, 4, 2, 0, 8, &ctx->err), "decode", "KVH = 0");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, 0, 0, 4, 2, 2, 8, &ctx->err), "decode", "n = 0");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, out, 2, 0, 4, 2, 2, 8, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 0, 8, 0, &ctx->err), "decode",
+                  "KVH = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 0, 2, 4, 2, 2, 8, 0, &ctx->err), "decode",
+                  "n = 0");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, out, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err), "decode",
                   "a qkv too short for its heads");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 3, 1, 4, 2, 2, 8, 0, &ctx->err), "decode",
+                  "rows for 2 of 3 rows");
     t2g_tensor big = check_poisoned(ctx, 3 * 258);
-    check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, 1, 0, 1, 1, 1, 258, &ctx->err), "decode",
+    check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, big, 1, 1, 1, 1, 1, 258, 0, &ctx->err), "decode",
                   "head size 258");
-    check_refused(ctx, t2g_decode_embedding(rec, out, qkv, qkv, &qkv, 2, 6, 16, 2, &ctx->err), "decode",
-                  "wpe without row t");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, 12, &ctx->err),
+                  "decode", "a workgroup of 12");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, 256, &ctx->err),
+                  "decode", "a workgroup of 256");
+    check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &short_table, 2, 2, 4, 2, 2, 8, &ctx->err),
+                  "decode", "a rope table of 3 positions for a cache of 4");
+    check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &table, 2, 2, 4, 2, 2, 7, &ctx->err), "decode",
+                  "an odd head size to turn");
+    check_refused(ctx, t2g_decode_store(rec, qkv, small, cache, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
+                  "a key cache one float short");
+    check_refused(ctx, t2g_decode_embedding(rec, out, rows, qkv, &qkv, 2, 16, 2, 7, &ctx->err), "decode",
+                  "wpe of 7 positions that holds 6");
+    check_refused(ctx, t2g_decode_embedding(rec, out, rows, qkv, NULL, 3, 8, 2, 1, &ctx->err), "decode",
+                  "rows for 2 of 3 rows");
     check_true(ctx, t2g_recorder_dispatch_count(rec) == before, "decode: refused calls record nothing");
 }
 
 T2G_CHECK(decode) {
     static const decode_shape cases[] = {
-        /* multi-head: KVH = NH */
-        {3, 2, 2, 8, 6, 9, 2},
-        {3, 2, 2, 8, 0, 5, 2},
-        {2, 3, 3, 12, 1, 7, 2},
-        {2, 2, 2, 64, 6, 9, 2},
-        {3, 1, 1, 8, 129, 131, 2},
-        {2, 3, 3, 12, 129, 130, 2},
-        {2, 3, 3, 64, 129, 133, 2},
-        {1, 2, 2, 128, 200, 201, 2},
-        {4099, 16, 16, 8, 2, 3, 1}, /* 65584 workgroups: a 2-D grid */
-        /* grouped-query and multi-query: query heads share their kv head's cache */
-        {3, 9, 3, 64, 6, 9, 2}, /* SmolLM2's heads */
-        {1, 9, 3, 64, 0, 1, 2},
-        {2, 4, 1, 16, 129, 131, 2},
-        {3, 6, 2, 7, 66, 67, 2},
-        {1, 4, 2, 128, 200, 203, 2},
+        /* lockstep, multi-head: KVH = NH (GPT-2) */
+        {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0},
+        {3, 2, 2, 8, 5, ROWS_LOCKSTEP, 0, false, 2, 0},
+        {2, 3, 3, 12, 7, ROWS_LOCKSTEP, 1, false, 2, 0},
+        {3, 1, 1, 8, 131, ROWS_LOCKSTEP, 129, false, 2, 0},
+        {2, 3, 3, 7, 67, ROWS_LOCKSTEP, 66, false, 2, 0},
+        {1, 2, 2, 128, 201, ROWS_LOCKSTEP, 200, false, 2, 0},
+        {4099, 16, 16, 8, 3, ROWS_LOCKSTEP, 2, false, 1, 0}, /* 65584 workgroups: a 2-D grid */
+        /* lockstep, grouped-query and multi-query with rope (Llama, SmolLM2's heads) */
+        {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0},
+        {1, 9, 3, 64, 1, ROWS_LOCKSTEP, 0, true, 2, 0},
+        {2, 4, 1, 16, 131, ROWS_LOCKSTEP, 129, true, 2, 0},
+        {1, 4, 2, 128, 203, ROWS_LOCKSTEP, 200, true, 2, 0},
+        /* prefill: every position of each sequence, attending to keys its own step wrote */
+        {2, 2, 2, 8, 9, ROWS_PREFILL, 6, false, 2, 0},
+        {1, 9, 3, 64, 140, ROWS_PREFILL, 130, true, 2, 0},
+        {3, 6, 2, 12, 40, ROWS_PREFILL, 33, true, 2, 0},
+        {2, 3, 3, 7, 12, ROWS_PREFILL, 10, false, 2, 0},
+        /* mixed runs of positions, an idle slot, a row of an unknown slot and one past the cache */
+        {4, 6, 2, 16, 20, ROWS_MIXED, 17, true, 2, 0},
+        {3, 2, 2, 8, 140, ROWS_MIXED, 135, false, 2, 0},
+        {5, 9, 3, 64, 12, ROWS_MIXED, 9, true, 2, 0},
     };
-    attention_case(ctx, cases[0]);
-    if (ctx->quick) return ctx->failures;
-    for (size_t i = 1; i < sizeof cases / sizeof cases[0]; i++) attention_case(ctx, cases[i]);
+    /* every case with the CPU devices' workgroup and the GPUs'; a few with those between */
+    const int groups[] = {8, 128};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t k = 0; k < 2; k++) {
+            decode_shape c = cases[i];
+            c.group = groups[k];
+            step_case(ctx, c);
+            if (ctx->quick) return ctx->failures;
+        }
+    static const decode_shape between[] = {
+        {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, 16},
+        {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, 32},
+        {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, 64},
+    };
+    for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) step_case(ctx, between[i]);
     embedding_case(ctx, 3, 36, 259, 10, false, true);
-    embedding_case(ctx, 5, 13, 7, 0, true, true);
+    embedding_case(ctx, 5, 13, 7, 4, true, true);
     embedding_case(ctx, 3, 36, 259, 10, false, false);
-    embedding_case(ctx, 5, 13, 7, 0, true, false);
+    embedding_case(ctx, 5, 13, 7, 4, true, false);
     shape_errors(ctx);
     return ctx->failures;
 }

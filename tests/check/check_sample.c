@@ -2,17 +2,23 @@
  *
  * sample_kv, on the tiny model of check_gpt.c with random parameters (its EOS embedding scaled
  * up, so that sequences end with EOS at different steps while others go on):
- *  1. the logits of every step (keep_logits) equal those of the model's own full forward over
- *     the sequence so far, for a batch of prompts of different lengths (one of them filling the
- *     context but one token); the log-probabilities equal log softmax of the full forward's
- *     logits; 3 + 10 L dispatches a step, prompt steps batched without downloads; the same on a
- *     model of context 150 (past one chunk of decode_attention's keys);
- *  2. after new parameters are written, greedy decoding equals greedy decoding by repeated
+ *  1. the logits of every step (keep_logits: lockstep from position 0) equal those of the
+ *     model's own full forward over the sequence so far, for a batch of prompts of different
+ *     lengths (one of them filling the context but one token); the log-probabilities equal log
+ *     softmax of the full forward's logits; 3 + 11 L dispatches a step; the same on a model of
+ *     context 150 (past one chunk of decode_attention's keys) and on a small Llama (rotary
+ *     positions, grouped-query heads);
+ *  2. the prefill: its steps and rows, and the lockstep steps after it, are those the prompts
+ *     call for, with the prefill cut into steps of 1, 3, 7 rows or whole; without it, prompt
+ *     steps are batched without downloads; and the tokens and log-probabilities have the same
+ *     bits with and without the prefill, however it is cut;
+ *  3. after new parameters are written, greedy decoding equals greedy decoding by repeated
  *     full forwards (the generator reads the latest parameters);
- *  3. the same seed gives the same text twice, and a sequence's text does not change when other
+ *  4. the same seed gives the same text twice, and a sequence's text does not change when other
  *     prompts join the batch;
- *  4. top_k = 1, and a top_p below 1 / V, give the greedy text;
- *  5. bad arguments are refused with T2G_ERR_ARGUMENT, a message naming them, nothing recorded.
+ *  5. top_k = 1, and a top_p below 1 / V, give the greedy text;
+ *  6. bad arguments are refused with T2G_ERR_ARGUMENT, a message naming them, nothing recorded;
+ *  7. constrained decoding obeys the hook.
  * sampling_distribution: t2g_sample_token's frequencies over many draws against the
  * distribution that temperature, top-k and top-p define (chi-square), BOS and PAD never drawn,
  * greedy ties to the lowest id. */
@@ -156,11 +162,13 @@ static void incremental_vs_full(check_ctx *ctx, t2g_gpt *gpt, t2g_generator *gen
     for (uint32_t i = 0; i < p->n; i++) eos += g.ended_with_eos[i];
     check_log(ctx, "  %u of %u sequences ended with EOS", eos, p->n);
     check_true(ctx, g.steps == steps, "steps = %u, the longest sequence less its last token (%u)", g.steps, steps);
-    check_true(ctx, after.dispatches - before.dispatches == (uint64_t)g.steps * (3 + 10 * cfg->layers),
-               "%llu dispatches for %u steps of %u layers: 3 + 10 a layer each",
+    check_true(ctx, after.dispatches - before.dispatches == (uint64_t)g.steps * (3 + 11 * cfg->layers),
+               "%llu dispatches for %u steps of %u layers: 3 + 11 a layer each",
                (unsigned long long)(after.dispatches - before.dispatches), g.steps, cfg->layers);
-    check_true(ctx, after.submissions - before.submissions == g.steps && after.downloads - before.downloads == g.steps,
-               "keep_logits: one submission and one download a step");
+    check_true(ctx,
+               after.submissions - before.submissions == g.steps && after.downloads - before.downloads == g.steps &&
+                   after.steps - before.steps == g.steps && after.prefill_steps == before.prefill_steps,
+               "keep_logits: no prefill; one lockstep step, submission and download a position");
 
     /* every position each sequence processed: t < its length - 1 */
     float *full = full_logits(ctx, gpt, seqs, lens, p->n, g.steps);
@@ -200,23 +208,39 @@ static void incremental_vs_full(check_ctx *ctx, t2g_gpt *gpt, t2g_generator *gen
     t2g_generation_free(&g);
 }
 
-/* Without keep_logits, a step downloads logits only if some unfinished sequence samples from
- * it (its position t is in [prompt - 1, prompt + generated - 2]); the other steps share
- * submissions, GEN_PREFILL_STEPS at most, with the next step that samples. */
-static void prompt_steps(check_ctx *ctx, t2g_generator *gen, const prompt_set *p, uint32_t max_new_tokens) {
+/* Without keep_logits: with the prefill (steps of prefill_rows rows; 0: as many as the generator
+ * holds), ceil(sum of (prompt - 1) / rows) prefill steps, submitted GEN_PREFILL_STEPS at a time,
+ * then one lockstep step, submission and download for each position t at which some sequence
+ * samples (t in [prompt - 1, prompt + generated - 2]). Without the prefill a step downloads
+ * logits only if some unfinished sequence samples from it; the others share submissions,
+ * GEN_PREFILL_STEPS at most, with the next step that samples. */
+static void prompt_steps(check_ctx *ctx, t2g_generator *gen, const prompt_set *p, uint32_t max_new_tokens,
+                         bool prefill, uint32_t prefill_rows) {
     t2g_sampling s = t2g_sampling_default();
     s.max_new_tokens = max_new_tokens;
     s.seed = check_random_u64(ctx);
     gen_counters before, after;
     t2g_generation g;
+    t2g_generator_set_prefill(gen, prefill);
+    prefill_rows = gen_set_prefill_rows(gen, prefill_rows);
     gen_get_counters(gen, &before);
-    if (!generate(ctx, gen, p, &s, &g, "generate")) return;
+    bool ok = generate(ctx, gen, p, &s, &g, "generate");
     gen_get_counters(gen, &after);
-    uint64_t downloads = 0, submissions = 0, pending = 0;
+    t2g_generator_set_prefill(gen, true);
+    gen_set_prefill_rows(gen, 0);
+    if (!ok) return;
+    uint64_t downloads = 0, submissions = 0, pending = 0, steps = 0, rows = 0, prefill_steps = 0;
+    for (uint32_t i = 0; i < p->n && prefill; i++) rows += p->lengths[i] - 1;
+    if (rows) prefill_steps = (rows + prefill_rows - 1) / prefill_rows;
+    submissions = prefill_steps / GEN_PREFILL_STEPS;
     for (uint32_t t = 0; t < g.steps; t++) {
-        bool samples = false;
-        for (uint32_t i = 0; i < p->n; i++)
+        bool samples = false, inside = false;
+        for (uint32_t i = 0; i < p->n; i++) {
             samples = samples || (t + 1 >= p->lengths[i] && t + 1 < p->lengths[i] + g.lengths[i]);
+            inside = inside || t + 1 < p->lengths[i];
+        }
+        if (!samples && (prefill || !inside)) continue;
+        steps++;
         downloads += samples;
         if (samples || ++pending == GEN_PREFILL_STEPS) {
             submissions++;
@@ -224,14 +248,55 @@ static void prompt_steps(check_ctx *ctx, t2g_generator *gen, const prompt_set *p
         }
     }
     check_true(ctx, g.logits == NULL, "no logits kept without keep_logits");
+    char what[64];
+    snprintf(what, sizeof what, prefill ? "prefill in steps of %u rows" : "no prefill", prefill_rows);
     check_true(ctx,
-               after.downloads - before.downloads == downloads &&
+               after.prefill_steps - before.prefill_steps == prefill_steps &&
+                   after.prefill_rows - before.prefill_rows == rows && after.steps - before.steps == steps &&
+                   after.downloads - before.downloads == downloads &&
                    after.submissions - before.submissions == submissions,
-               "%u steps: %llu downloads and %llu submissions (expected %llu and %llu)", g.steps,
-               (unsigned long long)(after.downloads - before.downloads),
-               (unsigned long long)(after.submissions - before.submissions), (unsigned long long)downloads,
+               "%s, %u positions: %llu prefill steps of %llu rows, %llu lockstep steps, %llu downloads, %llu "
+               "submissions (expected %llu, %llu, %llu, %llu, %llu)",
+               what, g.steps, (unsigned long long)(after.prefill_steps - before.prefill_steps),
+               (unsigned long long)(after.prefill_rows - before.prefill_rows),
+               (unsigned long long)(after.steps - before.steps), (unsigned long long)(after.downloads - before.downloads),
+               (unsigned long long)(after.submissions - before.submissions), (unsigned long long)prefill_steps,
+               (unsigned long long)rows, (unsigned long long)steps, (unsigned long long)downloads,
                (unsigned long long)submissions);
     t2g_generation_free(&g);
+}
+
+/* The same sampling with and without the prefill, cut into steps of 1, 3 and 7 rows and
+ * whole: the same tokens, with log-probabilities of the same bits. */
+static void prefill_same_bits(check_ctx *ctx, t2g_generator *gen, const prompt_set *p, uint32_t max_new_tokens) {
+    t2g_sampling s = t2g_sampling_default();
+    s.temperature = 1.3f; /* flat: a difference in the last bit can change a token */
+    s.max_new_tokens = max_new_tokens;
+    s.seed = check_random_u64(ctx);
+    t2g_generation none, cut;
+    t2g_generator_set_prefill(gen, false);
+    bool ok = generate(ctx, gen, p, &s, &none, "sampling without the prefill");
+    t2g_generator_set_prefill(gen, true);
+    if (!ok) return;
+    const uint32_t rows[] = {1, 3, 7, 0};
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        gen_set_prefill_rows(gen, rows[k]);
+        if (!generate(ctx, gen, p, &s, &cut, "sampling with the prefill")) break;
+        bool same = cut.steps == none.steps;
+        for (uint32_t i = 0; i < p->n; i++)
+            same = same && cut.lengths[i] == none.lengths[i] && cut.ended_with_eos[i] == none.ended_with_eos[i] &&
+                   memcmp(cut.tokens + (size_t)i * cut.max_new_tokens, none.tokens + (size_t)i * none.max_new_tokens,
+                          none.lengths[i] * sizeof *none.tokens) == 0 &&
+                   memcmp(cut.logprobs + (size_t)i * cut.max_new_tokens,
+                          none.logprobs + (size_t)i * none.max_new_tokens, none.lengths[i] * sizeof *none.logprobs) == 0;
+        char cut_as[32] = "whole";
+        if (rows[k]) snprintf(cut_as, sizeof cut_as, "in steps of %u rows", rows[k]);
+        check_true(ctx, same, "prefill %s: the same tokens and log-probability bits as without it (%u prompts)",
+                   cut_as, p->n);
+        t2g_generation_free(&cut);
+    }
+    gen_set_prefill_rows(gen, 0);
+    t2g_generation_free(&none);
 }
 
 /* ---- 2. greedy decoding against repeated full forwards ---- */
@@ -458,7 +523,32 @@ static void long_context(check_ctx *ctx) {
         const uint32_t lengths[2] = {137, 70};
         prompt_set p = make_prompts(ctx, 2, lengths);
         incremental_vs_full(ctx, gpt, gen, &p, 12);
-        prompt_steps(ctx, gen, &p, 12);
+        prompt_steps(ctx, gen, &p, 12, false, 0);
+        prompt_steps(ctx, gen, &p, 12, true, 7); /* 30 prefill steps: one submission on its own */
+        prompt_steps(ctx, gen, &p, 12, true, 5); /* 41 prefill steps */
+        prefill_same_bits(ctx, gen, &p, 12);
+        t2g_generator_destroy(gen);
+    }
+    t2g_gpt_destroy(gpt);
+}
+
+/* A small Llama (rotary positions turned by decode_store, grouped-query heads, no position
+ * table, an untied head): the incremental logits, and the prefill's bits. */
+static void llama(check_ctx *ctx) {
+    check_case_begin(ctx);
+    const t2g_model_config LLAMA = check_small_llama(40);
+    t2g_gpt *gpt;
+    t2g_generator *gen;
+    if (!check_status(ctx, t2g_gpt_create(ctx->device, &LLAMA, BATCH, LLAMA.context, &gpt, &ctx->err),
+                      "creating the Llama"))
+        return;
+    randomize(ctx, gpt, ctx->seed + 3, 1.0f);
+    if (check_status(ctx, t2g_generator_create(gpt, BATCH, &gen, &ctx->err), "creating the generator")) {
+        const uint32_t lengths[BATCH] = {5, 1, 17, 30};
+        prompt_set p = make_prompts(ctx, BATCH, lengths);
+        incremental_vs_full(ctx, gpt, gen, &p, 6);
+        prompt_steps(ctx, gen, &p, 6, true, 0);
+        prefill_same_bits(ctx, gen, &p, 6);
         t2g_generator_destroy(gen);
     }
     t2g_gpt_destroy(gpt);
@@ -526,7 +616,10 @@ T2G_CHECK(sample_kv) {
     incremental_vs_full(ctx, gpt, gen, &p, 5);
     if (!ctx->quick) {
         prompt_set three = {.n = 3, .tokens = {p.tokens[0], p.tokens[2], p.tokens[3]}, .lengths = {3, 6, 10}};
-        prompt_steps(ctx, gen, &three, 5);
+        prompt_steps(ctx, gen, &three, 5, false, 0);
+        prompt_steps(ctx, gen, &three, 5, true, 0);
+        prompt_steps(ctx, gen, &three, 5, true, 3);
+        prefill_same_bits(ctx, gen, &p, 5);
         randomize(ctx, gpt, ctx->seed + 1, EOS_BOOST / 2); /* the generator must see the new parameters */
         t2g_generation greedy;
         greedy_vs_full(ctx, gpt, gen, &p, &greedy);
@@ -543,6 +636,7 @@ T2G_CHECK(sample_kv) {
     t2g_generator_destroy(gen);
     t2g_gpt_destroy(gpt);
     if (!ctx->quick) long_context(ctx);
+    if (!ctx->quick) llama(ctx);
     return ctx->failures;
 }
 

@@ -11,6 +11,7 @@
  * matrices of the right shape, an f16 x f16 product runs on them instead
  * (shaders/matmul_coopmat.comp; coopmat_gemms below). */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kernel_util.h"
@@ -137,18 +138,50 @@ uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config) {
     return gemm_shaders[config->shader].shared_bytes(config);
 }
 
+const char *t2g_matmul_shader_name(t2g_matmul_shader shader) {
+    return shader >= 0 && shader < T2G_MATMUL_SHADER_COUNT ? gemm_shaders[shader].name : "(no such shader)";
+}
+
+#define CHOICE_COUNT (sizeof tile_choices / sizeof tile_choices[0])
+#define CHOICE_FALLBACK T2G_MATMUL_TILES_GPU_SMALL /* fits every Vulkan device */
+
+/* Whether row i of tile_choices is for the device's class and its configuration fits the device. */
+static bool choice_fits(const t2g_device_info *info, size_t i) {
+    const t2g_matmul_tile_config *cfg = &tile_configs[tile_choices[i].tiles];
+    return tile_choices[i].cpu == (info->kind == T2G_DEVICE_CPU) &&
+           t2g_matmul_tile_shared_bytes(cfg) <= info->max_shared_memory_bytes &&
+           t2g_matmul_tile_invocations(cfg) <= info->max_workgroup_invocations;
+}
+
 t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K) {
     (void)K;
     const t2g_device_info *info = t2g_device_get_info(device);
-    bool cpu = info->kind == T2G_DEVICE_CPU;
     uint64_t outputs = (uint64_t)M * N;
-    for (size_t i = 0; i < sizeof tile_choices / sizeof tile_choices[0]; i++) {
-        const t2g_matmul_tile_config *cfg = &tile_configs[tile_choices[i].tiles];
-        bool fits = t2g_matmul_tile_shared_bytes(cfg) <= info->max_shared_memory_bytes &&
-                    t2g_matmul_tile_invocations(cfg) <= info->max_workgroup_invocations;
-        if (tile_choices[i].cpu == cpu && outputs >= tile_choices[i].min_outputs && fits) return tile_choices[i].tiles;
+    for (size_t i = 0; i < CHOICE_COUNT; i++)
+        if (choice_fits(info, i) && outputs >= tile_choices[i].min_outputs) return tile_choices[i].tiles;
+    return CHOICE_FALLBACK;
+}
+
+uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles tiles[T2G_MATMUL_SHADER_COUNT]) {
+    const t2g_device_info *info = t2g_device_get_info(device);
+    bool listed[T2G_MATMUL_SHADER_COUNT] = {false};
+    uint32_t count = 0;
+    /* A fitting row is reached by the products of at least max(its min_outputs, 1) outputs and
+     * fewer than every earlier fitting row's min_outputs; the fallback where no row takes one. */
+    uint64_t earlier_min = UINT64_MAX; /* the least min_outputs of the fitting rows so far */
+    for (size_t i = 0; i <= CHOICE_COUNT; i++) {
+        bool fallback = i == CHOICE_COUNT;
+        if (!fallback && !choice_fits(info, i)) continue;
+        uint64_t least = fallback ? 1 : tile_choices[i].min_outputs > 1 ? tile_choices[i].min_outputs : 1;
+        t2g_matmul_tiles choice = fallback ? CHOICE_FALLBACK : tile_choices[i].tiles;
+        t2g_matmul_shader shader = tile_configs[choice].shader;
+        if (least < earlier_min && !listed[shader]) {
+            listed[shader] = true;
+            tiles[count++] = choice;
+        }
+        if (!fallback && tile_choices[i].min_outputs < earlier_min) earlier_min = tile_choices[i].min_outputs;
     }
-    return T2G_MATMUL_TILES_GPU_SMALL; /* fits every Vulkan device */
+    return count;
 }
 
 /* The cooperative-matrix GEMMs: for a pair of operand types, the variant of
@@ -243,7 +276,7 @@ static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
 }
 
 /* The tiled shader (matmul_gemm.comp or matmul_gemm_cpu.comp) on configuration `tiles` (AUTO:
- * chosen by the problem's size). */
+ * chosen by the problem's size), its variant for the operands' types. */
 static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, gemm_operand A,
                                gemm_operand B, uint32_t M, uint32_t N, uint32_t K, gemm_shader *shader,
                                t2g_error *err) {
@@ -262,17 +295,12 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
     *shader = (gemm_shader){.spec = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans},
                             .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn};
-    /* matmul_gemm's variant first, whichever shader runs: it names the pairs of types there are
-     * (matmul_gemm_cpu has the same ones) and carries the self-check's verdict on the device's
-     * GEMM for them (src/kernels/variant_check.c checks the configuration the device chooses). */
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
-    t2g_status status = t2g_shader_variant(rec, label, "matmul_gemm", types, 2, shader->name, err);
-    if (status || cfg->shader == T2G_MATMUL_SHADER_GEMM) return status;
     return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }
 
 /* C (M,N) = A B [+ bias] [+ C]: one dispatch, on the cooperative-matrix GEMM where `tiles` asks
- * for it or leaves the choice (AUTO) and the device runs it, else on matmul_gemm's `tiles`. The
+ * for it or leaves the choice (AUTO) and the device runs it, else on the tiled shader of `tiles`. The
  * caller has checked the tensors' sizes. */
 static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
                        bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias, uint32_t M,

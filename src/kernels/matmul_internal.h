@@ -28,6 +28,7 @@ typedef enum t2g_matmul_tiles {
 typedef enum t2g_matmul_shader {
     T2G_MATMUL_SHADER_GEMM, /* matmul_gemm.comp: A and B tiles staged in shared memory */
     T2G_MATMUL_SHADER_CPU,  /* matmul_gemm_cpu.comp: for lavapipe's 8-lane vectors */
+    T2G_MATMUL_SHADER_COUNT
 } t2g_matmul_shader;
 
 typedef struct t2g_matmul_tile_config {
@@ -38,6 +39,9 @@ typedef struct t2g_matmul_tile_config {
 } t2g_matmul_tile_config;
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles);
+/* A tiled shader's name ("matmul_gemm", "matmul_gemm_cpu"): its 16-bit variants are
+ * "<name>@<A's type>_<B's type>" (shaders/variants.txt). */
+const char *t2g_matmul_shader_name(t2g_matmul_shader shader);
 /* Invocations per workgroup, and bytes of shared memory, of a configuration. */
 uint32_t t2g_matmul_tile_invocations(const t2g_matmul_tile_config *config);
 uint32_t t2g_matmul_tile_shared_bytes(const t2g_matmul_tile_config *config);
@@ -51,6 +55,12 @@ bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype 
 
 /* The configuration the public functions use for an (M,K) x (K,N) product on this device. */
 t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, uint32_t N, uint32_t K);
+
+/* The tiled shaders t2g_matmul_choose_tiles gives this device at one size or another, each once
+ * as the first configuration of it that the choice takes (in the order of the choice table), in
+ * tiles; returns how many (1 to T2G_MATMUL_SHADER_COUNT). The self-check checks the variants of
+ * each of them (src/kernels/variant_check.c). */
+uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles tiles[T2G_MATMUL_SHADER_COUNT]);
 
 /* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`
  * (T2G_MATMUL_TILES_COOPMAT: T2G_ERR_UNSUPPORTED where the device cannot run the

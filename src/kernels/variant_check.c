@@ -18,7 +18,9 @@
 #include "t2g/rng.h"
 #include "t2g/variants.h"
 
-/* ---- the cases: one per variant, its name with T standing for the 16-bit type ---- */
+/* ---- the cases: one per variant, its name with T standing for the 16-bit type and * for the
+ * tiled GEMM's shader (matmul_gemm or matmul_gemm_cpu: one verdict for each that the device's
+ * choice of tiles may take, named after it) ---- */
 
 typedef enum case_kind {
     CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
@@ -27,12 +29,12 @@ typedef enum case_kind {
 
 static const struct {
     case_kind kind;
-    const char *name;  /* T: bf16 or f16 */
+    const char *name;  /* T: bf16 or f16; *: the tiled shader */
     bool a16;          /* GEMM: A is 16-bit too (else f32 A, 16-bit B) */
 } CASES[] = {
     {CASE_CONVERT, "convert@T", false},
-    {CASE_GEMM, "matmul_gemm@T_T", true},
-    {CASE_GEMM, "matmul_gemm@f32_T", false},
+    {CASE_GEMM, "*@T_T", true},
+    {CASE_GEMM, "*@f32_T", false},
     {CASE_COOPMAT, "matmul_coopmat@T_T", true}, /* only where t2g_matmul_use_coopmat: no verdict elsewhere */
     {CASE_LAYERNORM, "layernorm_forward@T", false},
     {CASE_RMSNORM, "rmsnorm_forward@T", false},
@@ -47,14 +49,41 @@ static const struct {
  * NH, KVH, hs. */
 enum { GM = 37, GK = 45, GN = 29, ROWS = 13, COLS = 40, AB = 2, AT = 5, ANH = 2, AKVH = 1, AHS = 8 };
 
-static void case_name(size_t c, t2g_dtype dtype, char out[64]) {
+/* One check: a case, and for the GEMM's cases the configuration it runs on (the tiled shader's
+ * that the device may choose, or T2G_MATMUL_TILES_COOPMAT; AUTO for the other cases). */
+typedef struct planned {
+    size_t c;
+    t2g_matmul_tiles tiles;
+} planned;
+
+#define MAX_PLANNED (CASE_COUNT * T2G_MATMUL_SHADER_COUNT)
+
+/* The checks of dtype's variants on this device, in the order of CASES; returns how many. */
+static uint32_t plan_checks(const t2g_device *device, t2g_dtype dtype, planned out[MAX_PLANNED]) {
+    t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
+    uint32_t shaders = t2g_matmul_choosable_shaders(device, tiled), n = 0;
+    for (size_t c = 0; c < CASE_COUNT; c++) {
+        if (CASES[c].kind == CASE_GEMM)
+            for (uint32_t s = 0; s < shaders; s++) out[n++] = (planned){c, tiled[s]};
+        else if (CASES[c].kind != CASE_COOPMAT)
+            out[n++] = (planned){c, T2G_MATMUL_TILES_AUTO};
+        else if (t2g_matmul_use_coopmat(t2g_device_get_info(device), dtype, dtype))
+            out[n++] = (planned){c, T2G_MATMUL_TILES_COOPMAT};
+    }
+    return n;
+}
+
+static void case_name(planned check, t2g_dtype dtype, char out[64]) {
     const char *type = t2g_dtype_name(dtype);
+    const t2g_matmul_tile_config *tiled = t2g_matmul_tile_config_get(check.tiles);
+    const char *shader = tiled ? t2g_matmul_shader_name(tiled->shader) : "";
     size_t n = 0;
-    for (const char *p = CASES[c].name; *p && n + 8 < 64; p++) {
+    for (const char *p = CASES[check.c].name; *p && n < 63; p++) {
         if (*p == 'T') n += (size_t)snprintf(out + n, 64 - n, "%s", type);
+        else if (*p == '*') n += (size_t)snprintf(out + n, 64 - n, "%s", shader);
         else out[n++] = *p;
     }
-    out[n] = 0;
+    out[n < 63 ? n : 63] = 0;
 }
 
 /* ---- host conversions ---- */
@@ -182,11 +211,11 @@ static void run_convert(env *e, t2g_dtype dtype, outcome *o) {
     free(x);
 }
 
-/* coopmat: the cooperative-matrix GEMM (the variant's tiles are matmul_gemm's otherwise), whose
- * f32 sums run in another order than the f32 shader's: within K x 2^-23 of the products'
- * magnitude sum (each order within K x 2^-24 of the exact sum; the products of 16-bit values
- * are exact in f32). */
-static void run_gemm(env *e, t2g_dtype dtype, bool a16, bool coopmat, outcome *o) {
+/* The variant on configuration `tiles` against the f32 path's automatic choice. The
+ * cooperative-matrix GEMM (T2G_MATMUL_TILES_COOPMAT) runs its f32 sums in another order than the
+ * f32 shader's: within K x 2^-23 of the products' magnitude sum (each order within K x 2^-24 of
+ * the exact sum; the products of 16-bit values are exact in f32). */
+static void run_gemm(env *e, t2g_dtype dtype, bool a16, t2g_matmul_tiles tiles, outcome *o) {
     float *a = random_floats(e, GM * GK, -1, 1), *b = random_floats(e, GN * GK, -1, 1);
     double *magnitude = calloc(GM * GN, sizeof *magnitude);
     if (a && b && magnitude) {
@@ -201,11 +230,11 @@ static void run_gemm(env *e, t2g_dtype dtype, bool a16, bool coopmat, outcome *o
     t2g_tensor a_v = a16 ? tensor_of(e, dtype, a, GM * GK) : a32, b_v = tensor_of(e, dtype, b, GN * GK);
     t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN);
     if (!e->status) record(e, t2g_matmul_forward(e->rec, out32, a32, b32, NULL, GM, GK, GN, e->err));
-    t2g_matmul_tiles tiles = coopmat ? T2G_MATMUL_TILES_COOPMAT : t2g_matmul_choose_tiles(e->device, GM, GN, GK);
     if (!e->status) record(e, t2g_matmul_forward_tiles(e->rec, tiles, out_v, a_v, b_v, NULL, GM, GK, GN, e->err));
     if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
     float *f32 = floats_of(e, out32, GM * GN);
     expect_same(e, o, floats_of(e, out_v, GM * GN), f32, magnitude, GM * GN);
+    bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT;
     for (size_t i = 0; coopmat && magnitude && o->allowed && i < o->n; i++) o->allowed[i] = (magnitude[i] + 1e-30) * GK * 0x1p-23;
     free(f32);
     free(magnitude);
@@ -281,8 +310,10 @@ static void run_attention_backward(env *e, t2g_dtype dtype, outcome *o) {
     free(dout);
 }
 
-/* Runs case c for dtype into *v; an error only when the check itself could not run. */
-static t2g_status run_case(t2g_device *device, size_t c, t2g_dtype dtype, t2g_variant_verdict *v, t2g_error *err) {
+/* Runs the check for dtype into *v; an error only when the check itself could not run. */
+static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t2g_variant_verdict *v,
+                           t2g_error *err) {
+    size_t c = check.c;
     env e = {.device = device, .rng = t2g_rng_seeded(0x5E1FC4EC + c), .err = err};
     outcome o = {0};
     e.status = t2g_recorder_create(device, NULL, &e.rec, err);
@@ -290,8 +321,8 @@ static t2g_status run_case(t2g_device *device, size_t c, t2g_dtype dtype, t2g_va
     if (!e.status) {
         switch (CASES[c].kind) {
         case CASE_CONVERT: run_convert(&e, dtype, &o); break;
-        case CASE_GEMM: run_gemm(&e, dtype, CASES[c].a16, false, &o); break;
-        case CASE_COOPMAT: run_gemm(&e, dtype, CASES[c].a16, true, &o); break;
+        case CASE_GEMM:
+        case CASE_COOPMAT: run_gemm(&e, dtype, CASES[c].a16, check.tiles, &o); break;
         case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;
         default: run_act(&e, CASES[c].kind, dtype, &o); break;
         }
@@ -439,19 +470,20 @@ t2g_status t2g_variants_check(t2g_device *device, t2g_dtype dtype, bool use_cach
     t2g_status status = T2G_OK;
     for (int t = 0; t < 2 && !status; t++) {
         if (dtype != T2G_DTYPE_COUNT && dtype != types[t]) continue;
-        for (size_t c = 0; c < CASE_COUNT && !status && *count < T2G_MAX_VARIANT_VERDICTS; c++) {
-            if (CASES[c].kind == CASE_COOPMAT && !t2g_matmul_use_coopmat(info, types[t], types[t])) continue;
+        planned plan[MAX_PLANNED];
+        uint32_t planned_count = plan_checks(device, types[t], plan);
+        for (uint32_t p = 0; p < planned_count && !status && *count < T2G_MAX_VARIANT_VERDICTS; p++) {
             t2g_variant_verdict *v = &verdicts[(*count)++];
             *v = (t2g_variant_verdict){0};
-            case_name(c, types[t], v->name);
-            v->optional = CASES[c].kind == CASE_COOPMAT;
+            case_name(plan[p], types[t], v->name);
+            v->optional = CASES[plan[p].c].kind == CASE_COOPMAT;
             if (t2g_device_variant_disabled(device, v->name)) { /* its first verdict stands */
                 snprintf(v->message, sizeof v->message, "disabled by an earlier check on this device");
                 v->error = INFINITY;
                 continue;
             }
             if (use_cache && !corrupting && from_cache(cache, build, v)) continue;
-            status = run_case(device, c, types[t], v, err);
+            status = run_case(device, plan[p], types[t], v, err);
             ran = true;
         }
     }

@@ -258,12 +258,20 @@ static void rejection_case(check_ctx *ctx) {
     t2g_tensor inp_u32 = check_upload_typed(ctx, T2G_DTYPE_U32, NULL, N * C, 0, 0);
     t2g_tensor out = check_poisoned(ctx, N * OC);
     uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+    /* the variant asked for: of the tiled shader the device chooses for this product */
+    t2g_matmul_tiles tiles = t2g_matmul_choose_tiles(ctx->device, N, OC, C);
+    const char *shader = t2g_matmul_shader_name(t2g_matmul_tile_config_get(tiles)->shader);
+    char bf16_f16[64], bf16_f32[64];
+    snprintf(bf16_f16, sizeof bf16_f16, "%s@bf16_f16", shader);
+    snprintf(bf16_f32, sizeof bf16_f32, "%s@bf16_f32", shader);
     t2g_status status = t2g_matmul_forward(ctx->recorder, out, inp_bf16, weight_f16, NULL, N, C, OC, &ctx->err);
-    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "matmul_gemm@bf16_f16"),
-               "matmul_forward refuses bf16 inp x f16 weight, naming the variant: %s", status ? ctx->err.message : "accepted");
+    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, bf16_f16),
+               "matmul_forward refuses bf16 inp x f16 weight, naming the variant %s: %s", bf16_f16,
+               status ? ctx->err.message : "accepted");
     status = t2g_matmul_forward(ctx->recorder, out, inp_bf16, weight_f32, NULL, N, C, OC, &ctx->err);
-    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "matmul_gemm@bf16_f32"),
-               "matmul_forward refuses bf16 inp x f32 weight: %s", status ? ctx->err.message : "accepted");
+    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, bf16_f32),
+               "matmul_forward refuses bf16 inp x f32 weight, naming the variant %s: %s", bf16_f32,
+               status ? ctx->err.message : "accepted");
     status = t2g_matmul_forward(ctx->recorder, out, inp_u32, weight_f32, NULL, N, C, OC, &ctx->err);
     check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "'inp'") && strstr(ctx->err.message, "u32"),
                "matmul_forward refuses a u32 inp, naming it: %s", status ? ctx->err.message : "accepted");

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "core/read_file.h"
+#include "kernels/matmul_internal.h"
 #include "t2g/gpt.h"
 #include "t2g/variants.h"
 
@@ -18,6 +19,11 @@ static const t2g_variant_verdict *find(const t2g_variant_verdict *v, uint32_t co
     for (uint32_t i = 0; i < count; i++)
         if (strcmp(v[i].name, name) == 0) return &v[i];
     return NULL;
+}
+
+/* The name of the tiled GEMM's variant for `types` ("bf16_bf16") on configuration `tiles`. */
+static void gemm_variant(t2g_matmul_tiles tiles, const char *types, char name[64]) {
+    snprintf(name, 64, "%s@%s", t2g_matmul_shader_name(t2g_matmul_tile_config_get(tiles)->shader), types);
 }
 
 T2G_CHECK(variants_selfcheck) {
@@ -38,6 +44,15 @@ T2G_CHECK(variants_selfcheck) {
                   v[i].error, v[i].message[0] ? ": " : "", v[i].message);
     }
     check_true(ctx, all, "every bf16 variant agrees with the f32 path, run afresh (%u variants)", count);
+    t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
+    uint32_t shaders = t2g_matmul_choosable_shaders(ctx->device, tiled);
+    for (uint32_t s = 0; s < shaders; s++) {
+        char both[64], weights[64];
+        gemm_variant(tiled[s], "bf16_bf16", both);
+        gemm_variant(tiled[s], "f32_bf16", weights);
+        check_true(ctx, find(v, count, both) && find(v, count, weights),
+                   "the GEMM's verdicts are named after the tiled shader the device may choose (%s, %s)", both, weights);
+    }
 
     /* the verdicts again, from the cache (a cached verdict is never run) */
     char path[1100];
@@ -76,14 +91,19 @@ T2G_CHECK(variants_selfcheck) {
 T2G_CHECK(variants_disable) {
     check_case_begin(ctx);
     if (!t2g_device_get_info(ctx->device)->storage_16bit) return ctx->failures;
-    const char *bad = "matmul_gemm@bf16_bf16";
+    /* the variant of the tiled shader that the 8 x 8 x 8 products below run on */
+    t2g_matmul_tiles tiles = t2g_matmul_choose_tiles(ctx->device, 8, 8, 8);
+    char bad[64], f32_weights[64];
+    gemm_variant(tiles, "bf16_bf16", bad);
+    gemm_variant(tiles, "f32_bf16", f32_weights);
     t2g_device_test_corrupt_variant(ctx->device, bad);
     t2g_variant_verdict v[T2G_MAX_VARIANT_VERDICTS];
     uint32_t count = 0;
     check_status(ctx, t2g_variants_check(ctx->device, T2G_DTYPE_BF16, true, v, &count, &ctx->err), "checking");
-    const t2g_variant_verdict *gemm = find(v, count, bad), *other = find(v, count, "matmul_gemm@f32_bf16");
+    const t2g_variant_verdict *gemm = find(v, count, bad), *other = find(v, count, f32_weights);
     check_true(ctx, gemm && !gemm->passed && !gemm->cached && strstr(gemm->message, "element") && gemm->error > 1,
-               "a corrupted variant fails afresh, even with the cache asked for (%s)", gemm ? gemm->message : "missing");
+               "a corrupted variant (%s) fails afresh, even with the cache asked for (%s)", bad,
+               gemm ? gemm->message : "missing");
     check_true(ctx, other && other->passed, "the other variants still pass");
     check_true(ctx, t2g_device_variant_disabled(ctx->device, bad), "the failed variant is disabled on the device");
 

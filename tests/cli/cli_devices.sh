@@ -40,7 +40,7 @@ check "--device 99 exits 2" '[ $code = 2 ]'
 
 out=$(T2G_DEVICE="$name" "$t2g" selfcheck --seed 1 2>&1); code=$?
 check "T2G_DEVICE by name ($name) selects a device and selfcheck passes" '[ $code = 0 ] && printf "%s" "$out" | grep -q "all match the reference"'
-check "selfcheck checks the 16-bit variants against the f32 path (or says the device has no 16-bit storage)" 'printf "%s" "$out" | grep -q "matmul_gemm@bf16_bf16 .* ok\|no 16-bit storage"'
+check "selfcheck checks the 16-bit variants against the f32 path (or says the device has no 16-bit storage)" 'printf "%s" "$out" | grep -q "matmul_gemm\(_cpu\)\?@bf16_bf16 .* ok\|no 16-bit storage"'
 
 out=$(VK_ICD_FILENAMES=/nonexistent/icd.json VK_DRIVER_FILES=/nonexistent/icd.json "$t2g" devices 2>&1); code=$?
 check "no driver: devices exits 2" '[ $code = 2 ]'

@@ -61,7 +61,8 @@ typedef struct t2g_generation {
 typedef struct t2g_generator t2g_generator;
 
 /* A generator for up to max_batch sequences of up to the model's context; it reads the
- * parameters of `gpt` (so it sees every update) and owns its KV cache. */
+ * parameters of `gpt` (so it sees every update; a 16-bit model's matmuls read its 16-bit copy
+ * of them, as its forward does) and owns its KV cache. */
 t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator **generator, t2g_error *err);
 void t2g_generator_destroy(t2g_generator *generator);
 

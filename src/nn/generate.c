@@ -188,7 +188,8 @@ static t2g_status record_rows(t2g_generator *g, uint32_t n, t2g_matmul_tiles til
     for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));
     if (!head) return T2G_OK;
     TRY(gpt_norm_forward(gpt, rec, d->ln, d->mean, d->rstd, d->x, w->lnfw, w->lnfb, n, err));
-    TRY(t2g_matmul_forward_tiles(rec, tiles, g->logits, d->ln, gpt_head(w), NULL, n, g->C, g->V, err));
+    TRY(t2g_matmul_forward_tiles(rec, tiles, g->logits, d->ln, gpt_head(gpt_matmul_weights(gpt)), NULL, n, g->C, g->V,
+                                 err));
     return T2G_OK;
 }
 
@@ -399,7 +400,8 @@ t2g_status t2g_generate(t2g_generator *g, const uint32_t *const *prompts, const 
     status = alloc_output(out, n, sampling->max_new_tokens, logit_floats, err);
     if (!status) {
         uint32_t pending = 0; /* steps recorded and not yet submitted */
-        if (g->prefill && !sampling->keep_logits) status = prefill(g, prompts, n, seq, &pending, err);
+        status = gpt_refresh_params16(g->gpt, g->rec, err); /* a 16-bit model's matmuls read its copy */
+        if (!status && g->prefill && !sampling->keep_logits) status = prefill(g, prompts, n, seq, &pending, err);
         if (!status) status = run_steps(g, prompts, n, sampling, seq, max_steps, pending, out, &out->steps, err);
         g->counters.positions += out->steps;
         if (status) {

@@ -1,6 +1,7 @@
 /* train.precision bf16 and f16 (t2g/gpt.h) at model level: the same parameters and batch through
  * a 16-bit model and an f32 one (which check_gpt.c holds to the double reference within 1e-4,
- * far below the bounds here), for a gpt2 and a llama model; the memory a 16-bit model plans;
+ * far below the bounds here), for a gpt2 and a llama model, and the generator's logits over
+ * the same tokens (it reads the model's 16-bit weights); the memory a 16-bit model plans;
  * and a short SFT on the arith task whose 16-bit losses must track the f32 ones.
  *
  * The bounds come from the formats' unit roundoff u (bf16: 8 significant bits, u = 2^-8; f16:
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "t2g/generate.h"
 #include "t2g/gpt.h"
 #include "t2g/train.h"
 
@@ -37,12 +39,39 @@ static double relative_error(const float *a, const float *b, size_t n) {
 
 typedef struct pass_result {
     float *logits, *grads;
+    float *generated; /* (B, T, V): the generator's logits over the same tokens (keep_logits) */
     float loss;
 } pass_result;
 
+/* The generator's logits over B prompts of the T tokens each (positions 0..T-1, as the forward's). */
+static float *generated_logits(check_ctx *ctx, t2g_gpt *gpt, const uint32_t *tokens, uint32_t V) {
+    t2g_generator *gen;
+    if (!check_status(ctx, t2g_generator_create(gpt, B, &gen, &ctx->err), "creating a generator")) return NULL;
+    const uint32_t *prompts[B];
+    uint32_t lengths[B];
+    for (int b = 0; b < B; b++) {
+        prompts[b] = tokens + (size_t)b * T;
+        lengths[b] = T;
+    }
+    t2g_sampling s = t2g_sampling_default();
+    s.temperature = 0;
+    s.max_new_tokens = 1;
+    s.keep_logits = true;
+    t2g_generation g;
+    float *logits = NULL;
+    if (check_status(ctx, t2g_generate(gen, prompts, lengths, B, &s, &g, &ctx->err), "generating") &&
+        check_true(ctx, g.steps == T, "generation over prompts of %d tokens: %u positions", T, g.steps)) {
+        logits = check_host(ctx, (size_t)B * T * V * sizeof *logits);
+        memcpy(logits, g.logits, (size_t)B * T * V * sizeof *logits);
+    }
+    if (g.logits) t2g_generation_free(&g);
+    t2g_generator_destroy(gen);
+    return logits;
+}
+
 /* One forward and backward of `batch` through a model of `config` at `precision` holding `params`. */
 static pass_result run_pass(check_ctx *ctx, t2g_model_config config, t2g_precision precision, const float *params,
-                            const t2g_tensor batch[3], double dloss) {
+                            const t2g_tensor batch[3], const uint32_t *tokens, double dloss) {
     pass_result r = {0};
     config.precision = precision;
     t2g_gpt *gpt;
@@ -60,6 +89,7 @@ static pass_result run_pass(check_ctx *ctx, t2g_model_config config, t2g_precisi
     r.loss = (float)(check_download(ctx, sum, 1)[0] * dloss);
     r.grads = check_host(ctx, n * sizeof(float));
     check_status(ctx, t2g_gpt_read_grads(gpt, r.grads, &ctx->err), "reading the gradients");
+    r.generated = generated_logits(ctx, gpt, tokens, config.vocab);
     t2g_gpt_destroy(gpt);
     return r;
 }
@@ -81,11 +111,11 @@ static void model_case(check_ctx *ctx, const char *name, t2g_model_config config
     const t2g_tensor batch[3] = {check_upload(ctx, tokens, B * T), check_upload(ctx, targets, B * T),
                                  check_upload(ctx, weights, B * T)};
     const double dloss = 1.0 / (B * T);
-    pass_result f32 = run_pass(ctx, config, T2G_PRECISION_F32, params, batch, dloss);
+    pass_result f32 = run_pass(ctx, config, T2G_PRECISION_F32, params, batch, tokens, dloss);
     const t2g_precision formats[] = {T2G_PRECISION_BF16, T2G_PRECISION_F16};
     for (int f = 0; f < 2 && f32.logits; f++) {
-        pass_result half = run_pass(ctx, config, formats[f], params, batch, dloss);
-        if (!half.logits) continue;
+        pass_result half = run_pass(ctx, config, formats[f], params, batch, tokens, dloss);
+        if (!half.logits || !half.generated) continue;
         double u = unit_roundoff(formats[f]), L = config.layers;
         double logits = relative_error(half.logits, f32.logits, (size_t)B * T * config.vocab);
         double grads = relative_error(half.grads, f32.grads, n);
@@ -101,6 +131,13 @@ static void model_case(check_ctx *ctx, const char *name, t2g_model_config config
         /* and not trivially equal: a "16-bit" model that stored f32 would pass the bounds above */
         check_true(ctx, logits > 0.01 * u, "%s %s: the logits differ from f32's (%.2e): 16-bit storage is in use", name,
                    format, logits);
+        /* generation: its matmuls read the 16-bit weights (its activations stay f32), so its
+         * logits are within the forward's bound of f32's, and not f32's */
+        double generated = relative_error(half.generated, f32.logits, (size_t)B * T * config.vocab);
+        check_log(ctx, "  %s %s: generated logits %.2e (%.2f u) against f32's", name, format, generated, generated / u);
+        check_true(ctx, generated <= 10 * L * u && generated > 0.01 * u,
+                   "%s %s: the generator's logits are within 10 u per block of f32's (%.2e, bound %.2e) and differ "
+                   "from them: it reads the 16-bit weights", name, format, generated, 10 * L * u);
     }
 }
 

@@ -80,10 +80,15 @@
  *              and 24 to 32 (f16) against f32's 30 to 36, where cpu_wide took 37 to 52 and 35 to 46
  *              (3 runs at 05:56 UTC, load 5.8).
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
- *              sequence): the tiles above would compute 32 to 128 rows for it, nearly all of
- *              them padding. 8 invocations, 8.5 KiB. Every output is still one invocation's sum
- *              over k in increasing order, so every configuration of either shader gives the
- *              same bits. */
+ *              sequence) on GPUs: the tiles above would compute 32 to 128 rows for it, nearly
+ *              all of them padding. 8 invocations, 8.5 KiB.
+ *   cpu_rows:  the same for CPU devices, on matmul_gemm_cpu.comp: 4 x 64 tiles, 4 rows x 8
+ *              columns per invocation. A decode step of one sequence of SmolLM2-135M (30 layers,
+ *              every matmul 1 x 576 x 576..1536 and the 49152-row head) spent 220 to 230 ms in
+ *              its matmuls against 900 to 950 with rows and 440 to 460 with cpu_lanes (one run
+ *              each, 2026-12-07 11:58 UTC, load about 3).
+ * Every output is one invocation's sum over k in increasing order, so every configuration of
+ * either shader gives the same bits (test matmul). */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     /*                                             BM   BN  BK  TM  TN */
     [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM},
@@ -93,6 +98,7 @@ static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM},
     [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
     [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU},
+    [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU},
 };
 
 /* The shaders of the configurations, and the bytes of shared memory each declares for one. */
@@ -113,17 +119,21 @@ static const struct {
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose
- * min_outputs it reaches (M * N >= min_outputs) and that fits the device (Vulkan promises only
- * 16 KiB of shared memory; the 128 x 128 tiles need 16.5). Large tiles once there are enough
- * of them to keep the device busy: 64 on GPUs; on CPUs cpu_lanes at every size. */
+ * min_outputs it reaches (M * N >= min_outputs), whose max_rows it does not pass (M <= max_rows;
+ * 0: any M) and that fits the device (Vulkan promises only 16 KiB of shared memory; the 128 x
+ * 128 tiles need 16.5). Products of a few rows (a decode step) get 4-row tiles; large tiles
+ * once there are enough of them to keep the device busy: 64 on GPUs; on CPUs cpu_lanes. */
 static const struct {
     bool cpu;
+    uint32_t max_rows;
     uint64_t min_outputs;
     t2g_matmul_tiles tiles;
 } tile_choices[] = {
-    {false, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
-    {false, 0, T2G_MATMUL_TILES_GPU_SMALL},
-    {true, 0, T2G_MATMUL_TILES_CPU_LANES},
+    {false, 4, 0, T2G_MATMUL_TILES_ROWS},
+    {false, 0, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
+    {false, 0, 0, T2G_MATMUL_TILES_GPU_SMALL},
+    {true, 4, 0, T2G_MATMUL_TILES_CPU_ROWS},
+    {true, 0, 0, T2G_MATMUL_TILES_CPU_LANES},
 };
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles) {
@@ -158,7 +168,9 @@ t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, u
     const t2g_device_info *info = t2g_device_get_info(device);
     uint64_t outputs = (uint64_t)M * N;
     for (size_t i = 0; i < CHOICE_COUNT; i++)
-        if (choice_fits(info, i) && outputs >= tile_choices[i].min_outputs) return tile_choices[i].tiles;
+        if (choice_fits(info, i) && outputs >= tile_choices[i].min_outputs &&
+            (tile_choices[i].max_rows == 0 || M <= tile_choices[i].max_rows))
+            return tile_choices[i].tiles;
     return CHOICE_FALLBACK;
 }
 
@@ -167,7 +179,8 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
     bool listed[T2G_MATMUL_SHADER_COUNT] = {false};
     uint32_t count = 0;
     /* A fitting row is reached by the products of at least max(its min_outputs, 1) outputs and
-     * fewer than every earlier fitting row's min_outputs; the fallback where no row takes one. */
+     * fewer than every earlier fitting row's min_outputs (a row with max_rows leaves the
+     * products of more rows to the later ones); the fallback where no row takes one. */
     uint64_t earlier_min = UINT64_MAX; /* the least min_outputs of the fitting rows so far */
     for (size_t i = 0; i <= CHOICE_COUNT; i++) {
         bool fallback = i == CHOICE_COUNT;
@@ -179,7 +192,8 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
             listed[shader] = true;
             tiles[count++] = choice;
         }
-        if (!fallback && tile_choices[i].min_outputs < earlier_min) earlier_min = tile_choices[i].min_outputs;
+        if (!fallback && tile_choices[i].max_rows == 0 && tile_choices[i].min_outputs < earlier_min)
+            earlier_min = tile_choices[i].min_outputs;
     }
     return count;
 }

@@ -21,7 +21,8 @@ typedef enum t2g_matmul_tiles {
     T2G_MATMUL_TILES_ROWS = 4,      /* a few rows (a decode step of one to four sequences), any device */
     T2G_MATMUL_TILES_CPU_WIDE = 5,  /* CPU devices, the largest problems */
     T2G_MATMUL_TILES_CPU_LANES = 6, /* CPU devices, every size: matmul_gemm_cpu.comp */
-    T2G_MATMUL_TILES_COUNT = 7
+    T2G_MATMUL_TILES_CPU_ROWS = 7,  /* CPU devices, a few rows: matmul_gemm_cpu.comp */
+    T2G_MATMUL_TILES_COUNT = 8
 } t2g_matmul_tiles;
 
 /* The shaders of the tile configurations. */

@@ -90,17 +90,17 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     uint64_t NC = (uint64_t)n * C;
     float eps = (float)gpt->config.norm_eps;
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x, b->ln1w, n, C, eps, err));
-    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->qkv, d->ln, mw->qkvw, qkv_bias(b), n, C, gpt->QKV, err));
+    TRY(t2g_matmul_forward(rec, d->qkv, d->ln, mw->qkvw, qkv_bias(b), n, C, gpt->QKV, err));
     TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, &gpt->rope, n, d->slots,
                          gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
                              gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, 0, err));
-    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->atty, mw->attprojw, NULL, n, C, C, err));
+    TRY(t2g_matmul_forward(rec, d->proj, d->atty, mw->attprojw, NULL, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x2, b->ln2w, n, C, eps, err));
-    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->fch, d->ln, mw->fcw, NULL, n, C, 2 * F, err));
+    TRY(t2g_matmul_forward(rec, d->fch, d->ln, mw->fcw, NULL, n, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, d->fch_act, d->fch, n, F, err));
-    TRY(t2g_matmul_forward_tiles(rec, d->tiles, d->proj, d->fch_act, mw->fcprojw, NULL, n, F, C, err));
+    TRY(t2g_matmul_forward(rec, d->proj, d->fch_act, mw->fcprojw, NULL, n, F, C, err));
     TRY(t2g_residual_forward(rec, d->x, d->x2, d->proj, NC, err));
     return T2G_OK;
 }

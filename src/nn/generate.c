@@ -22,11 +22,12 @@
  * goes through lockstep steps from t = 0, and steps whose rows are all inside their prompts
  * share submissions, GEN_PREFILL_STEPS at most, with the next one that samples.
  *
- * Every kernel computes each row alone, and every tile configuration of the matmuls sums each
- * output over k in increasing order (test matmul checks that they agree bit for bit), so a
+ * Every kernel computes each row alone, and every tile configuration of the matmuls (each
+ * matmul takes the device's choice for its shape: 4-row tiles for a step of a few rows) sums
+ * each output over k in increasing order (test matmul checks that they agree bit for bit), so a
  * row's logits have the same bits whatever else is in its step, and whether its prompt went
  * through the prefill or through lockstep steps: the same seed gives the same text whatever
- * the batch (tests sample_kv and generate_prefill). The parameters are read from the GPT's own
+ * the batch (test sample_kv). The parameters are read from the GPT's own
  * tensors when each step is recorded, so a generator always sees the latest update (once the
  * recording that wrote them has been submitted). With keep_logits, the positions a sequence
  * did not process (after its end) hold zeros. */
@@ -37,7 +38,6 @@
 #include "generate_internal.h"
 #include "gpt_internal.h"
 #include "kernels/decode.h"
-#include "kernels/matmul_internal.h"
 #include "t2g/tokenizer.h"
 
 /* Sequences of one generation at most (the KV cache's slots). */
@@ -51,7 +51,6 @@ _Static_assert(sizeof(t2g_decode_row) == T2G_DECODE_ROW_WORDS * sizeof(uint32_t)
 
 struct t2g_generator {
     t2g_gpt *gpt;
-    t2g_matmul_tiles small_tiles;   /* the device's tiles for small products (steps of more than 4 rows) */
     uint32_t max_batch, context, L, C, V;
     uint32_t max_rows;              /* rows of a step at most: max_batch, or a prefill step's more */
     bool prefill;                   /* prompts through the prefill (t2g_generator_set_prefill) */
@@ -121,11 +120,6 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
                          .V = c->vocab, .max_rows = max_batch > prefill_rows ? max_batch : (uint32_t)prefill_rows,
                          .prefill = true};
     g->prefill_rows = g->max_rows;
-    /* The device's tiles for small products, or the 4-row tiles for a step of at most 4 rows
-     * (record_step): every configuration sums each output over k in the same order, so a row's
-     * results do not depend on how many rows a step has (the same seed gives the same text
-     * whatever else is in the batch; test matmul checks the configurations agree bit for bit). */
-    g->small_tiles = t2g_matmul_choose_tiles(t2g_gpt_device(gpt), 1, 1, 1);
     t2g_status status = t2g_recorder_create(t2g_gpt_device(gpt), NULL, &g->rec, err);
     if (!status) status = alloc_buffers(g, err);
     if (status) {
@@ -173,23 +167,21 @@ static t2g_status upload_rows(t2g_generator *g, uint32_t n, t2g_error *err) {
     return T2G_OK;
 }
 
-/* Records one step of the n rows in host_rows through the blocks, with `tiles` for every
- * matmul, and, where `head`, on to the logits (n,V). */
-static t2g_status record_rows(t2g_generator *g, uint32_t n, t2g_matmul_tiles tiles, bool head, t2g_error *err) {
+/* Records one step of the n rows in host_rows through the blocks and, where `head`, on to the
+ * logits (n,V). */
+static t2g_status record_rows(t2g_generator *g, uint32_t n, bool head, t2g_error *err) {
     t2g_recorder *rec = g->rec;
     const t2g_gpt *gpt = g->gpt;
     const gpt_weights *w = &gpt->weights;
     gpt_decode *d = &g->step;
     d->n = n;
-    d->tiles = tiles;
     TRY(upload_rows(g, n, err));
     TRY(t2g_decode_embedding(rec, d->x, d->rows, w->wte, gpt->arch->positions ? &w->wpe : NULL, n, g->C, g->V,
                              g->context, err));
     for (uint32_t l = 0; l < g->L; l++) TRY(gpt->arch->block_decode(d, l, err));
     if (!head) return T2G_OK;
     TRY(gpt_norm_forward(gpt, rec, d->ln, d->mean, d->rstd, d->x, w->lnfw, w->lnfb, n, err));
-    TRY(t2g_matmul_forward_tiles(rec, tiles, g->logits, d->ln, gpt_head(gpt_matmul_weights(gpt)), NULL, n, g->C, g->V,
-                                 err));
+    TRY(t2g_matmul_forward(rec, g->logits, d->ln, gpt_head(gpt_matmul_weights(gpt)), NULL, n, g->C, g->V, err));
     return T2G_OK;
 }
 
@@ -269,7 +261,7 @@ static bool is_stop(const t2g_sampling *s, uint32_t token) {
  * head; each sequence then starts its lockstep steps at its prompt's last position. Recorded,
  * and submitted GEN_PREFILL_STEPS steps at a time; the rest goes with the first lockstep step. */
 static t2g_status prefill_step(t2g_generator *g, uint32_t rows, uint32_t *pending, t2g_error *err) {
-    TRY(record_rows(g, rows, T2G_MATMUL_TILES_AUTO, false, err));
+    TRY(record_rows(g, rows, false, err));
     g->counters.prefill_steps++;
     g->counters.prefill_rows += rows;
     if (++*pending < GEN_PREFILL_STEPS) return T2G_OK;
@@ -354,7 +346,7 @@ static t2g_status run_steps(t2g_generator *g, const uint32_t *const *prompts, ui
             t = next;
             continue;
         }
-        status = record_rows(g, rows, rows <= 4 ? T2G_MATMUL_TILES_ROWS : g->small_tiles, true, err);
+        status = record_rows(g, rows, true, err);
         if (status) break;
         g->counters.steps++;
         pending++;

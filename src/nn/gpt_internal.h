@@ -136,7 +136,6 @@ t2g_status gpt_norm_backward(const t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor d
 struct gpt_decode {
     const t2g_gpt *gpt;
     t2g_recorder *rec;
-    t2g_matmul_tiles tiles;      /* of every matmul of the step */
     uint32_t n, slots;           /* rows; sequences the caches hold */
     t2g_tensor rows;             /* (n, 3) uint32: token, slot, position of each row */
     t2g_tensor x, x2;            /* (n, C): the residual stream, after attention in x2 */

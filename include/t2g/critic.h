@@ -143,6 +143,9 @@ t2g_status t2g_critic_judge(t2g_critic *critic, const t2g_critic_request *reques
                             t2g_critic_result *results, t2g_error *err);
 void t2g_critic_result_free(t2g_critic_result *result);
 const t2g_critic_stats *t2g_critic_get_stats(const t2g_critic *critic);
+/* The device memory the critic holds, in bytes: a model critic's model and generator; 0 for
+ * the others. */
+uint64_t t2g_critic_device_bytes(const t2g_critic *critic);
 /* Stops the processes of an external critic and frees everything. NULL is fine. */
 void t2g_critic_destroy(t2g_critic *critic);
 

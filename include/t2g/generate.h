@@ -65,6 +65,8 @@ typedef struct t2g_generator t2g_generator;
  * of them, as its forward does) and owns its KV cache. */
 t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator **generator, t2g_error *err);
 void t2g_generator_destroy(t2g_generator *generator);
+/* The device memory it holds: its KV cache and one step's activations, in bytes as allocated. */
+uint64_t t2g_generator_device_bytes(const t2g_generator *generator);
 
 /* Whether prompts go through the prefill (on by default): all their positions but the last in
  * steps of many rows, rather than one position a step. The tokens and log-probabilities are

@@ -81,6 +81,13 @@ const t2g_config *t2g_rl_config(const t2g_rl *rl);
 uint64_t t2g_rl_steps_done(const t2g_rl *rl);
 /* The run's critic, e.g. to judge evaluation responses too (t2g_evaluate_data). */
 t2g_critic *t2g_rl_critic(t2g_rl *rl);
+/* The device memory of what the run holds beside its policy and reference, in bytes. */
+typedef struct t2g_rl_memory {
+    uint64_t generation;      /* the generator: KV cache for rl.prompts x rl.samples_per_prompt sequences, a step's activations */
+    uint32_t sequences;       /* that it holds */
+    uint64_t critic;          /* a model critic's model and generator; 0 for the others */
+} t2g_rl_memory;
+t2g_rl_memory t2g_rl_device_memory(const t2g_rl *rl);
 t2g_gpt *t2g_rl_policy(t2g_rl *rl);
 /* rl.start's tokenizer with the run's chat template, and the sentence on the template chosen. */
 const t2g_text *t2g_rl_text(const t2g_rl *rl);

@@ -86,8 +86,9 @@ int cli_train_run(t2g_config *config, const cli_run_options *options, char *run_
 /* A warning on standard error when model.context cuts training examples (t2g_dataset_fit):
  * the count, those left with no response token, and the --set model.context that keeps them. */
 void cli_warn_data_fit(const t2g_trainer *trainer);
-/* "memory: parameters ... GiB, ..." for a run's model (and with rl its reference policy). */
-void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const t2g_device *device, bool rl);
+/* "memory: parameters ... GiB, ..." for a run's model (and for an rl run, NULL otherwise, its
+ * reference policy, generator and model critic). */
+void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const t2g_device *device, const t2g_rl *rl);
 /* The RL loop behind `t2g rl` and `t2g demo`; made_dir: a run folder made already (the demo's). */
 int cli_rl_run(t2g_config *config, const cli_run_options *options, const char *made_dir);
 

@@ -1,5 +1,5 @@
 /* The console's word on a run's device memory, printed at its start: what the model holds (and an
- * RL run's frozen reference policy), against what the device offers. */
+ * RL run's frozen reference policy, generator and model critic), against what the device offers. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -12,7 +12,8 @@ static const char *size_text(uint64_t bytes, char *out, size_t size) {
     return out;
 }
 
-void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const t2g_device *device, bool rl) {
+void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const t2g_device *device, const t2g_rl *run) {
+    bool rl = run != NULL;
     const t2g_device_info *info = t2g_device_get_info(device);
     t2g_model_config planned = config->model;
     planned.precision = t2g_gpt_precision(model); /* as the run made it (auto resolved) */
@@ -31,8 +32,15 @@ void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const
     printf("memory: parameters %s%s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens)",
            size_text(train.parameters, a, sizeof a), h, size_text(train.gradients, b, sizeof b),
            size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T);
-    if (rl) printf(", reference policy %s", size_text(reference.total, e, sizeof e));
-    printf(": %s of the %s %s offers%s\n", size_text(train.total + reference.total, f, sizeof f),
+    uint64_t more = 0;
+    if (rl) {
+        t2g_rl_memory held = t2g_rl_device_memory(run);
+        printf(", reference policy %s, generation %s (KV cache of %u sequences)", size_text(reference.total, e, sizeof e),
+               size_text(held.generation, a, sizeof a), held.sequences);
+        if (held.critic) printf(", critic model %s", size_text(held.critic, b, sizeof b));
+        more = held.generation + held.critic;
+    }
+    printf(": %s of the %s %s offers%s\n", size_text(train.total + reference.total + more, f, sizeof f),
            size_text(info->device_local_bytes, g, sizeof g), info->name,
            info->memory_note[0] ? " (the host's available memory)" : "");
 }

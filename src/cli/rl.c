@@ -262,7 +262,7 @@ int cli_rl_run(t2g_config *config, const cli_run_options *o, const char *made_di
                t2g_device_get_info(s.device)->name, t2g_config_name("rl.reward_granularity", config->rl.reward_granularity),
                config->rl.prompts, config->rl.samples_per_prompt, config->steps,
                t2g_config_name("critic.kind", config->critic.kind));
-        cli_print_memory_plan(t2g_rl_config(s.rl), s.run.model, s.device, true);
+        cli_print_memory_plan(t2g_rl_config(s.rl), s.run.model, s.device, s.rl);
         fflush(stdout);
     }
     if (!code && t2g_rl_steps_done(s.rl) == 0) code = cli_run_evaluate(&s.run, 0, NULL, "before RL");

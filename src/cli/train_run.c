@@ -121,7 +121,7 @@ int cli_train_run(t2g_config *config, const cli_run_options *o, char *run_dir, s
         printf("run %s on %s: %llu parameters, %zu training examples, %u steps of %u sequences\n", s.run.dir, info->name,
                (unsigned long long)t2g_gpt_parameter_count(s.run.model), t2g_trainer_dataset(s.trainer)->count,
                config->steps, config->batch_size);
-        cli_print_memory_plan(t2g_trainer_config(s.trainer), s.run.model, s.device, false);
+        cli_print_memory_plan(t2g_trainer_config(s.trainer), s.run.model, s.device, NULL);
         fflush(stdout);
     }
     if (!code && o->evaluate_first && t2g_trainer_steps_done(s.trainer) == 0)

@@ -347,6 +347,8 @@ t2g_critic_stats t2g_critic_stats_since(const t2g_critic_stats *now, const t2g_c
     return d;
 }
 
+uint64_t t2g_critic_device_bytes(const t2g_critic *critic) { return critic->llm ? critic_llm_device_bytes(critic->llm) : 0; }
+
 void t2g_critic_destroy(t2g_critic *critic) {
     if (!critic) return;
     if (critic->external) critic_external_stop(critic->external);

@@ -162,6 +162,8 @@ t2g_status critic_llm_set_log(critic_llm *llm, const char *path, t2g_error *err)
     return llm->http ? critic_http_set_log(llm->http, path, err) : T2G_OK;
 }
 
+uint64_t critic_llm_device_bytes(const critic_llm *llm) { return llm->model ? critic_model_device_bytes(llm->model) : 0; }
+
 void critic_llm_stop(critic_llm *llm) {
     if (!llm) return;
     critic_http_stop(llm->http);

@@ -21,5 +21,7 @@ t2g_status critic_llm_render(const critic_llm *llm, const t2g_critic_request *re
                              t2g_error *err);
 t2g_status critic_llm_set_log(critic_llm *llm, const char *path, t2g_error *err);
 void critic_llm_stop(critic_llm *llm);
+/* The device memory the backend holds (a model critic's model and generator; 0 over HTTP). */
+uint64_t critic_llm_device_bytes(const critic_llm *llm);
 
 #endif

@@ -119,6 +119,10 @@ t2g_status critic_model_start(const t2g_config *config, t2g_device *device, crit
     return T2G_OK;
 }
 
+uint64_t critic_model_device_bytes(const critic_model *m) {
+    return t2g_gpt_device_bytes(m->gpt) + t2g_generator_device_bytes(m->generator);
+}
+
 void critic_model_stop(critic_model *m) {
     if (!m) return;
     critic_vocab_free(m->vocab);

@@ -31,5 +31,7 @@ t2g_status critic_model_judge(critic_model *model, t2g_critic_stats *stats, cons
                               char *const *messages, uint32_t n, const t2g_critique_limits *limits,
                               t2g_critic_result *results, char **replies, t2g_error *err);
 void critic_model_stop(critic_model *model);
+/* The device memory its model and generator hold, in bytes. */
+uint64_t critic_model_device_bytes(const critic_model *model);
 
 #endif

@@ -112,6 +112,15 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
     if (c->width / c->heads > T2G_DECODE_MAX_HEAD)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "generator: head size %u exceeds the supported %u", c->width / c->heads,
                         T2G_DECODE_MAX_HEAD);
+    /* each layer's key (and value) cache is one tensor that the decode kernels bind whole */
+    const t2g_device_info *info = t2g_device_get_info(t2g_gpt_device(gpt));
+    uint64_t cache_bytes = (uint64_t)max_batch * c->context * t2g_model_kv_heads(c) * t2g_model_head_size(c) * 4;
+    if (cache_bytes > info->max_storage_buffer_range)
+        return t2g_fail(err, T2G_ERR_TOO_LARGE,
+                        "generator: a layer's KV cache for %u sequences of %u positions is %llu bytes, over the %llu "
+                        "bytes %s binds at once; generate fewer sequences at once or from a shorter context",
+                        max_batch, c->context, (unsigned long long)cache_bytes,
+                        (unsigned long long)info->max_storage_buffer_range, info->name);
     t2g_generator *g = calloc(1, sizeof *g);
     if (!g) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory creating a generator");
     uint64_t prefill_rows = (uint64_t)max_batch * (c->context - 1);
@@ -144,6 +153,10 @@ void t2g_generator_destroy(t2g_generator *g) {
 }
 
 void t2g_generator_set_prefill(t2g_generator *g, bool on) { g->prefill = on; }
+
+uint64_t t2g_generator_device_bytes(const t2g_generator *g) {
+    return t2g_arena_capacity_bytes(g->cache_arena) + t2g_arena_capacity_bytes(g->act_arena);
+}
 
 uint32_t gen_set_prefill_rows(t2g_generator *g, uint32_t rows) {
     g->prefill_rows = rows == 0 || rows > g->max_rows ? g->max_rows : rows;

@@ -145,7 +145,12 @@ t2g_status t2g_rl_create(t2g_device *device, const t2g_config *config, t2g_rl **
         rl->S = (rl->m * rl->T + 63) / 64 * 64;
         status = t2g_critic_from_config(&rl->config, rl->task, device, &rl->critic, err);
     }
-    if (!status) status = t2g_generator_create(rl->policy, rl->R, &rl->generator, err);
+    if (!status) {
+        status = t2g_generator_create(rl->policy, rl->R, &rl->generator, err);
+        if (status)
+            t2g_error_context(err, "the rollouts' generator for rl.prompts x rl.samples_per_prompt = %u x %u responses",
+                              config->rl.prompts, config->rl.samples_per_prompt);
+    }
     if (!status) status = t2g_recorder_create(device, NULL, &rl->rec, err);
     if (!status) status = alloc_buffers(rl, err);
     if (status) {
@@ -309,6 +314,9 @@ t2g_status t2g_rl_resume(t2g_rl *rl, const t2g_checkpoint *checkpoint, t2g_error
 
 const t2g_config *t2g_rl_config(const t2g_rl *rl) { return &rl->config; }
 t2g_critic *t2g_rl_critic(t2g_rl *rl) { return rl->critic; }
+t2g_rl_memory t2g_rl_device_memory(const t2g_rl *rl) {
+    return (t2g_rl_memory){t2g_generator_device_bytes(rl->generator), rl->R, t2g_critic_device_bytes(rl->critic)};
+}
 uint64_t t2g_rl_steps_done(const t2g_rl *rl) { return rl->step; }
 t2g_gpt *t2g_rl_policy(t2g_rl *rl) { return rl->policy; }
 

@@ -519,6 +519,16 @@ static void long_context(check_ctx *ctx) {
     if (!check_status(ctx, t2g_gpt_create(ctx->device, &LONG, 2, LONG.context, &gpt, &ctx->err), "creating the GPT"))
         return;
     randomize(ctx, gpt, ctx->seed + 2, 1.0f);
+    /* a layer's KV cache past one storage binding is refused when the generator is made, naming it */
+    uint64_t cache = 16384ull * LONG.context * LONG.width * 4, range = t2g_device_get_info(ctx->device)->max_storage_buffer_range;
+    if (cache > range) {
+        t2g_generator *huge = NULL;
+        t2g_status status = t2g_generator_create(gpt, 16384, &huge, &ctx->err);
+        check_true(ctx, status == T2G_ERR_TOO_LARGE && huge == NULL && strstr(ctx->err.message, "KV cache for 16384 sequences"),
+                   "a generator whose KV cache (%llu bytes a layer) exceeds one binding (%llu) is refused, naming it (%s)",
+                   (unsigned long long)cache, (unsigned long long)range, status ? ctx->err.message : "accepted");
+        t2g_generator_destroy(huge);
+    }
     if (check_status(ctx, t2g_generator_create(gpt, 2, &gen, &ctx->err), "creating the generator")) {
         const uint32_t lengths[2] = {137, 70};
         prompt_set p = make_prompts(ctx, 2, lengths);

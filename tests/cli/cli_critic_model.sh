@@ -4,7 +4,8 @@
 # Under critic.constrain=json every critique parses, whatever the model would say, even when the
 # token budget (critic.max_tokens) is just enough to close the JSON; under "substrings" every
 # quoted span is found verbatim in its response; under "none" the noise does not parse and is
-# counted, never turned into a critique. Bad settings are refused naming the key.
+# counted, never turned into a critique. t2g rl judged by it counts its memory. Bad settings are
+# refused naming the key.
 #   usage: cli_critic_model.sh T2G SOURCE_DIR BUILD_DIR
 set -u
 t2g=$1
@@ -79,6 +80,14 @@ check "... each row keeps the answer that did not parse" 'python3 -c "
 import json
 rows = [json.loads(l) for l in open(\"none.out\")]
 assert len(rows) == 8 and all(not r[\"ok\"] and \"answer\" in r for r in rows), rows"'
+
+# RL judged by the model critic (the same tiny model as the policy): the run's memory line counts
+# the generator (its KV cache) and the critic's model and generator beside the policy
+out=$("$t2g" rl --set rl.start=critic --set rl.prompts=2 --set rl.samples_per_prompt=2 \
+  --set rl.max_new_tokens=4 --set train.micro_batch=4 --set train.batch_size=4 --set train.steps=1 --set eval.examples=0 \
+  $critic --set critic.max_tokens=70 --set critic.temperature=1 --out rl 2>&1); code=$?
+check "t2g rl with critic.kind=model: exit 0; the memory line counts the generation (KV cache of 4 sequences) and the critic model" \
+  '[ $code = 0 ] && printf "%s" "$out" | grep -q "generation [0-9.]* MiB (KV cache of 4 sequences), critic model [0-9.]* MiB: "'
 
 out=$("$t2g" critique --prompt p --response r --set critic.kind=model --set critic.model_path=no-such-model 2>&1); code=$?
 check "a model path that does not exist: exit 2, naming critic.model_path" \

@@ -1,4 +1,5 @@
 #version 450
+#include "storage.glsl"
 // Causal grouped-query self-attention of a decode step against the KV cache: NH query heads
 // share KVH key/value heads, query head h using kv head g = h / (NH / KVH). Row r of the step
 // is rows[r] = (token, slot, position): the sequence of cache slot `slot` at position t:
@@ -19,6 +20,8 @@
 // exp(m_old - m_new) whenever the max grows. The parts are added in order at the end. Every sum
 // has a fixed order: the same inputs and GROUP_SIZE give the same bits. GROUP_SIZE: a power of
 // two, the device's choice (src/kernels/decode.c): 128 on GPUs, one lavapipe vector of 8 on CPUs.
+// The caches may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT, both
+// caches), widened to f32 as they are read; every sum is f32, as are qkv and out.
 #include "common.glsl"
 
 const uint MAX_HS = 128u;
@@ -27,8 +30,8 @@ const uint PART_FLOATS = GROUP_SIZE > MAX_HS ? GROUP_SIZE : MAX_HS;
 const float LOWEST = -3.402823466e38;
 
 layout(std430, binding = 0) writeonly buffer Out { float out_[]; };
-layout(std430, binding = 1) readonly buffer KCache { float kcache[]; };
-layout(std430, binding = 2) readonly buffer VCache { float vcache[]; };
+layout(std430, binding = 1) readonly buffer KCache { ACT_T kcache[]; };
+layout(std430, binding = 2) readonly buffer VCache { ACT_T vcache[]; };
 layout(std430, binding = 3) readonly buffer Qkv { float qkv[]; };
 layout(std430, binding = 4) readonly buffer Rows { uint rows[]; };
 // n rows, caches of `slots` sequences of T positions, NH query heads and KVH key/value heads of
@@ -44,8 +47,8 @@ shared float part_out[PART_FLOATS];  // (parts, HS) partial outputs
 // 0 of its kv head at position 0 of its slot of the caches.
 uint cache_row, cache_base;
 
-float key_at(uint j, uint d) { return kcache[cache_base + j * cache_row + d]; }
-float value_at(uint j, uint d) { return vcache[cache_base + j * cache_row + d]; }
+float key_at(uint j, uint d) { return ACT_LOAD(kcache[cache_base + j * cache_row + d]); }
+float value_at(uint j, uint d) { return ACT_LOAD(vcache[cache_base + j * cache_row + d]); }
 
 void main() {
     uint group = flat_group_id();

@@ -1,4 +1,5 @@
 #version 450
+#include "storage.glsl"
 // A decode step's keys and values into the KV cache, turned first where the model has rotary
 // position embedding (has_rope). Row r of the step is rows[r] = (token, slot, position): the
 // sequence of cache slot `slot` at position `pos`. Its qkv row holds W = (NH + 2 KVH) HS floats:
@@ -9,13 +10,15 @@
 // A row whose slot >= slots or pos >= T writes nothing. Without rope, binding 4 (then rows
 // again) is never read. One invocation per unit of a head: with rope a pair of channels
 // (i, i + HS/2), units = HS/2; without, one channel, units = HS (HS may be odd). Grid-stride over
-// n (NH + 2 KVH) units; each element has one writer.
+// n (NH + 2 KVH) units; each element has one writer. The caches may be stored as bf16 or f16
+// (variants, shaders/variants.txt: the role ACT, both caches), rounded as they are written; the
+// turning is f32, and qkv, rows and table are f32.
 #include "common.glsl"
 #include "rope.glsl"
 
 layout(std430, binding = 0) buffer Qkv { float qkv[]; };
-layout(std430, binding = 1) writeonly buffer KCache { float kcache[]; };
-layout(std430, binding = 2) writeonly buffer VCache { float vcache[]; };
+layout(std430, binding = 1) writeonly buffer KCache { ACT_T kcache[]; };
+layout(std430, binding = 2) writeonly buffer VCache { ACT_T vcache[]; };
 layout(std430, binding = 3) readonly buffer Rows { uint rows[]; };
 layout(std430, binding = 4) readonly buffer Table { float table[]; };
 // count = n (NH + 2 KVH) units; slots and T: the caches' sequences and positions
@@ -41,8 +44,8 @@ void main() {
         uint at = ((slot * p.T + pos) * p.KVH + g) * p.HS + k;
         if (!rope) {
             if (head < p.NH) continue;
-            if (value) vcache[at] = qkv[first];
-            else kcache[at] = qkv[first];
+            if (value) vcache[at] = ACT_STORE(qkv[first]);
+            else kcache[at] = ACT_STORE(qkv[first]);
             continue;
         }
         float a = qkv[first], b = qkv[first + half_hs];
@@ -55,11 +58,11 @@ void main() {
             qkv[first] = a;
             qkv[first + half_hs] = b;
         } else if (value) {
-            vcache[at] = a;
-            vcache[at + half_hs] = b;
+            vcache[at] = ACT_STORE(a);
+            vcache[at + half_hs] = ACT_STORE(b);
         } else {
-            kcache[at] = a;
-            kcache[at + half_hs] = b;
+            kcache[at] = ACT_STORE(a);
+            kcache[at + half_hs] = ACT_STORE(b);
         }
     }
 }

@@ -8,10 +8,14 @@
  *   16-bit operands (the GEMM's A and B): the variant on 16-bit copies of the inputs against the
  *     f32 shader on the same rounded values in f32: the same arithmetic, so within 2^-20 of the
  *     products' magnitude sum (what separate compilations of one loop may differ by);
- *   16-bit outputs (convert, the norms, GELU, SwiGLU, attention): the variant's output against
- *     the f32 shader's rounded to the format on the host: at most one unit in the last place
- *     of the format (f16 conversion may round toward zero on some devices);
- *   16-bit inputs of a backward pass (attention's output): as for operands.
+ *   16-bit outputs (convert, the norms, GELU, SwiGLU, attention, the generator's KV cache as
+ *     decode_store writes it): the variant's output against the f32 shader's rounded to the
+ *     format on the host: at most one unit in the last place of the format (f16 conversion may
+ *     round toward zero on some devices);
+ *   16-bit inputs of a backward pass (attention's output): as for operands;
+ *   the KV cache read by decode_attention: against the f32 shader on the same values widened,
+ *     within 2^-14 of the largest |v| each output weighs (twice what separate compilations of
+ *     its f32 sums may differ by; src/kernels/variant_check.c derives it).
  *
  * Verdicts are cached on disk per device, driver and build: beside the pipeline cache, one file
  * per device and driver (named after the pipeline-cache UUID) holding the verdicts of its last

@@ -5,7 +5,11 @@
  * of `group` with an online softmax, the output split over group / hs parts of the chunk's keys
  * per channel, or each invocation looping over hs / group channels where the group is smaller
  * than the head (see the shader). Shared memory: 128 + 3 * max(group, 128) floats at most
- * (2 KiB). */
+ * (2 KiB).
+ *
+ * The KV cache may be bf16 or f16 (the variants of decode_store, which rounds what it writes,
+ * and of decode_attention, which widens what it reads: shaders/variants.txt), chosen by the
+ * caches' element type; qkv, rows, the rope table and out are f32, as is every sum. */
 #include <math.h>
 
 #include "decode.h"
@@ -52,7 +56,8 @@ t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor ro
 }
 
 /* The shapes decode_store and decode_attention share: every size at least 1, KVH dividing NH,
- * hs supported (and even with a rotation), and the step's tensors large enough. */
+ * hs supported (and even with a rotation), the caches of one float type (f32, bf16 or f16), and
+ * the step's tensors large enough. */
 static t2g_status check_step(const char *kernel, t2g_tensor kcache, t2g_tensor vcache, t2g_tensor qkv,
                              t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH, uint32_t KVH,
                              uint32_t hs, t2g_error *err) {
@@ -67,9 +72,12 @@ static t2g_status check_step(const char *kernel, t2g_tensor kcache, t2g_tensor v
     if (hs > T2G_DECODE_MAX_HEAD)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size hs = %u exceeds the supported %u", kernel, hs,
                         T2G_DECODE_MAX_HEAD);
+    if (kcache.dtype != vcache.dtype)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: the key cache holds %s elements and the value cache %s; both "
+                        "must be of one type", kernel, t2g_dtype_name(kcache.dtype), t2g_dtype_name(vcache.dtype));
     uint64_t cache = (uint64_t)slots * T * KVH * hs, qkv_count = (uint64_t)n * (NH + 2ull * KVH) * hs;
-    t2g_status status = t2g_need(kcache, cache, kernel, "kcache", err);                     /* (slots,T,KVH hs) */
-    if (!status) status = t2g_need(vcache, cache, kernel, "vcache", err);                   /* (slots,T,KVH hs) */
+    t2g_status status = t2g_need_float(kcache, cache, kernel, "kcache", err);               /* (slots,T,KVH hs) */
+    if (!status) status = t2g_need_float(vcache, cache, kernel, "vcache", err);             /* (slots,T,KVH hs) */
     if (!status) status = t2g_need(qkv, qkv_count, kernel, "qkv", err);                     /* (n,(NH + 2 KVH) hs) */
     if (!status) status = t2g_need(rows, (uint64_t)n * T2G_DECODE_ROW_WORDS, kernel, "rows", err); /* (n,3) */
     if (!status) status = t2g_need_index(cache, kernel, "slots * T * KVH * hs", err);
@@ -86,6 +94,8 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
     if (rope_table && hs % 2 != 0)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: head size hs = %u must be even to be turned (rope)", kernel, hs);
     if (rope_table) status = t2g_need(*rope_table, (uint64_t)T * hs, kernel, "rope_table", err); /* (>= T, hs) */
+    char shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, kernel, "decode_store", &kcache.dtype, 1, shader, err);
     if (status) return status;
     /* units: pairs of channels with a rotation, channels without */
     uint64_t units = (uint64_t)n * (NH + 2ull * KVH) * (rope_table ? hs / 2 : hs);
@@ -94,7 +104,7 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
     /* Without a rotation the rows are bound again in the table's place, never read there. */
     t2g_binding bindings[] = {{qkv, T2G_READ_WRITE}, {kcache, T2G_WRITE}, {vcache, T2G_WRITE}, {rows, T2G_READ},
                               {rope_table ? *rope_table : rows, T2G_READ}};
-    return t2g_record_elementwise(rec, "decode_store", bindings, 5, &push, sizeof push, units, err);
+    return t2g_record_elementwise(rec, shader, bindings, 5, &push, sizeof push, units, err);
 }
 
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
@@ -107,12 +117,14 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
                         "to 128", kernel, group);
     t2g_status status = check_step(kernel, kcache, vcache, qkv, rows, n, slots, T, NH, KVH, hs, err);
     if (!status) status = t2g_need(out, (uint64_t)n * NH * hs, kernel, "out", err); /* (n,NH hs) */
+    char shader[T2G_SHADER_NAME_MAX];
+    if (!status) status = t2g_shader_variant(rec, kernel, "decode_attention", &kcache.dtype, 1, shader, err);
     if (status) return status;
     struct { uint32_t n, slots, T, NH, KVH, hs; float scale; } push = {n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
     const uint32_t spec[] = {group};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
     t2g_dispatch dispatch = {
-        .shader = "decode_attention", .spec = spec, .spec_count = 1,
+        .shader = shader, .spec = spec, .spec_count = 1,
         .bindings = bindings, .binding_count = 5,
         .push = &push, .push_bytes = sizeof push,
     };

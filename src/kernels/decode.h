@@ -35,8 +35,10 @@ t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor ro
  *               (table (>= T, hs) as t2g_rope_table fills it; turned as t2g_rope does)
  *   kcache[slot][position] = k, vcache[slot][position] = v of each row
  * qkv (n,(NH + 2 KVH) hs) as t2g_attention_forward lays out one position; kcache, vcache
- * (slots, T, KVH hs). A row whose slot >= slots or position >= T writes nothing. The rest of
- * the caches is untouched; nothing else of qkv changes. */
+ * (slots, T, KVH hs), both f32 or both bf16 or both f16 (a 16-bit model's cache: k and v are
+ * computed in f32 and rounded as they are stored, bf16 to nearest even as t2g_f32_to_bf16, f16
+ * by the device). A row whose slot >= slots or position >= T writes nothing. The rest of the
+ * caches is untouched; nothing else of qkv changes. */
 t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache, t2g_tensor vcache,
                             t2g_tensor rows, const t2g_tensor *rope_table, uint32_t n, uint32_t slots, uint32_t T,
                             uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err);
@@ -45,7 +47,8 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
  * key/value heads, query head h using kv head h / (NH / KVH); KVH divides NH):
  *   out (n,NH hs) = softmax(q k_j^T / sqrt(hs), j = 0..t) v_j per query head
  * for each row at position t of slot s, with q from qkv (n,(NH + 2 KVH) hs) and k_j, v_j from
- * kcache, vcache (slots, T, KVH hs) at [s][j]. A row whose slot >= slots or t >= T gives NaN.
+ * kcache, vcache (slots, T, KVH hs) at [s][j], both f32 or both bf16 or both f16 (widened to
+ * f32 as they are read; every sum is f32). A row whose slot >= slots or t >= T gives NaN.
  * hs <= 128. `group`: invocations of a workgroup, a power of two from 8 to 128; 0: the device's
  * choice (t2g_decode_attention_group), what the generator uses (its keys go in chunks of
  * `group`, so the bits depend on it). Deterministic. */

@@ -12,6 +12,7 @@
 #include "core/cache_dir.h"
 #include "core/hash.h"
 #include "core/read_file.h"
+#include "decode.h"
 #include "kernel_util.h"
 #include "matmul_internal.h"
 #include "shaders.h"
@@ -24,7 +25,7 @@
 
 typedef enum case_kind {
     CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
-    CASE_ATTENTION_BACKWARD,
+    CASE_ATTENTION_BACKWARD, CASE_DECODE_STORE, CASE_DECODE_ATTENTION,
 } case_kind;
 
 static const struct {
@@ -42,12 +43,16 @@ static const struct {
     {CASE_SWIGLU, "swiglu_forward@T", false},
     {CASE_ATTENTION, "attention_forward@T", false},
     {CASE_ATTENTION_BACKWARD, "attention_backward_dot@T", false},
+    {CASE_DECODE_STORE, "decode_store@T", false},         /* the generator's 16-bit KV cache */
+    {CASE_DECODE_ATTENTION, "decode_attention@T", false},
 };
 #define CASE_COUNT (sizeof CASES / sizeof CASES[0])
 
 /* Shapes: odd everywhere. GEMM M x K x N; rows N of C (norms, SwiGLU: F = C); attention B, T,
- * NH, KVH, hs. */
+ * NH, KVH, hs; a decode step's caches (DS slots, DT positions, DKVH heads of AHS) and its DNH
+ * query heads. */
 enum { GM = 37, GK = 45, GN = 29, ROWS = 13, COLS = 40, AB = 2, AT = 5, ANH = 2, AKVH = 1, AHS = 8 };
+enum { DS = 3, DT = 7, DNH = 4, DKVH = 2, DW = (DNH + 2 * DKVH) * AHS, DCACHE = DS * DT * DKVH * AHS };
 
 /* One check: a case, and for the GEMM's cases the configuration it runs on (the tiled shader's
  * that the device may choose, or T2G_MATMUL_TILES_COOPMAT; AUTO for the other cases). */
@@ -135,6 +140,14 @@ static t2g_tensor tensor_of(env *e, t2g_dtype dtype, const float *values, size_t
     }
     if (!e->status) e->status = t2g_tensor_upload(t, host, bytes, e->err);
     free(host);
+    return t;
+}
+
+/* A u32 tensor of n elements holding `words`. */
+static t2g_tensor words_of(env *e, const uint32_t *words, size_t n) {
+    t2g_tensor t = {0};
+    if (!e->status) e->status = t2g_tensor_alloc_typed(e->arena, T2G_DTYPE_U32, n, &t, e->err);
+    if (!e->status) e->status = t2g_tensor_upload(t, words, n * sizeof *words, e->err);
     return t;
 }
 
@@ -310,6 +323,107 @@ static void run_attention_backward(env *e, t2g_dtype dtype, outcome *o) {
     free(dout);
 }
 
+/* ---- the generator's KV cache: decode_store writes it, decode_attention reads it ---- */
+
+/* A decode step's rows (n, 3), position-major as the generator's prefill orders them: every
+ * position of every slot (decode_store: each cache element written once), or each slot at a
+ * random position (decode_attention: rows of different lengths). Returns n. */
+static uint32_t decode_rows(env *e, bool every_position, uint32_t rows[DS * DT * 3]) {
+    uint32_t n = 0;
+    for (uint32_t pos = 0; pos < DT && every_position; pos++)
+        for (uint32_t slot = 0; slot < DS; slot++, n++) {
+            rows[3 * n] = 1;
+            rows[3 * n + 1] = slot;
+            rows[3 * n + 2] = pos;
+        }
+    for (uint32_t slot = 0; slot < DS && !every_position; slot++, n++) {
+        rows[3 * n] = 1;
+        rows[3 * n + 1] = slot;
+        rows[3 * n + 2] = slot == 0 ? DT - 1 : (uint32_t)(t2g_rng_uniform(&e->rng) * DT) % DT; /* one at the end */
+    }
+    return n;
+}
+
+/* decode_store with rope into 16-bit caches against the f32 caches of the f32 shader rounded on
+ * the host: k (turned in f32) and v within one unit in the last place of the format, as the
+ * other 16-bit outputs. Each shader turns the q of its own copy of qkv. */
+static void run_decode_store(env *e, t2g_dtype dtype, outcome *o) {
+    uint32_t rows[DS * DT * 3], n = decode_rows(e, true, rows);
+    float table[DT * AHS];
+    t2g_rope_table(table, DT, AHS, 10000.0);
+    float *qkv = random_floats(e, (size_t)n * DW, -2, 2);
+    t2g_tensor rows_t = words_of(e, rows, (size_t)n * 3), table_t = tensor_of(e, T2G_DTYPE_F32, table, DT * AHS);
+    t2g_tensor qkv32 = tensor_of(e, T2G_DTYPE_F32, qkv, (size_t)n * DW), qkv_v = tensor_of(e, T2G_DTYPE_F32, qkv, (size_t)n * DW);
+    t2g_tensor k32 = tensor_of(e, T2G_DTYPE_F32, NULL, DCACHE), v32 = tensor_of(e, T2G_DTYPE_F32, NULL, DCACHE);
+    t2g_tensor k_v = tensor_of(e, dtype, NULL, DCACHE), v_v = tensor_of(e, dtype, NULL, DCACHE);
+    if (!e->status)
+        record(e, t2g_decode_store(e->rec, qkv32, k32, v32, rows_t, &table_t, n, DS, DT, DNH, DKVH, AHS, e->err));
+    if (!e->status)
+        record(e, t2g_decode_store(e->rec, qkv_v, k_v, v_v, rows_t, &table_t, n, DS, DT, DNH, DKVH, AHS, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *caches32[2] = {floats_of(e, k32, DCACHE), floats_of(e, v32, DCACHE)};
+    float *caches_v[2] = {floats_of(e, k_v, DCACHE), floats_of(e, v_v, DCACHE)};
+    float *f32 = malloc(2 * DCACHE * sizeof *f32), *variant = malloc(2 * DCACHE * sizeof *variant);
+    bool all = caches32[0] && caches32[1] && caches_v[0] && caches_v[1] && f32 && variant;
+    for (int c = 0; c < 2 && all; c++) { /* (k cache, v cache) */
+        memcpy(f32 + c * DCACHE, caches32[c], DCACHE * sizeof *f32);
+        memcpy(variant + c * DCACHE, caches_v[c], DCACHE * sizeof *variant);
+    }
+    if (all) expect_rounded(e, o, dtype, variant, f32, 2 * DCACHE);
+    else free(variant);
+    for (int c = 0; c < 2; c++) {
+        free(caches32[c]);
+        free(caches_v[c]);
+    }
+    free(f32);
+    free(qkv);
+}
+
+/* decode_attention on 16-bit caches against the f32 shader on the same values widened to f32
+ * (exact): the same f32 operations in the same order on the same numbers, so only the two
+ * compilations may differ (a product contracted into an fma in one and not the other; any
+ * such change moves one rounding by at most 2^-24 of what it rounds). Here |q|, |k|, |v| <= 1:
+ * a score differs by at most hs 2^-23 sum_e |q_e k_e| scale <= 8 2^-23 sqrt(8) < 2^-18; exp(s - m)
+ * then by 2 2^-18 relative, the sum l and each output's weights by twice that, and the sums
+ * over the DT <= 7 keys by 7 2^-23 more: each output within 2^-15 of the largest |v| its sum
+ * weighs (a convex combination's bound). Allowed: 2^-14 of that, twice the derived bound; one
+ * misread 16-bit value moves an output by its weight (about 1 / DT here) times the error. */
+static void run_decode_attention(env *e, t2g_dtype dtype, outcome *o) {
+    uint32_t rows[DS * DT * 3], n = decode_rows(e, false, rows);
+    float *qkv = random_floats(e, (size_t)n * DW, -1, 1);
+    float *kc = random_floats(e, DCACHE, -1, 1), *vc = random_floats(e, DCACHE, -1, 1);
+    for (size_t i = 0; kc && vc && i < DCACHE; i++) {
+        kc[i] = round_to(dtype, kc[i]);
+        vc[i] = round_to(dtype, vc[i]);
+    }
+    size_t outs = (size_t)n * DNH * AHS;
+    double *magnitude = calloc(outs, sizeof *magnitude); /* (n, DNH hs): the largest |v| each output weighs */
+    for (uint32_t r = 0; magnitude && vc && r < n; r++)
+        for (uint32_t h = 0; h < DNH; h++)
+            for (uint32_t d = 0; d < AHS; d++)
+                for (uint32_t j = 0; j <= rows[3 * r + 2]; j++) {
+                    size_t at = (((size_t)rows[3 * r + 1] * DT + j) * DKVH + h / (DNH / DKVH)) * AHS + d;
+                    double *m = &magnitude[((size_t)r * DNH + h) * AHS + d];
+                    *m = fmax(*m, fabs((double)vc[at]) * 0x1p6); /* 2^-14 of it: 2^-20 of 2^6 of it */
+                }
+    t2g_tensor rows_t = words_of(e, rows, (size_t)n * 3), qkv_t = tensor_of(e, T2G_DTYPE_F32, qkv, (size_t)n * DW);
+    t2g_tensor k32 = tensor_of(e, T2G_DTYPE_F32, kc, DCACHE), v32 = tensor_of(e, T2G_DTYPE_F32, vc, DCACHE);
+    t2g_tensor k_v = tensor_of(e, dtype, kc, DCACHE), v_v = tensor_of(e, dtype, vc, DCACHE);
+    t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, outs), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, outs);
+    if (!e->status)
+        record(e, t2g_decode_attention(e->rec, out32, k32, v32, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, 0, e->err));
+    if (!e->status)
+        record(e, t2g_decode_attention(e->rec, out_v, k_v, v_v, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, 0, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *f32 = floats_of(e, out32, outs);
+    expect_same(e, o, floats_of(e, out_v, outs), f32, magnitude, outs);
+    free(f32);
+    free(magnitude);
+    free(qkv);
+    free(kc);
+    free(vc);
+}
+
 /* Runs the check for dtype into *v; an error only when the check itself could not run. */
 static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t2g_variant_verdict *v,
                            t2g_error *err) {
@@ -324,6 +438,8 @@ static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t
         case CASE_GEMM:
         case CASE_COOPMAT: run_gemm(&e, dtype, CASES[c].a16, check.tiles, &o); break;
         case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;
+        case CASE_DECODE_STORE: run_decode_store(&e, dtype, &o); break;
+        case CASE_DECODE_ATTENTION: run_decode_attention(&e, dtype, &o); break;
         default: run_act(&e, CASES[c].kind, dtype, &o); break;
         }
     }

@@ -11,6 +11,11 @@
  *   norm              ln = norm_f(x)              (a sampling step only)
  *   matmul            logits (n,V) = ln head^T    (a sampling step only)
  *
+ * The KV cache (per layer kcache, vcache (max_batch, context, KVH hs)) is stored in the
+ * model's activation type: f32 for an f32 model, bf16 or f16 for a 16-bit one (half the bytes:
+ * k and v rounded as decode_store writes them, widened as decode_attention reads them, every
+ * sum in f32; those variants pass the self-check before the model is made).
+ *
  * First the prefill: every prompt position that predicts nothing (all but each prompt's last)
  * goes through the blocks in steps of up to prefill_rows rows, position by position across the
  * sequences (so the keys a row attends to are in the cache, written by its own step or an
@@ -58,7 +63,7 @@ struct t2g_generator {
     t2g_recorder *rec;
 
     t2g_arena *cache_arena;
-    t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) */
+    t2g_tensor *kcache, *vcache; /* (L) each (max_batch, context, KVH x hs) of the model's act dtype */
 
     t2g_arena *act_arena;        /* one step's activations, max_rows rows */
     t2g_tensor logits;           /* (max_batch, V): only sampling steps compute them */
@@ -73,17 +78,18 @@ static t2g_status alloc_buffers(t2g_generator *g, t2g_error *err) {
     gpt_decode *d = &g->step;
     uint64_t B = g->max_batch, R = g->max_rows, C = g->C;
     uint64_t cache = B * g->context * gpt->KVH * gpt->hs;
-    t2g_tensor_request caches[2 * T2G_GEN_MAX_LAYERS];
+    t2g_typed_request caches[2 * T2G_GEN_MAX_LAYERS];
     g->kcache = calloc(g->L, sizeof *g->kcache);
     g->vcache = calloc(g->L, sizeof *g->vcache);
     g->host_rows = calloc(R, sizeof *g->host_rows);
     if (!g->kcache || !g->vcache || !g->host_rows)
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the KV cache's table and a step's rows");
     for (uint32_t l = 0; l < g->L; l++) {
-        caches[2 * l] = (t2g_tensor_request){&g->kcache[l], cache};
-        caches[2 * l + 1] = (t2g_tensor_request){&g->vcache[l], cache};
+        caches[2 * l] = (t2g_typed_request){&g->kcache[l], cache, gpt->act_dtype};
+        caches[2 * l + 1] = (t2g_typed_request){&g->vcache[l], cache, gpt->act_dtype};
     }
-    t2g_status status = t2g_arena_create_for(t2g_gpt_device(g->gpt), "KV cache", caches, 2 * g->L, &g->cache_arena, err);
+    t2g_status status =
+        t2g_arena_create_for_typed(t2g_gpt_device(g->gpt), "KV cache", caches, 2 * g->L, &g->cache_arena, err);
     const t2g_tensor_request acts[] = {
         {&d->rows, R * T2G_DECODE_ROW_WORDS}, {&d->x, R * C}, {&d->x2, R * C}, {&d->ln, R * C}, {&d->mean, R},
         {&d->rstd, R}, {&d->qkv, R * gpt->QKV}, {&d->atty, R * C}, {&d->proj, R * C}, {&d->fch, R * gpt->FIN},
@@ -167,6 +173,8 @@ void gen_get_counters(const t2g_generator *g, gen_counters *counters) {
     *counters = g->counters;
     counters->dispatches = t2g_recorder_dispatch_count(g->rec);
 }
+
+t2g_dtype gen_cache_dtype(const t2g_generator *g) { return g->kcache[0].dtype; }
 
 /* The step's rows (host_rows) into the rows tensor, in pieces record_update takes. */
 static t2g_status upload_rows(t2g_generator *g, uint32_t n, t2g_error *err) {

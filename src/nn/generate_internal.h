@@ -1,11 +1,13 @@
 /* What t2g_generate shares with its sampling code (src/nn/sample.c) and with its tests:
- * sampling with a caller-owned workspace, log-probabilities, and the generator's counters.
- * Includes only public headers, so tests/check/check_sample.c can include it. Not installed. */
+ * sampling with a caller-owned workspace, log-probabilities, the generator's counters and the
+ * type of its KV cache. Includes only public headers, so tests/check/check_sample.c can
+ * include it. Not installed. */
 #ifndef T2G_GENERATE_INTERNAL_H
 #define T2G_GENERATE_INTERNAL_H
 
 #include <stdint.h>
 
+#include "t2g/dtype.h"
 #include "t2g/generate.h"
 
 /* Steps that sample nothing (the prefill's, or lockstep steps inside every prompt) recorded
@@ -45,5 +47,9 @@ typedef struct gen_counters {
     uint64_t dispatches;  /* kernels recorded */
 } gen_counters;
 void gen_get_counters(const t2g_generator *generator, gen_counters *counters);
+
+/* The element type of the generator's KV cache: the model's activation type (f32, or bf16 or
+ * f16 for a 16-bit model). */
+t2g_dtype gen_cache_dtype(const t2g_generator *generator);
 
 #endif

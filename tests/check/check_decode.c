@@ -7,7 +7,9 @@
  * (one, two chunks of keys), multi-head, grouped-query (SmolLM2's 9 over 3) and multi-query; a
  * grid of more than 65535 workgroups; a row's output has the same bits when its step holds
  * only it. The caches are poisoned where the step writes (they must be written) and after
- * each sequence's last row (never read, never written); everything else keeps its bits.
+ * each sequence's last row (never read, never written); everything else keeps its bits. The
+ * caches of a 16-bit model (bf16, f16): what the f32 shader writes, rounded, and the attention
+ * on the 16-bit values they hold.
  * The embedding at per-row positions; the shape errors. */
 #include <math.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "check.h"
 #include "kernels/decode.h"
 #include "ref/decode_ref.h"
+#include "storage16.h"
 #include "t2g/kernels.h"
 
 typedef enum rows_kind { ROWS_LOCKSTEP, ROWS_PREFILL, ROWS_MIXED } rows_kind;
@@ -26,6 +29,7 @@ typedef struct decode_shape {
     bool rope;
     int runs;                  /* 2: also bitwise reproducibility */
     int group;                 /* decode_attention's workgroup: 8 (CPU devices) to 128 (GPUs) */
+    t2g_dtype dtype;           /* the caches' type: f32 (the zero value), or bf16 or f16 (step16_case) */
 } decode_shape;
 
 /* The bits of every element of a and b agree (NaN included). */
@@ -128,51 +132,114 @@ static void check_cache(check_ctx *ctx, const char *label, const float *got, con
     check_true(ctx, wrong == 0, "%s: the %zu written elements are the step's k and v (%zu differ)", label, count, wrong);
 }
 
+/* A step's inputs and the double reference of its decode_store. The caches before the step hold
+ * what the caches' type stores (rounded to a 16-bit type: check_rounded). */
+typedef struct step_inputs {
+    int n, valid;                 /* rows; the valid ones come first */
+    int C, KC, W;                 /* widths of out, of a cache row, of qkv */
+    size_t n_qkv, n_out, n_cache;
+    uint32_t *rows;               /* (n, 3) */
+    float *qkv, *kc, *vc, *table; /* qkv (n, W); the caches before the step (slots, T, KC); table (T, hs) */
+    bool *written;                /* (slots, T): the positions the step writes */
+    double *ref_qkv, *ref_k, *ref_v; /* after ref_decode_store: q turned with rope; the caches written */
+    char shape[160];
+} step_inputs;
+
+static step_inputs make_step(check_ctx *ctx, decode_shape s) {
+    step_inputs in = {0};
+    in.rows = make_rows(ctx, s, &in.n);
+    in.C = s.NH * s.hs, in.KC = s.KVH * s.hs, in.W = in.C + 2 * in.KC;
+    in.n_qkv = (size_t)in.n * in.W, in.n_out = (size_t)in.n * in.C, in.n_cache = (size_t)s.slots * s.T * in.KC;
+    static const char *kinds[] = {"lockstep", "prefill", "mixed"};
+    snprintf(in.shape, sizeof in.shape, "%s n=%d slots=%d NH=%d KVH=%d hs=%d t=%d T=%d%s group %d%s%s", kinds[s.kind],
+             in.n, s.slots, s.NH, s.KVH, s.hs, s.t, s.T, s.rope ? " rope" : "", s.group,
+             s.dtype == T2G_DTYPE_F32 ? "" : ", caches ", s.dtype == T2G_DTYPE_F32 ? "" : t2g_dtype_name(s.dtype));
+
+    in.qkv = check_normal_floats(ctx, in.n_qkv, 1.0);
+    float *kc = check_host(ctx, in.n_cache * sizeof *kc), *vc = check_host(ctx, in.n_cache * sizeof *vc);
+    in.written = check_host(ctx, (size_t)s.slots * s.T * sizeof *in.written);
+    make_caches(ctx, s, in.rows, in.n, kc, vc, in.written);
+    in.kc = check_rounded(ctx, s.dtype, kc, in.n_cache);
+    in.vc = check_rounded(ctx, s.dtype, vc, in.n_cache);
+    in.table = check_host(ctx, (size_t)s.T * s.hs * sizeof *in.table);
+    if (s.rope) t2g_rope_table(in.table, (uint32_t)s.T, (uint32_t)s.hs, 10000.0);
+
+    in.ref_qkv = check_to_double(ctx, in.qkv, in.n_qkv);
+    in.ref_k = check_to_double(ctx, in.kc, in.n_cache), in.ref_v = check_to_double(ctx, in.vc, in.n_cache);
+    ref_decode_store(in.ref_qkv, in.ref_k, in.ref_v, in.rows,
+                     s.rope ? check_to_double(ctx, in.table, (size_t)s.T * s.hs) : NULL, in.n, s.slots, s.T, s.NH,
+                     s.KVH, s.hs);
+    for (int r = 0; r < in.n; r++) in.valid += row_valid(in.rows, r, s);
+    return in;
+}
+
+/* Records the step as a model's step records it: decode_store, then decode_attention. */
+static void record_step(check_ctx *ctx, decode_shape s, const step_inputs *in, t2g_tensor qkv, t2g_tensor kc,
+                        t2g_tensor vc, t2g_tensor rows, const t2g_tensor *table, t2g_tensor out) {
+    check_status(ctx,
+                 t2g_decode_store(ctx->recorder, qkv, kc, vc, rows, s.rope ? table : NULL, (uint32_t)in->n,
+                                  (uint32_t)s.slots, (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
+                                  &ctx->err),
+                 "decode_store");
+    check_status(ctx,
+                 t2g_decode_attention(ctx->recorder, out, kc, vc, qkv, rows, (uint32_t)in->n, (uint32_t)s.slots,
+                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, (uint32_t)s.group,
+                                      &ctx->err),
+                 "decode_attention");
+}
+
+/* The step's attention against ref_out (n_out, from the caches the step wrote) and its qkv (q
+ * turned in place with rope; else unchanged) against the reference's. */
+static void check_outputs(check_ctx *ctx, const step_inputs *in, const float *out, const double *ref_out,
+                          const float *qkv) {
+    char label[224];
+    snprintf(label, sizeof label, "decode attention %s", in->shape);
+    check_close(ctx, label, out, ref_out, (size_t)in->valid * in->C, 1e-5);
+    bool nan_rows = true;
+    for (size_t i = (size_t)in->valid * in->C; i < in->n_out; i++) nan_rows = nan_rows && isnan(out[i]);
+    if (in->valid < in->n) check_true(ctx, nan_rows, "%s: a row of an unknown slot or past the cache gives NaN", label);
+    snprintf(label, sizeof label, "decode store %s: qkv", in->shape);
+    check_close(ctx, label, qkv, in->ref_qkv, in->n_qkv, 1e-5);
+}
+
+/* A row alone in its step (qkv after the step's decode_store, against the caches the whole step
+ * wrote): the same bits as in the step's out. */
+static void check_row_alone(check_ctx *ctx, decode_shape s, const step_inputs *in, t2g_tensor kc, t2g_tensor vc,
+                            const float *qkv, const float *out) {
+    int r = in->valid / 2;
+    t2g_tensor one_row = check_upload(ctx, in->rows + 3 * r, 3);
+    t2g_tensor one_qkv = check_upload(ctx, qkv + (size_t)r * in->W, (size_t)in->W), one_out = check_poisoned(ctx, (size_t)in->C);
+    check_status(ctx,
+                 t2g_decode_attention(ctx->recorder, one_out, kc, vc, one_qkv, one_row, 1, (uint32_t)s.slots,
+                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
+                                      (uint32_t)s.group, &ctx->err),
+                 "decode_attention of one row");
+    check_submit(ctx);
+    size_t where = 0;
+    check_true(ctx, same_bits(check_download(ctx, one_out, (size_t)in->C), out + (size_t)r * in->C, (size_t)in->C, &where),
+               "decode attention %s: row %d alone in a step gives the same bits (first difference at %zu)", in->shape,
+               r, where);
+}
+
 static void step_case(check_ctx *ctx, decode_shape s) {
     check_case_begin(ctx);
-    int n = 0;
-    uint32_t *rows = make_rows(ctx, s, &n);
-    int C = s.NH * s.hs, KC = s.KVH * s.hs, W = C + 2 * KC; /* widths of out, of a cache row, of qkv */
-    size_t n_qkv = (size_t)n * W, n_out = (size_t)n * C, n_cache = (size_t)s.slots * s.T * KC;
-    char shape[128], label[224];
-    static const char *kinds[] = {"lockstep", "prefill", "mixed"};
-    snprintf(shape, sizeof shape, "%s n=%d slots=%d NH=%d KVH=%d hs=%d t=%d T=%d%s group %d", kinds[s.kind], n,
-             s.slots, s.NH, s.KVH, s.hs, s.t, s.T, s.rope ? " rope" : "", s.group);
+    step_inputs in = make_step(ctx, s);
+    size_t n_qkv = in.n_qkv, n_out = in.n_out, n_cache = in.n_cache;
+    char label[224];
+    double *ref_out = check_doubles(ctx, n_out);
+    ref_decode_attention(ref_out, in.ref_k, in.ref_v, in.ref_qkv, in.rows, in.valid, s.T, s.NH, s.KVH, s.hs);
 
-    float *qkv = check_normal_floats(ctx, n_qkv, 1.0);
-    float *kc = check_host(ctx, n_cache * sizeof *kc), *vc = check_host(ctx, n_cache * sizeof *vc);
-    bool *written = check_host(ctx, (size_t)s.slots * s.T * sizeof *written);
-    make_caches(ctx, s, rows, n, kc, vc, written);
-    float *table = check_host(ctx, (size_t)s.T * s.hs * sizeof *table);
-    if (s.rope) t2g_rope_table(table, (uint32_t)s.T, (uint32_t)s.hs, 10000.0);
-
-    double *ref_qkv = check_to_double(ctx, qkv, n_qkv), *ref_out = check_doubles(ctx, n_out);
-    double *ref_k = check_to_double(ctx, kc, n_cache), *ref_v = check_to_double(ctx, vc, n_cache);
-    ref_decode_store(ref_qkv, ref_k, ref_v, rows, s.rope ? check_to_double(ctx, table, (size_t)s.T * s.hs) : NULL, n,
-                     s.slots, s.T, s.NH, s.KVH, s.hs);
-    int valid = 0;
-    for (int r = 0; r < n; r++) valid += row_valid(rows, r, s);
-    ref_decode_attention(ref_out, ref_k, ref_v, ref_qkv, rows, valid, s.T, s.NH, s.KVH, s.hs); /* invalid rows last */
-
-    t2g_tensor rows_t = check_upload(ctx, rows, (size_t)n * 3), table_t = check_upload(ctx, table, (size_t)s.T * s.hs);
-    t2g_tensor qkv_t = check_upload(ctx, qkv, n_qkv), out = check_poisoned(ctx, n_out);
-    t2g_tensor kc_t = check_upload(ctx, kc, n_cache), vc_t = check_upload(ctx, vc, n_cache);
+    t2g_tensor rows_t = check_upload(ctx, in.rows, (size_t)in.n * 3);
+    t2g_tensor table_t = check_upload(ctx, in.table, (size_t)s.T * s.hs);
+    t2g_tensor qkv_t = check_upload(ctx, in.qkv, n_qkv), out = check_poisoned(ctx, n_out);
+    t2g_tensor kc_t = check_upload(ctx, in.kc, n_cache), vc_t = check_upload(ctx, in.vc, n_cache);
     float *outs[2] = {NULL, NULL}, *ks[2] = {NULL, NULL}, *vs[2] = {NULL, NULL}, *qkvs[2] = {NULL, NULL};
     for (int run = 0; run < s.runs; run++) {
         check_poison(ctx, out, n_out);
-        check_reupload(ctx, qkv_t, qkv, n_qkv);
-        check_reupload(ctx, kc_t, kc, n_cache);
-        check_reupload(ctx, vc_t, vc, n_cache);
-        check_status(ctx,
-                     t2g_decode_store(ctx->recorder, qkv_t, kc_t, vc_t, rows_t, s.rope ? &table_t : NULL, (uint32_t)n,
-                                      (uint32_t)s.slots, (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH,
-                                      (uint32_t)s.hs, &ctx->err),
-                     "decode_store");
-        check_status(ctx,
-                     t2g_decode_attention(ctx->recorder, out, kc_t, vc_t, qkv_t, rows_t, (uint32_t)n, (uint32_t)s.slots,
-                                          (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, (uint32_t)s.group,
-                                          &ctx->err),
-                     "decode_attention");
+        check_reupload(ctx, qkv_t, in.qkv, n_qkv);
+        check_reupload(ctx, kc_t, in.kc, n_cache);
+        check_reupload(ctx, vc_t, in.vc, n_cache);
+        record_step(ctx, s, &in, qkv_t, kc_t, vc_t, rows_t, &table_t, out);
         check_submit(ctx);
         outs[run] = check_download(ctx, out, n_out);
         qkvs[run] = check_download(ctx, qkv_t, n_qkv);
@@ -180,37 +247,126 @@ static void step_case(check_ctx *ctx, decode_shape s) {
         vs[run] = check_download(ctx, vc_t, n_cache);
     }
     if (s.runs == 2) {
-        snprintf(label, sizeof label, "decode step %s, run twice", shape);
+        snprintf(label, sizeof label, "decode step %s, run twice", in.shape);
         check_bitwise(ctx, label, outs[0], outs[1], n_out);
         check_bitwise(ctx, label, ks[0], ks[1], n_cache);
         check_bitwise(ctx, label, vs[0], vs[1], n_cache);
     }
-    snprintf(label, sizeof label, "decode attention %s", shape);
-    check_close(ctx, label, outs[0], ref_out, (size_t)valid * C, 1e-5);
-    bool nan_rows = true;
-    for (size_t i = (size_t)valid * C; i < n_out; i++) nan_rows = nan_rows && isnan(outs[0][i]);
-    if (valid < n) check_true(ctx, nan_rows, "%s: a row of an unknown slot or past the cache gives NaN", label);
-    snprintf(label, sizeof label, "decode store %s: qkv", shape);
-    check_close(ctx, label, qkvs[0], ref_qkv, n_qkv, 1e-5); /* q turned in place with rope; else unchanged */
-    snprintf(label, sizeof label, "decode store %s: key cache", shape);
-    check_cache(ctx, label, ks[0], kc, ref_k, written, n_cache, KC, !s.rope);
-    snprintf(label, sizeof label, "decode store %s: value cache", shape);
-    check_cache(ctx, label, vs[0], vc, ref_v, written, n_cache, KC, true);
+    check_outputs(ctx, &in, outs[0], ref_out, qkvs[0]);
+    snprintf(label, sizeof label, "decode store %s: key cache", in.shape);
+    check_cache(ctx, label, ks[0], in.kc, in.ref_k, in.written, n_cache, in.KC, !s.rope);
+    snprintf(label, sizeof label, "decode store %s: value cache", in.shape);
+    check_cache(ctx, label, vs[0], in.vc, in.ref_v, in.written, n_cache, in.KC, true);
+    check_row_alone(ctx, s, &in, kc_t, vc_t, qkvs[0], outs[0]);
+}
 
-    /* a row alone in its step (against the caches the whole step wrote): the same bits */
-    int r = valid / 2;
-    t2g_tensor one_row = check_upload(ctx, rows + 3 * r, 3), one_qkv = check_upload(ctx, qkvs[0] + (size_t)r * W, W);
-    t2g_tensor one_out = check_poisoned(ctx, C);
+/* ---- the caches of a 16-bit model (bf16, f16) ---- */
+
+static uint16_t bits16(t2g_dtype dtype, float x) {
+    return dtype == T2G_DTYPE_BF16 ? t2g_f32_to_bf16(x) : t2g_f32_to_f16(x);
+}
+
+static float widen16(t2g_dtype dtype, uint16_t bits) {
+    return dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32(bits) : t2g_f16_to_f32(bits);
+}
+
+/* A 16-bit tensor's first n elements, as stored. */
+static uint16_t *download_bits16(check_ctx *ctx, t2g_tensor tensor, size_t n) {
+    uint16_t *bits = check_host(ctx, n * sizeof *bits);
+    memset(bits, 0xFF, n * sizeof *bits); /* NaN in both formats, should the download fail */
+    check_status(ctx, t2g_tensor_download(tensor, bits, n * sizeof *bits, &ctx->err), "downloading a 16-bit cache");
+    return bits;
+}
+
+/* A 16-bit cache after the step: its unwritten elements keep their bits; the written ones are
+ * the f32 shader's values `want` rounded to the format: bf16 bit for bit as t2g_f32_to_bf16
+ * rounds them (the shader rounds to nearest even too), f16 within one unit in the last place
+ * (the device's conversion, to nearest or toward zero: check_rounding_of). */
+static void check_cache16(check_ctx *ctx, const char *label, t2g_dtype dtype, const uint16_t *got, const float *before,
+                          const float *want, const bool *written, size_t n, int KC) {
+    check_rounding rounding = check_rounding_of(dtype);
+    size_t kept_wrong = 0, kept_where = 0, wrong = 0, where = 0, count = 0, inexact = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!written[i / (size_t)KC]) {
+            if (got[i] != bits16(dtype, before[i]) && kept_wrong++ == 0) kept_where = i;
+            continue;
+        }
+        count++;
+        bool right = dtype == T2G_DTYPE_BF16
+                         ? got[i] == t2g_f32_to_bf16(want[i])
+                         : fabs((double)widen16(dtype, got[i]) - want[i]) <= rounding.relative * fabs(want[i]) + rounding.floor;
+        if (!right && wrong++ == 0) where = i;
+        inexact += got[i] != bits16(dtype, want[i]);
+    }
+    check_true(ctx, kept_wrong == 0, "%s: %zu unwritten elements changed (first at %zu)", label, kept_wrong, kept_where);
+    char detail[128] = "";
+    if (wrong)
+        snprintf(detail, sizeof detail, "; %zu differ, first at %zu: %.9g where the f32 value is %.9g", wrong, where,
+                 widen16(dtype, got[where]), want[where]);
+    check_true(ctx, count > 0 && wrong == 0,
+               "%s: the %zu written elements are the f32 shader's k and v rounded to %s (%s; %zu not the host's "
+               "rounding%s)", label, count, t2g_dtype_name(dtype),
+               dtype == T2G_DTYPE_BF16 ? "bit for bit" : "within one unit in the last place", inexact, detail);
+}
+
+/* The step with the caches stored as s.dtype (a bf16 or f16 model's generator): the caches
+ * hold what the f32 shader computes on the same stored caches, rounded (check_cache16); the
+ * attention matches the double reference computed on the 16-bit values the caches hold, at
+ * the f32 tolerance (the kernel widens them exactly and computes in f32). Twice, bit for bit. */
+static void step16_case(check_ctx *ctx, decode_shape s) {
+    check_case_begin(ctx);
+    if (!t2g_device_get_info(ctx->device)->storage_16bit) return; /* no 16-bit model runs there */
+    step_inputs in = make_step(ctx, s);
+    size_t n_qkv = in.n_qkv, n_out = in.n_out, n_cache = in.n_cache;
+    char label[224];
+    t2g_tensor rows_t = check_upload(ctx, in.rows, (size_t)in.n * 3);
+    t2g_tensor table_t = check_upload(ctx, in.table, (size_t)s.T * s.hs);
+
+    /* what the f32 shader writes on the same caches (held as f32) */
+    t2g_tensor qkv32 = check_upload(ctx, in.qkv, n_qkv);
+    t2g_tensor k32 = check_upload(ctx, in.kc, n_cache), v32 = check_upload(ctx, in.vc, n_cache);
     check_status(ctx,
-                 t2g_decode_attention(ctx->recorder, one_out, kc_t, vc_t, one_qkv, one_row, 1, (uint32_t)s.slots,
-                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
-                                      (uint32_t)s.group, &ctx->err),
-                 "decode_attention of one row");
+                 t2g_decode_store(ctx->recorder, qkv32, k32, v32, rows_t, s.rope ? &table_t : NULL, (uint32_t)in.n,
+                                  (uint32_t)s.slots, (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
+                                  &ctx->err),
+                 "decode_store into f32 caches");
     check_submit(ctx);
-    size_t where = 0;
-    check_true(ctx, same_bits(check_download(ctx, one_out, C), outs[0] + (size_t)r * C, C, &where),
-               "decode attention %s: row %d alone in a step gives the same bits (first difference at %zu)", shape, r,
-               where);
+    float *want_k = check_download(ctx, k32, n_cache), *want_v = check_download(ctx, v32, n_cache);
+
+    t2g_tensor kc_t = {0}, vc_t = {0};
+    float *outs[2] = {NULL, NULL}, *qkvs[2] = {NULL, NULL};
+    uint16_t *ks[2] = {NULL, NULL}, *vs[2] = {NULL, NULL};
+    for (int run = 0; run < s.runs; run++) {
+        t2g_tensor qkv_t = check_upload(ctx, in.qkv, n_qkv), out = check_poisoned(ctx, n_out);
+        kc_t = check_upload_typed(ctx, s.dtype, in.kc, n_cache, 0, 0);
+        vc_t = check_upload_typed(ctx, s.dtype, in.vc, n_cache, 0, 0);
+        record_step(ctx, s, &in, qkv_t, kc_t, vc_t, rows_t, &table_t, out);
+        check_submit(ctx);
+        outs[run] = check_download(ctx, out, n_out);
+        qkvs[run] = check_download(ctx, qkv_t, n_qkv);
+        ks[run] = download_bits16(ctx, kc_t, n_cache);
+        vs[run] = download_bits16(ctx, vc_t, n_cache);
+    }
+    if (s.runs == 2) {
+        snprintf(label, sizeof label, "decode step %s, run twice", in.shape);
+        check_bitwise(ctx, label, outs[0], outs[1], n_out);
+        check_true(ctx, memcmp(ks[0], ks[1], n_cache * sizeof *ks[0]) == 0 &&
+                            memcmp(vs[0], vs[1], n_cache * sizeof *vs[0]) == 0,
+                   "%s: the caches have the same bits", label);
+    }
+    snprintf(label, sizeof label, "decode store %s: key cache", in.shape);
+    check_cache16(ctx, label, s.dtype, ks[0], in.kc, want_k, in.written, n_cache, in.KC);
+    snprintf(label, sizeof label, "decode store %s: value cache", in.shape);
+    check_cache16(ctx, label, s.dtype, vs[0], in.vc, want_v, in.written, n_cache, in.KC);
+
+    double *held_k = check_doubles(ctx, n_cache), *held_v = check_doubles(ctx, n_cache), *ref_out = check_doubles(ctx, n_out);
+    for (size_t i = 0; i < n_cache; i++) {
+        held_k[i] = widen16(s.dtype, ks[0][i]);
+        held_v[i] = widen16(s.dtype, vs[0][i]);
+    }
+    ref_decode_attention(ref_out, held_k, held_v, in.ref_qkv, in.rows, in.valid, s.T, s.NH, s.KVH, s.hs);
+    check_outputs(ctx, &in, outs[0], ref_out, qkvs[0]);
+    check_row_alone(ctx, s, &in, kc_t, vc_t, qkvs[0], outs[0]);
 }
 
 /* positions false: no wpe (a model without a position table), and the rows must be wte's bits.
@@ -296,6 +452,20 @@ static void shape_errors(check_ctx *ctx) {
                   "an odd head size to turn");
     check_refused(ctx, t2g_decode_store(rec, qkv, small, cache, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
                   "a key cache one float short");
+    if (t2g_device_get_info(ctx->device)->storage_16bit) {
+        t2g_tensor cache16 = check_upload_typed(ctx, T2G_DTYPE_BF16, NULL, 2 * 4 * 16, 0, 0);
+        t2g_tensor small16 = check_upload_typed(ctx, T2G_DTYPE_F16, NULL, 2 * 4 * 16 - 1, 0, 0);
+        t2g_status mixed = t2g_decode_store(rec, qkv, cache16, cache, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err);
+        check_true(ctx, mixed == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "bf16") && strstr(ctx->err.message, "f32"),
+                   "decode: a bf16 key cache beside an f32 value cache is refused, naming both (%s)",
+                   mixed ? ctx->err.message : "accepted");
+        check_refused(ctx, t2g_decode_attention(rec, out, small16, small16, qkv, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err),
+                      "decode", "f16 caches one element short");
+        t2g_tensor words = {0};
+        check_status(ctx, t2g_tensor_alloc_typed(ctx->arena, T2G_DTYPE_U32, 2 * 4 * 16, &words, &ctx->err), "u32");
+        check_refused(ctx, t2g_decode_store(rec, qkv, words, words, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
+                      "u32 caches");
+    }
     check_refused(ctx, t2g_decode_embedding(rec, out, rows, qkv, &qkv, 2, 16, 2, 7, &ctx->err), "decode",
                   "wpe of 7 positions that holds 6");
     check_refused(ctx, t2g_decode_embedding(rec, out, rows, qkv, NULL, 3, 8, 2, 1, &ctx->err), "decode",
@@ -306,27 +476,27 @@ static void shape_errors(check_ctx *ctx) {
 T2G_CHECK(decode) {
     static const decode_shape cases[] = {
         /* lockstep, multi-head: KVH = NH (GPT-2) */
-        {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0},
-        {3, 2, 2, 8, 5, ROWS_LOCKSTEP, 0, false, 2, 0},
-        {2, 3, 3, 12, 7, ROWS_LOCKSTEP, 1, false, 2, 0},
-        {3, 1, 1, 8, 131, ROWS_LOCKSTEP, 129, false, 2, 0},
-        {2, 3, 3, 7, 67, ROWS_LOCKSTEP, 66, false, 2, 0},
-        {1, 2, 2, 128, 201, ROWS_LOCKSTEP, 200, false, 2, 0},
-        {4099, 16, 16, 8, 3, ROWS_LOCKSTEP, 2, false, 1, 0}, /* 65584 workgroups: a 2-D grid */
+        {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0, T2G_DTYPE_F32},
+        {3, 2, 2, 8, 5, ROWS_LOCKSTEP, 0, false, 2, 0, T2G_DTYPE_F32},
+        {2, 3, 3, 12, 7, ROWS_LOCKSTEP, 1, false, 2, 0, T2G_DTYPE_F32},
+        {3, 1, 1, 8, 131, ROWS_LOCKSTEP, 129, false, 2, 0, T2G_DTYPE_F32},
+        {2, 3, 3, 7, 67, ROWS_LOCKSTEP, 66, false, 2, 0, T2G_DTYPE_F32},
+        {1, 2, 2, 128, 201, ROWS_LOCKSTEP, 200, false, 2, 0, T2G_DTYPE_F32},
+        {4099, 16, 16, 8, 3, ROWS_LOCKSTEP, 2, false, 1, 0, T2G_DTYPE_F32}, /* 65584 workgroups: a 2-D grid */
         /* lockstep, grouped-query and multi-query with rope (Llama, SmolLM2's heads) */
-        {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0},
-        {1, 9, 3, 64, 1, ROWS_LOCKSTEP, 0, true, 2, 0},
-        {2, 4, 1, 16, 131, ROWS_LOCKSTEP, 129, true, 2, 0},
-        {1, 4, 2, 128, 203, ROWS_LOCKSTEP, 200, true, 2, 0},
+        {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0, T2G_DTYPE_F32},
+        {1, 9, 3, 64, 1, ROWS_LOCKSTEP, 0, true, 2, 0, T2G_DTYPE_F32},
+        {2, 4, 1, 16, 131, ROWS_LOCKSTEP, 129, true, 2, 0, T2G_DTYPE_F32},
+        {1, 4, 2, 128, 203, ROWS_LOCKSTEP, 200, true, 2, 0, T2G_DTYPE_F32},
         /* prefill: every position of each sequence, attending to keys its own step wrote */
-        {2, 2, 2, 8, 9, ROWS_PREFILL, 6, false, 2, 0},
-        {1, 9, 3, 64, 140, ROWS_PREFILL, 130, true, 2, 0},
-        {3, 6, 2, 12, 40, ROWS_PREFILL, 33, true, 2, 0},
-        {2, 3, 3, 7, 12, ROWS_PREFILL, 10, false, 2, 0},
+        {2, 2, 2, 8, 9, ROWS_PREFILL, 6, false, 2, 0, T2G_DTYPE_F32},
+        {1, 9, 3, 64, 140, ROWS_PREFILL, 130, true, 2, 0, T2G_DTYPE_F32},
+        {3, 6, 2, 12, 40, ROWS_PREFILL, 33, true, 2, 0, T2G_DTYPE_F32},
+        {2, 3, 3, 7, 12, ROWS_PREFILL, 10, false, 2, 0, T2G_DTYPE_F32},
         /* mixed runs of positions, an idle slot, a row of an unknown slot and one past the cache */
-        {4, 6, 2, 16, 20, ROWS_MIXED, 17, true, 2, 0},
-        {3, 2, 2, 8, 140, ROWS_MIXED, 135, false, 2, 0},
-        {5, 9, 3, 64, 12, ROWS_MIXED, 9, true, 2, 0},
+        {4, 6, 2, 16, 20, ROWS_MIXED, 17, true, 2, 0, T2G_DTYPE_F32},
+        {3, 2, 2, 8, 140, ROWS_MIXED, 135, false, 2, 0, T2G_DTYPE_F32},
+        {5, 9, 3, 64, 12, ROWS_MIXED, 9, true, 2, 0, T2G_DTYPE_F32},
     };
     /* every case with the CPU devices' workgroup and the GPUs'; a few with those between */
     const int groups[] = {8, 128};
@@ -338,11 +508,29 @@ T2G_CHECK(decode) {
             if (ctx->quick) return ctx->failures;
         }
     static const decode_shape between[] = {
-        {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, 16},
-        {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, 32},
-        {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, 64},
+        {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, 16, T2G_DTYPE_F32},
+        {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, 32, T2G_DTYPE_F32},
+        {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, 64, T2G_DTYPE_F32},
     };
     for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) step_case(ctx, between[i]);
+    /* the caches of a bf16 or f16 model: each shape in both formats (dtype set below) with both
+     * workgroups */
+    static const decode_shape cases16[] = {
+        {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0, T2G_DTYPE_BF16},
+        {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0, T2G_DTYPE_BF16},
+        {2, 3, 3, 7, 12, ROWS_PREFILL, 10, false, 2, 0, T2G_DTYPE_BF16}, /* odd head: 16-bit elements at odd places */
+        {1, 9, 3, 64, 140, ROWS_PREFILL, 130, true, 2, 0, T2G_DTYPE_BF16},
+        {4, 6, 2, 16, 20, ROWS_MIXED, 17, true, 2, 0, T2G_DTYPE_BF16},
+        {3, 2, 2, 8, 140, ROWS_MIXED, 135, false, 2, 0, T2G_DTYPE_BF16},
+    };
+    for (size_t f = 0; f < 2; f++)
+        for (size_t i = 0; i < sizeof cases16 / sizeof cases16[0]; i++)
+            for (size_t k = 0; k < 2; k++) {
+                decode_shape c = cases16[i];
+                c.group = groups[k];
+                c.dtype = check_formats16[f];
+                step16_case(ctx, c);
+            }
     embedding_case(ctx, 3, 36, 259, 10, false, true);
     embedding_case(ctx, 5, 13, 7, 4, true, true);
     embedding_case(ctx, 3, 36, 259, 10, false, false);

@@ -1,8 +1,9 @@
 /* train.precision bf16 and f16 (t2g/gpt.h) at model level: the same parameters and batch through
  * a 16-bit model and an f32 one (which check_gpt.c holds to the double reference within 1e-4,
  * far below the bounds here), for a gpt2 and a llama model, and the generator's logits over
- * the same tokens (it reads the model's 16-bit weights); the memory a 16-bit model plans;
- * and a short SFT on the arith task whose 16-bit losses must track the f32 ones.
+ * the same tokens (it reads the model's 16-bit weights and keeps a 16-bit KV cache); the memory
+ * a 16-bit model plans; and a short SFT on the arith task whose 16-bit losses must track the
+ * f32 ones.
  *
  * The bounds come from the formats' unit roundoff u (bf16: 8 significant bits, u = 2^-8; f16:
  * 11, u = 2^-11). Every matmul of the 16-bit model reads two rounded operands, so each of its
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "nn/generate_internal.h"
 #include "t2g/generate.h"
 #include "t2g/gpt.h"
 #include "t2g/train.h"
@@ -43,10 +45,17 @@ typedef struct pass_result {
     float loss;
 } pass_result;
 
-/* The generator's logits over B prompts of the T tokens each (positions 0..T-1, as the forward's). */
+/* The generator's logits over B prompts of the T tokens each (positions 0..T-1, as the forward's).
+ * Its KV cache is stored in the model's precision: 16-bit for a bf16 or f16 model. */
 static float *generated_logits(check_ctx *ctx, t2g_gpt *gpt, const uint32_t *tokens, uint32_t V) {
     t2g_generator *gen;
     if (!check_status(ctx, t2g_generator_create(gpt, B, &gen, &ctx->err), "creating a generator")) return NULL;
+    t2g_precision precision = t2g_gpt_precision(gpt);
+    t2g_dtype want = precision == T2G_PRECISION_BF16 ? T2G_DTYPE_BF16
+                     : precision == T2G_PRECISION_F16 ? T2G_DTYPE_F16
+                                                      : T2G_DTYPE_F32;
+    check_true(ctx, gen_cache_dtype(gen) == want, "a %s model's generator keeps its KV cache in %s (it holds %s)",
+               t2g_precision_name(precision), t2g_dtype_name(want), t2g_dtype_name(gen_cache_dtype(gen)));
     const uint32_t *prompts[B];
     uint32_t lengths[B];
     for (int b = 0; b < B; b++) {
@@ -131,8 +140,9 @@ static void model_case(check_ctx *ctx, const char *name, t2g_model_config config
         /* and not trivially equal: a "16-bit" model that stored f32 would pass the bounds above */
         check_true(ctx, logits > 0.01 * u, "%s %s: the logits differ from f32's (%.2e): 16-bit storage is in use", name,
                    format, logits);
-        /* generation: its matmuls read the 16-bit weights (its activations stay f32), so its
-         * logits are within the forward's bound of f32's, and not f32's */
+        /* generation: its matmuls read the 16-bit weights (its activations stay f32: one rounded
+         * operand, u per product, 5 u per block) and its attention the 16-bit KV cache (k and v
+         * rounded once each), so its logits are within the forward's bound of f32's, and not f32's */
         double generated = relative_error(half.generated, f32.logits, (size_t)B * T * config.vocab);
         check_log(ctx, "  %s %s: generated logits %.2e (%.2f u) against f32's", name, format, generated, generated / u);
         check_true(ctx, generated <= 10 * L * u && generated > 0.01 * u,

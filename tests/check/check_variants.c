@@ -37,13 +37,15 @@ T2G_CHECK(variants_selfcheck) {
         check_true(ctx, count == 0, "a device without 16-bit storage has no variant to check");
         return ctx->failures;
     }
-    bool all = count >= 9;
+    bool all = count >= 11; /* convert, 2 GEMM pairs, 6 activations, the KV cache's 2; more with coopmat */
     for (uint32_t i = 0; i < count; i++) {
         all &= v[i].passed && !v[i].cached && strstr(v[i].name, "bf16") != NULL;
         check_log(ctx, "  %-28s %s, %.3g of the allowed difference%s%s", v[i].name, v[i].passed ? "ok" : "FAILED",
                   v[i].error, v[i].message[0] ? ": " : "", v[i].message);
     }
     check_true(ctx, all, "every bf16 variant agrees with the f32 path, run afresh (%u variants)", count);
+    check_true(ctx, find(v, count, "decode_store@bf16") && find(v, count, "decode_attention@bf16"),
+               "the generator's KV-cache variants are checked too (decode_store@bf16, decode_attention@bf16)");
     t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
     uint32_t shaders = t2g_matmul_choosable_shaders(ctx->device, tiled);
     for (uint32_t s = 0; s < shaders; s++) {

@@ -120,7 +120,8 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
                         T2G_DECODE_MAX_HEAD);
     /* each layer's key (and value) cache is one tensor that the decode kernels bind whole */
     const t2g_device_info *info = t2g_device_get_info(t2g_gpt_device(gpt));
-    uint64_t cache_bytes = (uint64_t)max_batch * c->context * t2g_model_kv_heads(c) * t2g_model_head_size(c) * 4;
+    uint64_t cache_bytes = (uint64_t)max_batch * c->context * t2g_model_kv_heads(c) * t2g_model_head_size(c) *
+                           t2g_dtype_bytes(gpt->act_dtype); /* the model's act dtype: 16-bit for a 16-bit model */
     if (cache_bytes > info->max_storage_buffer_range)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
                         "generator: a layer's KV cache for %u sequences of %u positions is %llu bytes, over the %llu "

@@ -51,7 +51,8 @@ static const char TRAIN_HELP[] =
 
 static const char ROLLOUT_HELP[] =
     "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
-    "                         [--prompts N] [--new N] [--prefill on|off] [--device D] [--json]\n"
+    "                         [--prompts N] [--prompt-tokens N] [--new N] [--prefill on|off] [--device D]\n"
+    "                         [--json]\n"
     "\n"
     "Times batched sampling with the KV cache: N prompts of 64 random tokens (fewer if the context\n"
     "is short; a preset's: bytes; a model's: ids of its vocabulary that are not special tokens),\n"
@@ -66,6 +67,8 @@ static const char ROLLOUT_HELP[] =
     "               preset's or Hugging Face folder's or GGUF file's context becomes N: SmolLM2's 8192\n"
     "               needs a large KV cache)\n"
     "  --prompts N  prompts in the batch (default 64)\n"
+    "  --prompt-tokens N  tokens of each prompt (default 64, or what the context leaves after --new;\n"
+    "               long prompts time the prefill, as a model critic's)\n"
     "  --new N      new tokens per prompt (default 128, at most half the context: 32 with the small preset)\n"
     "  --prefill X  on (default): the prompts go through the model all positions at once, then the new\n"
     "               tokens one position a step; off: every position one step at a time (the same\n"
@@ -88,13 +91,14 @@ typedef struct bench_options {
     t2g_precision precision; /* train only */
     bool json, profile;
     bool no_prefill;        /* rollout only */
+    uint64_t prompt_tokens; /* rollout only; 0: the default */
 } bench_options;
 
 /* The options of bench train (`train`) or bench rollout; -1 after --help. */
 static int parse(int argc, char **argv, bool train, bench_options *o) {
     const char *command = train ? "bench train" : "bench rollout", *a_name = train ? "--batch" : "--prompts";
     const char *b_name = train ? "--steps" : "--new", *a = NULL, *b = NULL, *context = NULL, *warmup = NULL;
-    const char *precision = NULL, *prefill = NULL;
+    const char *precision = NULL, *prefill = NULL, *prompt_tokens = NULL;
     cli_args args = cli_args_start(argc, argv, 3, command);
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
@@ -104,7 +108,8 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
                    cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
                    (train && (cli_value(&args, "--warmup", &warmup) || cli_value(&args, "--precision", &precision))) ||
-                   (!train && cli_value(&args, "--prefill", &prefill))) {
+                   (!train && (cli_value(&args, "--prefill", &prefill) ||
+                               cli_value(&args, "--prompt-tokens", &prompt_tokens)))) {
         } else if (cli_flag(&args, "--json")) {
             o->json = true;
         } else if (train && cli_flag(&args, "--profile")) {
@@ -119,6 +124,10 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
         return EXIT_USAGE;
     }
     o->no_prefill = prefill && strcmp(prefill, "off") == 0;
+    if (prompt_tokens && (!cli_parse_u64(prompt_tokens, T2G_CONTEXT_MAX, &o->prompt_tokens) || !o->prompt_tokens)) {
+        cli_error("%s: --prompt-tokens expects a positive integer, at most %u", command, T2G_CONTEXT_MAX);
+        return EXIT_USAGE;
+    }
     o->warmup = 2;
     o->precision = T2G_PRECISION_F32;
     if (precision) {
@@ -406,10 +415,16 @@ int bench_rollout(int argc, char **argv) {
         return code;
     }
     uint32_t n = o.a ? (uint32_t)o.a : 64, new_tokens = o.b ? (uint32_t)o.b : m.T / 2 < 128 ? m.T / 2 : 128;
-    /* prompts of 64 tokens, as the yardstick, or shorter where the context is short */
+    /* prompts of 64 tokens, as the yardstick, or shorter where the context is short; or as asked */
     uint32_t prompt_len = new_tokens < m.T ? m.T - new_tokens : 0;
-    if (prompt_len > 64) prompt_len = 64;
-    if (prompt_len == 0) {
+    if (o.prompt_tokens && o.prompt_tokens > prompt_len) {
+        cli_error("bench rollout: --prompt-tokens %llu and --new %u do not fit in a context of %u (--context or the %s's)",
+                  (unsigned long long)o.prompt_tokens, new_tokens, m.T, m.path ? "model" : "preset");
+        code = EXIT_USAGE;
+    }
+    if (o.prompt_tokens) prompt_len = (uint32_t)o.prompt_tokens;
+    else if (prompt_len > 64) prompt_len = 64;
+    if (!code && prompt_len == 0) {
         cli_error("bench rollout: --new %u leaves no room for a prompt in a context of %u (--context or the %s's)",
                   new_tokens, m.T, m.path ? "model" : "preset");
         code = EXIT_USAGE;

@@ -50,6 +50,15 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 json=$("$t2g" bench rollout --preset small --prompts 2 --new 4 --json 2>&1); code=$?
 check "bench rollout --json reports new tokens/s" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"new_tokens_per_s\":"'
+check "... with the prefill, by default" 'printf "%s" "$json" | grep -q "\"prefill\":[[:space:]]*1"'
+json=$("$t2g" bench rollout --preset small --prompts 2 --prompt-tokens 20 --new 4 --prefill off --json 2>&1); code=$?
+check "bench rollout --prompt-tokens 20 --prefill off: prompts of 20 tokens, one position a step" \
+  '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"prompt_tokens\":[[:space:]]*20" && printf "%s" "$json" | grep -q "\"prefill\":[[:space:]]*0"'
+out=$("$t2g" bench rollout --preset small --prompt-tokens 61 --new 4 2>&1); code=$?
+check "bench rollout --prompt-tokens past the context: exit 2, naming both" \
+  '[ $code = 2 ] && printf "%s" "$out" | grep -q "prompt-tokens 61 and --new 4 do not fit in a context of 64"'
+out=$("$t2g" bench rollout --preset small --prefill maybe 2>&1); code=$?
+check "bench rollout --prefill maybe: exit 2, naming on and off" '[ $code = 2 ] && printf "%s" "$out" | grep -q "expected on or off"'
 json=$("$t2g" bench train --preset small --batch 2 --steps 1 --warmup 0 --precision bf16 --json 2>&1); code=$?
 check "bench train --precision bf16 trains in bf16 and says so" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"precision\":[[:space:]]*\"bf16\""'
 out=$("$t2g" bench train --preset small --precision f8 2>&1); code=$?

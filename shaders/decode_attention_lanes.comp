@@ -1,0 +1,63 @@
+#version 450
+// Causal grouped-query self-attention of a decode step against f32 KV caches, shaped for CPU
+// devices: the same result as decode_attention.comp (see there for the layout of qkv, the
+// caches, rows and out, and the NaN of a row whose slot >= slots or t >= T), but one
+// invocation per (row r, query head h) pair, GROUP_SIZE pairs a workgroup (pairs past n NH
+// idle), with no shared memory and no barriers: llvmpipe runs a workgroup's lanes as one
+// vector, so every lane does useful work and nothing waits.
+//
+// Invocation (r, h) holds its q (HS) and its output accumulator (HS) in registers (HS is a
+// specialization constant, so the channel loops unroll) and walks the keys j = 0..t of its
+// row's slot in order with an online softmax of its own, one key at a time: key 0 opens it
+// (max m = s_0, sum l = 1, acc = v_0); each later key's score s is weighed against the running
+// max with one exp, e = exp(-|s - m|): a new max rescales what came before by e and enters with
+// weight 1, else the key enters with weight e. out = acc / l. Every sum has a fixed order and
+// depends on the row's own inputs only: a row's output has the same bits whatever else the
+// step holds, and whatever GROUP_SIZE is.
+#include "common.glsl"
+
+layout(constant_id = 1) const uint HS = 64;  // head size, <= 128
+
+layout(std430, binding = 0) writeonly buffer Out { float out_[]; };
+layout(std430, binding = 1) readonly buffer KCache { float kcache[]; };
+layout(std430, binding = 2) readonly buffer VCache { float vcache[]; };
+layout(std430, binding = 3) readonly buffer Qkv { float qkv[]; };
+layout(std430, binding = 4) readonly buffer Rows { uint rows[]; };
+// n rows, caches of `slots` sequences of T positions, NH query heads and KVH key/value heads of
+// hs (= HS) channels, scale = 1 / sqrt(HS)
+layout(push_constant) uniform Push { uint n; uint slots; uint T; uint NH; uint KVH; uint hs; float scale; } p;
+
+void main() {
+    uint pair = flat_group_id() * GROUP_SIZE + gl_LocalInvocationID.x;
+    if (pair >= p.n * p.NH) return;
+    uint r = pair / p.NH, h = pair % p.NH;
+    uint slot = rows[3u * r + 1u], t = rows[3u * r + 2u];
+    uint out_base = pair * HS;                            // out (n, NH HS) at [r][h HS]
+    if (slot >= p.slots || t >= p.T) {
+        for (uint d = 0u; d < HS; d++) out_[out_base + d] = nan_value();
+        return;
+    }
+    uint cache_row = p.KVH * HS;                          // the width of a cache row
+    uint at = (slot * p.T) * cache_row + (h / (p.NH / p.KVH)) * HS;  // key 0 of the kv head
+    uint q_base = r * (p.NH + 2u * p.KVH) * HS + h * HS;
+    float q[HS], acc[HS];
+    for (uint d = 0u; d < HS; d++) q[d] = qkv[q_base + d];
+
+    float s = 0.0;
+    for (uint d = 0u; d < HS; d++) s += q[d] * kcache[at + d];
+    float m = s * p.scale, l = 1.0;
+    for (uint d = 0u; d < HS; d++) acc[d] = vcache[at + d];
+    for (uint j = 1u; j <= t; j++) {
+        at += cache_row;
+        s = 0.0;
+        for (uint d = 0u; d < HS; d++) s += q[d] * kcache[at + d];
+        s *= p.scale;
+        float e = exp(-abs(s - m));
+        bool grows = s > m;
+        float alpha = grows ? e : 1.0, weight = grows ? 1.0 : e;
+        m = max(m, s);
+        l = l * alpha + weight;
+        for (uint d = 0u; d < HS; d++) acc[d] = acc[d] * alpha + weight * vcache[at + d];
+    }
+    for (uint d = 0u; d < HS; d++) out_[out_base + d] = acc[d] / l;
+}

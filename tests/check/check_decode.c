@@ -5,7 +5,8 @@
  * cache (NaN, nothing written). decode_store then decode_attention, as a model's step records
  * them, without and with rotary position embedding; head sizes 7 to 128, positions up to 200
  * (one, two chunks of keys), multi-head, grouped-query (SmolLM2's 9 over 3) and multi-query; a
- * grid of more than 65535 workgroups; a row's output has the same bits when its step holds
+ * grid of more than 65535 workgroups; each in the configurations the devices choose (decode.c:
+ * workgroups of 8 and 128, and lanes for f32 caches); a row's output has the same bits when its step holds
  * only it. The caches are poisoned where the step writes (they must be written) and after
  * each sequence's last row (never read, never written); everything else keeps its bits. The
  * caches of a 16-bit model (bf16, f16): what the f32 shader writes, rounded, and the attention
@@ -447,6 +448,9 @@ static void shape_errors(check_ctx *ctx) {
     check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, (t2g_decode_config)-1,
                                             &ctx->err),
                   "decode", "configuration -1");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, rows, 2, 2, 4, 2, 2, 8, T2G_DECODE_LANES,
+                                            &ctx->err),
+                  "decode", "lanes with a value cache one float short");
     check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &short_table, 2, 2, 4, 2, 2, 8, &ctx->err),
                   "decode", "a rope table of 3 positions for a cache of 4");
     check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &table, 2, 2, 4, 2, 2, 7, &ctx->err), "decode",
@@ -462,6 +466,12 @@ static void shape_errors(check_ctx *ctx) {
                    mixed ? ctx->err.message : "accepted");
         check_refused(ctx, t2g_decode_attention(rec, out, small16, small16, qkv, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err),
                       "decode", "f16 caches one element short");
+        t2g_status lanes16 = t2g_decode_attention(rec, out, cache16, cache16, qkv, rows, 2, 2, 4, 2, 2, 8,
+                                                  T2G_DECODE_LANES, &ctx->err);
+        check_true(ctx, lanes16 == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "lanes") &&
+                            strstr(ctx->err.message, "bf16"),
+                   "decode: configuration lanes refuses bf16 caches, naming both (%s)",
+                   lanes16 ? ctx->err.message : "accepted");
         t2g_tensor words = {0};
         check_status(ctx, t2g_tensor_alloc_typed(ctx->arena, T2G_DTYPE_U32, 2 * 4 * 16, &words, &ctx->err), "u32");
         check_refused(ctx, t2g_decode_store(rec, qkv, words, words, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
@@ -500,8 +510,8 @@ T2G_CHECK(decode) {
         {5, 9, 3, 64, 12, ROWS_MIXED, 9, true, 2, 0, T2G_DTYPE_F32},
     };
     /* every case in each configuration the devices choose (decode.c); a few with the workgroups
-     * between */
-    const t2g_decode_config configs[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128};
+     * between, and lanes in a grid of more than 65535 workgroups */
+    const t2g_decode_config configs[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128, T2G_DECODE_LANES};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
             decode_shape c = cases[i];
@@ -513,6 +523,8 @@ T2G_CHECK(decode) {
         {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, T2G_DECODE_GROUP16, T2G_DTYPE_F32},
         {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, T2G_DECODE_GROUP32, T2G_DTYPE_F32},
         {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, T2G_DECODE_GROUP64, T2G_DTYPE_F32},
+        /* 532870 (row, head) pairs, 8 a workgroup: lanes in a 2-D grid */
+        {4099, 130, 130, 1, 2, ROWS_LOCKSTEP, 1, false, 1, T2G_DECODE_LANES, T2G_DTYPE_F32},
     };
     for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) step_case(ctx, between[i]);
     /* the caches of a bf16 or f16 model: each shape in both formats (dtype set below) in both

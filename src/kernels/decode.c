@@ -18,12 +18,13 @@
 #include "kernel_util.h"
 
 /* decode_attention's configurations: the shader; its workgroup (specialization constant 0);
- * the (row, head) pairs a workgroup computes; whether the head size is specialization constant
- * 1; whether it reads 16-bit caches (the shader's bf16 and f16 variants) or f32 ones only. */
+ * the (row, head) pairs a workgroup computes; whether the shader takes the head size and
+ * whether to read the caches 4 floats at a time as specialization constants 1 and 2 (lanes);
+ * whether it reads 16-bit caches (the shader's bf16 and f16 variants) or f32 ones only. */
 static const struct decode_attention_config {
     const char *name, *shader;
     uint32_t group, pairs;
-    bool head_constant, reads16;
+    bool head_constants, reads16;
 } decode_configs[T2G_DECODE_CONFIGS] = {
     [T2G_DECODE_GROUP8] = {"group 8", "decode_attention", 8, 1, false, true},
     [T2G_DECODE_GROUP16] = {"group 16", "decode_attention", 16, 1, false, true},
@@ -153,10 +154,11 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
     if (!status) status = t2g_shader_variant(rec, kernel, c->shader, &kcache.dtype, 1, shader, err);
     if (status) return status;
     struct { uint32_t n, slots, T, NH, KVH, hs; float scale; } push = {n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
-    const uint32_t spec[] = {c->group, hs};
+    uint32_t wide = hs % 4 == 0 && kcache.offset % 16 == 0 && vcache.offset % 16 == 0; /* vec4 loads */
+    const uint32_t spec[] = {c->group, hs, wide};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
     t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = c->head_constant ? 2 : 1,
+        .shader = shader, .spec = spec, .spec_count = c->head_constants ? 3 : 1,
         .bindings = bindings, .binding_count = 5,
         .push = &push, .push_bytes = sizeof push,
     };

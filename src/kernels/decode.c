@@ -1,11 +1,13 @@
 /* A decode step's kernels (shaders/decode_embedding.comp, decode_store.comp,
- * decode_attention.comp).
+ * decode_attention.comp, decode_attention_lanes.comp).
  *
- * decode_attention: one workgroup of `group` invocations per (row, query head); keys in chunks
+ * decode_attention, in one of two shaders (the configurations below). decode_attention.comp:
+ * one workgroup of `group` invocations per (row, query head); keys in chunks
  * of `group` with an online softmax, the output split over group / hs parts of the chunk's keys
  * per channel, or each invocation looping over hs / group channels where the group is smaller
  * than the head (see the shader). Shared memory: 128 + 3 * max(group, 128) floats at most
- * (2 KiB).
+ * (2 KiB). decode_attention_lanes.comp (f32 caches): one invocation per (row, query head), each
+ * walking its row's keys alone with an online softmax in registers; no shared memory.
  *
  * The KV cache may be bf16 or f16 (the variants of decode_store, which rounds what it writes,
  * and of decode_attention, which widens what it reads: shaders/variants.txt), chosen by the
@@ -15,24 +17,56 @@
 #include "decode.h"
 #include "kernel_util.h"
 
-/* Invocations of a decode_attention workgroup, by device class. GPUs: one per channel of the
- * largest head (128, the Vulkan minimum of a workgroup's size). CPU devices: one lavapipe vector
- * of 8 lanes, so that a workgroup is one fiber whose barriers cost nothing (llvmpipe runs a
- * workgroup's 8-lane vectors as coroutines that switch at each barrier): a prefill of 752 rows
- * of the small preset spent 230 ms of its 340 in decode_attention at 128. */
+/* decode_attention's configurations: the shader; its workgroup (specialization constant 0);
+ * the (row, head) pairs a workgroup computes; whether the shader takes the head size and
+ * whether to read the caches 4 floats at a time as specialization constants 1 and 2 (lanes);
+ * whether it reads 16-bit caches (the shader's bf16 and f16 variants) or f32 ones only. */
+static const struct decode_attention_config {
+    const char *name, *shader;
+    uint32_t group, pairs;
+    bool head_constants, reads16;
+} decode_configs[T2G_DECODE_CONFIGS] = {
+    [T2G_DECODE_GROUP8] = {"group 8", "decode_attention", 8, 1, false, true},
+    [T2G_DECODE_GROUP16] = {"group 16", "decode_attention", 16, 1, false, true},
+    [T2G_DECODE_GROUP32] = {"group 32", "decode_attention", 32, 1, false, true},
+    [T2G_DECODE_GROUP64] = {"group 64", "decode_attention", 64, 1, false, true},
+    [T2G_DECODE_GROUP128] = {"group 128", "decode_attention", 128, 1, false, true},
+    [T2G_DECODE_LANES] = {"lanes", "decode_attention_lanes", 8, 8, true, false},
+};
+
+/* The device's configuration, by device kind and the caches' type (f32 or 16-bit); a kind
+ * not listed: DECODE_CHOICE_DEFAULT. GPUs: a workgroup of one invocation per channel of the
+ * largest head (128, the Vulkan minimum of a workgroup's size). CPU devices (llvmpipe runs a
+ * workgroup's 8-lane vectors as coroutines that switch at each barrier, and every load costs
+ * per lane): 16-bit caches, one vector of 8 lanes a workgroup, so its barriers cost nothing (a
+ * prefill of 752 rows of the small preset spent 230 ms of its 340 in decode_attention at 128);
+ * f32 caches, lanes: no barriers at all, and each key and value read once per (row, head)
+ * instead of through shared memory. Measured 2026-12-07 on lavapipe (llvmpipe, LLVM 15, 2
+ * cores, load average 1.6 to 1.9), group 8 against lanes, one after the other, 3 rounds:
+ * `t2g bench rollout --model SmolLM2-135M-Instruct.Q4_1.gguf --context 320 --prompts 1
+ * --prompt-tokens 300 --new 4` (a 300-token prefill) 16.6, 16.2, 16.7 s against 6.0, 5.9,
+ * 6.3 s (decode_attention alone was about 11.2 of the 16.1 s); `--preset small --prompts 16
+ * --new 32` 235, 228, 322 ms against 160, 132, 144 ms. */
 static const struct {
     t2g_device_kind kind;
-    uint32_t group;
-} decode_groups[] = {
-    {T2G_DEVICE_CPU, 8},
+    bool cache16;
+    t2g_decode_config config;
+} decode_choices[] = {
+    {T2G_DEVICE_CPU, false, T2G_DECODE_LANES},
+    {T2G_DEVICE_CPU, true, T2G_DECODE_GROUP8},
 };
-#define DECODE_GROUP_DEFAULT 128u
+#define DECODE_CHOICE_DEFAULT T2G_DECODE_GROUP128
 
-uint32_t t2g_decode_attention_group(const t2g_device *device) {
+t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtype cache) {
     t2g_device_kind kind = t2g_device_get_info(device)->kind;
-    for (size_t i = 0; i < sizeof decode_groups / sizeof decode_groups[0]; i++)
-        if (decode_groups[i].kind == kind) return decode_groups[i].group;
-    return DECODE_GROUP_DEFAULT;
+    bool cache16 = cache != T2G_DTYPE_F32;
+    for (size_t i = 0; i < sizeof decode_choices / sizeof decode_choices[0]; i++)
+        if (decode_choices[i].kind == kind && decode_choices[i].cache16 == cache16) return decode_choices[i].config;
+    return DECODE_CHOICE_DEFAULT;
+}
+
+const char *t2g_decode_config_name(t2g_decode_config config) {
+    return config > T2G_DECODE_AUTO && config < T2G_DECODE_CONFIGS ? decode_configs[config].name : "unknown";
 }
 
 t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor rows, t2g_tensor wte,
@@ -109,25 +143,30 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
 
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
                                 t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
-                                uint32_t KVH, uint32_t hs, uint32_t group, t2g_error *err) {
+                                uint32_t KVH, uint32_t hs, t2g_decode_config config, t2g_error *err) {
     const char *kernel = "decode_attention";
-    if (group == 0) group = t2g_decode_attention_group(t2g_recorder_device(rec));
-    if (group < 8 || group > 128 || (group & (group - 1)) != 0)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: a workgroup of %u invocations; it must be a power of two from 8 "
-                        "to 128", kernel, group);
+    if (config == T2G_DECODE_AUTO) config = t2g_decode_attention_choice(t2g_recorder_device(rec), kcache.dtype);
+    if (config <= T2G_DECODE_AUTO || config >= T2G_DECODE_CONFIGS)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: unknown configuration %d (t2g_decode_config: 0 to %d)", kernel,
+                        (int)config, T2G_DECODE_CONFIGS - 1);
+    const struct decode_attention_config *c = &decode_configs[config];
     t2g_status status = check_step(kernel, kcache, vcache, qkv, rows, n, slots, T, NH, KVH, hs, err);
     if (!status) status = t2g_need(out, (uint64_t)n * NH * hs, kernel, "out", err); /* (n,NH hs) */
+    if (!status && !c->reads16 && kcache.dtype != T2G_DTYPE_F32)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: configuration %s reads f32 caches only, not %s", kernel, c->name,
+                        t2g_dtype_name(kcache.dtype));
     char shader[T2G_SHADER_NAME_MAX];
-    if (!status) status = t2g_shader_variant(rec, kernel, "decode_attention", &kcache.dtype, 1, shader, err);
+    if (!status) status = t2g_shader_variant(rec, kernel, c->shader, &kcache.dtype, 1, shader, err);
     if (status) return status;
     struct { uint32_t n, slots, T, NH, KVH, hs; float scale; } push = {n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
-    const uint32_t spec[] = {group};
+    uint32_t wide = hs % 4 == 0 && kcache.offset % 16 == 0 && vcache.offset % 16 == 0; /* vec4 loads */
+    const uint32_t spec[] = {c->group, hs, wide};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
     t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = 1,
+        .shader = shader, .spec = spec, .spec_count = c->head_constants ? 3 : 1,
         .bindings = bindings, .binding_count = 5,
         .push = &push, .push_bytes = sizeof push,
     };
-    t2g_groups_2d((uint64_t)n * NH, dispatch.groups);
+    t2g_groups_2d(t2g_ceil_div((uint64_t)n * NH, c->pairs), dispatch.groups);
     return t2g_record_dispatch(rec, &dispatch, err);
 }

@@ -1,5 +1,6 @@
 /* The kernels of a decode step of a GPT with a KV cache (shaders/decode_embedding.comp,
- * decode_store.comp, decode_attention.comp). A step is n rows; row r is a t2g_decode_row: the
+ * decode_store.comp, decode_attention.comp,
+ * decode_attention_lanes.comp). A step is n rows; row r is a t2g_decode_row: the
  * token going in, the cache slot of its sequence and its position there. The rows of one step
  * may be sequences at different positions (generation in lockstep) or one sequence at several
  * (a prompt's prefill, every position of it at once): every kernel computes each row alone, so
@@ -43,19 +44,34 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
                             t2g_tensor rows, const t2g_tensor *rope_table, uint32_t n, uint32_t slots, uint32_t T,
                             uint32_t NH, uint32_t KVH, uint32_t hs, t2g_error *err);
 
+/* The ways decode_attention can run; a step's bits depend on which. */
+typedef enum t2g_decode_config {
+    T2G_DECODE_AUTO = 0,  /* the device's choice for the caches' type (t2g_decode_attention_choice) */
+    T2G_DECODE_GROUP8,    /* decode_attention.comp, a workgroup of 8 per (row, head): keys in chunks of 8 */
+    T2G_DECODE_GROUP16,   /* ... of 16 */
+    T2G_DECODE_GROUP32,   /* ... of 32 */
+    T2G_DECODE_GROUP64,   /* ... of 64 */
+    T2G_DECODE_GROUP128,  /* ... of 128 */
+    T2G_DECODE_LANES,     /* decode_attention_lanes.comp: one invocation per (row, head), f32 caches only */
+    T2G_DECODE_CONFIGS    /* the count */
+} t2g_decode_config;
+
 /* The step's attention, after t2g_decode_store (grouped-query: NH query heads share KVH
  * key/value heads, query head h using kv head h / (NH / KVH); KVH divides NH):
  *   out (n,NH hs) = softmax(q k_j^T / sqrt(hs), j = 0..t) v_j per query head
  * for each row at position t of slot s, with q from qkv (n,(NH + 2 KVH) hs) and k_j, v_j from
  * kcache, vcache (slots, T, KVH hs) at [s][j], both f32 or both bf16 or both f16 (widened to
  * f32 as they are read; every sum is f32). A row whose slot >= slots or t >= T gives NaN.
- * hs <= 128. `group`: invocations of a workgroup, a power of two from 8 to 128; 0: the device's
- * choice (t2g_decode_attention_group), what the generator uses (its keys go in chunks of
- * `group`, so the bits depend on it). Deterministic. */
+ * hs <= 128. `config`: how it runs (T2G_DECODE_LANES refuses 16-bit caches); T2G_DECODE_AUTO,
+ * what the generator uses: t2g_decode_attention_choice for the caches' type. Deterministic, and
+ * a row's output has the same bits whatever else the step holds (for one configuration). */
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
                                 t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
-                                uint32_t KVH, uint32_t hs, uint32_t group, t2g_error *err);
-/* The device's workgroup for decode_attention: 8 on CPU devices, 128 elsewhere. */
-uint32_t t2g_decode_attention_group(const t2g_device *device);
+                                uint32_t KVH, uint32_t hs, t2g_decode_config config, t2g_error *err);
+/* The device's configuration for caches of type `cache`: T2G_DECODE_LANES for f32 caches on CPU
+ * devices, T2G_DECODE_GROUP8 for 16-bit ones there, T2G_DECODE_GROUP128 elsewhere. */
+t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtype cache);
+/* A configuration's name ("group 8", "lanes"; "unknown" out of range), for messages. */
+const char *t2g_decode_config_name(t2g_decode_config config);
 
 #endif

@@ -410,10 +410,14 @@ static void run_decode_attention(env *e, t2g_dtype dtype, outcome *o) {
     t2g_tensor k32 = tensor_of(e, T2G_DTYPE_F32, kc, DCACHE), v32 = tensor_of(e, T2G_DTYPE_F32, vc, DCACHE);
     t2g_tensor k_v = tensor_of(e, dtype, kc, DCACHE), v_v = tensor_of(e, dtype, vc, DCACHE);
     t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, outs), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, outs);
+    /* both with the configuration the device runs 16-bit caches with */
+    t2g_decode_config config = t2g_decode_attention_choice(t2g_recorder_device(e->rec), dtype);
     if (!e->status)
-        record(e, t2g_decode_attention(e->rec, out32, k32, v32, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, 0, e->err));
+        record(e, t2g_decode_attention(e->rec, out32, k32, v32, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, config,
+                                       e->err));
     if (!e->status)
-        record(e, t2g_decode_attention(e->rec, out_v, k_v, v_v, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, 0, e->err));
+        record(e, t2g_decode_attention(e->rec, out_v, k_v, v_v, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, config,
+                                       e->err));
     if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
     float *f32 = floats_of(e, out32, outs);
     expect_same(e, o, floats_of(e, out_v, outs), f32, magnitude, outs);

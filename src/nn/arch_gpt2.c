@@ -97,7 +97,7 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, NULL, n, d->slots, gpt->config.context,
                          gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
-                             gpt->config.context, gpt->NH, gpt->NH, gpt->hs, 0, err));
+                             gpt->config.context, gpt->NH, gpt->NH, gpt->hs, T2G_DECODE_AUTO, err));
     TRY(t2g_matmul_forward(rec, d->proj, d->atty, mw->attprojw, &b->attprojb, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));

@@ -94,7 +94,7 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, &gpt->rope, n, d->slots,
                          gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
-                             gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, 0, err));
+                             gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, T2G_DECODE_AUTO, err));
     TRY(t2g_matmul_forward(rec, d->proj, d->atty, mw->attprojw, NULL, n, C, C, err));
     TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x2, b->ln2w, n, C, eps, err));

@@ -5,7 +5,8 @@
  * cache (NaN, nothing written). decode_store then decode_attention, as a model's step records
  * them, without and with rotary position embedding; head sizes 7 to 128, positions up to 200
  * (one, two chunks of keys), multi-head, grouped-query (SmolLM2's 9 over 3) and multi-query; a
- * grid of more than 65535 workgroups; a row's output has the same bits when its step holds
+ * grid of more than 65535 workgroups; each in the configurations the devices choose (decode.c:
+ * workgroups of 8 and 128, and lanes for f32 caches); a row's output has the same bits when its step holds
  * only it. The caches are poisoned where the step writes (they must be written) and after
  * each sequence's last row (never read, never written); everything else keeps its bits. The
  * caches of a 16-bit model (bf16, f16): what the f32 shader writes, rounded, and the attention
@@ -28,7 +29,7 @@ typedef struct decode_shape {
     int t;                     /* lockstep: every slot at t; prefill: positions 0..t of each; mixed: up to t */
     bool rope;
     int runs;                  /* 2: also bitwise reproducibility */
-    int group;                 /* decode_attention's workgroup: 8 (CPU devices) to 128 (GPUs) */
+    t2g_decode_config config;  /* how decode_attention runs (decode.h) */
     t2g_dtype dtype;           /* the caches' type: f32 (the zero value), or bf16 or f16 (step16_case) */
 } decode_shape;
 
@@ -151,8 +152,8 @@ static step_inputs make_step(check_ctx *ctx, decode_shape s) {
     in.C = s.NH * s.hs, in.KC = s.KVH * s.hs, in.W = in.C + 2 * in.KC;
     in.n_qkv = (size_t)in.n * in.W, in.n_out = (size_t)in.n * in.C, in.n_cache = (size_t)s.slots * s.T * in.KC;
     static const char *kinds[] = {"lockstep", "prefill", "mixed"};
-    snprintf(in.shape, sizeof in.shape, "%s n=%d slots=%d NH=%d KVH=%d hs=%d t=%d T=%d%s group %d%s%s", kinds[s.kind],
-             in.n, s.slots, s.NH, s.KVH, s.hs, s.t, s.T, s.rope ? " rope" : "", s.group,
+    snprintf(in.shape, sizeof in.shape, "%s n=%d slots=%d NH=%d KVH=%d hs=%d t=%d T=%d%s, %s%s%s", kinds[s.kind],
+             in.n, s.slots, s.NH, s.KVH, s.hs, s.t, s.T, s.rope ? " rope" : "", t2g_decode_config_name(s.config),
              s.dtype == T2G_DTYPE_F32 ? "" : ", caches ", s.dtype == T2G_DTYPE_F32 ? "" : t2g_dtype_name(s.dtype));
 
     in.qkv = check_normal_floats(ctx, in.n_qkv, 1.0);
@@ -183,8 +184,7 @@ static void record_step(check_ctx *ctx, decode_shape s, const step_inputs *in, t
                  "decode_store");
     check_status(ctx,
                  t2g_decode_attention(ctx->recorder, out, kc, vc, qkv, rows, (uint32_t)in->n, (uint32_t)s.slots,
-                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, (uint32_t)s.group,
-                                      &ctx->err),
+                                      (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs, s.config, &ctx->err),
                  "decode_attention");
 }
 
@@ -212,7 +212,7 @@ static void check_row_alone(check_ctx *ctx, decode_shape s, const step_inputs *i
     check_status(ctx,
                  t2g_decode_attention(ctx->recorder, one_out, kc, vc, one_qkv, one_row, 1, (uint32_t)s.slots,
                                       (uint32_t)s.T, (uint32_t)s.NH, (uint32_t)s.KVH, (uint32_t)s.hs,
-                                      (uint32_t)s.group, &ctx->err),
+                                      s.config, &ctx->err),
                  "decode_attention of one row");
     check_submit(ctx);
     size_t where = 0;
@@ -442,10 +442,15 @@ static void shape_errors(check_ctx *ctx) {
     t2g_tensor big = check_poisoned(ctx, 3 * 258);
     check_refused(ctx, t2g_decode_attention(rec, big, big, big, big, big, 1, 1, 1, 1, 1, 258, 0, &ctx->err), "decode",
                   "head size 258");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, 12, &ctx->err),
-                  "decode", "a workgroup of 12");
-    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, 256, &ctx->err),
-                  "decode", "a workgroup of 256");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, T2G_DECODE_CONFIGS,
+                                            &ctx->err),
+                  "decode", "a configuration past the last");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, cache, qkv, rows, 2, 2, 4, 2, 2, 8, (t2g_decode_config)-1,
+                                            &ctx->err),
+                  "decode", "configuration -1");
+    check_refused(ctx, t2g_decode_attention(rec, out, cache, small, qkv, rows, 2, 2, 4, 2, 2, 8, T2G_DECODE_LANES,
+                                            &ctx->err),
+                  "decode", "lanes with a value cache one float short");
     check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &short_table, 2, 2, 4, 2, 2, 8, &ctx->err),
                   "decode", "a rope table of 3 positions for a cache of 4");
     check_refused(ctx, t2g_decode_store(rec, qkv, cache, cache, rows, &table, 2, 2, 4, 2, 2, 7, &ctx->err), "decode",
@@ -461,6 +466,12 @@ static void shape_errors(check_ctx *ctx) {
                    mixed ? ctx->err.message : "accepted");
         check_refused(ctx, t2g_decode_attention(rec, out, small16, small16, qkv, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err),
                       "decode", "f16 caches one element short");
+        t2g_status lanes16 = t2g_decode_attention(rec, out, cache16, cache16, qkv, rows, 2, 2, 4, 2, 2, 8,
+                                                  T2G_DECODE_LANES, &ctx->err);
+        check_true(ctx, lanes16 == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "lanes") &&
+                            strstr(ctx->err.message, "bf16"),
+                   "decode: configuration lanes refuses bf16 caches, naming both (%s)",
+                   lanes16 ? ctx->err.message : "accepted");
         t2g_tensor words = {0};
         check_status(ctx, t2g_tensor_alloc_typed(ctx->arena, T2G_DTYPE_U32, 2 * 4 * 16, &words, &ctx->err), "u32");
         check_refused(ctx, t2g_decode_store(rec, qkv, words, words, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
@@ -498,23 +509,27 @@ T2G_CHECK(decode) {
         {3, 2, 2, 8, 140, ROWS_MIXED, 135, false, 2, 0, T2G_DTYPE_F32},
         {5, 9, 3, 64, 12, ROWS_MIXED, 9, true, 2, 0, T2G_DTYPE_F32},
     };
-    /* every case with the CPU devices' workgroup and the GPUs'; a few with those between */
-    const int groups[] = {8, 128};
+    /* every case in each configuration the devices choose (decode.c); a few with the workgroups
+     * between, and lanes in a grid of more than 65535 workgroups */
+    const t2g_decode_config configs[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128, T2G_DECODE_LANES};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
             decode_shape c = cases[i];
-            c.group = groups[k];
+            c.config = configs[k];
             step_case(ctx, c);
             if (ctx->quick) return ctx->failures;
         }
     static const decode_shape between[] = {
-        {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, 16, T2G_DTYPE_F32},
-        {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, 32, T2G_DTYPE_F32},
-        {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, 64, T2G_DTYPE_F32},
+        {2, 3, 3, 12, 40, ROWS_PREFILL, 33, false, 2, T2G_DECODE_GROUP16, T2G_DTYPE_F32},
+        {3, 9, 3, 64, 140, ROWS_MIXED, 135, true, 2, T2G_DECODE_GROUP32, T2G_DTYPE_F32},
+        {2, 4, 2, 128, 80, ROWS_LOCKSTEP, 70, true, 2, T2G_DECODE_GROUP64, T2G_DTYPE_F32},
+        /* 532870 (row, head) pairs, 8 a workgroup: lanes in a 2-D grid */
+        {4099, 130, 130, 1, 2, ROWS_LOCKSTEP, 1, false, 1, T2G_DECODE_LANES, T2G_DTYPE_F32},
     };
     for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) step_case(ctx, between[i]);
-    /* the caches of a bf16 or f16 model: each shape in both formats (dtype set below) with both
-     * workgroups */
+    /* the caches of a bf16 or f16 model: each shape in both formats (dtype set below) in both
+     * configurations that read them */
+    const t2g_decode_config configs16[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128};
     static const decode_shape cases16[] = {
         {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0, T2G_DTYPE_BF16},
         {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0, T2G_DTYPE_BF16},
@@ -525,9 +540,9 @@ T2G_CHECK(decode) {
     };
     for (size_t f = 0; f < 2; f++)
         for (size_t i = 0; i < sizeof cases16 / sizeof cases16[0]; i++)
-            for (size_t k = 0; k < 2; k++) {
+            for (size_t k = 0; k < sizeof configs16 / sizeof configs16[0]; k++) {
                 decode_shape c = cases16[i];
-                c.group = groups[k];
+                c.config = configs16[k];
                 c.dtype = check_formats16[f];
                 step16_case(ctx, c);
             }

@@ -29,6 +29,7 @@ def parse():
     p.add_argument("--rollout", action="store_true", help="also bench rollout beside HF generate")
     p.add_argument("--prompts", help="rollout: prompts in the batch (both; default 64)")
     p.add_argument("--new", help="rollout: new tokens each (both)")
+    p.add_argument("--prompt-tokens", help="rollout: tokens of each prompt (both; default 64)")
     p.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="both sides': PyTorch's autocast type, t2g's --precision (train.precision)")
     p.add_argument("--torch-threads", help="PyTorch's CPU threads (default: the cores it may use)")
     return p.parse_args()
@@ -39,7 +40,7 @@ def options(args, names):
     for name in names:
         value = getattr(args, name)
         if value is not None:
-            out += [f"--{name}", str(value)]
+            out += ["--" + name.replace("_", "-"), str(value)]
     return out
 
 
@@ -89,9 +90,9 @@ def train(args, torch_cmd):
 
 def rollout(args, torch_cmd, preset):
     t2g = run_json("t2g bench rollout", [args.t2g, "bench", "rollout", "--json", "--preset", preset] +
-                   options(args, ["context", "prompts", "new"]))
+                   options(args, ["context", "prompts", "new", "prompt_tokens"]))
     torch = run_json("bench_torch.py --rollout", torch_cmd + ["--rollout", "--preset", preset] +
-                     options(args, ["context", "prompts", "new"]))
+                     options(args, ["context", "prompts", "new", "prompt_tokens"]))
     ratios = compare(t2g, torch, [("new_tokens_per_s", "new_tokens_per_s", "new_tokens_per_s"),
                                   ("ms", "ms", "ms")])
     wrong = check_same("rollout", t2g, torch, ["parameters", "prompts", "prompt_tokens", "new_tokens_each"])

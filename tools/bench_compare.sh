@@ -4,7 +4,8 @@
 # results and the ratios t2g / PyTorch (exit 1 when the models differ in shape). Needs the
 # oracle's venv (tools/setup.sh --oracle).
 #   tools/bench_compare.sh [--preset P] [--batch B] [--context N] [--steps N] [--warmup N]
-#                          [--rollout [--prompts N] [--new N]] [--dtype f32|bf16] [--torch-threads N]
+#                          [--rollout [--prompts N] [--new N] [--prompt-tokens N]] [--dtype f32|bf16]
+#                          [--torch-threads N]
 #                          [--t2g PATH]
 # --t2g defaults to build/t2g of this repository. See tools/bench_compare.py.
 set -eu

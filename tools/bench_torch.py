@@ -273,10 +273,14 @@ def bench_train(s, args, device):
                 peak_memory_mib=peak.mib(), memory_measure=peak.measure)
 
 
-def rollout_lengths(s, prompts, new):
-    """t2g bench rollout's: new tokens (default min(context / 2, 128)) and prompt tokens (at most 64)."""
+def rollout_lengths(s, prompts, new, prompt_tokens=None):
+    """t2g bench rollout's: new tokens (default min(context / 2, 128)) and prompt tokens (at most 64,
+    or --prompt-tokens, which must fit beside the new ones)."""
     new = new or min(s.context // 2, 128)
-    prompt = min(s.context - new, 64) if new < s.context else 0
+    room = s.context - new if new < s.context else 0
+    if prompt_tokens and prompt_tokens > room:
+        sys.exit(f"bench_torch.py: --prompt-tokens {prompt_tokens} and --new {new} do not fit in a context of {s.context}")
+    prompt = prompt_tokens or min(room, 64)
     if prompt == 0:
         sys.exit(f"bench_torch.py: --new {new} leaves no room for a prompt in a context of {s.context}")
     return new, prompt
@@ -284,7 +288,7 @@ def rollout_lengths(s, prompts, new):
 
 def bench_rollout(s, args, device):
     import transformers
-    new, prompt_len = rollout_lengths(s, args.prompts, args.new)
+    new, prompt_len = rollout_lengths(s, args.prompts, args.new, args.prompt_tokens)
     peak = PeakMemory(device)
     torch.manual_seed(1)
     model = hf_model(s)
@@ -347,6 +351,7 @@ def parse():
     p.add_argument("--rollout", action="store_true", help="time HF generate instead of a train step")
     p.add_argument("--prompts", type=positive, default=64, help="rollout: prompts in the batch (default 64)")
     p.add_argument("--new", type=positive, help="rollout: new tokens each (default min(context / 2, 128))")
+    p.add_argument("--prompt-tokens", type=positive, help="rollout: tokens of each prompt (default 64, or fewer)")
     p.add_argument("--dtype", choices=["f32", "bf16"], default="f32",
                    help="f32, or bf16 autocast (train) / bf16 weights (rollout)")
     p.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")

@@ -86,7 +86,7 @@
  *              columns per invocation. A decode step of one sequence of SmolLM2-135M (30 layers,
  *              every matmul 1 x 576 x 576..1536 and the 49152-row head) spent 220 to 230 ms in
  *              its matmuls against 900 to 950 with rows and 440 to 460 with cpu_lanes (one run
- *              each, 2026-12-07 11:58 UTC, load about 3).
+ *              each, 2026-12-07 about 11:45 UTC, load 2 to 5 with a helper's tests beside).
  * Every output is one invocation's sum over k in increasing order, so every configuration of
  * either shader gives the same bits (test matmul). */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {

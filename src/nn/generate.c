@@ -73,11 +73,16 @@ struct t2g_generator {
     gen_counters counters;
 };
 
+/* Elements of one layer's key (or value) cache for max_batch sequences of a model's context. */
+static uint64_t layer_cache_elements(const t2g_model_config *c, uint32_t max_batch) {
+    return (uint64_t)max_batch * c->context * t2g_model_kv_heads(c) * t2g_model_head_size(c);
+}
+
 static t2g_status alloc_buffers(t2g_generator *g, t2g_error *err) {
     const t2g_gpt *gpt = g->gpt;
     gpt_decode *d = &g->step;
     uint64_t B = g->max_batch, R = g->max_rows, C = g->C;
-    uint64_t cache = B * g->context * gpt->KVH * gpt->hs;
+    uint64_t cache = layer_cache_elements(&gpt->config, g->max_batch);
     t2g_typed_request caches[2 * T2G_GEN_MAX_LAYERS];
     g->kcache = calloc(g->L, sizeof *g->kcache);
     g->vcache = calloc(g->L, sizeof *g->vcache);
@@ -120,8 +125,7 @@ t2g_status t2g_generator_create(t2g_gpt *gpt, uint32_t max_batch, t2g_generator 
                         T2G_DECODE_MAX_HEAD);
     /* each layer's key (and value) cache is one tensor that the decode kernels bind whole */
     const t2g_device_info *info = t2g_device_get_info(t2g_gpt_device(gpt));
-    uint64_t cache_bytes = (uint64_t)max_batch * c->context * t2g_model_kv_heads(c) * t2g_model_head_size(c) *
-                           t2g_dtype_bytes(gpt->act_dtype); /* the model's act dtype: 16-bit for a 16-bit model */
+    uint64_t cache_bytes = layer_cache_elements(c, max_batch) * t2g_dtype_bytes(gpt->act_dtype); /* 16-bit for a 16-bit model */
     if (cache_bytes > info->max_storage_buffer_range)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
                         "generator: a layer's KV cache for %u sequences of %u positions is %llu bytes, over the %llu "

@@ -528,6 +528,9 @@ static void long_context(check_ctx *ctx) {
                    "a generator whose KV cache (%llu bytes a layer) exceeds one binding (%llu) is refused, naming it (%s)",
                    (unsigned long long)cache, (unsigned long long)range, status ? ctx->err.message : "accepted");
         t2g_generator_destroy(huge);
+    } else {
+        check_log(ctx, "  the device binds %llu bytes at once: a KV cache of %llu bytes a layer fits, no refusal to check",
+                  (unsigned long long)range, (unsigned long long)cache);
     }
     if (check_status(ctx, t2g_generator_create(gpt, 2, &gen, &ctx->err), "creating the generator")) {
         const uint32_t lengths[2] = {137, 70};

@@ -56,6 +56,10 @@ typedef struct t2g_device_info {
     uint32_t max_workgroup_invocations;
     uint32_t max_workgroup_count[3];
     uint32_t min_storage_buffer_offset_alignment;
+    uint32_t min_texel_buffer_offset_alignment;
+    uint64_t max_texel_buffer_elements; /* texels one uniform texel buffer view may hold */
+    bool uniform_texel_quads;       /* uniform texel buffers of RGBA32F, RG32UI and RGBA16F (quads of
+                                     * f32, bf16 and f16 elements; Vulkan requires all three) */
     bool fp16, bf16, int8, fp64;    /* arithmetic in shaders */
     bool storage_16bit, storage_8bit;
     bool timestamps;
@@ -147,5 +151,12 @@ const char *t2g_device_test_corrupted_variant(const t2g_device *device);
  * the device's own range. The environment variable T2G_TEST_MAX_BINDING=<bytes> does the same
  * when a device is created. */
 t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_error *err);
+
+/* For tests: a stricter texel-buffer offset alignment (a power of two, a multiple of the device's
+ * own) and fewer texels a view may hold (at most the device's own) than the device allows, so
+ * that views which start before their tensor, and tensors too large for a view, occur at small
+ * sizes; 0 restores the device's own value. */
+t2g_status t2g_device_test_limit_texels(t2g_device *device, uint32_t alignment, uint64_t max_elements,
+                                        t2g_error *err);
 
 #endif

@@ -165,9 +165,24 @@ t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_erro
     return T2G_OK;
 }
 
+t2g_status t2g_device_test_limit_texels(t2g_device *device, uint32_t alignment, uint64_t max_elements, t2g_error *err) {
+    uint32_t own_alignment = device->own_texel_alignment ? device->own_texel_alignment : 1;
+    if ((alignment && (alignment % own_alignment || alignment & (alignment - 1))) ||
+        max_elements > device->own_texel_elements)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "texel limits of %u bytes and %llu texels: expected a power of two that "
+                        "is a multiple of %u bytes and at most %llu texels (those of %s), or 0", alignment,
+                        (unsigned long long)max_elements, own_alignment, (unsigned long long)device->own_texel_elements,
+                        device->info.name);
+    device->info.min_texel_buffer_offset_alignment = alignment ? alignment : device->own_texel_alignment;
+    device->info.max_texel_buffer_elements = max_elements ? max_elements : device->own_texel_elements;
+    return T2G_OK;
+}
+
 /* T2G_TEST_MAX_BINDING=<bytes>: the test hook of t2g_device_limit_binding. */
 static t2g_status binding_limit_from_environment(t2g_device *device, t2g_error *err) {
     device->own_binding_range = device->info.max_storage_buffer_range;
+    device->own_texel_alignment = device->info.min_texel_buffer_offset_alignment;
+    device->own_texel_elements = device->info.max_texel_buffer_elements;
     const char *env = getenv("T2G_TEST_MAX_BINDING");
     if (!env || !*env) return T2G_OK;
     char *end;

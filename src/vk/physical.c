@@ -196,6 +196,14 @@ static void describe(VkInstance instance, VkPhysicalDevice device, uint32_t inde
     info->max_workgroup_invocations = limits->maxComputeWorkGroupInvocations;
     for (int i = 0; i < 3; i++) info->max_workgroup_count[i] = limits->maxComputeWorkGroupCount[i];
     info->min_storage_buffer_offset_alignment = (uint32_t)limits->minStorageBufferOffsetAlignment;
+    info->min_texel_buffer_offset_alignment = (uint32_t)limits->minTexelBufferOffsetAlignment;
+    info->max_texel_buffer_elements = limits->maxTexelBufferElements;
+    info->uniform_texel_quads = true;
+    for (int texel = T2G_TEXEL_NONE + 1; texel < T2G_TEXEL_COUNT; texel++) {
+        VkFormatProperties format;
+        vkGetPhysicalDeviceFormatProperties(device, t2g_texel_format(texel), &format);
+        if (!(format.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT)) info->uniform_texel_quads = false;
+    }
     info->timestamp_period_ns = limits->timestampPeriod;
 
     VkPhysicalDeviceMemoryProperties memory;

@@ -21,8 +21,9 @@ const t2g_shader_blob *t2g_shader_find(const char *name) {
 }
 
 static bool same_pipeline(const t2g_pipeline *p, const char *shader, const uint32_t *spec, uint32_t spec_count,
-                          uint32_t binding_count) {
-    return p->spec_count == spec_count && p->binding_count == binding_count && strcmp(p->shader, shader) == 0 &&
+                          uint32_t binding_count, uint32_t texel_bindings) {
+    return p->spec_count == spec_count && p->binding_count == binding_count && p->texel_bindings == texel_bindings &&
+           strcmp(p->shader, shader) == 0 &&
            (spec_count == 0 || memcmp(p->spec, spec, spec_count * sizeof *spec) == 0);
 }
 
@@ -39,7 +40,8 @@ static t2g_status create_layouts(t2g_device *device, t2g_pipeline *p, t2g_error 
     for (uint32_t i = 0; i < p->binding_count; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (p->texel_bindings >> i & 1u) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                            : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -100,9 +102,10 @@ static t2g_status create_pipeline(t2g_device *device, t2g_pipeline *p, const t2g
 
 /* The pipeline of this key in the table, or NULL; with device->pipeline_lock held. */
 static t2g_pipeline *find(const t2g_device *device, const char *shader, const uint32_t *spec, uint32_t spec_count,
-                          uint32_t binding_count) {
+                          uint32_t binding_count, uint32_t texel_bindings) {
     for (uint32_t i = 0; i < device->pipeline_count; i++)
-        if (same_pipeline(device->pipelines[i], shader, spec, spec_count, binding_count)) return device->pipelines[i];
+        if (same_pipeline(device->pipelines[i], shader, spec, spec_count, binding_count, texel_bindings))
+            return device->pipelines[i];
     return NULL;
 }
 
@@ -118,7 +121,7 @@ static void remove_pipeline(t2g_device *device, const t2g_pipeline *p) {
 /* A new entry for the key, in the table and marked as being built; with device->pipeline_lock
  * held. NULL when out of host memory. */
 static t2g_pipeline *add_pipeline(t2g_device *device, const t2g_shader_blob *blob, const uint32_t *spec,
-                                  uint32_t spec_count, uint32_t binding_count) {
+                                  uint32_t spec_count, uint32_t binding_count, uint32_t texel_bindings) {
     if (!t2g_grow(&device->pipelines, &device->pipeline_capacity, device->pipeline_count + 1ull,
                   sizeof *device->pipelines))
         return NULL;
@@ -128,6 +131,7 @@ static t2g_pipeline *add_pipeline(t2g_device *device, const t2g_shader_blob *blo
     p->spec_count = spec_count;
     if (spec_count) memcpy(p->spec, spec, spec_count * sizeof *spec);
     p->binding_count = binding_count;
+    p->texel_bindings = texel_bindings;
     device->pipelines[device->pipeline_count++] = p;
     return p;
 }
@@ -168,28 +172,29 @@ static t2g_status build(t2g_device *device, t2g_pipeline *p, const t2g_shader_bl
 }
 
 t2g_status t2g_pipeline_get(t2g_device *device, const char *shader, const uint32_t *spec, uint32_t spec_count,
-                            uint32_t binding_count, const t2g_pipeline **out, t2g_error *err) {
+                            uint32_t binding_count, uint32_t texel_bindings, const t2g_pipeline **out,
+                            t2g_error *err) {
     const t2g_shader_blob *blob = t2g_shader_find(shader);
     if (!blob) return t2g_fail(err, T2G_ERR_ARGUMENT, "no shader named '%s' is embedded in t2g", shader);
     if (spec_count > T2G_MAX_SPEC_CONSTANTS || binding_count > T2G_MAX_BINDINGS)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "shader %s: %u specialization constants and %u bindings (at most %d and %d)",
                         shader, spec_count, binding_count, T2G_MAX_SPEC_CONSTANTS, T2G_MAX_BINDINGS);
     pthread_mutex_lock(&device->pipeline_lock);
-    t2g_pipeline *p = find(device, shader, spec, spec_count, binding_count);
+    t2g_pipeline *p = find(device, shader, spec, spec_count, binding_count, texel_bindings);
     if (p && !p->built) {
         device->pipeline_stats.waits++;
         pthread_cond_broadcast(&device->pipeline_built); /* for hold_for_waiters */
     }
     while (p && !p->built) { /* another thread is creating it: wait, then look again (it may have failed) */
         pthread_cond_wait(&device->pipeline_built, &device->pipeline_lock);
-        p = find(device, shader, spec, spec_count, binding_count);
+        p = find(device, shader, spec, spec_count, binding_count, texel_bindings);
     }
     if (p) {
         pthread_mutex_unlock(&device->pipeline_lock);
         *out = p;
         return T2G_OK;
     }
-    p = add_pipeline(device, blob, spec, spec_count, binding_count);
+    p = add_pipeline(device, blob, spec, spec_count, binding_count, texel_bindings);
     pthread_mutex_unlock(&device->pipeline_lock);
     if (!p) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory building pipeline %s", shader);
     t2g_status status = build(device, p, blob, err);

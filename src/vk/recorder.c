@@ -1,5 +1,6 @@
 /* The recorder: many dispatches in one command buffer, barriers only where memory is shared,
- * descriptor sets from pools reset at every submit, GPU timestamps, and scratch memory. */
+ * descriptor sets from pools reset at every submit, texel-buffer views destroyed at every
+ * submit, GPU timestamps, and scratch memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "vk_internal.h"
 
 #define SETS_PER_POOL 512
+#define TEXELS_PER_POOL (SETS_PER_POOL * 2) /* few sets have texel bindings: a pool short of them moves on */
 #define SCRATCH_MIN_BYTES (16ull << 20)
 #define MAX_SCRATCH_ARENAS 16
 
@@ -31,6 +33,8 @@ struct t2g_recorder {
 
     VkDescriptorPool *pools;        /* each SETS_PER_POOL sets; all reset at submit */
     uint32_t pool_count, pool_in_use;
+    VkBufferView *views;            /* the texel bindings' views of this recording */
+    size_t view_count, view_capacity;
 
     range_list written, read;       /* accessed since the last barrier */
 
@@ -113,6 +117,8 @@ void t2g_recorder_destroy(t2g_recorder *r) {
     }
     for (uint32_t i = 0; i < r->pool_count; i++) vkDestroyDescriptorPool(device, r->pools[i], NULL);
     free(r->pools);
+    for (size_t i = 0; i < r->view_count; i++) vkDestroyBufferView(device, r->views[i], NULL);
+    free(r->views);
     if (r->queries) vkDestroyQueryPool(device, r->queries, NULL);
     if (r->fence) vkDestroyFence(device, r->fence, NULL);
     if (r->command_pool) vkDestroyCommandPool(device, r->command_pool, NULL);
@@ -236,12 +242,15 @@ static t2g_status allocate_set(t2g_recorder *r, VkDescriptorSetLayout layout, Vk
             VkDescriptorPool *grown = realloc(r->pools, (r->pool_count + 1) * sizeof *grown);
             if (!grown) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for descriptor pools");
             r->pools = grown;
-            VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * T2G_MAX_BINDINGS};
+            VkDescriptorPoolSize sizes[] = {
+                {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * T2G_MAX_BINDINGS},
+                {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, TEXELS_PER_POOL},
+            };
             VkDescriptorPoolCreateInfo info = {
                 .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                 .maxSets = SETS_PER_POOL,
-                .poolSizeCount = 1,
-                .pPoolSizes = &size,
+                .poolSizeCount = 2,
+                .pPoolSizes = sizes,
             };
             VkResult result = vkCreateDescriptorPool(device, &info, NULL, &r->pools[r->pool_count]);
             if (result != VK_SUCCESS) return t2g_vk_fail(err, result, "creating a descriptor pool");
@@ -261,6 +270,31 @@ static t2g_status allocate_set(t2g_recorder *r, VkDescriptorSetLayout layout, Vk
     }
 }
 
+/* A texel binding's tensor: a format the device reads as a uniform texel buffer, a start on its
+ * texel-buffer offset alignment, whole texels, and no more of them than one view holds. */
+static t2g_texel texel_of(const t2g_dispatch *d, uint32_t i) { return d->texels ? d->texels[i] : T2G_TEXEL_NONE; }
+
+static t2g_status check_texel_binding(const t2g_recorder *r, const t2g_dispatch *d, uint32_t i, t2g_error *err) {
+    const t2g_device_info *info = &r->device->info;
+    const t2g_binding *b = &d->bindings[i];
+    t2g_texel texel = texel_of(d, i);
+    const char *kernel = d->label ? d->label : d->shader;
+    uint32_t bytes = t2g_texel_bytes(texel);
+    if (!bytes) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u has no texel format %d", kernel, i, (int)texel);
+    if (!info->uniform_texel_quads)
+        return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: binding %u is a uniform texel buffer of %s, which %s does not "
+                        "read (Vulkan requires it)", kernel, i, t2g_texel_name(texel), info->name);
+    uint32_t alignment = info->min_texel_buffer_offset_alignment ? info->min_texel_buffer_offset_alignment : 1;
+    uint64_t texels = b->tensor.bytes / bytes;
+    if (b->tensor.offset % alignment || b->tensor.bytes % bytes || texels > info->max_texel_buffer_elements)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u, a texel view of %llu bytes at byte %llu of arena '%s': "
+                        "needs a start on %u bytes, whole texels of %u bytes and at most %llu of them (%s)",
+                        kernel, i, (unsigned long long)b->tensor.bytes, (unsigned long long)b->tensor.offset,
+                        b->tensor.arena->name, alignment, bytes, (unsigned long long)info->max_texel_buffer_elements,
+                        info->name);
+    return T2G_OK;
+}
+
 static t2g_status check_dispatch(const t2g_recorder *r, const t2g_dispatch *d, t2g_error *err) {
     const t2g_device_info *info = &r->device->info;
     if (d->binding_count > T2G_MAX_BINDINGS || d->push_bytes > T2G_PUSH_CONSTANT_BYTES || d->push_bytes % 4)
@@ -272,12 +306,16 @@ static t2g_status check_dispatch(const t2g_recorder *r, const t2g_dispatch *d, t
             return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u has no tensor", d->shader, i);
         if (t->arena->device != r->device)
             return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: binding %u is a tensor of another device", d->shader, i);
-        if (t->bytes > info->max_storage_buffer_range)
+        if (!texel_of(d, i) && t->bytes > info->max_storage_buffer_range)
             return t2g_fail(err, T2G_ERR_TOO_LARGE,
                             "%s: binding %u, a tensor of %llu bytes in arena '%s', exceeds the max storage-buffer range of "
                             "%s (%llu bytes), and this kernel does not split its tensors; use a smaller batch or model",
                             d->label ? d->label : d->shader, i, (unsigned long long)t->bytes, t->arena->name, info->name,
                             (unsigned long long)info->max_storage_buffer_range);
+        if (texel_of(d, i)) {
+            t2g_status status = check_texel_binding(r, d, i, err);
+            if (status) return status;
+        }
     }
     for (int i = 0; i < 3; i++)
         if (d->groups[i] > info->max_workgroup_count[i])
@@ -286,12 +324,41 @@ static t2g_status check_dispatch(const t2g_recorder *r, const t2g_dispatch *d, t
     return T2G_OK;
 }
 
+/* A view of a texel binding's tensor, kept until the recording is submitted or lost. */
+static t2g_status create_view(t2g_recorder *r, const t2g_binding *b, t2g_texel texel, VkBufferView *view,
+                              t2g_error *err) {
+    if (!t2g_grow(&r->views, &r->view_capacity, r->view_count + 1, sizeof *r->views))
+        return t2g_fail(err, T2G_ERR_MEMORY, "out of memory for the recorder's texel-buffer views");
+    VkBufferViewCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = b->tensor.arena->buffer,
+        .format = t2g_texel_format(texel),
+        .offset = b->tensor.offset,
+        .range = b->tensor.bytes,
+    };
+    VkResult result = vkCreateBufferView(r->device->device, &info, NULL, view);
+    if (result != VK_SUCCESS)
+        return t2g_vk_fail(err, result, "creating a %s view of %llu bytes of arena '%s'", t2g_texel_name(texel),
+                           (unsigned long long)b->tensor.bytes, b->tensor.arena->name);
+    r->views[r->view_count++] = *view;
+    return T2G_OK;
+}
+
+static void destroy_views(t2g_recorder *r) {
+    for (size_t i = 0; i < r->view_count; i++) vkDestroyBufferView(r->device->device, r->views[i], NULL);
+    r->view_count = 0;
+}
+
 t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error *err) {
     t2g_status status = check_dispatch(r, d, err);
     if (status) return status;
     if (d->groups[0] == 0 || d->groups[1] == 0 || d->groups[2] == 0) return T2G_OK; /* nothing to do */
+    uint32_t texel_bindings = 0;
+    for (uint32_t i = 0; i < d->binding_count; i++)
+        if (texel_of(d, i)) texel_bindings |= 1u << i;
     const t2g_pipeline *pipeline;
-    status = t2g_pipeline_get(r->device, d->shader, d->spec, d->spec_count, d->binding_count, &pipeline, err);
+    status = t2g_pipeline_get(r->device, d->shader, d->spec, d->spec_count, d->binding_count, texel_bindings, &pipeline,
+                              err);
     if (status) return status;
     status = ensure_recording(r, err);
     if (status) return break_recording(r, status, err);
@@ -300,10 +367,10 @@ t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error
     status = allocate_set(r, pipeline->set_layout, &set, err);
     if (status) return break_recording(r, status, err);
     VkDescriptorBufferInfo buffers[T2G_MAX_BINDINGS];
+    VkBufferView views[T2G_MAX_BINDINGS];
     VkWriteDescriptorSet writes[T2G_MAX_BINDINGS];
     for (uint32_t i = 0; i < d->binding_count; i++) {
         const t2g_tensor *t = &d->bindings[i].tensor;
-        buffers[i] = (VkDescriptorBufferInfo){.buffer = t->arena->buffer, .offset = t->offset, .range = t->bytes};
         writes[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = set,
@@ -312,6 +379,14 @@ t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error
             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .pBufferInfo = &buffers[i],
         };
+        buffers[i] = (VkDescriptorBufferInfo){.buffer = t->arena->buffer, .offset = t->offset, .range = t->bytes};
+        if (texel_of(d, i)) {
+            status = create_view(r, &d->bindings[i], texel_of(d, i), &views[i], err);
+            if (status) return break_recording(r, status, err);
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].pBufferInfo = NULL;
+            writes[i].pTexelBufferView = &views[i];
+        }
     }
     vkUpdateDescriptorSets(r->device->device, d->binding_count, writes, 0, NULL);
 
@@ -395,6 +470,7 @@ static void start_over(t2g_recorder *r) {
     vkResetCommandBuffer(r->commands, 0);
     for (uint32_t i = 0; i < r->pool_count; i++) vkResetDescriptorPool(r->device->device, r->pools[i], 0);
     r->pool_in_use = 0;
+    destroy_views(r);
     r->written.count = r->read.count = 0;
     r->recording = false;
     r->timed = 0;

@@ -61,6 +61,7 @@ typedef struct t2g_pipeline {
     uint32_t spec[T2G_MAX_SPEC_CONSTANTS];
     uint32_t spec_count;
     uint32_t binding_count;
+    uint32_t texel_bindings;            /* bit i: binding i is a uniform texel buffer */
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
@@ -68,10 +69,11 @@ typedef struct t2g_pipeline {
 } t2g_pipeline;
 
 /* The pipeline of `shader` with these specialization constants (constant_id 0..n-1) and
- * `binding_count` storage buffers at bindings 0..n-1; built on first use, then cached. Safe to
- * call from several threads: each pipeline is created once. */
+ * `binding_count` bindings at 0..n-1, storage buffers but for the uniform texel buffers of
+ * `texel_bindings` (bit i: binding i); built on first use, then cached. Safe to call from
+ * several threads: each pipeline is created once. */
 t2g_status t2g_pipeline_get(t2g_device *device, const char *shader, const uint32_t *spec,
-                            uint32_t spec_count, uint32_t binding_count,
+                            uint32_t spec_count, uint32_t binding_count, uint32_t texel_bindings,
                             const t2g_pipeline **pipeline, t2g_error *err);
 /* The pipeline table's lock (before any t2g_pipeline_get); t2g_pipelines_destroy frees both. */
 t2g_status t2g_pipelines_init(t2g_device *device, t2g_error *err);
@@ -88,6 +90,8 @@ void t2g_pipeline_cache_close(t2g_device *device);
 struct t2g_device {
     t2g_device_info info;               /* max_storage_buffer_range may be lowered by a test hook */
     uint64_t own_binding_range;         /* the device's max storage-buffer range */
+    uint32_t own_texel_alignment;       /* the device's min texel-buffer offset alignment */
+    uint64_t own_texel_elements;        /* the device's max texel-buffer elements */
     t2g_validation validation;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -155,6 +159,23 @@ void t2g_transfer_destroy(t2g_device *device);
 
 typedef enum t2g_access { T2G_READ = 1, T2G_WRITE = 2, T2G_READ_WRITE = 3 } t2g_access;
 
+/* How a shader sees a binding: as a storage buffer (the zero value), or as a uniform texel buffer
+ * of quads, one of these formats (texel.c's table). lavapipe compiles a texel fetch as vector
+ * loads across its lanes where it compiles a storage-buffer load as a loop over the lanes (see
+ * shaders/matmul_gemm_cpu.comp). */
+typedef enum t2g_texel {
+    T2G_TEXEL_NONE = 0,
+    T2G_TEXEL_F32X4, /* VK_FORMAT_R32G32B32A32_SFLOAT: 4 floats, a vec4 (samplerBuffer) */
+    T2G_TEXEL_U32X2, /* VK_FORMAT_R32G32_UINT: 4 bf16 as 2 uints, a uvec2 (usamplerBuffer) */
+    T2G_TEXEL_F16X4, /* VK_FORMAT_R16G16B16A16_SFLOAT: 4 f16, read as a vec4 (samplerBuffer) */
+    T2G_TEXEL_COUNT
+} t2g_texel;
+VkFormat t2g_texel_format(t2g_texel texel);
+uint32_t t2g_texel_bytes(t2g_texel texel);
+const char *t2g_texel_name(t2g_texel texel);
+/* The texel format of quads of elements of this type (NONE for a type without one). */
+t2g_texel t2g_texel_of_quads(t2g_dtype dtype);
+
 typedef struct t2g_binding {
     t2g_tensor tensor;
     t2g_access access;
@@ -166,6 +187,11 @@ typedef struct t2g_dispatch {
     uint32_t spec_count;
     const t2g_binding *bindings; /* bound at 0..binding_count-1 */
     uint32_t binding_count;
+    const t2g_texel *texels;     /* NULL: every binding a storage buffer; else binding i is a uniform
+                                  * texel buffer over its tensor where texels[i] is not NONE: the
+                                  * tensor starts on the device's min_texel_buffer_offset_alignment
+                                  * and holds whole texels, at most max_texel_buffer_elements (the
+                                  * recorder checks) */
     const void *push;            /* push constants, at most T2G_PUSH_CONSTANT_BYTES */
     uint32_t push_bytes;
     uint32_t groups[3];          /* workgroups in x, y, z */

@@ -252,8 +252,8 @@ T2G_CHECK(rl_critique_caps_and_memory) {
     t2g_rl_destroy(rl);
     config.critic.max_spans = 256;
     /* a clean step counts its allocations (the same on every run: fixed seed); the first and
-     * the last are the recorder's tracking of memory accesses (its arrays grow through
-     * t2g_grow), the one two before the last the scoring of the last responses */
+     * the last are the recorder's (its arrays of memory accesses and texel-buffer views grow
+     * through t2g_grow), the one two before the last the scoring of the last responses */
     uint64_t calls = 0;
     for (int k = 0; k < 4; k++) {
         rl = NULL;

@@ -72,6 +72,23 @@ T2G_CHECK(runtime_limits) {
     check_status(ctx, t2g_device_limit_binding(ctx->device, 0, &ctx->err), "restoring the binding range");
     check_true(ctx, info->max_storage_buffer_range > 4096, "the device's own range is back (%llu bytes)",
                (unsigned long long)info->max_storage_buffer_range);
+    /* The texel-view test hook takes only what the device could report itself. */
+    uint32_t texel_alignment = info->min_texel_buffer_offset_alignment;
+    uint64_t texel_elements = info->max_texel_buffer_elements;
+    status = t2g_device_test_limit_texels(ctx->device, 3 * texel_alignment, 0, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "a texel alignment not a power of two is refused: %s", ctx->err.message);
+    status = t2g_device_test_limit_texels(ctx->device, 0, texel_elements + 1, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT, "more texels than the device's views hold are refused: %s",
+               ctx->err.message);
+    check_status(ctx, t2g_device_test_limit_texels(ctx->device, 256, 7, &ctx->err), "limiting texel views");
+    check_true(ctx, info->min_texel_buffer_offset_alignment == (texel_alignment > 256 ? texel_alignment : 256) &&
+                        info->max_texel_buffer_elements == 7, "the texel limits are lowered (%u bytes, %llu texels)",
+               info->min_texel_buffer_offset_alignment, (unsigned long long)info->max_texel_buffer_elements);
+    check_status(ctx, t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err), "restoring the texel limits");
+    check_true(ctx, info->min_texel_buffer_offset_alignment == texel_alignment &&
+                        info->max_texel_buffer_elements == texel_elements,
+               "the device's own texel limits are back (%u bytes, %llu texels)", texel_alignment,
+               (unsigned long long)texel_elements);
     t2g_arena *arena = NULL;
     status = t2g_arena_create(ctx->device, info->max_allocation_bytes + (1ull << 20), "huge", &arena, &ctx->err);
     check_true(ctx, status == T2G_ERR_TOO_LARGE && arena == NULL, "an arena beyond one allocation is refused: %s",

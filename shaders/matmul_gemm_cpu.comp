@@ -11,46 +11,48 @@
 // source reads) compiles every load from a storage buffer or shared memory inside a loop as a loop
 // over the 8 lanes and, within each lane, over the load's components, each tested and inserted into
 // the result on its own: what costs is the number of lane-components loaded (a vec4 costs nearly
-// four scalars, an address the same for all lanes as much as different ones), while FMAs are nearly
-// free. So each invocation owns TM x TN outputs (many FMAs per value loaded) and reads its operands
-// straight from the buffers, no shared memory and no barriers (staging A through shared memory,
-// measured, cost more than it saved): rows row0 .. row0+TM-1, the same for the CX = BN/TN
-// invocations along n, and columns in quads n0 + 4 cx + 4 CX h + q (h < TN/4, q < 4). For each 4
-// values of k it loads each row's A and each column's B as vec4s: along k where k is contiguous in
-// the buffer (A not transposed, B transposed), else along m or n. Those loads need whole tiles and
-// leading dimensions that are multiples of 4; other tiles, and the k beyond the last multiple of 4,
-// take scalar loads (clamped to the matrix: a clamped output is never stored), in the same order of
-// operations.
+// four scalars, an address the same for all lanes as much as different ones). A texel fetch from a
+// uniform texel buffer is compiled otherwise: one 16-byte load per lane, no test per component, and
+// a transpose into the lanes' vectors. So the quads are read as texels: A's through a_quads, B's
+// through b_quads (bindings 4 and 5: views of bindings 1 and 2 that start a_first and b_first quads
+// before the matrix; src/kernels/matmul.c makes them). Each invocation owns TM x TN outputs (many
+// FMAs per value loaded) and reads its operands straight from the buffers, no shared memory and no
+// barriers (staging A through shared memory, measured, cost more than it saved): rows row0 ..
+// row0+TM-1, the same for the CX = BN/TN invocations along n, and columns in quads n0 + 4 cx + 4 CX
+// h + q (h < TN/4, q < 4). For each 4 values of k it reads each row's A and each column's B as a
+// quad: along k where k is contiguous in the buffer (A not transposed, B transposed), else along m
+// or n. Those reads need whole tiles, leading dimensions that are multiples of 4, and views that
+// hold the matrices (FLAG_QUADS); other tiles, and the k beyond the last multiple of 4, take scalar
+// loads from bindings 1 and 2 (clamped to the matrix: a clamped output is never stored), in the
+// same order of operations. The products of a quad of k are summed output by output (each output's
+// four products one after the other, then the next output's), which lavapipe's compiled code runs
+// 1.2 to 1.3 times as fast as four passes over the outputs, one value of k each: the same sums in
+// the same order.
 //
 // A and B may be stored as bf16 or f16 (variants, shaders/variants.txt): converted to f32 as
-// they are loaded (a quad of bf16 is a uvec2: half the components of a vec4, so half the cost
-// on lavapipe); the products and sums are f32, and so is C.
+// they are loaded (a quad of bf16 is a texel of two uints, each half of a uint one value, low half
+// first; a quad of f16 a texel of four halves, converted by the fetch); the products and sums are
+// f32, and so is C.
 //
 // Every output is one invocation's sum over k in increasing order, with the operations of
 // matmul_gemm.comp: the same bits. Requires BM % TM == 0, BN % TN == 0, TM % 4 == 0,
 // TN % 4 == 0, BK == 4 (the k of one vec4), GROUP_SIZE == (BM/TM) (BN/TN)
 // (src/kernels/matmul.c checks its configurations).
 
-// Four consecutive elements of A or B as one load: A4_T / B4_T, read as a vec4 with
-// A4_LOAD / B4_LOAD (a bf16 quad is a uvec2, each half of a uint one value: low half first).
+// Four consecutive elements of A or B as one texel: A4_SAMPLER / B4_SAMPLER, read as a vec4
+// with A4_LOAD / B4_LOAD.
 #if defined(A_BF16)
-#define A4_T uvec2
-#define A4_LOAD(x) bf16x4_to_vec4(x)
-#elif defined(A_F16)
-#define A4_T f16vec4
-#define A4_LOAD(x) vec4(x)
+#define A4_SAMPLER usamplerBuffer
+#define A4_LOAD(x) bf16x4_to_vec4(x.xy)
 #else
-#define A4_T vec4
+#define A4_SAMPLER samplerBuffer
 #define A4_LOAD(x) (x)
 #endif
 #if defined(B_BF16)
-#define B4_T uvec2
-#define B4_LOAD(x) bf16x4_to_vec4(x)
-#elif defined(B_F16)
-#define B4_T f16vec4
-#define B4_LOAD(x) vec4(x)
+#define B4_SAMPLER usamplerBuffer
+#define B4_LOAD(x) bf16x4_to_vec4(x.xy)
 #else
-#define B4_T vec4
+#define B4_SAMPLER samplerBuffer
 #define B4_LOAD(x) (x)
 #endif
 #include "common.glsl"
@@ -67,18 +69,20 @@ layout(std430, binding = 0) restrict buffer Cbuf { float c[]; };
 layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
 layout(std430, binding = 2) restrict readonly buffer Bbuf { B_T b[]; };
 layout(std430, binding = 3) restrict readonly buffer Bias { float bias[]; };
-// The same buffers seen as quads of elements.
-layout(std430, binding = 1) restrict readonly buffer Abuf4 { A4_T a4[]; };
-layout(std430, binding = 2) restrict readonly buffer Bbuf4 { B4_T b4[]; };
+// The same matrices seen as quads of elements (texels): A's element e is in quad a_first + e / 4.
+layout(binding = 4) uniform A4_SAMPLER a_quads;
+layout(binding = 5) uniform B4_SAMPLER b_quads;
 layout(push_constant) uniform Push {
     uint M, N, K;
     uint lda, ldb, ldc;
     uint tiles_m, tiles_n; // ceil(M / BM), ceil(N / BN)
-    uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE
+    uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE | FLAG_QUADS
+    uint a_first, b_first; // the quad of a_quads and b_quads where A and B start
 } p;
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
+const uint FLAG_QUADS = 4u; // a_quads and b_quads hold A and B
 const uint GROUP_ROWS = 8u; // the order of workgroups of matmul_gemm.comp
 const uint CX = BN / TN;    // invocations along n
 const uint TN4 = TN / 4u;   // column quads per invocation
@@ -92,15 +96,18 @@ vec4 bf16x4_to_vec4(uvec2 q) {
 
 float load_a(uint m, uint k) { return A_LOAD(a[A_TRANS ? k * p.lda + m : m * p.lda + k]); }
 float load_b(uint k, uint n) { return B_LOAD(b[B_TRANS ? n * p.ldb + k : k * p.ldb + n]); }
+// The quad of A or B that holds element e (a multiple of 4) of its matrix.
+vec4 quad_a(uint e) { return A4_LOAD(texelFetch(a_quads, int(p.a_first + e / 4u))); }
+vec4 quad_b(uint e) { return B4_LOAD(texelFetch(b_quads, int(p.b_first + e / 4u))); }
 
 float acc[TM * TN]; // [i][j]: row row0 + i, column cols[j] (quad j / 4, component j % 4)
 
 // acc += the products of A's 4 values of k .. k+3 for each row (av[i][kk]) and B's for each
-// column (bv[j][kk]), k in increasing order.
+// column (bv[j][kk]), k in increasing order, output by output.
 void multiply4(vec4 av[TM], vec4 bv[TN]) {
-    [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
-        [[unroll]] for (uint i = 0u; i < TM; i++)
-            [[unroll]] for (uint j = 0u; j < TN; j++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
+    [[unroll]] for (uint i = 0u; i < TM; i++)
+        [[unroll]] for (uint j = 0u; j < TN; j++)
+            [[unroll]] for (uint kk = 0u; kk < 4u; kk++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
 }
 
 // One k: A's value for each row, B's for each column.
@@ -128,28 +135,29 @@ void main() {
     [[unroll]] for (uint i = 0u; i < TM * TN; i++) acc[i] = 0.0;
 
     uint k = 0u;
-    // Whole tiles, leading dimensions multiples of 4: the operands as vec4s.
-    if (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u) {
+    // Whole tiles, leading dimensions multiples of 4, views that hold the matrices: the operands
+    // as quads.
+    if (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u && (p.flags & FLAG_QUADS) != 0u) {
         for (; k + 4u <= p.K; k += 4u) {
             vec4 av[TM], bv[TN];
             if (A_TRANS) {
                 vec4 aq[TM / 4u * 4u]; // [kk][row quad]
                 [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
                     [[unroll]] for (uint r = 0u; r < TM / 4u; r++)
-                        aq[kk * (TM / 4u) + r] = A4_LOAD(a4[((k + kk) * p.lda + row0 + 4u * r) / 4u]);
+                        aq[kk * (TM / 4u) + r] = quad_a((k + kk) * p.lda + row0 + 4u * r);
                 [[unroll]] for (uint i = 0u; i < TM; i++)
                     av[i] = vec4(aq[i / 4u][i % 4u], aq[TM / 4u + i / 4u][i % 4u], aq[2u * (TM / 4u) + i / 4u][i % 4u],
                                  aq[3u * (TM / 4u) + i / 4u][i % 4u]);
             } else {
-                [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = A4_LOAD(a4[(rows[i] * p.lda + k) / 4u]);
+                [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = quad_a(rows[i] * p.lda + k);
             }
             if (B_TRANS) {
-                [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = B4_LOAD(b4[(cols[j] * p.ldb + k) / 4u]);
+                [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = quad_b(cols[j] * p.ldb + k);
             } else {
                 vec4 bq[4u * TN4]; // [kk][column quad]
                 [[unroll]] for (uint kk = 0u; kk < 4u; kk++)
                     [[unroll]] for (uint h = 0u; h < TN4; h++)
-                        bq[kk * TN4 + h] = B4_LOAD(b4[((k + kk) * p.ldb + cols[4u * h]) / 4u]);
+                        bq[kk * TN4 + h] = quad_b((k + kk) * p.ldb + cols[4u * h]);
                 [[unroll]] for (uint j = 0u; j < TN; j++)
                     bv[j] = vec4(bq[j / 4u][j % 4u], bq[TN4 + j / 4u][j % 4u], bq[2u * TN4 + j / 4u][j % 4u],
                                  bq[3u * TN4 + j / 4u][j % 4u]);

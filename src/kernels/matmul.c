@@ -228,16 +228,42 @@ typedef struct gemm_operand {
     uint32_t ld;
 } gemm_operand;
 
-enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u };
+enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u };
 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
- * and the tile of C each workgroup computes. */
+ * the tile of C each workgroup computes, and whether it reads its operands' quads through
+ * texel views (matmul_gemm_cpu.comp's bindings 4 and 5). */
 typedef struct gemm_shader {
     char name[T2G_SHADER_NAME_MAX];
     uint32_t spec[8];
     uint32_t spec_count;
     uint32_t bm, bn;
+    bool quads;
 } gemm_shader;
+
+bool t2g_matmul_quad_view(const t2g_device_info *info, t2g_tensor operand, t2g_matmul_quads *view) {
+    uint64_t quad = 4ull * t2g_dtype_bytes(operand.dtype);
+    uint64_t alignment = info->min_texel_buffer_offset_alignment ? info->min_texel_buffer_offset_alignment : 1;
+    uint64_t begin = operand.offset / alignment * alignment;
+    uint64_t texels = (operand.offset + operand.bytes - begin + quad - 1) / quad;
+    bool fits = (operand.offset - begin) % quad == 0 && texels <= info->max_texel_buffer_elements &&
+                begin + texels * quad <= t2g_arena_capacity_bytes(operand.arena);
+    *view = fits ? (t2g_matmul_quads){begin, texels * quad, (uint32_t)((operand.offset - begin) / quad)}
+                 : (t2g_matmul_quads){0, quad, 0};
+    return fits;
+}
+
+/* An operand's quads as a binding of matmul_gemm_cpu (a uniform texel buffer) and the
+ * quad where it starts; false where they cannot serve. */
+static bool bind_quads(const t2g_device_info *info, t2g_tensor operand, t2g_binding *binding, t2g_texel *texel,
+                       uint32_t *first) {
+    t2g_matmul_quads view;
+    bool fits = t2g_matmul_quad_view(info, operand, &view);
+    *binding = (t2g_binding){{operand.arena, view.offset, view.bytes, operand.dtype}, T2G_READ};
+    *texel = t2g_texel_of_quads(operand.dtype);
+    *first = view.first;
+    return fits;
+}
 
 /* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
  * share their bindings, push constants and order of workgroups. */
@@ -246,18 +272,26 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
                               uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
     uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
     struct {
-        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags;
-    } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u)};
+        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first;
+    } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u),
+              0, 0};
     /* Without a bias, binding 3 is A again (never read). */
-    t2g_binding bindings[] = {
+    t2g_binding bindings[6] = {
         {c, accumulate ? T2G_READ_WRITE : T2G_WRITE},
         {A.tensor, T2G_READ},
         {B.tensor, T2G_READ},
         {bias ? *bias : A.tensor, T2G_READ},
     };
+    t2g_texel texels[6] = {T2G_TEXEL_NONE};
+    if (shader->quads) {
+        const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+        bool a_fits = bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
+        bool b_fits = bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
+        if (a_fits && b_fits) push.flags |= GEMM_QUADS;
+    }
     t2g_dispatch dispatch = {
         .shader = shader->name, .spec = shader->spec, .spec_count = shader->spec_count,
-        .bindings = bindings, .binding_count = 4,
+        .bindings = bindings, .binding_count = shader->quads ? 6 : 4, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
         .label = label,
     };
@@ -308,7 +342,7 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_
                         "invocations; %s allows %u and %u", label, cfg->name, t2g_matmul_tile_shared_bytes(cfg),
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
     *shader = (gemm_shader){.spec = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans},
-                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn};
+                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU};
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }

@@ -264,6 +264,119 @@ static void lanes_16bit_case(check_ctx *ctx, t2g_dtype dtype, int N, int C, int 
     check_bitwise(ctx, label, check_download(ctx, dweight[0], nw), check_download(ctx, dweight[1], nw), nw);
 }
 
+/* Where matmul_gemm_cpu reads its operands' quads (t2g_matmul_quad_view): from the view's quad
+ * where the operand starts, or nowhere (scalar loads) where the operand is off a quad of the view,
+ * the view would hold too many texels or run past the arena's buffer. */
+static void quad_view_decisions(check_ctx *ctx) {
+    check_case_begin(ctx);
+    t2g_device_info info = *t2g_device_get_info(ctx->device);
+    info.min_texel_buffer_offset_alignment = 256;
+    info.max_texel_buffer_elements = 1000;
+    t2g_tensor arena = check_poisoned(ctx, 4096); /* its arena: 16 KiB at least */
+    uint64_t base = arena.offset, capacity = t2g_arena_capacity_bytes(arena.arena);
+    static const struct {
+        uint64_t offset; /* from base */
+        uint64_t elements;
+        t2g_dtype dtype;
+        bool fits;
+        uint64_t view_offset; /* from base */
+        uint64_t view_bytes;
+        uint32_t first;
+    } cases[] = {
+        {0, 64, T2G_DTYPE_F32, true, 0, 256, 0},
+        {16, 64, T2G_DTYPE_F32, true, 0, 272, 1},       /* the view starts a quad before the operand */
+        {272, 5, T2G_DTYPE_F32, true, 256, 48, 1},      /* 5 floats: the last quad holds one */
+        {8, 64, T2G_DTYPE_F32, false, 0, 16, 0},        /* off a quad of the view */
+        {8, 64, T2G_DTYPE_BF16, true, 0, 136, 1},       /* a bf16 quad is 8 bytes */
+        {12, 64, T2G_DTYPE_F16, false, 0, 8, 0},
+        {0, 4000, T2G_DTYPE_F32, true, 0, 16000, 0},    /* 1000 texels: as many as a view holds */
+        {0, 4001, T2G_DTYPE_F32, false, 0, 16, 0},      /* 1001 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t size = t2g_dtype_bytes(cases[i].dtype);
+        t2g_tensor operand = {arena.arena, base + cases[i].offset, cases[i].elements * size, cases[i].dtype};
+        t2g_matmul_quads view;
+        bool fits = t2g_matmul_quad_view(&info, operand, &view);
+        uint64_t want_offset = cases[i].fits ? base + cases[i].view_offset : 0;
+        check_true(ctx, fits == cases[i].fits && view.offset == want_offset && view.bytes == cases[i].view_bytes &&
+                            view.first == cases[i].first,
+                   "quad view of %llu %s at byte %llu (views on 256 bytes, at most 1000 texels): %s, bytes %llu+%llu, "
+                   "quad %u (expected %s, %llu+%llu, %u)",
+                   (unsigned long long)cases[i].elements, t2g_dtype_name(cases[i].dtype),
+                   (unsigned long long)operand.offset, fits ? "fits" : "scalar", (unsigned long long)view.offset,
+                   (unsigned long long)view.bytes, view.first, cases[i].fits ? "fits" : "scalar",
+                   (unsigned long long)want_offset, (unsigned long long)cases[i].view_bytes, cases[i].first);
+    }
+    /* a view that would run past the arena's buffer */
+    t2g_tensor last = {arena.arena, capacity - 4, 4, T2G_DTYPE_F32};
+    info.min_texel_buffer_offset_alignment = 4;
+    t2g_matmul_quads view;
+    check_true(ctx, !t2g_matmul_quad_view(&info, last, &view), "a quad view past the end of the arena's buffer is refused");
+}
+
+/* The products of cpu_lanes with operands that are slices of larger tensors (padded before with
+ * NaN), read through views that start before them (a texel alignment stricter than theirs) and
+ * through none (views too small: scalar loads): the same bits as operands in tensors of their
+ * own. */
+static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
+    check_case_begin(ctx);
+    const t2g_matmul_tiles LN = T2G_MATMUL_TILES_CPU_LANES;
+    const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    size_t pad = info->min_storage_buffer_offset_alignment / 4 ? info->min_storage_buffer_offset_alignment / 4 : 1;
+    if (pad % 4 || 4 * pad >= 256) {
+        check_log(ctx, "quad views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes starts "
+                  "before; skipped", info->min_storage_buffer_offset_alignment);
+        return;
+    }
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    float *inp_h = check_random_floats(ctx, nin, -1, 1), *weight_h = check_random_floats(ctx, nw, -1, 1);
+    float *dout_h = check_random_floats(ctx, nout, -1, 1);
+    float *zeros_in = check_random_floats(ctx, nin, 0, 0), *zeros_w = check_random_floats(ctx, nw, 0, 0);
+    const float *hosts[3] = {inp_h, weight_h, dout_h};
+    size_t counts[3] = {nin, nw, nout};
+    t2g_tensor own[3], sliced[3];
+    for (int i = 0; i < 3; i++) {
+        own[i] = check_upload(ctx, hosts[i], counts[i]);
+        float *padded = check_host(ctx, (pad + counts[i]) * sizeof *padded);
+        for (size_t e = 0; e < pad; e++) padded[e] = NAN;
+        memcpy(padded + pad, hosts[i], counts[i] * sizeof *padded);
+        sliced[i] = t2g_tensor_slice(check_upload(ctx, padded, pad + counts[i]), pad, counts[i]);
+    }
+    /* 0: own tensors; 1: slices, views from 256 bytes before; 2: slices, views of at most 4 texels */
+    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
+        {0, 0, "own tensors"}, {256, 0, "slices read through views that start before them"},
+        {256, 4, "slices too large for a view (scalar loads)"},
+    };
+    float *got[3][3] = {{NULL}};
+    for (int w = 0; w < 3 && !ctx->failures; w++) {
+        const t2g_tensor *op = w ? sliced : own;
+        if (!check_status(ctx, t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err),
+                          "limiting texel views"))
+            break;
+        t2g_tensor out = check_poisoned(ctx, nout), dinp = check_upload(ctx, zeros_in, nin);
+        t2g_tensor dweight = check_upload(ctx, zeros_w, nw);
+        t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, LN, out, op[0], op[1], NULL, N, C, OC, &ctx->err);
+        if (!status)
+            status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp, dweight, NULL, op[2], op[0], op[1], N, C, OC,
+                                               &ctx->err);
+        if (check_status(ctx, status, ways[w].what) && check_submit(ctx)) {
+            got[w][0] = check_download(ctx, out, nout);
+            got[w][1] = check_download(ctx, dinp, nin);
+            got[w][2] = check_download(ctx, dweight, nw);
+        }
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    static const char *names[3] = {"forward", "dinp", "dweight"};
+    for (int w = 1; w < 3; w++)
+        for (int p = 0; p < 3; p++) {
+            char label[160];
+            snprintf(label, sizeof label, "cpu_lanes %dx%dx%d %s, %s, against own tensors", N, C, OC, names[p],
+                     ways[w].what);
+            check_bitwise(ctx, label, got[0][p], got[w][p], p == 0 ? nout : p == 1 ? nin : nw);
+        }
+}
+
 T2G_CHECK(matmul) {
     const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
     const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
@@ -334,6 +447,9 @@ T2G_CHECK(matmul) {
             lanes_16bit_case(ctx, check_formats16[f], 67, 64, 128);
             lanes_16bit_case(ctx, check_formats16[f], 37, 53, 71);
         }
+    quad_view_decisions(ctx);
+    quad_views_case(ctx, 64, 64, 128);
+    quad_views_case(ctx, 37, 52, 68);
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);
     matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);

@@ -1,5 +1,6 @@
 #version 450
-// Causal grouped-query self-attention of a decode step against f32 KV caches, shaped for CPU
+#include "storage.glsl"
+// Causal grouped-query self-attention of a decode step against the KV caches, shaped for CPU
 // devices: the same result as decode_attention.comp (see there for the layout of qkv, the
 // caches, rows and out, and the NaN of a row whose slot >= slots or t >= T), but one
 // invocation per (row r, query head h) pair, GROUP_SIZE pairs a workgroup (pairs past n NH
@@ -16,24 +17,31 @@
 // depends on the row's own inputs only: a row's output has the same bits whatever else the
 // step holds, and whatever GROUP_SIZE is.
 //
-// WIDE: HS is a multiple of 4 and both caches start on 16 bytes (the host checks), so a key's
-// and a value's channels are read 4 at a time through vec4 views of the same bindings
-// (llvmpipe loads per lane: a quarter of the loads); the same operations in the same order.
+// WIDE: HS is a multiple of 4 and texel views of both caches serve (the host checks), so a
+// key's and a value's channels are read 4 at a time as texels of quads (kquads, vquads: views
+// that start k_first and v_first quads before the caches): llvmpipe compiles a texel fetch as
+// one vector load per lane, a storage-buffer load as a loop over lanes and components. The same
+// operations in the same order either way.
+//
+// The caches may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT, both
+// caches), widened to f32 as they are read; every sum is f32, as are qkv and out.
 #include "common.glsl"
 
 layout(constant_id = 1) const uint HS = 64;       // head size, <= 128
-layout(constant_id = 2) const bool WIDE = false;  // read the caches as vec4
+layout(constant_id = 2) const bool WIDE = false;  // read the caches as quads
 
 layout(std430, binding = 0) writeonly buffer Out { float out_[]; };
-layout(std430, binding = 1) readonly buffer KCache { float kcache[]; };
-layout(std430, binding = 2) readonly buffer VCache { float vcache[]; };
-layout(std430, binding = 1) readonly buffer KCache4 { vec4 kcache4[]; };  // the same caches, WIDE
-layout(std430, binding = 2) readonly buffer VCache4 { vec4 vcache4[]; };
+layout(std430, binding = 1) readonly buffer KCache { ACT_T kcache[]; };
+layout(std430, binding = 2) readonly buffer VCache { ACT_T vcache[]; };
 layout(std430, binding = 3) readonly buffer Qkv { float qkv[]; };
 layout(std430, binding = 4) readonly buffer Rows { uint rows[]; };
+layout(binding = 5) uniform ACT4_SAMPLER kquads;  // the caches as quads, WIDE
+layout(binding = 6) uniform ACT4_SAMPLER vquads;
 // n rows, caches of `slots` sequences of T positions, NH query heads and KVH key/value heads of
-// hs (= HS) channels, scale = 1 / sqrt(HS)
-layout(push_constant) uniform Push { uint n; uint slots; uint T; uint NH; uint KVH; uint hs; float scale; } p;
+// hs (= HS) channels, scale = 1 / sqrt(HS); the quads of kquads and vquads where the caches start
+layout(push_constant) uniform Push {
+    uint n; uint slots; uint T; uint NH; uint KVH; uint hs; float scale; uint k_first; uint v_first;
+} p;
 
 void main() {
     uint pair = flat_group_id() * GROUP_SIZE + gl_LocalInvocationID.x;
@@ -59,14 +67,14 @@ void main() {
         float s = 0.0;
         if (WIDE)
             for (uint d = 0u; d < HS; d += 4u) {
-                vec4 k = kcache4[(at + d) / 4u];
+                vec4 k = ACT4_LOAD(texelFetch(kquads, int(p.k_first + (at + d) / 4u)));
                 s += q[d] * k.x;
                 s += q[d + 1u] * k.y;
                 s += q[d + 2u] * k.z;
                 s += q[d + 3u] * k.w;
             }
         else
-            for (uint d = 0u; d < HS; d++) s += q[d] * kcache[at + d];
+            for (uint d = 0u; d < HS; d++) s += q[d] * ACT_LOAD(kcache[at + d]);
         s *= p.scale;
         // key 0: m = s, l = 1, acc = v_0 (alpha 0, weight 1)
         float e = exp(-abs(s - m));
@@ -76,14 +84,14 @@ void main() {
         l = l * alpha + weight;
         if (WIDE)
             for (uint d = 0u; d < HS; d += 4u) {
-                vec4 v = vcache4[(at + d) / 4u];
+                vec4 v = ACT4_LOAD(texelFetch(vquads, int(p.v_first + (at + d) / 4u)));
                 acc[d] = acc[d] * alpha + weight * v.x;
                 acc[d + 1u] = acc[d + 1u] * alpha + weight * v.y;
                 acc[d + 2u] = acc[d + 2u] * alpha + weight * v.z;
                 acc[d + 3u] = acc[d + 3u] * alpha + weight * v.w;
             }
         else
-            for (uint d = 0u; d < HS; d++) acc[d] = acc[d] * alpha + weight * vcache[at + d];
+            for (uint d = 0u; d < HS; d++) acc[d] = acc[d] * alpha + weight * ACT_LOAD(vcache[at + d]);
     }
     for (uint d = 0u; d < HS; d++) out_[out_base + d] = acc[d] / l;
 }

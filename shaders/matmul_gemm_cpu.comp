@@ -40,21 +40,7 @@
 // (src/kernels/matmul.c checks its configurations).
 
 // Four consecutive elements of A or B as one texel: A4_SAMPLER / B4_SAMPLER, read as a vec4
-// with A4_LOAD / B4_LOAD.
-#if defined(A_BF16)
-#define A4_SAMPLER usamplerBuffer
-#define A4_LOAD(x) bf16x4_to_vec4(x.xy)
-#else
-#define A4_SAMPLER samplerBuffer
-#define A4_LOAD(x) (x)
-#endif
-#if defined(B_BF16)
-#define B4_SAMPLER usamplerBuffer
-#define B4_LOAD(x) bf16x4_to_vec4(x.xy)
-#else
-#define B4_SAMPLER samplerBuffer
-#define B4_LOAD(x) (x)
-#endif
+// with A4_LOAD / B4_LOAD (storage.glsl).
 #include "common.glsl"
 
 layout(constant_id = 1) const uint BM = 16;
@@ -86,13 +72,6 @@ const uint FLAG_QUADS = 4u; // a_quads and b_quads hold A and B
 const uint GROUP_ROWS = 8u; // the order of workgroups of matmul_gemm.comp
 const uint CX = BN / TN;    // invocations along n
 const uint TN4 = TN / 4u;   // column quads per invocation
-
-#ifdef T2G_HAS_BF16
-vec4 bf16x4_to_vec4(uvec2 q) {
-    return vec4(bf16_bits_to_float(q.x & 0xFFFFu), bf16_bits_to_float(q.x >> 16), bf16_bits_to_float(q.y & 0xFFFFu),
-                bf16_bits_to_float(q.y >> 16));
-}
-#endif
 
 float load_a(uint m, uint k) { return A_LOAD(a[A_TRANS ? k * p.lda + m : m * p.lda + k]); }
 float load_b(uint k, uint n) { return B_LOAD(b[B_TRANS ? n * p.ldb + k : k * p.ldb + n]); }

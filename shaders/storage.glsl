@@ -65,3 +65,35 @@ uint float_to_bf16_bits(float value) {
 #define ACT_LOAD(x) (x)
 #define ACT_STORE(v) (v)
 #endif
+
+// Quads: four consecutive elements of a role as one texel of a uniform texel buffer (the host's
+// t2g_texel formats: RGBA32F for f32, RG32UI for bf16, two values a uint, low half first, and
+// RGBA16F for f16, widened by the fetch). Declare `layout(binding = N) uniform ROLE4_SAMPLER
+// name;` and read a quad as a vec4 with ROLE4_LOAD(texelFetch(name, index)).
+#ifdef T2G_HAS_BF16
+vec4 bf16x4_to_vec4(uvec2 q) {
+    return vec4(bf16_bits_to_float(q.x & 0xFFFFu), bf16_bits_to_float(q.x >> 16), bf16_bits_to_float(q.y & 0xFFFFu),
+                bf16_bits_to_float(q.y >> 16));
+}
+#endif
+#if defined(A_BF16)
+#define A4_SAMPLER usamplerBuffer
+#define A4_LOAD(x) bf16x4_to_vec4((x).xy)
+#else
+#define A4_SAMPLER samplerBuffer
+#define A4_LOAD(x) (x)
+#endif
+#if defined(B_BF16)
+#define B4_SAMPLER usamplerBuffer
+#define B4_LOAD(x) bf16x4_to_vec4((x).xy)
+#else
+#define B4_SAMPLER samplerBuffer
+#define B4_LOAD(x) (x)
+#endif
+#if defined(ACT_BF16)
+#define ACT4_SAMPLER usamplerBuffer
+#define ACT4_LOAD(x) bf16x4_to_vec4((x).xy)
+#else
+#define ACT4_SAMPLER samplerBuffer
+#define ACT4_LOAD(x) (x)
+#endif

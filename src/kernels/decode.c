@@ -6,54 +6,62 @@
  * of `group` with an online softmax, the output split over group / hs parts of the chunk's keys
  * per channel, or each invocation looping over hs / group channels where the group is smaller
  * than the head (see the shader). Shared memory: 128 + 3 * max(group, 128) floats at most
- * (2 KiB). decode_attention_lanes.comp (f32 caches): one invocation per (row, query head), each
- * walking its row's keys alone with an online softmax in registers; no shared memory.
+ * (2 KiB). decode_attention_lanes.comp: one invocation per (row, query head), each walking its
+ * row's keys alone with an online softmax in registers; no shared memory; it reads the caches'
+ * quads through texel views (t2g_matmul_quad_view) where the head size is a multiple of 4 and
+ * the views serve.
  *
  * The KV cache may be bf16 or f16 (the variants of decode_store, which rounds what it writes,
- * and of decode_attention, which widens what it reads: shaders/variants.txt), chosen by the
- * caches' element type; qkv, rows, the rope table and out are f32, as is every sum. */
+ * and of both decode_attention shaders, which widen what they read: shaders/variants.txt), chosen
+ * by the caches' element type; qkv, rows, the rope table and out are f32, as is every sum. */
 #include <math.h>
 
 #include "decode.h"
 #include "kernel_util.h"
+#include "matmul_internal.h"
 
 /* decode_attention's configurations: the shader; its workgroup (specialization constant 0);
  * the (row, head) pairs a workgroup computes; whether the shader takes the head size and
- * whether to read the caches 4 floats at a time as specialization constants 1 and 2 (lanes);
- * whether it reads 16-bit caches (the shader's bf16 and f16 variants) or f32 ones only. */
+ * whether to read the caches' quads as specialization constants 1 and 2, with the caches'
+ * texel views at bindings 5 and 6 (lanes). Both shaders read f32, bf16 and f16 caches (the
+ * 16-bit ones through their variants). */
 static const struct decode_attention_config {
     const char *name, *shader;
     uint32_t group, pairs;
-    bool head_constants, reads16;
+    bool quads;
 } decode_configs[T2G_DECODE_CONFIGS] = {
-    [T2G_DECODE_GROUP8] = {"group 8", "decode_attention", 8, 1, false, true},
-    [T2G_DECODE_GROUP16] = {"group 16", "decode_attention", 16, 1, false, true},
-    [T2G_DECODE_GROUP32] = {"group 32", "decode_attention", 32, 1, false, true},
-    [T2G_DECODE_GROUP64] = {"group 64", "decode_attention", 64, 1, false, true},
-    [T2G_DECODE_GROUP128] = {"group 128", "decode_attention", 128, 1, false, true},
-    [T2G_DECODE_LANES] = {"lanes", "decode_attention_lanes", 8, 8, true, false},
+    [T2G_DECODE_GROUP8] = {"group 8", "decode_attention", 8, 1, false},
+    [T2G_DECODE_GROUP16] = {"group 16", "decode_attention", 16, 1, false},
+    [T2G_DECODE_GROUP32] = {"group 32", "decode_attention", 32, 1, false},
+    [T2G_DECODE_GROUP64] = {"group 64", "decode_attention", 64, 1, false},
+    [T2G_DECODE_GROUP128] = {"group 128", "decode_attention", 128, 1, false},
+    [T2G_DECODE_LANES] = {"lanes", "decode_attention_lanes", 8, 8, true},
 };
 
 /* The device's configuration, by device kind and the caches' type (f32 or 16-bit); a kind
  * not listed: DECODE_CHOICE_DEFAULT. GPUs: a workgroup of one invocation per channel of the
  * largest head (128, the Vulkan minimum of a workgroup's size). CPU devices (llvmpipe runs a
- * workgroup's 8-lane vectors as coroutines that switch at each barrier, and every load costs
- * per lane): 16-bit caches, one vector of 8 lanes a workgroup, so its barriers cost nothing (a
- * prefill of 752 rows of the small preset spent 230 ms of its 340 in decode_attention at 128);
- * f32 caches, lanes: no barriers at all, and each key and value read once per (row, head)
- * instead of through shared memory. Measured 2026-12-07 on lavapipe (llvmpipe, LLVM 15, 2
+ * workgroup's 8-lane vectors as coroutines that switch at each barrier, and every storage-buffer
+ * load costs per lane): lanes, for every cache type: no barriers at all, and each key and value
+ * read once per (row, head), as texels, instead of through shared memory (group 8, one vector of
+ * 8 lanes a workgroup, was the 16-bit caches' choice until lanes read them: a prefill of 752
+ * rows of the small preset spent 230 ms of its 340 in decode_attention at 128). Measured 2026-12-07 on lavapipe (llvmpipe, LLVM 15, 2
  * cores, load average 1.6 to 1.9), group 8 against lanes, one after the other, 3 rounds:
  * `t2g bench rollout --model SmolLM2-135M-Instruct.Q4_1.gguf --context 320 --prompts 1
  * --prompt-tokens 300 --new 4` (a 300-token prefill) 16.6, 16.2, 16.7 s against 6.0, 5.9,
  * 6.3 s (decode_attention alone was about 11.2 of the 16.1 s); `--preset small --prompts 16
- * --new 32` 235, 228, 322 ms against 160, 132, 144 ms. */
+ * --new 32` 235, 228, 322 ms against 160, 132, 144 ms. With the caches read as texels (and the
+ * matmuls too), 2026-12-07 14:15 UTC, load 1.8 to 2.3 (a helper's build beside), the same 300-token
+ * prefill of the bf16 model (--precision bf16) 9.3 and 9.6 s with group 8 against 3.8 and 3.2 s
+ * with lanes, one after the other, two rounds; the f32 model's 2.3 s against 4.2 s for the
+ * build before the texels (14:14 UTC, same load). */
 static const struct {
     t2g_device_kind kind;
     bool cache16;
     t2g_decode_config config;
 } decode_choices[] = {
     {T2G_DEVICE_CPU, false, T2G_DECODE_LANES},
-    {T2G_DEVICE_CPU, true, T2G_DECODE_GROUP8},
+    {T2G_DEVICE_CPU, true, T2G_DECODE_LANES},
 };
 #define DECODE_CHOICE_DEFAULT T2G_DECODE_GROUP128
 
@@ -67,6 +75,10 @@ t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtyp
 
 const char *t2g_decode_config_name(t2g_decode_config config) {
     return config > T2G_DECODE_AUTO && config < T2G_DECODE_CONFIGS ? decode_configs[config].name : "unknown";
+}
+
+const char *t2g_decode_config_shader(t2g_decode_config config) {
+    return config > T2G_DECODE_AUTO && config < T2G_DECODE_CONFIGS ? decode_configs[config].shader : "unknown";
 }
 
 t2g_status t2g_decode_embedding(t2g_recorder *rec, t2g_tensor out, t2g_tensor rows, t2g_tensor wte,
@@ -152,19 +164,31 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
     const struct decode_attention_config *c = &decode_configs[config];
     t2g_status status = check_step(kernel, kcache, vcache, qkv, rows, n, slots, T, NH, KVH, hs, err);
     if (!status) status = t2g_need(out, (uint64_t)n * NH * hs, kernel, "out", err); /* (n,NH hs) */
-    if (!status && !c->reads16 && kcache.dtype != T2G_DTYPE_F32)
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: configuration %s reads f32 caches only, not %s", kernel, c->name,
-                        t2g_dtype_name(kcache.dtype));
     char shader[T2G_SHADER_NAME_MAX];
     if (!status) status = t2g_shader_variant(rec, kernel, c->shader, &kcache.dtype, 1, shader, err);
     if (status) return status;
-    struct { uint32_t n, slots, T, NH, KVH, hs; float scale; } push = {n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs))};
-    uint32_t wide = hs % 4 == 0 && kcache.offset % 16 == 0 && vcache.offset % 16 == 0; /* vec4 loads */
+    struct { uint32_t n, slots, T, NH, KVH, hs; float scale; uint32_t k_first, v_first; } push = {
+        n, slots, T, NH, KVH, hs, (float)(1.0 / sqrt(hs)), 0, 0};
+    t2g_binding bindings[7] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
+    t2g_texel texels[7] = {T2G_TEXEL_NONE};
+    uint32_t wide = 0; /* the caches' quads through texel views */
+    if (c->quads) {
+        const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+        const t2g_tensor caches[2] = {kcache, vcache};
+        uint32_t *firsts[2] = {&push.k_first, &push.v_first};
+        wide = hs % 4 == 0;
+        for (int i = 0; i < 2; i++) {
+            t2g_matmul_quads view;
+            wide = t2g_matmul_quad_view(info, caches[i], &view) && wide;
+            bindings[5 + i] = (t2g_binding){{caches[i].arena, view.offset, view.bytes, caches[i].dtype}, T2G_READ};
+            texels[5 + i] = t2g_texel_of_quads(caches[i].dtype);
+            *firsts[i] = view.first;
+        }
+    }
     const uint32_t spec[] = {c->group, hs, wide};
-    t2g_binding bindings[] = {{out, T2G_WRITE}, {kcache, T2G_READ}, {vcache, T2G_READ}, {qkv, T2G_READ}, {rows, T2G_READ}};
     t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = c->head_constants ? 3 : 1,
-        .bindings = bindings, .binding_count = 5,
+        .shader = shader, .spec = spec, .spec_count = c->quads ? 3 : 1,
+        .bindings = bindings, .binding_count = c->quads ? 7 : 5, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
     };
     t2g_groups_2d(t2g_ceil_div((uint64_t)n * NH, c->pairs), dispatch.groups);

@@ -62,16 +62,19 @@ typedef enum t2g_decode_config {
  * for each row at position t of slot s, with q from qkv (n,(NH + 2 KVH) hs) and k_j, v_j from
  * kcache, vcache (slots, T, KVH hs) at [s][j], both f32 or both bf16 or both f16 (widened to
  * f32 as they are read; every sum is f32). A row whose slot >= slots or t >= T gives NaN.
- * hs <= 128. `config`: how it runs (T2G_DECODE_LANES refuses 16-bit caches); T2G_DECODE_AUTO,
+ * hs <= 128. `config`: how it runs (every configuration reads every cache type); T2G_DECODE_AUTO,
  * what the generator uses: t2g_decode_attention_choice for the caches' type. Deterministic, and
  * a row's output has the same bits whatever else the step holds (for one configuration). */
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
                                 t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
                                 uint32_t KVH, uint32_t hs, t2g_decode_config config, t2g_error *err);
-/* The device's configuration for caches of type `cache`: T2G_DECODE_LANES for f32 caches on CPU
- * devices, T2G_DECODE_GROUP8 for 16-bit ones there, T2G_DECODE_GROUP128 elsewhere. */
+/* The device's configuration for caches of type `cache`: T2G_DECODE_LANES on CPU devices,
+ * T2G_DECODE_GROUP128 elsewhere. */
 t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtype cache);
 /* A configuration's name ("group 8", "lanes"; "unknown" out of range), for messages. */
 const char *t2g_decode_config_name(t2g_decode_config config);
+/* The shader a configuration runs ("decode_attention", "decode_attention_lanes"; "unknown" out of
+ * range): with the caches' type, the variant a self-check verdict names. */
+const char *t2g_decode_config_shader(t2g_decode_config config);
 
 #endif

@@ -20,8 +20,9 @@
 #include "t2g/variants.h"
 
 /* ---- the cases: one per variant, its name with T standing for the 16-bit type and * for the
- * tiled GEMM's shader (matmul_gemm or matmul_gemm_cpu: one verdict for each that the device's
- * choice of tiles may take, named after it) ---- */
+ * shader the device runs: the tiled GEMM's (matmul_gemm or matmul_gemm_cpu: one verdict for each
+ * that the device's choice of tiles may take, named after it), the decode attention's
+ * configuration's (decode_attention or decode_attention_lanes) ---- */
 
 typedef enum case_kind {
     CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
@@ -44,7 +45,7 @@ static const struct {
     {CASE_ATTENTION, "attention_forward@T", false},
     {CASE_ATTENTION_BACKWARD, "attention_backward_dot@T", false},
     {CASE_DECODE_STORE, "decode_store@T", false},         /* the generator's 16-bit KV cache */
-    {CASE_DECODE_ATTENTION, "decode_attention@T", false},
+    {CASE_DECODE_ATTENTION, "*@T", false},
 };
 #define CASE_COUNT (sizeof CASES / sizeof CASES[0])
 
@@ -55,10 +56,12 @@ enum { GM = 37, GK = 45, GN = 29, ROWS = 13, COLS = 40, AB = 2, AT = 5, ANH = 2,
 enum { DS = 3, DT = 7, DNH = 4, DKVH = 2, DW = (DNH + 2 * DKVH) * AHS, DCACHE = DS * DT * DKVH * AHS };
 
 /* One check: a case, and for the GEMM's cases the configuration it runs on (the tiled shader's
- * that the device may choose, or T2G_MATMUL_TILES_COOPMAT; AUTO for the other cases). */
+ * that the device may choose, or T2G_MATMUL_TILES_COOPMAT; AUTO for the other cases); the
+ * shader that * stands for in its name. */
 typedef struct planned {
     size_t c;
     t2g_matmul_tiles tiles;
+    const char *shader;
 } planned;
 
 #define MAX_PLANNED (CASE_COUNT * T2G_MATMUL_SHADER_COUNT)
@@ -67,21 +70,23 @@ typedef struct planned {
 static uint32_t plan_checks(const t2g_device *device, t2g_dtype dtype, planned out[MAX_PLANNED]) {
     t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
     uint32_t shaders = t2g_matmul_choosable_shaders(device, tiled), n = 0;
+    const char *decode_shader = t2g_decode_config_shader(t2g_decode_attention_choice(device, dtype));
     for (size_t c = 0; c < CASE_COUNT; c++) {
         if (CASES[c].kind == CASE_GEMM)
-            for (uint32_t s = 0; s < shaders; s++) out[n++] = (planned){c, tiled[s]};
+            for (uint32_t s = 0; s < shaders; s++)
+                out[n++] = (planned){c, tiled[s], t2g_matmul_shader_name(t2g_matmul_tile_config_get(tiled[s])->shader)};
+        else if (CASES[c].kind == CASE_DECODE_ATTENTION)
+            out[n++] = (planned){c, T2G_MATMUL_TILES_AUTO, decode_shader};
         else if (CASES[c].kind != CASE_COOPMAT)
-            out[n++] = (planned){c, T2G_MATMUL_TILES_AUTO};
+            out[n++] = (planned){c, T2G_MATMUL_TILES_AUTO, ""};
         else if (t2g_matmul_use_coopmat(t2g_device_get_info(device), dtype, dtype))
-            out[n++] = (planned){c, T2G_MATMUL_TILES_COOPMAT};
+            out[n++] = (planned){c, T2G_MATMUL_TILES_COOPMAT, ""};
     }
     return n;
 }
 
 static void case_name(planned check, t2g_dtype dtype, char out[64]) {
-    const char *type = t2g_dtype_name(dtype);
-    const t2g_matmul_tile_config *tiled = t2g_matmul_tile_config_get(check.tiles);
-    const char *shader = tiled ? t2g_matmul_shader_name(tiled->shader) : "";
+    const char *type = t2g_dtype_name(dtype), *shader = check.shader;
     size_t n = 0;
     for (const char *p = CASES[check.c].name; *p && n < 63; p++) {
         if (*p == 'T') n += (size_t)snprintf(out + n, 64 - n, "%s", type);

@@ -6,8 +6,9 @@
  * them, without and with rotary position embedding; head sizes 7 to 128, positions up to 200
  * (one, two chunks of keys), multi-head, grouped-query (SmolLM2's 9 over 3) and multi-query; a
  * grid of more than 65535 workgroups; each in the configurations the devices choose (decode.c:
- * workgroups of 8 and 128, and lanes for f32 caches); a row's output has the same bits when its step holds
- * only it. The caches are poisoned where the step writes (they must be written) and after
+ * workgroups of 8 and 128, and lanes); a row's output has the same bits when its step holds
+ * only it. lanes reads the caches through texel views that start before them, and through
+ * none (views too small): the same bits as through its own. The caches are poisoned where the step writes (they must be written) and after
  * each sequence's last row (never read, never written); everything else keeps its bits. The
  * caches of a 16-bit model (bf16, f16): what the f32 shader writes, rounded, and the attention
  * on the 16-bit values they hold.
@@ -466,12 +467,15 @@ static void shape_errors(check_ctx *ctx) {
                    mixed ? ctx->err.message : "accepted");
         check_refused(ctx, t2g_decode_attention(rec, out, small16, small16, qkv, rows, 2, 2, 4, 2, 2, 8, 0, &ctx->err),
                       "decode", "f16 caches one element short");
-        t2g_status lanes16 = t2g_decode_attention(rec, out, cache16, cache16, qkv, rows, 2, 2, 4, 2, 2, 8,
-                                                  T2G_DECODE_LANES, &ctx->err);
-        check_true(ctx, lanes16 == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "lanes") &&
-                            strstr(ctx->err.message, "bf16"),
-                   "decode: configuration lanes refuses bf16 caches, naming both (%s)",
-                   lanes16 ? ctx->err.message : "accepted");
+        check_refused(ctx, t2g_decode_attention(rec, out, small16, small16, qkv, rows, 2, 2, 4, 2, 2, 8,
+                                                T2G_DECODE_LANES, &ctx->err),
+                      "decode", "lanes with f16 caches one element short");
+        t2g_status mixed_lanes = t2g_decode_attention(rec, out, cache16, cache, qkv, rows, 2, 2, 4, 2, 2, 8,
+                                                      T2G_DECODE_LANES, &ctx->err);
+        check_true(ctx, mixed_lanes == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "bf16") &&
+                            strstr(ctx->err.message, "f32"),
+                   "decode: lanes refuses a bf16 key cache beside an f32 value cache, naming both (%s)",
+                   mixed_lanes ? ctx->err.message : "accepted");
         t2g_tensor words = {0};
         check_status(ctx, t2g_tensor_alloc_typed(ctx->arena, T2G_DTYPE_U32, 2 * 4 * 16, &words, &ctx->err), "u32");
         check_refused(ctx, t2g_decode_store(rec, qkv, words, words, rows, NULL, 2, 2, 4, 2, 2, 8, &ctx->err), "decode",
@@ -482,6 +486,64 @@ static void shape_errors(check_ctx *ctx) {
     check_refused(ctx, t2g_decode_embedding(rec, out, rows, qkv, NULL, 3, 8, 2, 1, &ctx->err), "decode",
                   "rows for 2 of 3 rows");
     check_true(ctx, t2g_recorder_dispatch_count(rec) == before, "decode: refused calls record nothing");
+}
+
+/* lanes reading the caches (of `dtype`) through texel views of their own, through views that
+ * start before them (slices of larger tensors padded before with NaN, under a texel alignment of
+ * 256 bytes), and through none (views of at most 4 texels: scalar loads): the same bits. */
+static void lanes_views_case(check_ctx *ctx, t2g_dtype dtype) {
+    check_case_begin(ctx);
+    enum { SLOTS = 3, T = 9, NH = 4, KVH = 2, HS = 16, W = (NH + 2 * KVH) * HS, CACHE = SLOTS * T * KVH * HS };
+    if (dtype != T2G_DTYPE_F32 && !t2g_device_get_info(ctx->device)->storage_16bit) return;
+    const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    uint32_t elements = info->min_storage_buffer_offset_alignment / t2g_dtype_bytes(dtype); /* the slices' offset */
+    if (elements == 0 || elements % 4 || info->min_storage_buffer_offset_alignment >= 256) {
+        check_log(ctx, "decode lanes views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes "
+                  "starts before; skipped", info->min_storage_buffer_offset_alignment);
+        return;
+    }
+    uint32_t rows_h[SLOTS * 3];
+    for (uint32_t b = 0; b < SLOTS; b++) {
+        rows_h[3 * b] = 1;
+        rows_h[3 * b + 1] = b;
+        rows_h[3 * b + 2] = T - 1 - b;
+    }
+    t2g_tensor rows = check_upload(ctx, rows_h, SLOTS * 3);
+    t2g_tensor qkv = check_upload(ctx, check_random_floats(ctx, SLOTS * W, -1, 1), SLOTS * W);
+    t2g_tensor own[2], sliced[2];
+    for (int c = 0; c < 2; c++) {
+        float *values = check_random_floats(ctx, CACHE, -1, 1);
+        float *padded = check_host(ctx, (elements + CACHE) * sizeof *padded);
+        for (uint32_t e = 0; e < elements; e++) padded[e] = NAN;
+        memcpy(padded + elements, values, CACHE * sizeof *values);
+        own[c] = check_upload_typed(ctx, dtype, values, CACHE, 0, 0);
+        sliced[c] = t2g_tensor_slice(check_upload_typed(ctx, dtype, padded, elements + CACHE, 0, 0), elements, CACHE);
+    }
+    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
+        {0, 0, "own caches"}, {256, 0, "slices read through views that start before them"},
+        {256, 4, "slices too large for a view (scalar loads)"},
+    };
+    float *got[3] = {NULL};
+    for (int w = 0; w < 3 && !ctx->failures; w++) {
+        const t2g_tensor *caches = w ? sliced : own;
+        t2g_tensor out = check_poisoned(ctx, SLOTS * NH * HS);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err);
+        if (!status)
+            status = t2g_decode_attention(ctx->recorder, out, caches[0], caches[1], qkv, rows, SLOTS, SLOTS, T, NH, KVH,
+                                          HS, T2G_DECODE_LANES, &ctx->err);
+        if (check_status(ctx, status, ways[w].what) && check_submit(ctx)) got[w] = check_download(ctx, out, SLOTS * NH * HS);
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    bool finite = true;
+    for (int i = 0; i < SLOTS * NH * HS; i++) finite = finite && isfinite(got[0][i]);
+    check_true(ctx, finite, "decode lanes %s: every output finite with the caches' own views", t2g_dtype_name(dtype));
+    for (int w = 1; w < 3; w++) {
+        char label[160];
+        snprintf(label, sizeof label, "decode lanes %s caches, %s, against own caches", t2g_dtype_name(dtype),
+                 ways[w].what);
+        check_bitwise(ctx, label, got[0], got[w], SLOTS * NH * HS);
+    }
 }
 
 T2G_CHECK(decode) {
@@ -529,7 +591,7 @@ T2G_CHECK(decode) {
     for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) step_case(ctx, between[i]);
     /* the caches of a bf16 or f16 model: each shape in both formats (dtype set below) in both
      * configurations that read them */
-    const t2g_decode_config configs16[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128};
+    const t2g_decode_config configs16[] = {T2G_DECODE_GROUP8, T2G_DECODE_GROUP128, T2G_DECODE_LANES};
     static const decode_shape cases16[] = {
         {3, 2, 2, 8, 9, ROWS_LOCKSTEP, 6, false, 2, 0, T2G_DTYPE_BF16},
         {3, 9, 3, 64, 9, ROWS_LOCKSTEP, 6, true, 2, 0, T2G_DTYPE_BF16},
@@ -546,6 +608,7 @@ T2G_CHECK(decode) {
                 c.dtype = check_formats16[f];
                 step16_case(ctx, c);
             }
+    for (size_t f = 0; f < 3; f++) lanes_views_case(ctx, f ? check_formats16[f - 1] : T2G_DTYPE_F32);
     embedding_case(ctx, 3, 36, 259, 10, false, true);
     embedding_case(ctx, 5, 13, 7, 4, true, true);
     embedding_case(ctx, 3, 36, 259, 10, false, false);

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "core/read_file.h"
+#include "kernels/decode.h"
 #include "kernels/matmul_internal.h"
 #include "t2g/gpt.h"
 #include "t2g/variants.h"
@@ -44,8 +45,11 @@ T2G_CHECK(variants_selfcheck) {
                   v[i].error, v[i].message[0] ? ": " : "", v[i].message);
     }
     check_true(ctx, all, "every bf16 variant agrees with the f32 path, run afresh (%u variants)", count);
-    check_true(ctx, find(v, count, "decode_store@bf16") && find(v, count, "decode_attention@bf16"),
-               "the generator's KV-cache variants are checked too (decode_store@bf16, decode_attention@bf16)");
+    char decode_attention[64]; /* the variant of the configuration the device runs bf16 caches with */
+    snprintf(decode_attention, sizeof decode_attention, "%s@bf16",
+             t2g_decode_config_shader(t2g_decode_attention_choice(ctx->device, T2G_DTYPE_BF16)));
+    check_true(ctx, find(v, count, "decode_store@bf16") && find(v, count, decode_attention),
+               "the generator's KV-cache variants are checked too (decode_store@bf16, %s)", decode_attention);
     t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
     uint32_t shaders = t2g_matmul_choosable_shaders(ctx->device, tiled);
     for (uint32_t s = 0; s < shaders; s++) {

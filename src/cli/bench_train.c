@@ -51,8 +51,8 @@ static const char TRAIN_HELP[] =
 
 static const char ROLLOUT_HELP[] =
     "usage: t2g bench rollout [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
-    "                         [--prompts N] [--prompt-tokens N] [--new N] [--prefill on|off] [--device D]\n"
-    "                         [--json]\n"
+    "                         [--prompts N] [--prompt-tokens N] [--new N] [--prefill on|off]\n"
+    "                         [--precision P] [--device D] [--json]\n"
     "\n"
     "Times batched sampling with the KV cache: N prompts of 64 random tokens (fewer if the context\n"
     "is short; a preset's: bytes; a model's: ids of its vocabulary that are not special tokens),\n"
@@ -73,6 +73,8 @@ static const char ROLLOUT_HELP[] =
     "  --prefill X  on (default): the prompts go through the model all positions at once, then the new\n"
     "               tokens one position a step; off: every position one step at a time (the same\n"
     "               tokens and log-probabilities, for comparison)\n"
+    "  --precision P  f32 (default), bf16, f16 or auto: the model's train.precision; a 16-bit model\n"
+    "               generates from its 16-bit weights with a KV cache of that type\n"
     "\n"
     "example: t2g bench rollout --json\n"
     "         t2g bench rollout --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 128 \\\n"
@@ -88,7 +90,7 @@ typedef struct bench_options {
     uint64_t a, b;          /* train: batch, steps; rollout: prompts, new tokens */
     uint64_t context;       /* 0: the model's */
     uint64_t warmup;        /* train only */
-    t2g_precision precision; /* train only */
+    t2g_precision precision;
     bool json, profile;
     bool no_prefill;        /* rollout only */
     uint64_t prompt_tokens; /* rollout only; 0: the default */
@@ -107,7 +109,7 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
         } else if (cli_value(&args, "--preset", &o->preset) || cli_value(&args, "--model", &o->model) ||
                    cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
-                   (train && (cli_value(&args, "--warmup", &warmup) || cli_value(&args, "--precision", &precision))) ||
+                   cli_value(&args, "--precision", &precision) || (train && cli_value(&args, "--warmup", &warmup)) ||
                    (!train && (cli_value(&args, "--prefill", &prefill) ||
                                cli_value(&args, "--prompt-tokens", &prompt_tokens)))) {
         } else if (cli_flag(&args, "--json")) {
@@ -429,6 +431,7 @@ int bench_rollout(int argc, char **argv) {
                   new_tokens, m.T, m.path ? "model" : "preset");
         code = EXIT_USAGE;
     }
+    m.config.precision = t2g_precision_for_device(o.precision, info);
     if (!code) code = check_memory("bench rollout", &m, device, 1, 1, true, &memory);
     if (code) {
         bench_model_close(&m);

@@ -24,9 +24,9 @@
 #include "t2g/recorder.h"
 #include "t2g/status.h"
 
-/* ---- fill, copy, scaled add (shaders/fill.comp, shaders/axpby.comp) ---- */
+/* ---- fill, copy, scaled add (the driver's fill; shaders/axpby.comp) ---- */
 
-/* out[i] = value for i < n. */
+/* out[i] = value for i < n (its bits: -0.0 and every NaN's kept). */
 t2g_status t2g_fill(t2g_recorder *rec, t2g_tensor out, uint64_t n, float value, t2g_error *err);
 /* y[i] = alpha * x[i] + beta * y[i] for i < n. With beta == 0 the old y is not read (NaN in y
  * stays out). Gradient accumulation: beta = 1; scaled copy: beta = 0. */

@@ -40,6 +40,12 @@ t2g_status t2g_recorder_scratch(t2g_recorder *recorder, uint64_t bytes, t2g_tens
 t2g_status t2g_record_update(t2g_recorder *recorder, t2g_tensor tensor, const void *data,
                              uint32_t bytes, t2g_error *err);
 
+/* Every 32-bit word of a tensor (its offset and size multiples of 4) set to `word`, as part of
+ * the recording (vkCmdFillBuffer: the driver's own fill, no pipeline; timed and counted as a
+ * dispatch under `label`, which must outlive the recorder). */
+t2g_status t2g_record_fill(t2g_recorder *recorder, t2g_tensor tensor, uint32_t word, const char *label,
+                           t2g_error *err);
+
 /* Timings of the last submission: one per timed dispatch, in recording order. */
 typedef struct t2g_timing {
     const char *label;  /* the kernel's name; valid until the recorder is destroyed */
@@ -47,7 +53,7 @@ typedef struct t2g_timing {
 } t2g_timing;
 uint32_t t2g_recorder_timings(const t2g_recorder *recorder, const t2g_timing **timings);
 
-/* Dispatches recorded since the recorder was created, and barriers the hazard tracking
+/* Dispatches (fills included) recorded since the recorder was created, and barriers the hazard tracking
  * inserted (for tests of the barrier logic and for benchmarks). */
 uint64_t t2g_recorder_dispatch_count(const t2g_recorder *recorder);
 uint64_t t2g_recorder_barrier_count(const t2g_recorder *recorder);

@@ -424,6 +424,28 @@ t2g_status t2g_record_update(t2g_recorder *r, t2g_tensor tensor, const void *dat
     return T2G_OK;
 }
 
+t2g_status t2g_record_fill(t2g_recorder *r, t2g_tensor tensor, uint32_t word, const char *label, t2g_error *err) {
+    if (!tensor.arena || tensor.bytes == 0 || tensor.bytes % 4 || tensor.offset % 4)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: a fill of %llu bytes at byte %llu (at least 4 bytes, offset and size "
+                        "multiples of 4)", label, (unsigned long long)tensor.bytes, (unsigned long long)tensor.offset);
+    if (tensor.arena->device != r->device)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: a tensor of another device", label);
+    t2g_status status = ensure_recording(r, err);
+    if (status) return break_recording(r, status, err);
+    t2g_binding binding = {tensor, T2G_WRITE};
+    status = order_accesses(r, &binding, 1, err);
+    if (status) return break_recording(r, status, err);
+    bool timed = r->timed < r->timestamp_capacity;
+    if (timed) vkCmdWriteTimestamp(r->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, r->queries, 2 * r->timed);
+    vkCmdFillBuffer(r->commands, tensor.arena->buffer, tensor.offset, tensor.bytes, word);
+    if (timed) {
+        vkCmdWriteTimestamp(r->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, r->queries, 2 * r->timed + 1);
+        r->labels[r->timed++] = label;
+    }
+    r->dispatch_count++;
+    return T2G_OK;
+}
+
 /* ---- scratch ---- */
 
 t2g_status t2g_recorder_scratch(t2g_recorder *r, uint64_t bytes, t2g_tensor *tensor, t2g_error *err) {

@@ -43,17 +43,20 @@ T2G_CHECK(pipelines_lazy) {
     bool ok = !t2g_arena_create(device, 1 << 16, "lazy pipelines", &arena, &err) &&
               !t2g_recorder_create(device, NULL, &rec, &err) && !t2g_tensor_alloc_f32(arena, 37, &x, &err) &&
               !t2g_tensor_alloc_f32(arena, 37, &y, &err);
-    uint32_t after_fill = 0, after_two_fills = 0, after_gelu = 0;
+    uint32_t after_fill = 0, after_copy = 0, after_two_copies = 0, after_gelu = 0;
     if (ok) ok = !t2g_fill(rec, x, 37, 1.0f, &err) && !t2g_recorder_submit(rec, &err);
     after_fill = t2g_device_pipeline_stats(device).created;
+    if (ok) ok = !t2g_copy(rec, y, x, 37, &err) && !t2g_recorder_submit(rec, &err);
+    after_copy = t2g_device_pipeline_stats(device).created;
     /* the same kernel again, on another length: its pipeline is reused */
-    if (ok) ok = !t2g_fill(rec, x, 5, 2.0f, &err) && !t2g_recorder_submit(rec, &err);
-    after_two_fills = t2g_device_pipeline_stats(device).created;
+    if (ok) ok = !t2g_copy(rec, y, x, 5, &err) && !t2g_recorder_submit(rec, &err);
+    after_two_copies = t2g_device_pipeline_stats(device).created;
     if (ok) ok = !t2g_gelu_forward(rec, y, x, 37, &err) && !t2g_recorder_submit(rec, &err);
     after_gelu = t2g_device_pipeline_stats(device).created;
     if (!ok) check_fail(ctx, "using the device of its own: %s", err.message);
-    check_true(ctx, after_fill == 1, "one fill creates one pipeline, the fill's (%u)", after_fill);
-    check_true(ctx, after_two_fills == 1, "a second fill creates none (%u)", after_two_fills);
+    check_true(ctx, after_fill == 0, "a fill (the driver's) creates no pipeline (%u)", after_fill);
+    check_true(ctx, after_copy == 1, "one copy creates one pipeline, the copy's (%u)", after_copy);
+    check_true(ctx, after_two_copies == 1, "a second copy creates none (%u)", after_two_copies);
     check_true(ctx, after_gelu == 2, "a GELU then creates its own, one more (%u)", after_gelu);
     check_no_validation_messages(ctx, device);
     t2g_recorder_destroy(rec);
@@ -63,7 +66,7 @@ T2G_CHECK(pipelines_lazy) {
 }
 
 #define THREADS 4
-#define THREAD_N 1000 /* floats each thread fills */
+#define THREAD_N 1000 /* floats each thread copies */
 
 /* The threads wait until `go` is set, so that they ask for the pipeline at the same time. */
 typedef struct start_line {
@@ -72,22 +75,22 @@ typedef struct start_line {
     bool go;
 } start_line;
 
-typedef struct fill_job {
+typedef struct copy_job {
     start_line *start;
     t2g_recorder *rec;
-    t2g_tensor out; /* (THREAD_N) */
+    t2g_tensor out, in; /* (THREAD_N) each; in holds `value` */
     float value;
     t2g_status status;
     t2g_error err;
-} fill_job;
+} copy_job;
 
-/* Waits for the start, then records one fill. */
-static void *record_fill(void *arg) {
-    fill_job *job = arg;
+/* Waits for the start, then records one copy. */
+static void *record_copy(void *arg) {
+    copy_job *job = arg;
     pthread_mutex_lock(&job->start->lock);
     while (!job->start->go) pthread_cond_wait(&job->start->changed, &job->start->lock);
     pthread_mutex_unlock(&job->start->lock);
-    job->status = t2g_fill(job->rec, job->out, THREAD_N, job->value, &job->err);
+    job->status = t2g_copy(job->rec, job->out, job->in, THREAD_N, &job->err);
     return NULL;
 }
 
@@ -97,14 +100,14 @@ static bool all_equal(const float *x, size_t n, float value) {
     return true;
 }
 
-/* Records the jobs' fills in THREADS threads at once; false (a failure noted) if not all started. */
-static bool record_in_threads(check_ctx *ctx, fill_job *jobs) {
+/* Records the jobs' copies in THREADS threads at once; false (a failure noted) if not all started. */
+static bool record_in_threads(check_ctx *ctx, copy_job *jobs) {
     start_line start = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER, .go = false};
     pthread_t threads[THREADS];
     int started = 0;
     while (started < THREADS) {
         jobs[started].start = &start;
-        if (pthread_create(&threads[started], NULL, record_fill, &jobs[started])) break;
+        if (pthread_create(&threads[started], NULL, record_copy, &jobs[started])) break;
         started++;
     }
     pthread_mutex_lock(&start.lock);
@@ -120,15 +123,19 @@ T2G_CHECK(pipelines_threads) {
     check_case_begin(ctx);
     t2g_device *device = own_device(ctx);
     if (!device) return ctx->failures;
-    fill_job jobs[THREADS];
+    copy_job jobs[THREADS];
     memset(jobs, 0, sizeof jobs);
     t2g_arena *arena = NULL;
     t2g_error err = {0};
-    bool ok = !t2g_arena_create(device, THREADS * THREAD_N * 4 + 4096, "threads", &arena, &err);
+    bool ok = !t2g_arena_create(device, 2 * THREADS * (THREAD_N * 4 + 256), "threads", &arena, &err);
     for (int i = 0; ok && i < THREADS; i++) {
+        float values[THREAD_N];
         jobs[i].value = (float)(i + 1);
+        for (int e = 0; e < THREAD_N; e++) values[e] = jobs[i].value;
         ok = !t2g_recorder_create(device, NULL, &jobs[i].rec, &err) &&
-             !t2g_tensor_alloc_f32(arena, THREAD_N, &jobs[i].out, &err);
+             !t2g_tensor_alloc_f32(arena, THREAD_N, &jobs[i].out, &err) &&
+             !t2g_tensor_alloc_f32(arena, THREAD_N, &jobs[i].in, &err) &&
+             !t2g_tensor_upload(jobs[i].in, values, sizeof values, &err);
     }
     if (!ok) check_fail(ctx, "setting up: %s", err.message);
     /* the thread that creates the pipeline holds until the others wait for it */
@@ -137,18 +144,18 @@ T2G_CHECK(pipelines_threads) {
     for (int i = 0; ok && i < THREADS; i++) {
         float host[THREAD_N];
         if (jobs[i].status) {
-            check_fail(ctx, "thread %d recording a fill: %s", i, jobs[i].err.message);
+            check_fail(ctx, "thread %d recording a copy: %s", i, jobs[i].err.message);
         } else if (t2g_recorder_submit(jobs[i].rec, &err) ||
                    t2g_tensor_download(jobs[i].out, host, sizeof host, &err)) {
-            check_fail(ctx, "running thread %d's fill: %s", i, err.message);
+            check_fail(ctx, "running thread %d's copy: %s", i, err.message);
         } else {
-            check_true(ctx, all_equal(host, THREAD_N, jobs[i].value), "thread %d's fill wrote %g (got %g)", i,
+            check_true(ctx, all_equal(host, THREAD_N, jobs[i].value), "thread %d's copy wrote %g (got %g)", i,
                        jobs[i].value, host[0]);
         }
     }
     t2g_pipeline_stats stats = t2g_device_pipeline_stats(device);
     check_true(ctx, stats.created == 1 && stats.waits == THREADS - 1,
-               "%d threads asking for the fill's pipeline at once: one creates it, %d wait (%u created, %u waits)",
+               "%d threads asking for the copy's pipeline at once: one creates it, %d wait (%u created, %u waits)",
                THREADS, THREADS - 1, stats.created, stats.waits);
     check_no_validation_messages(ctx, device);
     for (int i = 0; i < THREADS; i++) t2g_recorder_destroy(jobs[i].rec);

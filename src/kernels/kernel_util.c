@@ -16,6 +16,28 @@ t2g_status t2g_need(t2g_tensor tensor, uint64_t count, const char *kernel, const
     return T2G_OK;
 }
 
+bool t2g_quad_view(const t2g_device_info *info, t2g_tensor tensor, t2g_quads *view) {
+    uint64_t quad = 4ull * t2g_dtype_bytes(tensor.dtype);
+    uint64_t alignment = info->min_texel_buffer_offset_alignment ? info->min_texel_buffer_offset_alignment : 1;
+    uint64_t begin = tensor.offset / alignment * alignment;
+    uint64_t texels = (tensor.offset + tensor.bytes - begin + quad - 1) / quad;
+    bool fits = (tensor.offset - begin) % quad == 0 && texels <= info->max_texel_buffer_elements &&
+                begin + texels * quad <= t2g_arena_capacity_bytes(tensor.arena);
+    *view = fits ? (t2g_quads){begin, texels * quad, (uint32_t)((tensor.offset - begin) / quad)}
+                 : (t2g_quads){0, quad, 0};
+    return fits;
+}
+
+bool t2g_bind_quads(const t2g_device_info *info, t2g_tensor tensor, t2g_binding *binding, t2g_texel *texel,
+                    uint32_t *first) {
+    t2g_quads view;
+    bool fits = t2g_quad_view(info, tensor, &view);
+    *binding = (t2g_binding){{tensor.arena, view.offset, view.bytes, tensor.dtype}, T2G_READ};
+    *texel = t2g_texel_of_quads(tensor.dtype);
+    *first = view.first;
+    return fits;
+}
+
 t2g_status t2g_need_float(t2g_tensor tensor, uint64_t count, const char *kernel, const char *name, t2g_error *err) {
     if (tensor.dtype == T2G_DTYPE_F32) return t2g_need(tensor, count, kernel, name, err);
     if (tensor.dtype != T2G_DTYPE_BF16 && tensor.dtype != T2G_DTYPE_F16)

@@ -2,6 +2,7 @@
 #ifndef T2G_KERNEL_UTIL_H
 #define T2G_KERNEL_UTIL_H
 
+#include "quad_view.h"
 #include "t2g/kernels.h"
 #include "vk_internal.h"
 
@@ -48,6 +49,12 @@ void t2g_groups_2d(uint64_t groups, uint32_t out[3]);
 t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                   uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,
                                   t2g_error *err);
+
+/* A tensor's quads as a binding of a shader that reads them through a uniform texel buffer, and
+ * the quad of the view where the tensor starts (t2g_quad_view); false where they cannot serve
+ * (the binding is then the buffer's first texel, never read). */
+bool t2g_bind_quads(const t2g_device_info *info, t2g_tensor tensor, t2g_binding *binding, t2g_texel *texel,
+                    uint32_t *first);
 
 /* ---- tensors larger than one binding ----
  *

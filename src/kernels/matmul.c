@@ -241,30 +241,6 @@ typedef struct gemm_shader {
     bool quads;
 } gemm_shader;
 
-bool t2g_matmul_quad_view(const t2g_device_info *info, t2g_tensor operand, t2g_matmul_quads *view) {
-    uint64_t quad = 4ull * t2g_dtype_bytes(operand.dtype);
-    uint64_t alignment = info->min_texel_buffer_offset_alignment ? info->min_texel_buffer_offset_alignment : 1;
-    uint64_t begin = operand.offset / alignment * alignment;
-    uint64_t texels = (operand.offset + operand.bytes - begin + quad - 1) / quad;
-    bool fits = (operand.offset - begin) % quad == 0 && texels <= info->max_texel_buffer_elements &&
-                begin + texels * quad <= t2g_arena_capacity_bytes(operand.arena);
-    *view = fits ? (t2g_matmul_quads){begin, texels * quad, (uint32_t)((operand.offset - begin) / quad)}
-                 : (t2g_matmul_quads){0, quad, 0};
-    return fits;
-}
-
-/* An operand's quads as a binding of matmul_gemm_cpu (a uniform texel buffer) and the
- * quad where it starts; false where they cannot serve. */
-static bool bind_quads(const t2g_device_info *info, t2g_tensor operand, t2g_binding *binding, t2g_texel *texel,
-                       uint32_t *first) {
-    t2g_matmul_quads view;
-    bool fits = t2g_matmul_quad_view(info, operand, &view);
-    *binding = (t2g_binding){{operand.arena, view.offset, view.bytes, operand.dtype}, T2G_READ};
-    *texel = t2g_texel_of_quads(operand.dtype);
-    *first = view.first;
-    return fits;
-}
-
 /* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
  * share their bindings, push constants and order of workgroups. */
 static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_shader *shader, t2g_tensor c,
@@ -285,8 +261,8 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
     t2g_texel texels[6] = {T2G_TEXEL_NONE};
     if (shader->quads) {
         const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-        bool a_fits = bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
-        bool b_fits = bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
+        bool a_fits = t2g_bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
+        bool b_fits = t2g_bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
         if (a_fits && b_fits) push.flags |= GEMM_QUADS;
     }
     t2g_dispatch dispatch = {

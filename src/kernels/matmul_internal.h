@@ -65,20 +65,8 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
 
 /* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`
  * (T2G_MATMUL_TILES_COOPMAT: T2G_ERR_UNSUPPORTED where the device cannot run the
- * cooperative-matrix GEMM on the operands' types, or the self-check disabled it). */
-/* Where matmul_gemm_cpu reads an operand's quads (4 elements, one texel of a uniform texel
- * buffer): the view of the arena's bytes [offset, offset + bytes), from the device's texel-buffer
- * offset alignment at or below the operand's start to past its last element (inside the arena's
- * buffer, which ends on a multiple of 256 bytes), and the quad of the view where the operand
- * starts. False where the quads cannot serve: the operand does not start on a quad of the view, or
- * the view would hold more texels than the device allows; the view is then the buffer's first
- * texel, bound for the layout's sake and never read (the shader takes its scalar loads). */
-typedef struct t2g_matmul_quads {
-    uint64_t offset, bytes;
-    uint32_t first;
-} t2g_matmul_quads;
-bool t2g_matmul_quad_view(const t2g_device_info *info, t2g_tensor operand, t2g_matmul_quads *view);
-
+ * cooperative-matrix GEMM on the operands' types, or the self-check disabled it); matmul_gemm_cpu
+ * reads its operands' quads where t2g_quad_view (quad_view.h) serves. */
 t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
                                     t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
                                     t2g_error *err);

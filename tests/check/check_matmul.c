@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/matmul_internal.h"
+#include "kernels/quad_view.h"
 #include "check.h"
 #include "storage16.h"
 #include "ref/ref.h"
@@ -264,7 +265,7 @@ static void lanes_16bit_case(check_ctx *ctx, t2g_dtype dtype, int N, int C, int 
     check_bitwise(ctx, label, check_download(ctx, dweight[0], nw), check_download(ctx, dweight[1], nw), nw);
 }
 
-/* Where matmul_gemm_cpu reads its operands' quads (t2g_matmul_quad_view): from the view's quad
+/* Where matmul_gemm_cpu reads its operands' quads (t2g_quad_view): from the view's quad
  * where the operand starts, or nowhere (scalar loads) where the operand is off a quad of the view,
  * the view would hold too many texels or run past the arena's buffer. */
 static void quad_view_decisions(check_ctx *ctx) {
@@ -295,8 +296,8 @@ static void quad_view_decisions(check_ctx *ctx) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint32_t size = t2g_dtype_bytes(cases[i].dtype);
         t2g_tensor operand = {arena.arena, base + cases[i].offset, cases[i].elements * size, cases[i].dtype};
-        t2g_matmul_quads view;
-        bool fits = t2g_matmul_quad_view(&info, operand, &view);
+        t2g_quads view;
+        bool fits = t2g_quad_view(&info, operand, &view);
         uint64_t want_offset = cases[i].fits ? base + cases[i].view_offset : 0;
         check_true(ctx, fits == cases[i].fits && view.offset == want_offset && view.bytes == cases[i].view_bytes &&
                             view.first == cases[i].first,
@@ -310,8 +311,8 @@ static void quad_view_decisions(check_ctx *ctx) {
     /* a view that would run past the arena's buffer */
     t2g_tensor last = {arena.arena, capacity - 4, 4, T2G_DTYPE_F32};
     info.min_texel_buffer_offset_alignment = 4;
-    t2g_matmul_quads view;
-    check_true(ctx, !t2g_matmul_quad_view(&info, last, &view), "a quad view past the end of the arena's buffer is refused");
+    t2g_quads view;
+    check_true(ctx, !t2g_quad_view(&info, last, &view), "a quad view past the end of the arena's buffer is refused");
 }
 
 /* The products of cpu_lanes with operands that are slices of larger tensors (padded before with

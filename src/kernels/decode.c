@@ -8,7 +8,7 @@
  * than the head (see the shader). Shared memory: 128 + 3 * max(group, 128) floats at most
  * (2 KiB). decode_attention_lanes.comp: one invocation per (row, query head), each walking its
  * row's keys alone with an online softmax in registers; no shared memory; it reads the caches'
- * quads through texel views (t2g_matmul_quad_view) where the head size is a multiple of 4 and
+ * quads through texel views (t2g_quad_view) where the head size is a multiple of 4 and
  * the views serve.
  *
  * The KV cache may be bf16 or f16 (the variants of decode_store, which rounds what it writes,
@@ -18,7 +18,6 @@
 
 #include "decode.h"
 #include "kernel_util.h"
-#include "matmul_internal.h"
 
 /* decode_attention's configurations: the shader; its workgroup (specialization constant 0);
  * the (row, head) pairs a workgroup computes; whether the shader takes the head size and
@@ -177,13 +176,7 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
         const t2g_tensor caches[2] = {kcache, vcache};
         uint32_t *firsts[2] = {&push.k_first, &push.v_first};
         wide = hs % 4 == 0;
-        for (int i = 0; i < 2; i++) {
-            t2g_matmul_quads view;
-            wide = t2g_matmul_quad_view(info, caches[i], &view) && wide;
-            bindings[5 + i] = (t2g_binding){{caches[i].arena, view.offset, view.bytes, caches[i].dtype}, T2G_READ};
-            texels[5 + i] = t2g_texel_of_quads(caches[i].dtype);
-            *firsts[i] = view.first;
-        }
+        for (int i = 0; i < 2; i++) wide = t2g_bind_quads(info, caches[i], &bindings[5 + i], &texels[5 + i], firsts[i]) && wide;
     }
     const uint32_t spec[] = {c->group, hs, wide};
     t2g_dispatch dispatch = {

@@ -152,6 +152,12 @@ const char *t2g_device_test_corrupted_variant(const t2g_device *device);
  * when a device is created. */
 t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_error *err);
 
+/* Whether the kernels that lay their work out by device class (the rows of LayerNorm, RMSNorm and
+ * the cross-entropy) take their CPU layout: a CPU device, unless a test has it take the GPU layout
+ * (t2g_device_test_layouts_as_gpu: true until set back to false), so both run on lavapipe. */
+bool t2g_device_layouts_for_cpu(const t2g_device *device);
+void t2g_device_test_layouts_as_gpu(t2g_device *device, bool as_gpu);
+
 /* For tests: a stricter texel-buffer offset alignment (a power of two, a multiple of the device's
  * own) and fewer texels a view may hold (at most the device's own) than the device allows, so
  * that views which start before their tensor, and tensors too large for a view, occur at small

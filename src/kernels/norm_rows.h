@@ -6,8 +6,9 @@
 
 #include "reduce_columns.h"
 
-/* Invocations per workgroup of the row kernels. */
+/* Invocations per workgroup of the row kernels: on GPUs, and on CPU devices (norm_rows.c). */
 #define T2G_NORM_GROUP 256u
+#define T2G_NORM_GROUP_CPU 8u
 
 /* C >= 1 and N * C fits a 32-bit index; otherwise an error naming `kernel`. */
 t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err);

@@ -280,3 +280,9 @@ void t2g_device_test_corrupt_variant(t2g_device *device, const char *name) {
 }
 
 const char *t2g_device_test_corrupted_variant(const t2g_device *device) { return device->test_corrupt_variant; }
+
+void t2g_device_test_layouts_as_gpu(t2g_device *device, bool as_gpu) { device->test_layouts_as_gpu = as_gpu; }
+
+bool t2g_device_layouts_for_cpu(const t2g_device *device) {
+    return device->info.kind == T2G_DEVICE_CPU && !device->test_layouts_as_gpu;
+}

@@ -119,6 +119,7 @@ struct t2g_device {
     char disabled_variants[T2G_MAX_DISABLED_VARIANTS][64];
     uint32_t disabled_variant_count;
     char test_corrupt_variant[64];
+    bool test_layouts_as_gpu;           /* t2g_device_test_layouts_as_gpu */
 
     /* Immediate transfers (uploads, downloads) through a host-visible staging buffer. */
     VkCommandPool transfer_pool;

@@ -161,9 +161,9 @@ static void layernorm_arguments(check_ctx *ctx) {
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "layernorm: nothing recorded on refusal");
 }
 
-T2G_CHECK(layernorm) {
-    layernorm_case(ctx, 7, 48, 2, 5);
-    if (ctx->quick) return ctx->failures;
+/* The cases run in both row layouts (norm_rows.c) where the device is a CPU device; on a GPU the
+ * GPU layout runs twice. */
+static void layernorm_cases(check_ctx *ctx) {
     layernorm_case(ctx, 1, 1, 2, 5);
     layernorm_case(ctx, 1, 7, 2, 5);
     layernorm_case(ctx, 130, 48, 2, 5);
@@ -179,6 +179,18 @@ T2G_CHECK(layernorm) {
         layernorm16_case(ctx, check_formats16[f], 7, 48, 2, 5);
         layernorm16_case(ctx, check_formats16[f], 259, 1000, -3, 3);
     }
+}
+
+T2G_CHECK(layernorm) {
+    layernorm_case(ctx, 7, 48, 2, 5);
+    if (ctx->quick) return ctx->failures;
+    for (int gpu = 0; gpu < 2; gpu++) {
+        t2g_device_test_layouts_as_gpu(ctx->device, gpu);
+        check_log(ctx, "row layout: %s", t2g_device_layouts_for_cpu(ctx->device) ? "CPU devices'" : "GPUs'");
+        layernorm_case(ctx, 7, 48, 2, 5);
+        layernorm_cases(ctx);
+    }
+    t2g_device_test_layouts_as_gpu(ctx->device, false);
     layernorm_arguments(ctx);
     return ctx->failures;
 }

@@ -154,9 +154,9 @@ static void rmsnorm_arguments(check_ctx *ctx) {
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "rmsnorm: nothing recorded on refusal");
 }
 
-T2G_CHECK(rmsnorm) {
+/* The cases, run in both row layouts (norm_rows.c) where the device is a CPU device. */
+static void rmsnorm_cases(check_ctx *ctx) {
     rmsnorm_case(ctx, 7, 48, 1e-5f, -3, 3);
-    if (ctx->quick) return ctx->failures;
     rmsnorm_case(ctx, 1, 1, 1e-6f, -3, 3);
     rmsnorm_case(ctx, 1, 7, 1e-5f, -1, 1);
     rmsnorm_case(ctx, 5, 67, 1e-6f, 2, 5);     /* all positive: no sign cancels in the sums */
@@ -169,6 +169,17 @@ T2G_CHECK(rmsnorm) {
         rmsnorm16_case(ctx, check_formats16[f], 130, 48, 1e-5f, -3, 3);
         rmsnorm16_case(ctx, check_formats16[f], 3, 2051, 1e-6f, -3, 3);
     }
+}
+
+T2G_CHECK(rmsnorm) {
+    rmsnorm_case(ctx, 7, 48, 1e-5f, -3, 3);
+    if (ctx->quick) return ctx->failures;
+    for (int gpu = 0; gpu < 2; gpu++) {
+        t2g_device_test_layouts_as_gpu(ctx->device, gpu);
+        check_log(ctx, "row layout: %s", t2g_device_layouts_for_cpu(ctx->device) ? "CPU devices'" : "GPUs'");
+        rmsnorm_cases(ctx);
+    }
+    t2g_device_test_layouts_as_gpu(ctx->device, false);
     rmsnorm_arguments(ctx);
     return ctx->failures;
 }

@@ -151,10 +151,18 @@ static void crossentropy_arguments(check_ctx *ctx) {
 T2G_CHECK(crossentropy) {
     crossentropy_case(ctx, 7, 259, NULL, 0);
     if (ctx->quick) return ctx->failures;
-    crossentropy_case(ctx, 1, 1, NULL, 0);
-    crossentropy_case(ctx, 3, 2, NULL, 0);
-    crossentropy_case(ctx, 130, 259, (const uint32_t[]){5, 77, 129}, 3);
-    crossentropy_case(ctx, 4, 50257, (const uint32_t[]){2}, 1);
+    /* each case in both layouts where the device is a CPU device (crossentropy.c: 8 invocations a
+     * row there, up to 256 on GPUs) */
+    for (int gpu = 0; gpu < 2; gpu++) {
+        t2g_device_test_layouts_as_gpu(ctx->device, gpu);
+        check_log(ctx, "row layout: %s", t2g_device_layouts_for_cpu(ctx->device) ? "CPU devices'" : "GPUs'");
+        crossentropy_case(ctx, 7, 259, NULL, 0);
+        crossentropy_case(ctx, 1, 1, NULL, 0);
+        crossentropy_case(ctx, 3, 2, NULL, 0);
+        crossentropy_case(ctx, 130, 259, (const uint32_t[]){5, 77, 129}, 3);
+        crossentropy_case(ctx, 4, 50257, (const uint32_t[]){2}, 1);
+    }
+    t2g_device_test_layouts_as_gpu(ctx->device, false);
     crossentropy_case(ctx, 65600, 3, (const uint32_t[]){65599}, 1); /* more rows than one grid dimension */
     crossentropy_arguments(ctx);
     return ctx->failures;

@@ -378,6 +378,27 @@ static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
         }
 }
 
+/* More texel views in one recording than one descriptor pool holds (the recorder's pools hold
+ * 1024 texel descriptors, two a cpu_lanes product): every product runs, with the same bits. */
+static void many_views_case(check_ctx *ctx) {
+    check_case_begin(ctx);
+    enum { PRODUCTS = 600, N = 5, C = 8, OC = 12 };
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, N * C, -1, 1), N * C);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, OC * C, -1, 1), OC * C);
+    t2g_tensor out = check_poisoned(ctx, (size_t)PRODUCTS * N * OC);
+    for (int i = 0; i < PRODUCTS && !ctx->failures; i++)
+        check_status(ctx, t2g_matmul_forward_tiles(ctx->recorder, T2G_MATMUL_TILES_CPU_LANES,
+                                                   t2g_tensor_slice(out, (uint64_t)i * N * OC, N * OC), inp, weight,
+                                                   NULL, N, C, OC, &ctx->err),
+                     "a product");
+    if (ctx->failures || !check_submit(ctx)) return;
+    float *got = check_download(ctx, out, (size_t)PRODUCTS * N * OC);
+    bool same = true;
+    for (size_t e = 0; e < (size_t)PRODUCTS * N * OC; e++) same = same && memcmp(&got[e], &got[e % (N * OC)], 4) == 0;
+    check_true(ctx, same && isfinite(got[0]), "%d cpu_lanes products in one recording (%d texel views) give the same "
+               "bits", PRODUCTS, 2 * PRODUCTS);
+}
+
 T2G_CHECK(matmul) {
     const t2g_matmul_tiles GS = T2G_MATMUL_TILES_GPU_SMALL, GL = T2G_MATMUL_TILES_GPU_LARGE;
     const t2g_matmul_tiles CS = T2G_MATMUL_TILES_CPU_SMALL, CL = T2G_MATMUL_TILES_CPU_LARGE;
@@ -451,6 +472,7 @@ T2G_CHECK(matmul) {
     quad_view_decisions(ctx);
     quad_views_case(ctx, 64, 64, 128);
     quad_views_case(ctx, 37, 52, 68);
+    many_views_case(ctx);
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);
     matmul_case(ctx, A, 256, 96, 520, WITH_BIAS);

@@ -1,9 +1,6 @@
 // Shared by the tiled attention kernels (attention_forward.comp, attention_backward_dkv.comp,
-// attention_backward_dq.comp). Grouped-query attention: NH query heads share KVH key/value
-// heads, query head h using kv head h / (NH / KVH) (KVH = NH: multi-head attention).
-// qkv (B,T,W), W = (NH + 2 KVH) HS, holds q, k, v side by side: q of head h at
-// [b][t][h*HS + d], k of kv head g at [b][t][(NH + g)*HS + d], v at [b][t][(NH + KVH + g)*HS + d].
-// out, dout (B,T,C), C = NH HS.
+// attention_backward_dq.comp); the layouts of qkv, out and dout, HS and the push constants are
+// attention_layout.glsl's.
 //
 // A workgroup owns ROWS rows of one (b, h) query head (of one (b, g) kv head for dK/dV) and
 // loops over tiles of TILE rows of the other side (keys for the forward pass and dQ, queries
@@ -21,7 +18,8 @@
 //   owns rows lane + D_ROW_LANES * i and d = lane + D_LANES * k.
 // Lanes past the end of a tile read a clamped index and store nothing. GROUP_SIZE is a
 // multiple of 16 and ROWS, TILE are powers of two <= GROUP_SIZE (src/kernels/attention.c).
-layout(constant_id = 1) const uint HS = 64;     // head size, <= 128
+#include "attention_layout.glsl"
+
 layout(constant_id = 2) const uint ROWS = 32;   // rows of the workgroup's own block
 layout(constant_id = 3) const uint TILE = 32;   // rows of each tile of the other side
 
@@ -29,21 +27,3 @@ const uint STRIDE = HS + 1u;                    // row stride of (rows, HS) tile
 const uint D_LANES = 16u;
 const uint D_ROW_LANES = GROUP_SIZE / D_LANES;
 const uint PER_D = (HS + D_LANES - 1u) / D_LANES;
-
-// C = NH HS, W = (NH + 2 KVH) HS; blocks: ceil(T / ROWS), the workgroups of one head; the grid
-// holds B * NH * blocks of them (B * KVH * blocks for dK/dV; t2g_groups_2d). scale = 1 / sqrt(HS).
-layout(push_constant) uniform Push { uint B; uint T; uint NH; uint KVH; uint C; uint W; uint blocks; float scale; } p;
-
-// Columns in a qkv row of q of query head h, of k and of v of kv head g.
-uint q_column(uint h) { return h * HS; }
-uint k_column(uint g) { return (p.NH + g) * HS; }
-uint v_column(uint g) { return (p.NH + p.KVH + g) * HS; }
-
-// The kv head that query head h uses.
-uint kv_head_of(uint h) { return h / (p.NH / p.KVH); }
-
-// Index in qkv of element d at a column of row t in batch b.
-uint qkv_index(uint b, uint t, uint column, uint d) { return (b * p.T + t) * p.W + column + d; }
-
-// Index in a (B,T,C) tensor (out, dout) of element d of head h at row t of batch b.
-uint btc_index(uint b, uint t, uint h, uint d) { return (b * p.T + t) * p.C + h * HS + d; }

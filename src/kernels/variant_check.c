@@ -12,6 +12,7 @@
 #include "core/cache_dir.h"
 #include "core/hash.h"
 #include "core/read_file.h"
+#include "attention_internal.h"
 #include "decode.h"
 #include "kernel_util.h"
 #include "matmul_internal.h"
@@ -268,7 +269,9 @@ static t2g_status record_act(env *e, case_kind kind, t2g_tensor out, const t2g_t
     case CASE_RMSNORM: return t2g_rmsnorm_forward(e->rec, out, in[4], in[0], in[1], ROWS, COLS, 1e-5f, e->err);
     case CASE_GELU: return t2g_gelu_forward(e->rec, out, in[0], (uint64_t)ROWS * COLS, e->err);
     case CASE_SWIGLU: return t2g_swiglu_forward(e->rec, out, in[0], ROWS, COLS / 2, e->err);
-    default: return t2g_attention_forward(e->rec, out, in[4], in[0], AB, AT, ANH, AKVH, AHS, e->err);
+    default: /* the tiled forward, the shader whose variants these are, at f32 too */
+        return t2g_attention_forward_config(e->rec, T2G_ATTENTION_TILED, out, in[4], in[0], AB, AT, ANH, AKVH, AHS,
+                                            e->err);
     }
 }
 

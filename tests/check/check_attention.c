@@ -1,14 +1,18 @@
-/* Causal grouped-query self-attention, forward and backward, against tests/ref/attention.c:
- * multi-head (KVH = NH) at head sizes 2 to 128 (each block-size choice of src/kernels/attention.c
+/* Causal grouped-query self-attention, forward and backward, against tests/ref/attention.c, on
+ * each configuration (src/kernels/attention_internal.h: the tiled kernels and the lanes kernels,
+ * forced whatever the device would choose): multi-head (KVH = NH) at head sizes 2 to 128 (each block-size choice of src/kernels/attention.c
  * at 32 KiB of shared memory), sequence lengths from 1 to past several blocks (and not a
  * multiple of them), a grid of more than 65535 workgroups; grouped-query (NH = 9 over KVH = 3
  * as SmolLM2, 6 over 2 at head size 7) and multi-query (KVH = 1) shapes, where dk, dv sum over a
  * group; an exact softmax invariant; the reference backward against finite differences; the
- * shape errors; out stored as bf16 and f16, and the backward from that stored out. */
+ * shape errors; out stored as bf16 and f16, and the backward from that stored out; the lanes
+ * kernels reading through texel views that start before their tensors and through none (scalar
+ * loads): the same bits. */
 #include <math.h>
 #include <string.h>
 
 #include "check.h"
+#include "kernels/attention_internal.h"
 #include "ref/ref.h"
 #include "storage16.h"
 
@@ -16,6 +20,7 @@ typedef struct attention_shape {
     int B, T, NH, KVH, hs;
     double std; /* of q, k and v */
     int runs;   /* 2: also bitwise reproducibility; 1 where lavapipe would take too long */
+    t2g_attention_config config; /* the kernels that run (set per pass of T2G_CHECK(attention)) */
 } attention_shape;
 
 /* Elements of qkv (B,T,(NH + 2 KVH) hs), of out (B,T,NH hs) and of lse (B,NH,T). */
@@ -51,11 +56,12 @@ static void run_kernels(check_ctx *ctx, const attention_shape *s, int runs, cons
         check_poison(ctx, lse, n_lse);
         check_reupload(ctx, dqkv, dqkv0, n_qkv);
         check_status(ctx,
-                     t2g_attention_forward(ctx->recorder, out, lse, qkv, s->B, s->T, s->NH, s->KVH, s->hs, &ctx->err),
+                     t2g_attention_forward_config(ctx->recorder, s->config, out, lse, qkv, s->B, s->T, s->NH, s->KVH,
+                                                  s->hs, &ctx->err),
                      "attention_forward");
         check_status(ctx,
-                     t2g_attention_backward(ctx->recorder, dqkv, dout, qkv, out, lse, s->B, s->T, s->NH, s->KVH, s->hs,
-                                            &ctx->err),
+                     t2g_attention_backward_config(ctx->recorder, s->config, dqkv, dout, qkv, out, lse, s->B, s->T,
+                                                   s->NH, s->KVH, s->hs, &ctx->err),
                      "attention_backward");
         check_submit(ctx);
         outs[run] = check_download(ctx, out, n_out);
@@ -93,7 +99,8 @@ static double *part_of_double(check_ctx *ctx, const double *x, const attention_s
 }
 
 static void describe(char *shape, size_t size, const attention_shape *s) {
-    snprintf(shape, size, "B=%d T=%d NH=%d KVH=%d hs=%d", s->B, s->T, s->NH, s->KVH, s->hs);
+    snprintf(shape, size, "%s%sB=%d T=%d NH=%d KVH=%d hs=%d", s->config ? t2g_attention_config_name(s->config) : "",
+             s->config ? " " : "", s->B, s->T, s->NH, s->KVH, s->hs);
 }
 
 static void attention_case(check_ctx *ctx, attention_shape s) {
@@ -154,7 +161,9 @@ static void softmax_invariant_case(check_ctx *ctx, attention_shape s) {
         }
     t2g_tensor qkv_t = check_upload(ctx, qkv, n_qkv);
     t2g_tensor out = check_poisoned(ctx, n_out), lse = check_poisoned(ctx, lse_count(&s));
-    check_status(ctx, t2g_attention_forward(ctx->recorder, out, lse, qkv_t, s.B, s.T, s.NH, s.KVH, s.hs, &ctx->err),
+    check_status(ctx,
+                 t2g_attention_forward_config(ctx->recorder, s.config, out, lse, qkv_t, s.B, s.T, s.NH, s.KVH, s.hs,
+                                              &ctx->err),
                  "attention_forward");
     check_submit(ctx);
     char shape[96], label[160];
@@ -188,11 +197,11 @@ static bool record_attention(check_ctx *ctx, t2g_tensor out, void *user) {
     attention_call *c = user;
     const attention_shape *s = &c->s;
     check_reupload(ctx, c->dqkv, c->dqkv0, qkv_count(s));
-    return check_status(ctx, t2g_attention_forward(ctx->recorder, out, c->lse, c->qkv, s->B, s->T, s->NH, s->KVH,
-                                                   s->hs, &ctx->err),
+    return check_status(ctx, t2g_attention_forward_config(ctx->recorder, s->config, out, c->lse, c->qkv, s->B, s->T,
+                                                          s->NH, s->KVH, s->hs, &ctx->err),
                         "attention_forward") &&
-           check_status(ctx, t2g_attention_backward(ctx->recorder, c->dqkv, c->dout, c->qkv, out, c->lse, s->B, s->T,
-                                                    s->NH, s->KVH, s->hs, &ctx->err),
+           check_status(ctx, t2g_attention_backward_config(ctx->recorder, s->config, c->dqkv, c->dout, c->qkv, out,
+                                                           c->lse, s->B, s->T, s->NH, s->KVH, s->hs, &ctx->err),
                         "attention_backward");
 }
 
@@ -243,6 +252,67 @@ static void attention16_case(check_ctx *ctx, t2g_dtype dtype, attention_shape s)
     }
 }
 
+/* The lanes kernels with qkv and dout slices of larger tensors (padded before with NaN), read
+ * through texel views that start before them (a texel alignment stricter than theirs) and through
+ * none (views of at most 4 texels: scalar loads): the same bits as tensors of their own. */
+static void quad_views_case(check_ctx *ctx, attention_shape s) {
+    check_case_begin(ctx);
+    s.config = T2G_ATTENTION_LANES;
+    const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    size_t pad = info->min_storage_buffer_offset_alignment / 4 ? info->min_storage_buffer_offset_alignment / 4 : 1;
+    if (pad % 4 || 4 * pad >= 256) {
+        check_log(ctx, "attention quad views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes "
+                  "starts before; skipped", info->min_storage_buffer_offset_alignment);
+        return;
+    }
+    size_t n_qkv = qkv_count(&s), n_out = out_count(&s), n_lse = lse_count(&s);
+    const float *hosts[2] = {check_normal_floats(ctx, n_qkv, s.std), check_normal_floats(ctx, n_out, 1.0)};
+    const size_t counts[2] = {n_qkv, n_out};
+    float *dqkv0 = check_random_floats(ctx, n_qkv, -1, 1);
+    t2g_tensor own[2], sliced[2]; /* qkv (B,T,W), dout (B,T,C) */
+    for (int i = 0; i < 2; i++) {
+        own[i] = check_upload(ctx, hosts[i], counts[i]);
+        float *padded = check_host(ctx, (pad + counts[i]) * sizeof *padded);
+        for (size_t e = 0; e < pad; e++) padded[e] = NAN;
+        memcpy(padded + pad, hosts[i], counts[i] * sizeof *padded);
+        sliced[i] = t2g_tensor_slice(check_upload(ctx, padded, pad + counts[i]), pad, counts[i]);
+    }
+    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
+        {0, 0, "own tensors"}, {256, 0, "slices read through views that start before them"},
+        {256, 4, "slices too large for a view (scalar loads)"},
+    };
+    float *got[3][3] = {{NULL}}; /* [way][out, lse, dqkv] */
+    for (int w = 0; w < 3 && !ctx->failures; w++) {
+        const t2g_tensor *in = w ? sliced : own;
+        if (!check_status(ctx, t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err),
+                          "limiting texel views"))
+            break;
+        t2g_tensor out = check_poisoned(ctx, n_out), lse = check_poisoned(ctx, n_lse);
+        t2g_tensor dqkv = check_upload(ctx, dqkv0, n_qkv);
+        if (check_status(ctx, t2g_attention_forward_config(ctx->recorder, s.config, out, lse, in[0], s.B, s.T, s.NH,
+                                                           s.KVH, s.hs, &ctx->err),
+                         "attention_forward") &&
+            check_status(ctx, t2g_attention_backward_config(ctx->recorder, s.config, dqkv, in[1], in[0], out, lse, s.B,
+                                                            s.T, s.NH, s.KVH, s.hs, &ctx->err),
+                         "attention_backward")) {
+            check_submit(ctx);
+            got[w][0] = check_download(ctx, out, n_out);
+            got[w][1] = check_download(ctx, lse, n_lse);
+            got[w][2] = check_download(ctx, dqkv, n_qkv);
+        }
+    }
+    check_status(ctx, t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err), "restoring texel views");
+    char shape[96], label[200];
+    describe(shape, sizeof shape, &s);
+    static const char *const outputs[] = {"out", "lse", "dqkv"};
+    const size_t sizes[] = {n_out, n_lse, n_qkv};
+    for (int w = 1; w < 3 && got[w][0]; w++)
+        for (int o = 0; o < 3; o++) {
+            snprintf(label, sizeof label, "attention %s %s: %s against own tensors", outputs[o], shape, ways[w].what);
+            check_bitwise(ctx, label, got[0][o], got[w][o], sizes[o]);
+        }
+}
+
 static void expect_refused(check_ctx *ctx, t2g_status status, const char *needle, const char *what) {
     check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, needle), "attention refuses %s: %s", what,
                status ? ctx->err.message : "accepted");
@@ -270,42 +340,59 @@ static void argument_case(check_ctx *ctx) {
     t2g_tensor qkv_short = check_poisoned(ctx, 767);
     expect_refused(ctx, t2g_attention_forward(rec, big, big, qkv_short, 2, 4, 6, 3, 8, &ctx->err), "qkv",
                    "a qkv one float short");
+    expect_refused(ctx, t2g_attention_forward_config(rec, T2G_ATTENTION_CONFIGS, big, big, big, 2, 4, 2, 2, 8, &ctx->err),
+                   "configuration", "an unknown configuration");
     check_true(ctx, t2g_recorder_dispatch_count(rec) == before, "attention: refused calls record nothing");
 }
 
 T2G_CHECK(attention) {
     static const attention_shape cases[] = {
         /* multi-head: KVH = NH */
-        {2, 7, 6, 6, 8, 1.0, 2},     /* hs 8 */
-        {1, 1, 1, 1, 64, 1.0, 2},    /* hs 64, a single token */
-        {3, 130, 2, 2, 64, 1.0, 2},  /* hs 64, past four 32-row blocks */
-        {2, 37, 2, 2, 40, 1.0, 2},   /* hs 40 */
-        {1, 45, 3, 3, 24, 1.5, 2},   /* hs 24, sharper softmax */
-        {1, 50, 2, 2, 96, 1.0, 2},   /* hs 96: 16-row blocks in the backward */
-        {2, 77, 2, 2, 128, 1.0, 2},  /* hs 128: the smallest blocks used at 32 KiB */
-        {1, 20, 1, 1, 7, 1.0, 2},    /* hs 7: micro-tiles past the head's end */
+        {2, 7, 6, 6, 8, 1.0, 2, T2G_ATTENTION_AUTO},     /* hs 8 */
+        {1, 1, 1, 1, 64, 1.0, 2, T2G_ATTENTION_AUTO},    /* hs 64, a single token */
+        {3, 130, 2, 2, 64, 1.0, 2, T2G_ATTENTION_AUTO},  /* hs 64, past four 32-row blocks */
+        {2, 37, 2, 2, 40, 1.0, 2, T2G_ATTENTION_AUTO},   /* hs 40 */
+        {1, 45, 3, 3, 24, 1.5, 2, T2G_ATTENTION_AUTO},   /* hs 24, sharper softmax */
+        {1, 50, 2, 2, 96, 1.0, 2, T2G_ATTENTION_AUTO},   /* hs 96: 16-row blocks in the backward */
+        {2, 77, 2, 2, 128, 1.0, 2, T2G_ATTENTION_AUTO},  /* hs 128: the smallest blocks used at 32 KiB */
+        {1, 20, 1, 1, 7, 1.0, 2, T2G_ATTENTION_AUTO},    /* hs 7: micro-tiles past the head's end */
         /* 65538 workgroups per kernel, a two-dimensional grid; once (lavapipe pays ~70 us a
          * workgroup, so a second run would cost ~15 s for nothing new) */
-        {32769, 2, 2, 2, 2, 1.0, 1},
+        {32769, 2, 2, 2, 2, 1.0, 1, T2G_ATTENTION_AUTO},
         /* grouped-query: dk, dv of a kv head sum over its NH / KVH query heads */
-        {1, 67, 9, 3, 64, 1.0, 2},   /* SmolLM2's heads, three 32-row blocks */
-        {3, 1, 9, 3, 64, 1.0, 2},    /* a single token */
-        {3, 5, 4, 1, 16, 1.0, 2},    /* multi-query */
-        {2, 67, 6, 2, 7, 1.0, 2},    /* hs 7 */
-        {1, 67, 4, 1, 7, 1.5, 2},    /* multi-query, hs 7, sharper softmax */
-        {2, 37, 4, 2, 128, 1.0, 2},  /* hs 128: the smallest blocks */
-        {1, 50, 6, 3, 96, 1.0, 2},   /* hs 96: 16-row blocks in the backward */
+        {1, 67, 9, 3, 64, 1.0, 2, T2G_ATTENTION_AUTO},   /* SmolLM2's heads, three 32-row blocks */
+        {3, 1, 9, 3, 64, 1.0, 2, T2G_ATTENTION_AUTO},    /* a single token */
+        {3, 5, 4, 1, 16, 1.0, 2, T2G_ATTENTION_AUTO},    /* multi-query */
+        {2, 67, 6, 2, 7, 1.0, 2, T2G_ATTENTION_AUTO},    /* hs 7 */
+        {1, 67, 4, 1, 7, 1.5, 2, T2G_ATTENTION_AUTO},    /* multi-query, hs 7, sharper softmax */
+        {2, 37, 4, 2, 128, 1.0, 2, T2G_ATTENTION_AUTO},  /* hs 128: the smallest blocks */
+        {1, 50, 6, 3, 96, 1.0, 2, T2G_ATTENTION_AUTO},   /* hs 96: 16-row blocks in the backward */
     };
-    attention_case(ctx, cases[0]);
+    static const t2g_attention_config configs[] = {T2G_ATTENTION_TILED, T2G_ATTENTION_LANES};
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+        attention_shape first = cases[0];
+        first.config = configs[c];
+        attention_case(ctx, first);
+    }
     if (ctx->quick) return ctx->failures;
-    for (size_t i = 1; i < sizeof cases / sizeof cases[0]; i++) attention_case(ctx, cases[i]);
-    softmax_invariant_case(ctx, (attention_shape){2, 130, 3, 3, 32, 2.0, 1});
-    softmax_invariant_case(ctx, (attention_shape){2, 67, 6, 2, 16, 2.0, 1});
-    finite_difference_case(ctx, (attention_shape){1, 4, 2, 2, 4, 1.0, 1});
-    finite_difference_case(ctx, (attention_shape){2, 3, 3, 3, 2, 1.0, 1});
-    finite_difference_case(ctx, (attention_shape){1, 4, 4, 2, 3, 1.0, 1});
-    finite_difference_case(ctx, (attention_shape){2, 3, 3, 1, 2, 1.0, 1});
-    for (int f = 0; f < 2; f++) attention16_case(ctx, check_formats16[f], (attention_shape){2, 37, 6, 2, 16, 1.0, 2});
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+        for (size_t i = 1; i < sizeof cases / sizeof cases[0]; i++) {
+            attention_shape shape = cases[i];
+            shape.config = configs[c];
+            attention_case(ctx, shape);
+        }
+        softmax_invariant_case(ctx, (attention_shape){2, 130, 3, 3, 32, 2.0, 1, configs[c]});
+        softmax_invariant_case(ctx, (attention_shape){2, 67, 6, 2, 16, 2.0, 1, configs[c]});
+        for (int f = 0; f < 2; f++)
+            attention16_case(ctx, check_formats16[f], (attention_shape){2, 37, 6, 2, 16, 1.0, 2, configs[c]});
+    }
+    quad_views_case(ctx, (attention_shape){2, 37, 6, 2, 16, 1.0, 1, T2G_ATTENTION_LANES});
+    quad_views_case(ctx, (attention_shape){1, 67, 9, 3, 64, 1.0, 1, T2G_ATTENTION_LANES});
+    /* the reference alone (no kernel runs): once */
+    finite_difference_case(ctx, (attention_shape){1, 4, 2, 2, 4, 1.0, 1, T2G_ATTENTION_AUTO});
+    finite_difference_case(ctx, (attention_shape){2, 3, 3, 3, 2, 1.0, 1, T2G_ATTENTION_AUTO});
+    finite_difference_case(ctx, (attention_shape){1, 4, 4, 2, 3, 1.0, 1, T2G_ATTENTION_AUTO});
+    finite_difference_case(ctx, (attention_shape){2, 3, 3, 1, 2, 1.0, 1, T2G_ATTENTION_AUTO});
     argument_case(ctx);
     return ctx->failures;
 }

@@ -231,6 +231,8 @@ static t2g_status record_kernel(t2g_recorder *rec, t2g_attention_config config, 
 
 t2g_attention_config t2g_attention_choice(const t2g_device *device) {
     t2g_device_kind kind = t2g_device_get_info(device)->kind;
+    /* a CPU device that a test has take the GPU layouts (t2g_device_test_layouts_as_gpu): as a GPU */
+    if (kind == T2G_DEVICE_CPU && !t2g_device_layouts_for_cpu(device)) kind = T2G_DEVICE_OTHER;
     for (size_t i = 0; i < sizeof attention_choices / sizeof attention_choices[0]; i++)
         if (attention_choices[i].kind == kind) return attention_choices[i].config;
     return ATTENTION_CHOICE_DEFAULT;

@@ -18,7 +18,8 @@ typedef enum t2g_attention_config {
     T2G_ATTENTION_CONFIGS   /* the count */
 } t2g_attention_config;
 
-/* The device's configuration: T2G_ATTENTION_LANES on CPU devices, T2G_ATTENTION_TILED elsewhere. */
+/* The device's configuration: T2G_ATTENTION_LANES on CPU devices (unless a test has them take the
+ * GPU layouts: t2g_device_test_layouts_as_gpu), T2G_ATTENTION_TILED elsewhere. */
 t2g_attention_config t2g_attention_choice(const t2g_device *device);
 /* A configuration's name ("tiled", "lanes"; "unknown" out of range), for messages. */
 const char *t2g_attention_config_name(t2g_attention_config config);

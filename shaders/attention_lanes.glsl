@@ -14,7 +14,8 @@
 // kernels); consecutive invocations own consecutive blocks of one head, the longest walks first.
 //
 // A head's row of HS elements is read as QUADS quads (vec4), the last padded with zeros: where
-// HS % 4 == 0 and the host's texel views hold qkv and dout (flags has ATTENTION_QUADS), through
+// HS % 4 == 0 and the host's texel views hold qkv and dout (VIEWS, a specialization constant, so
+// that a pipeline holds one way of loading: llvmpipe's compile time grows with the code), through
 // those views (binding qkv_quads, dout_quads: a uniform texel buffer of vec4, one 16-byte load a
 // lane), else element by element from the storage buffers. The same values either way, and every
 // product and sum after the load is the same code: the same bits. A padded component is 0 on
@@ -23,11 +24,11 @@
 // before including this, and requires GL_EXT_control_flow_attributes.
 
 layout(constant_id = 2) const uint LANE_ROWS = 4u;  // rows an invocation owns, sharing each row it reads
+layout(constant_id = 3) const bool VIEWS = false;   // qkv_quads, dout_quads hold qkv and dout (HS % 4 == 0)
 
 const uint QUADS = (HS + 3u) / 4u;
-const uint ATTENTION_QUADS = 1u;
 
-bool quads_serve() { return HS % 4u == 0u && (p.flags & ATTENTION_QUADS) != 0u; }
+bool quads_serve() { return HS % 4u == 0u && VIEWS; }
 
 // Element d of the head row that starts at element e of qkv (0 past HS).
 float qkv_at(uint e, uint d) { return d < HS ? qkv[e + d] : 0.0; }

@@ -8,11 +8,11 @@ layout(constant_id = 1) const uint HS = 64;     // head size, <= 128
 
 // C = NH HS, W = (NH + 2 KVH) HS, scale = 1 / sqrt(HS). blocks: the tiled kernels' workgroups of
 // one head, ceil(T / ROWS); their grid holds B * NH * blocks of them (B * KVH * blocks for dK/dV;
-// t2g_groups_2d). qkv_first, dout_first, flags: the lanes kernels' texel views
-// (attention_lanes.glsl). Each kernel leaves the others' fields 0.
+// t2g_groups_2d). qkv_first, dout_first: the quads of the lanes kernels' texel views where qkv and
+// dout start (attention_lanes.glsl). Each kernel leaves the others' fields 0.
 layout(push_constant) uniform Push {
     uint B; uint T; uint NH; uint KVH; uint C; uint W; uint blocks; float scale;
-    uint qkv_first; uint dout_first; uint flags;
+    uint qkv_first; uint dout_first;
 } p;
 
 // Columns in a qkv row of q of query head h, of k and of v of kv head g.

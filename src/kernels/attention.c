@@ -91,14 +91,13 @@ static void choose_blocks(t2g_recorder *rec, attention_kernel kernel, uint32_t h
 }
 
 /* Push constants of every attention kernel (shaders/attention_layout.glsl): C = NH hs,
- * W = (NH + 2 KVH) hs; blocks for the tiled kernels; qkv_first, dout_first, flags for the lanes
- * kernels' texel views. */
+ * W = (NH + 2 KVH) hs; blocks for the tiled kernels; qkv_first, dout_first for the lanes kernels'
+ * texel views. */
 typedef struct attention_push {
     uint32_t B, T, NH, KVH, C, W, blocks;
     float scale;
-    uint32_t qkv_first, dout_first, flags;
+    uint32_t qkv_first, dout_first;
 } attention_push;
-#define ATTENTION_QUADS 1u /* flags: the texel views hold qkv and dout (shaders/attention_lanes.glsl) */
 
 /* The configurations: each kernel's shader, whether it is a lanes kernel (record_lanes: one
  * invocation per row, texel views of qkv and dout) or tiled (record_tiled), and whether it has
@@ -212,10 +211,9 @@ static t2g_status record_lanes(t2g_recorder *rec, const char *shader, uint32_t r
         serve &= t2g_bind_quads(info, quads[i], &bindings[storage_count + i], &texels[storage_count + i], &first[i]);
     push.qkv_first = first[0];
     push.dout_first = first[1];
-    push.flags = serve ? ATTENTION_QUADS : 0;
-    const uint32_t spec[] = {ATTENTION_LANES_GROUP, s->hs, rows};
+    const uint32_t spec[] = {ATTENTION_LANES_GROUP, s->hs, rows, serve}; /* shaders/attention_lanes.glsl */
     t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = 3,
+        .shader = shader, .spec = spec, .spec_count = 4,
         .bindings = bindings, .binding_count = storage_count + quad_count, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
     };

@@ -23,14 +23,15 @@
  *   serves, the same bits); no shared memory, no barriers. The forward with a 16-bit out stays
  *   tiled (no 16-bit lanes variant).
  * Each output element is summed by one invocation in a fixed order: deterministic, no atomics.
- * Measured 2026-12-07 about 14:36 UTC on lavapipe (llvmpipe, LLVM 15, 2 cores; load average 1.3 to
- * 1.5, another session benchmarking beside), side by side in one session, `t2g bench train
- * --preset small --steps 8` (hs 32, T 64, B 16; best of three rounds' ms_per_step) and
- * `--profile` (two calls each, the quietest round): main before the texel views 262 ms a step,
- * main with them (tiled) 173 ms, with the lanes kernels 99 ms; attention_forward 23.9 ->
- * 7.5 ms, attention_backward_dkv 35.1 -> 4.9 ms, attention_backward_dq 27.6 -> 4.3 ms (86.6 ->
- * 16.7 ms in all). The lanes kernels take longer to compile: about 11 s for the three at hs 64
- * (the tiled ones 1.2 s; once per hs, then Mesa's shader cache keeps them).
+ * Measured 2026-12-07 about 14:46 UTC on lavapipe (llvmpipe, LLVM 15, 2 cores; load average 1.1 to
+ * 1.5, another session at work beside), side by side in one session, `t2g bench train --preset
+ * small --steps 8` (hs 32, T 64, B 16; best of three rounds' ms_per_step) and `--profile` (two
+ * calls each): main before the texel views 263 ms a step, main with them (tiled attention)
+ * 171 ms, with the lanes kernels 89 ms; attention_forward 24.5 -> 2.0 ms, attention_backward_dkv
+ * 36.7 -> 3.2 ms, attention_backward_dq 29.1 -> 2.3 ms (90.3 -> 7.5 ms in all). The lanes
+ * kernels take longer to compile: 2.4 to 2.7 s for the three at hs 64 against 1.2 s (`bench
+ * kernels --only attention_forward,attention_backward` without Mesa's shader cache, which
+ * otherwise keeps them: once per hs).
  *
  * out may be bf16 or f16 (variants of attention_forward and attention_backward_dot, which writes
  * and reads it: shaders/variants.txt); qkv, lse, dout, dqkv and every sum are f32.
@@ -126,8 +127,9 @@ static const struct attention_config {
  * most, a power of two up to ATTENTION_LANE_ROWS_MAX, whose arrays hold at most
  * ATTENTION_LANE_FLOATS floats. Each row it reads of the other side then feeds that many rows, but
  * llvmpipe's compile time grows steeply with what an invocation holds: the hs 64 kernels took
- * 4 s to compile owning one row, 8 s two, 29 s four rows of every kernel (forward and backward,
- * measured 2026-12-07). */
+ * 2.7 s to compile at 512 floats and 8 s at 1024 (four rows in every kernel), for no faster
+ * attention (`bench kernels`, measured 2026-12-07, before that with scalar loads beside the views in
+ * each pipeline 4 s owning one row, 8 s two, 29 s four). */
 static uint32_t lane_rows(uint32_t row_arrays, uint32_t hs) {
     uint32_t rows = ATTENTION_LANE_ROWS_MAX;
     while (rows > 1 && rows * row_arrays * hs > ATTENTION_LANE_FLOATS) rows /= 2;

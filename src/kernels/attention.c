@@ -101,8 +101,8 @@ typedef struct attention_push {
 } attention_push;
 
 /* The configurations: each kernel's shader, whether it is a lanes kernel (record_lanes: one
- * invocation per row, texel views of qkv and dout) or tiled (record_tiled), and whether it has
- * variants that write a 16-bit out (the forward only; shaders/variants.txt). */
+ * invocation per block of rows, texel views of qkv and dout) or tiled (record_tiled), and whether
+ * it has variants that write a 16-bit out (the forward only; shaders/variants.txt). */
 #define ATTENTION_LANES_GROUP 8u       /* invocations per workgroup of the lanes kernels: one vector of llvmpipe's */
 #define ATTENTION_LANE_ROWS_MAX 4u     /* rows an invocation of a lanes kernel owns, at most */
 #define ATTENTION_LANE_FLOATS 512u     /* and the floats it holds for them, at most (lane_rows) */
@@ -191,8 +191,9 @@ static t2g_status record_tiled(t2g_recorder *rec, const char *shader, attention_
     return t2g_record_dispatch(rec, &dispatch, err);
 }
 
-/* Records one lanes kernel (shaders/attention_lanes.glsl): one invocation per row of each of
- * B * heads heads (NH query heads, or KVH kv heads for dK/dV), ATTENTION_LANES_GROUP a workgroup.
+/* Records one lanes kernel (shaders/attention_lanes.glsl): one invocation per block of `rows` rows
+ * of each of B * heads heads (NH query heads, or KVH kv heads for dK/dV), ATTENTION_LANES_GROUP a
+ * workgroup.
  * bindings: its storage buffers; then the texel views of the quads of `quads` (qkv, then dout
  * for the backward), read through them where hs % 4 == 0 and every view serves. */
 static t2g_status record_lanes(t2g_recorder *rec, const char *shader, uint32_t rows, const t2g_binding *storage,

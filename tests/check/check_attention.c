@@ -7,7 +7,7 @@
  * group; an exact softmax invariant; the reference backward against finite differences; the
  * shape errors; out stored as bf16 and f16, and the backward from that stored out; the lanes
  * kernels reading through texel views that start before their tensors and through none (scalar
- * loads): the same bits. */
+ * loads): the same bits; the device's choice of configuration. */
 #include <math.h>
 #include <string.h>
 
@@ -313,6 +313,22 @@ static void quad_views_case(check_ctx *ctx, attention_shape s) {
         }
 }
 
+/* The device's choice: lanes on CPU devices but where a test has them take the GPU layouts, tiled
+ * elsewhere. */
+static void choice_case(check_ctx *ctx) {
+    check_case_begin(ctx);
+    bool cpu = t2g_device_get_info(ctx->device)->kind == T2G_DEVICE_CPU;
+    t2g_attention_config want = cpu ? T2G_ATTENTION_LANES : T2G_ATTENTION_TILED;
+    t2g_attention_config got = t2g_attention_choice(ctx->device);
+    check_true(ctx, got == want, "attention on %s: %s (expected %s)", cpu ? "a CPU device" : "a GPU",
+               t2g_attention_config_name(got), t2g_attention_config_name(want));
+    t2g_device_test_layouts_as_gpu(ctx->device, true);
+    got = t2g_attention_choice(ctx->device);
+    t2g_device_test_layouts_as_gpu(ctx->device, false);
+    check_true(ctx, got == T2G_ATTENTION_TILED, "attention in the GPU layouts: %s (expected tiled)",
+               t2g_attention_config_name(got));
+}
+
 static void expect_refused(check_ctx *ctx, t2g_status status, const char *needle, const char *what) {
     check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, needle), "attention refuses %s: %s", what,
                status ? ctx->err.message : "accepted");
@@ -393,6 +409,7 @@ T2G_CHECK(attention) {
     finite_difference_case(ctx, (attention_shape){2, 3, 3, 3, 2, 1.0, 1, T2G_ATTENTION_AUTO});
     finite_difference_case(ctx, (attention_shape){1, 4, 4, 2, 3, 1.0, 1, T2G_ATTENTION_AUTO});
     finite_difference_case(ctx, (attention_shape){2, 3, 3, 1, 2, 1.0, 1, T2G_ATTENTION_AUTO});
+    choice_case(ctx);
     argument_case(ctx);
     return ctx->failures;
 }

@@ -153,6 +153,19 @@ t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32) {
     return t;
 }
 
+const check_texel_way check_texel_ways[CHECK_TEXEL_WAYS] = {
+    {0, 0, "own tensors"},
+    {256, 0, "slices read through views that start before them"},
+    {256, 4, "slices too large for a view (scalar loads)"},
+};
+
+t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, size_t pad) {
+    float *padded = check_host(ctx, (pad + n) * sizeof *padded);
+    for (size_t e = 0; e < pad; e++) padded[e] = NAN;
+    memcpy(padded + pad, x, n * sizeof *padded);
+    return t2g_tensor_slice(check_upload(ctx, padded, pad + n), pad, n);
+}
+
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32) {
     check_status(ctx, t2g_tensor_upload(tensor, data, n32 * 4, &ctx->err), "uploading a test tensor");
 }

@@ -85,6 +85,21 @@ double check_norm(const double *x, size_t n);                 /* ||x||_2 */
 /* ---- device memory (a failed call records a failure; the tensor is then empty) ---- */
 
 t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32);  /* n32 32-bit elements */
+/* The n floats of x as a slice of a larger tensor that holds `pad` NaNs before them (a tensor
+ * that does not start where its allocation does). */
+t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, size_t pad);
+
+/* The ways the tests of kernels that read texel views (t2g_device_test_limit_texels) read their
+ * tensors: their own views; slices read through views that start before them (a 256-byte
+ * alignment); slices in views of at most 4 texels, so the kernels take their scalar loads. Each
+ * must give the bits of the first. */
+typedef struct check_texel_way {
+    uint32_t alignment;
+    uint64_t texels;
+    const char *what;
+} check_texel_way;
+#define CHECK_TEXEL_WAYS 3
+extern const check_texel_way check_texel_ways[CHECK_TEXEL_WAYS];
 t2g_tensor check_poisoned(check_ctx *ctx, size_t n32);                  /* filled with NaN */
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32);
 void check_poison(check_ctx *ctx, t2g_tensor tensor, size_t n32);

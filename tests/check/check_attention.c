@@ -272,15 +272,9 @@ static void quad_views_case(check_ctx *ctx, attention_shape s) {
     t2g_tensor own[2], sliced[2]; /* qkv (B,T,W), dout (B,T,C) */
     for (int i = 0; i < 2; i++) {
         own[i] = check_upload(ctx, hosts[i], counts[i]);
-        float *padded = check_host(ctx, (pad + counts[i]) * sizeof *padded);
-        for (size_t e = 0; e < pad; e++) padded[e] = NAN;
-        memcpy(padded + pad, hosts[i], counts[i] * sizeof *padded);
-        sliced[i] = t2g_tensor_slice(check_upload(ctx, padded, pad + counts[i]), pad, counts[i]);
+        sliced[i] = check_upload_after_nans(ctx, hosts[i], counts[i], pad);
     }
-    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
-        {0, 0, "own tensors"}, {256, 0, "slices read through views that start before them"},
-        {256, 4, "slices too large for a view (scalar loads)"},
-    };
+    const check_texel_way *ways = check_texel_ways;
     float *got[3][3] = {{NULL}}; /* [way][out, lse, dqkv] */
     for (int w = 0; w < 3 && !ctx->failures; w++) {
         const t2g_tensor *in = w ? sliced : own;

@@ -519,10 +519,7 @@ static void lanes_views_case(check_ctx *ctx, t2g_dtype dtype) {
         own[c] = check_upload_typed(ctx, dtype, values, CACHE, 0, 0);
         sliced[c] = t2g_tensor_slice(check_upload_typed(ctx, dtype, padded, elements + CACHE, 0, 0), elements, CACHE);
     }
-    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
-        {0, 0, "own caches"}, {256, 0, "slices read through views that start before them"},
-        {256, 4, "slices too large for a view (scalar loads)"},
-    };
+    const check_texel_way *ways = check_texel_ways;
     float *got[3] = {NULL};
     for (int w = 0; w < 3 && !ctx->failures; w++) {
         const t2g_tensor *caches = w ? sliced : own;

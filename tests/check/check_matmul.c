@@ -338,16 +338,10 @@ static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
     t2g_tensor own[3], sliced[3];
     for (int i = 0; i < 3; i++) {
         own[i] = check_upload(ctx, hosts[i], counts[i]);
-        float *padded = check_host(ctx, (pad + counts[i]) * sizeof *padded);
-        for (size_t e = 0; e < pad; e++) padded[e] = NAN;
-        memcpy(padded + pad, hosts[i], counts[i] * sizeof *padded);
-        sliced[i] = t2g_tensor_slice(check_upload(ctx, padded, pad + counts[i]), pad, counts[i]);
+        sliced[i] = check_upload_after_nans(ctx, hosts[i], counts[i], pad);
     }
     /* 0: own tensors; 1: slices, views from 256 bytes before; 2: slices, views of at most 4 texels */
-    static const struct { uint32_t alignment; uint64_t texels; const char *what; } ways[] = {
-        {0, 0, "own tensors"}, {256, 0, "slices read through views that start before them"},
-        {256, 4, "slices too large for a view (scalar loads)"},
-    };
+    const check_texel_way *ways = check_texel_ways;
     float *got[3][3] = {{NULL}};
     for (int w = 0; w < 3 && !ctx->failures; w++) {
         const t2g_tensor *op = w ? sliced : own;

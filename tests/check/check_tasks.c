@@ -149,7 +149,9 @@ T2G_HOST_CHECK(tasks_arith) {
             check_true(ctx, digit_counts[o][d] > 1450 && digit_counts[o][d] < 1900,
                        "operand %c has %d digits %u times of 5000, expected about 1667", "ab"[o], d,
                        digit_counts[o][d]);
-    check_true(ctx, zero_seen > 0 && max_sum > 1900, "0 appears as an operand and sums reach 4 digits (max %u)",
+    /* (A bound of 1900 failed about one seed in 27: two 3-digit operands, a ninth of the pairs,
+     * sum past 1900 with p = 0.006, about 3.3 times in 5000.) */
+    check_true(ctx, zero_seen > 0 && max_sum >= 1000, "0 appears as an operand and sums reach 4 digits (max %u)",
                max_sum);
 
     /* Exact match, after trimming surrounding whitespace. */

@@ -78,7 +78,12 @@
  *              time, the step 790 against 967 to 1050 ms. bf16 and f16 operands take it too
  *              (variants; a bf16 quad is a uvec2, half the components): 512^3 in 27 to 35 ms (bf16)
  *              and 24 to 32 (f16) against f32's 30 to 36, where cpu_wide took 37 to 52 and 35 to 46
- *              (3 runs at 05:56 UTC, load 5.8).
+ *              (3 runs at 05:56 UTC, load 5.8). Since it reads its quads as texels (the shader
+ *              says why), tools/bench_matmul.sh 2026-12-07 15:03-15:14 UTC, otherwise idle:
+ *              1024^3 56.9 to 58.8 GFLOP/s (22.5 to 23.5% of OpenBLAS), 2048^3 46.8 to 58.6,
+ *              512^3 31 to 32.5 or 62.7 (bimodal). 32 x 64 tiles of 32 x 8 per invocation ran
+ *              1024^3 at 71 to 73 GFLOP/s, but SmolLM2's training step took 11.2 s against 4.9
+ *              (its pipelines three times as long to compile): not taken.
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
  *              sequence) on GPUs: the tiles above would compute 32 to 128 rows for it, nearly
  *              all of them padding. 8 invocations, 8.5 KiB.

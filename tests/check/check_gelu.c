@@ -88,6 +88,38 @@ static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, do
     check_stored_output(ctx, label, dtype, n, ref, 1e-5, record_gelu, &call);
 }
 
+/* The forward reading inp's quads through a texel view of its own, through one that starts before
+ * it (a slice after NaNs under a 256-byte alignment) and through none (views of at most 4 texels:
+ * one element at a time): the same bits. */
+static void gelu_views_case(check_ctx *ctx, size_t n) {
+    check_case_begin(ctx);
+    const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    size_t pad = info->min_storage_buffer_offset_alignment / 4;
+    if (pad == 0 || pad % 4 || 4 * pad >= 256) {
+        check_log(ctx, "gelu views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes starts "
+                  "before; skipped", info->min_storage_buffer_offset_alignment);
+        return;
+    }
+    float *x = check_random_floats(ctx, n, -5, 5);
+    t2g_tensor own = check_upload(ctx, x, n), sliced = check_upload_after_nans(ctx, x, n, pad);
+    float *got[CHECK_TEXEL_WAYS] = {NULL};
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        const check_texel_way *way = &check_texel_ways[w];
+        t2g_tensor out = check_poisoned(ctx, n + 1);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
+        if (!status) status = t2g_gelu_forward(ctx->recorder, out, w ? sliced : own, n, &ctx->err);
+        if (check_status(ctx, status, way->what) && check_submit(ctx)) got[w] = check_download(ctx, out, n + 1);
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    check_true(ctx, isnan(got[0][n]), "gelu n=%zu through views leaves element n alone", n);
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++) {
+        char label[160];
+        snprintf(label, sizeof label, "gelu n=%zu, %s, against own tensors", n, check_texel_ways[w].what);
+        check_bitwise(ctx, label, got[0], got[w], n);
+    }
+}
+
 T2G_CHECK(gelu) {
     gelu_case(ctx, 130, -5, 5);
     if (ctx->quick) return ctx->failures;
@@ -97,6 +129,8 @@ T2G_CHECK(gelu) {
     gelu_case(ctx, 1000, -12, -3); /* the far negative tail: outputs near 0 from below */
     gelu_case(ctx, 1000, 3, 12);   /* the far positive tail: gelu(x) -> x */
     gelu_case(ctx, 65535u * 256u + 1001u, -6, 6); /* more elements than one grid covers */
+    gelu_views_case(ctx, 4099);
+    gelu_views_case(ctx, 130);
     for (int f = 0; f < 2; f++) {
         gelu16_case(ctx, check_formats16[f], 4099, -5, 5);
         gelu16_case(ctx, check_formats16[f], 1000, -12, -3); /* outputs down to f16's subnormals and 0 */

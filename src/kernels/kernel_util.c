@@ -90,9 +90,11 @@ void t2g_groups_2d(uint64_t groups, uint32_t out[3]) {
     out[2] = 1;
 }
 
-t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                  uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,
-                                  t2g_error *err) {
+/* t2g_record_elementwise with the texel formats of its bindings (NULL: storage buffers all) and a
+ * grid for `items` invocations' work (n: one element each). */
+static t2g_status record_elementwise_texels(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                            uint32_t binding_count, const t2g_texel *texels, const void *push,
+                                            uint32_t push_bytes, uint64_t n, uint64_t items, t2g_error *err) {
     t2g_status status = t2g_need_index(n, shader, "n", err);
     if (status) return status;
     const uint32_t spec[] = {T2G_ELEMENTWISE_GROUP};
@@ -102,11 +104,18 @@ t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t
         .spec_count = 1,
         .bindings = bindings,
         .binding_count = binding_count,
+        .texels = texels,
         .push = push,
         .push_bytes = push_bytes,
-        .groups = {n ? t2g_stride_groups(n, T2G_ELEMENTWISE_GROUP) : 0, 1, 1},
+        .groups = {n ? t2g_stride_groups(items, T2G_ELEMENTWISE_GROUP) : 0, 1, 1},
     };
     return t2g_record_dispatch(rec, &dispatch, err);
+}
+
+t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                  uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,
+                                  t2g_error *err) {
+    return record_elementwise_texels(rec, shader, bindings, binding_count, NULL, push, push_bytes, n, n, err);
 }
 
 t2g_status t2g_split_step(t2g_recorder *rec, const char *kernel, const t2g_tensor *tensors, uint32_t count,
@@ -140,9 +149,31 @@ t2g_status t2g_split_step(t2g_recorder *rec, const char *kernel, const t2g_tenso
     return T2G_OK;
 }
 
-t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                        uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,
-                                        t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err) {
+/* One dispatch of an elementwise kernel over n elements, with the views of `quads` (NULL: none)
+ * of its chunk's split tensors bound after its own bindings. */
+static t2g_status record_chunk_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                     uint32_t binding_count, const t2g_split_quads *quads, void *push,
+                                     uint32_t push_bytes, uint64_t n, t2g_error *err) {
+    if (!quads) return t2g_record_elementwise(rec, shader, bindings, binding_count, push, push_bytes, n, err);
+    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
+    t2g_binding all[T2G_MAX_BINDINGS];
+    t2g_texel texels[T2G_MAX_BINDINGS] = {T2G_TEXEL_NONE};
+    uint32_t first[T2G_MAX_BINDINGS], count = binding_count, views = 0;
+    bool fit = true;
+    for (uint32_t i = 0; i < binding_count; i++) all[i] = bindings[i];
+    for (uint32_t i = 0; i < binding_count && count < T2G_MAX_BINDINGS; i++)
+        if (quads->of >> i & 1u) {
+            fit = t2g_bind_quads(info, bindings[i].tensor, &all[count], &texels[count], &first[views]) && fit;
+            count++, views++;
+        }
+    quads->set_quads(push, first, fit);
+    return record_elementwise_texels(rec, shader, all, count, texels, push, push_bytes, n, fit ? (n + 3) / 4 : n, err);
+}
+
+t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                              uint32_t binding_count, uint32_t split, const t2g_split_quads *quads,
+                                              void *push, uint32_t push_bytes, t2g_chunk_push_fn set_range,
+                                              uint64_t first, uint64_t count, t2g_error *err) {
     t2g_tensor tensors[T2G_MAX_BINDINGS];
     for (uint32_t i = 0; i < split; i++) tensors[i] = bindings[i].tensor;
     uint64_t step, end = first + count;
@@ -150,7 +181,7 @@ t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, c
     if (status) return status;
     if (!step) {
         set_range(push, (uint32_t)first, (uint32_t)count);
-        return t2g_record_elementwise(rec, shader, bindings, binding_count, push, push_bytes, count, err);
+        return record_chunk_quads(rec, shader, bindings, binding_count, quads, push, push_bytes, count, err);
     }
     t2g_binding chunk[T2G_MAX_BINDINGS];
     for (uint32_t i = 0; i < binding_count; i++) chunk[i] = bindings[i];
@@ -158,7 +189,14 @@ t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, c
         uint64_t stop = end - base < step ? end : base + step, skip = first > base ? first - base : 0;
         for (uint32_t i = 0; i < split; i++) chunk[i].tensor = t2g_tensor_slice(bindings[i].tensor, base, stop - base);
         set_range(push, (uint32_t)skip, (uint32_t)(stop - base - skip));
-        status = t2g_record_elementwise(rec, shader, chunk, binding_count, push, push_bytes, stop - base - skip, err);
+        status = record_chunk_quads(rec, shader, chunk, binding_count, quads, push, push_bytes, stop - base - skip, err);
     }
     return status;
+}
+
+t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                        uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,
+                                        t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err) {
+    return t2g_record_elementwise_split_quads(rec, shader, bindings, binding_count, split, NULL, push, push_bytes,
+                                              set_range, first, count, err);
 }

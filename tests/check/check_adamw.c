@@ -1,7 +1,9 @@
 /* AdamW against tests/ref/optim.c: ten steps with a fresh gradient each, with and without the
  * clip factor from norm_and_scale, with weight decay, over the whole buffer and over a
  * sub-range (offset, count) whose outside must stay bit-identical; and gated by the gradient
- * norm, where a step with a non-finite gradient changes nothing. */
+ * norm, where a step with a non-finite gradient changes nothing. The second run of each case
+ * reads every element alone (texel views too small for quads) and must give the first run's
+ * bits, which read quads where the range starts on one (n 1039: [260, 831)). */
 #include <math.h>
 #include <string.h>
 
@@ -10,7 +12,7 @@
 
 #define STEPS 10
 
-static const size_t SIZES[] = {130, 7, 4099};
+static const size_t SIZES[] = {130, 7, 4099, 1039};
 #define SIZE_COUNT (sizeof SIZES / sizeof SIZES[0])
 
 static bool same_outside(const float *a, const float *b, size_t n, size_t offset, size_t count) {
@@ -46,6 +48,8 @@ static void adamw_case(check_ctx *ctx, size_t n, bool scaled, bool sub_range) {
     t2g_tensor g = check_poisoned(ctx, n), nas = check_poisoned(ctx, 2);
     float *first[STEPS][3]; /* run 1's params, m, v after each step */
     for (int run = 0; run < 2; run++) {
+        /* run 1: views of at most one texel, so no quads */
+        check_status(ctx, t2g_device_test_limit_texels(ctx->device, 0, run, &ctx->err), "limiting texel views");
         check_reupload(ctx, p, params0, n);
         check_reupload(ctx, m, m0, n);
         check_reupload(ctx, v, v0, n);
@@ -83,6 +87,7 @@ static void adamw_case(check_ctx *ctx, size_t n, bool scaled, bool sub_range) {
         }
     }
 
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
     t2g_status status = t2g_adamw_update(ctx->recorder, p, g, m, v, NULL, offset + 1, n - offset, &settings, &ctx->err);
     check_true(ctx, status == T2G_ERR_ARGUMENT, "adamw %s: a range past the tensors is refused (%s)", what,
                t2g_status_name(status));

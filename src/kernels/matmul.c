@@ -83,7 +83,9 @@
  *              1024^3 56.9 to 58.8 GFLOP/s (22.5 to 23.5% of OpenBLAS), 2048^3 46.8 to 58.6,
  *              512^3 31 to 32.5 or 62.7 (bimodal). 32 x 64 tiles of 32 x 8 per invocation ran
  *              1024^3 at 71 to 73 GFLOP/s, but SmolLM2's training step took 11.2 s against 4.9
- *              (its pipelines three times as long to compile): not taken.
+ *              (its pipelines three times as long to compile): not taken. Writing whole tiles'
+ *              outputs as quads (C and bias read as texels): SmolLM2's dweight (K = 128 tokens)
+ *              852 and 811 -> 746 and 695 ms a step (15:53 UTC, two rounds, otherwise idle).
  *   rows:      4 rows of C a workgroup, for products of one to four rows (a decode step of one
  *              sequence) on GPUs: the tiles above would compute 32 to 128 rows for it, nearly
  *              all of them padding. 8 invocations, 8.5 KiB.
@@ -233,7 +235,7 @@ typedef struct gemm_operand {
     uint32_t ld;
 } gemm_operand;
 
-enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u };
+enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u };
 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
  * the tile of C each workgroup computes, and whether it reads its operands' quads through
@@ -253,26 +255,30 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
                               uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
     uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
     struct {
-        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first;
+        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first, c_first, bias_first;
     } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u),
-              0, 0};
+              0, 0, 0, 0};
     /* Without a bias, binding 3 is A again (never read). */
-    t2g_binding bindings[6] = {
+    t2g_binding bindings[8] = {
         {c, accumulate ? T2G_READ_WRITE : T2G_WRITE},
         {A.tensor, T2G_READ},
         {B.tensor, T2G_READ},
         {bias ? *bias : A.tensor, T2G_READ},
     };
-    t2g_texel texels[6] = {T2G_TEXEL_NONE};
-    if (shader->quads) {
+    t2g_texel texels[8] = {T2G_TEXEL_NONE};
+    if (shader->quads) { /* A's, B's, C's and bias's quads as texels (bindings 4 to 7) */
         const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
         bool a_fits = t2g_bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
         bool b_fits = t2g_bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
+        bool c_fits = t2g_bind_quads(info, c, &bindings[6], &texels[6], &push.c_first);
+        /* without a bias, binding 7 is C's view again (f32, as the shader declares; never read) */
+        bool bias_fits = t2g_bind_quads(info, bias ? *bias : c, &bindings[7], &texels[7], &push.bias_first);
         if (a_fits && b_fits) push.flags |= GEMM_QUADS;
+        if (c_fits && (bias_fits || !bias) && ldc % 4 == 0) push.flags |= GEMM_C_QUADS;
     }
     t2g_dispatch dispatch = {
         .shader = shader->name, .spec = shader->spec, .spec_count = shader->spec_count,
-        .bindings = bindings, .binding_count = shader->quads ? 6 : 4, .texels = texels,
+        .bindings = bindings, .binding_count = shader->quads ? 8 : 4, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
         .label = label,
     };

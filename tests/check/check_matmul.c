@@ -315,10 +315,10 @@ static void quad_view_decisions(check_ctx *ctx) {
     check_true(ctx, !t2g_quad_view(&info, last, &view), "a quad view past the end of the arena's buffer is refused");
 }
 
-/* The products of cpu_lanes with operands that are slices of larger tensors (padded before with
- * NaN), read through views that start before them (a texel alignment stricter than theirs) and
- * through none (views too small: scalar loads): the same bits as operands in tensors of their
- * own. */
+/* The products of cpu_lanes with operands and outputs that are slices of larger tensors (padded
+ * before with NaN), read through views that start before them (a texel alignment stricter than
+ * theirs; whole tiles' outputs read, when accumulating, and written as quads) and through none
+ * (views too small: scalar loads and stores): the same bits as in tensors of their own. */
 static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
     check_case_begin(ctx);
     const t2g_matmul_tiles LN = T2G_MATMUL_TILES_CPU_LANES;
@@ -348,8 +348,12 @@ static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
         if (!check_status(ctx, t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err),
                           "limiting texel views"))
             break;
-        t2g_tensor out = check_poisoned(ctx, nout), dinp = check_upload(ctx, zeros_in, nin);
-        t2g_tensor dweight = check_upload(ctx, zeros_w, nw);
+        /* the outputs too: tensors of their own, then slices (C's quads read and written at an offset) */
+        float *nans = check_random_floats(ctx, nout, 0, 0);
+        for (size_t e = 0; e < nout; e++) nans[e] = NAN;
+        t2g_tensor out = w ? check_upload_after_nans(ctx, nans, nout, pad) : check_poisoned(ctx, nout);
+        t2g_tensor dinp = w ? check_upload_after_nans(ctx, zeros_in, nin, pad) : check_upload(ctx, zeros_in, nin);
+        t2g_tensor dweight = w ? check_upload_after_nans(ctx, zeros_w, nw, pad) : check_upload(ctx, zeros_w, nw);
         t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, LN, out, op[0], op[1], NULL, N, C, OC, &ctx->err);
         if (!status)
             status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp, dweight, NULL, op[2], op[0], op[1], N, C, OC,

@@ -88,9 +88,9 @@ static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, do
     check_stored_output(ctx, label, dtype, n, ref, 1e-5, record_gelu, &call);
 }
 
-/* The forward reading inp's quads through a texel view of its own, through one that starts before
- * it (a slice after NaNs under a 256-byte alignment) and through none (views of at most 4 texels:
- * one element at a time): the same bits. */
+/* The forward and the backward reading their quads through texel views of their own, through
+ * ones that start before them (slices after NaNs under a 256-byte alignment) and through none
+ * (views of at most 4 texels: one element at a time): the same bits. */
 static void gelu_views_case(check_ctx *ctx, size_t n) {
     check_case_begin(ctx);
     const t2g_device_info *info = t2g_device_get_info(ctx->device);
@@ -100,24 +100,33 @@ static void gelu_views_case(check_ctx *ctx, size_t n) {
                   "before; skipped", info->min_storage_buffer_offset_alignment);
         return;
     }
-    float *x = check_random_floats(ctx, n, -5, 5);
+    float *x = check_random_floats(ctx, n, -5, 5), *g = check_random_floats(ctx, n, -1, 1);
+    float *d = check_random_floats(ctx, n, -1, 1);
     t2g_tensor own = check_upload(ctx, x, n), sliced = check_upload_after_nans(ctx, x, n, pad);
-    float *got[CHECK_TEXEL_WAYS] = {NULL};
+    t2g_tensor own_g = check_upload(ctx, g, n), sliced_g = check_upload_after_nans(ctx, g, n, pad);
+    float *got[CHECK_TEXEL_WAYS][2] = {{NULL}}; /* [way][forward out, backward dinp] */
     for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
         const check_texel_way *way = &check_texel_ways[w];
         t2g_tensor out = check_poisoned(ctx, n + 1);
+        t2g_tensor dinp = w ? check_upload_after_nans(ctx, d, n, pad) : check_upload(ctx, d, n);
         t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
         if (!status) status = t2g_gelu_forward(ctx->recorder, out, w ? sliced : own, n, &ctx->err);
-        if (check_status(ctx, status, way->what) && check_submit(ctx)) got[w] = check_download(ctx, out, n + 1);
+        if (!status) status = t2g_gelu_backward(ctx->recorder, dinp, w ? sliced : own, w ? sliced_g : own_g, n, &ctx->err);
+        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
+            got[w][0] = check_download(ctx, out, n + 1);
+            got[w][1] = check_download(ctx, dinp, n);
+        }
     }
     t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
     if (ctx->failures) return;
-    check_true(ctx, isnan(got[0][n]), "gelu n=%zu through views leaves element n alone", n);
-    for (int w = 1; w < CHECK_TEXEL_WAYS; w++) {
-        char label[160];
-        snprintf(label, sizeof label, "gelu n=%zu, %s, against own tensors", n, check_texel_ways[w].what);
-        check_bitwise(ctx, label, got[0], got[w], n);
-    }
+    check_true(ctx, isnan(got[0][0][n]), "gelu n=%zu through views leaves element n alone", n);
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
+        for (int k = 0; k < 2; k++) {
+            char label[160];
+            snprintf(label, sizeof label, "gelu %s n=%zu, %s, against own tensors", k ? "backward" : "forward", n,
+                     check_texel_ways[w].what);
+            check_bitwise(ctx, label, got[0][k], got[w][k], n);
+        }
 }
 
 T2G_CHECK(gelu) {

@@ -7,7 +7,7 @@
  * 6.0 ms before, 2.8 to 2.9 ms with the quads; on the grid of one element an invocation they took
  * 7.5 to 7.8 ms (three quarters of the workgroups idle, and lavapipe pays for each). The backward
  * reads dinp, inp and dout as quads the same way (t2g_record_elementwise_split_quads, which also
- * splits tensors past one binding): its two calls 4.27 -> 2.1 ms (15:57 UTC, two rounds). */
+ * splits tensors past one binding): its two calls 4.27 -> 2.1 ms (15:55 UTC, two rounds). */
 #include "kernel_util.h"
 
 t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err) {

@@ -2,15 +2,13 @@
 #include "storage.glsl"
 // out = gelu(inp); out may be stored as bf16 or f16 (variants, shaders/variants.txt: the role ACT)
 //
-// VIEWS (f32 out only; the host sets it where a texel view of inp serves): four elements a step,
-// inp read as texels of quads (inp_quads, whose texel first holds inp's element 0: llvmpipe
+// Quads (f32 out only; quads != 0 where the host's texel view of inp serves): four elements a step,
+// inp read as texels of quads (inp_quads, whose texel first[0] holds inp's element 0: llvmpipe
 // compiles a texel fetch as vector loads, a storage-buffer load as a loop over lanes and
 // components) and out written as vec4s; the elements past the last whole quad one at a time.
 // The same operation on each element either way, so the same bits.
 #include "common.glsl"
 #include "gelu.glsl"
-
-layout(constant_id = 1) const bool VIEWS = false;
 
 layout(std430, binding = 0) writeonly buffer Out { ACT_T dst[]; };
 layout(std430, binding = 1) readonly buffer Inp { float inp[]; };
@@ -18,15 +16,15 @@ layout(std430, binding = 1) readonly buffer Inp { float inp[]; };
 layout(std430, binding = 0) writeonly buffer Out4 { vec4 dst4[]; };
 layout(binding = 2) uniform samplerBuffer inp_quads;
 #endif
-layout(push_constant) uniform Push { uint n; uint first; } p;
+layout(push_constant) uniform Push { uint n; uint quads; uint first[3]; } p; // first[0]: inp_quads'
 
 void main() {
     uint singles = 0u; // elements [0, singles) went as quads
 #if !defined(ACT_BF16) && !defined(ACT_F16)
-    if (VIEWS) {
+    if (p.quads != 0u) {
         uint quads = p.n / 4u;
         for (uint q = gl_GlobalInvocationID.x; q < quads; q += grid_stride()) {
-            vec4 x = texelFetch(inp_quads, int(p.first + q));
+            vec4 x = texelFetch(inp_quads, int(p.first[0] + q));
             dst4[q] = vec4(gelu(x.x), gelu(x.y), gelu(x.z), gelu(x.w));
         }
         singles = 4u * quads;

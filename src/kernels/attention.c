@@ -139,14 +139,12 @@ static uint32_t lane_rows(uint32_t row_arrays, uint32_t hs) {
     return rows;
 }
 
-/* The device's configuration, by device kind; a kind not listed: ATTENTION_CHOICE_DEFAULT. */
-static const struct {
-    t2g_device_kind kind;
-    t2g_attention_config config;
-} attention_choices[] = {
-    {T2G_DEVICE_CPU, T2G_ATTENTION_LANES},
+/* The device's configuration, by device class (t2g_device_layouts_for_cpu: CPU devices, unless a
+ * test has one take the GPU layouts). */
+static const t2g_attention_config attention_choices[2] = {
+    [false] = T2G_ATTENTION_TILED, /* GPUs */
+    [true] = T2G_ATTENTION_LANES,  /* CPU devices */
 };
-#define ATTENTION_CHOICE_DEFAULT T2G_ATTENTION_TILED
 
 /* The shapes of one call: B sequences of T positions, NH query heads sharing KVH key/value
  * heads of hs channels. */
@@ -242,12 +240,7 @@ static t2g_status record_kernel(t2g_recorder *rec, t2g_attention_config config, 
 }
 
 t2g_attention_config t2g_attention_choice(const t2g_device *device) {
-    t2g_device_kind kind = t2g_device_get_info(device)->kind;
-    /* a CPU device that a test has take the GPU layouts (t2g_device_test_layouts_as_gpu): as a GPU */
-    if (kind == T2G_DEVICE_CPU && !t2g_device_layouts_for_cpu(device)) kind = T2G_DEVICE_OTHER;
-    for (size_t i = 0; i < sizeof attention_choices / sizeof attention_choices[0]; i++)
-        if (attention_choices[i].kind == kind) return attention_choices[i].config;
-    return ATTENTION_CHOICE_DEFAULT;
+    return attention_choices[t2g_device_layouts_for_cpu(device)];
 }
 
 const char *t2g_attention_config_name(t2g_attention_config config) {

@@ -37,8 +37,8 @@ static const struct decode_attention_config {
     [T2G_DECODE_LANES] = {"lanes", "decode_attention_lanes", 8, 8, true},
 };
 
-/* The device's configuration, by device kind and the caches' type (f32 or 16-bit); a kind
- * not listed: DECODE_CHOICE_DEFAULT. GPUs: a workgroup of one invocation per channel of the
+/* The device's configuration, by device class (t2g_device_layouts_for_cpu: CPU devices, unless a
+ * test has one take the GPU layouts), the same for every cache type. GPUs: a workgroup of one invocation per channel of the
  * largest head (128, the Vulkan minimum of a workgroup's size). CPU devices (llvmpipe runs a
  * workgroup's 8-lane vectors as coroutines that switch at each barrier, and every storage-buffer
  * load costs per lane): lanes, for every cache type: no barriers at all, and each key and value
@@ -54,22 +54,13 @@ static const struct decode_attention_config {
  * prefill of the bf16 model (--precision bf16) 9.3 and 9.6 s with group 8 against 3.8 and 3.2 s
  * with lanes, one after the other, two rounds; the f32 model's 2.3 s against 4.2 s for the
  * build before the texels (14:14 UTC, same load). */
-static const struct {
-    t2g_device_kind kind;
-    bool cache16;
-    t2g_decode_config config;
-} decode_choices[] = {
-    {T2G_DEVICE_CPU, false, T2G_DECODE_LANES},
-    {T2G_DEVICE_CPU, true, T2G_DECODE_LANES},
+static const t2g_decode_config decode_choices[2] = {
+    [false] = T2G_DECODE_GROUP128, /* GPUs */
+    [true] = T2G_DECODE_LANES,     /* CPU devices */
 };
-#define DECODE_CHOICE_DEFAULT T2G_DECODE_GROUP128
 
-t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtype cache) {
-    t2g_device_kind kind = t2g_device_get_info(device)->kind;
-    bool cache16 = cache != T2G_DTYPE_F32;
-    for (size_t i = 0; i < sizeof decode_choices / sizeof decode_choices[0]; i++)
-        if (decode_choices[i].kind == kind && decode_choices[i].cache16 == cache16) return decode_choices[i].config;
-    return DECODE_CHOICE_DEFAULT;
+t2g_decode_config t2g_decode_attention_choice(const t2g_device *device) {
+    return decode_choices[t2g_device_layouts_for_cpu(device)];
 }
 
 const char *t2g_decode_config_name(t2g_decode_config config) {
@@ -156,7 +147,7 @@ t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kc
                                 t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
                                 uint32_t KVH, uint32_t hs, t2g_decode_config config, t2g_error *err) {
     const char *kernel = "decode_attention";
-    if (config == T2G_DECODE_AUTO) config = t2g_decode_attention_choice(t2g_recorder_device(rec), kcache.dtype);
+    if (config == T2G_DECODE_AUTO) config = t2g_decode_attention_choice(t2g_recorder_device(rec));
     if (config <= T2G_DECODE_AUTO || config >= T2G_DECODE_CONFIGS)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: unknown configuration %d (t2g_decode_config: 0 to %d)", kernel,
                         (int)config, T2G_DECODE_CONFIGS - 1);

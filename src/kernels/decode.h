@@ -46,13 +46,13 @@ t2g_status t2g_decode_store(t2g_recorder *rec, t2g_tensor qkv, t2g_tensor kcache
 
 /* The ways decode_attention can run; a step's bits depend on which. */
 typedef enum t2g_decode_config {
-    T2G_DECODE_AUTO = 0,  /* the device's choice for the caches' type (t2g_decode_attention_choice) */
+    T2G_DECODE_AUTO = 0,  /* the device's choice (t2g_decode_attention_choice) */
     T2G_DECODE_GROUP8,    /* decode_attention.comp, a workgroup of 8 per (row, head): keys in chunks of 8 */
     T2G_DECODE_GROUP16,   /* ... of 16 */
     T2G_DECODE_GROUP32,   /* ... of 32 */
     T2G_DECODE_GROUP64,   /* ... of 64 */
     T2G_DECODE_GROUP128,  /* ... of 128 */
-    T2G_DECODE_LANES,     /* decode_attention_lanes.comp: one invocation per (row, head), f32 caches only */
+    T2G_DECODE_LANES,     /* decode_attention_lanes.comp: one invocation per (row, head) */
     T2G_DECODE_CONFIGS    /* the count */
 } t2g_decode_config;
 
@@ -63,14 +63,14 @@ typedef enum t2g_decode_config {
  * kcache, vcache (slots, T, KVH hs) at [s][j], both f32 or both bf16 or both f16 (widened to
  * f32 as they are read; every sum is f32). A row whose slot >= slots or t >= T gives NaN.
  * hs <= 128. `config`: how it runs (every configuration reads every cache type); T2G_DECODE_AUTO,
- * what the generator uses: t2g_decode_attention_choice for the caches' type. Deterministic, and
+ * what the generator uses: t2g_decode_attention_choice. Deterministic, and
  * a row's output has the same bits whatever else the step holds (for one configuration). */
 t2g_status t2g_decode_attention(t2g_recorder *rec, t2g_tensor out, t2g_tensor kcache, t2g_tensor vcache,
                                 t2g_tensor qkv, t2g_tensor rows, uint32_t n, uint32_t slots, uint32_t T, uint32_t NH,
                                 uint32_t KVH, uint32_t hs, t2g_decode_config config, t2g_error *err);
-/* The device's configuration for caches of type `cache`: T2G_DECODE_LANES on CPU devices,
- * T2G_DECODE_GROUP128 elsewhere. */
-t2g_decode_config t2g_decode_attention_choice(const t2g_device *device, t2g_dtype cache);
+/* The device's configuration, for every cache type: T2G_DECODE_LANES where the device takes the
+ * CPU layouts (t2g_device_layouts_for_cpu), T2G_DECODE_GROUP128 elsewhere. */
+t2g_decode_config t2g_decode_attention_choice(const t2g_device *device);
 /* A configuration's name ("group 8", "lanes"; "unknown" out of range), for messages. */
 const char *t2g_decode_config_name(t2g_decode_config config);
 /* The shader a configuration runs ("decode_attention", "decode_attention_lanes"; "unknown" out of

@@ -161,8 +161,11 @@ static t2g_status record_chunk_quads(t2g_recorder *rec, const char *shader, cons
     uint32_t first[T2G_MAX_BINDINGS], count = binding_count, views = 0;
     bool fit = true;
     for (uint32_t i = 0; i < binding_count; i++) all[i] = bindings[i];
-    for (uint32_t i = 0; i < binding_count && count < T2G_MAX_BINDINGS; i++)
+    for (uint32_t i = 0; i < binding_count; i++)
         if (quads->of >> i & 1u) {
+            if (count == T2G_MAX_BINDINGS)
+                return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: %u bindings and their quads' views exceed %d bindings",
+                                shader, binding_count, T2G_MAX_BINDINGS);
             fit = t2g_bind_quads(info, bindings[i].tensor, &all[count], &texels[count], &first[views]) && fit;
             count++, views++;
         }

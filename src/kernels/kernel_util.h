@@ -85,8 +85,8 @@ t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, c
                                         uint32_t binding_count, uint32_t split, void *push, uint32_t push_bytes,
                                         t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err);
 
-/* Quads of some of the split tensors, read through texel views as well (t2g_bind_quads): bit i
- * of `of` reads split binding i; the views are bound after the kernel's own bindings, in the
+/* Quads of some of the bindings, read through texel views as well (t2g_bind_quads): bit i of
+ * `of` reads binding i (a split one: its chunk's view); the views are bound after the kernel's own bindings, in the
  * order of the bits, each dispatch's views of its chunk. set_quads writes into push the texel of
  * each view where its chunk starts (one per bit, in order) and whether every view serves (else
  * the shader takes its scalar loads); where they serve, the grid is sized for a quad an

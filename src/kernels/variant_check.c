@@ -71,7 +71,7 @@ typedef struct planned {
 static uint32_t plan_checks(const t2g_device *device, t2g_dtype dtype, planned out[MAX_PLANNED]) {
     t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];
     uint32_t shaders = t2g_matmul_choosable_shaders(device, tiled), n = 0;
-    const char *decode_shader = t2g_decode_config_shader(t2g_decode_attention_choice(device, dtype));
+    const char *decode_shader = t2g_decode_config_shader(t2g_decode_attention_choice(device));
     for (size_t c = 0; c < CASE_COUNT; c++) {
         if (CASES[c].kind == CASE_GEMM)
             for (uint32_t s = 0; s < shaders; s++)
@@ -418,8 +418,8 @@ static void run_decode_attention(env *e, t2g_dtype dtype, outcome *o) {
     t2g_tensor k32 = tensor_of(e, T2G_DTYPE_F32, kc, DCACHE), v32 = tensor_of(e, T2G_DTYPE_F32, vc, DCACHE);
     t2g_tensor k_v = tensor_of(e, dtype, kc, DCACHE), v_v = tensor_of(e, dtype, vc, DCACHE);
     t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, outs), out_v = tensor_of(e, T2G_DTYPE_F32, NULL, outs);
-    /* both with the configuration the device runs 16-bit caches with */
-    t2g_decode_config config = t2g_decode_attention_choice(t2g_recorder_device(e->rec), dtype);
+    /* both with the configuration the device runs */
+    t2g_decode_config config = t2g_decode_attention_choice(t2g_recorder_device(e->rec));
     if (!e->status)
         record(e, t2g_decode_attention(e->rec, out32, k32, v32, qkv_t, rows_t, n, DS, DT, DNH, DKVH, AHS, config,
                                        e->err));

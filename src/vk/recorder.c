@@ -108,6 +108,12 @@ t2g_status t2g_recorder_create(t2g_device *device, const t2g_recorder_options *o
     return T2G_OK;
 }
 
+/* The texel bindings' views of the recording (after it has run, or when it is lost). */
+static void destroy_views(t2g_recorder *r) {
+    for (size_t i = 0; i < r->view_count; i++) vkDestroyBufferView(r->device->device, r->views[i], NULL);
+    r->view_count = 0;
+}
+
 void t2g_recorder_destroy(t2g_recorder *r) {
     if (!r) return;
     VkDevice device = r->device->device;
@@ -117,7 +123,7 @@ void t2g_recorder_destroy(t2g_recorder *r) {
     }
     for (uint32_t i = 0; i < r->pool_count; i++) vkDestroyDescriptorPool(device, r->pools[i], NULL);
     free(r->pools);
-    for (size_t i = 0; i < r->view_count; i++) vkDestroyBufferView(device, r->views[i], NULL);
+    destroy_views(r);
     free(r->views);
     if (r->queries) vkDestroyQueryPool(device, r->queries, NULL);
     if (r->fence) vkDestroyFence(device, r->fence, NULL);
@@ -270,10 +276,11 @@ static t2g_status allocate_set(t2g_recorder *r, VkDescriptorSetLayout layout, Vk
     }
 }
 
-/* A texel binding's tensor: a format the device reads as a uniform texel buffer, a start on its
- * texel-buffer offset alignment, whole texels, and no more of them than one view holds. */
+/* How binding i of a dispatch is seen (NONE: a storage buffer). */
 static t2g_texel texel_of(const t2g_dispatch *d, uint32_t i) { return d->texels ? d->texels[i] : T2G_TEXEL_NONE; }
 
+/* A texel binding's tensor: a format the device reads as a uniform texel buffer, a start on its
+ * texel-buffer offset alignment, whole texels, and no more of them than one view holds. */
 static t2g_status check_texel_binding(const t2g_recorder *r, const t2g_dispatch *d, uint32_t i, t2g_error *err) {
     const t2g_device_info *info = &r->device->info;
     const t2g_binding *b = &d->bindings[i];
@@ -344,9 +351,17 @@ static t2g_status create_view(t2g_recorder *r, const t2g_binding *b, t2g_texel t
     return T2G_OK;
 }
 
-static void destroy_views(t2g_recorder *r) {
-    for (size_t i = 0; i < r->view_count; i++) vkDestroyBufferView(r->device->device, r->views[i], NULL);
-    r->view_count = 0;
+/* The timestamps around a recorded command, while the recorder has room for them: time_begin
+ * says whether this command is timed; time_end closes it under `label`. */
+static bool time_begin(t2g_recorder *r, VkPipelineStageFlagBits stage) {
+    bool timed = r->timed < r->timestamp_capacity;
+    if (timed) vkCmdWriteTimestamp(r->commands, stage, r->queries, 2 * r->timed);
+    return timed;
+}
+
+static void time_end(t2g_recorder *r, VkPipelineStageFlagBits stage, const char *label) {
+    vkCmdWriteTimestamp(r->commands, stage, r->queries, 2 * r->timed + 1);
+    r->labels[r->timed++] = label;
 }
 
 t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error *err) {
@@ -396,13 +411,9 @@ t2g_status t2g_record_dispatch(t2g_recorder *r, const t2g_dispatch *d, t2g_error
     vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
     vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0, NULL);
     if (d->push_bytes) vkCmdPushConstants(commands, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, d->push_bytes, d->push);
-    bool timed = r->timed < r->timestamp_capacity;
-    if (timed) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r->queries, 2 * r->timed);
+    bool timed = time_begin(r, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
     vkCmdDispatch(commands, d->groups[0], d->groups[1], d->groups[2]);
-    if (timed) {
-        vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r->queries, 2 * r->timed + 1);
-        r->labels[r->timed++] = d->label ? d->label : pipeline->shader;
-    }
+    if (timed) time_end(r, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, d->label ? d->label : pipeline->shader);
     r->dispatch_count++;
     return T2G_OK;
 }
@@ -435,13 +446,9 @@ t2g_status t2g_record_fill(t2g_recorder *r, t2g_tensor tensor, uint32_t word, co
     t2g_binding binding = {tensor, T2G_WRITE};
     status = order_accesses(r, &binding, 1, err);
     if (status) return break_recording(r, status, err);
-    bool timed = r->timed < r->timestamp_capacity;
-    if (timed) vkCmdWriteTimestamp(r->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, r->queries, 2 * r->timed);
+    bool timed = time_begin(r, VK_PIPELINE_STAGE_TRANSFER_BIT);
     vkCmdFillBuffer(r->commands, tensor.arena->buffer, tensor.offset, tensor.bytes, word);
-    if (timed) {
-        vkCmdWriteTimestamp(r->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, r->queries, 2 * r->timed + 1);
-        r->labels[r->timed++] = label;
-    }
+    if (timed) time_end(r, VK_PIPELINE_STAGE_TRANSFER_BIT, label);
     r->dispatch_count++;
     return T2G_OK;
 }

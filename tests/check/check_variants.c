@@ -47,7 +47,7 @@ T2G_CHECK(variants_selfcheck) {
     check_true(ctx, all, "every bf16 variant agrees with the f32 path, run afresh (%u variants)", count);
     char decode_attention[64]; /* the variant of the configuration the device runs bf16 caches with */
     snprintf(decode_attention, sizeof decode_attention, "%s@bf16",
-             t2g_decode_config_shader(t2g_decode_attention_choice(ctx->device, T2G_DTYPE_BF16)));
+             t2g_decode_config_shader(t2g_decode_attention_choice(ctx->device)));
     check_true(ctx, find(v, count, "decode_store@bf16") && find(v, count, decode_attention),
                "the generator's KV-cache variants are checked too (decode_store@bf16, %s)", decode_attention);
     t2g_matmul_tiles tiled[T2G_MATMUL_SHADER_COUNT];

@@ -35,6 +35,13 @@ t2g_status t2g_recorder_submit(t2g_recorder *recorder, t2g_error *err);
 t2g_status t2g_recorder_scratch(t2g_recorder *recorder, uint64_t bytes, t2g_tensor *tensor,
                                 t2g_error *err);
 
+/* Temporary device memory that every caller in a recording shares (kernels use it for operands
+ * they repack just before reading them): the same memory at each call while it is large enough,
+ * else a larger region of scratch memory; until the next submit. A caller's contents last until
+ * the next caller writes there (the hazard tracking orders the two). */
+t2g_status t2g_recorder_shared_scratch(t2g_recorder *recorder, uint64_t bytes, t2g_tensor *tensor,
+                                       t2g_error *err);
+
 /* Small host data written into a tensor as part of the recording (at most 65536 bytes, a
  * multiple of 4): e.g. this step's token ids. */
 t2g_status t2g_record_update(t2g_recorder *recorder, t2g_tensor tensor, const void *data,

@@ -50,8 +50,8 @@ t2g_status t2g_need_float(t2g_tensor tensor, uint64_t count, const char *kernel,
     return T2G_OK;
 }
 
-t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
-                              uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err) {
+t2g_status t2g_variant_allowed(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
+                               uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err) {
     bool all_f32 = true;
     for (uint32_t i = 0; i < count; i++) all_f32 &= types[i] == T2G_DTYPE_F32;
     int length = snprintf(name, T2G_SHADER_NAME_MAX, "%s", base);
@@ -63,12 +63,22 @@ t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char 
     for (uint32_t i = 0; i < count && length > 0 && length < T2G_SHADER_NAME_MAX; i++)
         length += snprintf(name + length, T2G_SHADER_NAME_MAX - (size_t)length, "%c%s", i ? '_' : '@',
                            t2g_dtype_name(types[i]));
-    if (length <= 0 || length >= T2G_SHADER_NAME_MAX || !t2g_shader_find(name))
-        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: t2g has no variant of shader %s for these element types (%s)",
-                        kernel, base, length > 0 && length < T2G_SHADER_NAME_MAX ? name : "too many");
+    if (length <= 0 || length >= T2G_SHADER_NAME_MAX)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: t2g has no variant of shader %s for these element types (too many)",
+                        kernel, base);
     if (t2g_device_variant_disabled(t2g_recorder_device(rec), name))
         return t2g_fail(err, T2G_ERR_UNSUPPORTED, "%s: shader %s is disabled on %s: the self-check found its results "
                         "wrong (t2g selfcheck shows why); use train.precision = f32", kernel, name, info->name);
+    return T2G_OK;
+}
+
+t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
+                              uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err) {
+    t2g_status status = t2g_variant_allowed(rec, kernel, base, types, count, name, err);
+    if (status) return status;
+    if (!t2g_shader_find(name))
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: t2g has no variant of shader %s for these element types (%s)",
+                        kernel, base, name);
     return T2G_OK;
 }
 

@@ -29,6 +29,12 @@ t2g_status t2g_need_float(t2g_tensor tensor, uint64_t count, const char *kernel,
 t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
                               uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err);
 
+/* The checks of t2g_shader_variant for a variant that is no one shader but the name of a pipeline
+ * of them (matmul_panels_cpu@bf16_f32: its packing shaders' variants convert): 16-bit storage, and
+ * a variant the self-check has not disabled; writes the name, and does not look for a shader of it. */
+t2g_status t2g_variant_allowed(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
+                               uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err);
+
 /* `count` fits in a 32-bit index (shaders index with uint). */
 t2g_status t2g_need_index(uint64_t count, const char *kernel, const char *what, t2g_error *err);
 

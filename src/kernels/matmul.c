@@ -16,6 +16,7 @@
 
 #include "kernel_util.h"
 #include "matmul_internal.h"
+#include "matmul_panels.h"
 #include "reduce_columns.h"
 
 /* The tile configurations: tile of C (BM x BN), K slice (BK), outputs per invocation (TM x TN),
@@ -50,7 +51,8 @@
  *              vec4s and subgroupBroadcast them (the lanes share a row) gained nothing measurable.
  *              cpu_small, cpu_large and cpu_wide are no longer chosen (cpu_lanes is faster at
  *              every size measured); they stay selectable (--tiles) and tested.
- *   cpu_lanes: matmul_gemm_cpu.comp, the CPU devices' choice at every size: 16 x 64 tiles, 8
+ *   cpu_lanes: matmul_gemm_cpu.comp, the CPU devices' choice until cpu_panels (which falls back
+ *              to it where its panels would not fit the device's texel views): 16 x 64 tiles, 8
  *              invocations (one AVX2 vector on lavapipe), 16 x 8 outputs each, no shared memory,
  *              operands read from the buffers as vec4s (the shader's comment says why). What was
  *              measured on lavapipe 22.3.6 (by removing one kind of load or another, timing only):
@@ -94,8 +96,31 @@
  *              every matmul 1 x 576 x 576..1536 and the 49152-row head) spent 220 to 230 ms in
  *              its matmuls against 900 to 950 with rows and 440 to 460 with cpu_lanes (one run
  *              each, 2026-12-07 about 11:45 UTC, load 2 to 5 with a helper's tests beside).
+ *   cpu_panels: matmul_panels_cpu.comp, the CPU devices' choice above 4 rows: cpu_lanes' 16 x 64
+ *              tiles of 16 x 8 per invocation, on operands packed first (matmul_pack_cpu.comp,
+ *              src/kernels/matmul_panels.c) into panels where a k step of a tile's rows is one
+ *              run of quads. Why: profiled with perf on lavapipe 22.3.6 (2-core Zen 5), cpu_lanes
+ *              spent about 57% of a 1024^3 product in its texel fetches, most of it waiting on B's:
+ *              its 8 lanes read 64 rows of B^T and 16 of A at each k, 4 KiB apart, which fall into
+ *              one set of the L1 cache (1024^3 ran at 57 GFLOP/s, 1088^3 at 74). A is read in
+ *              place where packing it does not pay (N below pack_a_min_n, 512: each quad of A is
+ *              read by N / 64 tiles) and it can be (f32, not transposed, K and lda multiples of
+ *              4). 2026-12-07 17:1x UTC, bench kernels --tiles, each product's first run
+ *              untimed, two runs: 512^3 68 GFLOP/s against cpu_lanes' 59 to 60, 1024^3 84 against
+ *              56 to 57, 2048^3 89 to 90 against 56 to 57. A training step of bench train
+ *              --preset small: 77 to 81 ms at best against 82 to 86 (three runs each of this
+ *              build and the last, alternated); SmolLM2-135M's shape at 2 x 256 tokens: 7.8 to
+ *              8.1 s against 8.3 to 8.4 (its matmuls 5.0 s plus 0.9 s of packing against 6.4).
+ *              16 x 16 per invocation (cpu_panels_wide) ran the small step slower (83 to 87 ms)
+ *              and its pipelines take lavapipe about 3 s each to compile (a cold first step of
+ *              bench train --preset small 38.6 s against 11.8); A packed from N = 256 up: the
+ *              small step's packing 14.6 ms against 10 to 12.6.
+ *   cpu_panels_wide: the same shader, 16 x 128 tiles of 16 x 16 per invocation, from 1024 x 1024
+ *              outputs: 1024^3 91 GFLOP/s, 2048^3 104 (same runs). Tried on the panels and slower:
+ *              32 x 8 per invocation (1024^3 81), 32 x 16 (71), 16 x 32 (49), 8 x 16 (76); A's
+ *              quads fetched by one lane each and subgroupBroadcast to the others (48).
  * Every output is one invocation's sum over k in increasing order, so every configuration of
- * either shader gives the same bits (test matmul). */
+ * every shader gives the same bits (test matmul). */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     /*                                             BM   BN  BK  TM  TN */
     [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM},
@@ -106,6 +131,8 @@ static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
     [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
     [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU},
     [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU},
+    [T2G_MATMUL_TILES_CPU_PANELS] = {"cpu_panels", 16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU_PANELS, 512},
+    [T2G_MATMUL_TILES_CPU_PANELS_WIDE] = {"cpu_panels_wide", 16, 128, 4, 16, 16, T2G_MATMUL_SHADER_CPU_PANELS, 512},
 };
 
 /* The shaders of the configurations, and the bytes of shared memory each declares for one. */
@@ -123,13 +150,15 @@ static const struct {
 } gemm_shaders[] = {
     [T2G_MATMUL_SHADER_GEMM] = {"matmul_gemm", gemm_shared_bytes},
     [T2G_MATMUL_SHADER_CPU] = {"matmul_gemm_cpu", cpu_shared_bytes},
+    [T2G_MATMUL_SHADER_CPU_PANELS] = {"matmul_panels_cpu", cpu_shared_bytes},
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose
  * min_outputs it reaches (M * N >= min_outputs), whose max_rows it does not pass (M <= max_rows;
  * 0: any M) and that fits the device (Vulkan promises only 16 KiB of shared memory; the 128 x
  * 128 tiles need 16.5). Products of a few rows (a decode step) get 4-row tiles; large tiles
- * once there are enough of them to keep the device busy: 64 on GPUs; on CPUs cpu_lanes. */
+ * once there are enough of them to keep the device busy: 64 on GPUs; on CPUs cpu_panels, and
+ * cpu_panels_wide from 1024 x 1024 outputs. */
 static const struct {
     bool cpu;
     uint32_t max_rows;
@@ -140,7 +169,8 @@ static const struct {
     {false, 0, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
     {false, 0, 0, T2G_MATMUL_TILES_GPU_SMALL},
     {true, 4, 0, T2G_MATMUL_TILES_CPU_ROWS},
-    {true, 0, 0, T2G_MATMUL_TILES_CPU_LANES},
+    {true, 0, 1024ull * 1024, T2G_MATMUL_TILES_CPU_PANELS_WIDE},
+    {true, 0, 0, T2G_MATMUL_TILES_CPU_PANELS},
 };
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles) {
@@ -227,14 +257,6 @@ bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype 
     return false;
 }
 
-/* One operand of the product: the tensor, whether it is stored transposed (A as (K,M), B as
- * (N,K)), and its leading dimension. */
-typedef struct gemm_operand {
-    t2g_tensor tensor;
-    bool trans;
-    uint32_t ld;
-} gemm_operand;
-
 enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u };
 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
@@ -251,7 +273,7 @@ typedef struct gemm_shader {
 /* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
  * share their bindings, push constants and order of workgroups. */
 static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_shader *shader, t2g_tensor c,
-                              uint32_t ldc, bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias,
+                              uint32_t ldc, bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B, const t2g_tensor *bias,
                               uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
     uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
     struct {
@@ -270,11 +292,10 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
         const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
         bool a_fits = t2g_bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
         bool b_fits = t2g_bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
-        bool c_fits = t2g_bind_quads(info, c, &bindings[6], &texels[6], &push.c_first);
-        /* without a bias, binding 7 is C's view again (f32, as the shader declares; never read) */
-        bool bias_fits = t2g_bind_quads(info, bias ? *bias : c, &bindings[7], &texels[7], &push.bias_first);
+        uint32_t first[2];
         if (a_fits && b_fits) push.flags |= GEMM_QUADS;
-        if (c_fits && (bias_fits || !bias) && ldc % 4 == 0) push.flags |= GEMM_C_QUADS;
+        if (t2g_gemm_bind_c_quads(info, c, ldc, bias, &bindings[6], &texels[6], first)) push.flags |= GEMM_C_QUADS;
+        push.c_first = first[0], push.bias_first = first[1];
     }
     t2g_dispatch dispatch = {
         .shader = shader->name, .spec = shader->spec, .spec_count = shader->spec_count,
@@ -288,7 +309,7 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
 
 /* The cooperative-matrix GEMM's shader for these operands, or an error (T2G_ERR_UNSUPPORTED)
  * saying why the device cannot run it. */
-static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, gemm_operand A, gemm_operand B,
+static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, t2g_gemm_operand A, t2g_gemm_operand B,
                                  gemm_shader *shader, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
     if (!t2g_matmul_use_coopmat(info, A.tensor.dtype, B.tensor.dtype))
@@ -302,7 +323,7 @@ static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, gemm_oper
 
 /* Whether the automatic choice takes the cooperative-matrix GEMM: the device runs it on these
  * types and the self-check has not disabled it. */
-static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
+static bool coopmat_chosen(t2g_recorder *rec, t2g_gemm_operand A, t2g_gemm_operand B) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
     if (!t2g_matmul_use_coopmat(info, A.tensor.dtype, B.tensor.dtype)) return false; /* most products: no message */
     gemm_shader shader;
@@ -310,40 +331,60 @@ static bool coopmat_chosen(t2g_recorder *rec, gemm_operand A, gemm_operand B) {
     return coopmat_shader(rec, "matmul", A, B, &shader, &ignored) == T2G_OK;
 }
 
-/* The tiled shader (matmul_gemm.comp or matmul_gemm_cpu.comp) on configuration `tiles` (AUTO:
- * chosen by the problem's size), its variant for the operands' types. */
-static t2g_status tiled_shader(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, gemm_operand A,
-                               gemm_operand B, uint32_t M, uint32_t N, uint32_t K, gemm_shader *shader,
-                               t2g_error *err) {
+/* Configuration `tiles` (AUTO: chosen by the problem's size), checked against its shader's
+ * requirements and the device's limits. */
+static t2g_status tile_config(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, uint32_t M, uint32_t N,
+                              uint32_t K, const t2g_matmul_tile_config **config, t2g_error *err) {
     t2g_device *device = t2g_recorder_device(rec);
     if (tiles == T2G_MATMUL_TILES_AUTO) tiles = t2g_matmul_choose_tiles(device, M, N, K);
     const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(tiles);
     if (!cfg) return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: no tile configuration %d", label, (int)tiles);
     uint32_t invocations = t2g_matmul_tile_invocations(cfg);
     if (cfg->bm % cfg->tm || cfg->bn % cfg->tn || cfg->tm % 4 || cfg->tn % 4 || cfg->bk == 0 ||
-        (cfg->shader == T2G_MATMUL_SHADER_CPU && cfg->bk != 4))
+        (cfg->shader != T2G_MATMUL_SHADER_GEMM && cfg->bk != 4))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tile configuration '%s' is inconsistent", label, cfg->name);
     const t2g_device_info *info = t2g_device_get_info(device);
     if (t2g_matmul_tile_shared_bytes(cfg) > info->max_shared_memory_bytes || invocations > info->max_workgroup_invocations)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: tile configuration '%s' needs %u bytes of shared memory and %u "
                         "invocations; %s allows %u and %u", label, cfg->name, t2g_matmul_tile_shared_bytes(cfg),
                         invocations, info->name, info->max_shared_memory_bytes, info->max_workgroup_invocations);
-    *shader = (gemm_shader){.spec = {invocations, cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn, A.trans, B.trans},
+    *config = cfg;
+    return T2G_OK;
+}
+
+/* The tiled shader (matmul_gemm.comp or matmul_gemm_cpu.comp) on configuration `cfg`, its variant
+ * for the operands' types. */
+static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg, t2g_gemm_operand A,
+                               t2g_gemm_operand B, gemm_shader *shader, t2g_error *err) {
+    *shader = (gemm_shader){.spec = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn,
+                                     A.trans, B.trans},
                             .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU};
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }
 
-/* C (M,N) = A B [+ bias] [+ C]: one dispatch, on the cooperative-matrix GEMM where `tiles` asks
- * for it or leaves the choice (AUTO) and the device runs it, else on the tiled shader of `tiles`. The
- * caller has checked the tensors' sizes. */
+/* C (M,N) = A B [+ bias] [+ C]: on the cooperative-matrix GEMM where `tiles` asks for it or
+ * leaves the choice (AUTO) and the device runs it (one dispatch), else on the tiled shader of
+ * `tiles` (cpu_panels: packing dispatches first, matmul_panels.c). The caller has checked the
+ * tensors' sizes. */
 static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
-                       bool accumulate, gemm_operand A, gemm_operand B, const t2g_tensor *bias, uint32_t M,
+                       bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B, const t2g_tensor *bias, uint32_t M,
                        uint32_t N, uint32_t K, t2g_error *err) {
     gemm_shader shader;
-    bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B));
-    t2g_status status = coopmat ? coopmat_shader(rec, label, A, B, &shader, err)
-                                : tiled_shader(rec, label, tiles, A, B, M, N, K, &shader, err);
+    t2g_status status;
+    if (tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B))) {
+        status = coopmat_shader(rec, label, A, B, &shader, err);
+    } else {
+        const t2g_matmul_tile_config *cfg;
+        status = tile_config(rec, label, tiles, M, N, K, &cfg, err);
+        if (!status && cfg->shader == T2G_MATMUL_SHADER_CPU_PANELS) {
+            const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K};
+            if (t2g_panels_fit(rec, cfg, &product)) return t2g_record_panels(rec, label, cfg, &product, err);
+            /* panels past the limits: the operands read in place, the same bits */
+            status = tile_config(rec, label, T2G_MATMUL_TILES_CPU_LANES, M, N, K, &cfg, err);
+        }
+        if (!status) status = tiled_shader(rec, label, cfg, A, B, &shader, err);
+    }
     if (status) return status;
     return record_gemm(rec, label, &shader, c, ldc, accumulate, A, B, bias, M, N, K, err);
 }
@@ -369,7 +410,7 @@ t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t
     if (!status && bias) status = t2g_need(*bias, OC, kernel, "bias", err);
     if (status) return status;
     /* out (N,OC) = inp (N,C) [A, rows contiguous] x weight^T [B stored (OC,C): transposed] */
-    gemm_operand A = {inp, false, C}, B = {weight, true, C};
+    t2g_gemm_operand A = {inp, false, C}, B = {weight, true, C};
     return gemm(rec, kernel, tiles, out, OC, false, A, B, bias, N, OC, C, err);
 }
 
@@ -387,12 +428,12 @@ t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, 
     if (status) return status;
     if (dinp) {
         /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
-        gemm_operand A = {dout, false, OC}, B = {weight, false, C};
+        t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
         status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, err);
         if (status) return status;
     }
     /* dweight (OC,C) += dout^T [A stored (N,OC): transposed] x inp (N,C) [B, rows contiguous] */
-    gemm_operand A = {dout, true, OC}, B = {inp, false, C};
+    t2g_gemm_operand A = {dout, true, OC}, B = {inp, false, C};
     status = gemm(rec, "matmul_backward_dweight", tiles, dweight, C, true, A, B, NULL, OC, C, N, err);
     if (status) return status;
     if (dbias) status = t2g_column_sums_accumulate(rec, *dbias, dout, N, OC, err);

@@ -22,26 +22,32 @@ typedef enum t2g_matmul_tiles {
     T2G_MATMUL_TILES_CPU_WIDE = 5,  /* CPU devices, the largest problems */
     T2G_MATMUL_TILES_CPU_LANES = 6, /* CPU devices, every size: matmul_gemm_cpu.comp */
     T2G_MATMUL_TILES_CPU_ROWS = 7,  /* CPU devices, a few rows: matmul_gemm_cpu.comp */
-    T2G_MATMUL_TILES_COUNT = 8
+    T2G_MATMUL_TILES_CPU_PANELS = 8, /* CPU devices, more rows: matmul_panels_cpu.comp on packed operands */
+    T2G_MATMUL_TILES_CPU_PANELS_WIDE = 9, /* CPU devices, the largest products: the same, 16 x 16 per invocation */
+    T2G_MATMUL_TILES_COUNT = 10
 } t2g_matmul_tiles;
 
 /* The shaders of the tile configurations. */
 typedef enum t2g_matmul_shader {
     T2G_MATMUL_SHADER_GEMM, /* matmul_gemm.comp: A and B tiles staged in shared memory */
     T2G_MATMUL_SHADER_CPU,  /* matmul_gemm_cpu.comp: for lavapipe's 8-lane vectors */
+    T2G_MATMUL_SHADER_CPU_PANELS, /* matmul_panels_cpu.comp: the same, operands packed first
+                                   * (matmul_pack_cpu.comp) */
     T2G_MATMUL_SHADER_COUNT
 } t2g_matmul_shader;
 
 typedef struct t2g_matmul_tile_config {
     const char *name;
-    uint32_t bm, bn, bk;  /* workgroup tile of C (bm x bn), K slice (bk; 4 for matmul_gemm_cpu) */
+    uint32_t bm, bn, bk;  /* workgroup tile of C (bm x bn), K slice (bk; 4 for the CPU shaders) */
     uint32_t tm, tn;      /* outputs per invocation (tm x tn), multiples of 4 */
     t2g_matmul_shader shader;
+    uint32_t pack_a_min_n; /* cpu_panels: A packed (else read in place, where it can be) from this N up */
 } t2g_matmul_tile_config;
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles);
-/* A tiled shader's name ("matmul_gemm", "matmul_gemm_cpu"): its 16-bit variants are
- * "<name>@<A's type>_<B's type>" (shaders/variants.txt). */
+/* A tiled shader's name ("matmul_gemm", "matmul_gemm_cpu", "matmul_panels_cpu"): its 16-bit
+ * variants are "<name>@<A's type>_<B's type>" (shaders/variants.txt; matmul_panels_cpu's are
+ * the names of its packing shaders' variants together, for the self-check's verdicts). */
 const char *t2g_matmul_shader_name(t2g_matmul_shader shader);
 /* Invocations per workgroup, and bytes of shared memory, of a configuration. */
 uint32_t t2g_matmul_tile_invocations(const t2g_matmul_tile_config *config);
@@ -66,7 +72,17 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
 /* t2g_matmul_forward and t2g_matmul_backward with every product on configuration `tiles`
  * (T2G_MATMUL_TILES_COOPMAT: T2G_ERR_UNSUPPORTED where the device cannot run the
  * cooperative-matrix GEMM on the operands' types, or the self-check disabled it); matmul_gemm_cpu
- * reads its operands' quads where t2g_quad_view (quad_view.h) serves. */
+ * reads its operands' quads where t2g_quad_view (quad_view.h) serves; cpu_panels packs the
+ * operands into panels of at most T2G_MATMUL_PANEL_BYTES at once (a product that needs more goes
+ * in chunks of tiles), and where the panels of one tile of each operand would pass that or the
+ * device's texel-view limit, runs on cpu_lanes instead (the same bits). */
+#define T2G_MATMUL_PANEL_BYTES (64ull << 20)
+/* For tests: cpu_panels packs at most `bytes` of panels at once instead of T2G_MATMUL_PANEL_BYTES
+ * (0: that again), so that small products go in chunks, and packs A always (T2G_PANELS_A_PACKED)
+ * or reads it in place wherever it can (T2G_PANELS_A_IN_PLACE) rather than as its configuration
+ * chooses (T2G_PANELS_A_AUTO). Process-wide; not for concurrent recording. */
+typedef enum t2g_panels_a { T2G_PANELS_A_AUTO, T2G_PANELS_A_PACKED, T2G_PANELS_A_IN_PLACE } t2g_panels_a;
+void t2g_matmul_test_panels(uint64_t bytes, t2g_panels_a a);
 t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
                                     t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
                                     t2g_error *err);

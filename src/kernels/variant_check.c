@@ -21,9 +21,10 @@
 #include "t2g/variants.h"
 
 /* ---- the cases: one per variant, its name with T standing for the 16-bit type and * for the
- * shader the device runs: the tiled GEMM's (matmul_gemm or matmul_gemm_cpu: one verdict for each
- * that the device's choice of tiles may take, named after it), the decode attention's
- * configuration's (decode_attention or decode_attention_lanes) ---- */
+ * shader the device runs: the tiled GEMM's (matmul_gemm, matmul_gemm_cpu or matmul_panels_cpu,
+ * whose 16-bit variants are its packing's: one verdict for each that the device's choice of tiles
+ * may take, named after it), the decode attention's configuration's (decode_attention or
+ * decode_attention_lanes) ---- */
 
 typedef enum case_kind {
     CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,

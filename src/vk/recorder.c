@@ -46,6 +46,7 @@ struct t2g_recorder {
 
     t2g_arena *scratch[MAX_SCRATCH_ARENAS];
     uint32_t scratch_count;
+    t2g_tensor shared_scratch;      /* t2g_recorder_shared_scratch's memory in this recording (no arena: none yet) */
 
     uint64_t dispatch_count, barrier_count;
 };
@@ -471,6 +472,19 @@ t2g_status t2g_recorder_scratch(t2g_recorder *r, uint64_t bytes, t2g_tensor *ten
     return t2g_tensor_alloc(r->scratch[r->scratch_count++], bytes, tensor, err);
 }
 
+t2g_status t2g_recorder_shared_scratch(t2g_recorder *r, uint64_t bytes, t2g_tensor *tensor, t2g_error *err) {
+    if (!r->shared_scratch.arena || r->shared_scratch.bytes < bytes) {
+        t2g_status status = t2g_recorder_scratch(r, bytes, &r->shared_scratch, err);
+        if (status) {
+            r->shared_scratch = (t2g_tensor){0};
+            return status;
+        }
+    }
+    *tensor = r->shared_scratch;
+    tensor->bytes = bytes;
+    return T2G_OK;
+}
+
 /* ---- submission ---- */
 
 static t2g_status read_timings(t2g_recorder *r, t2g_error *err) {
@@ -504,6 +518,7 @@ static void start_over(t2g_recorder *r) {
     r->recording = false;
     r->timed = 0;
     for (uint32_t i = 0; i < r->scratch_count; i++) t2g_arena_reset(r->scratch[i]);
+    r->shared_scratch = (t2g_tensor){0};
 }
 
 t2g_status t2g_recorder_submit(t2g_recorder *r, t2g_error *err) {

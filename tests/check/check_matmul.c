@@ -226,13 +226,13 @@ static void same_bits_everywhere(check_ctx *ctx, int N, int C, int OC) {
     }
 }
 
-/* matmul_gemm_cpu's 16-bit variants (A and B of `dtype`, or f32 A and B of `dtype`, as the model's
- * forward and backward): the bits of the f32 products of the same rounded values (a product of
- * two 16-bit values is exact in f32; each sum runs in one order). Whole tiles with leading
- * dimensions multiples of 4 take the quad loads, the others scalar ones. */
-static void lanes_16bit_case(check_ctx *ctx, t2g_dtype dtype, int N, int C, int OC) {
+/* The CPU shaders' 16-bit variants (matmul_gemm_cpu's, or matmul_pack_cpu's on cpu_panels: A and
+ * B of `dtype`, or f32 A and B of `dtype`, as the model's forward and backward): the bits of the
+ * f32 products of the same rounded values (a product of two 16-bit values is exact in f32; each
+ * sum runs in one order). Whole tiles with leading dimensions multiples of 4 take the quad loads,
+ * the others scalar ones. */
+static void lanes_16bit_case(check_ctx *ctx, t2g_matmul_tiles LN, t2g_dtype dtype, int N, int C, int OC) {
     check_case_begin(ctx);
-    const t2g_matmul_tiles LN = T2G_MATMUL_TILES_CPU_LANES;
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
     float *inp_h = check_rounded(ctx, dtype, check_random_floats(ctx, nin, -1, 1), nin);
     float *weight_h = check_rounded(ctx, dtype, check_random_floats(ctx, nw, -1, 1), nw);
@@ -256,12 +256,12 @@ static void lanes_16bit_case(check_ctx *ctx, t2g_dtype dtype, int N, int C, int 
     }
     if (ctx->failures || !check_submit(ctx)) return;
     char label[128];
-    const char *type = t2g_dtype_name(dtype);
-    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d forward against f32", type, N, C, OC);
+    const char *type = t2g_dtype_name(dtype), *tiles = tiles_name(LN);
+    snprintf(label, sizeof label, "%s %s %dx%dx%d forward against f32", tiles, type, N, C, OC);
     check_bitwise(ctx, label, check_download(ctx, out[0], nout), check_download(ctx, out[1], nout), nout);
-    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d dinp against f32", type, N, C, OC);
+    snprintf(label, sizeof label, "%s %s %dx%dx%d dinp against f32", tiles, type, N, C, OC);
     check_bitwise(ctx, label, check_download(ctx, dinp[0], nin), check_download(ctx, dinp[1], nin), nin);
-    snprintf(label, sizeof label, "cpu_lanes %s %dx%dx%d dweight against f32", type, N, C, OC);
+    snprintf(label, sizeof label, "%s %s %dx%dx%d dweight against f32", tiles, type, N, C, OC);
     check_bitwise(ctx, label, check_download(ctx, dweight[0], nw), check_download(ctx, dweight[1], nw), nw);
 }
 
@@ -315,13 +315,13 @@ static void quad_view_decisions(check_ctx *ctx) {
     check_true(ctx, !t2g_quad_view(&info, last, &view), "a quad view past the end of the arena's buffer is refused");
 }
 
-/* The products of cpu_lanes with operands and outputs that are slices of larger tensors (padded
- * before with NaN), read through views that start before them (a texel alignment stricter than
- * theirs; whole tiles' outputs read, when accumulating, and written as quads) and through none
- * (views too small: scalar loads and stores): the same bits as in tensors of their own. */
-static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
+/* The products of cpu_lanes or cpu_panels with operands and outputs that are slices of larger
+ * tensors (padded before with NaN), read through views that start before them (a texel alignment
+ * stricter than theirs; whole tiles' outputs read, when accumulating, and written as quads) and
+ * through none (views too small: scalar loads and stores; cpu_panels then runs on cpu_lanes): the
+ * same bits as in tensors of their own. */
+static void quad_views_case(check_ctx *ctx, t2g_matmul_tiles LN, int N, int C, int OC) {
     check_case_begin(ctx);
-    const t2g_matmul_tiles LN = T2G_MATMUL_TILES_CPU_LANES;
     const t2g_device_info *info = t2g_device_get_info(ctx->device);
     size_t pad = info->min_storage_buffer_offset_alignment / 4 ? info->min_storage_buffer_offset_alignment / 4 : 1;
     if (pad % 4 || 4 * pad >= 256) {
@@ -370,8 +370,8 @@ static void quad_views_case(check_ctx *ctx, int N, int C, int OC) {
     for (int w = 1; w < 3; w++)
         for (int p = 0; p < 3; p++) {
             char label[160];
-            snprintf(label, sizeof label, "cpu_lanes %dx%dx%d %s, %s, against own tensors", N, C, OC, names[p],
-                     ways[w].what);
+            snprintf(label, sizeof label, "%s %dx%dx%d %s, %s, against own tensors", tiles_name(LN), N, C, OC,
+                     names[p], ways[w].what);
             check_bitwise(ctx, label, got[0][p], got[w][p], p == 0 ? nout : p == 1 ? nin : nw);
         }
 }
@@ -395,6 +395,95 @@ static void many_views_case(check_ctx *ctx) {
     for (size_t e = 0; e < (size_t)PRODUCTS * N * OC; e++) same = same && memcmp(&got[e], &got[e % (N * OC)], 4) == 0;
     check_true(ctx, same && isfinite(got[0]), "%d cpu_lanes products in one recording (%d texel views) give the same "
                "bits", PRODUCTS, 2 * PRODUCTS);
+}
+
+/* cpu_panels with room for fewer panels than a product needs (t2g_matmul_test_panels), A packed:
+ * A whole and B in chunks, B whole and A in chunks, both in chunks; a storage-buffer range too short
+ * for a panel (packed in pieces); A read in place (where it can be: f32 (M,K), K and its leading
+ * dimension multiples of 4), in one chunk and with B in chunks. Each the bits of the product in one
+ * chunk with A packed, on more dispatches where chunks were asked for (so they did happen). Each of
+ * the three products (the three layouts of the operands) on room sized for its own panels, two
+ * tiles of C or more each way. */
+static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
+    check_case_begin(ctx);
+    const t2g_matmul_tiles PN = T2G_MATMUL_TILES_CPU_PANELS;
+    const t2g_matmul_tile_config *cfg = t2g_matmul_tile_config_get(PN);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    t2g_tensor bias = check_upload(ctx, check_random_floats(ctx, OC, -1, 1), OC);
+    t2g_tensor dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
+    float *zeros_in = check_random_floats(ctx, nin, 0, 0), *zeros_w = check_random_floats(ctx, nw, 0, 0);
+    static const char *names[3] = {"forward", "dinp", "dweight"};
+    /* each product's M x K x N: out (N,OC) over C, dinp (N,C) over OC, dweight (OC,C) over N; A
+     * is inp (N,C) in the forward, dout (N,OC) in dinp (both rows of K), dout^T in dweight */
+    const int shapes[3][3] = {{N, C, OC}, {N, OC, C}, {OC, N, C}};
+    const size_t counts[3] = {nout, nin, nw};
+    /* a binding range that holds every tensor of the product but not every panel */
+    size_t largest = nout > nin ? nout : nin;
+    uint64_t range = ((largest > nw ? largest : nw) * 4 + 255) / 256 * 256;
+    for (int p = 0; p < 3 && !ctx->failures; p++) {
+        uint64_t k4 = (uint64_t)(shapes[p][1] + 3) / 4;
+        uint64_t a_rows = (uint64_t)(shapes[p][0] + cfg->bm - 1) / cfg->bm * cfg->bm;
+        uint64_t b_rows = (uint64_t)(shapes[p][2] + cfg->bn - 1) / cfg->bn * cfg->bn;
+        bool in_place = p < 2 && shapes[p][1] % 4 == 0;
+        const t2g_panels_a PACKED = T2G_PANELS_A_PACKED, IN_PLACE = T2G_PANELS_A_IN_PLACE;
+        const struct {
+            uint64_t bytes, range;
+            t2g_panels_a a;
+            bool chunks; /* more dispatches than in one chunk */
+            const char *what;
+        } rooms[] = {
+            {0, 0, PACKED, false, "one chunk"},
+            {16 * k4 * (a_rows + cfg->bn), 0, PACKED, true, "A whole, B in chunks"},
+            {16 * k4 * (b_rows + 2 * cfg->bm), 0, PACKED, true, "B whole, A in chunks"},
+            {16 * k4 * 2 * cfg->bn, 0, PACKED, true, "both in chunks"},
+            /* the range splits only a panel larger than every tensor */
+            {0, range, PACKED, 16 * k4 * (a_rows > b_rows ? a_rows : b_rows) > range,
+             "one chunk, panels packed in pieces of the binding range"},
+            {0, 0, IN_PLACE, false, in_place ? "A in place, one chunk" : "A packed (not in place), one chunk"},
+            {16 * k4 * cfg->bn, 0, IN_PLACE, in_place, in_place ? "A in place, B in chunks" : "room too small: cpu_lanes"},
+        };
+        enum { ROOMS = sizeof rooms / sizeof rooms[0] };
+        float *got[ROOMS];
+        uint64_t dispatches[ROOMS];
+        for (int r = 0; r < ROOMS; r++) {
+            t2g_matmul_test_panels(rooms[r].bytes, rooms[r].a);
+            if (rooms[r].range) check_status(ctx, t2g_device_limit_binding(ctx->device, rooms[r].range, &ctx->err),
+                                             "lowering the binding range");
+            t2g_tensor out = p == 0 ? check_poisoned(ctx, nout) : check_upload(ctx, p == 1 ? zeros_in : zeros_w, counts[p]);
+            uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+            t2g_status status =
+                p == 0   ? t2g_matmul_forward_tiles(ctx->recorder, PN, out, inp, weight, &bias, N, C, OC, &ctx->err)
+                : p == 1 ? t2g_matmul_backward_tiles(ctx->recorder, PN, &out, check_upload(ctx, zeros_w, nw), NULL, dout,
+                                                     inp, weight, N, C, OC, &ctx->err)
+                         : t2g_matmul_backward_tiles(ctx->recorder, PN, NULL, out, NULL, dout, inp, weight, N, C, OC,
+                                                     &ctx->err);
+            dispatches[r] = t2g_recorder_dispatch_count(ctx->recorder) - before;
+            if (p == 1 && !status) { /* dinp's own dispatches: without those of the dweight beside it */
+                before = t2g_recorder_dispatch_count(ctx->recorder);
+                status = t2g_matmul_backward_tiles(ctx->recorder, PN, NULL, check_upload(ctx, zeros_w, nw), NULL, dout,
+                                                   inp, weight, N, C, OC, &ctx->err);
+                dispatches[r] -= t2g_recorder_dispatch_count(ctx->recorder) - before;
+            }
+            bool recorded = check_status(ctx, status, rooms[r].what) && check_submit(ctx);
+            t2g_device_limit_binding(ctx->device, 0, &ctx->err);
+            if (!recorded) break;
+            got[r] = check_download(ctx, out, counts[p]);
+        }
+        t2g_matmul_test_panels(0, T2G_PANELS_A_AUTO);
+        for (int r = 1; r < ROOMS && !ctx->failures; r++) {
+            char label[160];
+            snprintf(label, sizeof label, "cpu_panels %dx%dx%d %s, %s, against one chunk", N, C, OC, names[p],
+                     rooms[r].what);
+            check_bitwise(ctx, label, got[0], got[r], counts[p]);
+            uint64_t base = rooms[r].a == IN_PLACE && !rooms[r].chunks ? dispatches[r] : dispatches[rooms[r].a == IN_PLACE ? 5 : 0];
+            if (rooms[r].chunks)
+                check_true(ctx, dispatches[r] > base, "cpu_panels %dx%dx%d %s, %s: %llu dispatches against %llu in "
+                           "one chunk", N, C, OC, names[p], rooms[r].what, (unsigned long long)dispatches[r],
+                           (unsigned long long)base);
+        }
+    }
 }
 
 T2G_CHECK(matmul) {
@@ -462,14 +551,38 @@ T2G_CHECK(matmul) {
     for (size_t i = 0; i < sizeof lanes_cases / sizeof lanes_cases[0]; i++)
         matmul_case(ctx, T2G_MATMUL_TILES_CPU_LANES, lanes_cases[i][0], lanes_cases[i][1], lanes_cases[i][2],
                     lanes_cases[i][3]);
+    /* matmul_panels_cpu.comp on matmul_pack_cpu.comp's panels: the same edges, plus K below 4 and
+     * K past a multiple of 4 in each product, and more than 8 tile rows of 16 */
+    static const int panels_cases[][4] = {/* N, C, OC, flags */
+        {64, 64, 128, ALL}, {67, 64, 128, ALL},  {200, 136, 260, ALL}, {37, 53, 71, ALL},
+        {1, 7, 5, ALL},     {300, 48, 192, WITH_BIAS}, {131, 72, 260, WITH_BIAS | WITH_DINP},
+        {5, 3, 130, ALL},   {161, 130, 6, ALL},
+    };
+    const t2g_matmul_tiles PN = T2G_MATMUL_TILES_CPU_PANELS;
+    for (size_t i = 0; i < sizeof panels_cases / sizeof panels_cases[0]; i++)
+        matmul_case(ctx, PN, panels_cases[i][0], panels_cases[i][1], panels_cases[i][2], panels_cases[i][3]);
+    /* the 16 x 16 per invocation of cpu_panels_wide: edges cut, K past a multiple of 4, A read
+     * in place (forward and dinp, N < 512) and packed (dweight; and N = 520) */
+    const t2g_matmul_tiles PW = T2G_MATMUL_TILES_CPU_PANELS_WIDE;
+    matmul_case(ctx, PW, 200, 136, 260, ALL);
+    matmul_case(ctx, PW, 37, 53, 71, ALL);
+    matmul_case(ctx, PW, 300, 48, 520, WITH_BIAS | WITH_DINP);
+    matmul_case(ctx, PW, 5, 3, 130, ALL);
+    panels_chunked_case(ctx, 150, 132, 260);
+    panels_chunked_case(ctx, 37, 130, 133);
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
-            lanes_16bit_case(ctx, check_formats16[f], 67, 64, 128);
-            lanes_16bit_case(ctx, check_formats16[f], 37, 53, 71);
+            lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);
+            lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 37, 53, 71);
+            lanes_16bit_case(ctx, PN, check_formats16[f], 67, 64, 128);
+            lanes_16bit_case(ctx, PN, check_formats16[f], 37, 53, 71);
+            lanes_16bit_case(ctx, PW, check_formats16[f], 37, 53, 71);
         }
     quad_view_decisions(ctx);
-    quad_views_case(ctx, 64, 64, 128);
-    quad_views_case(ctx, 37, 52, 68);
+    quad_views_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 64, 64, 128);
+    quad_views_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 37, 52, 68);
+    quad_views_case(ctx, PN, 64, 64, 128);
+    quad_views_case(ctx, PN, 37, 52, 68);
     many_views_case(ctx);
     /* the public functions, choosing for this device */
     matmul_case(ctx, A, 130, 48, 192, ALL);

@@ -24,7 +24,7 @@ json=$("$t2g" bench kernels --only matmul_square --matmul 24,40 --tiles auto,gpu
 check "bench kernels --matmul 24,40 --tiles auto,gpu_small times four squares" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 4 ] && printf "%s" "$json" | grep -q "\"shape\":[[:space:]]*\"40^3\""'
 check "each square names its tiles, the automatic ones marked" '[ $(printf "%s" "$json" | grep -c "\"tiles\":[[:space:]]*\"gpu_small\"") -ge 2 ] && [ $(printf "%s" "$json" | grep -c "\"auto_tiles\":[[:space:]]*true") = 2 ]'
 json=$("$t2g" bench kernels --only matmul_square --matmul 24 --matmul-type bf16,f32_f16,bf16_f16 --repeat 1 --json 2>&1); code=$?
-check "bench kernels --matmul-type times 16-bit operands and skips a pair without a variant, naming it" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 2 ] && printf "%s" "$json" | grep -q "matmul_gemm\(_cpu\)\?@bf16_f16"'
+check "bench kernels --matmul-type times 16-bit operands and skips a pair without a variant, naming it" '[ $code = 0 ] && [ $(printf "%s" "$json" | grep -c "\"median_ms\":") = 2 ] && printf "%s" "$json" | grep -q "matmul_\(gemm\|gemm_cpu\|panels_cpu\)@bf16_f16"'
 out=$("$t2g" bench kernels --matmul-type f8 2>&1); code=$?
 check "bench kernels --matmul-type f8 exits 2" '[ $code = 2 ]'
 out=$("$t2g" bench kernels --matmul 512,0 2>&1); code=$?

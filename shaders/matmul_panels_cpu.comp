@@ -1,0 +1,145 @@
+#version 450
+#extension GL_EXT_control_flow_attributes : require
+// The product of matmul_gemm.comp for CPU devices (lavapipe), on operands packed into panels by
+// matmul_pack_cpu.comp:
+//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
+// for the tiles m_tile0 .. m_tile0 + tiles_m - 1 and n_tile0 .. n_tile0 + tiles_n - 1 of C (a
+// chunk: the panels hold these tiles' rows of A and columns of B, tile after tile). The quad of
+// k = 4 kq .. 4 kq + 3 of row r of the chunk's A tile t is a_panel's quad a_first + (t K4 + kq)
+// BM + r, and the same for B's columns (BN per tile), K4 = ceil(K / 4); f32 whatever the operands'
+// types (the packing converts them exactly).
+//
+// lavapipe (Mesa 22.3) runs 8 invocations as one AVX2 vector and compiles a texel fetch from a
+// uniform texel buffer as one 16-byte load per lane and a transpose (where a storage-buffer load
+// would be a loop over lanes and components; see matmul_gemm_cpu.comp, which reads the operands
+// in place). Each invocation owns TM x TN outputs, rows row0 .. row0+TM-1 of the tile and columns
+// 4 cx + 4 CX h + q (h < TN/4, q < 4), CX = BN/TN invocations along n; no shared memory, no
+// barriers. Per k quad it reads TM quads of A and TN of B: FMAs per fetch grow with TM TN; 16 x 8
+// and 16 x 16 (cpu_panels, cpu_panels_wide) were the fastest measured (src/kernels/matmul.c).
+// The products of a quad of k are summed output by output (each output's four products one after
+// the other), the k of the last quad past a multiple of 4 one at a time; whole tiles' outputs go
+// out a quad of columns at a time (C when accumulating and bias read as texels, bindings 4 and 5,
+// FLAG_C_QUADS), the others one by one.
+//
+// Every output is one invocation's sum over k in increasing order, with the operations of
+// matmul_gemm.comp and matmul_gemm_cpu.comp: the same bits. Requires BM % TM == 0,
+// BN % TN == 0, TM % 4 == 0, TN % 4 == 0, GROUP_SIZE == (BM/TM) (BN/TN) (src/kernels/matmul.c
+// checks its configurations).
+#include "common.glsl"
+
+layout(constant_id = 1) const uint BM = 16;
+layout(constant_id = 2) const uint BN = 128;
+layout(constant_id = 3) const uint TM = 16;
+layout(constant_id = 4) const uint TN = 16;
+// A_PANEL false: A is read in place instead, f32 (M,K) with its rows lda apart (lda % 4 == 0),
+// through a_panel as a view of it (the quad of row m at k is a_first + (m lda + k) / 4; rows past
+// M read row M-1, whose outputs are never stored).
+layout(constant_id = 5) const bool A_PANEL = true;
+
+layout(std430, binding = 0) buffer Cbuf { float c[]; };
+layout(std430, binding = 0) buffer Cbuf4 { vec4 c4[]; };
+layout(std430, binding = 1) restrict readonly buffer Bias { float bias[]; };
+layout(binding = 2) uniform samplerBuffer a_panel;
+layout(binding = 3) uniform samplerBuffer b_panel;
+// C and bias as quads, for whole tiles: views of bindings 0 and 1 (c_quads read when
+// accumulating, bias_quads with a bias).
+layout(binding = 4) uniform samplerBuffer c_quads;
+layout(binding = 5) uniform samplerBuffer bias_quads;
+layout(push_constant) uniform Push {
+    uint M, N, K, ldc;
+    uint tiles_m, tiles_n;   // the chunk's tiles along m and n
+    uint m_tile0, n_tile0;   // the chunk's first tile of C along m and n
+    uint flags;              // FLAG_BIAS | FLAG_ACCUMULATE | FLAG_C_QUADS
+    uint a_first, b_first;   // the quad of a_panel and b_panel where the panels start
+    uint c_first, bias_first; // the quad of c_quads and bias_quads where C and bias start
+    uint lda;                // A's leading dimension, where A_PANEL is false
+} p;
+
+const uint FLAG_BIAS = 1u;
+const uint FLAG_ACCUMULATE = 2u;
+const uint FLAG_C_QUADS = 8u; // c_quads and bias_quads hold C and bias, and ldc % 4 == 0
+const uint GROUP_ROWS = 8u;   // the order of workgroups of matmul_gemm.comp
+const uint CX = BN / TN;      // invocations along n
+const uint TN4 = TN / 4u;     // column quads per invocation
+
+float acc[TM * TN]; // [i][j]: row row0 + i, column 4 cx + 4 CX (j / 4) + j % 4
+
+// acc += the products of A's 4 values of k .. k+3 for each row (av[i][kk]) and B's for each
+// column (bv[j][kk]), k in increasing order, output by output.
+void multiply4(vec4 av[TM], vec4 bv[TN]) {
+    [[unroll]] for (uint i = 0u; i < TM; i++)
+        [[unroll]] for (uint j = 0u; j < TN; j++)
+            [[unroll]] for (uint kk = 0u; kk < 4u; kk++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
+}
+
+// acc += the products of component kk of the quads, output by output.
+void multiply1(vec4 av[TM], vec4 bv[TN], uint kk) {
+    [[unroll]] for (uint i = 0u; i < TM; i++)
+        [[unroll]] for (uint j = 0u; j < TN; j++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
+}
+
+void main() {
+    uint tile = flat_group_id();
+    if (tile >= p.tiles_m * p.tiles_n) return;
+    uint band_tiles = GROUP_ROWS * p.tiles_n;
+    uint first_row = (tile / band_tiles) * GROUP_ROWS;
+    uint band_rows = min(p.tiles_m - first_row, GROUP_ROWS);
+    uint in_band = tile % band_tiles;
+    uint tm = first_row + in_band % band_rows, tn = in_band / band_rows; // within the chunk
+    uint m0 = (p.m_tile0 + tm) * BM, n0 = (p.n_tile0 + tn) * BN;
+
+    uint lid = gl_LocalInvocationIndex;
+    uint cx = lid % CX, r0 = (lid / CX) * TM; // the first row within the tile
+    uint row0 = m0 + r0;
+    [[unroll]] for (uint i = 0u; i < TM * TN; i++) acc[i] = 0.0;
+
+    uint K4 = (p.K + 3u) / 4u, full = p.K / 4u;
+    // where quad kq of A's row r0 + i (i < TM) is: a_at[i] + kq a_step
+    uint a_at[TM], a_step = A_PANEL ? BM : 1u;
+    [[unroll]] for (uint i = 0u; i < TM; i++)
+        a_at[i] = A_PANEL ? p.a_first + tm * K4 * BM + r0 + i : p.a_first + min(row0 + i, p.M - 1u) * (p.lda / 4u);
+    uint b_at = p.b_first + tn * K4 * BN + 4u * cx;
+    vec4 av[TM], bv[TN];
+    for (uint kq = 0u; kq < full; kq++) {
+        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + kq * a_step));
+        [[unroll]] for (uint j = 0u; j < TN; j++)
+            bv[j] = texelFetch(b_panel, int(b_at + kq * BN + 4u * CX * (j / 4u) + j % 4u));
+        multiply4(av, bv);
+    }
+    if (full < K4) { // the k past the last multiple of 4, one at a time
+        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + full * a_step));
+        [[unroll]] for (uint j = 0u; j < TN; j++)
+            bv[j] = texelFetch(b_panel, int(b_at + full * BN + 4u * CX * (j / 4u) + j % 4u));
+        for (uint kk = 0u; kk < p.K - 4u * full; kk++) multiply1(av, bv, kk);
+    }
+
+    bool with_bias = (p.flags & FLAG_BIAS) != 0u;
+    bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
+    // A whole tile's outputs a quad of columns at a time (4 cx + 4 CX h + q: consecutive in q),
+    // with the operations of the outputs one at a time below: (acc + bias), then C + that.
+    if (m0 + BM <= p.M && n0 + BN <= p.N && (p.flags & FLAG_C_QUADS) != 0u) {
+        [[unroll]] for (uint i = 0u; i < TM; i++)
+            [[unroll]] for (uint h = 0u; h < TN4; h++) {
+                uint col = n0 + 4u * cx + 4u * CX * h, at = (row0 + i) * p.ldc + col;
+                vec4 v = vec4(acc[i * TN + 4u * h], acc[i * TN + 4u * h + 1u], acc[i * TN + 4u * h + 2u],
+                              acc[i * TN + 4u * h + 3u]);
+                if (with_bias) v += texelFetch(bias_quads, int(p.bias_first + col / 4u));
+                if (accumulate) v = texelFetch(c_quads, int(p.c_first + at / 4u)) + v;
+                c4[at / 4u] = v;
+            }
+        return;
+    }
+    [[unroll]] for (uint i = 0u; i < TM; i++) {
+        uint row = row0 + i;
+        if (row >= p.M) continue;
+        [[unroll]] for (uint j = 0u; j < TN; j++) {
+            uint col = n0 + 4u * cx + 4u * CX * (j / 4u) + j % 4u;
+            if (col >= p.N) continue;
+            float v = acc[i * TN + j];
+            if (with_bias) v += bias[col];
+            uint at = row * p.ldc + col;
+            if (accumulate) v = c[at] + v;
+            c[at] = v;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/* The CPU devices' GEMM on packed operands (shaders/matmul_pack_cpu.comp, then
+ * shaders/matmul_panels_cpu.comp), for src/kernels/matmul.c: the configurations whose shader is
+ * T2G_MATMUL_SHADER_CPU_PANELS. Not installed. */
+#ifndef T2G_MATMUL_PANELS_H
+#define T2G_MATMUL_PANELS_H
+
+#include "kernel_util.h"
+#include "matmul_internal.h"
+
+/* One operand of a product: the tensor, whether it is stored transposed (A as (K,M), B as
+ * (N,K)), and its leading dimension. */
+typedef struct t2g_gemm_operand {
+    t2g_tensor tensor;
+    bool trans;
+    uint32_t ld;
+} t2g_gemm_operand;
+
+/* C (M,N) = A B [+ bias] [+ C, when accumulating], C's rows ldc apart. */
+typedef struct t2g_panel_product {
+    t2g_tensor c;
+    uint32_t ldc;
+    bool accumulate;
+    t2g_gemm_operand A, B;
+    const t2g_tensor *bias; /* NULL: none */
+    uint32_t M, N, K;
+} t2g_panel_product;
+
+/* C's and bias's quads as two texel bindings (views of C, and of bias or else C again, never
+ * read) and the quads of the views where they start; whether whole tiles may read and write C's
+ * outputs as quads (both views serve and ldc % 4 == 0). */
+bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
+                           t2g_binding bindings[2], t2g_texel texels[2], uint32_t first[2]);
+
+/* Whether the panels of at least one tile of each operand fit T2G_MATMUL_PANEL_BYTES (or the
+ * tests' figure) and the device's texel views, so that t2g_record_panels can record the product on
+ * configuration `cfg` (the packing writes as much of a panel at once as a storage-buffer binding
+ * holds). */
+bool t2g_panels_fit(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product);
+
+/* Records the product on `cfg` (where t2g_panels_fit): for each chunk of tiles, the packing of
+ * the operands' rows it needs into the recorder's shared scratch memory, then the GEMM. The
+ * self-check's verdict on 16-bit operands is the name matmul_panels_cpu@<A's type>_<B's type>. */
+t2g_status t2g_record_panels(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
+                             const t2g_panel_product *product, t2g_error *err);
+
+#endif

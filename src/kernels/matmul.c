@@ -154,23 +154,26 @@ static const struct {
 };
 
 /* Which configuration a product (M,K) x (K,N) gets: the first row of its device class whose
- * min_outputs it reaches (M * N >= min_outputs), whose max_rows it does not pass (M <= max_rows;
- * 0: any M) and that fits the device (Vulkan promises only 16 KiB of shared memory; the 128 x
- * 128 tiles need 16.5). Products of a few rows (a decode step) get 4-row tiles; large tiles
- * once there are enough of them to keep the device busy: 64 on GPUs; on CPUs cpu_panels, and
- * cpu_panels_wide from 1024 x 1024 outputs. */
+ * min_outputs it reaches (M * N >= min_outputs), whose rows it takes (min_rows <= M <= max_rows;
+ * max_rows 0: any M) and that fits the device (Vulkan promises only 16 KiB of shared memory; the
+ * 128 x 128 tiles need 16.5). Products of a few rows (a decode step) get 4-row tiles; large
+ * tiles once there are enough of them to keep the device busy: 64 on GPUs. On CPUs, products of
+ * 256 rows or more go on packed panels (their packing pays where each panel of B is read by 16
+ * tiles or more: see cpu_panels above), cpu_panels_wide from 1024 x 1024 outputs; fewer rows on
+ * cpu_lanes. */
 static const struct {
     bool cpu;
-    uint32_t max_rows;
+    uint32_t min_rows, max_rows;
     uint64_t min_outputs;
     t2g_matmul_tiles tiles;
 } tile_choices[] = {
-    {false, 4, 0, T2G_MATMUL_TILES_ROWS},
-    {false, 0, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
-    {false, 0, 0, T2G_MATMUL_TILES_GPU_SMALL},
-    {true, 4, 0, T2G_MATMUL_TILES_CPU_ROWS},
-    {true, 0, 1024ull * 1024, T2G_MATMUL_TILES_CPU_PANELS_WIDE},
-    {true, 0, 0, T2G_MATMUL_TILES_CPU_PANELS},
+    {false, 0, 4, 0, T2G_MATMUL_TILES_ROWS},
+    {false, 0, 0, 64ull * 128 * 128, T2G_MATMUL_TILES_GPU_LARGE},
+    {false, 0, 0, 0, T2G_MATMUL_TILES_GPU_SMALL},
+    {true, 0, 4, 0, T2G_MATMUL_TILES_CPU_ROWS},
+    {true, 256, 0, 1024ull * 1024, T2G_MATMUL_TILES_CPU_PANELS_WIDE},
+    {true, 256, 0, 0, T2G_MATMUL_TILES_CPU_PANELS},
+    {true, 0, 0, 0, T2G_MATMUL_TILES_CPU_LANES},
 };
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles) {
@@ -205,7 +208,7 @@ t2g_matmul_tiles t2g_matmul_choose_tiles(const t2g_device *device, uint32_t M, u
     const t2g_device_info *info = t2g_device_get_info(device);
     uint64_t outputs = (uint64_t)M * N;
     for (size_t i = 0; i < CHOICE_COUNT; i++)
-        if (choice_fits(info, i) && outputs >= tile_choices[i].min_outputs &&
+        if (choice_fits(info, i) && outputs >= tile_choices[i].min_outputs && M >= tile_choices[i].min_rows &&
             (tile_choices[i].max_rows == 0 || M <= tile_choices[i].max_rows))
             return tile_choices[i].tiles;
     return CHOICE_FALLBACK;
@@ -216,8 +219,8 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
     bool listed[T2G_MATMUL_SHADER_COUNT] = {false};
     uint32_t count = 0;
     /* A fitting row is reached by the products of at least max(its min_outputs, 1) outputs and
-     * fewer than every earlier fitting row's min_outputs (a row with max_rows leaves the
-     * products of more rows to the later ones); the fallback where no row takes one. */
+     * fewer than every earlier fitting row's min_outputs (a row with max_rows or min_rows leaves
+     * the products of other rows to the later ones); the fallback where no row takes one. */
     uint64_t earlier_min = UINT64_MAX; /* the least min_outputs of the fitting rows so far */
     for (size_t i = 0; i <= CHOICE_COUNT; i++) {
         bool fallback = i == CHOICE_COUNT;
@@ -229,7 +232,8 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
             listed[shader] = true;
             tiles[count++] = choice;
         }
-        if (!fallback && tile_choices[i].max_rows == 0 && tile_choices[i].min_outputs < earlier_min)
+        if (!fallback && tile_choices[i].max_rows == 0 && tile_choices[i].min_rows <= 1 &&
+            tile_choices[i].min_outputs < earlier_min)
             earlier_min = tile_choices[i].min_outputs;
     }
     return count;

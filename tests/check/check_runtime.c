@@ -167,6 +167,31 @@ T2G_CHECK(runtime_update_scratch) {
     float *dot = check_download(ctx, out, 1);
     check_true(ctx, fabs(dot[0] - 0.25 * (double)big) <= 1e-5 * 0.25 * (double)big, "scratch holds what was written (%g)",
                dot[0]);
+
+    /* Shared scratch: the same memory while it is large enough, a larger region when asked for
+     * more, a fresh start after the submit; a later caller's write is ordered after an earlier
+     * caller's read of the same memory. */
+    t2g_tensor h1, h2, h3, h4;
+    check_status(ctx, t2g_recorder_shared_scratch(ctx->recorder, 4096, &h1, &ctx->err), "shared scratch 4 KiB");
+    check_status(ctx, t2g_recorder_shared_scratch(ctx->recorder, 1024, &h2, &ctx->err), "shared scratch 1 KiB");
+    check_true(ctx, h1.arena == h2.arena && h1.offset == h2.offset && h1.bytes == 4096 && h2.bytes == 1024,
+               "a smaller shared scratch is the same memory, as many bytes as asked");
+    check_status(ctx, t2g_recorder_shared_scratch(ctx->recorder, 8192, &h3, &ctx->err), "shared scratch 8 KiB");
+    check_true(ctx, h3.bytes == 8192 && (h3.arena != h1.arena || h3.offset >= h1.offset + 4096 ||
+                                        h3.offset + 8192 <= h1.offset),
+               "a larger shared scratch is other memory");
+    t2g_tensor first_sum = check_poisoned(ctx, 1), second_sum = check_poisoned(ctx, 1);
+    check_status(ctx, t2g_fill(ctx->recorder, h2, 256, 2.0f, &ctx->err), "fill shared");
+    check_status(ctx, t2g_dot(ctx->recorder, first_sum, h2, h2, 256, &ctx->err), "dot of shared");
+    check_status(ctx, t2g_fill(ctx->recorder, h2, 256, 3.0f, &ctx->err), "refill shared");
+    check_status(ctx, t2g_dot(ctx->recorder, second_sum, h2, h2, 256, &ctx->err), "dot again");
+    check_submit(ctx);
+    float first = check_download(ctx, first_sum, 1)[0], second = check_download(ctx, second_sum, 1)[0];
+    check_true(ctx, first == 4.0f * 256 && second == 9.0f * 256,
+               "each reader of shared scratch sees what was written before it (%g, %g)", first, second);
+    check_status(ctx, t2g_recorder_shared_scratch(ctx->recorder, 16, &h4, &ctx->err), "shared scratch after submit");
+    check_true(ctx, h4.bytes == 16, "shared scratch after a submit: %llu bytes", (unsigned long long)h4.bytes);
+    check_submit(ctx);
     return ctx->failures;
 }
 

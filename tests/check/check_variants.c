@@ -142,6 +142,22 @@ T2G_CHECK(variants_disable) {
     t2g_gpt_destroy(gpt);
     t2g_device_test_corrupt_variant(ctx->device, NULL);
     check_true(ctx, !t2g_device_variant_disabled(ctx->device, bad), "clearing the hook forgets the verdict");
+
+    /* the tiled shader of products of 300 rows (cpu_panels on a CPU device: its verdict is its
+     * packing's variants together) is refused by name too */
+    char many_rows[64];
+    gemm_variant(t2g_matmul_choose_tiles(ctx->device, 300, 8, 8), "bf16_bf16", many_rows);
+    t2g_device_test_corrupt_variant(ctx->device, many_rows);
+    check_status(ctx, t2g_variants_check(ctx->device, T2G_DTYPE_BF16, true, v, &count, &ctx->err), "checking again");
+    t2g_tensor rows16 = {0}, rows_out = {0};
+    t2g_tensor_alloc_typed(ctx->arena, T2G_DTYPE_BF16, 300 * 8, &rows16, &ctx->err);
+    t2g_tensor_alloc_f32(ctx->arena, 300 * 8, &rows_out, &ctx->err);
+    dispatches = t2g_recorder_dispatch_count(ctx->recorder);
+    status = t2g_matmul_forward(ctx->recorder, rows_out, rows16, b16, NULL, 300, 8, 8, &ctx->err);
+    check_true(ctx, status == T2G_ERR_UNSUPPORTED && strstr(ctx->err.message, many_rows) &&
+                        t2g_recorder_dispatch_count(ctx->recorder) == dispatches,
+               "a disabled variant of the shader of many rows is refused by name (%s)", ctx->err.message);
+    t2g_device_test_corrupt_variant(ctx->device, NULL);
     ctx->err.message[0] = 0;
     return ctx->failures;
 }

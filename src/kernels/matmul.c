@@ -122,15 +122,15 @@
  * Every output is one invocation's sum over k in increasing order, so every configuration of
  * every shader gives the same bits (test matmul). */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
-    /*                                             BM   BN  BK  TM  TN */
-    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM},
-    [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU},
-    [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU},
+    /*                                             BM   BN  BK  TM  TN  shader                     pack_a_min_n */
+    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
+    [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU,           0},
+    [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU,           0},
     [T2G_MATMUL_TILES_CPU_PANELS] = {"cpu_panels", 16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU_PANELS, 512},
     [T2G_MATMUL_TILES_CPU_PANELS_WIDE] = {"cpu_panels_wide", 16, 128, 4, 16, 16, T2G_MATMUL_SHADER_CPU_PANELS, 512},
 };

@@ -9,8 +9,8 @@
 // stored (K,M) or B stored (K,N)) at src[k * ld + row]; as f32, bf16 or f16 (variants, the A
 // role of storage.glsl: converted exactly to f32).
 //
-// Why panels: the GEMM's 8 lanes read 8 x 16 columns of B^T and 16 rows of A in every k step,
-// each a row of its own in the buffer. Where the rows lie 2 or 4 KiB apart, they fall into a few
+// Why panels: matmul_gemm_cpu's 8 lanes read 64 columns of B^T (8 a lane) and 16 rows of A in
+// every k step, each a row of its own in the buffer. Where the rows lie 2 or 4 KiB apart, they fall into a few
 // sets of the L1 cache and evict one another (measured on lavapipe, Zen 5: 1024^3 at 57 GFLOP/s,
 // 1088^3 at 74); in a panel, a k step of a tile's rows is one contiguous run of W quads.
 //

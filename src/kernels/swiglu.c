@@ -1,8 +1,28 @@
 /* SwiGLU, the gated MLP activation of Llama-family models (shaders/swiglu_forward.comp,
  * swiglu_backward.comp, swiglu.glsl): elementwise over the N * F outputs, each reading its
  * gate and up from the two halves of a row of h (N, 2F). The forward's out may be bf16 or f16 (a
- * variant of swiglu_forward, shaders/variants.txt). */
+ * variant of swiglu_forward, shaders/variants.txt). Where F % 4 == 0 both read their quads
+ * through texel views (t2g_record_elementwise_split_quads, tensors bound whole; the forward with
+ * an f32 out), four elements an invocation on a grid sized for the quads, as GELU does: the same
+ * bits. */
 #include "kernel_util.h"
+
+/* Push constants: n = N * F elements, F, and the texel views' (forward: h's; backward: dh's, h's,
+ * dout's) where they serve and F % 4 == 0, and the texel where each starts. */
+typedef struct swiglu_push {
+    uint32_t n, F, quads, first[3];
+} swiglu_push;
+
+static void swiglu_range(void *push, uint32_t skip, uint32_t count) {
+    (void)skip; /* bound whole: one dispatch from element 0 */
+    ((swiglu_push *)push)->n = count;
+}
+
+static void swiglu_quads(void *push, const uint32_t *first, bool fit) {
+    swiglu_push *p = push;
+    p->quads = fit && p->F % 4 == 0;
+    for (int i = 0; i < 3; i++) p->first[i] = first[i]; /* the forward's one view: first[0] */
+}
 
 /* F >= 1 and every index into h (N, 2F) fits 32 bits. */
 static t2g_status check_shape(const char *kernel, uint32_t N, uint32_t F, t2g_error *err) {
@@ -20,9 +40,12 @@ t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, u
     char shader[T2G_SHADER_NAME_MAX];
     if (!status) status = t2g_shader_variant(rec, k, "swiglu_forward", &out.dtype, 1, shader, err);
     if (status || N == 0) return status;
-    struct { uint32_t n, F; } push = {(uint32_t)NF, F};
+    swiglu_push push = {(uint32_t)NF, F, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {h, T2G_READ}};
-    return t2g_record_elementwise(rec, shader, bindings, 2, &push, sizeof push, NF, err);
+    /* with an f32 out, h read as quads too (binding 2); the forward's push holds one view */
+    const t2g_split_quads quads = {0x2u, swiglu_quads};
+    return t2g_record_elementwise_split_quads(rec, shader, bindings, 2, 0, out.dtype == T2G_DTYPE_F32 ? &quads : NULL,
+                                              &push, sizeof push, swiglu_range, 0, NF, err);
 }
 
 t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t2g_tensor dout, uint32_t N, uint32_t F,
@@ -34,7 +57,10 @@ t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t
     if (!status) status = t2g_need(h, 2 * NF, k, "h", err);
     if (!status) status = t2g_need(dout, NF, k, "dout", err);
     if (status || N == 0) return status;
-    struct { uint32_t n, F; } push = {(uint32_t)NF, F};
+    swiglu_push push = {(uint32_t)NF, F, 0, {0}};
     t2g_binding bindings[] = {{dh, T2G_READ_WRITE}, {h, T2G_READ}, {dout, T2G_READ}};
-    return t2g_record_elementwise(rec, "swiglu_backward", bindings, 3, &push, sizeof push, NF, err);
+    /* dh, h and dout read as quads too (bindings 3 to 5) */
+    const t2g_split_quads quads = {0x7u, swiglu_quads};
+    return t2g_record_elementwise_split_quads(rec, "swiglu_backward", bindings, 3, 0, &quads, &push, sizeof push,
+                                              swiglu_range, 0, NF, err);
 }

@@ -166,6 +166,21 @@ t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, siz
     return t2g_tensor_slice(check_upload(ctx, padded, pad + n), pad, n);
 }
 
+size_t check_texel_pad(check_ctx *ctx, const char *what) {
+    const t2g_device_info *info = t2g_device_get_info(ctx->device);
+    size_t pad = info->min_storage_buffer_offset_alignment / 4;
+    if (pad == 0 || pad % 4 || 4 * pad >= 256) {
+        check_log(ctx, "%s: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes starts before; "
+                  "skipped", what, info->min_storage_buffer_offset_alignment);
+        return 0;
+    }
+    return pad;
+}
+
+t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t n, size_t pad) {
+    return way ? check_upload_after_nans(ctx, x, n, pad) : check_upload(ctx, x, n);
+}
+
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32) {
     check_status(ctx, t2g_tensor_upload(tensor, data, n32 * 4, &ctx->err), "uploading a test tensor");
 }

@@ -88,6 +88,13 @@ t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32);  /* n32 3
 /* The n floats of x as a slice of a larger tensor that holds `pad` NaNs before them (a tensor
  * that does not start where its allocation does). */
 t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, size_t pad);
+/* For the texel-view cases: the floats a slice is put after (the device's storage-buffer offset
+ * alignment) so that a view of 256-byte alignment starts before it; 0, after a log line naming
+ * `what`, where the device's alignment leaves no such slice. */
+size_t check_texel_pad(check_ctx *ctx, const char *what);
+/* x as the tensor of texel way `way` (check_texel_ways): a tensor of its own for way 0, a slice
+ * after `pad` NaNs for the others. */
+t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t n, size_t pad);
 
 /* The ways the tests of kernels that read texel views (t2g_device_test_limit_texels) read their
  * tensors: their own views; slices read through views that start before them (a 256-byte

@@ -93,25 +93,18 @@ static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, do
  * (views of at most 4 texels: one element at a time): the same bits. */
 static void gelu_views_case(check_ctx *ctx, size_t n) {
     check_case_begin(ctx);
-    const t2g_device_info *info = t2g_device_get_info(ctx->device);
-    size_t pad = info->min_storage_buffer_offset_alignment / 4;
-    if (pad == 0 || pad % 4 || 4 * pad >= 256) {
-        check_log(ctx, "gelu views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes starts "
-                  "before; skipped", info->min_storage_buffer_offset_alignment);
-        return;
-    }
+    size_t pad = check_texel_pad(ctx, "gelu views");
+    if (!pad) return;
     float *x = check_random_floats(ctx, n, -5, 5), *g = check_random_floats(ctx, n, -1, 1);
     float *d = check_random_floats(ctx, n, -1, 1);
-    t2g_tensor own = check_upload(ctx, x, n), sliced = check_upload_after_nans(ctx, x, n, pad);
-    t2g_tensor own_g = check_upload(ctx, g, n), sliced_g = check_upload_after_nans(ctx, g, n, pad);
     float *got[CHECK_TEXEL_WAYS][2] = {{NULL}}; /* [way][forward out, backward dinp] */
     for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
         const check_texel_way *way = &check_texel_ways[w];
-        t2g_tensor out = check_poisoned(ctx, n + 1);
-        t2g_tensor dinp = w ? check_upload_after_nans(ctx, d, n, pad) : check_upload(ctx, d, n);
+        t2g_tensor inp = check_upload_for_way(ctx, w, x, n, pad), dout = check_upload_for_way(ctx, w, g, n, pad);
+        t2g_tensor out = check_poisoned(ctx, n + 1), dinp = check_upload_for_way(ctx, w, d, n, pad);
         t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
-        if (!status) status = t2g_gelu_forward(ctx->recorder, out, w ? sliced : own, n, &ctx->err);
-        if (!status) status = t2g_gelu_backward(ctx->recorder, dinp, w ? sliced : own, w ? sliced_g : own_g, n, &ctx->err);
+        if (!status) status = t2g_gelu_forward(ctx->recorder, out, inp, n, &ctx->err);
+        if (!status) status = t2g_gelu_backward(ctx->recorder, dinp, inp, dout, n, &ctx->err);
         if (check_status(ctx, status, way->what) && check_submit(ctx)) {
             got[w][0] = check_download(ctx, out, n + 1);
             got[w][1] = check_download(ctx, dinp, n);

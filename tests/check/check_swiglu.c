@@ -1,6 +1,7 @@
-/* SwiGLU forward and backward against tests/ref/swiglu.c, on odd F, and on gates far in both
- * tails (|x| up to 1000), where a sigmoid taking exp of a positive argument would overflow; the
- * forward into bf16 and f16 outputs. */
+/* SwiGLU forward and backward against tests/ref/swiglu.c, on odd F and on F a multiple of 4 (the
+ * kernels' quads), and on gates far in both tails (|x| up to 1000), where a sigmoid taking exp of
+ * a positive argument would overflow; the quads through texel views of every kind; the forward
+ * into bf16 and f16 outputs. */
 #include <math.h>
 
 #include "check.h"
@@ -137,6 +138,41 @@ static void swiglu16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t 
     check_stored_output(ctx, label, dtype, NF, ref, 1e-5, record_swiglu, &call);
 }
 
+/* The forward and the backward reading their quads (F % 4 == 0) through texel views of their own
+ * tensors, through ones that start before them (slices after NaNs under a 256-byte alignment) and
+ * through none (views of at most 4 texels: one element at a time): the same bits. */
+static void swiglu_views_case(check_ctx *ctx, uint32_t N, uint32_t F) {
+    check_case_begin(ctx);
+    size_t pad = check_texel_pad(ctx, "swiglu views");
+    if (!pad) return;
+    size_t NF = (size_t)N * F, N2F = 2 * NF;
+    float *h = check_random_floats(ctx, N2F, -6, 6), *g = check_random_floats(ctx, NF, -1, 1);
+    float *dh0 = check_random_floats(ctx, N2F, -1, 1);
+    float *got[CHECK_TEXEL_WAYS][2] = {{NULL}}; /* [way][forward out, backward dh] */
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        const check_texel_way *way = &check_texel_ways[w];
+        t2g_tensor th = check_upload_for_way(ctx, w, h, N2F, pad), dout = check_upload_for_way(ctx, w, g, NF, pad);
+        t2g_tensor out = check_poisoned(ctx, NF + 1), dh = check_upload_for_way(ctx, w, dh0, N2F, pad);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
+        if (!status) status = t2g_swiglu_forward(ctx->recorder, out, th, N, F, &ctx->err);
+        if (!status) status = t2g_swiglu_backward(ctx->recorder, dh, th, dout, N, F, &ctx->err);
+        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
+            got[w][0] = check_download(ctx, out, NF + 1);
+            got[w][1] = check_download(ctx, dh, N2F);
+        }
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    check_true(ctx, isnan(got[0][0][NF]), "swiglu N=%u F=%u through views leaves element N F alone", N, F);
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
+        for (int k = 0; k < 2; k++) {
+            char label[160];
+            snprintf(label, sizeof label, "swiglu %s N=%u F=%u, %s, against own tensors", k ? "backward" : "forward",
+                     N, F, check_texel_ways[w].what);
+            check_bitwise(ctx, label, got[0][k], got[w][k], k ? N2F : NF);
+        }
+}
+
 T2G_CHECK(swiglu) {
     swiglu_case(ctx, 3, 13, -5, 5, false);
     if (ctx->quick) return ctx->failures;
@@ -151,6 +187,13 @@ T2G_CHECK(swiglu) {
     swiglu_case(ctx, 7, 2396723, -6, 6, false);
     swiglu_case(ctx, 2, 9, -2, 2, true);       /* gates from -1000 to 1000, one of each */
     swiglu_case(ctx, 7, 13, -2, 2, true);
+    /* F % 4 == 0: quads (texel views), the same cases */
+    swiglu_case(ctx, 129, 68, -4, 4, false);
+    swiglu_case(ctx, 1, 4, -3, 3, false);
+    swiglu_case(ctx, 3, 12, -2, 2, true);
+    swiglu_case(ctx, 5, 256, -80, -20, false);
+    swiglu_views_case(ctx, 37, 68);
+    swiglu_views_case(ctx, 3, 1536);
     for (int f = 0; f < 2; f++) {
         swiglu16_case(ctx, check_formats16[f], 129, 67, -4, 4, false);
         swiglu16_case(ctx, check_formats16[f], 7, 13, -2, 2, true);

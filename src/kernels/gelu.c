@@ -9,22 +9,8 @@
  * reads dinp, inp and dout as quads the same way: its two calls 4.27 -> 2.1 ms (15:55 UTC, two rounds). */
 #include "kernel_util.h"
 
-/* Push constants: n elements, and the texel views' (forward: inp's; backward: dinp's, inp's,
- * dout's) where they serve and the texel where each starts. */
-typedef struct gelu_push {
-    uint32_t n, quads, first[3];
-} gelu_push;
-
-static void gelu_range(void *push, uint32_t skip, uint32_t count) {
-    (void)skip; /* the work starts at element 0: every chunk from its first element */
-    ((gelu_push *)push)->n = count;
-}
-
-static void gelu_quads(void *push, const uint32_t *first, bool fit) {
-    gelu_push *p = push;
-    p->quads = fit;
-    for (int i = 0; i < 3; i++) p->first[i] = first[i]; /* the forward's one view: first[0] */
-}
+/* Push constants (t2g_quads_push): n elements, and the texel views' (forward: inp's; backward:
+ * dinp's, inp's, dout's) where they serve and the texel where each starts. */
 
 t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err) {
     char shader[T2G_SHADER_NAME_MAX];
@@ -33,13 +19,13 @@ t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, u
     if (!status) status = t2g_shader_variant(rec, "gelu_forward", "gelu_forward", &out.dtype, 1, shader, err);
     if (!status) status = t2g_need_index(n, "gelu_forward", "n", err);
     if (status) return status;
-    gelu_push push = {(uint32_t)n, 0, {0}};
+    t2g_quads_push push = {(uint32_t)n, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {inp, T2G_READ}};
     /* with an f32 out, inp read as quads too (binding 2), on a grid sized for them; activations,
      * bound whole (none split: a tensor past one binding is refused, as by every activation kernel) */
-    const t2g_split_quads quads = {0x2u, gelu_quads};
+    const t2g_split_quads quads = {0x2u, t2g_quads_push_views};
     return t2g_record_elementwise_split_quads(rec, shader, bindings, 2, 0, out.dtype == T2G_DTYPE_F32 ? &quads : NULL,
-                                              &push, sizeof push, gelu_range, 0, n, err);
+                                              &push, sizeof push, t2g_quads_push_range, 0, n, err);
 }
 
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
@@ -51,9 +37,9 @@ t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp,
     if (status) return status;
     /* dinp, inp and dout read as quads too (bindings 3 to 5), on a grid sized for them; bound
      * whole, as the forward's */
-    gelu_push push = {(uint32_t)n, 0, {0}};
+    t2g_quads_push push = {(uint32_t)n, 0, {0}};
     t2g_binding bindings[] = {{dinp, T2G_READ_WRITE}, {inp, T2G_READ}, {dout, T2G_READ}};
-    const t2g_split_quads quads = {0x7u, gelu_quads};
+    const t2g_split_quads quads = {0x7u, t2g_quads_push_views};
     return t2g_record_elementwise_split_quads(rec, "gelu_backward", bindings, 3, 0, &quads, &push, sizeof push,
-                                              gelu_range, 0, n, err);
+                                              t2g_quads_push_range, 0, n, err);
 }

@@ -183,6 +183,17 @@ static t2g_status record_chunk_quads(t2g_recorder *rec, const char *shader, cons
     return record_elementwise_texels(rec, shader, all, count, texels, push, push_bytes, n, fit ? (n + 3) / 4 : n, err);
 }
 
+void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count) {
+    (void)skip; /* bound whole: the work starts at element 0 */
+    ((t2g_quads_push *)push)->n = count;
+}
+
+void t2g_quads_push_views(void *push, const uint32_t *first, bool fit) {
+    t2g_quads_push *p = push;
+    p->quads = fit;
+    for (int i = 0; i < 3; i++) p->first[i] = first[i]; /* the views', in order; the rest unused */
+}
+
 t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                               uint32_t binding_count, uint32_t split, const t2g_split_quads *quads,
                                               void *push, uint32_t push_bytes, t2g_chunk_push_fn set_range,

@@ -103,6 +103,15 @@ typedef struct t2g_split_quads {
     t2g_quads_push_fn set_quads;
 } t2g_split_quads;
 
+/* The push constants of an elementwise kernel over n elements, bound whole, with up to three
+ * texel views of quads (GELU, the residual): n, whether the views serve, the texel where each
+ * starts; and its callbacks for t2g_record_elementwise_split_quads (one dispatch from element 0). */
+typedef struct t2g_quads_push {
+    uint32_t n, quads, first[3];
+} t2g_quads_push;
+void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count);
+void t2g_quads_push_views(void *push, const uint32_t *first, bool fit);
+
 /* t2g_record_elementwise_split with texel views of quads (NULL: none). */
 t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                               uint32_t binding_count, uint32_t split, const t2g_split_quads *quads,

@@ -1,4 +1,7 @@
-/* The residual connection: out = a + b, and its backward (shaders/residual_*.comp). */
+/* The residual connection: out = a + b, and its backward (shaders/residual_*.comp). The forward
+ * reads a's and b's quads through texel views where they serve (t2g_record_elementwise_split_quads,
+ * tensors bound whole), four elements an invocation on a grid sized for the quads, as GELU does:
+ * the same sums. */
 #include "kernel_util.h"
 
 t2g_status t2g_residual_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor a, t2g_tensor b, uint64_t n,
@@ -6,10 +9,13 @@ t2g_status t2g_residual_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor a,
     t2g_status status = t2g_need(out, n, "residual_forward", "out", err);
     if (!status) status = t2g_need(a, n, "residual_forward", "a", err);
     if (!status) status = t2g_need(b, n, "residual_forward", "b", err);
+    if (!status) status = t2g_need_index(n, "residual_forward", "n", err);
     if (status) return status;
-    uint32_t push = (uint32_t)n;
+    t2g_quads_push push = {(uint32_t)n, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {a, T2G_READ}, {b, T2G_READ}};
-    return t2g_record_elementwise(rec, "residual_forward", bindings, 3, &push, sizeof push, n, err);
+    const t2g_split_quads quads = {0x6u, t2g_quads_push_views}; /* a and b as quads: bindings 3 and 4 */
+    return t2g_record_elementwise_split_quads(rec, "residual_forward", bindings, 3, 0, &quads, &push, sizeof push,
+                                              t2g_quads_push_range, 0, n, err);
 }
 
 t2g_status t2g_residual_backward(t2g_recorder *rec, t2g_tensor da, t2g_tensor db, t2g_tensor dout, uint64_t n,

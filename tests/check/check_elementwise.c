@@ -76,6 +76,32 @@ T2G_CHECK(grad_accum) {
     return ctx->failures;
 }
 
+/* The forward reading a's and b's quads through texel views of their own tensors, through ones
+ * that start before them and through none (views of at most 4 texels): the same bits. */
+static void residual_views_case(check_ctx *ctx, size_t n) {
+    check_case_begin(ctx);
+    size_t pad = check_texel_pad(ctx, "residual views");
+    if (!pad) return;
+    float *a = check_random_floats(ctx, n, -3, 3), *b = check_random_floats(ctx, n, -3, 3);
+    float *got[CHECK_TEXEL_WAYS] = {NULL};
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        const check_texel_way *way = &check_texel_ways[w];
+        t2g_tensor at = check_upload_for_way(ctx, w, a, n, pad), bt = check_upload_for_way(ctx, w, b, n, pad);
+        t2g_tensor out = check_poisoned(ctx, n + 1);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
+        if (!status) status = t2g_residual_forward(ctx->recorder, out, at, bt, n, &ctx->err);
+        if (check_status(ctx, status, way->what) && check_submit(ctx)) got[w] = check_download(ctx, out, n + 1);
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    check_true(ctx, isnan(got[0][n]), "residual n=%zu through views leaves element n alone", n);
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++) {
+        char label[160];
+        snprintf(label, sizeof label, "residual forward n=%zu, %s, against own tensors", n, check_texel_ways[w].what);
+        check_bitwise(ctx, label, got[0], got[w], n);
+    }
+}
+
 T2G_CHECK(residual) {
     for (size_t s = 0; s < (ctx->quick ? 1 : SIZE_COUNT); s++) {
         size_t n = SIZES[s];
@@ -112,6 +138,10 @@ T2G_CHECK(residual) {
         snprintf(label, sizeof label, "residual backward db n=%zu", n);
         check_bitwise(ctx, label, dbs[0], dbs[1], n);
         check_close(ctx, label, dbs[0], ref_db, n, 1e-6);
+    }
+    if (!ctx->quick) {
+        residual_views_case(ctx, 130);
+        residual_views_case(ctx, 4099);
     }
     return ctx->failures;
 }

@@ -165,22 +165,33 @@ static t2g_status record_chunk_quads(t2g_recorder *rec, const char *shader, cons
                                      uint32_t binding_count, const t2g_split_quads *quads, void *push,
                                      uint32_t push_bytes, uint64_t n, t2g_error *err) {
     if (!quads) return t2g_record_elementwise(rec, shader, bindings, binding_count, push, push_bytes, n, err);
+    t2g_quad_bindings views;
+    t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, &views, err);
+    if (status) return status;
+    return record_elementwise_texels(rec, shader, views.all, views.count, views.texels, push, push_bytes, n,
+                                     views.fit ? (n + 3) / 4 : n, err);
+}
+
+t2g_status t2g_bind_quad_views(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                               uint32_t binding_count, const t2g_split_quads *quads, void *push,
+                               t2g_quad_bindings *out, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    t2g_binding all[T2G_MAX_BINDINGS];
-    t2g_texel texels[T2G_MAX_BINDINGS] = {T2G_TEXEL_NONE};
-    uint32_t first[T2G_MAX_BINDINGS], count = binding_count, views = 0;
-    bool fit = true;
-    for (uint32_t i = 0; i < binding_count; i++) all[i] = bindings[i];
+    uint32_t first[T2G_MAX_BINDINGS] = {0}, views = 0;
+    out->count = binding_count;
+    out->fit = true;
+    for (uint32_t i = 0; i < T2G_MAX_BINDINGS; i++) out->texels[i] = T2G_TEXEL_NONE;
+    for (uint32_t i = 0; i < binding_count; i++) out->all[i] = bindings[i];
     for (uint32_t i = 0; i < binding_count; i++)
         if (quads->of >> i & 1u) {
-            if (count == T2G_MAX_BINDINGS)
+            if (out->count == T2G_MAX_BINDINGS)
                 return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: %u bindings and their quads' views exceed %d bindings",
                                 shader, binding_count, T2G_MAX_BINDINGS);
-            fit = t2g_bind_quads(info, bindings[i].tensor, &all[count], &texels[count], &first[views]) && fit;
-            count++, views++;
+            uint32_t at = out->count++;
+            out->fit = t2g_bind_quads(info, bindings[i].tensor, &out->all[at], &out->texels[at], &first[views++]) &&
+                       out->fit;
         }
-    quads->set_quads(push, first, fit);
-    return record_elementwise_texels(rec, shader, all, count, texels, push, push_bytes, n, fit ? (n + 3) / 4 : n, err);
+    quads->set_quads(push, first, out->fit);
+    return T2G_OK;
 }
 
 void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count) {

@@ -112,6 +112,19 @@ typedef struct t2g_quads_push {
 void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count);
 void t2g_quads_push_views(void *push, const uint32_t *first, bool fit);
 
+/* A kernel's bindings followed by texel views of the quads of those in quads->of (in the order of
+ * the bits), whether every view serves, and set_quads called on push with where each starts: what
+ * t2g_record_elementwise_split_quads binds, for kernels that record their own dispatch. */
+typedef struct t2g_quad_bindings {
+    t2g_binding all[T2G_MAX_BINDINGS];
+    t2g_texel texels[T2G_MAX_BINDINGS];
+    uint32_t count;
+    bool fit;
+} t2g_quad_bindings;
+t2g_status t2g_bind_quad_views(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                               uint32_t binding_count, const t2g_split_quads *quads, void *push,
+                               t2g_quad_bindings *out, t2g_error *err);
+
 /* t2g_record_elementwise_split with texel views of quads (NULL: none). */
 t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                               uint32_t binding_count, uint32_t split, const t2g_split_quads *quads,

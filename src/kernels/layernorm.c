@@ -10,11 +10,27 @@
  * The forward's out may be bf16 or f16 (a variant of layernorm_forward, shaders/variants.txt). */
 #include "norm_rows.h"
 
-/* Records a forward or dinp dispatch over N rows of C columns. */
-static t2g_status record_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings, uint32_t N,
-                              uint32_t C, t2g_error *err) {
-    struct { uint32_t N, C; } push = {N, C};
-    return t2g_record_norm_rows(rec, shader, bindings, 6, &push, sizeof push, N, C, err);
+/* Push constants of the forward and the dinp dispatch: the shape, and whether the texel views
+ * of the rows' operands serve and C % 4 == 0 (the CPU layout then reads quads), and the texel
+ * where each view starts (forward: inp's, weight's, bias's; dinp: dinp's, dout's, inp's,
+ * weight's). */
+typedef struct rows_push {
+    uint32_t N, C, quads, first[4];
+} rows_push;
+
+static void rows_views(void *push, const uint32_t *first, bool fit) {
+    rows_push *p = push;
+    p->quads = fit && p->C % 4 == 0;
+    for (int i = 0; i < 4; i++) p->first[i] = first[i];
+}
+
+/* Records a forward or dinp dispatch over N rows of C columns, with views of the quads of the
+ * bindings in `of`. */
+static t2g_status record_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings, uint32_t of,
+                              uint32_t N, uint32_t C, t2g_error *err) {
+    rows_push push = {N, C, 0, {0}};
+    const t2g_split_quads quads = {of, rows_views};
+    return t2g_record_norm_rows(rec, shader, bindings, 6, &push, sizeof push, N, C, &quads, err);
 }
 
 t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor mean, t2g_tensor rstd,
@@ -34,7 +50,7 @@ t2g_status t2g_layernorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor m
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {mean, T2G_WRITE}, {rstd, T2G_WRITE},
                               {inp, T2G_READ},  {weight, T2G_READ}, {bias, T2G_READ}};
-    return record_rows(rec, shader, bindings, N, C, err);
+    return record_rows(rec, shader, bindings, 0x38u, N, C, err); /* inp, weight, bias as quads */
 }
 
 t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dbias,
@@ -59,7 +75,7 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
     /* dinp += ..., one row per `lanes` invocations. */
     t2g_binding row_bindings[] = {{dinp, T2G_READ_WRITE}, {dout, T2G_READ},  {inp, T2G_READ},
                                   {weight, T2G_READ},     {mean, T2G_READ},  {rstd, T2G_READ}};
-    status = record_rows(rec, "layernorm_backward", row_bindings, N, C, err);
+    status = record_rows(rec, "layernorm_backward", row_bindings, 0xFu, N, C, err); /* dinp, dout, inp, weight */
     if (status) return status;
 
     /* dweight += sum_n dout * xhat, dbias += sum_n dout: partials (chunks, C), then stage 2. */

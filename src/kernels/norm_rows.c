@@ -24,14 +24,20 @@ t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_
 }
 
 t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                uint32_t binding_count, const void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
-                                t2g_error *err) {
+                                uint32_t binding_count, void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
+                                const t2g_split_quads *quads, t2g_error *err) {
     bool cpu = t2g_device_layouts_for_cpu(t2g_recorder_device(rec));
     uint32_t group = cpu ? T2G_NORM_GROUP_CPU : T2G_NORM_GROUP, lanes = cpu ? 1 : norm_lanes(C);
     const uint32_t spec[] = {group, lanes};
+    t2g_quad_bindings views;
+    if (quads) {
+        t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, &views, err);
+        if (status) return status;
+    }
     t2g_dispatch dispatch = {
         .shader = shader, .spec = spec, .spec_count = 2,
-        .bindings = bindings, .binding_count = binding_count,
+        .bindings = quads ? views.all : bindings, .binding_count = quads ? views.count : binding_count,
+        .texels = quads ? views.texels : NULL,
         .push = push, .push_bytes = push_bytes,
     };
     t2g_groups_2d(t2g_ceil_div(N, group / lanes), dispatch.groups);

@@ -14,10 +14,12 @@
 t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err);
 
 /* Records `shader` (a layernorm.glsl layout) over N rows of C columns; its push constants
- * begin with uint N, uint C. */
+ * begin with uint N, uint C. With quads (NULL: none), the bindings in quads->of are also bound as
+ * texel views of quads after the kernel's own (t2g_bind_quad_views), which the CPU layout reads
+ * where they serve. */
 t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                uint32_t binding_count, const void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
-                                t2g_error *err);
+                                uint32_t binding_count, void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
+                                const t2g_split_quads *quads, t2g_error *err);
 
 /* The number of row chunks of N rows, refused when they are more than one grid dimension holds. */
 t2g_status t2g_norm_chunks(const char *kernel, uint32_t N, uint32_t *chunks, t2g_error *err);

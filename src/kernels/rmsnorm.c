@@ -25,7 +25,7 @@ t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rst
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {rstd, T2G_WRITE}, {inp, T2G_READ}, {weight, T2G_READ}};
     struct { uint32_t N, C; float eps; } push = {N, C, eps};
-    return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, err);
+    return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, NULL, err);
 }
 
 t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dout,
@@ -49,7 +49,7 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
     t2g_binding row_bindings[] = {
         {dinp, T2G_READ_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {weight, T2G_READ}, {rstd, T2G_READ}};
     struct { uint32_t N, C; } push = {N, C};
-    status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, err);
+    status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, NULL, err);
     if (status) return status;
 
     /* dweight += sum_n dout * inp * rstd: partials (chunks, C), then stage 2. */

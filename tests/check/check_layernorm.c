@@ -181,6 +181,51 @@ static void layernorm_cases(check_ctx *ctx) {
     }
 }
 
+/* The forward and the dinp dispatch reading their rows' quads (C % 4 == 0, the CPU layout)
+ * through texel views of their own tensors, through ones that start before them and through none
+ * (views of at most 4 texels: one column at a time): the same bits. */
+static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
+    check_case_begin(ctx);
+    size_t pad = check_texel_pad(ctx, "layernorm views");
+    if (!pad) return;
+    size_t NC = (size_t)N * C;
+    float *x = check_random_floats(ctx, NC, -2, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
+    float *b = check_random_floats(ctx, C, -1, 1), *g = check_random_floats(ctx, NC, -1, 1);
+    float *d0 = check_random_floats(ctx, NC, -1, 1);
+    float *got[CHECK_TEXEL_WAYS][4] = {{NULL}}; /* [way][out, mean, rstd, dinp] */
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        const check_texel_way *way = &check_texel_ways[w];
+        t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
+        t2g_tensor bias = check_upload_for_way(ctx, w, b, C, pad), dout = check_upload_for_way(ctx, w, g, NC, pad);
+        t2g_tensor dinp = check_upload_for_way(ctx, w, d0, NC, pad), out = check_poisoned(ctx, NC);
+        t2g_tensor mean = check_poisoned(ctx, N), rstd = check_poisoned(ctx, N);
+        t2g_tensor dweight = check_poisoned(ctx, C), dbias = check_poisoned(ctx, C);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
+        if (!status)
+            status = t2g_layernorm_forward(ctx->recorder, out, mean, rstd, inp, weight, bias, N, C, &ctx->err);
+        if (!status)
+            status = t2g_layernorm_backward(ctx->recorder, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C,
+                                            &ctx->err);
+        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
+            got[w][0] = check_download(ctx, out, NC);
+            got[w][1] = check_download(ctx, mean, N);
+            got[w][2] = check_download(ctx, rstd, N);
+            got[w][3] = check_download(ctx, dinp, NC);
+        }
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    static const char *names[4] = {"out", "mean", "rstd", "dinp"};
+    const size_t counts[4] = {NC, N, N, NC};
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
+        for (int k = 0; k < 4; k++) {
+            char label[160];
+            snprintf(label, sizeof label, "layernorm %s N=%u C=%u, %s, against own tensors", names[k], N, C,
+                     check_texel_ways[w].what);
+            check_bitwise(ctx, label, got[0][k], got[w][k], counts[k]);
+        }
+}
+
 T2G_CHECK(layernorm) {
     layernorm_case(ctx, 7, 48, 2, 5);
     if (ctx->quick) return ctx->failures;
@@ -191,6 +236,8 @@ T2G_CHECK(layernorm) {
         layernorm_cases(ctx);
     }
     t2g_device_test_layouts_as_gpu(ctx->device, false);
+    layernorm_views_case(ctx, 37, 68);
+    layernorm_views_case(ctx, 5, 768);
     layernorm_arguments(ctx);
     return ctx->failures;
 }

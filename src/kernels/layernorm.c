@@ -10,26 +10,12 @@
  * The forward's out may be bf16 or f16 (a variant of layernorm_forward, shaders/variants.txt). */
 #include "norm_rows.h"
 
-/* Push constants of the forward and the dinp dispatch: the shape, and whether the texel views
- * of the rows' operands serve and C % 4 == 0 (the CPU layout then reads quads), and the texel
- * where each view starts (forward: inp's, weight's, bias's; dinp: dinp's, dout's, inp's,
- * weight's). */
-typedef struct rows_push {
-    uint32_t N, C, quads, first[4];
-} rows_push;
-
-static void rows_views(void *push, const uint32_t *first, bool fit) {
-    rows_push *p = push;
-    p->quads = fit && p->C % 4 == 0;
-    for (int i = 0; i < 4; i++) p->first[i] = first[i];
-}
-
 /* Records a forward or dinp dispatch over N rows of C columns, with views of the quads of the
  * bindings in `of`. */
 static t2g_status record_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings, uint32_t of,
                               uint32_t N, uint32_t C, t2g_error *err) {
-    rows_push push = {N, C, 0, {0}};
-    const t2g_split_quads quads = {of, rows_views};
+    t2g_norm_push push = {N, C, 0, {0}, 0.0f}; /* LayerNorm's eps is its shader's constant */
+    const t2g_split_quads quads = {of, t2g_norm_push_views};
     return t2g_record_norm_rows(rec, shader, bindings, 6, &push, sizeof push, N, C, &quads, err);
 }
 

@@ -23,6 +23,12 @@ t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_
     return t2g_need_index((uint64_t)N * C, kernel, "N * C", err);
 }
 
+void t2g_norm_push_views(void *push, const uint32_t *first, bool fit) {
+    t2g_norm_push *p = push;
+    p->quads = fit && p->C % 4 == 0;
+    for (int i = 0; i < 4; i++) p->first[i] = first[i];
+}
+
 t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                 uint32_t binding_count, void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
                                 const t2g_split_quads *quads, t2g_error *err) {

@@ -13,6 +13,16 @@
 /* C >= 1 and N * C fits a 32-bit index; otherwise an error naming `kernel`. */
 t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_error *err);
 
+/* The push constants of LayerNorm's and RMSNorm's row kernels: the shape; whether the texel views
+ * of the rows' operands serve and C % 4 == 0 (the CPU layout then reads quads) and the texel where
+ * each view starts, in the order of their bindings; RMSNorm's forward's eps. */
+typedef struct t2g_norm_push {
+    uint32_t N, C, quads, first[4];
+    float eps;
+} t2g_norm_push;
+/* The set_quads of t2g_split_quads for a t2g_norm_push. */
+void t2g_norm_push_views(void *push, const uint32_t *first, bool fit);
+
 /* Records `shader` (a layernorm.glsl layout) over N rows of C columns; its push constants
  * begin with uint N, uint C. With quads (NULL: none), the bindings in quads->of are also bound as
  * texel views of quads after the kernel's own (t2g_bind_quad_views), which the CPU layout reads

@@ -1,7 +1,8 @@
 /* RMSNorm as Hugging Face's LlamaRMSNorm (shaders/rmsnorm_forward.comp, rmsnorm_backward.comp,
  * rmsnorm_backward_partials.comp; the row layout of layernorm.glsl, norm_rows.h).
  *
- * Forward and the dinp part of backward: rows of `lanes` invocations, as LayerNorm's. dweight:
+ * Forward and the dinp part of backward: rows of `lanes` invocations, as LayerNorm's, reading
+ * their rows' quads as texels in the CPU layout as LayerNorm's do. dweight:
  * partial column sums per chunk of T2G_ROWS_PER_CHUNK rows (rmsnorm_backward_partials), then
  * t2g_reduce_partials; no atomics anywhere. The forward's out may be bf16 or f16 (a variant of
  * rmsnorm_forward, shaders/variants.txt). */
@@ -24,8 +25,9 @@ t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rst
     if (!status) status = t2g_shader_variant(rec, k, "rmsnorm_forward", &out.dtype, 1, shader, err);
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {rstd, T2G_WRITE}, {inp, T2G_READ}, {weight, T2G_READ}};
-    struct { uint32_t N, C; float eps; } push = {N, C, eps};
-    return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, NULL, err);
+    t2g_norm_push push = {N, C, 0, {0}, eps};
+    const t2g_split_quads quads = {0xCu, t2g_norm_push_views}; /* inp and weight as quads */
+    return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, &quads, err);
 }
 
 t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, t2g_tensor dout,
@@ -48,8 +50,9 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
     /* dinp += ..., one row per `lanes` invocations. */
     t2g_binding row_bindings[] = {
         {dinp, T2G_READ_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {weight, T2G_READ}, {rstd, T2G_READ}};
-    struct { uint32_t N, C; } push = {N, C};
-    status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, NULL, err);
+    t2g_norm_push push = {N, C, 0, {0}, 0.0f};
+    const t2g_split_quads quads = {0xFu, t2g_norm_push_views}; /* dinp, dout, inp, weight as quads */
+    status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, &quads, err);
     if (status) return status;
 
     /* dweight += sum_n dout * inp * rstd: partials (chunks, C), then stage 2. */

@@ -181,6 +181,16 @@ t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t 
     return way ? check_upload_after_nans(ctx, x, n, pad) : check_upload(ctx, x, n);
 }
 
+void check_ways_bitwise(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
+                        int outputs, float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]) {
+    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
+        for (int k = 0; k < outputs; k++) {
+            char label[200];
+            snprintf(label, sizeof label, "%s %s, %s, against own tensors", what, names[k], check_texel_ways[w].what);
+            check_bitwise(ctx, label, got[0][k], got[w][k], counts[k]);
+        }
+}
+
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32) {
     check_status(ctx, t2g_tensor_upload(tensor, data, n32 * 4, &ctx->err), "uploading a test tensor");
 }

@@ -192,7 +192,7 @@ static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     float *x = check_random_floats(ctx, NC, -2, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
     float *b = check_random_floats(ctx, C, -1, 1), *g = check_random_floats(ctx, NC, -1, 1);
     float *d0 = check_random_floats(ctx, NC, -1, 1);
-    float *got[CHECK_TEXEL_WAYS][4] = {{NULL}}; /* [way][out, mean, rstd, dinp] */
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, mean, rstd, dinp] */
     for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
         const check_texel_way *way = &check_texel_ways[w];
         t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
@@ -217,13 +217,9 @@ static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     if (ctx->failures) return;
     static const char *names[4] = {"out", "mean", "rstd", "dinp"};
     const size_t counts[4] = {NC, N, N, NC};
-    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
-        for (int k = 0; k < 4; k++) {
-            char label[160];
-            snprintf(label, sizeof label, "layernorm %s N=%u C=%u, %s, against own tensors", names[k], N, C,
-                     check_texel_ways[w].what);
-            check_bitwise(ctx, label, got[0][k], got[w][k], counts[k]);
-        }
+    char what[64];
+    snprintf(what, sizeof what, "layernorm N=%u C=%u", N, C);
+    check_ways_bitwise(ctx, what, names, counts, 4, got);
 }
 
 T2G_CHECK(layernorm) {

@@ -71,7 +71,8 @@ t2g_status t2g_layernorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor
     if (status) return status;
     t2g_binding partial_bindings[] = {{dweight_partials, T2G_WRITE}, {dbias_partials, T2G_WRITE}, {dout, T2G_READ},
                                       {inp, T2G_READ},               {mean, T2G_READ},           {rstd, T2G_READ}};
-    status = t2g_record_norm_partials(rec, "layernorm_backward_partials", partial_bindings, 6, N, C, chunks, err);
+    status = t2g_record_column_partials(rec, "layernorm_backward_partials", partial_bindings, 6, 0xCu, N, C, chunks,
+                                        err); /* dout and inp as quads */
     if (!status) status = t2g_reduce_partials(rec, dweight, dweight_partials, chunks, C, err);
     if (!status) status = t2g_reduce_partials(rec, dbias, dbias_partials, chunks, C, err);
     return status;

@@ -57,16 +57,3 @@ t2g_status t2g_norm_chunks(const char *kernel, uint32_t N, uint32_t *chunks, t2g
                         N, *chunks, T2G_ROWS_PER_CHUNK, T2G_MAX_GROUPS_1D);
     return T2G_OK;
 }
-
-t2g_status t2g_record_norm_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                    uint32_t binding_count, uint32_t N, uint32_t C, uint32_t chunks, t2g_error *err) {
-    const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
-    struct { uint32_t N, C; } push = {N, C};
-    t2g_dispatch dispatch = {
-        .shader = shader, .spec = spec, .spec_count = 2,
-        .bindings = bindings, .binding_count = binding_count,
-        .push = &push, .push_bytes = sizeof push,
-        .groups = {t2g_ceil_div(C, T2G_COLUMNS_PER_GROUP), chunks, 1},
-    };
-    return t2g_record_dispatch(rec, &dispatch, err);
-}

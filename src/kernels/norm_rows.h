@@ -34,9 +34,5 @@ t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g
 /* The number of row chunks of N rows, refused when they are more than one grid dimension holds. */
 t2g_status t2g_norm_chunks(const char *kernel, uint32_t N, uint32_t *chunks, t2g_error *err);
 
-/* Records a stage-1 partials shader (push constants uint N, uint C; specialization constants
- * T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK) over `chunks` chunks of N rows of C columns. */
-t2g_status t2g_record_norm_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                                    uint32_t binding_count, uint32_t N, uint32_t C, uint32_t chunks, t2g_error *err);
 
 #endif

@@ -18,6 +18,31 @@ t2g_status t2g_reduce_partials(t2g_recorder *rec, t2g_tensor out, t2g_tensor par
     return t2g_record_dispatch(rec, &dispatch, err);
 }
 
+static void columns_views(void *push, const uint32_t *first, bool fit) {
+    t2g_columns_push *p = push;
+    p->quads = fit && p->C % 4 == 0;
+    for (int i = 0; i < 3; i++) p->first[i] = first[i];
+}
+
+t2g_status t2g_record_column_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
+                                      uint32_t binding_count, uint32_t quads_of, uint32_t N, uint32_t C,
+                                      uint32_t chunks, t2g_error *err) {
+    const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
+    t2g_columns_push push = {N, C, 0, {0}};
+    const t2g_split_quads quads = {quads_of, columns_views};
+    t2g_quad_bindings views;
+    t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, &quads, &push, &views, err);
+    if (status) return status;
+    uint32_t columns = push.quads ? C / 4 : C; /* an invocation's */
+    t2g_dispatch dispatch = {
+        .shader = shader, .spec = spec, .spec_count = 2,
+        .bindings = views.all, .binding_count = views.count, .texels = views.texels,
+        .push = &push, .push_bytes = sizeof push,
+        .groups = {t2g_ceil_div(columns, T2G_COLUMNS_PER_GROUP), chunks, 1},
+    };
+    return t2g_record_dispatch(rec, &dispatch, err);
+}
+
 t2g_status t2g_column_sums_accumulate(t2g_recorder *rec, t2g_tensor out, t2g_tensor x, uint32_t N, uint32_t C,
                                       t2g_error *err) {
     t2g_status status = t2g_need(x, (uint64_t)N * C, "column_sums", "x", err);
@@ -26,16 +51,8 @@ t2g_status t2g_column_sums_accumulate(t2g_recorder *rec, t2g_tensor out, t2g_ten
     t2g_tensor partials;
     status = t2g_recorder_scratch(rec, (uint64_t)chunks * C * 4, &partials, err);
     if (status) return status;
-    const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
-    struct { uint32_t N, C; } push = {N, C};
     t2g_binding bindings[] = {{partials, T2G_WRITE}, {x, T2G_READ}};
-    t2g_dispatch dispatch = {
-        .shader = "column_partials", .spec = spec, .spec_count = 2,
-        .bindings = bindings, .binding_count = 2,
-        .push = &push, .push_bytes = sizeof push,
-        .groups = {t2g_ceil_div(C, T2G_COLUMNS_PER_GROUP), chunks, 1},
-    };
-    status = t2g_record_dispatch(rec, &dispatch, err);
+    status = t2g_record_column_partials(rec, "column_partials", bindings, 2, 0x2u, N, C, chunks, err);
     if (status) return status;
     return t2g_reduce_partials(rec, out, partials, chunks, C, err);
 }

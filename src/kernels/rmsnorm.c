@@ -61,7 +61,8 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
     if (status) return status;
     t2g_binding partial_bindings[] = {
         {dweight_partials, T2G_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {rstd, T2G_READ}};
-    status = t2g_record_norm_partials(rec, "rmsnorm_backward_partials", partial_bindings, 4, N, C, chunks, err);
+    status = t2g_record_column_partials(rec, "rmsnorm_backward_partials", partial_bindings, 4, 0x6u, N, C, chunks,
+                                        err); /* dout and inp as quads */
     if (!status) status = t2g_reduce_partials(rec, dweight, dweight_partials, chunks, C, err);
     return status;
 }

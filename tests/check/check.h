@@ -109,7 +109,7 @@ typedef struct check_texel_way {
 extern const check_texel_way check_texel_ways[CHECK_TEXEL_WAYS];
 /* The outputs of each texel way (got[way][k]: counts[k] floats, named names[k]) bitwise equal to
  * way 0's, labelled "<what> <name>, <way>, against own tensors". */
-#define CHECK_WAY_OUTPUTS 4
+#define CHECK_WAY_OUTPUTS 6
 void check_ways_bitwise(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
                         int outputs, float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]);
 t2g_tensor check_poisoned(check_ctx *ctx, size_t n32);                  /* filled with NaN */

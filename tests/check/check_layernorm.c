@@ -191,15 +191,15 @@ static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     size_t NC = (size_t)N * C;
     float *x = check_random_floats(ctx, NC, -2, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
     float *b = check_random_floats(ctx, C, -1, 1), *g = check_random_floats(ctx, NC, -1, 1);
-    float *d0 = check_random_floats(ctx, NC, -1, 1);
-    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, mean, rstd, dinp] */
+    float *d0 = check_random_floats(ctx, NC, -1, 1), *zeros = check_random_floats(ctx, C, 0, 0);
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, mean, rstd, dinp, dweight, dbias] */
     for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
         const check_texel_way *way = &check_texel_ways[w];
         t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
         t2g_tensor bias = check_upload_for_way(ctx, w, b, C, pad), dout = check_upload_for_way(ctx, w, g, NC, pad);
         t2g_tensor dinp = check_upload_for_way(ctx, w, d0, NC, pad), out = check_poisoned(ctx, NC);
         t2g_tensor mean = check_poisoned(ctx, N), rstd = check_poisoned(ctx, N);
-        t2g_tensor dweight = check_poisoned(ctx, C), dbias = check_poisoned(ctx, C);
+        t2g_tensor dweight = check_upload(ctx, zeros, C), dbias = check_upload(ctx, zeros, C);
         t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
         if (!status)
             status = t2g_layernorm_forward(ctx->recorder, out, mean, rstd, inp, weight, bias, N, C, &ctx->err);
@@ -211,15 +211,17 @@ static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
             got[w][1] = check_download(ctx, mean, N);
             got[w][2] = check_download(ctx, rstd, N);
             got[w][3] = check_download(ctx, dinp, NC);
+            got[w][4] = check_download(ctx, dweight, C);
+            got[w][5] = check_download(ctx, dbias, C);
         }
     }
     t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
     if (ctx->failures) return;
-    static const char *names[4] = {"out", "mean", "rstd", "dinp"};
-    const size_t counts[4] = {NC, N, N, NC};
+    static const char *names[6] = {"out", "mean", "rstd", "dinp", "dweight", "dbias"};
+    const size_t counts[6] = {NC, N, N, NC, C, C};
     char what[64];
     snprintf(what, sizeof what, "layernorm N=%u C=%u", N, C);
-    check_ways_bitwise(ctx, what, names, counts, 4, got);
+    check_ways_bitwise(ctx, what, names, counts, 6, got);
 }
 
 T2G_CHECK(layernorm) {

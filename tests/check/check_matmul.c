@@ -342,7 +342,7 @@ static void quad_views_case(check_ctx *ctx, t2g_matmul_tiles LN, int N, int C, i
     }
     /* 0: own tensors; 1: slices, views from 256 bytes before; 2: slices, views of at most 4 texels */
     const check_texel_way *ways = check_texel_ways;
-    float *got[3][3] = {{NULL}};
+    float *got[3][4] = {{NULL}}; /* [way][out, dinp, dweight, dbias] */
     for (int w = 0; w < 3 && !ctx->failures; w++) {
         const t2g_tensor *op = w ? sliced : own;
         if (!check_status(ctx, t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err),
@@ -354,25 +354,27 @@ static void quad_views_case(check_ctx *ctx, t2g_matmul_tiles LN, int N, int C, i
         t2g_tensor out = w ? check_upload_after_nans(ctx, nans, nout, pad) : check_poisoned(ctx, nout);
         t2g_tensor dinp = w ? check_upload_after_nans(ctx, zeros_in, nin, pad) : check_upload(ctx, zeros_in, nin);
         t2g_tensor dweight = w ? check_upload_after_nans(ctx, zeros_w, nw, pad) : check_upload(ctx, zeros_w, nw);
+        t2g_tensor dbias = w ? check_upload_after_nans(ctx, zeros_w, OC, pad) : check_upload(ctx, zeros_w, OC);
         t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, LN, out, op[0], op[1], NULL, N, C, OC, &ctx->err);
         if (!status)
-            status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp, dweight, NULL, op[2], op[0], op[1], N, C, OC,
+            status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp, dweight, &dbias, op[2], op[0], op[1], N, C, OC,
                                                &ctx->err);
         if (check_status(ctx, status, ways[w].what) && check_submit(ctx)) {
             got[w][0] = check_download(ctx, out, nout);
             got[w][1] = check_download(ctx, dinp, nin);
             got[w][2] = check_download(ctx, dweight, nw);
+            got[w][3] = check_download(ctx, dbias, OC);
         }
     }
     t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
     if (ctx->failures) return;
-    static const char *names[3] = {"forward", "dinp", "dweight"};
+    static const char *names[4] = {"forward", "dinp", "dweight", "dbias"};
     for (int w = 1; w < 3; w++)
-        for (int p = 0; p < 3; p++) {
+        for (int p = 0; p < 4; p++) {
             char label[160];
             snprintf(label, sizeof label, "%s %dx%dx%d %s, %s, against own tensors", tiles_name(LN), N, C, OC,
                      names[p], ways[w].what);
-            check_bitwise(ctx, label, got[0][p], got[w][p], p == 0 ? nout : p == 1 ? nin : nw);
+            check_bitwise(ctx, label, got[0][p], got[w][p], p == 0 ? nout : p == 1 ? nin : p == 2 ? nw : (size_t)OC);
         }
 }
 

@@ -181,11 +181,12 @@ static void rmsnorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     size_t NC = (size_t)N * C;
     float *x = check_random_floats(ctx, NC, -3, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
     float *g = check_random_floats(ctx, NC, -1, 1), *d0 = check_random_floats(ctx, NC, -1, 1);
-    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, rstd, dinp] */
+    float *zeros = check_random_floats(ctx, C, 0, 0);
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, rstd, dinp, dweight] */
     for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
         t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
         t2g_tensor dout = check_upload_for_way(ctx, w, g, NC, pad), dinp = check_upload_for_way(ctx, w, d0, NC, pad);
-        t2g_tensor out = check_poisoned(ctx, NC), rstd = check_poisoned(ctx, N), dweight = check_poisoned(ctx, C);
+        t2g_tensor out = check_poisoned(ctx, NC), rstd = check_poisoned(ctx, N), dweight = check_upload(ctx, zeros, C);
         t2g_status status = t2g_device_test_limit_texels(ctx->device, check_texel_ways[w].alignment,
                                                          check_texel_ways[w].texels, &ctx->err);
         if (!status) status = t2g_rmsnorm_forward(ctx->recorder, out, rstd, inp, weight, N, C, 1e-5f, &ctx->err);
@@ -195,15 +196,16 @@ static void rmsnorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
             got[w][0] = check_download(ctx, out, NC);
             got[w][1] = check_download(ctx, rstd, N);
             got[w][2] = check_download(ctx, dinp, NC);
+            got[w][3] = check_download(ctx, dweight, C);
         }
     }
     t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
     if (ctx->failures) return;
-    static const char *names[3] = {"out", "rstd", "dinp"};
-    const size_t counts[3] = {NC, N, NC};
+    static const char *names[4] = {"out", "rstd", "dinp", "dweight"};
+    const size_t counts[4] = {NC, N, NC, C};
     char what[64];
     snprintf(what, sizeof what, "rmsnorm N=%u C=%u", N, C);
-    check_ways_bitwise(ctx, what, names, counts, 3, got);
+    check_ways_bitwise(ctx, what, names, counts, 4, got);
 }
 
 T2G_CHECK(rmsnorm) {

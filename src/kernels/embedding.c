@@ -5,7 +5,9 @@
  * and tells the shader so (push constant has_positions = 0), so that it never reads binding 3:
  * every binding of the pipeline's layout stays bound to a live buffer, as validation requires,
  * and two read-only bindings of one tensor are no hazard. The backward pass then simply does
- * not record the position gradient. */
+ * not record the position gradient. The forward reads wte's and wpe's quads through texel views
+ * where they serve and C % 4 == 0 (t2g_record_elementwise_split_quads, tensors bound whole), four
+ * channels an invocation on a grid sized for the quads: the same sums. */
 #include "kernel_util.h"
 
 /* embedding_backward_wte: rows of dwte a workgroup owns, and its invocations (channels). Each
@@ -21,6 +23,24 @@ static t2g_status check_indices(const char *kernel, uint32_t B, uint32_t T, uint
     return status;
 }
 
+/* embedding_forward's push constants: n = B T C, the shape, whether there is a position table;
+ * whether the texel views of wte and wpe serve and C % 4 == 0 (four channels an invocation), and
+ * the texel where each starts. */
+typedef struct embedding_push {
+    uint32_t n, T, C, V, has_positions, quads, first[3];
+} embedding_push;
+
+static void embedding_range(void *push, uint32_t skip, uint32_t count) {
+    (void)skip; /* bound whole: one dispatch from element 0 */
+    ((embedding_push *)push)->n = count;
+}
+
+static void embedding_views(void *push, const uint32_t *first, bool fit) {
+    embedding_push *p = push;
+    p->quads = fit && p->C % 4 == 0;
+    for (int i = 0; i < 3; i++) p->first[i] = first[i];
+}
+
 t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
                                  const t2g_tensor *wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
     const char *kernel = "embedding_forward";
@@ -31,9 +51,11 @@ t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor t
     if (!status && wpe) status = t2g_need(*wpe, (uint64_t)T * C, kernel, "wpe", err); /* (>= T, C) */
     if (!status) status = check_indices(kernel, B, T, C, V, err);
     if (status) return status;
-    struct { uint32_t n, T, C, V, has_positions; } push = {(uint32_t)(N * C), T, C, V, wpe != NULL};
+    embedding_push push = {(uint32_t)(N * C), T, C, V, wpe != NULL, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
-    return t2g_record_elementwise(rec, "embedding_forward", bindings, 4, &push, sizeof push, N * C, err);
+    const t2g_split_quads quads = {0xCu, embedding_views}; /* wte and wpe as quads: bindings 4 and 5 */
+    return t2g_record_elementwise_split_quads(rec, "embedding_forward", bindings, 4, 0, &quads, &push, sizeof push,
+                                              embedding_range, 0, N * C, err);
 }
 
 t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, const t2g_tensor *dwpe, t2g_tensor dout,

@@ -163,6 +163,35 @@ static void embedding_case(check_ctx *ctx, uint32_t B, uint32_t T, uint32_t C, u
     }
 }
 
+/* The forward reading wte's and wpe's quads (C % 4 == 0) through texel views of their own
+ * tensors, through ones that start before them and through none (views of at most 4 texels: one
+ * channel at a time): the same bits. */
+static void embedding_views_case(check_ctx *ctx, uint32_t B, uint32_t T, uint32_t C, uint32_t V) {
+    check_case_begin(ctx);
+    size_t pad = check_texel_pad(ctx, "embedding views");
+    if (!pad) return;
+    size_t N = (size_t)B * T, n = N * C;
+    uint32_t *tokens = check_random_tokens(ctx, N, V);
+    tokens[N / 2] = V; /* a row of NaN */
+    float *wte = check_random_floats(ctx, (size_t)V * C, -1, 1), *wpe = check_random_floats(ctx, (size_t)T * C, -1, 1);
+    t2g_tensor tok = check_upload(ctx, tokens, N);
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out] */
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        t2g_tensor wte_t = check_upload_for_way(ctx, w, wte, (size_t)V * C, pad);
+        t2g_tensor wpe_t = check_upload_for_way(ctx, w, wpe, (size_t)T * C, pad), out = check_poisoned(ctx, n);
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, check_texel_ways[w].alignment,
+                                                         check_texel_ways[w].texels, &ctx->err);
+        if (!status) status = t2g_embedding_forward(ctx->recorder, out, tok, wte_t, &wpe_t, B, T, C, V, &ctx->err);
+        if (check_status(ctx, status, check_texel_ways[w].what) && check_submit(ctx)) got[w][0] = check_download(ctx, out, n);
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return;
+    static const char *names[1] = {"forward"};
+    char what[64];
+    snprintf(what, sizeof what, "embedding B=%u T=%u C=%u V=%u", B, T, C, V);
+    check_ways_bitwise(ctx, what, names, &n, 1, got);
+}
+
 T2G_CHECK(embedding) {
     embedding_case(ctx, 2, 7, 48, 259, TOKENS_RANDOM, true);
     if (ctx->quick) return ctx->failures;
@@ -175,5 +204,6 @@ T2G_CHECK(embedding) {
     embedding_case(ctx, 3, 130, 48, 259, TOKENS_RANDOM, false);
     embedding_case(ctx, 2, 9, 16, 50, TOKENS_INVALID, false);
     embedding_case(ctx, 4, 2100, 5, 37, TOKENS_FEW, false);
+    embedding_views_case(ctx, 3, 37, 48, 259);
     return ctx->failures;
 }

@@ -6,6 +6,7 @@
  * 128 --profile) 704 -> 422 ms of a 3.06 -> 2.78 s step; the small step's 3.1 -> 1.5 ms. On the
  * grid of one element an invocation the quads were slower than none (55 -> 72 ms at load 2). */
 #include <math.h>
+#include <stddef.h>
 
 #include "kernel_util.h"
 
@@ -20,12 +21,6 @@ typedef struct adamw_push {
 static void adamw_range(void *push, uint32_t skip, uint32_t count) {
     ((adamw_push *)push)->offset = skip;
     ((adamw_push *)push)->count = count;
-}
-
-static void adamw_quads(void *push, const uint32_t *first, bool fit) {
-    adamw_push *p = push;
-    p->quads = fit;
-    for (int i = 0; i < 4; i++) p->first[i] = first[i];
 }
 
 t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor grads, t2g_tensor m, t2g_tensor v,
@@ -60,7 +55,7 @@ t2g_status t2g_adamw_update(t2g_recorder *rec, t2g_tensor params, t2g_tensor gra
         {norm_and_scale ? *norm_and_scale : t2g_tensor_slice(grads, 0, 1), T2G_READ},
     };
     /* params, grads, m and v read as quads too (bindings 5 to 8) */
-    const t2g_split_quads quads = {0xFu, adamw_quads};
+    const t2g_split_quads quads = {0xFu, true, offsetof(adamw_push, quads)};
     return t2g_record_elementwise_split_quads(rec, "adamw", bindings, 5, 4, &quads, &push, sizeof push, adamw_range,
                                               offset, count, err);
 }

@@ -8,6 +8,8 @@
  * not record the position gradient. The forward reads wte's and wpe's quads through texel views
  * where they serve and C % 4 == 0 (t2g_record_elementwise_split_quads, tensors bound whole), four
  * channels an invocation on a grid sized for the quads: the same sums. */
+#include <stddef.h>
+
 #include "kernel_util.h"
 
 /* embedding_backward_wte: rows of dwte a workgroup owns, and its invocations (channels). Each
@@ -30,17 +32,6 @@ typedef struct embedding_push {
     uint32_t n, T, C, V, has_positions, quads, first[3];
 } embedding_push;
 
-static void embedding_range(void *push, uint32_t skip, uint32_t count) {
-    (void)skip; /* bound whole: one dispatch from element 0 */
-    ((embedding_push *)push)->n = count;
-}
-
-static void embedding_views(void *push, const uint32_t *first, bool fit) {
-    embedding_push *p = push;
-    p->quads = fit && p->C % 4 == 0;
-    for (int i = 0; i < 3; i++) p->first[i] = first[i];
-}
-
 t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor tokens, t2g_tensor wte,
                                  const t2g_tensor *wpe, uint32_t B, uint32_t T, uint32_t C, uint32_t V, t2g_error *err) {
     const char *kernel = "embedding_forward";
@@ -53,9 +44,10 @@ t2g_status t2g_embedding_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor t
     if (status) return status;
     embedding_push push = {(uint32_t)(N * C), T, C, V, wpe != NULL, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {tokens, T2G_READ}, {wte, T2G_READ}, {wpe ? *wpe : wte, T2G_READ}};
-    const t2g_split_quads quads = {0xCu, embedding_views}; /* wte and wpe as quads: bindings 4 and 5 */
-    return t2g_record_elementwise_split_quads(rec, "embedding_forward", bindings, 4, 0, &quads, &push, sizeof push,
-                                              embedding_range, 0, N * C, err);
+    /* wte and wpe as quads: bindings 4 and 5 */
+    const t2g_split_quads quads = {0xCu, C % 4 == 0, offsetof(embedding_push, quads)};
+    return t2g_record_elementwise_split_quads(rec, "embedding_forward", bindings, 4, 0, &quads, &push, sizeof push, NULL,
+                                              0, N * C, err);
 }
 
 t2g_status t2g_embedding_backward(t2g_recorder *rec, t2g_tensor dwte, const t2g_tensor *dwpe, t2g_tensor dout,

@@ -9,8 +9,8 @@
  * reads dinp, inp and dout as quads the same way: its two calls 4.27 -> 2.1 ms (15:55 UTC, two rounds). */
 #include "kernel_util.h"
 
-/* Push constants (t2g_quads_push): n elements, and the texel views' (forward: inp's; backward:
- * dinp's, inp's, dout's) where they serve and the texel where each starts. */
+/* Push constants: t2g_quads_push, the views (forward: inp's; backward: dinp's, inp's, dout's). */
+#include <stddef.h>
 
 t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err) {
     char shader[T2G_SHADER_NAME_MAX];
@@ -23,9 +23,9 @@ t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, u
     t2g_binding bindings[] = {{out, T2G_WRITE}, {inp, T2G_READ}};
     /* with an f32 out, inp read as quads too (binding 2), on a grid sized for them; activations,
      * bound whole (none split: a tensor past one binding is refused, as by every activation kernel) */
-    const t2g_split_quads quads = {0x2u, t2g_quads_push_views};
+    const t2g_split_quads quads = {0x2u, true, offsetof(t2g_quads_push, quads)};
     return t2g_record_elementwise_split_quads(rec, shader, bindings, 2, 0, out.dtype == T2G_DTYPE_F32 ? &quads : NULL,
-                                              &push, sizeof push, t2g_quads_push_range, 0, n, err);
+                                              &push, sizeof push, NULL, 0, n, err);
 }
 
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
@@ -39,7 +39,7 @@ t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp,
      * whole, as the forward's */
     t2g_quads_push push = {(uint32_t)n, 0, {0}};
     t2g_binding bindings[] = {{dinp, T2G_READ_WRITE}, {inp, T2G_READ}, {dout, T2G_READ}};
-    const t2g_split_quads quads = {0x7u, t2g_quads_push_views};
-    return t2g_record_elementwise_split_quads(rec, "gelu_backward", bindings, 3, 0, &quads, &push, sizeof push,
-                                              t2g_quads_push_range, 0, n, err);
+    const t2g_split_quads quads = {0x7u, true, offsetof(t2g_quads_push, quads)};
+    return t2g_record_elementwise_split_quads(rec, "gelu_backward", bindings, 3, 0, &quads, &push, sizeof push, NULL, 0,
+                                              n, err);
 }

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "kernel_util.h"
 #include "shaders.h"
@@ -166,19 +167,19 @@ static t2g_status record_chunk_quads(t2g_recorder *rec, const char *shader, cons
                                      uint32_t push_bytes, uint64_t n, t2g_error *err) {
     if (!quads) return t2g_record_elementwise(rec, shader, bindings, binding_count, push, push_bytes, n, err);
     t2g_quad_bindings views;
-    t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, &views, err);
+    t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, push_bytes, &views, err);
     if (status) return status;
     return record_elementwise_texels(rec, shader, views.all, views.count, views.texels, push, push_bytes, n,
-                                     views.fit ? (n + 3) / 4 : n, err);
+                                     views.quads ? (n + 3) / 4 : n, err);
 }
 
 t2g_status t2g_bind_quad_views(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                               uint32_t binding_count, const t2g_split_quads *quads, void *push,
+                               uint32_t binding_count, const t2g_split_quads *quads, void *push, uint32_t push_bytes,
                                t2g_quad_bindings *out, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    uint32_t first[T2G_MAX_BINDINGS] = {0}, views = 0;
+    uint32_t words[1 + T2G_MAX_BINDINGS] = {0}, views = 0; /* quads, then first[] */
+    bool fit = true;
     out->count = binding_count;
-    out->fit = true;
     for (uint32_t i = 0; i < T2G_MAX_BINDINGS; i++) out->texels[i] = T2G_TEXEL_NONE;
     for (uint32_t i = 0; i < binding_count; i++) out->all[i] = bindings[i];
     for (uint32_t i = 0; i < binding_count; i++)
@@ -187,22 +188,15 @@ t2g_status t2g_bind_quad_views(t2g_recorder *rec, const char *shader, const t2g_
                 return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: %u bindings and their quads' views exceed %d bindings",
                                 shader, binding_count, T2G_MAX_BINDINGS);
             uint32_t at = out->count++;
-            out->fit = t2g_bind_quads(info, bindings[i].tensor, &out->all[at], &out->texels[at], &first[views++]) &&
-                       out->fit;
+            fit = t2g_bind_quads(info, bindings[i].tensor, &out->all[at], &out->texels[at], &words[1 + views++]) && fit;
         }
-    quads->set_quads(push, first, out->fit);
+    if (quads->at + 4ull * (1 + views) > push_bytes)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: push constants of %u bytes hold no quads flag and %u views at "
+                        "byte %u", shader, push_bytes, views, quads->at);
+    out->quads = fit && quads->allowed;
+    words[0] = out->quads;
+    memcpy((char *)push + quads->at, words, 4 * (1 + views));
     return T2G_OK;
-}
-
-void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count) {
-    (void)skip; /* bound whole: the work starts at element 0 */
-    ((t2g_quads_push *)push)->n = count;
-}
-
-void t2g_quads_push_views(void *push, const uint32_t *first, bool fit) {
-    t2g_quads_push *p = push;
-    p->quads = fit;
-    for (int i = 0; i < 3; i++) p->first[i] = first[i]; /* the views', in order; the rest unused */
 }
 
 t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
@@ -215,9 +209,11 @@ t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *sha
     t2g_status status = t2g_split_step(rec, shader, tensors, split, 1, &step, err);
     if (status) return status;
     if (!step) {
-        set_range(push, (uint32_t)first, (uint32_t)count);
+        if (set_range) set_range(push, (uint32_t)first, (uint32_t)count);
         return record_chunk_quads(rec, shader, bindings, binding_count, quads, push, push_bytes, count, err);
     }
+    if (!set_range)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: its tensors go in chunks, and the kernel gave no set_range", shader);
     t2g_binding chunk[T2G_MAX_BINDINGS];
     for (uint32_t i = 0; i < binding_count; i++) chunk[i] = bindings[i];
     for (uint64_t base = first / step * step; base < end && !status; base += step) {

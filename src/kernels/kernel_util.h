@@ -92,40 +92,42 @@ t2g_status t2g_record_elementwise_split(t2g_recorder *rec, const char *shader, c
                                         t2g_chunk_push_fn set_range, uint64_t first, uint64_t count, t2g_error *err);
 
 /* Quads of some of the bindings, read through texel views as well (t2g_bind_quads): bit i of
- * `of` reads binding i (a split one: its chunk's view); the views are bound after the kernel's own bindings, in the
- * order of the bits, each dispatch's views of its chunk. set_quads writes into push the texel of
- * each view where its chunk starts (one per bit, in order) and whether every view serves (else
- * the shader takes its scalar loads); where they serve, the grid is sized for a quad an
+ * `of` reads binding i (a split one: its chunk's view); the views are bound after the kernel's own
+ * bindings, in the order of the bits, each dispatch's views of its chunk. The kernel's push
+ * constants hold, from byte `at`, uint quads and uint first[one per bit]: the recorder writes
+ * there whether the shader reads the quads (every view serves, and the kernel's own condition
+ * `allowed`, e.g. C % 4 == 0; else it takes its scalar loads) and the texel of each view where its
+ * tensor or chunk starts. Where the quads are read, an elementwise grid is sized for a quad an
  * invocation (lavapipe pays for every workgroup, idle or not). */
-typedef void (*t2g_quads_push_fn)(void *push, const uint32_t *first, bool fit);
 typedef struct t2g_split_quads {
     uint32_t of;
-    t2g_quads_push_fn set_quads;
+    bool allowed;
+    uint32_t at; /* offsetof(the push constants' struct, quads) */
 } t2g_split_quads;
 
 /* The push constants of an elementwise kernel over n elements, bound whole, with up to three
- * texel views of quads (GELU, the residual): n, whether the views serve, the texel where each
- * starts; and its callbacks for t2g_record_elementwise_split_quads (one dispatch from element 0). */
+ * texel views of quads (GELU, the residual): n, whether the shader reads the quads, the texel
+ * where each view starts. */
 typedef struct t2g_quads_push {
     uint32_t n, quads, first[3];
 } t2g_quads_push;
-void t2g_quads_push_range(void *push, uint32_t skip, uint32_t count);
-void t2g_quads_push_views(void *push, const uint32_t *first, bool fit);
 
 /* A kernel's bindings followed by texel views of the quads of those in quads->of (in the order of
- * the bits), whether every view serves, and set_quads called on push with where each starts: what
- * t2g_record_elementwise_split_quads binds, for kernels that record their own dispatch. */
+ * the bits), and whether the shader reads them (also written into the push constants with where
+ * each view starts, as t2g_split_quads says): what t2g_record_elementwise_split_quads binds, for
+ * kernels that record their own dispatch. */
 typedef struct t2g_quad_bindings {
     t2g_binding all[T2G_MAX_BINDINGS];
     t2g_texel texels[T2G_MAX_BINDINGS];
     uint32_t count;
-    bool fit;
+    bool quads;
 } t2g_quad_bindings;
 t2g_status t2g_bind_quad_views(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
-                               uint32_t binding_count, const t2g_split_quads *quads, void *push,
+                               uint32_t binding_count, const t2g_split_quads *quads, void *push, uint32_t push_bytes,
                                t2g_quad_bindings *out, t2g_error *err);
 
-/* t2g_record_elementwise_split with texel views of quads (NULL: none). */
+/* t2g_record_elementwise_split with texel views of quads (NULL: none). set_range may be NULL
+ * where nothing is split (split 0): the push constants then hold the whole range already. */
 t2g_status t2g_record_elementwise_split_quads(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                               uint32_t binding_count, uint32_t split, const t2g_split_quads *quads,
                                               void *push, uint32_t push_bytes, t2g_chunk_push_fn set_range,

@@ -15,7 +15,7 @@
 static t2g_status record_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings, uint32_t of,
                               uint32_t N, uint32_t C, t2g_error *err) {
     t2g_norm_push push = {N, C, 0, {0}, 0.0f}; /* LayerNorm's eps is its shader's constant */
-    const t2g_split_quads quads = {of, t2g_norm_push_views};
+    const t2g_split_quads quads = t2g_norm_quads(of, C);
     return t2g_record_norm_rows(rec, shader, bindings, 6, &push, sizeof push, N, C, &quads, err);
 }
 

@@ -23,12 +23,6 @@ t2g_status t2g_norm_check_shape(const char *kernel, uint32_t N, uint32_t C, t2g_
     return t2g_need_index((uint64_t)N * C, kernel, "N * C", err);
 }
 
-void t2g_norm_push_views(void *push, const uint32_t *first, bool fit) {
-    t2g_norm_push *p = push;
-    p->quads = fit && p->C % 4 == 0;
-    for (int i = 0; i < 4; i++) p->first[i] = first[i];
-}
-
 t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                 uint32_t binding_count, void *push, uint32_t push_bytes, uint32_t N, uint32_t C,
                                 const t2g_split_quads *quads, t2g_error *err) {
@@ -37,7 +31,8 @@ t2g_status t2g_record_norm_rows(t2g_recorder *rec, const char *shader, const t2g
     const uint32_t spec[] = {group, lanes};
     t2g_quad_bindings views;
     if (quads) {
-        t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, &views, err);
+        t2g_status status =
+            t2g_bind_quad_views(rec, shader, bindings, binding_count, quads, push, push_bytes, &views, err);
         if (status) return status;
     }
     t2g_dispatch dispatch = {

@@ -4,6 +4,8 @@
 #ifndef T2G_NORM_ROWS_H
 #define T2G_NORM_ROWS_H
 
+#include <stddef.h>
+
 #include "reduce_columns.h"
 
 /* Invocations per workgroup of the row kernels: on GPUs, and on CPU devices (norm_rows.c). */
@@ -20,8 +22,11 @@ typedef struct t2g_norm_push {
     uint32_t N, C, quads, first[4];
     float eps;
 } t2g_norm_push;
-/* The set_quads of t2g_split_quads for a t2g_norm_push. */
-void t2g_norm_push_views(void *push, const uint32_t *first, bool fit);
+/* The views of the rows' operands in `of` (t2g_split_quads), which the CPU layout reads where
+ * C % 4 == 0. */
+static inline t2g_split_quads t2g_norm_quads(uint32_t of, uint32_t C) {
+    return (t2g_split_quads){of, C % 4 == 0, offsetof(t2g_norm_push, quads)};
+}
 
 /* Records `shader` (a layernorm.glsl layout) over N rows of C columns; its push constants
  * begin with uint N, uint C. With quads (NULL: none), the bindings in quads->of are also bound as

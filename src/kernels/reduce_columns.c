@@ -1,4 +1,6 @@
 /* Deterministic column sums (shaders/column_partials.comp, shaders/reduce_partials.comp). */
+#include <stddef.h>
+
 #include "reduce_columns.h"
 
 t2g_status t2g_reduce_partials(t2g_recorder *rec, t2g_tensor out, t2g_tensor partials, uint32_t chunks, uint32_t C,
@@ -18,22 +20,17 @@ t2g_status t2g_reduce_partials(t2g_recorder *rec, t2g_tensor out, t2g_tensor par
     return t2g_record_dispatch(rec, &dispatch, err);
 }
 
-static void columns_views(void *push, const uint32_t *first, bool fit) {
-    t2g_columns_push *p = push;
-    p->quads = fit && p->C % 4 == 0;
-    for (int i = 0; i < 3; i++) p->first[i] = first[i];
-}
-
 t2g_status t2g_record_column_partials(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                       uint32_t binding_count, uint32_t quads_of, uint32_t N, uint32_t C,
                                       uint32_t chunks, t2g_error *err) {
     const uint32_t spec[] = {T2G_COLUMNS_PER_GROUP, T2G_ROWS_PER_CHUNK};
     t2g_columns_push push = {N, C, 0, {0}};
-    const t2g_split_quads quads = {quads_of, columns_views};
+    const t2g_split_quads quads = {quads_of, C % 4 == 0, offsetof(t2g_columns_push, quads)};
     t2g_quad_bindings views;
-    t2g_status status = t2g_bind_quad_views(rec, shader, bindings, binding_count, &quads, &push, &views, err);
+    t2g_status status =
+        t2g_bind_quad_views(rec, shader, bindings, binding_count, &quads, &push, sizeof push, &views, err);
     if (status) return status;
-    uint32_t columns = push.quads ? C / 4 : C; /* an invocation's */
+    uint32_t columns = views.quads ? C / 4 : C; /* an invocation's */
     t2g_dispatch dispatch = {
         .shader = shader, .spec = spec, .spec_count = 2,
         .bindings = views.all, .binding_count = views.count, .texels = views.texels,

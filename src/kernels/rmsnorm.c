@@ -26,7 +26,7 @@ t2g_status t2g_rmsnorm_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor rst
     if (status || N == 0) return status;
     t2g_binding bindings[] = {{out, T2G_WRITE}, {rstd, T2G_WRITE}, {inp, T2G_READ}, {weight, T2G_READ}};
     t2g_norm_push push = {N, C, 0, {0}, eps};
-    const t2g_split_quads quads = {0xCu, t2g_norm_push_views}; /* inp and weight as quads */
+    const t2g_split_quads quads = t2g_norm_quads(0xCu, C); /* inp and weight as quads */
     return t2g_record_norm_rows(rec, shader, bindings, 4, &push, sizeof push, N, C, &quads, err);
 }
 
@@ -51,7 +51,7 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
     t2g_binding row_bindings[] = {
         {dinp, T2G_READ_WRITE}, {dout, T2G_READ}, {inp, T2G_READ}, {weight, T2G_READ}, {rstd, T2G_READ}};
     t2g_norm_push push = {N, C, 0, {0}, 0.0f};
-    const t2g_split_quads quads = {0xFu, t2g_norm_push_views}; /* dinp, dout, inp, weight as quads */
+    const t2g_split_quads quads = t2g_norm_quads(0xFu, C); /* dinp, dout, inp, weight as quads */
     status = t2g_record_norm_rows(rec, "rmsnorm_backward", row_bindings, 5, &push, sizeof push, N, C, &quads, err);
     if (status) return status;
 

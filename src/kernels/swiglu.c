@@ -5,6 +5,8 @@
  * through texel views (t2g_record_elementwise_split_quads, tensors bound whole; the forward with
  * an f32 out), four elements an invocation on a grid sized for the quads, as GELU does: the same
  * bits. */
+#include <stddef.h>
+
 #include "kernel_util.h"
 
 /* Push constants: n = N * F elements, F, and the texel views' (forward: h's; backward: dh's, h's,
@@ -12,17 +14,6 @@
 typedef struct swiglu_push {
     uint32_t n, F, quads, first[3];
 } swiglu_push;
-
-static void swiglu_range(void *push, uint32_t skip, uint32_t count) {
-    (void)skip; /* bound whole: one dispatch from element 0 */
-    ((swiglu_push *)push)->n = count;
-}
-
-static void swiglu_quads(void *push, const uint32_t *first, bool fit) {
-    swiglu_push *p = push;
-    p->quads = fit && p->F % 4 == 0;
-    for (int i = 0; i < 3; i++) p->first[i] = first[i]; /* the forward's one view: first[0] */
-}
 
 /* F >= 1 and every index into h (N, 2F) fits 32 bits. */
 static t2g_status check_shape(const char *kernel, uint32_t N, uint32_t F, t2g_error *err) {
@@ -43,9 +34,9 @@ t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, u
     swiglu_push push = {(uint32_t)NF, F, 0, {0}};
     t2g_binding bindings[] = {{out, T2G_WRITE}, {h, T2G_READ}};
     /* with an f32 out, h read as quads too (binding 2); the forward's push holds one view */
-    const t2g_split_quads quads = {0x2u, swiglu_quads};
+    const t2g_split_quads quads = {0x2u, F % 4 == 0, offsetof(swiglu_push, quads)};
     return t2g_record_elementwise_split_quads(rec, shader, bindings, 2, 0, out.dtype == T2G_DTYPE_F32 ? &quads : NULL,
-                                              &push, sizeof push, swiglu_range, 0, NF, err);
+                                              &push, sizeof push, NULL, 0, NF, err);
 }
 
 t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t2g_tensor dout, uint32_t N, uint32_t F,
@@ -60,7 +51,7 @@ t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t
     swiglu_push push = {(uint32_t)NF, F, 0, {0}};
     t2g_binding bindings[] = {{dh, T2G_READ_WRITE}, {h, T2G_READ}, {dout, T2G_READ}};
     /* dh, h and dout read as quads too (bindings 3 to 5) */
-    const t2g_split_quads quads = {0x7u, swiglu_quads};
-    return t2g_record_elementwise_split_quads(rec, "swiglu_backward", bindings, 3, 0, &quads, &push, sizeof push,
-                                              swiglu_range, 0, NF, err);
+    const t2g_split_quads quads = {0x7u, F % 4 == 0, offsetof(swiglu_push, quads)};
+    return t2g_record_elementwise_split_quads(rec, "swiglu_backward", bindings, 3, 0, &quads, &push, sizeof push, NULL,
+                                              0, NF, err);
 }

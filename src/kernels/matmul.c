@@ -51,8 +51,8 @@
  *              vec4s and subgroupBroadcast them (the lanes share a row) gained nothing measurable.
  *              cpu_small, cpu_large and cpu_wide are no longer chosen (cpu_lanes is faster at
  *              every size measured); they stay selectable (--tiles) and tested.
- *   cpu_lanes: matmul_gemm_cpu.comp, the CPU devices' choice until cpu_panels (which falls back
- *              to it where its panels would not fit the device's texel views): 16 x 64 tiles, 8
+ *   cpu_lanes: matmul_gemm_cpu.comp, the CPU devices' choice for products of 5 to 255 rows (and
+ *              cpu_panels' where its panels would not fit the device's texel views): 16 x 64 tiles, 8
  *              invocations (one AVX2 vector on lavapipe), 16 x 8 outputs each, no shared memory,
  *              operands read from the buffers as vec4s (the shader's comment says why). What was
  *              measured on lavapipe 22.3.6 (by removing one kind of load or another, timing only):
@@ -96,7 +96,7 @@
  *              every matmul 1 x 576 x 576..1536 and the 49152-row head) spent 220 to 230 ms in
  *              its matmuls against 900 to 950 with rows and 440 to 460 with cpu_lanes (one run
  *              each, 2026-12-07 about 11:45 UTC, load 2 to 5 with a helper's tests beside).
- *   cpu_panels: matmul_panels_cpu.comp, the CPU devices' choice above 4 rows: cpu_lanes' 16 x 64
+ *   cpu_panels: matmul_panels_cpu.comp, the CPU devices' choice from 256 rows: cpu_lanes' 16 x 64
  *              tiles of 16 x 8 per invocation, on operands packed first (matmul_pack_cpu.comp,
  *              src/kernels/matmul_panels.c) into panels where a k step of a tile's rows is one
  *              run of quads. Why: profiled with perf on lavapipe 22.3.6 (2-core Zen 5), cpu_lanes
@@ -109,8 +109,9 @@
  *              untimed, two runs: 512^3 68 GFLOP/s against cpu_lanes' 59 to 60, 1024^3 84 against
  *              56 to 57, 2048^3 89 to 90 against 56 to 57. A training step of bench train
  *              --preset small: 77 to 81 ms at best against 82 to 86 (three runs each of this
- *              build and the last, alternated); SmolLM2-135M's shape at 2 x 256 tokens: 7.8 to
- *              8.1 s against 8.3 to 8.4 (its matmuls 5.0 s plus 0.9 s of packing against 6.4).
+ *              build and the last, alternated); SmolLM2-135M's shape at 2 x 256 tokens, one run
+ *              of each: 8.08 s a step (best 7.78) against 8.42 (8.32), its matmuls 5.0 s plus 0.9
+ *              s of packing against 6.4.
  *              16 x 16 per invocation (cpu_panels_wide) ran the small step slower (83 to 87 ms)
  *              and its pipelines take lavapipe about 3 s each to compile (a cold first step of
  *              bench train --preset small 38.6 s against 11.8); A packed from N = 256 up: the
@@ -277,8 +278,8 @@ typedef struct gemm_shader {
 /* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
  * share their bindings, push constants and order of workgroups. */
 static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_shader *shader, t2g_tensor c,
-                              uint32_t ldc, bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B, const t2g_tensor *bias,
-                              uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
+                              uint32_t ldc, bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B,
+                              const t2g_tensor *bias, uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
     uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
     struct {
         uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first, c_first, bias_first;
@@ -358,8 +359,8 @@ static t2g_status tile_config(t2g_recorder *rec, const char *label, t2g_matmul_t
 
 /* The tiled shader (matmul_gemm.comp or matmul_gemm_cpu.comp) on configuration `cfg`, its variant
  * for the operands' types. */
-static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg, t2g_gemm_operand A,
-                               t2g_gemm_operand B, gemm_shader *shader, t2g_error *err) {
+static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
+                               t2g_gemm_operand A, t2g_gemm_operand B, gemm_shader *shader, t2g_error *err) {
     *shader = (gemm_shader){.spec = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn,
                                      A.trans, B.trans},
                             .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU};
@@ -383,7 +384,9 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
         status = tile_config(rec, label, tiles, M, N, K, &cfg, err);
         if (!status && cfg->shader == T2G_MATMUL_SHADER_CPU_PANELS) {
             const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K};
-            if (t2g_panels_fit(rec, cfg, &product)) return t2g_record_panels(rec, label, cfg, &product, err);
+            t2g_panel_plan plan;
+            if (t2g_panels_plan(rec, cfg, &product, &plan))
+                return t2g_record_panels(rec, label, cfg, &product, &plan, err);
             /* panels past the limits: the operands read in place, the same bits */
             status = tile_config(rec, label, T2G_MATMUL_TILES_CPU_LANES, M, N, K, &cfg, err);
         }

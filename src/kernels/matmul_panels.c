@@ -24,38 +24,30 @@ bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t l
     return c_fits && (bias_fits || !bias) && ldc % 4 == 0;
 }
 
-/* How a product goes in chunks: quads of k per panel row, tiles of C along m and n, and tiles
- * per chunk (a chunk's panels hold chunk_m BM rows of A, where A is packed, and chunk_n BN
- * columns of B). */
-typedef struct panel_plan {
-    uint32_t k4;
-    uint32_t tiles_m, tiles_n;
-    uint32_t chunk_m, chunk_n;
-    bool a_packed; /* else A is read in place (a_in_place) */
-} panel_plan;
-
 static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : b); }
 
 /* The chunks: the whole product where both operands' panels fit at once; else one operand whole
  * (packed once) and the other in chunks of what room is left, whichever gives the GEMM more tiles
  * a dispatch; else both in chunks, B taking up to half the room. Each panel also fits one texel
  * view (a view starts up to an alignment before it). */
-static bool plan_panels(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
-                        bool a_packed, panel_plan *plan) {
+static bool plan_chunks(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
+                        bool a_packed, t2g_panel_plan *plan) {
     uint64_t k4 = ((uint64_t)p->K + 3) / 4;
     uint64_t room = panel_bytes_max / (16 * k4); /* panel rows of A and B at once */
     uint64_t slack = info->min_texel_buffer_offset_alignment / 16 + 1;
     uint64_t view = info->max_texel_buffer_elements > slack ? (info->max_texel_buffer_elements - slack) / k4 : 0;
     uint32_t tiles_m = t2g_ceil_div(p->M, cfg->bm), tiles_n = t2g_ceil_div(p->N, cfg->bn);
     uint64_t a_rows = a_packed ? (uint64_t)tiles_m * cfg->bm : 0, b_rows = (uint64_t)tiles_n * cfg->bn;
-    *plan = (panel_plan){(uint32_t)k4, tiles_m, tiles_n, tiles_m, tiles_n, a_packed};
+    *plan = (t2g_panel_plan){(uint32_t)k4, tiles_m, tiles_n, tiles_m, tiles_n, a_packed};
     if (a_rows + b_rows <= room && a_rows <= view && b_rows <= view) return true;
     /* tiles of the other operand a chunk takes beside one whole */
     uint32_t n_beside_a = a_rows < room && a_rows <= view ? min_u32((room - a_rows) / cfg->bn, view / cfg->bn) : 0;
     uint32_t m_beside_b = b_rows < room && b_rows <= view ? min_u32((room - b_rows) / cfg->bm, view / cfg->bm) : 0;
     if (n_beside_a || m_beside_b) {
-        if ((uint64_t)n_beside_a * tiles_m >= (uint64_t)m_beside_b * tiles_n) plan->chunk_n = min_u32(n_beside_a, tiles_n);
-        else plan->chunk_m = min_u32(m_beside_b, tiles_m);
+        if ((uint64_t)n_beside_a * tiles_m >= (uint64_t)m_beside_b * tiles_n)
+            plan->chunk_n = min_u32(n_beside_a, tiles_n);
+        else
+            plan->chunk_m = min_u32(m_beside_b, tiles_m);
         return true;
     }
     plan->chunk_n = min_u32(min_u32(room / 2, view) / cfg->bn, tiles_n);
@@ -73,10 +65,10 @@ static bool a_in_place(const t2g_device_info *info, const t2g_matmul_tile_config
            t2g_quad_view(info, p->A.tensor, &view);
 }
 
-bool t2g_panels_fit(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product) {
+bool t2g_panels_plan(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product,
+                     t2g_panel_plan *plan) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    panel_plan plan;
-    return plan_panels(info, cfg, product, !a_in_place(info, cfg, product), &plan);
+    return plan_chunks(info, cfg, product, !a_in_place(info, cfg, product), plan);
 }
 
 /* Rows row0 .. row0 + count - 1 (tiles of W) of an operand (A: rows = M; B: its columns, rows =
@@ -90,7 +82,7 @@ typedef struct pack_job {
 
 /* The packing of job's rows into `panel`, in dispatches of as many panel rows (a tile's W quads
  * at one k quad) as one storage-buffer binding holds. */
-static t2g_status record_pack(t2g_recorder *rec, const char *label, const pack_job *job, const panel_plan *plan,
+static t2g_status record_pack(t2g_recorder *rec, const char *label, const pack_job *job, const t2g_panel_plan *plan,
                               uint32_t K, t2g_tensor panel, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
     /* the element (row, k) at k * ld + row: A stored (K,M), or B stored (K,N) */
@@ -147,9 +139,11 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
                         "%s's texel views", label, chunk.tiles_m, chunk.tiles_n, (unsigned long long)a_panel.bytes,
                         (unsigned long long)b_panel.bytes, info->name);
     uint32_t first[2];
-    if (t2g_gemm_bind_c_quads(info, p->c, p->ldc, p->bias, &bindings[4], &texels[4], first)) push.flags |= PANEL_C_QUADS;
+    if (t2g_gemm_bind_c_quads(info, p->c, p->ldc, p->bias, &bindings[4], &texels[4], first))
+        push.flags |= PANEL_C_QUADS;
     push.c_first = first[0], push.bias_first = first[1];
-    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, a_panel.arena != NULL};
+    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn,
+                             a_panel.arena != NULL /* A_PANEL */};
     t2g_dispatch dispatch = {
         .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 6, .bindings = bindings, .binding_count = 6,
         .texels = texels, .push = &push, .push_bytes = sizeof push, .label = label,
@@ -172,12 +166,7 @@ static bool panel_pair(t2g_dtype a, t2g_dtype b) {
 }
 
 t2g_status t2g_record_panels(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
-                             const t2g_panel_product *p, t2g_error *err) {
-    const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    panel_plan plan;
-    if (!plan_panels(info, cfg, p, !a_in_place(info, cfg, p), &plan))
-        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: K = %u is too long for panels of %llu bytes", label, p->K,
-                        (unsigned long long)panel_bytes_max);
+                             const t2g_panel_product *p, const t2g_panel_plan *plan, t2g_error *err) {
     const t2g_dtype types[] = {p->A.tensor.dtype, p->B.tensor.dtype};
     char name[T2G_SHADER_NAME_MAX], pack_a[T2G_SHADER_NAME_MAX], pack_b[T2G_SHADER_NAME_MAX];
     t2g_status status = t2g_variant_allowed(rec, label, "matmul_panels_cpu", types, 2, name, err);
@@ -187,24 +176,27 @@ t2g_status t2g_record_panels(t2g_recorder *rec, const char *label, const t2g_mat
     if (!status) status = t2g_shader_variant(rec, label, "matmul_pack_cpu", &types[0], 1, pack_a, err);
     if (!status) status = t2g_shader_variant(rec, label, "matmul_pack_cpu", &types[1], 1, pack_b, err);
     /* the panels: A's rows of a chunk (chunk_m BM), then B's columns (chunk_n BN), k4 quads each */
-    uint64_t a_floats = plan.a_packed ? 4ull * plan.chunk_m * cfg->bm * plan.k4 : 0, b_floats = 4ull * plan.chunk_n * cfg->bn * plan.k4;
+    uint64_t a_floats = plan->a_packed ? 4ull * plan->chunk_m * cfg->bm * plan->k4 : 0;
+    uint64_t b_floats = 4ull * plan->chunk_n * cfg->bn * plan->k4;
     t2g_tensor panels;
     if (!status) status = t2g_recorder_shared_scratch(rec, 4 * (a_floats + b_floats), &panels, err);
     if (status) return status;
     panels.dtype = T2G_DTYPE_F32;
-    t2g_tensor a_panel = t2g_tensor_slice(panels, 0, a_floats), b_panel = t2g_tensor_slice(panels, a_floats, b_floats);
-    if (!plan.a_packed) a_panel = (t2g_tensor){0};
+    /* no A panel (no arena) where A is read in place */
+    t2g_tensor a_panel = plan->a_packed ? t2g_tensor_slice(panels, 0, a_floats) : (t2g_tensor){0};
+    t2g_tensor b_panel = t2g_tensor_slice(panels, a_floats, b_floats);
     pack_job a_job = {pack_a, p->A, true, p->M, 0, 0, cfg->bm}, b_job = {pack_b, p->B, false, p->N, 0, 0, cfg->bn};
     /* n outer, m inner: an operand whole in one chunk is packed once */
-    for (uint32_t tn = 0; tn < plan.tiles_n && !status; tn += plan.chunk_n) {
-        panel_chunk chunk = {0, tn, 0, min_u32(plan.chunk_n, plan.tiles_n - tn)};
+    for (uint32_t tn = 0; tn < plan->tiles_n && !status; tn += plan->chunk_n) {
+        panel_chunk chunk = {0, tn, 0, min_u32(plan->chunk_n, plan->tiles_n - tn)};
         b_job.row0 = tn * cfg->bn, b_job.count = chunk.tiles_n * cfg->bn;
-        if (tn == 0 || plan.chunk_n < plan.tiles_n) status = record_pack(rec, label, &b_job, &plan, p->K, b_panel, err);
-        for (uint32_t tm = 0; tm < plan.tiles_m && !status; tm += plan.chunk_m) {
-            chunk.m_tile0 = tm, chunk.tiles_m = min_u32(plan.chunk_m, plan.tiles_m - tm);
+        if (tn == 0 || plan->chunk_n < plan->tiles_n)
+            status = record_pack(rec, label, &b_job, plan, p->K, b_panel, err);
+        for (uint32_t tm = 0; tm < plan->tiles_m && !status; tm += plan->chunk_m) {
+            chunk.m_tile0 = tm, chunk.tiles_m = min_u32(plan->chunk_m, plan->tiles_m - tm);
             a_job.row0 = tm * cfg->bm, a_job.count = chunk.tiles_m * cfg->bm;
-            if (plan.a_packed && (tn == 0 || plan.chunk_m < plan.tiles_m))
-                status = record_pack(rec, label, &a_job, &plan, p->K, a_panel, err);
+            if (plan->a_packed && (tn == 0 || plan->chunk_m < plan->tiles_m))
+                status = record_pack(rec, label, &a_job, plan, p->K, a_panel, err);
             if (!status) status = record_chunk(rec, label, cfg, p, chunk, a_panel, b_panel, err);
         }
     }

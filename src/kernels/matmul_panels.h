@@ -31,16 +31,27 @@ typedef struct t2g_panel_product {
 bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
                            t2g_binding bindings[2], t2g_texel texels[2], uint32_t first[2]);
 
-/* Whether the panels of at least one tile of each operand fit T2G_MATMUL_PANEL_BYTES (or the
- * tests' figure) and the device's texel views, so that t2g_record_panels can record the product on
- * configuration `cfg` (the packing writes as much of a panel at once as a storage-buffer binding
- * holds). */
-bool t2g_panels_fit(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product);
+/* How a product goes on configuration `cfg`: quads of k per panel row, tiles of C along m and n,
+ * tiles per chunk (a chunk's panels hold chunk_m BM rows of A, where A is packed, and chunk_n BN
+ * columns of B), and whether A is packed or read in place. */
+typedef struct t2g_panel_plan {
+    uint32_t k4;
+    uint32_t tiles_m, tiles_n;
+    uint32_t chunk_m, chunk_n;
+    bool a_packed;
+} t2g_panel_plan;
 
-/* Records the product on `cfg` (where t2g_panels_fit): for each chunk of tiles, the packing of
- * the operands' rows it needs into the recorder's shared scratch memory, then the GEMM. The
- * self-check's verdict on 16-bit operands is the name matmul_panels_cpu@<A's type>_<B's type>. */
+/* The plan of the product on `cfg`; false where the panels of one tile of each operand would not
+ * fit T2G_MATMUL_PANEL_BYTES (or the tests' figure) or the device's texel views (the packing
+ * writes as much of a panel at once as a storage-buffer binding holds). */
+bool t2g_panels_plan(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product,
+                     t2g_panel_plan *plan);
+
+/* Records the product on `cfg` as t2g_panels_plan planned it: for each chunk of tiles, the
+ * packing of the operands' rows it needs into the recorder's shared scratch memory, then the
+ * GEMM. The self-check's verdict on 16-bit operands is the name matmul_panels_cpu@<A's
+ * type>_<B's type>. */
 t2g_status t2g_record_panels(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
-                             const t2g_panel_product *product, t2g_error *err);
+                             const t2g_panel_product *product, const t2g_panel_plan *plan, t2g_error *err);
 
 #endif

@@ -166,7 +166,13 @@ t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, siz
     return t2g_tensor_slice(check_upload(ctx, padded, pad + n), pad, n);
 }
 
-size_t check_texel_pad(check_ctx *ctx, const char *what) {
+t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t n, size_t pad) {
+    return way ? check_upload_after_nans(ctx, x, n, pad) : check_upload(ctx, x, n);
+}
+
+/* The floats a slice is put after: the device's storage-buffer offset alignment, so that a view of
+ * 256-byte alignment starts before it; 0, after a log line naming `what`, where none can. */
+static size_t texel_pad(check_ctx *ctx, const char *what) {
     const t2g_device_info *info = t2g_device_get_info(ctx->device);
     size_t pad = info->min_storage_buffer_offset_alignment / 4;
     if (pad == 0 || pad % 4 || 4 * pad >= 256) {
@@ -177,18 +183,28 @@ size_t check_texel_pad(check_ctx *ctx, const char *what) {
     return pad;
 }
 
-t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t n, size_t pad) {
-    return way ? check_upload_after_nans(ctx, x, n, pad) : check_upload(ctx, x, n);
-}
-
-void check_ways_bitwise(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
-                        int outputs, float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]) {
+bool check_texel_ways_case(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
+                           int outputs, check_way_fn record, void *user,
+                           float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]) {
+    size_t pad = texel_pad(ctx, what);
+    if (!pad) return false;
+    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
+        const check_texel_way *way = &check_texel_ways[w];
+        t2g_tensor outs[CHECK_WAY_OUTPUTS] = {{0}};
+        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
+        if (!status) status = record(ctx, w, pad, user, outs);
+        if (check_status(ctx, status, way->what) && check_submit(ctx))
+            for (int k = 0; k < outputs; k++) got[w][k] = check_download(ctx, outs[k], counts[k]);
+    }
+    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
+    if (ctx->failures) return false;
     for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
         for (int k = 0; k < outputs; k++) {
             char label[200];
             snprintf(label, sizeof label, "%s %s, %s, against own tensors", what, names[k], check_texel_ways[w].what);
             check_bitwise(ctx, label, got[0][k], got[w][k], counts[k]);
         }
+    return true;
 }
 
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32) {

@@ -88,10 +88,6 @@ t2g_tensor check_upload(check_ctx *ctx, const void *data, size_t n32);  /* n32 3
 /* The n floats of x as a slice of a larger tensor that holds `pad` NaNs before them (a tensor
  * that does not start where its allocation does). */
 t2g_tensor check_upload_after_nans(check_ctx *ctx, const float *x, size_t n, size_t pad);
-/* For the texel-view cases: the floats a slice is put after (the device's storage-buffer offset
- * alignment) so that a view of 256-byte alignment starts before it; 0, after a log line naming
- * `what`, where the device's alignment leaves no such slice. */
-size_t check_texel_pad(check_ctx *ctx, const char *what);
 /* x as the tensor of texel way `way` (check_texel_ways): a tensor of its own for way 0, a slice
  * after `pad` NaNs for the others. */
 t2g_tensor check_upload_for_way(check_ctx *ctx, int way, const float *x, size_t n, size_t pad);
@@ -107,11 +103,19 @@ typedef struct check_texel_way {
 } check_texel_way;
 #define CHECK_TEXEL_WAYS 3
 extern const check_texel_way check_texel_ways[CHECK_TEXEL_WAYS];
-/* The outputs of each texel way (got[way][k]: counts[k] floats, named names[k]) bitwise equal to
- * way 0's, labelled "<what> <name>, <way>, against own tensors". */
+/* A case of kernels that read texel views, run each of check_texel_ways: record(ctx, way, pad,
+ * user, outs) uploads the inputs as that way's tensors (check_upload_for_way with `pad`: the
+ * device's storage-buffer alignment, so that a view of 256-byte alignment starts before a slice),
+ * records the kernels and names their outputs in outs[0 .. outputs); it runs with the device's
+ * texel views limited as the way says. Every way's outputs (counts[k] floats, named names[k]) must
+ * have the bits of way 0's ("<what> <name>, <way>, against own tensors"); got[way][k] holds them.
+ * False where the device's alignment leaves no such slice (logged) or a way failed. */
 #define CHECK_WAY_OUTPUTS 6
-void check_ways_bitwise(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
-                        int outputs, float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]);
+typedef t2g_status (*check_way_fn)(check_ctx *ctx, int way, size_t pad, void *user,
+                                   t2g_tensor outs[CHECK_WAY_OUTPUTS]);
+bool check_texel_ways_case(check_ctx *ctx, const char *what, const char *const *names, const size_t *counts,
+                           int outputs, check_way_fn record, void *user,
+                           float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS]);
 t2g_tensor check_poisoned(check_ctx *ctx, size_t n32);                  /* filled with NaN */
 void check_reupload(check_ctx *ctx, t2g_tensor tensor, const void *data, size_t n32);
 void check_poison(check_ctx *ctx, t2g_tensor tensor, size_t n32);

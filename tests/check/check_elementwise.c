@@ -78,28 +78,29 @@ T2G_CHECK(grad_accum) {
 
 /* The forward reading a's and b's quads through texel views of their own tensors, through ones
  * that start before them and through none (views of at most 4 texels): the same bits. */
+typedef struct residual_views {
+    size_t n;
+    const float *a, *b;
+} residual_views;
+
+static t2g_status record_residual_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                        t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const residual_views *c = user;
+    t2g_tensor a = check_upload_for_way(ctx, way, c->a, c->n, pad), b = check_upload_for_way(ctx, way, c->b, c->n, pad);
+    outs[0] = check_poisoned(ctx, c->n + 1); /* out, and one element past it */
+    return t2g_residual_forward(ctx->recorder, outs[0], a, b, c->n, &ctx->err);
+}
+
 static void residual_views_case(check_ctx *ctx, size_t n) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "residual views");
-    if (!pad) return;
-    float *a = check_random_floats(ctx, n, -3, 3), *b = check_random_floats(ctx, n, -3, 3);
-    float *got[CHECK_TEXEL_WAYS] = {NULL};
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        const check_texel_way *way = &check_texel_ways[w];
-        t2g_tensor at = check_upload_for_way(ctx, w, a, n, pad), bt = check_upload_for_way(ctx, w, b, n, pad);
-        t2g_tensor out = check_poisoned(ctx, n + 1);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
-        if (!status) status = t2g_residual_forward(ctx->recorder, out, at, bt, n, &ctx->err);
-        if (check_status(ctx, status, way->what) && check_submit(ctx)) got[w] = check_download(ctx, out, n + 1);
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
-    check_true(ctx, isnan(got[0][n]), "residual n=%zu through views leaves element n alone", n);
-    for (int w = 1; w < CHECK_TEXEL_WAYS; w++) {
-        char label[160];
-        snprintf(label, sizeof label, "residual forward n=%zu, %s, against own tensors", n, check_texel_ways[w].what);
-        check_bitwise(ctx, label, got[0], got[w], n);
-    }
+    residual_views c = {n, check_random_floats(ctx, n, -3, 3), check_random_floats(ctx, n, -3, 3)};
+    static const char *names[1] = {"forward"};
+    const size_t counts[1] = {n + 1};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
+    char what[64];
+    snprintf(what, sizeof what, "residual n=%zu", n);
+    if (check_texel_ways_case(ctx, what, names, counts, 1, record_residual_views, &c, got))
+        check_true(ctx, isnan(got[0][0][n]), "residual n=%zu through views leaves element n alone", n);
 }
 
 T2G_CHECK(residual) {

@@ -166,30 +166,33 @@ static void embedding_case(check_ctx *ctx, uint32_t B, uint32_t T, uint32_t C, u
 /* The forward reading wte's and wpe's quads (C % 4 == 0) through texel views of their own
  * tensors, through ones that start before them and through none (views of at most 4 texels: one
  * channel at a time): the same bits. */
+typedef struct embedding_views {
+    uint32_t B, T, C, V;
+    t2g_tensor tokens;
+    const float *wte, *wpe;
+} embedding_views;
+
+static t2g_status record_embedding_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                         t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const embedding_views *c = user;
+    t2g_tensor wte = check_upload_for_way(ctx, way, c->wte, (size_t)c->V * c->C, pad);
+    t2g_tensor wpe = check_upload_for_way(ctx, way, c->wpe, (size_t)c->T * c->C, pad);
+    outs[0] = check_poisoned(ctx, (size_t)c->B * c->T * c->C);
+    return t2g_embedding_forward(ctx->recorder, outs[0], c->tokens, wte, &wpe, c->B, c->T, c->C, c->V, &ctx->err);
+}
+
 static void embedding_views_case(check_ctx *ctx, uint32_t B, uint32_t T, uint32_t C, uint32_t V) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "embedding views");
-    if (!pad) return;
     size_t N = (size_t)B * T, n = N * C;
     uint32_t *tokens = check_random_tokens(ctx, N, V);
     tokens[N / 2] = V; /* a row of NaN */
-    float *wte = check_random_floats(ctx, (size_t)V * C, -1, 1), *wpe = check_random_floats(ctx, (size_t)T * C, -1, 1);
-    t2g_tensor tok = check_upload(ctx, tokens, N);
-    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out] */
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        t2g_tensor wte_t = check_upload_for_way(ctx, w, wte, (size_t)V * C, pad);
-        t2g_tensor wpe_t = check_upload_for_way(ctx, w, wpe, (size_t)T * C, pad), out = check_poisoned(ctx, n);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, check_texel_ways[w].alignment,
-                                                         check_texel_ways[w].texels, &ctx->err);
-        if (!status) status = t2g_embedding_forward(ctx->recorder, out, tok, wte_t, &wpe_t, B, T, C, V, &ctx->err);
-        if (check_status(ctx, status, check_texel_ways[w].what) && check_submit(ctx)) got[w][0] = check_download(ctx, out, n);
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
+    embedding_views c = {B, T, C, V, check_upload(ctx, tokens, N), check_random_floats(ctx, (size_t)V * C, -1, 1),
+                         check_random_floats(ctx, (size_t)T * C, -1, 1)};
     static const char *names[1] = {"forward"};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
     char what[64];
     snprintf(what, sizeof what, "embedding B=%u T=%u C=%u V=%u", B, T, C, V);
-    check_ways_bitwise(ctx, what, names, &n, 1, got);
+    check_texel_ways_case(ctx, what, names, &n, 1, record_embedding_views, &c, got);
 }
 
 T2G_CHECK(embedding) {

@@ -91,35 +91,32 @@ static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, do
 /* The forward and the backward reading their quads through texel views of their own, through
  * ones that start before them (slices after NaNs under a 256-byte alignment) and through none
  * (views of at most 4 texels: one element at a time): the same bits. */
+typedef struct gelu_views {
+    size_t n;
+    const float *x, *g, *d; /* inp, dout, dinp's start */
+} gelu_views;
+
+static t2g_status record_gelu_views(check_ctx *ctx, int way, size_t pad, void *user, t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const gelu_views *c = user;
+    t2g_tensor inp = check_upload_for_way(ctx, way, c->x, c->n, pad), dout = check_upload_for_way(ctx, way, c->g, c->n, pad);
+    outs[0] = check_poisoned(ctx, c->n + 1); /* out, and one element past it */
+    outs[1] = check_upload_for_way(ctx, way, c->d, c->n, pad);
+    t2g_status status = t2g_gelu_forward(ctx->recorder, outs[0], inp, c->n, &ctx->err);
+    if (!status) status = t2g_gelu_backward(ctx->recorder, outs[1], inp, dout, c->n, &ctx->err);
+    return status;
+}
+
 static void gelu_views_case(check_ctx *ctx, size_t n) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "gelu views");
-    if (!pad) return;
-    float *x = check_random_floats(ctx, n, -5, 5), *g = check_random_floats(ctx, n, -1, 1);
-    float *d = check_random_floats(ctx, n, -1, 1);
-    float *got[CHECK_TEXEL_WAYS][2] = {{NULL}}; /* [way][forward out, backward dinp] */
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        const check_texel_way *way = &check_texel_ways[w];
-        t2g_tensor inp = check_upload_for_way(ctx, w, x, n, pad), dout = check_upload_for_way(ctx, w, g, n, pad);
-        t2g_tensor out = check_poisoned(ctx, n + 1), dinp = check_upload_for_way(ctx, w, d, n, pad);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
-        if (!status) status = t2g_gelu_forward(ctx->recorder, out, inp, n, &ctx->err);
-        if (!status) status = t2g_gelu_backward(ctx->recorder, dinp, inp, dout, n, &ctx->err);
-        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
-            got[w][0] = check_download(ctx, out, n + 1);
-            got[w][1] = check_download(ctx, dinp, n);
-        }
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
-    check_true(ctx, isnan(got[0][0][n]), "gelu n=%zu through views leaves element n alone", n);
-    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
-        for (int k = 0; k < 2; k++) {
-            char label[160];
-            snprintf(label, sizeof label, "gelu %s n=%zu, %s, against own tensors", k ? "backward" : "forward", n,
-                     check_texel_ways[w].what);
-            check_bitwise(ctx, label, got[0][k], got[w][k], n);
-        }
+    gelu_views c = {n, check_random_floats(ctx, n, -5, 5), check_random_floats(ctx, n, -1, 1),
+                    check_random_floats(ctx, n, -1, 1)};
+    static const char *names[2] = {"forward", "backward"};
+    const size_t counts[2] = {n + 1, n};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
+    char what[64];
+    snprintf(what, sizeof what, "gelu n=%zu", n);
+    if (check_texel_ways_case(ctx, what, names, counts, 2, record_gelu_views, &c, got))
+        check_true(ctx, isnan(got[0][0][n]), "gelu n=%zu through views leaves element n alone", n);
 }
 
 T2G_CHECK(gelu) {

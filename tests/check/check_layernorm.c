@@ -184,44 +184,43 @@ static void layernorm_cases(check_ctx *ctx) {
 /* The forward and the dinp dispatch reading their rows' quads (C % 4 == 0, the CPU layout)
  * through texel views of their own tensors, through ones that start before them and through none
  * (views of at most 4 texels: one column at a time): the same bits. */
+typedef struct norm_views {
+    uint32_t N, C;
+    const float *x, *weight, *bias, *g, *d, *zeros; /* inp, weight, bias, dout, dinp's start, C zeros */
+} norm_views;
+
+static t2g_status record_layernorm_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                         t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const norm_views *c = user;
+    size_t NC = (size_t)c->N * c->C;
+    t2g_tensor inp = check_upload_for_way(ctx, way, c->x, NC, pad);
+    t2g_tensor weight = check_upload_for_way(ctx, way, c->weight, c->C, pad);
+    t2g_tensor bias = check_upload_for_way(ctx, way, c->bias, c->C, pad);
+    t2g_tensor dout = check_upload_for_way(ctx, way, c->g, NC, pad);
+    /* out, mean, rstd, dinp, dweight, dbias */
+    outs[0] = check_poisoned(ctx, NC), outs[1] = check_poisoned(ctx, c->N), outs[2] = check_poisoned(ctx, c->N);
+    outs[3] = check_upload_for_way(ctx, way, c->d, NC, pad);
+    outs[4] = check_upload(ctx, c->zeros, c->C), outs[5] = check_upload(ctx, c->zeros, c->C);
+    t2g_status status = t2g_layernorm_forward(ctx->recorder, outs[0], outs[1], outs[2], inp, weight, bias, c->N, c->C,
+                                              &ctx->err);
+    if (!status)
+        status = t2g_layernorm_backward(ctx->recorder, outs[3], outs[4], outs[5], dout, inp, weight, outs[1], outs[2],
+                                        c->N, c->C, &ctx->err);
+    return status;
+}
+
 static void layernorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "layernorm views");
-    if (!pad) return;
     size_t NC = (size_t)N * C;
-    float *x = check_random_floats(ctx, NC, -2, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
-    float *b = check_random_floats(ctx, C, -1, 1), *g = check_random_floats(ctx, NC, -1, 1);
-    float *d0 = check_random_floats(ctx, NC, -1, 1), *zeros = check_random_floats(ctx, C, 0, 0);
-    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, mean, rstd, dinp, dweight, dbias] */
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        const check_texel_way *way = &check_texel_ways[w];
-        t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
-        t2g_tensor bias = check_upload_for_way(ctx, w, b, C, pad), dout = check_upload_for_way(ctx, w, g, NC, pad);
-        t2g_tensor dinp = check_upload_for_way(ctx, w, d0, NC, pad), out = check_poisoned(ctx, NC);
-        t2g_tensor mean = check_poisoned(ctx, N), rstd = check_poisoned(ctx, N);
-        t2g_tensor dweight = check_upload(ctx, zeros, C), dbias = check_upload(ctx, zeros, C);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
-        if (!status)
-            status = t2g_layernorm_forward(ctx->recorder, out, mean, rstd, inp, weight, bias, N, C, &ctx->err);
-        if (!status)
-            status = t2g_layernorm_backward(ctx->recorder, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C,
-                                            &ctx->err);
-        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
-            got[w][0] = check_download(ctx, out, NC);
-            got[w][1] = check_download(ctx, mean, N);
-            got[w][2] = check_download(ctx, rstd, N);
-            got[w][3] = check_download(ctx, dinp, NC);
-            got[w][4] = check_download(ctx, dweight, C);
-            got[w][5] = check_download(ctx, dbias, C);
-        }
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
+    norm_views c = {N, C, check_random_floats(ctx, NC, -2, 3), check_random_floats(ctx, C, 0.5, 1.5),
+                    check_random_floats(ctx, C, -1, 1), check_random_floats(ctx, NC, -1, 1),
+                    check_random_floats(ctx, NC, -1, 1), check_random_floats(ctx, C, 0, 0)};
     static const char *names[6] = {"out", "mean", "rstd", "dinp", "dweight", "dbias"};
     const size_t counts[6] = {NC, N, N, NC, C, C};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
     char what[64];
     snprintf(what, sizeof what, "layernorm N=%u C=%u", N, C);
-    check_ways_bitwise(ctx, what, names, counts, 6, got);
+    check_texel_ways_case(ctx, what, names, counts, 6, record_layernorm_views, &c, got);
 }
 
 T2G_CHECK(layernorm) {

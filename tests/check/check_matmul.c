@@ -320,62 +320,47 @@ static void quad_view_decisions(check_ctx *ctx) {
  * stricter than theirs; whole tiles' outputs read, when accumulating, and written as quads) and
  * through none (views too small: scalar loads and stores; cpu_panels then runs on cpu_lanes): the
  * same bits as in tensors of their own. */
+typedef struct matmul_views {
+    t2g_matmul_tiles tiles;
+    int N, C, OC;
+    const float *inp, *weight, *dout, *nans, *zeros_in, *zeros_w;
+} matmul_views;
+
+static t2g_status record_matmul_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                      t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const matmul_views *c = user;
+    size_t nin = (size_t)c->N * c->C, nw = (size_t)c->OC * c->C, nout = (size_t)c->N * c->OC;
+    t2g_tensor inp = check_upload_for_way(ctx, way, c->inp, nin, pad);
+    t2g_tensor weight = check_upload_for_way(ctx, way, c->weight, nw, pad);
+    t2g_tensor dout = check_upload_for_way(ctx, way, c->dout, nout, pad);
+    /* the outputs too: tensors of their own, then slices (C's quads read and written at an offset):
+     * out, dinp, dweight, dbias */
+    outs[0] = check_upload_for_way(ctx, way, c->nans, nout, pad);
+    outs[1] = check_upload_for_way(ctx, way, c->zeros_in, nin, pad);
+    outs[2] = check_upload_for_way(ctx, way, c->zeros_w, nw, pad);
+    outs[3] = check_upload_for_way(ctx, way, c->zeros_w, c->OC, pad);
+    t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, c->tiles, outs[0], inp, weight, NULL, c->N, c->C, c->OC,
+                                                 &ctx->err);
+    if (!status)
+        status = t2g_matmul_backward_tiles(ctx->recorder, c->tiles, &outs[1], outs[2], &outs[3], dout, inp, weight, c->N,
+                                           c->C, c->OC, &ctx->err);
+    return status;
+}
+
 static void quad_views_case(check_ctx *ctx, t2g_matmul_tiles LN, int N, int C, int OC) {
     check_case_begin(ctx);
-    const t2g_device_info *info = t2g_device_get_info(ctx->device);
-    size_t pad = info->min_storage_buffer_offset_alignment / 4 ? info->min_storage_buffer_offset_alignment / 4 : 1;
-    if (pad % 4 || 4 * pad >= 256) {
-        check_log(ctx, "quad views: storage-buffer offsets on %u bytes leave no slice a view of 256 bytes starts "
-                  "before; skipped", info->min_storage_buffer_offset_alignment);
-        return;
-    }
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
-    float *inp_h = check_random_floats(ctx, nin, -1, 1), *weight_h = check_random_floats(ctx, nw, -1, 1);
-    float *dout_h = check_random_floats(ctx, nout, -1, 1);
-    float *zeros_in = check_random_floats(ctx, nin, 0, 0), *zeros_w = check_random_floats(ctx, nw, 0, 0);
-    const float *hosts[3] = {inp_h, weight_h, dout_h};
-    size_t counts[3] = {nin, nw, nout};
-    t2g_tensor own[3], sliced[3];
-    for (int i = 0; i < 3; i++) {
-        own[i] = check_upload(ctx, hosts[i], counts[i]);
-        sliced[i] = check_upload_after_nans(ctx, hosts[i], counts[i], pad);
-    }
-    /* 0: own tensors; 1: slices, views from 256 bytes before; 2: slices, views of at most 4 texels */
-    const check_texel_way *ways = check_texel_ways;
-    float *got[3][4] = {{NULL}}; /* [way][out, dinp, dweight, dbias] */
-    for (int w = 0; w < 3 && !ctx->failures; w++) {
-        const t2g_tensor *op = w ? sliced : own;
-        if (!check_status(ctx, t2g_device_test_limit_texels(ctx->device, ways[w].alignment, ways[w].texels, &ctx->err),
-                          "limiting texel views"))
-            break;
-        /* the outputs too: tensors of their own, then slices (C's quads read and written at an offset) */
-        float *nans = check_random_floats(ctx, nout, 0, 0);
-        for (size_t e = 0; e < nout; e++) nans[e] = NAN;
-        t2g_tensor out = w ? check_upload_after_nans(ctx, nans, nout, pad) : check_poisoned(ctx, nout);
-        t2g_tensor dinp = w ? check_upload_after_nans(ctx, zeros_in, nin, pad) : check_upload(ctx, zeros_in, nin);
-        t2g_tensor dweight = w ? check_upload_after_nans(ctx, zeros_w, nw, pad) : check_upload(ctx, zeros_w, nw);
-        t2g_tensor dbias = w ? check_upload_after_nans(ctx, zeros_w, OC, pad) : check_upload(ctx, zeros_w, OC);
-        t2g_status status = t2g_matmul_forward_tiles(ctx->recorder, LN, out, op[0], op[1], NULL, N, C, OC, &ctx->err);
-        if (!status)
-            status = t2g_matmul_backward_tiles(ctx->recorder, LN, &dinp, dweight, &dbias, op[2], op[0], op[1], N, C, OC,
-                                               &ctx->err);
-        if (check_status(ctx, status, ways[w].what) && check_submit(ctx)) {
-            got[w][0] = check_download(ctx, out, nout);
-            got[w][1] = check_download(ctx, dinp, nin);
-            got[w][2] = check_download(ctx, dweight, nw);
-            got[w][3] = check_download(ctx, dbias, OC);
-        }
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
+    float *nans = check_random_floats(ctx, nout, 0, 0);
+    for (size_t e = 0; e < nout; e++) nans[e] = NAN;
+    matmul_views c = {LN, N, C, OC, check_random_floats(ctx, nin, -1, 1), check_random_floats(ctx, nw, -1, 1),
+                      check_random_floats(ctx, nout, -1, 1), nans, check_random_floats(ctx, nin, 0, 0),
+                      check_random_floats(ctx, nw, 0, 0)};
     static const char *names[4] = {"forward", "dinp", "dweight", "dbias"};
-    for (int w = 1; w < 3; w++)
-        for (int p = 0; p < 4; p++) {
-            char label[160];
-            snprintf(label, sizeof label, "%s %dx%dx%d %s, %s, against own tensors", tiles_name(LN), N, C, OC,
-                     names[p], ways[w].what);
-            check_bitwise(ctx, label, got[0][p], got[w][p], p == 0 ? nout : p == 1 ? nin : p == 2 ? nw : (size_t)OC);
-        }
+    const size_t counts[4] = {nout, nin, nw, (size_t)OC};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
+    char what[96];
+    snprintf(what, sizeof what, "%s %dx%dx%d", tiles_name(LN), N, C, OC);
+    check_texel_ways_case(ctx, what, names, counts, 4, record_matmul_views, &c, got);
 }
 
 /* More texel views in one recording than one descriptor pool holds (the recorder's pools hold

@@ -174,38 +174,39 @@ static void rmsnorm_cases(check_ctx *ctx) {
 /* The forward and the dinp dispatch reading their rows' quads (C % 4 == 0, the CPU layout)
  * through texel views of their own tensors, through ones that start before them and through none
  * (views of at most 4 texels: one column at a time): the same bits. */
+typedef struct rmsnorm_views {
+    uint32_t N, C;
+    const float *x, *weight, *g, *d, *zeros; /* inp, weight, dout, dinp's start, C zeros */
+} rmsnorm_views;
+
+static t2g_status record_rmsnorm_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                       t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const rmsnorm_views *c = user;
+    size_t NC = (size_t)c->N * c->C;
+    t2g_tensor inp = check_upload_for_way(ctx, way, c->x, NC, pad);
+    t2g_tensor weight = check_upload_for_way(ctx, way, c->weight, c->C, pad);
+    t2g_tensor dout = check_upload_for_way(ctx, way, c->g, NC, pad);
+    /* out, rstd, dinp, dweight */
+    outs[0] = check_poisoned(ctx, NC), outs[1] = check_poisoned(ctx, c->N);
+    outs[2] = check_upload_for_way(ctx, way, c->d, NC, pad), outs[3] = check_upload(ctx, c->zeros, c->C);
+    t2g_status status = t2g_rmsnorm_forward(ctx->recorder, outs[0], outs[1], inp, weight, c->N, c->C, 1e-5f, &ctx->err);
+    if (!status)
+        status = t2g_rmsnorm_backward(ctx->recorder, outs[2], outs[3], dout, inp, weight, outs[1], c->N, c->C, &ctx->err);
+    return status;
+}
+
 static void rmsnorm_views_case(check_ctx *ctx, uint32_t N, uint32_t C) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "rmsnorm views");
-    if (!pad) return;
     size_t NC = (size_t)N * C;
-    float *x = check_random_floats(ctx, NC, -3, 3), *wt = check_random_floats(ctx, C, 0.5, 1.5);
-    float *g = check_random_floats(ctx, NC, -1, 1), *d0 = check_random_floats(ctx, NC, -1, 1);
-    float *zeros = check_random_floats(ctx, C, 0, 0);
-    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}}; /* [way][out, rstd, dinp, dweight] */
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        t2g_tensor inp = check_upload_for_way(ctx, w, x, NC, pad), weight = check_upload_for_way(ctx, w, wt, C, pad);
-        t2g_tensor dout = check_upload_for_way(ctx, w, g, NC, pad), dinp = check_upload_for_way(ctx, w, d0, NC, pad);
-        t2g_tensor out = check_poisoned(ctx, NC), rstd = check_poisoned(ctx, N), dweight = check_upload(ctx, zeros, C);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, check_texel_ways[w].alignment,
-                                                         check_texel_ways[w].texels, &ctx->err);
-        if (!status) status = t2g_rmsnorm_forward(ctx->recorder, out, rstd, inp, weight, N, C, 1e-5f, &ctx->err);
-        if (!status)
-            status = t2g_rmsnorm_backward(ctx->recorder, dinp, dweight, dout, inp, weight, rstd, N, C, &ctx->err);
-        if (check_status(ctx, status, check_texel_ways[w].what) && check_submit(ctx)) {
-            got[w][0] = check_download(ctx, out, NC);
-            got[w][1] = check_download(ctx, rstd, N);
-            got[w][2] = check_download(ctx, dinp, NC);
-            got[w][3] = check_download(ctx, dweight, C);
-        }
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
+    rmsnorm_views c = {N, C, check_random_floats(ctx, NC, -3, 3), check_random_floats(ctx, C, 0.5, 1.5),
+                       check_random_floats(ctx, NC, -1, 1), check_random_floats(ctx, NC, -1, 1),
+                       check_random_floats(ctx, C, 0, 0)};
     static const char *names[4] = {"out", "rstd", "dinp", "dweight"};
     const size_t counts[4] = {NC, N, NC, C};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
     char what[64];
     snprintf(what, sizeof what, "rmsnorm N=%u C=%u", N, C);
-    check_ways_bitwise(ctx, what, names, counts, 4, got);
+    check_texel_ways_case(ctx, what, names, counts, 4, record_rmsnorm_views, &c, got);
 }
 
 T2G_CHECK(rmsnorm) {

@@ -141,36 +141,35 @@ static void swiglu16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t 
 /* The forward and the backward reading their quads (F % 4 == 0) through texel views of their own
  * tensors, through ones that start before them (slices after NaNs under a 256-byte alignment) and
  * through none (views of at most 4 texels: one element at a time): the same bits. */
+typedef struct swiglu_views {
+    uint32_t N, F;
+    const float *h, *g, *dh; /* h, dout, dh's start */
+} swiglu_views;
+
+static t2g_status record_swiglu_views(check_ctx *ctx, int way, size_t pad, void *user,
+                                      t2g_tensor outs[CHECK_WAY_OUTPUTS]) {
+    const swiglu_views *c = user;
+    size_t NF = (size_t)c->N * c->F;
+    t2g_tensor h = check_upload_for_way(ctx, way, c->h, 2 * NF, pad), dout = check_upload_for_way(ctx, way, c->g, NF, pad);
+    outs[0] = check_poisoned(ctx, NF + 1); /* out, and one element past it */
+    outs[1] = check_upload_for_way(ctx, way, c->dh, 2 * NF, pad);
+    t2g_status status = t2g_swiglu_forward(ctx->recorder, outs[0], h, c->N, c->F, &ctx->err);
+    if (!status) status = t2g_swiglu_backward(ctx->recorder, outs[1], h, dout, c->N, c->F, &ctx->err);
+    return status;
+}
+
 static void swiglu_views_case(check_ctx *ctx, uint32_t N, uint32_t F) {
     check_case_begin(ctx);
-    size_t pad = check_texel_pad(ctx, "swiglu views");
-    if (!pad) return;
-    size_t NF = (size_t)N * F, N2F = 2 * NF;
-    float *h = check_random_floats(ctx, N2F, -6, 6), *g = check_random_floats(ctx, NF, -1, 1);
-    float *dh0 = check_random_floats(ctx, N2F, -1, 1);
-    float *got[CHECK_TEXEL_WAYS][2] = {{NULL}}; /* [way][forward out, backward dh] */
-    for (int w = 0; w < CHECK_TEXEL_WAYS && !ctx->failures; w++) {
-        const check_texel_way *way = &check_texel_ways[w];
-        t2g_tensor th = check_upload_for_way(ctx, w, h, N2F, pad), dout = check_upload_for_way(ctx, w, g, NF, pad);
-        t2g_tensor out = check_poisoned(ctx, NF + 1), dh = check_upload_for_way(ctx, w, dh0, N2F, pad);
-        t2g_status status = t2g_device_test_limit_texels(ctx->device, way->alignment, way->texels, &ctx->err);
-        if (!status) status = t2g_swiglu_forward(ctx->recorder, out, th, N, F, &ctx->err);
-        if (!status) status = t2g_swiglu_backward(ctx->recorder, dh, th, dout, N, F, &ctx->err);
-        if (check_status(ctx, status, way->what) && check_submit(ctx)) {
-            got[w][0] = check_download(ctx, out, NF + 1);
-            got[w][1] = check_download(ctx, dh, N2F);
-        }
-    }
-    t2g_device_test_limit_texels(ctx->device, 0, 0, &ctx->err);
-    if (ctx->failures) return;
-    check_true(ctx, isnan(got[0][0][NF]), "swiglu N=%u F=%u through views leaves element N F alone", N, F);
-    for (int w = 1; w < CHECK_TEXEL_WAYS; w++)
-        for (int k = 0; k < 2; k++) {
-            char label[160];
-            snprintf(label, sizeof label, "swiglu %s N=%u F=%u, %s, against own tensors", k ? "backward" : "forward",
-                     N, F, check_texel_ways[w].what);
-            check_bitwise(ctx, label, got[0][k], got[w][k], k ? N2F : NF);
-        }
+    size_t NF = (size_t)N * F;
+    swiglu_views c = {N, F, check_random_floats(ctx, 2 * NF, -6, 6), check_random_floats(ctx, NF, -1, 1),
+                      check_random_floats(ctx, 2 * NF, -1, 1)};
+    static const char *names[2] = {"forward", "backward"};
+    const size_t counts[2] = {NF + 1, 2 * NF};
+    float *got[CHECK_TEXEL_WAYS][CHECK_WAY_OUTPUTS] = {{NULL}};
+    char what[64];
+    snprintf(what, sizeof what, "swiglu N=%u F=%u", N, F);
+    if (check_texel_ways_case(ctx, what, names, counts, 2, record_swiglu_views, &c, got))
+        check_true(ctx, isnan(got[0][0][NF]), "swiglu N=%u F=%u through views leaves element N F alone", N, F);
 }
 
 T2G_CHECK(swiglu) {

@@ -31,10 +31,21 @@ layout(constant_id = 1) const uint BM = 16;
 layout(constant_id = 2) const uint BN = 128;
 layout(constant_id = 3) const uint TM = 16;
 layout(constant_id = 4) const uint TN = 16;
-// A_PANEL false: A is read in place instead, f32 (M,K) with its rows lda apart (lda % 4 == 0),
-// through a_panel as a view of it (the quad of row m at k is a_first + (m lda + k) / 4; rows past
-// M read row M-1, whose outputs are never stored).
-layout(constant_id = 5) const bool A_PANEL = true;
+// Where each operand's quads come from (FROM_*): its panel, or the operand itself, f32, read in
+// place through a_panel or b_panel as a view of it (its quads start where a_first and b_first
+// say):
+//   FROM_ROWS (A only): A stored (M,K), its rows lda apart (lda % 4 == 0 and K % 4 == 0): the
+//     quad of row m at k is a_first + (m lda + k) / 4, as in a panel; rows past M read row M-1.
+//   FROM_K_ROWS: A stored (K,M) or B stored (K,N), its rows (one per k) lda or ldb apart, both
+//     multiples of 4, and M or N a multiple of 4: a quad holds 4 rows of A (columns of B) at one
+//     k; 4 of them, at k .. k+3, hold what a panel's 4 quads hold, and the components are
+//     regrouped (no arithmetic). Quads past M or N read the last quad; k past K reads row K-1.
+//     On lavapipe the k rows stream through the cache one after the other, so their distance
+//     does not matter (the cache-set trouble of packing's comment is rows read again and again).
+// Outputs past M or N are never stored.
+const uint FROM_PANEL = 0u, FROM_ROWS = 1u, FROM_K_ROWS = 2u;
+layout(constant_id = 5) const uint A_FROM = FROM_PANEL;
+layout(constant_id = 6) const uint B_FROM = FROM_PANEL;
 
 layout(std430, binding = 0) buffer Cbuf { float c[]; };
 layout(std430, binding = 0) buffer Cbuf4 { vec4 c4[]; };
@@ -52,7 +63,7 @@ layout(push_constant) uniform Push {
     uint flags;              // FLAG_BIAS | FLAG_ACCUMULATE | FLAG_C_QUADS
     uint a_first, b_first;   // the quad of a_panel and b_panel where the panels start
     uint c_first, bias_first; // the quad of c_quads and bias_quads where C and bias start
-    uint lda;                // A's leading dimension, where A_PANEL is false
+    uint lda, ldb;           // A's and B's leading dimensions, where they are read in place
 } p;
 
 const uint FLAG_BIAS = 1u;
@@ -78,6 +89,42 @@ void multiply1(vec4 av[TM], vec4 bv[TN], uint kk) {
         [[unroll]] for (uint j = 0u; j < TN; j++) acc[i * TN + j] += av[i][kk] * bv[j][kk];
 }
 
+// av[i] = row row0 + i of A at k = 4 kq .. 4 kq + 3 (past K: anything; the caller takes the
+// components below K). a_at[i] (panel, rows) or a_at[i] for i < TM / 4 (k rows: the quad of A's
+// rows row0 + 4 i .. + 3 in A's row k = 0).
+void load_a(uint kq, uint a_at[TM], out vec4 av[TM]) {
+    if (A_FROM == FROM_PANEL) {
+        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + kq * BM));
+    } else if (A_FROM == FROM_ROWS) {
+        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + kq));
+    } else {
+        [[unroll]] for (uint kk = 0u; kk < 4u; kk++) {
+            uint row = min(4u * kq + kk, p.K - 1u) * (p.lda / 4u);
+            [[unroll]] for (uint i = 0u; i < TM / 4u; i++) {
+                vec4 q = texelFetch(a_panel, int(a_at[i] + row));
+                [[unroll]] for (uint c = 0u; c < 4u; c++) av[4u * i + c][kk] = q[c];
+            }
+        }
+    }
+}
+
+// bv[j] = column j of the invocation (4 cx + 4 CX (j / 4) + j % 4 of the tile) of B at k = 4 kq ..
+// 4 kq + 3, likewise: b_at[h] is where the quad of its columns j = 4 h .. 4 h + 3 is at k quad 0
+// (panel) or in B's row k = 0 (k rows).
+void load_b(uint kq, uint b_at[TN4], out vec4 bv[TN]) {
+    if (B_FROM == FROM_PANEL) {
+        [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = texelFetch(b_panel, int(b_at[j / 4u] + kq * BN + j % 4u));
+    } else {
+        [[unroll]] for (uint kk = 0u; kk < 4u; kk++) {
+            uint row = min(4u * kq + kk, p.K - 1u) * (p.ldb / 4u);
+            [[unroll]] for (uint h = 0u; h < TN4; h++) {
+                vec4 q = texelFetch(b_panel, int(b_at[h] + row));
+                [[unroll]] for (uint c = 0u; c < 4u; c++) bv[4u * h + c][kk] = q[c];
+            }
+        }
+    }
+}
+
 void main() {
     uint tile = flat_group_id();
     if (tile >= p.tiles_m * p.tiles_n) return;
@@ -94,22 +141,23 @@ void main() {
     [[unroll]] for (uint i = 0u; i < TM * TN; i++) acc[i] = 0.0;
 
     uint K4 = (p.K + 3u) / 4u, full = p.K / 4u;
-    // where quad kq of A's row r0 + i (i < TM) is: a_at[i] + kq a_step
-    uint a_at[TM], a_step = A_PANEL ? BM : 1u;
+    uint a_at[TM], b_at[TN4]; // see load_a and load_b
     [[unroll]] for (uint i = 0u; i < TM; i++)
-        a_at[i] = A_PANEL ? p.a_first + tm * K4 * BM + r0 + i : p.a_first + min(row0 + i, p.M - 1u) * (p.lda / 4u);
-    uint b_at = p.b_first + tn * K4 * BN + 4u * cx;
+        a_at[i] = A_FROM == FROM_PANEL ? p.a_first + tm * K4 * BM + r0 + i
+                : A_FROM == FROM_ROWS  ? p.a_first + min(row0 + i, p.M - 1u) * (p.lda / 4u)
+                                       : p.a_first + min(row0 + 4u * i, p.M - 4u) / 4u;
+    [[unroll]] for (uint h = 0u; h < TN4; h++)
+        b_at[h] = B_FROM == FROM_PANEL ? p.b_first + tn * K4 * BN + 4u * cx + 4u * CX * h
+                                       : p.b_first + min(n0 + 4u * cx + 4u * CX * h, p.N - 4u) / 4u;
     vec4 av[TM], bv[TN];
     for (uint kq = 0u; kq < full; kq++) {
-        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + kq * a_step));
-        [[unroll]] for (uint j = 0u; j < TN; j++)
-            bv[j] = texelFetch(b_panel, int(b_at + kq * BN + 4u * CX * (j / 4u) + j % 4u));
+        load_a(kq, a_at, av);
+        load_b(kq, b_at, bv);
         multiply4(av, bv);
     }
     if (full < K4) { // the k past the last multiple of 4, one at a time
-        [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = texelFetch(a_panel, int(a_at[i] + full * a_step));
-        [[unroll]] for (uint j = 0u; j < TN; j++)
-            bv[j] = texelFetch(b_panel, int(b_at + full * BN + 4u * CX * (j / 4u) + j % 4u));
+        load_a(full, a_at, av);
+        load_b(full, b_at, bv);
         for (uint kk = 0u; kk < p.K - 4u * full; kk++) multiply1(av, bv, kk);
     }
 

@@ -104,8 +104,14 @@
  *              its 8 lanes read 64 rows of B^T and 16 of A at each k, 4 KiB apart, which fall into
  *              one set of the L1 cache (1024^3 ran at 57 GFLOP/s, 1088^3 at 74). A is read in
  *              place where packing it does not pay (N below pack_a_min_n, 512: each quad of A is
- *              read by N / 64 tiles) and it can be (f32, not transposed, K and lda multiples of
- *              4). 2026-12-07 17:1x UTC, bench kernels --tiles, each product's first run
+ *              read by N / 64 tiles) and it can be (f32; stored (M,K): K and lda multiples of 4;
+ *              stored (K,M), a row per k: M and lda multiples of 4), and B stored (K,N) likewise
+ *              below pack_b_min_m rows of C (512). The backward's dweight then reads dout^T and
+ *              inp in place, where packing transposed them: the small step's packing 4.4 to 5.1
+ *              ms against 7.4 to 7.6 and its dweight products 13.2 against 11.6 to 12.0 (bench
+ *              train --profile, each dispatch's best of 5 runs, two such runs of each build,
+ *              2026-12-07 about 20:20 UTC); with B in place at every size, bench kernels --size
+ *              medium's matmul_backward took 62 to 64 ms against 60. 2026-12-07 17:1x UTC, bench kernels --tiles, each product's first run
  *              untimed, two runs: 512^3 68 GFLOP/s against cpu_lanes' 59 to 60, 1024^3 84 against
  *              56 to 57, 2048^3 89 to 90 against 56 to 57. A training step of bench train
  *              --preset small: 77 to 81 ms at best against 82 to 86 (three runs each of this
@@ -123,17 +129,17 @@
  * Every output is one invocation's sum over k in increasing order, so every configuration of
  * every shader gives the same bits (test matmul). */
 static const t2g_matmul_tile_config tile_configs[T2G_MATMUL_TILES_COUNT] = {
-    /*                                             BM   BN  BK  TM  TN  shader                     pack_a_min_n */
-    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0},
-    [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU,           0},
-    [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU,           0},
-    [T2G_MATMUL_TILES_CPU_PANELS] = {"cpu_panels", 16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU_PANELS, 512},
-    [T2G_MATMUL_TILES_CPU_PANELS_WIDE] = {"cpu_panels_wide", 16, 128, 4, 16, 16, T2G_MATMUL_SHADER_CPU_PANELS, 512},
+    /*                                             BM   BN  BK  TM  TN  shader           pack_a_min_n, pack_b_min_m */
+    [T2G_MATMUL_TILES_GPU_SMALL] = {"gpu_small",  32,  32, 16,  4,  4, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_GPU_LARGE] = {"gpu_large", 128, 128,  8,  8,  8, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_CPU_SMALL] = {"cpu_small",  64,  64,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_CPU_LARGE] = {"cpu_large", 128, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_ROWS]      = {"rows",        4, 128,  8,  4, 16, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_CPU_WIDE]  = {"cpu_wide",  256, 128,  8, 16, 16, T2G_MATMUL_SHADER_GEMM,          0, 0},
+    [T2G_MATMUL_TILES_CPU_LANES] = {"cpu_lanes",  16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU,           0, 0},
+    [T2G_MATMUL_TILES_CPU_ROWS]  = {"cpu_rows",    4,  64,  4,  4,  8, T2G_MATMUL_SHADER_CPU,           0, 0},
+    [T2G_MATMUL_TILES_CPU_PANELS] = {"cpu_panels", 16,  64,  4, 16,  8, T2G_MATMUL_SHADER_CPU_PANELS, 512, 512},
+    [T2G_MATMUL_TILES_CPU_PANELS_WIDE] = {"cpu_panels_wide", 16, 128, 4, 16, 16, T2G_MATMUL_SHADER_CPU_PANELS, 512, 512},
 };
 
 /* The shaders of the configurations, and the bytes of shared memory each declares for one. */

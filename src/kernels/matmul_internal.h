@@ -42,6 +42,7 @@ typedef struct t2g_matmul_tile_config {
     uint32_t tm, tn;      /* outputs per invocation (tm x tn), multiples of 4 */
     t2g_matmul_shader shader;
     uint32_t pack_a_min_n; /* cpu_panels: A packed (else read in place, where it can be) from this N up */
+    uint32_t pack_b_min_m; /* cpu_panels: B stored (K,N) packed (else read in place, where it can be) from this M up */
 } t2g_matmul_tile_config;
 
 const t2g_matmul_tile_config *t2g_matmul_tile_config_get(t2g_matmul_tiles tiles);
@@ -78,11 +79,11 @@ uint32_t t2g_matmul_choosable_shaders(const t2g_device *device, t2g_matmul_tiles
  * device's texel-view limit, runs on cpu_lanes instead (the same bits). */
 #define T2G_MATMUL_PANEL_BYTES (64ull << 20)
 /* For tests: cpu_panels packs at most `bytes` of panels at once instead of T2G_MATMUL_PANEL_BYTES
- * (0: that again), so that small products go in chunks, and packs A always (T2G_PANELS_A_PACKED)
- * or reads it in place wherever it can (T2G_PANELS_A_IN_PLACE) rather than as its configuration
- * chooses (T2G_PANELS_A_AUTO). Process-wide; not for concurrent recording. */
-typedef enum t2g_panels_a { T2G_PANELS_A_AUTO, T2G_PANELS_A_PACKED, T2G_PANELS_A_IN_PLACE } t2g_panels_a;
-void t2g_matmul_test_panels(uint64_t bytes, t2g_panels_a a);
+ * (0: that again), so that small products go in chunks, and packs both operands always
+ * (T2G_PANELS_PACKED) or reads each in place wherever it can (T2G_PANELS_IN_PLACE) rather than as
+ * matmul_panels.c chooses (T2G_PANELS_AUTO). Process-wide; not for concurrent recording. */
+typedef enum t2g_panels_in_place { T2G_PANELS_AUTO, T2G_PANELS_PACKED, T2G_PANELS_IN_PLACE } t2g_panels_in_place;
+void t2g_matmul_test_panels(uint64_t bytes, t2g_panels_in_place in_place);
 t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
                                     t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
                                     t2g_error *err);

@@ -6,11 +6,11 @@
 #include "matmul_panels.h"
 
 static uint64_t panel_bytes_max = T2G_MATMUL_PANEL_BYTES;
-static t2g_panels_a panels_a = T2G_PANELS_A_AUTO;
+static t2g_panels_in_place panels_in_place = T2G_PANELS_AUTO;
 
-void t2g_matmul_test_panels(uint64_t bytes, t2g_panels_a a) {
+void t2g_matmul_test_panels(uint64_t bytes, t2g_panels_in_place in_place) {
     panel_bytes_max = bytes ? bytes : T2G_MATMUL_PANEL_BYTES;
-    panels_a = a;
+    panels_in_place = in_place;
 }
 
 enum { PANEL_BIAS = 1u, PANEL_ACCUMULATE = 2u, PANEL_C_QUADS = 8u }; /* matmul_panels_cpu's flags */
@@ -31,14 +31,15 @@ static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : 
  * a dispatch; else both in chunks, B taking up to half the room. Each panel also fits one texel
  * view (a view starts up to an alignment before it). */
 static bool plan_chunks(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
-                        bool a_packed, t2g_panel_plan *plan) {
+                        t2g_panel_from a_from, t2g_panel_from b_from, t2g_panel_plan *plan) {
     uint64_t k4 = ((uint64_t)p->K + 3) / 4;
     uint64_t room = panel_bytes_max / (16 * k4); /* panel rows of A and B at once */
     uint64_t slack = info->min_texel_buffer_offset_alignment / 16 + 1;
     uint64_t view = info->max_texel_buffer_elements > slack ? (info->max_texel_buffer_elements - slack) / k4 : 0;
     uint32_t tiles_m = t2g_ceil_div(p->M, cfg->bm), tiles_n = t2g_ceil_div(p->N, cfg->bn);
-    uint64_t a_rows = a_packed ? (uint64_t)tiles_m * cfg->bm : 0, b_rows = (uint64_t)tiles_n * cfg->bn;
-    *plan = (t2g_panel_plan){(uint32_t)k4, tiles_m, tiles_n, tiles_m, tiles_n, a_packed};
+    uint64_t a_rows = a_from == T2G_PANEL_FROM_PANEL ? (uint64_t)tiles_m * cfg->bm : 0;
+    uint64_t b_rows = b_from == T2G_PANEL_FROM_PANEL ? (uint64_t)tiles_n * cfg->bn : 0;
+    *plan = (t2g_panel_plan){(uint32_t)k4, tiles_m, tiles_n, tiles_m, tiles_n, a_from, b_from};
     if (a_rows + b_rows <= room && a_rows <= view && b_rows <= view) return true;
     /* tiles of the other operand a chunk takes beside one whole */
     uint32_t n_beside_a = a_rows < room && a_rows <= view ? min_u32((room - a_rows) / cfg->bn, view / cfg->bn) : 0;
@@ -55,20 +56,39 @@ static bool plan_chunks(const t2g_device_info *info, const t2g_matmul_tile_confi
     return plan->chunk_m > 0 && plan->chunk_n > 0;
 }
 
-/* Whether A is read in place rather than packed: where packing it would not pay (N below the
- * configuration's pack_a_min_n: each of A's quads is then read by few tiles) and A can be (f32,
- * stored (M,K) with K and its rows' starts on quads of a view that holds it). */
-static bool a_in_place(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p) {
+/* Whether an operand can be read in place with k contiguous (FROM_ROWS: A stored (M,K)) or one
+ * row per k (FROM_K_ROWS: A stored (K,M), B stored (K,N); `width` M or N): f32, its leading
+ * dimension and K (rows) or width (k rows) multiples of 4, and a texel view that holds it. */
+static bool readable_in_place(const t2g_device_info *info, const t2g_gemm_operand *op, t2g_panel_from from,
+                              uint32_t K, uint32_t width) {
     t2g_quads view;
-    bool wanted = panels_a == T2G_PANELS_A_AUTO ? p->N < cfg->pack_a_min_n : panels_a == T2G_PANELS_A_IN_PLACE;
-    return wanted && p->A.tensor.dtype == T2G_DTYPE_F32 && !p->A.trans && p->A.ld % 4 == 0 && p->K % 4 == 0 &&
-           t2g_quad_view(info, p->A.tensor, &view);
+    return op->tensor.dtype == T2G_DTYPE_F32 && op->ld % 4 == 0 &&
+           (from == T2G_PANEL_FROM_ROWS ? K % 4 == 0 : width % 4 == 0) && t2g_quad_view(info, op->tensor, &view);
+}
+
+/* Where the GEMM reads A and B: in place where packing would not pay and the operand can be read
+ * there, else from panels. A stored (M,K) is packed from the configuration's pack_a_min_n columns
+ * of C (each of A's quads is then read by enough tiles); an operand stored one row per k is read
+ * in place whatever the size (its packing transposes, and the GEMM's reads of its k rows stream:
+ * matmul_panels_cpu.comp); B stored (N,K) is always packed (read in place, its columns' rows are
+ * read again and again from cache sets that they share). The tests' t2g_matmul_test_panels packs
+ * both or reads in place wherever it can. */
+static void choose_sources(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
+                           t2g_panel_from *a_from, t2g_panel_from *b_from) {
+    t2g_panel_from a_way = p->A.trans ? T2G_PANEL_FROM_K_ROWS : T2G_PANEL_FROM_ROWS;
+    bool a_wanted = panels_in_place == T2G_PANELS_AUTO ? p->N < cfg->pack_a_min_n : panels_in_place == T2G_PANELS_IN_PLACE;
+    bool b_wanted = panels_in_place == T2G_PANELS_AUTO ? p->M < cfg->pack_b_min_m : panels_in_place == T2G_PANELS_IN_PLACE;
+    *a_from = a_wanted && readable_in_place(info, &p->A, a_way, p->K, p->M) ? a_way : T2G_PANEL_FROM_PANEL;
+    *b_from = b_wanted && !p->B.trans && readable_in_place(info, &p->B, T2G_PANEL_FROM_K_ROWS, p->K, p->N)
+                  ? T2G_PANEL_FROM_K_ROWS : T2G_PANEL_FROM_PANEL;
 }
 
 bool t2g_panels_plan(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *product,
                      t2g_panel_plan *plan) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    return plan_chunks(info, cfg, product, !a_in_place(info, cfg, product), plan);
+    t2g_panel_from a_from, b_from;
+    choose_sources(info, cfg, product, &a_from, &b_from);
+    return plan_chunks(info, cfg, product, a_from, b_from, plan);
 }
 
 /* Rows row0 .. row0 + count - 1 (tiles of W) of an operand (A: rows = M; B: its columns, rows =
@@ -114,38 +134,40 @@ static t2g_status record_pack(t2g_recorder *rec, const char *label, const pack_j
 }
 
 /* The GEMM of the chunk of tiles from (m_tile0, n_tile0), tiles_m x tiles_n of them, on panels
- * a_panel (no arena: A read in place) and b_panel. */
+ * a_panel and b_panel, or on the operands themselves where the plan reads them in place. */
 typedef struct panel_chunk {
     uint32_t m_tile0, n_tile0, tiles_m, tiles_n;
 } panel_chunk;
 
 static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
-                               const t2g_panel_product *p, panel_chunk chunk, t2g_tensor a_panel, t2g_tensor b_panel,
-                               t2g_error *err) {
+                               const t2g_panel_product *p, const t2g_panel_plan *plan, panel_chunk chunk,
+                               t2g_tensor a_panel, t2g_tensor b_panel, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
     struct {
-        uint32_t M, N, K, ldc, tiles_m, tiles_n, m_tile0, n_tile0, flags, a_first, b_first, c_first, bias_first, lda;
+        uint32_t M, N, K, ldc, tiles_m, tiles_n, m_tile0, n_tile0, flags, a_first, b_first, c_first, bias_first, lda,
+            ldb;
     } push = {p->M, p->N, p->K, p->ldc, chunk.tiles_m, chunk.tiles_n, chunk.m_tile0, chunk.n_tile0,
-              (p->bias ? PANEL_BIAS : 0u) | (p->accumulate ? PANEL_ACCUMULATE : 0u), 0, 0, 0, 0, p->A.ld};
-    /* without a bias, binding 1 is B's panel's first quad (never read) */
+              (p->bias ? PANEL_BIAS : 0u) | (p->accumulate ? PANEL_ACCUMULATE : 0u), 0, 0, 0, 0, p->A.ld, p->B.ld};
+    t2g_tensor a = plan->a_from == T2G_PANEL_FROM_PANEL ? a_panel : p->A.tensor;
+    t2g_tensor b = plan->b_from == T2G_PANEL_FROM_PANEL ? b_panel : p->B.tensor;
+    /* without a bias, binding 1 is B's first quad (never read) */
     t2g_binding bindings[6] = {{p->c, p->accumulate ? T2G_READ_WRITE : T2G_WRITE},
-                               {p->bias ? *p->bias : t2g_tensor_slice(b_panel, 0, 4), T2G_READ}};
+                               {p->bias ? *p->bias : t2g_tensor_slice(b, 0, 4), T2G_READ}};
     t2g_texel texels[6] = {T2G_TEXEL_NONE};
-    /* binding 2: A's panel, or A itself where it is read in place */
-    bool a_fits = t2g_bind_quads(info, a_panel.arena ? a_panel : p->A.tensor, &bindings[2], &texels[2], &push.a_first);
-    bool b_fits = t2g_bind_quads(info, b_panel, &bindings[3], &texels[3], &push.b_first);
+    bool a_fits = t2g_bind_quads(info, a, &bindings[2], &texels[2], &push.a_first);
+    bool b_fits = t2g_bind_quads(info, b, &bindings[3], &texels[3], &push.b_first);
     if (!a_fits || !b_fits)
-        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: the panels of %u x %u tiles (%llu and %llu bytes) do not fit "
-                        "%s's texel views", label, chunk.tiles_m, chunk.tiles_n, (unsigned long long)a_panel.bytes,
-                        (unsigned long long)b_panel.bytes, info->name);
+        return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: the operands of %u x %u tiles (%llu and %llu bytes) do not fit "
+                        "%s's texel views", label, chunk.tiles_m, chunk.tiles_n, (unsigned long long)a.bytes,
+                        (unsigned long long)b.bytes, info->name);
     uint32_t first[2];
     if (t2g_gemm_bind_c_quads(info, p->c, p->ldc, p->bias, &bindings[4], &texels[4], first))
         push.flags |= PANEL_C_QUADS;
     push.c_first = first[0], push.bias_first = first[1];
-    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn,
-                             a_panel.arena != NULL /* A_PANEL */};
+    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, plan->a_from,
+                             plan->b_from};
     t2g_dispatch dispatch = {
-        .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 6, .bindings = bindings, .binding_count = 6,
+        .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 7, .bindings = bindings, .binding_count = 6,
         .texels = texels, .push = &push, .push_bytes = sizeof push, .label = label,
     };
     t2g_groups_2d((uint64_t)chunk.tiles_m * chunk.tiles_n, dispatch.groups);
@@ -175,29 +197,30 @@ t2g_status t2g_record_panels(t2g_recorder *rec, const char *label, const t2g_mat
                           "types (%s)", label, name);
     if (!status) status = t2g_shader_variant(rec, label, "matmul_pack_cpu", &types[0], 1, pack_a, err);
     if (!status) status = t2g_shader_variant(rec, label, "matmul_pack_cpu", &types[1], 1, pack_b, err);
-    /* the panels: A's rows of a chunk (chunk_m BM), then B's columns (chunk_n BN), k4 quads each */
-    uint64_t a_floats = plan->a_packed ? 4ull * plan->chunk_m * cfg->bm * plan->k4 : 0;
-    uint64_t b_floats = 4ull * plan->chunk_n * cfg->bn * plan->k4;
-    t2g_tensor panels;
-    if (!status) status = t2g_recorder_shared_scratch(rec, 4 * (a_floats + b_floats), &panels, err);
+    /* the panels: A's rows of a chunk (chunk_m BM), then B's columns (chunk_n BN), k4 quads each;
+     * none of an operand read in place */
+    bool a_packed = plan->a_from == T2G_PANEL_FROM_PANEL, b_packed = plan->b_from == T2G_PANEL_FROM_PANEL;
+    uint64_t a_floats = a_packed ? 4ull * plan->chunk_m * cfg->bm * plan->k4 : 0;
+    uint64_t b_floats = b_packed ? 4ull * plan->chunk_n * cfg->bn * plan->k4 : 0;
+    t2g_tensor panels = {0};
+    if (!status && a_floats + b_floats) status = t2g_recorder_shared_scratch(rec, 4 * (a_floats + b_floats), &panels, err);
     if (status) return status;
     panels.dtype = T2G_DTYPE_F32;
-    /* no A panel (no arena) where A is read in place */
-    t2g_tensor a_panel = plan->a_packed ? t2g_tensor_slice(panels, 0, a_floats) : (t2g_tensor){0};
-    t2g_tensor b_panel = t2g_tensor_slice(panels, a_floats, b_floats);
+    t2g_tensor a_panel = a_packed ? t2g_tensor_slice(panels, 0, a_floats) : (t2g_tensor){0};
+    t2g_tensor b_panel = b_packed ? t2g_tensor_slice(panels, a_floats, b_floats) : (t2g_tensor){0};
     pack_job a_job = {pack_a, p->A, true, p->M, 0, 0, cfg->bm}, b_job = {pack_b, p->B, false, p->N, 0, 0, cfg->bn};
     /* n outer, m inner: an operand whole in one chunk is packed once */
     for (uint32_t tn = 0; tn < plan->tiles_n && !status; tn += plan->chunk_n) {
         panel_chunk chunk = {0, tn, 0, min_u32(plan->chunk_n, plan->tiles_n - tn)};
         b_job.row0 = tn * cfg->bn, b_job.count = chunk.tiles_n * cfg->bn;
-        if (tn == 0 || plan->chunk_n < plan->tiles_n)
+        if (b_packed && (tn == 0 || plan->chunk_n < plan->tiles_n))
             status = record_pack(rec, label, &b_job, plan, p->K, b_panel, err);
         for (uint32_t tm = 0; tm < plan->tiles_m && !status; tm += plan->chunk_m) {
             chunk.m_tile0 = tm, chunk.tiles_m = min_u32(plan->chunk_m, plan->tiles_m - tm);
             a_job.row0 = tm * cfg->bm, a_job.count = chunk.tiles_m * cfg->bm;
-            if (plan->a_packed && (tn == 0 || plan->chunk_m < plan->tiles_m))
+            if (a_packed && (tn == 0 || plan->chunk_m < plan->tiles_m))
                 status = record_pack(rec, label, &a_job, plan, p->K, a_panel, err);
-            if (!status) status = record_chunk(rec, label, cfg, p, chunk, a_panel, b_panel, err);
+            if (!status) status = record_chunk(rec, label, cfg, p, plan, chunk, a_panel, b_panel, err);
         }
     }
     return status;

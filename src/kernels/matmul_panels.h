@@ -31,14 +31,19 @@ typedef struct t2g_panel_product {
 bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
                            t2g_binding bindings[2], t2g_texel texels[2], uint32_t first[2]);
 
+/* Where the GEMM reads an operand's quads (matmul_panels_cpu.comp's A_FROM and B_FROM): its panel,
+ * or the operand in place, f32, stored with k contiguous (A as (M,K): FROM_ROWS) or one row per k
+ * (A as (K,M), B as (K,N): FROM_K_ROWS). */
+typedef enum t2g_panel_from { T2G_PANEL_FROM_PANEL, T2G_PANEL_FROM_ROWS, T2G_PANEL_FROM_K_ROWS } t2g_panel_from;
+
 /* How a product goes on configuration `cfg`: quads of k per panel row, tiles of C along m and n,
- * tiles per chunk (a chunk's panels hold chunk_m BM rows of A, where A is packed, and chunk_n BN
- * columns of B), and whether A is packed or read in place. */
+ * tiles per chunk (a chunk's panels hold chunk_m BM rows of A and chunk_n BN columns of B, those
+ * of them that are packed), and where the GEMM reads each operand. */
 typedef struct t2g_panel_plan {
     uint32_t k4;
     uint32_t tiles_m, tiles_n;
     uint32_t chunk_m, chunk_n;
-    bool a_packed;
+    t2g_panel_from a_from, b_from;
 } t2g_panel_plan;
 
 /* The plan of the product on `cfg`; false where the panels of one tile of each operand would not

@@ -384,13 +384,16 @@ static void many_views_case(check_ctx *ctx) {
                "bits", PRODUCTS, 2 * PRODUCTS);
 }
 
-/* cpu_panels with room for fewer panels than a product needs (t2g_matmul_test_panels), A packed:
- * A whole and B in chunks, B whole and A in chunks, both in chunks; a storage-buffer range too short
- * for a panel (packed in pieces); A read in place (where it can be: f32 (M,K), K and its leading
- * dimension multiples of 4), in one chunk and with B in chunks. Each the bits of the product in one
- * chunk with A packed, on more dispatches where chunks were asked for (so they did happen). Each of
- * the three products (the three layouts of the operands) on room sized for its own panels, two
- * tiles of C or more each way. */
+/* cpu_panels with room for fewer panels than a product needs (t2g_matmul_test_panels), both
+ * operands packed: A whole and B in chunks, B whole and A in chunks, both in chunks; a
+ * storage-buffer range too short for a panel (packed in pieces); each operand read in place where
+ * it can be (f32; A stored (M,K): K and its leading dimension multiples of 4; A stored (K,M) or B
+ * stored (K,N): M or N and the leading dimension multiples of 4), in one chunk (fewer dispatches
+ * than packed, where anything is in place) and with room for one tile of B (the packed operand in
+ * chunks, or cpu_lanes where both are packed). Each the bits of the product in one chunk with both
+ * packed, on more dispatches where chunks were asked for (so they did happen). Each of the three
+ * products (the three layouts of the operands) on room sized for its own panels, two tiles of C or
+ * more each way. */
 static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
     check_case_begin(ctx);
     const t2g_matmul_tiles PN = T2G_MATMUL_TILES_CPU_PANELS;
@@ -413,11 +416,21 @@ static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
         uint64_t k4 = (uint64_t)(shapes[p][1] + 3) / 4;
         uint64_t a_rows = (uint64_t)(shapes[p][0] + cfg->bm - 1) / cfg->bm * cfg->bm;
         uint64_t b_rows = (uint64_t)(shapes[p][2] + cfg->bn - 1) / cfg->bn * cfg->bn;
-        bool in_place = p < 2 && shapes[p][1] % 4 == 0;
-        const t2g_panels_a PACKED = T2G_PANELS_A_PACKED, IN_PLACE = T2G_PANELS_A_IN_PLACE;
+        /* in place: forward's and dinp's A (K % 4), dinp's and dweight's B (N % 4), dweight's A (M % 4) */
+        bool a_in = p < 2 ? shapes[p][1] % 4 == 0 : shapes[p][0] % 4 == 0, b_in = p > 0 && shapes[p][2] % 4 == 0;
+        /* room for one tile of B: the packed operand in chunks, or none packed, or no room for both */
+        uint64_t room = cfg->bn, packed_rows = (a_in ? 0 : a_rows) + (b_in ? 0 : b_rows);
+        bool fits = (a_in ? 0 : cfg->bm) + (b_in ? 0 : cfg->bn) <= room, chunked = fits && packed_rows > room;
+        char in_place_what[2][96];
+        snprintf(in_place_what[0], sizeof in_place_what[0], "A %s, B %s, one chunk", a_in ? "in place" : "packed",
+                 b_in ? "in place" : "packed");
+        snprintf(in_place_what[1], sizeof in_place_what[1], "A %s, B %s, room for one tile of B%s",
+                 a_in ? "in place" : "packed", b_in ? "in place" : "packed",
+                 !fits ? ": cpu_lanes" : chunked ? ": in chunks" : "");
+        const t2g_panels_in_place PACKED = T2G_PANELS_PACKED, IN_PLACE = T2G_PANELS_IN_PLACE;
         const struct {
             uint64_t bytes, range;
-            t2g_panels_a a;
+            t2g_panels_in_place a;
             bool chunks; /* more dispatches than in one chunk */
             const char *what;
         } rooms[] = {
@@ -428,8 +441,8 @@ static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
             /* the range splits only a panel larger than every tensor */
             {0, range, PACKED, 16 * k4 * (a_rows > b_rows ? a_rows : b_rows) > range,
              "one chunk, panels packed in pieces of the binding range"},
-            {0, 0, IN_PLACE, false, in_place ? "A in place, one chunk" : "A packed (not in place), one chunk"},
-            {16 * k4 * cfg->bn, 0, IN_PLACE, in_place, in_place ? "A in place, B in chunks" : "room too small: cpu_lanes"},
+            {0, 0, IN_PLACE, false, in_place_what[0]},
+            {16 * k4 * room, 0, IN_PLACE, chunked, in_place_what[1]},
         };
         enum { ROOMS = sizeof rooms / sizeof rooms[0] };
         float *got[ROOMS];
@@ -458,7 +471,7 @@ static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
             if (!recorded) break;
             got[r] = check_download(ctx, out, counts[p]);
         }
-        t2g_matmul_test_panels(0, T2G_PANELS_A_AUTO);
+        t2g_matmul_test_panels(0, T2G_PANELS_AUTO);
         for (int r = 1; r < ROOMS && !ctx->failures; r++) {
             char label[160];
             snprintf(label, sizeof label, "cpu_panels %dx%dx%d %s, %s, against one chunk", N, C, OC, names[p],
@@ -470,6 +483,10 @@ static void panels_chunked_case(check_ctx *ctx, int N, int C, int OC) {
                            "one chunk", N, C, OC, names[p], rooms[r].what, (unsigned long long)dispatches[r],
                            (unsigned long long)base);
         }
+        if (!ctx->failures && (a_in || b_in))
+            check_true(ctx, dispatches[5] < dispatches[0], "cpu_panels %dx%dx%d %s, %s: %llu dispatches against %llu "
+                       "with both packed", N, C, OC, names[p], rooms[5].what, (unsigned long long)dispatches[5],
+                       (unsigned long long)dispatches[0]);
     }
 }
 
@@ -557,6 +574,7 @@ T2G_CHECK(matmul) {
     matmul_case(ctx, PW, 5, 3, 130, ALL);
     panels_chunked_case(ctx, 150, 132, 260);
     panels_chunked_case(ctx, 37, 130, 133);
+    panels_chunked_case(ctx, 150, 132, 261); /* A packed and B in place (dinp, dweight) */
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
             lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);

@@ -153,7 +153,8 @@ const char *t2g_device_test_corrupted_variant(const t2g_device *device);
 t2g_status t2g_device_limit_binding(t2g_device *device, uint64_t bytes, t2g_error *err);
 
 /* Whether the kernels that lay their work out by device class (the rows of LayerNorm, RMSNorm and
- * the cross-entropy; attention's and decode attention's configurations) take their CPU layout: a
+ * the cross-entropy; attention's and decode attention's configurations; the partials of dot and
+ * grad_norm) take their CPU layout: a
  * CPU device, unless a test has it take the GPU layout (t2g_device_test_layouts_as_gpu: true
  * until set back to false), so both run on lavapipe. */
 bool t2g_device_layouts_for_cpu(const t2g_device *device);

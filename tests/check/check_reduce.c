@@ -9,6 +9,39 @@
 static const size_t DOT_SIZES[] = {130, 1, 7, 100003, 65535u * 256u + 3u}; /* the last: more than one grid */
 #define DOT_SIZE_COUNT (sizeof DOT_SIZES / sizeof DOT_SIZES[0])
 
+/* The partials' other ways give the same bits as the first run's: the GPU layout (reduce_dot,
+ * where a CPU device ran reduce_dot_lanes), and the tensors bound in chunks of a lowered binding
+ * range (each way; up to 2^20 elements, whose slices of 1024 fit 16 KiB). */
+static void same_bits_other_ways(check_ctx *ctx, t2g_tensor at, t2g_tensor bt, size_t n, const float *ab,
+                                 const float *aa) {
+    bool cpu = t2g_device_layouts_for_cpu(ctx->device);
+    t2g_tensor out = check_poisoned(ctx, 2);
+    for (int way = 0; way < 4; way++) {
+        bool as_gpu = way & 1, chunked = way & 2;
+        if ((!as_gpu && !chunked) || (chunked && n > (1u << 20))) continue;
+        t2g_device_test_layouts_as_gpu(ctx->device, as_gpu);
+        if (chunked) check_status(ctx, t2g_device_limit_binding(ctx->device, 16384, &ctx->err), "lowering the binding range");
+        float *got[2];
+        for (int self = 0; self < 2; self++) {
+            uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+            check_status(ctx, t2g_dot(ctx->recorder, out, at, self ? at : bt, n, &ctx->err), "dot");
+            uint64_t dispatches = t2g_recorder_dispatch_count(ctx->recorder) - before;
+            check_submit(ctx);
+            got[self] = check_download(ctx, out, 1);
+            if (chunked && n * 4 > 16384)
+                check_true(ctx, dispatches > 2, "dot n=%zu in chunks of 16 KiB: %llu dispatches", n,
+                           (unsigned long long)dispatches);
+        }
+        t2g_device_limit_binding(ctx->device, 0, &ctx->err);
+        t2g_device_test_layouts_as_gpu(ctx->device, false);
+        char label[128];
+        snprintf(label, sizeof label, "dot n=%zu, %s layout%s, against the first run's", n,
+                 as_gpu || !cpu ? "GPU" : "CPU", chunked ? " in chunks" : "");
+        check_bitwise(ctx, label, ab, got[0], 1);
+        check_bitwise(ctx, label, aa, got[1], 1);
+    }
+}
+
 T2G_CHECK(dot) {
     for (size_t s = 0; s < (ctx->quick ? 1 : DOT_SIZE_COUNT); s++) {
         size_t n = DOT_SIZES[s];
@@ -41,6 +74,7 @@ T2G_CHECK(dot) {
         check_bitwise(ctx, label, aas[0], aas[1], 1);
         check_close(ctx, label, aas[0], &ref_aa, 1, 1e-5);
         check_true(ctx, isnan(abs_[0][1]) && isnan(aas[0][1]), "dot n=%zu writes out[0] only", n);
+        same_bits_other_ways(ctx, at, bt, n, abs_[0], aas[0]);
         if (s == 0) {
             t2g_status status = t2g_dot(ctx->recorder, out_ab, at, bt, n + 1, &ctx->err);
             check_true(ctx, status == T2G_ERR_ARGUMENT, "dot with n beyond the tensors is refused (%s)",

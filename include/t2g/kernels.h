@@ -127,6 +127,15 @@ t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp,
 t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,
                                const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight,
                                uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+/* t2g_matmul_backward followed by gelu_backward on its dinp: dinp (N,C) += gelu'(pre) * (dout
+ * weight), pre (N,C) the GELU's input; dweight and dbias as t2g_matmul_backward. Fused into the
+ * GEMM's outputs where the device's GEMM does it (CPU devices' packed-panel GEMM); elsewhere the
+ * product goes through scratch (N,C) first (overwritten), then t2g_gelu_backward: the same bits
+ * either way as t2g_fill(scratch, 0), t2g_matmul_backward(&scratch, ...) and
+ * t2g_gelu_backward(dinp, pre, scratch). dinp, pre and scratch are f32. */
+t2g_status t2g_matmul_backward_gelu(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
+                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre,
+                                    t2g_tensor scratch, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
 
 /* ---- causal grouped-query self-attention (shaders/attention_*.comp) ----
  * NH query heads share KVH key/value heads: query head h uses kv head h / (NH / KVH). KVH

@@ -380,22 +380,25 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_m
  * tensors' sizes. */
 static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
                        bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B, const t2g_tensor *bias, uint32_t M,
-                       uint32_t N, uint32_t K, t2g_error *err) {
+                       uint32_t N, uint32_t K, const t2g_tensor *gelu_pre, t2g_error *err) {
     gemm_shader shader;
     t2g_status status;
-    if (tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B))) {
+    bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B));
+    if (coopmat && gelu_pre) return T2G_ERR_UNSUPPORTED; /* the caller's two kernels instead */
+    if (coopmat) {
         status = coopmat_shader(rec, label, A, B, &shader, err);
     } else {
         const t2g_matmul_tile_config *cfg;
         status = tile_config(rec, label, tiles, M, N, K, &cfg, err);
         if (!status && cfg->shader == T2G_MATMUL_SHADER_CPU_PANELS) {
-            const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K};
+            const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K, gelu_pre};
             t2g_panel_plan plan;
             if (t2g_panels_plan(rec, cfg, &product, &plan))
                 return t2g_record_panels(rec, label, cfg, &product, &plan, err);
             /* panels past the limits: the operands read in place, the same bits */
             status = tile_config(rec, label, T2G_MATMUL_TILES_CPU_LANES, M, N, K, &cfg, err);
         }
+        if (!status && gelu_pre) return T2G_ERR_UNSUPPORTED;
         if (!status) status = tiled_shader(rec, label, cfg, A, B, &shader, err);
     }
     if (status) return status;
@@ -424,13 +427,13 @@ t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t
     if (status) return status;
     /* out (N,OC) = inp (N,C) [A, rows contiguous] x weight^T [B stored (OC,C): transposed] */
     t2g_gemm_operand A = {inp, false, C}, B = {weight, true, C};
-    return gemm(rec, kernel, tiles, out, OC, false, A, B, bias, N, OC, C, err);
+    return gemm(rec, kernel, tiles, out, OC, false, A, B, bias, N, OC, C, NULL, err);
 }
 
-t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, const t2g_tensor *dinp,
-                                     t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
-                                     t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
-    const char *kernel = "matmul_backward";
+/* The checks of both backward functions: the shapes and the tensors' sizes. */
+static t2g_status check_backward(const char *kernel, const t2g_tensor *dinp, t2g_tensor dweight,
+                                 const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, uint32_t N,
+                                 uint32_t C, uint32_t OC, t2g_error *err) {
     t2g_status status = check_shape(kernel, N, C, OC, err);
     if (!status && dinp) status = t2g_need(*dinp, (uint64_t)N * C, kernel, "dinp", err);
     if (!status) status = t2g_need(dweight, (uint64_t)OC * C, kernel, "dweight", err);
@@ -438,19 +441,58 @@ t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, 
     if (!status) status = t2g_need(dout, (uint64_t)N * OC, kernel, "dout", err);
     if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
     if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
-    if (status) return status;
-    if (dinp) {
-        /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
-        t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
-        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, err);
-        if (status) return status;
-    }
+    return status;
+}
+
+/* dweight (OC,C) += dout^T inp, dbias (OC) += column sums of dout: both backward functions'. */
+static t2g_status backward_weights(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dweight,
+                                   const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, uint32_t N, uint32_t C,
+                                   uint32_t OC, t2g_error *err) {
     /* dweight (OC,C) += dout^T [A stored (N,OC): transposed] x inp (N,C) [B, rows contiguous] */
     t2g_gemm_operand A = {dout, true, OC}, B = {inp, false, C};
-    status = gemm(rec, "matmul_backward_dweight", tiles, dweight, C, true, A, B, NULL, OC, C, N, err);
-    if (status) return status;
-    if (dbias) status = t2g_column_sums_accumulate(rec, *dbias, dout, N, OC, err);
+    t2g_status status = gemm(rec, "matmul_backward_dweight", tiles, dweight, C, true, A, B, NULL, OC, C, N, NULL, err);
+    if (!status && dbias) status = t2g_column_sums_accumulate(rec, *dbias, dout, N, OC, err);
     return status;
+}
+
+t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, const t2g_tensor *dinp,
+                                     t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
+                                     t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
+    t2g_status status = check_backward("matmul_backward", dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
+    if (!status && dinp) {
+        /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
+        t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
+        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, NULL, err);
+    }
+    if (status) return status;
+    return backward_weights(rec, tiles, dweight, dbias, dout, inp, N, C, OC, err);
+}
+
+t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dinp,
+                                          t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
+                                          t2g_tensor weight, t2g_tensor pre, t2g_tensor scratch, uint32_t N, uint32_t C,
+                                          uint32_t OC, t2g_error *err) {
+    const char *kernel = "matmul_backward_gelu";
+    t2g_status status = check_backward(kernel, &dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
+    if (!status) status = t2g_need_float(pre, (uint64_t)N * C, kernel, "pre", err);
+    if (!status) status = t2g_need(scratch, (uint64_t)N * C, kernel, "scratch", err);
+    if (!status && (pre.dtype != T2G_DTYPE_F32 || dinp.dtype != T2G_DTYPE_F32 || scratch.dtype != T2G_DTYPE_F32))
+        status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s: dinp, pre and scratch must be f32 (they are %s, %s and %s)",
+                          kernel, t2g_dtype_name(dinp.dtype), t2g_dtype_name(pre.dtype), t2g_dtype_name(scratch.dtype));
+    if (status) return status;
+    /* dinp (N,C) += gelu'(pre) * (dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows
+     * contiguous]), in the GEMM where it fuses; else the product into scratch, zeroed first, then
+     * gelu_backward. The same bits: scratch holds 0 + each sum, which is the sum itself (a sum
+     * starts at +0, so it is never -0). */
+    t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
+    status = gemm(rec, "matmul_backward_dinp", tiles, dinp, C, true, A, B, NULL, N, C, OC, &pre, err);
+    if (status == T2G_ERR_UNSUPPORTED) {
+        status = t2g_fill(rec, scratch, (uint64_t)N * C, 0.0f, err);
+        if (!status) status = gemm(rec, "matmul_backward_dinp", tiles, scratch, C, true, A, B, NULL, N, C, OC, NULL, err);
+        if (!status) status = t2g_gelu_backward(rec, dinp, pre, scratch, (uint64_t)N * C, err);
+    }
+    if (status) return status;
+    return backward_weights(rec, tiles, dweight, dbias, dout, inp, N, C, OC, err);
 }
 
 t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
@@ -463,4 +505,11 @@ t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_te
                                uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
     return t2g_matmul_backward_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, N, C, OC,
                                      err);
+}
+
+t2g_status t2g_matmul_backward_gelu(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
+                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre,
+                                    t2g_tensor scratch, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
+    return t2g_matmul_backward_gelu_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, pre,
+                                          scratch, N, C, OC, err);
 }

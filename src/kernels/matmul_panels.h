@@ -15,14 +15,16 @@ typedef struct t2g_gemm_operand {
     uint32_t ld;
 } t2g_gemm_operand;
 
-/* C (M,N) = A B [+ bias] [+ C, when accumulating], C's rows ldc apart. */
+/* C (M,N) = A B [+ bias] [+ C, when accumulating], C's rows ldc apart; or, with gelu_pre,
+ * C += gelu'(gelu_pre) * A B (gelu_pre (M,N) f32 laid out as C; accumulating, no bias). */
 typedef struct t2g_panel_product {
     t2g_tensor c;
     uint32_t ldc;
     bool accumulate;
     t2g_gemm_operand A, B;
-    const t2g_tensor *bias; /* NULL: none */
+    const t2g_tensor *bias;     /* NULL: none */
     uint32_t M, N, K;
+    const t2g_tensor *gelu_pre; /* NULL: none */
 } t2g_panel_product;
 
 /* C's and bias's quads as two texel bindings (views of C, and of bias or else C again, never

@@ -61,11 +61,9 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     /* residual3 = residual2 + fcproj: dresidual is the gradient of both. fch_act, shared by the
      * blocks, is this block's again: the same kernel on the same fch, so the same bits. */
     TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, NF, err));
-    TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F,
-                            C, err));
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
-    TRY(t2g_gelu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, NF, err));
+    TRY(t2g_matmul_backward_gelu(rec, gpt->dfch, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw,
+                                 a->fch, gpt->dfch_act, N, F, C, err));
     TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
     TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,

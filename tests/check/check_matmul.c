@@ -196,6 +196,57 @@ static void rejection_case(check_ctx *ctx) {
     ctx->err.message[0] = 0;
 }
 
+/* t2g_matmul_backward_gelu on configuration `tiles` against its definition, the three kernels
+ * (scratch zeroed, matmul_backward into it, gelu_backward into dinp) on the same tiles: the same
+ * bits for dinp (which starts non-zero), dweight and dbias; on cpu_panels fused (fewer
+ * dispatches), elsewhere through a poisoned scratch. */
+static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
+    check_case_begin(ctx);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    t2g_tensor dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    t2g_tensor pre = check_upload(ctx, check_random_floats(ctx, nin, -4, 4), nin);
+    float *dinp0 = check_random_floats(ctx, nin, -1, 1), *zeros_w = check_random_floats(ctx, nw, 0, 0);
+    float *zeros_b = check_random_floats(ctx, OC, 0, 0);
+    t2g_tensor dinp[2], dweight[2], dbias[2];
+    uint64_t dispatches[2];
+    for (int way = 0; way < 2; way++) { /* 0: fused where it can be, 1: the three kernels */
+        dinp[way] = check_upload(ctx, dinp0, nin);
+        dweight[way] = check_upload(ctx, zeros_w, nw);
+        dbias[way] = check_upload(ctx, zeros_b, OC);
+        t2g_tensor scratch = check_poisoned(ctx, nin);
+        uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+        t2g_status status;
+        if (way == 0) {
+            status = t2g_matmul_backward_gelu_tiles(ctx->recorder, tiles, dinp[0], dweight[0], &dbias[0], dout, inp,
+                                                    weight, pre, scratch, N, C, OC, &ctx->err);
+        } else {
+            status = t2g_fill(ctx->recorder, scratch, nin, 0.0f, &ctx->err);
+            if (!status)
+                status = t2g_matmul_backward_tiles(ctx->recorder, tiles, &scratch, dweight[1], &dbias[1], dout, inp,
+                                                   weight, N, C, OC, &ctx->err);
+            if (!status) status = t2g_gelu_backward(ctx->recorder, dinp[1], pre, scratch, nin, &ctx->err);
+        }
+        dispatches[way] = t2g_recorder_dispatch_count(ctx->recorder) - before;
+        if (!check_status(ctx, status, way ? "the three kernels" : "matmul_backward_gelu")) return;
+    }
+    if (!check_submit(ctx)) return;
+    char label[128];
+    const char *name = tiles_name(tiles);
+    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dinp against the three kernels", name, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, dinp[1], nin), check_download(ctx, dinp[0], nin), nin);
+    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dweight against the three kernels", name, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, dweight[1], nw), check_download(ctx, dweight[0], nw), nw);
+    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dbias against the three kernels", name, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, dbias[1], OC), check_download(ctx, dbias[0], OC), OC);
+    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
+    check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
+               "matmul_backward_gelu %s %dx%dx%d: %llu dispatches against the three kernels' %llu (%s)", name, N, C,
+               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
+               fuses ? "fused: fewer" : "the same kernels");
+}
+
 /* The forward of one product on every configuration the device can run: the same bits (each
  * output is one invocation's sum over k in increasing order, whatever the tiles). */
 static void same_bits_everywhere(check_ctx *ctx, int N, int C, int OC) {
@@ -575,6 +626,14 @@ T2G_CHECK(matmul) {
     panels_chunked_case(ctx, 150, 132, 260);
     panels_chunked_case(ctx, 37, 130, 133);
     panels_chunked_case(ctx, 150, 132, 261); /* A packed and B in place (dinp, dweight) */
+    /* gelu_backward fused into dinp: whole tiles of quads and cut ones (67x64x128), one at a
+     * time (C % 4 != 0: 37x53x71), B packed (300 rows: dinp's weight at M >= 512 is not), and
+     * not fused (cpu_lanes, gpu_small) */
+    gelu_fused_case(ctx, PN, 67, 64, 128);
+    gelu_fused_case(ctx, PN, 37, 53, 71);
+    gelu_fused_case(ctx, PW, 600, 64, 96);
+    gelu_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 67, 64, 128);
+    gelu_fused_case(ctx, GS, 37, 53, 71);
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
             lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);

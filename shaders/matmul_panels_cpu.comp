@@ -47,10 +47,14 @@ layout(constant_id = 4) const uint TN = 16;
 const uint FROM_PANEL = 0u, FROM_ROWS = 1u, FROM_K_ROWS = 2u;
 layout(constant_id = 5) const uint A_FROM = FROM_PANEL;
 layout(constant_id = 6) const uint B_FROM = FROM_PANEL;
-// GELU_GRAD: C += gelu'(pre) * the product, output by output (gelu_backward.comp's dinp += gelu'(inp)
-// * dout, with dout the product, fused: t2g_matmul_backward_gelu), pre (M,N) f32 with C's layout
-// (rows ldc apart); accumulating, without a bias.
-layout(constant_id = 7) const bool GELU_GRAD = false;
+// What the outputs take besides the product (EPILOGUE), aux (M,N) f32 laid out as C (rows ldc
+// apart), output by output with the operations of the kernels it fuses:
+//   EPILOGUE_GELU_GRAD: C += gelu'(aux) * the product (gelu_backward.comp's dinp += gelu'(inp) *
+//     dout, dout the product: t2g_matmul_backward_gelu); accumulating, without a bias;
+//   EPILOGUE_ADD: C = aux + (the product + bias) (residual_forward.comp's a + b, b the product:
+//     t2g_matmul_forward_residual); not accumulating.
+const uint EPILOGUE_NONE = 0u, EPILOGUE_GELU_GRAD = 1u, EPILOGUE_ADD = 2u;
+layout(constant_id = 7) const uint EPILOGUE = EPILOGUE_NONE;
 
 layout(std430, binding = 0) buffer Cbuf { float c[]; };
 layout(std430, binding = 0) buffer Cbuf4 { vec4 c4[]; };
@@ -61,9 +65,9 @@ layout(binding = 3) uniform samplerBuffer b_panel;
 // accumulating, bias_quads with a bias).
 layout(binding = 4) uniform samplerBuffer c_quads;
 layout(binding = 5) uniform samplerBuffer bias_quads;
-// pre as quads (for whole tiles) and as floats, where GELU_GRAD; else stand-ins, never read.
-layout(binding = 6) uniform samplerBuffer pre_quads;
-layout(std430, binding = 7) restrict readonly buffer Pre { float pre[]; };
+// aux as quads (for whole tiles) and as floats, with an EPILOGUE; else stand-ins, never read.
+layout(binding = 6) uniform samplerBuffer aux_quads;
+layout(std430, binding = 7) restrict readonly buffer Aux { float aux[]; };
 layout(push_constant) uniform Push {
     uint M, N, K, ldc;
     uint tiles_m, tiles_n;   // the chunk's tiles along m and n
@@ -72,12 +76,12 @@ layout(push_constant) uniform Push {
     uint a_first, b_first;   // the quad of a_panel and b_panel where the panels start
     uint c_first, bias_first; // the quad of c_quads and bias_quads where C and bias start
     uint lda, ldb;           // A's and B's leading dimensions, where they are read in place
-    uint pre_first;          // the quad of pre_quads where pre starts
+    uint aux_first;          // the quad of aux_quads where aux starts
 } p;
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
-const uint FLAG_C_QUADS = 8u; // c_quads and bias_quads (and pre_quads) hold C and bias (and pre), and ldc % 4 == 0
+const uint FLAG_C_QUADS = 8u; // c_quads, bias_quads (and aux_quads) hold C, bias (and aux), and ldc % 4 == 0
 const uint GROUP_ROWS = 8u;   // the order of workgroups of matmul_gemm.comp
 const uint CX = BN / TN;      // invocations along n
 const uint TN4 = TN / 4u;     // column quads per invocation
@@ -181,11 +185,13 @@ void main() {
                 vec4 v = vec4(acc[i * TN + 4u * h], acc[i * TN + 4u * h + 1u], acc[i * TN + 4u * h + 2u],
                               acc[i * TN + 4u * h + 3u]);
                 if (with_bias) v += texelFetch(bias_quads, int(p.bias_first + col / 4u));
-                if (GELU_GRAD) {
+                if (EPILOGUE == EPILOGUE_GELU_GRAD) {
                     vec4 d = texelFetch(c_quads, int(p.c_first + at / 4u));
-                    vec4 x = texelFetch(pre_quads, int(p.pre_first + at / 4u));
+                    vec4 x = texelFetch(aux_quads, int(p.aux_first + at / 4u));
                     v = vec4(d.x + gelu_grad(x.x) * v.x, d.y + gelu_grad(x.y) * v.y, d.z + gelu_grad(x.z) * v.z,
                              d.w + gelu_grad(x.w) * v.w);
+                } else if (EPILOGUE == EPILOGUE_ADD) {
+                    v = texelFetch(aux_quads, int(p.aux_first + at / 4u)) + v;
                 } else if (accumulate) {
                     v = texelFetch(c_quads, int(p.c_first + at / 4u)) + v;
                 }
@@ -202,7 +208,8 @@ void main() {
             float v = acc[i * TN + j];
             if (with_bias) v += bias[col];
             uint at = row * p.ldc + col;
-            if (GELU_GRAD) v = c[at] + gelu_grad(pre[at]) * v;
+            if (EPILOGUE == EPILOGUE_GELU_GRAD) v = c[at] + gelu_grad(aux[at]) * v;
+            else if (EPILOGUE == EPILOGUE_ADD) v = aux[at] + v;
             else if (accumulate) v = c[at] + v;
             c[at] = v;
         }

@@ -122,6 +122,13 @@ t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t
  * or f32 inp with a 16-bit weight); the sums, out, bias and every gradient are f32. */
 t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
                               const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+/* t2g_matmul_forward followed by the residual add: out (N,OC) = residual + (inp weight^T + bias).
+ * Fused into the GEMM's outputs where the device's GEMM does it (CPU devices' packed-panel GEMM);
+ * elsewhere the product goes into scratch (N,OC) (overwritten), then t2g_residual_forward: the
+ * same bits either way. out, residual and scratch are f32. */
+t2g_status t2g_matmul_forward_residual(t2g_recorder *rec, t2g_tensor out, t2g_tensor residual, t2g_tensor inp,
+                                       t2g_tensor weight, const t2g_tensor *bias, t2g_tensor scratch, uint32_t N,
+                                       uint32_t C, uint32_t OC, t2g_error *err);
 /* dinp (N,C) += dout weight; dweight (OC,C) += dout^T inp; dbias (OC) += column sums of dout.
  * dinp and dbias may be NULL (not computed). */
 t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,

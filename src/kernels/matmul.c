@@ -380,25 +380,25 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_m
  * tensors' sizes. */
 static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles tiles, t2g_tensor c, uint32_t ldc,
                        bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B, const t2g_tensor *bias, uint32_t M,
-                       uint32_t N, uint32_t K, const t2g_tensor *gelu_pre, t2g_error *err) {
+                       uint32_t N, uint32_t K, t2g_gemm_epilogue epilogue, t2g_tensor aux, t2g_error *err) {
     gemm_shader shader;
     t2g_status status;
     bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B));
-    if (coopmat && gelu_pre) return T2G_ERR_UNSUPPORTED; /* the caller's two kernels instead */
+    if (coopmat && epilogue) return T2G_ERR_UNSUPPORTED; /* the caller's kernels instead */
     if (coopmat) {
         status = coopmat_shader(rec, label, A, B, &shader, err);
     } else {
         const t2g_matmul_tile_config *cfg;
         status = tile_config(rec, label, tiles, M, N, K, &cfg, err);
         if (!status && cfg->shader == T2G_MATMUL_SHADER_CPU_PANELS) {
-            const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K, gelu_pre};
+            const t2g_panel_product product = {c, ldc, accumulate, A, B, bias, M, N, K, epilogue, aux};
             t2g_panel_plan plan;
             if (t2g_panels_plan(rec, cfg, &product, &plan))
                 return t2g_record_panels(rec, label, cfg, &product, &plan, err);
             /* panels past the limits: the operands read in place, the same bits */
             status = tile_config(rec, label, T2G_MATMUL_TILES_CPU_LANES, M, N, K, &cfg, err);
         }
-        if (!status && gelu_pre) return T2G_ERR_UNSUPPORTED;
+        if (!status && epilogue) return T2G_ERR_UNSUPPORTED;
         if (!status) status = tiled_shader(rec, label, cfg, A, B, &shader, err);
     }
     if (status) return status;
@@ -415,6 +415,8 @@ static t2g_status check_shape(const char *kernel, uint32_t N, uint32_t C, uint32
     return status;
 }
 
+#define NO_AUX ((t2g_tensor){0}) /* gemm's aux without an epilogue */
+
 t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out, t2g_tensor inp,
                                     t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
                                     t2g_error *err) {
@@ -427,7 +429,34 @@ t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t
     if (status) return status;
     /* out (N,OC) = inp (N,C) [A, rows contiguous] x weight^T [B stored (OC,C): transposed] */
     t2g_gemm_operand A = {inp, false, C}, B = {weight, true, C};
-    return gemm(rec, kernel, tiles, out, OC, false, A, B, bias, N, OC, C, NULL, err);
+    return gemm(rec, kernel, tiles, out, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_NONE, NO_AUX, err);
+}
+
+t2g_status t2g_matmul_forward_residual_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out,
+                                             t2g_tensor residual, t2g_tensor inp, t2g_tensor weight,
+                                             const t2g_tensor *bias, t2g_tensor scratch, uint32_t N, uint32_t C,
+                                             uint32_t OC, t2g_error *err) {
+    const char *kernel = "matmul_forward_residual";
+    t2g_status status = check_shape(kernel, N, C, OC, err);
+    if (!status) status = t2g_need(out, (uint64_t)N * OC, kernel, "out", err);
+    if (!status) status = t2g_need(residual, (uint64_t)N * OC, kernel, "residual", err);
+    if (!status) status = t2g_need(scratch, (uint64_t)N * OC, kernel, "scratch", err);
+    if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
+    if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
+    if (!status && bias) status = t2g_need(*bias, OC, kernel, "bias", err);
+    if (!status && (out.dtype != T2G_DTYPE_F32 || residual.dtype != T2G_DTYPE_F32 || scratch.dtype != T2G_DTYPE_F32))
+        status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s: out, residual and scratch must be f32 (they are %s, %s and %s)",
+                          kernel, t2g_dtype_name(out.dtype), t2g_dtype_name(residual.dtype),
+                          t2g_dtype_name(scratch.dtype));
+    if (status) return status;
+    /* out (N,OC) = residual + (inp (N,C) x weight^T + bias), in the GEMM where it fuses; else the
+     * product into scratch, then residual_forward: the same operations, so the same bits */
+    t2g_gemm_operand A = {inp, false, C}, B = {weight, true, C};
+    status = gemm(rec, "matmul_forward", tiles, out, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_ADD, residual, err);
+    if (status != T2G_ERR_UNSUPPORTED) return status;
+    status = gemm(rec, "matmul_forward", tiles, scratch, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_NONE, NO_AUX, err);
+    if (!status) status = t2g_residual_forward(rec, out, residual, scratch, (uint64_t)N * OC, err);
+    return status;
 }
 
 /* The checks of both backward functions: the shapes and the tensors' sizes. */
@@ -450,7 +479,8 @@ static t2g_status backward_weights(t2g_recorder *rec, t2g_matmul_tiles tiles, t2
                                    uint32_t OC, t2g_error *err) {
     /* dweight (OC,C) += dout^T [A stored (N,OC): transposed] x inp (N,C) [B, rows contiguous] */
     t2g_gemm_operand A = {dout, true, OC}, B = {inp, false, C};
-    t2g_status status = gemm(rec, "matmul_backward_dweight", tiles, dweight, C, true, A, B, NULL, OC, C, N, NULL, err);
+    t2g_status status =
+        gemm(rec, "matmul_backward_dweight", tiles, dweight, C, true, A, B, NULL, OC, C, N, T2G_EPILOGUE_NONE, NO_AUX, err);
     if (!status && dbias) status = t2g_column_sums_accumulate(rec, *dbias, dout, N, OC, err);
     return status;
 }
@@ -462,7 +492,8 @@ t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, 
     if (!status && dinp) {
         /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
         t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
-        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, NULL, err);
+        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_NONE, NO_AUX,
+                      err);
     }
     if (status) return status;
     return backward_weights(rec, tiles, dweight, dbias, dout, inp, N, C, OC, err);
@@ -485,10 +516,13 @@ t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles ti
      * gelu_backward. The same bits: scratch holds 0 + each sum, which is the sum itself (a sum
      * starts at +0, so it is never -0). */
     t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
-    status = gemm(rec, "matmul_backward_dinp", tiles, dinp, C, true, A, B, NULL, N, C, OC, &pre, err);
+    status = gemm(rec, "matmul_backward_dinp", tiles, dinp, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_GELU_GRAD, pre,
+                  err);
     if (status == T2G_ERR_UNSUPPORTED) {
         status = t2g_fill(rec, scratch, (uint64_t)N * C, 0.0f, err);
-        if (!status) status = gemm(rec, "matmul_backward_dinp", tiles, scratch, C, true, A, B, NULL, N, C, OC, NULL, err);
+        if (!status)
+            status = gemm(rec, "matmul_backward_dinp", tiles, scratch, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_NONE,
+                          NO_AUX, err);
         if (!status) status = t2g_gelu_backward(rec, dinp, pre, scratch, (uint64_t)N * C, err);
     }
     if (status) return status;
@@ -505,6 +539,13 @@ t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_te
                                uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
     return t2g_matmul_backward_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, N, C, OC,
                                      err);
+}
+
+t2g_status t2g_matmul_forward_residual(t2g_recorder *rec, t2g_tensor out, t2g_tensor residual, t2g_tensor inp,
+                                       t2g_tensor weight, const t2g_tensor *bias, t2g_tensor scratch, uint32_t N,
+                                       uint32_t C, uint32_t OC, t2g_error *err) {
+    return t2g_matmul_forward_residual_tiles(rec, T2G_MATMUL_TILES_AUTO, out, residual, inp, weight, bias, scratch, N,
+                                             C, OC, err);
 }
 
 t2g_status t2g_matmul_backward_gelu(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,

@@ -145,12 +145,13 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
     struct {
         uint32_t M, N, K, ldc, tiles_m, tiles_n, m_tile0, n_tile0, flags, a_first, b_first, c_first, bias_first, lda,
-            ldb, pre_first;
+            ldb, aux_first;
     } push = {p->M, p->N, p->K, p->ldc, chunk.tiles_m, chunk.tiles_n, chunk.m_tile0, chunk.n_tile0,
               (p->bias ? PANEL_BIAS : 0u) | (p->accumulate ? PANEL_ACCUMULATE : 0u), 0, 0, 0, 0, p->A.ld, p->B.ld, 0};
     t2g_tensor a = plan->a_from == T2G_PANEL_FROM_PANEL ? a_panel : p->A.tensor;
     t2g_tensor b = plan->b_from == T2G_PANEL_FROM_PANEL ? b_panel : p->B.tensor;
-    /* without a bias, binding 1 is B's first quad (never read); likewise binding 7 without gelu_pre */
+    /* without a bias, binding 1 is B's first quad (never read); likewise bindings 6 and 7 without an
+     * epilogue */
     t2g_tensor stand_in = t2g_tensor_slice(b, 0, 4);
     t2g_binding bindings[8] = {{p->c, p->accumulate ? T2G_READ_WRITE : T2G_WRITE},
                                {p->bias ? *p->bias : stand_in, T2G_READ}};
@@ -164,11 +165,12 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
     uint32_t first[2];
     bool c_quads = t2g_gemm_bind_c_quads(info, p->c, p->ldc, p->bias, &bindings[4], &texels[4], first);
     push.c_first = first[0], push.bias_first = first[1];
-    bindings[7] = (t2g_binding){p->gelu_pre ? *p->gelu_pre : stand_in, T2G_READ};
-    bool pre_quads = t2g_bind_quads(info, p->gelu_pre ? *p->gelu_pre : stand_in, &bindings[6], &texels[6], &push.pre_first);
-    if (c_quads && (pre_quads || !p->gelu_pre)) push.flags |= PANEL_C_QUADS;
+    t2g_tensor aux = p->epilogue ? p->aux : stand_in;
+    bindings[7] = (t2g_binding){aux, T2G_READ};
+    bool aux_quads = t2g_bind_quads(info, aux, &bindings[6], &texels[6], &push.aux_first);
+    if (c_quads && (aux_quads || !p->epilogue)) push.flags |= PANEL_C_QUADS;
     const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, plan->a_from,
-                             plan->b_from, p->gelu_pre != NULL};
+                             plan->b_from, p->epilogue};
     t2g_dispatch dispatch = {
         .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 8, .bindings = bindings, .binding_count = 8,
         .texels = texels, .push = &push, .push_bytes = sizeof push, .label = label,

@@ -15,16 +15,21 @@ typedef struct t2g_gemm_operand {
     uint32_t ld;
 } t2g_gemm_operand;
 
-/* C (M,N) = A B [+ bias] [+ C, when accumulating], C's rows ldc apart; or, with gelu_pre,
- * C += gelu'(gelu_pre) * A B (gelu_pre (M,N) f32 laid out as C; accumulating, no bias). */
+/* What a product's outputs take besides the product (matmul_panels_cpu.comp's EPILOGUE), aux
+ * (M,N) f32 laid out as C: C += gelu'(aux) * A B (GELU_GRAD: accumulating, no bias), or C = aux
+ * + (A B + bias) (ADD: not accumulating). */
+typedef enum t2g_gemm_epilogue { T2G_EPILOGUE_NONE, T2G_EPILOGUE_GELU_GRAD, T2G_EPILOGUE_ADD } t2g_gemm_epilogue;
+
+/* C (M,N) = A B [+ bias] [+ C, when accumulating], C's rows ldc apart, or as the epilogue says. */
 typedef struct t2g_panel_product {
     t2g_tensor c;
     uint32_t ldc;
     bool accumulate;
     t2g_gemm_operand A, B;
-    const t2g_tensor *bias;     /* NULL: none */
+    const t2g_tensor *bias; /* NULL: none */
     uint32_t M, N, K;
-    const t2g_tensor *gelu_pre; /* NULL: none */
+    t2g_gemm_epilogue epilogue;
+    t2g_tensor aux;         /* the epilogue's (none: no arena) */
 } t2g_panel_product;
 
 /* C's and bias's quads as two texel bindings (views of C, and of bias or else C again, never

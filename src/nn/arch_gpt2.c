@@ -37,13 +37,13 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, &w->qkvb, N, C, gpt->QKV, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
-    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, mw->attprojw, &w->attprojb, N, C, C, err));
-    TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, &w->attprojb,
+                                    gpt->proj_out, N, C, C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, &w->fcb, N, C, F, err));
     TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, (uint64_t)N * F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, gpt->fch_act, mw->fcprojw, &w->fcprojb, N, F, C, err));
-    TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, &w->fcprojb,
+                                    gpt->proj_out, N, F, C, err));
     return T2G_OK;
 }
 

@@ -39,13 +39,13 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
     TRY(t2g_rope(rec, a->qkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, false, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
-    TRY(t2g_matmul_forward(rec, a->attproj, a->atty, mw->attprojw, NULL, N, C, C, err));
-    TRY(t2g_residual_forward(rec, a->residual2, residual, a->attproj, (uint64_t)N * C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, NULL,
+                                    gpt->proj_out, N, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err));
-    TRY(t2g_matmul_forward(rec, a->fcproj, gpt->fch_act, mw->fcprojw, NULL, N, F, C, err));
-    TRY(t2g_residual_forward(rec, a->residual3, a->residual2, a->fcproj, (uint64_t)N * C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, NULL,
+                                    gpt->proj_out, N, F, C, err));
     return T2G_OK;
 }
 

@@ -103,7 +103,9 @@ static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint
 }
 
 /* The activations' first arena: all but the blocks', with the one fch_act that every block's
- * forward writes and its backward recomputes. A frozen model has no backward scratch. */
+ * forward writes and its backward recomputes, and the one proj_out (the projections' outputs
+ * before their residual adds, which the backward never reads). A frozen model has no backward
+ * scratch. */
 static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
@@ -116,6 +118,7 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
     add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
+    add(plan, "proj_out (B, T, width)", &gpt->proj_out, N * C);
     if (gpt->frozen) return;
     add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
     add(plan, "dln (B, T, width)", &gpt->dln, N * C);
@@ -136,13 +139,11 @@ static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
     add(plan, "qkv (B, T, qkv width)", &x->qkv, N * gpt->QKV);
     add_typed(plan, "atty (B, T, width)", &x->atty, N * C, act);
     add(plan, "lse (B, heads, T)", &x->lse, N * gpt->NH);
-    add(plan, "attproj (B, T, width)", &x->attproj, N * C);
     add(plan, "residual2 (B, T, width)", &x->residual2, N * C);
     add_typed(plan, "ln2 (B, T, width)", &x->ln2, N * C, act);
     add(plan, "ln2_mean (B, T)", &x->ln2_mean, N);
     add(plan, "ln2_rstd (B, T)", &x->ln2_rstd, N);
     add(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN);
-    add(plan, "fcproj (B, T, width)", &x->fcproj, N * C);
     add(plan, "residual3 (B, T, width)", &x->residual3, N * C);
 }
 

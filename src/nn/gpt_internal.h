@@ -33,11 +33,9 @@ typedef struct gpt_block_acts {
     t2g_tensor qkv;                     /* (B,T,QKV): llama's q and k after the rotation */
     t2g_tensor atty;                    /* (B,T,C) */
     t2g_tensor lse;                     /* (B,NH,T) */
-    t2g_tensor attproj;                 /* (B,T,C) */
     t2g_tensor residual2;               /* (B,T,C) */
     t2g_tensor ln2, ln2_mean, ln2_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor fch;                     /* (B,T,FIN) */
-    t2g_tensor fcproj;                  /* (B,T,C) */
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
 
@@ -76,6 +74,9 @@ struct t2g_gpt {
     t2g_tensor fch_act;                 /* (B,T,F): the GELU or SwiGLU of a block's fch, one for all blocks:
                                            the forward pass writes it for the next matmul, the backward
                                            pass recomputes it from the block's fch (as llm.c's recompute) */
+    t2g_tensor proj_out;                /* (B,T,C): a block's attention or MLP projection before the residual
+                                           add, where the matmul does not add it itself (one for all blocks:
+                                           t2g_matmul_forward_residual's scratch) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     t2g_tensor logits;                  /* (B,T,V), then its gradient */

@@ -247,6 +247,42 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
                fuses ? "fused: fewer" : "the same kernels");
 }
 
+/* t2g_matmul_forward_residual on configuration `tiles` against its definition, matmul_forward on
+ * the same tiles then residual_forward: the same bits; on cpu_panels fused (fewer dispatches),
+ * elsewhere through a poisoned scratch. */
+static void residual_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
+    check_case_begin(ctx);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    t2g_tensor bias = check_upload(ctx, check_random_floats(ctx, OC, -1, 1), OC);
+    t2g_tensor residual = check_upload(ctx, check_random_floats(ctx, nout, -2, 2), nout);
+    t2g_tensor out[2];
+    uint64_t dispatches[2];
+    for (int way = 0; way < 2; way++) { /* 0: fused where it can be, 1: the two kernels */
+        out[way] = check_poisoned(ctx, nout);
+        t2g_tensor scratch = check_poisoned(ctx, nout);
+        uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+        t2g_status status =
+            way == 0 ? t2g_matmul_forward_residual_tiles(ctx->recorder, tiles, out[0], residual, inp, weight, &bias,
+                                                         scratch, N, C, OC, &ctx->err)
+                     : t2g_matmul_forward_tiles(ctx->recorder, tiles, scratch, inp, weight, &bias, N, C, OC, &ctx->err);
+        if (way == 1 && !status) status = t2g_residual_forward(ctx->recorder, out[1], residual, scratch, nout, &ctx->err);
+        dispatches[way] = t2g_recorder_dispatch_count(ctx->recorder) - before;
+        if (!check_status(ctx, status, way ? "the two kernels" : "matmul_forward_residual")) return;
+    }
+    if (!check_submit(ctx)) return;
+    char label[128];
+    const char *name = tiles_name(tiles);
+    snprintf(label, sizeof label, "matmul_forward_residual %s %dx%dx%d against the two kernels", name, N, C, OC);
+    check_bitwise(ctx, label, check_download(ctx, out[1], nout), check_download(ctx, out[0], nout), nout);
+    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
+    check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
+               "matmul_forward_residual %s %dx%dx%d: %llu dispatches against the two kernels' %llu (%s)", name, N, C,
+               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
+               fuses ? "fused: fewer" : "the same kernels");
+}
+
 /* The forward of one product on every configuration the device can run: the same bits (each
  * output is one invocation's sum over k in increasing order, whatever the tiles). */
 static void same_bits_everywhere(check_ctx *ctx, int N, int C, int OC) {
@@ -627,13 +663,19 @@ T2G_CHECK(matmul) {
     panels_chunked_case(ctx, 37, 130, 133);
     panels_chunked_case(ctx, 150, 132, 261); /* A packed and B in place (dinp, dweight) */
     /* gelu_backward fused into dinp: whole tiles of quads and cut ones (67x64x128), one at a
-     * time (C % 4 != 0: 37x53x71), B packed (300 rows: dinp's weight at M >= 512 is not), and
-     * not fused (cpu_lanes, gpu_small) */
+     * time (C % 4 != 0: 37x53x71), B packed (600 rows: dinp's weight from M = 512 is), and not
+     * fused (cpu_lanes, gpu_small) */
     gelu_fused_case(ctx, PN, 67, 64, 128);
     gelu_fused_case(ctx, PN, 37, 53, 71);
     gelu_fused_case(ctx, PW, 600, 64, 96);
     gelu_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 67, 64, 128);
     gelu_fused_case(ctx, GS, 37, 53, 71);
+    /* the residual add fused into the forward: the same shapes */
+    residual_fused_case(ctx, PN, 67, 64, 128);
+    residual_fused_case(ctx, PN, 37, 53, 71);
+    residual_fused_case(ctx, PW, 600, 64, 96);
+    residual_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 67, 64, 128);
+    residual_fused_case(ctx, GS, 37, 53, 71);
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
             lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);

@@ -196,6 +196,17 @@ static void rejection_case(check_ctx *ctx) {
     ctx->err.message[0] = 0;
 }
 
+/* A fused kernel's dispatches (dispatches[0]) against those of the kernels it stands for
+ * (dispatches[1]): fewer on cpu_panels, whose GEMM fuses them; the same elsewhere. */
+static void check_fused(check_ctx *ctx, t2g_matmul_tiles tiles, const char *kernel, int N, int C, int OC,
+                        const uint64_t dispatches[2]) {
+    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
+    check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
+               "%s %s %dx%dx%d: %llu dispatches against the plain kernels' %llu (%s)", kernel, tiles_name(tiles), N, C,
+               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
+               fuses ? "fused: fewer" : "the same kernels");
+}
+
 /* t2g_matmul_backward_gelu on configuration `tiles` against its definition, the three kernels
  * (scratch zeroed, matmul_backward into it, gelu_backward into dinp) on the same tiles: the same
  * bits for dinp (which starts non-zero), dweight and dbias; on cpu_panels fused (fewer
@@ -240,11 +251,7 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
     check_bitwise(ctx, label, check_download(ctx, dweight[1], nw), check_download(ctx, dweight[0], nw), nw);
     snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dbias against the three kernels", name, N, C, OC);
     check_bitwise(ctx, label, check_download(ctx, dbias[1], OC), check_download(ctx, dbias[0], OC), OC);
-    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
-    check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
-               "matmul_backward_gelu %s %dx%dx%d: %llu dispatches against the three kernels' %llu (%s)", name, N, C,
-               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
-               fuses ? "fused: fewer" : "the same kernels");
+    check_fused(ctx, tiles, "matmul_backward_gelu", N, C, OC, dispatches);
 }
 
 /* t2g_matmul_forward_residual on configuration `tiles` against its definition, matmul_forward on
@@ -276,11 +283,7 @@ static void residual_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, i
     const char *name = tiles_name(tiles);
     snprintf(label, sizeof label, "matmul_forward_residual %s %dx%dx%d against the two kernels", name, N, C, OC);
     check_bitwise(ctx, label, check_download(ctx, out[1], nout), check_download(ctx, out[0], nout), nout);
-    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
-    check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
-               "matmul_forward_residual %s %dx%dx%d: %llu dispatches against the two kernels' %llu (%s)", name, N, C,
-               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
-               fuses ? "fused: fewer" : "the same kernels");
+    check_fused(ctx, tiles, "matmul_forward_residual", N, C, OC, dispatches);
 }
 
 /* The forward of one product on every configuration the device can run: the same bits (each

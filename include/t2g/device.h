@@ -52,6 +52,9 @@ typedef struct t2g_device_info {
                                      * available memory when the device was described */
     uint64_t reported_heap_bytes;   /* the sum of the device-local heaps as the driver reports them */
     char memory_note[192];          /* "" or why device_local_bytes is not the reported heaps */
+    uint32_t host_threads;          /* a CPU implementation that runs shaders on the host's processors
+                                     * (lavapipe, SwiftShader): how many (0 for other devices), which
+                                     * the grid-stride kernels size their grids by */
     uint32_t max_push_constant_bytes;
     uint32_t max_workgroup_invocations;
     uint32_t max_workgroup_count[3];

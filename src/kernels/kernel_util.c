@@ -101,6 +101,15 @@ void t2g_groups_2d(uint64_t groups, uint32_t out[3]) {
     out[2] = 1;
 }
 
+uint32_t t2g_grid_stride_groups(t2g_recorder *rec, uint64_t items, uint32_t group_size) {
+    uint32_t groups = t2g_stride_groups(items, group_size);
+    t2g_device *device = t2g_recorder_device(rec);
+    uint32_t threads = t2g_device_get_info(device)->host_threads;
+    if (!threads || !t2g_device_layouts_for_cpu(device)) return groups;
+    uint64_t most = (uint64_t)threads * T2G_CPU_GROUPS_PER_THREAD;
+    return groups > most ? (uint32_t)most : groups;
+}
+
 /* t2g_record_elementwise with the texel formats of its bindings (NULL: storage buffers all) and a
  * grid for `items` invocations' work (n: one element each). */
 static t2g_status record_elementwise_texels(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
@@ -118,7 +127,7 @@ static t2g_status record_elementwise_texels(t2g_recorder *rec, const char *shade
         .texels = texels,
         .push = push,
         .push_bytes = push_bytes,
-        .groups = {n ? t2g_stride_groups(items, T2G_ELEMENTWISE_GROUP) : 0, 1, 1},
+        .groups = {n ? t2g_grid_stride_groups(rec, items, T2G_ELEMENTWISE_GROUP) : 0, 1, 1},
     };
     return t2g_record_dispatch(rec, &dispatch, err);
 }

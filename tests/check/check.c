@@ -73,6 +73,13 @@ void check_end(check_ctx *ctx) {
 
 void check_case_begin(check_ctx *ctx) {
     free_host(ctx);
+    /* What an earlier case recorded and left unsubmitted (it returned early after a failure)
+     * runs now, before its tensors' memory is handed out again: it would otherwise run with the
+     * next submission and write into this case's tensors. Its failure was reported already. */
+    if (ctx->recorder) {
+        t2g_error ignored = {0};
+        (void)t2g_recorder_submit(ctx->recorder, &ignored);
+    }
     if (ctx->arena) t2g_arena_reset(ctx->arena);
 }
 

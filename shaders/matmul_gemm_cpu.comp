@@ -53,6 +53,12 @@ layout(constant_id = 4) const uint TM = 16;
 layout(constant_id = 5) const uint TN = 8;
 layout(constant_id = 6) const bool A_TRANS = false;
 layout(constant_id = 7) const bool B_TRANS = true;
+// WHOLE: every tile lies inside C, the operands are read as quads (FLAG_QUADS, leading dimensions
+// multiples of 4), K % 4 == 0 and C's outputs go out as quads (FLAG_C_QUADS), so neither the loads
+// one at a time nor the stores one at a time are compiled: lavapipe (Mesa 22.3) runs both sides of
+// every `if` under a lane mask, and those paths cost every tile their time even where no lane
+// takes them (matmul_panels_cpu.comp measures it).
+layout(constant_id = 8) const bool WHOLE = false;
 
 layout(std430, binding = 0) buffer Cbuf { float c[]; };
 layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
@@ -126,7 +132,8 @@ void main() {
     uint k = 0u;
     // Whole tiles, leading dimensions multiples of 4, views that hold the matrices: the operands
     // as quads.
-    if (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u && (p.flags & FLAG_QUADS) != 0u) {
+    if (WHOLE || (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u &&
+                  (p.flags & FLAG_QUADS) != 0u)) {
         for (; k + 4u <= p.K; k += 4u) {
             vec4 av[TM], bv[TN];
             if (A_TRANS) {
@@ -154,7 +161,7 @@ void main() {
             multiply4(av, bv);
         }
     }
-    for (; k < p.K; k++) {
+    for (; !WHOLE && k < p.K; k++) {
         float av[TM], bv[TN];
         [[unroll]] for (uint i = 0u; i < TM; i++) av[i] = load_a(rows[i], k);
         [[unroll]] for (uint j = 0u; j < TN; j++) bv[j] = load_b(k, cols[j]);
@@ -165,7 +172,7 @@ void main() {
     bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
     // A whole tile's outputs a quad of columns at a time (4 cx + 4 CX h + q: consecutive in q),
     // with the operations of the outputs one at a time below: (acc + bias), then C + that.
-    if (m0 + BM <= p.M && n0 + BN <= p.N && (p.flags & FLAG_C_QUADS) != 0u) {
+    if (WHOLE || (m0 + BM <= p.M && n0 + BN <= p.N && (p.flags & FLAG_C_QUADS) != 0u)) {
         [[unroll]] for (uint i = 0u; i < TM; i++)
             [[unroll]] for (uint h = 0u; h < TN4; h++) {
                 uint col = n0 + 4u * cx + 4u * CX * h, at = (row0 + i) * p.ldc + col;

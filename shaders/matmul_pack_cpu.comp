@@ -22,6 +22,12 @@
 #include "common.glsl"
 
 layout(constant_id = 1) const bool TRANS = false;
+// QUADS_ONLY: src_quads hold the operand, K % 4 == 0 and, transposed, rows % 4 == 0, so every
+// block is read as quads and the element-by-element way is not compiled (lavapipe runs both sides
+// of every `if` under a lane mask: the element loads cost every block their time even where no
+// lane takes them). A transposed block past the operand's last row reads the last 4 rows instead
+// of the last one 4 times: a tile's rows past the operand are never stored either way.
+layout(constant_id = 2) const bool QUADS_ONLY = false;
 
 layout(std430, binding = 0) writeonly buffer Panel { vec4 panel[]; }; // this dispatch's panel rows
 layout(std430, binding = 1) restrict readonly buffer Src { A_T src[]; };
@@ -59,12 +65,13 @@ void main() {
     uint pr = p.pr0 + row, t = pr / p.K4, kq = pr % p.K4;
     uint first = p.row0 + t * p.W + 4u * block, k = 4u * kq;
     vec4 q[4]; // q[i]: row first + i, k .. k+3
-    bool quads = (p.flags & FLAG_QUADS) != 0u && k + 4u <= p.K;
+    bool quads = QUADS_ONLY || ((p.flags & FLAG_QUADS) != 0u && k + 4u <= p.K);
     if (quads && !TRANS) {
         for (uint i = 0u; i < 4u; i++) q[i] = quad_at(min(first + i, p.rows - 1u) * p.ld + k);
-    } else if (quads && first + 4u <= p.rows) {
-        vec4 along[4]; // along[kk]: rows first .. first+3 at k + kk
-        for (uint kk = 0u; kk < 4u; kk++) along[kk] = quad_at((k + kk) * p.ld + first);
+    } else if (QUADS_ONLY || (quads && first + 4u <= p.rows)) {
+        uint from = QUADS_ONLY ? min(first, p.rows - 4u) : first;
+        vec4 along[4]; // along[kk]: rows from .. from+3 at k + kk
+        for (uint kk = 0u; kk < 4u; kk++) along[kk] = quad_at((k + kk) * p.ld + from);
         for (uint i = 0u; i < 4u; i++) q[i] = vec4(along[0][i], along[1][i], along[2][i], along[3][i]);
     } else {
         for (uint i = 0u; i < 4u; i++)

@@ -55,6 +55,12 @@ layout(constant_id = 6) const uint B_FROM = FROM_PANEL;
 //     t2g_matmul_forward_residual); not accumulating.
 const uint EPILOGUE_NONE = 0u, EPILOGUE_GELU_GRAD = 1u, EPILOGUE_ADD = 2u;
 layout(constant_id = 7) const uint EPILOGUE = EPILOGUE_NONE;
+// WHOLE: every tile of the dispatch lies inside C, C (and bias, aux) are read and written as quads
+// (FLAG_C_QUADS) and K % 4 == 0, so only the quad stores and the k loop are compiled. Lavapipe
+// (Mesa 22.3) runs both sides of every `if` under a lane mask and skips nothing, so the stores one
+// at a time of an edge tile and the k tail cost every tile their time even where no lane takes
+// them: a 1024 x 384 product over K = 128 ran 22-25% faster without them (2026-12-07).
+layout(constant_id = 8) const bool WHOLE = false;
 
 layout(std430, binding = 0) buffer Cbuf { float c[]; };
 layout(std430, binding = 0) buffer Cbuf4 { vec4 c4[]; };
@@ -168,7 +174,7 @@ void main() {
         load_b(kq, b_at, bv);
         multiply4(av, bv);
     }
-    if (full < K4) { // the k past the last multiple of 4, one at a time
+    if (!WHOLE && full < K4) { // the k past the last multiple of 4, one at a time
         load_a(full, a_at, av);
         load_b(full, b_at, bv);
         for (uint kk = 0u; kk < p.K - 4u * full; kk++) multiply1(av, bv, kk);
@@ -178,7 +184,7 @@ void main() {
     bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
     // A whole tile's outputs a quad of columns at a time (4 cx + 4 CX h + q: consecutive in q),
     // with the operations of the outputs one at a time below: (acc + bias), then C + that.
-    if (m0 + BM <= p.M && n0 + BN <= p.N && (p.flags & FLAG_C_QUADS) != 0u) {
+    if (WHOLE || (m0 + BM <= p.M && n0 + BN <= p.N && (p.flags & FLAG_C_QUADS) != 0u)) {
         [[unroll]] for (uint i = 0u; i < TM; i++)
             [[unroll]] for (uint h = 0u; h < TN4; h++) {
                 uint col = n0 + 4u * cx + 4u * CX * h, at = (row0 + i) * p.ldc + col;
@@ -199,6 +205,7 @@ void main() {
             }
         return;
     }
+    if (WHOLE) return;
     [[unroll]] for (uint i = 0u; i < TM; i++) {
         uint row = row0 + i;
         if (row >= p.M) continue;

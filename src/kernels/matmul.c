@@ -273,9 +273,10 @@ enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
  * the tile of C each workgroup computes, and whether it reads its operands' quads through
  * texel views (matmul_gemm_cpu.comp's bindings 4 and 5). */
+enum { T2G_GEMM_SPEC_MAX = 9 }; /* a tiled shader's 8 constants, then matmul_gemm_cpu's WHOLE */
 typedef struct gemm_shader {
     char name[T2G_SHADER_NAME_MAX];
-    uint32_t spec[8];
+    uint32_t spec[T2G_GEMM_SPEC_MAX];
     uint32_t spec_count;
     uint32_t bm, bn;
     bool quads;
@@ -308,8 +309,15 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
         if (t2g_gemm_bind_c_quads(info, c, ldc, bias, &bindings[6], &texels[6], first)) push.flags |= GEMM_C_QUADS;
         push.c_first = first[0], push.bias_first = first[1];
     }
+    /* matmul_gemm_cpu's WHOLE: every tile inside C, everything read and written as quads, K % 4 == 0 */
+    uint32_t spec[T2G_GEMM_SPEC_MAX];
+    memcpy(spec, shader->spec, sizeof spec);
+    uint32_t spec_count = shader->spec_count;
+    if (shader->quads)
+        spec[spec_count++] = (push.flags & GEMM_QUADS) && (push.flags & GEMM_C_QUADS) && M % shader->bm == 0 &&
+                             N % shader->bn == 0 && K % 4 == 0 && A.ld % 4 == 0 && B.ld % 4 == 0;
     t2g_dispatch dispatch = {
-        .shader = shader->name, .spec = shader->spec, .spec_count = shader->spec_count,
+        .shader = shader->name, .spec = spec, .spec_count = spec_count,
         .bindings = bindings, .binding_count = shader->quads ? 8 : 4, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
         .label = label,

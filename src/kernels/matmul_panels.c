@@ -116,7 +116,8 @@ static t2g_status record_pack(t2g_recorder *rec, const char *label, const pack_j
     t2g_texel texels[3] = {T2G_TEXEL_NONE};
     if (t2g_bind_quads(info, job->op.tensor, &bindings[2], &texels[2], &push.src_first) && job->op.ld % 4 == 0)
         push.flags |= PACK_QUADS;
-    const uint32_t spec[] = {PACK_GROUP, trans};
+    bool quads_only = (push.flags & PACK_QUADS) && K % 4 == 0 && (!trans || job->rows % 4 == 0);
+    const uint32_t spec[] = {PACK_GROUP, trans, quads_only};
     t2g_status status = at_once ? t2g_need_index(panel_rows * job->W, label, "panel quads", err)
                                 : t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: a panel row of %u quads passes %s's "
                                            "storage-buffer range", label, job->W, info->name);
@@ -124,7 +125,7 @@ static t2g_status record_pack(t2g_recorder *rec, const char *label, const pack_j
         push.pr0 = (uint32_t)pr, push.count = min_u32(at_once, panel_rows - pr);
         bindings[0].tensor = t2g_tensor_slice(panel, 4 * pr * job->W, 4ull * push.count * job->W);
         t2g_dispatch dispatch = {
-            .shader = job->shader, .spec = spec, .spec_count = 2, .bindings = bindings, .binding_count = 3,
+            .shader = job->shader, .spec = spec, .spec_count = 3, .bindings = bindings, .binding_count = 3,
             .texels = texels, .push = &push, .push_bytes = sizeof push, .label = "matmul_pack",
         };
         t2g_groups_2d(t2g_ceil_div((uint64_t)push.count * job->W / 4, PACK_GROUP), dispatch.groups);
@@ -169,10 +170,14 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
     bindings[7] = (t2g_binding){aux, T2G_READ};
     bool aux_quads = t2g_bind_quads(info, aux, &bindings[6], &texels[6], &push.aux_first);
     if (c_quads && (aux_quads || !p->epilogue)) push.flags |= PANEL_C_QUADS;
+    /* WHOLE: the chunk's tiles all inside C, its outputs as quads, no k past a multiple of 4 */
+    bool whole = (push.flags & PANEL_C_QUADS) && p->K % 4 == 0 &&
+                 (uint64_t)(chunk.m_tile0 + chunk.tiles_m) * cfg->bm <= p->M &&
+                 (uint64_t)(chunk.n_tile0 + chunk.tiles_n) * cfg->bn <= p->N;
     const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, plan->a_from,
-                             plan->b_from, p->epilogue};
+                             plan->b_from, p->epilogue, whole};
     t2g_dispatch dispatch = {
-        .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 8, .bindings = bindings, .binding_count = 8,
+        .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 9, .bindings = bindings, .binding_count = 8,
         .texels = texels, .push = &push, .push_bytes = sizeof push, .label = label,
     };
     t2g_groups_2d((uint64_t)chunk.tiles_m * chunk.tiles_n, dispatch.groups);

@@ -528,9 +528,10 @@ static bool all_overlap(const logged *entries, uint32_t count) {
 T2G_HOST_CHECK(critic_http_workers) {
     server s;
     if (!server_open(ctx, &s, NULL)) return ctx->failures;
-    /* 4 workers: 4 slow requests in flight at once (answers of 2 s: on a loaded machine the 4
-     * requests may reach the server a second apart; seen once in a parallel suite with 1 s) */
-    static const char *const slower[] = {"slow2000", "slow2000", "slow2000", "slow2000"};
+    /* 4 workers: 4 requests in flight at once. The server holds each until all 4 have arrived
+     * (together4; 15 s at most), so on a loaded machine they still overlap, where answers of a
+     * fixed 1 or 2 s did not always (seen twice in parallel suites, once under ASan) */
+    static const char *const slower[] = {"together4", "together4", "together4", "together4"};
     static const char *const modes[] = {"slow1000", "slow1000"};
     critic_http_options options = options_for(&s, 4, 20000, 0);
     critic_http *http = start(ctx, &options);
@@ -539,7 +540,7 @@ T2G_HOST_CHECK(critic_http_workers) {
     t2g_critic_stats stats = {0};
     if (http && batch_judge(ctx, http, &stats, &b))
         for (uint32_t i = 0; i < 4; i++)
-            judged(ctx, &b, i, "slow2000", 1);
+            judged(ctx, &b, i, "together4", 1);
     batch_free(&b);
     critic_http_stop(http);
     logged entries[8];

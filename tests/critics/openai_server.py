@@ -16,6 +16,9 @@ requests with the same message (1 for the first):
   good        a critique quoting the marker (MODE:good) as a good span, with a "usage" object
   prose       the critique's JSON inside prose          fence       inside a ```json fence
   slow<ms>    sleeps that long, then good (MODE:slow3000)
+  together<n> waits until n requests of this mode are in the server at once (at most 15 s),
+              then good: requests sent at once all overlap however loaded the machine is, and
+              requests sent one after the other never do (each waits out the 15 s alone)
   429         429 with Retry-After: 1 the first time, then good
   429date     the same with Retry-After as an HTTP date 2 s ahead
   429long     the same with Retry-After: 30 (more than the client's timeout)
@@ -49,6 +52,14 @@ USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 def critique(marker):
     return json.dumps({"textual_feedback": "The response is fine.", "good_spans": [marker], "poor_spans": [],
                        "score": 1})
+
+
+def wait_for_others(server, mode, n):
+    """Holds a request of `mode` until n of them have arrived (counting this one), or 15 s."""
+    with server.arrived:
+        server.counts[mode] = server.counts.get(mode, 0) + 1
+        server.arrived.notify_all()
+        server.arrived.wait_for(lambda: server.counts[mode] >= n, timeout=15)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -102,6 +113,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         slow = re.fullmatch(r"slow(\d+)", mode)
         if slow:
             time.sleep(int(slow.group(1)) / 1000)
+            mode = "good"
+        together = re.fullmatch(r"together(\d+)", mode)
+        if together:
+            wait_for_others(self.server, mode, int(together.group(1)))
             mode = "good"
         if mode == "good" or (mode.startswith("429") and attempt > 1) or (mode == "500" and attempt > 2) or \
                 (mode in ("drop", "truncated") and attempt > 1) or (mode == "nojsonmode" and not json_mode):
@@ -160,6 +175,8 @@ def main():
     server.daemon_threads = True
     server.lock = threading.Lock()
     server.attempts = {}
+    server.arrived = threading.Condition()
+    server.counts = {}  # together<n>: the requests of each such mode that have arrived
     server.log = args.log
     server.key = os.environ[args.key_env] if args.key_env else None
     print("PORT %d" % server.server_address[1], flush=True)

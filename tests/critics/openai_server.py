@@ -9,7 +9,8 @@ killed (or after --lifetime seconds, 600 by default). With --key-env, a request 
 "Authorization: Bearer $NAME" gets 401. Each request appends a JSON line to --log:
   {"start": t0, "end": t1, "path": ..., "mode": ..., "attempt": k, "response_format": bool,
    "model": ..., "authorized": bool}
-(times in seconds, time.time()), so that a test can count requests and see when they ran.
+(times in seconds, time.time(); "end" when the answer starts going out, so that a client's next
+request never seems to start before it), so that a test can count requests and see when they ran.
 
 What it answers is chosen by a marker in the user message, MODE:<name>; `attempt` counts the
 requests with the same message (1 for the first):
@@ -68,6 +69,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send(self, status, body, content_type="application/json", headers=(), length=None):
         data = body.encode() if isinstance(body, str) else body
+        self.answered = time.time()  # the log's "end": before the client can have the answer
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data) if length is None else length))
@@ -85,6 +87,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         start = time.time()
+        self.answered = None
         server = self.server
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
         message = request.get("messages", [{}])[0].get("content", "")
@@ -99,7 +102,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a huge body, a timeout)
             self.close_connection = True
         if server.log:
-            line = {"start": start, "end": time.time(), "path": self.path, "mode": mode, "attempt": attempt,
+            end = self.answered or time.time()  # no answer sent (a dropped connection): now
+            line = {"start": start, "end": end, "path": self.path, "mode": mode, "attempt": attempt,
                     "response_format": "response_format" in request, "model": request.get("model"),
                     "authorized": authorized}
             with server.lock, open(server.log, "a") as log:

@@ -157,12 +157,23 @@ t2g_status critic_arith_judge(const t2g_critic_request *request, t2g_critic_resu
         }
         uint32_t digit_spans = critique.span_count;
         if (garbage && !no_memory) {
-            /* From its first non-space byte, widened over the spaces after the number if need be. */
+            /* From its first non-space byte, widened over the spaces after the number if need be.
+             * Garbage that repeats the number's text (" 936 936") lands on the number under every
+             * widening; then a good quote of the number, listed first, claims that occurrence
+             * under reading A (the same text), and the garbage is quoted again after it. Its
+             * overlap with the number's poor digits leaves them poor (the lower score wins);
+             * under reading B (text and kind) the garbage still lands on the number: a limit of
+             * quotes, which the critique's words make up for. */
             size_t g = digits_end;
             while (g < end && is_space(r[g]))
                 g++;
-            no_memory = critic_place(&placer, &critique, g, end, digits_end, end, T2G_SPAN_POOR, false) ==
-                        CRITIC_PLACE_NO_MEMORY;
+            critic_place_result placed = critic_place(&placer, &critique, g, end, digits_end, end, T2G_SPAN_POOR, false);
+            if (placed == CRITIC_NOT_PLACED) {
+                placed = critic_place(&placer, &critique, start, digits_end, start, digits_end, T2G_SPAN_GOOD, false);
+                if (placed != CRITIC_PLACE_NO_MEMORY)
+                    placed = critic_place(&placer, &critique, g, end, digits_end, end, T2G_SPAN_POOR, false);
+            }
+            no_memory = placed == CRITIC_PLACE_NO_MEMORY;
         }
         /* Should claims go by text and kind, a good digit after a poor one of the same value
          * lands on the poor one (harmless: it stays poor) and leaves its own place unmarked:

@@ -111,8 +111,9 @@
  *              ms against 7.4 to 7.6 and its dweight products 13.2 against 11.6 to 12.0 (bench
  *              train --profile, each dispatch's best of 5 runs, two such runs of each build,
  *              2026-12-07 about 20:20 UTC); with B in place at every size, bench kernels --size
- *              medium's matmul_backward took 62 to 64 ms against 60. 2026-12-07 17:1x UTC, bench kernels --tiles, each product's first run
- *              untimed, two runs: 512^3 68 GFLOP/s against cpu_lanes' 59 to 60, 1024^3 84 against
+ *              medium's matmul_backward took 62 to 64 ms against 60. The panels themselves
+ *              (2026-12-07 17:1x UTC, bench kernels --tiles, each product's first run untimed,
+ *              two runs): 512^3 68 GFLOP/s against cpu_lanes' 59 to 60, 1024^3 84 against
  *              56 to 57, 2048^3 89 to 90 against 56 to 57. A training step of bench train
  *              --preset small: 77 to 81 ms at best against 82 to 86 (three runs each of this
  *              build and the last, alternated); SmolLM2-135M's shape at 2 x 256 tokens, one run
@@ -452,10 +453,6 @@ t2g_status t2g_matmul_forward_residual_tiles(t2g_recorder *rec, t2g_matmul_tiles
     if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
     if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
     if (!status && bias) status = t2g_need(*bias, OC, kernel, "bias", err);
-    if (!status && (out.dtype != T2G_DTYPE_F32 || residual.dtype != T2G_DTYPE_F32 || scratch.dtype != T2G_DTYPE_F32))
-        status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s: out, residual and scratch must be f32 (they are %s, %s and %s)",
-                          kernel, t2g_dtype_name(out.dtype), t2g_dtype_name(residual.dtype),
-                          t2g_dtype_name(scratch.dtype));
     if (status) return status;
     /* out (N,OC) = residual + (inp (N,C) x weight^T + bias), in the GEMM where it fuses; else the
      * product into scratch, then residual_forward: the same operations, so the same bits */
@@ -513,11 +510,8 @@ t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles ti
                                           uint32_t OC, t2g_error *err) {
     const char *kernel = "matmul_backward_gelu";
     t2g_status status = check_backward(kernel, &dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
-    if (!status) status = t2g_need_float(pre, (uint64_t)N * C, kernel, "pre", err);
+    if (!status) status = t2g_need(pre, (uint64_t)N * C, kernel, "pre", err);
     if (!status) status = t2g_need(scratch, (uint64_t)N * C, kernel, "scratch", err);
-    if (!status && (pre.dtype != T2G_DTYPE_F32 || dinp.dtype != T2G_DTYPE_F32 || scratch.dtype != T2G_DTYPE_F32))
-        status = t2g_fail(err, T2G_ERR_ARGUMENT, "%s: dinp, pre and scratch must be f32 (they are %s, %s and %s)",
-                          kernel, t2g_dtype_name(dinp.dtype), t2g_dtype_name(pre.dtype), t2g_dtype_name(scratch.dtype));
     if (status) return status;
     /* dinp (N,C) += gelu'(pre) * (dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows
      * contiguous]), in the GEMM where it fuses; else the product into scratch, zeroed first, then

@@ -67,12 +67,12 @@ static bool readable_in_place(const t2g_device_info *info, const t2g_gemm_operan
 }
 
 /* Where the GEMM reads A and B: in place where packing would not pay and the operand can be read
- * there, else from panels. A stored (M,K) is packed from the configuration's pack_a_min_n columns
- * of C (each of A's quads is then read by enough tiles); an operand stored one row per k is read
- * in place whatever the size (its packing transposes, and the GEMM's reads of its k rows stream:
- * matmul_panels_cpu.comp); B stored (N,K) is always packed (read in place, its columns' rows are
- * read again and again from cache sets that they share). The tests' t2g_matmul_test_panels packs
- * both or reads in place wherever it can. */
+ * there, else from panels. A (stored (M,K), or (K,M) a row per k) is packed from the
+ * configuration's pack_a_min_n columns of C, B stored (K,N) from its pack_b_min_m rows of C:
+ * then each of its quads is read by enough tiles to pay for the copy (which transposes an operand
+ * stored a row per k). B stored (N,K) is always packed (read in place, its columns' rows are read
+ * again and again from cache sets that they share). The tests' t2g_matmul_test_panels packs both
+ * or reads in place wherever it can. */
 static void choose_sources(const t2g_device_info *info, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
                            t2g_panel_from *a_from, t2g_panel_from *b_from) {
     t2g_panel_from a_way = p->A.trans ? T2G_PANEL_FROM_K_ROWS : T2G_PANEL_FROM_ROWS;

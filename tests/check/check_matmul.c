@@ -192,18 +192,43 @@ static void rejection_case(check_ctx *ctx) {
                "matmul_backward rejects a short dbias, naming it");
     status = t2g_matmul_backward(ctx->recorder, &dinp, weight, NULL, dout, inp, weight, N, C + 1, OC, &ctx->err);
     check_true(ctx, status == T2G_ERR_ARGUMENT, "matmul_backward rejects C beyond the tensors");
+    status = t2g_matmul_forward_residual(ctx->recorder, out, out, inp, weight, NULL, short_bias, N, C, OC, &ctx->err);
+    check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "scratch") != NULL,
+               "matmul_forward_residual rejects a short scratch, naming it");
+    if (t2g_device_get_info(ctx->device)->storage_16bit) {
+        t2g_tensor pre16 = check_upload_typed(ctx, T2G_DTYPE_BF16, zeros, N * C, 0, 0);
+        status = t2g_matmul_backward_gelu(ctx->recorder, dinp, weight, NULL, dout, inp, weight, pre16, dinp, N, C, OC,
+                                          &ctx->err);
+        check_true(ctx, status == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "pre") != NULL,
+                   "matmul_backward_gelu rejects a bf16 pre (the fused GEMM reads it as f32), naming it");
+    }
     check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == before, "rejected matmuls record nothing");
     ctx->err.message[0] = 0;
 }
 
-/* A fused kernel's dispatches (dispatches[0]) against those of the kernels it stands for
- * (dispatches[1]): fewer on cpu_panels, whose GEMM fuses them; the same elsewhere. */
+/* A fused kernel's outputs (fused[i]) against those of the kernels it stands for (plain[i]),
+ * bitwise, and its dispatches (dispatches[0] against [1]): fewer on cpu_panels, whose GEMM fuses
+ * them; the same elsewhere. */
+typedef struct fused_output {
+    const char *name;
+    t2g_tensor fused, plain;
+    size_t count;
+} fused_output;
+
 static void check_fused(check_ctx *ctx, t2g_matmul_tiles tiles, const char *kernel, int N, int C, int OC,
-                        const uint64_t dispatches[2]) {
+                        const fused_output *outputs, int output_count, const uint64_t dispatches[2]) {
+    const char *name = tiles_name(tiles);
+    for (int i = 0; i < output_count; i++) {
+        const fused_output *o = &outputs[i];
+        char label[128];
+        snprintf(label, sizeof label, "%s %s %dx%dx%d %s against the plain kernels", kernel, name, N, C, OC, o->name);
+        check_bitwise(ctx, label, check_download(ctx, o->plain, o->count), check_download(ctx, o->fused, o->count),
+                      o->count);
+    }
     bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
     check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
-               "%s %s %dx%dx%d: %llu dispatches against the plain kernels' %llu (%s)", kernel, tiles_name(tiles), N, C,
-               OC, (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
+               "%s %s %dx%dx%d: %llu dispatches against the plain kernels' %llu (%s)", kernel, name, N, C, OC,
+               (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
                fuses ? "fused: fewer" : "the same kernels");
 }
 
@@ -243,15 +268,10 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
         if (!check_status(ctx, status, way ? "the three kernels" : "matmul_backward_gelu")) return;
     }
     if (!check_submit(ctx)) return;
-    char label[128];
-    const char *name = tiles_name(tiles);
-    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dinp against the three kernels", name, N, C, OC);
-    check_bitwise(ctx, label, check_download(ctx, dinp[1], nin), check_download(ctx, dinp[0], nin), nin);
-    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dweight against the three kernels", name, N, C, OC);
-    check_bitwise(ctx, label, check_download(ctx, dweight[1], nw), check_download(ctx, dweight[0], nw), nw);
-    snprintf(label, sizeof label, "matmul_backward_gelu %s %dx%dx%d dbias against the three kernels", name, N, C, OC);
-    check_bitwise(ctx, label, check_download(ctx, dbias[1], OC), check_download(ctx, dbias[0], OC), OC);
-    check_fused(ctx, tiles, "matmul_backward_gelu", N, C, OC, dispatches);
+    const fused_output outputs[] = {{"dinp", dinp[0], dinp[1], nin},
+                                    {"dweight", dweight[0], dweight[1], nw},
+                                    {"dbias", dbias[0], dbias[1], (size_t)OC}};
+    check_fused(ctx, tiles, "matmul_backward_gelu", N, C, OC, outputs, 3, dispatches);
 }
 
 /* t2g_matmul_forward_residual on configuration `tiles` against its definition, matmul_forward on
@@ -279,11 +299,8 @@ static void residual_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, i
         if (!check_status(ctx, status, way ? "the two kernels" : "matmul_forward_residual")) return;
     }
     if (!check_submit(ctx)) return;
-    char label[128];
-    const char *name = tiles_name(tiles);
-    snprintf(label, sizeof label, "matmul_forward_residual %s %dx%dx%d against the two kernels", name, N, C, OC);
-    check_bitwise(ctx, label, check_download(ctx, out[1], nout), check_download(ctx, out[0], nout), nout);
-    check_fused(ctx, tiles, "matmul_forward_residual", N, C, OC, dispatches);
+    const fused_output output = {"out", out[0], out[1], nout};
+    check_fused(ctx, tiles, "matmul_forward_residual", N, C, OC, &output, 1, dispatches);
 }
 
 /* The forward of one product on every configuration the device can run: the same bits (each

@@ -140,15 +140,42 @@ typedef struct panel_chunk {
     uint32_t m_tile0, n_tile0, tiles_m, tiles_n;
 } panel_chunk;
 
+/* The push constants of matmul_panels_cpu.comp. */
+typedef struct panels_push {
+    uint32_t M, N, K, ldc, tiles_m, tiles_n, m_tile0, n_tile0, flags, a_first, b_first, c_first, bias_first, lda, ldb,
+        aux_first;
+} panels_push;
+
+/* One dispatch of the GEMM: the tiles of `part`, a rectangle of the chunk's tiles `within`
+ * tiles from its first, whose panels start that many tiles in (`push` holds the chunk's). */
+static t2g_status record_part(t2g_recorder *rec, const t2g_matmul_tile_config *cfg, const t2g_panel_product *p,
+                              const t2g_panel_plan *plan, t2g_dispatch dispatch, panels_push push, panel_chunk part,
+                              panel_chunk within, bool whole, t2g_error *err) {
+    if (!part.tiles_m || !part.tiles_n) return T2G_OK;
+    push.tiles_m = part.tiles_m, push.tiles_n = part.tiles_n;
+    push.m_tile0 = part.m_tile0, push.n_tile0 = part.n_tile0;
+    if (plan->a_from == T2G_PANEL_FROM_PANEL) push.a_first += within.m_tile0 * plan->k4 * cfg->bm;
+    if (plan->b_from == T2G_PANEL_FROM_PANEL) push.b_first += within.n_tile0 * plan->k4 * cfg->bn;
+    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, plan->a_from,
+                             plan->b_from, p->epilogue, whole};
+    dispatch.spec = spec;
+    dispatch.push = &push;
+    t2g_groups_2d((uint64_t)part.tiles_m * part.tiles_n, dispatch.groups);
+    return t2g_record_dispatch(rec, &dispatch, err);
+}
+
+/* The chunk's tiles inside C in one dispatch of the WHOLE variant (where the outputs go as quads
+ * and K % 4 == 0), and the tiles on C's edges (its last tile row and column, where M or N is not
+ * a multiple of the tile) in dispatches of their own: lavapipe runs both sides of every `if`, so
+ * the edges' stores one at a time would cost every tile their time (a vocabulary of 259 columns:
+ * four whole tiles of 64, one of 3 columns). */
 static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_matmul_tile_config *cfg,
                                const t2g_panel_product *p, const t2g_panel_plan *plan, panel_chunk chunk,
                                t2g_tensor a_panel, t2g_tensor b_panel, t2g_error *err) {
     const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
-    struct {
-        uint32_t M, N, K, ldc, tiles_m, tiles_n, m_tile0, n_tile0, flags, a_first, b_first, c_first, bias_first, lda,
-            ldb, aux_first;
-    } push = {p->M, p->N, p->K, p->ldc, chunk.tiles_m, chunk.tiles_n, chunk.m_tile0, chunk.n_tile0,
-              (p->bias ? PANEL_BIAS : 0u) | (p->accumulate ? PANEL_ACCUMULATE : 0u), 0, 0, 0, 0, p->A.ld, p->B.ld, 0};
+    panels_push push = {p->M, p->N, p->K, p->ldc, chunk.tiles_m, chunk.tiles_n, chunk.m_tile0, chunk.n_tile0,
+                        (p->bias ? PANEL_BIAS : 0u) | (p->accumulate ? PANEL_ACCUMULATE : 0u), 0, 0, 0, 0, p->A.ld,
+                        p->B.ld, 0};
     t2g_tensor a = plan->a_from == T2G_PANEL_FROM_PANEL ? a_panel : p->A.tensor;
     t2g_tensor b = plan->b_from == T2G_PANEL_FROM_PANEL ? b_panel : p->B.tensor;
     /* without a bias, binding 1 is B's first quad (never read); likewise bindings 6 and 7 without an
@@ -170,18 +197,28 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
     bindings[7] = (t2g_binding){aux, T2G_READ};
     bool aux_quads = t2g_bind_quads(info, aux, &bindings[6], &texels[6], &push.aux_first);
     if (c_quads && (aux_quads || !p->epilogue)) push.flags |= PANEL_C_QUADS;
-    /* WHOLE: the chunk's tiles all inside C, its outputs as quads, no k past a multiple of 4 */
-    bool whole = (push.flags & PANEL_C_QUADS) && p->K % 4 == 0 &&
-                 (uint64_t)(chunk.m_tile0 + chunk.tiles_m) * cfg->bm <= p->M &&
-                 (uint64_t)(chunk.n_tile0 + chunk.tiles_n) * cfg->bn <= p->N;
-    const uint32_t spec[] = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->tm, cfg->tn, plan->a_from,
-                             plan->b_from, p->epilogue, whole};
-    t2g_dispatch dispatch = {
-        .shader = "matmul_panels_cpu", .spec = spec, .spec_count = 9, .bindings = bindings, .binding_count = 8,
-        .texels = texels, .push = &push, .push_bytes = sizeof push, .label = label,
+    t2g_dispatch dispatch = { /* record_part adds the constants, push constants and grid */
+        .shader = "matmul_panels_cpu", .spec_count = 9, .bindings = bindings, .binding_count = 8,
+        .texels = texels, .push_bytes = sizeof push, .label = label,
     };
-    t2g_groups_2d((uint64_t)chunk.tiles_m * chunk.tiles_n, dispatch.groups);
-    return t2g_record_dispatch(rec, &dispatch, err);
+    /* the tiles wholly inside C along m and n: all but an edge tile (none where WHOLE cannot be) */
+    bool quads = (push.flags & PANEL_C_QUADS) && p->K % 4 == 0;
+    uint32_t inside_m = quads ? min_u32(p->M / cfg->bm, (uint64_t)chunk.m_tile0 + chunk.tiles_m) : 0;
+    uint32_t inside_n = quads ? min_u32(p->N / cfg->bn, (uint64_t)chunk.n_tile0 + chunk.tiles_n) : 0;
+    uint32_t whole_m = inside_m > chunk.m_tile0 ? inside_m - chunk.m_tile0 : 0;
+    uint32_t whole_n = inside_n > chunk.n_tile0 ? inside_n - chunk.n_tile0 : 0;
+    panel_chunk parts[3] = {
+        {0, 0, whole_m, whole_n},                               /* inside C: WHOLE */
+        {0, whole_n, chunk.tiles_m, chunk.tiles_n - whole_n},   /* the last tile column */
+        {whole_m, 0, chunk.tiles_m - whole_m, whole_n},         /* the last tile row, but its corner */
+    };
+    t2g_status status = T2G_OK;
+    for (int i = 0; i < 3 && !status; i++) {
+        panel_chunk part = {chunk.m_tile0 + parts[i].m_tile0, chunk.n_tile0 + parts[i].n_tile0, parts[i].tiles_m,
+                            parts[i].tiles_n};
+        status = record_part(rec, cfg, p, plan, dispatch, push, part, parts[i], i == 0, err);
+    }
+    return status;
 }
 
 /* The pairs of operand types t2g multiplies (A, B: the model's forward and backward at each

@@ -100,7 +100,11 @@ t2g_status t2g_gpt_create(t2g_device *device, const t2g_model_config *config, ui
 /* A frozen model (RL's reference policy): parameters and forward activations only, no
  * gradients, moments or backward scratch, and two blocks' activations that the blocks take in
  * turn. t2g_gpt_backward, _loss_sum, _zero_grads, _update and _read_grads refuse it
- * (T2G_ERR_ARGUMENT), as does t2g_gpt_read given m or v; t2g_gpt_write ignores m and v. */
+ * (T2G_ERR_ARGUMENT), as does t2g_gpt_read given m or v; t2g_gpt_write ignores m and v.
+ * In bf16 or f16 it keeps no f32 copy of the weights only matmuls read (every block's matrices,
+ * an untied head): those live in the 16-bit copy alone, rounded by t2g_gpt_write on the device
+ * as a trainable model's copy is (the same bits, so the same forward pass), and t2g_gpt_read
+ * gives them back widened from it. */
 t2g_status t2g_gpt_create_frozen(t2g_device *device, const t2g_model_config *config, uint32_t B, uint32_t T,
                                  t2g_gpt **gpt, t2g_error *err);
 void t2g_gpt_destroy(t2g_gpt *gpt);

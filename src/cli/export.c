@@ -86,12 +86,14 @@ static int check_out(const char *out) {
     return code;
 }
 
-/* The model's parameters on the host, through the device (the table lives with the model). */
+/* The model's parameters on the host, through the device (the table lives with the model): in
+ * f32 whatever precision it trained in (a frozen 16-bit model would keep its matrices rounded). */
 static int read_model(t2g_device *device, t2g_model_source *source, const char *out, t2g_gpt **gpt,
                       float **params) {
-    const t2g_model_config *model = &source->config.model;
+    t2g_model_config model = source->config.model;
+    model.precision = T2G_PRECISION_F32;
     t2g_error err = {0};
-    t2g_status status = t2g_gpt_create_frozen(device, model, 1, 1, gpt, &err); /* the weights only */
+    t2g_status status = t2g_gpt_create_frozen(device, &model, 1, 1, gpt, &err); /* the weights only */
     if (!status) status = t2g_model_source_write(source, *gpt, false, &err);
     uint64_t n = status ? 0 : t2g_gpt_buffer_floats(*gpt);
     *params = status ? NULL : malloc((n ? n : 1) * sizeof **params);

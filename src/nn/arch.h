@@ -42,6 +42,11 @@ typedef enum arch_presence { ALWAYS, WITH_QKV_BIAS, WITH_UNTIED_HEAD } arch_pres
 
 typedef enum arch_norm { NORM_LAYER, NORM_RMS } arch_norm;
 
+/* Which kernels read a tensor: F32_TOO, kernels that take it as f32 (norms, biases, the embedding);
+ * MATMULS_ONLY, the matmuls alone, which read the 16-bit copy in a bf16 or f16 model: a frozen
+ * 16-bit model keeps no f32 copy of such a tensor (src/nn/gpt_params.c). */
+typedef enum arch_reader { F32_TOO, MATMULS_ONLY } arch_reader;
+
 typedef struct arch_tensor {
     const char *name;    /* its name in checkpoints and tests: "wte", "qkvw", ... */
     bool per_layer;      /* one per block, or one in the model */
@@ -49,6 +54,7 @@ typedef struct arch_tensor {
     arch_init init;
     bool decay;          /* AdamW's weight decay applies */
     arch_presence when;
+    arch_reader read;
     size_t slot;         /* offsetof its view in gpt_block (per layer) or gpt_weights */
 } arch_tensor;
 

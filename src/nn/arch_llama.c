@@ -13,16 +13,16 @@
 
 /* In table order; the buffer puts the decayed ones first (gpt_params.c). */
 static const arch_tensor LLAMA_TENSORS[] = {
-    {"wte", false, DIM_VOCAB, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, MODEL(wte)},
-    {"head", false, DIM_VOCAB, DIM_WIDTH, INIT_NORMAL, true, WITH_UNTIED_HEAD, MODEL(head)},
-    {"qkvw", true, DIM_QKV, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, BLOCK(qkvw)},
-    {"attprojw", true, DIM_WIDTH, DIM_WIDTH, INIT_RESIDUAL, true, ALWAYS, BLOCK(attprojw)},
-    {"fcw", true, DIM_FFN_IN, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, BLOCK(fcw)},
-    {"fcprojw", true, DIM_WIDTH, DIM_FFN, INIT_RESIDUAL, true, ALWAYS, BLOCK(fcprojw)},
-    {"ln1w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, BLOCK(ln1w)},
-    {"qkvb", true, DIM_ONE, DIM_QKV, INIT_ZEROS, false, WITH_QKV_BIAS, BLOCK(qkvb)},
-    {"ln2w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, BLOCK(ln2w)},
-    {"lnfw", false, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, MODEL(lnfw)},
+    {"wte", false, DIM_VOCAB, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, F32_TOO, MODEL(wte)},
+    {"head", false, DIM_VOCAB, DIM_WIDTH, INIT_NORMAL, true, WITH_UNTIED_HEAD, MATMULS_ONLY, MODEL(head)},
+    {"qkvw", true, DIM_QKV, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, MATMULS_ONLY, BLOCK(qkvw)},
+    {"attprojw", true, DIM_WIDTH, DIM_WIDTH, INIT_RESIDUAL, true, ALWAYS, MATMULS_ONLY, BLOCK(attprojw)},
+    {"fcw", true, DIM_FFN_IN, DIM_WIDTH, INIT_NORMAL, true, ALWAYS, MATMULS_ONLY, BLOCK(fcw)},
+    {"fcprojw", true, DIM_WIDTH, DIM_FFN, INIT_RESIDUAL, true, ALWAYS, MATMULS_ONLY, BLOCK(fcprojw)},
+    {"ln1w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, F32_TOO, BLOCK(ln1w)},
+    {"qkvb", true, DIM_ONE, DIM_QKV, INIT_ZEROS, false, WITH_QKV_BIAS, F32_TOO, BLOCK(qkvb)},
+    {"ln2w", true, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, F32_TOO, BLOCK(ln2w)},
+    {"lnfw", false, DIM_ONE, DIM_WIDTH, INIT_ONES, false, ALWAYS, F32_TOO, MODEL(lnfw)},
 };
 
 /* The q/k/v bias, if the model has one. */

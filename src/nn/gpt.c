@@ -184,9 +184,9 @@ static void note_largest(uint64_t *largest, const char **largest_name, const cha
 
 static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
     *m = (t2g_gpt_memory){.frozen = gpt->frozen, .B = gpt->B, .T = gpt->T};
-    const t2g_tensor_request state = {NULL, gpt->buffer_floats};
+    const t2g_tensor_request state = {NULL, gpt->buffer_floats}, params = {NULL, gpt->params_floats};
     uint64_t buffer = t2g_arena_bytes_for(&state, 1);
-    m->parameters = buffer;
+    m->parameters = t2g_arena_bytes_for(&params, 1);
     m->gradients = gpt->frozen ? 0 : buffer;
     m->moments = gpt->frozen ? 0 : 2 * buffer;
     const t2g_typed_request copy16 = {NULL, gpt->buffer_floats, gpt->act_dtype};
@@ -218,6 +218,7 @@ t2g_status t2g_gpt_memory_needed(const t2g_model_config *config, uint32_t B, uin
     t2g_status status = setup(gpt, config, B, T, frozen, err);
     if (!status) measure(gpt, memory);
     free(gpt->table);
+    free(gpt->params_offset);
     free(gpt);
     return status;
 }
@@ -263,13 +264,13 @@ static t2g_status alloc_activations(t2g_gpt *gpt, t2g_error *err) {
 }
 
 /* Each state buffer in its own arena, so none of them need fit one allocation together; a
- * frozen model has the parameters only. */
+ * frozen model has the parameters only (lean: those read as f32, beside the 16-bit copy). */
 static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
     static const char *const names[GPT_STATE_BUFFERS] = {"parameters", "gradients", "AdamW m", "AdamW v"};
     t2g_tensor *buffers[GPT_STATE_BUFFERS] = {&gpt->params, &gpt->grads, &gpt->m, &gpt->v};
     t2g_status status = T2G_OK;
     for (int i = 0; i < (gpt->frozen ? 1 : GPT_STATE_BUFFERS) && !status; i++) {
-        const t2g_tensor_request request = {buffers[i], gpt->buffer_floats};
+        const t2g_tensor_request request = {buffers[i], i == 0 ? gpt->params_floats : gpt->buffer_floats};
         status = t2g_arena_create_for(gpt->device, names[i], &request, 1, &gpt->state_arenas[i], err);
     }
     if (status) return status;
@@ -284,7 +285,7 @@ static t2g_status alloc_state(t2g_gpt *gpt, t2g_error *err) {
     gpt->weights16.blocks = calloc(gpt->config.layers, sizeof(gpt_block));
     if (!gpt->weights.blocks || !gpt->grad_weights.blocks || !gpt->weights16.blocks)
         return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter views");
-    gpt_make_views(gpt, gpt->params, &gpt->weights);
+    gpt_make_params_views(gpt, &gpt->weights);
     if (!gpt->frozen) gpt_make_views(gpt, gpt->grads, &gpt->grad_weights);
     if (gpt->params16_arena) gpt_make_views(gpt, gpt->params16, &gpt->weights16);
     return T2G_OK;
@@ -338,6 +339,7 @@ void t2g_gpt_destroy(t2g_gpt *gpt) {
     free(gpt->weights16.blocks);
     free(gpt->grad_weights.blocks);
     free(gpt->table);
+    free(gpt->params_offset);
     free(gpt);
 }
 

@@ -55,8 +55,15 @@ struct t2g_gpt {
     uint64_t buffer_floats, decayed_floats, parameter_count;
 
     t2g_arena *state_arenas[GPT_STATE_BUFFERS]; /* params, grads, m, v: one arena each (frozen: params only) */
-    t2g_tensor params, grads, m, v;     /* (buffer_floats) each */
+    t2g_tensor params, grads, m, v;     /* (buffer_floats) each; params (params_floats) */
     gpt_weights weights, grad_weights;  /* views into params and grads */
+    /* A frozen bf16 or f16 model is lean: params holds only the tensors read as f32 (the table's
+     * F32_TOO ones), one after the other, and the matmuls' weights are in params16 alone (their
+     * views in weights stay empty). Otherwise params has the buffer's layout. */
+    bool lean;
+    uint64_t params_floats;             /* buffer_floats, or lean those tensors' */
+    uint64_t *params_offset;            /* (table_count): each tensor's first float in params (lean and
+                                           MATMULS_ONLY: UINT64_MAX, none) */
 
     /* train.precision bf16 or f16 (t2g/gpt.h): act_dtype is the type of the activations that feed
      * matmuls (f32 otherwise), params16 a copy of params in that type that the matmuls read,
@@ -105,9 +112,12 @@ static inline t2g_tensor gpt_block_input(const t2g_gpt *gpt, uint32_t l) {
         if (s_) return s_;      \
     } while (0)
 
-/* Builds the parameter table and the views (gpt_params.c). */
+/* Builds the parameter table (and where each tensor is in params: gpt->frozen and
+ * gpt->act_dtype say whether the model is lean) and the views: of a buffer in the table's layout,
+ * or of params in its own (gpt_params.c). */
 t2g_status gpt_build_table(t2g_gpt *gpt, t2g_error *err);
 void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views);
+void gpt_make_params_views(const t2g_gpt *gpt, gpt_weights *views);
 
 /* The output head: the untied head, or the token embedding. */
 static inline t2g_tensor gpt_head(const gpt_weights *w) { return w->head.arena ? w->head : w->wte; }
@@ -119,7 +129,7 @@ static inline const gpt_weights *gpt_matmul_weights(const t2g_gpt *gpt) {
 }
 
 /* Records the refresh of the 16-bit weight copies when the parameters changed since the last one
- * (gpt_params.c); a no-op at f32. */
+ * (gpt_params.c); a no-op at f32 and for a lean model (t2g_gpt_write fills its copies). */
 t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
 
 /* The architecture's norm (LayerNorm or RMSNorm with model.norm_eps) over N rows of C: an

@@ -1,6 +1,7 @@
 /* The parameter table of the flat buffer, views into it, initialisation, host copies. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gpt_internal.h"
 #include "t2g/rng.h"
@@ -29,6 +30,8 @@ bool gpt_arch_has(const arch_tensor *t, const t2g_model_config *c) {
     return false;
 }
 
+static uint64_t aligned_floats(uint64_t count) { return (count + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
+
 /* Appends a table entry for tensor t of block `layer` (-1: not in a block) at the next aligned
  * offset. */
 static void append(t2g_gpt *gpt, const arch_tensor *t, int layer, uint64_t *offset) {
@@ -40,7 +43,7 @@ static void append(t2g_gpt *gpt, const arch_tensor *t, int layer, uint64_t *offs
     p->decay = t->decay;
     p->offset = *offset;
     uint64_t count = (uint64_t)p->rows * p->cols;
-    *offset += (count + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    *offset += aligned_floats(count);
     gpt->parameter_count += count;
 }
 
@@ -59,6 +62,35 @@ static void append_group(t2g_gpt *gpt, bool decay, uint64_t *offset) {
     }
 }
 
+/* The architecture's entry of a table row. */
+static const arch_tensor *tensor_of(const gpt_arch *arch, const t2g_gpt_param *p) {
+    for (uint32_t i = 0; i < arch->tensor_count; i++)
+        if (arch->tensors[i].name == p->name) return &arch->tensors[i];
+    return NULL;
+}
+
+/* Where each tensor is in params: at its table offset; lean, the F32_TOO tensors one after the
+ * other (aligned as in the table) and no other. */
+static t2g_status place_params(t2g_gpt *gpt, t2g_error *err) {
+    gpt->lean = gpt->frozen && gpt->act_dtype != T2G_DTYPE_F32;
+    gpt->params_offset = calloc(gpt->table_count ? gpt->table_count : 1, sizeof *gpt->params_offset);
+    if (!gpt->params_offset) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter table");
+    uint64_t offset = 0;
+    for (uint32_t i = 0; i < gpt->table_count; i++) {
+        const t2g_gpt_param *p = &gpt->table[i];
+        if (!gpt->lean) {
+            gpt->params_offset[i] = p->offset;
+        } else if (tensor_of(gpt->arch, p)->read == MATMULS_ONLY) {
+            gpt->params_offset[i] = UINT64_MAX;
+        } else {
+            gpt->params_offset[i] = offset;
+            offset += aligned_floats((uint64_t)p->rows * p->cols);
+        }
+    }
+    gpt->params_floats = gpt->lean ? offset : gpt->buffer_floats;
+    return T2G_OK;
+}
+
 /* The buffer: every decayed tensor, then the others, so AdamW runs over two ranges. For gpt2:
  * wte, wpe, every block's matrices, then every block's vectors, then lnfw and lnfb. */
 t2g_status gpt_build_table(t2g_gpt *gpt, t2g_error *err) {
@@ -69,24 +101,24 @@ t2g_status gpt_build_table(t2g_gpt *gpt, t2g_error *err) {
     gpt->decayed_floats = offset;
     append_group(gpt, false, &offset);
     gpt->buffer_floats = offset;
-    return T2G_OK;
+    return place_params(gpt, err);
 }
 
-/* The architecture's entry of a table row. */
-static const arch_tensor *tensor_of(const gpt_arch *arch, const t2g_gpt_param *p) {
-    for (uint32_t i = 0; i < arch->tensor_count; i++)
-        if (arch->tensors[i].name == p->name) return &arch->tensors[i];
-    return NULL;
-}
-
-void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views) {
+/* The views of `buffer`, tensor i at offsets[i] (UINT64_MAX: an empty view). */
+static void make_views(const t2g_gpt *gpt, t2g_tensor buffer, const uint64_t *offsets, gpt_weights *views) {
     for (uint32_t i = 0; i < gpt->table_count; i++) {
         const t2g_gpt_param *p = &gpt->table[i];
         const arch_tensor *t = tensor_of(gpt->arch, p);
         char *base = p->layer < 0 ? (char *)views : (char *)&views->blocks[p->layer];
         t2g_tensor *view = (t2g_tensor *)(base + t->slot);
-        *view = t2g_tensor_slice(buffer, p->offset, (uint64_t)p->rows * p->cols);
+        uint64_t at = offsets ? offsets[i] : p->offset;
+        *view = at == UINT64_MAX ? (t2g_tensor){0} : t2g_tensor_slice(buffer, at, (uint64_t)p->rows * p->cols);
     }
+}
+
+void gpt_make_views(const t2g_gpt *gpt, t2g_tensor buffer, gpt_weights *views) { make_views(gpt, buffer, NULL, views); }
+void gpt_make_params_views(const t2g_gpt *gpt, gpt_weights *views) {
+    make_views(gpt, gpt->params, gpt->params_offset, views);
 }
 
 t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err) {
@@ -112,10 +144,74 @@ t2g_status t2g_gpt_init(t2g_gpt *gpt, uint64_t seed, t2g_error *err) {
     return status;
 }
 
+/* A lean model's params (the tensors read as f32) moved from the host buffer in the table's
+ * layout into params' own (to_params), or back. */
+static void move_kept(const t2g_gpt *gpt, const float *from, float *to, bool to_params) {
+    for (uint32_t i = 0; i < gpt->table_count; i++) {
+        const t2g_gpt_param *p = &gpt->table[i];
+        if (gpt->params_offset[i] == UINT64_MAX) continue;
+        uint64_t table_at = p->offset, params_at = gpt->params_offset[i];
+        memcpy(to + (to_params ? params_at : table_at), from + (to_params ? table_at : params_at),
+               4 * (size_t)p->rows * p->cols);
+    }
+}
+
+#define LEAN_STAGING_FLOATS (16u << 20) /* 64 MiB of f32 a piece */
+
+/* params16 = `params` (the whole buffer, f32 on the host) rounded by the device's convert kernel,
+ * as a trainable model's refresh rounds its copy (the same bits), through a staging buffer. */
+static t2g_status fill_params16(t2g_gpt *gpt, const float *params, t2g_error *err) {
+    uint64_t n = gpt->buffer_floats, piece = n < LEAN_STAGING_FLOATS ? n : LEAN_STAGING_FLOATS;
+    t2g_tensor staging;
+    const t2g_tensor_request request = {&staging, piece};
+    t2g_arena *arena = NULL;
+    t2g_recorder *rec = NULL;
+    t2g_status status = t2g_arena_create_for(gpt->device, "f32 weights on their way to 16 bits", &request, 1, &arena, err);
+    if (!status) status = t2g_recorder_create(gpt->device, &(t2g_recorder_options){0}, &rec, err);
+    for (uint64_t at = 0; at < n && !status; at += piece) {
+        uint64_t count = n - at < piece ? n - at : piece;
+        status = t2g_tensor_upload(staging, params + at, 4 * count, err);
+        if (!status) status = t2g_convert(rec, t2g_tensor_slice(gpt->params16, at, count), staging, count, err);
+        if (!status) status = t2g_recorder_submit(rec, err);
+    }
+    t2g_recorder_destroy(rec);
+    t2g_arena_destroy(arena);
+    return status;
+}
+
+static t2g_status write_lean(t2g_gpt *gpt, const float *params, t2g_error *err) {
+    float *kept = malloc((gpt->params_floats ? gpt->params_floats : 1) * sizeof *kept);
+    if (!kept) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory writing a frozen 16-bit model's parameters");
+    move_kept(gpt, params, kept, true);
+    t2g_status status = t2g_tensor_upload(gpt->params, kept, 4 * gpt->params_floats, err);
+    free(kept);
+    if (!status) status = fill_params16(gpt, params, err);
+    gpt->params16_stale = status != T2G_OK; /* never refreshed from params, which lack the matrices */
+    return status;
+}
+
+/* The matmuls' weights widened from the 16-bit copy (exactly), the rest from params. */
+static t2g_status read_lean(t2g_gpt *gpt, float *params, t2g_error *err) {
+    uint64_t n = gpt->buffer_floats;
+    uint16_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    float *kept = malloc((gpt->params_floats ? gpt->params_floats : 1) * sizeof *kept);
+    t2g_status status = copy && kept ? t2g_tensor_download(gpt->params16, copy, 2 * n, err)
+                                     : t2g_fail(err, T2G_ERR_MEMORY, "out of host memory reading a frozen 16-bit model's "
+                                                "parameters");
+    if (!status) status = t2g_tensor_download(gpt->params, kept, 4 * gpt->params_floats, err);
+    for (uint64_t k = 0; k < n && !status; k++)
+        params[k] = gpt->act_dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32(copy[k]) : t2g_f16_to_f32(copy[k]);
+    if (!status) move_kept(gpt, kept, params, false);
+    free(copy);
+    free(kept);
+    return status;
+}
+
 t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
     if (gpt->frozen && (m || v))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT read: the model is frozen: it has no AdamW moments to read");
+    if (gpt->lean) return read_lean(gpt, params, err);
     t2g_status status = t2g_tensor_download(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_download(gpt->m, m, bytes, err);
     if (!status && v) status = t2g_tensor_download(gpt->v, v, bytes, err);
@@ -125,6 +221,7 @@ t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_err
 t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, const float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
     if (gpt->frozen) m = v = NULL; /* it has no moments */
+    if (gpt->lean) return write_lean(gpt, params, err);
     gpt->params16_stale = true;
     t2g_status status = t2g_tensor_upload(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_upload(gpt->m, m, bytes, err);
@@ -147,6 +244,8 @@ uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt) { return gpt->parameter_cou
 
 t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err) {
     if (!gpt->params16_arena || !gpt->params16_stale) return T2G_OK;
+    if (gpt->lean)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: a frozen 16-bit model's weights were never written (t2g_gpt_write)");
     t2g_status status = t2g_convert(rec, gpt->params16, gpt->params, gpt->buffer_floats, err);
     if (!status) gpt->params16_stale = false;
     return status;

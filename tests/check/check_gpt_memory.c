@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "t2g/dtype.h"
 #include "t2g/gpt.h"
 
 enum { B = 3, T = 7 };
@@ -28,8 +29,65 @@ static float *forward_logits(check_ctx *ctx, t2g_gpt *gpt, t2g_tensor tokens, co
     return check_download(ctx, t2g_gpt_logits(gpt), (size_t)B * T * c->vocab);
 }
 
-static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config *c) {
+/* The weights that only matmuls read (arch_reader MATMULS_ONLY): a frozen 16-bit model keeps them
+ * in 16 bits alone. */
+static bool matmuls_only(const char *name) {
+    static const char *const names[] = {"qkvw", "attprojw", "fcw", "fcprojw", "head"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+/* Floats of f32 parameters a lean model keeps: the other tensors, each aligned to 64 floats as in
+ * the buffer. */
+static uint64_t kept_floats(const t2g_gpt *gpt) {
+    const t2g_gpt_param *table;
+    uint32_t count = t2g_gpt_params(gpt, &table);
+    uint64_t floats = 0;
+    for (uint32_t i = 0; i < count; i++)
+        if (!matmuls_only(table[i].name)) floats += ((uint64_t)table[i].rows * table[i].cols + 63) / 64 * 64;
+    return floats;
+}
+
+static float widened(t2g_precision precision, float x) {
+    return precision == T2G_PRECISION_BF16 ? t2g_bf16_to_f32(t2g_f32_to_bf16(x)) : t2g_f16_to_f32(t2g_f32_to_f16(x));
+}
+
+/* A frozen bf16 or f16 model (lean) holds the matmuls' weights in 16 bits alone: its parameters
+ * are the other tensors', and it reads back those weights as the 16-bit values its matmuls use
+ * (the trainable model's rounded exactly), the others exact. */
+static void lean_checks(check_ctx *ctx, const char *name, t2g_gpt *trainable, t2g_gpt *frozen,
+                        const t2g_gpt_memory need[2]) {
+    t2g_precision precision = t2g_gpt_precision(frozen);
+    const t2g_tensor_request kept = {NULL, kept_floats(frozen)};
+    check_true(ctx, need[1].parameters == t2g_arena_bytes_for(&kept, 1) && need[1].parameters < need[0].parameters / 2 &&
+                        need[1].parameters16 == need[0].parameters16,
+               "%s frozen %s: %llu bytes of f32 parameters (the tensors besides the matmuls' weights) against %llu, "
+               "and the 16-bit copy", name, t2g_precision_name(precision), (unsigned long long)need[1].parameters,
+               (unsigned long long)need[0].parameters);
+    uint64_t n = t2g_gpt_buffer_floats(frozen);
+    float *want = check_host(ctx, n * sizeof(float)), *got = check_host(ctx, n * sizeof(float));
+    check_status(ctx, t2g_gpt_read(trainable, want, NULL, NULL, &ctx->err), "reading the trainable model");
+    check_status(ctx, t2g_gpt_read(frozen, got, NULL, NULL, &ctx->err), "reading the frozen model");
+    const t2g_gpt_param *table;
+    uint32_t count = t2g_gpt_params(frozen, &table);
+    for (uint32_t i = 0; i < count && !ctx->failures; i++) {
+        const t2g_gpt_param *p = &table[i];
+        size_t floats = (size_t)p->rows * p->cols;
+        float *rounded = check_host(ctx, floats * sizeof(float));
+        for (size_t k = 0; k < floats; k++)
+            rounded[k] = matmuls_only(p->name) ? widened(precision, want[p->offset + k]) : want[p->offset + k];
+        char label[96];
+        snprintf(label, sizeof label, "%s frozen %s: %s read back", name, t2g_precision_name(precision), p->name);
+        check_bitwise(ctx, label, rounded, got + p->offset, floats);
+    }
+}
+
+static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config *model, t2g_precision precision) {
     check_case_begin(ctx);
+    t2g_model_config config = *model;
+    config.precision = precision;
+    const t2g_model_config *c = &config;
     t2g_gpt *trainable = NULL, *frozen = NULL;
     t2g_gpt_memory need[2];
     check_status(ctx, t2g_gpt_memory_needed(c, B, T, false, &need[0], &ctx->err), "sizing the model");
@@ -43,8 +101,9 @@ static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config
                "%s: the estimates (%llu, frozen %llu bytes) are what is allocated (%llu, %llu)", name,
                (unsigned long long)need[0].total, (unsigned long long)need[1].total,
                (unsigned long long)t2g_gpt_device_bytes(trainable), (unsigned long long)t2g_gpt_device_bytes(frozen));
-    check_true(ctx, need[1].gradients == 0 && need[1].moments == 0 && need[1].parameters == need[0].parameters &&
-                        need[1].activations < need[0].activations,
+    bool lean = precision != T2G_PRECISION_F32;
+    check_true(ctx, need[1].gradients == 0 && need[1].moments == 0 &&
+                        (lean || need[1].parameters == need[0].parameters) && need[1].activations < need[0].activations,
                "%s frozen: no gradients or moments, fewer activations (%llu of %llu bytes)", name,
                (unsigned long long)need[1].activations, (unsigned long long)need[0].activations);
     check_true(ctx, t2g_gpt_is_frozen(frozen) && !t2g_gpt_is_frozen(trainable), "%s: t2g_gpt_is_frozen", name);
@@ -52,8 +111,9 @@ static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config
     t2g_tensor tokens = check_upload(ctx, check_random_tokens(ctx, B * T, c->vocab), B * T);
     float *want = forward_logits(ctx, trainable, tokens, c), *got = forward_logits(ctx, frozen, tokens, c);
     char label[96];
-    snprintf(label, sizeof label, "%s frozen model's logits", name);
+    snprintf(label, sizeof label, "%s frozen model's logits (%s)", name, t2g_precision_name(precision));
     check_bitwise(ctx, label, want, got, (size_t)B * T * c->vocab);
+    if (lean) lean_checks(ctx, name, trainable, frozen, need);
 
     /* Everything that needs gradients or moments is refused, naming the frozen model. */
     t2g_tensor weights = check_upload(ctx, check_random_floats(ctx, B * T, 0, 1), B * T), norm = check_poisoned(ctx, 2);
@@ -78,8 +138,10 @@ static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config
 }
 
 T2G_CHECK(gpt_frozen) {
-    frozen_case(ctx, "gpt2", &GPT2);
-    frozen_case(ctx, "llama", &LLAMA);
+    for (t2g_precision precision = T2G_PRECISION_F32; precision <= T2G_PRECISION_F16; precision++) {
+        frozen_case(ctx, "gpt2", &GPT2, precision);
+        frozen_case(ctx, "llama", &LLAMA, precision);
+    }
     return ctx->failures;
 }
 
@@ -165,6 +227,20 @@ T2G_HOST_CHECK(gpt_memory_estimate) {
     check_status(ctx, t2g_gpt_memory_check(&frozen, &lavapipe, &ctx->err), "a frozen SmolLM2-135M at 1 x 256 on lavapipe");
     check_true(ctx, frozen.total < m.total / 3, "frozen: %.3f GiB, trainable %.3f GiB", (double)frozen.total / GIB,
                (double)m.total / GIB);
+    /* Frozen in bf16: the f32 parameters are the embedding (49152 x 576, tied to the head) and the
+     * norms' weights; every block's matrices are in the 16-bit copy alone. */
+    t2g_model_config smollm2_bf16 = SMOLLM2;
+    smollm2_bf16.precision = T2G_PRECISION_BF16;
+    t2g_gpt_memory lean;
+    check_status(ctx, t2g_gpt_memory_needed(&smollm2_bf16, 1, 256, true, &lean, &ctx->err), "sizing a frozen bf16 SmolLM2");
+    uint64_t f32_floats = 49152ull * 576 + 61 * 576; /* wte; ln1w and ln2w of 30 blocks, lnfw */
+    check_true(ctx, lean.parameters >= 4 * f32_floats && lean.parameters < 4 * f32_floats + 256 * 64 &&
+                        lean.parameters16 >= 2ull * 134515008 && lean.parameters16 < 2ull * 134515008 + 128 * 300,
+               "frozen bf16 SmolLM2-135M: %llu bytes of f32 parameters (embedding and norms), %llu of bf16 weights",
+               (unsigned long long)lean.parameters, (unsigned long long)lean.parameters16);
+    check_log(ctx, "  frozen SmolLM2-135M's weights: bf16 %.1f MiB (f32 %.1f + bf16 %.1f), f32 %.1f MiB",
+              (double)(lean.parameters + lean.parameters16) / MIB, (double)lean.parameters / MIB,
+              (double)lean.parameters16 / MIB, (double)frozen.parameters / MIB);
     /* A binding too small for a parameter: no batch helps. */
     expect_refusal(ctx, &m, device_of(64 * MIB, 2 * GIB, 64 * GIB), "SmolLM2-135M's embedding past a 64 MiB binding",
                    "parameter 'wte'", "no batch size helps");

@@ -12,14 +12,15 @@
 #include "t2g/rl.h"
 #include "t2g/train.h"
 
-/* A small arith policy: enough SFT that it answers with digits, far from always right. */
-static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t size) {
+/* A small arith policy: enough SFT that it answers with digits, far from always right (steps 0;
+ * else that many steps). */
+static bool sft_steps(check_ctx *ctx, const char *name, uint32_t steps, char *path, size_t size) {
     snprintf(path, size, "/tmp/t2g-%s-sft-%ld.bin", name, (long)getpid());
     t2g_config c = t2g_config_defaults();
     c.model = (t2g_model_config)T2G_MODEL_GPT2(259, 16, 1, 2, 32);
     c.data.examples = 5000;
     c.batch_size = c.micro_batch = 32;
-    c.steps = ctx->quick ? 20 : 150;
+    c.steps = steps ? steps : ctx->quick ? 20 : 150;
     c.schedule.warmup_steps = 10;
     c.optim.lr = 3e-3;
     c.eval.examples = 0;
@@ -33,6 +34,10 @@ static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t 
     ok = ok && check_status(ctx, t2g_trainer_save(trainer, path, &ctx->err), "saving the SFT checkpoint");
     t2g_trainer_destroy(trainer);
     return ok;
+}
+
+static bool sft_checkpoint(check_ctx *ctx, const char *name, char *path, size_t size) {
+    return sft_steps(ctx, name, 0, path, size);
 }
 
 /* RL practises a pool of 8 prompts (data.examples), 8 responses each a step: the mean critic
@@ -137,6 +142,39 @@ T2G_CHECK(rl_e2e_scalar) {
         check_true(ctx, scalar, "scalar rewards: 0 on every token but the last, which has the critic's score");
     }
     t2g_rl_destroy(rl);
+    remove(start);
+    return ctx->failures;
+}
+
+/* In bf16 and f16 the reference policy is a frozen 16-bit model, which keeps the matmuls' weights
+ * in 16 bits alone (rounded by the device, as the policy's copy): before its first update the
+ * policy is the reference, bit for bit, so every token's KL of the first step is 0 exactly (with
+ * the k1 estimate and with the full one); and the reference needs less memory than an f32 one. */
+T2G_CHECK(rl_reference_16bit) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_steps(ctx, "reference16", 10, start, sizeof start)) return ctx->failures; /* any policy serves */
+    const t2g_precision precisions[] = {T2G_PRECISION_BF16, T2G_PRECISION_F16};
+    for (size_t i = 0; i < 2 && !ctx->failures; i++)
+        for (int full = 0; full < 2 && !ctx->failures; full++) {
+            t2g_config config = rl_config(start, T2G_REWARD_SPAN, 1);
+            config.precision = precisions[i];
+            config.rl.kl = full ? T2G_KL_FULL : T2G_KL_K1;
+            t2g_rl *rl = NULL;
+            t2g_rl_stats stats;
+            if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run") &&
+                run_steps(ctx, rl, 1, &stats))
+                check_true(ctx, stats.kl == 0.0, "%s, %s KL: the first step's KL against the frozen 16-bit reference "
+                           "is %g", t2g_precision_name(precisions[i]), full ? "full" : "k1", stats.kl);
+            t2g_rl_destroy(rl);
+        }
+    t2g_model_config model = T2G_MODEL_GPT2(259, 16, 1, 2, 32), model16 = model;
+    model16.precision = T2G_PRECISION_BF16;
+    t2g_gpt_memory f32, bf16;
+    check_status(ctx, t2g_gpt_memory_needed(&model, 32, 16, true, &f32, &ctx->err), "sizing the f32 reference");
+    check_status(ctx, t2g_gpt_memory_needed(&model16, 32, 16, true, &bf16, &ctx->err), "sizing the bf16 reference");
+    check_true(ctx, bf16.parameters < f32.parameters, "the bf16 reference keeps %llu bytes of f32 parameters, the f32 "
+               "one %llu", (unsigned long long)bf16.parameters, (unsigned long long)f32.parameters);
     remove(start);
     return ctx->failures;
 }

@@ -2,7 +2,8 @@
 #extension GL_EXT_control_flow_attributes : require
 #include "storage.glsl"
 // The one SGEMM behind matmul's forward and backward (src/kernels/matmul.c):
-//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
+//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating], or an epilogue's outputs
+//   (gemm_epilogue.glsl)
 // A is stored as A[m*lda + k] (A_TRANS false) or A[k*lda + m] (A_TRANS true); B as
 // B[k*ldb + n] (B_TRANS false) or B[n*ldb + k] (B_TRANS true); C as C[m*ldc + n].
 //
@@ -32,17 +33,22 @@ layout(constant_id = 4) const uint TM = 8;
 layout(constant_id = 5) const uint TN = 8;
 layout(constant_id = 6) const bool A_TRANS = false;
 layout(constant_id = 7) const bool B_TRANS = true;
+// What the outputs take besides the product: EPILOGUE, gemm_epilogue.glsl (aux in binding 4).
+layout(constant_id = 8) const uint EPILOGUE = 0u;
 
 layout(std430, binding = 0) restrict buffer Cbuf { float c[]; };
 layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
 layout(std430, binding = 2) restrict readonly buffer Bbuf { B_T b[]; };
 layout(std430, binding = 3) restrict readonly buffer Bias { float bias[]; };
+// aux (M,N), with an EPILOGUE; else a stand-in, never read.
+layout(std430, binding = 4) restrict readonly buffer Aux { float aux[]; };
 layout(push_constant) uniform Push {
     uint M, N, K;
     uint lda, ldb, ldc;
     uint tiles_m, tiles_n; // ceil(M / BM), ceil(N / BN)
     uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE
 } p;
+#include "gemm_epilogue.glsl"
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
@@ -158,8 +164,7 @@ void main() {
                     float v = acc[(ii * 4u + r) * TN4 + jj][q];
                     if (with_bias) v += bias[col];
                     uint at = row * p.ldc + col;
-                    if (accumulate) v = c[at] + v;
-                    c[at] = v;
+                    c[at] = epilogue_one(v, at, accumulate);
                 }
         }
 }

@@ -3,7 +3,8 @@
 #include "storage.glsl"
 // matmul_gemm.comp's product for CPU devices (lavapipe), with its bindings, push constants,
 // specialization constants and contract:
-//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
+//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating], or an epilogue's outputs
+//   (gemm_epilogue.glsl)
 // A is stored as A[m*lda + k] (A_TRANS false) or A[k*lda + m] (A_TRANS true); B as
 // B[k*ldb + n] (B_TRANS false) or B[n*ldb + k] (B_TRANS true); C as C[m*ldc + n].
 //
@@ -59,6 +60,9 @@ layout(constant_id = 7) const bool B_TRANS = true;
 // every `if` under a lane mask, and those paths cost every tile their time even where no lane
 // takes them (matmul_panels_cpu.comp measures it).
 layout(constant_id = 8) const bool WHOLE = false;
+// What the outputs take besides the product: EPILOGUE, gemm_epilogue.glsl (aux in bindings 8
+// and 9, read as quads where C is).
+layout(constant_id = 9) const uint EPILOGUE = 0u;
 
 layout(std430, binding = 0) buffer Cbuf { float c[]; };
 layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
@@ -72,6 +76,9 @@ layout(binding = 5) uniform B4_SAMPLER b_quads;
 layout(std430, binding = 0) buffer Cbuf4 { vec4 c4[]; };
 layout(binding = 6) uniform samplerBuffer c_quads;
 layout(binding = 7) uniform samplerBuffer bias_quads;
+// aux as quads (for whole tiles) and as floats, with an EPILOGUE; else stand-ins, never read.
+layout(binding = 8) uniform samplerBuffer aux_quads;
+layout(std430, binding = 9) restrict readonly buffer Aux { float aux[]; };
 layout(push_constant) uniform Push {
     uint M, N, K;
     uint lda, ldb, ldc;
@@ -79,12 +86,15 @@ layout(push_constant) uniform Push {
     uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE | FLAG_QUADS | FLAG_C_QUADS
     uint a_first, b_first; // the quad of a_quads and b_quads where A and B start
     uint c_first, bias_first; // the quad of c_quads and bias_quads where C and bias start
+    uint aux_first;        // the quad of aux_quads where aux starts
 } p;
+#define GEMM_EPILOGUE_QUADS
+#include "gemm_epilogue.glsl"
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
 const uint FLAG_QUADS = 4u;   // a_quads and b_quads hold A and B
-const uint FLAG_C_QUADS = 8u; // c_quads and bias_quads hold C and bias, and ldc % 4 == 0
+const uint FLAG_C_QUADS = 8u; // c_quads, bias_quads (and aux_quads) hold C, bias (and aux), and ldc % 4 == 0
 const uint GROUP_ROWS = 8u; // the order of workgroups of matmul_gemm.comp
 const uint CX = BN / TN;    // invocations along n
 const uint TN4 = TN / 4u;   // column quads per invocation
@@ -179,8 +189,7 @@ void main() {
                 vec4 v = vec4(acc[i * TN + 4u * h], acc[i * TN + 4u * h + 1u], acc[i * TN + 4u * h + 2u],
                               acc[i * TN + 4u * h + 3u]);
                 if (with_bias) v += texelFetch(bias_quads, int(p.bias_first + col / 4u));
-                if (accumulate) v = texelFetch(c_quads, int(p.c_first + at / 4u)) + v;
-                c4[at / 4u] = v;
+                c4[at / 4u] = epilogue_quad(v, at, accumulate);
             }
         return;
     }
@@ -193,8 +202,7 @@ void main() {
             float v = acc[i * TN + j];
             if (with_bias) v += bias[col];
             uint at = row * p.ldc + col;
-            if (accumulate) v = c[at] + v;
-            c[at] = v;
+            c[at] = epilogue_one(v, at, accumulate);
         }
     }
 }

@@ -26,7 +26,6 @@
 // BN % TN == 0, TM % 4 == 0, TN % 4 == 0, GROUP_SIZE == (BM/TM) (BN/TN) (src/kernels/matmul.c
 // checks its configurations).
 #include "common.glsl"
-#include "gelu.glsl"
 
 layout(constant_id = 1) const uint BM = 16;
 layout(constant_id = 2) const uint BN = 128;
@@ -47,14 +46,9 @@ layout(constant_id = 4) const uint TN = 16;
 const uint FROM_PANEL = 0u, FROM_ROWS = 1u, FROM_K_ROWS = 2u;
 layout(constant_id = 5) const uint A_FROM = FROM_PANEL;
 layout(constant_id = 6) const uint B_FROM = FROM_PANEL;
-// What the outputs take besides the product (EPILOGUE), aux (M,N) f32 laid out as C (rows ldc
-// apart), output by output with the operations of the kernels it fuses:
-//   EPILOGUE_GELU_GRAD: C += gelu'(aux) * the product (gelu_backward.comp's dinp += gelu'(inp) *
-//     dout, dout the product: t2g_matmul_backward_gelu); accumulating, without a bias;
-//   EPILOGUE_ADD: C = aux + (the product + bias) (residual_forward.comp's a + b, b the product:
-//     t2g_matmul_forward_residual); not accumulating.
-const uint EPILOGUE_NONE = 0u, EPILOGUE_GELU_GRAD = 1u, EPILOGUE_ADD = 2u;
-layout(constant_id = 7) const uint EPILOGUE = EPILOGUE_NONE;
+// What the outputs take besides the product: EPILOGUE, gemm_epilogue.glsl (aux in bindings 6
+// and 7).
+layout(constant_id = 7) const uint EPILOGUE = 0u;
 // WHOLE: every tile of the dispatch lies inside C, C (and bias, aux) are read and written as quads
 // (FLAG_C_QUADS) and K % 4 == 0, so only the quad stores and the k loop are compiled. Lavapipe
 // (Mesa 22.3) runs both sides of every `if` under a lane mask and skips nothing, so the stores one
@@ -84,6 +78,8 @@ layout(push_constant) uniform Push {
     uint lda, ldb;           // A's and B's leading dimensions, where they are read in place
     uint aux_first;          // the quad of aux_quads where aux starts
 } p;
+#define GEMM_EPILOGUE_QUADS
+#include "gemm_epilogue.glsl"
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
@@ -191,16 +187,7 @@ void main() {
                 vec4 v = vec4(acc[i * TN + 4u * h], acc[i * TN + 4u * h + 1u], acc[i * TN + 4u * h + 2u],
                               acc[i * TN + 4u * h + 3u]);
                 if (with_bias) v += texelFetch(bias_quads, int(p.bias_first + col / 4u));
-                if (EPILOGUE == EPILOGUE_GELU_GRAD) {
-                    vec4 d = texelFetch(c_quads, int(p.c_first + at / 4u));
-                    vec4 x = texelFetch(aux_quads, int(p.aux_first + at / 4u));
-                    v = vec4(d.x + gelu_grad(x.x) * v.x, d.y + gelu_grad(x.y) * v.y, d.z + gelu_grad(x.z) * v.z,
-                             d.w + gelu_grad(x.w) * v.w);
-                } else if (EPILOGUE == EPILOGUE_ADD) {
-                    v = texelFetch(aux_quads, int(p.aux_first + at / 4u)) + v;
-                } else if (accumulate) {
-                    v = texelFetch(c_quads, int(p.c_first + at / 4u)) + v;
-                }
+                v = epilogue_quad(v, at, accumulate);
                 c4[at / 4u] = v;
             }
         return;
@@ -215,10 +202,7 @@ void main() {
             float v = acc[i * TN + j];
             if (with_bias) v += bias[col];
             uint at = row * p.ldc + col;
-            if (EPILOGUE == EPILOGUE_GELU_GRAD) v = c[at] + gelu_grad(aux[at]) * v;
-            else if (EPILOGUE == EPILOGUE_ADD) v = aux[at] + v;
-            else if (accumulate) v = c[at] + v;
-            c[at] = v;
+            c[at] = epilogue_one(v, at, accumulate);
         }
     }
 }

@@ -272,54 +272,72 @@ bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype 
 enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u };
 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
- * the tile of C each workgroup computes, and whether it reads its operands' quads through
- * texel views (matmul_gemm_cpu.comp's bindings 4 and 5). */
-enum { T2G_GEMM_SPEC_MAX = 9 }; /* a tiled shader's 8 constants, then matmul_gemm_cpu's WHOLE */
+ * the tile of C each workgroup computes, whether it reads its operands' quads through texel
+ * views (matmul_gemm_cpu.comp's bindings 4 and 5), and whether it has gemm_epilogue.glsl's
+ * epilogue (the tiled shaders: its constant after theirs, aux in the binding after theirs). */
+enum { T2G_GEMM_SPEC_MAX = 10 }; /* a tiled shader's 8 constants, matmul_gemm_cpu's WHOLE, EPILOGUE */
 typedef struct gemm_shader {
     char name[T2G_SHADER_NAME_MAX];
     uint32_t spec[T2G_GEMM_SPEC_MAX];
     uint32_t spec_count;
     uint32_t bm, bn;
-    bool quads;
+    bool quads, epilogue;
 } gemm_shader;
 
-/* Records C (M,N) = A B [+ bias] [+ C] on `shader`: matmul_gemm.comp and matmul_coopmat.comp
- * share their bindings, push constants and order of workgroups. */
+/* What record_gemm adds to the product: an epilogue and its aux (M,N), laid out as C. */
+typedef struct gemm_extra {
+    t2g_gemm_epilogue epilogue;
+    t2g_tensor aux; /* none: no arena */
+} gemm_extra;
+
+/* Records C (M,N) = A B [+ bias] [+ C] (or the epilogue's) on `shader`: matmul_gemm.comp,
+ * matmul_gemm_cpu.comp and matmul_coopmat.comp share bindings 0 to 3, their push constants'
+ * first fields and their order of workgroups. */
 static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_shader *shader, t2g_tensor c,
                               uint32_t ldc, bool accumulate, t2g_gemm_operand A, t2g_gemm_operand B,
-                              const t2g_tensor *bias, uint32_t M, uint32_t N, uint32_t K, t2g_error *err) {
+                              const t2g_tensor *bias, uint32_t M, uint32_t N, uint32_t K, gemm_extra extra,
+                              t2g_error *err) {
     uint32_t tiles_m = t2g_ceil_div(M, shader->bm), tiles_n = t2g_ceil_div(N, shader->bn);
     struct {
-        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first, c_first, bias_first;
+        uint32_t M, N, K, lda, ldb, ldc, tiles_m, tiles_n, flags, a_first, b_first, c_first, bias_first, aux_first;
     } push = {M, N, K, A.ld, B.ld, ldc, tiles_m, tiles_n, (bias ? GEMM_BIAS : 0u) | (accumulate ? GEMM_ACCUMULATE : 0u),
-              0, 0, 0, 0};
-    /* Without a bias, binding 3 is A again (never read). */
-    t2g_binding bindings[8] = {
-        {c, accumulate ? T2G_READ_WRITE : T2G_WRITE},
+              0, 0, 0, 0, 0};
+    /* Without a bias, binding 3 is A again (never read); without an epilogue, aux is C (never read:
+     * f32, as its texel view's format must be). */
+    t2g_tensor aux = extra.epilogue ? extra.aux : c;
+    t2g_binding bindings[10] = {
+        {c, accumulate || extra.epilogue == T2G_EPILOGUE_GELU_GRAD ? T2G_READ_WRITE : T2G_WRITE},
         {A.tensor, T2G_READ},
         {B.tensor, T2G_READ},
         {bias ? *bias : A.tensor, T2G_READ},
+        {aux, T2G_READ}, /* matmul_gemm.comp's aux */
     };
-    t2g_texel texels[8] = {T2G_TEXEL_NONE};
-    if (shader->quads) { /* A's, B's, C's and bias's quads as texels (bindings 4 to 7) */
+    uint32_t binding_count = shader->epilogue ? 5 : 4;
+    t2g_texel texels[10] = {T2G_TEXEL_NONE};
+    if (shader->quads) { /* A's, B's, C's and bias's quads as texels (bindings 4 to 7), aux's (8, 9) */
         const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
         bool a_fits = t2g_bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
         bool b_fits = t2g_bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
         uint32_t first[2];
         if (a_fits && b_fits) push.flags |= GEMM_QUADS;
-        if (t2g_gemm_bind_c_quads(info, c, ldc, bias, &bindings[6], &texels[6], first)) push.flags |= GEMM_C_QUADS;
+        bool c_quads = t2g_gemm_bind_c_quads(info, c, ldc, bias, &bindings[6], &texels[6], first);
         push.c_first = first[0], push.bias_first = first[1];
+        bool aux_quads = t2g_bind_quads(info, aux, &bindings[8], &texels[8], &push.aux_first);
+        bindings[9] = (t2g_binding){aux, T2G_READ};
+        if (c_quads && (aux_quads || !extra.epilogue)) push.flags |= GEMM_C_QUADS;
+        binding_count = 10;
     }
-    /* matmul_gemm_cpu's WHOLE: every tile inside C, everything read and written as quads, K % 4 == 0 */
     uint32_t spec[T2G_GEMM_SPEC_MAX];
     memcpy(spec, shader->spec, sizeof spec);
     uint32_t spec_count = shader->spec_count;
+    /* matmul_gemm_cpu's WHOLE: every tile inside C, everything read and written as quads, K % 4 == 0 */
     if (shader->quads)
         spec[spec_count++] = (push.flags & GEMM_QUADS) && (push.flags & GEMM_C_QUADS) && M % shader->bm == 0 &&
                              N % shader->bn == 0 && K % 4 == 0 && A.ld % 4 == 0 && B.ld % 4 == 0;
+    if (shader->epilogue) spec[spec_count++] = extra.epilogue;
     t2g_dispatch dispatch = {
         .shader = shader->name, .spec = spec, .spec_count = spec_count,
-        .bindings = bindings, .binding_count = shader->quads ? 8 : 4, .texels = texels,
+        .bindings = bindings, .binding_count = binding_count, .texels = texels,
         .push = &push, .push_bytes = sizeof push,
         .label = label,
     };
@@ -378,7 +396,8 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_m
                                t2g_gemm_operand A, t2g_gemm_operand B, gemm_shader *shader, t2g_error *err) {
     *shader = (gemm_shader){.spec = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn,
                                      A.trans, B.trans},
-                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU};
+                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU,
+                            .epilogue = true};
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }
@@ -407,11 +426,10 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
             /* panels past the limits: the operands read in place, the same bits */
             status = tile_config(rec, label, T2G_MATMUL_TILES_CPU_LANES, M, N, K, &cfg, err);
         }
-        if (!status && epilogue) return T2G_ERR_UNSUPPORTED;
         if (!status) status = tiled_shader(rec, label, cfg, A, B, &shader, err);
     }
     if (status) return status;
-    return record_gemm(rec, label, &shader, c, ldc, accumulate, A, B, bias, M, N, K, err);
+    return record_gemm(rec, label, &shader, c, ldc, accumulate, A, B, bias, M, N, K, (gemm_extra){epilogue, aux}, err);
 }
 
 /* Shapes of at least 1, and every matrix indexable with 32 bits. */

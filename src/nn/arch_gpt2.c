@@ -89,20 +89,17 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights (16-bit copies) */
     t2g_recorder *rec = d->rec;
     uint32_t n = d->n, C = gpt->config.width, F = gpt->F;
-    uint64_t NC = (uint64_t)n * C;
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x, b->ln1w, b->ln1b, n, C, err));
     TRY(t2g_matmul_forward(rec, d->qkv, d->ln, mw->qkvw, &b->qkvb, n, C, gpt->QKV, err));
     TRY(t2g_decode_store(rec, d->qkv, d->kcache[l], d->vcache[l], d->rows, NULL, n, d->slots, gpt->config.context,
                          gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
                              gpt->config.context, gpt->NH, gpt->NH, gpt->hs, T2G_DECODE_AUTO, err));
-    TRY(t2g_matmul_forward(rec, d->proj, d->atty, mw->attprojw, &b->attprojb, n, C, C, err));
-    TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, &b->attprojb, d->proj, n, C, C, err));
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));
     TRY(t2g_matmul_forward(rec, d->fch, d->ln, mw->fcw, &b->fcb, n, C, F, err));
     TRY(t2g_gelu_forward(rec, d->fch_act, d->fch, (uint64_t)n * F, err));
-    TRY(t2g_matmul_forward(rec, d->proj, d->fch_act, mw->fcprojw, &b->fcprojb, n, F, C, err));
-    TRY(t2g_residual_forward(rec, d->x, d->x2, d->proj, NC, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, &b->fcprojb, d->proj, n, F, C, err));
     return T2G_OK;
 }
 

@@ -87,7 +87,6 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
     const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights (16-bit copies) */
     t2g_recorder *rec = d->rec;
     uint32_t n = d->n, C = gpt->config.width, F = gpt->F;
-    uint64_t NC = (uint64_t)n * C;
     float eps = (float)gpt->config.norm_eps;
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x, b->ln1w, n, C, eps, err));
     TRY(t2g_matmul_forward(rec, d->qkv, d->ln, mw->qkvw, qkv_bias(b), n, C, gpt->QKV, err));
@@ -95,13 +94,11 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
                          gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
                              gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, T2G_DECODE_AUTO, err));
-    TRY(t2g_matmul_forward(rec, d->proj, d->atty, mw->attprojw, NULL, n, C, C, err));
-    TRY(t2g_residual_forward(rec, d->x2, d->x, d->proj, NC, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, NULL, d->proj, n, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x2, b->ln2w, n, C, eps, err));
     TRY(t2g_matmul_forward(rec, d->fch, d->ln, mw->fcw, NULL, n, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, d->fch_act, d->fch, n, F, err));
-    TRY(t2g_matmul_forward(rec, d->proj, d->fch_act, mw->fcprojw, NULL, n, F, C, err));
-    TRY(t2g_residual_forward(rec, d->x, d->x2, d->proj, NC, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, NULL, d->proj, n, F, C, err));
     return T2G_OK;
 }
 

@@ -152,7 +152,7 @@ struct gpt_decode {
     t2g_tensor x, x2;            /* (n, C): the residual stream, after attention in x2 */
     t2g_tensor ln, mean, rstd;   /* (n, C), (n), (n): every norm's output and statistics */
     t2g_tensor qkv;              /* (n, QKV) */
-    t2g_tensor atty, proj;       /* (n, C) */
+    t2g_tensor atty, proj;       /* (n, C); proj: the projections' scratch (t2g_matmul_forward_residual) */
     t2g_tensor fch;              /* (n, FIN) */
     t2g_tensor fch_act;          /* (n, F) */
     const t2g_tensor *kcache, *vcache; /* (L) each (slots, context, KVH x hs) */

@@ -207,8 +207,8 @@ static void rejection_case(check_ctx *ctx) {
 }
 
 /* A fused kernel's outputs (fused[i]) against those of the kernels it stands for (plain[i]),
- * bitwise, and its dispatches (dispatches[0] against [1]): fewer on cpu_panels, whose GEMM fuses
- * them; the same elsewhere. */
+ * bitwise, and its dispatches (dispatches[0] against [1]): fewer on every tiled GEMM, which fuses
+ * them (the cooperative-matrix GEMM does not). */
 typedef struct fused_output {
     const char *name;
     t2g_tensor fused, plain;
@@ -225,7 +225,7 @@ static void check_fused(check_ctx *ctx, t2g_matmul_tiles tiles, const char *kern
         check_bitwise(ctx, label, check_download(ctx, o->plain, o->count), check_download(ctx, o->fused, o->count),
                       o->count);
     }
-    bool fuses = t2g_matmul_tile_config_get(tiles)->shader == T2G_MATMUL_SHADER_CPU_PANELS;
+    bool fuses = tiles != T2G_MATMUL_TILES_COOPMAT;
     check_true(ctx, fuses ? dispatches[0] < dispatches[1] : dispatches[0] == dispatches[1],
                "%s %s %dx%dx%d: %llu dispatches against the plain kernels' %llu (%s)", kernel, name, N, C, OC,
                (unsigned long long)dispatches[0], (unsigned long long)dispatches[1],
@@ -234,8 +234,8 @@ static void check_fused(check_ctx *ctx, t2g_matmul_tiles tiles, const char *kern
 
 /* t2g_matmul_backward_gelu on configuration `tiles` against its definition, the three kernels
  * (scratch zeroed, matmul_backward into it, gelu_backward into dinp) on the same tiles: the same
- * bits for dinp (which starts non-zero), dweight and dbias; on cpu_panels fused (fewer
- * dispatches), elsewhere through a poisoned scratch. */
+ * bits for dinp (which starts non-zero), dweight and dbias; fused (fewer dispatches, the scratch
+ * poisoned and never read). */
 static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
     check_case_begin(ctx);
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
@@ -275,8 +275,8 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
 }
 
 /* t2g_matmul_forward_residual on configuration `tiles` against its definition, matmul_forward on
- * the same tiles then residual_forward: the same bits; on cpu_panels fused (fewer dispatches),
- * elsewhere through a poisoned scratch. */
+ * the same tiles then residual_forward: the same bits; fused (fewer dispatches, the scratch
+ * poisoned and never read). */
 static void residual_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
     check_case_begin(ctx);
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
@@ -683,19 +683,26 @@ T2G_CHECK(matmul) {
     panels_chunked_case(ctx, 37, 130, 133);
     panels_chunked_case(ctx, 150, 132, 261); /* A packed and B in place (dinp, dweight) */
     /* gelu_backward fused into dinp: whole tiles of quads and cut ones (67x64x128), one at a
-     * time (C % 4 != 0: 37x53x71), B packed (600 rows: dinp's weight from M = 512 is), and not
-     * fused (cpu_lanes, gpu_small) */
+     * time (C % 4 != 0: 37x53x71), B packed (600 rows: dinp's weight from M = 512 is); on the
+     * other tiled GEMMs (cpu_lanes: whole tiles of quads, WHOLE, and one at a time; gpu_small and
+     * gpu_large: edge tiles) */
     gelu_fused_case(ctx, PN, 67, 64, 128);
     gelu_fused_case(ctx, PN, 37, 53, 71);
     gelu_fused_case(ctx, PW, 600, 64, 96);
     gelu_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 67, 64, 128);
+    gelu_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 64, 64, 128);
+    gelu_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 37, 53, 71);
     gelu_fused_case(ctx, GS, 37, 53, 71);
+    gelu_fused_case(ctx, GL, 130, 40, 72);
     /* the residual add fused into the forward: the same shapes */
     residual_fused_case(ctx, PN, 67, 64, 128);
     residual_fused_case(ctx, PN, 37, 53, 71);
     residual_fused_case(ctx, PW, 600, 64, 96);
     residual_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 67, 64, 128);
+    residual_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 64, 64, 128);
+    residual_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 37, 53, 71);
     residual_fused_case(ctx, GS, 37, 53, 71);
+    residual_fused_case(ctx, GL, 130, 40, 72);
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
             lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);

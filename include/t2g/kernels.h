@@ -135,6 +135,12 @@ t2g_status t2g_matmul_forward_residual(t2g_recorder *rec, t2g_tensor out, t2g_te
 t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,
                                const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp, t2g_tensor weight,
                                uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+/* t2g_matmul_backward with dinp set rather than added to: dinp (N,C) = dout weight, its old
+ * contents never read, so a scratch gradient needs no zeroing first; the same bits as
+ * t2g_fill(dinp, 0) then t2g_matmul_backward (a sum starts at +0, so it is never -0). */
+t2g_status t2g_matmul_backward_set(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
+                                   t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, uint32_t N, uint32_t C,
+                                   uint32_t OC, t2g_error *err);
 /* t2g_matmul_backward followed by gelu_backward on its dinp: dinp (N,C) += gelu'(pre) * (dout
  * weight), pre (N,C) the GELU's input; dweight and dbias as t2g_matmul_backward. Fused into the
  * GEMM's outputs by every tiled GEMM (CPU devices' and GPUs'); on the cooperative-matrix GEMM the

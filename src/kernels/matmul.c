@@ -508,18 +508,31 @@ static t2g_status backward_weights(t2g_recorder *rec, t2g_matmul_tiles tiles, t2
     return status;
 }
 
-t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, const t2g_tensor *dinp,
-                                     t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
-                                     t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
-    t2g_status status = check_backward("matmul_backward", dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
+/* Both plain backward functions: dinp (N,C) += or, not add_to_dinp, = dout weight. */
+static t2g_status backward(t2g_recorder *rec, t2g_matmul_tiles tiles, const char *kernel, const t2g_tensor *dinp,
+                           bool add_to_dinp, t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout,
+                           t2g_tensor inp, t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
+    t2g_status status = check_backward(kernel, dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
     if (!status && dinp) {
-        /* dinp (N,C) += dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
+        /* dinp (N,C) (+)= dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows contiguous] */
         t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
-        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_NONE, NO_AUX,
-                      err);
+        status = gemm(rec, "matmul_backward_dinp", tiles, *dinp, C, add_to_dinp, A, B, NULL, N, C, OC,
+                      T2G_EPILOGUE_NONE, NO_AUX, err);
     }
     if (status) return status;
     return backward_weights(rec, tiles, dweight, dbias, dout, inp, N, C, OC, err);
+}
+
+t2g_status t2g_matmul_backward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, const t2g_tensor *dinp,
+                                     t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
+                                     t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
+    return backward(rec, tiles, "matmul_backward", dinp, true, dweight, dbias, dout, inp, weight, N, C, OC, err);
+}
+
+t2g_status t2g_matmul_backward_set_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dinp,
+                                         t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
+                                         t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
+    return backward(rec, tiles, "matmul_backward_set", &dinp, false, dweight, dbias, dout, inp, weight, N, C, OC, err);
 }
 
 t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dinp,
@@ -552,6 +565,13 @@ t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles ti
 t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
                               const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
     return t2g_matmul_forward_tiles(rec, T2G_MATMUL_TILES_AUTO, out, inp, weight, bias, N, C, OC, err);
+}
+
+t2g_status t2g_matmul_backward_set(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
+                                   t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, uint32_t N, uint32_t C,
+                                   uint32_t OC, t2g_error *err) {
+    return t2g_matmul_backward_set_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, N, C, OC,
+                                         err);
 }
 
 t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,

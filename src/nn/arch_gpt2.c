@@ -47,9 +47,10 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     return T2G_OK;
 }
 
-/* Every backward kernel adds into its gradient, so the scratch gradients (dln, datty, dqkv,
- * dfch, dfch_act) are zeroed before each use, while dresidual, the gradient of the residual
- * stream, accumulates the contributions of both branches. */
+/* Every backward kernel adds into its gradient, so the scratch gradients a kernel adds into
+ * (dqkv, dfch) are zeroed before each use, those the matmuls' dinp alone writes (dln, datty) are
+ * set (t2g_matmul_backward_set), and dresidual, the gradient of the residual stream, accumulates
+ * the contributions of both branches. */
 static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
     const gpt_block *mw = &gpt_matmul_weights(gpt)->blocks[l]; /* the matmuls' weights */
@@ -64,19 +65,16 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
     TRY(t2g_matmul_backward_gelu(rec, gpt->dfch, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw,
                                  a->fch, gpt->dfch_act, N, F, C, err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
                                a->ln2_rstd, N, C, err));
     /* residual2 = residual + attproj: dresidual is now the gradient of both. */
-    TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, mw->attprojw, N, C, C,
-                            err));
+    TRY(t2g_matmul_backward_set(rec, gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, mw->attprojw, N, C,
+                                C, err));
     TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
     TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->NH, gpt->hs,
                                err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
                                a->ln1_rstd, N, C, err));
     return T2G_OK;

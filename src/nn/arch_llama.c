@@ -49,7 +49,7 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     return T2G_OK;
 }
 
-/* As gpt2's: fch_act recomputed, scratch gradients zeroed before each use, dresidual
+/* As gpt2's: fch_act recomputed, scratch gradients zeroed before each use or set, dresidual
  * accumulating both branches. The rotation is linear, so the gradient of q and k before it is
  * the inverse rotation of the gradient after it, in place. */
 static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, uint32_t B, uint32_t T, t2g_error *err) {
@@ -58,24 +58,21 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     const gpt_block *g = &gpt->grad_weights.blocks[l];
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
-    uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
+    uint64_t NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
     TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err)); /* recomputed, as gpt2's */
-    TRY(t2g_fill(rec, gpt->dfch_act, NF, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F, C, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F, C,
+                                err));
     TRY(t2g_fill(rec, gpt->dfch, 2 * NF, 0.0f, err));
     TRY(t2g_swiglu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, N, F, err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->fcw, NULL, gpt->dfch, a->ln2, mw->fcw, N, C, 2 * F, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dln, g->fcw, NULL, gpt->dfch, a->ln2, mw->fcw, N, C, 2 * F, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln2w, gpt->dln, a->residual2, w->ln2w, a->ln2_rstd, N, C, err));
-    TRY(t2g_fill(rec, gpt->datty, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, mw->attprojw, N, C, C, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, mw->attprojw, N, C, C, err));
     TRY(t2g_fill(rec, gpt->dqkv, (uint64_t)N * gpt->QKV, 0.0f, err));
     TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->KVH, gpt->hs,
                                err));
     TRY(t2g_rope(rec, gpt->dqkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, true, err));
-    TRY(t2g_fill(rec, gpt->dln, NC, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, g->qkvw, qkv_bias(g), gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dln, g->qkvw, qkv_bias(g), gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln1w, gpt->dln, residual, w->ln1w, a->ln1_rstd, N, C, err));
     return T2G_OK;
 }

@@ -1,7 +1,8 @@
 /* The loss, the backward pass and the optimizer step, as llm.c's gpt2_backward and
  * gpt2_update; each block's backward is the architecture's. Every backward kernel adds into its
- * gradient, so scratch gradients are zeroed before each use, while dresidual, the gradient of the
- * residual stream, accumulates the contributions of every branch. */
+ * gradient, so scratch gradients are zeroed before each use (or set, where a matmul's dinp alone
+ * writes them: t2g_matmul_backward_set), while dresidual, the gradient of the residual stream,
+ * accumulates the contributions of every branch. */
 #include "gpt_internal.h"
 
 /* T2G_ERR_ARGUMENT for a frozen model, which has no gradients. */
@@ -23,9 +24,8 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
     TRY(t2g_crossentropy_forward_backward(rec, gpt->losses, gpt->logits, gpt->logits, targets, weights, N, c->vocab,
                                           dloss, err));
     const gpt_weights *w = &gpt->weights, *g = &gpt->grad_weights;
-    TRY(t2g_fill(rec, gpt->dln, (uint64_t)N * C, 0.0f, err));
-    TRY(t2g_matmul_backward(rec, &gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf, gpt_head(gpt_matmul_weights(gpt)),
-                            N, C, c->vocab, err));
+    TRY(t2g_matmul_backward_set(rec, gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf,
+                                gpt_head(gpt_matmul_weights(gpt)), N, C, c->vocab, err));
     if (dhidden) TRY(t2g_axpby(rec, gpt->dln, *dhidden, (uint64_t)N * C, 1.0f, 1.0f, err));
     TRY(t2g_fill(rec, gpt->dresidual, (uint64_t)N * C, 0.0f, err));
     TRY(gpt_norm_backward(gpt, rec, gpt->dresidual, g->lnfw, g->lnfb, gpt->dln, gpt_block_input(gpt, c->layers), w->lnfw,

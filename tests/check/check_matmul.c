@@ -274,6 +274,58 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
     check_fused(ctx, tiles, "matmul_backward_gelu", N, C, OC, outputs, 3, dispatches);
 }
 
+/* t2g_matmul_backward_set on configuration `tiles` against its definition, dinp zeroed then
+ * t2g_matmul_backward on the same tiles: the same bits for dinp (poisoned before: its old contents
+ * are never read), dweight and dbias, in one dispatch fewer (no zeroing); with the automatic
+ * choice, a short dinp refused by name. */
+static void set_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
+    check_case_begin(ctx);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    t2g_tensor dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
+    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    float *dweight0 = check_random_floats(ctx, nw, -1, 1), *dbias0 = check_random_floats(ctx, OC, -1, 1);
+    t2g_tensor dinp[2], dweight[2], dbias[2];
+    uint64_t dispatches[2];
+    for (int way = 0; way < 2; way++) { /* 0: set, 1: zeroed then added to */
+        dinp[way] = check_poisoned(ctx, nin);
+        dweight[way] = check_upload(ctx, dweight0, nw);
+        dbias[way] = check_upload(ctx, dbias0, OC);
+        uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+        t2g_status status =
+            way == 0 ? t2g_matmul_backward_set_tiles(ctx->recorder, tiles, dinp[0], dweight[0], &dbias[0], dout, inp,
+                                                     weight, N, C, OC, &ctx->err)
+                     : t2g_fill(ctx->recorder, dinp[1], nin, 0.0f, &ctx->err);
+        if (way == 1 && !status)
+            status = t2g_matmul_backward_tiles(ctx->recorder, tiles, &dinp[1], dweight[1], &dbias[1], dout, inp, weight,
+                                               N, C, OC, &ctx->err);
+        dispatches[way] = t2g_recorder_dispatch_count(ctx->recorder) - before;
+        if (!check_status(ctx, status, way ? "zeroing and matmul_backward" : "matmul_backward_set")) return;
+    }
+    if (!check_submit(ctx)) return;
+    const char *name = tiles_name(tiles);
+    const fused_output outputs[] = {{"dinp", dinp[0], dinp[1], nin},
+                                    {"dweight", dweight[0], dweight[1], nw},
+                                    {"dbias", dbias[0], dbias[1], (size_t)OC}};
+    for (int i = 0; i < 3; i++) {
+        char label[128];
+        snprintf(label, sizeof label, "matmul_backward_set %s %dx%dx%d %s against zeroing and adding", name, N, C, OC,
+                 outputs[i].name);
+        check_bitwise(ctx, label, check_download(ctx, outputs[i].plain, outputs[i].count),
+                      check_download(ctx, outputs[i].fused, outputs[i].count), outputs[i].count);
+    }
+    check_true(ctx, dispatches[0] + 1 == dispatches[1], "matmul_backward_set %s %dx%dx%d: %llu dispatches, one fewer "
+               "than zeroing and adding (%llu)", name, N, C, OC, (unsigned long long)dispatches[0],
+               (unsigned long long)dispatches[1]);
+    if (tiles != T2G_MATMUL_TILES_AUTO) return;
+    t2g_tensor short_dinp = check_poisoned(ctx, nin - 1);
+    t2g_status refused = t2g_matmul_backward_set(ctx->recorder, short_dinp, dweight[0], NULL, dout, inp, weight, N, C,
+                                                 OC, &ctx->err);
+    check_true(ctx, refused == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "dinp") != NULL,
+               "matmul_backward_set refuses a dinp one float short, naming it: %s", ctx->err.message);
+    ctx->err.message[0] = 0;
+}
+
 /* t2g_matmul_forward_residual on configuration `tiles` against its definition, matmul_forward on
  * the same tiles then residual_forward: the same bits; fused (fewer dispatches, the scratch
  * poisoned and never read). */
@@ -703,6 +755,15 @@ T2G_CHECK(matmul) {
     residual_fused_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 37, 53, 71);
     residual_fused_case(ctx, GS, 37, 53, 71);
     residual_fused_case(ctx, GL, 130, 40, 72);
+    /* dinp set rather than added to, on each GEMM: whole and cut tiles, packed and in place */
+    set_case(ctx, T2G_MATMUL_TILES_AUTO, 300, 64, 259);
+    set_case(ctx, PN, 67, 64, 128);
+    set_case(ctx, PN, 37, 53, 71);
+    set_case(ctx, PW, 600, 64, 96);
+    set_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 64, 64, 128);
+    set_case(ctx, T2G_MATMUL_TILES_CPU_LANES, 37, 53, 71);
+    set_case(ctx, GS, 37, 53, 71);
+    set_case(ctx, GL, 130, 40, 72);
     if (t2g_device_get_info(ctx->device)->storage_16bit)
         for (int f = 0; f < 2; f++) {
             lanes_16bit_case(ctx, T2G_MATMUL_TILES_CPU_LANES, check_formats16[f], 67, 64, 128);

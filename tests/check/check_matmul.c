@@ -232,16 +232,24 @@ static void check_fused(check_ctx *ctx, t2g_matmul_tiles tiles, const char *kern
                fuses ? "fused: fewer" : "the same kernels");
 }
 
+/* A backward's random inputs: dout (N,OC), inp (N,C), weight (OC,C), each in [-1, 1). */
+static void backward_inputs(check_ctx *ctx, int N, int C, int OC, t2g_tensor *dout, t2g_tensor *inp,
+                            t2g_tensor *weight) {
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
+    *dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
+    *inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
+    *weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+}
+
 /* t2g_matmul_backward_gelu on configuration `tiles` against its definition, the three kernels
  * (scratch zeroed, matmul_backward into it, gelu_backward into dinp) on the same tiles: the same
  * bits for dinp (which starts non-zero), dweight and dbias; fused (fewer dispatches, the scratch
  * poisoned and never read). */
 static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
     check_case_begin(ctx);
-    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
-    t2g_tensor dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
-    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
-    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C;
+    t2g_tensor dout, inp, weight;
+    backward_inputs(ctx, N, C, OC, &dout, &inp, &weight);
     t2g_tensor pre = check_upload(ctx, check_random_floats(ctx, nin, -4, 4), nin);
     float *dinp0 = check_random_floats(ctx, nin, -1, 1), *zeros_w = check_random_floats(ctx, nw, 0, 0);
     float *zeros_b = check_random_floats(ctx, OC, 0, 0);
@@ -280,10 +288,9 @@ static void gelu_fused_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C
  * choice, a short dinp refused by name. */
 static void set_case(check_ctx *ctx, t2g_matmul_tiles tiles, int N, int C, int OC) {
     check_case_begin(ctx);
-    size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
-    t2g_tensor dout = check_upload(ctx, check_random_floats(ctx, nout, -1, 1), nout);
-    t2g_tensor inp = check_upload(ctx, check_random_floats(ctx, nin, -1, 1), nin);
-    t2g_tensor weight = check_upload(ctx, check_random_floats(ctx, nw, -1, 1), nw);
+    size_t nin = (size_t)N * C, nw = (size_t)OC * C;
+    t2g_tensor dout, inp, weight;
+    backward_inputs(ctx, N, C, OC, &dout, &inp, &weight);
     float *dweight0 = check_random_floats(ctx, nw, -1, 1), *dbias0 = check_random_floats(ctx, OC, -1, 1);
     t2g_tensor dinp[2], dweight[2], dbias[2];
     uint64_t dispatches[2];

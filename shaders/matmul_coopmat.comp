@@ -8,7 +8,8 @@
 #include "storage.glsl"
 // matmul_gemm.comp's product on cooperative matrices (VK_KHR_cooperative_matrix), for A and B
 // stored as f16 (the variant "matmul_coopmat@f16_f16", shaders/coopmat_variants.txt):
-//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating]
+//   C (M,N) = A (M,K) B (K,N) [+ bias (N)] [+ C, when accumulating], or an epilogue's outputs
+//   (gemm_epilogue.glsl)
 // with matmul_gemm's layouts, push constants and workgroup order: A[m*lda + k] (A_TRANS false)
 // or A[k*lda + m] (A_TRANS true); B[k*ldb + n] (B_TRANS false) or B[n*ldb + k] (B_TRANS true);
 // C[m*ldc + n], f32. Built only with a compiler that knows GL_KHR_cooperative_matrix
@@ -49,17 +50,22 @@
 
 layout(constant_id = 1) const bool A_TRANS = false;
 layout(constant_id = 2) const bool B_TRANS = true;
+// What the outputs take besides the product: EPILOGUE, gemm_epilogue.glsl (aux in binding 4).
+layout(constant_id = 3) const uint EPILOGUE = 0u;
 
 layout(std430, binding = 0) restrict buffer Cbuf { float c[]; };
 layout(std430, binding = 1) restrict readonly buffer Abuf { A_T a[]; };
 layout(std430, binding = 2) restrict readonly buffer Bbuf { B_T b[]; };
 layout(std430, binding = 3) restrict readonly buffer Bias { float bias[]; };
+// aux (M,N), with an EPILOGUE; else a stand-in, never read.
+layout(std430, binding = 4) restrict readonly buffer Aux { float aux[]; };
 layout(push_constant) uniform Push {
     uint M, N, K;
     uint lda, ldb, ldc;
     uint tiles_m, tiles_n; // ceil(M / BM), ceil(N / BN)
     uint flags;            // FLAG_BIAS | FLAG_ACCUMULATE
 } p;
+#include "gemm_epilogue.glsl"
 
 const uint FLAG_BIAS = 1u;
 const uint FLAG_ACCUMULATE = 2u;
@@ -183,8 +189,7 @@ void main() {
                 float v = Cs[staging + e];
                 if (with_bias) v += bias[col];
                 uint at = row * p.ldc + col;
-                if (accumulate) v = c[at] + v;
-                c[at] = v;
+                c[at] = epilogue_one(v, at, accumulate);
             }
             subgroupMemoryBarrierShared();
             subgroupBarrier(); // every lane has read the square before the next store

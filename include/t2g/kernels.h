@@ -122,14 +122,12 @@ t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t
  * or f32 inp with a 16-bit weight); the sums, out, bias and every gradient are f32. */
 t2g_status t2g_matmul_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, t2g_tensor weight,
                               const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
-/* t2g_matmul_forward followed by the residual add: out (N,OC) = residual + (inp weight^T + bias).
- * Fused into the GEMM's outputs by every tiled GEMM (CPU devices' and GPUs'); on the
- * cooperative-matrix GEMM (16-bit operands, where the device has it) the product goes into
- * scratch (N,OC) (overwritten), then t2g_residual_forward: the same bits either way. out,
- * residual and scratch are f32. */
+/* t2g_matmul_forward followed by the residual add: out (N,OC) = residual + (inp weight^T + bias),
+ * in the GEMM's outputs (every GEMM's: shaders/gemm_epilogue.glsl), the same bits as the two
+ * kernels one after the other. out and residual are f32. */
 t2g_status t2g_matmul_forward_residual(t2g_recorder *rec, t2g_tensor out, t2g_tensor residual, t2g_tensor inp,
-                                       t2g_tensor weight, const t2g_tensor *bias, t2g_tensor scratch, uint32_t N,
-                                       uint32_t C, uint32_t OC, t2g_error *err);
+                                       t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
+                                       t2g_error *err);
 /* dinp (N,C) += dout weight; dweight (OC,C) += dout^T inp; dbias (OC) += column sums of dout.
  * dinp and dbias may be NULL (not computed). */
 t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_tensor dweight,
@@ -142,14 +140,13 @@ t2g_status t2g_matmul_backward_set(t2g_recorder *rec, t2g_tensor dinp, t2g_tenso
                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, uint32_t N, uint32_t C,
                                    uint32_t OC, t2g_error *err);
 /* t2g_matmul_backward followed by gelu_backward on its dinp: dinp (N,C) += gelu'(pre) * (dout
- * weight), pre (N,C) the GELU's input; dweight and dbias as t2g_matmul_backward. Fused into the
- * GEMM's outputs by every tiled GEMM (CPU devices' and GPUs'); on the cooperative-matrix GEMM the
- * product goes through scratch (N,C) first (overwritten), then t2g_gelu_backward: the same bits
- * either way as t2g_fill(scratch, 0), t2g_matmul_backward(&scratch, ...) and
- * t2g_gelu_backward(dinp, pre, scratch). dinp, pre and scratch are f32. */
+ * weight), pre (N,C) the GELU's input; dweight and dbias as t2g_matmul_backward. In the GEMM's
+ * outputs (every GEMM's: shaders/gemm_epilogue.glsl), the same bits as t2g_fill(scratch, 0),
+ * t2g_matmul_backward(&scratch, ...) and t2g_gelu_backward(dinp, pre, scratch) with a scratch
+ * (N,C) of its own. dinp and pre are f32. */
 t2g_status t2g_matmul_backward_gelu(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
-                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre,
-                                    t2g_tensor scratch, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
+                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre, uint32_t N,
+                                    uint32_t C, uint32_t OC, t2g_error *err);
 
 /* ---- causal grouped-query self-attention (shaders/attention_*.comp) ----
  * NH query heads share KVH key/value heads: query head h uses kv head h / (NH / KVH). KVH

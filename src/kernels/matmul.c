@@ -274,7 +274,7 @@ enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
  * the tile of C each workgroup computes, whether it reads its operands' quads through texel
  * views (matmul_gemm_cpu.comp's bindings 4 and 5), and whether it has gemm_epilogue.glsl's
- * epilogue (the tiled shaders: its constant after theirs, aux in the binding after theirs). */
+ * epilogue (every GEMM shader: its constant after theirs, aux in the binding after theirs). */
 enum { T2G_GEMM_SPEC_MAX = 10 }; /* a tiled shader's 8 constants, matmul_gemm_cpu's WHOLE, EPILOGUE */
 typedef struct gemm_shader {
     char name[T2G_SHADER_NAME_MAX];
@@ -355,7 +355,7 @@ static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, t2g_gemm_
                         label, info->name, t2g_dtype_name(A.tensor.dtype), t2g_dtype_name(B.tensor.dtype));
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     *shader = (gemm_shader){.spec = {COOPMAT_SUBGROUPS * info->max_subgroup_size, A.trans, B.trans}, .spec_count = 3,
-                            .bm = COOPMAT_TILE, .bn = COOPMAT_TILE};
+                            .bm = COOPMAT_TILE, .bn = COOPMAT_TILE, .epilogue = true};
     return t2g_shader_variant(rec, label, "matmul_coopmat", types, 2, shader->name, err);
 }
 
@@ -412,7 +412,6 @@ static t2g_status gemm(t2g_recorder *rec, const char *label, t2g_matmul_tiles ti
     gemm_shader shader;
     t2g_status status;
     bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT || (tiles == T2G_MATMUL_TILES_AUTO && coopmat_chosen(rec, A, B));
-    if (coopmat && epilogue) return T2G_ERR_UNSUPPORTED; /* the caller's kernels instead */
     if (coopmat) {
         status = coopmat_shader(rec, label, A, B, &shader, err);
     } else {
@@ -461,25 +460,20 @@ t2g_status t2g_matmul_forward_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t
 
 t2g_status t2g_matmul_forward_residual_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out,
                                              t2g_tensor residual, t2g_tensor inp, t2g_tensor weight,
-                                             const t2g_tensor *bias, t2g_tensor scratch, uint32_t N, uint32_t C,
-                                             uint32_t OC, t2g_error *err) {
+                                             const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
+                                             t2g_error *err) {
     const char *kernel = "matmul_forward_residual";
     t2g_status status = check_shape(kernel, N, C, OC, err);
     if (!status) status = t2g_need(out, (uint64_t)N * OC, kernel, "out", err);
     if (!status) status = t2g_need(residual, (uint64_t)N * OC, kernel, "residual", err);
-    if (!status) status = t2g_need(scratch, (uint64_t)N * OC, kernel, "scratch", err);
     if (!status) status = t2g_need_float(inp, (uint64_t)N * C, kernel, "inp", err);
     if (!status) status = t2g_need_float(weight, (uint64_t)OC * C, kernel, "weight", err);
     if (!status && bias) status = t2g_need(*bias, OC, kernel, "bias", err);
     if (status) return status;
-    /* out (N,OC) = residual + (inp (N,C) x weight^T + bias), in the GEMM where it fuses; else the
-     * product into scratch, then residual_forward: the same operations, so the same bits */
+    /* out (N,OC) = residual + (inp (N,C) x weight^T + bias), in the GEMM's outputs: the operations
+     * of matmul_forward then residual_forward, so the same bits */
     t2g_gemm_operand A = {inp, false, C}, B = {weight, true, C};
-    status = gemm(rec, "matmul_forward", tiles, out, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_ADD, residual, err);
-    if (status != T2G_ERR_UNSUPPORTED) return status;
-    status = gemm(rec, "matmul_forward", tiles, scratch, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_NONE, NO_AUX, err);
-    if (!status) status = t2g_residual_forward(rec, out, residual, scratch, (uint64_t)N * OC, err);
-    return status;
+    return gemm(rec, "matmul_forward", tiles, out, OC, false, A, B, bias, N, OC, C, T2G_EPILOGUE_ADD, residual, err);
 }
 
 /* The checks of both backward functions: the shapes and the tensors' sizes. */
@@ -537,27 +531,18 @@ t2g_status t2g_matmul_backward_set_tiles(t2g_recorder *rec, t2g_matmul_tiles til
 
 t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dinp,
                                           t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
-                                          t2g_tensor weight, t2g_tensor pre, t2g_tensor scratch, uint32_t N, uint32_t C,
-                                          uint32_t OC, t2g_error *err) {
+                                          t2g_tensor weight, t2g_tensor pre, uint32_t N, uint32_t C, uint32_t OC,
+                                          t2g_error *err) {
     const char *kernel = "matmul_backward_gelu";
     t2g_status status = check_backward(kernel, &dinp, dweight, dbias, dout, inp, weight, N, C, OC, err);
     if (!status) status = t2g_need(pre, (uint64_t)N * C, kernel, "pre", err);
-    if (!status) status = t2g_need(scratch, (uint64_t)N * C, kernel, "scratch", err);
     if (status) return status;
     /* dinp (N,C) += gelu'(pre) * (dout (N,OC) [A, rows contiguous] x weight (OC,C) [B, rows
-     * contiguous]), in the GEMM where it fuses; else the product into scratch, zeroed first, then
-     * gelu_backward. The same bits: scratch holds 0 + each sum, which is the sum itself (a sum
-     * starts at +0, so it is never -0). */
+     * contiguous]), in the GEMM's outputs: the bits of the product into a zeroed scratch (0 +
+     * each sum is the sum itself: a sum starts at +0, so it is never -0), then gelu_backward */
     t2g_gemm_operand A = {dout, false, OC}, B = {weight, false, C};
     status = gemm(rec, "matmul_backward_dinp", tiles, dinp, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_GELU_GRAD, pre,
                   err);
-    if (status == T2G_ERR_UNSUPPORTED) {
-        status = t2g_fill(rec, scratch, (uint64_t)N * C, 0.0f, err);
-        if (!status)
-            status = gemm(rec, "matmul_backward_dinp", tiles, scratch, C, true, A, B, NULL, N, C, OC, T2G_EPILOGUE_NONE,
-                          NO_AUX, err);
-        if (!status) status = t2g_gelu_backward(rec, dinp, pre, scratch, (uint64_t)N * C, err);
-    }
     if (status) return status;
     return backward_weights(rec, tiles, dweight, dbias, dout, inp, N, C, OC, err);
 }
@@ -582,15 +567,15 @@ t2g_status t2g_matmul_backward(t2g_recorder *rec, const t2g_tensor *dinp, t2g_te
 }
 
 t2g_status t2g_matmul_forward_residual(t2g_recorder *rec, t2g_tensor out, t2g_tensor residual, t2g_tensor inp,
-                                       t2g_tensor weight, const t2g_tensor *bias, t2g_tensor scratch, uint32_t N,
-                                       uint32_t C, uint32_t OC, t2g_error *err) {
-    return t2g_matmul_forward_residual_tiles(rec, T2G_MATMUL_TILES_AUTO, out, residual, inp, weight, bias, scratch, N,
-                                             C, OC, err);
+                                       t2g_tensor weight, const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
+                                       t2g_error *err) {
+    return t2g_matmul_forward_residual_tiles(rec, T2G_MATMUL_TILES_AUTO, out, residual, inp, weight, bias, N, C, OC,
+                                             err);
 }
 
 t2g_status t2g_matmul_backward_gelu(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor dweight, const t2g_tensor *dbias,
-                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre,
-                                    t2g_tensor scratch, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err) {
-    return t2g_matmul_backward_gelu_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, pre,
-                                          scratch, N, C, OC, err);
+                                    t2g_tensor dout, t2g_tensor inp, t2g_tensor weight, t2g_tensor pre, uint32_t N,
+                                    uint32_t C, uint32_t OC, t2g_error *err) {
+    return t2g_matmul_backward_gelu_tiles(rec, T2G_MATMUL_TILES_AUTO, dinp, dweight, dbias, dout, inp, weight, pre, N, C,
+                                          OC, err);
 }

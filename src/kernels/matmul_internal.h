@@ -95,11 +95,11 @@ t2g_status t2g_matmul_backward_set_tiles(t2g_recorder *rec, t2g_matmul_tiles til
                                          t2g_tensor weight, uint32_t N, uint32_t C, uint32_t OC, t2g_error *err);
 t2g_status t2g_matmul_forward_residual_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor out,
                                              t2g_tensor residual, t2g_tensor inp, t2g_tensor weight,
-                                             const t2g_tensor *bias, t2g_tensor scratch, uint32_t N, uint32_t C,
-                                             uint32_t OC, t2g_error *err);
+                                             const t2g_tensor *bias, uint32_t N, uint32_t C, uint32_t OC,
+                                             t2g_error *err);
 t2g_status t2g_matmul_backward_gelu_tiles(t2g_recorder *rec, t2g_matmul_tiles tiles, t2g_tensor dinp,
                                           t2g_tensor dweight, const t2g_tensor *dbias, t2g_tensor dout, t2g_tensor inp,
-                                          t2g_tensor weight, t2g_tensor pre, t2g_tensor scratch, uint32_t N, uint32_t C,
-                                          uint32_t OC, t2g_error *err);
+                                          t2g_tensor weight, t2g_tensor pre, uint32_t N, uint32_t C, uint32_t OC,
+                                          t2g_error *err);
 
 #endif

@@ -231,10 +231,50 @@ static void run_convert(env *e, t2g_dtype dtype, outcome *o) {
     free(x);
 }
 
+/* More outputs of the variant (got, n of them, taken over) that must equal `want` exactly. */
+static void expect_also_exact(env *e, outcome *o, float *got, const float *want, size_t n) {
+    float *all = o->got && got ? realloc(o->got, (o->n + n) * sizeof *all) : NULL;
+    double *all_want = all ? realloc(o->want, (o->n + n) * sizeof *all_want) : NULL;
+    if (all) o->got = all;
+    double *all_allowed = all_want ? realloc(o->allowed, (o->n + n) * sizeof *all_allowed) : NULL;
+    if (all_want) o->want = all_want;
+    if (all_allowed) o->allowed = all_allowed;
+    if (!all_allowed) {
+        if (!e->status) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            all[o->n + i] = got[i];
+            all_want[o->n + i] = want[i];
+            all_allowed[o->n + i] = 0x1p-1074; /* none: the same float */
+        }
+        o->n += n;
+    }
+    free(got);
+}
+
+/* The GEMM on configuration `tiles` with the residual added in its outputs (gemm_epilogue.glsl,
+ * as the model's projections run): its product `product` (M,N) plus the residual, exactly. */
+static void run_gemm_residual(env *e, t2g_matmul_tiles tiles, t2g_tensor a, t2g_tensor b, const float *product,
+                              outcome *o) {
+    float *residual = random_floats(e, GM * GN, -2, 2), *want = product ? malloc(GM * GN * sizeof *want) : NULL;
+    for (size_t i = 0; want && residual && i < GM * GN; i++) want[i] = residual[i] + product[i];
+    t2g_tensor residual_t = tensor_of(e, T2G_DTYPE_F32, residual, GM * GN);
+    t2g_tensor out = tensor_of(e, T2G_DTYPE_F32, NULL, GM * GN);
+    if (!e->status)
+        record(e, t2g_matmul_forward_residual_tiles(e->rec, tiles, out, residual_t, a, b, NULL, GM, GK, GN, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *got = floats_of(e, out, GM * GN);
+    if (want) expect_also_exact(e, o, got, want, GM * GN);
+    else free(got);
+    free(want);
+    free(residual);
+}
+
 /* The variant on configuration `tiles` against the f32 path's automatic choice. The
  * cooperative-matrix GEMM (T2G_MATMUL_TILES_COOPMAT) runs its f32 sums in another order than the
  * f32 shader's: within K x 2^-23 of the products' magnitude sum (each order within K x 2^-24 of
- * the exact sum; the products of 16-bit values are exact in f32). */
+ * the exact sum; the products of 16-bit values are exact in f32). With the residual added in
+ * its outputs, every configuration gives its product plus the residual exactly. */
 static void run_gemm(env *e, t2g_dtype dtype, bool a16, t2g_matmul_tiles tiles, outcome *o) {
     float *a = random_floats(e, GM * GK, -1, 1), *b = random_floats(e, GN * GK, -1, 1);
     double *magnitude = calloc(GM * GN, sizeof *magnitude);
@@ -256,6 +296,7 @@ static void run_gemm(env *e, t2g_dtype dtype, bool a16, t2g_matmul_tiles tiles, 
     expect_same(e, o, floats_of(e, out_v, GM * GN), f32, magnitude, GM * GN);
     bool coopmat = tiles == T2G_MATMUL_TILES_COOPMAT;
     for (size_t i = 0; coopmat && magnitude && o->allowed && i < o->n; i++) o->allowed[i] = (magnitude[i] + 1e-30) * GK * 0x1p-23;
+    if (!e->status) run_gemm_residual(e, tiles, a_v, b_v, o->got, o);
     free(f32);
     free(magnitude);
     free(a);

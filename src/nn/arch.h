@@ -72,6 +72,9 @@ typedef struct gpt_arch {
     bool positions;               /* a learned position table (wpe); otherwise rotary positions in the block */
     arch_norm norm;               /* every norm of the model */
     uint32_t ffn_in_factor;       /* DIM_FFN_IN = this x F */
+    bool mlp_act_gradient;        /* the MLP's activation has a gradient buffer of its own (dfch_act,
+                                     which SwiGLU's backward reads); GELU's goes through the GEMM's
+                                     outputs (t2g_matmul_backward_gelu) */
     block_forward_fn block_forward;
     block_backward_fn block_backward;
     block_decode_fn block_decode;

@@ -37,13 +37,12 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, &w->qkvb, N, C, gpt->QKV, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
-    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, &w->attprojb,
-                                    gpt->proj_out, N, C, C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, &w->fcb, N, C, F, err));
     TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, (uint64_t)N * F, err));
-    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, &w->fcprojb,
-                                    gpt->proj_out, N, F, C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, &w->fcprojb, N, F, C,
+                                    err));
     return T2G_OK;
 }
 
@@ -64,7 +63,7 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, NF, err));
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
     TRY(t2g_matmul_backward_gelu(rec, gpt->dfch, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw,
-                                 a->fch, gpt->dfch_act, N, F, C, err));
+                                 a->fch, N, F, C, err));
     TRY(t2g_matmul_backward_set(rec, gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
                                a->ln2_rstd, N, C, err));
@@ -93,11 +92,11 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
                          gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
                              gpt->config.context, gpt->NH, gpt->NH, gpt->hs, T2G_DECODE_AUTO, err));
-    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, &b->attprojb, d->proj, n, C, C, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, &b->attprojb, n, C, C, err));
     TRY(t2g_layernorm_forward(rec, d->ln, d->mean, d->rstd, d->x2, b->ln2w, b->ln2b, n, C, err));
     TRY(t2g_matmul_forward(rec, d->fch, d->ln, mw->fcw, &b->fcb, n, C, F, err));
     TRY(t2g_gelu_forward(rec, d->fch_act, d->fch, (uint64_t)n * F, err));
-    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, &b->fcprojb, d->proj, n, F, C, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, &b->fcprojb, n, F, C, err));
     return T2G_OK;
 }
 
@@ -109,6 +108,7 @@ const gpt_arch gpt_arch_gpt2 = {
     .positions = true,
     .norm = NORM_LAYER,
     .ffn_in_factor = 1,
+    .mlp_act_gradient = false,
     .block_forward = block_forward,
     .block_backward = block_backward,
     .block_decode = block_decode,

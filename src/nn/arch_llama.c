@@ -39,13 +39,11 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
     TRY(t2g_rope(rec, a->qkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, false, err));
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
-    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, NULL,
-                                    gpt->proj_out, N, C, C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, NULL, N, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
     TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err));
-    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, NULL,
-                                    gpt->proj_out, N, F, C, err));
+    TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, NULL, N, F, C, err));
     return T2G_OK;
 }
 
@@ -91,11 +89,11 @@ static t2g_status block_decode(const gpt_decode *d, uint32_t l, t2g_error *err) 
                          gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_decode_attention(rec, d->atty, d->kcache[l], d->vcache[l], d->qkv, d->rows, n, d->slots,
                              gpt->config.context, gpt->NH, gpt->KVH, gpt->hs, T2G_DECODE_AUTO, err));
-    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, NULL, d->proj, n, C, C, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x2, d->x, d->atty, mw->attprojw, NULL, n, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, d->ln, d->rstd, d->x2, b->ln2w, n, C, eps, err));
     TRY(t2g_matmul_forward(rec, d->fch, d->ln, mw->fcw, NULL, n, C, 2 * F, err));
     TRY(t2g_swiglu_forward(rec, d->fch_act, d->fch, n, F, err));
-    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, NULL, d->proj, n, F, C, err));
+    TRY(t2g_matmul_forward_residual(rec, d->x, d->x2, d->fch_act, mw->fcprojw, NULL, n, F, C, err));
     return T2G_OK;
 }
 
@@ -107,6 +105,7 @@ const gpt_arch gpt_arch_llama = {
     .positions = false,
     .norm = NORM_RMS,
     .ffn_in_factor = 2,
+    .mlp_act_gradient = true,
     .block_forward = block_forward,
     .block_backward = block_backward,
     .block_decode = block_decode,

@@ -97,7 +97,7 @@ static t2g_status alloc_buffers(t2g_generator *g, t2g_error *err) {
         t2g_arena_create_for_typed(t2g_gpt_device(g->gpt), "KV cache", caches, 2 * g->L, &g->cache_arena, err);
     const t2g_tensor_request acts[] = {
         {&d->rows, R * T2G_DECODE_ROW_WORDS}, {&d->x, R * C}, {&d->x2, R * C}, {&d->ln, R * C}, {&d->mean, R},
-        {&d->rstd, R}, {&d->qkv, R * gpt->QKV}, {&d->atty, R * C}, {&d->proj, R * C}, {&d->fch, R * gpt->FIN},
+        {&d->rstd, R}, {&d->qkv, R * gpt->QKV}, {&d->atty, R * C}, {&d->fch, R * gpt->FIN},
         {&d->fch_act, R * gpt->F}, {&g->logits, B * g->V},
     };
     if (!status)

@@ -103,9 +103,9 @@ static void add(gpt_arena_plan *plan, const char *name, t2g_tensor *tensor, uint
 }
 
 /* The activations' first arena: all but the blocks', with the one fch_act that every block's
- * forward writes and its backward recomputes, and the one proj_out (the projections' outputs
- * before their residual adds, which the backward never reads). A frozen model has no backward
- * scratch. */
+ * forward writes and its backward recomputes (the projections' outputs before their residual
+ * adds are never stored: the GEMMs add the residual in their outputs). A frozen model has no
+ * backward scratch; dfch_act only an architecture whose MLP activation's backward reads it. */
 static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     const t2g_model_config *c = &gpt->config;
     uint64_t N = (uint64_t)gpt->B * gpt->T, C = c->width;
@@ -118,14 +118,13 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
     add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
-    add(plan, "proj_out (B, T, width)", &gpt->proj_out, N * C);
     if (gpt->frozen) return;
     add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
     add(plan, "dln (B, T, width)", &gpt->dln, N * C);
     add(plan, "datty (B, T, width)", &gpt->datty, N * C);
     add(plan, "dqkv (B, T, qkv width)", &gpt->dqkv, N * gpt->QKV);
     add(plan, "dfch (B, T, ffn input width)", &gpt->dfch, N * gpt->FIN);
-    add(plan, "dfch_act (B, T, ffn width)", &gpt->dfch_act, N * gpt->F);
+    if (gpt->arch->mlp_act_gradient) add(plan, "dfch_act (B, T, ffn width)", &gpt->dfch_act, N * gpt->F);
 }
 
 /* One block's activations, into x. */

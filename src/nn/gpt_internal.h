@@ -81,9 +81,6 @@ struct t2g_gpt {
     t2g_tensor fch_act;                 /* (B,T,F): the GELU or SwiGLU of a block's fch, one for all blocks:
                                            the forward pass writes it for the next matmul, the backward
                                            pass recomputes it from the block's fch (as llm.c's recompute) */
-    t2g_tensor proj_out;                /* (B,T,C): a block's attention or MLP projection before the residual
-                                           add, where the matmul does not add it itself (one for all blocks:
-                                           t2g_matmul_forward_residual's scratch) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     t2g_tensor logits;                  /* (B,T,V), then its gradient */
@@ -94,7 +91,7 @@ struct t2g_gpt {
     t2g_tensor datty;                   /* (B,T,C) */
     t2g_tensor dqkv;                    /* (B,T,QKV) */
     t2g_tensor dfch;                    /* (B,T,FIN) */
-    t2g_tensor dfch_act;                /* (B,T,F) */
+    t2g_tensor dfch_act;                /* (B,T,F): where the arch has it (mlp_act_gradient) */
 
     t2g_tensor tokens;                  /* of the last forward */
     uint32_t pass_B, pass_T;            /* 0 until a forward is recorded */
@@ -152,7 +149,7 @@ struct gpt_decode {
     t2g_tensor x, x2;            /* (n, C): the residual stream, after attention in x2 */
     t2g_tensor ln, mean, rstd;   /* (n, C), (n), (n): every norm's output and statistics */
     t2g_tensor qkv;              /* (n, QKV) */
-    t2g_tensor atty, proj;       /* (n, C); proj: the projections' scratch (t2g_matmul_forward_residual) */
+    t2g_tensor atty;             /* (n, C) */
     t2g_tensor fch;              /* (n, FIN) */
     t2g_tensor fch_act;          /* (n, F) */
     const t2g_tensor *kcache, *vcache; /* (L) each (slots, context, KVH x hs) */

@@ -67,9 +67,10 @@ T2G_HOST_CHECK(coopmat_selection) {
     return ctx->failures;
 }
 
-/* out (N,OC) = inp (N,C) weight (OC,C)^T + bias on f16 inp and weight, through `tiles`. */
+/* out (N,OC) = inp (N,C) weight (OC,C)^T + bias on f16 inp and weight, through `tiles`; with a
+ * residual (N,OC) (not NULL), plus it, in the GEMM's outputs (t2g_matmul_forward_residual). */
 static float *forward_f16(check_ctx *ctx, t2g_matmul_tiles tiles, const float *inp, const float *weight,
-                          const float *bias, int N, int C, int OC) {
+                          const float *bias, const float *residual, int N, int C, int OC) {
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
     uint16_t *inp16 = check_host(ctx, nin * 2), *weight16 = check_host(ctx, nw * 2);
     for (size_t i = 0; i < nin; i++) inp16[i] = t2g_f32_to_f16(inp[i]);
@@ -80,15 +81,20 @@ static float *forward_f16(check_ctx *ctx, t2g_matmul_tiles tiles, const float *i
     check_status(ctx, t2g_tensor_upload(inp_t, inp16, nin * 2, &ctx->err), "inp");
     check_status(ctx, t2g_tensor_upload(weight_t, weight16, nw * 2, &ctx->err), "weight");
     t2g_tensor bias_t = check_upload(ctx, bias, OC), out = check_poisoned(ctx, nout);
-    check_status(ctx, t2g_matmul_forward_tiles(ctx->recorder, tiles, out, inp_t, weight_t, &bias_t, N, C, OC, &ctx->err),
-                 "recording");
+    t2g_status status = residual ? t2g_matmul_forward_residual_tiles(ctx->recorder, tiles, out,
+                                                                     check_upload(ctx, residual, nout), inp_t, weight_t,
+                                                                     &bias_t, N, C, OC, &ctx->err)
+                                 : t2g_matmul_forward_tiles(ctx->recorder, tiles, out, inp_t, weight_t, &bias_t, N, C,
+                                                            OC, &ctx->err);
+    check_status(ctx, status, "recording");
     check_submit(ctx);
     return check_download(ctx, out, nout);
 }
 
 /* On a device with the coopmat GEMM: its products against the reference on the same f16 values,
  * within K x 2^-23 of the products' magnitude (each output's, here as a norm), bitwise the same
- * run to run, and what the automatic choice runs. */
+ * run to run, and what the automatic choice runs; with the residual added in its outputs, the
+ * product plus the residual, bitwise (one f32 add each). */
 static void coopmat_case(check_ctx *ctx, int N, int C, int OC) {
     check_case_begin(ctx);
     size_t nin = (size_t)N * C, nw = (size_t)OC * C, nout = (size_t)N * OC;
@@ -96,9 +102,11 @@ static void coopmat_case(check_ctx *ctx, int N, int C, int OC) {
     float *bias = check_random_floats(ctx, OC, -1, 1);
     for (size_t i = 0; i < nin; i++) inp[i] = t2g_f16_to_f32(t2g_f32_to_f16(inp[i]));
     for (size_t i = 0; i < nw; i++) weight[i] = t2g_f16_to_f32(t2g_f32_to_f16(weight[i]));
-    float *first = forward_f16(ctx, T2G_MATMUL_TILES_COOPMAT, inp, weight, bias, N, C, OC);
-    float *again = forward_f16(ctx, T2G_MATMUL_TILES_COOPMAT, inp, weight, bias, N, C, OC);
-    float *automatic = forward_f16(ctx, T2G_MATMUL_TILES_AUTO, inp, weight, bias, N, C, OC);
+    float *residual = check_random_floats(ctx, nout, -2, 2);
+    float *first = forward_f16(ctx, T2G_MATMUL_TILES_COOPMAT, inp, weight, bias, NULL, N, C, OC);
+    float *again = forward_f16(ctx, T2G_MATMUL_TILES_COOPMAT, inp, weight, bias, NULL, N, C, OC);
+    float *automatic = forward_f16(ctx, T2G_MATMUL_TILES_AUTO, inp, weight, bias, NULL, N, C, OC);
+    float *fused = forward_f16(ctx, T2G_MATMUL_TILES_COOPMAT, inp, weight, bias, residual, N, C, OC);
     double *ref = check_doubles(ctx, nout), *magnitude = check_doubles(ctx, nout);
     double *inp_d = check_to_double(ctx, inp, nin), *weight_d = check_to_double(ctx, weight, nw);
     double *bias_d = check_to_double(ctx, bias, OC);
@@ -107,10 +115,13 @@ static void coopmat_case(check_ctx *ctx, int N, int C, int OC) {
                        N, C, OC);
     char label[96];
     snprintf(label, sizeof label, "coopmat forward N=%d C=%d OC=%d", N, C, OC);
-    if (!first || !again || !automatic) return;
+    if (!first || !again || !automatic || !fused) return;
     check_close_scaled(ctx, label, first, ref, nout, check_norm(magnitude, nout), C * 0x1p-23);
     check_bitwise(ctx, "coopmat twice", first, again, nout);
     check_bitwise(ctx, "the automatic choice is the coopmat GEMM", first, automatic, nout);
+    float *plus = check_host(ctx, nout * sizeof(float));
+    for (size_t i = 0; i < nout; i++) plus[i] = residual[i] + first[i];
+    check_bitwise(ctx, "coopmat with the residual added in its outputs", plus, fused, nout);
 }
 
 T2G_CHECK(coopmat_matmul) {

@@ -185,6 +185,7 @@ typedef struct outcome {
     float *got;
     double *want, *allowed;
     size_t n;
+    size_t fused_from; /* the outputs from here (0: none) are a GEMM's with the residual added */
 } outcome;
 
 static bool outcome_alloc(env *e, outcome *o, size_t n) {
@@ -247,6 +248,7 @@ static void expect_also_exact(env *e, outcome *o, float *got, const float *want,
             all_want[o->n + i] = want[i];
             all_allowed[o->n + i] = 0x1p-1074; /* none: the same float */
         }
+        o->fused_from = o->n;
         o->n += n;
     }
     free(got);
@@ -509,7 +511,11 @@ static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t
             double excess = same ? 0.0 : fabs((double)o.got[i] - o.want[i]) / o.allowed[i];
             if (!(excess <= v->error)) { /* NaN too */
                 v->error = isnan(excess) ? INFINITY : excess;
-                if (excess > 1 || isnan(excess))
+                if ((excess > 1 || isnan(excess)) && o.fused_from && i >= o.fused_from)
+                    snprintf(v->message, sizeof v->message, "with the residual added in its outputs, element %zu: "
+                             "%.9g where its product plus the residual is %.9g", i - o.fused_from, o.got[i],
+                             o.want[i]);
+                else if (excess > 1 || isnan(excess))
                     snprintf(v->message, sizeof v->message, "element %zu: %.9g where the f32 path gives %.9g (%.3g apart, "
                              "at most %.3g allowed)", i, o.got[i], o.want[i], fabs((double)o.got[i] - o.want[i]),
                              o.allowed[i]);

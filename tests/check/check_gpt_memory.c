@@ -138,7 +138,9 @@ static void frozen_case(check_ctx *ctx, const char *name, const t2g_model_config
 }
 
 T2G_CHECK(gpt_frozen) {
-    for (t2g_precision precision = T2G_PRECISION_F32; precision <= T2G_PRECISION_F16; precision++) {
+    bool storage16 = t2g_device_get_info(ctx->device)->storage_16bit; /* bf16 and f16 need it */
+    for (t2g_precision precision = T2G_PRECISION_F32; precision <= (storage16 ? T2G_PRECISION_F16 : T2G_PRECISION_F32);
+         precision++) {
         frozen_case(ctx, "gpt2", &GPT2, precision);
         frozen_case(ctx, "llama", &LLAMA, precision);
     }

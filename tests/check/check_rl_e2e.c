@@ -152,6 +152,10 @@ T2G_CHECK(rl_e2e_scalar) {
  * the k1 estimate and with the full one); and the reference needs less memory than an f32 one. */
 T2G_CHECK(rl_reference_16bit) {
     check_case_begin(ctx);
+    if (!t2g_device_get_info(ctx->device)->storage_16bit) {
+        check_log(ctx, "  %s has no 16-bit storage: no 16-bit models to check", t2g_device_get_info(ctx->device)->name);
+        return ctx->failures;
+    }
     char start[256];
     if (!sft_steps(ctx, "reference16", 10, start, sizeof start)) return ctx->failures; /* any policy serves */
     const t2g_precision precisions[] = {T2G_PRECISION_BF16, T2G_PRECISION_F16};

@@ -187,12 +187,10 @@ void main() {
                 vec4 v = vec4(acc[i * TN + 4u * h], acc[i * TN + 4u * h + 1u], acc[i * TN + 4u * h + 2u],
                               acc[i * TN + 4u * h + 3u]);
                 if (with_bias) v += texelFetch(bias_quads, int(p.bias_first + col / 4u));
-                v = epilogue_quad(v, at, accumulate);
-                c4[at / 4u] = v;
+                c4[at / 4u] = epilogue_quad(v, at, accumulate);
             }
         return;
     }
-    if (WHOLE) return;
     [[unroll]] for (uint i = 0u; i < TM; i++) {
         uint row = row0 + i;
         if (row >= p.M) continue;

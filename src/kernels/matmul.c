@@ -272,16 +272,16 @@ bool t2g_matmul_use_coopmat(const t2g_device_info *info, t2g_dtype a, t2g_dtype 
 enum { GEMM_BIAS = 1u, GEMM_ACCUMULATE = 2u, GEMM_QUADS = 4u, GEMM_C_QUADS = 8u };
 
 /* What a GEMM shader needs recorded, whichever it is: its name and specialization constants,
- * the tile of C each workgroup computes, whether it reads its operands' quads through texel
- * views (matmul_gemm_cpu.comp's bindings 4 and 5), and whether it has gemm_epilogue.glsl's
- * epilogue (every GEMM shader: its constant after theirs, aux in the binding after theirs). */
+ * the tile of C each workgroup computes, and whether it reads its operands' quads through texel
+ * views (matmul_gemm_cpu.comp's bindings 4 and 5). Every GEMM shader has gemm_epilogue.glsl's
+ * epilogue: its constant after the shader's own, aux in the binding after its others. */
 enum { T2G_GEMM_SPEC_MAX = 10 }; /* a tiled shader's 8 constants, matmul_gemm_cpu's WHOLE, EPILOGUE */
 typedef struct gemm_shader {
     char name[T2G_SHADER_NAME_MAX];
     uint32_t spec[T2G_GEMM_SPEC_MAX];
     uint32_t spec_count;
     uint32_t bm, bn;
-    bool quads, epilogue;
+    bool quads;
 } gemm_shader;
 
 /* What record_gemm adds to the product: an epilogue and its aux (M,N), laid out as C. */
@@ -304,27 +304,24 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
               0, 0, 0, 0, 0};
     /* Without a bias, binding 3 is A again (never read); without an epilogue, aux is C (never read:
      * f32, as its texel view's format must be). */
-    t2g_tensor aux = extra.epilogue ? extra.aux : c;
+    const t2g_tensor *aux = extra.epilogue ? &extra.aux : NULL;
     t2g_binding bindings[10] = {
         {c, accumulate || extra.epilogue == T2G_EPILOGUE_GELU_GRAD ? T2G_READ_WRITE : T2G_WRITE},
         {A.tensor, T2G_READ},
         {B.tensor, T2G_READ},
         {bias ? *bias : A.tensor, T2G_READ},
-        {aux, T2G_READ}, /* matmul_gemm.comp's aux */
+        {aux ? *aux : c, T2G_READ}, /* matmul_gemm.comp's and matmul_coopmat.comp's aux */
     };
-    uint32_t binding_count = shader->epilogue ? 5 : 4;
+    uint32_t binding_count = 5;
     t2g_texel texels[10] = {T2G_TEXEL_NONE};
-    if (shader->quads) { /* A's, B's, C's and bias's quads as texels (bindings 4 to 7), aux's (8, 9) */
+    if (shader->quads) { /* A's and B's quads as texels (bindings 4, 5), then the outputs' (6 to 9) */
         const t2g_device_info *info = t2g_device_get_info(t2g_recorder_device(rec));
         bool a_fits = t2g_bind_quads(info, A.tensor, &bindings[4], &texels[4], &push.a_first);
         bool b_fits = t2g_bind_quads(info, B.tensor, &bindings[5], &texels[5], &push.b_first);
-        uint32_t first[2];
         if (a_fits && b_fits) push.flags |= GEMM_QUADS;
-        bool c_quads = t2g_gemm_bind_c_quads(info, c, ldc, bias, &bindings[6], &texels[6], first);
-        push.c_first = first[0], push.bias_first = first[1];
-        bool aux_quads = t2g_bind_quads(info, aux, &bindings[8], &texels[8], &push.aux_first);
-        bindings[9] = (t2g_binding){aux, T2G_READ};
-        if (c_quads && (aux_quads || !extra.epilogue)) push.flags |= GEMM_C_QUADS;
+        uint32_t first[3];
+        if (t2g_gemm_bind_outputs(info, c, ldc, bias, aux, &bindings[6], &texels[6], first)) push.flags |= GEMM_C_QUADS;
+        push.c_first = first[0], push.bias_first = first[1], push.aux_first = first[2];
         binding_count = 10;
     }
     uint32_t spec[T2G_GEMM_SPEC_MAX];
@@ -334,7 +331,7 @@ static t2g_status record_gemm(t2g_recorder *rec, const char *label, const gemm_s
     if (shader->quads)
         spec[spec_count++] = (push.flags & GEMM_QUADS) && (push.flags & GEMM_C_QUADS) && M % shader->bm == 0 &&
                              N % shader->bn == 0 && K % 4 == 0 && A.ld % 4 == 0 && B.ld % 4 == 0;
-    if (shader->epilogue) spec[spec_count++] = extra.epilogue;
+    spec[spec_count++] = extra.epilogue;
     t2g_dispatch dispatch = {
         .shader = shader->name, .spec = spec, .spec_count = spec_count,
         .bindings = bindings, .binding_count = binding_count, .texels = texels,
@@ -355,7 +352,7 @@ static t2g_status coopmat_shader(t2g_recorder *rec, const char *label, t2g_gemm_
                         label, info->name, t2g_dtype_name(A.tensor.dtype), t2g_dtype_name(B.tensor.dtype));
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     *shader = (gemm_shader){.spec = {COOPMAT_SUBGROUPS * info->max_subgroup_size, A.trans, B.trans}, .spec_count = 3,
-                            .bm = COOPMAT_TILE, .bn = COOPMAT_TILE, .epilogue = true};
+                            .bm = COOPMAT_TILE, .bn = COOPMAT_TILE};
     return t2g_shader_variant(rec, label, "matmul_coopmat", types, 2, shader->name, err);
 }
 
@@ -396,8 +393,7 @@ static t2g_status tiled_shader(t2g_recorder *rec, const char *label, const t2g_m
                                t2g_gemm_operand A, t2g_gemm_operand B, gemm_shader *shader, t2g_error *err) {
     *shader = (gemm_shader){.spec = {t2g_matmul_tile_invocations(cfg), cfg->bm, cfg->bn, cfg->bk, cfg->tm, cfg->tn,
                                      A.trans, B.trans},
-                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU,
-                            .epilogue = true};
+                            .spec_count = 8, .bm = cfg->bm, .bn = cfg->bn, .quads = cfg->shader == T2G_MATMUL_SHADER_CPU};
     const t2g_dtype types[] = {A.tensor.dtype, B.tensor.dtype};
     return t2g_shader_variant(rec, label, gemm_shaders[cfg->shader].name, types, 2, shader->name, err);
 }

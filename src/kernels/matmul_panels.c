@@ -17,11 +17,13 @@ enum { PANEL_BIAS = 1u, PANEL_ACCUMULATE = 2u, PANEL_C_QUADS = 8u }; /* matmul_p
 enum { PACK_QUADS = 1u };                                            /* matmul_pack_cpu's */
 #define PACK_GROUP 64u
 
-bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
-                           t2g_binding bindings[2], t2g_texel texels[2], uint32_t first[2]) {
+bool t2g_gemm_bind_outputs(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
+                           const t2g_tensor *aux, t2g_binding bindings[4], t2g_texel texels[4], uint32_t first[3]) {
     bool c_fits = t2g_bind_quads(info, c, &bindings[0], &texels[0], &first[0]);
     bool bias_fits = t2g_bind_quads(info, bias ? *bias : c, &bindings[1], &texels[1], &first[1]);
-    return c_fits && (bias_fits || !bias) && ldc % 4 == 0;
+    bool aux_fits = t2g_bind_quads(info, aux ? *aux : c, &bindings[2], &texels[2], &first[2]);
+    bindings[3] = (t2g_binding){aux ? *aux : c, T2G_READ};
+    return c_fits && (bias_fits || !bias) && (aux_fits || !aux) && ldc % 4 == 0;
 }
 
 static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : b); }
@@ -178,11 +180,9 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
                         p->B.ld, 0};
     t2g_tensor a = plan->a_from == T2G_PANEL_FROM_PANEL ? a_panel : p->A.tensor;
     t2g_tensor b = plan->b_from == T2G_PANEL_FROM_PANEL ? b_panel : p->B.tensor;
-    /* without a bias, binding 1 is B's first quad (never read); likewise bindings 6 and 7 without an
-     * epilogue */
-    t2g_tensor stand_in = t2g_tensor_slice(b, 0, 4);
+    /* without a bias, binding 1 is B's first quad (never read) */
     t2g_binding bindings[8] = {{p->c, p->accumulate ? T2G_READ_WRITE : T2G_WRITE},
-                               {p->bias ? *p->bias : stand_in, T2G_READ}};
+                               {p->bias ? *p->bias : t2g_tensor_slice(b, 0, 4), T2G_READ}};
     t2g_texel texels[8] = {T2G_TEXEL_NONE};
     bool a_fits = t2g_bind_quads(info, a, &bindings[2], &texels[2], &push.a_first);
     bool b_fits = t2g_bind_quads(info, b, &bindings[3], &texels[3], &push.b_first);
@@ -190,13 +190,11 @@ static t2g_status record_chunk(t2g_recorder *rec, const char *label, const t2g_m
         return t2g_fail(err, T2G_ERR_TOO_LARGE, "%s: the operands of %u x %u tiles (%llu and %llu bytes) do not fit "
                         "%s's texel views", label, chunk.tiles_m, chunk.tiles_n, (unsigned long long)a.bytes,
                         (unsigned long long)b.bytes, info->name);
-    uint32_t first[2];
-    bool c_quads = t2g_gemm_bind_c_quads(info, p->c, p->ldc, p->bias, &bindings[4], &texels[4], first);
-    push.c_first = first[0], push.bias_first = first[1];
-    t2g_tensor aux = p->epilogue ? p->aux : stand_in;
-    bindings[7] = (t2g_binding){aux, T2G_READ};
-    bool aux_quads = t2g_bind_quads(info, aux, &bindings[6], &texels[6], &push.aux_first);
-    if (c_quads && (aux_quads || !p->epilogue)) push.flags |= PANEL_C_QUADS;
+    uint32_t first[3];
+    if (t2g_gemm_bind_outputs(info, p->c, p->ldc, p->bias, p->epilogue ? &p->aux : NULL, &bindings[4], &texels[4],
+                              first))
+        push.flags |= PANEL_C_QUADS;
+    push.c_first = first[0], push.bias_first = first[1], push.aux_first = first[2];
     t2g_dispatch dispatch = { /* record_part adds the constants, push constants and grid */
         .shader = "matmul_panels_cpu", .spec_count = 9, .bindings = bindings, .binding_count = 8,
         .texels = texels, .push_bytes = sizeof push, .label = label,

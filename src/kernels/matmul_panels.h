@@ -32,11 +32,13 @@ typedef struct t2g_panel_product {
     t2g_tensor aux;         /* the epilogue's (none: no arena) */
 } t2g_panel_product;
 
-/* C's and bias's quads as two texel bindings (views of C, and of bias or else C again, never
- * read) and the quads of the views where they start; whether whole tiles may read and write C's
- * outputs as quads (both views serve and ldc % 4 == 0). */
-bool t2g_gemm_bind_c_quads(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
-                           t2g_binding bindings[2], t2g_texel texels[2], uint32_t first[2]);
+/* What a CPU GEMM's outputs read besides the product, in four bindings: C's, bias's and aux's
+ * quads as texel views (bias or aux NULL: C again, never read) and aux as a storage buffer (NULL:
+ * C again, never read), aux (M,N) being the epilogue's (gemm_epilogue.glsl); first[3], the quads
+ * of the views where C, bias and aux start. Whether whole tiles may read and write C's outputs as
+ * quads: every view read serves and ldc % 4 == 0. */
+bool t2g_gemm_bind_outputs(const t2g_device_info *info, t2g_tensor c, uint32_t ldc, const t2g_tensor *bias,
+                           const t2g_tensor *aux, t2g_binding bindings[4], t2g_texel texels[4], uint32_t first[3]);
 
 /* Where the GEMM reads an operand's quads (matmul_panels_cpu.comp's A_FROM and B_FROM): its panel,
  * or the operand in place, f32, stored with k contiguous (A as (M,K): FROM_ROWS) or one row per k

@@ -513,11 +513,12 @@ static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t
             double excess = same ? 0.0 : fabs((double)o.got[i] - o.want[i]) / o.allowed[i];
             if (!(excess <= v->error)) { /* NaN too */
                 v->error = isnan(excess) ? INFINITY : excess;
-                if ((excess > 1 || isnan(excess)) && o.fused_from && i >= o.fused_from)
+                bool off = excess > 1 || isnan(excess);
+                if (off && o.fused_from && i >= o.fused_from)
                     snprintf(v->message, sizeof v->message, "with the residual added in its outputs, element %zu: "
                              "%.9g where its product plus the residual is %.9g", i - o.fused_from, o.got[i],
                              o.want[i]);
-                else if (excess > 1 || isnan(excess))
+                else if (off)
                     snprintf(v->message, sizeof v->message, "element %zu: %.9g where the f32 path gives %.9g (%.3g apart, "
                              "at most %.3g allowed)", i, o.got[i], o.want[i], fabs((double)o.got[i] - o.want[i]),
                              o.allowed[i]);

@@ -57,13 +57,12 @@ struct t2g_gpt {
     t2g_arena *state_arenas[GPT_STATE_BUFFERS]; /* params, grads, m, v: one arena each (frozen: params only) */
     t2g_tensor params, grads, m, v;     /* (buffer_floats) each; params (params_floats) */
     gpt_weights weights, grad_weights;  /* views into params and grads */
-    /* A frozen bf16 or f16 model is lean: params holds only the tensors read as f32 (the table's
-     * F32_TOO ones), one after the other, and the matmuls' weights are in params16 alone (their
-     * views in weights stay empty). Otherwise params has the buffer's layout. */
-    bool lean;
+    /* A frozen bf16 or f16 model is lean (gpt_lean): params holds only the tensors read as f32 (the
+     * table's F32_TOO ones), one after the other, and the matmuls' weights are in params16 alone
+     * (their views in weights stay empty). Otherwise params has the buffer's layout. */
     uint64_t params_floats;             /* buffer_floats, or lean those tensors' */
-    uint64_t *params_offset;            /* (table_count): each tensor's first float in params (lean and
-                                           MATMULS_ONLY: UINT64_MAX, none) */
+    uint64_t *params_offset;            /* lean, (table_count): each tensor's first float in params
+                                           (MATMULS_ONLY: UINT64_MAX, none); else NULL */
 
     /* train.precision bf16 or f16 (t2g/gpt.h): act_dtype is the type of the activations that feed
      * matmuls (f32 otherwise), params16 a copy of params in that type that the matmuls read,
@@ -96,6 +95,9 @@ struct t2g_gpt {
     t2g_tensor tokens;                  /* of the last forward */
     uint32_t pass_B, pass_T;            /* 0 until a forward is recorded */
 };
+
+/* Whether the model is lean: frozen, in bf16 or f16 (its f32 params lack the matmuls' weights). */
+static inline bool gpt_lean(const t2g_gpt *gpt) { return gpt->frozen && gpt->act_dtype != T2G_DTYPE_F32; }
 
 /* The residual stream entering block l (l = layers: the last block's output). */
 static inline t2g_tensor gpt_block_input(const t2g_gpt *gpt, uint32_t l) {

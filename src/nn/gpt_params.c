@@ -69,25 +69,21 @@ static const arch_tensor *tensor_of(const gpt_arch *arch, const t2g_gpt_param *p
     return NULL;
 }
 
-/* Where each tensor is in params: at its table offset; lean, the F32_TOO tensors one after the
- * other (aligned as in the table) and no other. */
+/* Where each tensor is in params: at its table offset (params_offset NULL); lean, the F32_TOO
+ * tensors one after the other (aligned as in the table) and no other. */
 static t2g_status place_params(t2g_gpt *gpt, t2g_error *err) {
-    gpt->lean = gpt->frozen && gpt->act_dtype != T2G_DTYPE_F32;
+    gpt->params_floats = gpt->buffer_floats;
+    if (!gpt_lean(gpt)) return T2G_OK;
     gpt->params_offset = calloc(gpt->table_count ? gpt->table_count : 1, sizeof *gpt->params_offset);
     if (!gpt->params_offset) return t2g_fail(err, T2G_ERR_MEMORY, "out of host memory for the parameter table");
     uint64_t offset = 0;
     for (uint32_t i = 0; i < gpt->table_count; i++) {
         const t2g_gpt_param *p = &gpt->table[i];
-        if (!gpt->lean) {
-            gpt->params_offset[i] = p->offset;
-        } else if (tensor_of(gpt->arch, p)->read == MATMULS_ONLY) {
-            gpt->params_offset[i] = UINT64_MAX;
-        } else {
-            gpt->params_offset[i] = offset;
-            offset += aligned_floats((uint64_t)p->rows * p->cols);
-        }
+        bool kept = tensor_of(gpt->arch, p)->read != MATMULS_ONLY;
+        gpt->params_offset[i] = kept ? offset : UINT64_MAX;
+        if (kept) offset += aligned_floats((uint64_t)p->rows * p->cols);
     }
-    gpt->params_floats = gpt->lean ? offset : gpt->buffer_floats;
+    gpt->params_floats = offset;
     return T2G_OK;
 }
 
@@ -211,7 +207,7 @@ t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_err
     uint64_t bytes = 4 * gpt->buffer_floats;
     if (gpt->frozen && (m || v))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT read: the model is frozen: it has no AdamW moments to read");
-    if (gpt->lean) return read_lean(gpt, params, err);
+    if (gpt_lean(gpt)) return read_lean(gpt, params, err);
     t2g_status status = t2g_tensor_download(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_download(gpt->m, m, bytes, err);
     if (!status && v) status = t2g_tensor_download(gpt->v, v, bytes, err);
@@ -221,7 +217,7 @@ t2g_status t2g_gpt_read(t2g_gpt *gpt, float *params, float *m, float *v, t2g_err
 t2g_status t2g_gpt_write(t2g_gpt *gpt, const float *params, const float *m, const float *v, t2g_error *err) {
     uint64_t bytes = 4 * gpt->buffer_floats;
     if (gpt->frozen) m = v = NULL; /* it has no moments */
-    if (gpt->lean) return write_lean(gpt, params, err);
+    if (gpt_lean(gpt)) return write_lean(gpt, params, err);
     gpt->params16_stale = true;
     t2g_status status = t2g_tensor_upload(gpt->params, params, bytes, err);
     if (!status && m) status = t2g_tensor_upload(gpt->m, m, bytes, err);
@@ -244,7 +240,7 @@ uint64_t t2g_gpt_parameter_count(const t2g_gpt *gpt) { return gpt->parameter_cou
 
 t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err) {
     if (!gpt->params16_arena || !gpt->params16_stale) return T2G_OK;
-    if (gpt->lean)
+    if (gpt_lean(gpt))
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: a frozen 16-bit model's weights were never written (t2g_gpt_write)");
     t2g_status status = t2g_convert(rec, gpt->params16, gpt->params, gpt->buffer_floats, err);
     if (!status) gpt->params16_stale = false;

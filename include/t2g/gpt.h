@@ -55,6 +55,7 @@ typedef struct t2g_gpt_param {
 typedef struct t2g_gpt_memory {
     bool frozen;
     uint32_t B, T;                      /* the activations' capacity */
+    uint32_t logit_rows;                /* rows of logits held at once; 0: all B x T (t2g_gpt_logit_rows) */
     uint64_t parameters;                /* the parameter buffer */
     uint64_t parameters16;              /* its 16-bit copy (precision bf16, f16); 0 at f32 */
     uint64_t gradients;                 /* 0 when frozen */
@@ -74,6 +75,23 @@ typedef struct t2g_gpt_memory {
 t2g_precision t2g_precision_for_device(t2g_precision requested, const t2g_device_info *device);
 /* "f32", "bf16", "f16", "auto" */
 const char *t2g_precision_name(t2g_precision precision);
+
+/* The logits in pieces (config->logit_rows). A micro-batch's logits take B x T x vocab floats:
+ * GPT-2's 50257 columns make them 1.5 GiB at 8 x 1024 tokens, a fifth of its training memory, and
+ * Qwen2.5's 151936 three times that. A model made with logit_rows (a multiple of 64, fewer than
+ * B x T) holds logit_rows of them at a time: its forward pass stops at the final norm's output,
+ * and the backward pass (or t2g_gpt_loss) runs the head, the cross-entropy and the head's
+ * backward over one piece of rows after another, the head's weight gradient accumulating. The
+ * sums are the same per row (each row's logits, loss and input gradient come from the same
+ * kernels); the head's weight gradient adds the pieces' sums in turn. t2g_gpt_logits is then
+ * empty: RL, which reads the logits of whole micro-batches, makes its models with all of them. */
+#define T2G_LOGIT_ROWS_STEP 64u                 /* a piece's rows: whole 256-byte views of a row's scalars */
+#define T2G_LOGITS_AUTO_BYTES (256ull << 20)    /* what train.logit_rows = 0 lets one piece take */
+
+/* The rows a model's logits hold for train.logit_rows `requested` on a device: requested itself,
+ * or for 0 the most rows (a multiple of 64, at least 64) whose vocab floats take at most
+ * T2G_LOGITS_AUTO_BYTES and one storage binding. A micro-batch with no more rows is held whole. */
+uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, const t2g_device_info *device);
 
 /* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
  * T2G_ERR_ARGUMENT for a config it would refuse (a precision of auto included: resolve it with
@@ -142,8 +160,11 @@ t2g_status t2g_gpt_read_grads(t2g_gpt *gpt, float *grads, t2g_error *err);
 /* Records the forward pass of tokens (B', T') (uint32, B' <= B, T' <= T) up to the logits. */
 t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, uint32_t B, uint32_t T,
                            t2g_error *err);
-/* (B, T, V) after t2g_gpt_forward; t2g_gpt_backward overwrites it with the logits' gradient. */
+/* (B, T, V) after t2g_gpt_forward; t2g_gpt_backward overwrites it with the logits' gradient. A
+ * model whose logits come in pieces (t2g_gpt_logit_rows) has none: an empty tensor (arena NULL). */
 t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt);
+/* The rows of one piece of logits, or 0 where the model holds a micro-batch's all at once. */
+uint32_t t2g_gpt_logit_rows(const t2g_gpt *gpt);
 /* (B, T): each position's cross-entropy, unweighted, after t2g_gpt_backward. */
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt);
 /* (B, T, C): the final norm's output, the hidden state a value head reads. */
@@ -162,6 +183,12 @@ t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets,
  * gradient that a head on the hidden state (t2g_gpt_hidden; e.g. RL's value head) sends back. */
 t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights,
                                         uint32_t B, uint32_t T, float dloss, t2g_tensor dhidden, t2g_error *err);
+
+/* Records the losses of the last forward against targets (B, T), weights (B, T) as the backward
+ * takes them, without any gradient: t2g_gpt_losses after it as after a backward, for evaluation;
+ * frozen models too. Whole logits are overwritten (with zeros). */
+t2g_status t2g_gpt_loss(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B,
+                        uint32_t T, t2g_error *err);
 
 /* Records out[0] = sum over the last backward's positions of weights * losses. */
 t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B,

@@ -14,8 +14,8 @@
 
 static const char TRAIN_HELP[] =
     "usage: t2g bench train [--preset char6l384|gpt2-124m|small|smollm2-135m | --model MODEL] [--context N]\n"
-    "                       [--batch B] [--steps N] [--warmup N] [--precision P] [--profile] [--device D]\n"
-    "                       [--json]\n"
+    "                       [--batch B] [--steps N] [--warmup N] [--precision P] [--logit-rows N] [--profile]\n"
+    "                       [--device D] [--json]\n"
     "\n"
     "Times whole training steps (forward, cross-entropy, backward, gradient norm and clip, AdamW;\n"
     "one submission each) of a preset model (random weights) or of a model's own weights, on random\n"
@@ -40,12 +40,15 @@ static const char TRAIN_HELP[] =
     "  --warmup N   untimed steps first (default 2; 0 allowed)\n"
     "  --precision P  f32 (default), bf16, f16 or auto: train.precision's storage of the matmuls'\n"
     "               weights and input activations (f32 master weights, moments and sums)\n"
+    "  --logit-rows N  rows of logits held at once, as train.logit_rows: a multiple of 64, or 0\n"
+    "               (default) for t2g train's choice (pieces of at most 256 MiB and one binding)\n"
     "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel,\n"
     "               largest first, and split the step's wall clock into kernels and overhead\n"
     "               (with --json: a \"profile\" object)\n"
     "\n"
     "example: t2g bench train --preset gpt2-124m --json\n"
     "         t2g bench train --preset small --precision bf16\n"
+    "         t2g bench train --preset gpt2-124m --logit-rows 1024\n"
     "         t2g bench train --model ~/.cache/t2g/models/SmolLM2-135M-Instruct.Q4_1.gguf --context 64 --batch 1 \\\n"
     "             --steps 1 --warmup 0\n";
 
@@ -90,6 +93,7 @@ typedef struct bench_options {
     uint64_t a, b;          /* train: batch, steps; rollout: prompts, new tokens */
     uint64_t context;       /* 0: the model's */
     uint64_t warmup;        /* train only */
+    uint64_t logit_rows;    /* train only: train.logit_rows (0: auto) */
     t2g_precision precision;
     bool json, profile;
     bool no_prefill;        /* rollout only */
@@ -100,7 +104,7 @@ typedef struct bench_options {
 static int parse(int argc, char **argv, bool train, bench_options *o) {
     const char *command = train ? "bench train" : "bench rollout", *a_name = train ? "--batch" : "--prompts";
     const char *b_name = train ? "--steps" : "--new", *a = NULL, *b = NULL, *context = NULL, *warmup = NULL;
-    const char *precision = NULL, *prefill = NULL, *prompt_tokens = NULL;
+    const char *precision = NULL, *prefill = NULL, *prompt_tokens = NULL, *logit_rows = NULL;
     cli_args args = cli_args_start(argc, argv, 3, command);
     while (cli_args_more(&args)) {
         if (cli_flag(&args, "--help") || cli_flag(&args, "-h")) {
@@ -110,6 +114,7 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
                    cli_value(&args, "--device", &o->device) || cli_value(&args, "--context", &context) ||
                    cli_value(&args, a_name, &a) || cli_value(&args, b_name, &b) ||
                    cli_value(&args, "--precision", &precision) || (train && cli_value(&args, "--warmup", &warmup)) ||
+                   (train && cli_value(&args, "--logit-rows", &logit_rows)) ||
                    (!train && (cli_value(&args, "--prefill", &prefill) ||
                                cli_value(&args, "--prompt-tokens", &prompt_tokens)))) {
         } else if (cli_flag(&args, "--json")) {
@@ -128,6 +133,11 @@ static int parse(int argc, char **argv, bool train, bench_options *o) {
     o->no_prefill = prefill && strcmp(prefill, "off") == 0;
     if (prompt_tokens && (!cli_parse_u64(prompt_tokens, T2G_CONTEXT_MAX, &o->prompt_tokens) || !o->prompt_tokens)) {
         cli_error("%s: --prompt-tokens expects a positive integer, at most %u", command, T2G_CONTEXT_MAX);
+        return EXIT_USAGE;
+    }
+    if (logit_rows && (!cli_parse_u64(logit_rows, 1048576, &o->logit_rows) || o->logit_rows % T2G_LOGIT_ROWS_STEP)) {
+        cli_error("%s: --logit-rows '%s': expected 0 or a multiple of %u, at most 1048576", command, logit_rows,
+                  T2G_LOGIT_ROWS_STEP);
         return EXIT_USAGE;
     }
     o->warmup = 2;
@@ -333,6 +343,7 @@ int bench_train(int argc, char **argv) {
     }
     uint32_t B = o.a ? (uint32_t)o.a : m.B, T = m.T, steps = o.b ? (uint32_t)o.b : 10, warmup = (uint32_t)o.warmup;
     m.config.precision = t2g_precision_for_device(o.precision, info);
+    m.config.logit_rows = t2g_logit_rows_for_device((uint32_t)o.logit_rows, m.config.vocab, info); /* as t2g train */
     if ((code = check_memory("bench train", &m, device, B, T, false, &memory))) {
         bench_model_close(&m);
         cli_close_device(device);
@@ -363,12 +374,14 @@ int bench_train(int argc, char **argv) {
         qsort(ms, steps, sizeof *ms, compare_doubles);
         double median = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
         const char *keys[] = {"sequence_length", "warmup_steps", "ms_per_step", "best_ms_per_step", "tokens_per_s",
-                              "parameters", "device_memory_mib", "memory_estimate_mib", "startup_ms", "first_step_ms"};
+                              "parameters", "device_memory_mib", "memory_estimate_mib", "startup_ms", "first_step_ms",
+                              "logit_rows"};
         double values[] = {T, warmup, median, ms[0], (double)B * T / (median * 1e-3),
                            (double)t2g_gpt_parameter_count(gpt),
                            (double)(t2g_gpt_device_bytes(gpt) + t2g_arena_capacity_bytes(arena)) / (1 << 20),
-                           (double)memory.total / (1 << 20), startup_ms, first_step_ms};
-        print_result(o.json, "train", info, &m, B, keys, values, 10, o.profile ? &profile : NULL);
+                           (double)memory.total / (1 << 20), startup_ms, first_step_ms,
+                           t2g_gpt_logit_rows(gpt) ? t2g_gpt_logit_rows(gpt) : (double)B * T};
+        print_result(o.json, "train", info, &m, B, keys, values, 11, o.profile ? &profile : NULL);
     } else if (status) {
         cli_error("bench train (%s, batch %u): %s", m.path ? m.path : m.preset, B, err.message);
         code = EXIT_FAILED;

@@ -17,6 +17,7 @@ void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const
     const t2g_device_info *info = t2g_device_get_info(device);
     t2g_model_config planned = config->model;
     planned.precision = t2g_gpt_precision(model); /* as the run made it (auto resolved) */
+    planned.logit_rows = t2g_gpt_logit_rows(model);
     const t2g_model_config *m = &planned;
     t2g_gpt_memory train, reference = {0};
     t2g_error err = {0};
@@ -29,9 +30,11 @@ void cli_print_memory_plan(const t2g_config *config, const t2g_gpt *model, const
         snprintf(h, sizeof h, " (+ %s copy %s)", t2g_precision_name(m->precision),
                  size_text(train.parameters16, copy, sizeof copy));
     }
-    printf("memory: parameters %s%s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens)",
+    char pieces[64] = "";
+    if (train.logit_rows) snprintf(pieces, sizeof pieces, ", logits in pieces of %u rows", train.logit_rows);
+    printf("memory: parameters %s%s, gradients %s, AdamW moments %s, activations %s (%u x %u tokens%s)",
            size_text(train.parameters, a, sizeof a), h, size_text(train.gradients, b, sizeof b),
-           size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T);
+           size_text(train.moments, c, sizeof c), size_text(train.activations, d, sizeof d), train.B, train.T, pieces);
     uint64_t more = 0;
     if (rl) {
         t2g_rl_memory held = t2g_rl_device_memory(run);

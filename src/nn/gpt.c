@@ -27,7 +27,20 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
                         "(t2g_precision_for_device)");
     if ((unsigned)c->precision > T2G_PRECISION_AUTO)
         return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: precision %d is not one t2g has", (int)c->precision);
+    if (c->logit_rows % T2G_LOGIT_ROWS_STEP)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT: logit_rows (%u) must be 0 (all) or a multiple of %u", c->logit_rows,
+                        T2G_LOGIT_ROWS_STEP);
     return T2G_OK;
+}
+
+uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, const t2g_device_info *device) {
+    if (requested) return requested;
+    uint64_t budget = T2G_LOGITS_AUTO_BYTES;
+    if (device->max_storage_buffer_range && device->max_storage_buffer_range < budget)
+        budget = device->max_storage_buffer_range;
+    uint64_t rows = budget / (4ull * vocab) / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP;
+    if (rows < T2G_LOGIT_ROWS_STEP) return T2G_LOGIT_ROWS_STEP;
+    return rows > UINT32_MAX - T2G_LOGIT_ROWS_STEP ? UINT32_MAX / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP : (uint32_t)rows;
 }
 
 t2g_precision t2g_precision_for_device(t2g_precision requested, const t2g_device_info *device) {
@@ -114,7 +127,8 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "lnf (B, T, width)", &gpt->lnf, N * C);
     add(plan, "lnf_mean (B, T)", &gpt->lnf_mean, N);
     add(plan, "lnf_rstd (B, T)", &gpt->lnf_rstd, N);
-    add(plan, "logits (B, T, vocab)", &gpt->logits, N * c->vocab);
+    if (gpt->logit_rows) add(plan, "logits (logit rows, vocab)", &gpt->logits, (uint64_t)gpt->logit_rows * c->vocab);
+    else add(plan, "logits (B, T, vocab)", &gpt->logits, N * c->vocab);
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
     add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
@@ -171,6 +185,8 @@ static t2g_status setup(t2g_gpt *gpt, const t2g_model_config *config, uint32_t B
     gpt->F = gpt_arch_dim(gpt->arch, config, DIM_FFN);
     gpt->FIN = gpt_arch_dim(gpt->arch, config, DIM_FFN_IN);
     gpt->act_dtype = precision_dtype(config->precision);
+    /* pieces of logit_rows only where a micro-batch has more rows */
+    gpt->logit_rows = config->logit_rows < (uint64_t)B * T ? config->logit_rows : 0;
     return gpt_build_table(gpt, err);
 }
 
@@ -182,7 +198,7 @@ static void note_largest(uint64_t *largest, const char **largest_name, const cha
 }
 
 static void measure(t2g_gpt *gpt, t2g_gpt_memory *m) {
-    *m = (t2g_gpt_memory){.frozen = gpt->frozen, .B = gpt->B, .T = gpt->T};
+    *m = (t2g_gpt_memory){.frozen = gpt->frozen, .B = gpt->B, .T = gpt->T, .logit_rows = gpt->logit_rows};
     const t2g_tensor_request state = {NULL, gpt->buffer_floats}, params = {NULL, gpt->params_floats};
     uint64_t buffer = t2g_arena_bytes_for(&state, 1);
     m->parameters = t2g_arena_bytes_for(&params, 1);
@@ -350,7 +366,8 @@ void t2g_gpt_capacity(const t2g_gpt *gpt, uint32_t *B, uint32_t *T) {
     *B = gpt->B;
     *T = gpt->T;
 }
-t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt) { return gpt->logits; }
+t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt) { return gpt->logit_rows ? (t2g_tensor){0} : gpt->logits; }
+uint32_t t2g_gpt_logit_rows(const t2g_gpt *gpt) { return gpt->logit_rows; }
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt) { return gpt->losses; }
 t2g_tensor t2g_gpt_hidden(const t2g_gpt *gpt) { return gpt->lnf; }
 

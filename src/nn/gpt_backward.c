@@ -20,12 +20,9 @@ static t2g_status backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, 
                         B, T, gpt->pass_B, gpt->pass_T);
     const t2g_model_config *c = &gpt->config;
     uint32_t N = B * T, C = c->width;
-    /* The loss and dlogits, in place over the logits. */
-    TRY(t2g_crossentropy_forward_backward(rec, gpt->losses, gpt->logits, gpt->logits, targets, weights, N, c->vocab,
-                                          dloss, err));
+    /* The loss, dlogits in place over the logits, and the head's backward (in pieces, or whole). */
+    TRY(gpt_head_loss(gpt, rec, targets, weights, N, dloss, true, err));
     const gpt_weights *w = &gpt->weights, *g = &gpt->grad_weights;
-    TRY(t2g_matmul_backward_set(rec, gpt->dln, gpt_head(g), NULL, gpt->logits, gpt->lnf,
-                                gpt_head(gpt_matmul_weights(gpt)), N, C, c->vocab, err));
     if (dhidden) TRY(t2g_axpby(rec, gpt->dln, *dhidden, (uint64_t)N * C, 1.0f, 1.0f, err));
     TRY(t2g_fill(rec, gpt->dresidual, (uint64_t)N * C, 0.0f, err));
     TRY(gpt_norm_backward(gpt, rec, gpt->dresidual, g->lnfw, g->lnfb, gpt->dln, gpt_block_input(gpt, c->layers), w->lnfw,
@@ -44,6 +41,14 @@ t2g_status t2g_gpt_backward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets,
 t2g_status t2g_gpt_backward_with_hidden(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights,
                                         uint32_t B, uint32_t T, float dloss, t2g_tensor dhidden, t2g_error *err) {
     return backward(gpt, rec, targets, weights, B, T, dloss, &dhidden, err);
+}
+
+t2g_status t2g_gpt_loss(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t B, uint32_t T,
+                        t2g_error *err) {
+    if (!gpt->pass_B || B != gpt->pass_B || T != gpt->pass_T)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT loss: %u x %u tokens, but the last forward was %u x %u (the loss "
+                        "follows its forward)", B, T, gpt->pass_B, gpt->pass_T);
+    return gpt_head_loss(gpt, rec, targets, weights, B * T, 0.0f, false, err);
 }
 
 t2g_status t2g_gpt_loss_sum(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor out, t2g_tensor weights, uint32_t B, uint32_t T,

@@ -1,4 +1,5 @@
-/* The forward pass: tokens -> logits, block by block (the architecture's), as llm.c's gpt2_forward. */
+/* The forward pass: tokens -> logits, block by block (the architecture's), as llm.c's gpt2_forward;
+ * a model whose logits come in pieces stops at the final norm (gpt_head.c). */
 #include "gpt_internal.h"
 
 t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, uint32_t B, uint32_t T, t2g_error *err) {
@@ -13,7 +14,7 @@ t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, u
     for (uint32_t l = 0; l < c->layers; l++) TRY(gpt->arch->block_forward(gpt, rec, l, gpt_block_input(gpt, l), B, T, err));
     t2g_tensor last = gpt_block_input(gpt, c->layers);
     TRY(gpt_norm_forward(gpt, rec, gpt->lnf, gpt->lnf_mean, gpt->lnf_rstd, last, w->lnfw, w->lnfb, N, err));
-    TRY(t2g_matmul_forward(rec, gpt->logits, gpt->lnf, gpt_head(gpt_matmul_weights(gpt)), NULL, N, C, c->vocab, err));
+    TRY(gpt_head_forward(gpt, rec, N, err)); /* whole logits; pieces wait for the loss */
     gpt->tokens = tokens;
     gpt->pass_B = B;
     gpt->pass_T = T;

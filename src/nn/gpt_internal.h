@@ -82,7 +82,9 @@ struct t2g_gpt {
                                            pass recomputes it from the block's fch (as llm.c's recompute) */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
-    t2g_tensor logits;                  /* (B,T,V), then its gradient */
+    uint32_t logit_rows;                /* 0: logits hold a micro-batch's rows; else the rows of one piece
+                                           (a multiple of 64, fewer than B x T): gpt_head.c */
+    t2g_tensor logits;                  /* (B,T,V) or (logit_rows,V), then its gradient */
     t2g_tensor losses;                  /* (B,T) */
     /* backward scratch, reused by every block (none when frozen) */
     t2g_tensor dresidual;               /* (B,T,C): the gradient flowing down the residual stream */
@@ -130,6 +132,14 @@ static inline const gpt_weights *gpt_matmul_weights(const t2g_gpt *gpt) {
 /* Records the refresh of the 16-bit weight copies when the parameters changed since the last one
  * (gpt_params.c); a no-op at f32 and for a lean model (t2g_gpt_write fills its copies). */
 t2g_status gpt_refresh_params16(t2g_gpt *gpt, t2g_recorder *rec, t2g_error *err);
+
+/* The head over a pass of N rows: its logits where the model holds them whole (a model whose
+ * logits come in pieces computes them in gpt_head_loss); then the loss of targets and weights
+ * (N) each, dloss times the logits' gradient in their place, and with backward dln (N, C) set
+ * and the head's weight gradient added to (gpt_head.c). */
+t2g_status gpt_head_forward(const t2g_gpt *gpt, t2g_recorder *rec, uint32_t N, t2g_error *err);
+t2g_status gpt_head_loss(const t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor targets, t2g_tensor weights, uint32_t N,
+                         float dloss, bool backward, t2g_error *err);
 
 /* The architecture's norm (LayerNorm or RMSNorm with model.norm_eps) over N rows of C: an
  * RMSNorm has no mean and no bias, and ignores those arguments (gpt_norm.c). */

@@ -1,6 +1,7 @@
 /* A model's memory need (t2g_gpt_memory_needed, in gpt.c) against a device's limits: what no
  * batch size helps first, then what a smaller one does, each with the sizes and the advice. */
 #include <stdio.h>
+#include <string.h>
 
 #include "t2g/gpt.h"
 
@@ -39,11 +40,14 @@ t2g_status t2g_gpt_memory_check(const t2g_gpt_memory *m, const t2g_device_info *
                         gib(m->parameters), gib(one), device->name);
     if (heaps && state > heaps)
         return too_little(m, device, "its parameters, gradients and moments alone do not fit; " NO_BATCH_HELPS, err);
-    if (m->largest_activation > range)
+    if (m->largest_activation > range) /* a piece of logits past it shrinks with train.logit_rows alone */
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
                         "the activation %s needs %.1f MiB in one binding for %u x %u tokens, beyond the max "
-                        "storage-buffer range of %s (%.1f MiB); " SMALLER_BATCH,
-                        m->largest_activation_name, mib(m->largest_activation), m->B, m->T, device->name, mib(range));
+                        "storage-buffer range of %s (%.1f MiB); %s",
+                        m->largest_activation_name, mib(m->largest_activation), m->B, m->T, device->name, mib(range),
+                        m->logit_rows && m->largest_activation_name && !strncmp(m->largest_activation_name, "logits", 6)
+                            ? "use a smaller train.logit_rows (0: pieces that fit)"
+                            : SMALLER_BATCH);
     if (m->largest_activation_arena > one)
         return t2g_fail(err, T2G_ERR_TOO_LARGE,
                         "the activations need %.2f GiB in one allocation for %u x %u tokens, beyond the %.2f GiB that %s "

@@ -14,7 +14,6 @@ typedef struct loss_pass {
     t2g_recorder *rec;
     t2g_arena *arena;
     t2g_tensor inputs, targets, weights; /* (B, T) each: token ids (as u32) and loss weights */
-    t2g_tensor losses;                   /* (B, T): per-position cross-entropy */
     t2g_tensor sum;                      /* (1): sum of weights * losses */
     t2g_batch batch;                     /* (B, T), host */
 } loss_pass;
@@ -24,9 +23,9 @@ static t2g_status loss_pass_create(t2g_gpt *gpt, uint32_t B, uint32_t T, loss_pa
     t2g_device *device = t2g_gpt_device(gpt);
     t2g_status status = t2g_batch_alloc(&p->batch, B, T, err);
     if (!status) status = t2g_recorder_create(device, NULL, &p->rec, err);
-    if (!status) status = t2g_arena_create(device, 4 * (4 * n + 64) + 4096, "evaluation loss", &p->arena, err);
-    t2g_tensor *tensors[] = {&p->inputs, &p->targets, &p->weights, &p->losses};
-    for (size_t i = 0; i < 4 && !status; i++) status = t2g_tensor_alloc_f32(p->arena, n, tensors[i], err);
+    if (!status) status = t2g_arena_create(device, 4 * (3 * n + 64) + 4096, "evaluation loss", &p->arena, err);
+    t2g_tensor *tensors[] = {&p->inputs, &p->targets, &p->weights};
+    for (size_t i = 0; i < 3 && !status; i++) status = t2g_tensor_alloc_f32(p->arena, n, tensors[i], err);
     if (!status) status = t2g_tensor_alloc_f32(p->arena, 1, &p->sum, err);
     return status;
 }
@@ -41,7 +40,7 @@ static void loss_pass_destroy(loss_pass *p) {
 static t2g_status loss_of_rows(t2g_gpt *gpt, loss_pass *p, const t2g_dataset *data, size_t first, uint32_t rows,
                                double *loss_sum, double *weight_sum, t2g_error *err) {
     t2g_batch *b = &p->batch;
-    uint32_t T = b->T, V = t2g_gpt_config(gpt)->vocab, N = rows * T;
+    uint32_t T = b->T, N = rows * T;
     b->weight_sum = 0;
     b->truncated = 0;
     for (uint32_t r = 0; r < rows; r++) t2g_batch_set_row(b, r, &data->examples[first + r], data->is_text);
@@ -49,11 +48,8 @@ static t2g_status loss_of_rows(t2g_gpt *gpt, loss_pass *p, const t2g_dataset *da
     if (!status) status = t2g_tensor_upload(p->targets, b->targets, 4ull * N, err);
     if (!status) status = t2g_tensor_upload(p->weights, b->weights, 4ull * N, err);
     if (!status) status = t2g_gpt_forward(gpt, p->rec, p->inputs, rows, T, err);
-    t2g_tensor logits = t2g_gpt_logits(gpt);
-    if (!status) /* dloss 0: the logits' "gradient" that overwrites them is zero, nothing else is touched */
-        status = t2g_crossentropy_forward_backward(p->rec, p->losses, logits, logits, p->targets, p->weights, N, V, 0.0f,
-                                                   err);
-    if (!status) status = t2g_dot(p->rec, p->sum, p->losses, p->weights, N, err);
+    if (!status) status = t2g_gpt_loss(gpt, p->rec, p->targets, p->weights, rows, T, err);
+    if (!status) status = t2g_dot(p->rec, p->sum, t2g_gpt_losses(gpt), p->weights, N, err);
     if (!status) status = t2g_recorder_submit(p->rec, err);
     float sum = 0;
     if (!status) status = t2g_tensor_download(p->sum, &sum, sizeof sum, err);

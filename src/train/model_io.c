@@ -135,13 +135,15 @@ static t2g_status load(t2g_device *device, const char *path, uint32_t max_contex
     t2g_model_source source;
     t2g_status status = t2g_model_source_open(path, max_context, &source, err);
     if (status) return status;
-    const t2g_model_config *model = &source.config.model;
-    if (!T) T = model->context;
+    t2g_model_config model = source.config.model;
+    if (!T) T = model.context;
     if (frozen) { /* B is the most rows a pass takes: fewer where the device holds no more */
-        uint32_t fit = t2g_gpt_fit_batch(model, B, T, true, t2g_device_get_info(device));
+        /* logits in pieces: a frozen model's forward logits are only read by t2g_gpt_loss (generation keeps its own) */
+        model.logit_rows = t2g_logit_rows_for_device(0, model.vocab, t2g_device_get_info(device));
+        uint32_t fit = t2g_gpt_fit_batch(&model, B, T, true, t2g_device_get_info(device));
         B = fit ? fit : 1; /* none: the refusal below names one sequence's need */
     }
-    status = (frozen ? t2g_gpt_create_frozen : t2g_gpt_create)(device, model, B, T, gpt, err);
+    status = (frozen ? t2g_gpt_create_frozen : t2g_gpt_create)(device, &model, B, T, gpt, err);
     if (!status) status = t2g_model_source_write(&source, *gpt, true, err);
     if (!status && text) status = t2g_model_source_text(&source, &source.config, text, chosen, chosen_size, err);
     if (status) {

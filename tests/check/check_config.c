@@ -33,7 +33,7 @@ static bool same_config(const t2g_config *a, const t2g_config *b, char *what, si
     SAME_DBL(optim.lr) SAME_DBL(optim.beta1) SAME_DBL(optim.beta2) SAME_DBL(optim.epsilon)
     SAME_DBL(optim.weight_decay) SAME_DBL(optim.grad_clip)
     SAME_INT(schedule.kind) SAME_INT(schedule.warmup_steps) SAME_DBL(schedule.min_lr_fraction)
-    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every) SAME_INT(on_nonfinite)
+    SAME_INT(batch_size) SAME_INT(micro_batch) SAME_INT(steps) SAME_INT(log_every) SAME_INT(on_nonfinite) SAME_INT(logit_rows)
     SAME_INT(eval.every) SAME_INT(eval.examples) SAME_INT(eval.samples) SAME_INT(eval.max_new_tokens)
     SAME_INT(checkpoint.every)
 #undef SAME_STR
@@ -109,6 +109,7 @@ static t2g_config random_config(check_ctx *ctx) {
     c.steps = random_between(ctx, 1, UINT32_MAX);
     c.log_every = random_between(ctx, 1, UINT32_MAX);
     c.on_nonfinite = (t2g_on_nonfinite)check_random_below(ctx, 2);
+    c.logit_rows = 64 * random_between(ctx, 0, 16384);
     c.eval.every = random_between(ctx, 0, UINT32_MAX);
     c.eval.examples = random_between(ctx, 0, UINT32_MAX);
     c.eval.samples = random_between(ctx, 0, UINT32_MAX);
@@ -227,7 +228,7 @@ T2G_HOST_CHECK(config_parse) {
     /* the key list, unique, with types and help, each in to_json with its JSON type */
     const t2g_config_key *keys = NULL;
     size_t count = t2g_config_keys(&keys);
-    check_true(ctx, count == 93 && keys, "93 documented keys (%zu)", count);
+    check_true(ctx, count == 94 && keys, "94 documented keys (%zu)", count);
     char *text = t2g_config_to_json(&d);
     cJSON *tree = text ? cJSON_Parse(text) : NULL;
     check_true(ctx, tree != NULL, "to_json gives JSON");
@@ -410,6 +411,7 @@ T2G_HOST_CHECK(config_errors) {
     } invalid[] = {
         {"{\"train\": {\"batch_size\": 32, \"micro_batch\": 12}}", "train.micro_batch (12) must divide train.batch_size (32)"},
         {"{\"model\": {\"heads\": 3, \"width\": 64}}", "model.heads (3) must divide model.width (64)"},
+        {"{\"train\": {\"logit_rows\": 100}}", "train.logit_rows (100) must be 0 (auto) or a multiple of 64: --set train.logit_rows=64"},
         {"{\"model\": {\"heads\": 2, \"width\": 512}}", "model.width / model.heads (512 / 2 = 256)"},
         {"{\"data\": {\"task\": \"\"}}", "data.task"},
         {"{\"data\": {\"path\": \"x.jsonl\"}}", "data.task (\"arith\") and data.path (\"x.jsonl\") are both set"},

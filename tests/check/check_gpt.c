@@ -44,11 +44,14 @@ static ref_gpt_shape shape_of(const t2g_model_config *c) {
     return (ref_gpt_shape){(int)c->vocab, (int)c->context, (int)c->layers, (int)c->heads, (int)c->width};
 }
 
-/* A model with GPT-2 initialisation plus noise on every parameter (LayerNorm weights away from
- * 1, biases away from 0), so that every gradient is exercised. */
-static t2g_gpt *random_model(check_ctx *ctx, float *params) {
+/* A model of `config` for rows x cols tokens with GPT-2 initialisation plus noise on every
+ * parameter (LayerNorm weights away from 1, biases away from 0), so that every gradient is
+ * exercised. */
+static t2g_gpt *random_model_of(check_ctx *ctx, const t2g_model_config *config, uint32_t rows, uint32_t cols,
+                                float *params) {
     t2g_gpt *gpt;
-    if (!check_status(ctx, t2g_gpt_create(ctx->device, &TINY, B, T, &gpt, &ctx->err), "creating the GPT")) return NULL;
+    if (!check_status(ctx, t2g_gpt_create(ctx->device, config, rows, cols, &gpt, &ctx->err), "creating the GPT"))
+        return NULL;
     check_status(ctx, t2g_gpt_init(gpt, ctx->seed, &ctx->err), "initialising the GPT");
     check_status(ctx, t2g_gpt_read(gpt, params, NULL, NULL, &ctx->err), "reading the parameters");
     const t2g_gpt_param *table;
@@ -60,6 +63,8 @@ static t2g_gpt *random_model(check_ctx *ctx, float *params) {
     return gpt;
 }
 
+static t2g_gpt *random_model(check_ctx *ctx, float *params) { return random_model_of(ctx, &TINY, B, T, params); }
+
 typedef struct batch_data {
     uint32_t *tokens, *targets;
     float *weights;
@@ -68,23 +73,26 @@ typedef struct batch_data {
     t2g_tensor tokens_t, targets_t, weights_t;
 } batch_data;
 
-static batch_data random_batch(check_ctx *ctx) {
+/* n positions' tokens, targets and weights (some 0, some 1, some between). */
+static batch_data random_batch_of(check_ctx *ctx, uint32_t n) {
     batch_data b;
-    b.tokens = check_random_tokens(ctx, B * T, TINY.vocab);
-    b.targets = check_random_tokens(ctx, B * T, TINY.vocab);
-    b.weights = check_host(ctx, B * T * sizeof(float));
+    b.tokens = check_random_tokens(ctx, n, TINY.vocab);
+    b.targets = check_random_tokens(ctx, n, TINY.vocab);
+    b.weights = check_host(ctx, n * sizeof(float));
     b.weight_sum = 0;
-    for (int i = 0; i < B * T; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         uint32_t kind = check_random_below(ctx, 3);
         b.weights[i] = kind == 0 ? 0.0f : kind == 1 ? 1.0f : (float)check_uniform(ctx, 0.5, 2.0);
         b.weight_sum += b.weights[i];
     }
-    b.weights_d = check_to_double(ctx, b.weights, B * T);
-    b.tokens_t = check_upload(ctx, b.tokens, B * T);
-    b.targets_t = check_upload(ctx, b.targets, B * T);
-    b.weights_t = check_upload(ctx, b.weights, B * T);
+    b.weights_d = check_to_double(ctx, b.weights, n);
+    b.tokens_t = check_upload(ctx, b.tokens, n);
+    b.targets_t = check_upload(ctx, b.targets, n);
+    b.weights_t = check_upload(ctx, b.weights, n);
     return b;
 }
+
+static batch_data random_batch(check_ctx *ctx) { return random_batch_of(ctx, B * T); }
 
 /* Compares each parameter tensor (or gradient) on its own, named "<what> <tensor>". */
 static void compare_tensors(check_ctx *ctx, const char *what, const t2g_gpt *gpt, const float *gpu, const double *ref) {
@@ -189,6 +197,113 @@ T2G_CHECK(gpt_model) {
                              check_to_double(ctx, dhidden, NC), NULL, NULL);
     compare_tensors(ctx, "gpt gradient with dhidden:", gpt, with_hidden, ref_with_hidden);
     t2g_gpt_destroy(gpt);
+    return ctx->failures;
+}
+
+/* ---- logits in pieces (t2g_model_config.logit_rows) ---- */
+
+/* One backward of `batch` (rows x cols) through a model whose logits come in pieces, against the
+ * reference: losses, their weighted sum and every gradient; then the forward-only loss
+ * (t2g_gpt_loss) of the same pass, bitwise the backward's. */
+static void pieces_pass(check_ctx *ctx, t2g_gpt *gpt, const double *flat, uint32_t rows, uint32_t cols) {
+    uint32_t n = rows * cols;
+    uint64_t floats = t2g_gpt_buffer_floats(gpt);
+    batch_data batch = random_batch_of(ctx, n);
+    float dloss = (float)(1.0 / (batch.weight_sum > 0 ? batch.weight_sum : 1));
+    t2g_tensor sum = check_poisoned(ctx, 1);
+    check_status(ctx, t2g_gpt_zero_grads(gpt, ctx->recorder, &ctx->err), "zero grads");
+    check_status(ctx, t2g_gpt_forward(gpt, ctx->recorder, batch.tokens_t, rows, cols, &ctx->err), "forward");
+    check_poison(ctx, t2g_gpt_losses(gpt), n);
+    check_status(ctx, t2g_gpt_backward(gpt, ctx->recorder, batch.targets_t, batch.weights_t, rows, cols, dloss, &ctx->err),
+                 "backward");
+    check_status(ctx, t2g_gpt_loss_sum(gpt, ctx->recorder, sum, batch.weights_t, rows, cols, &ctx->err), "loss sum");
+    check_submit(ctx);
+    float *losses = check_download(ctx, t2g_gpt_losses(gpt), n), *sums = check_download(ctx, sum, 1);
+    float *grads = check_host(ctx, floats * sizeof(float));
+    check_status(ctx, t2g_gpt_read_grads(gpt, grads, &ctx->err), "reading the gradients");
+
+    ref_gpt_shape shape = shape_of(&TINY);
+    double *ref_grads = check_doubles(ctx, floats), *ref_losses = check_doubles(ctx, n);
+    ref_gpt_weights w, g;
+    bind(gpt, (double *)flat, &w);
+    bind(gpt, ref_grads, &g);
+    double ref_sum = ref_gpt_forward_backward(&shape, &w, &g, batch.tokens, batch.targets, batch.weights_d, rows, cols,
+                                              dloss, NULL, NULL, ref_losses);
+    char label[96];
+    snprintf(label, sizeof label, "pieces of %u rows, %u x %u tokens: per-token losses", t2g_gpt_logit_rows(gpt), rows,
+             cols);
+    check_close(ctx, label, losses, ref_losses, n, 1e-4);
+    check_close(ctx, "pieces: the weighted loss sum", sums, &ref_sum, 1, 1e-4);
+    compare_tensors(ctx, "pieces: gradient", gpt, grads, ref_grads);
+
+    check_status(ctx, t2g_gpt_forward(gpt, ctx->recorder, batch.tokens_t, rows, cols, &ctx->err), "forward");
+    check_poison(ctx, t2g_gpt_losses(gpt), n);
+    check_status(ctx, t2g_gpt_loss(gpt, ctx->recorder, batch.targets_t, batch.weights_t, rows, cols, &ctx->err), "loss");
+    check_submit(ctx);
+    check_bitwise(ctx, "pieces: t2g_gpt_loss's losses against the backward's", check_download(ctx, t2g_gpt_losses(gpt), n),
+                  losses, n);
+}
+
+/* Pieces of 64 rows over 9 x 11 = 99 positions (a whole piece and a cut one), then a pass of
+ * fewer positions than one piece; a frozen model's forward-only loss; the memory they save; a
+ * micro-batch no larger than a piece held whole; a piece that is not a multiple of 64 refused. */
+T2G_CHECK(gpt_logit_rows) {
+    check_case_begin(ctx);
+    enum { ROWS = 9, COLS = 11, PIECE = 64 };
+    t2g_model_config pieces = TINY;
+    pieces.logit_rows = PIECE;
+    float *params = check_host(ctx, 1 << 22);
+    t2g_gpt *gpt = random_model_of(ctx, &pieces, ROWS, COLS, params);
+    if (!gpt) return ctx->failures;
+    uint64_t floats = t2g_gpt_buffer_floats(gpt);
+    double *flat = check_to_double(ctx, params, floats);
+    check_true(ctx, t2g_gpt_logit_rows(gpt) == PIECE && t2g_gpt_logits(gpt).arena == NULL,
+               "a model of %u x %u tokens with logit_rows %u holds pieces of %u rows and no whole logits", ROWS, COLS,
+               PIECE, t2g_gpt_logit_rows(gpt));
+    pieces_pass(ctx, gpt, flat, ROWS, COLS);
+    pieces_pass(ctx, gpt, flat, 2, 5); /* 10 positions: one piece, cut */
+    t2g_gpt_destroy(gpt);
+
+    /* a frozen model in pieces: the forward-only loss against the reference's */
+    t2g_gpt *frozen;
+    if (check_status(ctx, t2g_gpt_create_frozen(ctx->device, &pieces, ROWS, COLS, &frozen, &ctx->err), "a frozen model")) {
+        check_status(ctx, t2g_gpt_write(frozen, params, NULL, NULL, &ctx->err), "writing the frozen model");
+        batch_data batch = random_batch_of(ctx, ROWS * COLS);
+        check_status(ctx, t2g_gpt_forward(frozen, ctx->recorder, batch.tokens_t, ROWS, COLS, &ctx->err), "forward");
+        check_poison(ctx, t2g_gpt_losses(frozen), ROWS * COLS);
+        check_status(ctx, t2g_gpt_loss(frozen, ctx->recorder, batch.targets_t, batch.weights_t, ROWS, COLS, &ctx->err),
+                     "the frozen model's loss");
+        check_submit(ctx);
+        ref_gpt_shape shape = shape_of(&TINY);
+        ref_gpt_weights w;
+        bind(frozen, flat, &w);
+        double *ref_losses = check_doubles(ctx, ROWS * COLS);
+        ref_gpt_forward_backward(&shape, &w, NULL, batch.tokens, batch.targets, batch.weights_d, ROWS, COLS, 1.0, NULL,
+                                 NULL, ref_losses);
+        check_close(ctx, "pieces: a frozen model's losses (t2g_gpt_loss)", check_download(ctx, t2g_gpt_losses(frozen),
+                    ROWS * COLS), ref_losses, ROWS * COLS, 1e-4);
+        check_true(ctx, t2g_gpt_loss(frozen, ctx->recorder, batch.targets_t, batch.weights_t, ROWS, 7, &ctx->err) ==
+                            T2G_ERR_ARGUMENT && strstr(ctx->err.message, "last forward"),
+                   "a loss of another shape than the forward's is refused (%s)", ctx->err.message);
+        t2g_gpt_destroy(frozen);
+    }
+
+    /* the memory: the logits' arena shrinks by the rows a piece does not hold */
+    t2g_gpt_memory whole, held;
+    check_status(ctx, t2g_gpt_memory_needed(&TINY, ROWS, COLS, false, &whole, &ctx->err), "sizing whole");
+    check_status(ctx, t2g_gpt_memory_needed(&pieces, ROWS, COLS, false, &held, &ctx->err), "sizing in pieces");
+    uint64_t fewer = whole.activations - held.activations, least = (uint64_t)(ROWS * COLS - PIECE) * TINY.vocab * 4;
+    check_true(ctx, held.logit_rows == PIECE && whole.logit_rows == 0 && fewer >= least && fewer < least + 256,
+               "pieces of %u rows: activations %llu bytes fewer (the logits' %llu, to alignment); logit rows %u and %u",
+               PIECE, (unsigned long long)fewer, (unsigned long long)least, held.logit_rows, whole.logit_rows);
+    check_status(ctx, t2g_gpt_memory_needed(&pieces, 8, 8, false, &held, &ctx->err), "sizing 8 x 8");
+    check_true(ctx, held.logit_rows == 0, "a micro-batch of 64 rows with logit_rows 64 is held whole (logit rows %u)",
+               held.logit_rows);
+    t2g_model_config odd = TINY;
+    odd.logit_rows = 100;
+    check_true(ctx, t2g_gpt_memory_needed(&odd, ROWS, COLS, false, &held, &ctx->err) == T2G_ERR_ARGUMENT &&
+                        strstr(ctx->err.message, "logit_rows (100)") && strstr(ctx->err.message, "multiple of 64"),
+               "logit_rows 100 is refused by name (%s)", ctx->err.message);
     return ctx->failures;
 }
 

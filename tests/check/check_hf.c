@@ -311,17 +311,17 @@ T2G_HOST_CHECK(hf_config) {
     t2g_model_config want = gpt2_model();
     check_true(ctx, ok && same_model(&m, &want), "the hub's gpt2 config (dropout, summary fields, n_ctx) reads as gpt2");
     ok = write_text(dir, "config.json", smollm2) && check_status(ctx, t2g_hf_read_config(dir, 1024, &m, &ctx->err), "SmolLM2");
-    want = (t2g_model_config){T2G_ARCH_LLAMA, 49152, 1024, 30, 9, 576, 3, 1536, 100000, 1e-5, 0, 1, T2G_PRECISION_F32};
+    want = (t2g_model_config){T2G_ARCH_LLAMA, 49152, 1024, 30, 9, 576, 3, 1536, 100000, 1e-5, 0, 1, T2G_PRECISION_F32, 0};
     check_true(ctx, ok && same_model(&m, &want), "SmolLM2-135M: llama, 3 kv heads, tied, context clamped to 1024");
     ok = write_text(dir, "config.json", qwen25) && check_status(ctx, t2g_hf_read_config(dir, 0, &m, &ctx->err), "Qwen2.5");
-    want = (t2g_model_config){T2G_ARCH_LLAMA, 151936, 32768, 24, 14, 896, 2, 4864, 1e6, 1e-6, 1, 1, T2G_PRECISION_F32};
+    want = (t2g_model_config){T2G_ARCH_LLAMA, 151936, 32768, 24, 14, 896, 2, 4864, 1e6, 1e-6, 1, 1, T2G_PRECISION_F32, 0};
     check_true(ctx, ok && same_model(&m, &want), "Qwen2.5-0.5B: llama with q/k/v biases, sliding window off");
     ok = write_text(dir, "config.json", llama_v5) && check_status(ctx, t2g_hf_read_config(dir, 0, &m, &ctx->err), "llama (5)");
-    want = (t2g_model_config){T2G_ARCH_LLAMA, 300, 128, 3, 4, 64, 4, 96, 20000, 1e-6, 0, 0, T2G_PRECISION_F32};
+    want = (t2g_model_config){T2G_ARCH_LLAMA, 300, 128, 3, 4, 64, 4, 96, 20000, 1e-6, 0, 0, T2G_PRECISION_F32, 0};
     check_true(ctx, ok && same_model(&m, &want),
                "transformers 5's llama: rope_parameters, kv heads = heads, rms_norm_eps 1e-6 and untied by default");
     ok = write_text(dir, "config.json", mistral) && check_status(ctx, t2g_hf_read_config(dir, 4096, &m, &ctx->err), "mistral");
-    want = (t2g_model_config){T2G_ARCH_LLAMA, 300, 4096, 2, 8, 64, 8, 96, 10000, 1e-6, 0, 0, T2G_PRECISION_F32};
+    want = (t2g_model_config){T2G_ARCH_LLAMA, 300, 4096, 2, 8, 64, 8, 96, 10000, 1e-6, 0, 0, T2G_PRECISION_F32, 0};
     check_true(ctx, ok && same_model(&m, &want), "mistral within its sliding window: kv heads default 8");
 
     static const config_case cases[] = {

@@ -59,7 +59,7 @@ typedef struct t2g_model_config {
                                  * 0: f32 */
     uint32_t logit_rows;        /* not a model.* key: the rows of logits a model made from this config holds
                                  * and computes at once (t2g/gpt.h), a multiple of 64; 0: all of a
-                                 * micro-batch's. The trainer sets it from train.logit_rows */
+                                 * micro-batch's. The trainer and rl set it from train.logit_rows */
 } t2g_model_config;
 
 /* A gpt2 model's config (an initializer): the sizes, every other key at its default. */
@@ -107,7 +107,7 @@ typedef struct t2g_config {
     uint32_t log_every;         /* train.log_every: a progress line every N steps (off a terminal) */
     t2g_on_nonfinite on_nonfinite; /* train.on_nonfinite: "stop" (exit 1, last good checkpoint kept) or "skip" */
     t2g_precision precision;    /* train.precision: "f32", "bf16", "f16" or "auto" (t2g/gpt.h) */
-    uint32_t logit_rows;        /* train.logit_rows: rows of logits held at once in t2g train (a multiple of 64);
+    uint32_t logit_rows;        /* train.logit_rows: rows of logits held at once in t2g train and rl (a multiple of 64);
                                  * 0 = auto (t2g_logit_rows_for_device) */
     struct {
         uint32_t every;         /* eval.every: steps between evaluations; 0 = only at the end */

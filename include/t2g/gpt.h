@@ -84,7 +84,7 @@ const char *t2g_precision_name(t2g_precision precision);
  * backward over one piece of rows after another, the head's weight gradient accumulating. The
  * sums are the same per row (each row's logits, loss and input gradient come from the same
  * kernels); the head's weight gradient adds the pieces' sums in turn. t2g_gpt_logits is then
- * empty: RL, which reads the logits of whole micro-batches, makes its models with all of them. */
+ * empty: a reader of logits takes them piece by piece (t2g_gpt_logits_of_rows, as RL does). */
 #define T2G_LOGIT_ROWS_STEP 64u                 /* a piece's rows: whole 256-byte views of a row's scalars */
 #define T2G_LOGITS_AUTO_BYTES (256ull << 20)    /* what train.logit_rows = 0 lets one piece take */
 
@@ -165,6 +165,12 @@ t2g_status t2g_gpt_forward(t2g_gpt *gpt, t2g_recorder *rec, t2g_tensor tokens, u
 t2g_tensor t2g_gpt_logits(const t2g_gpt *gpt);
 /* The rows of one piece of logits, or 0 where the model holds a micro-batch's all at once. */
 uint32_t t2g_gpt_logit_rows(const t2g_gpt *gpt);
+/* Logits (n, V) of rows [first, first + n) of the last forward, for a reader that takes them piece
+ * by piece (RL's log-probabilities): first a multiple of 64, n at most a piece's rows (or the
+ * pass's, whole). Whole logits: their view. In pieces: records the head over those rows into the
+ * one piece buffer (what the piece before left there is gone) and gives its view. */
+t2g_status t2g_gpt_logits_of_rows(t2g_gpt *gpt, t2g_recorder *rec, uint32_t first, uint32_t n, t2g_tensor *logits,
+                                  t2g_error *err);
 /* (B, T): each position's cross-entropy, unweighted, after t2g_gpt_backward. */
 t2g_tensor t2g_gpt_losses(const t2g_gpt *gpt);
 /* (B, T, C): the final norm's output, the hidden state a value head reads. */

@@ -19,6 +19,21 @@ t2g_status gpt_head_forward(const t2g_gpt *gpt, t2g_recorder *rec, uint32_t N, t
     return gpt->logit_rows ? T2G_OK : head_forward(gpt, rec, 0, N, err);
 }
 
+t2g_status t2g_gpt_logits_of_rows(t2g_gpt *gpt, t2g_recorder *rec, uint32_t first, uint32_t n, t2g_tensor *logits,
+                                  t2g_error *err) {
+    uint32_t N = gpt->pass_B * gpt->pass_T, capacity = gpt->logit_rows ? gpt->logit_rows : N;
+    if (!N || !n || first % T2G_LOGIT_ROWS_STEP || first >= N || n > N - first || n > capacity)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "GPT logits of rows %u to %u: the last forward had %u rows, a piece holds "
+                        "%u, and a piece starts at a multiple of %u", first, first + n, N, capacity, T2G_LOGIT_ROWS_STEP);
+    uint64_t V = gpt->config.vocab;
+    if (!gpt->logit_rows) { /* whole: the forward made them */
+        *logits = t2g_tensor_slice(gpt->logits, first * V, n * V);
+        return T2G_OK;
+    }
+    *logits = t2g_tensor_slice(gpt->logits, 0, n * V);
+    return head_forward(gpt, rec, first, n, err);
+}
+
 /* Rows [first, first + n): their logits (a piece's; whole ones the forward made), losses and,
  * with dloss, the logits' gradient in their place; backward: dln's rows set and the head's
  * weight gradient added to. */

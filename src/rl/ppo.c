@@ -14,19 +14,40 @@
 
 static bool full_kl(const t2g_rl *rl) { return rl->config.rl.kl == T2G_KL_FULL; }
 
+/* Rows of logits the passes take at once: a piece's (the policy and the reference share the
+ * config, so their pieces), or all N of a micro-batch. */
+static uint32_t piece_rows(const t2g_rl *rl, uint32_t N) {
+    uint32_t rows = t2g_gpt_logit_rows(rl->policy);
+    return rows ? rows : N;
+}
+
+/* The reference's and the policy's log-probabilities of rows [first, first + n) of micro-batch
+ * k, the policy's entropy and, full, the KL over the vocabulary. */
+static t2g_status score_rows(t2g_rl *rl, const rl_micro *x, uint32_t first, uint32_t n, t2g_error *err) {
+    uint32_t V = rl->config.model.vocab;
+    t2g_recorder *rec = rl->rec;
+    t2g_tensor ref_logits, policy_logits; /* (n, V) each */
+    TRY(t2g_gpt_logits_of_rows(rl->reference, rec, first, n, &ref_logits, err));
+    TRY(t2g_gpt_logits_of_rows(rl->policy, rec, first, n, &policy_logits, err));
+    t2g_tensor targets = t2g_tensor_slice(x->targets, first, n), entropy = t2g_tensor_slice(rl->entropy, first, n);
+    t2g_tensor kl_full = t2g_tensor_slice(x->kl_full, first, n);
+    TRY(t2g_token_logprobs(rec, t2g_tensor_slice(x->ref_logprobs, first, n), NULL, NULL, ref_logits, NULL, targets, n,
+                           V, err));
+    return t2g_token_logprobs(rec, t2g_tensor_slice(x->old_logprobs, first, n), &entropy, full_kl(rl) ? &kl_full : NULL,
+                              policy_logits, full_kl(rl) ? &ref_logits : NULL, targets, n, V, err);
+}
+
 /* The policy's and the reference's view of micro-batch k, the mask and the rewards. */
 static t2g_status record_scoring(t2g_rl *rl, uint32_t k, t2g_tensor entropy_sum, t2g_error *err) {
     const rl_micro *x = &rl->micro[k];
     const t2g_config *c = &rl->config;
-    uint32_t m = rl->m, T = rl->T, N = m * T, V = c->model.vocab;
+    uint32_t m = rl->m, T = rl->T, N = m * T, rows = piece_rows(rl, N);
     bool span = c->rl.reward_granularity == T2G_REWARD_SPAN;
     t2g_recorder *rec = rl->rec;
-    t2g_tensor policy_logits = t2g_gpt_logits(rl->policy), ref_logits = t2g_gpt_logits(rl->reference);
     TRY(t2g_gpt_forward(rl->reference, rec, x->inputs, m, T, err));
     TRY(t2g_gpt_forward(rl->policy, rec, x->inputs, m, T, err));
-    TRY(t2g_token_logprobs(rec, x->ref_logprobs, NULL, NULL, ref_logits, NULL, x->targets, N, V, err));
-    TRY(t2g_token_logprobs(rec, x->old_logprobs, &rl->entropy, full_kl(rl) ? &x->kl_full : NULL, policy_logits,
-                           full_kl(rl) ? &ref_logits : NULL, x->targets, N, V, err));
+    for (uint32_t first = 0; first < N; first += rows)
+        TRY(score_rows(rl, x, first, N - first < rows ? N - first : rows, err));
     TRY(t2g_value_head_forward(rec, x->old_values, t2g_gpt_hidden(rl->policy), rl->head, N, rl->C, err));
     TRY(t2g_span_reward_mask(rec, x->scores, x->mask, x->ranges, x->range_offsets, x->bounds, m, T,
                              span ? (float)c->rl.score_unannotated : 0.0f, err));
@@ -105,8 +126,14 @@ static t2g_status record_micro(t2g_rl *rl, uint32_t k, float scale, t2g_error *e
                                  (float)c->rl.log_ratio_clamp};
     t2g_tensor hidden = t2g_gpt_hidden(rl->policy);
     TRY(t2g_gpt_forward(rl->policy, rec, x->inputs, m, T, err));
-    TRY(t2g_token_logprobs(rec, rl->logprobs, NULL, NULL, t2g_gpt_logits(rl->policy), NULL, x->targets, N,
-                           c->model.vocab, err));
+    /* the log-probabilities piece by piece; in pieces the backward computes each piece's logits again */
+    for (uint32_t first = 0, rows = piece_rows(rl, N); first < N; first += rows) {
+        uint32_t n = N - first < rows ? N - first : rows;
+        t2g_tensor logits; /* (n, V) */
+        TRY(t2g_gpt_logits_of_rows(rl->policy, rec, first, n, &logits, err));
+        TRY(t2g_token_logprobs(rec, t2g_tensor_slice(rl->logprobs, first, n), NULL, NULL, logits, NULL,
+                               t2g_tensor_slice(x->targets, first, n), n, c->model.vocab, err));
+    }
     TRY(t2g_value_head_forward(rec, rl->values, hidden, rl->head, N, rl->C, err));
     TRY(t2g_ppo_loss(rec, rl->policy_weights, rl->dvalues, x->stats, rl->S, rl->logprobs, x->old_logprobs,
                      x->advantages, rl->values, x->old_values, x->returns, x->mask, N, &settings, scale, err));

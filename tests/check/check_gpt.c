@@ -261,6 +261,11 @@ T2G_CHECK(gpt_logit_rows) {
                "a model of %u x %u tokens with logit_rows %u holds pieces of %u rows and no whole logits", ROWS, COLS,
                PIECE, t2g_gpt_logit_rows(gpt));
     pieces_pass(ctx, gpt, flat, ROWS, COLS);
+    t2g_tensor view; /* after a pass of 99 rows */
+    check_true(ctx, t2g_gpt_logits_of_rows(gpt, ctx->recorder, 32, 8, &view, &ctx->err) == T2G_ERR_ARGUMENT &&
+                        t2g_gpt_logits_of_rows(gpt, ctx->recorder, 0, 65, &view, &ctx->err) == T2G_ERR_ARGUMENT &&
+                        strstr(ctx->err.message, "the last forward had 99 rows, a piece holds 64"),
+               "logits of rows off a piece's start, or more than a piece, are refused (%s)", ctx->err.message);
     pieces_pass(ctx, gpt, flat, 2, 5); /* 10 positions: one piece, cut */
     t2g_gpt_destroy(gpt);
 

@@ -186,6 +186,53 @@ T2G_CHECK(rl_reference_16bit) {
     return ctx->failures;
 }
 
+/* RL with its logits in pieces (train.logit_rows): one step whose micro-batches of 32 x 16 = 512
+ * positions go in pieces of 192 rows (two whole pieces and a cut one), with the full KL (the
+ * reference's pieces beside the policy's), against the same step with whole logits. Both sample
+ * from the same weights, so the rollouts are the same, and the statistics and the policy after
+ * the update agree to float32 rounding (each piece's head sums over its own rows). */
+T2G_CHECK(rl_logit_rows) {
+    check_case_begin(ctx);
+    char start[256];
+    if (!sft_steps(ctx, "pieces", 10, start, sizeof start)) return ctx->failures;
+    const uint32_t pieces[2] = {0, 192};
+    t2g_rl_stats stats[2] = {{0}};
+    float *params[2] = {NULL, NULL};
+    uint64_t n = 0;
+    for (int p = 0; p < 2; p++) {
+        t2g_config config = rl_config(start, T2G_REWARD_SPAN, 1);
+        config.rl.kl = T2G_KL_FULL;
+        config.logit_rows = pieces[p];
+        t2g_rl *rl = NULL;
+        if (check_status(ctx, t2g_rl_create(ctx->device, &config, &rl, &ctx->err), "creating the RL run")) {
+            t2g_gpt *policy = t2g_rl_policy(rl);
+            check_true(ctx, t2g_gpt_logit_rows(policy) == pieces[p], "train.logit_rows %u: the policy holds pieces of %u "
+                       "rows (0: whole)", pieces[p], t2g_gpt_logit_rows(policy));
+            n = t2g_gpt_buffer_floats(policy);
+            params[p] = check_host(ctx, n * sizeof(float));
+            if (run_steps(ctx, rl, 1, &stats[p]))
+                check_status(ctx, t2g_gpt_read(policy, params[p], NULL, NULL, &ctx->err), "reading the policy");
+        }
+        t2g_rl_destroy(rl);
+    }
+    remove(start);
+    if (ctx->failures) return ctx->failures;
+    const char *names[] = {"score", "reward", "kl", "policy loss", "value loss", "approx kl", "entropy"};
+    const double whole[] = {stats[0].score, stats[0].reward, stats[0].kl, stats[0].policy_loss, stats[0].value_loss,
+                            stats[0].approx_kl, stats[0].entropy};
+    const double cut[] = {stats[1].score, stats[1].reward, stats[1].kl, stats[1].policy_loss, stats[1].value_loss,
+                          stats[1].approx_kl, stats[1].entropy};
+    for (int i = 0; i < 7; i++)
+        check_true(ctx, fabs(cut[i] - whole[i]) <= 1e-5 * fmax(1.0, fabs(whole[i])),
+                   "pieces of 192 rows: the step's %s %.9g, whole logits' %.9g", names[i], cut[i], whole[i]);
+    /* before its first update the policy is the reference: each of the reference's pieces beside the
+     * policy's same rows gives a full KL of 0 exactly (rows of another piece would not) */
+    check_true(ctx, stats[1].kl == 0.0, "pieces: the first step's full KL against the reference is %g", stats[1].kl);
+    check_close(ctx, "pieces of 192 rows: the policy after one RL step, against whole logits'", params[1],
+                check_to_double(ctx, params[0], n), n, 1e-5);
+    return ctx->failures;
+}
+
 /* The value head after one RL step with rl.value_lr_scale = scale, minus its start, largest
  * |change|; -1 when something failed. */
 static double value_head_change(check_ctx *ctx, const char *start, double scale) {

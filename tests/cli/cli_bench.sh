@@ -39,6 +39,12 @@ out=$("$t2g" bench kernels --repeat 0 2>&1); code=$?
 check "--repeat 0 exits 2" '[ $code = 2 ]'
 json=$("$t2g" bench train --preset small --batch 2 --steps 1 --json 2>&1); code=$?
 check "bench train --json reports ms/step, tokens/s, device memory and its estimate" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"ms_per_step\":" && printf "%s" "$json" | grep -q "\"tokens_per_s\":" && printf "%s" "$json" | grep -q "\"device_memory_mib\":" && printf "%s" "$json" | grep -q "\"memory_estimate_mib\":"'
+json=$("$t2g" bench train --preset small --batch 2 --steps 1 --warmup 0 --logit-rows 64 --json 2>&1); code=$?
+check "bench train --logit-rows 64 holds the 128 rows' logits in pieces of 64 (logit_rows in the JSON)" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"logit_rows\":[[:space:]]*64"'
+json=$("$t2g" bench train --preset small --batch 2 --steps 1 --warmup 0 --json 2>&1); code=$?
+check "bench train's default holds the small preset's logits whole (logit_rows 128)" '[ $code = 0 ] && printf "%s" "$json" | grep -q "\"logit_rows\":[[:space:]]*128"'
+out=$("$t2g" bench train --preset small --logit-rows 100 2>&1); code=$?
+check "--logit-rows 100 exits 2: a multiple of 64" '[ $code = 2 ] && printf "%s" "$out" | grep -q "\-\-logit-rows .100.: expected 0 or a multiple of 64"'
 out=$("$t2g" bench train --preset smollm2-135m --batch 60000 --steps 1 2>&1); code=$?
 check "bench train of a model no device holds exits 2 with the sizes and advice, allocating nothing" '[ $code = 2 ] && printf "%s" "$out" | grep -q "smollm2-135m, batch 60000" && printf "%s" "$out" | grep -q "iB" && printf "%s" "$out" | grep -q "batch size helps\|micro_batch"'
 out=$("$t2g" bench train --preset small --batch 2 --steps 1 --profile 2>&1); code=$?

@@ -36,6 +36,11 @@ if command -v python3 >/dev/null 2>&1; then
   check "metrics.jsonl and samples.jsonl are JSON lines" 'python3 -c "import json,sys; [json.loads(l) for f in sys.argv[1:] for l in open(f)]" run1/metrics.jsonl run1/samples.jsonl'
 fi
 
+out=$("$t2g" train --config small.json --set train.micro_batch=8 --set train.logit_rows=64 --set train.steps=2 --set checkpoint.every=0 --set eval.every=0 --set eval.examples=0 --out pieces 2>&1); code=$?
+check "train.logit_rows=64: the memory line says the 128 rows' logits come in pieces of 64, and the run trains" '[ $code = 0 ] && printf "%s" "$out" | grep -q "^memory: .*(8 x 16 tokens, logits in pieces of 64 rows)" && [ $(grep -c "\"loss\":" pieces/metrics.jsonl) = 2 ]'
+out=$("$t2g" train --config small.json --set train.logit_rows=100 --out pieces2 2>&1); code=$?
+check "train.logit_rows=100 exits 2 naming the key and a value that works" '[ $code = 2 ] && printf "%s" "$out" | grep -q "train.logit_rows (100) must be 0 (auto) or a multiple of 64: --set train.logit_rows=64" && [ ! -e pieces2 ]'
+
 sum=$(cat run1/metrics.jsonl run1/checkpoint.bin | cksum)
 out=$("$t2g" train --config small.json --out run1 2>&1); code=$?
 check "an existing run folder is refused (exit 2)" '[ $code = 2 ] && printf "%s" "$out" | grep -q "already exists"'

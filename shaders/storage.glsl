@@ -33,23 +33,29 @@ uint float_to_bf16_bits(float value) {
 #if defined(A_BF16)
 #define A_T uint16_t
 #define A_LOAD(x) bf16_bits_to_float(uint(x))
+#define A_STORE(v) uint16_t(float_to_bf16_bits(v))
 #elif defined(A_F16)
 #define A_T float16_t
 #define A_LOAD(x) float(x)
+#define A_STORE(v) float16_t(v)
 #else
 #define A_T float
 #define A_LOAD(x) (x)
+#define A_STORE(v) (v)
 #endif
 
 #if defined(B_BF16)
 #define B_T uint16_t
 #define B_LOAD(x) bf16_bits_to_float(uint(x))
+#define B_STORE(v) uint16_t(float_to_bf16_bits(v))
 #elif defined(B_F16)
 #define B_T float16_t
 #define B_LOAD(x) float(x)
+#define B_STORE(v) float16_t(v)
 #else
 #define B_T float
 #define B_LOAD(x) (x)
+#define B_STORE(v) (v)
 #endif
 
 #if defined(ACT_BF16)

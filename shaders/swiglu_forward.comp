@@ -9,11 +9,20 @@
 // texels (llvmpipe compiles a texel fetch as vector loads, a storage-buffer load as a loop over
 // lanes and components) and out written as vec4s, as gelu_forward.comp does. The same operations
 // on each element either way, so the same bits.
+//
+// KEEP (variants only): h (role A) is also stored into keep (N,2F) (binding 2, role B) in keep's
+// type (rounded to bf16 or f16, or widened to f32), and out comes from those stored values, as
+// gelu_forward.comp's KEEP (t2g_swiglu_forward_keep).
 #include "common.glsl"
 #include "swiglu.glsl"
 
 layout(std430, binding = 0) writeonly buffer Out { ACT_T dst[]; };
+#ifdef KEEP
+layout(std430, binding = 1) readonly buffer H { A_T h[]; };
+layout(std430, binding = 2) writeonly buffer Keep { B_T keep[]; };
+#else
 layout(std430, binding = 1) readonly buffer H { float h[]; };
+#endif
 #if !defined(ACT_BF16) && !defined(ACT_F16)
 layout(std430, binding = 0) writeonly buffer Out4 { vec4 dst4[]; };
 layout(binding = 2) uniform samplerBuffer h_quads;
@@ -38,6 +47,13 @@ void main() {
     for (uint i = singles + gl_GlobalInvocationID.x; i < p.n; i += grid_stride()) {
         uint row = i / p.F, f = i - row * p.F;
         uint gate = row * 2 * p.F + f;
+#ifdef KEEP
+        float g = A_LOAD(h[gate]), u = A_LOAD(h[gate + p.F]);
+        keep[gate] = B_STORE(g);
+        keep[gate + p.F] = B_STORE(u);
+        dst[i] = ACT_STORE(swiglu_one(B_LOAD(B_STORE(g)), B_LOAD(B_STORE(u)))); // the values keep holds
+#else
         dst[i] = ACT_STORE(swiglu_one(h[gate], h[gate + p.F]));
+#endif
     }
 }

@@ -53,6 +53,13 @@ t2g_status t2g_residual_backward(t2g_recorder *rec, t2g_tensor da, t2g_tensor db
 
 /* out = gelu(inp); out may be bf16 or f16 (computed in f32, rounded when stored), inp is f32. */
 t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, uint64_t n, t2g_error *err);
+/* out = gelu(x), x being inp stored in keep's type: keep (n) receives inp rounded (keep bf16 or f16,
+ * inp f32) or widened (keep f32, inp bf16 or f16), and out (bf16 or f16, the type of the 16-bit
+ * side) is computed from the value keep holds. A 16-bit model's forward keeps its MLP's f32 input
+ * in 16 bits this way; its backward widens that copy back to f32 with the same activation, the
+ * same bits. T2G_ERR_ARGUMENT for other combinations of types. */
+t2g_status t2g_gelu_forward_keep(t2g_recorder *rec, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, uint64_t n,
+                                 t2g_error *err);
 /* dinp += gelu'(inp) * dout */
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
                              t2g_error *err);
@@ -111,6 +118,10 @@ t2g_status t2g_rmsnorm_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor d
  * bf16 or f16 (computed in f32, rounded when stored); h is f32. */
 t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, uint32_t N, uint32_t F,
                               t2g_error *err);
+/* The same, h (N,2F) also stored into keep (N,2F) in keep's type and out computed from the value
+ * keep holds, as t2g_gelu_forward_keep. */
+t2g_status t2g_swiglu_forward_keep(t2g_recorder *rec, t2g_tensor out, t2g_tensor keep, t2g_tensor h, uint32_t N,
+                                   uint32_t F, t2g_error *err);
 /* dh (N,2F) += the gradient of both halves, from dout (N,F). */
 t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t2g_tensor dout, uint32_t N, uint32_t F,
                                t2g_error *err);

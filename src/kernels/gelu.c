@@ -28,6 +28,23 @@ t2g_status t2g_gelu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor inp, u
                                               &push, sizeof push, NULL, 0, n, err);
 }
 
+t2g_status t2g_gelu_forward_keep(t2g_recorder *rec, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, uint64_t n,
+                                 t2g_error *err) {
+    const char *k = "gelu_forward_keep";
+    char shader[T2G_SHADER_NAME_MAX];
+    t2g_dtype types[3];
+    t2g_status status = t2g_need_float(out, n, k, "out", err);
+    if (!status) status = t2g_need_float(inp, n, k, "inp", err);
+    if (!status) status = t2g_need_float(keep, n, k, "keep", err);
+    if (!status) status = t2g_keep_types(k, out, keep, inp, types, err);
+    if (!status) status = t2g_shader_variant(rec, k, "gelu_forward", types, 3, shader, err);
+    if (!status) status = t2g_need_index(n, k, "n", err);
+    if (status) return status;
+    t2g_quads_push push = {(uint32_t)n, 0, {0}};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {inp, T2G_READ}, {keep, T2G_WRITE}};
+    return t2g_record_elementwise_split_quads(rec, shader, bindings, 3, 0, NULL, &push, sizeof push, NULL, 0, n, err);
+}
+
 t2g_status t2g_gelu_backward(t2g_recorder *rec, t2g_tensor dinp, t2g_tensor inp, t2g_tensor dout, uint64_t n,
                              t2g_error *err) {
     t2g_status status = t2g_need(dinp, n, "gelu_backward", "dinp", err);

@@ -73,6 +73,19 @@ t2g_status t2g_variant_allowed(t2g_recorder *rec, const char *kernel, const char
     return T2G_OK;
 }
 
+t2g_status t2g_keep_types(const char *kernel, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, t2g_dtype types[3],
+                          t2g_error *err) {
+    t2g_dtype half = inp.dtype == T2G_DTYPE_F32 ? keep.dtype : inp.dtype;
+    bool ok = (half == T2G_DTYPE_BF16 || half == T2G_DTYPE_F16) && out.dtype == half &&
+              (inp.dtype == T2G_DTYPE_F32) != (keep.dtype == T2G_DTYPE_F32);
+    if (!ok)
+        return t2g_fail(err, T2G_ERR_ARGUMENT, "%s: out %s, inp %s, keep %s: one of inp and keep is f32, the other bf16 "
+                        "or f16, and out is of that 16-bit type", kernel, t2g_dtype_name(out.dtype),
+                        t2g_dtype_name(inp.dtype), t2g_dtype_name(keep.dtype));
+    types[0] = out.dtype, types[1] = inp.dtype, types[2] = keep.dtype;
+    return T2G_OK;
+}
+
 t2g_status t2g_shader_variant(t2g_recorder *rec, const char *kernel, const char *base, const t2g_dtype *types,
                               uint32_t count, char name[T2G_SHADER_NAME_MAX], t2g_error *err) {
     t2g_status status = t2g_variant_allowed(rec, kernel, base, types, count, name, err);

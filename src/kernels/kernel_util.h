@@ -64,6 +64,12 @@ uint32_t t2g_grid_stride_groups(t2g_recorder *rec, uint64_t items, uint32_t grou
  * the shader skips indices >= the real count. */
 void t2g_groups_2d(uint64_t groups, uint32_t out[3]);
 
+/* The types of an activation kernel that keeps its input in another type (t2g_gelu_forward_keep):
+ * one of inp and keep f32, the other bf16 or f16, out of that 16-bit type; names the tensors
+ * otherwise (T2G_ERR_ARGUMENT). types gets {out, inp, keep}, the variant's order. */
+t2g_status t2g_keep_types(const char *kernel, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, t2g_dtype types[3],
+                          t2g_error *err);
+
 /* Records a one-dimensional grid-stride elementwise kernel over n elements. */
 t2g_status t2g_record_elementwise(t2g_recorder *rec, const char *shader, const t2g_binding *bindings,
                                   uint32_t binding_count, const void *push, uint32_t push_bytes, uint64_t n,

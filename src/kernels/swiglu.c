@@ -39,6 +39,24 @@ t2g_status t2g_swiglu_forward(t2g_recorder *rec, t2g_tensor out, t2g_tensor h, u
                                               &push, sizeof push, NULL, 0, NF, err);
 }
 
+t2g_status t2g_swiglu_forward_keep(t2g_recorder *rec, t2g_tensor out, t2g_tensor keep, t2g_tensor h, uint32_t N,
+                                   uint32_t F, t2g_error *err) {
+    const char *k = "swiglu_forward_keep";
+    uint64_t NF = (uint64_t)N * F;
+    char shader[T2G_SHADER_NAME_MAX];
+    t2g_dtype types[3];
+    t2g_status status = check_shape(k, N, F, err);
+    if (!status) status = t2g_need_float(out, NF, k, "out", err);
+    if (!status) status = t2g_need_float(h, 2 * NF, k, "h", err);
+    if (!status) status = t2g_need_float(keep, 2 * NF, k, "keep", err);
+    if (!status) status = t2g_keep_types(k, out, keep, h, types, err);
+    if (!status) status = t2g_shader_variant(rec, k, "swiglu_forward", types, 3, shader, err);
+    if (status || N == 0) return status;
+    swiglu_push push = {(uint32_t)NF, F, 0, {0}};
+    t2g_binding bindings[] = {{out, T2G_WRITE}, {h, T2G_READ}, {keep, T2G_WRITE}};
+    return t2g_record_elementwise_split_quads(rec, shader, bindings, 3, 0, NULL, &push, sizeof push, NULL, 0, NF, err);
+}
+
 t2g_status t2g_swiglu_backward(t2g_recorder *rec, t2g_tensor dh, t2g_tensor h, t2g_tensor dout, uint32_t N, uint32_t F,
                                t2g_error *err) {
     const char *k = "swiglu_backward";

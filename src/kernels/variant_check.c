@@ -28,13 +28,14 @@
 
 typedef enum case_kind {
     CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
-    CASE_ATTENTION_BACKWARD, CASE_DECODE_STORE, CASE_DECODE_ATTENTION,
+    CASE_ATTENTION_BACKWARD, CASE_DECODE_STORE, CASE_DECODE_ATTENTION, CASE_GELU_KEEP, CASE_SWIGLU_KEEP,
 } case_kind;
 
 static const struct {
     case_kind kind;
     const char *name;  /* T: bf16 or f16; *: the tiled shader */
-    bool a16;          /* GEMM: A is 16-bit too (else f32 A, 16-bit B) */
+    bool a16;          /* GEMM: A is 16-bit too (else f32 A, 16-bit B); a keeping activation: its input is
+                          16-bit and widened into an f32 keep (else f32, rounded into a 16-bit keep) */
 } CASES[] = {
     {CASE_CONVERT, "convert@T", false},
     {CASE_GEMM, "*@T_T", true},
@@ -44,6 +45,10 @@ static const struct {
     {CASE_RMSNORM, "rmsnorm_forward@T", false},
     {CASE_GELU, "gelu_forward@T", false},
     {CASE_SWIGLU, "swiglu_forward@T", false},
+    {CASE_GELU_KEEP, "gelu_forward@T_f32_T", false},   /* a 16-bit model's MLP input kept in 16 bits ... */
+    {CASE_GELU_KEEP, "gelu_forward@T_T_f32", true},    /* ... and widened back for the backward */
+    {CASE_SWIGLU_KEEP, "swiglu_forward@T_f32_T", false},
+    {CASE_SWIGLU_KEEP, "swiglu_forward@T_T_f32", true},
     {CASE_ATTENTION, "attention_forward@T", false},
     {CASE_ATTENTION_BACKWARD, "attention_backward_dot@T", false},
     {CASE_DECODE_STORE, "decode_store@T", false},         /* the generator's 16-bit KV cache */
@@ -346,6 +351,53 @@ static void run_act(env *e, case_kind kind, t2g_dtype dtype, outcome *o) {
     free(b);
 }
 
+/* An activation keeping its input in another type (t2g_gelu_forward_keep): its 16-bit out against
+ * the f32 path on the input rounded to the format, rounded; its keep against the input rounded
+ * (one unit in the last place, as every 16-bit store), or widened from the 16-bit input exactly. */
+static void run_keep(env *e, case_kind kind, t2g_dtype dtype, bool widen, outcome *o) {
+    size_t n_in = (size_t)ROWS * COLS, n_out = kind == CASE_SWIGLU_KEEP ? n_in / 2 : n_in;
+    float *x = random_floats(e, n_in, -3, 3), *rounded = x ? malloc(n_in * sizeof *rounded) : NULL;
+    for (size_t i = 0; rounded && i < n_in; i++) rounded[i] = round_to(dtype, x[i]);
+    t2g_tensor inp = tensor_of(e, widen ? dtype : T2G_DTYPE_F32, widen ? rounded : x, n_in);
+    t2g_tensor keep = tensor_of(e, widen ? T2G_DTYPE_F32 : dtype, NULL, n_in);
+    t2g_tensor inp32 = tensor_of(e, T2G_DTYPE_F32, rounded, n_in);
+    t2g_tensor out32 = tensor_of(e, T2G_DTYPE_F32, NULL, n_out), out_v = tensor_of(e, dtype, NULL, n_out);
+    bool gelu = kind == CASE_GELU_KEEP;
+    if (!e->status)
+        record(e, gelu ? t2g_gelu_forward(e->rec, out32, inp32, n_in, e->err)
+                       : t2g_swiglu_forward(e->rec, out32, inp32, ROWS, COLS / 2, e->err));
+    if (!e->status)
+        record(e, gelu ? t2g_gelu_forward_keep(e->rec, out_v, keep, inp, n_in, e->err)
+                       : t2g_swiglu_forward_keep(e->rec, out_v, keep, inp, ROWS, COLS / 2, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *f32 = floats_of(e, out32, n_out);
+    expect_rounded(e, o, dtype, floats_of(e, out_v, n_out), f32, n_out);
+    float *kept = floats_of(e, keep, n_in);
+    if (kept && rounded && o->got) { /* keep after out: rounded within an ulp, widened exactly */
+        outcome k = {0};
+        expect_rounded(e, &k, dtype, kept, x, n_in);
+        float *got = realloc(o->got, (n_out + n_in) * sizeof *got);
+        double *want = got ? realloc(o->want, (n_out + n_in) * sizeof *want) : NULL;
+        if (got) o->got = got;
+        double *allowed = want ? realloc(o->allowed, (n_out + n_in) * sizeof *allowed) : NULL;
+        if (want) o->want = want;
+        if (allowed) o->allowed = allowed;
+        for (size_t i = 0; allowed && k.want && i < n_in; i++) {
+            got[n_out + i] = kept[i];
+            want[n_out + i] = k.want[i];
+            allowed[n_out + i] = widen ? 0x1p-1074 : k.allowed[i];
+        }
+        if (allowed && k.want) o->n = n_out + n_in;
+        else if (!e->status) e->status = t2g_fail(e->err, T2G_ERR_MEMORY, "out of host memory for the self-check");
+        free(k.want);
+        free(k.allowed);
+    }
+    free(kept);
+    free(f32);
+    free(rounded);
+    free(x);
+}
+
 /* Attention's backward reading a 16-bit `out`: against the f32 shader on the same rounded out. */
 static void run_attention_backward(env *e, t2g_dtype dtype, outcome *o) {
     size_t qkv_n = (size_t)AB * AT * (ANH + 2 * AKVH) * AHS, out_n = (size_t)AB * AT * ANH * AHS;
@@ -498,6 +550,8 @@ static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t
         case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;
         case CASE_DECODE_STORE: run_decode_store(&e, dtype, &o); break;
         case CASE_DECODE_ATTENTION: run_decode_attention(&e, dtype, &o); break;
+        case CASE_GELU_KEEP:
+        case CASE_SWIGLU_KEEP: run_keep(&e, CASES[c].kind, dtype, CASES[c].a16, &o); break;
         default: run_act(&e, CASES[c].kind, dtype, &o); break;
         }
     }

@@ -28,6 +28,16 @@ static const arch_tensor GPT2_TENSORS[] = {
     {"lnfb", false, DIM_ONE, DIM_WIDTH, INIT_ZEROS, false, ALWAYS, F32_TOO, MODEL(lnfb)},
 };
 
+/* fch_act = gelu(the block's fch). A bf16 or f16 model's forward keeps the matmul's f32 output
+ * (fch_wide) in the block's 16-bit fch and activates the value kept; its backward (widen) turns
+ * that fch back into f32 in fch_wide with the same activation, so the same bits. */
+static t2g_status activate(const t2g_gpt *gpt, t2g_recorder *rec, const gpt_block_acts *a, bool widen, uint64_t n,
+                           t2g_error *err) {
+    if (!gpt->fch_wide.arena) return t2g_gelu_forward(rec, gpt->fch_act, a->fch, n, err);
+    return widen ? t2g_gelu_forward_keep(rec, gpt->fch_act, gpt->fch_wide, a->fch, n, err)
+                 : t2g_gelu_forward_keep(rec, gpt->fch_act, a->fch, gpt->fch_wide, n, err);
+}
+
 static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g_tensor residual, uint32_t B,
                                 uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
@@ -39,8 +49,8 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
-    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, &w->fcb, N, C, F, err));
-    TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, (uint64_t)N * F, err));
+    TRY(t2g_matmul_forward(rec, gpt_fch_f32(gpt, a), a->ln2, mw->fcw, &w->fcb, N, C, F, err));
+    TRY(activate(gpt, rec, a, false, (uint64_t)N * F, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, &w->fcprojb, N, F, C,
                                     err));
     return T2G_OK;
@@ -59,11 +69,11 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     uint64_t NC = (uint64_t)N * C, NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
     /* residual3 = residual2 + fcproj: dresidual is the gradient of both. fch_act, shared by the
-     * blocks, is this block's again: the same kernel on the same fch, so the same bits. */
-    TRY(t2g_gelu_forward(rec, gpt->fch_act, a->fch, NF, err));
+     * blocks, is this block's again: the same activation of the same fch, so the same bits. */
+    TRY(activate(gpt, rec, a, true, NF, err));
     TRY(t2g_fill(rec, gpt->dfch, NF, 0.0f, err));
     TRY(t2g_matmul_backward_gelu(rec, gpt->dfch, g->fcprojw, &g->fcprojb, gpt->dresidual, gpt->fch_act, mw->fcprojw,
-                                 a->fch, N, F, C, err));
+                                 gpt_fch_f32(gpt, a), N, F, C, err));
     TRY(t2g_matmul_backward_set(rec, gpt->dln, g->fcw, &g->fcb, gpt->dfch, a->ln2, mw->fcw, N, C, F, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln2w, g->ln2b, gpt->dln, a->residual2, w->ln2w, a->ln2_mean,
                                a->ln2_rstd, N, C, err));

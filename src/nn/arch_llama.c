@@ -28,6 +28,14 @@ static const arch_tensor LLAMA_TENSORS[] = {
 /* The q/k/v bias, if the model has one. */
 static const t2g_tensor *qkv_bias(const gpt_block *b) { return b->qkvb.arena ? &b->qkvb : NULL; }
 
+/* fch_act = SwiGLU(the block's fch), the fch kept in 16 bits or widened as gpt2's activate. */
+static t2g_status activate(const t2g_gpt *gpt, t2g_recorder *rec, const gpt_block_acts *a, bool widen, uint32_t N,
+                           t2g_error *err) {
+    if (!gpt->fch_wide.arena) return t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, gpt->F, err);
+    return widen ? t2g_swiglu_forward_keep(rec, gpt->fch_act, gpt->fch_wide, a->fch, N, gpt->F, err)
+                 : t2g_swiglu_forward_keep(rec, gpt->fch_act, a->fch, gpt->fch_wide, N, gpt->F, err);
+}
+
 static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g_tensor residual, uint32_t B,
                                 uint32_t T, t2g_error *err) {
     const gpt_block *w = &gpt->weights.blocks[l];
@@ -41,8 +49,8 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, NULL, N, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
-    TRY(t2g_matmul_forward(rec, a->fch, a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
-    TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err));
+    TRY(t2g_matmul_forward(rec, gpt_fch_f32(gpt, a), a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
+    TRY(activate(gpt, rec, a, false, N, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual3, a->residual2, gpt->fch_act, mw->fcprojw, NULL, N, F, C, err));
     return T2G_OK;
 }
@@ -58,11 +66,11 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     uint64_t NF = (uint64_t)N * F;
     t2g_tensor residual = gpt_block_input(gpt, l);
-    TRY(t2g_swiglu_forward(rec, gpt->fch_act, a->fch, N, F, err)); /* recomputed, as gpt2's */
+    TRY(activate(gpt, rec, a, true, N, err)); /* recomputed, as gpt2's */
     TRY(t2g_matmul_backward_set(rec, gpt->dfch_act, g->fcprojw, NULL, gpt->dresidual, gpt->fch_act, mw->fcprojw, N, F, C,
                                 err));
     TRY(t2g_fill(rec, gpt->dfch, 2 * NF, 0.0f, err));
-    TRY(t2g_swiglu_backward(rec, gpt->dfch, a->fch, gpt->dfch_act, N, F, err));
+    TRY(t2g_swiglu_backward(rec, gpt->dfch, gpt_fch_f32(gpt, a), gpt->dfch_act, N, F, err));
     TRY(t2g_matmul_backward_set(rec, gpt->dln, g->fcw, NULL, gpt->dfch, a->ln2, mw->fcw, N, C, 2 * F, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln2w, gpt->dln, a->residual2, w->ln2w, a->ln2_rstd, N, C, err));
     TRY(t2g_matmul_backward_set(rec, gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, mw->attprojw, N, C, C, err));

@@ -132,6 +132,7 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
     add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
+    if (gpt->act_dtype != T2G_DTYPE_F32) add(plan, "fch_wide (B, T, ffn input width)", &gpt->fch_wide, N * gpt->FIN);
     if (gpt->frozen) return;
     add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
     add(plan, "dln (B, T, width)", &gpt->dln, N * C);
@@ -156,7 +157,7 @@ static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
     add_typed(plan, "ln2 (B, T, width)", &x->ln2, N * C, act);
     add(plan, "ln2_mean (B, T)", &x->ln2_mean, N);
     add(plan, "ln2_rstd (B, T)", &x->ln2_rstd, N);
-    add(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN);
+    add_typed(plan, "fch (B, T, ffn input width)", &x->fch, N * gpt->FIN, act); /* 16-bit: kept from fch_wide */
     add(plan, "residual3 (B, T, width)", &x->residual3, N * C);
 }
 

@@ -35,7 +35,8 @@ typedef struct gpt_block_acts {
     t2g_tensor lse;                     /* (B,NH,T) */
     t2g_tensor residual2;               /* (B,T,C) */
     t2g_tensor ln2, ln2_mean, ln2_rstd; /* (B,T,C), (B,T), (B,T) */
-    t2g_tensor fch;                     /* (B,T,FIN) */
+    t2g_tensor fch;                     /* (B,T,FIN): the MLP's input, in the model's 16-bit type where it
+                                           has one (fch_wide) */
     t2g_tensor residual3;               /* (B,T,C): the block's output */
 } gpt_block_acts;
 
@@ -80,6 +81,10 @@ struct t2g_gpt {
     t2g_tensor fch_act;                 /* (B,T,F): the GELU or SwiGLU of a block's fch, one for all blocks:
                                            the forward pass writes it for the next matmul, the backward
                                            pass recomputes it from the block's fch (as llm.c's recompute) */
+    t2g_tensor fch_wide;                /* (B,T,FIN) f32, bf16 or f16 models only (else none), one for all
+                                           blocks: the first MLP matmul's output, which the activation
+                                           keeps in the block's 16-bit fch and activates as kept; in the
+                                           backward, that fch widened again for the kernels that read it */
     t2g_tensor lnf, lnf_mean, lnf_rstd; /* (B,T,C), (B,T), (B,T) */
     t2g_tensor rope;                    /* (context, hs): the rotation's cos and sin (llama) */
     uint32_t logit_rows;                /* 0: logits hold a micro-batch's rows; else the rows of one piece
@@ -100,6 +105,12 @@ struct t2g_gpt {
 
 /* Whether the model is lean: frozen, in bf16 or f16 (its f32 params lack the matmuls' weights). */
 static inline bool gpt_lean(const t2g_gpt *gpt) { return gpt->frozen && gpt->act_dtype != T2G_DTYPE_F32; }
+
+/* Block l's MLP input as f32 (the first MLP matmul writes it, the backward reads it): fch_wide
+ * in a bf16 or f16 model, where the block keeps it in 16 bits, else the block's fch. */
+static inline t2g_tensor gpt_fch_f32(const t2g_gpt *gpt, const gpt_block_acts *a) {
+    return gpt->fch_wide.arena ? gpt->fch_wide : a->fch;
+}
 
 /* The residual stream entering block l (l = layers: the last block's output). */
 static inline t2g_tensor gpt_block_input(const t2g_gpt *gpt, uint32_t l) {

@@ -1,6 +1,7 @@
 /* GELU forward and backward against tests/ref/gelu.c, including large |x| where the tanh
  * form loses digits unless computed with care; the forward into bf16 and f16 outputs. */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 #include "ref/ref.h"
@@ -88,6 +89,39 @@ static void gelu16_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, do
     check_stored_output(ctx, label, dtype, n, ref, 1e-5, record_gelu, &call);
 }
 
+/* The forward keeping its input in another type (t2g_gelu_forward_keep), both ways: keep as
+ * rounded (or widened), out bitwise the plain 16-bit forward's on keep's values (storage16.h). */
+static bool record_gelu_keep(check_ctx *ctx, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, void *user) {
+    size_t n = *(const size_t *)user;
+    return check_status(ctx, t2g_gelu_forward_keep(ctx->recorder, out, keep, inp, n, &ctx->err), "gelu_forward_keep");
+}
+
+static bool record_gelu_plain(check_ctx *ctx, t2g_tensor out, t2g_tensor inp, void *user) {
+    size_t n = *(const size_t *)user;
+    return check_status(ctx, t2g_gelu_forward(ctx->recorder, out, inp, n, &ctx->err), "gelu_forward");
+}
+
+static void gelu_keep_case(check_ctx *ctx, t2g_dtype dtype, size_t n, double lo, double hi) {
+    check_case_begin(ctx);
+    char label[96];
+    snprintf(label, sizeof label, "gelu forward keeping its input n=%zu x in [%g, %g]", n, lo, hi);
+    check_keep_case(ctx, label, dtype, check_random_floats(ctx, n, lo, hi), n, n, record_gelu_keep, record_gelu_plain,
+                    &n);
+}
+
+/* The keeping forward refuses types it has no variant for, by name, recording nothing. */
+static void gelu_keep_arguments(check_ctx *ctx) {
+    check_case_begin(ctx);
+    t2g_tensor f32 = check_poisoned(ctx, 8), half = check_upload_typed(ctx, T2G_DTYPE_BF16, NULL, 8, 0, 0);
+    uint32_t dispatches = t2g_recorder_dispatch_count(ctx->recorder);
+    t2g_status s = t2g_gelu_forward_keep(ctx->recorder, half, f32, f32, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT && strstr(ctx->err.message, "out bf16, inp f32, keep f32"),
+               "gelu_forward_keep refuses an f32 keep of an f32 inp (%s)", ctx->err.message);
+    s = t2g_gelu_forward_keep(ctx->recorder, f32, half, f32, 8, &ctx->err);
+    check_true(ctx, s == T2G_ERR_ARGUMENT, "gelu_forward_keep refuses an f32 out");
+    check_true(ctx, t2g_recorder_dispatch_count(ctx->recorder) == dispatches, "gelu_forward_keep: nothing recorded");
+}
+
 /* The forward and the backward reading their quads through texel views of their own, through
  * ones that start before them (slices after NaNs under a 256-byte alignment) and through none
  * (views of at most 4 texels: one element at a time): the same bits. */
@@ -133,6 +167,9 @@ T2G_CHECK(gelu) {
     for (int f = 0; f < 2; f++) {
         gelu16_case(ctx, check_formats16[f], 4099, -5, 5);
         gelu16_case(ctx, check_formats16[f], 1000, -12, -3); /* outputs down to f16's subnormals and 0 */
+        gelu_keep_case(ctx, check_formats16[f], 4099, -5, 5);
+        gelu_keep_case(ctx, check_formats16[f], 7, -70000, 70000); /* past f16's range: infinities kept */
     }
+    if (t2g_device_get_info(ctx->device)->storage_16bit) gelu_keep_arguments(ctx);
     return ctx->failures;
 }

@@ -137,6 +137,26 @@ static void model_case(check_ctx *ctx, const char *name, t2g_model_config config
         check_true(ctx, grads <= 20 * L * u, "%s %s: gradients within 20 u per block of f32's (%.2e, bound %.2e)", name,
                    format, grads, 20 * L * u);
         check_true(ctx, loss <= 10 * L * u, "%s %s: loss within 10 u per block of f32's (%.2e)", name, format, loss);
+        /* tensor by tensor too: a wrong activation in one block (its MLP input kept or widened
+         * from another block's) hides in the whole buffer's norm, not in its own tensors' */
+        t2g_gpt *shape;
+        double worst = 0;
+        char worst_name[64] = "";
+        if (check_status(ctx, t2g_gpt_create(ctx->device, &config, B, T, &shape, &ctx->err), "the parameter table")) {
+            const t2g_gpt_param *table;
+            uint32_t count = t2g_gpt_params(shape, &table);
+            for (uint32_t i = 0; i < count; i++) {
+                size_t size = (size_t)table[i].rows * table[i].cols;
+                double e = relative_error(half.grads + table[i].offset, f32.grads + table[i].offset, size);
+                if (e > worst) {
+                    worst = e;
+                    snprintf(worst_name, sizeof worst_name, "%s of block %d", table[i].name, table[i].layer);
+                }
+            }
+            t2g_gpt_destroy(shape);
+        }
+        check_true(ctx, worst <= 20 * L * u, "%s %s: every tensor's gradient within 20 u per block of f32's (the "
+                   "farthest, %s: %.2e = %.2f u)", name, format, worst_name, worst, worst / u);
         /* and not trivially equal: a "16-bit" model that stored f32 would pass the bounds above */
         check_true(ctx, logits > 0.01 * u, "%s %s: the logits differ from f32's (%.2e): 16-bit storage is in use", name,
                    format, logits);

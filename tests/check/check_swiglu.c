@@ -138,6 +138,29 @@ static void swiglu16_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t 
     check_stored_output(ctx, label, dtype, NF, ref, 1e-5, record_swiglu, &call);
 }
 
+/* The forward keeping h in another type (t2g_swiglu_forward_keep), both ways (storage16.h). */
+static bool record_swiglu_keep(check_ctx *ctx, t2g_tensor out, t2g_tensor keep, t2g_tensor h, void *user) {
+    const uint32_t *NF = user;
+    return check_status(ctx, t2g_swiglu_forward_keep(ctx->recorder, out, keep, h, NF[0], NF[1], &ctx->err),
+                        "swiglu_forward_keep");
+}
+
+static bool record_swiglu_plain(check_ctx *ctx, t2g_tensor out, t2g_tensor h, void *user) {
+    const uint32_t *NF = user;
+    return check_status(ctx, t2g_swiglu_forward(ctx->recorder, out, h, NF[0], NF[1], &ctx->err), "swiglu_forward");
+}
+
+static void swiglu_keep_case(check_ctx *ctx, t2g_dtype dtype, uint32_t N, uint32_t F, bool extreme) {
+    check_case_begin(ctx);
+    size_t NF = (size_t)N * F;
+    float *h = check_random_floats(ctx, 2 * NF, -6, 6);
+    if (extreme) set_extreme_gates(h, N, F);
+    uint32_t shape[2] = {N, F};
+    char label[96];
+    snprintf(label, sizeof label, "swiglu forward keeping h N=%u F=%u%s", N, F, extreme ? " gates in both tails" : "");
+    check_keep_case(ctx, label, dtype, h, 2 * NF, NF, record_swiglu_keep, record_swiglu_plain, shape);
+}
+
 /* The forward and the backward reading their quads (F % 4 == 0) through texel views of their own
  * tensors, through ones that start before them (slices after NaNs under a 256-byte alignment) and
  * through none (views of at most 4 texels: one element at a time): the same bits. */
@@ -196,6 +219,8 @@ T2G_CHECK(swiglu) {
     for (int f = 0; f < 2; f++) {
         swiglu16_case(ctx, check_formats16[f], 129, 67, -4, 4, false);
         swiglu16_case(ctx, check_formats16[f], 7, 13, -2, 2, true);
+        swiglu_keep_case(ctx, check_formats16[f], 129, 67, false);
+        swiglu_keep_case(ctx, check_formats16[f], 7, 13, true);
     }
     swiglu_arguments(ctx);
     return ctx->failures;

@@ -110,3 +110,47 @@ float *check_stored_output(check_ctx *ctx, const char *label, t2g_dtype dtype, s
     check_close_stored(ctx, label, runs[0], ref, n, check_norm(ref, n), dtype, tolerance);
     return runs[0];
 }
+
+/* keep's values (n) against x stored as dtype: bitwise where the host's rounding is the device's
+ * (bf16, and any widening), else within the device's rounding (f16). */
+static void check_kept(check_ctx *ctx, const char *label, const float *kept, const float *x, size_t n,
+                       t2g_dtype dtype, bool widened) {
+    if (widened || dtype == T2G_DTYPE_BF16) {
+        check_bitwise(ctx, label, kept, check_rounded(ctx, dtype, x, n), n);
+        return;
+    }
+    check_rounding r = check_rounding_of(dtype); /* or the host's rounding itself: overflow to infinity */
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!(fabs((double)kept[i] - x[i]) <= r.relative * fabs(x[i]) + r.floor) && kept[i] != check_round_to(dtype, x[i]))
+            bad = i;
+    if (bad == n) check_true(ctx, true, "%s: every value within %s's rounding of its input", label, t2g_dtype_name(dtype));
+    else check_true(ctx, false, "%s: element %zu holds %g for %g, beyond %s's rounding", label, bad, kept[bad], x[bad],
+                    t2g_dtype_name(dtype));
+}
+
+void check_keep_case(check_ctx *ctx, const char *label, t2g_dtype dtype, const float *x, size_t n_in, size_t n_out,
+                     check_keep_fn keep, check_plain_fn plain, void *user) {
+    if (!t2g_device_get_info(ctx->device)->storage_16bit) {
+        check_log(ctx, "  %s (%s): skipped, the device has no 16-bit storage", label, t2g_dtype_name(dtype));
+        return;
+    }
+    for (int widen = 0; widen < 2; widen++) {
+        t2g_dtype inp_type = widen ? dtype : T2G_DTYPE_F32, keep_type = widen ? T2G_DTYPE_F32 : dtype;
+        char text[200];
+        snprintf(text, sizeof text, "%s, inp %s, keep %s", label, t2g_dtype_name(inp_type), t2g_dtype_name(keep_type));
+        t2g_tensor inp = check_upload_typed(ctx, inp_type, x, n_in, 0, 0);
+        t2g_tensor kept = check_upload_typed(ctx, keep_type, NULL, n_in, 1, NAN); /* poisoned, one past */
+        t2g_tensor out = check_upload_typed(ctx, dtype, NULL, n_out, 1, NAN);
+        if (!keep(ctx, out, kept, inp, user) || !check_submit(ctx)) return;
+        float *k = check_download_typed(ctx, kept, n_in + 1), *o = check_download_typed(ctx, out, n_out + 1);
+        char what[320];
+        snprintf(what, sizeof what, "%s: keep", text);
+        check_kept(ctx, what, k, x, n_in, dtype, widen);
+        check_true(ctx, isnan(k[n_in]) && isnan(o[n_out]), "%s: the elements past keep and out left alone", text);
+        t2g_tensor plain_out = check_upload_typed(ctx, dtype, NULL, n_out, 0, 0);
+        if (!plain(ctx, plain_out, check_upload(ctx, k, n_in), user) || !check_submit(ctx)) return;
+        snprintf(what, sizeof what, "%s: out, against the plain kernel on keep's values", text);
+        check_bitwise(ctx, what, o, check_download_typed(ctx, plain_out, n_out), n_out);
+    }
+}

@@ -57,4 +57,16 @@ typedef bool (*check_record_fn)(check_ctx *ctx, t2g_tensor out, void *user);
 float *check_stored_output(check_ctx *ctx, const char *label, t2g_dtype dtype, size_t n, const double *ref,
                            double tolerance, check_record_fn record, void *user);
 
+/* An activation kernel that keeps its input in another type (t2g_gelu_forward_keep): `keep` records
+ * it (out of `dtype`, keep, inp), `plain` the plain 16-bit kernel (out of `dtype`, f32 inp). Runs
+ * it both ways: inp f32 holding x (n_in) with keep of `dtype` (rounding: bf16 as the host rounds,
+ * f16 within the device's rounding), and inp of `dtype` holding x rounded with keep f32 (widening:
+ * exactly); out (n_out) must equal, bitwise, what `plain` gives on keep's values; out and keep are
+ * poisoned before and the element past each left alone. Nothing is run on a device without 16-bit
+ * storage. */
+typedef bool (*check_keep_fn)(check_ctx *ctx, t2g_tensor out, t2g_tensor keep, t2g_tensor inp, void *user);
+typedef bool (*check_plain_fn)(check_ctx *ctx, t2g_tensor out, t2g_tensor inp, void *user);
+void check_keep_case(check_ctx *ctx, const char *label, t2g_dtype dtype, const float *x, size_t n_in, size_t n_out,
+                     check_keep_fn keep, check_plain_fn plain, void *user);
+
 #endif

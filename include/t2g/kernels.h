@@ -34,9 +34,10 @@ t2g_status t2g_axpby(t2g_recorder *rec, t2g_tensor y, t2g_tensor x, uint64_t n, 
                      t2g_error *err);
 /* dst[i] = src[i] for i < n. */
 t2g_status t2g_copy(t2g_recorder *rec, t2g_tensor dst, t2g_tensor src, uint64_t n, t2g_error *err);
-/* dst[i] = src[i] rounded to dst's element type for i < n (src f32; dst bf16 or f16: to nearest,
- * ties to even, as t2g/dtype.h; f16 by the device's conversion, within one unit in the last place
- * of it; dst f32: a copy). Needs a device with 16-bit storage for a 16-bit dst. */
+/* dst[i] = src[i] in dst's element type for i < n: src f32 rounded to a bf16 or f16 dst (to
+ * nearest, ties to even, as t2g/dtype.h; f16 by the device's conversion, within one unit in the
+ * last place of it), a bf16 or f16 src widened to an f32 dst (exactly), or f32 copied. Needs a
+ * device with 16-bit storage for a 16-bit tensor; two 16-bit ones are refused (T2G_ERR_ARGUMENT). */
 t2g_status t2g_convert(t2g_recorder *rec, t2g_tensor dst, t2g_tensor src, uint64_t n, t2g_error *err);
 
 /* ---- residual connection (shaders/residual_forward.comp, residual_backward.comp) ---- */

@@ -27,7 +27,7 @@
  * decode_attention_lanes) ---- */
 
 typedef enum case_kind {
-    CASE_CONVERT, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
+    CASE_CONVERT, CASE_WIDEN, CASE_GEMM, CASE_COOPMAT, CASE_LAYERNORM, CASE_RMSNORM, CASE_GELU, CASE_SWIGLU, CASE_ATTENTION,
     CASE_ATTENTION_BACKWARD, CASE_DECODE_STORE, CASE_DECODE_ATTENTION, CASE_GELU_KEEP, CASE_SWIGLU_KEEP,
 } case_kind;
 
@@ -38,6 +38,7 @@ static const struct {
                           16-bit and widened into an f32 keep (else f32, rounded into a 16-bit keep) */
 } CASES[] = {
     {CASE_CONVERT, "convert@T", false},
+    {CASE_WIDEN, "convert@f32_T", false},              /* a 16-bit model's kept attention input read back */
     {CASE_GEMM, "*@T_T", true},
     {CASE_GEMM, "*@f32_T", false},
     {CASE_COOPMAT, "matmul_coopmat@T_T", true}, /* only where t2g_matmul_use_coopmat: no verdict elsewhere */
@@ -234,6 +235,27 @@ static void run_convert(env *e, t2g_dtype dtype, outcome *o) {
     if (!e->status) record(e, t2g_convert(e->rec, dst, src, N, e->err));
     if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
     expect_rounded(e, o, dtype, floats_of(e, dst, N), x, N);
+    free(x);
+}
+
+/* Widening: random values of the format (rounded on the host) back to f32, exactly. */
+static void run_widen(env *e, t2g_dtype dtype, outcome *o) {
+    enum { N = 777 };
+    float *x = random_floats(e, N, -70000, 70000);
+    for (size_t i = 0; x && i < N; i++) { /* normal values (a device may flush f16 subnormals), overflows included */
+        float v = x[i] * (i % 3 == 0 ? 1e-4f : 1.0f);
+        x[i] = round_to(dtype, fabsf(v) < 0x1p-14f ? 0x1p-14f : v);
+    }
+    t2g_tensor src = tensor_of(e, dtype, x, N), dst = tensor_of(e, T2G_DTYPE_F32, NULL, N);
+    if (!e->status) record(e, t2g_convert(e->rec, dst, src, N, e->err));
+    if (!e->status) record(e, t2g_recorder_submit(e->rec, e->err));
+    float *got = floats_of(e, dst, N);
+    if (got && x && outcome_alloc(e, o, N)) {
+        o->got = got;
+        for (size_t i = 0; i < N; i++) o->want[i] = x[i], o->allowed[i] = 0x1p-1074; /* the same float */
+    } else {
+        free(got);
+    }
     free(x);
 }
 
@@ -545,6 +567,7 @@ static t2g_status run_case(t2g_device *device, planned check, t2g_dtype dtype, t
     if (!e.status) {
         switch (CASES[c].kind) {
         case CASE_CONVERT: run_convert(&e, dtype, &o); break;
+        case CASE_WIDEN: run_widen(&e, dtype, &o); break;
         case CASE_GEMM:
         case CASE_COOPMAT: run_gemm(&e, dtype, CASES[c].a16, check.tiles, &o); break;
         case CASE_ATTENTION_BACKWARD: run_attention_backward(&e, dtype, &o); break;

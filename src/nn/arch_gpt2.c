@@ -45,8 +45,10 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     const gpt_block_acts *a = &gpt->acts[l];
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     TRY(t2g_layernorm_forward(rec, a->ln1, a->ln1_mean, a->ln1_rstd, residual, w->ln1w, w->ln1b, N, C, err));
-    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, &w->qkvb, N, C, gpt->QKV, err));
-    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
+    t2g_tensor qkv = gpt_qkv_f32(gpt, a);
+    TRY(t2g_matmul_forward(rec, qkv, a->ln1, mw->qkvw, &w->qkvb, N, C, gpt->QKV, err));
+    TRY(gpt_keep_qkv(gpt, rec, a, false, N, err));
+    TRY(t2g_attention_forward(rec, a->atty, a->lse, qkv, B, T, gpt->NH, gpt->NH, gpt->hs, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, &w->attprojb, N, C, C, err));
     TRY(t2g_layernorm_forward(rec, a->ln2, a->ln2_mean, a->ln2_rstd, a->residual2, w->ln2w, w->ln2b, N, C, err));
     TRY(t2g_matmul_forward(rec, gpt_fch_f32(gpt, a), a->ln2, mw->fcw, &w->fcb, N, C, F, err));
@@ -81,8 +83,9 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_matmul_backward_set(rec, gpt->datty, g->attprojw, &g->attprojb, gpt->dresidual, a->atty, mw->attprojw, N, C,
                                 C, err));
     TRY(t2g_fill(rec, gpt->dqkv, 3 * NC, 0.0f, err));
-    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->NH, gpt->hs,
-                               err));
+    TRY(gpt_keep_qkv(gpt, rec, a, true, N, err));
+    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, gpt_qkv_f32(gpt, a), a->atty, a->lse, B, T, gpt->NH, gpt->NH,
+                               gpt->hs, err));
     TRY(t2g_matmul_backward_set(rec, gpt->dln, g->qkvw, &g->qkvb, gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_layernorm_backward(rec, gpt->dresidual, g->ln1w, g->ln1b, gpt->dln, residual, w->ln1w, a->ln1_mean,
                                a->ln1_rstd, N, C, err));

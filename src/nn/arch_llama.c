@@ -44,9 +44,11 @@ static t2g_status block_forward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, t2g
     uint32_t N = B * T, C = gpt->config.width, F = gpt->F;
     float eps = (float)gpt->config.norm_eps;
     TRY(t2g_rmsnorm_forward(rec, a->ln1, a->ln1_rstd, residual, w->ln1w, N, C, eps, err));
-    TRY(t2g_matmul_forward(rec, a->qkv, a->ln1, mw->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
-    TRY(t2g_rope(rec, a->qkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, false, err));
-    TRY(t2g_attention_forward(rec, a->atty, a->lse, a->qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
+    t2g_tensor qkv = gpt_qkv_f32(gpt, a);
+    TRY(t2g_matmul_forward(rec, qkv, a->ln1, mw->qkvw, qkv_bias(w), N, C, gpt->QKV, err));
+    TRY(t2g_rope(rec, qkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, false, err));
+    TRY(gpt_keep_qkv(gpt, rec, a, false, N, err));
+    TRY(t2g_attention_forward(rec, a->atty, a->lse, qkv, B, T, gpt->NH, gpt->KVH, gpt->hs, err));
     TRY(t2g_matmul_forward_residual(rec, a->residual2, residual, a->atty, mw->attprojw, NULL, N, C, C, err));
     TRY(t2g_rmsnorm_forward(rec, a->ln2, a->ln2_rstd, a->residual2, w->ln2w, N, C, eps, err));
     TRY(t2g_matmul_forward(rec, gpt_fch_f32(gpt, a), a->ln2, mw->fcw, NULL, N, C, 2 * F, err));
@@ -75,8 +77,9 @@ static t2g_status block_backward(t2g_gpt *gpt, t2g_recorder *rec, uint32_t l, ui
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln2w, gpt->dln, a->residual2, w->ln2w, a->ln2_rstd, N, C, err));
     TRY(t2g_matmul_backward_set(rec, gpt->datty, g->attprojw, NULL, gpt->dresidual, a->atty, mw->attprojw, N, C, C, err));
     TRY(t2g_fill(rec, gpt->dqkv, (uint64_t)N * gpt->QKV, 0.0f, err));
-    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, a->qkv, a->atty, a->lse, B, T, gpt->NH, gpt->KVH, gpt->hs,
-                               err));
+    TRY(gpt_keep_qkv(gpt, rec, a, true, N, err));
+    TRY(t2g_attention_backward(rec, gpt->dqkv, gpt->datty, gpt_qkv_f32(gpt, a), a->atty, a->lse, B, T, gpt->NH, gpt->KVH,
+                               gpt->hs, err));
     TRY(t2g_rope(rec, gpt->dqkv, gpt->rope, B, T, gpt->QKV, gpt->NH + gpt->KVH, gpt->hs, 0, true, err));
     TRY(t2g_matmul_backward_set(rec, gpt->dln, g->qkvw, qkv_bias(g), gpt->dqkv, a->ln1, mw->qkvw, N, C, gpt->QKV, err));
     TRY(t2g_rmsnorm_backward(rec, gpt->dresidual, g->ln1w, gpt->dln, residual, w->ln1w, a->ln1_rstd, N, C, err));

@@ -132,7 +132,10 @@ static void plan_rest(t2g_gpt *gpt, gpt_arena_plan *plan) {
     add(plan, "losses (B, T)", &gpt->losses, N);
     add(plan, "rope (context, head size)", &gpt->rope, gpt->arch->positions ? 1 : (uint64_t)c->context * gpt->hs);
     add_typed(plan, "fch_act (B, T, ffn width)", &gpt->fch_act, N * gpt->F, gpt->act_dtype); /* matmuls read it */
-    if (gpt->act_dtype != T2G_DTYPE_F32) add(plan, "fch_wide (B, T, ffn input width)", &gpt->fch_wide, N * gpt->FIN);
+    if (gpt->act_dtype != T2G_DTYPE_F32) { /* what a 16-bit model keeps in 16 bits, as f32 for one block */
+        add(plan, "qkv_wide (B, T, qkv width)", &gpt->qkv_wide, N * gpt->QKV);
+        add(plan, "fch_wide (B, T, ffn input width)", &gpt->fch_wide, N * gpt->FIN);
+    }
     if (gpt->frozen) return;
     add(plan, "dresidual (B, T, width)", &gpt->dresidual, N * C);
     add(plan, "dln (B, T, width)", &gpt->dln, N * C);
@@ -150,7 +153,7 @@ static void plan_block(t2g_gpt *gpt, gpt_block_acts *x, gpt_arena_plan *plan) {
     add_typed(plan, "ln1 (B, T, width)", &x->ln1, N * C, act);
     add(plan, "ln1_mean (B, T)", &x->ln1_mean, N);
     add(plan, "ln1_rstd (B, T)", &x->ln1_rstd, N);
-    add(plan, "qkv (B, T, qkv width)", &x->qkv, N * gpt->QKV);
+    add_typed(plan, "qkv (B, T, qkv width)", &x->qkv, N * gpt->QKV, act); /* 16-bit: kept from qkv_wide */
     add_typed(plan, "atty (B, T, width)", &x->atty, N * C, act);
     add(plan, "lse (B, heads, T)", &x->lse, N * gpt->NH);
     add(plan, "residual2 (B, T, width)", &x->residual2, N * C);

@@ -30,7 +30,8 @@ typedef struct gpt_weights {
 /* The activations of one block for (B, T), kept from forward to backward. */
 typedef struct gpt_block_acts {
     t2g_tensor ln1, ln1_mean, ln1_rstd; /* (B,T,C), (B,T), (B,T): mean unused by RMSNorm */
-    t2g_tensor qkv;                     /* (B,T,QKV): llama's q and k after the rotation */
+    t2g_tensor qkv;                     /* (B,T,QKV): llama's q and k after the rotation; in the model's
+                                           16-bit type where it has one (qkv_wide) */
     t2g_tensor atty;                    /* (B,T,C) */
     t2g_tensor lse;                     /* (B,NH,T) */
     t2g_tensor residual2;               /* (B,T,C) */
@@ -81,6 +82,10 @@ struct t2g_gpt {
     t2g_tensor fch_act;                 /* (B,T,F): the GELU or SwiGLU of a block's fch, one for all blocks:
                                            the forward pass writes it for the next matmul, the backward
                                            pass recomputes it from the block's fch (as llm.c's recompute) */
+    t2g_tensor qkv_wide;                /* (B,T,QKV) f32, bf16 or f16 models only (else none), one for all
+                                           blocks: the qkv matmul's output (llama: rotated), rounded to
+                                           the block's 16-bit qkv and read back, which attention reads;
+                                           in the backward, that qkv widened again */
     t2g_tensor fch_wide;                /* (B,T,FIN) f32, bf16 or f16 models only (else none), one for all
                                            blocks: the first MLP matmul's output, which the activation
                                            keeps in the block's 16-bit fch and activates as kept; in the
@@ -112,6 +117,12 @@ static inline t2g_tensor gpt_fch_f32(const t2g_gpt *gpt, const gpt_block_acts *a
     return gpt->fch_wide.arena ? gpt->fch_wide : a->fch;
 }
 
+/* Block l's q, k and v as f32: qkv_wide in a bf16 or f16 model, where the block keeps them in 16
+ * bits, else the block's qkv. */
+static inline t2g_tensor gpt_qkv_f32(const t2g_gpt *gpt, const gpt_block_acts *a) {
+    return gpt->qkv_wide.arena ? gpt->qkv_wide : a->qkv;
+}
+
 /* The residual stream entering block l (l = layers: the last block's output). */
 static inline t2g_tensor gpt_block_input(const t2g_gpt *gpt, uint32_t l) {
     return l == 0 ? gpt->encoded : gpt->acts[l - 1].residual3;
@@ -139,6 +150,13 @@ static inline t2g_tensor gpt_head(const gpt_weights *w) { return w->head.arena ?
 static inline const gpt_weights *gpt_matmul_weights(const t2g_gpt *gpt) {
     return gpt->params16_arena ? &gpt->weights16 : &gpt->weights;
 }
+
+/* A bf16 or f16 model keeps block a's q, k and v in 16 bits: the forward rounds qkv_wide (the
+ * matmul's output, rotated) into the block's qkv and widens it back in place, so attention reads
+ * the values kept; the backward (widen) widens the block's qkv into qkv_wide. Nothing at f32
+ * (gpt_keep.c). */
+t2g_status gpt_keep_qkv(const t2g_gpt *gpt, t2g_recorder *rec, const gpt_block_acts *a, bool widen, uint32_t N,
+                        t2g_error *err);
 
 /* Records the refresh of the 16-bit weight copies when the parameters changed since the last one
  * (gpt_params.c); a no-op at f32 and for a lean model (t2g_gpt_write fills its copies). */

@@ -130,6 +130,42 @@ static void convert_split_case(check_ctx *ctx, t2g_dtype dtype, size_t n) {
                (unsigned long long)split_dispatches, (unsigned long long)whole_dispatches);
 }
 
+/* Widening (a 16-bit src, an f32 dst): every bit pattern of the format (n of them, cycling), NaNs,
+ * infinities and subnormals included, becomes t2g/dtype.h's f32 value exactly (NaN a NaN; an f16
+ * subnormal may also become a zero of its sign, on a device that flushes them); one
+ * element past dst left alone; with a binding range of 4000 bytes, in chunks, the same. */
+static void widen_case(check_ctx *ctx, t2g_dtype dtype, size_t n, bool split) {
+    check_case_begin(ctx);
+    uint16_t *bits = check_host(ctx, n * sizeof *bits);
+    for (size_t i = 0; i < n; i++) bits[i] = (uint16_t)(i * 40503u); /* odd: every pattern once in 65536 */
+    t2g_tensor src, dst = check_poisoned(ctx, n + 1);
+    if (!check_status(ctx, t2g_tensor_alloc_typed(ctx->arena, dtype, n, &src, &ctx->err), "allocating src")) return;
+    check_status(ctx, t2g_tensor_upload(src, bits, n * 2, &ctx->err), "uploading src");
+    if (split) check_status(ctx, t2g_device_limit_binding(ctx->device, SPLIT_RANGE, &ctx->err), "lowering the range");
+    uint64_t before = t2g_recorder_dispatch_count(ctx->recorder);
+    check_status(ctx, t2g_convert(ctx->recorder, t2g_tensor_slice(dst, 0, n), src, n, &ctx->err), "widening");
+    uint64_t dispatches = t2g_recorder_dispatch_count(ctx->recorder) - before;
+    check_submit(ctx);
+    if (split) check_status(ctx, t2g_device_limit_binding(ctx->device, 0, &ctx->err), "restoring the range");
+    float *got = check_download(ctx, dst, n + 1);
+    size_t first_off = n;
+    for (size_t i = n; i-- > 0;) {
+        float want = dtype == T2G_DTYPE_BF16 ? t2g_bf16_to_f32(bits[i]) : t2g_f16_to_f32(bits[i]);
+        bool same = isnan(want) ? isnan(got[i]) : t2g_f32_bits(got[i]) == t2g_f32_bits(want);
+        /* an f16 subnormal may be flushed to a zero of its sign (Vulkan leaves f16 denormals to the device) */
+        bool subnormal = dtype == T2G_DTYPE_F16 && (bits[i] & 0x7C00u) == 0 && (bits[i] & 0x03FFu) != 0;
+        same = same || (subnormal && got[i] == 0.0f && signbit(got[i]) == signbit(want));
+        if (!same) first_off = i;
+    }
+    check_true(ctx, first_off == n && isnan(got[n]), "widen %s n=%zu%s: every value the host's exactly (first other: "
+               "element %zu), the element past dst left alone; %llu dispatches", t2g_dtype_name(dtype), n,
+               split ? " in chunks" : "", first_off, (unsigned long long)dispatches);
+    t2g_tensor half = check_upload_typed(ctx, dtype, NULL, 4, 0, 0);
+    check_true(ctx, t2g_convert(ctx->recorder, half, src, 4, &ctx->err) == T2G_ERR_ARGUMENT &&
+                        strstr(ctx->err.message, "one of them is f32"),
+               "convert refuses a 16-bit dst from a 16-bit src (%s)", ctx->err.message);
+}
+
 /* ---- matmul with 16-bit operands ---- */
 
 /* What rounding an input to `dtype` on the host (t2g/dtype.h: to nearest) may change in it,
@@ -293,10 +329,14 @@ T2G_CHECK(matmul16) {
     const t2g_matmul_tiles A = T2G_MATMUL_TILES_AUTO, CL = T2G_MATMUL_TILES_CPU_LARGE;
     convert_case(ctx, BF16, 4099);
     convert_case(ctx, F16, 4099);
+    widen_case(ctx, BF16, 65536 + 7, false);
+    widen_case(ctx, F16, 65536 + 7, false);
     matmul16_case(ctx, BF16, BF16, A, 33, 65, 129);
     if (ctx->quick) return ctx->failures;
     convert_split_case(ctx, BF16, 10007);
     convert_split_case(ctx, F16, 10007);
+    widen_case(ctx, BF16, 10007, true);
+    widen_case(ctx, F16, 10007, true);
     /* The four pairs of variants.txt: 16-bit x 16-bit (the model's forward; its backward takes
      * f32 x 16-bit), then f32 x 16-bit on their own. Odd shapes on the small GPU tiles: they
      * compile in half a second on lavapipe, the CPU tiles in ~15 s each (three a case: the

@@ -87,11 +87,15 @@ const char *t2g_precision_name(t2g_precision precision);
  * empty: a reader of logits takes them piece by piece (t2g_gpt_logits_of_rows, as RL does). */
 #define T2G_LOGIT_ROWS_STEP 64u                 /* a piece's rows: whole 256-byte views of a row's scalars */
 #define T2G_LOGITS_AUTO_BYTES (256ull << 20)    /* what train.logit_rows = 0 lets one piece take */
+#define T2G_LOGITS_AUTO_SHARE 8u                /* auto holds whole logits up to 1/8 of the device's memory */
 
-/* The rows a model's logits hold for train.logit_rows `requested` on a device: requested itself,
- * or for 0 the most rows (a multiple of 64, at least 64) whose vocab floats take at most
- * T2G_LOGITS_AUTO_BYTES and one storage binding. A micro-batch with no more rows is held whole. */
-uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, const t2g_device_info *device);
+/* The rows a model's logits hold for train.logit_rows `requested` on a device, for micro-batches
+ * of `rows` positions: requested itself; for 0 (auto), 0 (whole) where a micro-batch's logits fit
+ * one storage binding and take at most 1/T2G_LOGITS_AUTO_SHARE of the device-local memory (a
+ * piece's head GEMMs have fewer rows of output to spread over a GPU: the head's input gradient,
+ * rows x width outputs, gets few workgroups), else the most rows (a multiple of 64, at least 64)
+ * whose vocab floats take at most T2G_LOGITS_AUTO_BYTES and one binding. */
+uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, uint64_t rows, const t2g_device_info *device);
 
 /* What t2g_gpt_create (frozen: t2g_gpt_create_frozen) would allocate for this config and B x T;
  * T2G_ERR_ARGUMENT for a config it would refuse (a precision of auto included: resolve it with

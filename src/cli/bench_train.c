@@ -41,7 +41,8 @@ static const char TRAIN_HELP[] =
     "  --precision P  f32 (default), bf16, f16 or auto: train.precision's storage of the matmuls'\n"
     "               weights and input activations (f32 master weights, moments and sums)\n"
     "  --logit-rows N  rows of logits held at once, as train.logit_rows: a multiple of 64, or 0\n"
-    "               (default) for t2g train's choice (pieces of at most 256 MiB and one binding)\n"
+    "               (default) for t2g train's choice (whole where they fit a binding and an eighth\n"
+    "               of the device's memory, else pieces of at most 256 MiB)\n"
     "  --profile    also time every dispatch of one step (GPU timestamps), summed per kernel,\n"
     "               largest first, and split the step's wall clock into kernels and overhead\n"
     "               (with --json: a \"profile\" object)\n"
@@ -343,7 +344,7 @@ int bench_train(int argc, char **argv) {
     }
     uint32_t B = o.a ? (uint32_t)o.a : m.B, T = m.T, steps = o.b ? (uint32_t)o.b : 10, warmup = (uint32_t)o.warmup;
     m.config.precision = t2g_precision_for_device(o.precision, info);
-    m.config.logit_rows = t2g_logit_rows_for_device((uint32_t)o.logit_rows, m.config.vocab, info); /* as t2g train */
+    m.config.logit_rows = t2g_logit_rows_for_device((uint32_t)o.logit_rows, m.config.vocab, (uint64_t)B * T, info);
     if ((code = check_memory("bench train", &m, device, B, T, false, &memory))) {
         bench_model_close(&m);
         cli_close_device(device);

@@ -75,7 +75,7 @@ enum {
     X("train.steps", steps, 1, U32_MAX, 0, "optimizer steps")                                               \
     X("train.log_every", log_every, 1, U32_MAX, 0, "a progress line every this many steps (metrics has all)") \
     E("train.precision", precision, NAMES("f32", "bf16", "f16", "auto"), "storage of the matmul weights' copies and the activations that feed matmuls: \"f32\", \"bf16\", \"f16\" (f32 master weights, moments and sums) or \"auto\" (the device's best)") \
-    X("train.logit_rows", logit_rows, 0, 1048576, 0, "t2g train and rl: the head and the cross-entropy run over this many rows (positions) of logits at a time, a multiple of 64, so the logits take rows x vocab floats rather than micro-batch x context x vocab; 0 = auto: a micro-batch's whole where that is at most 256 MiB (and one storage binding), else pieces of about that") \
+    X("train.logit_rows", logit_rows, 0, 1048576, 0, "t2g train and rl: the head and the cross-entropy run over this many rows (positions) of logits at a time, a multiple of 64, so the logits take rows x vocab floats rather than micro-batch x context x vocab; 0 = auto: a micro-batch's whole where they fit one storage binding and an eighth of the device's memory, else pieces of at most 256 MiB") \
     E("train.on_nonfinite", on_nonfinite, NAMES("stop", "skip"), "a NaN/Inf loss or gradient: \"stop\" (exit 1, keep the last good checkpoint) or \"skip\" the update") \
     X("eval.every", eval.every, 0, U32_MAX, 0, "steps between evaluations; 0 = only at the end")            \
     X("eval.examples", eval.examples, 0, U32_MAX, 0, "task examples scored per evaluation")                 \

@@ -33,14 +33,17 @@ static t2g_status check_config(const t2g_model_config *c, uint32_t B, uint32_t T
     return T2G_OK;
 }
 
-uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, const t2g_device_info *device) {
+uint32_t t2g_logit_rows_for_device(uint32_t requested, uint32_t vocab, uint64_t rows, const t2g_device_info *device) {
     if (requested) return requested;
-    uint64_t budget = T2G_LOGITS_AUTO_BYTES;
-    if (device->max_storage_buffer_range && device->max_storage_buffer_range < budget)
-        budget = device->max_storage_buffer_range;
-    uint64_t rows = budget / (4ull * vocab) / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP;
-    if (rows < T2G_LOGIT_ROWS_STEP) return T2G_LOGIT_ROWS_STEP;
-    return rows > UINT32_MAX - T2G_LOGIT_ROWS_STEP ? UINT32_MAX / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP : (uint32_t)rows;
+    uint64_t range = device->max_storage_buffer_range, whole = rows * vocab * 4ull;
+    bool fits_binding = !range || whole <= range;
+    bool small_share = !device->device_local_bytes || whole <= device->device_local_bytes / T2G_LOGITS_AUTO_SHARE;
+    if (fits_binding && small_share) return 0; /* whole: the head's GEMMs at their widest */
+    uint64_t budget = range && range < T2G_LOGITS_AUTO_BYTES ? range : T2G_LOGITS_AUTO_BYTES;
+    uint64_t piece = budget / (4ull * vocab) / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP;
+    if (piece < T2G_LOGIT_ROWS_STEP) return T2G_LOGIT_ROWS_STEP;
+    return piece > UINT32_MAX - T2G_LOGIT_ROWS_STEP ? UINT32_MAX / T2G_LOGIT_ROWS_STEP * T2G_LOGIT_ROWS_STEP
+                                                     : (uint32_t)piece;
 }
 
 t2g_precision t2g_precision_for_device(t2g_precision requested, const t2g_device_info *device) {

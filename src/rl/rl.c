@@ -58,7 +58,8 @@ static t2g_status load_models(t2g_rl *rl, t2g_error *err) {
     const t2g_model_config *model = &start.config.model;
     t2g_model_config trained = *model;
     trained.precision = c->precision; /* train.precision, for the policy and the reference alike */
-    trained.logit_rows = t2g_logit_rows_for_device(c->logit_rows, trained.vocab, t2g_device_get_info(rl->device));
+    trained.logit_rows = t2g_logit_rows_for_device(c->logit_rows, trained.vocab, (uint64_t)c->micro_batch * model->context,
+                                                   t2g_device_get_info(rl->device));
     t2g_status status = t2g_gpt_create(rl->device, &trained, c->micro_batch, model->context, &rl->policy, err);
     if (!status)
         status = t2g_gpt_create_frozen(rl->device, &trained, c->micro_batch, model->context, &rl->reference, err);

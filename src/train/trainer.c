@@ -160,7 +160,8 @@ t2g_status t2g_trainer_create(t2g_device *device, const t2g_config *config_in, t
     if (!status) status = check_fit(t, err);
     t2g_model_config model = config->model;
     model.precision = config->precision; /* train.precision */
-    model.logit_rows = t2g_logit_rows_for_device(config->logit_rows, model.vocab, t2g_device_get_info(device));
+    model.logit_rows = t2g_logit_rows_for_device(config->logit_rows, model.vocab,
+                                                 (uint64_t)config->micro_batch * model.context, t2g_device_get_info(device));
     if (!status) status = t2g_gpt_create(device, &model, config->micro_batch, model.context, &t->gpt, err);
     if (!status) status = t2g_gpt_init(t->gpt, config->seed, err);
     if (!status && config->model_from[0]) status = start_parameters(t, &start, err);

@@ -266,6 +266,45 @@ T2G_HOST_CHECK(gpt_memory_estimate) {
     return ctx->failures;
 }
 
+/* train.logit_rows = 0 (auto): whole logits where they fit a binding and an eighth of the device's
+ * memory, else pieces of at most 256 MiB and a binding; what the plan then holds. */
+T2G_HOST_CHECK(gpt_memory_logit_rows) {
+    const uint64_t GIB = 1ull << 30, MIB = 1ull << 20;
+    t2g_device_info h100 = device_of(4 * GIB - 1, 64 * GIB, 80 * GIB), small = device_of(4 * GIB - 1, 4 * GIB, 8 * GIB);
+    t2g_device_info lavapipe = device_of(128 * MIB, 2 * GIB, 24 * GIB);
+    const uint64_t gpt2_rows = 8 * 1024;
+    struct {
+        const char *what;
+        uint32_t requested, vocab;
+        uint64_t rows;
+        const t2g_device_info *device;
+        uint32_t want;
+    } cases[] = {
+        {"GPT-2 at 8 x 1024 on 80 GiB: 1.5 GiB of logits, whole", 0, 50257, gpt2_rows, &h100, 0},
+        {"GPT-2 at 8 x 1024 on 8 GiB: past an eighth, pieces of 256 MiB", 0, 50257, gpt2_rows, &small, 1280},
+        {"Qwen2.5 at 8 x 1024 on 80 GiB: 4.6 GiB, past a 4 GiB binding", 0, 151936, gpt2_rows, &h100, 384},
+        {"SmolLM2 at 1 x 128 on lavapipe: 24 MiB, whole", 0, 49152, 128, &lavapipe, 0},
+        {"SmolLM2 at 4 x 256 on lavapipe: 192 MiB, past its 128 MiB binding", 0, 49152, 1024, &lavapipe, 640},
+        {"a vocabulary of 2^24 on lavapipe: pieces of 64 rows at least", 0, 1u << 24, 1024, &lavapipe, 64},
+        {"train.logit_rows = 128 as asked", 128, 50257, gpt2_rows, &h100, 128},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t got = t2g_logit_rows_for_device(cases[i].requested, cases[i].vocab, cases[i].rows, cases[i].device);
+        check_true(ctx, got == cases[i].want, "%s: %u rows (want %u; 0: whole)", cases[i].what, got, cases[i].want);
+    }
+    /* the plan in pieces of 1280 rows: the logits 1280 x 50257 floats, the rest as whole */
+    t2g_model_config pieces = GPT2_124M;
+    pieces.logit_rows = 1280;
+    t2g_gpt_memory whole, held;
+    check_status(ctx, t2g_gpt_memory_needed(&GPT2_124M, 8, 1024, false, &whole, &ctx->err), "sizing GPT-2 whole");
+    check_status(ctx, t2g_gpt_memory_needed(&pieces, 8, 1024, false, &held, &ctx->err), "sizing GPT-2 in pieces");
+    uint64_t saved = whole.total - held.total, logits = (8ull * 1024 - 1280) * 50257 * 4;
+    check_true(ctx, held.logit_rows == 1280 && saved >= logits && saved < logits + 256,
+               "GPT-2 124M at 8 x 1024 in pieces of 1280 rows: %.1f MiB against %.1f (the logits' %llu bytes fewer)",
+               (double)held.total / MIB, (double)whole.total / MIB, (unsigned long long)logits);
+    return ctx->failures;
+}
+
 /* t2g_gpt_create refuses, before allocating, a model whose logits exceed one binding (lowered). */
 T2G_CHECK(gpt_memory_refused) {
     check_case_begin(ctx);

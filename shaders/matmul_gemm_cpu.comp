@@ -22,10 +22,11 @@
 // row0+TM-1, the same for the CX = BN/TN invocations along n, and columns in quads n0 + 4 cx + 4 CX
 // h + q (h < TN/4, q < 4). For each 4 values of k it reads each row's A and each column's B as a
 // quad: along k where k is contiguous in the buffer (A not transposed, B transposed), else along m
-// or n. Those reads need whole tiles, leading dimensions that are multiples of 4, and views that
-// hold the matrices (FLAG_QUADS); other tiles, and the k beyond the last multiple of 4, take scalar
-// loads from bindings 1 and 2 (clamped to the matrix: a clamped output is never stored), in the
-// same order of operations. A whole tile's outputs go out a quad of columns at a time as well:
+// or n. Those reads need leading dimensions that are multiples of 4, views that hold the matrices
+// (FLAG_QUADS) and, for a quad along m or n, the tile whole in that dimension (a quad along k of a
+// clamped row or column lies inside the matrix); other tiles, and the k beyond the last multiple of
+// 4, take scalar loads from bindings 1 and 2 (clamped to the matrix: a clamped output is never
+// stored), in the same order of operations. A whole tile's outputs go out a quad of columns at a time as well:
 // C (when accumulating) and bias read as texels (bindings 6 and 7), C written as vec4s
 // (FLAG_C_QUADS; otherwise, and in cut tiles, one output at a time, the same operations). The
 // products of a quad of k are summed output by output (each output's
@@ -140,10 +141,13 @@ void main() {
     [[unroll]] for (uint i = 0u; i < TM * TN; i++) acc[i] = 0.0;
 
     uint k = 0u;
-    // Whole tiles, leading dimensions multiples of 4, views that hold the matrices: the operands
-    // as quads.
-    if (WHOLE || (m0 + BM <= p.M && n0 + BN <= p.N && p.lda % 4u == 0u && p.ldb % 4u == 0u &&
-                  (p.flags & FLAG_QUADS) != 0u)) {
+    // Leading dimensions multiples of 4 and views that hold the matrices: the operands as quads.
+    // A quad along k of a clamped row (A stored by rows) or column (B stored by columns) lies
+    // inside the matrix, so a tile cut there reads quads too (a decode step's 1 to 3 rows, the
+    // last band of rows of a product); a quad along m or n (A_TRANS, !B_TRANS) needs the tile whole
+    // in that dimension.
+    if (WHOLE || ((A_TRANS ? m0 + BM <= p.M : true) && (B_TRANS ? true : n0 + BN <= p.N) && p.lda % 4u == 0u &&
+                  p.ldb % 4u == 0u && (p.flags & FLAG_QUADS) != 0u)) {
         for (; k + 4u <= p.K; k += 4u) {
             vec4 av[TM], bv[TN];
             if (A_TRANS) {

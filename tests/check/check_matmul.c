@@ -670,6 +670,13 @@ T2G_CHECK(matmul) {
     matmul_case(ctx, R, 3, 53, 259, ALL);
     matmul_case(ctx, R, 4, 48, 129, ALL);
     matmul_case(ctx, R, 37, 53, 71, ALL);
+    /* the CPU's 4-row tiles: one to three rows read their quads too (rows clamped), the forward
+     * as a decode step's (B stored by columns) and the backward's layouts */
+    const t2g_matmul_tiles CR = T2G_MATMUL_TILES_CPU_ROWS;
+    matmul_case(ctx, CR, 1, 576, 1536, WITH_BIAS);
+    matmul_case(ctx, CR, 3, 64, 129, ALL);
+    matmul_case(ctx, CR, 2, 53, 71, ALL);
+    same_bits_everywhere(ctx, 1, 96, 133);
     same_bits_everywhere(ctx, 3, 96, 133);
     same_bits_everywhere(ctx, 37, 53, 71);
     same_bits_everywhere(ctx, 300, 40, 260); /* several tiles of each configuration, cut at the edges */

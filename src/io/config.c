@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "t2g/config.h"
+#include "t2g/gpt.h" /* T2G_LOGIT_ROWS_STEP */
 
 enum key_kind { KIND_STRING, KIND_U32, KIND_U64, KIND_F64, KIND_ENUM };
 
@@ -761,9 +762,10 @@ t2g_status t2g_config_validate(const t2g_config *c, t2g_error *err) {
         return t2g_fail(err, T2G_ERR_FORMAT, "train.micro_batch (%u) must divide train.batch_size (%u): --set train.micro_batch=%u",
                         c->micro_batch, c->batch_size, fits);
     }
-    if (c->logit_rows % 64)
-        return t2g_fail(err, T2G_ERR_FORMAT, "train.logit_rows (%u) must be 0 (auto) or a multiple of 64: --set train.logit_rows=%u",
-                        c->logit_rows, c->logit_rows < 64 ? 64 : c->logit_rows / 64 * 64);
+    const uint32_t step = T2G_LOGIT_ROWS_STEP;
+    if (c->logit_rows % step)
+        return t2g_fail(err, T2G_ERR_FORMAT, "train.logit_rows (%u) must be 0 (auto) or a multiple of %u: --set train.logit_rows=%u",
+                        c->logit_rows, step, c->logit_rows < step ? step : c->logit_rows / step * step);
     bool task = c->data.task[0] != '\0', path = c->data.path[0] != '\0';
     if (!task && !path)
         return t2g_fail(err, T2G_ERR_FORMAT,

@@ -138,7 +138,8 @@ static t2g_status load(t2g_device *device, const char *path, uint32_t max_contex
     t2g_model_config model = source.config.model;
     if (!T) T = model.context;
     if (frozen) { /* B is the most rows a pass takes: fewer where the device holds no more */
-        /* logits in pieces: a frozen model's forward logits are only read by t2g_gpt_loss (generation keeps its own) */
+        /* logits whole where they fit, else in pieces: commands read a frozen model's forward logits through
+         * t2g_gpt_loss (eval) or not at all (generation keeps its own) */
         model.logit_rows = t2g_logit_rows_for_device(0, model.vocab, (uint64_t)B * T, t2g_device_get_info(device));
         uint32_t fit = t2g_gpt_fit_batch(&model, B, T, true, t2g_device_get_info(device));
         B = fit ? fit : 1; /* none: the refusal below names one sequence's need */
